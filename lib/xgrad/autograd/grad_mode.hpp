@@ -1,0 +1,27 @@
+#pragma once
+// Per-thread switches that change what the tape does: recording on/off and anomaly checks.
+
+namespace xg {
+
+/// Whether ops on this thread record to the tape (true unless a NoGradGuard is alive).
+bool grad_enabled();
+
+/// While alive, ops on this thread record nothing (evaluation, optimizer updates).
+class NoGradGuard {
+public:
+    NoGradGuard();
+    ~NoGradGuard();
+    NoGradGuard(const NoGradGuard&) = delete;
+    NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+/// Whether every op output and gradient on this thread is checked for NaN/Inf.
+bool anomaly_detection_enabled();
+/// Turns anomaly detection on or off for this thread: the first op whose output or gradient
+/// holds NaN or Inf throws NumericError naming the op and its scope.
+void set_anomaly_detection(bool on);
+
+}  // namespace xg

@@ -1,0 +1,32 @@
+#pragma once
+// Checks an op's (or any function's) backward rule against central finite differences.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "xgrad/autograd/tensor.hpp"
+
+namespace xg {
+
+struct GradcheckOptions {
+    float epsilon = 1e-2f;     // finite-difference step (float32 needs a large one)
+    double tolerance = 1e-2;   // largest accepted error, see GradcheckResult
+    unsigned seed = 1234;      // seeds the random projection of non-scalar outputs
+};
+
+struct GradcheckResult {
+    /// Per input: max over elements of |analytic - numeric| / max(1, |analytic|, |numeric|).
+    std::vector<double> worst_error;
+    double tolerance = 0;
+    bool passed = false;
+    /// One line per input: "input 0 (3, 4): worst error 2.1e-04".
+    std::string report() const;
+};
+
+/// Compares the tape's gradient of f with respect to each input with central differences.
+/// Non-scalar outputs are reduced to sum(f(x) * r) with a fixed random r, so every output
+/// element is checked. f must be deterministic and use only the tensors it is given.
+GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Array>& inputs,
+                          const GradcheckOptions& options = {});
+
+}  // namespace xg

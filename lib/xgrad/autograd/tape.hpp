@@ -1,0 +1,103 @@
+#pragma once
+// The tape: a per-thread list of the ops executed since it was last cleared, each with
+// its backward rule. backward() walks it once, newest record first.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xgrad/autograd/tensor.hpp"
+
+namespace xg {
+
+class GradientContext;
+
+/// An op's gradient rule: reads dL/doutput and the saved values, adds dL/dinput per input.
+using BackwardFn = std::function<void(GradientContext&)>;
+
+/// One executed op: enough to replay its gradient and to draw it.
+struct Record {
+    std::string op;                             // "matmul"
+    std::vector<std::shared_ptr<Node>> inputs;  // forward inputs, in argument order
+    std::shared_ptr<Node> output;
+    std::string attributes;                     // "axis=1, keepdims" (for display)
+    std::string scope;                          // module path at record time, "dense_1"
+    BackwardFn backward;
+};
+
+/// What a backward rule sees of its record.
+class GradientContext {
+public:
+    explicit GradientContext(const Record& record) : record_(record) {}
+    /// dL/doutput, with the output's shape.
+    const Array& grad() const { return record_.output->grad; }
+    const Array& input(std::size_t i) const { return record_.inputs[i]->value; }
+    const Array& output() const { return record_.output->value; }
+    std::size_t input_count() const { return record_.inputs.size(); }
+    /// Whether input i needs a gradient (skip the work when it does not).
+    bool wants(std::size_t i) const { return record_.inputs[i]->requires_grad; }
+    /// Adds g to dL/dinput(i); g may have the broadcast shape, it is summed back to the input's.
+    void accumulate(std::size_t i, Array g) const;
+
+private:
+    const Record& record_;
+};
+
+/// The per-thread list of records.
+class Tape {
+public:
+    /// This thread's tape.
+    static Tape& current();
+
+    std::size_t size() const { return records_.size(); }
+    const Record& operator[](std::size_t i) const { return records_[i]; }
+    const std::vector<Record>& records() const { return records_; }
+    /// Drops every record (and the intermediate values they kept alive); tensors recorded
+    /// before this can no longer be back-propagated through.
+    void clear();
+    /// Increases at each clear(); a node recorded in an older generation is stale.
+    std::uint64_t generation() const { return generation_; }
+    /// Whether `node` is a result recorded on this tape since the last clear.
+    bool holds(const Node& node) const { return node.tape == this && node.generation == generation_; }
+
+    /// The module path new records are tagged with ("" at top level).
+    const std::string& scope() const { return scope_; }
+
+    Tape() = default;
+    Tape(const Tape&) = delete;
+    Tape& operator=(const Tape&) = delete;
+
+private:
+    friend class ScopeGuard;
+    friend Tensor record_op(std::string, std::vector<Tensor>, Array, BackwardFn, std::string);
+    friend void run_backward(const Tensor&, const Array*, bool);
+
+    std::vector<Record> records_;
+    std::uint64_t generation_ = 1;
+    std::string scope_;
+};
+
+/// While alive, records on this thread are tagged with `name` appended to the scope path
+/// ("model/dense_1"); graph export groups them into one cluster.
+class ScopeGuard {
+public:
+    explicit ScopeGuard(const std::string& name);
+    ~ScopeGuard();
+    ScopeGuard(const ScopeGuard&) = delete;
+    ScopeGuard& operator=(const ScopeGuard&) = delete;
+
+private:
+    std::size_t previous_length_;
+};
+
+/// Builds an op's result: wraps `output` in a Tensor and, when recording is on and an input
+/// requires a gradient, appends a record with `backward`. Library ops and user-defined ops
+/// are made the same way; see docs/architecture.md.
+Tensor record_op(std::string op, std::vector<Tensor> inputs, Array output, BackwardFn backward,
+                 std::string attributes = {});
+
+/// Reverse-mode walk from `root` (see Tensor::backward).
+void run_backward(const Tensor& root, const Array* seed, bool retain_graph);
+
+}  // namespace xg

@@ -1,0 +1,106 @@
+#pragma once
+// Tensor: a shared handle to a value, its gradient, and where it was recorded.
+// Copies of a Tensor refer to the same node, so optimizers update parameters in place
+// and every holder sees the update.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "xgrad/core/array.hpp"
+
+namespace xg {
+
+class Tape;
+struct Record;
+
+/// What a node is to the graph: data fed in, a fixed value, a trained weight, or an op's result.
+enum class Role : std::uint8_t { input, constant, parameter, result };
+
+/// The storage behind a Tensor handle.
+struct Node {
+    Node(Array v, Role r, bool needs_grad);
+    ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    Array value;
+    Array grad;
+    bool has_grad = false;
+    bool requires_grad = false;
+    bool retains_grad = false;
+    Role role;
+    std::string name;
+    // Set for op results recorded on a tape: which tape, in which generation, at which index.
+    const Tape* tape = nullptr;
+    std::uint64_t generation = 0;
+    std::size_t record = 0;
+};
+
+/// Number of tensor nodes alive in the process (used to show memory stays flat).
+long live_node_count();
+
+/// A handle to a value in the graph: the input, parameter, constant or result of an op.
+class Tensor {
+public:
+    /// An empty handle; most calls on it throw StateError.
+    Tensor() = default;
+    /// A leaf holding `value`; it takes part in gradients when requires_grad is true.
+    explicit Tensor(Array value, bool requires_grad = false);
+    /// A 0-d leaf holding `value`.
+    static Tensor scalar(float value, bool requires_grad = false);
+    /// Wraps an existing node (used by the tape and ops).
+    explicit Tensor(std::shared_ptr<Node> node) : node_(std::move(node)) {}
+
+    bool defined() const { return node_ != nullptr; }
+    const Array& value() const;
+    /// The value for in-place updates (optimizers, loaders); never use it on a recorded result.
+    Array& mutable_value();
+    const Shape& shape() const { return value().shape(); }
+    std::size_t rank() const { return value().dimension(); }
+    std::size_t size() const { return value().size(); }
+    /// The single element of a tensor of size 1.
+    float item() const;
+
+    bool requires_grad() const;
+    /// Marks a leaf as trained (or not); throws StateError on an op result.
+    Tensor& set_requires_grad(bool on);
+    bool has_grad() const;
+    /// dL/dself from the last backward; throws StateError when there is none.
+    const Array& grad() const;
+    Array& mutable_grad();
+    /// Forgets the gradient (the next backward starts from zero).
+    void zero_grad();
+    /// Keeps this result's gradient after backward (results drop theirs by default to save memory).
+    void retain_grad();
+
+    Role role() const;
+    const std::string& name() const;
+    Tensor& set_name(std::string name);
+
+    /// A new leaf sharing nothing with the graph: same value (copied), no gradient history.
+    Tensor detach() const;
+
+    /// Back-propagates from this scalar. Non-scalars need `seed`, dL/dself, of the same shape.
+    /// The tape is cleared afterwards unless retain_graph is true.
+    void backward(bool retain_graph = false) const;
+    void backward(const Array& seed, bool retain_graph = false) const;
+
+    /// The tape record that produced this tensor, or nullptr for leaves and unrecorded results.
+    const Record* creator() const;
+
+    Node* node() const { return node_.get(); }
+    const std::shared_ptr<Node>& node_ptr() const { return node_; }
+
+private:
+    Node& checked() const;
+    std::shared_ptr<Node> node_;
+};
+
+/// A trained weight: a named leaf that requires a gradient.
+Tensor parameter(Array value, std::string name);
+/// Data fed into a model: a named leaf without gradient.
+Tensor input(Array value, std::string name = "input");
+/// A fixed value (scalars in expressions, targets).
+Tensor constant(Array value);
+
+}  // namespace xg

@@ -1,0 +1,108 @@
+#include "xgrad/core/array.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+
+namespace xg {
+
+std::string format_shape(const Shape& shape) {
+    if (shape.size() == 1) return fmt::format("({},)", shape[0]);
+    return fmt::format("({})", fmt::join(shape, ", "));
+}
+
+std::size_t element_count(const Shape& shape) {
+    std::size_t n = 1;
+    for (auto extent : shape) n *= extent;
+    return n;
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+    const std::size_t rank = std::max(a.size(), b.size());
+    Shape out(rank);
+    for (std::size_t i = 0; i < rank; ++i) {
+        // Align from the trailing axis, as numpy does.
+        const std::size_t ea = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+        const std::size_t eb = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+        if (ea != eb && ea != 1 && eb != 1) {
+            throw ShapeError(fmt::format("{}: shapes {} and {} do not broadcast; expected equal extents or 1 on each axis",
+                                         op, format_shape(a), format_shape(b)));
+        }
+        out[i] = ea == 1 ? eb : ea;
+    }
+    return out;
+}
+
+Array sum_axis(const Array& a, std::size_t axis) {
+    const Shape& in = a.shape();
+    std::size_t outer = 1, inner = 1;
+    for (std::size_t i = 0; i < axis; ++i) outer *= in[i];
+    for (std::size_t i = axis + 1; i < in.size(); ++i) inner *= in[i];
+    const std::size_t extent = in[axis];
+    Shape out_shape = in;
+    out_shape[axis] = 1;
+    Array out = xt::zeros<float>(out_shape);
+    const float* src = a.data();
+    float* dst = out.data();
+    // (outer, extent, inner) -> (outer, 1, inner); the inner loop runs over contiguous memory.
+    for (std::size_t o = 0; o < outer; ++o) {
+        float* row = dst + o * inner;
+        for (std::size_t e = 0; e < extent; ++e) {
+            const float* line = src + (o * extent + e) * inner;
+            for (std::size_t i = 0; i < inner; ++i) row[i] += line[i];
+        }
+    }
+    return out;
+}
+
+Array sum_to(const Array& grad, const Shape& shape) {
+    const Shape& from = grad.shape();
+    if (from == shape) return grad;
+    if (shape.size() > from.size()) {
+        throw ShapeError(fmt::format("sum_to: gradient {} has fewer axes than its tensor {}",
+                                     format_shape(from), format_shape(shape)));
+    }
+    const std::size_t lead = from.size() - shape.size();
+    for (std::size_t i = lead; i < from.size(); ++i) {
+        if (shape[i - lead] != from[i] && shape[i - lead] != 1) {
+            throw ShapeError(fmt::format("sum_to: gradient {} cannot be reduced to tensor shape {}",
+                                         format_shape(from), format_shape(shape)));
+        }
+    }
+    // Leading axes that broadcasting prepended collapse into one, summed away first.
+    Array g = grad;
+    if (lead > 0) {
+        std::size_t leading = 1;
+        for (std::size_t i = 0; i < lead; ++i) leading *= from[i];
+        Shape rest(from.begin() + static_cast<long>(lead), from.end());
+        g.reshape({leading, element_count(rest)});
+        g = sum_axis(g, 0);
+        g.reshape(rest);
+    }
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (shape[i] == 1 && g.shape()[i] != 1) g = sum_axis(g, i);
+    }
+    g.reshape(shape);
+    return g;
+}
+
+std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
+    const long r = static_cast<long>(rank);
+    if (axis < -r || axis >= r) {
+        throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of rank {}; expected {} <= axis < {}",
+                                     op, axis, rank, -r, r));
+    }
+    return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
+}
+
+Array uninitialized(const Shape& shape) {
+    return Array::from_shape(shape);
+}
+
+Array scalar_array(float value) {
+    Array a = Array::from_shape({});
+    a() = value;
+    return a;
+}
+
+}  // namespace xg

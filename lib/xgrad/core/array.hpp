@@ -1,0 +1,40 @@
+#pragma once
+// The numeric container under every tensor, and the shape arithmetic shared by all ops.
+#include <cstddef>
+#include <string>
+
+#include <xtensor/xarray.hpp>
+
+namespace xg {
+
+/// Dense row-major float32 array of any rank (rank 0 is a scalar).
+using Array = xt::xarray<float>;
+/// A shape: one extent per axis.
+using Shape = Array::shape_type;
+
+/// "(128, 784)" for {128, 784}, "()" for a scalar.
+std::string format_shape(const Shape& shape);
+
+/// Number of elements a shape holds (1 for a scalar).
+std::size_t element_count(const Shape& shape);
+
+/// Shape of the numpy broadcast of a and b; throws ShapeError naming `op` if they do not broadcast.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+/// Sum of `a` along `axis`, kept as extent 1.
+Array sum_axis(const Array& a, std::size_t axis);
+
+/// Sums `grad` over the axes that broadcasting added or stretched so that it has `shape`
+/// (the reverse of numpy broadcasting); throws ShapeError if `shape` does not broadcast to grad's.
+Array sum_to(const Array& grad, const Shape& shape);
+
+/// Normalises a possibly negative axis for an array of `rank`; throws ShapeError naming `op`.
+std::size_t normalize_axis(long axis, std::size_t rank, const char* op);
+
+/// An array of `shape` with unspecified contents, for outputs that are fully overwritten.
+Array uninitialized(const Shape& shape);
+
+/// A 0-d array holding `value`.
+Array scalar_array(float value);
+
+}  // namespace xg

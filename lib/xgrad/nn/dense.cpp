@@ -1,0 +1,41 @@
+#include "xgrad/nn/dense.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+
+Dense::Dense(std::size_t input_dim, std::size_t units, DenseOptions options)
+    : Module("Dense", std::move(options.name)),
+      input_dim_(input_dim),
+      units_(units),
+      activation_(activation_by_name(options.activation)) {
+    if (input_dim == 0 || units == 0) {
+        throw ValueError(fmt::format("Dense: input_dim {} and units {}; expected both > 0", input_dim, units));
+    }
+    kernel_ = register_parameter("kernel", Tensor(options.kernel_initializer({input_dim, units})));
+    if (options.use_bias) bias_ = register_parameter("bias", Tensor(options.bias_initializer({units})));
+}
+
+Dense::Dense(std::size_t input_dim, std::size_t units, const std::string& activation)
+    : Dense(input_dim, units, DenseOptions{.activation = activation}) {}
+
+Tensor Dense::forward(const Tensor& x) {
+    if (x.rank() != 2 || x.shape()[1] != input_dim_) {
+        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, {})", name(), format_shape(x.shape()),
+                                     input_dim_));
+    }
+    const Tensor z = bias_.defined() ? linear(x, kernel_, bias_) : matmul(x, kernel_);
+    return apply_activation(activation_, z);
+}
+
+Shape Dense::output_shape(const Shape& input_shape) {
+    if (input_shape.size() != 1 || input_shape[0] != input_dim_) {
+        throw ShapeError(fmt::format("{}: input shape {}; expected ({},)", name(), format_shape(input_shape), input_dim_));
+    }
+    return {units_};
+}
+
+}  // namespace xg

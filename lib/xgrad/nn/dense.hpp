@@ -1,0 +1,43 @@
+#pragma once
+// Dense: y = activation(x . kernel + bias), like keras.layers.Dense.
+#include <optional>
+#include <string>
+
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/initializer.hpp"
+#include "xgrad/nn/module.hpp"
+
+namespace xg {
+
+struct DenseOptions {
+    std::string activation = "linear";
+    Initializer kernel_initializer = glorot_uniform;
+    Initializer bias_initializer = zeros;
+    bool use_bias = true;
+    std::string name;  // "" -> dense_N
+};
+
+class Dense : public Module {
+public:
+    /// units outputs from input_dim inputs: kernel (input_dim, units), bias (units,).
+    Dense(std::size_t input_dim, std::size_t units, DenseOptions options = {});
+    /// Shorthand: Dense(784, 512, "relu").
+    Dense(std::size_t input_dim, std::size_t units, const std::string& activation);
+
+    /// (n, input_dim) -> (n, units)
+    Tensor forward(const Tensor& x) override;
+    Shape output_shape(const Shape& input_shape) override;
+
+    const Tensor& kernel() const { return kernel_; }
+    const Tensor& bias() const { return bias_; }
+    std::size_t input_dim() const { return input_dim_; }
+    std::size_t units() const { return units_; }
+    ActivationKind activation() const { return activation_; }
+
+private:
+    std::size_t input_dim_, units_;
+    ActivationKind activation_;
+    Tensor kernel_, bias_;
+};
+
+}  // namespace xg

@@ -1,0 +1,78 @@
+#include "xgrad/nn/initializer.hpp"
+
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/random.hpp"
+
+namespace xg {
+namespace {
+
+// Fans as Keras computes them: (in, out) for a matrix, the size for a vector.
+std::pair<double, double> fans(const Shape& shape) {
+    if (shape.size() == 2) return {static_cast<double>(shape[0]), static_cast<double>(shape[1])};
+    const double n = static_cast<double>(element_count(shape));
+    return {n, n};
+}
+
+template <class Distribution>
+Array fill(const Shape& shape, Distribution dist) {
+    Array a = uninitialized(shape);
+    auto& engine = random_engine();
+    for (float& v : a) v = static_cast<float>(dist(engine));
+    return a;
+}
+
+Array uniform_limit(const Shape& shape, double limit) {
+    return fill(shape, std::uniform_real_distribution<double>(-limit, limit));
+}
+
+}  // namespace
+
+Array glorot_uniform(const Shape& shape) {
+    auto [in, out] = fans(shape);
+    return uniform_limit(shape, std::sqrt(6.0 / (in + out)));
+}
+
+Array he_uniform(const Shape& shape) { return uniform_limit(shape, std::sqrt(6.0 / fans(shape).first)); }
+
+Array he_normal(const Shape& shape) {
+    // Keras draws from a normal truncated at 2 sigma, scaled so the stddev is sqrt(2/fan_in).
+    const double stddev = std::sqrt(2.0 / fans(shape).first) / 0.87962566103423978;
+    std::normal_distribution<double> normal(0.0, stddev);
+    Array a = uninitialized(shape);
+    auto& engine = random_engine();
+    for (float& v : a) {
+        double x;
+        do x = normal(engine);
+        while (std::abs(x) > 2.0 * stddev);
+        v = static_cast<float>(x);
+    }
+    return a;
+}
+
+Array zeros(const Shape& shape) { return xt::zeros<float>(shape); }
+
+Initializer random_normal(float mean, float stddev) {
+    return [=](const Shape& shape) { return fill(shape, std::normal_distribution<double>(mean, stddev)); };
+}
+
+Initializer random_uniform(float low, float high) {
+    return [=](const Shape& shape) { return fill(shape, std::uniform_real_distribution<double>(low, high)); };
+}
+
+Initializer initializer_by_name(const std::string& name) {
+    if (name == "glorot_uniform") return glorot_uniform;
+    if (name == "he_normal") return he_normal;
+    if (name == "he_uniform") return he_uniform;
+    if (name == "zeros") return zeros;
+    if (name == "random_normal") return random_normal();
+    if (name == "random_uniform") return random_uniform();
+    throw ValueError(fmt::format("initializer_by_name: unknown initializer '{}'; expected glorot_uniform, he_normal, "
+                                 "he_uniform, zeros, random_normal or random_uniform", name));
+}
+
+}  // namespace xg

@@ -1,0 +1,29 @@
+#pragma once
+// Weight initializers, drawing from xg::random_engine() so that a seed fixes them.
+#include <functional>
+#include <string>
+
+#include "xgrad/core/array.hpp"
+
+namespace xg {
+
+/// Makes an array of a shape; fan_in/fan_out are read from a (in, out) kernel shape.
+using Initializer = std::function<Array(const Shape&)>;
+
+/// U(-l, l) with l = sqrt(6 / (fan_in + fan_out)) (Keras's Dense default).
+Array glorot_uniform(const Shape& shape);
+/// N(0, sqrt(2 / fan_in)) truncated at two standard deviations, as Keras does.
+Array he_normal(const Shape& shape);
+/// U(-l, l) with l = sqrt(6 / fan_in).
+Array he_uniform(const Shape& shape);
+/// All zeros (Keras's bias default).
+Array zeros(const Shape& shape);
+/// N(mean, stddev).
+Initializer random_normal(float mean = 0.0f, float stddev = 0.05f);
+/// U(low, high).
+Initializer random_uniform(float low = -0.05f, float high = 0.05f);
+/// The initializer called `name` ("glorot_uniform", "he_normal", "he_uniform", "zeros",
+/// "random_normal", "random_uniform"); throws ValueError for others.
+Initializer initializer_by_name(const std::string& name);
+
+}  // namespace xg

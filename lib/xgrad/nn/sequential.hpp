@@ -1,0 +1,34 @@
+#pragma once
+// Sequential: layers applied one after another, like keras.Sequential.
+#include <memory>
+#include <string>
+
+#include "xgrad/nn/module.hpp"
+
+namespace xg {
+
+class Sequential : public Module {
+public:
+    explicit Sequential(std::string name = {}) : Module("Sequential", std::move(name)) {}
+
+    /// Appends a layer; returns it so that callers can keep a typed handle.
+    template <class M>
+    std::shared_ptr<M> add(std::shared_ptr<M> layer) {
+        return register_module(std::move(layer));
+    }
+    /// Constructs and appends a layer: model.emplace<Dense>(784, 512, "relu").
+    template <class M, class... Args>
+    std::shared_ptr<M> emplace(Args&&... args) {
+        return add(std::make_shared<M>(std::forward<Args>(args)...));
+    }
+
+    Tensor forward(const Tensor& x) override;
+    Shape output_shape(const Shape& input_shape) override;
+    const std::vector<std::shared_ptr<Module>>& layers() const { return children(); }
+
+    /// A Keras-style table: layer (type), output shape, parameter count, and totals, for
+    /// inputs of `input_shape` (without the batch axis).
+    std::string summary(const Shape& input_shape);
+};
+
+}  // namespace xg

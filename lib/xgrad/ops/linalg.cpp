@@ -1,0 +1,119 @@
+// Matrix products through sgemm. Backward rules pass transposes to BLAS as flags:
+//   y = a . b      (m,k) . (k,n) -> (m,n)
+//   da = dy . b^T  (m,n) . (n,k) -> (m,k)
+//   db = a^T . dy  (k,m) . (m,n) -> (k,n)
+#include <numeric>
+
+#include <fmt/format.h>
+#include <xtensor/xmanipulation.hpp>
+#include <xtensor/xreducer.hpp>
+
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/blas.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+namespace {
+
+void check_matrix(const Tensor& t, const char* op, const char* what) {
+    if (t.rank() != 2) {
+        throw ShapeError(fmt::format("{}: {} has shape {}; expected a matrix (2 axes)", op, what, format_shape(t.shape())));
+    }
+}
+
+// Gradients of y = a . b (+ bias) with respect to a and b, shared by matmul and linear.
+void matmul_backward(GradientContext& ctx) {
+    const Array& a = ctx.input(0);
+    const Array& b = ctx.input(1);
+    const Array& dy = ctx.grad();
+    const std::size_t m = a.shape(0), k = a.shape(1), n = b.shape(1);
+    if (ctx.wants(0)) {
+        Array da = uninitialized({m, k});
+        gemm(dy.data(), b.data(), da.data(), m, k, n, false, true);
+        ctx.accumulate(0, std::move(da));
+    }
+    if (ctx.wants(1)) {
+        Array db = uninitialized({k, n});
+        gemm(a.data(), dy.data(), db.data(), k, n, m, true, false);
+        ctx.accumulate(1, std::move(db));
+    }
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    check_matrix(a, "matmul", "left operand");
+    check_matrix(b, "matmul", "right operand");
+    const std::size_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+    if (b.shape()[0] != k) {
+        throw ShapeError(fmt::format("matmul: cannot multiply {} by {}; expected the left's columns to equal the right's rows",
+                                     format_shape(a.shape()), format_shape(b.shape())));
+    }
+    Array y = uninitialized({m, n});
+    gemm(a.value().data(), b.value().data(), y.data(), m, n, k, false, false);
+    return record_op("matmul", {a, b}, std::move(y), matmul_backward);
+}
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+    check_matrix(x, "linear", "input");
+    check_matrix(w, "linear", "weight");
+    const std::size_t n = x.shape()[0], k = x.shape()[1], m = w.shape()[1];
+    if (w.shape()[0] != k) {
+        throw ShapeError(fmt::format("linear: cannot multiply {} by {}; expected the input's columns to equal the weight's rows",
+                                     format_shape(x.shape()), format_shape(w.shape())));
+    }
+    if (b.rank() != 1 || b.shape()[0] != m) {
+        throw ShapeError(fmt::format("linear: bias has shape {}; expected ({},) to match weight {}",
+                                     format_shape(b.shape()), m, format_shape(w.shape())));
+    }
+    // Start from the bias in every row, then let sgemm add x . w on top (beta = 1).
+    Array y = uninitialized({n, m});
+    const float* bias = b.value().data();
+    for (std::size_t r = 0; r < n; ++r) std::copy(bias, bias + m, y.data() + r * m);
+    gemm(x.value().data(), w.value().data(), y.data(), n, m, k, false, false, 1.0f, 1.0f);
+    return record_op("linear", {x, w, b}, std::move(y), [](GradientContext& ctx) {
+        matmul_backward(ctx);
+        if (ctx.wants(2)) {
+            // db = column sums of dy: (n, m) -> (m,)
+            const Array& dy = ctx.grad();
+            const std::size_t rows = dy.shape(0), cols = dy.shape(1);
+            Array db = xt::zeros<float>({cols});
+            for (std::size_t r = 0; r < rows; ++r) {
+                const float* row = dy.data() + r * cols;
+                for (std::size_t c = 0; c < cols; ++c) db.data()[c] += row[c];
+            }
+            ctx.accumulate(2, std::move(db));
+        }
+    });
+}
+
+Tensor transpose(const Tensor& x) {
+    std::vector<std::size_t> perm(x.rank());
+    std::iota(perm.rbegin(), perm.rend(), std::size_t{0});
+    return transpose(x, perm);
+}
+
+Tensor transpose(const Tensor& x, const std::vector<std::size_t>& perm) {
+    std::vector<bool> seen(x.rank(), false);
+    bool valid = perm.size() == x.rank();
+    for (std::size_t p : perm) {
+        if (!valid || p >= x.rank() || seen[p]) {
+            valid = false;
+            break;
+        }
+        seen[p] = true;
+    }
+    if (!valid) {
+        throw ShapeError(fmt::format("transpose: axes ({}) are not a permutation for shape {}; expected each of 0..{} once",
+                                     fmt::join(perm, ", "), format_shape(x.shape()), x.rank() == 0 ? 0 : x.rank() - 1));
+    }
+    Array y = xt::transpose(x.value(), perm);
+    std::vector<std::size_t> inverse(perm.size());
+    for (std::size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = i;
+    return record_op("transpose", {x}, std::move(y), [inverse](GradientContext& ctx) {
+        ctx.accumulate(0, Array(xt::transpose(ctx.grad(), inverse)));
+    }, fmt::format("perm=({})", fmt::join(perm, ", ")));
+}
+
+}  // namespace xg

@@ -1,0 +1,115 @@
+// Reductions. Their gradients broadcast dL/dy back over the reduced axis.
+#include <fmt/format.h>
+#include <xtensor/xbroadcast.hpp>
+#include <xtensor/xreducer.hpp>
+
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+namespace {
+
+Shape kept_shape(const Shape& in, std::size_t axis) {
+    Shape s = in;
+    s[axis] = 1;
+    return s;
+}
+
+Shape reduced_shape(const Shape& in, std::size_t axis, bool keepdims) {
+    if (keepdims) return kept_shape(in, axis);
+    Shape s;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (i != axis) s.push_back(in[i]);
+    }
+    return s;
+}
+
+std::string axis_attributes(std::size_t axis, bool keepdims) {
+    return keepdims ? fmt::format("axis={}, keepdims", axis) : fmt::format("axis={}", axis);
+}
+
+// dL/dx for y = scale * sum(x, axis): every element of a reduced line gets its line's gradient.
+Array spread(const Array& grad, const Shape& input_shape, std::size_t axis, float scale) {
+    Array g = grad;
+    g.reshape(kept_shape(input_shape, axis));
+    return Array(xt::broadcast(g * scale, input_shape));
+}
+
+void check_not_empty(const Tensor& x, const char* op) {
+    if (x.size() == 0) {
+        throw ShapeError(fmt::format("{}: tensor {} is empty; expected at least one element", op, format_shape(x.shape())));
+    }
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x) {
+    return record_op("sum", {x}, scalar_array(xt::sum(x.value())()), [](GradientContext& ctx) {
+        ctx.accumulate(0, xt::full_like(ctx.input(0), ctx.grad()()));
+    });
+}
+
+Tensor sum(const Tensor& x, long axis, bool keepdims) {
+    const std::size_t ax = normalize_axis(axis, x.rank(), "sum");
+    Array y = sum_axis(x.value(), ax);
+    y.reshape(reduced_shape(x.shape(), ax, keepdims));
+    return record_op("sum", {x}, std::move(y), [ax](GradientContext& ctx) {
+        ctx.accumulate(0, spread(ctx.grad(), ctx.input(0).shape(), ax, 1.0f));
+    }, axis_attributes(ax, keepdims));
+}
+
+Tensor mean(const Tensor& x) {
+    check_not_empty(x, "mean");
+    const float n = static_cast<float>(x.size());
+    return record_op("mean", {x}, scalar_array(xt::sum(x.value())() / n), [n](GradientContext& ctx) {
+        ctx.accumulate(0, xt::full_like(ctx.input(0), ctx.grad()() / n));
+    });
+}
+
+Tensor mean(const Tensor& x, long axis, bool keepdims) {
+    const std::size_t ax = normalize_axis(axis, x.rank(), "mean");
+    check_not_empty(x, "mean");
+    const float n = static_cast<float>(x.shape()[ax]);
+    Array y = sum_axis(x.value(), ax);
+    y /= n;
+    y.reshape(reduced_shape(x.shape(), ax, keepdims));
+    return record_op("mean", {x}, std::move(y), [ax, n](GradientContext& ctx) {
+        ctx.accumulate(0, spread(ctx.grad(), ctx.input(0).shape(), ax, 1.0f / n));
+    }, axis_attributes(ax, keepdims));
+}
+
+Tensor max(const Tensor& x, long axis, bool keepdims) {
+    const std::size_t ax = normalize_axis(axis, x.rank(), "max");
+    check_not_empty(x, "max");
+    const Shape& in = x.shape();
+    // View x as (outer, extent, inner) so that one argmax pass serves any axis.
+    std::size_t outer = 1, inner = 1;
+    for (std::size_t i = 0; i < ax; ++i) outer *= in[i];
+    for (std::size_t i = ax + 1; i < in.size(); ++i) inner *= in[i];
+    const std::size_t extent = in[ax];
+    std::vector<std::size_t> argmax(outer * inner, 0);
+    Array y = uninitialized(reduced_shape(in, ax, keepdims));
+    const float* v = x.value().data();
+    for (std::size_t o = 0; o < outer; ++o) {
+        for (std::size_t i = 0; i < inner; ++i) {
+            std::size_t best = 0;
+            for (std::size_t e = 1; e < extent; ++e) {
+                if (v[(o * extent + e) * inner + i] > v[(o * extent + best) * inner + i]) best = e;
+            }
+            argmax[o * inner + i] = best;
+            y.data()[o * inner + i] = v[(o * extent + best) * inner + i];
+        }
+    }
+    return record_op("max", {x}, std::move(y), [argmax = std::move(argmax), extent, inner](GradientContext& ctx) {
+        Array g = xt::zeros<float>(ctx.input(0).shape());
+        const float* dy = ctx.grad().data();
+        for (std::size_t j = 0; j < argmax.size(); ++j) {
+            const std::size_t o = j / inner, i = j % inner;
+            g.data()[(o * extent + argmax[j]) * inner + i] = dy[j];
+        }
+        ctx.accumulate(0, std::move(g));
+    }, axis_attributes(ax, keepdims));
+}
+
+}  // namespace xg

@@ -1,0 +1,153 @@
+// Ops that move elements without changing them. Each backward routes the gradient
+// back to where the element came from.
+#include <cstring>
+
+#include <fmt/format.h>
+#include <xtensor/xview.hpp>
+
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+namespace {
+
+// Elements of one "row" along `axis`: the product of the extents after it.
+std::size_t inner_size(const Shape& s, std::size_t axis) {
+    std::size_t n = 1;
+    for (std::size_t i = axis + 1; i < s.size(); ++i) n *= s[i];
+    return n;
+}
+
+std::size_t outer_size(const Shape& s, std::size_t axis) {
+    std::size_t n = 1;
+    for (std::size_t i = 0; i < axis; ++i) n *= s[i];
+    return n;
+}
+
+// Copies a block of `extent` slices along an axis between two row-major buffers, as
+// (outer, extent * inner) sub-matrices: the common core of slice, concat and their grads.
+void copy_blocks(const float* from, std::size_t from_stride, float* to, std::size_t to_stride, std::size_t outer,
+                 std::size_t width) {
+    for (std::size_t o = 0; o < outer; ++o) std::memcpy(to + o * to_stride, from + o * from_stride, width * sizeof(float));
+}
+
+}  // namespace
+
+Tensor reshape(const Tensor& x, const std::vector<long>& shape) {
+    Shape target(shape.size());
+    std::size_t known = 1;
+    long inferred = -1;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (shape[i] == -1 && inferred < 0) {
+            inferred = static_cast<long>(i);
+        } else if (shape[i] < 0) {
+            throw ShapeError(fmt::format("reshape: extent {} at axis {} is invalid; expected >= 0, or -1 once", shape[i], i));
+        } else {
+            target[i] = static_cast<std::size_t>(shape[i]);
+            known *= target[i];
+        }
+    }
+    if (inferred >= 0) target[static_cast<std::size_t>(inferred)] = known == 0 ? 0 : x.size() / known;
+    if (element_count(target) != x.size()) {
+        throw ShapeError(fmt::format("reshape: cannot view {} ({} elements) as ({}); expected the same element count",
+                                     format_shape(x.shape()), x.size(), fmt::join(shape, ", ")));
+    }
+    Array y = x.value();
+    y.reshape(target);
+    return record_op("reshape", {x}, std::move(y), [](GradientContext& ctx) {
+        Array g = ctx.grad();
+        g.reshape(ctx.input(0).shape());
+        ctx.accumulate(0, std::move(g));
+    }, fmt::format("shape={}", format_shape(target)));
+}
+
+Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end) {
+    const std::size_t ax = normalize_axis(axis, x.rank(), "slice");
+    const Shape& in = x.shape();
+    if (begin > end || end > in[ax]) {
+        throw ShapeError(fmt::format("slice: range [{}, {}) does not fit axis {} of {}; expected 0 <= begin <= end <= {}",
+                                     begin, end, ax, format_shape(in), in[ax]));
+    }
+    Shape out_shape = in;
+    out_shape[ax] = end - begin;
+    const std::size_t inner = inner_size(in, ax), outer = outer_size(in, ax);
+    Array y = uninitialized(out_shape);
+    copy_blocks(x.value().data() + begin * inner, in[ax] * inner, y.data(), (end - begin) * inner, outer,
+                (end - begin) * inner);
+    return record_op("slice", {x}, std::move(y), [ax, begin, end, inner, outer](GradientContext& ctx) {
+        const Shape& full = ctx.input(0).shape();
+        Array g = xt::zeros<float>(full);
+        copy_blocks(ctx.grad().data(), (end - begin) * inner, g.data() + begin * inner, full[ax] * inner, outer,
+                    (end - begin) * inner);
+        ctx.accumulate(0, std::move(g));
+    }, fmt::format("axis={}, range=[{}, {})", ax, begin, end));
+}
+
+Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices) {
+    if (x.rank() == 0) throw ShapeError("gather_rows: tensor is a scalar (); expected at least one axis");
+    const Shape& in = x.shape();
+    for (std::size_t i : indices) {
+        if (i >= in[0]) {
+            throw ShapeError(fmt::format("gather_rows: index {} is out of range for {}; expected < {}", i,
+                                         format_shape(in), in[0]));
+        }
+    }
+    Shape out_shape = in;
+    out_shape[0] = indices.size();
+    const std::size_t row = inner_size(in, 0);
+    Array y = uninitialized(out_shape);
+    for (std::size_t r = 0; r < indices.size(); ++r) {
+        std::memcpy(y.data() + r * row, x.value().data() + indices[r] * row, row * sizeof(float));
+    }
+    return record_op("gather_rows", {x}, std::move(y), [indices, row](GradientContext& ctx) {
+        // Scatter-add: a row gathered twice receives both gradients.
+        Array g = xt::zeros<float>(ctx.input(0).shape());
+        const float* dy = ctx.grad().data();
+        for (std::size_t r = 0; r < indices.size(); ++r) {
+            float* target = g.data() + indices[r] * row;
+            for (std::size_t c = 0; c < row; ++c) target[c] += dy[r * row + c];
+        }
+        ctx.accumulate(0, std::move(g));
+    }, fmt::format("rows={}", indices.size()));
+}
+
+Tensor concat(const std::vector<Tensor>& xs, long axis) {
+    if (xs.empty()) throw ShapeError("concat: no tensors given; expected at least one");
+    const Shape& first = xs[0].shape();
+    const std::size_t ax = normalize_axis(axis, first.size(), "concat");
+    Shape out_shape = first;
+    out_shape[ax] = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        const Shape& s = xs[i].shape();
+        bool same = s.size() == first.size();
+        for (std::size_t d = 0; same && d < s.size(); ++d) same = d == ax || s[d] == first[d];
+        if (!same) {
+            throw ShapeError(fmt::format("concat: tensor {} has shape {}, tensor 0 has {}; expected equal extents except on axis {}",
+                                         i, format_shape(s), format_shape(first), ax));
+        }
+        out_shape[ax] += s[ax];
+    }
+    const std::size_t inner = inner_size(first, ax), outer = outer_size(first, ax);
+    const std::size_t out_width = out_shape[ax] * inner;
+    Array y = uninitialized(out_shape);
+    std::vector<std::size_t> offsets;  // start of each input along the axis
+    std::size_t offset = 0;
+    for (const Tensor& t : xs) {
+        offsets.push_back(offset);
+        const std::size_t width = t.shape()[ax] * inner;
+        copy_blocks(t.value().data(), width, y.data() + offset * inner, out_width, outer, width);
+        offset += t.shape()[ax];
+    }
+    return record_op("concat", xs, std::move(y), [ax, inner, outer, out_width, offsets](GradientContext& ctx) {
+        for (std::size_t i = 0; i < ctx.input_count(); ++i) {
+            if (!ctx.wants(i)) continue;
+            Array g = uninitialized(ctx.input(i).shape());
+            const std::size_t width = g.shape(ax) * inner;
+            copy_blocks(ctx.grad().data() + offsets[i] * inner, out_width, g.data(), width, outer, width);
+            ctx.accumulate(i, std::move(g));
+        }
+    }, fmt::format("axis={}", ax));
+}
+
+}  // namespace xg
