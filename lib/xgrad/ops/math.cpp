@@ -4,6 +4,7 @@
 #include <xtensor/xmath.hpp>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -38,6 +39,14 @@ Tensor log(const Tensor& x) {
 Tensor abs(const Tensor& x) {
     return record_op("abs", {x}, xt::abs(x.value()),
                      [](GradientContext& ctx) { ctx.accumulate(0, ctx.grad() * xt::sign(ctx.input(0))); });
+}
+
+Tensor clip(const Tensor& x, float low, float high) {
+    if (!(low <= high)) throw ValueError(fmt::format("clip: low {} > high {}; expected low <= high", low, high));
+    return record_op("clip", {x}, xt::clip(x.value(), low, high), [low, high](GradientContext& ctx) {
+        const Array& v = ctx.input(0);
+        ctx.accumulate(0, xt::where(v >= low && v <= high, ctx.grad(), 0.0f));
+    }, fmt::format("range=[{}, {}]", low, high));
 }
 
 }  // namespace xg

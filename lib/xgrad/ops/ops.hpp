@@ -49,6 +49,8 @@ Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 /// |x| elementwise (gradient 0 at 0).
 Tensor abs(const Tensor& x);
+/// x limited to [low, high] elementwise; the gradient passes only where x is inside.
+Tensor clip(const Tensor& x, float low, float high);
 
 // ---- activation.cpp -------------------------------------------------------------------
 /// max(x, 0) elementwise (gradient 0 at 0).

@@ -1,0 +1,176 @@
+// The Keras "first look at a neural network" example (Deep Learning with Python, 2.1),
+// end to end: load MNIST, Dense(512, relu) -> Dense(10, softmax), RMSprop, categorical
+// cross-entropy, fit for 5 epochs of batch 128, evaluate on the test set.
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/blas.hpp"
+#include "xgrad/core/random.hpp"
+#include "xgrad/data/mnist.hpp"
+#include "xgrad/graph/layer_graph.hpp"
+#include "xgrad/graph/op_graph.hpp"
+#include "xgrad/graph/render.hpp"
+#include "xgrad/io/weights.hpp"
+#include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/train/model.hpp"
+
+namespace {
+
+struct Flags {
+    std::string data;
+    std::string dataset = "auto";
+    std::size_t epochs = 5;
+    std::size_t batch_size = 128;
+    float learning_rate = 0.001f;
+    std::uint64_t seed = 1;
+    int threads = 0;
+    std::string graph;
+    std::string graph_view = "ops";
+    std::string save;
+    bool json = false;
+    int verbose = 1;
+};
+
+// "[5, 0, 4, ..., 5, 6, 8]" as numpy prints a long label array.
+std::string preview_labels(const xg::ByteArray& labels) {
+    const std::size_t n = labels.size();
+    if (n <= 6) return fmt::format("[{}]", fmt::join(labels.begin(), labels.end(), ", "));
+    return fmt::format("[{}, {}, {}, ..., {}, {}, {}]", labels(0), labels(1), labels(2), labels(n - 3), labels(n - 2),
+                       labels(n - 1));
+}
+
+xg::DatasetLocation locate(const Flags& flags) {
+    if (flags.dataset == "mnist") return xg::find_dataset(xg::DatasetKind::mnist, flags.data);
+    if (flags.dataset == "fashion") return xg::find_dataset(xg::DatasetKind::fashion, flags.data);
+    return xg::find_dataset_auto(flags.data);
+}
+
+// Records one training step's forward pass and loss, writes its graph, and discards it.
+void write_step_graph(xg::Model& model, xg::Sequential& network, const xg::Array& x, const xg::Array& y,
+                      const Flags& flags) {
+    if (flags.graph_view == "layers") {
+        xg::write_graph(xg::layers_to_dot(network, {x.shape()[1]}), flags.graph);
+        return;
+    }
+    const std::size_t n = std::min<std::size_t>(flags.batch_size, x.shape()[0]);
+    std::vector<std::size_t> rows(n);
+    for (std::size_t i = 0; i < n; ++i) rows[i] = i;
+    xg::Array xb, yb;
+    xg::ArrayDataset(x, y).gather(rows, xb, yb);
+    xg::Tensor loss = model.forward_loss(xg::input(std::move(xb), "images"), xg::constant(std::move(yb)));
+    xg::GraphOptions options;
+    options.gradient_path = true;
+    xg::write_graph(xg::ops_to_dot(loss, options), flags.graph);
+    xg::Tape::current().clear();
+}
+
+int run(const Flags& flags) {
+    xg::manual_seed(flags.seed);
+    if (flags.threads > 0) xg::set_blas_threads(flags.threads);
+    std::ostream& out = std::cout;
+
+    const xg::DatasetLocation where = locate(flags);
+    out << fmt::format("Using {} from {} ({})\n", xg::dataset_name(where.kind), where.directory, where.source);
+    const xg::MnistData data = xg::load_mnist(where.directory);
+    out << fmt::format("train_images.shape: {}\n", xg::format_shape(data.train_images.shape()));
+    out << fmt::format("train_labels: {} ({} labels)\n", preview_labels(data.train_labels), data.train_labels.size());
+    out << fmt::format("test_images.shape: {}\n", xg::format_shape(data.test_images.shape()));
+    out << fmt::format("test_labels: {} ({} labels)\n\n", preview_labels(data.test_labels), data.test_labels.size());
+
+    // The example's preprocessing: (N, 28, 28) bytes -> (N, 784) floats in [0, 1]; one-hot labels.
+    const xg::Array train_x = xg::images_to_float(data.train_images);
+    const xg::Array train_y = xg::to_categorical(data.train_labels);
+    const xg::Array test_x = xg::images_to_float(data.test_images);
+    const xg::Array test_y = xg::to_categorical(data.test_labels);
+    const std::size_t features = train_x.shape()[1];
+
+    auto network = std::make_shared<xg::Sequential>();
+    network->emplace<xg::Dense>(features, 512, "relu");
+    network->emplace<xg::Dense>(512, 10, "softmax");
+    out << network->summary({features}) << "\n";
+
+    xg::Model model(network);
+    model.compile(std::make_shared<xg::RMSprop>(network->parameters(), xg::RMSpropOptions{.learning_rate = flags.learning_rate}),
+                  "categorical_crossentropy", {"accuracy"});
+    if (!flags.graph.empty()) {
+        write_step_graph(model, *network, train_x, train_y, flags);
+        out << fmt::format("Wrote the {} graph to {}\n", flags.graph_view == "layers" ? "layer" : "training-step", flags.graph);
+    }
+
+    xg::FitOptions fit;
+    fit.epochs = flags.epochs;
+    fit.batch_size = flags.batch_size;
+    fit.verbose = flags.verbose;
+    const auto start = std::chrono::steady_clock::now();
+    const xg::History history = model.fit(train_x, train_y, fit);
+    const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    const xg::Logs test = model.evaluate(test_x, test_y, flags.batch_size);
+    const double test_loss = xg::log_value(test, "loss"), test_accuracy = xg::log_value(test, "accuracy");
+    out << fmt::format("test_loss: {:.4f}\ntest_acc: {:.4f}\n", test_loss, test_accuracy);
+
+    if (!flags.save.empty()) {
+        xg::save_weights(*network, flags.save);
+        out << fmt::format("Saved the trained weights to {}\n", flags.save);
+    }
+    if (flags.json) {
+        nlohmann::json j = {
+            {"dataset", where.kind == xg::DatasetKind::mnist ? "mnist" : "fashion"},
+            {"epochs", flags.epochs},
+            {"batch_size", flags.batch_size},
+            {"seed", flags.seed},
+            {"threads", xg::blas_threads()},
+            {"test_accuracy", test_accuracy},
+            {"test_loss", test_loss},
+            {"epoch_seconds", history.epoch_seconds},
+            {"train_seconds", train_seconds},
+            {"train_loss", history["loss"]},
+            {"train_accuracy", history["accuracy"]},
+        };
+        out << j.dump() << "\n";
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Flags flags;
+    CLI::App app{"Trains the Keras MNIST example (Dense 512 relu -> Dense 10 softmax, RMSprop) with xgrad"};
+    app.add_option("--data", flags.data, "Folder with the four MNIST IDX files (.gz or raw); default: $XGRAD_DATA, "
+                                         "then ./data/mnist");
+    app.add_option("--dataset", flags.dataset, "mnist, fashion, or auto (MNIST if found, else Fashion-MNIST)")
+        ->check(CLI::IsMember({"auto", "mnist", "fashion"}));
+    app.add_option("--epochs", flags.epochs, "Passes over the training set")->check(CLI::PositiveNumber);
+    app.add_option("--batch-size", flags.batch_size, "Samples per step")->check(CLI::PositiveNumber);
+    app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate")->check(CLI::PositiveNumber);
+    app.add_option("--seed", flags.seed, "Seed for weights and shuffling");
+    app.add_option("--threads", flags.threads, "BLAS threads (default: all cores)")->check(CLI::Range(1, 256));
+    app.add_option("--graph", flags.graph, "Write the graph of one training step (.dot, .gv, .svg, .png, .pdf)");
+    app.add_option("--graph-view", flags.graph_view, "ops (recorded ops) or layers (one box per layer)")
+        ->check(CLI::IsMember({"ops", "layers"}));
+    app.add_option("--save", flags.save, "Write the trained weights to this .npz file");
+    app.add_flag("--json", flags.json, "End with one line of JSON: test_accuracy, test_loss, epoch_seconds, ...");
+    app.add_option("--verbose", flags.verbose, "0 silent, 1 progress bar, 2 one line per epoch")->check(CLI::Range(0, 2));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        return run(flags);
+    } catch (const std::exception& e) {
+        std::cerr << "mnist: error: " << e.what() << "\n";
+        return 1;
+    }
+}

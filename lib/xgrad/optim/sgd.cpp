@@ -1,0 +1,31 @@
+#include "xgrad/optim/sgd.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+
+namespace xg {
+
+SGD::SGD(std::vector<Tensor> parameters, SGDOptions options)
+    : Optimizer("SGD", std::move(parameters), options.learning_rate), options_(options) {
+    if (options.momentum < 0.0f || options.momentum >= 1.0f) {
+        throw ValueError(fmt::format("SGD: momentum {}; expected 0 <= momentum < 1", options.momentum));
+    }
+    if (options.momentum > 0.0f) add_slot("velocity");
+}
+
+void SGD::update(std::size_t index, float* w, const float* g, std::size_t n) {
+    const float lr = learning_rate();
+    if (options_.momentum == 0.0f) {
+        for (std::size_t i = 0; i < n; ++i) w[i] -= lr * g[i];
+        return;
+    }
+    const float m = options_.momentum;
+    float* v = slot(0, index).data();
+    for (std::size_t i = 0; i < n; ++i) {
+        v[i] = m * v[i] - lr * g[i];
+        w[i] += options_.nesterov ? m * v[i] - lr * g[i] : v[i];
+    }
+}
+
+}  // namespace xg

@@ -1,0 +1,58 @@
+#include "xgrad/train/callback.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/nn/module.hpp"
+#include "xgrad/train/model.hpp"
+
+namespace xg {
+
+EarlyStopping::EarlyStopping(EarlyStoppingOptions options) : options_(std::move(options)) {
+    if (options_.mode == "max") {
+        maximize_ = true;
+    } else if (options_.mode == "auto") {
+        maximize_ = options_.monitor.find("acc") != std::string::npos;
+    } else if (options_.mode != "min") {
+        throw ValueError(fmt::format("EarlyStopping: mode '{}'; expected min, max or auto", options_.mode));
+    }
+}
+
+void EarlyStopping::on_train_begin(Model&) {
+    best_ = maximize_ ? -INFINITY : INFINITY;
+    wait_ = 0;
+    stopped_epoch_ = -1;
+    best_weights_.clear();
+}
+
+bool EarlyStopping::improved(double value) const {
+    return maximize_ ? value > best_ + options_.min_delta : value < best_ - options_.min_delta;
+}
+
+void EarlyStopping::on_epoch_end(Model& model, std::size_t epoch, const Logs& logs) {
+    // log_value names the available keys when the monitored one is missing.
+    const double value = log_value(logs, options_.monitor);
+    if (improved(value)) {
+        best_ = value;
+        wait_ = 0;
+        if (options_.restore_best_weights) {
+            best_weights_.clear();
+            for (auto& p : model.network().parameters()) best_weights_.push_back(p.value());
+        }
+        return;
+    }
+    if (++wait_ > options_.patience) {
+        stopped_epoch_ = static_cast<long>(epoch);
+        model.stop_training();
+    }
+}
+
+void EarlyStopping::on_train_end(Model& model) {
+    if (stopped_epoch_ < 0 || best_weights_.empty()) return;
+    auto params = model.network().parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].mutable_value() = best_weights_[i];
+}
+
+}  // namespace xg

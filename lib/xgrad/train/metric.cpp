@@ -1,0 +1,70 @@
+#include "xgrad/train/metric.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+
+namespace xg {
+namespace {
+
+std::size_t argmax_row(const float* row, std::size_t n) {
+    std::size_t best = 0;
+    for (std::size_t j = 1; j < n; ++j) {
+        if (row[j] > row[best]) best = j;
+    }
+    return best;
+}
+
+}  // namespace
+
+Accuracy::Accuracy(AccuracyKind kind, std::string name) : Metric(std::move(name)), kind_(kind) {}
+
+void Accuracy::update(const Array& y_pred, const Array& y_true) {
+    if (y_pred.dimension() == 0 || y_true.dimension() == 0 || y_pred.shape()[0] != y_true.shape()[0]) {
+        throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected the same batch size", name(),
+                                     format_shape(y_pred.shape()), format_shape(y_true.shape())));
+    }
+    const std::size_t n = y_pred.shape()[0];
+    const std::size_t width = y_pred.size() / std::max<std::size_t>(n, 1);
+    switch (kind_) {
+        case AccuracyKind::categorical:
+            if (y_true.shape() != y_pred.shape()) {
+                throw ShapeError(fmt::format("{}: predictions {} and one-hot targets {}; expected equal shapes", name(),
+                                             format_shape(y_pred.shape()), format_shape(y_true.shape())));
+            }
+            for (std::size_t r = 0; r < n; ++r) {
+                correct_ += argmax_row(y_pred.data() + r * width, width) == argmax_row(y_true.data() + r * width, width);
+            }
+            break;
+        case AccuracyKind::sparse:
+            for (std::size_t r = 0; r < n; ++r) {
+                correct_ += static_cast<float>(argmax_row(y_pred.data() + r * width, width)) == y_true.data()[r];
+            }
+            break;
+        case AccuracyKind::binary:
+            if (y_true.size() != y_pred.size()) {
+                throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected equal sizes", name(),
+                                             format_shape(y_pred.shape()), format_shape(y_true.shape())));
+            }
+            for (std::size_t k = 0; k < y_pred.size(); ++k) correct_ += (y_pred.data()[k] > 0.5f) == (y_true.data()[k] > 0.5f);
+            total_ += y_pred.size();
+            return;
+    }
+    total_ += n;
+}
+
+std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::string& loss) {
+    if (name == "accuracy" || name == "acc") {
+        AccuracyKind kind = AccuracyKind::categorical;
+        if (loss == "sparse_categorical_crossentropy") kind = AccuracyKind::sparse;
+        if (loss == "binary_crossentropy") kind = AccuracyKind::binary;
+        return std::make_unique<Accuracy>(kind, name);
+    }
+    if (name == "categorical_accuracy") return std::make_unique<Accuracy>(AccuracyKind::categorical, name);
+    if (name == "sparse_categorical_accuracy") return std::make_unique<Accuracy>(AccuracyKind::sparse, name);
+    if (name == "binary_accuracy") return std::make_unique<Accuracy>(AccuracyKind::binary, name);
+    throw ValueError(fmt::format("metric_by_name: unknown metric '{}'; expected accuracy, categorical_accuracy, "
+                                 "sparse_categorical_accuracy or binary_accuracy", name));
+}
+
+}  // namespace xg

@@ -1,0 +1,207 @@
+#include "xgrad/train/model.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/train/progress.hpp"
+
+namespace xg {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::shared_ptr<Optimizer> optimizer_by_name(const std::string& name, std::vector<Tensor> params) {
+    if (name == "rmsprop") return std::make_shared<RMSprop>(std::move(params));
+    if (name == "sgd") return std::make_shared<SGD>(std::move(params));
+    if (name == "adam") return std::make_shared<Adam>(std::move(params));
+    throw ValueError(fmt::format("compile: unknown optimizer '{}'; expected rmsprop, sgd or adam", name));
+}
+
+}  // namespace
+
+Model::Model(std::shared_ptr<Module> network) : network_(std::move(network)) {
+    if (!network_) throw ValueError("Model: network is null; expected a module");
+}
+
+void Model::compile(std::shared_ptr<Optimizer> optimizer, Loss loss, std::string loss_name,
+                    const std::vector<std::string>& metrics) {
+    if (!optimizer) throw ValueError("compile: optimizer is null; expected an optimizer over the model's parameters");
+    optimizer_ = std::move(optimizer);
+    loss_ = std::move(loss);
+    loss_name_ = std::move(loss_name);
+    metrics_.clear();
+    for (auto& name : metrics) metrics_.push_back(metric_by_name(name, loss_name_));
+}
+
+void Model::compile(std::shared_ptr<Optimizer> optimizer, const std::string& loss, const std::vector<std::string>& metrics) {
+    compile(std::move(optimizer), loss_by_name(loss), loss, metrics);
+}
+
+void Model::compile(const std::string& optimizer, const std::string& loss, const std::vector<std::string>& metrics) {
+    compile(optimizer_by_name(optimizer, network_->parameters()), loss, metrics);
+}
+
+Optimizer& Model::optimizer() {
+    check_compiled("optimizer");
+    return *optimizer_;
+}
+
+void Model::check_compiled(const char* call) const {
+    if (!optimizer_) throw StateError(fmt::format("{}: model is not compiled; expected compile(optimizer, loss) first", call));
+}
+
+Tensor Model::forward_loss(const Tensor& x, const Tensor& y) {
+    check_compiled("forward_loss");
+    return loss_((*network_)(x), y);
+}
+
+Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred) {
+    check_compiled("train_step");
+    Tensor out = (*network_)(x);
+    Tensor loss = loss_(out, y);
+    if (!std::isfinite(loss.item())) {
+        Tape::current().clear();
+        throw NumericError(fmt::format("train_step: loss is {} ; training diverged (try a lower learning rate, or "
+                                       "anomaly detection to find the first op that produced it)", loss.item()));
+    }
+    optimizer_->zero_grad();
+    loss.backward();
+    optimizer_->step();
+    if (y_pred) *y_pred = out;
+    return loss;
+}
+
+void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order, std::size_t batch_size, bool train,
+                      Logs& logs, ProgressBar* progress) {
+    Mean loss_mean;
+    for (auto& m : metrics_) m->reset();
+    const std::size_t n = order.size();
+    for (std::size_t start = 0; start < n; start += batch_size) {
+        const std::size_t count = std::min(batch_size, n - start);
+        data.gather(std::span(order).subspan(start, count), batch_x_, batch_y_);
+        // The batch buffers move into the tensors for the step and back out after it.
+        Tensor x = input(std::move(batch_x_));
+        Tensor y = constant(std::move(batch_y_));
+        Tensor loss, out;
+        if (train) {
+            loss = train_step(x, y, &out);
+        } else {
+            NoGradGuard no_grad;
+            out = (*network_)(x);
+            loss = loss_(out, y);
+        }
+        loss_mean.add(loss.item(), static_cast<double>(count));
+        for (auto& m : metrics_) m->update(out.value(), y.value());
+        batch_x_ = std::move(x.mutable_value());
+        batch_y_ = std::move(y.mutable_value());
+        if (progress) {
+            logs = {{"loss", loss_mean.result()}};
+            for (auto& m : metrics_) logs.emplace_back(m->name(), m->result());
+            progress->update(start + count, logs);
+        }
+    }
+    logs = {{"loss", loss_mean.result()}};
+    for (auto& m : metrics_) logs.emplace_back(m->name(), m->result());
+}
+
+History Model::fit(const Array& x, const Array& y, const FitOptions& options) {
+    return fit(ArrayDataset(x, y), options);
+}
+
+History Model::fit(const Dataset& data, const FitOptions& options) {
+    check_compiled("fit");
+    if (options.batch_size == 0) throw ValueError("fit: batch_size is 0; expected at least 1");
+    if (!(options.validation_split >= 0.0 && options.validation_split < 1.0)) {
+        throw ValueError(fmt::format("fit: validation_split {}; expected 0 <= split < 1", options.validation_split));
+    }
+    if (options.validation_split > 0.0 && options.validation_data) {
+        throw ValueError("fit: both validation_split and validation_data given; expected one of them");
+    }
+    // As in Keras, the split takes the last samples, before any shuffling.
+    const std::size_t held_out = static_cast<std::size_t>(std::floor(static_cast<double>(data.size()) * options.validation_split));
+    const SubsetDataset train_set(data, 0, data.size() - held_out);
+    const SubsetDataset split_set(data, data.size() - held_out, data.size());
+    const Dataset* validation = options.validation_data ? options.validation_data : (held_out > 0 ? &split_set : nullptr);
+    if (train_set.size() == 0) throw ValueError("fit: no training samples; expected at least one");
+
+    std::ostream& out = *options.out;
+    History history;
+    stop_requested_ = false;
+    network_->train();
+    for (auto& cb : options.callbacks) cb->on_train_begin(*this);
+    for (std::size_t epoch = options.initial_epoch; epoch < options.epochs && !stop_requested_; ++epoch) {
+        for (auto& cb : options.callbacks) cb->on_epoch_begin(*this, epoch);
+        if (options.verbose > 0) out << fmt::format("Epoch {}/{}\n", epoch + 1, options.epochs) << std::flush;
+        ProgressBar progress(out, train_set.size(), options.verbose, is_terminal(out));
+        const auto start = Clock::now();
+        Logs logs;
+        run_epoch(train_set, epoch_order(train_set.size(), options.shuffle), options.batch_size, true, logs, &progress);
+        const double seconds = seconds_since(start);
+        if (validation) {
+            network_->eval();
+            for (auto& [key, value] : evaluate(*validation, options.batch_size)) logs.emplace_back("val_" + key, value);
+            network_->train();
+        }
+        progress.finish(logs, seconds, (train_set.size() + options.batch_size - 1) / options.batch_size);
+        history.add(logs, seconds);
+        for (auto& cb : options.callbacks) cb->on_epoch_end(*this, epoch, logs);
+    }
+    for (auto& cb : options.callbacks) cb->on_train_end(*this);
+    return history;
+}
+
+Logs Model::evaluate(const Array& x, const Array& y, std::size_t batch_size) {
+    return evaluate(ArrayDataset(x, y), batch_size);
+}
+
+Logs Model::evaluate(const Dataset& data, std::size_t batch_size) {
+    check_compiled("evaluate");
+    if (batch_size == 0) throw ValueError("evaluate: batch_size is 0; expected at least 1");
+    if (data.size() == 0) throw ValueError("evaluate: no samples; expected at least one");
+    const bool was_training = network_->training();
+    network_->eval();
+    Logs logs;
+    run_epoch(data, epoch_order(data.size(), false), batch_size, false, logs, nullptr);
+    network_->train(was_training);
+    return logs;
+}
+
+Array Model::predict(const Array& x, std::size_t batch_size) {
+    if (batch_size == 0) throw ValueError("predict: batch_size is 0; expected at least 1");
+    if (x.dimension() == 0 || x.shape()[0] == 0) {
+        throw ShapeError(fmt::format("predict: input has shape {}; expected (samples, ...) with samples > 0",
+                                     format_shape(x.shape())));
+    }
+    NoGradGuard no_grad;
+    const bool was_training = network_->training();
+    network_->eval();
+    const std::size_t n = x.shape()[0];
+    const std::vector<std::size_t> order = epoch_order(n, false);
+    Array result, batch;
+    for (std::size_t start = 0; start < n; start += batch_size) {
+        const std::size_t count = std::min(batch_size, n - start);
+        gather_rows_into(x, std::span(order).subspan(start, count), batch);
+        Tensor out = (*network_)(input(batch));
+        if (start == 0) {
+            Shape shape = out.shape();
+            shape[0] = n;
+            result = uninitialized(shape);
+        }
+        const std::size_t width = out.size() / count;
+        std::copy(out.value().begin(), out.value().end(), result.data() + start * width);
+    }
+    network_->train(was_training);
+    return result;
+}
+
+}  // namespace xg

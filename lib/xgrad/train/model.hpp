@@ -1,0 +1,83 @@
+#pragma once
+// Model: the Keras workflow (compile, fit, evaluate, predict) around any Module.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/nn/module.hpp"
+#include "xgrad/optim/optimizer.hpp"
+#include "xgrad/train/callback.hpp"
+#include "xgrad/train/history.hpp"
+#include "xgrad/train/loss.hpp"
+#include "xgrad/train/metric.hpp"
+
+namespace xg {
+
+struct FitOptions {
+    std::size_t epochs = 1;
+    std::size_t batch_size = 32;
+    bool shuffle = true;
+    /// Fraction of the samples, taken from the end before shuffling, held out for validation.
+    double validation_split = 0.0;
+    /// Validation samples (instead of a split); must outlive fit().
+    const Dataset* validation_data = nullptr;
+    /// 0 silent, 1 progress bar (a line per epoch when not a terminal), 2 a line per epoch.
+    int verbose = 1;
+    std::vector<std::shared_ptr<Callback>> callbacks;
+    std::ostream* out = &std::cout;
+    /// Epoch to start counting from (resuming).
+    std::size_t initial_epoch = 0;
+};
+
+class Model {
+public:
+    explicit Model(std::shared_ptr<Module> network);
+
+    /// Sets the optimizer (over network().parameters() or any list), the loss and the metrics.
+    void compile(std::shared_ptr<Optimizer> optimizer, const std::string& loss, const std::vector<std::string>& metrics = {});
+    /// The same with a default-configured optimizer by name: "rmsprop", "sgd" or "adam".
+    void compile(const std::string& optimizer, const std::string& loss, const std::vector<std::string>& metrics = {});
+    /// A custom loss function; `loss_name` is used for messages and to pick accuracy's kind.
+    void compile(std::shared_ptr<Optimizer> optimizer, Loss loss, std::string loss_name,
+                 const std::vector<std::string>& metrics = {});
+
+    /// Trains on x (n, ...) and y (n, ...); returns per-epoch logs.
+    History fit(const Array& x, const Array& y, const FitOptions& options = {});
+    History fit(const Dataset& data, const FitOptions& options = {});
+    /// Loss and metrics over all samples, without recording.
+    Logs evaluate(const Array& x, const Array& y, std::size_t batch_size = 32);
+    Logs evaluate(const Dataset& data, std::size_t batch_size = 32);
+    /// The network's outputs for x, computed in batches without recording.
+    Array predict(const Array& x, std::size_t batch_size = 32);
+
+    /// One optimisation step on a batch (forward, loss, backward, update); returns the loss
+    /// tensor (its graph already released) and leaves the predictions in `y_pred`.
+    Tensor train_step(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr);
+    /// The loss of a batch, recorded on the tape but not back-propagated (for graph export).
+    Tensor forward_loss(const Tensor& x, const Tensor& y);
+
+    Module& network() { return *network_; }
+    Optimizer& optimizer();
+    const std::string& loss_name() const { return loss_name_; }
+    /// Asks fit() to stop after the current epoch (callbacks use it).
+    void stop_training() { stop_requested_ = true; }
+
+private:
+    void check_compiled(const char* call) const;
+    void run_epoch(const Dataset& data, const std::vector<std::size_t>& order, std::size_t batch_size, bool train,
+                   Logs& logs, class ProgressBar* progress);
+
+    std::shared_ptr<Module> network_;
+    std::shared_ptr<Optimizer> optimizer_;
+    Loss loss_;
+    std::string loss_name_;
+    std::vector<std::unique_ptr<Metric>> metrics_;
+    bool stop_requested_ = false;
+    // Batch buffers reused across steps: no allocation per step for inputs.
+    Array batch_x_, batch_y_;
+};
+
+}  // namespace xg
