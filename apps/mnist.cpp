@@ -14,6 +14,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/blas.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/data/image_dataset.hpp"
 #include "xgrad/data/mnist.hpp"
 #include "xgrad/graph/layer_graph.hpp"
 #include "xgrad/graph/op_graph.hpp"
@@ -56,17 +57,14 @@ xg::DatasetLocation locate(const Flags& flags) {
 }
 
 // Records one training step's forward pass and loss, writes its graph, and discards it.
-void write_step_graph(xg::Model& model, xg::Sequential& network, const xg::Array& x, const xg::Array& y,
-                      const Flags& flags) {
+void write_step_graph(xg::Model& model, xg::Sequential& network, const xg::Dataset& train, const Flags& flags) {
     if (flags.graph_view == "layers") {
-        xg::write_graph(xg::layers_to_dot(network, {x.shape()[1]}), flags.graph);
+        xg::write_graph(xg::layers_to_dot(network, train.x_shape()), flags.graph);
         return;
     }
-    const std::size_t n = std::min<std::size_t>(flags.batch_size, x.shape()[0]);
-    std::vector<std::size_t> rows(n);
-    for (std::size_t i = 0; i < n; ++i) rows[i] = i;
+    const std::vector<std::size_t> rows = xg::epoch_order(std::min(flags.batch_size, train.size()), false);
     xg::Array xb, yb;
-    xg::ArrayDataset(x, y).gather(rows, xb, yb);
+    train.gather(rows, xb, yb);
     xg::Tensor loss = model.forward_loss(xg::input(std::move(xb), "images"), xg::constant(std::move(yb)));
     xg::GraphOptions options;
     options.gradient_path = true;
@@ -87,12 +85,11 @@ int run(const Flags& flags) {
     out << fmt::format("test_images.shape: {}\n", xg::format_shape(data.test_images.shape()));
     out << fmt::format("test_labels: {} ({} labels)\n\n", preview_labels(data.test_labels), data.test_labels.size());
 
-    // The example's preprocessing: (N, 28, 28) bytes -> (N, 784) floats in [0, 1]; one-hot labels.
-    const xg::Array train_x = xg::images_to_float(data.train_images);
-    const xg::Array train_y = xg::to_categorical(data.train_labels);
-    const xg::Array test_x = xg::images_to_float(data.test_images);
-    const xg::Array test_y = xg::to_categorical(data.test_labels);
-    const std::size_t features = train_x.shape()[1];
+    // The example's preprocessing (reshape to (N, 784), bytes / 255, to_categorical) is
+    // applied a batch at a time, so the data stays in its compact byte form.
+    const xg::ImageDataset train(data.train_images, data.train_labels);
+    const xg::ImageDataset test(data.test_images, data.test_labels);
+    const std::size_t features = train.x_shape()[0];
 
     auto network = std::make_shared<xg::Sequential>();
     network->emplace<xg::Dense>(features, 512, "relu");
@@ -103,7 +100,7 @@ int run(const Flags& flags) {
     model.compile(std::make_shared<xg::RMSprop>(network->parameters(), xg::RMSpropOptions{.learning_rate = flags.learning_rate}),
                   "categorical_crossentropy", {"accuracy"});
     if (!flags.graph.empty()) {
-        write_step_graph(model, *network, train_x, train_y, flags);
+        write_step_graph(model, *network, train, flags);
         out << fmt::format("Wrote the {} graph to {}\n", flags.graph_view == "layers" ? "layer" : "training-step", flags.graph);
     }
 
@@ -112,11 +109,11 @@ int run(const Flags& flags) {
     fit.batch_size = flags.batch_size;
     fit.verbose = flags.verbose;
     const auto start = std::chrono::steady_clock::now();
-    const xg::History history = model.fit(train_x, train_y, fit);
+    const xg::History history = model.fit(train, fit);
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-    const xg::Logs test = model.evaluate(test_x, test_y, flags.batch_size);
-    const double test_loss = xg::log_value(test, "loss"), test_accuracy = xg::log_value(test, "accuracy");
+    const xg::Logs scores = model.evaluate(test, flags.batch_size);
+    const double test_loss = xg::log_value(scores, "loss"), test_accuracy = xg::log_value(scores, "accuracy");
     out << fmt::format("test_loss: {:.4f}\ntest_acc: {:.4f}\n", test_loss, test_accuracy);
 
     if (!flags.save.empty()) {

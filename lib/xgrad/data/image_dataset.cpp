@@ -1,0 +1,49 @@
+#include "xgrad/data/image_dataset.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+
+namespace xg {
+
+ImageDataset::ImageDataset(const ByteArray& images, const ByteArray& labels, std::size_t classes, bool one_hot)
+    : images_(images), labels_(labels), classes_(classes), features_(0), one_hot_(one_hot) {
+    if (images.dimension() < 2 || labels.dimension() != 1 || images.shape()[0] != labels.shape()[0]) {
+        throw ShapeError(fmt::format("ImageDataset: images {} and labels {}; expected (n, ...) and (n,)",
+                                     format_shape(images.shape()), format_shape(labels.shape())));
+    }
+    if (classes == 0) throw ValueError("ImageDataset: classes is 0; expected at least 1");
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (labels(i) >= classes) {
+            throw ValueError(fmt::format("ImageDataset: label {} at index {}; expected < {}", labels(i), i, classes));
+        }
+    }
+    features_ = images.size() / images.shape()[0];
+}
+
+Shape ImageDataset::y_shape() const { return one_hot_ ? Shape{classes_} : Shape{}; }
+
+void ImageDataset::gather(std::span<const std::size_t> rows, Array& x, Array& y) const {
+    const std::size_t n = rows.size();
+    const Shape x_target{n, features_};
+    const Shape y_target = one_hot_ ? Shape{n, classes_} : Shape{n};
+    if (x.shape() != x_target) x.resize(x_target);
+    if (y.shape() != y_target) y.resize(y_target);
+    std::fill(y.begin(), y.end(), 0.0f);
+    for (std::size_t r = 0; r < n; ++r) {
+        if (rows[r] >= size()) {
+            throw ShapeError(fmt::format("ImageDataset: row {} out of range; expected < {}", rows[r], size()));
+        }
+        const std::uint8_t* pixels = images_.data() + rows[r] * features_;
+        float* out = x.data() + r * features_;
+        for (std::size_t f = 0; f < features_; ++f) out[f] = static_cast<float>(pixels[f]) / 255.0f;  // as images_to_float
+        const std::size_t label = labels_.data()[rows[r]];
+        if (one_hot_) {
+            y.data()[r * classes_ + label] = 1.0f;
+        } else {
+            y.data()[r] = static_cast<float>(label);
+        }
+    }
+}
+
+}  // namespace xg

@@ -1,0 +1,27 @@
+#pragma once
+// ImageDataset: byte images and labels kept as they are stored, converted a batch at a
+// time. Training on MNIST this way holds 55 MB of bytes instead of 220 MB of floats.
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/data/idx.hpp"
+
+namespace xg {
+
+class ImageDataset : public Dataset {
+public:
+    /// images (n, ...) bytes and labels (n,) in [0, classes); both must outlive the dataset.
+    /// x is byte / 255 flattened to (features,); y is one-hot (classes,) or, when
+    /// one_hot is false, the label as a float (). Throws ShapeError / ValueError on bad input.
+    ImageDataset(const ByteArray& images, const ByteArray& labels, std::size_t classes = 10, bool one_hot = true);
+    std::size_t size() const override { return labels_.size(); }
+    Shape x_shape() const override { return {features_}; }
+    Shape y_shape() const override;
+    void gather(std::span<const std::size_t> rows, Array& x, Array& y) const override;
+
+private:
+    const ByteArray& images_;
+    const ByteArray& labels_;
+    std::size_t classes_, features_;
+    bool one_hot_;
+};
+
+}  // namespace xg
