@@ -25,7 +25,7 @@ double projected(const Array& y, const Array& r) {
 std::string GradcheckResult::report() const {
     std::string out;
     for (std::size_t i = 0; i < worst_error.size(); ++i) {
-        out += fmt::format("input {}: worst error {:.3g}{}\n", i, worst_error[i],
+        out += fmt::format("input {} {}: worst error {:.3g}{}\n", i, format_shape(input_shapes[i]), worst_error[i],
                            worst_error[i] > tolerance ? " (above tolerance)" : "");
     }
     return out;
@@ -67,6 +67,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
             worst = std::max(worst, std::isnan(err) ? INFINITY : err);
         }
         result.worst_error.push_back(worst);
+        result.input_shapes.push_back(inputs[i].shape());
     }
     result.passed = std::all_of(result.worst_error.begin(), result.worst_error.end(),
                                 [&](double e) { return e <= options.tolerance; });

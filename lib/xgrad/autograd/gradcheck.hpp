@@ -17,6 +17,8 @@ struct GradcheckOptions {
 struct GradcheckResult {
     /// Per input: max over elements of |analytic - numeric| / max(1, |analytic|, |numeric|).
     std::vector<double> worst_error;
+    /// Per input: its shape, for the report.
+    std::vector<Shape> input_shapes;
     double tolerance = 0;
     bool passed = false;
     /// One line per input: "input 0 (3, 4): worst error 2.1e-04".

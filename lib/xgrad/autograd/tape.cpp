@@ -1,6 +1,8 @@
 #include "xgrad/autograd/tape.hpp"
 
+#include <atomic>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -26,7 +28,16 @@ void check_finite(const Array& a, const Record& r, const char* what) {
     }
 }
 
+// Generations are drawn from one process-wide counter: a result from a thread that has
+// exited can never match a new thread's tape that happens to reuse the same address.
+std::uint64_t next_generation() {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 }  // namespace
+
+Tape::Tape() : generation_(next_generation()) {}
 
 Tape& Tape::current() {
     thread_local Tape tape;
@@ -35,7 +46,7 @@ Tape& Tape::current() {
 
 void Tape::clear() {
     records_.clear();
-    ++generation_;
+    generation_ = next_generation();
 }
 
 void GradientContext::accumulate(std::size_t i, Array g) const {
@@ -126,6 +137,18 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
         }
         start = xt::ones<float>(out.value.shape());
     }
+    // A result's gradient from an earlier backward (kept by retain_grad) must not flow down
+    // the graph again: set it aside for this walk and add it back afterwards.
+    std::vector<std::pair<Node*, Array>> kept;
+    if (out.role == Role::result) {
+        for (std::size_t i = 0; i <= out.record; ++i) {
+            Node& result = *tape.records_[i].output;
+            if (!result.has_grad) continue;
+            if (result.retains_grad) kept.emplace_back(&result, std::move(result.grad));
+            result.grad = Array();
+            result.has_grad = false;
+        }
+    }
     if (out.has_grad) {
         out.grad += start;
     } else {
@@ -159,6 +182,14 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
                 result.grad = Array();
                 result.has_grad = false;
             }
+        }
+    }
+    for (auto& [node, grad] : kept) {
+        if (node->has_grad) {
+            node->grad += grad;
+        } else {
+            node->grad = std::move(grad);
+            node->has_grad = true;
         }
     }
     if (!retain_graph) tape.clear();

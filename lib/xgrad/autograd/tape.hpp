@@ -56,7 +56,7 @@ public:
     /// Drops every record (and the intermediate values they kept alive); tensors recorded
     /// before this can no longer be back-propagated through.
     void clear();
-    /// Increases at each clear(); a node recorded in an older generation is stale.
+    /// Changes at each clear(); a node recorded in another generation is stale.
     std::uint64_t generation() const { return generation_; }
     /// Whether `node` is a result recorded on this tape since the last clear.
     bool holds(const Node& node) const { return node.tape == this && node.generation == generation_; }
@@ -64,7 +64,7 @@ public:
     /// The module path new records are tagged with ("" at top level).
     const std::string& scope() const { return scope_; }
 
-    Tape() = default;
+    Tape();
     Tape(const Tape&) = delete;
     Tape& operator=(const Tape&) = delete;
 
@@ -74,7 +74,7 @@ private:
     friend void run_backward(const Tensor&, const Array*, bool);
 
     std::vector<Record> records_;
-    std::uint64_t generation_ = 1;
+    std::uint64_t generation_;  // unique across all tapes of the process, so no stale node matches
     std::string scope_;
 };
 

@@ -11,7 +11,11 @@ namespace xg {
 
 Tensor pow(const Tensor& x, float p) {
     return record_op("pow", {x}, xt::pow(x.value(), p), [p](GradientContext& ctx) {
-        // d(x^p)/dx = p x^(p-1)
+        // d(x^p)/dx = p x^(p-1); for p = 0 that is 0 everywhere, but 0 * x^-1 is NaN at x = 0.
+        if (p == 0.0f) {
+            ctx.accumulate(0, xt::zeros_like(ctx.grad()));
+            return;
+        }
         ctx.accumulate(0, ctx.grad() * p * xt::pow(ctx.input(0), p - 1.0f));
     }, fmt::format("p={}", p));
 }

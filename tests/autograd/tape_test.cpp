@@ -1,0 +1,401 @@
+#include "xgrad/autograd/tape.hpp"
+
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <xtensor/xmath.hpp>
+
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace {
+
+// A user-defined op, written exactly as docs/architecture.md ("How to add an op") shows.
+xg::Tensor cube(const xg::Tensor& x) {
+    return xg::record_op("cube", {x}, x.value() * x.value() * x.value(), [](xg::GradientContext& ctx) {
+        // d(x^3)/dx = 3 x^2
+        const xg::Array& x = ctx.input(0);
+        ctx.accumulate(0, 3.0f * ctx.grad() * x * x);
+    });
+}
+
+void check_close(const xg::Array& actual, const xg::Array& expected, double epsilon = 1e-5) {
+    REQUIRE(actual.shape() == expected.shape());
+    for (std::size_t i = 0; i < actual.size(); ++i) {
+        CHECK(actual.data()[i] == doctest::Approx(expected.data()[i]).epsilon(epsilon));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("ops on tensors that need a gradient are recorded in execution order") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor w = xg::parameter(xt::ones<float>({2, 3}), "w");
+    const xg::Tensor x = xg::input(xt::ones<float>({3}));
+    const xg::Tensor y = xg::relu(w + x);
+    const xg::Tensor z = xg::sum(y, -1);
+    REQUIRE(tape.size() == 3);
+    CHECK(tape[0].op == "add");
+    CHECK(tape[1].op == "relu");
+    CHECK(tape[2].op == "sum");
+    CHECK(tape[2].attributes == "axis=1");
+    REQUIRE(tape[0].inputs.size() == 2);
+    CHECK(tape[0].inputs[1] == x.node_ptr());
+    CHECK(tape[1].inputs[0] == tape[0].output);
+    CHECK(z.role() == xg::Role::result);
+
+    // Ops on data alone need no gradient and leave no record.
+    const xg::Tensor plain = xg::relu(x * 2.0f);
+    CHECK_FALSE(plain.requires_grad());
+    CHECK(tape.size() == 3);
+    tape.clear();
+    CHECK(tape.size() == 0);
+}
+
+TEST_CASE("a reused tensor gets the sum of its gradients") {
+    const xg::Tensor a = xg::parameter(xg::Array{1.0f, -2.0f, 3.0f}, "a");
+
+    SUBCASE("a + a") {
+        xg::sum(a + a).backward();
+        CHECK(a.grad() == xg::Array{2.0f, 2.0f, 2.0f});
+    }
+    SUBCASE("x * x") {
+        xg::sum(a * a).backward();
+        CHECK(a.grad() == xg::Array{2.0f, -4.0f, 6.0f});
+    }
+    SUBCASE("a diamond: two paths from x meet again") {
+        // y = sum(exp(x) * x^2);  dy/dx = exp(x) (x^2 + 2x)
+        const xg::Tensor u = xg::exp(a);
+        const xg::Tensor v = a * a;
+        xg::sum(u * v).backward();
+        const xg::Array x = a.value();
+        check_close(a.grad(), xt::exp(x) * (x * x + 2.0f * x));
+
+        const auto check = xg::gradcheck(
+            [](const std::vector<xg::Tensor>& in) { return xg::exp(in[0]) * (in[0] * in[0]); }, {x});
+        CHECK_MESSAGE(check.passed, check.report());
+    }
+    SUBCASE("one intermediate feeding two consumers") {
+        // h = 3a; y = sum(h * h + h) -> dy/da = 3 (2h + 1)
+        const xg::Tensor h = a * 3.0f;
+        xg::sum(h * h + h).backward();
+        check_close(a.grad(), 3.0f * (2.0f * (3.0f * a.value()) + 1.0f));
+    }
+}
+
+TEST_CASE("a chain of 100000 ops back-propagates without recursion") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor x = xg::Tensor::scalar(0.5f, true);
+    xg::Tensor y = x;
+    for (int i = 0; i < 100000; ++i) y = y + 1e-5f;
+    CHECK(tape.size() == 100000);
+    CHECK(y.item() == doctest::Approx(1.5f).epsilon(1e-2));
+    y.backward();
+    CHECK(x.grad()() == 1.0f);
+    CHECK(tape.size() == 0);
+
+    // Dropping an unused deep graph is as flat as walking it.
+    y = x;
+    for (int i = 0; i < 100000; ++i) y = xg::tanh(y);
+    CHECK(tape.size() == 100000);
+    tape.clear();
+}
+
+TEST_CASE("backward of a non-scalar needs a seed of its shape") {
+    const xg::Tensor w = xg::parameter(xg::Array{{1.0f, 2.0f}, {3.0f, 4.0f}}, "w");
+    const xg::Tensor y = w * w;
+    CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("backward: output has shape (2, 2); expected a scalar"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(y.backward(xt::ones<float>({2})),
+                         doctest::Contains("seed gradient has shape (2,); expected the output's shape (2, 2)"),
+                         xg::ShapeError);
+    CHECK_FALSE(w.has_grad());
+
+    const xg::Array seed = {{1.0f, 0.0f}, {0.5f, 2.0f}};
+    y.backward(seed);
+    CHECK(w.grad() == xg::Array{{2.0f, 0.0f}, {3.0f, 16.0f}});
+}
+
+TEST_CASE("backward from a leaf seeds it directly") {
+    const xg::Tensor s = xg::Tensor::scalar(3.0f, true);
+    s.backward();
+    CHECK(s.grad()() == 1.0f);
+}
+
+TEST_CASE("backward from a tensor that needs no gradient is a StateError") {
+    const xg::Tensor x = xg::input(xg::Array{1.0f, 2.0f});
+    CHECK_THROWS_WITH_AS(xg::sum(x).backward(), doctest::Contains("does not require a gradient"), xg::StateError);
+}
+
+TEST_CASE("detach cuts the history") {
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f}, "w");
+    // y = sum(stop(2w) * w): the detached factor is a constant, so dy/dw = 2w, not 4w.
+    const xg::Tensor y = xg::sum((w * 2.0f).detach() * w);
+    y.backward();
+    CHECK(w.grad() == xg::Array{2.0f, 4.0f});
+}
+
+TEST_CASE("gradients of leaves accumulate over backward calls until zero_grad") {
+    xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f}, "w");
+    xg::sum(w * w).backward();
+    xg::sum(w * w).backward();
+    CHECK(w.grad() == xg::Array{4.0f, 8.0f});
+    w.zero_grad();
+    xg::sum(w * w).backward();
+    CHECK(w.grad() == xg::Array{2.0f, 4.0f});
+}
+
+TEST_CASE("backward clears the tape unless retain_graph") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f}, "w");
+
+    SUBCASE("cleared by default, and a second backward is a StateError") {
+        const xg::Tensor y = xg::sum(w * w);
+        CHECK(tape.size() == 2);
+        y.backward();
+        CHECK(tape.size() == 0);
+        CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("cleared"), xg::StateError);
+        CHECK(w.grad() == xg::Array{2.0f, 4.0f});
+    }
+    SUBCASE("kept with retain_graph: backward twice adds up") {
+        const xg::Tensor y = xg::sum(w * w);
+        y.backward(true);
+        CHECK(tape.size() == 2);
+        y.backward();
+        CHECK(tape.size() == 0);
+        CHECK(w.grad() == xg::Array{4.0f, 8.0f});
+    }
+    SUBCASE("two heads on one trunk") {
+        const xg::Tensor h = w * w;
+        const xg::Tensor first = xg::sum(h);
+        const xg::Tensor second = xg::sum(h * 3.0f);
+        first.backward(true);
+        second.backward();
+        CHECK(w.grad() == xg::Array{8.0f, 16.0f});
+    }
+}
+
+TEST_CASE("a result from a cleared tape cannot be used as an op input") {
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f}, "w");
+    const xg::Tensor h = w * w;
+    xg::sum(h).backward();
+    CHECK_THROWS_WITH_AS(h * 2.0f, doctest::Contains("mul: input 0 (2,) was recorded on a tape that has since been cleared"),
+                         xg::StateError);
+    // Detached, its value is fine to use.
+    const xg::Tensor y = xg::sum(h.detach() * w);
+    y.backward();
+    CHECK(w.grad() == xg::Array{2.0f + 1.0f, 4.0f + 4.0f});
+}
+
+TEST_CASE("intermediate gradients are dropped unless retain_grad") {
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f}, "w");
+    xg::Tensor h = w * 3.0f;
+    xg::Tensor y = xg::sum(h * h);
+
+    SUBCASE("dropped by default") {
+        y.backward();
+        CHECK_FALSE(h.has_grad());
+        CHECK_FALSE(y.has_grad());
+        CHECK(w.grad() == xg::Array{18.0f, 36.0f});
+    }
+    SUBCASE("kept with retain_grad") {
+        h.retain_grad();
+        y.backward();
+        REQUIRE(h.has_grad());
+        CHECK(h.grad() == xg::Array{6.0f, 12.0f});
+        CHECK(w.grad() == xg::Array{18.0f, 36.0f});
+    }
+}
+
+TEST_CASE("a retained gradient is not propagated a second time by a later backward") {
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f}, "w");
+    xg::Tensor h = w * 3.0f;
+    h.retain_grad();
+    const xg::Tensor y = xg::sum(h * h);
+
+    SUBCASE("the same root twice") {
+        y.backward(true);
+        y.backward();
+        // Both the retained and the leaf gradient are exactly twice one backward's.
+        CHECK(h.grad() == xg::Array{12.0f, 24.0f});
+        CHECK(w.grad() == xg::Array{36.0f, 72.0f});
+    }
+    SUBCASE("a later root that does not reach the retained tensor") {
+        y.backward(true);
+        xg::sum(w * 5.0f).backward();
+        CHECK(h.grad() == xg::Array{6.0f, 12.0f});
+        CHECK(w.grad() == xg::Array{18.0f + 5.0f, 36.0f + 5.0f});
+    }
+    SUBCASE("a retained root") {
+        xg::Tensor z = h * 2.0f;
+        z.retain_grad();
+        z.backward(xt::ones<float>({2}), true);
+        z.backward(xt::ones<float>({2}));
+        CHECK(z.grad() == xg::Array{2.0f, 2.0f});
+        CHECK(w.grad() == xg::Array{12.0f, 12.0f});
+    }
+}
+
+TEST_CASE("micrograd's README expression gives micrograd's numbers") {
+    const xg::Tensor a = xg::Tensor::scalar(-4.0f, true);
+    const xg::Tensor b = xg::Tensor::scalar(2.0f, true);
+    xg::Tensor c = a + b;
+    xg::Tensor d = a * b + xg::pow(b, 3.0f);
+    c = c + (c + 1.0f);
+    c = c + (1.0f + c + (-a));
+    d = d + (d * 2.0f + xg::relu(b + a));
+    d = d + (3.0f * d + xg::relu(b - a));
+    const xg::Tensor e = c - d;
+    const xg::Tensor f = xg::pow(e, 2.0f);
+    xg::Tensor g = f / 2.0f;
+    g = g + 10.0f / f;
+    CHECK(g.rank() == 0);
+    CHECK(g.item() == doctest::Approx(24.7041).epsilon(1e-5));
+    g.backward();
+    CHECK(a.grad()() == doctest::Approx(138.8338).epsilon(1e-5));
+    CHECK(b.grad()() == doctest::Approx(645.5773).epsilon(1e-5));
+}
+
+TEST_CASE("memory stays flat over many training steps") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    xg::Tensor w = xg::parameter(xg::Array(xg::Shape{4, 3}, 0.1f), "w");
+    xg::Tensor b = xg::parameter(xt::zeros<float>({3}), "b");
+    xg::Array x_value = xt::arange<float>(-1.0f, 1.0f, 0.0625f);
+    x_value.reshape({8, 4});
+    const xg::Tensor x = xg::input(x_value);
+    const xg::Tensor labels = xg::input(xg::Array{0.0f, 1.0f, 2.0f, 0.0f, 1.0f, 2.0f, 0.0f, 1.0f}, "labels");
+
+    auto step = [&] {
+        w.zero_grad();
+        b.zero_grad();
+        const xg::Tensor loss = xg::sparse_softmax_cross_entropy(xg::tanh(xg::linear(x, w, b)) * 3.0f, labels);
+        loss.backward();
+        xg::NoGradGuard no_grad;
+        w.mutable_value() -= 0.1f * w.grad();
+        b.mutable_value() -= 0.1f * b.grad();
+        return loss.item();
+    };
+    const float first_loss = step();
+    const long nodes_after_first = xg::live_node_count();
+    float last_loss = first_loss;
+    for (int i = 1; i < 1000; ++i) {
+        last_loss = step();
+        REQUIRE(tape.size() == 0);
+    }
+    CHECK(xg::live_node_count() == nodes_after_first);
+    CHECK(last_loss < first_loss);
+}
+
+TEST_CASE("each thread has its own tape") {
+    // The same small network, built and back-propagated from scratch.
+    auto grads = [](float scale) {
+        xg::Array w_value = scale * xt::arange<float>(-3.0f, 3.0f);
+        w_value.reshape({3, 2});
+        xg::Array x_value = 0.1f * xt::arange<float>(12.0f);
+        x_value.reshape({4, 3});
+        xg::Tensor w = xg::parameter(w_value, "w");
+        const xg::Tensor x = xg::input(x_value);
+        xg::Array last;
+        for (int i = 0; i < 200; ++i) {
+            w.zero_grad();
+            xg::mean(xg::square(xg::tanh(xg::matmul(x, w)))).backward();
+            last = w.grad();
+        }
+        return last;
+    };
+    const xg::Array expected_a = grads(0.1f);
+    const xg::Array expected_b = grads(-0.2f);
+
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor mine = xg::parameter(xg::Array{1.0f}, "mine");
+    const xg::Tensor kept = mine * 2.0f;
+    REQUIRE(tape.size() == 1);
+
+    xg::Array got_a, got_b;
+    std::size_t tape_size_a = 1, tape_size_b = 1;
+    std::thread ta([&] {
+        got_a = grads(0.1f);
+        tape_size_a = xg::Tape::current().size();
+    });
+    std::thread tb([&] {
+        got_b = grads(-0.2f);
+        tape_size_b = xg::Tape::current().size();
+    });
+    ta.join();
+    tb.join();
+    CHECK(got_a == expected_a);
+    CHECK(got_b == expected_b);
+    CHECK(tape_size_a == 0);
+    CHECK(tape_size_b == 0);
+    // This thread's tape was not touched by the others' backward passes.
+    CHECK(tape.size() == 1);
+    kept.backward(xg::Array{1.0f});
+    CHECK(mine.grad() == xg::Array{2.0f});
+}
+
+TEST_CASE("ScopeGuard tags records with the module path") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f}, "w");
+    {
+        xg::ScopeGuard model("model");
+        {
+            xg::ScopeGuard dense("dense_1");
+            CHECK(tape.scope() == "model/dense_1");
+            const xg::Tensor y = w * 2.0f;
+        }
+        CHECK(tape.scope() == "model");
+        const xg::Tensor z = w + 1.0f;
+    }
+    CHECK(tape.scope().empty());
+    const xg::Tensor top = -w;
+    REQUIRE(tape.size() == 3);
+    CHECK(tape[0].scope == "model/dense_1");
+    CHECK(tape[1].scope == "model");
+    CHECK(tape[2].scope.empty());
+    tape.clear();
+}
+
+TEST_CASE("accumulate sums a broadcast gradient back and rejects one that cannot be") {
+    const xg::Tensor b = xg::parameter(xg::Array{1.0f, 2.0f, 3.0f}, "b");
+    // An op whose rule returns the gradient in a broadcast (2, 3) shape.
+    const xg::Tensor spread = xg::record_op("spread", {b}, xt::zeros<float>({2}), [](xg::GradientContext& ctx) {
+        ctx.accumulate(0, xt::ones<float>({2, 3}));
+    });
+    xg::sum(spread).backward();
+    CHECK(b.grad() == xg::Array{2.0f, 2.0f, 2.0f});
+
+    const xg::Tensor broken = xg::record_op("broken", {b}, xt::zeros<float>({2}), [](xg::GradientContext& ctx) {
+        ctx.accumulate(0, xt::ones<float>({2}));
+    });
+    CHECK_THROWS_WITH_AS(xg::sum(broken).backward(),
+                         doctest::Contains("backward of 'broken': gradient for input 0 has shape (2,); expected (3,)"),
+                         xg::ShapeError);
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("a user-defined op made with record_op takes part like a library op") {
+    const xg::Tensor x = xg::parameter(xg::Array{-1.0f, 0.5f, 2.0f}, "x");
+    const xg::Tensor y = cube(x);
+    CHECK(y.value() == xg::Array{-1.0f, 0.125f, 8.0f});
+    REQUIRE(y.creator() != nullptr);
+    CHECK(y.creator()->op == "cube");
+    xg::sum(y).backward();
+    CHECK(x.grad() == xg::Array{3.0f, 0.75f, 12.0f});
+
+    const auto alone = xg::gradcheck([](const std::vector<xg::Tensor>& in) { return cube(in[0]); },
+                                     {xg::Array{{-1.2f, 0.3f, 0.9f}, {1.1f, -0.4f, 0.7f}}});
+    CHECK_MESSAGE(alone.passed, alone.report());
+    const auto composed = xg::gradcheck(
+        [](const std::vector<xg::Tensor>& in) { return xg::mean(cube(in[0] * in[1]) + in[1], 0); },
+        {xg::Array{{-1.2f, 0.3f, 0.9f}, {1.1f, -0.4f, 0.7f}}, xg::Array{0.5f, -0.8f, 1.3f}});
+    CHECK_MESSAGE(composed.passed, composed.report());
+}

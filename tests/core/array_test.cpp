@@ -1,0 +1,104 @@
+#include "xgrad/core/array.hpp"
+
+#include <doctest/doctest.h>
+
+#include "xgrad/core/error.hpp"
+
+TEST_CASE("format_shape prints shapes the way error messages use them") {
+    CHECK(xg::format_shape({}) == "()");
+    CHECK(xg::format_shape({3}) == "(3,)");
+    CHECK(xg::format_shape({128, 784}) == "(128, 784)");
+    CHECK(xg::format_shape({2, 0, 5}) == "(2, 0, 5)");
+}
+
+TEST_CASE("element_count multiplies the extents") {
+    CHECK(xg::element_count({}) == 1);
+    CHECK(xg::element_count({7}) == 7);
+    CHECK(xg::element_count({2, 3, 4}) == 24);
+    CHECK(xg::element_count({2, 0, 4}) == 0);
+}
+
+TEST_CASE("broadcast_shapes follows numpy") {
+    CHECK(xg::broadcast_shapes({3, 4}, {3, 4}, "add") == xg::Shape{3, 4});
+    CHECK(xg::broadcast_shapes({3, 4}, {4}, "add") == xg::Shape{3, 4});
+    CHECK(xg::broadcast_shapes({4}, {3, 4}, "add") == xg::Shape{3, 4});
+    CHECK(xg::broadcast_shapes({3, 1}, {1, 4}, "mul") == xg::Shape{3, 4});
+    CHECK(xg::broadcast_shapes({}, {2, 3}, "mul") == xg::Shape{2, 3});
+    CHECK(xg::broadcast_shapes({2, 1, 4}, {3, 1}, "add") == xg::Shape{2, 3, 4});
+    CHECK(xg::broadcast_shapes({}, {}, "add") == xg::Shape{});
+}
+
+TEST_CASE("broadcast_shapes names the op and both shapes when they do not broadcast") {
+    CHECK_THROWS_WITH_AS(xg::broadcast_shapes({3, 4}, {3}, "add"),
+                         doctest::Contains("add: shapes (3, 4) and (3,) do not broadcast"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::broadcast_shapes({2, 3}, {3, 2}, "mul"), xg::ShapeError);
+}
+
+TEST_CASE("sum_axis keeps the summed axis as extent 1") {
+    const xg::Array a = {{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}};
+    CHECK(xg::sum_axis(a, 0) == xg::Array{{5.0f, 7.0f, 9.0f}});
+    xg::Array row_sums = {6.0f, 15.0f};
+    row_sums.reshape({2, 1});
+    CHECK(xg::sum_axis(a, 1) == row_sums);
+    const xg::Array b = xt::arange<float>(24.0f).reshape({2, 3, 4});
+    const xg::Array middle = xg::sum_axis(b, 1);
+    CHECK(middle.shape() == xg::Shape{2, 1, 4});
+    // (0 + 4 + 8) and (12 + 16 + 20) start each block
+    CHECK(middle(0, 0, 0) == 12.0f);
+    CHECK(middle(1, 0, 0) == 48.0f);
+}
+
+TEST_CASE("sum_to undoes broadcasting") {
+    const xg::Array g = xt::arange<float>(1.0f, 13.0f).reshape({3, 4});
+
+    SUBCASE("same shape is returned unchanged") { CHECK(xg::sum_to(g, {3, 4}) == g); }
+    SUBCASE("a leading axis is summed away") {
+        CHECK(xg::sum_to(g, {4}) == xg::Array{15.0f, 18.0f, 21.0f, 24.0f});
+    }
+    SUBCASE("a stretched axis is summed and kept as extent 1") {
+        xg::Array row_sums = {10.0f, 26.0f, 42.0f};
+        row_sums.reshape({3, 1});
+        CHECK(xg::sum_to(g, {3, 1}) == row_sums);
+        CHECK(xg::sum_to(g, {1, 4}) == xg::Array{{15.0f, 18.0f, 21.0f, 24.0f}});
+    }
+    SUBCASE("everything is summed for a scalar") {
+        const xg::Array s = xg::sum_to(g, {});
+        CHECK(s.dimension() == 0);
+        CHECK(s() == 78.0f);
+        CHECK(xg::sum_to(g, {1, 1}) == xg::Array(xg::Shape{1, 1}, 78.0f));
+    }
+    SUBCASE("leading and stretched axes together") {
+        const xg::Array h = xt::ones<float>({2, 3, 4});
+        const xg::Array r = xg::sum_to(h, {3, 1});
+        CHECK(r.shape() == xg::Shape{3, 1});
+        CHECK(r == xg::Array(xg::Shape{3, 1}, 8.0f));
+    }
+}
+
+TEST_CASE("sum_to rejects shapes that do not broadcast to the gradient") {
+    const xg::Array g = xt::zeros<float>({3, 4});
+    CHECK_THROWS_WITH_AS(xg::sum_to(g, {2, 3, 4}), doctest::Contains("(3, 4) has fewer axes than its tensor (2, 3, 4)"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::sum_to(g, {2, 4}), doctest::Contains("(3, 4) cannot be reduced to tensor shape (2, 4)"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::sum_to(g, {3}), xg::ShapeError);
+}
+
+TEST_CASE("normalize_axis accepts negative axes and names the op when out of range") {
+    CHECK(xg::normalize_axis(0, 3, "sum") == 0);
+    CHECK(xg::normalize_axis(2, 3, "sum") == 2);
+    CHECK(xg::normalize_axis(-1, 3, "sum") == 2);
+    CHECK(xg::normalize_axis(-3, 3, "sum") == 0);
+    CHECK_THROWS_WITH_AS(xg::normalize_axis(3, 3, "sum"),
+                         doctest::Contains("sum: axis 3 is out of range for a tensor of rank 3"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::normalize_axis(-4, 3, "sum"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::normalize_axis(0, 0, "max"), xg::ShapeError);
+}
+
+TEST_CASE("scalar_array and uninitialized make arrays of the asked shape") {
+    const xg::Array s = xg::scalar_array(2.5f);
+    CHECK(s.dimension() == 0);
+    CHECK(s.size() == 1);
+    CHECK(s() == 2.5f);
+    CHECK(xg::uninitialized({2, 5}).shape() == xg::Shape{2, 5});
+}

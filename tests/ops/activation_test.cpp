@@ -1,0 +1,77 @@
+// Tests for lib/xgrad/ops/activation.cpp: relu, sigmoid, tanh.
+#include <cmath>
+#include <functional>
+
+#include <doctest/doctest.h>
+#include <xtensor/xrandom.hpp>
+
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace {
+
+using Unary = std::function<xg::Tensor(const xg::Tensor&)>;
+
+// Values of either sign with |x| in [0.2, 2], away from relu's kink at 0.
+xg::Array away_from_zero(const xg::Shape& shape) {
+    const xg::Array magnitude = xt::random::rand<float>(shape, 0.2f, 2.0f);
+    const xg::Array coin = xt::random::rand<float>(shape, 0.0f, 1.0f);
+    return magnitude * xt::where(coin < 0.5f, -1.0f, 1.0f);
+}
+
+void check_unary(const Unary& op, const xg::Array& x) {
+    const auto result = xg::gradcheck([&op](const std::vector<xg::Tensor>& in) { return op(in[0]); }, {x});
+    CHECK_MESSAGE(result.passed, result.report());
+}
+
+void check_close(const xg::Array& actual, const xg::Array& expected) {
+    REQUIRE(actual.shape() == expected.shape());
+    for (std::size_t i = 0; i < actual.size(); ++i) {
+        CHECK(actual.data()[i] == doctest::Approx(expected.data()[i]).epsilon(1e-6));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("activations compute the textbook values") {
+    const xg::Tensor x = xg::input(xg::Array{-2.0f, 0.0f, 1.5f});
+    CHECK(xg::relu(x).value() == xg::Array{0.0f, 0.0f, 1.5f});
+    check_close(xg::sigmoid(x).value(), xg::Array{0.11920292f, 0.5f, 0.81757448f});
+    check_close(xg::tanh(x).value(), xg::Array{-0.96402758f, 0.0f, 0.90514825f});
+}
+
+TEST_CASE("sigmoid and tanh saturate without NaN for large inputs") {
+    const xg::Tensor x = xg::parameter(xg::Array{-1000.0f, 1000.0f}, "x");
+    const xg::Tensor s = xg::sigmoid(x);
+    CHECK(s.value() == xg::Array{0.0f, 1.0f});
+    CHECK(xg::tanh(x).value() == xg::Array{-1.0f, 1.0f});
+    xg::sum(s).backward();
+    CHECK(x.grad() == xg::Array{0.0f, 0.0f});
+}
+
+TEST_CASE("gradients at hand-picked points") {
+    const xg::Tensor x = xg::parameter(xg::Array{-2.0f, 0.0f, 1.5f}, "x");
+    SUBCASE("relu: 1 where x > 0, 0 elsewhere, 0 at the kink") {
+        xg::sum(xg::relu(x)).backward();
+        CHECK(x.grad() == xg::Array{0.0f, 0.0f, 1.0f});
+    }
+    SUBCASE("sigmoid: y (1 - y)") {
+        xg::sum(xg::sigmoid(x)).backward();
+        check_close(x.grad(), xg::Array{0.10499359f, 0.25f, 0.14914645f});
+    }
+    SUBCASE("tanh: 1 - y^2") {
+        xg::sum(xg::tanh(x)).backward();
+        check_close(x.grad(), xg::Array{0.07065082f, 1.0f, 0.18070664f});
+    }
+}
+
+TEST_CASE("relu, sigmoid and tanh pass gradcheck") {
+    xt::random::seed(31);
+    for (const xg::Shape& shape : {xg::Shape{3, 4}, xg::Shape{2, 3, 4}, xg::Shape{}}) {
+        CAPTURE(xg::format_shape(shape));
+        const xg::Array x = away_from_zero(shape);
+        check_unary([](const xg::Tensor& t) { return xg::relu(t); }, x);
+        check_unary([](const xg::Tensor& t) { return xg::sigmoid(t); }, x);
+        check_unary([](const xg::Tensor& t) { return xg::tanh(t); }, x);
+    }
+}

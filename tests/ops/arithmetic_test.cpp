@@ -1,0 +1,106 @@
+// Tests for lib/xgrad/ops/arithmetic.cpp: add, sub, mul, div, neg and the operators.
+#include <doctest/doctest.h>
+#include <xtensor/xrandom.hpp>
+
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace {
+
+using Binary = xg::Tensor (*)(const xg::Tensor&, const xg::Tensor&);
+
+xg::Array uniform(const xg::Shape& shape, float low, float high) {
+    return xt::random::rand<float>(shape, low, high);
+}
+
+// Every shape pair the binary ops must handle, gradients included.
+const std::vector<std::pair<xg::Shape, xg::Shape>> shape_pairs = {
+    {{3, 4}, {3, 4}},  {{3, 4}, {4}},    {{4}, {3, 4}},       {{3, 1}, {1, 4}},    {{3, 1}, {3, 4}},
+    {{}, {3, 4}},      {{3, 4}, {}},     {{}, {}},            {{2, 3, 4}, {3, 1}}, {{2, 1, 4}, {3, 4}},
+};
+
+void check_binary(const char* name, Binary op) {
+    xt::random::seed(11);
+    for (const auto& [sa, sb] : shape_pairs) {
+        CAPTURE(name);
+        CAPTURE(xg::format_shape(sa));
+        CAPTURE(xg::format_shape(sb));
+        // Operands of either sign but away from 0, so that div is smooth.
+        xg::Array a = uniform(sa, 0.5f, 1.5f) * xt::where(uniform(sa, 0.0f, 1.0f) < 0.5f, -1.0f, 1.0f);
+        xg::Array b = uniform(sb, 0.5f, 1.5f) * xt::where(uniform(sb, 0.0f, 1.0f) < 0.5f, -1.0f, 1.0f);
+        const auto result = xg::gradcheck([op](const std::vector<xg::Tensor>& x) { return op(x[0], x[1]); }, {a, b});
+        CHECK_MESSAGE(result.passed, result.report());
+    }
+}
+
+}  // namespace
+
+TEST_CASE("add, sub, mul and div compute elementwise with numpy broadcasting") {
+    const xg::Tensor a = xg::input(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}});
+    const xg::Tensor row = xg::input(xg::Array{10.0f, 20.0f, 30.0f});
+    xg::Array column_values = {2.0f, 4.0f};
+    column_values.reshape({2, 1});
+    const xg::Tensor column = xg::input(column_values);
+
+    CHECK((a + row).value() == xg::Array{{11.0f, 22.0f, 33.0f}, {14.0f, 25.0f, 36.0f}});
+    CHECK((row - a).value() == xg::Array{{9.0f, 18.0f, 27.0f}, {6.0f, 15.0f, 24.0f}});
+    CHECK((a * column).value() == xg::Array{{2.0f, 4.0f, 6.0f}, {16.0f, 20.0f, 24.0f}});
+    CHECK((a / column).value() == xg::Array{{0.5f, 1.0f, 1.5f}, {1.0f, 1.25f, 1.5f}});
+    CHECK((column * row).value() == xg::Array{{20.0f, 40.0f, 60.0f}, {40.0f, 80.0f, 120.0f}});
+    CHECK((-a).value() == xg::Array{{-1.0f, -2.0f, -3.0f}, {-4.0f, -5.0f, -6.0f}});
+    CHECK(xg::add(a, row).value() == (a + row).value());
+    CHECK(xg::neg(a).value() == (-a).value());
+}
+
+TEST_CASE("the float operators act as a 0-d constant on either side") {
+    const xg::Tensor a = xg::input(xg::Array{1.0f, 2.0f, 4.0f});
+    CHECK((a + 1.0f).value() == xg::Array{2.0f, 3.0f, 5.0f});
+    CHECK((1.0f + a).value() == xg::Array{2.0f, 3.0f, 5.0f});
+    CHECK((a - 1.0f).value() == xg::Array{0.0f, 1.0f, 3.0f});
+    CHECK((1.0f - a).value() == xg::Array{0.0f, -1.0f, -3.0f});
+    CHECK((a * 2.0f).value() == xg::Array{2.0f, 4.0f, 8.0f});
+    CHECK((2.0f * a).value() == xg::Array{2.0f, 4.0f, 8.0f});
+    CHECK((a / 2.0f).value() == xg::Array{0.5f, 1.0f, 2.0f});
+    CHECK((2.0f / a).value() == xg::Array{2.0f, 1.0f, 0.5f});
+
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f, 4.0f}, "w");
+    xg::sum(2.0f / w - w * 3.0f + 1.0f).backward();
+    // d/dw (2/w - 3w) = -2/w^2 - 3
+    CHECK(w.grad() == xg::Array{-5.0f, -3.5f, -3.125f});
+}
+
+TEST_CASE("add passes gradcheck on equal, broadcast and scalar shapes") { check_binary("add", xg::add); }
+TEST_CASE("sub passes gradcheck on equal, broadcast and scalar shapes") { check_binary("sub", xg::sub); }
+TEST_CASE("mul passes gradcheck on equal, broadcast and scalar shapes") { check_binary("mul", xg::mul); }
+TEST_CASE("div passes gradcheck on equal, broadcast and scalar shapes") { check_binary("div", xg::div); }
+
+TEST_CASE("neg and the float operators pass gradcheck") {
+    xt::random::seed(12);
+    const xg::Array x = uniform({3, 4}, 0.5f, 1.5f);
+    const auto result = xg::gradcheck(
+        [](const std::vector<xg::Tensor>& in) { return (-in[0] + 1.0f) * 2.0f - 3.0f / in[0] + 0.5f - in[0] / 4.0f; },
+        {x});
+    CHECK_MESSAGE(result.passed, result.report());
+}
+
+TEST_CASE("broadcast gradients are summed back to each operand's shape") {
+    const xg::Tensor a = xg::parameter(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}}, "a");
+    const xg::Tensor b = xg::parameter(xg::Array{1.0f, 10.0f, 100.0f}, "b");
+    const xg::Tensor s = xg::Tensor::scalar(2.0f, true);
+    xg::sum(a * b * s).backward();
+    CHECK(b.grad().shape() == xg::Shape{3});
+    CHECK(b.grad() == xg::Array{10.0f, 14.0f, 18.0f});
+    CHECK(s.grad().shape() == xg::Shape{});
+    CHECK(s.grad()() == 1.0f * 1 + 2 * 10 + 3 * 100 + 4 * 1 + 5 * 10 + 6 * 100);
+    CHECK(a.grad() == xg::Array{{2.0f, 20.0f, 200.0f}, {2.0f, 20.0f, 200.0f}});
+}
+
+TEST_CASE("shapes that do not broadcast are a ShapeError naming the op and both shapes") {
+    const xg::Tensor a = xg::input(xt::zeros<float>({3, 4}));
+    const xg::Tensor b = xg::input(xt::zeros<float>({3}));
+    CHECK_THROWS_WITH_AS(a + b, doctest::Contains("add: shapes (3, 4) and (3,) do not broadcast"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(a - b, doctest::Contains("sub: shapes (3, 4) and (3,)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(a * b, doctest::Contains("mul: shapes (3, 4) and (3,)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(a / b, doctest::Contains("div: shapes (3, 4) and (3,)"), xg::ShapeError);
+}

@@ -1,0 +1,170 @@
+// Tests for lib/xgrad/ops/linalg.cpp: matmul, linear, transpose.
+#include <doctest/doctest.h>
+#include <xtensor/xrandom.hpp>
+
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace {
+
+xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+
+}  // namespace
+
+TEST_CASE("matmul multiplies matrices") {
+    const xg::Tensor a = xg::input(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}});
+    const xg::Tensor b = xg::input(xg::Array{{1.0f, 0.0f}, {0.0f, 1.0f}, {1.0f, -1.0f}});
+    CHECK(xg::matmul(a, b).value() == xg::Array{{4.0f, -1.0f}, {10.0f, -1.0f}});
+}
+
+TEST_CASE("matmul gradients are dy . b^T and a^T . dy") {
+    const xg::Tensor a = xg::parameter(xg::Array{{1.0f, 2.0f}, {3.0f, 4.0f}}, "a");
+    const xg::Tensor b = xg::parameter(xg::Array{{5.0f, 6.0f, 7.0f}, {8.0f, 9.0f, 10.0f}}, "b");
+    xg::sum(xg::matmul(a, b)).backward();
+    // dy is all ones (2, 3): da = row sums of b, db = column sums of a repeated.
+    CHECK(a.grad() == xg::Array{{18.0f, 27.0f}, {18.0f, 27.0f}});
+    CHECK(b.grad() == xg::Array{{4.0f, 4.0f, 4.0f}, {6.0f, 6.0f, 6.0f}});
+}
+
+TEST_CASE("matmul passes gradcheck") {
+    xt::random::seed(41);
+    for (const auto& [sa, sb] : std::vector<std::pair<xg::Shape, xg::Shape>>{
+             {{3, 4}, {4, 5}}, {{1, 4}, {4, 1}}, {{5, 1}, {1, 3}}, {{2, 3}, {3, 2}}}) {
+        CAPTURE(xg::format_shape(sa));
+        CAPTURE(xg::format_shape(sb));
+        const auto result = xg::gradcheck([](const std::vector<xg::Tensor>& x) { return xg::matmul(x[0], x[1]); },
+                                          {uniform(sa), uniform(sb)});
+        CHECK_MESSAGE(result.passed, result.report());
+    }
+}
+
+TEST_CASE("matmul only computes the gradient of inputs that need one") {
+    const xg::Tensor x = xg::input(xg::Array{{1.0f, 2.0f}});
+    const xg::Tensor w = xg::parameter(xt::ones<float>({2, 1}), "w");
+    xg::sum(xg::matmul(x, w)).backward();
+    CHECK_FALSE(x.has_grad());
+    REQUIRE(w.grad().shape() == xg::Shape{2, 1});
+    CHECK(w.grad()(0, 0) == 1.0f);
+    CHECK(w.grad()(1, 0) == 2.0f);
+}
+
+TEST_CASE("matmul over an empty inner dimension gives zeros") {
+    const xg::Tensor a = xg::input(xt::zeros<float>({2, 0}));
+    const xg::Tensor b = xg::input(xt::zeros<float>({0, 3}));
+    CHECK(xg::matmul(a, b).value() == xg::Array(xg::Shape{2, 3}, 0.0f));
+}
+
+TEST_CASE("matmul errors name the op and both shapes") {
+    const xg::Tensor x = xg::input(xt::zeros<float>({128, 784}));
+    const xg::Tensor w = xg::input(xt::zeros<float>({512, 10}));
+    CHECK_THROWS_WITH_AS(xg::matmul(x, w), doctest::Contains("matmul: cannot multiply (128, 784) by (512, 10)"),
+                         xg::ShapeError);
+    const xg::Tensor v = xg::input(xt::zeros<float>({784}));
+    CHECK_THROWS_WITH_AS(xg::matmul(v, w), doctest::Contains("matmul: left operand has shape (784,); expected a matrix"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::matmul(x, v), doctest::Contains("matmul: right operand has shape (784,)"), xg::ShapeError);
+}
+
+TEST_CASE("linear is x . w + b") {
+    const xg::Tensor x = xg::input(xg::Array{{1.0f, 2.0f}, {3.0f, 4.0f}, {0.0f, 0.0f}});
+    const xg::Tensor w = xg::input(xg::Array{{1.0f, 0.0f, 2.0f}, {0.0f, 1.0f, -1.0f}});
+    const xg::Tensor b = xg::input(xg::Array{0.5f, -0.5f, 1.0f});
+    CHECK(xg::linear(x, w, b).value() == xg::Array{{1.5f, 1.5f, 1.0f}, {3.5f, 3.5f, 3.0f}, {0.5f, -0.5f, 1.0f}});
+    CHECK(xg::linear(x, w, b).value() == (xg::matmul(x, w) + b).value());
+}
+
+TEST_CASE("linear passes gradcheck for input, weight and bias") {
+    xt::random::seed(42);
+    const auto result = xg::gradcheck(
+        [](const std::vector<xg::Tensor>& x) { return xg::linear(x[0], x[1], x[2]); },
+        {uniform({4, 3}), uniform({3, 5}), uniform({5})});
+    CHECK_MESSAGE(result.passed, result.report());
+    REQUIRE(result.worst_error.size() == 3);
+}
+
+TEST_CASE("linear bias gradient is the column sum of dy") {
+    const xg::Tensor x = xg::input(xt::ones<float>({4, 2}));
+    const xg::Tensor w = xg::parameter(xt::ones<float>({2, 3}), "w");
+    const xg::Tensor b = xg::parameter(xt::zeros<float>({3}), "b");
+    xg::sum(xg::linear(x, w, b) * xg::input(xg::Array{1.0f, 2.0f, 3.0f})).backward();
+    CHECK(b.grad() == xg::Array{4.0f, 8.0f, 12.0f});
+}
+
+TEST_CASE("linear errors name the op and the shapes") {
+    const xg::Tensor x = xg::input(xt::zeros<float>({8, 4}));
+    const xg::Tensor w = xg::input(xt::zeros<float>({4, 3}));
+    CHECK_THROWS_WITH_AS(xg::linear(x, xg::input(xt::zeros<float>({5, 3})), xg::input(xt::zeros<float>({3}))),
+                         doctest::Contains("linear: cannot multiply (8, 4) by (5, 3)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::linear(x, w, xg::input(xt::zeros<float>({4}))),
+                         doctest::Contains("linear: bias has shape (4,); expected (3,)"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::linear(x, w, xg::input(xt::zeros<float>({1, 3}))), xg::ShapeError);
+    CHECK_THROWS_AS(xg::linear(xg::input(xt::zeros<float>({4})), w, xg::input(xt::zeros<float>({3}))), xg::ShapeError);
+}
+
+TEST_CASE("transpose swaps a matrix and permutes higher ranks") {
+    const xg::Tensor m = xg::input(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}});
+    CHECK(xg::transpose(m).value() == xg::Array{{1.0f, 4.0f}, {2.0f, 5.0f}, {3.0f, 6.0f}});
+
+    xg::Array cube_values = xt::arange<float>(24.0f);
+    cube_values.reshape({2, 3, 4});
+    const xg::Tensor c = xg::input(cube_values);
+    const xg::Tensor p = xg::transpose(c, {1, 2, 0});
+    REQUIRE(p.shape() == xg::Shape{3, 4, 2});
+    // Output axis i is input axis perm[i]: p(j, k, i) = c(i, j, k).
+    CHECK(p.value()(2, 1, 1) == cube_values(1, 2, 1));
+    CHECK(p.value()(0, 3, 1) == cube_values(1, 0, 3));
+    const xg::Tensor r = xg::transpose(c);
+    REQUIRE(r.shape() == xg::Shape{4, 3, 2});
+    CHECK(r.value()(3, 1, 0) == cube_values(0, 1, 3));
+}
+
+TEST_CASE("transpose leaves vectors and scalars as they are") {
+    CHECK(xg::transpose(xg::input(xg::Array{1.0f, 2.0f})).value() == xg::Array{1.0f, 2.0f});
+    CHECK(xg::transpose(xg::input(xg::scalar_array(2.0f))).item() == 2.0f);
+}
+
+TEST_CASE("transpose passes gradcheck in 2-D and for 3-D permutations") {
+    xt::random::seed(43);
+    auto check = [](const xg::Array& x, std::vector<std::size_t> perm) {
+        CAPTURE(xg::format_shape(x.shape()));
+        const auto result = xg::gradcheck(
+            [perm](const std::vector<xg::Tensor>& in) {
+                // Multiply by a non-symmetric weight so the routing of each element matters.
+                const xg::Tensor t = perm.empty() ? xg::transpose(in[0]) : xg::transpose(in[0], perm);
+                return t * t;
+            },
+            {x});
+        CHECK_MESSAGE(result.passed, result.report());
+    };
+    check(uniform({3, 4}), {});
+    check(uniform({2, 3, 4}), {1, 2, 0});
+    check(uniform({2, 3, 4}), {2, 0, 1});
+    check(uniform({2, 3, 4}), {0, 2, 1});
+    check(uniform({2, 3, 4}), {});
+}
+
+TEST_CASE("transpose gradient returns each element to where it came from") {
+    xg::Array values = xt::arange<float>(24.0f);
+    values.reshape({2, 3, 4});
+    const xg::Tensor x = xg::parameter(values, "x");
+    xg::Array seed = xt::arange<float>(24.0f);
+    seed.reshape({3, 4, 2});
+    xg::transpose(x, {1, 2, 0}).backward(seed);
+    for (std::size_t i = 0; i < 2; ++i) {
+        for (std::size_t j = 0; j < 3; ++j) {
+            for (std::size_t k = 0; k < 4; ++k) CHECK(x.grad()(i, j, k) == seed(j, k, i));
+        }
+    }
+}
+
+TEST_CASE("transpose rejects axes that are not a permutation") {
+    const xg::Tensor c = xg::input(xt::zeros<float>({2, 3, 4}));
+    CHECK_THROWS_WITH_AS(xg::transpose(c, {0, 0, 1}),
+                         doctest::Contains("transpose: axes (0, 0, 1) are not a permutation for shape (2, 3, 4)"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::transpose(c, {0, 1}), xg::ShapeError);
+    CHECK_THROWS_AS(xg::transpose(c, {0, 1, 3}), xg::ShapeError);
+    xg::Tape::current().clear();
+}

@@ -1,0 +1,130 @@
+// Tests for lib/xgrad/ops/math.cpp: elementwise functions of one tensor.
+#include <cmath>
+#include <functional>
+
+#include <doctest/doctest.h>
+#include <xtensor/xrandom.hpp>
+
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace {
+
+using Unary = std::function<xg::Tensor(const xg::Tensor&)>;
+
+xg::Array uniform(const xg::Shape& shape, float low, float high) {
+    return xt::random::rand<float>(shape, low, high);
+}
+
+// Values of either sign with |x| in [0.2, 1.2], away from a kink at 0.
+xg::Array away_from_zero(const xg::Shape& shape) {
+    return uniform(shape, 0.2f, 1.2f) * xt::where(uniform(shape, 0.0f, 1.0f) < 0.5f, -1.0f, 1.0f);
+}
+
+void check_unary(const Unary& op, const xg::Array& x) {
+    const auto result = xg::gradcheck([&op](const std::vector<xg::Tensor>& in) { return op(in[0]); }, {x});
+    CHECK_MESSAGE(result.passed, result.report());
+}
+
+void check_close(const xg::Array& actual, const xg::Array& expected) {
+    REQUIRE(actual.shape() == expected.shape());
+    for (std::size_t i = 0; i < actual.size(); ++i) {
+        CHECK(actual.data()[i] == doctest::Approx(expected.data()[i]).epsilon(1e-6));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("elementwise functions compute the textbook values") {
+    const xg::Tensor x = xg::input(xg::Array{0.25f, 1.0f, 4.0f});
+    check_close(xg::pow(x, 3.0f).value(), xg::Array{0.015625f, 1.0f, 64.0f});
+    check_close(xg::pow(x, -0.5f).value(), xg::Array{2.0f, 1.0f, 0.5f});
+    check_close(xg::square(x).value(), xg::Array{0.0625f, 1.0f, 16.0f});
+    check_close(xg::sqrt(x).value(), xg::Array{0.5f, 1.0f, 2.0f});
+    check_close(xg::exp(xg::input(xg::Array{0.0f, 1.0f})).value(), xg::Array{1.0f, 2.7182817f});
+    check_close(xg::log(x).value(), xg::Array{-1.3862944f, 0.0f, 1.3862944f});
+    CHECK(xg::abs(xg::input(xg::Array{-2.0f, 0.0f, 3.0f})).value() == xg::Array{2.0f, 0.0f, 3.0f});
+    CHECK(xg::clip(xg::input(xg::Array{-2.0f, 0.5f, 3.0f}), -1.0f, 1.0f).value() == xg::Array{-1.0f, 0.5f, 1.0f});
+}
+
+TEST_CASE("gradients at hand-picked points") {
+    const xg::Tensor x = xg::parameter(xg::Array{-2.0f, 0.0f, 3.0f}, "x");
+    SUBCASE("abs has gradient sign(x), 0 at 0") {
+        xg::sum(xg::abs(x)).backward();
+        CHECK(x.grad() == xg::Array{-1.0f, 0.0f, 1.0f});
+    }
+    SUBCASE("square has gradient 2x") {
+        xg::sum(xg::square(x)).backward();
+        CHECK(x.grad() == xg::Array{-4.0f, 0.0f, 6.0f});
+    }
+    SUBCASE("pow with an integer exponent works for negative bases") {
+        xg::sum(xg::pow(x, 3.0f)).backward();
+        CHECK(x.grad() == xg::Array{12.0f, 0.0f, 27.0f});
+    }
+    SUBCASE("pow with exponent 0 is a constant, so its gradient is 0 everywhere") {
+        const xg::Tensor y = xg::pow(x, 0.0f);
+        CHECK(y.value() == xg::Array{1.0f, 1.0f, 1.0f});
+        xg::sum(y).backward();
+        CHECK(x.grad() == xg::Array{0.0f, 0.0f, 0.0f});
+    }
+    SUBCASE("clip passes the gradient only inside the range") {
+        xg::sum(xg::clip(x, -1.0f, 1.0f)).backward();
+        CHECK(x.grad() == xg::Array{0.0f, 1.0f, 0.0f});
+    }
+}
+
+TEST_CASE("pow passes gradcheck") {
+    xt::random::seed(21);
+    const xg::Array positive = uniform({3, 4}, 0.5f, 2.0f);
+    for (float p : {2.0f, 3.0f, 0.5f, -1.0f, 1.7f}) {
+        CAPTURE(p);
+        check_unary([p](const xg::Tensor& x) { return xg::pow(x, p); }, positive);
+    }
+    // Integer exponents are defined for negative bases too.
+    check_unary([](const xg::Tensor& x) { return xg::pow(x, 3.0f); }, away_from_zero({2, 3, 4}));
+}
+
+TEST_CASE("square, exp and abs pass gradcheck") {
+    xt::random::seed(22);
+    const xg::Array x = away_from_zero({3, 4});
+    check_unary([](const xg::Tensor& t) { return xg::square(t); }, x);
+    check_unary([](const xg::Tensor& t) { return xg::exp(t); }, x);
+    check_unary([](const xg::Tensor& t) { return xg::abs(t); }, x);
+    check_unary([](const xg::Tensor& t) { return xg::exp(t); }, xg::scalar_array(0.3f));
+    check_unary([](const xg::Tensor& t) { return xg::abs(t); }, away_from_zero({2, 3, 4}));
+}
+
+TEST_CASE("sqrt and log pass gradcheck on their domain") {
+    xt::random::seed(23);
+    const xg::Array x = uniform({3, 4}, 0.5f, 2.0f);
+    check_unary([](const xg::Tensor& t) { return xg::sqrt(t); }, x);
+    check_unary([](const xg::Tensor& t) { return xg::log(t); }, x);
+    check_unary([](const xg::Tensor& t) { return xg::log(t); }, uniform({2, 3, 4}, 0.5f, 2.0f));
+}
+
+TEST_CASE("clip passes gradcheck away from its bounds") {
+    // Values at least 0.1 from -0.5 and 0.5, inside and outside the range.
+    const xg::Array x = {{-1.2f, -0.8f, -0.3f, 0.0f}, {0.2f, 0.35f, 0.7f, 1.5f}, {-0.65f, 0.1f, -0.1f, 0.9f}};
+    check_unary([](const xg::Tensor& t) { return xg::clip(t, -0.5f, 0.5f); }, x);
+}
+
+TEST_CASE("clip rejects an empty range") {
+    const xg::Tensor x = xg::input(xg::Array{1.0f});
+    CHECK_THROWS_WITH_AS(xg::clip(x, 1.0f, -1.0f), doctest::Contains("clip: low 1 > high -1"), xg::ValueError);
+}
+
+TEST_CASE("results are recorded under the op's name") {
+    xg::Tape::current().clear();
+    const xg::Tensor x = xg::parameter(xg::Array{1.0f}, "x");
+    CHECK(xg::pow(x, 2.5f).creator()->op == "pow");
+    CHECK(xg::pow(x, 2.5f).creator()->attributes == "p=2.5");
+    CHECK(xg::square(x).creator()->op == "square");
+    CHECK(xg::sqrt(x).creator()->op == "sqrt");
+    CHECK(xg::exp(x).creator()->op == "exp");
+    CHECK(xg::log(x).creator()->op == "log");
+    CHECK(xg::abs(x).creator()->op == "abs");
+    CHECK(xg::clip(x, 0.0f, 1.0f).creator()->op == "clip");
+    xg::Tape::current().clear();
+}

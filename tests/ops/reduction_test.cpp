@@ -1,0 +1,138 @@
+// Tests for lib/xgrad/ops/reduction.cpp: sum, mean, max.
+#include <algorithm>
+#include <random>
+
+#include <doctest/doctest.h>
+#include <xtensor/xrandom.hpp>
+
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace {
+
+xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+
+// Distinct values at least 0.1 apart, shuffled: max has no ties, even after gradcheck's
+// +-0.01 perturbations.
+xg::Array distinct(const xg::Shape& shape, unsigned seed) {
+    xg::Array a = 0.1f * xt::arange<float>(static_cast<float>(xg::element_count(shape))) - 1.0f;
+    std::mt19937 engine(seed);
+    std::shuffle(a.data(), a.data() + a.size(), engine);
+    a.reshape(shape);
+    return a;
+}
+
+template <class F>
+void check_gradients(F f, const xg::Array& x) {
+    const auto result = xg::gradcheck(f, {x});
+    CHECK_MESSAGE(result.passed, result.report());
+}
+
+const xg::Array matrix = {{1.0f, 5.0f, 3.0f}, {4.0f, 2.0f, 6.0f}};
+
+}  // namespace
+
+TEST_CASE("sum adds up everything or one axis") {
+    const xg::Tensor x = xg::input(matrix);
+    const xg::Tensor total = xg::sum(x);
+    CHECK(total.rank() == 0);
+    CHECK(total.item() == 21.0f);
+    CHECK(xg::sum(x, 0).value() == xg::Array{5.0f, 7.0f, 9.0f});
+    CHECK(xg::sum(x, 1).value() == xg::Array{9.0f, 12.0f});
+    CHECK(xg::sum(x, -1).value() == xg::Array{9.0f, 12.0f});
+    CHECK(xg::sum(x, 0, true).value() == xg::Array{{5.0f, 7.0f, 9.0f}});
+    CHECK(xg::sum(x, 1, true).shape() == xg::Shape{2, 1});
+    CHECK(xg::sum(xg::input(xt::zeros<float>({0, 3}))).item() == 0.0f);
+}
+
+TEST_CASE("mean averages everything or one axis") {
+    const xg::Tensor x = xg::input(matrix);
+    CHECK(xg::mean(x).item() == 3.5f);
+    CHECK(xg::mean(x, 0).value() == xg::Array{2.5f, 3.5f, 4.5f});
+    CHECK(xg::mean(x, -1).value() == xg::Array{3.0f, 4.0f});
+    CHECK(xg::mean(x, 1, true).shape() == xg::Shape{2, 1});
+}
+
+TEST_CASE("max takes the largest element along an axis") {
+    const xg::Tensor x = xg::input(matrix);
+    CHECK(xg::max(x, 0).value() == xg::Array{4.0f, 5.0f, 6.0f});
+    CHECK(xg::max(x, 1).value() == xg::Array{5.0f, 6.0f});
+    CHECK(xg::max(x, -1, true).shape() == xg::Shape{2, 1});
+    CHECK(xg::max(xg::input(xg::Array{-3.0f, -1.0f, -2.0f}), 0).item() == -1.0f);
+}
+
+TEST_CASE("max sends the gradient to the first maximal element only") {
+    const xg::Tensor x = xg::parameter(xg::Array{{1.0f, 3.0f, 3.0f}, {2.0f, 0.0f, 2.0f}}, "x");
+    xg::sum(xg::max(x, 1)).backward();
+    CHECK(x.grad() == xg::Array{{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}});
+}
+
+TEST_CASE("reduction gradients spread dL/dy over the reduced axis") {
+    const xg::Tensor x = xg::parameter(matrix, "x");
+    SUBCASE("sum") {
+        xg::sum(x, 0).backward(xg::Array{1.0f, 2.0f, 3.0f});
+        CHECK(x.grad() == xg::Array{{1.0f, 2.0f, 3.0f}, {1.0f, 2.0f, 3.0f}});
+    }
+    SUBCASE("mean") {
+        xg::mean(x, 1).backward(xg::Array{3.0f, 6.0f});
+        CHECK(x.grad() == xg::Array{{1.0f, 1.0f, 1.0f}, {2.0f, 2.0f, 2.0f}});
+    }
+    SUBCASE("mean of everything") {
+        xg::mean(x).backward();
+        CHECK(x.grad() == xg::Array(xg::Shape{2, 3}, 1.0f / 6.0f));
+    }
+}
+
+TEST_CASE("sum, mean and max pass gradcheck on every axis, with and without keepdims") {
+    xt::random::seed(61);
+    for (const xg::Shape& shape : {xg::Shape{3, 4}, xg::Shape{2, 3, 4}}) {
+        CAPTURE(xg::format_shape(shape));
+        const xg::Array x = uniform(shape);
+        const xg::Array spaced = distinct(shape, 62);
+        check_gradients([](const std::vector<xg::Tensor>& in) { return xg::sum(in[0]); }, x);
+        check_gradients([](const std::vector<xg::Tensor>& in) { return xg::mean(in[0]); }, x);
+        const long rank = static_cast<long>(shape.size());
+        for (long axis = -rank; axis < rank; ++axis) {
+            for (bool keepdims : {false, true}) {
+                CAPTURE(axis);
+                CAPTURE(keepdims);
+                check_gradients([=](const std::vector<xg::Tensor>& in) { return xg::sum(in[0], axis, keepdims); }, x);
+                check_gradients([=](const std::vector<xg::Tensor>& in) { return xg::mean(in[0], axis, keepdims); }, x);
+                check_gradients([=](const std::vector<xg::Tensor>& in) { return xg::max(in[0], axis, keepdims); },
+                                spaced);
+            }
+        }
+    }
+}
+
+TEST_CASE("sum of a 0-d tensor passes gradcheck") {
+    check_gradients([](const std::vector<xg::Tensor>& in) { return xg::sum(in[0] * in[0]); }, xg::scalar_array(0.7f));
+}
+
+TEST_CASE("an axis out of range is a ShapeError naming the op") {
+    const xg::Tensor x = xg::input(matrix);
+    CHECK_THROWS_WITH_AS(xg::sum(x, 2), doctest::Contains("sum: axis 2 is out of range for a tensor of rank 2"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::mean(x, -3), doctest::Contains("mean: axis -3 is out of range"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::max(x, 5), doctest::Contains("max: axis 5 is out of range"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::sum(xg::input(xg::scalar_array(1.0f)), 0), xg::ShapeError);
+}
+
+TEST_CASE("mean and max of an empty tensor are a ShapeError") {
+    const xg::Tensor empty = xg::input(xt::zeros<float>({0, 3}));
+    CHECK_THROWS_WITH_AS(xg::mean(empty), doctest::Contains("mean: tensor (0, 3) is empty"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::mean(empty, 0), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::max(empty, 0), doctest::Contains("max: tensor (0, 3) is empty"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::max(xg::input(xt::zeros<float>({0})), 0), xg::ShapeError);
+}
+
+TEST_CASE("reductions record their axis") {
+    xg::Tape::current().clear();
+    const xg::Tensor x = xg::parameter(matrix, "x");
+    CHECK(xg::sum(x, -1).creator()->attributes == "axis=1");
+    CHECK(xg::mean(x, 0, true).creator()->attributes == "axis=0, keepdims");
+    CHECK(xg::max(x, 1).creator()->op == "max");
+    xg::Tape::current().clear();
+}

@@ -1,0 +1,160 @@
+// Tests for lib/xgrad/ops/shape.cpp: reshape, slice, gather_rows, concat.
+#include <doctest/doctest.h>
+#include <xtensor/xrandom.hpp>
+
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace {
+
+xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+
+xg::Array counting(const xg::Shape& shape) {
+    xg::Array a = xt::arange<float>(static_cast<float>(xg::element_count(shape)));
+    a.reshape(shape);
+    return a;
+}
+
+template <class F>
+void check_gradients(F f, const std::vector<xg::Array>& inputs) {
+    const auto result = xg::gradcheck(f, inputs);
+    CHECK_MESSAGE(result.passed, result.report());
+}
+
+}  // namespace
+
+TEST_CASE("reshape keeps the elements in order and infers one -1 extent") {
+    const xg::Tensor x = xg::input(counting({2, 3, 4}));
+    const xg::Tensor flat = xg::reshape(x, {-1});
+    CHECK(flat.shape() == xg::Shape{24});
+    CHECK(flat.value()(23) == 23.0f);
+    CHECK(xg::reshape(x, {6, -1}).shape() == xg::Shape{6, 4});
+    CHECK(xg::reshape(x, {-1, 2, 3}).shape() == xg::Shape{4, 2, 3});
+    CHECK(xg::reshape(x, {4, 6}).value()(1, 0) == 6.0f);
+    CHECK(xg::reshape(xg::input(xg::Array{5.0f}), {}).shape() == xg::Shape{});
+}
+
+TEST_CASE("reshape passes gradcheck") {
+    xt::random::seed(51);
+    check_gradients([](const std::vector<xg::Tensor>& x) { return xg::reshape(x[0], {4, -1}) * xg::reshape(x[0], {4, 6}); },
+                    {uniform({2, 3, 4})});
+    check_gradients([](const std::vector<xg::Tensor>& x) { return xg::reshape(x[0], {-1}); }, {uniform({3, 4})});
+}
+
+TEST_CASE("reshape errors say what is wrong") {
+    const xg::Tensor x = xg::input(xt::zeros<float>({2, 5}));
+    CHECK_THROWS_WITH_AS(xg::reshape(x, {3, -1}),
+                         doctest::Contains("reshape: cannot view (2, 5) (10 elements) as (3, -1)"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::reshape(x, {4, 3}), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::reshape(x, {-1, -1}), doctest::Contains("reshape: extent -1 at axis 1 is invalid"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::reshape(x, {-2, 5}), xg::ShapeError);
+}
+
+TEST_CASE("slice takes [begin, end) along any axis") {
+    const xg::Tensor x = xg::input(counting({3, 4}));
+    CHECK(xg::slice(x, 0, 1, 3).value() == xg::Array{{4.0f, 5.0f, 6.0f, 7.0f}, {8.0f, 9.0f, 10.0f, 11.0f}});
+    CHECK(xg::slice(x, 1, 1, 3).value() == xg::Array{{1.0f, 2.0f}, {5.0f, 6.0f}, {9.0f, 10.0f}});
+    CHECK(xg::slice(x, -1, 1, 3).value() == xg::slice(x, 1, 1, 3).value());
+    CHECK(xg::slice(x, 1, 2, 2).shape() == xg::Shape{3, 0});
+    const xg::Tensor c = xg::input(counting({2, 3, 4}));
+    const xg::Tensor middle = xg::slice(c, 1, 2, 3);
+    REQUIRE(middle.shape() == xg::Shape{2, 1, 4});
+    CHECK(middle.value()(1, 0, 3) == 23.0f);
+}
+
+TEST_CASE("slice passes gradcheck on every axis") {
+    xt::random::seed(52);
+    const xg::Array x = uniform({2, 3, 4});
+    for (long axis : {0L, 1L, 2L, -1L}) {
+        CAPTURE(axis);
+        check_gradients([axis](const std::vector<xg::Tensor>& in) { return xg::slice(in[0], axis, 1, 2); }, {x});
+    }
+    check_gradients([](const std::vector<xg::Tensor>& in) { return xg::slice(in[0], 1, 0, 3); }, {uniform({3, 4})});
+}
+
+TEST_CASE("slice gradient is zero outside the slice") {
+    const xg::Tensor x = xg::parameter(xt::zeros<float>({2, 4}), "x");
+    xg::sum(xg::slice(x, 1, 1, 3)).backward();
+    CHECK(x.grad() == xg::Array{{0.0f, 1.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 1.0f, 0.0f}});
+}
+
+TEST_CASE("slice rejects ranges outside the axis") {
+    const xg::Tensor x = xg::input(xt::zeros<float>({3, 4}));
+    CHECK_THROWS_WITH_AS(xg::slice(x, 1, 2, 5), doctest::Contains("slice: range [2, 5) does not fit axis 1 of (3, 4)"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::slice(x, 0, 2, 1), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::slice(x, 2, 0, 1), doctest::Contains("slice: axis 2 is out of range"), xg::ShapeError);
+}
+
+TEST_CASE("gather_rows picks rows, repeats included") {
+    const xg::Tensor x = xg::input(counting({3, 2}));
+    CHECK(xg::gather_rows(x, {2, 0, 2}).value() == xg::Array{{4.0f, 5.0f}, {0.0f, 1.0f}, {4.0f, 5.0f}});
+    CHECK(xg::gather_rows(x, {}).shape() == xg::Shape{0, 2});
+    CHECK(xg::gather_rows(xg::input(counting({4})), {3, 1}).value() == xg::Array{3.0f, 1.0f});
+}
+
+TEST_CASE("gather_rows adds the gradients of a row gathered twice") {
+    const xg::Tensor x = xg::parameter(xt::zeros<float>({3, 2}), "x");
+    xg::sum(xg::gather_rows(x, {2, 0, 2, 2})).backward();
+    CHECK(x.grad() == xg::Array{{1.0f, 1.0f}, {0.0f, 0.0f}, {3.0f, 3.0f}});
+
+    xt::random::seed(53);
+    check_gradients([](const std::vector<xg::Tensor>& in) { return xg::gather_rows(in[0], {1, 0, 1, 3, 1}); },
+                    {uniform({4, 3})});
+    check_gradients([](const std::vector<xg::Tensor>& in) { return xg::gather_rows(in[0], {2, 2, 0}); },
+                    {uniform({3, 2, 2})});
+}
+
+TEST_CASE("gather_rows rejects out-of-range rows and scalars") {
+    const xg::Tensor x = xg::input(xt::zeros<float>({3, 2}));
+    CHECK_THROWS_WITH_AS(xg::gather_rows(x, {0, 3}), doctest::Contains("gather_rows: index 3 is out of range for (3, 2)"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::gather_rows(xg::input(xg::scalar_array(1.0f)), {0}), xg::ShapeError);
+}
+
+TEST_CASE("concat joins along any axis") {
+    const xg::Tensor a = xg::input(xg::Array{{1.0f, 2.0f}, {3.0f, 4.0f}});
+    const xg::Tensor b = xg::input(xg::Array{{5.0f, 6.0f}});
+    const xg::Tensor c = xg::input(counting({3, 1}));
+    CHECK(xg::concat({a, b}, 0).value() == xg::Array{{1.0f, 2.0f}, {3.0f, 4.0f}, {5.0f, 6.0f}});
+    CHECK(xg::concat({a, xg::transpose(b)}, 1).value() == xg::Array{{1.0f, 2.0f, 5.0f}, {3.0f, 4.0f, 6.0f}});
+    CHECK(xg::concat({a, a}, -1).value() == xg::Array{{1.0f, 2.0f, 1.0f, 2.0f}, {3.0f, 4.0f, 3.0f, 4.0f}});
+    CHECK(xg::concat({b}, 0).value() == b.value());
+    CHECK(xg::concat({xg::concat({a, b}, 0), c}, 1).shape() == xg::Shape{3, 3});
+}
+
+TEST_CASE("concat passes gradcheck on every axis") {
+    xt::random::seed(54);
+    check_gradients([](const std::vector<xg::Tensor>& x) { return xg::concat({x[0], x[1], x[2]}, 0); },
+                    {uniform({2, 3, 4}), uniform({1, 3, 4}), uniform({3, 3, 4})});
+    check_gradients([](const std::vector<xg::Tensor>& x) { return xg::concat({x[0], x[1]}, 1); },
+                    {uniform({2, 3, 4}), uniform({2, 1, 4})});
+    check_gradients([](const std::vector<xg::Tensor>& x) { return xg::concat({x[0], x[1]}, -1); },
+                    {uniform({2, 3, 4}), uniform({2, 3, 2})});
+    check_gradients([](const std::vector<xg::Tensor>& x) { return xg::concat({x[0], x[1], x[0]}, 1); },
+                    {uniform({3, 4}), uniform({3, 2})});
+}
+
+TEST_CASE("concat sends no gradient to inputs that do not need one") {
+    const xg::Tensor fixed = xg::input(xt::zeros<float>({2, 2}));
+    const xg::Tensor w = xg::parameter(xt::zeros<float>({2, 3}), "w");
+    xg::Array seed = counting({2, 5});
+    xg::concat({fixed, w}, 1).backward(seed);
+    CHECK_FALSE(fixed.has_grad());
+    CHECK(w.grad() == xg::Array{{2.0f, 3.0f, 4.0f}, {7.0f, 8.0f, 9.0f}});
+}
+
+TEST_CASE("concat errors name the mismatching tensor") {
+    const xg::Tensor a = xg::input(xt::zeros<float>({2, 3}));
+    const xg::Tensor b = xg::input(xt::zeros<float>({2, 4}));
+    CHECK_THROWS_WITH_AS(xg::concat({a, b}, 0),
+                         doctest::Contains("concat: tensor 1 has shape (2, 4), tensor 0 has (2, 3); expected equal extents "
+                                           "except on axis 0"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::concat({a, xg::input(xt::zeros<float>({2, 3, 1}))}, 1), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::concat({}, 0), doctest::Contains("concat: no tensors given"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::concat({a, b}, 2), doctest::Contains("concat: axis 2 is out of range"), xg::ShapeError);
+}
