@@ -13,6 +13,7 @@ Adam::Adam(std::vector<Tensor> parameters, AdamOptions options)
     for (float beta : {options.beta1, options.beta2}) {
         if (!(beta >= 0.0f && beta < 1.0f)) throw ValueError(fmt::format("Adam: beta {}; expected 0 <= beta < 1", beta));
     }
+    if (!(options.epsilon >= 0.0f)) throw ValueError(fmt::format("Adam: epsilon {}; expected >= 0", options.epsilon));
     add_slot("m");
     add_slot("v");
 }

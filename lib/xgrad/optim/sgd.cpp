@@ -8,7 +8,7 @@ namespace xg {
 
 SGD::SGD(std::vector<Tensor> parameters, SGDOptions options)
     : Optimizer("SGD", std::move(parameters), options.learning_rate), options_(options) {
-    if (options.momentum < 0.0f || options.momentum >= 1.0f) {
+    if (!(options.momentum >= 0.0f && options.momentum < 1.0f)) {
         throw ValueError(fmt::format("SGD: momentum {}; expected 0 <= momentum < 1", options.momentum));
     }
     if (options.momentum > 0.0f) add_slot("velocity");

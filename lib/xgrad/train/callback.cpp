@@ -43,7 +43,8 @@ void EarlyStopping::on_epoch_end(Model& model, std::size_t epoch, const Logs& lo
         }
         return;
     }
-    if (++wait_ > options_.patience) {
+    // As Keras: stop at the patience-th epoch in a row without improvement (0 and 1 both stop at the first).
+    if (++wait_ >= options_.patience) {
         stopped_epoch_ = static_cast<long>(epoch);
         model.stop_training();
     }

@@ -36,7 +36,7 @@ private:
 struct EarlyStoppingOptions {
     std::string monitor = "val_loss";
     double min_delta = 0.0;    // smaller changes do not count as improvement
-    std::size_t patience = 0;  // epochs without improvement before stopping
+    std::size_t patience = 0;  // stop once this many epochs in a row did not improve
     std::string mode = "auto"; // "min", "max", or "auto" (max for accuracy-like keys)
     bool restore_best_weights = false;
 };

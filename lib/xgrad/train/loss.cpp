@@ -56,7 +56,11 @@ Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& y_true) {
     check_same_shape(y_pred, y_true, "binary_crossentropy");
     if (Tensor x = logits_of(y_pred, "sigmoid"); x.defined()) {
         // -[y log s(x) + (1-y) log(1-s(x))] = max(x, 0) - x y + log(1 + e^-|x|), stable for any x.
-        return mean(relu(x) - x * y_true + log(1.0f + exp(-abs(x))));
+        // max(x, 0) - x y is written x (1/2 - y) + |x| / 2: with relu(x), relu and abs would both
+        // take gradient 0 at x = 0 and give -y instead of s(0) - y = 1/2 - y (where a
+        // zero-initialised last layer starts).
+        const Tensor a = abs(x);
+        return mean(x * (0.5f - y_true) + 0.5f * a + log(1.0f + exp(-a)));
     }
     Tensor p = clip(y_pred, clip_epsilon, 1.0f - clip_epsilon);
     return -mean(y_true * log(p) + (1.0f - y_true) * log(1.0f - p));

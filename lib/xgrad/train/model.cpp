@@ -67,8 +67,16 @@ Tensor Model::forward_loss(const Tensor& x, const Tensor& y) {
 
 Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred) {
     check_compiled("train_step");
-    Tensor out = (*network_)(x);
-    Tensor loss = loss_(out, y);
+    Tensor out, loss;
+    try {
+        out = (*network_)(x);
+        loss = loss_(out, y);
+    } catch (...) {
+        // A step that fails half-way (targets that do not fit the loss, ...) must not leave
+        // its activations on the tape.
+        Tape::current().clear();
+        throw;
+    }
     if (!std::isfinite(loss.item())) {
         Tape::current().clear();
         throw NumericError(fmt::format("train_step: loss is {} ; training diverged (try a lower learning rate, or "

@@ -56,13 +56,13 @@ void ProgressBar::update(std::size_t seen, const Logs& logs) {
 
 void ProgressBar::finish(const Logs& logs, double seconds, std::size_t steps) {
     if (verbose_ == 0) return;
-    const std::string timing =
-        fmt::format("{} {}", format_seconds(seconds), format_step_time(seconds / static_cast<double>(std::max<std::size_t>(steps, 1))));
+    const std::string elapsed = format_seconds(seconds);
+    const std::string per_step = format_step_time(seconds / static_cast<double>(std::max<std::size_t>(steps, 1)));
     if (live_) {
-        out_ << fmt::format("\r{}/{} [{}] - {}{}\033[K\n", total_, total_, std::string(bar_width, '='), timing,
+        out_ << fmt::format("\r{}/{} [{}] - {} {}{}\033[K\n", total_, total_, std::string(bar_width, '='), elapsed, per_step,
                             format_logs(logs));
     } else {
-        out_ << fmt::format("{}/{} - {}{}\n", total_, total_, timing, format_logs(logs));
+        out_ << fmt::format("{}/{} - {} - {}{}\n", total_, total_, elapsed, per_step, format_logs(logs));
     }
     out_ << std::flush;
 }

@@ -1,0 +1,75 @@
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/data/image_dataset.hpp"
+#include "xgrad/data/mnist.hpp"
+
+namespace {
+
+xg::ByteArray images_2x2x2() {
+    xg::ByteArray a = xt::zeros<std::uint8_t>({3, 2, 2});
+    for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = static_cast<std::uint8_t>(i * 20);
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("ImageDataset gathers bytes / 255 flattened, with one-hot labels") {
+    const xg::ByteArray images = images_2x2x2();
+    const xg::ByteArray labels = {2, 0, 1};
+    const xg::ImageDataset data(images, labels, 3);
+    CHECK(data.size() == 3);
+    CHECK(data.x_shape() == xg::Shape{4});
+    CHECK(data.y_shape() == xg::Shape{3});
+
+    xg::Array x, y;
+    const std::vector<std::size_t> rows{2, 0};
+    data.gather(rows, x, y);
+    CHECK(x.shape() == xg::Shape{2, 4});
+    CHECK(y.shape() == xg::Shape{2, 3});
+    // Same values as the whole-array preprocessing of the Keras example.
+    const xg::Array all = xg::images_to_float(images);
+    const xg::Array onehot = xg::to_categorical(labels, 3);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        for (std::size_t f = 0; f < 4; ++f) CHECK(x(r, f) == all(rows[r], f));
+        for (std::size_t c = 0; c < 3; ++c) CHECK(y(r, c) == onehot(rows[r], c));
+    }
+}
+
+TEST_CASE("ImageDataset reuses the caller's buffers and clears old labels") {
+    const xg::ByteArray images = images_2x2x2();
+    const xg::ByteArray labels = {2, 0, 1};
+    const xg::ImageDataset data(images, labels, 3);
+    xg::Array x, y;
+    data.gather(std::vector<std::size_t>{0, 1}, x, y);
+    const float* before = x.data();
+    data.gather(std::vector<std::size_t>{1, 2}, x, y);
+    CHECK(x.data() == before);
+    CHECK(y(0, 2) == 0.0f);  // row 0 held label 2 in the previous batch
+    CHECK(y(0, 0) == 1.0f);
+}
+
+TEST_CASE("ImageDataset gives sparse labels when one_hot is off") {
+    const xg::ByteArray images = images_2x2x2();
+    const xg::ByteArray labels = {2, 0, 1};
+    const xg::ImageDataset data(images, labels, 3, false);
+    xg::Array x, y;
+    data.gather(std::vector<std::size_t>{0, 2}, x, y);
+    CHECK(y.shape() == xg::Shape{2});
+    CHECK(y(0) == 2.0f);
+    CHECK(y(1) == 1.0f);
+}
+
+TEST_CASE("ImageDataset rejects bad input") {
+    const xg::ByteArray images = images_2x2x2();
+    const xg::ByteArray two_labels = {0, 1};
+    CHECK_THROWS_AS(xg::ImageDataset(images, two_labels, 3), xg::ShapeError);
+    const xg::ByteArray big_label = {0, 7, 1};
+    CHECK_THROWS_WITH_AS(xg::ImageDataset(images, big_label, 3), doctest::Contains("label 7 at index 1"), xg::ValueError);
+    const xg::ByteArray labels = {0, 1, 2};
+    const xg::ImageDataset data(images, labels, 3);
+    xg::Array x, y;
+    CHECK_THROWS_AS(data.gather(std::vector<std::size_t>{3}, x, y), xg::ShapeError);
+}

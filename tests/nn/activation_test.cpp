@@ -1,0 +1,90 @@
+// Activations by name, apply_activation's values, and the Activation and Softmax layers.
+#include "xgrad/nn/activation.hpp"
+
+#include <cmath>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+
+namespace {
+
+const xg::Array z = {{-2.0f, 0.5f, 3.0f}, {1.0f, -0.25f, 0.0f}};
+
+}  // namespace
+
+TEST_CASE("activations are found by name and named back") {
+    for (auto kind : {xg::ActivationKind::linear, xg::ActivationKind::relu, xg::ActivationKind::sigmoid,
+                      xg::ActivationKind::tanh, xg::ActivationKind::softmax}) {
+        CHECK(xg::activation_by_name(xg::activation_name(kind)) == kind);
+    }
+    CHECK(xg::activation_by_name("relu") == xg::ActivationKind::relu);
+    CHECK(std::string(xg::activation_name(xg::ActivationKind::softmax)) == "softmax");
+    CHECK(xg::activation_by_name("") == xg::ActivationKind::linear);
+    try {
+        xg::activation_by_name("Relu");
+        FAIL("expected ValueError");
+    } catch (const xg::ValueError& e) {
+        const std::string msg = e.what();
+        CHECK(msg.find("'Relu'") != std::string::npos);
+        CHECK(msg.find("softmax") != std::string::npos);
+    }
+}
+
+TEST_CASE("apply_activation computes each function elementwise, softmax along the last axis") {
+    const xg::Tensor x = xg::input(z);
+    CHECK(xg::apply_activation(xg::ActivationKind::linear, x).node() == x.node());
+    const xg::Array relu = xg::apply_activation(xg::ActivationKind::relu, x).value();
+    const xg::Array sigmoid = xg::apply_activation(xg::ActivationKind::sigmoid, x).value();
+    const xg::Array tanh = xg::apply_activation(xg::ActivationKind::tanh, x).value();
+    const xg::Array softmax = xg::apply_activation(xg::ActivationKind::softmax, x).value();
+    for (std::size_t r = 0; r < 2; ++r) {
+        double row_total = 0.0;
+        for (std::size_t c = 0; c < 3; ++c) row_total += std::exp(static_cast<double>(z(r, c)));
+        for (std::size_t c = 0; c < 3; ++c) {
+            const double v = z(r, c);
+            CHECK(relu(r, c) == doctest::Approx(std::max(v, 0.0)));
+            CHECK(sigmoid(r, c) == doctest::Approx(1.0 / (1.0 + std::exp(-v))).epsilon(1e-6));
+            CHECK(tanh(r, c) == doctest::Approx(std::tanh(v)).epsilon(1e-6));
+            CHECK(softmax(r, c) == doctest::Approx(std::exp(v) / row_total).epsilon(1e-6));
+        }
+    }
+}
+
+TEST_CASE("the Activation layer applies its function and keeps the shape") {
+    xg::reset_layer_names();
+    xg::Activation act("tanh");
+    xg::Activation named(xg::ActivationKind::sigmoid, "squash");
+    CHECK(act.name() == "activation_1");
+    CHECK(act.kind() == "Activation");
+    CHECK(named.name() == "squash");
+    CHECK(act.activation() == xg::ActivationKind::tanh);
+    CHECK(act.parameters().empty());
+    CHECK(act.output_shape({7, 3}) == xg::Shape{7, 3});
+    const xg::Array y = act(xg::input(z)).value();
+    CHECK(y(0, 2) == doctest::Approx(std::tanh(3.0)).epsilon(1e-6));
+    CHECK_THROWS_AS(xg::Activation("gelu"), xg::ValueError);
+
+    const auto result = xg::gradcheck([&](const std::vector<xg::Tensor>& in) { return named(in[0]); }, {z});
+    CHECK_MESSAGE(result.passed, result.report());
+}
+
+TEST_CASE("the Softmax layer normalises the last axis and records one softmax op in its scope") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    xg::Softmax layer("probs");
+    CHECK(layer.kind() == "Softmax");
+    const xg::Tensor y = layer(xg::parameter(z, "z"));
+    REQUIRE(tape.size() == 1);
+    CHECK(tape[0].op == "softmax");
+    CHECK(tape[0].scope == "probs");
+    for (std::size_t r = 0; r < 2; ++r) CHECK(y.value()(r, 0) + y.value()(r, 1) + y.value()(r, 2) == doctest::Approx(1.0));
+    CHECK(layer.output_shape({10}) == xg::Shape{10});
+    tape.clear();
+
+    const auto result = xg::gradcheck([&](const std::vector<xg::Tensor>& in) { return layer(in[0]); }, {z});
+    CHECK_MESSAGE(result.passed, result.report());
+}

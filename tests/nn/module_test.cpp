@@ -1,0 +1,152 @@
+// Module: naming, parameter registration and lookup by path, train/eval, recording scopes.
+#include "xgrad/nn/module.hpp"
+
+#include <memory>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace {
+
+// y = x * scale + shift, with two parameters of shape (3,).
+class ScaleShift : public xg::Module {
+public:
+    explicit ScaleShift(std::string name = {}) : Module("ScaleShift", std::move(name)) {
+        scale_ = register_parameter("scale", xg::Tensor(xt::ones<float>({3})));
+        shift_ = register_parameter("shift", xg::Tensor(xt::zeros<float>({3})));
+    }
+    xg::Tensor forward(const xg::Tensor& x) override { return x * scale_ + shift_; }
+    void register_scale_again() { register_parameter("scale", xg::Tensor(xt::ones<float>({3}))); }
+    const xg::Tensor& scale() const { return scale_; }
+
+private:
+    xg::Tensor scale_, shift_;
+};
+
+// A module with one own parameter and two children, applied one after the other.
+class Pipeline : public xg::Module {
+public:
+    explicit Pipeline(std::string name = {}) : Module("Pipeline", std::move(name)) {
+        gain_ = register_parameter("gain", xg::Tensor(xt::ones<float>({1})));
+        first_ = register_module(std::make_shared<ScaleShift>("first"));
+        second_ = register_module(std::make_shared<ScaleShift>("second"));
+    }
+    xg::Tensor forward(const xg::Tensor& x) override { return (*second_)((*first_)(x * gain_)); }
+    std::shared_ptr<ScaleShift> first_, second_;
+
+private:
+    xg::Tensor gain_;
+};
+
+}  // namespace
+
+TEST_CASE("layer names count per kind in snake case and restart with reset_layer_names") {
+    xg::reset_layer_names();
+    CHECK(xg::unique_layer_name("Dense") == "dense_1");
+    CHECK(xg::unique_layer_name("Dense") == "dense_2");
+    CHECK(xg::unique_layer_name("BatchNorm") == "batch_norm_1");
+    CHECK(xg::unique_layer_name("Dense") == "dense_3");
+    xg::reset_layer_names();
+    CHECK(xg::unique_layer_name("Dense") == "dense_1");
+
+    xg::reset_layer_names();
+    ScaleShift a, b;
+    ScaleShift named("mine");
+    CHECK(a.name() == "scale_shift_1");
+    CHECK(b.name() == "scale_shift_2");
+    CHECK(named.name() == "mine");
+    CHECK(a.kind() == "ScaleShift");
+}
+
+TEST_CASE("registered parameters are trainable, named by path and shared with the module") {
+    ScaleShift m("affine");
+    const auto& own = m.own_parameters();
+    REQUIRE(own.size() == 2);
+    CHECK(own[0].first == "scale");
+    CHECK(own[1].first == "shift");
+    CHECK(m.scale().requires_grad());
+    CHECK(m.scale().name() == "affine/scale");
+
+    auto named = m.named_parameters();
+    REQUIRE(named.size() == 2);
+    CHECK(named[0].first == "scale");
+    CHECK(named[1].first == "shift");
+    // The handles refer to the module's own nodes: updating one updates the module.
+    CHECK(named[0].second.node() == m.scale().node());
+    auto params = m.parameters();
+    REQUIRE(params.size() == 2);
+    params[0].mutable_value()(1) = 5.0f;
+    CHECK(m.scale().value()(1) == 5.0f);
+    CHECK(m.parameter_count() == 6);
+}
+
+TEST_CASE("registering a parameter name twice is a ValueError") {
+    ScaleShift m("twice");
+    CHECK_THROWS_AS(m.register_scale_again(), xg::ValueError);
+    CHECK(m.own_parameters().size() == 2);
+}
+
+TEST_CASE("children's parameters follow the module's own, prefixed with the child's name") {
+    Pipeline p("pipe");
+    auto named = p.named_parameters();
+    REQUIRE(named.size() == 5);
+    CHECK(named[0].first == "gain");
+    CHECK(named[1].first == "first/scale");
+    CHECK(named[2].first == "first/shift");
+    CHECK(named[3].first == "second/scale");
+    CHECK(named[4].first == "second/shift");
+    CHECK(p.children().size() == 2);
+    CHECK(p.parameter_count() == 1 + 4 * 3);
+    auto params = p.parameters();
+    REQUIRE(params.size() == 5);
+    for (std::size_t i = 0; i < params.size(); ++i) CHECK(params[i].node() == named[i].second.node());
+}
+
+TEST_CASE("train and eval switch the whole tree") {
+    Pipeline p("modes");
+    CHECK(p.training());
+    p.eval();
+    CHECK_FALSE(p.training());
+    CHECK_FALSE(p.first_->training());
+    CHECK_FALSE(p.second_->training());
+    p.train();
+    CHECK(p.second_->training());
+    p.train(false);
+    CHECK_FALSE(p.first_->training());
+}
+
+TEST_CASE("calling a module records its ops under its name, nested for children") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    Pipeline p("outer");
+    const xg::Tensor y = p(xg::input(xt::ones<float>({2, 3})));
+    REQUIRE(tape.size() == 5);  // gain mul, then mul + add in each child
+    CHECK(tape[0].scope == "outer");
+    CHECK(tape[1].scope == "outer/first");
+    CHECK(tape[2].scope == "outer/first");
+    CHECK(tape[4].scope == "outer/second");
+    CHECK(tape.scope().empty());
+    tape.clear();
+}
+
+TEST_CASE("the scope is restored when forward throws") {
+    xg::Tape::current().clear();
+    ScaleShift m("throws");
+    CHECK_THROWS_AS(m(xg::input(xt::ones<float>({2, 4}))), xg::ShapeError);
+    CHECK(xg::Tape::current().scope().empty());
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("the default output_shape runs one sample without recording") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    ScaleShift m("shape");
+    CHECK(m.output_shape({3}) == xg::Shape{3});
+    CHECK(tape.size() == 0);
+    CHECK(xg::grad_enabled());
+}

@@ -1,0 +1,114 @@
+// Sequential: composition, parameter paths, output shapes, and the Keras-style summary.
+#include "xgrad/nn/sequential.hpp"
+
+#include <memory>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/random.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/dense.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace {
+
+std::shared_ptr<xg::Sequential> reference_model() {
+    xg::reset_layer_names();
+    auto model = std::make_shared<xg::Sequential>();
+    model->emplace<xg::Dense>(784, 512, "relu");
+    model->emplace<xg::Dense>(512, 10, "softmax");
+    return model;
+}
+
+}  // namespace
+
+TEST_CASE("summary of the reference model matches Keras's layout and counts") {
+    auto model = reference_model();
+    const std::string expected =
+        "Model: \"sequential_1\"\n"
+        "_________________________________________________________________\n"
+        "Layer (type)                 Output Shape              Param #\n"
+        "=================================================================\n"
+        "dense_1 (Dense)              (None, 512)               401,920\n"
+        "_________________________________________________________________\n"
+        "dense_2 (Dense)              (None, 10)                5,130\n"
+        "=================================================================\n"
+        "Total params: 407,050\n"
+        "Trainable params: 407,050\n"
+        "Non-trainable params: 0\n"
+        "_________________________________________________________________\n";
+    CHECK(model->summary({784}) == expected);
+    CHECK(model->parameter_count() == 407050);
+    CHECK(xg::Tape::current().size() == 0);
+}
+
+TEST_CASE("named_parameters lists each layer's kernel and bias by path, in order") {
+    auto model = reference_model();
+    auto named = model->named_parameters();
+    REQUIRE(named.size() == 4);
+    CHECK(named[0].first == "dense_1/kernel");
+    CHECK(named[1].first == "dense_1/bias");
+    CHECK(named[2].first == "dense_2/kernel");
+    CHECK(named[3].first == "dense_2/bias");
+    CHECK(named[0].second.shape() == xg::Shape{784, 512});
+    CHECK(named[3].second.shape() == xg::Shape{10});
+    // Tensor names match the paths (optimizer state and checkpoints use them).
+    for (auto& [path, t] : named) CHECK(t.name() == path);
+    CHECK(model->parameters().size() == 4);
+    CHECK(model->layers().size() == 2);
+    CHECK(model->layers()[1]->name() == "dense_2");
+}
+
+TEST_CASE("summary counts frozen parameters as non-trainable and groups thousands") {
+    xg::reset_layer_names();
+    xg::Sequential model("big");
+    auto first = model.emplace<xg::Dense>(999, 1000, "relu");
+    model.emplace<xg::Activation>("tanh");
+    model.emplace<xg::Dense>(1000, 3, xg::DenseOptions{.use_bias = false});
+    xg::Tensor kernel = first->kernel();
+    kernel.set_requires_grad(false);
+    const std::string s = model.summary({999});
+    CHECK(s.find("Model: \"big\"") != std::string::npos);
+    CHECK(s.find("dense_1 (Dense)              (None, 1000)              1,000,000\n") != std::string::npos);
+    CHECK(s.find("activation_1 (Activation)    (None, 1000)              0\n") != std::string::npos);
+    CHECK(s.find("dense_2 (Dense)              (None, 3)                 3,000\n") != std::string::npos);
+    CHECK(s.find("Total params: 1,003,000\n") != std::string::npos);
+    CHECK(s.find("Trainable params: 4,000\n") != std::string::npos);
+    CHECK(s.find("Non-trainable params: 999,000\n") != std::string::npos);
+}
+
+TEST_CASE("forward applies the layers in order, each in its own scope") {
+    xg::manual_seed(11);
+    xg::reset_layer_names();
+    xg::Sequential model;
+    auto a = model.emplace<xg::Dense>(3, 4, "tanh");
+    auto b = model.add(std::make_shared<xg::Dense>(4, 2, "softmax"));
+    CHECK(b->units() == 2);
+    const xg::Array x = {{0.5f, -1.0f, 2.0f}, {1.0f, 0.0f, -0.5f}};
+
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor y = model(xg::input(x));
+    REQUIRE(tape.size() >= 2);
+    CHECK(tape[0].scope == "sequential_1/dense_1");
+    CHECK(tape[tape.size() - 1].scope == "sequential_1/dense_2");
+    tape.clear();
+
+    xg::NoGradGuard no_grad;
+    const xg::Array by_hand = (*b)((*a)(xg::input(x))).value();
+    CHECK(y.value() == by_hand);
+    CHECK(y.shape() == xg::Shape{2, 2});
+    CHECK(model.output_shape({3}) == xg::Shape{2});
+    CHECK_THROWS_AS(model.output_shape({4}), xg::ShapeError);
+}
+
+TEST_CASE("an empty Sequential cannot run") {
+    xg::Sequential empty("empty");
+    CHECK_THROWS_AS(empty(xg::input(xt::ones<float>({1, 2}))), xg::StateError);
+    CHECK(empty.parameter_count() == 0);
+    CHECK(empty.summary({2}).find("Total params: 0") != std::string::npos);
+}

@@ -1,0 +1,96 @@
+// Metrics: accuracy of each kind over several batches, reset, errors, lookup by name, Mean.
+#include "xgrad/train/metric.hpp"
+
+#include <algorithm>
+#include <initializer_list>
+
+#include <doctest/doctest.h>
+
+#include "xgrad/core/error.hpp"
+
+namespace {
+
+// An (n, 1) column: brace lists of one-element rows are ambiguous to xtensor.
+xg::Array column(std::initializer_list<float> values) {
+    xg::Array a = xg::uninitialized({values.size(), 1});
+    std::copy(values.begin(), values.end(), a.begin());
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("categorical accuracy compares argmax of predictions and one-hot targets, over batches") {
+    xg::Accuracy acc(xg::AccuracyKind::categorical);
+    CHECK(acc.name() == "accuracy");
+    CHECK(acc.result() == 0.0);
+    acc.update({{0.1f, 0.7f, 0.2f}, {0.5f, 0.3f, 0.2f}}, {{0.0f, 1.0f, 0.0f}, {0.0f, 0.0f, 1.0f}});
+    CHECK(acc.result() == 0.5);
+    acc.update({{0.2f, 0.2f, 0.6f}}, {{0.0f, 0.0f, 1.0f}});
+    CHECK(acc.result() == doctest::Approx(2.0 / 3.0));
+    // Ties go to the first maximum, as numpy's argmax does.
+    acc.update({{0.4f, 0.4f, 0.2f}}, {{1.0f, 0.0f, 0.0f}});
+    CHECK(acc.result() == doctest::Approx(3.0 / 4.0));
+    acc.reset();
+    CHECK(acc.result() == 0.0);
+    acc.update({{0.4f, 0.4f, 0.2f}}, {{0.0f, 1.0f, 0.0f}});
+    CHECK(acc.result() == 0.0);
+}
+
+TEST_CASE("sparse accuracy compares argmax with integer labels") {
+    xg::Accuracy acc(xg::AccuracyKind::sparse, "sparse_categorical_accuracy");
+    CHECK(acc.name() == "sparse_categorical_accuracy");
+    acc.update({{0.1f, 0.7f, 0.2f}, {0.5f, 0.3f, 0.2f}, {0.1f, 0.1f, 0.8f}}, {1.0f, 2.0f, 2.0f});
+    CHECK(acc.result() == doctest::Approx(2.0 / 3.0));
+}
+
+TEST_CASE("binary accuracy thresholds predictions at 0.5, element by element") {
+    xg::Accuracy acc(xg::AccuracyKind::binary);
+    acc.update(column({0.9f, 0.5f, 0.51f, 0.1f}), column({1.0f, 1.0f, 1.0f, 0.0f}));
+    CHECK(acc.result() == doctest::Approx(3.0 / 4.0));  // 0.5 counts as class 0
+    acc.reset();
+    acc.update({{0.9f, 0.2f}, {0.3f, 0.7f}}, {{1.0f, 1.0f}, {0.0f, 1.0f}});
+    CHECK(acc.result() == doctest::Approx(3.0 / 4.0));
+}
+
+TEST_CASE("accuracy rejects predictions and targets that do not pair up") {
+    xg::Accuracy cat(xg::AccuracyKind::categorical);
+    CHECK_THROWS_AS(cat.update({{0.1f, 0.9f}}, {{0.0f, 1.0f}, {1.0f, 0.0f}}), xg::ShapeError);
+    CHECK_THROWS_AS(cat.update({{0.1f, 0.9f}}, {{0.0f, 1.0f, 0.0f}}), xg::ShapeError);
+    xg::Accuracy bin(xg::AccuracyKind::binary);
+    CHECK_THROWS_AS(bin.update({{0.1f, 0.9f}}, column({0.0f})), xg::ShapeError);
+    CHECK(cat.result() == 0.0);
+}
+
+TEST_CASE("metric_by_name picks accuracy's kind from the loss, as Keras does") {
+    const xg::Array two_class = {{0.2f, 0.8f}};
+    auto categorical = xg::metric_by_name("accuracy", "categorical_crossentropy");
+    categorical->update(two_class, {{0.0f, 1.0f}});
+    CHECK(categorical->result() == 1.0);
+    CHECK(categorical->name() == "accuracy");
+
+    auto sparse = xg::metric_by_name("accuracy", "sparse_categorical_crossentropy");
+    sparse->update(two_class, {1.0f});
+    CHECK(sparse->result() == 1.0);
+
+    auto binary = xg::metric_by_name("acc", "binary_crossentropy");
+    CHECK(binary->name() == "acc");
+    binary->update(column({0.7f, 0.2f}), column({1.0f, 1.0f}));
+    CHECK(binary->result() == 0.5);
+
+    auto explicit_kind = xg::metric_by_name("binary_accuracy", "mean_squared_error");
+    explicit_kind->update(column({0.7f}), column({1.0f}));
+    CHECK(explicit_kind->result() == 1.0);
+    CHECK(xg::metric_by_name("categorical_accuracy", "mse")->name() == "categorical_accuracy");
+    CHECK(xg::metric_by_name("sparse_categorical_accuracy", "mse")->name() == "sparse_categorical_accuracy");
+    CHECK_THROWS_AS(xg::metric_by_name("precision", "binary_crossentropy"), xg::ValueError);
+}
+
+TEST_CASE("Mean is a weighted running mean") {
+    xg::Mean m;
+    CHECK(m.result() == 0.0);
+    m.add(1.0, 3.0);
+    m.add(2.0, 1.0);
+    CHECK(m.result() == doctest::Approx(1.25));
+    m.reset();
+    CHECK(m.result() == 0.0);
+}

@@ -1,0 +1,383 @@
+// Model: compile, fit (learning, validation, output, determinism, divergence, memory),
+// evaluate, predict, train_step, and the errors of each.
+#include "xgrad/train/model.hpp"
+
+#include <cmath>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
+
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/random.hpp"
+#include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops/ops.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/train/progress.hpp"
+
+namespace {
+
+const xg::Array xor_x = {{0.0f, 0.0f}, {0.0f, 1.0f}, {1.0f, 0.0f}, {1.0f, 1.0f}};
+const xg::Array xor_y = xt::reshape_view(xg::Array{0.0f, 1.0f, 1.0f, 0.0f}, {4, 1});
+
+// Two Gaussian blobs around (-1, -1) and (1, 1); sample i has class i % 2, one-hot.
+struct Blobs {
+    xg::Array x, y;
+};
+
+Blobs blobs(std::size_t n, unsigned seed) {
+    std::mt19937 engine(seed);
+    std::normal_distribution<float> noise(0.0f, 0.4f);
+    Blobs b{xg::uninitialized({n, 2}), xt::zeros<float>(xg::Shape{n, 2})};
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t c = i % 2;
+        const float center = c == 0 ? -1.0f : 1.0f;
+        b.x(i, 0) = center + noise(engine);
+        b.x(i, 1) = center + noise(engine);
+        b.y(i, c) = 1.0f;
+    }
+    return b;
+}
+
+std::shared_ptr<xg::Sequential> classifier(std::size_t hidden = 8) {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Dense>(2, hidden, "relu");
+    net->emplace<xg::Dense>(hidden, 2, "softmax");
+    return net;
+}
+
+xg::Array rows(const xg::Array& a, std::size_t begin, std::size_t end) {
+    return xt::view(a, xt::range(begin, end), xt::all());
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+    std::vector<std::string> out;
+    std::istringstream in(s);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+}
+
+xg::FitOptions quiet(std::size_t epochs, std::size_t batch_size) {
+    xg::FitOptions o;
+    o.epochs = epochs;
+    o.batch_size = batch_size;
+    o.verbose = 0;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("fit learns XOR to 100% training accuracy") {
+    xg::manual_seed(1);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Dense>(2, 16, "tanh");
+    net->emplace<xg::Dense>(16, 1, "sigmoid");
+    xg::Model model(net);
+    model.compile(std::make_shared<xg::Adam>(net->parameters(), xg::AdamOptions{.learning_rate = 0.05f}),
+                  "binary_crossentropy", {"accuracy"});
+    const xg::History history = model.fit(xor_x, xor_y, quiet(300, 4));
+    CHECK(history.epochs() == 300);
+    CHECK(history["accuracy"].back() == 1.0);
+    CHECK(history["loss"].back() < 0.1);
+    CHECK(history["loss"].back() < history["loss"].front());
+    const xg::Logs logs = model.evaluate(xor_x, xor_y);
+    REQUIRE(logs.size() == 2);
+    CHECK(logs[0].first == "loss");
+    CHECK(logs[1].first == "accuracy");
+    CHECK(logs[1].second == 1.0);
+    const xg::Array p = model.predict(xor_x);
+    CHECK(p(0, 0) < 0.5f);
+    CHECK(p(1, 0) > 0.5f);
+    CHECK(p(2, 0) > 0.5f);
+    CHECK(p(3, 0) < 0.5f);
+}
+
+TEST_CASE("fit separates two Gaussian blobs with RMSprop by name") {
+    xg::manual_seed(2);
+    const Blobs data = blobs(64, 7);
+    auto net = classifier();
+    xg::Model model(net);
+    model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
+    CHECK(model.optimizer().kind() == "RMSprop");
+    CHECK(model.optimizer().learning_rate() == 0.001f);
+    CHECK(model.loss_name() == "categorical_crossentropy");
+    model.optimizer().set_learning_rate(0.02f);
+    const xg::History history = model.fit(data.x, data.y, quiet(40, 16));
+    CHECK(history["accuracy"].back() == 1.0);
+    CHECK(xg::log_value(model.evaluate(data.x, data.y), "accuracy") == 1.0);
+}
+
+TEST_CASE("the same seed gives identical losses and weights") {
+    const Blobs data = blobs(50, 3);
+    auto run = [&]() {
+        xg::manual_seed(1234);
+        auto net = classifier();
+        xg::Model model(net);
+        model.compile("adam", "categorical_crossentropy", {"accuracy"});
+        const xg::History h = model.fit(data.x, data.y, quiet(3, 8));  // shuffled: the seed fixes the order too
+        return std::make_pair(h["loss"], net->parameters()[0].value());
+    };
+    const auto [loss_a, kernel_a] = run();
+    const auto [loss_b, kernel_b] = run();
+    REQUIRE(loss_a.size() == 3);
+    CHECK(loss_a == loss_b);
+    CHECK(kernel_a == kernel_b);
+    CHECK(loss_a[0] != loss_a[2]);
+}
+
+TEST_CASE("validation_split holds out the last samples and adds val_ logs") {
+    const Blobs data = blobs(40, 4);
+    xg::manual_seed(3);
+    auto net = classifier();
+    xg::Model model(net);
+    model.compile(std::make_shared<xg::SGD>(net->parameters(), xg::SGDOptions{.learning_rate = 0.1f}),
+                  "categorical_crossentropy", {"accuracy"});
+    xg::FitOptions options = quiet(2, 30);
+    options.shuffle = false;
+    options.validation_split = 0.25;
+    const xg::History history = model.fit(data.x, data.y, options);
+    for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+        CAPTURE(key);
+        CHECK(history[key].size() == 2);
+    }
+    // The validation values are those of the last 10 samples after the last epoch.
+    const xg::Logs held_out = model.evaluate(rows(data.x, 30, 40), rows(data.y, 30, 40), 30);
+    CHECK(history["val_loss"].back() == xg::log_value(held_out, "loss"));
+    CHECK(history["val_accuracy"].back() == xg::log_value(held_out, "accuracy"));
+
+    // And training saw exactly the first 30: the same run on them alone ends with the same weights.
+    xg::manual_seed(3);
+    auto twin = classifier();
+    xg::Model twin_model(twin);
+    twin_model.compile(std::make_shared<xg::SGD>(twin->parameters(), xg::SGDOptions{.learning_rate = 0.1f}),
+                       "categorical_crossentropy", {"accuracy"});
+    xg::FitOptions twin_options = quiet(2, 30);
+    twin_options.shuffle = false;
+    twin_model.fit(rows(data.x, 0, 30), rows(data.y, 0, 30), twin_options);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(net->parameters()[i].value() == twin->parameters()[i].value());
+}
+
+TEST_CASE("validation_data is evaluated after every epoch") {
+    const Blobs data = blobs(32, 5), val = blobs(12, 6);
+    xg::manual_seed(4);
+    xg::Model model(classifier());
+    model.compile("sgd", "categorical_crossentropy", {"accuracy"});
+    const xg::ArrayDataset val_set(val.x, val.y);
+    xg::FitOptions options = quiet(3, 8);
+    options.validation_data = &val_set;
+    const xg::History history = model.fit(data.x, data.y, options);
+    CHECK(history["val_loss"].size() == 3);
+    CHECK(history["val_accuracy"].size() == 3);
+    CHECK(history["val_loss"].back() == xg::log_value(model.evaluate(val.x, val.y, 8), "loss"));
+
+    options.validation_split = 0.5;
+    CHECK_THROWS_AS(model.fit(data.x, data.y, options), xg::ValueError);
+}
+
+TEST_CASE("verbose 0 prints nothing; verbose 2 prints a header and one line per epoch") {
+    const Blobs data = blobs(20, 8);
+    xg::manual_seed(5);
+    xg::Model model(classifier());
+    model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
+
+    std::ostringstream silent;
+    xg::FitOptions options = quiet(2, 8);
+    options.out = &silent;
+    model.fit(data.x, data.y, options);
+    CHECK(silent.str().empty());
+
+    std::ostringstream out;
+    options.out = &out;
+    options.verbose = 2;
+    options.validation_split = 0.2;
+    const xg::History history = model.fit(data.x, data.y, options);
+    const auto lines = lines_of(out.str());
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0] == "Epoch 1/2");
+    CHECK(lines[2] == "Epoch 2/2");
+    CHECK(out.str().find('\r') == std::string::npos);
+    for (std::size_t epoch = 0; epoch < 2; ++epoch) {
+        const std::string& line = lines[2 * epoch + 1];
+        CHECK(line.rfind("16/16 - ", 0) == 0);
+        CHECK(line.find("- loss:") != std::string::npos);
+        // The line ends with the epoch's logs as History recorded them.
+        const xg::Logs logs = {{"loss", history["loss"][epoch]},
+                               {"accuracy", history["accuracy"][epoch]},
+                               {"val_loss", history["val_loss"][epoch]},
+                               {"val_accuracy", history["val_accuracy"][epoch]}};
+        const std::string tail = xg::format_logs(logs);
+        REQUIRE(line.size() > tail.size());
+        CHECK(line.substr(line.size() - tail.size()) == tail);
+    }
+
+    // verbose 1 into a stream that is not a terminal: the same lines, no redrawing.
+    std::ostringstream piped;
+    options.out = &piped;
+    options.verbose = 1;
+    options.validation_split = 0.0;
+    options.epochs = 1;
+    model.fit(data.x, data.y, options);
+    const auto piped_lines = lines_of(piped.str());
+    REQUIRE(piped_lines.size() == 2);
+    CHECK(piped_lines[0] == "Epoch 1/1");
+    CHECK(piped_lines[1].rfind("20/20 - ", 0) == 0);
+    CHECK(piped.str().find('\r') == std::string::npos);
+}
+
+TEST_CASE("initial_epoch resumes the epoch count") {
+    const Blobs data = blobs(16, 9);
+    xg::Model model(classifier());
+    model.compile("sgd", "categorical_crossentropy");
+    std::ostringstream out;
+    xg::FitOptions options = quiet(3, 8);
+    options.initial_epoch = 1;
+    options.verbose = 2;
+    options.out = &out;
+    const xg::History history = model.fit(data.x, data.y, options);
+    CHECK(history.epochs() == 2);
+    CHECK(lines_of(out.str())[0] == "Epoch 2/3");
+    CHECK(history.values.count("accuracy") == 0);
+}
+
+TEST_CASE("predict matches the network's forward pass, in batches, without recording") {
+    xg::manual_seed(6);
+    const Blobs data = blobs(23, 10);
+    auto net = classifier(5);
+    xg::Model model(net);  // predict needs no compile
+    xg::Tape::current().clear();
+    const xg::Array p = model.predict(data.x, 7);
+    CHECK(p.shape() == xg::Shape{23, 2});
+    CHECK(xg::Tape::current().size() == 0);
+    CHECK(net->training());
+    xg::NoGradGuard no_grad;
+    const xg::Array direct = (*net)(xg::input(data.x)).value();
+    for (std::size_t i = 0; i < p.size(); ++i) CHECK(p.data()[i] == doctest::Approx(direct.data()[i]).epsilon(1e-6));
+    CHECK_THROWS_AS(model.predict(data.x, 0), xg::ValueError);
+    CHECK_THROWS_AS(model.predict(xt::zeros<float>({0, 2})), xg::ShapeError);
+    CHECK_THROWS_AS(model.predict(xt::zeros<float>({4, 3})), xg::ShapeError);
+}
+
+TEST_CASE("evaluate returns the mean loss and the metrics over all samples") {
+    xg::manual_seed(7);
+    const Blobs data = blobs(30, 11);
+    xg::Model model(classifier(4));
+    model.compile("sgd", "categorical_crossentropy", {"accuracy"});
+    const xg::Logs logs = model.evaluate(data.x, data.y, 8);
+    REQUIRE(logs.size() == 2);
+    const xg::Array p = model.predict(data.x);
+    const double loss = xg::categorical_crossentropy(xg::constant(p), xg::constant(data.y)).item();
+    std::size_t right = 0;
+    for (std::size_t i = 0; i < 30; ++i) right += (p(i, 1) > p(i, 0)) == (data.y(i, 1) == 1.0f);
+    CHECK(xg::log_value(logs, "loss") == doctest::Approx(loss).epsilon(1e-5));
+    CHECK(xg::log_value(logs, "accuracy") == doctest::Approx(static_cast<double>(right) / 30.0));
+    CHECK(xg::log_value(model.evaluate(data.x, data.y, 30), "loss") == doctest::Approx(loss).epsilon(1e-5));
+    CHECK(xg::Tape::current().size() == 0);
+    CHECK_THROWS_AS(model.evaluate(data.x, data.y, 0), xg::ValueError);
+    CHECK_THROWS_AS(model.evaluate(rows(data.x, 0, 0), rows(data.y, 0, 0)), xg::ValueError);
+}
+
+TEST_CASE("misuse is reported with typed errors") {
+    const Blobs data = blobs(10, 12);
+    CHECK_THROWS_AS(xg::Model(nullptr), xg::ValueError);
+    xg::Model model(classifier());
+    CHECK_THROWS_AS(model.fit(data.x, data.y, quiet(1, 4)), xg::StateError);
+    CHECK_THROWS_AS(model.evaluate(data.x, data.y), xg::StateError);
+    CHECK_THROWS_AS(model.optimizer(), xg::StateError);
+    CHECK_THROWS_AS(model.compile("adagrad", "categorical_crossentropy"), xg::ValueError);
+    CHECK_THROWS_AS(model.compile("sgd", "hinge"), xg::ValueError);
+    CHECK_THROWS_AS(model.compile("sgd", "categorical_crossentropy", {"accuracy", "auc"}), xg::ValueError);
+    CHECK_THROWS_AS(model.compile(std::shared_ptr<xg::Optimizer>(), "categorical_crossentropy"), xg::ValueError);
+
+    model.compile("sgd", "categorical_crossentropy", {"accuracy"});
+    CHECK_THROWS_AS(model.fit(data.x, data.y, quiet(1, 0)), xg::ValueError);
+    CHECK_THROWS_AS(model.fit(data.x, rows(data.y, 0, 9), quiet(1, 4)), xg::ShapeError);
+    CHECK_THROWS_AS(model.fit(data.x, xt::zeros<float>({10, 3}), quiet(1, 4)), xg::ShapeError);
+    xg::FitOptions split = quiet(1, 4);
+    split.validation_split = 1.0;
+    CHECK_THROWS_AS(model.fit(data.x, data.y, split), xg::ValueError);
+    split.validation_split = -0.1;
+    CHECK_THROWS_AS(model.fit(data.x, data.y, split), xg::ValueError);
+    CHECK(xg::Tape::current().size() == 0);
+}
+
+TEST_CASE("a diverging run throws NumericError instead of going on with NaN") {
+    xg::manual_seed(8);
+    xg::Array x = xg::uninitialized({64, 1}), y = xg::uninitialized({64, 1});
+    for (std::size_t i = 0; i < 64; ++i) {
+        x(i, 0) = static_cast<float>(i) / 8.0f;
+        y(i, 0) = 2.0f * x(i, 0) + 1.0f;
+    }
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Dense>(1, 1);
+    xg::Model model(net);
+    model.compile(std::make_shared<xg::SGD>(net->parameters(), xg::SGDOptions{.learning_rate = 1e6f}), "mse");
+    CHECK_THROWS_AS(model.fit(x, y, quiet(50, 8)), xg::NumericError);
+    CHECK(xg::Tape::current().size() == 0);
+}
+
+TEST_CASE("fit keeps memory flat: an empty tape, and as many live nodes after epoch 3 as after epoch 1") {
+    xg::manual_seed(9);
+    const Blobs data = blobs(100, 13);
+    xg::Model model(classifier(16));
+    model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
+    std::vector<long> live;
+    xg::FitOptions options = quiet(3, 16);
+    options.validation_split = 0.2;
+    options.callbacks.push_back(std::make_shared<xg::LambdaCallback>([&](xg::Model&, std::size_t, const xg::Logs&) {
+        live.push_back(xg::live_node_count());
+        CHECK(xg::Tape::current().size() == 0);
+    }));
+    model.fit(data.x, data.y, options);
+    REQUIRE(live.size() == 3);
+    CHECK(live[2] == live[0]);
+    CHECK(xg::Tape::current().size() == 0);
+}
+
+TEST_CASE("train_step runs one update and releases its graph; forward_loss keeps it") {
+    xg::manual_seed(10);
+    const Blobs data = blobs(8, 14);
+    auto net = classifier();
+    xg::Model model(net);
+    model.compile("sgd", "categorical_crossentropy");
+    const xg::Array before = net->parameters()[0].value();
+    xg::Tensor out;
+    const xg::Tensor loss = model.train_step(xg::input(data.x), xg::constant(data.y), &out);
+    CHECK(std::isfinite(loss.item()));
+    CHECK(out.shape() == xg::Shape{8, 2});
+    CHECK(xg::Tape::current().size() == 0);
+    CHECK(net->parameters()[0].value() != before);
+    CHECK(model.optimizer().iterations() == 1);
+
+    const xg::Tensor recorded = model.forward_loss(xg::input(data.x), xg::constant(data.y));
+    const xg::Tape& tape = xg::Tape::current();
+    REQUIRE(tape.size() > 0);
+    CHECK(tape[tape.size() - 1].op == "softmax_cross_entropy");
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("compile accepts a custom loss function") {
+    xg::manual_seed(11);
+    const Blobs data = blobs(16, 15);
+    auto net = classifier();
+    xg::Model model(net);
+    int calls = 0;
+    model.compile(std::make_shared<xg::SGD>(net->parameters()),
+                  [&](const xg::Tensor& p, const xg::Tensor& y) {
+                      ++calls;
+                      return xg::mean_squared_error(p, y);
+                  },
+                  "my_mse", {"accuracy"});
+    CHECK(model.loss_name() == "my_mse");
+    const xg::History h = model.fit(data.x, data.y, quiet(1, 4));
+    CHECK(calls == 4);
+    CHECK(h.values.count("accuracy") == 1);
+}
