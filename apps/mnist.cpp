@@ -148,9 +148,9 @@ int main(int argc, char** argv) {
                                          "then ./data/mnist");
     app.add_option("--dataset", flags.dataset, "mnist, fashion, or auto (MNIST if found, else Fashion-MNIST)")
         ->check(CLI::IsMember({"auto", "mnist", "fashion"}));
-    app.add_option("--epochs", flags.epochs, "Passes over the training set")->check(CLI::PositiveNumber);
-    app.add_option("--batch-size", flags.batch_size, "Samples per step")->check(CLI::PositiveNumber);
-    app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate")->check(CLI::PositiveNumber);
+    app.add_option("--epochs", flags.epochs, "Passes over the training set")->check(CLI::Range(1, 100000));
+    app.add_option("--batch-size", flags.batch_size, "Samples per step")->check(CLI::Range(1, 1 << 20));
+    app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate")->check(CLI::Range(1e-12f, 1e6f));
     app.add_option("--seed", flags.seed, "Seed for weights and shuffling");
     app.add_option("--threads", flags.threads, "BLAS threads (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--graph", flags.graph, "Write the graph of one training step (.dot, .gv, .svg, .png, .pdf)");
