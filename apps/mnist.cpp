@@ -6,6 +6,9 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -26,6 +29,31 @@
 #include "xgrad/train/model.hpp"
 
 namespace {
+
+// CPU time and peak memory of each epoch, for the benchmark: CPU time tells a slow epoch
+// from one that waited for a busy core, and the peak memory shows whether it stays flat.
+class ResourceMeter : public xg::Callback {
+public:
+    void on_epoch_begin(xg::Model&, std::size_t) override { cpu_at_start_ = usage().cpu_seconds; }
+    void on_epoch_end(xg::Model&, std::size_t, const xg::Logs&) override {
+        const Usage now = usage();
+        cpu_seconds.push_back(now.cpu_seconds - cpu_at_start_);
+        peak_rss_mib.push_back(now.peak_rss_mib);
+    }
+    std::vector<double> cpu_seconds, peak_rss_mib;
+
+private:
+    struct Usage {
+        double cpu_seconds, peak_rss_mib;
+    };
+    static Usage usage() {
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+        return {seconds(u.ru_utime) + seconds(u.ru_stime), static_cast<double>(u.ru_maxrss) / 1024.0};  // ru_maxrss is in KiB
+    }
+    double cpu_at_start_ = 0;
+};
 
 struct Flags {
     std::string data;
@@ -108,6 +136,8 @@ int run(const Flags& flags) {
     fit.epochs = flags.epochs;
     fit.batch_size = flags.batch_size;
     fit.verbose = flags.verbose;
+    auto meter = std::make_shared<ResourceMeter>();
+    fit.callbacks.push_back(meter);
     const auto start = std::chrono::steady_clock::now();
     const xg::History history = model.fit(train, fit);
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -130,6 +160,8 @@ int run(const Flags& flags) {
             {"test_accuracy", test_accuracy},
             {"test_loss", test_loss},
             {"epoch_seconds", history.epoch_seconds},
+            {"epoch_cpu_seconds", meter->cpu_seconds},
+            {"epoch_peak_rss_mib", meter->peak_rss_mib},
             {"train_seconds", train_seconds},
             {"train_loss", history["loss"]},
             {"train_accuracy", history["accuracy"]},

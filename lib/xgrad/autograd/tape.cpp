@@ -61,12 +61,19 @@ void GradientContext::accumulate(std::size_t i, Array g) const {
                                          record_.op, i, format_shape(g.shape()), format_shape(node.value.shape())));
         }
     }
-    if (node.has_grad) {
-        node.grad += g;
-    } else {
+    if (!node.has_grad) {
         node.grad = std::move(g);
         node.has_grad = true;
+        return;
     }
+    if (node.grad.shape() != g.shape()) {  // a gradient set by hand; let xtensor check it
+        node.grad += g;
+        return;
+    }
+    // Fan-out: a second consumer's share is added in place.
+    float* sum = node.grad.data();
+    const float* share = g.data();
+    for (std::size_t k = 0, n = g.size(); k < n; ++k) sum[k] += share[k];
 }
 
 ScopeGuard::ScopeGuard(const std::string& name) {
@@ -78,11 +85,24 @@ ScopeGuard::ScopeGuard(const std::string& name) {
 
 ScopeGuard::~ScopeGuard() { Tape::current().scope_.resize(previous_length_); }
 
-Tensor record_op(std::string op, std::vector<Tensor> inputs, Array output, BackwardFn backward, std::string attributes) {
+Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
+                 std::string attributes) {
+    return record_op(std::move(op), inputs.begin(), inputs.size(), std::move(output), std::move(backward),
+                     std::move(attributes));
+}
+
+Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output, BackwardFn backward,
+                 std::string attributes) {
+    return record_op(std::move(op), inputs.data(), inputs.size(), std::move(output), std::move(backward),
+                     std::move(attributes));
+}
+
+Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
+                 std::string attributes) {
     Tape& tape = Tape::current();
     bool needs_grad = false;
     if (grad_enabled()) {
-        for (std::size_t i = 0; i < inputs.size(); ++i) {
+        for (std::size_t i = 0; i < count; ++i) {
             const Node& in = *inputs[i].node();
             if (!in.requires_grad) continue;
             if (in.role == Role::result && !tape.holds(in)) {
@@ -93,7 +113,7 @@ Tensor record_op(std::string op, std::vector<Tensor> inputs, Array output, Backw
             needs_grad = true;
         }
     }
-    auto node = std::make_shared<Node>(std::move(output), Role::result, needs_grad);
+    auto node = make_node(std::move(output), Role::result, needs_grad);
     if (!needs_grad) return Tensor(std::move(node));
 
     node->tape = &tape;
@@ -101,8 +121,8 @@ Tensor record_op(std::string op, std::vector<Tensor> inputs, Array output, Backw
     node->record = tape.records_.size();
     Record& r = tape.records_.emplace_back();
     r.op = std::move(op);
-    r.inputs.reserve(inputs.size());
-    for (auto& t : inputs) r.inputs.push_back(t.node_ptr());
+    r.inputs.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) r.inputs.push_back(inputs[i].node_ptr());
     r.output = node;
     r.attributes = std::move(attributes);
     r.scope = tape.scope_;

@@ -3,6 +3,7 @@
 // its backward rule. backward() walks it once, newest record first.
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +20,8 @@ using BackwardFn = std::function<void(GradientContext&)>;
 /// One executed op: enough to replay its gradient and to draw it.
 struct Record {
     std::string op;                             // "matmul"
-    std::vector<std::shared_ptr<Node>> inputs;  // forward inputs, in argument order
+    // Forward inputs, in argument order (pooled: a scalar graph records one list per op).
+    std::vector<std::shared_ptr<Node>, PoolAllocator<std::shared_ptr<Node>>> inputs;
     std::shared_ptr<Node> output;
     std::string attributes;                     // "axis=1, keepdims" (for display)
     std::string scope;                          // module path at record time, "dense_1"
@@ -70,7 +72,7 @@ public:
 
 private:
     friend class ScopeGuard;
-    friend Tensor record_op(std::string, std::vector<Tensor>, Array, BackwardFn, std::string);
+    friend Tensor record_op(std::string, const Tensor*, std::size_t, Array, BackwardFn, std::string);
     friend void run_backward(const Tensor&, const Array*, bool);
 
     std::vector<Record> records_;
@@ -94,7 +96,13 @@ private:
 /// Builds an op's result: wraps `output` in a Tensor and, when recording is on and an input
 /// requires a gradient, appends a record with `backward`. Library ops and user-defined ops
 /// are made the same way; see docs/architecture.md.
-Tensor record_op(std::string op, std::vector<Tensor> inputs, Array output, BackwardFn backward,
+Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
+                 std::string attributes = {});
+/// record_op for a list of inputs built at run time (concat).
+Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output, BackwardFn backward,
+                 std::string attributes = {});
+/// record_op over `count` inputs starting at `inputs`: the form the two above share.
+Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
                  std::string attributes = {});
 
 /// Reverse-mode walk from `root` (see Tensor::backward).

@@ -19,8 +19,12 @@ Node::~Node() { live_nodes.fetch_sub(1, std::memory_order_relaxed); }
 
 long live_node_count() { return live_nodes.load(std::memory_order_relaxed); }
 
+std::shared_ptr<Node> make_node(Array value, Role role, bool needs_grad) {
+    return std::allocate_shared<Node>(PoolAllocator<Node>(), std::move(value), role, needs_grad);
+}
+
 Tensor::Tensor(Array value, bool requires_grad)
-    : node_(std::make_shared<Node>(std::move(value), requires_grad ? Role::parameter : Role::input, requires_grad)) {}
+    : node_(make_node(std::move(value), requires_grad ? Role::parameter : Role::input, requires_grad)) {}
 
 Tensor Tensor::scalar(float value, bool requires_grad) { return Tensor(scalar_array(value), requires_grad); }
 
@@ -113,7 +117,7 @@ Tensor input(Array value, std::string name) {
 }
 
 Tensor constant(Array value) {
-    return Tensor(std::make_shared<Node>(std::move(value), Role::constant, false));
+    return Tensor(make_node(std::move(value), Role::constant, false));
 }
 
 }  // namespace xg

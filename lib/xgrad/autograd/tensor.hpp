@@ -39,6 +39,9 @@ struct Node {
 /// Number of tensor nodes alive in the process (used to show memory stays flat).
 long live_node_count();
 
+/// A new node, allocated (with its reference count) from the per-thread buffer pool.
+std::shared_ptr<Node> make_node(Array value, Role role, bool needs_grad);
+
 /// A handle to a value in the graph: the input, parameter, constant or result of an op.
 class Tensor {
 public:

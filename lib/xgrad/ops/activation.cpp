@@ -1,31 +1,38 @@
 // Activation functions; their gradients are written from the saved output.
 #include <xtensor/xmath.hpp>
 
+#include <cmath>
+
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/elementwise.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
 
 Tensor relu(const Tensor& x) {
-    return record_op("relu", {x}, xt::maximum(x.value(), 0.0f), [](GradientContext& ctx) {
+    // v < 0 rather than v > 0: a NaN input stays NaN (anomaly mode must see it).
+    return record_op("relu", {x}, map_elements(x.value(), [](float v) { return v < 0.0f ? 0.0f : v; }),
+                     [](GradientContext& ctx) {
         // dy/dx = 1 where y > 0, else 0 (0 at x = 0, as in PyTorch and Keras)
-        ctx.accumulate(0, xt::where(ctx.output() > 0.0f, ctx.grad(), 0.0f));
+        ctx.accumulate(0, map_elements(ctx.grad(), ctx.output(), [](float g, float y) { return y > 0.0f ? g : 0.0f; }));
     });
 }
 
 Tensor sigmoid(const Tensor& x) {
-    return record_op("sigmoid", {x}, 1.0f / (1.0f + xt::exp(-x.value())), [](GradientContext& ctx) {
+    // One element: skip the SIMD kernel's setup (which would compute the same scalar function).
+    Array y = x.size() == 1 ? map_elements(x.value(), [](float v) { return 1.0f / (1.0f + std::exp(-v)); })
+                            : Array(1.0f / (1.0f + xt::exp(-x.value())));
+    return record_op("sigmoid", {x}, std::move(y), [](GradientContext& ctx) {
         // dy/dx = y (1 - y)
-        const Array& y = ctx.output();
-        ctx.accumulate(0, ctx.grad() * y * (1.0f - y));
+        ctx.accumulate(0, map_elements(ctx.grad(), ctx.output(), [](float g, float y) { return g * y * (1.0f - y); }));
     });
 }
 
 Tensor tanh(const Tensor& x) {
-    return record_op("tanh", {x}, xt::tanh(x.value()), [](GradientContext& ctx) {
+    Array y = x.size() == 1 ? map_elements(x.value(), [](float v) { return std::tanh(v); }) : Array(xt::tanh(x.value()));
+    return record_op("tanh", {x}, std::move(y), [](GradientContext& ctx) {
         // dy/dx = 1 - y^2
-        const Array& y = ctx.output();
-        ctx.accumulate(0, ctx.grad() * (1.0f - y * y));
+        ctx.accumulate(0, map_elements(ctx.grad(), ctx.output(), [](float g, float y) { return g * (1.0f - y * y); }));
     });
 }
 

@@ -4,6 +4,7 @@
 #include <xtensor/xmath.hpp>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/elementwise.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -20,7 +21,7 @@ Tensor wrap(float v) { return constant(scalar_array(v)); }
 
 Tensor add(const Tensor& a, const Tensor& b) {
     check_broadcast(a, b, "add");
-    return record_op("add", {a, b}, a.value() + b.value(), [](GradientContext& ctx) {
+    return record_op("add", {a, b}, map_elements(a.value(), b.value(), [](float x, float y) { return x + y; }), [](GradientContext& ctx) {
         if (ctx.wants(0)) ctx.accumulate(0, ctx.grad());
         if (ctx.wants(1)) ctx.accumulate(1, ctx.grad());
     });
@@ -28,31 +29,40 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 Tensor sub(const Tensor& a, const Tensor& b) {
     check_broadcast(a, b, "sub");
-    return record_op("sub", {a, b}, a.value() - b.value(), [](GradientContext& ctx) {
+    return record_op("sub", {a, b}, map_elements(a.value(), b.value(), [](float x, float y) { return x - y; }),
+                     [](GradientContext& ctx) {
         if (ctx.wants(0)) ctx.accumulate(0, ctx.grad());
-        if (ctx.wants(1)) ctx.accumulate(1, -ctx.grad());
+        if (ctx.wants(1)) ctx.accumulate(1, map_elements(ctx.grad(), [](float g) { return -g; }));
     });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
     check_broadcast(a, b, "mul");
-    return record_op("mul", {a, b}, a.value() * b.value(), [](GradientContext& ctx) {
-        if (ctx.wants(0)) ctx.accumulate(0, ctx.grad() * ctx.input(1));
-        if (ctx.wants(1)) ctx.accumulate(1, ctx.grad() * ctx.input(0));
+    return record_op("mul", {a, b}, map_elements(a.value(), b.value(), [](float x, float y) { return x * y; }),
+                     [](GradientContext& ctx) {
+        constexpr auto times = [](float g, float v) { return g * v; };
+        if (ctx.wants(0)) ctx.accumulate(0, map_elements(ctx.grad(), ctx.input(1), times));
+        if (ctx.wants(1)) ctx.accumulate(1, map_elements(ctx.grad(), ctx.input(0), times));
     });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
     check_broadcast(a, b, "div");
-    return record_op("div", {a, b}, a.value() / b.value(), [](GradientContext& ctx) {
+    return record_op("div", {a, b}, map_elements(a.value(), b.value(), [](float x, float y) { return x / y; }),
+                     [](GradientContext& ctx) {
         // d(a/b)/da = 1/b;  d(a/b)/db = -a/b^2 = -out/b
-        if (ctx.wants(0)) ctx.accumulate(0, ctx.grad() / ctx.input(1));
-        if (ctx.wants(1)) ctx.accumulate(1, -ctx.grad() * ctx.output() / ctx.input(1));
+        if (ctx.wants(0)) ctx.accumulate(0, map_elements(ctx.grad(), ctx.input(1), [](float g, float y) { return g / y; }));
+        if (ctx.wants(1)) {
+            ctx.accumulate(1, map_elements(ctx.grad(), ctx.output(), ctx.input(1),
+                                           [](float g, float q, float y) { return -g * q / y; }));
+        }
     });
 }
 
 Tensor neg(const Tensor& a) {
-    return record_op("neg", {a}, -a.value(), [](GradientContext& ctx) { ctx.accumulate(0, -ctx.grad()); });
+    constexpr auto negate = [](float v) { return -v; };
+    return record_op("neg", {a}, map_elements(a.value(), negate),
+                     [negate](GradientContext& ctx) { ctx.accumulate(0, map_elements(ctx.grad(), negate)); });
 }
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }

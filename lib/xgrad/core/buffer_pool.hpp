@@ -1,0 +1,59 @@
+#pragma once
+// Buffers for tensor values, gradients and tape nodes, recycled per thread.
+//
+// A training step frees and re-allocates the same set of buffers every step, and a graph of
+// many tiny ops allocates and frees hundreds of thousands of small blocks at once. Both are
+// slow through malloc (aligned allocations bypass its fast path; mass frees trigger its
+// consolidation). The pool keeps freed blocks in per-thread lists by power-of-two size class
+// and hands them out again: steady-state training allocates nothing from the system.
+#include <cstddef>
+#include <new>
+
+#include <xsimd/memory/xsimd_alignment.hpp>
+
+namespace xg {
+
+/// Every pooled block starts on a 64-byte boundary (a cache line; enough for AVX-512 loads).
+inline constexpr std::size_t kBufferAlignment = 64;
+
+/// A block of at least `bytes` bytes, aligned to kBufferAlignment; throws std::bad_alloc.
+void* pool_allocate(std::size_t bytes);
+/// Returns a block from pool_allocate(bytes) (same `bytes`) to this thread's free lists.
+void pool_deallocate(void* block, std::size_t bytes) noexcept;
+
+/// Bytes held in this thread's free lists, ready for reuse.
+std::size_t pool_cached_bytes() noexcept;
+/// Gives this thread's cached blocks back to the system (e.g. after a large one-off graph).
+void pool_release_cached() noexcept;
+
+/// A standard allocator over the pool; stateless, so any two compare equal.
+template <class T>
+struct PoolAllocator {
+    using value_type = T;
+
+    PoolAllocator() noexcept = default;
+    template <class U>
+    PoolAllocator(const PoolAllocator<U>&) noexcept {}
+
+    T* allocate(std::size_t n) {
+        if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_alloc();
+        return static_cast<T*>(pool_allocate(n * sizeof(T)));
+    }
+    void deallocate(T* p, std::size_t n) noexcept { pool_deallocate(p, n * sizeof(T)); }
+
+    template <class U>
+    bool operator==(const PoolAllocator<U>&) const noexcept { return true; }
+    template <class U>
+    bool operator!=(const PoolAllocator<U>&) const noexcept { return false; }
+};
+
+}  // namespace xg
+
+namespace xsimd {
+// Pooled blocks are aligned at least as strictly as xsimd's own allocator: let xtensor use
+// aligned SIMD loads and stores on them.
+template <class T>
+struct allocator_alignment<xg::PoolAllocator<T>> {
+    using type = aligned_mode;
+};
+}  // namespace xsimd
