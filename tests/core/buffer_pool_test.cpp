@@ -1,0 +1,86 @@
+#include "xgrad/core/buffer_pool.hpp"
+
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "xgrad/core/array.hpp"
+
+namespace {
+bool aligned(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % xg::kBufferAlignment == 0; }
+}  // namespace
+
+TEST_CASE("pooled blocks are aligned for SIMD, whatever their size") {
+    for (std::size_t bytes : {1u, 4u, 63u, 64u, 65u, 1000u, 4096u, 1u << 20}) {
+        void* p = xg::pool_allocate(bytes);
+        CHECK(aligned(p));
+        xg::pool_deallocate(p, bytes);
+    }
+    // Larger than any size class: straight from the system, still aligned.
+    const std::size_t huge = std::size_t{65} << 20;
+    void* p = xg::pool_allocate(huge);
+    CHECK(aligned(p));
+    xg::pool_deallocate(p, huge);
+}
+
+TEST_CASE("a freed block is handed out again for a request of the same size class") {
+    xg::pool_release_cached();
+    CHECK(xg::pool_cached_bytes() == 0);
+    void* first = xg::pool_allocate(1000);
+    xg::pool_deallocate(first, 1000);
+    CHECK(xg::pool_cached_bytes() == 1024);  // 1000 bytes live in the 1 KiB class
+    void* second = xg::pool_allocate(900);
+    CHECK(second == first);
+    CHECK(xg::pool_cached_bytes() == 0);
+    xg::pool_deallocate(second, 900);
+    xg::pool_release_cached();
+    CHECK(xg::pool_cached_bytes() == 0);
+}
+
+TEST_CASE("blocks of other size classes are not mixed up") {
+    xg::pool_release_cached();
+    void* small = xg::pool_allocate(100);
+    xg::pool_deallocate(small, 100);
+    void* large = xg::pool_allocate(100000);
+    CHECK(large != small);
+    xg::pool_deallocate(large, 100000);
+    CHECK(xg::pool_cached_bytes() == 128 + 131072);
+    xg::pool_release_cached();
+}
+
+TEST_CASE("a thread's cache is capped: a burst of one-off buffers goes back to the system") {
+    xg::pool_release_cached();
+    std::vector<void*> blocks;
+    const std::size_t bytes = std::size_t{32} << 20;
+    for (int i = 0; i < 12; ++i) blocks.push_back(xg::pool_allocate(bytes));  // 384 MiB
+    for (void* b : blocks) xg::pool_deallocate(b, bytes);
+    CHECK(xg::pool_cached_bytes() <= std::size_t{256} << 20);
+    CHECK(xg::pool_cached_bytes() > 0);
+    xg::pool_release_cached();
+}
+
+TEST_CASE("an array allocated on one thread may be freed on another") {
+    std::vector<xg::Array> made;
+    std::thread producer([&] {
+        for (int i = 0; i < 100; ++i) made.push_back(xg::Array::from_shape({16, 16}));
+    });
+    producer.join();  // its cache is gone; the arrays outlive it
+    for (auto& a : made) a.fill(1.0f);
+    made.clear();     // freed into this thread's cache
+    CHECK(xg::pool_cached_bytes() >= 100 * 1024);
+    xg::pool_release_cached();
+}
+
+TEST_CASE("arrays take their storage from the pool and reuse it step after step") {
+    xg::pool_release_cached();
+    const float* before = nullptr;
+    {
+        xg::Array a = xg::Array::from_shape({128, 512});
+        before = a.data();
+        CHECK(aligned(before));
+    }
+    xg::Array b = xg::Array::from_shape({128, 512});
+    CHECK(b.data() == before);
+}
