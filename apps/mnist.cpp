@@ -18,6 +18,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/blas.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/data/dataset.hpp"
 #include "xgrad/data/image_dataset.hpp"
 #include "xgrad/data/mnist.hpp"
 #include "xgrad/dist/communicator.hpp"
@@ -38,6 +39,7 @@ struct Flags {
     std::string dataset = "auto";
     std::size_t epochs = 5;
     std::size_t batch_size = 128;
+    std::size_t train_limit = 0;  // 0: all
     float learning_rate = 0.001f;
     std::uint64_t seed = 1;
     int threads = 0;
@@ -119,7 +121,12 @@ int run(const Flags& flags) {
 
     // The example's preprocessing (reshape to (N, 784), bytes / 255, to_categorical) is
     // applied a batch at a time, so the data stays in its compact byte form.
-    const xg::ImageDataset train(data.train_images, data.train_labels);
+    const xg::ImageDataset all_train(data.train_images, data.train_labels);
+    const xg::SubsetDataset train(all_train, 0, std::min(flags.train_limit > 0 ? flags.train_limit : all_train.size(),
+                                                         all_train.size()));
+    if (train.size() < all_train.size()) {
+        out << fmt::format("Training on the first {} of {} images\n\n", train.size(), all_train.size());
+    }
     const xg::ImageDataset test(data.test_images, data.test_labels);
     const std::size_t features = train.x_shape()[0];
 
@@ -202,9 +209,11 @@ int main(int argc, char** argv) {
                                          "then ./data/mnist");
     app.add_option("--dataset", flags.dataset, "mnist, fashion, or auto (MNIST if found, else Fashion-MNIST)")
         ->check(CLI::IsMember({"auto", "mnist", "fashion"}));
-    app.add_option("--epochs", flags.epochs, "Passes over the training set")->check(CLI::PositiveNumber);
-    app.add_option("--batch-size", flags.batch_size, "Samples per step")->check(CLI::PositiveNumber);
-    app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate")->check(CLI::PositiveNumber);
+    app.add_option("--epochs", flags.epochs, "Passes over the training set")->check(CLI::Range(1, 100000));
+    app.add_option("--batch-size", flags.batch_size, "Samples per step")->check(CLI::Range(1, 1 << 20));
+    app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate")->check(CLI::Range(1e-12f, 1e6f));
+    app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
+        ->check(CLI::Range(1, 1 << 30));
     app.add_option("--seed", flags.seed, "Seed for weights and shuffling");
     app.add_option("--threads", flags.threads, "BLAS threads (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--graph", flags.graph, "Write the graph of one training step (.dot, .gv, .svg, .png, .pdf)");
