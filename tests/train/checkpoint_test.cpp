@@ -263,6 +263,38 @@ TEST_CASE("a weights file is not a checkpoint, and a damaged checkpoint is an er
     flipped[200] = static_cast<char>(flipped[200] ^ 0x40);
     xg::test::write_bytes(dir / "run/checkpoint.npz", flipped);
     CHECK_THROWS_WITH_AS(xg::load_checkpoint(dir / "run", *r.model), doctest::Contains("load_checkpoint: "), xg::IoError);
+
+    // Metadata that does not hang together: two losses for one epoch.
+    xg::History uneven;
+    uneven.values["loss"] = {0.5, 0.4};
+    uneven.epoch_seconds = {1.0};
+    xg::save_checkpoint(dir / "uneven", *r.model, 1, uneven);
+    CHECK_THROWS_WITH_AS(xg::load_checkpoint(dir / "uneven", *r.model),
+                         doctest::Contains("checkpoint metadata has 2 history \"loss\" values for 1 epochs"), xg::IoError);
+}
+
+TEST_CASE("a folder that cannot hold a checkpoint is an IoError naming it, before the first epoch") {
+    const ScratchDir dir;
+    xg::test::write_bytes(dir / "a-file", "x");
+    Run r = make_run(seed);
+    const Problem data = clusters(16, 6);
+    std::size_t epochs_run = 0;
+    xg::FitOptions o = quiet(2);
+    o.callbacks = {std::make_shared<xg::CheckpointCallback>(dir / "a-file/run"),
+                   std::make_shared<xg::LambdaCallback>([&](xg::Model&, std::size_t, const xg::Logs&) { ++epochs_run; })};
+    CHECK_THROWS_WITH_AS(r.model->fit(data.x, data.y, o),
+                         doctest::Contains(("CheckpointCallback: " + dir / "a-file/run" + ": cannot create the folder").c_str()),
+                         xg::IoError);
+    CHECK(epochs_run == 0);
+    CHECK_THROWS_WITH_AS(xg::prepare_checkpoint_dir(dir / "a-file"), doctest::Contains("prepare_checkpoint_dir: "),
+                         xg::IoError);
+    CHECK_THROWS_WITH_AS(xg::save_checkpoint(dir / "a-file", *r.model, 1, {}), doctest::Contains("save_checkpoint: "),
+                         xg::IoError);
+    CHECK_THROWS_WITH_AS(xg::load_checkpoint(dir / "a-file", *r.model),
+                         doctest::Contains(("load_checkpoint: " + dir / "a-file" + " is not a folder").c_str()), xg::IoError);
+    // A folder that does not exist yet is created, and the probe leaves nothing in it.
+    xg::prepare_checkpoint_dir(dir / "new/run");
+    CHECK(std::filesystem::is_empty(dir / "new/run"));
 }
 
 TEST_CASE("CheckpointCallback writes after every epoch and continues the history it was given") {

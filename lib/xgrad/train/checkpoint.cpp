@@ -14,6 +14,7 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/io/atomic_file.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/train/model.hpp"
 
@@ -123,20 +124,36 @@ Metadata parse_metadata(const json& m, const std::string& where) {
     for (const auto& [key, v] : h["values"].items()) out.history.values[key] = series(v, key);
     if (!h.contains("epoch_seconds")) fail("has no history \"epoch_seconds\"");
     out.history.epoch_seconds = series(h["epoch_seconds"], "epoch_seconds");
+    for (const auto& [key, v] : out.history.values) {
+        if (v.size() != out.history.epoch_seconds.size()) {
+            fail(fmt::format("has {} history \"{}\" values for {} epochs", v.size(), key, out.history.epochs()));
+        }
+    }
     return out;
+}
+
+void create_folder(const std::string& dir, const char* call) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        throw IoError(fmt::format("{}: {}: cannot create the folder ({}); expected a folder path that can be created",
+                                  call, dir, ec.message()));
+    }
 }
 
 }  // namespace
 
 std::string checkpoint_path(const std::string& dir) { return (std::filesystem::path(dir) / checkpoint_file_name).string(); }
 
+void prepare_checkpoint_dir(const std::string& dir, const char* call) {
+    create_folder(dir, call);
+    // A file created and removed again: the folder takes new files (permissions, read-only mounts).
+    const std::string path = checkpoint_path(dir);
+    AtomicFile probe(path, fmt::format("{}: {}", call, path));
+}
+
 void save_checkpoint(const std::string& dir, Model& model, std::size_t epochs_done, const History& history) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
-        throw IoError(fmt::format("save_checkpoint: {}: cannot create the folder ({}); expected a writable path", dir,
-                                  ec.message()));
-    }
+    create_folder(dir, "save_checkpoint");
     const std::string path = checkpoint_path(dir);
     Optimizer& optimizer = model.optimizer();
     const json metadata = {
@@ -160,6 +177,7 @@ void save_checkpoint(const std::string& dir, Model& model, std::size_t epochs_do
     // A process killed while writing leaves its temporary file (".checkpoint.npz.<random>.tmp") behind;
     // with this one committed, any such file in the folder is such a leftover.
     const std::string temp_prefix = fmt::format(".{}.", checkpoint_file_name);
+    std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
         if (name.size() > temp_prefix.size() + 4 && name.starts_with(temp_prefix) && name.ends_with(".tmp")) {
@@ -173,6 +191,10 @@ std::optional<CheckpointInfo> load_checkpoint(const std::string& dir, Model& mod
     const std::string path = checkpoint_path(dir);
     const std::string where = fmt::format("load_checkpoint: {}", path);
     std::error_code ec;
+    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+        throw IoError(fmt::format("load_checkpoint: {} is not a folder; expected the folder that holds {}", dir,
+                                  checkpoint_file_name));
+    }
     if (!std::filesystem::exists(path, ec)) {
         // A missing folder or file means "start fresh"; a folder that cannot be searched does not.
         if (ec) throw IoError(fmt::format("{}: cannot look for the file ({}); expected a readable folder", where, ec.message()));
@@ -210,6 +232,12 @@ std::optional<CheckpointInfo> load_checkpoint(const std::string& dir, Model& mod
 CheckpointCallback::CheckpointCallback(std::string dir, History history_so_far)
     : dir_(std::move(dir)), history_(std::move(history_so_far)), epoch_start_(std::chrono::steady_clock::now()) {
     if (dir_.empty()) throw ValueError("CheckpointCallback: folder is empty; expected a folder path");
+}
+
+void CheckpointCallback::on_train_begin(Model& model) {
+    // Fails before the first epoch rather than after it.
+    if (const DataParallel* parallel = model.data_parallel(); parallel && !parallel->is_root()) return;
+    prepare_checkpoint_dir(dir_, "CheckpointCallback");
 }
 
 void CheckpointCallback::on_epoch_begin(Model&, std::size_t) { epoch_start_ = std::chrono::steady_clock::now(); }

@@ -32,13 +32,17 @@ struct CheckpointInfo {
 /// The checkpoint file of folder `dir`: "<dir>/checkpoint.npz".
 std::string checkpoint_path(const std::string& dir);
 
+/// Creates folder `dir` if missing and checks that files can be created in it; throws IoError starting with `call`.
+void prepare_checkpoint_dir(const std::string& dir, const char* call = "prepare_checkpoint_dir");
+
 /// Writes the checkpoint of a compiled `model` into `dir` (created if missing), replacing the previous one
 /// atomically; throws IoError if it cannot, leaving the previous checkpoint intact.
 void save_checkpoint(const std::string& dir, Model& model, std::size_t epochs_done, const History& history);
 
 /// Restores the model's weights, its optimizer's slots, step count and learning rate, and this thread's random
 /// state from the checkpoint in `dir`; nothing when there is none. Throws IoError (naming the file and what
-/// differs, e.g. a parameter's two shapes) and modifies nothing if the checkpoint does not fit the model.
+/// differs, e.g. a parameter's two shapes) and modifies nothing if the checkpoint does not fit the model or is
+/// damaged, or if `dir` is not a folder.
 std::optional<CheckpointInfo> load_checkpoint(const std::string& dir, Model& model);
 
 /// Saves a checkpoint into a folder after every epoch. The History it writes starts from `history_so_far`
@@ -47,6 +51,8 @@ std::optional<CheckpointInfo> load_checkpoint(const std::string& dir, Model& mod
 class CheckpointCallback : public Callback {
 public:
     explicit CheckpointCallback(std::string dir, History history_so_far = {});
+    /// Prepares the folder (prepare_checkpoint_dir), so that a bad one fails before the first epoch.
+    void on_train_begin(Model& model) override;
     void on_epoch_begin(Model& model, std::size_t epoch) override;
     void on_epoch_end(Model& model, std::size_t epoch, const Logs& logs) override;
     /// Every epoch recorded so far, the resumed ones first.
