@@ -7,7 +7,8 @@
 namespace xg {
 
 Tensor relu(const Tensor& x) {
-    return record_op("relu", {x}, xt::maximum(x.value(), 0.0f), [](GradientContext& ctx) {
+    // Not xt::maximum: its SIMD max turns NaN into 0, which would hide a diverging layer.
+    return record_op("relu", {x}, xt::where(x.value() < 0.0f, 0.0f, x.value()), [](GradientContext& ctx) {
         // dy/dx = 1 where y > 0, else 0 (0 at x = 0, as in PyTorch and Keras)
         ctx.accumulate(0, xt::where(ctx.output() > 0.0f, ctx.grad(), 0.0f));
     });
