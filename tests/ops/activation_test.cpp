@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "empty_tensor.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -75,6 +76,13 @@ TEST_CASE("relu, sigmoid and tanh pass gradcheck") {
         check_unary([](const xg::Tensor& t) { return xg::sigmoid(t); }, x);
         check_unary([](const xg::Tensor& t) { return xg::tanh(t); }, x);
     }
+}
+
+TEST_CASE("empty tensors go through relu, sigmoid and tanh, forward and backward") {
+    using xg::test::check_empty;
+    check_empty([](const xg::Tensor& t) { return xg::relu(t); }, {0, 3}, {0, 3});
+    check_empty([](const xg::Tensor& t) { return xg::sigmoid(t); }, {0, 3}, {0, 3});
+    check_empty([](const xg::Tensor& t) { return xg::tanh(t); }, {3, 0}, {3, 0});
 }
 
 TEST_CASE("NaN passes through every activation, so a diverging layer cannot hide behind relu") {

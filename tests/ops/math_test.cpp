@@ -7,6 +7,7 @@
 #include <xtensor/xrandom.hpp>
 #include <xtensor/xview.hpp>
 
+#include "empty_tensor.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -129,6 +130,18 @@ TEST_CASE("results are recorded under the op's name") {
     CHECK(xg::abs(x).creator()->op == "abs");
     CHECK(xg::clip(x, 0.0f, 1.0f).creator()->op == "clip");
     xg::Tape::current().clear();
+}
+
+TEST_CASE("empty tensors go through every elementwise function, forward and backward") {
+    using xg::test::check_empty;
+    const xg::Shape e{0, 3};
+    check_empty([](const xg::Tensor& t) { return xg::pow(t, 2.5f); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::square(t); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::sqrt(t); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::exp(t); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::log(t); }, {2, 0, 4}, {2, 0, 4});
+    check_empty([](const xg::Tensor& t) { return xg::abs(t); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::clip(t, -1.0f, 1.0f); }, {0}, {0});
 }
 
 TEST_CASE("NaN passes through clip and abs as in numpy") {

@@ -107,6 +107,11 @@ Array sum_to(const Array& grad, const Shape& shape) {
 
 std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
     const long r = static_cast<long>(rank);
+    if (rank == 0) {
+        throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of rank 0; expected a tensor with at "
+                                     "least one axis",
+                                     op, axis));
+    }
     if (axis < -r || axis >= r) {
         throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of rank {}; expected {} <= axis < {}",
                                      op, axis, rank, -r, r));
