@@ -79,8 +79,8 @@ Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred) {
     }
     if (!std::isfinite(loss.item())) {
         Tape::current().clear();
-        throw NumericError(fmt::format("train_step: loss is {} ; training diverged (try a lower learning rate, or "
-                                       "anomaly detection to find the first op that produced it)", loss.item()));
+        throw NumericError(fmt::format("train_step: loss is not finite ({}); training diverged (try a lower learning "
+                                       "rate, or anomaly detection to find the first op that produced it)", loss.item()));
     }
     optimizer_->zero_grad();
     loss.backward();
