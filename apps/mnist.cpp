@@ -1,10 +1,12 @@
 // The Keras "first look at a neural network" example (Deep Learning with Python, 2.1),
 // end to end: load MNIST, Dense(512, relu) -> Dense(10, softmax), RMSprop, categorical
 // cross-entropy, fit for 5 epochs of batch 128, evaluate on the test set.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,11 +16,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/blas.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/data/dataset.hpp"
 #include "xgrad/data/image_dataset.hpp"
 #include "xgrad/data/mnist.hpp"
+#include "xgrad/dist/communicator.hpp"
 #include "xgrad/graph/layer_graph.hpp"
 #include "xgrad/graph/op_graph.hpp"
 #include "xgrad/graph/render.hpp"
@@ -26,6 +31,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/train/checkpoint.hpp"
 #include "xgrad/train/model.hpp"
 
 namespace {
@@ -60,12 +66,16 @@ struct Flags {
     std::string dataset = "auto";
     std::size_t epochs = 5;
     std::size_t batch_size = 128;
+    std::size_t train_limit = 0;  // 0: all
     float learning_rate = 0.001f;
     std::uint64_t seed = 1;
     int threads = 0;
     std::string graph;
     std::string graph_view = "ops";
     std::string save;
+    std::string checkpoint;
+    bool resume = false;
+    bool detect_anomaly = false;
     bool json = false;
     int verbose = 1;
 };
@@ -100,14 +110,37 @@ void write_step_graph(xg::Model& model, xg::Sequential& network, const xg::Datas
     xg::Tape::current().clear();
 }
 
-int run(const Flags& flags) {
-    xg::manual_seed(flags.seed);
-    if (flags.threads > 0) xg::set_blas_threads(flags.threads);
-    std::ostream& out = std::cout;
+// The checkpoint to resume from, read by process 0 alone: fit() gives the others its weights,
+// optimizer state and epoch orders, so a run of any number of processes resumes it.
+std::optional<xg::CheckpointInfo> resume_from(xg::dist::Communicator& world, const std::string& dir, xg::Model& model) {
+    std::optional<xg::CheckpointInfo> info = xg::dist::together(world, [&]() -> std::optional<xg::CheckpointInfo> {
+        return world.is_root() ? xg::load_checkpoint(dir, model) : std::nullopt;
+    });
+    std::vector<std::size_t> epochs_done = {info ? info->epochs_done : 0};
+    world.broadcast(epochs_done);
+    if (!world.is_root() && epochs_done[0] > 0) info = xg::CheckpointInfo{epochs_done[0], {}};
+    return info;
+}
 
-    const xg::DatasetLocation where = locate(flags);
+int run(const Flags& flags) {
+    // Started by mpirun with several processes, each trains on its share of every batch;
+    // process 0 alone prints and writes files.
+    xg::dist::Communicator world;
+    std::ostream discard(nullptr);
+    std::ostream& out = world.is_root() ? std::cout : discard;
+    xg::manual_seed(flags.seed);
+    if (flags.threads > 0) {
+        xg::set_blas_threads(flags.threads);
+    } else if (const std::size_t local = world.local_size(); local > 1) {
+        // Processes on one machine share its cores.
+        xg::set_blas_threads(std::max(1, xg::blas_threads() / static_cast<int>(local)));
+    }
+    xg::set_anomaly_detection(flags.detect_anomaly);
+
+    // A process that cannot find or read the data stops every process, and process 0 says why.
+    const xg::DatasetLocation where = xg::dist::together(world, [&] { return locate(flags); });
     out << fmt::format("Using {} from {} ({})\n", xg::dataset_name(where.kind), where.directory, where.source);
-    const xg::MnistData data = xg::load_mnist(where.directory);
+    const xg::MnistData data = xg::dist::together(world, [&] { return xg::load_mnist(where.directory); });
     out << fmt::format("train_images.shape: {}\n", xg::format_shape(data.train_images.shape()));
     out << fmt::format("train_labels: {} ({} labels)\n", preview_labels(data.train_labels), data.train_labels.size());
     out << fmt::format("test_images.shape: {}\n", xg::format_shape(data.test_images.shape()));
@@ -115,7 +148,12 @@ int run(const Flags& flags) {
 
     // The example's preprocessing (reshape to (N, 784), bytes / 255, to_categorical) is
     // applied a batch at a time, so the data stays in its compact byte form.
-    const xg::ImageDataset train(data.train_images, data.train_labels);
+    const xg::ImageDataset all_train(data.train_images, data.train_labels);
+    const xg::SubsetDataset train(all_train, 0, std::min(flags.train_limit > 0 ? flags.train_limit : all_train.size(),
+                                                         all_train.size()));
+    if (train.size() < all_train.size()) {
+        out << fmt::format("Training on the first {} of {} images\n\n", train.size(), all_train.size());
+    }
     const xg::ImageDataset test(data.test_images, data.test_labels);
     const std::size_t features = train.x_shape()[0];
 
@@ -127,7 +165,11 @@ int run(const Flags& flags) {
     xg::Model model(network);
     model.compile(std::make_shared<xg::RMSprop>(network->parameters(), xg::RMSpropOptions{.learning_rate = flags.learning_rate}),
                   "categorical_crossentropy", {"accuracy"});
-    if (!flags.graph.empty()) {
+    if (world.size() > 1) {
+        model.set_data_parallel(xg::dist::data_parallel());
+        out << fmt::format("Data-parallel: {} processes share each batch of {} samples\n\n", world.size(), flags.batch_size);
+    }
+    if (!flags.graph.empty() && world.is_root()) {
         write_step_graph(model, *network, train, flags);
         out << fmt::format("Wrote the {} graph to {}\n", flags.graph_view == "layers" ? "layer" : "training-step", flags.graph);
     }
@@ -138,15 +180,31 @@ int run(const Flags& flags) {
     fit.verbose = flags.verbose;
     auto meter = std::make_shared<ResourceMeter>();
     fit.callbacks.push_back(meter);
+    std::shared_ptr<xg::CheckpointCallback> checkpoints;
+    if (!flags.checkpoint.empty()) {
+        xg::History so_far;
+        if (flags.resume) {
+            if (auto info = resume_from(world, flags.checkpoint, model)) {
+                out << fmt::format("Resuming from epoch {} of {}\n", info->epochs_done, flags.checkpoint);
+                fit.initial_epoch = info->epochs_done;
+                so_far = std::move(info->history);
+            } else {
+                out << fmt::format("No checkpoint in {} yet; starting from epoch 0\n", flags.checkpoint);
+            }
+        }
+        checkpoints = std::make_shared<xg::CheckpointCallback>(flags.checkpoint, std::move(so_far));
+        fit.callbacks.push_back(checkpoints);
+    }
     const auto start = std::chrono::steady_clock::now();
-    const xg::History history = model.fit(train, fit);
+    xg::History history = model.fit(train, fit);
+    if (checkpoints) history = checkpoints->history();  // with the epochs before a resume
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     const xg::Logs scores = model.evaluate(test, flags.batch_size);
     const double test_loss = xg::log_value(scores, "loss"), test_accuracy = xg::log_value(scores, "accuracy");
     out << fmt::format("test_loss: {:.4f}\ntest_acc: {:.4f}\n", test_loss, test_accuracy);
 
-    if (!flags.save.empty()) {
+    if (!flags.save.empty() && world.is_root()) {
         xg::save_weights(*network, flags.save);
         out << fmt::format("Saved the trained weights to {}\n", flags.save);
     }
@@ -156,6 +214,7 @@ int run(const Flags& flags) {
             {"epochs", flags.epochs},
             {"batch_size", flags.batch_size},
             {"seed", flags.seed},
+            {"world_size", world.size()},
             {"threads", xg::blas_threads()},
             {"test_accuracy", test_accuracy},
             {"test_loss", test_loss},
@@ -174,6 +233,7 @@ int run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    xg::dist::Environment mpi(argc, argv);
     Flags flags;
     CLI::App app{"Trains the Keras MNIST example (Dense 512 relu -> Dense 10 softmax, RMSprop) with xgrad"};
     app.add_option("--data", flags.data, "Folder with the four MNIST IDX files (.gz or raw); default: $XGRAD_DATA, "
@@ -183,23 +243,33 @@ int main(int argc, char** argv) {
     app.add_option("--epochs", flags.epochs, "Passes over the training set")->check(CLI::Range(1, 100000));
     app.add_option("--batch-size", flags.batch_size, "Samples per step")->check(CLI::Range(1, 1 << 20));
     app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate")->check(CLI::Range(1e-12f, 1e6f));
+    app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
+        ->check(CLI::Range(1, 1 << 30));
     app.add_option("--seed", flags.seed, "Seed for weights and shuffling");
     app.add_option("--threads", flags.threads, "BLAS threads (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--graph", flags.graph, "Write the graph of one training step (.dot, .gv, .svg, .png, .pdf)");
     app.add_option("--graph-view", flags.graph_view, "ops (recorded ops) or layers (one box per layer)")
         ->check(CLI::IsMember({"ops", "layers"}));
     app.add_option("--save", flags.save, "Write the trained weights to this .npz file");
+    auto* checkpoint = app.add_option("--checkpoint", flags.checkpoint,
+                                      "Write a checkpoint (weights, optimizer, epoch, random state) to this folder "
+                                      "after every epoch");
+    app.add_flag("--resume", flags.resume, "Continue from the checkpoint in the --checkpoint folder, if there is one")
+        ->needs(checkpoint);
+    app.add_flag("--detect-anomaly", flags.detect_anomaly,
+                 "Check every op's output and gradient for NaN/Inf and name the first op that produced one");
     app.add_flag("--json", flags.json, "End with one line of JSON: test_accuracy, test_loss, epoch_seconds, ...");
     app.add_option("--verbose", flags.verbose, "0 silent, 1 progress bar, 2 one line per epoch")->check(CLI::Range(0, 2));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // Every process parses the same arguments; process 0 alone prints help and errors.
+        std::ostream discard(nullptr);
+        return xg::dist::Communicator().is_root() ? app.exit(e) : app.exit(e, discard, discard);
     }
     try {
         return run(flags);
     } catch (const std::exception& e) {
-        std::cerr << "mnist: error: " << e.what() << "\n";
-        return 1;
+        return mpi.fail("mnist", e);
     }
 }

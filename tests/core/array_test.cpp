@@ -92,7 +92,30 @@ TEST_CASE("normalize_axis accepts negative axes and names the op when out of ran
     CHECK_THROWS_WITH_AS(xg::normalize_axis(3, 3, "sum"),
                          doctest::Contains("sum: axis 3 is out of range for a tensor of rank 3"), xg::ShapeError);
     CHECK_THROWS_AS(xg::normalize_axis(-4, 3, "sum"), xg::ShapeError);
-    CHECK_THROWS_AS(xg::normalize_axis(0, 0, "max"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::normalize_axis(0, 0, "max"),
+                         doctest::Contains("max: axis 0 is out of range for a tensor of rank 0; expected a tensor with "
+                                           "at least one axis"),
+                         xg::ShapeError);
+}
+
+TEST_CASE("checked_element_count counts like element_count, and rejects products past max_array_elements") {
+    constexpr std::size_t huge = std::size_t{1} << 40;
+    CHECK(xg::checked_element_count({}, "op") == 1);
+    CHECK(xg::checked_element_count({3, 4}, "op") == 12);
+    CHECK(xg::checked_element_count({0, 3}, "op") == 0);
+    CHECK(xg::checked_element_count({huge, 0}, "op") == 0);
+    CHECK(xg::checked_element_count({xg::max_array_elements}, "op") == xg::max_array_elements);
+    CHECK_THROWS_WITH_AS(xg::checked_element_count({huge, huge}, "op"),
+                         doctest::Contains("op: shape (1099511627776, 1099511627776) has more elements than an array can "
+                                           "hold"),
+                         xg::ShapeError);
+    // An empty array may not carry extents that would overflow once the 0 is reduced away.
+    CHECK_THROWS_AS(xg::checked_element_count({huge, 0, huge}, "op"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::checked_element_count({xg::max_array_elements + 1}, "op"), xg::ShapeError);
+    // The shapes every op output is made with, and broadcast results, are checked the same way.
+    CHECK_THROWS_WITH_AS(xg::uninitialized({huge, huge}), doctest::Contains("uninitialized: shape ("), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::broadcast_shapes({huge, 0, 1}, {1, 0, huge}, "add"), doctest::Contains("add: shape ("),
+                         xg::ShapeError);
 }
 
 TEST_CASE("scalar_array and uninitialized make arrays of the asked shape") {

@@ -1,10 +1,12 @@
 // Tests for lib/xgrad/ops/activation.cpp: relu, sigmoid, tanh.
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "empty_tensor.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -74,4 +76,22 @@ TEST_CASE("relu, sigmoid and tanh pass gradcheck") {
         check_unary([](const xg::Tensor& t) { return xg::sigmoid(t); }, x);
         check_unary([](const xg::Tensor& t) { return xg::tanh(t); }, x);
     }
+}
+
+TEST_CASE("empty tensors go through relu, sigmoid and tanh, forward and backward") {
+    using xg::test::check_empty;
+    check_empty([](const xg::Tensor& t) { return xg::relu(t); }, {0, 3}, {0, 3});
+    check_empty([](const xg::Tensor& t) { return xg::sigmoid(t); }, {0, 3}, {0, 3});
+    check_empty([](const xg::Tensor& t) { return xg::tanh(t); }, {3, 0}, {3, 0});
+}
+
+TEST_CASE("NaN passes through every activation, so a diverging layer cannot hide behind relu") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const xg::Tensor x = xg::input(xg::Array{nan, -1.0f, 2.0f});
+    const xg::Array r = xg::relu(x).value();
+    CHECK(std::isnan(r(0)));
+    CHECK(r(1) == 0.0f);
+    CHECK(r(2) == 2.0f);
+    CHECK(std::isnan(xg::sigmoid(x).value()(0)));
+    CHECK(std::isnan(xg::tanh(x).value()(0)));
 }

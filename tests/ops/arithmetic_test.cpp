@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "empty_tensor.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -103,4 +104,34 @@ TEST_CASE("shapes that do not broadcast are a ShapeError naming the op and both 
     CHECK_THROWS_WITH_AS(a - b, doctest::Contains("sub: shapes (3, 4) and (3,)"), xg::ShapeError);
     CHECK_THROWS_WITH_AS(a * b, doctest::Contains("mul: shapes (3, 4) and (3,)"), xg::ShapeError);
     CHECK_THROWS_WITH_AS(a / b, doctest::Contains("div: shapes (3, 4) and (3,)"), xg::ShapeError);
+}
+
+TEST_CASE("empty tensors go through every arithmetic op, forward and backward") {
+    using xg::test::check_empty;
+    const xg::Shape e{0, 3};
+    xg::Tensor row = xg::parameter(xt::ones<float>({3}), "row");
+    for (const Binary op : {Binary(xg::add), Binary(xg::sub), Binary(xg::mul), Binary(xg::div)}) {
+        check_empty([&](const xg::Tensor& t) { return op(t, row); }, e, e);
+        // Broadcast over no rows: the gradient is the sum of nothing.
+        CHECK(row.grad() == xt::zeros<float>({3}));
+        row.zero_grad();
+        check_empty([&](const xg::Tensor& t) { return op(row, t); }, {2, 0, 1}, {2, 0, 3});
+        check_empty([&](const xg::Tensor& t) { return op(t, t); }, e, e);
+        row.zero_grad();
+    }
+    check_empty([](const xg::Tensor& t) { return xg::neg(t); }, e, e);
+    check_empty([](const xg::Tensor& t) { return t * 2.0f + 1.0f; }, e, e);
+    CHECK_THROWS_WITH_AS(xg::input(xt::zeros<float>(e)) + xg::input(xt::zeros<float>({2})),
+                         doctest::Contains("add: shapes (0, 3) and (2,) do not broadcast"), xg::ShapeError);
+}
+
+TEST_CASE("a broadcast too large to address is a ShapeError, even between empty tensors") {
+    // (2^40, 0, 1) + (1, 0, 2^40) holds nothing, but its extents multiply past any memory.
+    constexpr std::size_t huge = std::size_t{1} << 40;
+    const xg::Tensor a = xg::parameter(xt::zeros<float>(xg::Shape{huge, 0, 1}), "a");
+    const xg::Tensor b = xg::parameter(xt::zeros<float>(xg::Shape{1, 0, huge}), "b");
+    CHECK_THROWS_WITH_AS(xg::add(a, b),
+                         doctest::Contains("add: shape (1099511627776, 0, 1099511627776) has more elements"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::mul(a, b), xg::ShapeError);
 }

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "empty_tensor.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -54,6 +55,30 @@ TEST_CASE("matmul over an empty inner dimension gives zeros") {
     const xg::Tensor a = xg::input(xt::zeros<float>({2, 0}));
     const xg::Tensor b = xg::input(xt::zeros<float>({0, 3}));
     CHECK(xg::matmul(a, b).value() == xg::Array(xg::Shape{2, 3}, 0.0f));
+}
+
+TEST_CASE("empty tensors go through matmul, linear and transpose, forward and backward") {
+    using xg::test::check_empty;
+    xg::Tensor w = xg::parameter(uniform({3, 4}), "w");
+    xg::Tensor b = xg::parameter(uniform({4}), "b");
+    check_empty([&](const xg::Tensor& x) { return xg::matmul(x, w); }, {0, 3}, {0, 4});
+    check_empty([&](const xg::Tensor& x) { return xg::matmul(w, x); }, {4, 0}, {3, 0});
+    check_empty([&](const xg::Tensor& x) { return xg::matmul(xg::input(xt::ones<float>({2, 0})), x); }, {0, 5}, {2, 5});
+    // An empty batch through a dense layer: no rows, and no gradient for w and b beyond zeros.
+    w.zero_grad();
+    b.zero_grad();
+    check_empty([&](const xg::Tensor& x) { return xg::linear(x, w, b); }, {0, 3}, {0, 4});
+    CHECK(w.grad() == xt::zeros<float>({3, 4}));
+    CHECK(b.grad() == xt::zeros<float>({4}));
+    check_empty([](const xg::Tensor& x) { return xg::transpose(x); }, {0, 3}, {3, 0});
+    check_empty([](const xg::Tensor& x) { return xg::transpose(x, {2, 0, 1}); }, {0, 3, 2}, {2, 0, 3});
+}
+
+TEST_CASE("a product too large to address is a ShapeError instead of a wrapped allocation") {
+    // (2^40, 0) . (0, 2^40): both inputs are empty, the output would hold 2^80 elements.
+    constexpr std::size_t huge = std::size_t{1} << 40;
+    CHECK_THROWS_AS(xg::matmul(xg::input(xt::zeros<float>(xg::Shape{huge, 0})), xg::input(xt::zeros<float>(xg::Shape{0, huge}))),
+                    xg::ShapeError);
 }
 
 TEST_CASE("matmul errors name the op and both shapes") {

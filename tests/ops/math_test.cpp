@@ -1,10 +1,13 @@
 // Tests for lib/xgrad/ops/math.cpp: elementwise functions of one tensor.
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
+#include <xtensor/xview.hpp>
 
+#include "empty_tensor.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -127,4 +130,24 @@ TEST_CASE("results are recorded under the op's name") {
     CHECK(xg::abs(x).creator()->op == "abs");
     CHECK(xg::clip(x, 0.0f, 1.0f).creator()->op == "clip");
     xg::Tape::current().clear();
+}
+
+TEST_CASE("empty tensors go through every elementwise function, forward and backward") {
+    using xg::test::check_empty;
+    const xg::Shape e{0, 3};
+    check_empty([](const xg::Tensor& t) { return xg::pow(t, 2.5f); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::square(t); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::sqrt(t); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::exp(t); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::log(t); }, {2, 0, 4}, {2, 0, 4});
+    check_empty([](const xg::Tensor& t) { return xg::abs(t); }, e, e);
+    check_empty([](const xg::Tensor& t) { return xg::clip(t, -1.0f, 1.0f); }, {0}, {0});
+}
+
+TEST_CASE("NaN passes through clip and abs as in numpy") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const xg::Array clipped = xg::clip(xg::input(xg::Array{nan, -3.0f, 3.0f, 0.5f}), -1.0f, 1.0f).value();
+    CHECK(std::isnan(clipped(0)));
+    CHECK(xt::view(clipped, xt::range(1, 4)) == xg::Array{-1.0f, 1.0f, 0.5f});
+    CHECK(std::isnan(xg::abs(xg::input(xg::Array{nan})).value()(0)));
 }

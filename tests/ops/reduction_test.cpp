@@ -1,10 +1,13 @@
 // Tests for lib/xgrad/ops/reduction.cpp: sum, mean, max.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <random>
 
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "empty_tensor.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -135,4 +138,25 @@ TEST_CASE("reductions record their axis") {
     CHECK(xg::mean(x, 0, true).creator()->attributes == "axis=0, keepdims");
     CHECK(xg::max(x, 1).creator()->op == "max");
     xg::Tape::current().clear();
+}
+
+TEST_CASE("sum of an empty tensor is 0, forward and backward; along an axis it keeps the other extents") {
+    using xg::test::check_empty;
+    check_empty([](const xg::Tensor& x) { return xg::sum(x); }, {0, 3}, {});
+    CHECK(xg::sum(xg::input(xt::zeros<float>({0, 3}))).item() == 0.0f);
+    check_empty([](const xg::Tensor& x) { return xg::sum(x, 0); }, {0, 3}, {3});
+    check_empty([](const xg::Tensor& x) { return xg::sum(x, 1, true); }, {0, 3}, {0, 1});
+    CHECK(xg::sum(xg::input(xt::zeros<float>({0, 3})), 0).value() == xt::zeros<float>({3}));
+}
+
+TEST_CASE("max of a row holding NaN is NaN, as in numpy") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const xg::Tensor x = xg::parameter(xg::Array{{1.0f, nan, 3.0f}, {nan, 5.0f, 4.0f}, {1.0f, 2.0f, 0.0f}}, "x");
+    const xg::Tensor m = xg::max(x, 1);
+    CHECK(std::isnan(m.value()(0)));
+    CHECK(std::isnan(m.value()(1)));
+    CHECK(m.value()(2) == 2.0f);
+    // The gradient goes to the first NaN, the element that made the maximum.
+    xg::sum(m).backward();
+    CHECK(x.grad() == xg::Array{{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}, {0.0f, 1.0f, 0.0f}});
 }

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "empty_tensor.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -157,4 +158,40 @@ TEST_CASE("concat errors name the mismatching tensor") {
     CHECK_THROWS_AS(xg::concat({a, xg::input(xt::zeros<float>({2, 3, 1}))}, 1), xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::concat({}, 0), doctest::Contains("concat: no tensors given"), xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::concat({a, b}, 2), doctest::Contains("concat: axis 2 is out of range"), xg::ShapeError);
+}
+
+TEST_CASE("empty tensors are reshaped, sliced, gathered and joined, forward and backward") {
+    using xg::test::check_empty;
+    // An empty array's data() may be null: the copies must not hand it to memcpy (UBSan checks this).
+    check_empty([](const xg::Tensor& x) { return xg::reshape(x, {3, 0}); }, {0, 3}, {3, 0});
+    check_empty([](const xg::Tensor& x) { return xg::reshape(x, {-1, 3}); }, {0, 3}, {0, 3});
+    check_empty([](const xg::Tensor& x) { return xg::reshape(x, {-1, 0}); }, {0, 3}, {0, 0});
+    check_empty([](const xg::Tensor& x) { return xg::slice(x, 0, 1, 3); }, {3, 0}, {2, 0});
+    check_empty([](const xg::Tensor& x) { return xg::slice(x, 1, 1, 1); }, {2, 3}, {2, 0});
+    check_empty([](const xg::Tensor& x) { return xg::gather_rows(x, {2, 0, 2}); }, {3, 0}, {3, 0});
+    check_empty([](const xg::Tensor& x) { return xg::gather_rows(x, {}); }, {3, 2}, {0, 2});
+    check_empty([](const xg::Tensor& x) { return xg::concat({x, xg::input(xt::zeros<float>({2, 0}))}, 0); }, {3, 0},
+                {5, 0});
+    check_empty([](const xg::Tensor& x) { return xg::concat({x, x}, -1); }, {0, 2}, {0, 4});
+    CHECK_THROWS_WITH_AS(xg::gather_rows(xg::input(xt::zeros<float>({0, 3})), {0}),
+                         doctest::Contains("gather_rows: index 0 is out of range for (0, 3)"), xg::ShapeError);
+}
+
+TEST_CASE("reshape rejects extents whose product wraps around to the element count") {
+    const xg::Tensor x = xg::parameter(xt::zeros<float>({2}), "x");
+    // 3 * 6148914691236517206 = 2 (mod 2^64): without the check this would pass for a view of 2 elements.
+    CHECK_THROWS_WITH_AS(xg::reshape(x, {3, 6148914691236517206L}),
+                         doctest::Contains("reshape: shape (3, 6148914691236517206) has more elements"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::reshape(x, {-1, 1L << 62, 1L << 62}), xg::ShapeError);
+    CHECK(xg::reshape(x, {2, -1}).shape() == xg::Shape{2, 1});
+}
+
+TEST_CASE("negative axes count from the end, and axes out of range are ShapeErrors in slice and concat") {
+    const xg::Tensor x = xg::input(counting({2, 3}));
+    CHECK(xg::slice(x, -1, 0, 2).value() == xg::slice(x, 1, 0, 2).value());
+    CHECK(xg::concat({x, x}, -2).shape() == xg::Shape{4, 3});
+    CHECK_THROWS_WITH_AS(xg::slice(x, -3, 0, 1), doctest::Contains("slice: axis -3 is out of range"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::concat({x}, -3), doctest::Contains("concat: axis -3 is out of range"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::slice(xg::input(xg::scalar_array(1.0f)), 0, 0, 1), xg::ShapeError);
+    CHECK_THROWS_AS(xg::concat({xg::input(xg::scalar_array(1.0f))}, 0), xg::ShapeError);
 }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "empty_tensor.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -203,4 +204,25 @@ TEST_CASE("the softmax family records its axis") {
     CHECK(xg::softmax(x, -1).creator()->attributes == "axis=1");
     CHECK(xg::log_softmax(x, 0).creator()->attributes == "axis=0");
     xg::Tape::current().clear();
+}
+
+TEST_CASE("empty batches: softmax of no rows passes through; the losses need at least one sample") {
+    using xg::test::check_empty;
+    check_empty([](const xg::Tensor& x) { return xg::softmax(x); }, {0, 3}, {0, 3});
+    check_empty([](const xg::Tensor& x) { return xg::log_softmax(x, 1); }, {0, 3}, {0, 3});
+    CHECK(xg::one_hot(xg::input(xt::zeros<float>({0})), 3).shape() == xg::Shape{0, 3});
+    const xg::Tensor no_rows = xg::input(xt::zeros<float>({0, 3}));
+    CHECK_THROWS_WITH_AS(xg::softmax_cross_entropy(no_rows, no_rows),
+                         doctest::Contains("softmax_cross_entropy: logits have shape (0, 3); expected (batch, classes) "
+                                           "with both > 0"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::sparse_softmax_cross_entropy(no_rows, xg::input(xt::zeros<float>({0}))),
+                         doctest::Contains("sparse_softmax_cross_entropy: logits have shape (0, 3)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::softmax(no_rows, 0), doctest::Contains("softmax: axis 0 of (0, 3) is empty"),
+                         xg::ShapeError);
+}
+
+TEST_CASE("one_hot with more classes than an array can hold is a ShapeError, not a wrapped allocation") {
+    CHECK_THROWS_WITH_AS(xg::one_hot(xg::input(xg::Array{0.0f, 1.0f}), std::size_t{1} << 62),
+                         doctest::Contains("one_hot: shape (2, 4611686018427387904) has more elements"), xg::ShapeError);
 }

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -14,6 +15,7 @@
 
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/blas.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -132,6 +134,76 @@ TEST_CASE("the same seed gives identical losses and weights") {
     CHECK(loss_a == loss_b);
     CHECK(kernel_a == kernel_b);
     CHECK(loss_a[0] != loss_a[2]);
+}
+
+namespace {
+
+// `n` samples of `features` noise values, sample i of class (7 i) % classes, one-hot; fixed by `seed`.
+Blobs noise_problem(std::size_t n, std::size_t features, std::size_t classes, unsigned seed) {
+    std::mt19937 engine(seed);
+    std::normal_distribution<float> value(0.0f, 1.0f);
+    Blobs p{xg::uninitialized({n, features}), xt::zeros<float>(xg::Shape{n, classes})};
+    for (float& v : p.x) v = value(engine);
+    for (std::size_t i = 0; i < n; ++i) p.y(i, (i * 7) % classes) = 1.0f;
+    return p;
+}
+
+struct Trained {
+    std::vector<double> losses;
+    std::vector<xg::Array> weights;
+};
+
+// Seeds this thread's engine, builds a fresh model and fits it (shuffled, so the seed fixes the order too).
+Trained train_seeded(const Blobs& data, std::uint64_t seed, std::size_t hidden, std::size_t epochs,
+                     const std::string& optimizer) {
+    xg::manual_seed(seed);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Dense>(data.x.shape()[1], hidden, "relu");
+    net->emplace<xg::Dense>(hidden, data.y.shape()[1], "softmax");
+    xg::Model model(net);
+    model.compile(optimizer, "categorical_crossentropy", {"accuracy"});
+    const xg::History h = model.fit(data.x, data.y, quiet(epochs, 32));
+    Trained out{h["loss"], {}};
+    for (auto& t : net->parameters()) out.weights.push_back(t.value());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("with two BLAS threads splitting each product, the same seed gives identical losses run after run") {
+    xg::set_blas_threads(2);
+    REQUIRE(xg::blas_threads() == 2);
+    // (32, 256) . (256, 256) and larger: big enough that OpenBLAS splits the products over both threads.
+    const Blobs data = noise_problem(192, 256, 4, 21);
+    const Trained a = train_seeded(data, 99, 256, 2, "rmsprop");
+    const Trained b = train_seeded(data, 99, 256, 2, "rmsprop");
+    const Trained c = train_seeded(data, 99, 256, 2, "rmsprop");
+    xg::set_blas_threads(1);
+    REQUIRE(a.losses.size() == 2);
+    CHECK(a.losses == b.losses);
+    CHECK(a.losses == c.losses);
+    CHECK(a.weights == b.weights);
+    CHECK(a.weights == c.weights);
+}
+
+TEST_CASE("two models fitted at once on two threads end exactly as when fitted one after the other") {
+    // Each thread has its own tape and its own random engine, seeded by train_seeded.
+    xg::set_blas_threads(1);
+    const Blobs first = noise_problem(96, 12, 3, 1);
+    const Blobs second = noise_problem(80, 10, 4, 2);
+    const Trained first_alone = train_seeded(first, 7, 16, 5, "rmsprop");
+    const Trained second_alone = train_seeded(second, 8, 24, 5, "adam");
+
+    Trained first_together, second_together;
+    std::thread a([&] { first_together = train_seeded(first, 7, 16, 5, "rmsprop"); });
+    std::thread b([&] { second_together = train_seeded(second, 8, 24, 5, "adam"); });
+    a.join();
+    b.join();
+    CHECK(first_together.losses == first_alone.losses);
+    CHECK(first_together.weights == first_alone.weights);
+    CHECK(second_together.losses == second_alone.losses);
+    CHECK(second_together.weights == second_alone.weights);
+    CHECK(first_alone.losses != second_alone.losses);
 }
 
 TEST_CASE("validation_split holds out the last samples and adds val_ logs") {
@@ -309,7 +381,17 @@ TEST_CASE("misuse is reported with typed errors") {
     CHECK(xg::Tape::current().size() == 0);
 }
 
-TEST_CASE("a diverging run throws NumericError instead of going on with NaN") {
+namespace {
+
+// Anomaly detection on for one scope and always back off.
+struct AnomalyMode {
+    explicit AnomalyMode(bool on) { xg::set_anomaly_detection(on); }
+    ~AnomalyMode() { xg::set_anomaly_detection(false); }
+};
+
+// Fits y = 2x + 1 on [0, 8) by SGD at a rate that makes it explode within a few steps; returns the
+// NumericError's message, or "" when there was none.
+std::string fit_diverging(bool detect_anomaly) {
     xg::manual_seed(8);
     xg::Array x = xg::uninitialized({64, 1}), y = xg::uninitialized({64, 1});
     for (std::size_t i = 0; i < 64; ++i) {
@@ -317,10 +399,34 @@ TEST_CASE("a diverging run throws NumericError instead of going on with NaN") {
         y(i, 0) = 2.0f * x(i, 0) + 1.0f;
     }
     auto net = std::make_shared<xg::Sequential>();
-    net->emplace<xg::Dense>(1, 1);
+    net->emplace<xg::Dense>(1, 4, xg::DenseOptions{.activation = "relu", .name = "hidden"});
+    net->emplace<xg::Dense>(4, 1, xg::DenseOptions{.name = "out"});
     xg::Model model(net);
     model.compile(std::make_shared<xg::SGD>(net->parameters(), xg::SGDOptions{.learning_rate = 1e6f}), "mse");
-    CHECK_THROWS_AS(model.fit(x, y, quiet(50, 8)), xg::NumericError);
+    const AnomalyMode anomaly(detect_anomaly);
+    try {
+        model.fit(x, y, quiet(50, 8));
+    } catch (const xg::NumericError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("a diverging run throws NumericError at the first non-finite loss instead of going on with NaN") {
+    const std::string message = fit_diverging(false);
+    CAPTURE(message);
+    CHECK(message.starts_with("train_step: loss is not finite ("));
+    CHECK(message.find("); training diverged") != std::string::npos);
+    CHECK(xg::Tape::current().size() == 0);
+}
+
+TEST_CASE("with anomaly detection a diverging run names the first op that produced NaN or Inf") {
+    const std::string message = fit_diverging(true);
+    CAPTURE(message);
+    // The predictions are still finite when the loss's square overflows to Inf.
+    CHECK(message.starts_with("anomaly: op 'square' produced NaN or Inf in its output (8, 1); expected finite values"));
     CHECK(xg::Tape::current().size() == 0);
 }
 

@@ -17,6 +17,24 @@ std::size_t element_count(const Shape& shape) {
     return n;
 }
 
+std::size_t checked_element_count(const Shape& shape, const char* op) {
+    std::size_t nonzero = 1;
+    bool empty = false;
+    for (auto extent : shape) {
+        if (extent == 0) {
+            empty = true;
+            continue;
+        }
+        if (nonzero > max_array_elements / extent) {
+            throw ShapeError(fmt::format("{}: shape {} has more elements than an array can hold; expected at most {} "
+                                         "(counting the extents other than 0)",
+                                         op, format_shape(shape), max_array_elements));
+        }
+        nonzero *= extent;
+    }
+    return empty ? 0 : nonzero;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     const std::size_t rank = std::max(a.size(), b.size());
     Shape out(rank);
@@ -30,6 +48,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
         }
         out[i] = ea == 1 ? eb : ea;
     }
+    checked_element_count(out, op);  // (n, 0) + (1, m) must not yield an (n, m) past memory
     return out;
 }
 
@@ -88,6 +107,11 @@ Array sum_to(const Array& grad, const Shape& shape) {
 
 std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
     const long r = static_cast<long>(rank);
+    if (rank == 0) {
+        throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of rank 0; expected a tensor with at "
+                                     "least one axis",
+                                     op, axis));
+    }
     if (axis < -r || axis >= r) {
         throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of rank {}; expected {} <= axis < {}",
                                      op, axis, rank, -r, r));
@@ -96,6 +120,8 @@ std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
 }
 
 Array uninitialized(const Shape& shape) {
+    // xtensor multiplies the extents unchecked: a product that wraps would allocate too little.
+    checked_element_count(shape, "uninitialized");
     return Array::from_shape(shape);
 }
 

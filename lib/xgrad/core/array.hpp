@@ -1,6 +1,7 @@
 #pragma once
 // The numeric container under every tensor, and the shape arithmetic shared by all ops.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include <xtensor/xarray.hpp>
@@ -20,6 +21,13 @@ std::string format_shape(const Shape& shape);
 
 /// Number of elements a shape holds (1 for a scalar).
 std::size_t element_count(const Shape& shape);
+
+/// Most elements one array may hold: its size in bytes must fit in a ptrdiff_t.
+inline constexpr std::size_t max_array_elements = static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(float);
+
+/// element_count(shape), after checking that the extents other than 0 multiply to at most max_array_elements
+/// (so that neither the count nor any shape derived from an empty array overflows); throws ShapeError naming `op`.
+std::size_t checked_element_count(const Shape& shape, const char* op);
 
 /// Shape of the numpy broadcast of a and b; throws ShapeError naming `op` if they do not broadcast.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);

@@ -49,11 +49,11 @@ Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 /// |x| elementwise (gradient 0 at 0).
 Tensor abs(const Tensor& x);
-/// x limited to [low, high] elementwise; the gradient passes only where x is inside.
+/// x limited to [low, high] elementwise (NaN stays NaN); the gradient passes only where x is inside.
 Tensor clip(const Tensor& x, float low, float high);
 
 // ---- activation.cpp -------------------------------------------------------------------
-/// max(x, 0) elementwise (gradient 0 at 0).
+/// max(x, 0) elementwise, NaN passed through (gradient 0 at 0).
 Tensor relu(const Tensor& x);
 /// 1 / (1 + e^-x) elementwise.
 Tensor sigmoid(const Tensor& x);
@@ -89,7 +89,7 @@ Tensor sum(const Tensor& x, long axis, bool keepdims = false);
 Tensor mean(const Tensor& x);
 /// Mean along `axis`.
 Tensor mean(const Tensor& x, long axis, bool keepdims = false);
-/// Maximum along `axis`; the gradient goes to the first maximal element.
+/// Maximum along `axis` (NaN if any element is); the gradient goes to the first maximal element.
 Tensor max(const Tensor& x, long axis, bool keepdims = false);
 
 // ---- softmax.cpp ---------------------------------------------------------------------

@@ -1,4 +1,6 @@
 // Reductions. Their gradients broadcast dL/dy back over the reduced axis.
+#include <cmath>
+
 #include <fmt/format.h>
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xreducer.hpp>
@@ -93,9 +95,11 @@ Tensor max(const Tensor& x, long axis, bool keepdims) {
     const float* v = x.value().data();
     for (std::size_t o = 0; o < outer; ++o) {
         for (std::size_t i = 0; i < inner; ++i) {
+            // The first NaN counts as the maximum, as in numpy: a NaN never disappears in a max.
             std::size_t best = 0;
-            for (std::size_t e = 1; e < extent; ++e) {
-                if (v[(o * extent + e) * inner + i] > v[(o * extent + best) * inner + i]) best = e;
+            for (std::size_t e = 1; e < extent && !std::isnan(v[(o * extent + best) * inner + i]); ++e) {
+                const float candidate = v[(o * extent + e) * inner + i];
+                if (candidate > v[(o * extent + best) * inner + i] || std::isnan(candidate)) best = e;
             }
             argmax[o * inner + i] = best;
             y.data()[o * inner + i] = v[(o * extent + best) * inner + i];

@@ -29,6 +29,8 @@ std::size_t outer_size(const Shape& s, std::size_t axis) {
 // (outer, extent * inner) sub-matrices: the common core of slice, concat and their grads.
 void copy_blocks(const float* from, std::size_t from_stride, float* to, std::size_t to_stride, std::size_t outer,
                  std::size_t width) {
+    // An empty array's data() may be null, and memcpy with a null pointer is undefined even for 0 bytes.
+    if (width == 0) return;
     for (std::size_t o = 0; o < outer; ++o) std::memcpy(to + o * to_stride, from + o * from_stride, width * sizeof(float));
 }
 
@@ -36,18 +38,19 @@ void copy_blocks(const float* from, std::size_t from_stride, float* to, std::siz
 
 Tensor reshape(const Tensor& x, const std::vector<long>& shape) {
     Shape target(shape.size());
-    std::size_t known = 1;
     long inferred = -1;
     for (std::size_t i = 0; i < shape.size(); ++i) {
         if (shape[i] == -1 && inferred < 0) {
             inferred = static_cast<long>(i);
+            target[i] = 1;
         } else if (shape[i] < 0) {
             throw ShapeError(fmt::format("reshape: extent {} at axis {} is invalid; expected >= 0, or -1 once", shape[i], i));
         } else {
             target[i] = static_cast<std::size_t>(shape[i]);
-            known *= target[i];
         }
     }
+    // Checked: extents whose product wraps around to x.size() must not pass for a view of x.
+    const std::size_t known = checked_element_count(target, "reshape");
     if (inferred >= 0) target[static_cast<std::size_t>(inferred)] = known == 0 ? 0 : x.size() / known;
     if (element_count(target) != x.size()) {
         throw ShapeError(fmt::format("reshape: cannot view {} ({} elements) as ({}); expected the same element count",
@@ -97,7 +100,7 @@ Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices) {
     out_shape[0] = indices.size();
     const std::size_t row = inner_size(in, 0);
     Array y = uninitialized(out_shape);
-    for (std::size_t r = 0; r < indices.size(); ++r) {
+    for (std::size_t r = 0; r < indices.size() && row > 0; ++r) {
         std::memcpy(y.data() + r * row, x.value().data() + indices[r] * row, row * sizeof(float));
     }
     return record_op("gather_rows", {x}, std::move(y), [indices, row](GradientContext& ctx) {

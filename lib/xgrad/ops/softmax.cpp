@@ -177,6 +177,7 @@ Tensor one_hot(const Tensor& labels, std::size_t classes) {
     }
     if (classes == 0) throw ValueError("one_hot: classes is 0; expected at least 1");
     const std::size_t n = labels.shape()[0];
+    checked_element_count({n, classes}, "one_hot");
     Array y = xt::zeros<float>({n, classes});
     for (std::size_t r = 0; r < n; ++r) y(r, checked_label(labels.value()(r), classes, "one_hot")) = 1.0f;
     return constant(std::move(y));

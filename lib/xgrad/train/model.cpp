@@ -79,14 +79,21 @@ Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred) {
     }
     if (!std::isfinite(loss.item())) {
         Tape::current().clear();
-        throw NumericError(fmt::format("train_step: loss is {} ; training diverged (try a lower learning rate, or "
-                                       "anomaly detection to find the first op that produced it)", loss.item()));
+        throw NumericError(fmt::format("train_step: loss is not finite ({}); training diverged (try a lower learning "
+                                       "rate, or anomaly detection to find the first op that produced it)", loss.item()));
     }
     optimizer_->zero_grad();
     loss.backward();
-    optimizer_->step();
+    apply_gradients(x.rank() > 0 ? x.shape()[0] : 1);
     if (y_pred) *y_pred = out;
     return loss;
+}
+
+void Model::apply_gradients(std::size_t local_count) {
+    // Data-parallel, the local gradients are means over this process's share; the step needs
+    // the mean over the global batch, the same on every process.
+    if (parallel_) parallel_->average_gradients(optimizer_->parameters(), local_count);
+    optimizer_->step();
 }
 
 void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order, std::size_t batch_size, bool train,
@@ -94,9 +101,21 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
     Mean loss_mean;
     for (auto& m : metrics_) m->reset();
     const std::size_t n = order.size();
+    std::size_t local_samples = 0;
     for (std::size_t start = 0; start < n; start += batch_size) {
         const std::size_t count = std::min(batch_size, n - start);
-        data.gather(std::span(order).subspan(start, count), batch_x_, batch_y_);
+        std::span<const std::size_t> rows = std::span(order).subspan(start, count);
+        // Data-parallel training splits each global batch across the processes (evaluation
+        // is handed this process's share of the samples instead).
+        if (train && parallel_) rows = parallel_->shard(rows);
+        if (rows.empty()) {
+            // A last batch smaller than the group: no samples here, but the step is collective.
+            optimizer_->zero_grad();
+            apply_gradients(0);
+            continue;
+        }
+        local_samples += rows.size();
+        data.gather(rows, batch_x_, batch_y_);
         // The batch buffers move into the tensors for the step and back out after it.
         Tensor x = input(std::move(batch_x_));
         Tensor y = constant(std::move(batch_y_));
@@ -108,11 +127,12 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
             out = (*network_)(x);
             loss = loss_(out, y);
         }
-        loss_mean.add(loss.item(), static_cast<double>(count));
+        loss_mean.add(loss.item(), static_cast<double>(rows.size()));
         for (auto& m : metrics_) m->update(out.value(), y.value());
         batch_x_ = std::move(x.mutable_value());
         batch_y_ = std::move(y.mutable_value());
         if (progress) {
+            // Data-parallel, the running values are this process's; the epoch's are averaged.
             logs = {{"loss", loss_mean.result()}};
             for (auto& m : metrics_) logs.emplace_back(m->name(), m->result());
             progress->update(start + count, logs);
@@ -120,6 +140,7 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
     }
     logs = {{"loss", loss_mean.result()}};
     for (auto& m : metrics_) logs.emplace_back(m->name(), m->result());
+    if (parallel_) logs = parallel_->average_logs(logs, local_samples);
 }
 
 History Model::fit(const Array& x, const Array& y, const FitOptions& options) {
@@ -146,14 +167,25 @@ History Model::fit(const Dataset& data, const FitOptions& options) {
     History history;
     stop_requested_ = false;
     network_->train();
+    int verbose = options.verbose;
+    if (parallel_) {
+        parallel_->check_same("fit: samples, validation samples, epochs, initial_epoch, batch_size, shuffle",
+                              {train_set.size(), validation ? validation->size() : 0, options.epochs,
+                               options.initial_epoch, options.batch_size, options.shuffle ? 1u : 0u});
+        parallel_->broadcast_parameters(network_->parameters());
+        parallel_->broadcast_optimizer(*optimizer_);
+        if (!parallel_->is_root()) verbose = 0;
+    }
     for (auto& cb : options.callbacks) cb->on_train_begin(*this);
     for (std::size_t epoch = options.initial_epoch; epoch < options.epochs && !stop_requested_; ++epoch) {
         for (auto& cb : options.callbacks) cb->on_epoch_begin(*this, epoch);
-        if (options.verbose > 0) out << fmt::format("Epoch {}/{}\n", epoch + 1, options.epochs) << std::flush;
-        ProgressBar progress(out, train_set.size(), options.verbose, is_terminal(out));
+        if (verbose > 0) out << fmt::format("Epoch {}/{}\n", epoch + 1, options.epochs) << std::flush;
+        ProgressBar progress(out, train_set.size(), verbose, is_terminal(out));
         const auto start = Clock::now();
         Logs logs;
-        run_epoch(train_set, epoch_order(train_set.size(), options.shuffle), options.batch_size, true, logs, &progress);
+        std::vector<std::size_t> order = epoch_order(train_set.size(), options.shuffle);
+        if (parallel_ && options.shuffle) parallel_->broadcast_order(order);
+        run_epoch(train_set, order, options.batch_size, true, logs, &progress);
         const double seconds = seconds_since(start);
         if (validation) {
             network_->eval();
@@ -163,6 +195,8 @@ History Model::fit(const Dataset& data, const FitOptions& options) {
         progress.finish(logs, seconds, (train_set.size() + options.batch_size - 1) / options.batch_size);
         history.add(logs, seconds);
         for (auto& cb : options.callbacks) cb->on_epoch_end(*this, epoch, logs);
+        // A callback may stop one process only (one that reads a file, say); all stop together.
+        if (parallel_) stop_requested_ = parallel_->any(stop_requested_);
     }
     for (auto& cb : options.callbacks) cb->on_train_end(*this);
     return history;
@@ -179,7 +213,12 @@ Logs Model::evaluate(const Dataset& data, std::size_t batch_size) {
     const bool was_training = network_->training();
     network_->eval();
     Logs logs;
-    run_epoch(data, epoch_order(data.size(), false), batch_size, false, logs, nullptr);
+    std::vector<std::size_t> order = epoch_order(data.size(), false);
+    if (parallel_) {
+        const auto share = parallel_->shard(order);
+        order = std::vector<std::size_t>(share.begin(), share.end());
+    }
+    run_epoch(data, order, batch_size, false, logs, nullptr);
     network_->train(was_training);
     return logs;
 }

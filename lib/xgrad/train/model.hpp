@@ -10,6 +10,7 @@
 #include "xgrad/nn/module.hpp"
 #include "xgrad/optim/optimizer.hpp"
 #include "xgrad/train/callback.hpp"
+#include "xgrad/train/data_parallel.hpp"
 #include "xgrad/train/history.hpp"
 #include "xgrad/train/loss.hpp"
 #include "xgrad/train/metric.hpp"
@@ -54,7 +55,8 @@ public:
     Array predict(const Array& x, std::size_t batch_size = 32);
 
     /// One optimisation step on a batch (forward, loss, backward, update); returns the loss
-    /// tensor (its graph already released) and leaves the predictions in `y_pred`.
+    /// tensor (its graph already released) and leaves the predictions in `y_pred`. Data-parallel,
+    /// x is this process's share of the batch and gradients are averaged before the update.
     Tensor train_step(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr);
     /// The loss of a batch, recorded on the tape but not back-propagated (for graph export).
     Tensor forward_loss(const Tensor& x, const Tensor& y);
@@ -65,8 +67,17 @@ public:
     /// Asks fit() to stop after the current epoch (callbacks use it).
     void stop_training() { stop_requested_ = true; }
 
+    /// Trains data-parallel with the other processes of `parallel` (nullptr: alone): fit()
+    /// starts from process 0's parameters and optimizer state, splits each batch across the
+    /// processes and averages gradients before each step; fit() and evaluate() report figures
+    /// averaged over all samples on every process; only process 0 prints progress.
+    void set_data_parallel(std::shared_ptr<DataParallel> parallel) { parallel_ = std::move(parallel); }
+    /// The group set by set_data_parallel, or nullptr.
+    DataParallel* data_parallel() const { return parallel_.get(); }
+
 private:
     void check_compiled(const char* call) const;
+    void apply_gradients(std::size_t local_count);
     void run_epoch(const Dataset& data, const std::vector<std::size_t>& order, std::size_t batch_size, bool train,
                    Logs& logs, class ProgressBar* progress);
 
@@ -76,6 +87,7 @@ private:
     std::string loss_name_;
     std::vector<std::unique_ptr<Metric>> metrics_;
     bool stop_requested_ = false;
+    std::shared_ptr<DataParallel> parallel_;
     // Batch buffers reused across steps: no allocation per step for inputs.
     Array batch_x_, batch_y_;
 };

@@ -1,0 +1,538 @@
+// DataParallel (lib/xgrad/train/data_parallel.hpp) over the world of an MPI job, and over
+// threads standing in for processes, so that groups of 2 and 3 are tested in a plain run too:
+// data-parallel training takes the steps and reports the figures of one process training on
+// whole batches, identical on every process.
+#include "xgrad/train/data_parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <xtensor/xmath.hpp>
+
+#include "../io/scratch_dir.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/random.hpp"
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/dist/communicator.hpp"
+#include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/train/checkpoint.hpp"
+#include "xgrad/train/loss.hpp"
+#include "xgrad/train/model.hpp"
+
+namespace {
+
+// `size` threads as a process group. Each collective meets at a barrier around pointers to
+// the members' buffers and sums in rank order, so every member gets the same bits. A member
+// that throws, or returns while others still call, releases the rest with an error instead
+// of leaving them waiting.
+class ThreadGroup {
+public:
+    explicit ThreadGroup(std::size_t size)
+        : size_(size), barrier_(static_cast<std::ptrdiff_t>(size), PhaseEnd{this}), slots_(size) {}
+
+    class Member final : public xg::Collectives {
+    public:
+        Member(ThreadGroup& group, std::size_t rank) : group_(group), rank_(rank) {}
+        std::size_t rank() const override { return rank_; }
+        std::size_t size() const override { return group_.size_; }
+        void broadcast(std::span<float> v) override { broadcast_values(v); }
+        void broadcast(std::span<double> v) override { broadcast_values(v); }
+        void broadcast(std::span<std::size_t> v) override { broadcast_values(v); }
+        void sum(std::span<float> v) override { sum_values(v); }
+        void sum(std::span<double> v) override { sum_values(v); }
+
+    private:
+        template <class T>
+        void broadcast_values(std::span<T> values) {
+            group_.slots_[rank_] = values.data();
+            group_.meet();
+            if (rank_ != 0) std::copy_n(static_cast<const T*>(group_.slots_[0]), values.size(), values.data());
+            group_.meet();
+        }
+        template <class T>
+        void sum_values(std::span<T> values) {
+            const std::vector<T> mine(values.begin(), values.end());
+            group_.slots_[rank_] = mine.data();
+            group_.meet();
+            for (std::size_t i = 0; i < values.size(); ++i) {
+                T total = 0;
+                for (std::size_t r = 0; r < group_.size_; ++r) total += static_cast<const T*>(group_.slots_[r])[i];
+                values[i] = total;
+            }
+            group_.meet();
+        }
+
+        ThreadGroup& group_;
+        std::size_t rank_;
+    };
+
+    /// Runs body(member) on one thread per member; rethrows the first member's exception.
+    template <class Body>
+    void run(Body body) {
+        std::vector<std::thread> threads;
+        for (std::size_t r = 0; r < size_; ++r) {
+            threads.emplace_back([this, r, &body] {
+                try {
+                    body(std::make_shared<Member>(*this, r));
+                } catch (...) {
+                    std::lock_guard lock(mutex_);
+                    if (!error_) error_ = std::current_exception();
+                }
+                done_ = true;
+                barrier_.arrive_and_drop();
+            });
+        }
+        for (auto& t : threads) t.join();
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    // Runs once per phase, before any member is released: whether a member had left by then.
+    struct PhaseEnd {
+        ThreadGroup* group;
+        void operator()() noexcept { group->abandoned_ = group->done_.load(); }
+    };
+
+    void meet() {
+        barrier_.arrive_and_wait();
+        if (abandoned_) throw std::logic_error("ThreadGroup: a member stopped while others still made collective calls");
+    }
+
+    std::size_t size_;
+    std::barrier<PhaseEnd> barrier_;
+    std::vector<const void*> slots_;
+    std::atomic<bool> done_ = false;
+    bool abandoned_ = false;
+    std::mutex mutex_;
+    std::exception_ptr error_;
+};
+
+// Stands for process `rank` of `size` where no collective is called (shard).
+class FixedRank final : public xg::Collectives {
+public:
+    FixedRank(std::size_t rank, std::size_t size) : rank_(rank), size_(size) {}
+    std::size_t rank() const override { return rank_; }
+    std::size_t size() const override { return size_; }
+    void broadcast(std::span<float>) override { unused(); }
+    void broadcast(std::span<double>) override { unused(); }
+    void broadcast(std::span<std::size_t>) override { unused(); }
+    void sum(std::span<float>) override { unused(); }
+    void sum(std::span<double>) override { unused(); }
+
+private:
+    [[noreturn]] static void unused() { throw std::logic_error("FixedRank: no collectives here"); }
+    std::size_t rank_, size_;
+};
+
+// n samples of 6 Gaussian features in 3 classes given by a fixed linear rule plus noise.
+struct Problem {
+    xg::Array x, y;
+};
+
+Problem make_problem(std::size_t n, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal;
+    Problem p{xg::uninitialized({n, 6}), xt::zeros<float>({n, std::size_t{3}})};
+    for (std::size_t i = 0; i < n; ++i) {
+        float score[3] = {0, 0, 0};
+        for (std::size_t j = 0; j < 6; ++j) {
+            p.x(i, j) = normal(rng);
+            score[j % 3] += p.x(i, j) * (j < 3 ? 1.0f : -0.5f);
+        }
+        for (float& s : score) s += 0.3f * normal(rng);
+        p.y(i, static_cast<std::size_t>(std::max_element(score, score + 3) - score)) = 1.0f;
+    }
+    return p;
+}
+
+// The same parameter names in every model, so checkpoints fit any of them.
+std::unique_ptr<xg::Model> make_model(std::uint64_t seed, bool adam = false) {
+    xg::manual_seed(seed);
+    auto network = std::make_shared<xg::Sequential>();
+    network->emplace<xg::Dense>(6, 16, xg::DenseOptions{.activation = "relu", .name = "hidden"});
+    network->emplace<xg::Dense>(16, 3, xg::DenseOptions{.activation = "softmax", .name = "out"});
+    auto model = std::make_unique<xg::Model>(network);
+    std::shared_ptr<xg::Optimizer> optimizer;
+    if (adam) {
+        optimizer = std::make_shared<xg::Adam>(network->parameters(), xg::AdamOptions{.learning_rate = 0.01f});
+    } else {
+        optimizer = std::make_shared<xg::RMSprop>(network->parameters(), xg::RMSpropOptions{.learning_rate = 0.01f});
+    }
+    model->compile(optimizer, "categorical_crossentropy", {"accuracy"});
+    return model;
+}
+
+struct Run {
+    xg::History history;
+    std::vector<xg::Array> weights;
+};
+
+Run finish(xg::Model& model, xg::History history) {
+    Run run{std::move(history), {}};
+    for (auto& p : model.network().parameters()) run.weights.push_back(p.value());
+    return run;
+}
+
+constexpr std::uint64_t seed = 42;
+
+// 161 samples, 20% held out: 129 to train in batches of 32, so the last batch has one sample
+// and a group of 3 has two members without samples in it; 32 validation samples split 11/11/10.
+xg::FitOptions fit_options() {
+    xg::FitOptions options;
+    options.epochs = 3;
+    options.batch_size = 32;
+    options.validation_split = 0.2;
+    options.verbose = 0;
+    return options;
+}
+
+// The reference: one process, whole batches.
+Run train_alone(const Problem& data, const xg::FitOptions& options, bool adam = false) {
+    auto model = make_model(seed, adam);
+    xg::History history = model->fit(data.x, data.y, options);
+    return finish(*model, std::move(history));
+}
+
+// One member of a group; members other than 0 start from other weights (the broadcast fixes that).
+Run train_member(const Problem& data, std::shared_ptr<xg::DataParallel> parallel, const xg::FitOptions& options,
+                 bool adam = false) {
+    auto model = make_model(parallel->is_root() ? seed : seed + 1 + parallel->rank(), adam);
+    model->set_data_parallel(parallel);
+    xg::History history = model->fit(data.x, data.y, options);
+    return finish(*model, std::move(history));
+}
+
+double relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-12); }
+
+double max_abs_diff(const std::vector<xg::Array>& a, const std::vector<xg::Array>& b) {
+    double worst = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, static_cast<double>(xt::amax(xt::abs(a[i] - b[i]))()));
+    return worst;
+}
+
+// Compares a data-parallel run with the one-process reference.
+void check_matches_reference(const Run& run, const Run& reference, std::size_t validation_samples) {
+    const auto& loss = run.history["loss"];
+    const auto& expected = reference.history["loss"];
+    REQUIRE(loss.size() == expected.size());
+    CHECK(relative(loss[0], expected[0]) < 1e-4);
+    for (std::size_t e = 0; e < loss.size(); ++e) CHECK(relative(loss[e], expected[e]) < 1e-3);
+    CHECK(relative(run.history["val_loss"].back(), reference.history["val_loss"].back()) < 1e-3);
+    // Accuracy is a count: float summation order may flip at most a borderline sample.
+    CHECK(std::abs(run.history["val_accuracy"].back() - reference.history["val_accuracy"].back()) <=
+          1.0 / static_cast<double>(validation_samples) + 1e-12);
+    CHECK(max_abs_diff(run.weights, reference.weights) < 1e-3);
+}
+
+}  // namespace
+
+TEST_CASE("shard gives each process a contiguous slice in rank order, sizes within one") {
+    for (std::size_t p : {1, 2, 3, 4, 7}) {
+        for (std::size_t n : {0, 1, 2, 5, 32, 33, 128}) {
+            std::vector<std::size_t> rows(n);
+            std::iota(rows.begin(), rows.end(), std::size_t{100});
+            std::size_t next = 0;
+            for (std::size_t r = 0; r < p; ++r) {
+                const xg::DataParallel parallel(std::make_shared<FixedRank>(r, p));
+                const auto slice = parallel.shard(rows);
+                CHECK(slice.size() == n / p + (r < n % p ? 1 : 0));
+                if (!slice.empty()) CHECK(slice.data() == rows.data() + next);
+                next += slice.size();
+            }
+            CHECK(next == n);
+        }
+    }
+}
+
+TEST_CASE("DataParallel needs a group") {
+    CHECK_THROWS_AS(xg::DataParallel(nullptr), xg::ValueError);
+}
+
+TEST_CASE("threads as processes: fit takes the steps of one process, identical on every member") {
+    const Problem data = make_problem(161, 3);
+    const Run reference = train_alone(data, fit_options());
+    for (std::size_t p : {2, 3}) {
+        CAPTURE(p);
+        std::vector<Run> runs(p);
+        ThreadGroup group(p);
+        group.run([&](std::shared_ptr<xg::Collectives> member) {
+            const std::size_t rank = member->rank();
+            runs[rank] = train_member(data, std::make_shared<xg::DataParallel>(member), fit_options());
+        });
+        check_matches_reference(runs[0], reference, 32);
+        for (std::size_t r = 1; r < p; ++r) {
+            CHECK(runs[r].history.values == runs[0].history.values);
+            CHECK(max_abs_diff(runs[r].weights, runs[0].weights) == 0.0);
+        }
+    }
+}
+
+TEST_CASE("threads as processes: Adam's step count and state are broadcast with the weights") {
+    const Problem data = make_problem(100, 5);
+    xg::FitOptions options = fit_options();
+    options.validation_split = 0.0;
+    options.epochs = 2;
+    const Run reference = train_alone(data, options, true);
+    std::vector<Run> runs(2);
+    ThreadGroup group(2);
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        const std::size_t rank = member->rank();
+        auto model = make_model(rank == 0 ? seed : 99, true);
+        // Member 1 took steps of its own before: its state must not survive the broadcast.
+        if (rank == 1) {
+            xg::FitOptions alone = options;
+            alone.epochs = 1;
+            model->fit(data.x, data.y, alone);
+        }
+        model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
+        xg::History history = model->fit(data.x, data.y, options);
+        runs[rank] = finish(*model, std::move(history));
+    });
+    CHECK(relative(runs[0].history["loss"][0], reference.history["loss"][0]) < 1e-4);
+    CHECK(max_abs_diff(runs[0].weights, reference.weights) < 1e-3);
+    CHECK(max_abs_diff(runs[1].weights, runs[0].weights) == 0.0);
+}
+
+TEST_CASE("threads as processes: average_gradients weights by sample count and fills missing gradients") {
+    ThreadGroup group(2);
+    std::vector<std::vector<float>> seen(2);
+    std::vector<bool> b_has_grad(2, true);
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        xg::DataParallel parallel(member);
+        const std::size_t rank = member->rank();
+        xg::Tensor a = xg::parameter(xt::zeros<float>({2}), "a");
+        xg::Tensor b = xg::parameter(xt::zeros<float>({3}), "b");
+        // Member 0: a's gradient [1, 2] as the mean over 3 samples; member 1: 1 sample, no gradient for a.
+        if (rank == 0) {
+            a.node()->grad = xg::Array{1.0f, 2.0f};
+            a.node()->has_grad = true;
+        }
+        const std::size_t global = parallel.average_gradients({a, b}, rank == 0 ? 3 : 1);
+        if (global != 4) throw std::logic_error("global count");
+        seen[rank] = {a.grad()(0), a.grad()(1)};
+        b_has_grad[rank] = b.has_grad();
+    });
+    for (std::size_t r = 0; r < 2; ++r) {
+        CHECK(seen[r] == std::vector<float>{0.75f, 1.5f});
+        CHECK_FALSE(b_has_grad[r]);
+    }
+}
+
+TEST_CASE("threads as processes: no samples anywhere is an error on every member") {
+    ThreadGroup group(2);
+    std::atomic<int> errors = 0;
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        xg::DataParallel parallel(member);
+        xg::Tensor a = xg::parameter(xt::zeros<float>({2}), "a");
+        try {
+            parallel.average_gradients({a}, 0);
+        } catch (const xg::ValueError&) {
+            ++errors;
+        }
+    });
+    CHECK(errors == 2);
+}
+
+TEST_CASE("threads as processes: fit settings that differ between members are an error on every member") {
+    const Problem data = make_problem(64, 7);
+    ThreadGroup group(2);
+    std::vector<std::string> errors(2);
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        const std::size_t rank = member->rank();
+        auto model = make_model(seed);
+        model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
+        xg::FitOptions options;
+        options.epochs = rank == 0 ? 2 : 3;  // process 1 would wait for a third epoch forever
+        options.verbose = 0;
+        try {
+            model->fit(data.x, data.y, options);
+        } catch (const xg::ValueError& e) {
+            errors[rank] = e.what();
+        }
+    });
+    CHECK(errors[0] == "fit: samples, validation samples, epochs, initial_epoch, batch_size, shuffle: differ between "
+                       "processes (process 0: [64, 0, 2, 0, 32, 1]); expected the same on every process");
+    CHECK(errors[1] == "fit: samples, validation samples, epochs, initial_epoch, batch_size, shuffle: [64, 0, 3, 0, 32, 1] "
+                       "on process 1, [64, 0, 2, 0, 32, 1] on process 0; expected the same on every process");
+}
+
+TEST_CASE("threads as processes: a stop requested on one member stops them all") {
+    const Problem data = make_problem(64, 7);
+    ThreadGroup group(2);
+    std::vector<std::size_t> epochs(2);
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        const std::size_t rank = member->rank();
+        auto model = make_model(seed);
+        model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
+        xg::FitOptions options;
+        options.epochs = 5;
+        options.verbose = 0;
+        options.callbacks.push_back(std::make_shared<xg::LambdaCallback>([rank](xg::Model& m, std::size_t epoch, const xg::Logs&) {
+            if (rank == 1 && epoch == 1) m.stop_training();
+        }));
+        epochs[rank] = model->fit(data.x, data.y, options).epochs();
+    });
+    CHECK(epochs == std::vector<std::size_t>{2, 2});
+}
+
+TEST_CASE("threads as processes: only process 0 prints progress") {
+    const Problem data = make_problem(64, 7);
+    ThreadGroup group(2);
+    std::vector<std::string> printed(2);
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        const std::size_t rank = member->rank();
+        auto model = make_model(seed);
+        model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
+        std::ostringstream out;
+        xg::FitOptions options;
+        options.epochs = 2;
+        options.verbose = 2;
+        options.out = &out;
+        model->fit(data.x, data.y, options);
+        printed[rank] = out.str();
+    });
+    CHECK(printed[0].find("Epoch 2/2") != std::string::npos);
+    CHECK(printed[0].find("64/64") != std::string::npos);
+    CHECK(printed[1].empty());
+}
+
+TEST_CASE("threads as processes: checkpoints move between a group and one process, both ways") {
+    const Problem data = make_problem(100, 17);
+    xg::FitOptions options;
+    options.epochs = 2;
+    options.batch_size = 16;
+    options.verbose = 0;
+    const Run straight = train_alone(data, options);
+    xg::FitOptions first = options, rest = options;
+    first.epochs = 1;
+    rest.initial_epoch = 1;
+
+    SUBCASE("written by 2 processes, resumed by one") {
+        xg::test::ScratchDir dir;
+        ThreadGroup(2).run([&](std::shared_ptr<xg::Collectives> member) {
+            auto model = make_model(seed);
+            model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
+            xg::FitOptions o = first;
+            o.callbacks.push_back(std::make_shared<xg::CheckpointCallback>(dir / "run"));
+            model->fit(data.x, data.y, o);
+        });
+        auto model = make_model(seed + 7);  // other weights: the checkpoint replaces them
+        const auto info = xg::load_checkpoint(dir / "run", *model);
+        REQUIRE(info);
+        CHECK(info->epochs_done == 1);
+        const Run resumed = finish(*model, model->fit(data.x, data.y, rest));
+        CHECK(relative(resumed.history["loss"][0], straight.history["loss"][1]) < 1e-4);
+        CHECK(max_abs_diff(resumed.weights, straight.weights) < 1e-4);
+    }
+
+    SUBCASE("written by one process, resumed by 3 of which process 0 alone reads it") {
+        xg::test::ScratchDir dir;
+        {
+            auto model = make_model(seed);
+            xg::FitOptions o = first;
+            o.callbacks.push_back(std::make_shared<xg::CheckpointCallback>(dir / "run"));
+            model->fit(data.x, data.y, o);
+        }
+        std::vector<Run> runs(3);
+        ThreadGroup(3).run([&](std::shared_ptr<xg::Collectives> member) {
+            const std::size_t rank = member->rank();
+            auto model = make_model(seed + 100 + rank);
+            std::vector<std::size_t> epochs_done = {0};
+            if (rank == 0) epochs_done[0] = xg::load_checkpoint(dir / "run", *model).value().epochs_done;
+            member->broadcast(std::span(epochs_done));
+            model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
+            xg::FitOptions o = options;
+            o.initial_epoch = epochs_done[0];
+            runs[rank] = finish(*model, model->fit(data.x, data.y, o));
+        });
+        CHECK(relative(runs[0].history["loss"][0], straight.history["loss"][1]) < 1e-4);
+        CHECK(max_abs_diff(runs[0].weights, straight.weights) < 1e-4);
+        CHECK(max_abs_diff(runs[2].weights, runs[0].weights) == 0.0);
+    }
+}
+
+TEST_CASE("over the world: the first epoch's loss is one process's, and every process ends the same") {
+    xg::dist::Communicator world;
+    const Problem data = make_problem(161, 3);
+    // Every process computes the one-process reference itself.
+    const Run reference = train_alone(data, fit_options());
+    const Run run = train_member(data, xg::dist::data_parallel(), fit_options());
+    check_matches_reference(run, reference, 32);
+
+    // Weights: max over processes of |w - w on process 0| is exactly 0.
+    std::vector<xg::Array> root_weights = run.weights;
+    for (auto& w : root_weights) world.broadcast(std::span(w.data(), w.size()));
+    CHECK(world.max(max_abs_diff(run.weights, root_weights)) == 0.0);
+
+    // Metrics: every logged value of every epoch is process 0's.
+    double worst = 0.0;
+    for (const auto& [key, values] : run.history.values) {
+        std::vector<double> root = values;
+        world.broadcast(std::span(root));
+        for (std::size_t e = 0; e < values.size(); ++e) worst = std::max(worst, std::abs(values[e] - root[e]));
+    }
+    CHECK(world.max(worst) == 0.0);
+}
+
+TEST_CASE("over the world: evaluate gives one process's figures on every process") {
+    xg::dist::Communicator world;
+    const Problem data = make_problem(101, 11);
+    auto model = make_model(seed);
+    const xg::Logs alone = model->evaluate(data.x, data.y, 16);
+    model->set_data_parallel(xg::dist::data_parallel());
+    const xg::Logs shared = model->evaluate(data.x, data.y, 16);
+    CHECK(relative(xg::log_value(shared, "loss"), xg::log_value(alone, "loss")) < 1e-6);
+    CHECK(std::abs(xg::log_value(shared, "accuracy") - xg::log_value(alone, "accuracy")) < 1e-12);
+    CHECK(world.max(std::abs(xg::log_value(shared, "loss") - xg::log_value(alone, "loss"))) < 1e-6);
+}
+
+TEST_CASE("over the world: a hand-written loop needs shard and average_gradients") {
+    const Problem data = make_problem(100, 13);
+    xg::FitOptions options;
+    options.epochs = 1;
+    options.batch_size = 16;
+    options.shuffle = false;
+    options.verbose = 0;
+    const Run reference = train_alone(data, options);
+
+    auto parallel = xg::dist::data_parallel();
+    xg::manual_seed(seed);
+    auto network = std::make_shared<xg::Sequential>();
+    network->emplace<xg::Dense>(6, 16, "relu");
+    network->emplace<xg::Dense>(16, 3, "softmax");
+    xg::RMSprop optimizer(network->parameters(), xg::RMSpropOptions{.learning_rate = 0.01f});
+    const xg::Loss loss_fn = xg::loss_by_name("categorical_crossentropy");
+    parallel->broadcast_parameters(network->parameters());
+
+    const xg::ArrayDataset dataset(data.x, data.y);
+    const std::vector<std::size_t> order = xg::epoch_order(dataset.size(), false);
+    xg::Array xb, yb;
+    for (std::size_t start = 0; start < order.size(); start += options.batch_size) {
+        const auto rows = parallel->shard(std::span(order).subspan(start, std::min(options.batch_size, order.size() - start)));
+        optimizer.zero_grad();
+        if (!rows.empty()) {
+            dataset.gather(rows, xb, yb);
+            loss_fn((*network)(xg::input(xb)), xg::constant(yb)).backward();
+        }
+        parallel->average_gradients(optimizer.parameters(), rows.size());
+        optimizer.step();
+    }
+    std::vector<xg::Array> weights;
+    for (auto& p : network->parameters()) weights.push_back(p.value());
+    CHECK(max_abs_diff(weights, reference.weights) < 1e-5);
+}
