@@ -176,32 +176,39 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
         out.has_grad = true;
     }
     if (out.role == Role::result) {
-        const bool check = anomaly_detection_enabled();
-        // Records are in execution order, so walking them backwards visits every node after
-        // all of its consumers: each gradient is complete before it is propagated.
-        for (std::size_t i = out.record + 1; i-- > 0;) {
-            const Record& r = tape.records_[i];
-            Node& result = *r.output;
-            if (!result.has_grad) continue;
-            if (check) check_finite(result.grad, r, "gradient");
-            GradientContext ctx(r);
-            r.backward(ctx);
-            if (check) {
-                for (std::size_t k = 0; k < r.inputs.size(); ++k) {
-                    const Node& in = *r.inputs[k];
-                    if (in.has_grad && !all_finite(in.grad)) {
-                        throw NumericError(fmt::format("anomaly: backward of op '{}'{} produced NaN or Inf in the gradient "
-                                                       "of input {} {}; expected finite values",
-                                                       r.op, where(r), k, format_shape(in.value.shape())));
+        try {
+            const bool check = anomaly_detection_enabled();
+            // Records are in execution order, so walking them backwards visits every node after
+            // all of its consumers: each gradient is complete before it is propagated.
+            for (std::size_t i = out.record + 1; i-- > 0;) {
+                const Record& r = tape.records_[i];
+                Node& result = *r.output;
+                if (!result.has_grad) continue;
+                if (check) check_finite(result.grad, r, "gradient");
+                GradientContext ctx(r);
+                r.backward(ctx);
+                if (check) {
+                    for (std::size_t k = 0; k < r.inputs.size(); ++k) {
+                        const Node& in = *r.inputs[k];
+                        if (in.has_grad && !all_finite(in.grad)) {
+                            throw NumericError(fmt::format("anomaly: backward of op '{}'{} produced NaN or Inf in the gradient "
+                                                           "of input {} {}; expected finite values",
+                                                           r.op, where(r), k, format_shape(in.value.shape())));
+                        }
                     }
                 }
+                if (!result.retains_grad) {
+                    // Intermediate gradients are dropped as soon as they are used: memory stays
+                    // at one step's worth and a second backward starts clean.
+                    result.grad = Array();
+                    result.has_grad = false;
+                }
             }
-            if (!result.retains_grad) {
-                // Intermediate gradients are dropped as soon as they are used: memory stays
-                // at one step's worth and a second backward starts clean.
-                result.grad = Array();
-                result.has_grad = false;
-            }
+        } catch (...) {
+            // A rule that threw (anomaly mode, a user op's shape error) leaves the walk half done:
+            // drop the graph as a finished walk would, so the next step starts from a clean tape.
+            if (!retain_graph) tape.clear();
+            throw;
         }
     }
     for (auto& [node, grad] : kept) {
