@@ -25,6 +25,14 @@ bool started_by_launcher() {
     return false;
 }
 
+// The number of processes the launcher started, from its variables; 0 when it does not say.
+[[maybe_unused]] std::size_t launched_size() {
+    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+        if (const char* size = std::getenv(name)) return std::strtoul(size, nullptr, 10);
+    }
+    return 0;
+}
+
 // Rank and size without a Communicator: fail() must not make collective calls.
 std::pair<int, int> rank_and_size() {
     int rank = 0, size = 1;
@@ -69,7 +77,12 @@ Environment::Environment(int& argc, char**& argv) {
 #else
     (void)argc;
     (void)argv;
-    std::cerr << "warning: started by an MPI launcher, but xgrad was built without MPI: this process trains alone\n";
+    // Several copies of one program, each training alone and writing the same files, is never what was meant.
+    if (const std::size_t size = launched_size(); size > 1) {
+        abort_job(fmt::format("Environment: started by an MPI launcher as one of {} processes, but this build of xgrad "
+                              "has no MPI; expected one process, or a build with MPI (meson setup -Dmpi=enabled)",
+                              size));
+    }
 #endif
 }
 
