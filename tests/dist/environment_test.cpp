@@ -82,3 +82,9 @@ TEST_CASE("fail alone reports any error and returns 1") {
     CHECK(env.fail("mnist", std::invalid_argument("fit: batch_size is 0; expected at least 1")) == 1);
     CHECK(capture.str() == "mnist: error: fit: batch_size is 0; expected at least 1\n");
 }
+
+TEST_CASE("under Open MPI's launcher, a process waiting in a collective yields its core") {
+    if (!xg::dist::mpi_running() || !std::getenv("OMPI_COMM_WORLD_SIZE")) return;
+    // Set before MPI_Init unless the user chose (mpirun --mca mpi_yield_when_idle 0 sets it too).
+    CHECK(std::getenv("OMPI_MCA_mpi_yield_when_idle") != nullptr);
+}
