@@ -217,6 +217,20 @@ Run train_member(const Problem& data, std::shared_ptr<xg::DataParallel> parallel
     return finish(*model, std::move(history));
 }
 
+// The ValueError message of each member of a group of `size` running body(member), "" where none.
+template <class Body>
+std::vector<std::string> value_errors(std::size_t size, Body body) {
+    std::vector<std::string> errors(size);
+    ThreadGroup(size).run([&](std::shared_ptr<xg::Collectives> member) {
+        try {
+            body(member);
+        } catch (const xg::ValueError& e) {
+            errors[member->rank()] = e.what();
+        }
+    });
+    return errors;
+}
+
 double relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-12); }
 
 double max_abs_diff(const std::vector<xg::Array>& a, const std::vector<xg::Array>& b) {
@@ -334,41 +348,42 @@ TEST_CASE("threads as processes: average_gradients weights by sample count and f
 }
 
 TEST_CASE("threads as processes: no samples anywhere is an error on every member") {
-    ThreadGroup group(2);
-    std::atomic<int> errors = 0;
-    group.run([&](std::shared_ptr<xg::Collectives> member) {
-        xg::DataParallel parallel(member);
+    const auto errors = value_errors(2, [](std::shared_ptr<xg::Collectives> member) {
         xg::Tensor a = xg::parameter(xt::zeros<float>({2}), "a");
-        try {
-            parallel.average_gradients({a}, 0);
-        } catch (const xg::ValueError&) {
-            ++errors;
-        }
+        xg::DataParallel(member).average_gradients({a}, 0);
     });
-    CHECK(errors == 2);
+    CHECK(errors == std::vector<std::string>(2, "average_gradients: no samples on any process; expected at least one"));
 }
 
 TEST_CASE("threads as processes: fit settings that differ between members are an error on every member") {
     const Problem data = make_problem(64, 7);
-    ThreadGroup group(2);
-    std::vector<std::string> errors(2);
-    group.run([&](std::shared_ptr<xg::Collectives> member) {
-        const std::size_t rank = member->rank();
+    const auto errors = value_errors(2, [&](std::shared_ptr<xg::Collectives> member) {
         auto model = make_model(seed);
         model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
         xg::FitOptions options;
-        options.epochs = rank == 0 ? 2 : 3;  // process 1 would wait for a third epoch forever
+        options.epochs = member->rank() == 0 ? 2 : 3;  // process 1 would wait for a third epoch forever
         options.verbose = 0;
-        try {
-            model->fit(data.x, data.y, options);
-        } catch (const xg::ValueError& e) {
-            errors[rank] = e.what();
-        }
+        model->fit(data.x, data.y, options);
     });
     CHECK(errors[0] == "fit: samples, validation samples, epochs, initial_epoch, batch_size, shuffle: differ between "
                        "processes (process 0: [64, 0, 2, 0, 32, 1]); expected the same on every process");
     CHECK(errors[1] == "fit: samples, validation samples, epochs, initial_epoch, batch_size, shuffle: [64, 0, 3, 0, 32, 1] "
                        "on process 1, [64, 0, 2, 0, 32, 1] on process 0; expected the same on every process");
+}
+
+TEST_CASE("threads as processes: models that differ between members are an error on every member") {
+    const auto errors = value_errors(2, [](std::shared_ptr<xg::Collectives> member) {
+        // Member 1 has a layer more: more parameters, not only other sizes.
+        auto network = std::make_shared<xg::Sequential>();
+        network->emplace<xg::Dense>(6, 4, "relu");
+        if (member->rank() == 1) network->emplace<xg::Dense>(4, 4, "relu");
+        network->emplace<xg::Dense>(4, 3, "softmax");
+        xg::DataParallel(member).broadcast_parameters(network->parameters());
+    });
+    CHECK(errors[0] == "broadcast_parameters: parameter sizes: differ between processes (process 0: [24, 4, 12, 3]); "
+                       "expected the same on every process");
+    CHECK(errors[1] == "broadcast_parameters: parameter sizes: [24, 4, 16, 4, 12, 3] on process 1, [24, 4, 12, 3] on "
+                       "process 0; expected the same on every process");
 }
 
 TEST_CASE("threads as processes: a stop requested on one member stops them all") {

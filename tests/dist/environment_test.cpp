@@ -27,10 +27,16 @@ private:
 }  // namespace
 
 TEST_CASE("MPI runs exactly when a launcher started the tests") {
+#ifdef XGRAD_WITH_MPI
     CHECK(xg::dist::mpi_built());
     const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") || std::getenv("PMIX_RANK");
     const char* forced = std::getenv("XGRAD_MPI");
     if (!forced) CHECK(xg::dist::mpi_running() == launched);
+#else
+    // Built without MPI, it never runs: every program is a world of one process.
+    CHECK_FALSE(xg::dist::mpi_built());
+    CHECK_FALSE(xg::dist::mpi_running());
+#endif
 }
 
 TEST_CASE("fail reports a collective error once, on process 0, and returns 1 everywhere") {
@@ -75,4 +81,10 @@ TEST_CASE("fail alone reports any error and returns 1") {
     CerrCapture capture;
     CHECK(env.fail("mnist", std::invalid_argument("fit: batch_size is 0; expected at least 1")) == 1);
     CHECK(capture.str() == "mnist: error: fit: batch_size is 0; expected at least 1\n");
+}
+
+TEST_CASE("under Open MPI's launcher, a process waiting in a collective yields its core") {
+    if (!xg::dist::mpi_running() || !std::getenv("OMPI_COMM_WORLD_SIZE")) return;
+    // Set before MPI_Init unless the user chose (mpirun --mca mpi_yield_when_idle 0 sets it too).
+    CHECK(std::getenv("OMPI_MCA_mpi_yield_when_idle") != nullptr);
 }

@@ -5,10 +5,9 @@ Runs apps/mnist under mpirun as two processes (Open MPI's MPMD syntax gives proc
 own arguments):
   1. process 1 cannot read its data: process 0 names it and its error; both exit 1;
   2. process 1 is started with other settings: the job is aborted with a message;
-  3. process 1 is killed in the middle of training: mpirun ends the job.
+  3. process 1 is killed in the middle of training: mpirun ends the job and names it.
 
-Usage: faults.py MPIRUN MNIST_APP MNIST_DIR
-Exits 77 (meson's "skipped") without training data or without Open MPI's mpirun.
+Usage: faults.py MPIRUN MNIST_APP MNIST_DIR (see mnist_jobs.py)
 """
 import os
 import signal
@@ -19,23 +18,8 @@ import threading
 import time
 import uuid
 
-TIMEOUT = 300  # seconds for one job; a hang fails the test
-
-
-def fail(message, output=""):
-    print(output)
-    print(f"FAIL: {message}")
-    sys.exit(1)
-
-
-def run(command, env=None):
-    start = time.monotonic()
-    try:
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              timeout=TIMEOUT, env=env)
-    except subprocess.TimeoutExpired as e:
-        fail(f"no end after {TIMEOUT} s: {' '.join(command)}", e.stdout or "")
-    return done.returncode, done.stdout, time.monotonic() - start
+sys.dont_write_bytecode = True
+from mnist_jobs import TIMEOUT, fail, run, setup  # noqa: E402
 
 
 def pids_with(tag):
@@ -55,19 +39,7 @@ def pids_with(tag):
 
 
 def main():
-    mpirun, app, mnist_dir = sys.argv[1:4]
-    version = subprocess.run([mpirun, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if "Open MPI" not in version.stdout:
-        print("SKIP: needs Open MPI's mpirun (MPMD arguments, -x)")
-        sys.exit(77)
-    if os.path.isdir(mnist_dir) and any(f.startswith("train-images") for f in os.listdir(mnist_dir)):
-        data = ["--data", mnist_dir]
-    elif os.path.isdir("/usr/share/datasets/fashion-mnist"):
-        data = ["--dataset", "fashion"]
-    else:
-        print("SKIP: no MNIST or Fashion-MNIST to train on")
-        sys.exit(77)
-    mpi = [mpirun, "--allow-run-as-root", "--oversubscribe"]
+    mpi, app, data = setup(sys.argv)
     common = ["--epochs", "1", "--verbose", "2", "--threads", "1"]
 
     # 1. Process 1 cannot read its data.
@@ -120,6 +92,8 @@ def main():
     print(f"killed process: status {status}, ended {time.monotonic() - killed:.1f} s after the kill")
     if status == 0:
         fail("the job succeeded after process 1 was killed", "".join(lines))
+    if "process rank 1" not in "".join(lines):
+        fail("mpirun did not say which process died", "".join(lines))
     left = pids_with(tag)
     if left:
         fail(f"processes left behind: {left}", "".join(lines))

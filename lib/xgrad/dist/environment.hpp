@@ -17,7 +17,9 @@ bool mpi_running();
 /// MPI launcher started the program (mpirun, mpiexec, srun: recognised by the variables
 /// they set, OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK; XGRAD_MPI=1 forces it, XGRAD_MPI=0
 /// prevents it) and finalises it when destroyed. A program started on its own is a world of
-/// one process and pays nothing for MPI.
+/// one process and pays nothing for MPI. Built without MPI, a program that a launcher started
+/// as one of several processes exits with status 1 and a message (abort_job). With Open MPI,
+/// processes waiting in a collective yield their core (mpi_yield_when_idle) unless told otherwise.
 class Environment {
 public:
     Environment(int& argc, char**& argv);

@@ -23,17 +23,11 @@ std::span<const std::size_t> DataParallel::shard(std::span<const std::size_t> ro
 
 void DataParallel::broadcast_parameters(const std::vector<Tensor>& parameters) {
     if (world_size() == 1) return;
-    // Process 0's sizes first: a process built with another architecture must fail here with
-    // a message, not in the middle of a broadcast of the wrong length.
+    // Sizes first, on every process: another architecture must fail here with a message, not
+    // in the middle of a broadcast of the wrong length.
     std::vector<std::size_t> sizes;
     for (const Tensor& p : parameters) sizes.push_back(p.size());
-    std::vector<std::size_t> root_sizes = sizes;
-    group_->broadcast(std::span(root_sizes));
-    if (root_sizes != sizes) {
-        throw ValueError(fmt::format("broadcast_parameters: parameter sizes [{}] on process {}, [{}] on process 0; "
-                                     "expected the same model on every process",
-                                     fmt::join(sizes, ", "), rank(), fmt::join(root_sizes, ", ")));
-    }
+    check_same("broadcast_parameters: parameter sizes", sizes);
     for (Tensor p : parameters) {  // a handle: the value is updated in place
         Array& value = p.mutable_value();
         group_->broadcast(std::span(value.data(), value.size()));
@@ -42,21 +36,20 @@ void DataParallel::broadcast_parameters(const std::vector<Tensor>& parameters) {
 
 void DataParallel::broadcast_optimizer(Optimizer& optimizer) {
     if (world_size() == 1) return;
+    const auto state = optimizer.state();
+    std::vector<std::size_t> sizes;
+    for (const auto& [name, array] : state) sizes.push_back(array->size());
+    check_same("broadcast_optimizer: optimizer state sizes", sizes);
     std::vector<double> scalars = {static_cast<double>(optimizer.iterations()), optimizer.learning_rate()};
     group_->broadcast(std::span(scalars));
     optimizer.set_iterations(static_cast<std::size_t>(scalars[0]));
     optimizer.set_learning_rate(static_cast<float>(scalars[1]));
-    for (auto& [name, array] : optimizer.state()) group_->broadcast(std::span(array->data(), array->size()));
+    for (const auto& [name, array] : state) group_->broadcast(std::span(array->data(), array->size()));
 }
 
 void DataParallel::broadcast_order(std::vector<std::size_t>& order) {
     if (world_size() == 1) return;
-    std::vector<std::size_t> length = {order.size()};
-    group_->broadcast(std::span(length));
-    if (length[0] != order.size()) {
-        throw ValueError(fmt::format("broadcast_order: {} samples on process {}, {} on process 0; expected the same "
-                                     "dataset on every process", order.size(), rank(), length[0]));
-    }
+    check_same("broadcast_order: samples", {order.size()});
     group_->broadcast(std::span(order));
 }
 
@@ -130,7 +123,12 @@ bool DataParallel::any(bool flag) {
 
 void DataParallel::check_same(const std::string& what, const std::vector<std::size_t>& values) {
     if (world_size() == 1) return;
+    // Process 0's length first, so that lists of other lengths are reported, not broadcast
+    // with mismatched lengths.
+    std::vector<std::size_t> length = {values.size()};
+    group_->broadcast(std::span(length));
     std::vector<std::size_t> root = values;
+    root.resize(length[0]);
     group_->broadcast(std::span(root));
     const bool differs = root != values;
     if (!any(differs)) return;

@@ -53,10 +53,12 @@ public:
     /// last ones when n < p). Not collective.
     std::span<const std::size_t> shard(std::span<const std::size_t> rows) const;
 
-    /// Copies process 0's parameter values to every process (the start of training).
+    /// Copies process 0's parameter values to every process (the start of training); throws
+    /// ValueError on every process when the parameter sizes differ between processes.
     void broadcast_parameters(const std::vector<Tensor>& parameters);
     /// Copies process 0's optimizer state (step count, learning rate, slots) to every process,
-    /// so a run resumed from a checkpoint read on process 0 alone continues everywhere.
+    /// so a run resumed from a checkpoint read on process 0 alone continues everywhere; throws
+    /// ValueError on every process when the state sizes differ between processes.
     void broadcast_optimizer(Optimizer& optimizer);
     /// Makes `order` (an epoch's sample order) process 0's; its length must agree.
     void broadcast_order(std::vector<std::size_t>& order);
@@ -72,9 +74,9 @@ public:
     Logs average_logs(const Logs& logs, std::size_t local_count);
     /// Whether `flag` is true on any process (a stop request made on one process only).
     bool any(bool flag);
-    /// Throws ValueError on every process when `values` differ from process 0's on any of them
-    /// (settings that must agree, or the processes would wait for each other forever);
-    /// `what` names them: "fit: samples, epochs, batch_size".
+    /// Throws ValueError on every process when `values` (or their number) differ from process
+    /// 0's on any of them (settings that must agree, or the processes would wait for each
+    /// other forever); `what` names them: "fit: samples, epochs, batch_size".
     void check_same(const std::string& what, const std::vector<std::size_t>& values);
 
 private:
