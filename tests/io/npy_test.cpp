@@ -146,6 +146,11 @@ TEST_CASE("decode_npy rejects anything but a float32 C-order array of matching s
          "too many elements"},
         {with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }", two),
          "too many elements"},
+        // Found by fuzzing: no data, but extents whose product no array can address (an escaping ShapeError before).
+        {with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }", ""),
+         "too many elements"},
+        {with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (3037000500, 3037000500, 0), }", ""),
+         "too many elements"},
         {with_header("{'descr': '<f4', 'fortran_order': False, }", two), "'shape' missing"},
         {with_header("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", two),
          "unknown or repeated"},

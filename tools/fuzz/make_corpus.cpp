@@ -6,9 +6,8 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <memory>
 #include <string>
-#include <vector>
+#include <initializer_list>
 
 #include <nlohmann/json.hpp>
 
@@ -19,10 +18,6 @@
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
-#include "xgrad/ops/ops.hpp"
-#include "xgrad/optim/rmsprop.hpp"
-#include "xgrad/train/checkpoint.hpp"
-#include "xgrad/train/model.hpp"
 
 namespace {
 
@@ -77,31 +72,85 @@ void npy_seeds(const fs::path& dir) {
     write_file(dir / "fortran.npy", fortran);
 }
 
-void npz_seeds(const fs::path& dir) {
-    // The model of npz_fuzz.cpp.
-    xg::manual_seed(3);
-    auto net = std::make_shared<xg::Sequential>();
-    net->emplace<xg::Dense>(3, 4, xg::DenseOptions{.activation = "relu", .name = "hidden"});
-    net->emplace<xg::Dense>(4, 2, xg::DenseOptions{.name = "out"});
-    xg::Model model(net);
-    model.compile(std::make_shared<xg::RMSprop>(net->parameters()), "mse");
-    xg::FitOptions fit;
-    fit.epochs = 2;
-    fit.batch_size = 2;
-    fit.verbose = 0;
-    const xg::History history =
-        model.fit(xg::Array{{0.f, 1.f, 2.f}, {1.f, 0.f, 1.f}, {2.f, 2.f, 0.f}}, xg::Array{{1.f, 0.f}, {0.f, 1.f}, {1.f, 1.f}}, fit);
+// The archive `zip` (no comment) as a zip64 writer lays it out: each directory entry's sizes and offset
+// in a zip64 extra field, and a zip64 end record and locator before an end record of 0xffff... markers.
+std::string as_zip64(const std::string& zip) {
+    auto get = [&](std::size_t at, int n) {
+        std::uint64_t v = 0;
+        for (int i = 0; i < n; ++i) v |= std::uint64_t(static_cast<unsigned char>(zip[at + i])) << (8 * i);
+        return v;
+    };
+    auto put = [](std::string& out, std::uint64_t v, int n) {
+        for (int i = 0; i < n; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+    };
+    const std::size_t end = zip.size() - 22;
+    const std::uint64_t count = get(end + 10, 2), directory_offset = get(end + 16, 4);
+    std::string out = zip.substr(0, directory_offset), directory;
+    for (std::size_t at = directory_offset, i = 0; i < count; ++i) {
+        const std::size_t name_length = get(at + 28, 2);
+        const std::uint64_t size = get(at + 24, 4), offset = get(at + 42, 4);
+        directory += zip.substr(at, 6);
+        put(directory, 45, 2);  // version needed: zip64
+        directory += zip.substr(at + 8, 12);
+        put(directory, 0xffffffff, 4);
+        put(directory, 0xffffffff, 4);
+        put(directory, name_length, 2);
+        put(directory, 28, 2);  // extra field: id 1, 24 bytes
+        directory += zip.substr(at + 32, 10);
+        put(directory, 0xffffffff, 4);
+        directory += zip.substr(at + 46, name_length);
+        put(directory, 1, 2);
+        put(directory, 24, 2);
+        put(directory, size, 8);
+        put(directory, size, 8);
+        put(directory, offset, 8);
+        at += 46 + name_length;
+    }
+    out += directory;
+    const std::uint64_t record = out.size();
+    put(out, 0x06064b50, 4);
+    put(out, 44, 8);  // size of the rest of the record
+    put(out, 45, 2);
+    put(out, 45, 2);
+    put(out, 0, 8);  // disks
+    put(out, count, 8);
+    put(out, count, 8);
+    put(out, directory.size(), 8);
+    put(out, directory_offset, 8);
+    put(out, 0x07064b50, 4);
+    put(out, 0, 4);
+    put(out, record, 8);
+    put(out, 1, 4);
+    put(out, 0x06054b50, 4);
+    put(out, 0, 4);
+    put(out, 0xffff, 2);
+    put(out, 0xffff, 2);
+    put(out, 0xffffffff, 4);
+    put(out, 0xffffffff, 4);
+    put(out, 0, 2);
+    return out;
+}
 
-    const fs::path scratch = dir / "scratch";
-    xg::save_checkpoint(scratch.string(), model, 2, history);
-    const std::string checkpoint = read_file(xg::checkpoint_path(scratch.string()));
-    fs::remove_all(scratch);
-    write_file(dir / "checkpoint.npz", checkpoint);
-    write_file(dir / "checkpoint_truncated.npz", checkpoint.substr(0, checkpoint.size() / 2));
-    xg::save_weights(*net, (dir / "weights.npz").string(), {{"epoch", 2}});
-    std::vector<xg::NpzArray> arrays;
-    for (auto& [name, t] : net->named_parameters()) arrays.emplace_back(name, &t.value());
-    xg::write_npz((dir / "plain.npz").string(), arrays);  // as np.savez writes it: no manifest
+void npz_seeds(const fs::path& dir) {
+    // The model of npz_fuzz.cpp, with its initializers' values for seed 3.
+    xg::manual_seed(3);
+    xg::Sequential net;
+    net.emplace<xg::Dense>(3, 4, xg::DenseOptions{.activation = "relu", .name = "hidden"});
+    net.emplace<xg::Dense>(4, 2, xg::DenseOptions{.name = "out"});
+    xg::save_weights(net, (dir / "weights.npz").string(), {{"epoch", 2}});
+
+    // Named tensors as a checkpoint of that model holds them: parameters and RMSprop slots.
+    xg::NamedTensors checkpoint;
+    for (const auto& [name, t] : net.named_parameters()) {
+        checkpoint.emplace_back("model/" + name, t);
+        checkpoint.emplace_back("optimizer/rms/" + name, xg::Tensor(xg::Array(xt::zeros<float>(t.shape()))));
+    }
+    xg::save_weights(checkpoint, (dir / "checkpoint.npz").string(), {{"epochs_done", 2}});
+
+    // One array, as np.savez writes it (no manifest), and the same in zip64 form.
+    const xg::Array bias = xg::Array{0.5f, -1.0f};
+    xg::write_npz((dir / "plain.npz").string(), {{"out/bias", &bias}});
+    write_file(dir / "zip64.npz", as_zip64(read_file(dir / "plain.npz")));
     write_file(dir / "empty.npz", "");
     write_file(dir / "not_zip.npz", "PK\x05\x06 this is not an archive");
 }

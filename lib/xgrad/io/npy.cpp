@@ -228,15 +228,22 @@ Array decode_npy(std::string_view bytes, const std::string& context) {
     if (header.fortran_order) {
         throw IoError(fmt::format("{}: .npy array is in Fortran order; expected C order", context));
     }
-    // Shape extents are each below 2^64 but their product may not be.
-    std::size_t count = 1;
+    // Shape extents are each below 2^64 but their product may not be. The extents other than 0 are bounded
+    // too: an empty (0, 2^32, 2^32) array holds no data, but its strides would wrap around.
+    std::size_t nonzero = 1;
+    bool empty = false;
     for (auto extent : header.shape) {
-        if (extent != 0 && count > std::numeric_limits<std::size_t>::max() / sizeof(float) / extent) {
-            throw IoError(fmt::format("{}: .npy shape {} holds too many elements to address", context,
-                                      format_shape(header.shape)));
+        if (extent == 0) {
+            empty = true;
+        } else if (nonzero > max_array_elements / extent) {
+            throw IoError(fmt::format("{}: .npy shape {} holds too many elements to address; expected the extents "
+                                      "other than 0 to multiply to at most {}",
+                                      context, format_shape(header.shape), max_array_elements));
+        } else {
+            nonzero *= extent;
         }
-        count *= extent;
     }
+    const std::size_t count = empty ? 0 : nonzero;
     const std::size_t data_size = bytes.size() - start - header_size;
     if (count * sizeof(float) != data_size) {
         throw IoError(fmt::format("{}: .npy data has {} bytes; expected {} for shape {} of float32", context, data_size,
