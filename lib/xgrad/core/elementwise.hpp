@@ -13,42 +13,35 @@
 
 namespace xg {
 
+namespace detail {
+// out[i] = f(a[i], rest[i]...) over arrays of one shape: contiguous buffers, one plain loop.
+template <class F, class... Rest>
+Array map_same_shape(const F& f, const Array& a, const Rest&... rest) {
+    Array out = uninitialized(a.shape());
+    float* z = out.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) z[i] = f(a.data()[i], rest.data()[i]...);
+    return out;
+}
+}  // namespace detail
+
 /// f(x) for every element x of a; same shape as a.
 template <class F>
 Array map_elements(const Array& a, F f) {
-    Array out = uninitialized(a.shape());
-    const float* x = a.data();
-    float* y = out.data();
-    const std::size_t n = a.size();
-    for (std::size_t i = 0; i < n; ++i) y[i] = f(x[i]);
-    return out;
+    return detail::map_same_shape(f, a);
 }
 
 /// f(x, y) for the elements of a and b, numpy broadcasting (f takes two floats).
 template <class F>
 Array map_elements(const Array& a, const Array& b, F f) {
     if (a.shape() != b.shape()) return xt::make_lambda_xfunction(std::move(f), a, b);
-    Array out = uninitialized(a.shape());
-    const float* x = a.data();
-    const float* y = b.data();
-    float* z = out.data();
-    const std::size_t n = a.size();
-    for (std::size_t i = 0; i < n; ++i) z[i] = f(x[i], y[i]);
-    return out;
+    return detail::map_same_shape(f, a, b);
 }
 
 /// f(x, y, z) for the elements of a, b and c, numpy broadcasting (f takes three floats).
 template <class F>
 Array map_elements(const Array& a, const Array& b, const Array& c, F f) {
     if (a.shape() != b.shape() || a.shape() != c.shape()) return xt::make_lambda_xfunction(std::move(f), a, b, c);
-    Array out = uninitialized(a.shape());
-    const float* x = a.data();
-    const float* y = b.data();
-    const float* w = c.data();
-    float* z = out.data();
-    const std::size_t n = a.size();
-    for (std::size_t i = 0; i < n; ++i) z[i] = f(x[i], y[i], w[i]);
-    return out;
+    return detail::map_same_shape(f, a, b, c);
 }
 
 }  // namespace xg
