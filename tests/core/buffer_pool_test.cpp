@@ -1,6 +1,7 @@
 #include "xgrad/core/buffer_pool.hpp"
 
 #include <cstdint>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -83,4 +84,54 @@ TEST_CASE("arrays take their storage from the pool and reuse it step after step"
     }
     xg::Array b = xg::Array::from_shape({128, 512});
     CHECK(b.data() == before);
+}
+
+TEST_CASE("size classes step by 1.5 and 4/3, so a block wastes at most a third of itself") {
+    xg::pool_release_cached();
+    void* block = xg::pool_allocate(90);
+    xg::pool_deallocate(block, 90);
+    CHECK(xg::pool_cached_bytes() == 96);
+    CHECK(xg::pool_allocate(65) == block);  // 65..96 bytes share the 96-byte class
+    xg::pool_deallocate(block, 65);
+    void* larger = xg::pool_allocate(97);  // the 128-byte class
+    CHECK(larger != block);
+    CHECK(aligned(larger));
+    xg::pool_deallocate(larger, 97);
+    CHECK(xg::pool_cached_bytes() == 96 + 128);
+    void* node_sized = xg::pool_allocate(330);
+    xg::pool_deallocate(node_sized, 330);
+    CHECK(xg::pool_cached_bytes() == 96 + 128 + 384);
+    xg::pool_release_cached();
+}
+
+namespace {
+struct Counted {
+    static inline int alive = 0;
+    explicit Counted(int v) : value(v) { ++alive; }
+    ~Counted() { --alive; }
+    int value;
+};
+struct ThrowsOnBuild {
+    ThrowsOnBuild() { throw std::runtime_error("no"); }
+    char padding[200];
+};
+}  // namespace
+
+TEST_CASE("make_pooled builds in a pooled block and gives it back when the pointer goes") {
+    xg::pool_release_cached();
+    const void* address = nullptr;
+    {
+        xg::PooledPtr<Counted> p = xg::make_pooled<Counted>(7);
+        CHECK(p->value == 7);
+        CHECK(Counted::alive == 1);
+        address = p.get();
+    }
+    CHECK(Counted::alive == 0);
+    CHECK(xg::pool_cached_bytes() == 64);
+    CHECK(xg::make_pooled<Counted>(8).get() == address);
+    // A constructor that throws leaves nothing behind: the block is back in the cache.
+    xg::pool_release_cached();
+    CHECK_THROWS_AS(xg::make_pooled<ThrowsOnBuild>(), std::runtime_error);
+    CHECK(xg::pool_cached_bytes() == 256);
+    xg::pool_release_cached();
 }

@@ -2,29 +2,31 @@
 
 #include <bit>
 #include <cstdlib>
+#include <vector>
 
 namespace xg {
 namespace {
 
-// Size classes are powers of two from 64 bytes to 64 MiB; larger blocks go straight to the
-// system (they are rare and rounding them up would waste too much).
-constexpr std::size_t kSmallestClassBits = 6;
-constexpr std::size_t kClassCount = 21;  // 2^6 .. 2^26 bytes
-constexpr std::size_t kLargestPooled = std::size_t{1} << (kSmallestClassBits + kClassCount - 1);
+// Size classes go in steps of 1.5 and 4/3 (64, 96, 128, 192, 256, ... bytes) up to 64 MiB, so a
+// block wastes at most a third of itself: a tape node of 330 bytes takes 384, not 512.
+// Larger blocks go straight to the system (they are rare and rounding them up would waste too much).
+constexpr std::size_t kSmallestClass = 64;
+constexpr std::size_t kClassCount = 41;  // 64 B .. 64 MiB
+constexpr std::size_t kLargestPooled = std::size_t{64} << 20;
 // A thread keeps at most this much in its free lists; more is returned to the system, so a
 // burst of one-off buffers does not stay resident.
 constexpr std::size_t kMaxCachedBytes = std::size_t{256} << 20;
 
-struct FreeBlock {
-    FreeBlock* next;
-};
-
 std::size_t class_of(std::size_t bytes) {
-    if (bytes <= (std::size_t{1} << kSmallestClassBits)) return 0;
-    return std::bit_width(bytes - 1) - kSmallestClassBits;
+    if (bytes <= kSmallestClass) return 0;
+    const std::size_t bits = std::bit_width(bytes - 1);  // 2^(bits-1) < bytes <= 2^bits, bits >= 7
+    const std::size_t power_class = 2 * (bits - 6);        // the class of exactly 2^bits
+    return bytes <= (std::size_t{3} << (bits - 2)) ? power_class - 1 : power_class;
 }
 
-std::size_t class_bytes(std::size_t size_class) { return std::size_t{1} << (size_class + kSmallestClassBits); }
+std::size_t class_bytes(std::size_t size_class) {
+    return size_class % 2 == 0 ? kSmallestClass << (size_class / 2) : (kSmallestClass * 3 / 2) << (size_class / 2);
+}
 
 void* system_allocate(std::size_t bytes) {
     // aligned_alloc wants a multiple of the alignment.
@@ -34,17 +36,17 @@ void* system_allocate(std::size_t bytes) {
     return block;
 }
 
+// Free blocks are kept in arrays of pointers, not in lists threaded through the blocks: taking
+// a block then reads the (hot) array instead of the block's first word, which is cold after a
+// large graph was freed; with a list, that one load was most of the cost of a scalar op.
 struct ThreadCache {
-    FreeBlock* heads[kClassCount] = {};
+    std::vector<void*> free[kClassCount];
     std::size_t cached_bytes = 0;
 
     void release() noexcept {
-        for (auto& head : heads) {
-            while (head) {
-                FreeBlock* next = head->next;
-                std::free(head);
-                head = next;
-            }
+        for (auto& blocks : free) {
+            for (void* block : blocks) std::free(block);
+            blocks.clear();
         }
         cached_bytes = 0;
     }
@@ -71,8 +73,10 @@ void* pool_allocate(std::size_t bytes) {
     if (bytes > kLargestPooled || cache_destroyed) return system_allocate(bytes);
     const std::size_t size_class = class_of(bytes);
     ThreadCache& c = cache();
-    if (FreeBlock* block = c.heads[size_class]) {
-        c.heads[size_class] = block->next;
+    std::vector<void*>& blocks = c.free[size_class];
+    if (!blocks.empty()) {
+        void* block = blocks.back();
+        blocks.pop_back();
         c.cached_bytes -= class_bytes(size_class);
         return block;
     }
@@ -91,9 +95,12 @@ void pool_deallocate(void* block, std::size_t bytes) noexcept {
         std::free(block);
         return;
     }
-    auto* free_block = static_cast<FreeBlock*>(block);
-    free_block->next = c.heads[size_class];
-    c.heads[size_class] = free_block;
+    try {
+        c.free[size_class].push_back(block);
+    } catch (const std::bad_alloc&) {  // no room to remember it: give it back instead
+        std::free(block);
+        return;
+    }
     c.cached_bytes += class_bytes(size_class);
 }
 

@@ -7,7 +7,9 @@
 // consolidation). The pool keeps freed blocks in per-thread lists by power-of-two size class
 // and hands them out again: steady-state training allocates nothing from the system.
 #include <cstddef>
+#include <memory>
 #include <new>
+#include <utility>
 
 #include <xsimd/memory/xsimd_alignment.hpp>
 
@@ -46,6 +48,31 @@ struct PoolAllocator {
     template <class U>
     bool operator!=(const PoolAllocator<U>&) const noexcept { return false; }
 };
+
+/// Destroys and returns to the pool an object made by make_pooled.
+struct PoolDelete {
+    template <class T>
+    void operator()(T* object) const noexcept {
+        object->~T();
+        pool_deallocate(object, sizeof(T));
+    }
+};
+
+/// An owning pointer to an object in the pool.
+template <class T>
+using PooledPtr = std::unique_ptr<T, PoolDelete>;
+
+/// A T built from `args` in a pooled block (for objects made and dropped at a high rate).
+template <class T, class... Args>
+PooledPtr<T> make_pooled(Args&&... args) {
+    void* block = pool_allocate(sizeof(T));
+    try {
+        return PooledPtr<T>(new (block) T(std::forward<Args>(args)...));
+    } catch (...) {
+        pool_deallocate(block, sizeof(T));
+        throw;
+    }
+}
 
 }  // namespace xg
 
