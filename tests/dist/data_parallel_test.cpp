@@ -333,8 +333,7 @@ TEST_CASE("threads as processes: average_gradients weights by sample count and f
         xg::Tensor b = xg::parameter(xt::zeros<float>({3}), "b");
         // Member 0: a's gradient [1, 2] as the mean over 3 samples; member 1: 1 sample, no gradient for a.
         if (rank == 0) {
-            a.node()->grad = xg::Array{1.0f, 2.0f};
-            a.node()->has_grad = true;
+            a.node()->set_grad(xg::Array{1.0f, 2.0f});
         }
         const std::size_t global = parallel.average_gradients({a, b}, rank == 0 ? 3 : 1);
         if (global != 4) throw std::logic_error("global count");

@@ -46,6 +46,7 @@ Tape& Tape::current() {
 
 void Tape::clear() {
     records_.clear();
+    walked_ = false;
     generation_ = next_generation();
 }
 
@@ -61,17 +62,16 @@ void GradientContext::accumulate(std::size_t i, Array g) const {
                                          record_.op, i, format_shape(g.shape()), format_shape(node.value.shape())));
         }
     }
-    if (!node.has_grad) {
-        node.grad = std::move(g);
-        node.has_grad = true;
+    if (!node.has_grad()) {
+        node.set_grad(std::move(g));
         return;
     }
-    if (node.grad.shape() != g.shape()) {  // a gradient set by hand; let xtensor check it
-        node.grad += g;
+    if (node.grad().shape() != g.shape()) {  // a gradient set by hand; let xtensor check it
+        node.grad() += g;
         return;
     }
     // Fan-out: a second consumer's share is added in place.
-    float* sum = node.grad.data();
+    float* sum = node.grad().data();
     const float* share = g.data();
     for (std::size_t k = 0, n = g.size(); k < n; ++k) sum[k] += share[k];
 }
@@ -159,23 +159,24 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
     }
     // A result's gradient from an earlier backward (kept by retain_grad) must not flow down
     // the graph again: set it aside for this walk and add it back afterwards.
+    // Only a walk gives results gradients, so on a tape not yet walked there is nothing to look for
+    // (and a large scalar graph is spared a pass over every node).
     std::vector<std::pair<Node*, Array>> kept;
-    if (out.role == Role::result) {
+    if (out.role == Role::result && tape.walked_) {
         for (std::size_t i = 0; i <= out.record; ++i) {
             Node& result = *tape.records_[i].output;
-            if (!result.has_grad) continue;
-            if (result.retains_grad) kept.emplace_back(&result, std::move(result.grad));
-            result.grad = Array();
-            result.has_grad = false;
+            if (!result.has_grad()) continue;
+            if (result.retains_grad) kept.emplace_back(&result, std::move(result.grad()));
+            result.drop_grad();
         }
     }
-    if (out.has_grad) {
-        out.grad += start;
+    if (out.has_grad()) {
+        out.grad() += start;
     } else {
-        out.grad = std::move(start);
-        out.has_grad = true;
+        out.set_grad(std::move(start));
     }
     if (out.role == Role::result) {
+        tape.walked_ = true;
         try {
             const bool check = anomaly_detection_enabled();
             // Records are in execution order, so walking them backwards visits every node after
@@ -183,14 +184,14 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
             for (std::size_t i = out.record + 1; i-- > 0;) {
                 const Record& r = tape.records_[i];
                 Node& result = *r.output;
-                if (!result.has_grad) continue;
-                if (check) check_finite(result.grad, r, "gradient");
+                if (!result.has_grad()) continue;
+                if (check) check_finite(result.grad(), r, "gradient");
                 GradientContext ctx(r);
                 r.backward(ctx);
                 if (check) {
                     for (std::size_t k = 0; k < r.inputs.size(); ++k) {
                         const Node& in = *r.inputs[k];
-                        if (in.has_grad && !all_finite(in.grad)) {
+                        if (in.has_grad() && !all_finite(in.grad())) {
                             throw NumericError(fmt::format("anomaly: backward of op '{}'{} produced NaN or Inf in the gradient "
                                                            "of input {} {}; expected finite values",
                                                            r.op, where(r), k, format_shape(in.value.shape())));
@@ -200,8 +201,7 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
                 if (!result.retains_grad) {
                     // Intermediate gradients are dropped as soon as they are used: memory stays
                     // at one step's worth and a second backward starts clean.
-                    result.grad = Array();
-                    result.has_grad = false;
+                    result.drop_grad();
                 }
             }
         } catch (...) {
@@ -212,11 +212,10 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
         }
     }
     for (auto& [node, grad] : kept) {
-        if (node->has_grad) {
-            node->grad += grad;
+        if (node->has_grad()) {
+            node->grad() += grad;
         } else {
-            node->grad = std::move(grad);
-            node->has_grad = true;
+            node->set_grad(std::move(grad));
         }
     }
     if (!retain_graph) tape.clear();

@@ -33,7 +33,7 @@ class GradientContext {
 public:
     explicit GradientContext(const Record& record) : record_(record) {}
     /// dL/doutput, with the output's shape.
-    const Array& grad() const { return record_.output->grad; }
+    const Array& grad() const { return record_.output->grad(); }
     const Array& input(std::size_t i) const { return record_.inputs[i]->value; }
     const Array& output() const { return record_.output->value; }
     std::size_t input_count() const { return record_.inputs.size(); }
@@ -78,6 +78,7 @@ private:
     std::vector<Record> records_;
     std::uint64_t generation_;  // unique across all tapes of the process, so no stale node matches
     std::string scope_;
+    bool walked_ = false;  // whether a backward walk went through this generation's records
 };
 
 /// While alive, records on this thread are tagged with `name` appended to the scope path

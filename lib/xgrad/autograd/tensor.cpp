@@ -17,6 +17,14 @@ Node::Node(Array v, Role r, bool needs_grad) : value(std::move(v)), requires_gra
 }
 Node::~Node() { live_nodes.fetch_sub(1, std::memory_order_relaxed); }
 
+void Node::set_grad(Array g) {
+    if (grad_) {
+        *grad_ = std::move(g);
+    } else {
+        grad_ = make_pooled<Array>(std::move(g));
+    }
+}
+
 long live_node_count() { return live_nodes.load(std::memory_order_relaxed); }
 
 std::shared_ptr<Node> make_node(Array value, Role role, bool needs_grad) {
@@ -56,26 +64,25 @@ Tensor& Tensor::set_requires_grad(bool on) {
     return *this;
 }
 
-bool Tensor::has_grad() const { return checked().has_grad; }
+bool Tensor::has_grad() const { return checked().has_grad(); }
 
 const Array& Tensor::grad() const {
     const Node& n = checked();
-    if (!n.has_grad) {
+    if (!n.has_grad()) {
         throw StateError(fmt::format("grad: tensor '{}' {} has no gradient; expected backward() to reach it first",
                                      n.name, format_shape(n.value.shape())));
     }
-    return n.grad;
+    return n.grad();
 }
 
 Array& Tensor::mutable_grad() {
     grad();
-    return node_->grad;
+    return node_->grad();
 }
 
 void Tensor::zero_grad() {
     Node& n = checked();
-    n.has_grad = false;
-    n.grad = Array();
+    n.drop_grad();
 }
 
 void Tensor::retain_grad() { checked().retains_grad = true; }

@@ -24,8 +24,6 @@ struct Node {
     Node& operator=(const Node&) = delete;
 
     Array value;
-    Array grad;
-    bool has_grad = false;
     bool requires_grad = false;
     bool retains_grad = false;
     Role role;
@@ -34,6 +32,21 @@ struct Node {
     const Tape* tape = nullptr;
     std::uint64_t generation = 0;
     std::size_t record = 0;
+
+    /// dL/dvalue: whether one is held, and the held one.
+    bool has_grad() const { return grad_ != nullptr; }
+    const Array& grad() const { return *grad_; }
+    Array& grad() { return *grad_; }
+    /// Replaces the gradient with `g`.
+    void set_grad(Array g);
+    /// Forgets the gradient.
+    void drop_grad() noexcept { grad_.reset(); }
+
+private:
+    // Held out of line: most nodes are intermediate results that hold a gradient only for the
+    // moment backward passes through them, and an inline Array would double every node's size
+    // (and allocate its one-element default buffer) for nothing.
+    PooledPtr<Array> grad_;
 };
 
 /// Number of tensor nodes alive in the process (used to show memory stays flat).

@@ -88,7 +88,7 @@ double l2_norm(const Array& a) {
 
 // "grad L2 = 0.1234" for a node with a gradient; "no gradient" for a trained parameter without.
 std::optional<std::string> gradient_line(const Node& n) {
-    if (n.has_grad) return fmt::format("grad L2 = {:.4g}", l2_norm(n.grad));
+    if (n.has_grad()) return fmt::format("grad L2 = {:.4g}", l2_norm(n.grad()));
     if (n.role == Role::parameter && n.requires_grad) return "no gradient";
     return std::nullopt;
 }
@@ -134,7 +134,7 @@ std::string leaf_statement(const Node& n, const std::string& id, const GraphOpti
     if (options.gradient_norms) {
         if (auto line = gradient_line(n)) {
             label += fmt::format("\n{}", *line);
-            if (!n.has_grad) font = path_colour;
+            if (!n.has_grad()) font = path_colour;
         }
     }
     const bool on_path = options.gradient_path && n.requires_grad;
@@ -148,7 +148,7 @@ std::string op_statement(const Record& r, const std::string& id, const GraphOpti
     std::string label = r.op;
     if (!r.attributes.empty()) label += "\n" + r.attributes;
     label += fmt::format("\n{}", format_shape(r.output->value.shape()));
-    if (options.gradient_norms && r.output->has_grad) label += fmt::format("\n{}", *gradient_line(*r.output));
+    if (options.gradient_norms && r.output->has_grad()) label += fmt::format("\n{}", *gradient_line(*r.output));
     // Every recorded op has an input that requires a gradient, so backward goes through it.
     const bool on_path = options.gradient_path;
     return fmt::format("{} [label={}, shape=box, style=\"rounded,filled\", fillcolor=\"#dae8fc\", color=\"{}\"{}];", id,

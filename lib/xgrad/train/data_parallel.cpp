@@ -92,9 +92,8 @@ std::size_t DataParallel::average_gradients(const std::vector<Tensor>& parameter
         const Tensor& p = parameters[i];
         if (flags[i] > 0.0f) {
             Node& node = *p.node();
-            if (!node.has_grad || node.grad.shape() != p.shape()) node.grad = uninitialized(p.shape());
-            node.has_grad = true;
-            std::transform(values, values + p.size(), node.grad.data(), [global](float g) { return g / global; });
+            if (!node.has_grad() || node.grad().shape() != p.shape()) node.set_grad(uninitialized(p.shape()));
+            std::transform(values, values + p.size(), node.grad().data(), [global](float g) { return g / global; });
         }
         values += p.size();
     }
