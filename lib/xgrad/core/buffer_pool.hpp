@@ -4,7 +4,7 @@
 // A training step frees and re-allocates the same set of buffers every step, and a graph of
 // many tiny ops allocates and frees hundreds of thousands of small blocks at once. Both are
 // slow through malloc (aligned allocations bypass its fast path; mass frees trigger its
-// consolidation). The pool keeps freed blocks in per-thread lists by power-of-two size class
+// consolidation). The pool keeps freed blocks per thread, by size class (steps of 1.5 and 4/3),
 // and hands them out again: steady-state training allocates nothing from the system.
 #include <cstddef>
 #include <memory>
