@@ -62,18 +62,7 @@ void GradientContext::accumulate(std::size_t i, Array g) const {
                                          record_.op, i, format_shape(g.shape()), format_shape(node.value.shape())));
         }
     }
-    if (!node.has_grad()) {
-        node.set_grad(std::move(g));
-        return;
-    }
-    if (node.grad().shape() != g.shape()) {  // a gradient set by hand; let xtensor check it
-        node.grad() += g;
-        return;
-    }
-    // Fan-out: a second consumer's share is added in place.
-    float* sum = node.grad().data();
-    const float* share = g.data();
-    for (std::size_t k = 0, n = g.size(); k < n; ++k) sum[k] += share[k];
+    node.add_grad(std::move(g));
 }
 
 ScopeGuard::ScopeGuard(const std::string& name) {
@@ -170,11 +159,7 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
             result.drop_grad();
         }
     }
-    if (out.has_grad()) {
-        out.grad() += start;
-    } else {
-        out.set_grad(std::move(start));
-    }
+    out.add_grad(std::move(start));
     if (out.role == Role::result) {
         tape.walked_ = true;
         try {
@@ -211,13 +196,7 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
             throw;
         }
     }
-    for (auto& [node, grad] : kept) {
-        if (node->has_grad()) {
-            node->grad() += grad;
-        } else {
-            node->set_grad(std::move(grad));
-        }
-    }
+    for (auto& [node, grad] : kept) node->add_grad(std::move(grad));
     if (!retain_graph) tape.clear();
 }
 

@@ -25,6 +25,21 @@ void Node::set_grad(Array g) {
     }
 }
 
+void Node::add_grad(Array g) {
+    if (!grad_) {
+        grad_ = make_pooled<Array>(std::move(g));
+        return;
+    }
+    if (grad_->shape() != g.shape()) {  // a gradient set by hand; let xtensor check the shapes
+        *grad_ += g;
+        return;
+    }
+    // Fan-out: a second consumer's share is added in place.
+    float* sum = grad_->data();
+    const float* share = g.data();
+    for (std::size_t k = 0, n = g.size(); k < n; ++k) sum[k] += share[k];
+}
+
 long live_node_count() { return live_nodes.load(std::memory_order_relaxed); }
 
 std::shared_ptr<Node> make_node(Array value, Role role, bool needs_grad) {

@@ -39,6 +39,8 @@ struct Node {
     Array& grad() { return *grad_; }
     /// Replaces the gradient with `g`.
     void set_grad(Array g);
+    /// Adds `g` to the gradient (takes it as the gradient when there is none yet).
+    void add_grad(Array g);
     /// Forgets the gradient.
     void drop_grad() noexcept { grad_.reset(); }
 
