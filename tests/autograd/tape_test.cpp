@@ -44,8 +44,8 @@ TEST_CASE("ops on tensors that need a gradient are recorded in execution order")
     CHECK(tape[2].op == "sum");
     CHECK(tape[2].attributes == "axis=1");
     REQUIRE(tape[0].inputs.size() == 2);
-    CHECK(tape[0].inputs[1] == x.node_ptr());
-    CHECK(tape[1].inputs[0] == tape[0].output);
+    CHECK(tape[0].inputs[1] == x.node());
+    CHECK(tape[1].inputs[0] == tape[0].output.get());
     CHECK(z.role() == xg::Role::result);
 
     // Ops on data alone need no gradient and leave no record.

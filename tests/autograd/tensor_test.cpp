@@ -111,7 +111,7 @@ TEST_CASE("creator names the record that produced a result") {
     CHECK(r->op == "sum");
     CHECK(r->attributes == "axis=1, keepdims");
     REQUIRE(r->inputs.size() == 1);
-    CHECK(r->inputs[0] == w.node_ptr());
+    CHECK(r->inputs[0] == w.node());
     CHECK(r->output == y.node_ptr());
     xg::Tape::current().clear();
     CHECK(y.creator() == nullptr);

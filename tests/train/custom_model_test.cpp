@@ -132,7 +132,7 @@ TEST_CASE("SpiralNet's forward pass records each block in its own scope and retu
 
     std::vector<std::string> scopes;
     for (const auto& r : xg::Tape::current().records()) {
-        if (std::find(scopes.begin(), scopes.end(), r.scope) == scopes.end()) scopes.push_back(r.scope);
+        if (std::find(scopes.begin(), scopes.end(), r.scope) == scopes.end()) scopes.emplace_back(r.scope);
     }
     CHECK(scopes == std::vector<std::string>{"spiral_net/stem", "spiral_net/residual", "spiral_net/branch",
                                              "spiral_net/head", "spiral_net"});

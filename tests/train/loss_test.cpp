@@ -43,7 +43,7 @@ double cross_entropy_of_logits(const xg::Array& z, const xg::Array& y) {
 
 std::string last_op() {
     const xg::Tape& tape = xg::Tape::current();
-    return tape.size() == 0 ? std::string() : tape[tape.size() - 1].op;
+    return tape.size() == 0 ? std::string() : std::string(tape[tape.size() - 1].op);
 }
 
 }  // namespace

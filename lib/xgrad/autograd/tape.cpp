@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <mutex>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -19,7 +21,18 @@ bool all_finite(const Array& a) {
     return true;
 }
 
-std::string where(const Record& r) { return r.scope.empty() ? std::string() : " in " + r.scope; }
+std::string where(const Record& r) { return r.scope.empty() ? std::string() : fmt::format(" in {}", r.scope); }
+
+// A copy of `name` that lives as long as the process, one per distinct name: records keep op
+// names and scopes as views, so that a scalar graph copies no strings.
+std::string_view intern(std::string_view name) {
+    static std::mutex mutex;
+    static std::set<std::string, std::less<>> names;  // nodes never move: views into them stay valid
+    std::lock_guard lock(mutex);
+    auto it = names.find(name);
+    if (it == names.end()) it = names.emplace(name).first;
+    return *it;
+}
 
 void check_finite(const Array& a, const Record& r, const char* what) {
     if (!all_finite(a)) {
@@ -30,6 +43,46 @@ void check_finite(const Array& a, const Record& r, const char* what) {
 
 // Generations are drawn from one process-wide counter: a result from a thread that has
 // exited can never match a new thread's tape that happens to reuse the same address.
+// Runs a record's ScalarRule: its inputs, output and gradient read as floats, no Array built.
+void backward_scalar(const Record& r) {
+    float x[kMaxScalarInputs], dx[kMaxScalarInputs];
+    const std::size_t n = r.inputs.size();
+    for (std::size_t i = 0; i < n; ++i) x[i] = r.inputs[i]->item();
+    r.scalar_rule(x, r.output->item(), r.output->grad_item(), dx);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (r.inputs[i]->requires_grad) r.inputs[i]->add_grad(dx[i]);
+    }
+}
+
+// One step of the walk: runs the record's rule if its output received a gradient, then drops
+// that gradient (unless retained). `check`: anomaly mode's finiteness checks.
+void backward_record(const Record& r, bool check) {
+    Node& result = *r.output;
+    if (!result.has_grad()) return;
+    if (check) check_finite(std::as_const(result).grad(), r, "gradient");
+    if (r.scalar_rule) {
+        backward_scalar(r);
+    } else {
+        GradientContext ctx(r);
+        r.backward(ctx);
+    }
+    if (check) {
+        for (std::size_t k = 0; k < r.inputs.size(); ++k) {
+            const Node& in = *r.inputs[k];
+            if (in.has_grad() && !all_finite(in.grad())) {
+                throw NumericError(fmt::format("anomaly: backward of op '{}'{} produced NaN or Inf in the gradient "
+                                               "of input {} {}; expected finite values",
+                                               r.op, where(r), k, format_shape(in.shape())));
+            }
+        }
+    }
+    if (!result.retains_grad) {
+        // Intermediate gradients are dropped as soon as they are used: memory stays at one
+        // step's worth and a second backward starts clean.
+        result.drop_grad();
+    }
+}
+
 std::uint64_t next_generation() {
     static std::atomic<std::uint64_t> counter{0};
     return counter.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -53,26 +106,31 @@ void Tape::clear() {
 void GradientContext::accumulate(std::size_t i, Array g) const {
     Node& node = *record_.inputs[i];
     if (!node.requires_grad) return;
-    if (g.shape() != node.value.shape()) {
+    if (g.shape() != node.shape()) {
         // Broadcasting in the forward pass is undone here, once, for every op.
         try {
-            g = sum_to(g, node.value.shape());
+            g = sum_to(g, node.shape());
         } catch (const ShapeError&) {
             throw ShapeError(fmt::format("backward of '{}': gradient for input {} has shape {}; expected {} or a shape it broadcasts to",
-                                         record_.op, i, format_shape(g.shape()), format_shape(node.value.shape())));
+                                         record_.op, i, format_shape(g.shape()), format_shape(node.shape())));
         }
     }
     node.add_grad(std::move(g));
 }
 
 ScopeGuard::ScopeGuard(const std::string& name) {
-    std::string& scope = Tape::current().scope_;
-    previous_length_ = scope.size();
-    if (!scope.empty()) scope += '/';
-    scope += name;
+    Tape& tape = Tape::current();
+    previous_length_ = tape.scope_.size();
+    if (!tape.scope_.empty()) tape.scope_ += '/';
+    tape.scope_ += name;
+    tape.scope_name_ = intern(tape.scope_);
 }
 
-ScopeGuard::~ScopeGuard() { Tape::current().scope_.resize(previous_length_); }
+ScopeGuard::~ScopeGuard() {
+    Tape& tape = Tape::current();
+    tape.scope_.resize(previous_length_);
+    tape.scope_name_ = intern(tape.scope_);
+}
 
 Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
                  std::string attributes) {
@@ -86,37 +144,86 @@ Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output
                      std::move(attributes));
 }
 
+namespace {
+
+// Whether an op's result takes part in gradients: recording is on and an input requires one.
+// An input recorded on a cleared tape cannot be back-propagated through: a StateError.
+bool needs_gradient(const Tape& tape, std::string_view op, const Tensor* inputs, std::size_t count) {
+    if (!grad_enabled()) return false;
+    bool needs = false;
+    for (std::size_t i = 0; i < count; ++i) {
+        const Node& in = *inputs[i].node();
+        if (!in.requires_grad) continue;
+        if (in.role == Role::result && !tape.holds(in)) {
+            throw StateError(fmt::format("{}: input {} {} was recorded on a tape that has since been cleared "
+                                         "(by backward or Tape::clear); expected a fresh result, or detach() it first",
+                                         op, i, format_shape(in.shape())));
+        }
+        needs = true;
+    }
+    return needs;
+}
+
+}  // namespace
+
+void RecordInputs::assign(const Tensor* inputs, std::size_t count, const Tape& tape) {
+    auto hold = [&tape](const Tensor& t) {
+        // An input recorded on this tape is owned by its record, which the tape keeps at least as
+        // long as this one (records are dropped newest first): an alias without ownership suffices.
+        return tape.holds(*t.node()) ? std::shared_ptr<Node>(std::shared_ptr<Node>(), t.node()) : t.node_ptr();
+    };
+    if (count <= kInline) {
+        for (std::size_t i = 0; i < count; ++i) inline_[i] = hold(inputs[i]);
+    } else {
+        more_.clear();
+        for (std::size_t i = 0; i < count; ++i) more_.push_back(hold(inputs[i]));
+    }
+    size_ = count;
+}
+
+Tensor RecordInputs::tensor(std::size_t i) const {
+    const std::shared_ptr<Node>& slot = slots()[i];
+    if (slot.use_count() > 0) return Tensor(slot);
+    return Tensor(slot->tape->records_[slot->record].output);
+}
+
+Record& Tape::append(const std::shared_ptr<Node>& output, const Tensor* inputs, std::size_t count) {
+    output->tape = this;
+    output->generation = generation_;
+    output->record = records_.size();
+    Record& r = records_.emplace_back();
+    r.inputs.assign(inputs, count, *this);
+    r.output = output;
+    r.scope = scope_name_;
+    return r;
+}
+
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
                  std::string attributes) {
     Tape& tape = Tape::current();
-    bool needs_grad = false;
-    if (grad_enabled()) {
-        for (std::size_t i = 0; i < count; ++i) {
-            const Node& in = *inputs[i].node();
-            if (!in.requires_grad) continue;
-            if (in.role == Role::result && !tape.holds(in)) {
-                throw StateError(fmt::format("{}: input {} {} was recorded on a tape that has since been cleared "
-                                             "(by backward or Tape::clear); expected a fresh result, or detach() it first",
-                                             op, i, format_shape(in.value.shape())));
-            }
-            needs_grad = true;
-        }
-    }
+    const bool needs_grad = needs_gradient(tape, op, inputs, count);
     auto node = make_node(std::move(output), Role::result, needs_grad);
     if (!needs_grad) return Tensor(std::move(node));
-
-    node->tape = &tape;
-    node->generation = tape.generation_;
-    node->record = tape.records_.size();
-    Record& r = tape.records_.emplace_back();
-    r.op = std::move(op);
-    r.inputs.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) r.inputs.push_back(inputs[i].node_ptr());
-    r.output = node;
+    Record& r = tape.append(node, inputs, count);
+    r.op = intern(op);
     r.attributes = std::move(attributes);
-    r.scope = tape.scope_;
     r.backward = std::move(backward);
-    if (anomaly_detection_enabled()) check_finite(node->value, r, "output");
+    if (anomaly_detection_enabled()) check_finite(node->value(), r, "output");
+    return Tensor(std::move(node));
+}
+
+Tensor record_scalar_op(std::string_view op, std::initializer_list<Tensor> inputs, float output, ScalarRule rule) {
+    if (inputs.size() > kMaxScalarInputs) {
+        throw ValueError(fmt::format("{}: {} inputs to a scalar op; expected at most {}", op, inputs.size(), kMaxScalarInputs));
+    }
+    Tape& tape = Tape::current();
+    const bool needs_grad = needs_gradient(tape, op, inputs.begin(), inputs.size());
+    auto node = make_node(output, Role::result, needs_grad);
+    if (!needs_grad) return Tensor(std::move(node));
+    Record& r = tape.append(node, inputs.begin(), inputs.size());
+    r.op = op;
+    r.scalar_rule = rule;
+    if (anomaly_detection_enabled()) check_finite(node->value(), r, "output");
     return Tensor(std::move(node));
 }
 
@@ -126,7 +233,7 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
     if (!out.requires_grad) {
         throw StateError(fmt::format("backward: tensor {} does not require a gradient; expected a result of ops on "
                                      "parameters (was it computed under NoGradGuard or detached?)",
-                                     format_shape(out.value.shape())));
+                                     format_shape(out.shape())));
     }
     if (out.role == Role::result && !tape.holds(out)) {
         throw StateError("backward: tensor was recorded on a tape that has since been cleared (by an earlier backward "
@@ -134,28 +241,28 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
     }
     Array start;
     if (seed) {
-        if (seed->shape() != out.value.shape()) {
+        if (seed->shape() != out.shape()) {
             throw ShapeError(fmt::format("backward: seed gradient has shape {}; expected the output's shape {}",
-                                         format_shape(seed->shape()), format_shape(out.value.shape())));
+                                         format_shape(seed->shape()), format_shape(out.shape())));
         }
         start = *seed;
     } else {
-        if (out.value.size() != 1) {
+        if (out.size() != 1) {
             throw ShapeError(fmt::format("backward: output has shape {}; expected a scalar, or pass a seed gradient "
-                                         "of that shape", format_shape(out.value.shape())));
+                                         "of that shape", format_shape(out.shape())));
         }
-        start = xt::ones<float>(out.value.shape());
+        start = xt::ones<float>(out.shape());
     }
     // A result's gradient from an earlier backward (kept by retain_grad) must not flow down
     // the graph again: set it aside for this walk and add it back afterwards.
     // Only a walk gives results gradients, so on a tape not yet walked there is nothing to look for
     // (and a large scalar graph is spared a pass over every node).
-    std::vector<std::pair<Node*, Array>> kept;
+    std::vector<std::pair<std::shared_ptr<Node>, Array>> kept;
     if (out.role == Role::result && tape.walked_) {
         for (std::size_t i = 0; i <= out.record; ++i) {
             Node& result = *tape.records_[i].output;
             if (!result.has_grad()) continue;
-            if (result.retains_grad) kept.emplace_back(&result, std::move(result.grad()));
+            if (result.retains_grad) kept.emplace_back(tape.records_[i].output, std::move(result.grad()));
             result.drop_grad();
         }
     }
@@ -166,28 +273,13 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
             const bool check = anomaly_detection_enabled();
             // Records are in execution order, so walking them backwards visits every node after
             // all of its consumers: each gradient is complete before it is propagated.
+            if (!retain_graph) tape.records_.erase(tape.records_.begin() + static_cast<std::ptrdiff_t>(out.record) + 1,
+                                                   tape.records_.end());
             for (std::size_t i = out.record + 1; i-- > 0;) {
-                const Record& r = tape.records_[i];
-                Node& result = *r.output;
-                if (!result.has_grad()) continue;
-                if (check) check_finite(result.grad(), r, "gradient");
-                GradientContext ctx(r);
-                r.backward(ctx);
-                if (check) {
-                    for (std::size_t k = 0; k < r.inputs.size(); ++k) {
-                        const Node& in = *r.inputs[k];
-                        if (in.has_grad() && !all_finite(in.grad())) {
-                            throw NumericError(fmt::format("anomaly: backward of op '{}'{} produced NaN or Inf in the gradient "
-                                                           "of input {} {}; expected finite values",
-                                                           r.op, where(r), k, format_shape(in.value.shape())));
-                        }
-                    }
-                }
-                if (!result.retains_grad) {
-                    // Intermediate gradients are dropped as soon as they are used: memory stays
-                    // at one step's worth and a second backward starts clean.
-                    result.drop_grad();
-                }
+                backward_record(tape.records_[i], check);
+                // A record is freed as soon as it is used, while it is still in cache: on a large
+                // graph a separate clear() would read every record from memory again.
+                if (!retain_graph) tape.records_.pop_back();
             }
         } catch (...) {
             // A rule that threw (anomaly mode, a user op's shape error) leaves the walk half done:

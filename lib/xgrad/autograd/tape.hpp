@@ -1,11 +1,14 @@
 #pragma once
 // The tape: a per-thread list of the ops executed since it was last cleared, each with
 // its backward rule. backward() walks it once, newest record first.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "xgrad/autograd/tensor.hpp"
@@ -17,15 +20,44 @@ class GradientContext;
 /// An op's gradient rule: reads dL/doutput and the saved values, adds dL/dinput per input.
 using BackwardFn = std::function<void(GradientContext&)>;
 
+/// The gradient rule of an op on 0-d values held inline: from the inputs x, the output y and
+/// dL/dy = g, sets dx[i] = dL/dx[i] for every input. A plain function on floats: a scalar
+/// graph runs one per op, and building xarrays for them would cost twenty times the arithmetic.
+using ScalarRule = void (*)(const float* x, float y, float g, float* dx);
+/// Most inputs an op with a ScalarRule may have.
+inline constexpr std::size_t kMaxScalarInputs = 4;
+
+/// An op's forward inputs, in argument order. Up to three are held inline (every op but concat),
+/// so a scalar graph does not allocate a list per op. An input recorded on the same tape is
+/// kept alive by its own record and is held here without a reference count: a scalar graph
+/// would otherwise spend a third of its time on atomic increments and decrements.
+class RecordInputs {
+public:
+    /// Holds `inputs`, recorded on `tape` in the current generation or not.
+    void assign(const Tensor* inputs, std::size_t count, const Tape& tape);
+    std::size_t size() const { return size_; }
+    Node* operator[](std::size_t i) const { return slots()[i].get(); }
+    /// A handle to input i.
+    Tensor tensor(std::size_t i) const;
+
+private:
+    const std::shared_ptr<Node>* slots() const { return size_ <= kInline ? inline_.data() : more_.data(); }
+
+    static constexpr std::size_t kInline = 3;
+    std::array<std::shared_ptr<Node>, kInline> inline_;
+    std::vector<std::shared_ptr<Node>> more_;
+    std::size_t size_ = 0;
+};
+
 /// One executed op: enough to replay its gradient and to draw it.
 struct Record {
-    std::string op;                             // "matmul"
-    // Forward inputs, in argument order (pooled: a scalar graph records one list per op).
-    std::vector<std::shared_ptr<Node>, PoolAllocator<std::shared_ptr<Node>>> inputs;
+    std::string_view op;                        // "matmul" (valid for the life of the process)
+    RecordInputs inputs;
     std::shared_ptr<Node> output;
     std::string attributes;                     // "axis=1, keepdims" (for display)
-    std::string scope;                          // module path at record time, "dense_1"
+    std::string_view scope;                     // module path at record time, "dense_1" (as op)
     BackwardFn backward;
+    ScalarRule scalar_rule = nullptr;           // used instead of backward when set
 };
 
 /// What a backward rule sees of its record.
@@ -33,9 +65,9 @@ class GradientContext {
 public:
     explicit GradientContext(const Record& record) : record_(record) {}
     /// dL/doutput, with the output's shape.
-    const Array& grad() const { return record_.output->grad(); }
-    const Array& input(std::size_t i) const { return record_.inputs[i]->value; }
-    const Array& output() const { return record_.output->value; }
+    const Array& grad() const { return std::as_const(*record_.output).grad(); }
+    const Array& input(std::size_t i) const { return record_.inputs[i]->value(); }
+    const Array& output() const { return record_.output->value(); }
     std::size_t input_count() const { return record_.inputs.size(); }
     /// Whether input i needs a gradient (skip the work when it does not).
     bool wants(std::size_t i) const { return record_.inputs[i]->requires_grad; }
@@ -73,11 +105,16 @@ public:
 private:
     friend class ScopeGuard;
     friend Tensor record_op(std::string, const Tensor*, std::size_t, Array, BackwardFn, std::string);
+    friend Tensor record_scalar_op(std::string_view, std::initializer_list<Tensor>, float, ScalarRule);
+    friend class RecordInputs;
+    // Appends the record of `output` (already made, requiring a gradient) and returns it.
+    Record& append(const std::shared_ptr<Node>& output, const Tensor* inputs, std::size_t count);
     friend void run_backward(const Tensor&, const Array*, bool);
 
     std::vector<Record> records_;
     std::uint64_t generation_;  // unique across all tapes of the process, so no stale node matches
     std::string scope_;
+    std::string_view scope_name_;  // scope_, interned: what records keep
     bool walked_ = false;  // whether a backward walk went through this generation's records
 };
 
@@ -105,6 +142,11 @@ Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output
 /// record_op over `count` inputs starting at `inputs`: the form the two above share.
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
                  std::string attributes = {});
+
+/// record_op for an op whose inputs are all 0-d values held inline (Node::is_scalar) and whose
+/// output is `output`: the result is held inline too, and backward runs `rule` on floats.
+/// `op` must outlive the process's tapes (a string literal): it is kept, not copied.
+Tensor record_scalar_op(std::string_view op, std::initializer_list<Tensor> inputs, float output, ScalarRule rule);
 
 /// Reverse-mode walk from `root` (see Tensor::backward).
 void run_backward(const Tensor& root, const Array* seed, bool retain_graph);

@@ -12,32 +12,42 @@ namespace {
 std::atomic<long> live_nodes{0};
 }
 
-Node::Node(Array v, Role r, bool needs_grad) : value(std::move(v)), requires_grad(needs_grad), role(r) {
+Node::Node(Array v, Role r, bool needs_grad) : requires_grad(needs_grad), role(r) {
+    value_.assign(std::move(v));
+    live_nodes.fetch_add(1, std::memory_order_relaxed);
+}
+Node::Node(float v, Role r, bool needs_grad) : requires_grad(needs_grad), role(r) {
+    value_.assign(v);
     live_nodes.fetch_add(1, std::memory_order_relaxed);
 }
 Node::~Node() { live_nodes.fetch_sub(1, std::memory_order_relaxed); }
 
-void Node::set_grad(Array g) {
-    if (grad_) {
-        *grad_ = std::move(g);
-    } else {
-        grad_ = make_pooled<Array>(std::move(g));
+float Node::array_item(const Storage& s, const char* what) {
+    const Array& a = s.array();
+    if (a.size() != 1) {
+        throw ShapeError(fmt::format("item: tensor{} has shape {}; expected exactly one element", what, format_shape(a.shape())));
     }
+    return *a.data();
 }
 
 void Node::add_grad(Array g) {
-    if (!grad_) {
-        grad_ = make_pooled<Array>(std::move(g));
+    if (g.dimension() == 0 && (grad_.empty() || grad_.is_scalar())) {
+        grad_.add(*g.data());
         return;
     }
-    if (grad_->shape() != g.shape()) {  // a gradient set by hand; let xtensor check the shapes
-        *grad_ += g;
+    if (grad_.empty()) {
+        grad_.assign(std::move(g));
+        return;
+    }
+    Array& sum = grad_.mutable_array();
+    if (sum.shape() != g.shape()) {  // a gradient set by hand; let xtensor check the shapes
+        sum += g;
         return;
     }
     // Fan-out: a second consumer's share is added in place.
-    float* sum = grad_->data();
+    float* total = sum.data();
     const float* share = g.data();
-    for (std::size_t k = 0, n = g.size(); k < n; ++k) sum[k] += share[k];
+    for (std::size_t k = 0, n = g.size(); k < n; ++k) total[k] += share[k];
 }
 
 long live_node_count() { return live_nodes.load(std::memory_order_relaxed); }
@@ -46,26 +56,27 @@ std::shared_ptr<Node> make_node(Array value, Role role, bool needs_grad) {
     return std::allocate_shared<Node>(PoolAllocator<Node>(), std::move(value), role, needs_grad);
 }
 
+std::shared_ptr<Node> make_node(float value, Role role, bool needs_grad) {
+    return std::allocate_shared<Node>(PoolAllocator<Node>(), value, role, needs_grad);
+}
+
 Tensor::Tensor(Array value, bool requires_grad)
     : node_(make_node(std::move(value), requires_grad ? Role::parameter : Role::input, requires_grad)) {}
 
-Tensor Tensor::scalar(float value, bool requires_grad) { return Tensor(scalar_array(value), requires_grad); }
+Tensor Tensor::scalar(float value, bool requires_grad) {
+    return Tensor(make_node(value, requires_grad ? Role::parameter : Role::input, requires_grad));
+}
 
 Node& Tensor::checked() const {
     if (!node_) throw StateError("Tensor: used an empty tensor handle; expected one made from a value or an op");
     return *node_;
 }
 
-const Array& Tensor::value() const { return checked().value; }
-Array& Tensor::mutable_value() { return checked().value; }
-
-float Tensor::item() const {
-    const Array& v = value();
-    if (v.size() != 1) {
-        throw ShapeError(fmt::format("item: tensor has shape {}; expected exactly one element", format_shape(v.shape())));
-    }
-    return *v.data();
-}
+const Array& Tensor::value() const { return checked().value(); }
+Array& Tensor::mutable_value() { return checked().mutable_value(); }
+const Shape& Tensor::shape() const { return checked().shape(); }
+std::size_t Tensor::size() const { return checked().size(); }
+float Tensor::item() const { return checked().item(); }
 
 bool Tensor::requires_grad() const { return checked().requires_grad; }
 
@@ -85,7 +96,7 @@ const Array& Tensor::grad() const {
     const Node& n = checked();
     if (!n.has_grad()) {
         throw StateError(fmt::format("grad: tensor '{}' {} has no gradient; expected backward() to reach it first",
-                                     n.name, format_shape(n.value.shape())));
+                                     n.name, format_shape(n.shape())));
     }
     return n.grad();
 }
@@ -111,8 +122,9 @@ Tensor& Tensor::set_name(std::string name) {
 }
 
 Tensor Tensor::detach() const {
-    Tensor t(Array(value()), false);
-    t.node_->name = checked().name;
+    const Node& n = checked();
+    Tensor t(n.is_scalar() ? make_node(n.item(), Role::input, false) : make_node(Array(n.value()), Role::input, false));
+    t.node_->name = n.name;
     return t;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "xgrad/core/array.hpp"
+#include "xgrad/core/storage.hpp"
 
 namespace xg {
 
@@ -19,11 +20,23 @@ enum class Role : std::uint8_t { input, constant, parameter, result };
 /// The storage behind a Tensor handle.
 struct Node {
     Node(Array v, Role r, bool needs_grad);
+    /// A 0-d node holding `v` inline.
+    Node(float v, Role r, bool needs_grad);
     ~Node();
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
 
-    Array value;
+    /// The value. A 0-d value is held as one inline float, and its Array is built on first use.
+    const Array& value() const { return value_.array(); }
+    /// The value for in-place updates.
+    Array& mutable_value() { return value_.mutable_array(); }
+    /// Whether the value is a 0-d float held inline (the scalar ops' fast path).
+    bool is_scalar() const { return value_.is_scalar(); }
+    /// The value's single element; throws ShapeError when it has more or fewer.
+    float item() const { return value_.is_scalar() ? value_.scalar() : array_item(value_, ""); }
+    const Shape& shape() const { return value_.shape(); }
+    std::size_t size() const { return value_.size(); }
+
     bool requires_grad = false;
     bool retains_grad = false;
     Role role;
@@ -34,21 +47,28 @@ struct Node {
     std::size_t record = 0;
 
     /// dL/dvalue: whether one is held, and the held one.
-    bool has_grad() const { return grad_ != nullptr; }
-    const Array& grad() const { return *grad_; }
-    Array& grad() { return *grad_; }
+    bool has_grad() const { return !grad_.empty(); }
+    const Array& grad() const { return grad_.array(); }
+    Array& grad() { return grad_.mutable_array(); }
+    /// The gradient's single element (the scalar ops' fast path); throws ShapeError when it has more.
+    float grad_item() const { return grad_.is_scalar() ? grad_.scalar() : array_item(grad_, "'s gradient"); }
     /// Replaces the gradient with `g`.
-    void set_grad(Array g);
+    void set_grad(Array g) { grad_.assign(std::move(g)); }
     /// Adds `g` to the gradient (takes it as the gradient when there is none yet).
     void add_grad(Array g);
+    /// Adds `g` to the gradient of a one-element value.
+    void add_grad(float g) { grad_.add(g); }
     /// Forgets the gradient.
     void drop_grad() noexcept { grad_.reset(); }
 
 private:
-    // Held out of line: most nodes are intermediate results that hold a gradient only for the
-    // moment backward passes through them, and an inline Array would double every node's size
-    // (and allocate its one-element default buffer) for nothing.
-    PooledPtr<Array> grad_;
+    // The single element of an Array held in `s` (item and grad_item off their fast path).
+    static float array_item(const Storage& s, const char* what);
+
+    Storage value_;
+    // Empty until backward reaches the node; most nodes are intermediate results that hold a
+    // gradient only for the moment backward passes through them.
+    Storage grad_;
 };
 
 /// Number of tensor nodes alive in the process (used to show memory stays flat).
@@ -56,6 +76,8 @@ long live_node_count();
 
 /// A new node, allocated (with its reference count) from the per-thread buffer pool.
 std::shared_ptr<Node> make_node(Array value, Role role, bool needs_grad);
+/// A new 0-d node holding `value` inline.
+std::shared_ptr<Node> make_node(float value, Role role, bool needs_grad);
 
 /// A handle to a value in the graph: the input, parameter, constant or result of an op.
 class Tensor {
@@ -73,9 +95,9 @@ public:
     const Array& value() const;
     /// The value for in-place updates (optimizers, loaders); never use it on a recorded result.
     Array& mutable_value();
-    const Shape& shape() const { return value().shape(); }
-    std::size_t rank() const { return value().dimension(); }
-    std::size_t size() const { return value().size(); }
+    const Shape& shape() const;
+    std::size_t rank() const { return shape().size(); }
+    std::size_t size() const;
     /// The single element of a tensor of size 1.
     float item() const;
 

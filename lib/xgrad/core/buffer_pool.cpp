@@ -50,34 +50,45 @@ struct ThreadCache {
         }
         cached_bytes = 0;
     }
+    ThreadCache();
     ~ThreadCache();
 };
 
-// Trivially destructible, so still readable while the thread's other thread_locals are
-// being destroyed: buffers freed after the cache is gone go straight back to the system.
-thread_local bool cache_destroyed = false;
+// This thread's cache while it exists (null before first use and after thread exit), read
+// first on every call: a constinit pointer costs one load, where the thread_local object
+// itself would cost a guard check on each access.
+constinit thread_local ThreadCache* live_cache = nullptr;
+// Set once the cache is destroyed: buffers freed later, while the thread's other
+// thread_locals are being destroyed, go straight back to the system.
+constinit thread_local bool cache_destroyed = false;
+
+ThreadCache::ThreadCache() { live_cache = this; }
 
 ThreadCache::~ThreadCache() {
     release();
+    live_cache = nullptr;
     cache_destroyed = true;
 }
 
-ThreadCache& cache() {
+// This thread's cache, made on first use; null once it is destroyed.
+ThreadCache* cache() {
+    if (live_cache) return live_cache;
+    if (cache_destroyed) return nullptr;
     thread_local ThreadCache instance;
-    return instance;
+    return &instance;
 }
 
 }  // namespace
 
 void* pool_allocate(std::size_t bytes) {
-    if (bytes > kLargestPooled || cache_destroyed) return system_allocate(bytes);
+    ThreadCache* c = bytes <= kLargestPooled ? cache() : nullptr;
+    if (!c) return system_allocate(bytes);
     const std::size_t size_class = class_of(bytes);
-    ThreadCache& c = cache();
-    std::vector<void*>& blocks = c.free[size_class];
+    std::vector<void*>& blocks = c->free[size_class];
     if (!blocks.empty()) {
         void* block = blocks.back();
         blocks.pop_back();
-        c.cached_bytes -= class_bytes(size_class);
+        c->cached_bytes -= class_bytes(size_class);
         return block;
     }
     return system_allocate(class_bytes(size_class));
@@ -85,29 +96,32 @@ void* pool_allocate(std::size_t bytes) {
 
 void pool_deallocate(void* block, std::size_t bytes) noexcept {
     if (!block) return;
-    if (bytes > kLargestPooled || cache_destroyed) {
+    ThreadCache* c = bytes <= kLargestPooled ? cache() : nullptr;
+    if (!c) {
         std::free(block);
         return;
     }
     const std::size_t size_class = class_of(bytes);
-    ThreadCache& c = cache();
-    if (c.cached_bytes + class_bytes(size_class) > kMaxCachedBytes) {
+    if (c->cached_bytes + class_bytes(size_class) > kMaxCachedBytes) {
         std::free(block);
         return;
     }
     try {
-        c.free[size_class].push_back(block);
+        c->free[size_class].push_back(block);
     } catch (const std::bad_alloc&) {  // no room to remember it: give it back instead
         std::free(block);
         return;
     }
-    c.cached_bytes += class_bytes(size_class);
+    c->cached_bytes += class_bytes(size_class);
 }
 
-std::size_t pool_cached_bytes() noexcept { return cache_destroyed ? 0 : cache().cached_bytes; }
+std::size_t pool_cached_bytes() noexcept {
+    const ThreadCache* c = cache();
+    return c ? c->cached_bytes : 0;
+}
 
 void pool_release_cached() noexcept {
-    if (!cache_destroyed) cache().release();
+    if (ThreadCache* c = cache()) c->release();
 }
 
 }  // namespace xg

@@ -22,6 +22,12 @@ Array map_same_shape(const F& f, const Array& a, const Rest&... rest) {
     for (std::size_t i = 0, n = a.size(); i < n; ++i) z[i] = f(a.data()[i], rest.data()[i]...);
     return out;
 }
+// f over arrays that broadcast together: the plain loop when all shapes agree.
+template <class F, class... Rest>
+Array map_broadcast(F f, const Array& a, const Rest&... rest) {
+    if (((a.shape() != rest.shape()) || ...)) return xt::make_lambda_xfunction(std::move(f), a, rest...);
+    return map_same_shape(f, a, rest...);
+}
 }  // namespace detail
 
 /// f(x) for every element x of a; same shape as a.
@@ -33,15 +39,19 @@ Array map_elements(const Array& a, F f) {
 /// f(x, y) for the elements of a and b, numpy broadcasting (f takes two floats).
 template <class F>
 Array map_elements(const Array& a, const Array& b, F f) {
-    if (a.shape() != b.shape()) return xt::make_lambda_xfunction(std::move(f), a, b);
-    return detail::map_same_shape(f, a, b);
+    return detail::map_broadcast(std::move(f), a, b);
 }
 
 /// f(x, y, z) for the elements of a, b and c, numpy broadcasting (f takes three floats).
 template <class F>
 Array map_elements(const Array& a, const Array& b, const Array& c, F f) {
-    if (a.shape() != b.shape() || a.shape() != c.shape()) return xt::make_lambda_xfunction(std::move(f), a, b, c);
-    return detail::map_same_shape(f, a, b, c);
+    return detail::map_broadcast(std::move(f), a, b, c);
+}
+
+/// f(w, x, y, z) for the elements of a, b, c and d, numpy broadcasting (f takes four floats).
+template <class F>
+Array map_elements(const Array& a, const Array& b, const Array& c, const Array& d, F f) {
+    return detail::map_broadcast(std::move(f), a, b, c, d);
 }
 
 }  // namespace xg

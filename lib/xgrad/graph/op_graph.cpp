@@ -37,27 +37,27 @@ struct Cluster {
     }
 };
 
-std::vector<std::string> split_scope(const std::string& scope) {
+std::vector<std::string> split_scope(std::string_view scope) {
     std::vector<std::string> parts;
     if (scope.empty()) return parts;
     std::size_t start = 0;
     while (true) {
         const std::size_t slash = scope.find('/', start);
-        parts.push_back(scope.substr(start, slash - start));
-        if (slash == std::string::npos) break;
+        parts.emplace_back(scope.substr(start, slash - start));
+        if (slash == std::string_view::npos) break;
         start = slash + 1;
     }
     return parts;
 }
 
-Cluster& cluster_at(Cluster& root, const std::string& scope) {
+Cluster& cluster_at(Cluster& root, std::string_view scope) {
     Cluster* c = &root;
     for (const auto& part : split_scope(scope)) c = &c->child(part);
     return *c;
 }
 
 // The deepest scope containing both ("model/dense_1", "model/dense_2" -> "model").
-std::string common_scope(const std::string& a, const std::string& b) {
+std::string common_scope(std::string_view a, std::string_view b) {
     const auto pa = split_scope(a), pb = split_scope(b);
     std::string out;
     for (std::size_t i = 0; i < pa.size() && i < pb.size() && pa[i] == pb[i]; ++i) {
@@ -98,7 +98,7 @@ std::string leaf_title(const Node& n) {
     switch (n.role) {
         case Role::input: return "input";
         case Role::parameter: return "parameter";
-        case Role::constant: return n.value.size() == 1 ? fmt::format("{:g}", *n.value.data()) : "constant";
+        case Role::constant: return n.size() == 1 ? fmt::format("{:g}", n.item()) : "constant";
         case Role::result: return "result";
     }
     return "tensor";
@@ -107,8 +107,8 @@ std::string leaf_title(const Node& n) {
 std::string leaf_statement(const Node& n, const std::string& id, const GraphOptions& options) {
     std::string label = leaf_title(n);
     // A scalar constant is drawn as its value; its shape is on the edge.
-    if (!(n.role == Role::constant && n.name.empty() && n.value.size() == 1)) {
-        label += fmt::format(" {}", format_shape(n.value.shape()));
+    if (!(n.role == Role::constant && n.name.empty() && n.size() == 1)) {
+        label += fmt::format(" {}", format_shape(n.shape()));
     }
     std::string shape = "ellipse", style = "filled", fill, border, font = "#000000";
     switch (n.role) {
@@ -145,9 +145,9 @@ std::string leaf_statement(const Node& n, const std::string& id, const GraphOpti
 }
 
 std::string op_statement(const Record& r, const std::string& id, const GraphOptions& options) {
-    std::string label = r.op;
+    std::string label(r.op);
     if (!r.attributes.empty()) label += "\n" + r.attributes;
-    label += fmt::format("\n{}", format_shape(r.output->value.shape()));
+    label += fmt::format("\n{}", format_shape(r.output->shape()));
     if (options.gradient_norms && r.output->has_grad()) label += fmt::format("\n{}", *gradient_line(*r.output));
     // Every recorded op has an input that requires a gradient, so backward goes through it.
     const bool on_path = options.gradient_path;
@@ -181,10 +181,10 @@ std::string write_ops(const std::vector<Record>& records, const std::vector<std:
     };
     std::vector<Leaf> leaves;
     std::unordered_map<const Node*, std::size_t> leaf_index;
-    auto leaf_id = [&](const Node* n, const std::string& consumer_scope) -> const std::string& {
+    auto leaf_id = [&](const Node* n, std::string_view consumer_scope) -> const std::string& {
         auto [it, added] = leaf_index.emplace(n, leaves.size());
         if (added) {
-            leaves.push_back({n, fmt::format("t{}", leaves.size()), consumer_scope});
+            leaves.push_back({n, fmt::format("t{}", leaves.size()), std::string(consumer_scope)});
         } else {
             Leaf& leaf = leaves[it->second];
             leaf.scope = common_scope(leaf.scope, consumer_scope);
@@ -198,8 +198,8 @@ std::string write_ops(const std::vector<Record>& records, const std::vector<std:
         const Record& r = records[i];
         const std::string& id = producer.at(r.output.get());
         cluster_at(root, r.scope).nodes.push_back(op_statement(r, id, options));
-        for (const auto& input : r.inputs) {
-            const Node* n = input.get();
+        for (std::size_t k = 0; k < r.inputs.size(); ++k) {
+            const Node* n = r.inputs[k];
             auto p = producer.find(n);
             const std::string tail = p != producer.end() ? p->second : leaf_id(n, r.scope);
             // Gradients flow back along an edge whose source requires one.
@@ -207,7 +207,7 @@ std::string write_ops(const std::vector<Record>& records, const std::vector<std:
                                           ? fmt::format(", color=\"{}\", fontcolor=\"{}\", penwidth=2", path_colour,
                                                         path_colour)
                                           : std::string();
-            edges.push_back(fmt::format("{} -> {} [label={}{}];", tail, id, dot_label(format_shape(n->value.shape())),
+            edges.push_back(fmt::format("{} -> {} [label={}{}];", tail, id, dot_label(format_shape(n->shape())),
                                         style));
         }
     }
@@ -241,7 +241,7 @@ std::string ops_to_dot(const Tensor& output, const GraphOptions& options) {
         throw StateError(fmt::format("ops_to_dot: output {} was recorded on a tape that has since been cleared (by "
                                      "backward or Tape::clear) or on another thread's tape; expected a fresh result of "
                                      "this thread, or backward(retain_graph=true) before drawing",
-                                     format_shape(out.value.shape())));
+                                     format_shape(out.shape())));
     }
     if (out.role != Role::result || out.tape == nullptr) return write_ops(tape.records(), {}, &out, options);
 
@@ -253,7 +253,7 @@ std::string ops_to_dot(const Tensor& output, const GraphOptions& options) {
         const Record& r = tape[i];
         if (!needed.contains(r.output.get())) continue;
         chosen.push_back(i);
-        for (const auto& input : r.inputs) needed.insert(input.get());
+        for (std::size_t k = 0; k < r.inputs.size(); ++k) needed.insert(r.inputs[k]);
     }
     std::reverse(chosen.begin(), chosen.end());
     return write_ops(tape.records(), chosen, nullptr, options);

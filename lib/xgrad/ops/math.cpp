@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <xtensor/xmath.hpp>
 
+#include <cmath>
+
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/ops/elementwise_op.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -21,28 +24,33 @@ Tensor pow(const Tensor& x, float p) {
 }
 
 Tensor square(const Tensor& x) {
-    return record_op("square", {x}, x.value() * x.value(),
-                     [](GradientContext& ctx) { ctx.accumulate(0, 2.0f * ctx.grad() * ctx.input(0)); });
+    return detail::unary_elementwise("square", x, [](float v) { return v * v; },
+                                     [](float g, float v, float) { return 2.0f * g * v; });
 }
 
 Tensor sqrt(const Tensor& x) {
-    return record_op("sqrt", {x}, xt::sqrt(x.value()),
-                     [](GradientContext& ctx) { ctx.accumulate(0, ctx.grad() / (2.0f * ctx.output())); });
+    return detail::unary_elementwise("sqrt", x, [](float v) { return std::sqrt(v); },
+                                     [](float g, float, float y) { return g / (2.0f * y); },
+                                     [](const Array& a) { return Array(xt::sqrt(a)); });
 }
 
 Tensor exp(const Tensor& x) {
-    return record_op("exp", {x}, xt::exp(x.value()),
-                     [](GradientContext& ctx) { ctx.accumulate(0, ctx.grad() * ctx.output()); });
+    return detail::unary_elementwise("exp", x, [](float v) { return std::exp(v); },
+                                     [](float g, float, float y) { return g * y; },
+                                     [](const Array& a) { return Array(xt::exp(a)); });
 }
 
 Tensor log(const Tensor& x) {
-    return record_op("log", {x}, xt::log(x.value()),
-                     [](GradientContext& ctx) { ctx.accumulate(0, ctx.grad() / ctx.input(0)); });
+    return detail::unary_elementwise("log", x, [](float v) { return std::log(v); },
+                                     [](float g, float v, float) { return g / v; },
+                                     [](const Array& a) { return Array(xt::log(a)); });
 }
 
 Tensor abs(const Tensor& x) {
-    return record_op("abs", {x}, xt::abs(x.value()),
-                     [](GradientContext& ctx) { ctx.accumulate(0, ctx.grad() * xt::sign(ctx.input(0))); });
+    // Gradient 0 at 0 (sign(0) = 0), as in PyTorch.
+    return detail::unary_elementwise("abs", x, [](float v) { return std::abs(v); },
+                                     [](float g, float v, float) { return v > 0.0f ? g : v < 0.0f ? -g : 0.0f; },
+                                     [](const Array& a) { return Array(xt::abs(a)); });
 }
 
 Tensor clip(const Tensor& x, float low, float high) {

@@ -1,0 +1,64 @@
+#pragma once
+// Storage: where a node keeps its value or its gradient. A 0-d value (one float, the whole
+// content of a micrograd-style scalar graph) is held inline; anything else is an Array.
+//
+// Why: an xt::xarray costs several hundred instructions to build and destroy (shape, strides,
+// a pooled buffer), twenty times the arithmetic of a scalar op. Scalar ops read and write the
+// inline float; an Array for it is built only when something asks for one (an op without a
+// scalar path, a user reading value()), and then kept alongside it.
+#include <atomic>
+#include <cstdint>
+
+#include "xgrad/core/array.hpp"
+
+namespace xg {
+
+class Storage {
+public:
+    /// Holds nothing (a gradient not yet computed).
+    Storage() noexcept = default;
+    ~Storage() { reset(); }
+    Storage(const Storage&) = delete;
+    Storage& operator=(const Storage&) = delete;
+
+    bool empty() const noexcept { return kind_ == Kind::empty; }
+    /// Whether the content is one inline float (a 0-d array that has not been asked to change).
+    bool is_scalar() const noexcept { return kind_ == Kind::scalar; }
+    /// The inline float; only when is_scalar().
+    float scalar() const noexcept { return scalar_; }
+    /// The content as an Array (nothing held: an empty optional is not offered; check empty() first).
+    /// An inline scalar's Array is built on the first call and kept, in step with the float.
+    const Array& array() const;
+    /// The content as an Array that may be changed: from now on the Array is the only copy.
+    Array& mutable_array();
+    /// The content's shape; () for an inline scalar.
+    const Shape& shape() const;
+    /// The content's element count.
+    std::size_t size() const { return is_scalar() ? 1 : array().size(); }
+
+    /// Replaces the content with a 0-d value held inline.
+    void assign(float value);
+    /// Replaces the content with `value`; a 0-d Array is kept as an inline float.
+    void assign(Array value);
+    /// Adds `value` to a content of one element (takes it as the content when empty).
+    void add(float value);
+    /// Drops the content.
+    void reset() noexcept {
+        // A plain load, not an exchange: changing storage is not safe alongside readers anyway,
+        // and a locked exchange on every node's destruction is costly in a large graph.
+        if (Array* held = array_.load(std::memory_order_relaxed)) release(held);
+        kind_ = Kind::empty;
+    }
+
+private:
+    void release(Array* held) noexcept;
+
+    enum class Kind : std::uint8_t { empty, scalar, array };
+    Kind kind_ = Kind::empty;
+    float scalar_ = 0.0f;
+    // For Kind::array, the content; for Kind::scalar, its Array once one was asked for (built
+    // under a const read, so concurrent readers agree on one through the atomic).
+    mutable std::atomic<Array*> array_{nullptr};
+};
+
+}  // namespace xg
