@@ -168,16 +168,16 @@ bool needs_gradient(const Tape& tape, std::string_view op, const Tensor* inputs,
 
 void RecordInputs::assign(const Tensor* inputs, std::size_t count, const Tape& tape) {
     auto hold = [&tape](const Tensor& t) {
-        // An input recorded on this tape is owned by its record, which the tape keeps at least as
-        // long as this one (records are dropped newest first): an alias without ownership suffices.
+        // An input recorded on this tape is owned by its own, older record, and no record is used
+        // once the ones before it are gone: an alias without ownership suffices.
         return tape.holds(*t.node()) ? std::shared_ptr<Node>(std::shared_ptr<Node>(), t.node()) : t.node_ptr();
     };
-    if (count <= kInline) {
-        for (std::size_t i = 0; i < count; ++i) inline_[i] = hold(inputs[i]);
-    } else {
-        more_.clear();
-        for (std::size_t i = 0; i < count; ++i) more_.push_back(hold(inputs[i]));
+    std::shared_ptr<Node>* slots = inline_.data();
+    if (count > kInline) {
+        more_ = std::make_unique<std::shared_ptr<Node>[]>(count);
+        slots = more_.get();
     }
+    for (std::size_t i = 0; i < count; ++i) slots[i] = hold(inputs[i]);
     size_ = count;
 }
 

@@ -41,11 +41,11 @@ public:
     Tensor tensor(std::size_t i) const;
 
 private:
-    const std::shared_ptr<Node>* slots() const { return size_ <= kInline ? inline_.data() : more_.data(); }
+    const std::shared_ptr<Node>* slots() const { return size_ <= kInline ? inline_.data() : more_.get(); }
 
     static constexpr std::size_t kInline = 3;
     std::array<std::shared_ptr<Node>, kInline> inline_;
-    std::vector<std::shared_ptr<Node>> more_;
+    std::unique_ptr<std::shared_ptr<Node>[]> more_;  // all of them, when there are more than kInline
     std::size_t size_ = 0;
 };
 
@@ -58,6 +58,9 @@ struct Record {
     std::string_view scope;                     // module path at record time, "dense_1" (as op)
     BackwardFn backward;
     ScalarRule scalar_rule = nullptr;           // used instead of backward when set
+
+    // Not value-initialized by emplace_back (zeroing every record first is a cost per op).
+    Record() noexcept {}
 };
 
 /// What a backward rule sees of its record.

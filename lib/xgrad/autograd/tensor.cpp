@@ -1,6 +1,8 @@
 #include "xgrad/autograd/tensor.hpp"
 
 #include <atomic>
+#include <mutex>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -9,18 +11,76 @@
 
 namespace xg {
 namespace {
-std::atomic<long> live_nodes{0};
+
+// live_node_count() is read rarely (tests, diagnostics), but nodes are made and freed once per op:
+// each thread counts in its own slot with plain stores (a locked add per node is a measurable part
+// of a scalar op), and the reader sums the slots. A node freed on another thread than the one that
+// made it leaves one slot up and the other down; the sum is still right.
+struct NodeCounter {
+    std::atomic<long> count{0};  // written only by its thread; atomic so that readers may sum it
+    NodeCounter();
+    ~NodeCounter();
+};
+
+std::mutex counters_mutex;
+std::vector<NodeCounter*> live_counters;  // one per thread that made or freed a node
+std::atomic<long> retired_count{0};       // left by exited threads, and by nodes freed after their exit
+
+constinit thread_local NodeCounter* this_thread_counter = nullptr;
+constinit thread_local bool counter_destroyed = false;
+
+NodeCounter::NodeCounter() {
+    std::lock_guard lock(counters_mutex);
+    live_counters.push_back(this);
+    this_thread_counter = this;
 }
+
+NodeCounter::~NodeCounter() {
+    std::lock_guard lock(counters_mutex);
+    retired_count.fetch_add(count.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    std::erase(live_counters, this);
+    this_thread_counter = nullptr;
+    counter_destroyed = true;
+}
+
+void count_nodes(long change) {
+    NodeCounter* c = this_thread_counter;
+    if (!c && !counter_destroyed) {
+        thread_local NodeCounter counter;
+        c = &counter;
+    }
+    if (c) {
+        c->count.store(c->count.load(std::memory_order_relaxed) + change, std::memory_order_relaxed);
+    } else {
+        retired_count.fetch_add(change, std::memory_order_relaxed);
+    }
+}
+
+}  // namespace
 
 Node::Node(Array v, Role r, bool needs_grad) : requires_grad(needs_grad), role(r) {
     value_.assign(std::move(v));
-    live_nodes.fetch_add(1, std::memory_order_relaxed);
+    count_nodes(1);
 }
-Node::Node(float v, Role r, bool needs_grad) : requires_grad(needs_grad), role(r) {
-    value_.assign(v);
-    live_nodes.fetch_add(1, std::memory_order_relaxed);
+Node::Node(float v, Role r, bool needs_grad) : requires_grad(needs_grad), role(r), value_(v) {
+    count_nodes(1);
 }
-Node::~Node() { live_nodes.fetch_sub(1, std::memory_order_relaxed); }
+Node::~Node() { count_nodes(-1); }
+
+const std::string& Node::name() const {
+    static const std::string unnamed;
+    return name_ ? *name_ : unnamed;
+}
+
+void Node::set_name(std::string name) {
+    if (name.empty()) {
+        name_.reset();
+    } else if (name_) {
+        *name_ = std::move(name);
+    } else {
+        name_ = make_pooled<std::string>(std::move(name));
+    }
+}
 
 float Node::array_item(const Storage& s, const char* what) {
     const Array& a = s.array();
@@ -50,7 +110,12 @@ void Node::add_grad(Array g) {
     for (std::size_t k = 0, n = g.size(); k < n; ++k) total[k] += share[k];
 }
 
-long live_node_count() { return live_nodes.load(std::memory_order_relaxed); }
+long live_node_count() {
+    std::lock_guard lock(counters_mutex);
+    long total = retired_count.load(std::memory_order_relaxed);
+    for (const NodeCounter* c : live_counters) total += c->count.load(std::memory_order_relaxed);
+    return total;
+}
 
 std::shared_ptr<Node> make_node(Array value, Role role, bool needs_grad) {
     return std::allocate_shared<Node>(PoolAllocator<Node>(), std::move(value), role, needs_grad);
@@ -96,7 +161,7 @@ const Array& Tensor::grad() const {
     const Node& n = checked();
     if (!n.has_grad()) {
         throw StateError(fmt::format("grad: tensor '{}' {} has no gradient; expected backward() to reach it first",
-                                     n.name, format_shape(n.shape())));
+                                     n.name(), format_shape(n.shape())));
     }
     return n.grad();
 }
@@ -114,17 +179,17 @@ void Tensor::zero_grad() {
 void Tensor::retain_grad() { checked().retains_grad = true; }
 
 Role Tensor::role() const { return checked().role; }
-const std::string& Tensor::name() const { return checked().name; }
+const std::string& Tensor::name() const { return checked().name(); }
 
 Tensor& Tensor::set_name(std::string name) {
-    checked().name = std::move(name);
+    checked().set_name(std::move(name));
     return *this;
 }
 
 Tensor Tensor::detach() const {
     const Node& n = checked();
     Tensor t(n.is_scalar() ? make_node(n.item(), Role::input, false) : make_node(Array(n.value()), Role::input, false));
-    t.node_->name = n.name;
+    t.node_->set_name(n.name());
     return t;
 }
 

@@ -40,11 +40,14 @@ struct Node {
     bool requires_grad = false;
     bool retains_grad = false;
     Role role;
-    std::string name;
     // Set for op results recorded on a tape: which tape, in which generation, at which index.
     const Tape* tape = nullptr;
     std::uint64_t generation = 0;
     std::size_t record = 0;
+
+    /// The name shown in graphs and errors ("dense_1/kernel"); empty for most results.
+    const std::string& name() const;
+    void set_name(std::string name);
 
     /// dL/dvalue: whether one is held, and the held one.
     bool has_grad() const { return !grad_.empty(); }
@@ -66,6 +69,8 @@ private:
     static float array_item(const Storage& s, const char* what);
 
     Storage value_;
+    // Out of line: only leaves are named, and a scalar graph's nodes should fit a small block.
+    PooledPtr<std::string> name_;
     // Empty until backward reaches the node; most nodes are intermediate results that hold a
     // gradient only for the moment backward passes through them.
     Storage grad_;

@@ -28,7 +28,17 @@ std::size_t class_bytes(std::size_t size_class) {
     return size_class % 2 == 0 ? kSmallestClass << (size_class / 2) : (kSmallestClass * 3 / 2) << (size_class / 2);
 }
 
-void* system_allocate(std::size_t bytes) {
+// Blocks of the two alignments are kept apart: a block from malloc is not fit for SIMD data.
+enum Kind : std::size_t { simd_block, object_block, kind_count };
+
+Kind kind_of(std::size_t alignment) { return alignment <= kObjectAlignment ? object_block : simd_block; }
+
+void* system_allocate(std::size_t bytes, Kind kind) {
+    if (kind == object_block) {
+        void* block = std::malloc(bytes == 0 ? 1 : bytes);
+        if (!block) throw std::bad_alloc();
+        return block;
+    }
     // aligned_alloc wants a multiple of the alignment.
     const std::size_t rounded = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
     void* block = std::aligned_alloc(kBufferAlignment, rounded == 0 ? kBufferAlignment : rounded);
@@ -40,13 +50,15 @@ void* system_allocate(std::size_t bytes) {
 // a block then reads the (hot) array instead of the block's first word, which is cold after a
 // large graph was freed; with a list, that one load was most of the cost of a scalar op.
 struct ThreadCache {
-    std::vector<void*> free[kClassCount];
+    std::vector<void*> free[kind_count][kClassCount];
     std::size_t cached_bytes = 0;
 
     void release() noexcept {
-        for (auto& blocks : free) {
-            for (void* block : blocks) std::free(block);
-            blocks.clear();
+        for (auto& lists : free) {
+            for (auto& blocks : lists) {
+                for (void* block : blocks) std::free(block);
+                blocks.clear();
+            }
         }
         cached_bytes = 0;
     }
@@ -80,21 +92,22 @@ ThreadCache* cache() {
 
 }  // namespace
 
-void* pool_allocate(std::size_t bytes) {
+void* pool_allocate(std::size_t bytes, std::size_t alignment) {
+    const Kind kind = kind_of(alignment);
     ThreadCache* c = bytes <= kLargestPooled ? cache() : nullptr;
-    if (!c) return system_allocate(bytes);
+    if (!c) return system_allocate(bytes, kind);
     const std::size_t size_class = class_of(bytes);
-    std::vector<void*>& blocks = c->free[size_class];
+    std::vector<void*>& blocks = c->free[kind][size_class];
     if (!blocks.empty()) {
         void* block = blocks.back();
         blocks.pop_back();
         c->cached_bytes -= class_bytes(size_class);
         return block;
     }
-    return system_allocate(class_bytes(size_class));
+    return system_allocate(class_bytes(size_class), kind);
 }
 
-void pool_deallocate(void* block, std::size_t bytes) noexcept {
+void pool_deallocate(void* block, std::size_t bytes, std::size_t alignment) noexcept {
     if (!block) return;
     ThreadCache* c = bytes <= kLargestPooled ? cache() : nullptr;
     if (!c) {
@@ -107,7 +120,7 @@ void pool_deallocate(void* block, std::size_t bytes) noexcept {
         return;
     }
     try {
-        c->free[size_class].push_back(block);
+        c->free[kind_of(alignment)][size_class].push_back(block);
     } catch (const std::bad_alloc&) {  // no room to remember it: give it back instead
         std::free(block);
         return;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include <xsimd/memory/xsimd_alignment.hpp>
@@ -18,19 +19,28 @@ namespace xg {
 /// Every pooled block starts on a 64-byte boundary (a cache line; enough for AVX-512 loads).
 inline constexpr std::size_t kBufferAlignment = 64;
 
-/// A block of at least `bytes` bytes, aligned to kBufferAlignment; throws std::bad_alloc.
-void* pool_allocate(std::size_t bytes);
-/// Returns a block from pool_allocate(bytes) (same `bytes`) to this thread's free lists.
-void pool_deallocate(void* block, std::size_t bytes) noexcept;
+/// Alignment enough for any object that is not SIMD data: what malloc gives.
+inline constexpr std::size_t kObjectAlignment = alignof(std::max_align_t);
+
+/// A block of at least `bytes` bytes, aligned to kBufferAlignment, or only to kObjectAlignment
+/// when `alignment` asks no more; throws std::bad_alloc. Objects (tape nodes, Array headers) take
+/// the second kind: a 64-byte-aligned block costs the system allocator two and a half times its
+/// size in address space, and a scalar graph's speed is bound by how densely its nodes are packed.
+void* pool_allocate(std::size_t bytes, std::size_t alignment = kBufferAlignment);
+/// Returns a block from pool_allocate (same `bytes` and `alignment`) to this thread's free lists.
+void pool_deallocate(void* block, std::size_t bytes, std::size_t alignment = kBufferAlignment) noexcept;
 
 /// Bytes held in this thread's free lists, ready for reuse.
 std::size_t pool_cached_bytes() noexcept;
 /// Gives this thread's cached blocks back to the system (e.g. after a large one-off graph).
 void pool_release_cached() noexcept;
 
-/// A standard allocator over the pool; stateless, so any two compare equal.
+/// A standard allocator over the pool; stateless, so any two compare equal. Numbers (the elements
+/// of arrays) are aligned for SIMD; other types only as they need.
 template <class T>
 struct PoolAllocator {
+    static constexpr std::size_t alignment = std::is_arithmetic_v<T> ? kBufferAlignment : kObjectAlignment;
+
     using value_type = T;
 
     PoolAllocator() noexcept = default;
@@ -39,9 +49,9 @@ struct PoolAllocator {
 
     T* allocate(std::size_t n) {
         if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_alloc();
-        return static_cast<T*>(pool_allocate(n * sizeof(T)));
+        return static_cast<T*>(pool_allocate(n * sizeof(T), alignment));
     }
-    void deallocate(T* p, std::size_t n) noexcept { pool_deallocate(p, n * sizeof(T)); }
+    void deallocate(T* p, std::size_t n) noexcept { pool_deallocate(p, n * sizeof(T), alignment); }
 
     template <class U>
     bool operator==(const PoolAllocator<U>&) const noexcept { return true; }
@@ -54,7 +64,7 @@ struct PoolDelete {
     template <class T>
     void operator()(T* object) const noexcept {
         object->~T();
-        pool_deallocate(object, sizeof(T));
+        pool_deallocate(object, sizeof(T), kObjectAlignment);
     }
 };
 
@@ -65,11 +75,12 @@ using PooledPtr = std::unique_ptr<T, PoolDelete>;
 /// A T built from `args` in a pooled block (for objects made and dropped at a high rate).
 template <class T, class... Args>
 PooledPtr<T> make_pooled(Args&&... args) {
-    void* block = pool_allocate(sizeof(T));
+    static_assert(alignof(T) <= kObjectAlignment, "make_pooled: over-aligned types are not supported");
+    void* block = pool_allocate(sizeof(T), kObjectAlignment);
     try {
         return PooledPtr<T>(new (block) T(std::forward<Args>(args)...));
     } catch (...) {
-        pool_deallocate(block, sizeof(T));
+        pool_deallocate(block, sizeof(T), kObjectAlignment);
         throw;
     }
 }

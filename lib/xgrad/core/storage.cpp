@@ -27,12 +27,6 @@ const Shape& Storage::shape() const {
     return is_scalar() ? scalar_shape : array().shape();
 }
 
-void Storage::assign(float value) {
-    reset();
-    kind_ = Kind::scalar;
-    scalar_ = value;
-}
-
 void Storage::assign(Array value) {
     if (value.dimension() == 0) {
         assign(*value.data());
@@ -48,26 +42,19 @@ void Storage::assign(Array value) {
     kind_ = Kind::array;
 }
 
-void Storage::add(float value) {
-    switch (kind_) {
-        case Kind::empty:
-            assign(value);
-            return;
-        case Kind::scalar:
-            scalar_ += value;
-            // Keep an Array handed out earlier in step (a reference to it stays valid).
-            if (Array* held = array_.load(std::memory_order_relaxed)) *held->data() = scalar_;
-            return;
-        case Kind::array: {
-            Array& content = *array_.load(std::memory_order_relaxed);
-            if (content.size() != 1) {
-                throw ShapeError(fmt::format("Storage: added a scalar to an array of shape {}; expected one element",
-                                             format_shape(content.shape())));
-            }
-            *content.data() += value;
-            return;
-        }
+void Storage::add_to_array(float value) {
+    Array& content = *array_.load(std::memory_order_relaxed);
+    if (kind_ == Kind::scalar) {
+        // An inline scalar with an Array handed out: keep the Array in step (references to it stay valid).
+        scalar_ += value;
+        *content.data() = scalar_;
+        return;
     }
+    if (content.size() != 1) {
+        throw ShapeError(fmt::format("Storage: added a scalar to an array of shape {}; expected one element",
+                                     format_shape(content.shape())));
+    }
+    *content.data() += value;
 }
 
 void Storage::release(Array* held) noexcept {

@@ -17,6 +17,8 @@ class Storage {
 public:
     /// Holds nothing (a gradient not yet computed).
     Storage() noexcept = default;
+    /// Holds `value` as a 0-d value inline.
+    explicit Storage(float value) noexcept : kind_(Kind::scalar), scalar_(value) {}
     ~Storage() { reset(); }
     Storage(const Storage&) = delete;
     Storage& operator=(const Storage&) = delete;
@@ -26,7 +28,7 @@ public:
     bool is_scalar() const noexcept { return kind_ == Kind::scalar; }
     /// The inline float; only when is_scalar().
     float scalar() const noexcept { return scalar_; }
-    /// The content as an Array (nothing held: an empty optional is not offered; check empty() first).
+    /// The content as an Array; throws StateError when empty.
     /// An inline scalar's Array is built on the first call and kept, in step with the float.
     const Array& array() const;
     /// The content as an Array that may be changed: from now on the Array is the only copy.
@@ -37,11 +39,24 @@ public:
     std::size_t size() const { return is_scalar() ? 1 : array().size(); }
 
     /// Replaces the content with a 0-d value held inline.
-    void assign(float value);
+    void assign(float value) noexcept {
+        reset();
+        kind_ = Kind::scalar;
+        scalar_ = value;
+    }
     /// Replaces the content with `value`; a 0-d Array is kept as an inline float.
     void assign(Array value);
-    /// Adds `value` to a content of one element (takes it as the content when empty).
-    void add(float value);
+    /// Adds `value` to a content of one element (takes it as the content when empty); throws
+    /// ShapeError for an Array of another size.
+    void add(float value) {
+        // The scalar graph's case inline: an empty or inline content with no Array built for it.
+        if (kind_ != Kind::array && array_.load(std::memory_order_relaxed) == nullptr) {
+            scalar_ = kind_ == Kind::empty ? value : scalar_ + value;
+            kind_ = Kind::scalar;
+            return;
+        }
+        add_to_array(value);
+    }
     /// Drops the content.
     void reset() noexcept {
         // A plain load, not an exchange: changing storage is not safe alongside readers anyway,
@@ -52,6 +67,7 @@ public:
 
 private:
     void release(Array* held) noexcept;
+    void add_to_array(float value);
 
     enum class Kind : std::uint8_t { empty, scalar, array };
     Kind kind_ = Kind::empty;

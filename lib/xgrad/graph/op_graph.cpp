@@ -94,7 +94,7 @@ std::optional<std::string> gradient_line(const Node& n) {
 }
 
 std::string leaf_title(const Node& n) {
-    if (!n.name.empty()) return n.name;
+    if (!n.name().empty()) return n.name();
     switch (n.role) {
         case Role::input: return "input";
         case Role::parameter: return "parameter";
@@ -107,7 +107,7 @@ std::string leaf_title(const Node& n) {
 std::string leaf_statement(const Node& n, const std::string& id, const GraphOptions& options) {
     std::string label = leaf_title(n);
     // A scalar constant is drawn as its value; its shape is on the edge.
-    if (!(n.role == Role::constant && n.name.empty() && n.size() == 1)) {
+    if (!(n.role == Role::constant && n.name().empty() && n.size() == 1)) {
         label += fmt::format(" {}", format_shape(n.shape()));
     }
     std::string shape = "ellipse", style = "filled", fill, border, font = "#000000";
