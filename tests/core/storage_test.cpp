@@ -234,7 +234,7 @@ TEST_CASE("reset() empties the storage, whatever it held") {
 
 TEST_CASE("threads reading array() of the same scalar at once all get one Array with the value") {
     constexpr int kThreads = 4;
-    for (int round = 0; round < 200; ++round) {
+    for (int round = 0; round < 1000; ++round) {
         CAPTURE(round);
         xg::Storage s;
         const float value = 0.5f + static_cast<float>(round);
