@@ -172,6 +172,8 @@ TEST_CASE("the scalar path gives the textbook values and gradients") {
         const xg::Tensor x = xg::Tensor::scalar(v, true);
         const xg::Tensor y = op(x);
         REQUIRE(y.node()->is_scalar());
+        REQUIRE(y.creator() != nullptr);
+        REQUIRE((y.creator()->scalar_rule != nullptr));
         y.backward();
         return std::pair{y.item(), x.node()->grad_item()};
     };
