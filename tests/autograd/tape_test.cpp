@@ -729,3 +729,31 @@ TEST_CASE("mutable_value on a scalar leaf works around forward and backward") {
         CHECK(w.item() == 2.0f);
     }
 }
+
+TEST_CASE("records keep op names and scopes made at run time after the strings they came from are gone") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f}, "w");
+    const xg::Tensor s = xg::Tensor::scalar(2.0f, true);
+    const auto twice = [](xg::GradientContext& ctx) { ctx.accumulate(0, 2.0f * ctx.grad()); };
+    {
+        // Longer than any small-string buffer, so the characters live on the heap and are freed.
+        std::string op = "an_op_named_at_run_time_number_" + std::to_string(7);
+        std::string scope = "a_scope_named_at_run_time_number_" + std::to_string(3);
+        const xg::ScopeGuard guard(scope);
+        xg::record_op(op, {w}, w.value() * 2.0f, twice);
+        xg::record_op(op, {w}, w.value() * 2.0f, twice);
+        const xg::Tensor y = s * s;  // the scalar path, in the same scope
+        op.assign(op.size(), 'x');
+        scope.assign(scope.size(), 'x');
+    }
+    const std::vector<std::string> reuse(32, std::string(40, 'z'));
+    REQUIRE(tape.size() == 3);
+    CHECK(tape[0].op == "an_op_named_at_run_time_number_7");
+    CHECK(tape[0].scope == "a_scope_named_at_run_time_number_3");
+    // One copy of a name, however many records carry it.
+    CHECK(tape[1].op.data() == tape[0].op.data());
+    CHECK(tape[2].op == "mul");
+    CHECK(tape[2].scope == "a_scope_named_at_run_time_number_3");
+    tape.clear();
+}
