@@ -1,5 +1,8 @@
 #include "xgrad/autograd/tape.hpp"
 
+#include <cmath>
+#include <limits>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -20,6 +23,32 @@ xg::Tensor cube(const xg::Tensor& x) {
         const xg::Array& x = ctx.input(0);
         ctx.accumulate(0, 3.0f * ctx.grad() * x * x);
     });
+}
+
+// A user-defined scalar op: y = x0 x1 + x0, with dy/dx0 = x1 + 1 and dy/dx1 = x0.
+void mul_add_rule(const float* x, float, float g, float* dx) {
+    dx[0] = g * (x[1] + 1.0f);
+    dx[1] = g * x[0];
+}
+
+xg::Tensor mul_add(const xg::Tensor& a, const xg::Tensor& b) {
+    return xg::record_scalar_op("mul_add", {a, b}, a.item() * b.item() + a.item(), &mul_add_rule);
+}
+
+// A scalar op with a rule that produces NaN.
+void nan_rule(const float*, float, float, float* dx) { dx[0] = std::numeric_limits<float>::quiet_NaN(); }
+
+// Turns anomaly detection on for a scope, off again however the scope is left.
+struct AnomalyMode {
+    AnomalyMode() { xg::set_anomaly_detection(true); }
+    ~AnomalyMode() { xg::set_anomaly_detection(false); }
+};
+
+// The tape's size each time `counting_rule` ran, newest first.
+std::vector<std::size_t> tape_sizes_seen;
+void counting_rule(const float*, float, float g, float* dx) {
+    tape_sizes_seen.push_back(xg::Tape::current().size());
+    dx[0] = g;
 }
 
 void check_close(const xg::Array& actual, const xg::Array& expected, double epsilon = 1e-5) {
@@ -399,4 +428,332 @@ TEST_CASE("a user-defined op made with record_op takes part like a library op") 
         [](const std::vector<xg::Tensor>& in) { return xg::mean(cube(in[0] * in[1]) + in[1], 0); },
         {xg::Array{{-1.2f, 0.3f, 0.9f}, {1.1f, -0.4f, 0.7f}}, xg::Array{0.5f, -0.8f, 1.3f}});
     CHECK_MESSAGE(composed.passed, composed.report());
+}
+
+TEST_CASE("a user scalar op made with record_scalar_op is held inline and back-propagates through its rule") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor a = xg::Tensor::scalar(2.0f, true);
+    const xg::Tensor b = xg::Tensor::scalar(-3.0f, true);
+    const xg::Tensor y = mul_add(a, b);
+    CHECK(y.node()->is_scalar());
+    CHECK(y.role() == xg::Role::result);
+    CHECK(y.requires_grad());
+    CHECK(y.item() == -4.0f);
+    REQUIRE(tape.size() == 1);
+    const xg::Record* r = y.creator();
+    REQUIRE(r == &tape[0]);
+    CHECK(r->op == "mul_add");
+    CHECK((r->scalar_rule == &mul_add_rule));
+    CHECK_FALSE(r->backward);
+    REQUIRE(r->inputs.size() == 2);
+    CHECK(r->inputs[0] == a.node());
+    CHECK(r->inputs[1] == b.node());
+    CHECK(r->output == y.node_ptr());
+    y.backward();
+    CHECK(tape.size() == 0);
+    CHECK(a.node()->grad_item() == -2.0f);
+    CHECK(b.node()->grad_item() == 2.0f);
+
+    // Composed with library ops on either side, against central differences.
+    const auto result = xg::gradcheck(
+        [](const std::vector<xg::Tensor>& in) { return xg::tanh(mul_add(in[0] * in[1], in[1]) * in[0]); },
+        {xg::scalar_array(0.7f), xg::scalar_array(-0.4f)});
+    CHECK_MESSAGE(result.passed, result.report());
+}
+
+TEST_CASE("a scalar op records nothing when no input needs a gradient or recording is off") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    SUBCASE("no input needs a gradient") {
+        const xg::Tensor y = mul_add(xg::Tensor::scalar(2.0f), xg::Tensor::scalar(5.0f));
+        CHECK(tape.size() == 0);
+        CHECK_FALSE(y.requires_grad());
+        CHECK(y.creator() == nullptr);
+        CHECK(y.node()->is_scalar());
+        CHECK(y.item() == 12.0f);
+        CHECK_THROWS_AS(y.backward(), xg::StateError);
+    }
+    SUBCASE("under NoGradGuard") {
+        const xg::Tensor a = xg::Tensor::scalar(2.0f, true);
+        xg::NoGradGuard no_grad;
+        const xg::Tensor y = mul_add(a, a);
+        const xg::Tensor z = a * a + 1.0f;
+        CHECK(tape.size() == 0);
+        CHECK_FALSE(y.requires_grad());
+        CHECK_FALSE(z.requires_grad());
+        CHECK(y.creator() == nullptr);
+        CHECK(y.item() == 6.0f);
+        CHECK(z.node()->is_scalar());
+        CHECK(z.item() == 5.0f);
+    }
+    SUBCASE("one input of two needs a gradient: recorded") {
+        const xg::Tensor a = xg::Tensor::scalar(2.0f);
+        const xg::Tensor b = xg::Tensor::scalar(5.0f, true);
+        const xg::Tensor y = mul_add(a, b);
+        CHECK(tape.size() == 1);
+        y.backward();
+        CHECK_FALSE(a.has_grad());
+        CHECK(b.node()->grad_item() == 2.0f);
+    }
+    tape.clear();
+}
+
+TEST_CASE("a scalar op on a result from a cleared tape is a StateError") {
+    xg::Tape& tape = xg::Tape::current();
+    const xg::Tensor a = xg::Tensor::scalar(2.0f, true);
+    SUBCASE("cleared by hand") {
+        const xg::Tensor h = mul_add(a, a);
+        tape.clear();
+        CHECK_THROWS_WITH_AS(mul_add(h, a),
+                             doctest::Contains("mul_add: input 0 () was recorded on a tape that has since been cleared"),
+                             xg::StateError);
+        CHECK_THROWS_WITH_AS(a * h, doctest::Contains("mul: input 1 () was recorded on a tape that has since been cleared"),
+                             xg::StateError);
+    }
+    SUBCASE("cleared by backward") {
+        const xg::Tensor h = a * a;
+        h.backward();
+        CHECK_THROWS_AS(mul_add(h, a), xg::StateError);
+        CHECK_THROWS_AS(xg::exp(h), xg::StateError);
+        // Detached, its value is fine to use.
+        const xg::Tensor y = mul_add(h.detach(), a);
+        CHECK(y.item() == 12.0f);
+    }
+    tape.clear();
+}
+
+TEST_CASE("a scalar op takes up to kMaxScalarInputs inputs") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor a = xg::Tensor::scalar(1.0f, true);
+    const xg::Tensor b = xg::Tensor::scalar(2.0f, true);
+    const xg::Tensor c = xg::Tensor::scalar(3.0f, true);
+    const xg::Tensor d = xg::Tensor::scalar(4.0f, true);
+    static_assert(xg::kMaxScalarInputs == 4);
+    // y = x0 + 2 x1 + 3 x2 + 4 x3 over four inputs, more than a record holds inline.
+    const auto weighted = [](const float*, float, float g, float* dx) {
+        for (int i = 0; i < 4; ++i) dx[i] = g * static_cast<float>(i + 1);
+    };
+    const xg::Tensor h = a * 1.0f;  // an input recorded on the same tape
+    const xg::Tensor y = xg::record_scalar_op("weighted", {h, b, c, d}, 1.0f + 4.0f + 9.0f + 16.0f, weighted);
+    REQUIRE(y.creator() != nullptr);
+    REQUIRE(y.creator()->inputs.size() == 4);
+    CHECK(y.creator()->inputs[0] == h.node());
+    CHECK(y.creator()->inputs[3] == d.node());
+    CHECK(y.creator()->inputs.tensor(0).node() == h.node());
+    CHECK(y.creator()->inputs.tensor(2).node() == c.node());
+    y.backward();
+    CHECK(a.node()->grad_item() == 1.0f);
+    CHECK(b.node()->grad_item() == 2.0f);
+    CHECK(c.node()->grad_item() == 3.0f);
+    CHECK(d.node()->grad_item() == 4.0f);
+
+    CHECK_THROWS_WITH_AS(xg::record_scalar_op("wide", {a, b, c, d, a}, 0.0f, weighted),
+                         doctest::Contains("wide: 5 inputs to a scalar op; expected at most 4"), xg::ValueError);
+    CHECK(tape.size() == 0);
+}
+
+TEST_CASE("anomaly mode catches NaN in a scalar op's output and in a scalar rule's gradient") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const xg::Tensor a = xg::Tensor::scalar(-1.0f, true);
+    SUBCASE("output") {
+        const AnomalyMode anomaly;
+        CHECK_THROWS_WITH_AS(xg::record_scalar_op("nan_out", {a}, nan, &nan_rule),
+                             doctest::Contains("anomaly: op 'nan_out' produced NaN or Inf in its output ()"),
+                             xg::NumericError);
+        CHECK_THROWS_WITH_AS(xg::log(a), doctest::Contains("anomaly: op 'log' produced NaN or Inf in its output ()"),
+                             xg::NumericError);
+        xg::ScopeGuard scope("block");
+        CHECK_THROWS_WITH_AS(xg::sqrt(a), doctest::Contains("anomaly: op 'sqrt' in block produced NaN or Inf"),
+                             xg::NumericError);
+    }
+    SUBCASE("gradient") {
+        const xg::Tensor h = a * 2.0f;
+        const xg::Tensor y = xg::record_scalar_op("nan_grad", {h}, 1.0f, &nan_rule) * 3.0f;
+        const AnomalyMode anomaly;
+        CHECK_THROWS_WITH_AS(y.backward(),
+                             doctest::Contains("anomaly: backward of op 'nan_grad' produced NaN or Inf in the gradient "
+                                               "of input 0 ()"),
+                             xg::NumericError);
+        // The half-walked graph is dropped, as a finished walk would drop it.
+        CHECK(tape.size() == 0);
+    }
+    SUBCASE("without anomaly mode the NaN goes through unnoticed") {
+        const xg::Tensor y = xg::record_scalar_op("nan_grad", {a}, 1.0f, &nan_rule);
+        y.backward();
+        CHECK(std::isnan(a.node()->grad_item()));
+    }
+    tape.clear();
+}
+
+TEST_CASE("retain_graph keeps a scalar graph for a second backward, and its gradients add up") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor a = xg::Tensor::scalar(2.0f, true);
+    const xg::Tensor b = xg::Tensor::scalar(-3.0f, true);
+    xg::Tensor h = mul_add(a, b);
+    const xg::Tensor y = h * a;  // y = a^2 b + a^2: dy/da = 2ab + 2a = -8, dy/db = a^2 = 4, dy/dh = a = 2
+    REQUIRE((y.creator()->scalar_rule != nullptr));
+    SUBCASE("twice") {
+        y.backward(true);
+        CHECK(tape.size() == 2);
+        CHECK(a.node()->grad_item() == -8.0f);
+        CHECK(b.node()->grad_item() == 4.0f);
+        CHECK_FALSE(h.has_grad());
+        y.backward();
+        CHECK(tape.size() == 0);
+        CHECK(a.node()->grad_item() == -16.0f);
+        CHECK(b.node()->grad_item() == 8.0f);
+    }
+    SUBCASE("twice, with the intermediate's gradient retained") {
+        h.retain_grad();
+        y.backward(true);
+        REQUIRE(h.has_grad());
+        CHECK(h.node()->grad_item() == 2.0f);
+        y.backward();
+        CHECK(h.node()->grad_item() == 4.0f);
+        CHECK(h.grad().shape() == xg::Shape{});
+        CHECK(h.grad()() == 4.0f);
+        CHECK(a.node()->grad_item() == -16.0f);
+        CHECK(b.node()->grad_item() == 8.0f);
+    }
+}
+
+TEST_CASE("backward frees each record of a scalar graph as it is used, unless retain_graph") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    tape_sizes_seen.clear();
+    const xg::Tensor x = xg::Tensor::scalar(1.0f, true);
+    xg::Tensor y = x;
+    for (int i = 0; i < 3; ++i) y = xg::record_scalar_op("count", {y}, y.item(), &counting_rule);
+    // A record newer than the root is not walked, and is dropped with the rest.
+    const xg::Tensor later = xg::record_scalar_op("count", {y}, y.item(), &counting_rule);
+    REQUIRE(tape.size() == 4);
+
+    SUBCASE("freed as used") {
+        y.backward();
+        CHECK(tape_sizes_seen == std::vector<std::size_t>{3, 2, 1});
+        CHECK(tape.size() == 0);
+    }
+    SUBCASE("kept with retain_graph") {
+        y.backward(true);
+        CHECK(tape_sizes_seen == std::vector<std::size_t>{4, 4, 4});
+        CHECK(tape.size() == 4);
+        tape.clear();
+    }
+    CHECK(x.node()->grad_item() == 1.0f);
+}
+
+TEST_CASE("RecordInputs::tensor gives an owning handle, even to an input held without ownership") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor a = xg::Tensor::scalar(1.5f, true);
+    xg::Tensor held_input, held_leaf;
+    xg::Node* input_node = nullptr;
+    {
+        const xg::Tensor h = a * 2.0f;  // recorded on this tape: its consumer holds it without ownership
+        const xg::Tensor y = mul_add(h, a);
+        const xg::Record* r = y.creator();
+        REQUIRE(r != nullptr);
+        CHECK(r->inputs[0] == h.node());
+        held_input = r->inputs.tensor(0);
+        held_leaf = r->inputs.tensor(1);
+        input_node = h.node();
+    }
+    CHECK(held_input.node() == input_node);
+    CHECK(held_leaf.node() == a.node());
+    tape.clear();
+    // Nothing but the handle keeps the input's node alive now.
+    CHECK(held_input.node_ptr().use_count() == 1);
+    for (int i = 0; i < 8; ++i) CHECK(xg::Tensor::scalar(-7.0f).item() == -7.0f);  // reuse freed blocks
+    CHECK(held_input.node()->is_scalar());
+    CHECK(held_input.item() == 3.0f);
+    CHECK(held_input.role() == xg::Role::result);
+    CHECK(held_leaf.item() == 1.5f);
+}
+
+TEST_CASE("a 100-op scalar chain frees every node it made once backward is done") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const long start = xg::live_node_count();
+    {
+        const xg::Tensor x = xg::Tensor::scalar(0.3f, true);
+        {
+            xg::Tensor y = x;
+            for (int i = 0; i < 100; ++i) y = xg::tanh(y * 0.9f + x);
+            CHECK(tape.size() == 300);
+            CHECK(y.node()->is_scalar());
+            y.backward();
+            CHECK(tape.size() == 0);
+            CHECK(xg::live_node_count() == start + 2);  // x and y
+
+            // The same chain on the array path, for the gradient.
+            const xg::Tensor xa = xg::parameter(xg::Array{0.3f}, "x");
+            xg::Tensor ya = xa;
+            for (int i = 0; i < 100; ++i) ya = xg::tanh(ya * 0.9f + xa);
+            CHECK(y.item() == doctest::Approx(ya.item()).epsilon(1e-5));
+            ya.backward(xg::Array{1.0f});
+            CHECK(x.node()->grad_item() == doctest::Approx(xa.grad()(0)).epsilon(1e-5));
+        }
+        CHECK(xg::live_node_count() == start + 1);
+    }
+    CHECK(xg::live_node_count() == start);
+}
+
+TEST_CASE("mutable_value on a scalar leaf works around forward and backward") {
+    xg::Tape::current().clear();
+    xg::Tensor w = xg::Tensor::scalar(2.0f, true);
+    SUBCASE("an update after backward, then another step") {
+        (w * w).backward();
+        CHECK(w.node()->grad_item() == 4.0f);
+        w.mutable_value()() -= 0.1f * w.grad()();
+        CHECK(w.item() == doctest::Approx(1.6f));
+        CHECK(w.value().dimension() == 0);
+        w.zero_grad();
+        const xg::Tensor y = w * w + w;
+        CHECK(y.item() == doctest::Approx(1.6f * 1.6f + 1.6f));
+        y.backward();
+        CHECK(w.node()->grad_item() == doctest::Approx(2.0f * 1.6f + 1.0f));
+        CHECK(w.grad()() == doctest::Approx(2.0f * 1.6f + 1.0f));
+    }
+    SUBCASE("asked for between forward and backward") {
+        const xg::Tensor y = w * w;
+        REQUIRE((y.creator()->scalar_rule != nullptr));
+        xg::Array& value = w.mutable_value();
+        CHECK(value() == 2.0f);
+        y.backward();
+        CHECK(w.node()->grad_item() == 4.0f);
+        CHECK(w.item() == 2.0f);
+    }
+}
+
+TEST_CASE("records keep op names and scopes made at run time after the strings they came from are gone") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f}, "w");
+    const xg::Tensor s = xg::Tensor::scalar(2.0f, true);
+    const auto twice = [](xg::GradientContext& ctx) { ctx.accumulate(0, 2.0f * ctx.grad()); };
+    {
+        // Longer than any small-string buffer, so the characters live on the heap and are freed.
+        std::string op = "an_op_named_at_run_time_number_" + std::to_string(7);
+        std::string scope = "a_scope_named_at_run_time_number_" + std::to_string(3);
+        const xg::ScopeGuard guard(scope);
+        xg::record_op(op, {w}, w.value() * 2.0f, twice);
+        xg::record_op(op, {w}, w.value() * 2.0f, twice);
+        const xg::Tensor y = s * s;  // the scalar path, in the same scope
+        op.assign(op.size(), 'x');
+        scope.assign(scope.size(), 'x');
+    }
+    const std::vector<std::string> reuse(32, std::string(40, 'z'));
+    REQUIRE(tape.size() == 3);
+    CHECK(tape[0].op == "an_op_named_at_run_time_number_7");
+    CHECK(tape[0].scope == "a_scope_named_at_run_time_number_3");
+    // One copy of a name, however many records carry it.
+    CHECK(tape[1].op.data() == tape[0].op.data());
+    CHECK(tape[2].op == "mul");
+    CHECK(tape[2].scope == "a_scope_named_at_run_time_number_3");
+    tape.clear();
 }

@@ -126,3 +126,138 @@ TEST_CASE("live_node_count follows tensors being made and dropped") {
     }
     CHECK(xg::live_node_count() == before);
 }
+
+TEST_CASE("Tensor::scalar holds its value inline: 0-d, item and shape read it as it is") {
+    const xg::Tensor s = xg::Tensor::scalar(-1.5f, true);
+    const xg::Node& n = *s.node();
+    CHECK(n.is_scalar());
+    CHECK(n.item() == -1.5f);
+    CHECK(n.shape() == xg::Shape{});
+    CHECK(n.size() == 1);
+    CHECK(s.shape() == xg::Shape{});
+    CHECK(s.item() == -1.5f);
+    CHECK(s.role() == xg::Role::parameter);
+    CHECK_FALSE(n.has_grad());
+    // Reading it leaves it inline.
+    CHECK(n.is_scalar());
+    CHECK(xg::Tensor::scalar(2.0f).role() == xg::Role::input);
+    CHECK_FALSE(xg::Tensor::scalar(2.0f).requires_grad());
+}
+
+TEST_CASE("value() of an inline scalar is a 0-d Array with the value, and it stays inline") {
+    const xg::Tensor s = xg::Tensor::scalar(3.5f);
+    const xg::Array& v = s.value();
+    CHECK(v.dimension() == 0);
+    CHECK(v.shape() == xg::Shape{});
+    CHECK(v() == 3.5f);
+    CHECK(&s.value() == &v);
+    CHECK(s.node()->is_scalar());
+
+    const xg::Tensor w = xg::Tensor::scalar(2.0f, true);
+    const xg::Tensor y = w * 3.0f;
+    REQUIRE(y.node()->is_scalar());
+    CHECK(y.value().dimension() == 0);
+    CHECK(y.value()() == 6.0f);
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("a 0-d Array given to a Tensor is held inline, an Array of shape (1,) is not") {
+    const xg::Tensor zero_d = xg::parameter(xg::scalar_array(0.5f), "s");
+    CHECK(zero_d.node()->is_scalar());
+    CHECK(zero_d.item() == 0.5f);
+    const xg::Tensor one = xg::parameter(xg::Array{0.5f}, "v");
+    CHECK_FALSE(one.node()->is_scalar());
+    CHECK(one.shape() == xg::Shape{1});
+    CHECK(one.item() == 0.5f);
+}
+
+TEST_CASE("mutable_value of a scalar makes its Array the value, read back by item and value") {
+    xg::Tensor s = xg::Tensor::scalar(1.0f, true);
+    xg::Array& v = s.mutable_value();
+    CHECK_FALSE(s.node()->is_scalar());
+    CHECK(v.dimension() == 0);
+    v() = 4.0f;
+    CHECK(s.item() == 4.0f);
+    CHECK(s.value()() == 4.0f);
+    CHECK(s.shape() == xg::Shape{});
+    CHECK(s.size() == 1);
+}
+
+TEST_CASE("detach of a scalar is a new inline scalar leaf") {
+    xg::Tape::current().clear();
+    const xg::Tensor w = xg::Tensor::scalar(2.0f, true);
+    w.node()->name = "w";
+    for (const xg::Tensor& source : {w, w * 3.0f}) {
+        const xg::Tensor d = source.detach();
+        CHECK(d.node() != source.node());
+        CHECK(d.node()->is_scalar());
+        CHECK(d.item() == source.item());
+        CHECK(d.role() == xg::Role::input);
+        CHECK_FALSE(d.requires_grad());
+        CHECK(d.creator() == nullptr);
+        CHECK(d.name() == source.name());
+    }
+    // A scalar whose value was made an Array detaches to an inline scalar too.
+    xg::Tensor changed = xg::Tensor::scalar(5.0f, true);
+    changed.mutable_value()() = 6.0f;
+    const xg::Tensor d = changed.detach();
+    CHECK(d.node()->is_scalar());
+    CHECK(d.item() == 6.0f);
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("the gradient of a scalar leaf is a 0-d Array equal to grad_item, accumulated across backward calls") {
+    xg::Tensor w = xg::Tensor::scalar(3.0f, true);
+    (w * w).backward();
+    REQUIRE(w.has_grad());
+    const xg::Array& g = w.grad();
+    CHECK(g.dimension() == 0);
+    CHECK(g.shape() == xg::Shape{});
+    CHECK(g() == 6.0f);
+    CHECK(w.node()->grad_item() == g());
+
+    // A second backward adds to it; grad() and grad_item agree on the sum.
+    (w * 2.0f).backward();
+    CHECK(w.node()->grad_item() == 8.0f);
+    CHECK(w.grad()() == 8.0f);
+
+    // Changed through mutable_grad, the change is what grad_item reads.
+    w.mutable_grad()() = 0.5f;
+    CHECK(w.node()->grad_item() == 0.5f);
+    (w * 2.0f).backward();
+    CHECK(w.node()->grad_item() == 2.5f);
+    CHECK(w.grad()() == 2.5f);
+
+    w.zero_grad();
+    CHECK_FALSE(w.has_grad());
+    (w * 4.0f).backward();
+    CHECK(w.grad()() == 4.0f);
+    CHECK(w.node()->grad_item() == 4.0f);
+}
+
+TEST_CASE("Node gradient calls on a 0-d value: set_grad, add_grad of a float or a 0-d Array, drop_grad") {
+    const xg::Tensor s = xg::Tensor::scalar(1.0f, true);
+    xg::Node& n = *s.node();
+    n.add_grad(0.25f);
+    CHECK(n.has_grad());
+    CHECK(n.grad_item() == 0.25f);
+    n.add_grad(xg::scalar_array(1.0f));
+    CHECK(n.grad_item() == 1.25f);
+    CHECK(std::as_const(n).grad()() == 1.25f);
+    n.add_grad(0.75f);
+    CHECK(std::as_const(n).grad()() == 2.0f);
+    n.set_grad(xg::scalar_array(-3.0f));
+    CHECK(n.grad_item() == -3.0f);
+    CHECK(std::as_const(n).grad()() == -3.0f);
+    n.drop_grad();
+    CHECK_FALSE(n.has_grad());
+    n.add_grad(xg::scalar_array(2.0f));
+    CHECK(n.grad_item() == 2.0f);
+
+    // A gradient of more than one element has no single item, and takes no float.
+    const xg::Tensor v = xg::parameter(xg::Array{1.0f, 2.0f}, "v");
+    xg::Node& m = *v.node();
+    m.set_grad(xg::Array{1.0f, 1.0f});
+    CHECK_THROWS_WITH_AS(m.grad_item(), doctest::Contains("item: tensor's gradient has shape (2,)"), xg::ShapeError);
+    CHECK_THROWS_AS(m.add_grad(1.0f), xg::ShapeError);
+}

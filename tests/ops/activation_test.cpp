@@ -7,6 +7,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "scalar_path.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -94,4 +95,39 @@ TEST_CASE("NaN passes through every activation, so a diverging layer cannot hide
     CHECK(r(2) == 2.0f);
     CHECK(std::isnan(xg::sigmoid(x).value()(0)));
     CHECK(std::isnan(xg::tanh(x).value()(0)));
+}
+
+TEST_CASE("relu, sigmoid and tanh on a 0-d scalar take the scalar path and match the array path") {
+    using xg::test::check_scalar_unary;
+    // Either side of relu's kink at 0.
+    for (const float v : {-0.7f, 1.3f}) {
+        check_scalar_unary("relu", [](const xg::Tensor& t) { return xg::relu(t); }, v);
+        check_scalar_unary("sigmoid", [](const xg::Tensor& t) { return xg::sigmoid(t); }, v);
+        check_scalar_unary("tanh", [](const xg::Tensor& t) { return xg::tanh(t); }, v);
+    }
+}
+
+TEST_CASE("the scalar path gives the activations' textbook values and gradients") {
+    const auto value_and_grad = [](const Unary& op, float v) {
+        const xg::Tensor x = xg::Tensor::scalar(v, true);
+        const xg::Tensor y = op(x);
+        REQUIRE(y.node()->is_scalar());
+        REQUIRE(y.creator() != nullptr);
+        REQUIRE((y.creator()->scalar_rule != nullptr));
+        y.backward();
+        return std::pair{y.item(), x.node()->grad_item()};
+    };
+    using Pair = std::pair<float, float>;
+    const auto close = [](Pair actual, Pair expected) {
+        CHECK(actual.first == doctest::Approx(expected.first).epsilon(1e-6));
+        CHECK(actual.second == doctest::Approx(expected.second).epsilon(1e-6));
+    };
+    close(value_and_grad([](const xg::Tensor& t) { return xg::relu(t); }, 1.5f), Pair{1.5f, 1.0f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::relu(t); }, -2.0f), Pair{0.0f, 0.0f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::relu(t); }, 0.0f), Pair{0.0f, 0.0f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::sigmoid(t); }, -2.0f), Pair{0.11920292f, 0.10499359f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::tanh(t); }, 1.5f), Pair{0.90514825f, 0.18070664f});
+    // Saturated, without NaN.
+    close(value_and_grad([](const xg::Tensor& t) { return xg::sigmoid(t); }, 1000.0f), Pair{1.0f, 0.0f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::tanh(t); }, -1000.0f), Pair{-1.0f, 0.0f});
 }

@@ -3,6 +3,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "scalar_path.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -134,4 +135,74 @@ TEST_CASE("a broadcast too large to address is a ShapeError, even between empty 
                          doctest::Contains("add: shape (1099511627776, 0, 1099511627776) has more elements"),
                          xg::ShapeError);
     CHECK_THROWS_AS(xg::mul(a, b), xg::ShapeError);
+}
+
+TEST_CASE("add, sub, mul and div on two 0-d scalars take the scalar path and match the array path") {
+    using xg::test::check_scalar_binary;
+    for (const auto& [a, b] : {std::pair{1.3f, -0.7f}, std::pair{-2.5f, 0.4f}, std::pair{0.8f, 1.9f}}) {
+        check_scalar_binary("add", xg::add, a, b);
+        check_scalar_binary("sub", xg::sub, a, b);
+        check_scalar_binary("mul", xg::mul, a, b);
+        check_scalar_binary("div", xg::div, a, b);
+    }
+}
+
+TEST_CASE("neg on a 0-d scalar takes the scalar path and matches the array path") {
+    xg::test::check_scalar_unary("neg", [](const xg::Tensor& t) { return xg::neg(t); }, 1.3f);
+    xg::test::check_scalar_unary("neg", [](const xg::Tensor& t) { return -t; }, -0.6f);
+}
+
+TEST_CASE("the float operators keep a 0-d scalar on the scalar path") {
+    xg::Tape::current().clear();
+    const xg::Tensor x = xg::Tensor::scalar(2.0f, true);
+    // y = (3 - x * 2) / 4 + 1 / x;  dy/dx = -1/2 - 1/x^2
+    const xg::Tensor y = (3.0f - x * 2.0f) / 4.0f + 1.0f / x;
+    CHECK(y.node()->is_scalar());
+    for (const xg::Record& r : xg::Tape::current().records()) {
+        CAPTURE(r.op);
+        CHECK((r.scalar_rule != nullptr));
+    }
+    CHECK(xg::Tape::current().size() == 5);
+    CHECK(y.item() == doctest::Approx(-0.25f + 0.5f));
+    y.backward();
+    CHECK(x.node()->grad_item() == doctest::Approx(-0.75f));
+}
+
+TEST_CASE("a 0-d scalar used for both operands gets the sum of both gradients on the scalar path") {
+    const float v = 1.5f;
+    const auto grad_of = [v](const xg::test::BinaryOp& op) {
+        const xg::Tensor x = xg::Tensor::scalar(v, true);
+        const xg::Tensor y = op(x, x);
+        CHECK((y.creator()->scalar_rule != nullptr));
+        y.backward();
+        return x.node()->grad_item();
+    };
+    CHECK(grad_of(xg::add) == 2.0f);
+    CHECK(grad_of(xg::sub) == 0.0f);
+    CHECK(grad_of(xg::mul) == 2.0f * v);
+    CHECK(grad_of(xg::div) == doctest::Approx(0.0f));
+}
+
+TEST_CASE("a 0-d scalar with a (2, 3) array takes the array path and gets the summed gradient") {
+    using xg::test::check_scalar_with_array;
+    const xg::Array m = {{0.5f, -1.2f, 0.9f}, {1.4f, -0.6f, 0.7f}};
+    check_scalar_with_array("add", xg::add, 0.8f, m);
+    check_scalar_with_array("sub", xg::sub, 0.8f, m);
+    check_scalar_with_array("mul", xg::mul, -1.3f, m);
+    check_scalar_with_array("div", xg::div, 1.1f, m);
+}
+
+TEST_CASE("a scalar-path result feeding an array op gets its gradient summed back, then runs its rule") {
+    xg::Tape::current().clear();
+    const xg::Tensor a = xg::Tensor::scalar(1.5f, true);
+    const xg::Tensor b = xg::Tensor::scalar(-2.0f, true);
+    const xg::Tensor m = xg::parameter(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}}, "m");
+    const xg::Tensor h = a * b;  // scalar path
+    REQUIRE((h.creator()->scalar_rule != nullptr));
+    const xg::Tensor y = xg::sum(h * m);  // array path, broadcast
+    y.backward();
+    // y = a b sum(m): dy/da = b * 21, dy/db = a * 21, dy/dm = a b
+    CHECK(a.node()->grad_item() == doctest::Approx(-42.0f));
+    CHECK(b.node()->grad_item() == doctest::Approx(31.5f));
+    CHECK(m.grad() == xg::Array(xg::Shape{2, 3}, -3.0f));
 }

@@ -8,6 +8,7 @@
 #include <xtensor/xview.hpp>
 
 #include "empty_tensor.hpp"
+#include "scalar_path.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -150,4 +151,41 @@ TEST_CASE("NaN passes through clip and abs as in numpy") {
     CHECK(std::isnan(clipped(0)));
     CHECK(xt::view(clipped, xt::range(1, 4)) == xg::Array{-1.0f, 1.0f, 0.5f});
     CHECK(std::isnan(xg::abs(xg::input(xg::Array{nan})).value()(0)));
+}
+
+TEST_CASE("square, sqrt, exp, log and abs on a 0-d scalar take the scalar path and match the array path") {
+    using xg::test::check_scalar_unary;
+    for (const float v : {-1.3f, 0.6f}) {
+        check_scalar_unary("square", [](const xg::Tensor& t) { return xg::square(t); }, v);
+        check_scalar_unary("exp", [](const xg::Tensor& t) { return xg::exp(t); }, v);
+        // Either side of abs's kink at 0.
+        check_scalar_unary("abs", [](const xg::Tensor& t) { return xg::abs(t); }, v);
+    }
+    for (const float v : {0.3f, 2.25f}) {  // inside the domain of sqrt and log
+        check_scalar_unary("sqrt", [](const xg::Tensor& t) { return xg::sqrt(t); }, v);
+        check_scalar_unary("log", [](const xg::Tensor& t) { return xg::log(t); }, v);
+    }
+}
+
+TEST_CASE("the scalar path gives the textbook values and gradients") {
+    const auto value_and_grad = [](const xg::test::UnaryOp& op, float v) {
+        const xg::Tensor x = xg::Tensor::scalar(v, true);
+        const xg::Tensor y = op(x);
+        REQUIRE(y.node()->is_scalar());
+        REQUIRE(y.creator() != nullptr);
+        REQUIRE((y.creator()->scalar_rule != nullptr));
+        y.backward();
+        return std::pair{y.item(), x.node()->grad_item()};
+    };
+    using Pair = std::pair<float, float>;
+    const auto close = [](Pair actual, Pair expected) {
+        CHECK(actual.first == doctest::Approx(expected.first).epsilon(1e-6));
+        CHECK(actual.second == doctest::Approx(expected.second).epsilon(1e-6));
+    };
+    close(value_and_grad([](const xg::Tensor& t) { return xg::square(t); }, -3.0f), Pair{9.0f, -6.0f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::sqrt(t); }, 4.0f), Pair{2.0f, 0.25f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::exp(t); }, 1.0f), Pair{2.7182817f, 2.7182817f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::log(t); }, 4.0f), Pair{1.3862944f, 0.25f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::abs(t); }, -2.0f), Pair{2.0f, -1.0f});
+    close(value_and_grad([](const xg::Tensor& t) { return xg::abs(t); }, 0.0f), Pair{0.0f, 0.0f});
 }
