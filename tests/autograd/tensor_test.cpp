@@ -186,7 +186,7 @@ TEST_CASE("mutable_value of a scalar makes its Array the value, read back by ite
 TEST_CASE("detach of a scalar is a new inline scalar leaf") {
     xg::Tape::current().clear();
     const xg::Tensor w = xg::Tensor::scalar(2.0f, true);
-    w.node()->name = "w";
+    w.node()->set_name("w");
     for (const xg::Tensor& source : {w, w * 3.0f}) {
         const xg::Tensor d = source.detach();
         CHECK(d.node() != source.node());
