@@ -71,7 +71,7 @@ TEST_CASE("ops on tensors that need a gradient are recorded in execution order")
     CHECK(tape[0].op == "add");
     CHECK(tape[1].op == "relu");
     CHECK(tape[2].op == "sum");
-    CHECK(tape[2].attributes == "axis=1");
+    CHECK(tape[2].attributes() == "axis=1");
     REQUIRE(tape[0].inputs.size() == 2);
     CHECK(tape[0].inputs[1] == x.node());
     CHECK(tape[1].inputs[0] == tape[0].output.get());
@@ -445,7 +445,7 @@ TEST_CASE("a user scalar op made with record_scalar_op is held inline and back-p
     REQUIRE(r == &tape[0]);
     CHECK(r->op == "mul_add");
     CHECK((r->scalar_rule == &mul_add_rule));
-    CHECK_FALSE(r->backward);
+    CHECK_FALSE(r->array_rule);
     REQUIRE(r->inputs.size() == 2);
     CHECK(r->inputs[0] == a.node());
     CHECK(r->inputs[1] == b.node());

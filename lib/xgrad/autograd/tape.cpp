@@ -54,6 +54,9 @@ void backward_scalar(const Record& r) {
     }
 }
 
+// How many records ahead the walk prefetches output nodes.
+constexpr std::size_t kPrefetchAhead = 4;
+
 // One step of the walk: runs the record's rule if its output received a gradient, then drops
 // that gradient (unless retained). `check`: anomaly mode's finiteness checks.
 void backward_record(const Record& r, bool check) {
@@ -64,7 +67,7 @@ void backward_record(const Record& r, bool check) {
         backward_scalar(r);
     } else {
         GradientContext ctx(r);
-        r.backward(ctx);
+        r.array_rule->backward(ctx);
     }
     if (check) {
         for (std::size_t k = 0; k < r.inputs.size(); ++k) {
@@ -166,6 +169,11 @@ bool needs_gradient(const Tape& tape, std::string_view op, const Tensor* inputs,
 
 }  // namespace
 
+const std::string& Record::attributes() const {
+    static const std::string none;
+    return array_rule ? array_rule->attributes : none;
+}
+
 void RecordInputs::assign(const Tensor* inputs, std::size_t count, const Tape& tape) {
     auto hold = [&tape](const Tensor& t) {
         // An input recorded on this tape is owned by its own, older record, and no record is used
@@ -206,8 +214,7 @@ Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array 
     if (!needs_grad) return Tensor(std::move(node));
     Record& r = tape.append(node, inputs, count);
     r.op = intern(op);
-    r.attributes = std::move(attributes);
-    r.backward = std::move(backward);
+    r.array_rule = make_pooled<ArrayRule>(ArrayRule{std::move(backward), std::move(attributes)});
     if (anomaly_detection_enabled()) check_finite(node->value(), r, "output");
     return Tensor(std::move(node));
 }
@@ -276,6 +283,9 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
             if (!retain_graph) tape.records_.erase(tape.records_.begin() + static_cast<std::ptrdiff_t>(out.record) + 1,
                                                    tape.records_.end());
             for (std::size_t i = out.record + 1; i-- > 0;) {
+                // Each record's output node was made long ago and is cold by now: ask for the one a
+                // few records ahead, so that its load overlaps the work on the records in between.
+                if (i >= kPrefetchAhead) __builtin_prefetch(tape.records_[i - kPrefetchAhead].output.get());
                 backward_record(tape.records_[i], check);
                 // A record is freed as soon as it is used, while it is still in cache: on a large
                 // graph a separate clear() would read every record from memory again.

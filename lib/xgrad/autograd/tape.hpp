@@ -49,15 +49,24 @@ private:
     std::size_t size_ = 0;
 };
 
+/// The rule of an op on arrays, and how its record is labelled.
+struct ArrayRule {
+    BackwardFn backward;
+    std::string attributes;  // "axis=1, keepdims" (for display)
+};
+
 /// One executed op: enough to replay its gradient and to draw it.
 struct Record {
     std::string_view op;                        // "matmul" (valid for the life of the process)
     RecordInputs inputs;
     std::shared_ptr<Node> output;
-    std::string attributes;                     // "axis=1, keepdims" (for display)
     std::string_view scope;                     // module path at record time, "dense_1" (as op)
-    BackwardFn backward;
-    ScalarRule scalar_rule = nullptr;           // used instead of backward when set
+    ScalarRule scalar_rule = nullptr;           // an op on inline scalars: its rule
+    // Any other op: its rule, out of line so that a scalar graph's records take two cache lines.
+    PooledPtr<ArrayRule> array_rule;
+
+    /// Display text, "axis=1, keepdims"; empty for most ops.
+    const std::string& attributes() const;
 
     // Not value-initialized by emplace_back (zeroing every record first is a cost per op).
     Record() noexcept {}

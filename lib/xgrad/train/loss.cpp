@@ -16,7 +16,7 @@ constexpr float clip_epsilon = 1e-7f;
 Tensor logits_of(const Tensor& y_pred, const char* op) {
     const Record* r = y_pred.creator();
     if (r == nullptr || r->op != op) return {};
-    if (r->op == "softmax" && r->attributes != fmt::format("axis={}", y_pred.rank() - 1)) return {};
+    if (r->op == "softmax" && r->attributes() != fmt::format("axis={}", y_pred.rank() - 1)) return {};
     return r->inputs.tensor(0);
 }
 
