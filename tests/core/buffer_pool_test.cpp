@@ -127,11 +127,36 @@ TEST_CASE("make_pooled builds in a pooled block and gives it back when the point
         address = p.get();
     }
     CHECK(Counted::alive == 0);
-    CHECK(xg::pool_cached_bytes() == 64);
+    CHECK(xg::pool_cached_bytes() == 8);  // the smallest object class
     CHECK(xg::make_pooled<Counted>(8).get() == address);
     // A constructor that throws leaves nothing behind: the block is back in the cache.
     xg::pool_release_cached();
     CHECK_THROWS_AS(xg::make_pooled<ThrowsOnBuild>(), std::runtime_error);
-    CHECK(xg::pool_cached_bytes() == 256);
+    CHECK(xg::pool_cached_bytes() == 200);  // 200 bytes fill an object class exactly
     xg::pool_release_cached();
+}
+
+TEST_CASE("objects get classes in steps of 16 that fill malloc's chunks; SIMD buffers keep theirs") {
+    using xg::kObjectAlignment;
+    CHECK(xg::pool_block_bytes(72, kObjectAlignment) == 72);
+    CHECK(xg::pool_block_bytes(73, kObjectAlignment) == 88);
+    CHECK(xg::pool_block_bytes(88, kObjectAlignment) == 88);
+    CHECK(xg::pool_block_bytes(248, kObjectAlignment) == 248);
+    CHECK(xg::pool_block_bytes(249, kObjectAlignment) == 256);  // beyond: the 1.5 and 4/3 classes
+    CHECK(xg::pool_block_bytes(72) == 96);
+    CHECK(xg::pool_block_bytes(100) == 128);
+
+    // An object block is never handed out for SIMD data, even of the same size.
+    xg::pool_release_cached();
+    void* object = xg::pool_allocate(64, kObjectAlignment);
+    xg::pool_deallocate(object, 64, kObjectAlignment);
+    CHECK(xg::pool_cached_bytes() == 72);
+    void* simd = xg::pool_allocate(64);
+    CHECK(aligned(simd));
+    CHECK(xg::pool_cached_bytes() == 72);  // the object block is still cached
+    CHECK(xg::pool_allocate(64, kObjectAlignment) == object);
+    xg::pool_deallocate(simd, 64);
+    xg::pool_deallocate(object, 64, kObjectAlignment);
+    xg::pool_release_cached();
+    CHECK(xg::pool_cached_bytes() == 0);
 }

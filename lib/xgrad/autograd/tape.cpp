@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -192,13 +193,21 @@ void RecordInputs::assign(const Tensor* inputs, std::size_t count, const Tape& t
 Tensor RecordInputs::tensor(std::size_t i) const {
     const std::shared_ptr<Node>& slot = slots()[i];
     if (slot.use_count() > 0) return Tensor(slot);
-    return Tensor(slot->tape->records_[slot->record].output);
+    // Not owned here: a result recorded on this thread's tape, owned by its own record.
+    const Tape& tape = Tape::current();
+    if (!tape.holds(*slot)) {
+        throw StateError("RecordInputs::tensor: the record is not on this thread's current tape; expected a record "
+                         "read from Tape::current() before it was cleared");
+    }
+    return Tensor(tape.records_[slot->record].output);
 }
 
 Record& Tape::append(const std::shared_ptr<Node>& output, const Tensor* inputs, std::size_t count) {
-    output->tape = this;
+    if (records_.size() > std::numeric_limits<std::uint32_t>::max()) {
+        throw StateError("record_op: the tape holds 2^32 records; expected a backward or Tape::clear() before more");
+    }
     output->generation = generation_;
-    output->record = records_.size();
+    output->record = static_cast<std::uint32_t>(records_.size());
     Record& r = records_.emplace_back();
     r.inputs.assign(inputs, count, *this);
     r.output = output;

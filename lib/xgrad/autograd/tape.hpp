@@ -105,7 +105,7 @@ public:
     /// Changes at each clear(); a node recorded in another generation is stale.
     std::uint64_t generation() const { return generation_; }
     /// Whether `node` is a result recorded on this tape since the last clear.
-    bool holds(const Node& node) const { return node.tape == this && node.generation == generation_; }
+    bool holds(const Node& node) const { return node.generation == generation_; }
 
     /// The module path new records are tagged with ("" at top level).
     const std::string& scope() const { return scope_; }

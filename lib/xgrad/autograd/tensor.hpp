@@ -40,10 +40,12 @@ struct Node {
     bool requires_grad = false;
     bool retains_grad = false;
     Role role;
-    // Set for op results recorded on a tape: which tape, in which generation, at which index.
-    const Tape* tape = nullptr;
+    // Set for op results recorded on a tape: at which index, in which tape generation (0: none).
+    // Generations are unique across all tapes of the process, so they also say which tape.
+    std::uint32_t record = 0;
     std::uint64_t generation = 0;
-    std::size_t record = 0;
+    /// Whether the node is an op result recorded on some tape (in this or an earlier generation).
+    bool recorded() const { return generation != 0; }
 
     /// The name shown in graphs and errors ("dense_1/kernel"); empty for most results.
     const std::string& name() const;

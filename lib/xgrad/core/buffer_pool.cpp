@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 namespace xg {
@@ -31,6 +32,16 @@ std::size_t class_bytes(std::size_t size_class) {
 // Blocks of the two alignments are kept apart: a block from malloc is not fit for SIMD data.
 enum Kind : std::size_t { simd_block, object_block, kind_count };
 
+// Objects of up to 248 bytes (tape nodes, Array headers, names) have classes of their own, in
+// steps of 16 and each 8 bytes short of a multiple of 16: malloc adds an 8-byte header and
+// rounds chunks up to 16, so such a block fills its chunk exactly (a 72-byte node takes an
+// 80-byte chunk, not the 112 of the 96-byte class). A scalar graph is bound by how densely its
+// nodes are packed.
+constexpr std::size_t kLargestSmallObject = 248;
+constexpr std::size_t kSmallObjectClasses = kLargestSmallObject / 16 + 1;
+std::size_t small_object_class(std::size_t bytes) { return (bytes + 7) / 16; }
+std::size_t small_object_bytes(std::size_t size_class) { return 16 * size_class + 8; }
+
 Kind kind_of(std::size_t alignment) { return alignment <= kObjectAlignment ? object_block : simd_block; }
 
 void* system_allocate(std::size_t bytes, Kind kind) {
@@ -51,15 +62,28 @@ void* system_allocate(std::size_t bytes, Kind kind) {
 // large graph was freed; with a list, that one load was most of the cost of a scalar op.
 struct ThreadCache {
     std::vector<void*> free[kind_count][kClassCount];
+    std::vector<void*> small_objects[kSmallObjectClasses];
     std::size_t cached_bytes = 0;
 
-    void release() noexcept {
-        for (auto& lists : free) {
-            for (auto& blocks : lists) {
-                for (void* block : blocks) std::free(block);
-                blocks.clear();
-            }
+    // The free list for blocks of `bytes` (at most kLargestPooled) of `kind`, and their block size.
+    std::pair<std::vector<void*>*, std::size_t> list_for(std::size_t bytes, Kind kind) {
+        if (kind == object_block && bytes <= kLargestSmallObject) {
+            const std::size_t size_class = small_object_class(bytes);
+            return {&small_objects[size_class], small_object_bytes(size_class)};
         }
+        const std::size_t size_class = class_of(bytes);
+        return {&free[kind][size_class], class_bytes(size_class)};
+    }
+
+    void release() noexcept {
+        auto give_back = [](std::vector<void*>& blocks) {
+            for (void* block : blocks) std::free(block);
+            blocks.clear();
+        };
+        for (auto& lists : free) {
+            for (auto& blocks : lists) give_back(blocks);
+        }
+        for (auto& blocks : small_objects) give_back(blocks);
         cached_bytes = 0;
     }
     ThreadCache();
@@ -96,18 +120,18 @@ void* pool_allocate(std::size_t bytes, std::size_t alignment) {
     const Kind kind = kind_of(alignment);
     ThreadCache* c = bytes <= kLargestPooled ? cache() : nullptr;
     if (!c) return system_allocate(bytes, kind);
-    const std::size_t size_class = class_of(bytes);
-    std::vector<void*>& blocks = c->free[kind][size_class];
+    const auto [list, block_bytes] = c->list_for(bytes, kind);
+    std::vector<void*>& blocks = *list;
     if (!blocks.empty()) {
         void* block = blocks.back();
         blocks.pop_back();
-        c->cached_bytes -= class_bytes(size_class);
+        c->cached_bytes -= block_bytes;
         // The next block of this class is likely asked for soon (a graph allocates many alike) and
         // is cold: start fetching it, for writing, now.
         if (!blocks.empty()) __builtin_prefetch(blocks.back(), 1);
         return block;
     }
-    return system_allocate(class_bytes(size_class), kind);
+    return system_allocate(block_bytes, kind);
 }
 
 void pool_deallocate(void* block, std::size_t bytes, std::size_t alignment) noexcept {
@@ -117,18 +141,26 @@ void pool_deallocate(void* block, std::size_t bytes, std::size_t alignment) noex
         std::free(block);
         return;
     }
-    const std::size_t size_class = class_of(bytes);
-    if (c->cached_bytes + class_bytes(size_class) > kMaxCachedBytes) {
+    const auto [list, block_bytes] = c->list_for(bytes, kind_of(alignment));
+    if (c->cached_bytes + block_bytes > kMaxCachedBytes) {
         std::free(block);
         return;
     }
     try {
-        c->free[kind_of(alignment)][size_class].push_back(block);
+        list->push_back(block);
     } catch (const std::bad_alloc&) {  // no room to remember it: give it back instead
         std::free(block);
         return;
     }
-    c->cached_bytes += class_bytes(size_class);
+    c->cached_bytes += block_bytes;
+}
+
+std::size_t pool_block_bytes(std::size_t bytes, std::size_t alignment) noexcept {
+    if (bytes > kLargestPooled) return bytes;
+    if (kind_of(alignment) == object_block && bytes <= kLargestSmallObject) {
+        return small_object_bytes(small_object_class(bytes));
+    }
+    return class_bytes(class_of(bytes));
 }
 
 std::size_t pool_cached_bytes() noexcept {

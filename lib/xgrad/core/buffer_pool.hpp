@@ -30,6 +30,9 @@ void* pool_allocate(std::size_t bytes, std::size_t alignment = kBufferAlignment)
 /// Returns a block from pool_allocate (same `bytes` and `alignment`) to this thread's free lists.
 void pool_deallocate(void* block, std::size_t bytes, std::size_t alignment = kBufferAlignment) noexcept;
 
+/// The size of the block that pool_allocate(bytes, alignment) hands out (its size class).
+std::size_t pool_block_bytes(std::size_t bytes, std::size_t alignment = kBufferAlignment) noexcept;
+
 /// Bytes held in this thread's free lists, ready for reuse.
 std::size_t pool_cached_bytes() noexcept;
 /// Gives this thread's cached blocks back to the system (e.g. after a large one-off graph).

@@ -237,13 +237,13 @@ std::string ops_to_dot(const Tensor& output, const GraphOptions& options) {
     }
     const Node& out = *output.node();
     const Tape& tape = Tape::current();
-    if (out.role == Role::result && out.tape != nullptr && !tape.holds(out)) {
+    if (out.role == Role::result && out.recorded() && !tape.holds(out)) {
         throw StateError(fmt::format("ops_to_dot: output {} was recorded on a tape that has since been cleared (by "
                                      "backward or Tape::clear) or on another thread's tape; expected a fresh result of "
                                      "this thread, or backward(retain_graph=true) before drawing",
                                      format_shape(out.shape())));
     }
-    if (out.role != Role::result || out.tape == nullptr) return write_ops(tape.records(), {}, &out, options);
+    if (out.role != Role::result || !out.recorded()) return write_ops(tape.records(), {}, &out, options);
 
     // Records are in execution order, so one backward sweep from the output's record finds
     // every record it depends on.
