@@ -27,7 +27,7 @@ using ScalarRule = void (*)(const float* x, float y, float g, float* dx);
 /// Most inputs an op with a ScalarRule may have.
 inline constexpr std::size_t kMaxScalarInputs = 4;
 
-/// An op's forward inputs, in argument order. Up to three are held inline (every op but concat),
+/// An op's forward inputs, in argument order. Up to two are held inline (every elementwise op),
 /// so a scalar graph does not allocate a list per op. An input recorded on the same tape is
 /// kept alive by its own record and is held here without a reference count: a scalar graph
 /// would otherwise spend a third of its time on atomic increments and decrements.
@@ -43,7 +43,7 @@ public:
 private:
     const std::shared_ptr<Node>* slots() const { return size_ <= kInline ? inline_.data() : more_.get(); }
 
-    static constexpr std::size_t kInline = 3;
+    static constexpr std::size_t kInline = 2;
     std::array<std::shared_ptr<Node>, kInline> inline_;
     std::unique_ptr<std::shared_ptr<Node>[]> more_;  // all of them, when there are more than kInline
     std::size_t size_ = 0;
