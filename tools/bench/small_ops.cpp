@@ -4,7 +4,8 @@
 // through a plain C++ loop that does the same scalar arithmetic (it keeps the chain's values
 // for the backward sweep, as any reverse mode must). Both must give the same gradients.
 //
-// Prints one line of JSON: ns per op for each, their ratio, and the largest gradient gap.
+// Prints one line of JSON: ns per op for each (medians), the median of the rounds' ratios (a
+// round is one run of each, back to back), and the largest gradient gap.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -76,15 +77,15 @@ Gradients plain_loop(std::size_t neurons) {
 }
 
 template <class F>
-double median_seconds(F&& run, int repeats, Gradients& last) {
-    std::vector<double> times;
-    for (int r = 0; r < repeats; ++r) {
-        const auto start = std::chrono::steady_clock::now();
-        last = run();
-        times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    std::sort(times.begin(), times.end());
-    return times[times.size() / 2];
+double seconds(F&& run, Gradients& result) {
+    const auto start = std::chrono::steady_clock::now();
+    result = run();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
 }
 
 }  // namespace
@@ -94,15 +95,22 @@ int main(int argc, char** argv) {
     int repeats = 21;
     CLI::App app{"Per-op cost of the tape on scalars: a 100k-op tanh chain, forward and backward, against a plain loop"};
     app.add_option("--ops", ops, "Ops in the expression (a multiple of 3: mul, add, tanh)")->check(CLI::Range(3, 100000000));
-    app.add_option("--repeats", repeats, "Timed runs of each; the median is reported")->check(CLI::Range(1, 10000));
+    app.add_option("--repeats", repeats, "Timed rounds (a run of each); medians are reported")->check(CLI::Range(1, 10000));
     CLI11_PARSE(app, argc, argv);
     const std::size_t neurons = ops / kOpsPerNeuron;
     ops = neurons * kOpsPerNeuron;
 
     Gradients tape_grads, loop_grads;
     with_tape(neurons);  // warm-up: first-touch allocations
-    const double tape_s = median_seconds([&] { return with_tape(neurons); }, repeats, tape_grads);
-    const double loop_s = median_seconds([&] { return plain_loop(neurons); }, repeats, loop_grads);
+    // Rounds of one tape run and one loop run: the two see the same machine load, which on a
+    // shared host changes from second to second; the ratio is the median of the rounds' ratios.
+    std::vector<double> tape_times, loop_times, ratios;
+    for (int r = 0; r < repeats; ++r) {
+        tape_times.push_back(seconds([&] { return with_tape(neurons); }, tape_grads));
+        loop_times.push_back(seconds([&] { return plain_loop(neurons); }, loop_grads));
+        ratios.push_back(tape_times.back() / loop_times.back());
+    }
+    const double tape_s = median(tape_times), loop_s = median(loop_times);
 
     float gap = std::abs(tape_grads.loss - loop_grads.loss);
     for (std::size_t k = 0; k < kParams; ++k) {
@@ -115,6 +123,6 @@ int main(int argc, char** argv) {
     const double tape_ns = tape_s / static_cast<double>(ops) * 1e9, loop_ns = loop_s / static_cast<double>(ops) * 1e9;
     fmt::print("{{\"impl\": \"small-ops\", \"ops\": {}, \"tape_seconds\": {:.6f}, \"loop_seconds\": {:.6f}, "
                "\"tape_ns_per_op\": {:.1f}, \"loop_ns_per_op\": {:.2f}, \"ratio\": {:.2f}, \"max_gradient_gap\": {:.3g}}}\n",
-               ops, tape_s, loop_s, tape_ns, loop_ns, tape_s / loop_s, gap);
+               ops, tape_s, loop_s, tape_ns, loop_ns, median(ratios), gap);
     return 0;
 }
