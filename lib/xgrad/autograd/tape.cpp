@@ -55,9 +55,6 @@ void backward_scalar(const Record& r) {
     }
 }
 
-// How many records ahead the walk prefetches output nodes.
-constexpr std::size_t kPrefetchAhead = 4;
-
 // One step of the walk: runs the record's rule if its output received a gradient, then drops
 // that gradient (unless retained). `check`: anomaly mode's finiteness checks.
 void backward_record(const Record& r, bool check) {
@@ -292,9 +289,6 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
             if (!retain_graph) tape.records_.erase(tape.records_.begin() + static_cast<std::ptrdiff_t>(out.record) + 1,
                                                    tape.records_.end());
             for (std::size_t i = out.record + 1; i-- > 0;) {
-                // Each record's output node was made long ago and is cold by now: ask for the one a
-                // few records ahead, so that its load overlaps the work on the records in between.
-                if (i >= kPrefetchAhead) __builtin_prefetch(tape.records_[i - kPrefetchAhead].output.get());
                 backward_record(tape.records_[i], check);
                 // A record is freed as soon as it is used, while it is still in cache: on a large
                 // graph a separate clear() would read every record from memory again.

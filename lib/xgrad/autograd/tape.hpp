@@ -29,8 +29,8 @@ inline constexpr std::size_t kMaxScalarInputs = 4;
 
 /// An op's forward inputs, in argument order. Up to two are held inline (every elementwise op),
 /// so a scalar graph does not allocate a list per op. An input recorded on the same tape is
-/// kept alive by its own record and is held here without a reference count: a scalar graph
-/// would otherwise spend a third of its time on atomic increments and decrements.
+/// kept alive by its own record and is held here without a reference count (holding it again
+/// would cost two atomic updates per op, for nothing).
 class RecordInputs {
 public:
     /// Holds `inputs`, recorded on `tape` in the current generation or not.

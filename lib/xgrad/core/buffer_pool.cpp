@@ -126,9 +126,6 @@ void* pool_allocate(std::size_t bytes, std::size_t alignment) {
         void* block = blocks.back();
         blocks.pop_back();
         c->cached_bytes -= block_bytes;
-        // The next block of this class is likely asked for soon (a graph allocates many alike) and
-        // is cold: start fetching it, for writing, now.
-        if (!blocks.empty()) __builtin_prefetch(blocks.back(), 1);
         return block;
     }
     return system_allocate(block_bytes, kind);

@@ -60,7 +60,7 @@ public:
     /// Drops the content.
     void reset() noexcept {
         // A plain load, not an exchange: changing storage is not safe alongside readers anyway,
-        // and a locked exchange on every node's destruction is costly in a large graph.
+        // so a locked instruction on every node's destruction would buy nothing.
         if (Array* held = array_.load(std::memory_order_relaxed)) release(held);
         kind_ = Kind::empty;
     }
