@@ -757,3 +757,33 @@ TEST_CASE("records keep op names and scopes made at run time after the strings t
     CHECK(tape[2].scope == "a_scope_named_at_run_time_number_3");
     tape.clear();
 }
+
+TEST_CASE("record_scalar_op rejects a missing rule, empty handles and inputs that are not inline scalars") {
+    xg::Tape::current().clear();
+    const xg::Tensor a = xg::Tensor::scalar(1.0f, true);
+    CHECK_THROWS_WITH_AS(xg::record_scalar_op("f", {a}, 1.0f, nullptr),
+                         doctest::Contains("f: the scalar op has no gradient rule"), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::record_scalar_op("f", {a, xg::Tensor()}, 1.0f, &mul_add_rule),
+                         doctest::Contains("f: input 1 is an empty tensor handle"), xg::StateError);
+    const xg::Tensor v = xg::parameter(xg::Array{1.0f}, "v");
+    CHECK_THROWS_WITH_AS(xg::record_scalar_op("f", {a, v}, 1.0f, &mul_add_rule),
+                         doctest::Contains("f: input 1 has shape (1,); a scalar op expects 0-d inputs"), xg::ShapeError);
+    CHECK(xg::Tape::current().size() == 0);
+}
+
+TEST_CASE("a gradient rule that calls an op does not record on the tape being walked") {
+    xg::Tape::current().clear();
+    const xg::Tensor w = xg::parameter(xg::Array{1.0f, 2.0f}, "w");
+    std::size_t size_during_rule = 0;
+    bool recorded_during_rule = true;
+    const xg::Tensor y = xg::record_op("twice", {w}, xg::Array(2.0f * w.value()), [&](xg::GradientContext& ctx) {
+        const xg::Tensor doubled = xg::mul(w, xg::Tensor::scalar(2.0f));
+        recorded_during_rule = doubled.creator() != nullptr;
+        size_during_rule = xg::Tape::current().size();
+        ctx.accumulate(0, xg::Array(2.0f * ctx.grad()));
+    });
+    xg::sum(y).backward();
+    CHECK_FALSE(recorded_during_rule);
+    CHECK(size_during_rule == 1);  // the sum's record was freed, the rule's own is still there
+    CHECK(w.grad() == xg::Array{2.0f, 2.0f});
+}

@@ -153,6 +153,18 @@ TEST_CASE("NaN passes through clip and abs as in numpy") {
     CHECK(std::isnan(xg::abs(xg::input(xg::Array{nan})).value()(0)));
 }
 
+TEST_CASE("abs's gradient keeps a NaN input NaN, on arrays and on inline scalars, and is 0 at 0") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    xg::Tensor a = xg::parameter(xg::Array{nan, 0.0f, -2.0f}, "a");
+    xg::sum(xg::abs(a)).backward();
+    CHECK(std::isnan(a.grad()(0)));
+    CHECK(a.grad()(1) == 0.0f);
+    CHECK(a.grad()(2) == -1.0f);
+    xg::Tensor s = xg::Tensor::scalar(nan, true);
+    xg::abs(s).backward();
+    CHECK(std::isnan(s.node()->grad_item()));
+}
+
 TEST_CASE("square, sqrt, exp, log and abs on a 0-d scalar take the scalar path and match the array path") {
     using xg::test::check_scalar_unary;
     for (const float v : {-1.3f, 0.6f}) {

@@ -178,3 +178,19 @@ TEST_CASE("state names each slot by parameter path, and the arrays are live") {
     CHECK(rms_state[0].first == "rms/dense_1/kernel");
     CHECK(rms_state[1].first == "rms/dense_1/bias");
 }
+
+TEST_CASE("a step keeps a 0-d parameter an inline scalar, so the ops on it keep their scalar path") {
+    xg::Tape::current().clear();
+    xg::Tensor w = xg::Tensor::scalar(2.0f, true);
+    const xg::Array& seen = w.value();  // an Array handed out before the step follows the update
+    Plain opt({w}, 0.5f);
+    (w * w).backward();                 // dL/dw = 2w = 4
+    opt.step();
+    CHECK(w.node()->is_scalar());
+    CHECK(w.item() == doctest::Approx(0.0f));  // 2 - 0.5 * 4
+    CHECK(seen() == doctest::Approx(0.0f));
+    const xg::Tensor y = w * 3.0f;
+    REQUIRE(y.creator() != nullptr);
+    CHECK((y.creator()->scalar_rule != nullptr));
+    xg::Tape::current().clear();
+}

@@ -42,11 +42,9 @@ void check_finite(const Array& a, const Record& r, const char* what) {
     }
 }
 
-// Generations are drawn from one process-wide counter: a result from a thread that has
-// exited can never match a new thread's tape that happens to reuse the same address.
 // Runs a record's ScalarRule: its inputs, output and gradient read as floats, no Array built.
 void backward_scalar(const Record& r) {
-    float x[kMaxScalarInputs], dx[kMaxScalarInputs];
+    float x[kMaxScalarInputs], dx[kMaxScalarInputs] = {};  // a rule that skips an input adds 0
     const std::size_t n = r.inputs.size();
     for (std::size_t i = 0; i < n; ++i) x[i] = r.inputs[i]->item();
     r.scalar_rule(x, r.output->item(), r.output->grad_item(), dx);
@@ -84,6 +82,8 @@ void backward_record(const Record& r, bool check) {
     }
 }
 
+// Generations are drawn from one process-wide counter: a result from a thread that has
+// exited can never match a new thread's tape, and a generation alone says which tape a node is on.
 std::uint64_t next_generation() {
     static std::atomic<std::uint64_t> counter{0};
     return counter.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -122,15 +122,21 @@ void GradientContext::accumulate(std::size_t i, Array g) const {
 ScopeGuard::ScopeGuard(const std::string& name) {
     Tape& tape = Tape::current();
     previous_length_ = tape.scope_.size();
-    if (!tape.scope_.empty()) tape.scope_ += '/';
-    tape.scope_ += name;
-    tape.scope_name_ = intern(tape.scope_);
+    previous_name_ = tape.scope_name_;
+    try {
+        if (!tape.scope_.empty()) tape.scope_ += '/';
+        tape.scope_ += name;
+        tape.scope_name_ = intern(tape.scope_);
+    } catch (...) {
+        tape.scope_.resize(previous_length_);
+        throw;
+    }
 }
 
 ScopeGuard::~ScopeGuard() {
     Tape& tape = Tape::current();
     tape.scope_.resize(previous_length_);
-    tape.scope_name_ = intern(tape.scope_);
+    tape.scope_name_ = previous_name_;
 }
 
 Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
@@ -206,8 +212,13 @@ Record& Tape::append(const std::shared_ptr<Node>& output, const Tensor* inputs, 
     output->generation = generation_;
     output->record = static_cast<std::uint32_t>(records_.size());
     Record& r = records_.emplace_back();
-    r.inputs.assign(inputs, count, *this);
     r.output = output;
+    try {
+        r.inputs.assign(inputs, count, *this);
+    } catch (...) {  // no half-built record may stay on the tape
+        records_.pop_back();
+        throw;
+    }
     r.scope = scope_name_;
     return r;
 }
@@ -228,6 +239,17 @@ Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array 
 Tensor record_scalar_op(std::string_view op, std::initializer_list<Tensor> inputs, float output, ScalarRule rule) {
     if (inputs.size() > kMaxScalarInputs) {
         throw ValueError(fmt::format("{}: {} inputs to a scalar op; expected at most {}", op, inputs.size(), kMaxScalarInputs));
+    }
+    if (rule == nullptr) throw ValueError(fmt::format("{}: the scalar op has no gradient rule; expected a ScalarRule", op));
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const Tensor& in = inputs.begin()[i];
+        if (!in.defined()) {
+            throw StateError(fmt::format("{}: input {} is an empty tensor handle; expected one made from a value or an op", op, i));
+        }
+        if (!in.node()->is_scalar() && in.rank() != 0) {
+            throw ShapeError(fmt::format("{}: input {} has shape {}; a scalar op expects 0-d inputs", op, i,
+                                         format_shape(in.shape())));
+        }
     }
     Tape& tape = Tape::current();
     const bool needs_grad = needs_gradient(tape, op, inputs.begin(), inputs.size());
@@ -282,6 +304,8 @@ void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
     out.add_grad(std::move(start));
     if (out.role == Role::result) {
         tape.walked_ = true;
+        // Rules compute on arrays; should one call an op, it must not append to the tape being walked.
+        NoGradGuard no_grad;
         try {
             const bool check = anomaly_detection_enabled();
             // Records are in execution order, so walking them backwards visits every node after

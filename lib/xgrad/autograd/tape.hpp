@@ -105,7 +105,8 @@ public:
     /// Changes at each clear(); a node recorded in another generation is stale.
     std::uint64_t generation() const { return generation_; }
     /// Whether `node` is a result recorded on this tape since the last clear.
-    bool holds(const Node& node) const { return node.generation == generation_; }
+    /// (During a backward walk that frees records as it goes, only the records not yet freed.)
+    bool holds(const Node& node) const { return node.generation == generation_ && node.record < records_.size(); }
 
     /// The module path new records are tagged with ("" at top level).
     const std::string& scope() const { return scope_; }
@@ -141,6 +142,7 @@ public:
 
 private:
     std::size_t previous_length_;
+    std::string_view previous_name_;
 };
 
 /// Builds an op's result: wraps `output` in a Tensor and, when recording is on and an input
@@ -155,9 +157,11 @@ Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
                  std::string attributes = {});
 
-/// record_op for an op whose inputs are all 0-d values held inline (Node::is_scalar) and whose
+/// record_op for an op whose inputs are all 0-d (normally held inline, Node::is_scalar) and whose
 /// output is `output`: the result is held inline too, and backward runs `rule` on floats.
-/// `op` must outlive the process's tapes (a string literal): it is kept, not copied.
+/// `op` must outlive the process's tapes (a string literal): it is kept, not copied. Throws
+/// ValueError for a null rule or too many inputs, StateError for an empty handle, ShapeError for
+/// an input that is not 0-d.
 Tensor record_scalar_op(std::string_view op, std::initializer_list<Tensor> inputs, float output, ScalarRule rule);
 
 /// Reverse-mode walk from `root` (see Tensor::backward).

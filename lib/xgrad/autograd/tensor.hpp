@@ -32,6 +32,9 @@ struct Node {
     Array& mutable_value() { return value_.mutable_array(); }
     /// Whether the value is a 0-d float held inline (the scalar ops' fast path).
     bool is_scalar() const { return value_.is_scalar(); }
+    /// Changes an inline scalar's value in place (an optimizer's step), keeping it inline;
+    /// only when is_scalar(). mutable_value() would turn it into an Array for good.
+    void set_scalar(float v) { value_.set_scalar(v); }
     /// The value's single element; throws ShapeError when it has more or fewer.
     float item() const { return value_.is_scalar() ? value_.scalar() : array_item(value_, ""); }
     const Shape& shape() const { return value_.shape(); }
@@ -55,6 +58,8 @@ struct Node {
     bool has_grad() const { return !grad_.empty(); }
     const Array& grad() const { return grad_.array(); }
     Array& grad() { return grad_.mutable_array(); }
+    /// The gradient's element count (no Array is built for an inline one).
+    std::size_t grad_size() const { return grad_.size(); }
     /// The gradient's single element (the scalar ops' fast path); throws ShapeError when it has more.
     float grad_item() const { return grad_.is_scalar() ? grad_.scalar() : array_item(grad_, "'s gradient"); }
     /// Replaces the gradient with `g`.

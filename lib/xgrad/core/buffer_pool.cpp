@@ -9,7 +9,7 @@ namespace xg {
 namespace {
 
 // Size classes go in steps of 1.5 and 4/3 (64, 96, 128, 192, 256, ... bytes) up to 64 MiB, so a
-// block wastes at most a third of itself: a tape node of 330 bytes takes 384, not 512.
+// block wastes at most a third of itself: a buffer of 330 bytes takes 384, not 512.
 // Larger blocks go straight to the system (they are rare and rounding them up would waste too much).
 constexpr std::size_t kSmallestClass = 64;
 constexpr std::size_t kClassCount = 41;  // 64 B .. 64 MiB
@@ -119,7 +119,9 @@ ThreadCache* cache() {
 void* pool_allocate(std::size_t bytes, std::size_t alignment) {
     const Kind kind = kind_of(alignment);
     ThreadCache* c = bytes <= kLargestPooled ? cache() : nullptr;
-    if (!c) return system_allocate(bytes, kind);
+    // Without a cache (a thread being torn down) the block is still made at its class's size:
+    // another thread may free it into that class's list and hand it out for the whole size.
+    if (!c) return system_allocate(pool_block_bytes(bytes, alignment), kind);
     const auto [list, block_bytes] = c->list_for(bytes, kind);
     std::vector<void*>& blocks = *list;
     if (!blocks.empty()) {

@@ -4,8 +4,9 @@
 // A training step frees and re-allocates the same set of buffers every step, and a graph of
 // many tiny ops allocates and frees hundreds of thousands of small blocks at once. Both are
 // slow through malloc (aligned allocations bypass its fast path; mass frees trigger its
-// consolidation). The pool keeps freed blocks per thread, by size class (steps of 1.5 and 4/3),
-// and hands them out again: steady-state training allocates nothing from the system.
+// consolidation). The pool keeps freed blocks per thread, by size class (steps of 1.5 and 4/3 for
+// SIMD buffers; steps of 16 up to 248 bytes for other objects), and hands them out again:
+// steady-state training allocates nothing from the system.
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -51,6 +52,7 @@ struct PoolAllocator {
     PoolAllocator(const PoolAllocator<U>&) noexcept {}
 
     T* allocate(std::size_t n) {
+        static_assert(alignof(T) <= alignment, "PoolAllocator: over-aligned types are not supported");
         if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_alloc();
         return static_cast<T*>(pool_allocate(n * sizeof(T), alignment));
     }

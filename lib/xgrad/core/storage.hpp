@@ -38,6 +38,11 @@ public:
     /// The content's element count.
     std::size_t size() const { return is_scalar() ? 1 : array().size(); }
 
+    /// Changes an inline scalar to `value` in place (an Array handed out for it follows).
+    void set_scalar(float value) noexcept {
+        scalar_ = value;
+        if (Array* held = array_.load(std::memory_order_relaxed)) *held->data() = value;
+    }
     /// Replaces the content with a 0-d value held inline.
     void assign(float value) noexcept {
         reset();

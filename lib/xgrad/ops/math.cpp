@@ -47,9 +47,9 @@ Tensor log(const Tensor& x) {
 }
 
 Tensor abs(const Tensor& x) {
-    // Gradient 0 at 0 (sign(0) = 0), as in PyTorch.
+    // g * sign(x): 0 at 0 (as in PyTorch), and a NaN x or g stays NaN (anomaly mode must see it).
     return detail::unary_elementwise("abs", x, [](float v) { return std::abs(v); },
-                                     [](float g, float v, float) { return v > 0.0f ? g : v < 0.0f ? -g : 0.0f; },
+                                     [](float g, float v, float) { return v > 0.0f ? g : v < 0.0f ? -g : v == 0.0f ? 0.0f * g : v; },
                                      [](const Array& a) { return Array(xt::abs(a)); });
 }
 

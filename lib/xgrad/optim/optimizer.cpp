@@ -41,6 +41,14 @@ void Optimizer::step() {
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
         Tensor& p = parameters_[i];
         if (!p.has_grad()) continue;
+        if (Node& n = *p.node(); n.is_scalar() && n.grad_size() == 1) {
+            // A 0-d parameter stays an inline float, so the ops that use it keep their scalar path.
+            float value = n.item();
+            const float grad = n.grad_item();
+            update(i, &value, &grad, 1);
+            n.set_scalar(value);
+            continue;
+        }
         Array& value = p.mutable_value();
         const Array& grad = p.grad();
         if (grad.shape() != value.shape()) {
