@@ -108,26 +108,14 @@ TEST_CASE("relu, sigmoid and tanh on a 0-d scalar take the scalar path and match
 }
 
 TEST_CASE("the scalar path gives the activations' textbook values and gradients") {
-    const auto value_and_grad = [](const Unary& op, float v) {
-        const xg::Tensor x = xg::Tensor::scalar(v, true);
-        const xg::Tensor y = op(x);
-        REQUIRE(y.node()->is_scalar());
-        REQUIRE(y.creator() != nullptr);
-        REQUIRE((y.creator()->scalar_rule != nullptr));
-        y.backward();
-        return std::pair{y.item(), x.node()->grad_item()};
-    };
+    using xg::test::check_value_and_grad, xg::test::scalar_value_and_grad;
     using Pair = std::pair<float, float>;
-    const auto close = [](Pair actual, Pair expected) {
-        CHECK(actual.first == doctest::Approx(expected.first).epsilon(1e-6));
-        CHECK(actual.second == doctest::Approx(expected.second).epsilon(1e-6));
-    };
-    close(value_and_grad([](const xg::Tensor& t) { return xg::relu(t); }, 1.5f), Pair{1.5f, 1.0f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::relu(t); }, -2.0f), Pair{0.0f, 0.0f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::relu(t); }, 0.0f), Pair{0.0f, 0.0f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::sigmoid(t); }, -2.0f), Pair{0.11920292f, 0.10499359f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::tanh(t); }, 1.5f), Pair{0.90514825f, 0.18070664f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::relu(t); }, 1.5f), Pair{1.5f, 1.0f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::relu(t); }, -2.0f), Pair{0.0f, 0.0f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::relu(t); }, 0.0f), Pair{0.0f, 0.0f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::sigmoid(t); }, -2.0f), Pair{0.11920292f, 0.10499359f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::tanh(t); }, 1.5f), Pair{0.90514825f, 0.18070664f});
     // Saturated, without NaN.
-    close(value_and_grad([](const xg::Tensor& t) { return xg::sigmoid(t); }, 1000.0f), Pair{1.0f, 0.0f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::tanh(t); }, -1000.0f), Pair{-1.0f, 0.0f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::sigmoid(t); }, 1000.0f), Pair{1.0f, 0.0f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::tanh(t); }, -1000.0f), Pair{-1.0f, 0.0f});
 }

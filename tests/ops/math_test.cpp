@@ -180,24 +180,12 @@ TEST_CASE("square, sqrt, exp, log and abs on a 0-d scalar take the scalar path a
 }
 
 TEST_CASE("the scalar path gives the textbook values and gradients") {
-    const auto value_and_grad = [](const xg::test::UnaryOp& op, float v) {
-        const xg::Tensor x = xg::Tensor::scalar(v, true);
-        const xg::Tensor y = op(x);
-        REQUIRE(y.node()->is_scalar());
-        REQUIRE(y.creator() != nullptr);
-        REQUIRE((y.creator()->scalar_rule != nullptr));
-        y.backward();
-        return std::pair{y.item(), x.node()->grad_item()};
-    };
+    using xg::test::check_value_and_grad, xg::test::scalar_value_and_grad;
     using Pair = std::pair<float, float>;
-    const auto close = [](Pair actual, Pair expected) {
-        CHECK(actual.first == doctest::Approx(expected.first).epsilon(1e-6));
-        CHECK(actual.second == doctest::Approx(expected.second).epsilon(1e-6));
-    };
-    close(value_and_grad([](const xg::Tensor& t) { return xg::square(t); }, -3.0f), Pair{9.0f, -6.0f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::sqrt(t); }, 4.0f), Pair{2.0f, 0.25f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::exp(t); }, 1.0f), Pair{2.7182817f, 2.7182817f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::log(t); }, 4.0f), Pair{1.3862944f, 0.25f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::abs(t); }, -2.0f), Pair{2.0f, -1.0f});
-    close(value_and_grad([](const xg::Tensor& t) { return xg::abs(t); }, 0.0f), Pair{0.0f, 0.0f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::square(t); }, -3.0f), Pair{9.0f, -6.0f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::sqrt(t); }, 4.0f), Pair{2.0f, 0.25f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::exp(t); }, 1.0f), Pair{2.7182817f, 2.7182817f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::log(t); }, 4.0f), Pair{1.3862944f, 0.25f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::abs(t); }, -2.0f), Pair{2.0f, -1.0f});
+    check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::abs(t); }, 0.0f), Pair{0.0f, 0.0f});
 }

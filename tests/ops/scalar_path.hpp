@@ -5,6 +5,7 @@
 // a BackwardFn), and gradcheck's central differences. An inline scalar meeting an array takes
 // the array path, and its gradient is the sum over the broadcast.
 #include <functional>
+#include <utility>
 
 #include <doctest/doctest.h>
 #include <xtensor/xmath.hpp>
@@ -20,6 +21,23 @@ using BinaryOp = std::function<Tensor(const Tensor&, const Tensor&)>;
 
 /// dL/dy fed into backward: not 1, so that a rule which drops the incoming gradient shows.
 inline constexpr float kScalarSeed = 1.75f;
+
+/// op(x) for x = Tensor::scalar(v, true), required to take the scalar path: its value and dL/dx.
+inline std::pair<float, float> scalar_value_and_grad(const UnaryOp& op, float v) {
+    const Tensor x = Tensor::scalar(v, true);
+    const Tensor y = op(x);
+    REQUIRE(y.node()->is_scalar());
+    REQUIRE(y.creator() != nullptr);
+    REQUIRE((y.creator()->scalar_rule != nullptr));
+    y.backward();
+    return std::pair{y.item(), x.node()->grad_item()};
+}
+
+/// A value and gradient pair equal to the expected one, to a relative 1e-6.
+inline void check_value_and_grad(std::pair<float, float> actual, std::pair<float, float> expected) {
+    CHECK(actual.first == doctest::Approx(expected.first).epsilon(1e-6));
+    CHECK(actual.second == doctest::Approx(expected.second).epsilon(1e-6));
+}
 
 /// The result of `make` (called once, with recording on) was made on the scalar path.
 inline void check_scalar_record(const Tensor& y, const char* op_name) {
