@@ -67,6 +67,7 @@ struct Flags {
     std::size_t epochs = 5;
     std::size_t batch_size = 128;
     std::size_t train_limit = 0;  // 0: all
+    double validation_split = 0.0;
     float learning_rate = 0.001f;
     std::uint64_t seed = 1;
     int threads = 0;
@@ -178,6 +179,7 @@ int run(const Flags& flags) {
     fit.epochs = flags.epochs;
     fit.batch_size = flags.batch_size;
     fit.verbose = flags.verbose;
+    fit.validation_split = flags.validation_split;
     auto meter = std::make_shared<ResourceMeter>();
     fit.callbacks.push_back(meter);
     std::shared_ptr<xg::CheckpointCallback> checkpoints;
@@ -245,6 +247,9 @@ int main(int argc, char** argv) {
     app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate")->check(CLI::Range(1e-12f, 1e6f));
     app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
         ->check(CLI::Range(1, 1 << 30));
+    app.add_option("--validation-split", flags.validation_split,
+                   "Hold out this fraction of the training set, its last samples before shuffling, for validation")
+        ->check(CLI::Range(0.0, 1.0));
     app.add_option("--seed", flags.seed, "Seed for weights and shuffling");
     app.add_option("--threads", flags.threads, "BLAS threads (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--graph", flags.graph, "Write the graph of one training step (.dot, .gv, .svg, .png, .pdf)");
