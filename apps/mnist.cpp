@@ -31,7 +31,12 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/plot/confusion.hpp"
+#include "xgrad/plot/figure.hpp"
+#include "xgrad/plot/history_plot.hpp"
+#include "xgrad/plot/sample_grid.hpp"
 #include "xgrad/train/checkpoint.hpp"
+#include "xgrad/train/csv_logger.hpp"
 #include "xgrad/train/model.hpp"
 
 namespace {
@@ -76,6 +81,7 @@ struct Flags {
     std::string save;
     std::string checkpoint;
     bool resume = false;
+    std::string plot, csv, confusion, errors;
     bool detect_anomaly = false;
     bool json = false;
     int verbose = 1;
@@ -123,6 +129,42 @@ std::optional<xg::CheckpointInfo> resume_from(xg::dist::Communicator& world, con
     return info;
 }
 
+// The figures asked for, drawn by process 0 after training: the curves, the test set's
+// confusion matrix, and the first misclassified test images.
+void draw_figures(const Flags& flags, xg::Model& model, const xg::History& history, const xg::Dataset& test, std::ostream& out) {
+    if (!flags.plot.empty()) {
+        xg::plot_history(history, flags.plot);
+        out << fmt::format("Wrote the training curves to {}\n", flags.plot);
+    }
+    if (flags.confusion.empty() && flags.errors.empty()) return;
+    const xg::Classification classes = xg::classify(model, test, flags.batch_size);
+    if (!flags.confusion.empty()) {
+        const xg::ConfusionMatrix matrix = xg::confusion_matrix(classes);
+        out << "\nConfusion matrix of the test set:\n" << matrix;
+        xg::plot_confusion_matrix(matrix, flags.confusion, {.title = "Test set"});
+        out << fmt::format("Wrote the confusion matrix to {}\n", flags.confusion);
+    }
+    if (!flags.errors.empty()) {
+        constexpr std::size_t shown = 36;
+        std::vector<std::size_t> rows, truth, predicted;
+        for (std::size_t i = 0; i < classes.true_labels.size() && rows.size() < shown; ++i) {
+            if (classes.true_labels[i] == classes.predicted_labels[i]) continue;
+            rows.push_back(i);
+            truth.push_back(classes.true_labels[i]);
+            predicted.push_back(classes.predicted_labels[i]);
+        }
+        if (rows.empty()) {
+            out << fmt::format("No misclassified test images: {} not written\n", flags.errors);
+            return;
+        }
+        xg::Array images, targets;
+        test.gather(rows, images, targets);
+        xg::plot_samples(images, truth, predicted, flags.errors,
+                         {.title = fmt::format("The first {} misclassified test images", rows.size())});
+        out << fmt::format("Wrote {} misclassified test images to {}\n", rows.size(), flags.errors);
+    }
+}
+
 int run(const Flags& flags) {
     // Started by mpirun with several processes, each trains on its share of every batch;
     // process 0 alone prints and writes files.
@@ -137,6 +179,13 @@ int run(const Flags& flags) {
         xg::set_blas_threads(std::max(1, xg::blas_threads() / static_cast<int>(local)));
     }
     xg::set_anomaly_detection(flags.detect_anomaly);
+    // A mistyped figure path fails now, not after training.
+    xg::dist::together(world, [&] {
+        if (!world.is_root()) return;
+        for (const std::string* figure : {&flags.plot, &flags.confusion, &flags.errors}) {
+            if (!figure->empty()) xg::check_figure_path(*figure, "mnist");
+        }
+    });
 
     // A process that cannot find or read the data stops every process, and process 0 says why.
     const xg::DatasetLocation where = xg::dist::together(world, [&] { return locate(flags); });
@@ -197,6 +246,9 @@ int run(const Flags& flags) {
         checkpoints = std::make_shared<xg::CheckpointCallback>(flags.checkpoint, std::move(so_far));
         fit.callbacks.push_back(checkpoints);
     }
+    if (!flags.csv.empty()) {
+        fit.callbacks.push_back(std::make_shared<xg::CsvLogger>(flags.csv, xg::CsvLoggerOptions{.append = flags.resume}));
+    }
     const auto start = std::chrono::steady_clock::now();
     xg::History history = model.fit(train, fit);
     if (checkpoints) history = checkpoints->history();  // with the epochs before a resume
@@ -210,6 +262,7 @@ int run(const Flags& flags) {
         xg::save_weights(*network, flags.save);
         out << fmt::format("Saved the trained weights to {}\n", flags.save);
     }
+    if (world.is_root()) draw_figures(flags, model, history, test, out);
     if (flags.json) {
         nlohmann::json j = {
             {"dataset", where.kind == xg::DatasetKind::mnist ? "mnist" : "fashion"},
@@ -261,6 +314,10 @@ int main(int argc, char** argv) {
                                       "after every epoch");
     app.add_flag("--resume", flags.resume, "Continue from the checkpoint in the --checkpoint folder, if there is one")
         ->needs(checkpoint);
+    app.add_option("--plot", flags.plot, "Draw loss and accuracy against epoch, training and validation (.svg, .png, .pdf)");
+    app.add_option("--csv", flags.csv, "Write one CSV row of logs per epoch (continued with --resume)");
+    app.add_option("--confusion", flags.confusion, "Draw the test set's confusion matrix (.svg, .png, .pdf)");
+    app.add_option("--errors", flags.errors, "Draw the first 36 misclassified test images (.svg, .png, .pdf)");
     app.add_flag("--detect-anomaly", flags.detect_anomaly,
                  "Check every op's output and gradient for NaN/Inf and name the first op that produced one");
     app.add_flag("--json", flags.json, "End with one line of JSON: test_accuracy, test_loss, epoch_seconds, ...");
