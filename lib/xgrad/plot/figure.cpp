@@ -96,7 +96,7 @@ void check_figure_path(const std::string& path, const char* call) {
 }
 
 Figure::Figure(std::string path, int width, int height, const char* call)
-    : lock_(plplot_mutex()), path_(std::move(path)), call_(call) {
+    : lock_(plplot_mutex()), path_(std::move(path)), call_(call), height_(height) {
     check_figure_path(path_, call);
     if (width < 16 || height < 16 || width > 20000 || height > 20000) {
         throw ValueError(fmt::format("{}: figure size {} x {}; expected 16 to 20000 pixels each way", call, width, height));
@@ -145,6 +145,13 @@ Figure::~Figure() {
         std::error_code ignored;
         fs::remove_all(temp_dir_, ignored);
     }
+}
+
+void Figure::set_text_height(double points) {
+    // The page's extent in PLplot's millimetres gives their size in points.
+    PLFLT x_min = 0, x_max = 0, y_min = 0, y_max = 0;
+    stream_->gspa(x_min, x_max, y_min, y_max);
+    stream_->schr(points * (y_max - y_min) / height_, 1.0);
 }
 
 void Figure::save() {

@@ -36,6 +36,8 @@ public:
 
     /// The PLplot stream to draw with.
     plstream& pls() { return *stream_; }
+    /// Sets the character height to `points` (PLplot's own default scales with the page).
+    void set_text_height(double points);
     /// Ends the page and moves the file into place atomically; throws IoError if it cannot.
     void save();
 
@@ -43,6 +45,7 @@ private:
     std::unique_lock<std::mutex> lock_;
     std::string path_, call_, temp_dir_, temp_path_;
     std::unique_ptr<plstream> stream_;
+    int height_ = 0;
 };
 
 }  // namespace xg

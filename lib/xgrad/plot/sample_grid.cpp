@@ -109,7 +109,7 @@ void plot_samples(const Array& images, const std::vector<std::size_t>& true_labe
     // The image's side in page fractions: square in points, inside the cell with a margin.
     const double side_pts = std::min(cell_w * width, cell_h * height / (1.0 + caption_share)) * 0.86;
     const double side_x = side_pts / width, side_y = side_pts / height;
-    const double text_scale = std::clamp(side_pts / 120.0, 0.35, 0.8);
+    const double caption_points = std::clamp(side_pts * 0.095, 4.0, 12.0);
 
     const std::size_t pixels = h * w;
     std::vector<std::vector<PLFLT>> z(w, std::vector<PLFLT>(h));
@@ -134,14 +134,14 @@ void plot_samples(const Array& images, const std::vector<std::size_t>& true_labe
         pls.box("bc", 0.0, 0, "bc", 0.0, 0);
         pls.width(1.0);
         pls.col0(wrong[i] ? figure_color::error : figure_color::text);
-        pls.schr(0.0, text_scale);
+        figure.set_text_height(caption_points);
         pls.mtex("t", 0.6, 0.5, 0.5, captions[i].c_str());
     }
     if (!options.title.empty()) {
         pls.vpor(0.0, 1.0, 1.0 - title_share, 1.0);
         pls.wind(0.0, 1.0, 0.0, 1.0);
         pls.col0(figure_color::text);
-        pls.schr(0.0, 1.0);
+        figure.set_text_height(14.0);
         pls.ptex(0.5, 0.3, 1.0, 0.0, 0.5, options.title.c_str());
     }
     figure.save();
