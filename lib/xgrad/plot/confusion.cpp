@@ -159,8 +159,9 @@ void plot_confusion_matrix(const ConfusionMatrix& matrix, const std::string& pat
     pls.col0(figure_color::text);
     pls.box("bc", 1.0, 1, "bc", 1.0, 1);
 
-    const double cell_scale = std::clamp(8.0 / static_cast<double>(k), 0.35, 0.9);
-    pls.schr(0.0, cell_scale);
+    const double cell_points = std::min(0.80 * options.width, 0.76 * options.height) / static_cast<double>(k);
+    const double count_points = std::clamp(cell_points * 0.28, 3.0, 12.0);
+    figure.set_text_height(count_points);
     for (std::size_t t = 0; t < k; ++t) {
         for (std::size_t p = 0; p < k; ++p) {
             const std::size_t n = matrix(t, p);
@@ -171,15 +172,15 @@ void plot_confusion_matrix(const ConfusionMatrix& matrix, const std::string& pat
         }
     }
     pls.col0(figure_color::text);
-    pls.schr(0.0, std::min(1.0, cell_scale * 1.1));
+    figure.set_text_height(std::min(12.0, count_points * 1.1));
     for (std::size_t c = 0; c < k; ++c) {
         const std::string name = class_label(options.class_names, c);
         const double at_c = (static_cast<double>(c) + 0.5) / static_cast<double>(k);
         pls.mtex("b", 1.5, at_c, 0.5, name.c_str());
         pls.mtex("lv", 0.7, 1.0 - at_c - 0.15 / static_cast<double>(k), 1.0, name.c_str());
     }
-    pls.schr(0.0, 1.0);
-    pls.mtex("b", 3.2, 0.5, 0.5, "Predicted label");
+    figure.set_text_height(12.0);
+    pls.mtex("b", 3.4, 0.5, 0.5, "Predicted label");
     pls.mtex("l", 4.0, 0.5, 0.5, "True label");
     const std::string title = fmt::format("{} (accuracy {:.4f})", options.title, matrix.accuracy());
     pls.mtex("t", 1.5, 0.5, 0.5, title.c_str());

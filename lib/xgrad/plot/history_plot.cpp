@@ -81,7 +81,8 @@ int legend_corner(const std::vector<std::array<double, 2>>& points, double& head
     return best_count > 0 ? corners[0] : best;
 }
 
-void draw_panel(plstream& pls, const Panel& panel, const HistoryPlotOptions& options) {
+void draw_panel(Figure& figure, const Panel& panel, const HistoryPlotOptions& options) {
+    plstream& pls = figure.pls();
     const std::size_t n = panel.training->size();
     std::vector<double> epochs(n);
     for (std::size_t i = 0; i < n; ++i) epochs[i] = static_cast<double>(options.first_epoch + i);
@@ -116,6 +117,7 @@ void draw_panel(plstream& pls, const Panel& panel, const HistoryPlotOptions& opt
     y_max += headroom * (y_max - y_min);
 
     pls.adv(0);
+    figure.set_text_height(options.text_height);
     pls.vsta();
     pls.wind(x_min, x_max, y_min, y_max);
     const double tick = epoch_tick(n);
@@ -129,9 +131,9 @@ void draw_panel(plstream& pls, const Panel& panel, const HistoryPlotOptions& opt
     pls.lab("Epochs", name.c_str(), title.c_str());
 
     pls.col0(figure_color::training);
-    pls.schr(0.0, 1.6);
+    figure.set_text_height(options.text_height * 1.6);
     pls.string(static_cast<PLINT>(n), epochs.data(), panel.training->data(), point_symbol);
-    pls.schr(0.0, 1.0);
+    figure.set_text_height(options.text_height);
     if (panel.validation) {
         pls.col0(figure_color::validation);
         pls.width(2.0);
@@ -186,7 +188,7 @@ void plot_history(const History& history, const std::string& path, const History
     Figure figure(path, options.width, options.height, call);
     plstream& pls = figure.pls();
     pls.ssub(static_cast<PLINT>(panels.size()), 1);
-    for (const Panel& panel : panels) draw_panel(pls, panel, options);
+    for (const Panel& panel : panels) draw_panel(figure, panel, options);
     figure.save();
 }
 

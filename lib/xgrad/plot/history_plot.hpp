@@ -13,6 +13,8 @@ struct HistoryPlotOptions {
     int height = 400;
     /// The metric of the second panel; without it in the history only the loss is drawn.
     std::string metric = "accuracy";
+    /// Height of the labels' characters, in points (pixels in PNG).
+    double text_height = 13.0;
     /// Text before each panel's title ("Training and validation loss").
     std::string title;
     /// The number of the history's first epoch (1 as Keras prints them).
