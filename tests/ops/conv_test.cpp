@@ -215,3 +215,22 @@ TEST_CASE("conv2d rejects bad arguments naming the op, the shapes and the argume
     CHECK_THROWS_WITH_AS(xg::conv2d_backward_kernel(x, xg::input(xt::zeros<float>({4, 5, 5, 8})), {3, 3, 8}),
                          doctest::Contains("conv2d_backward_kernel: kernel has shape (3, 3, 8) (rank 3)"), xg::ShapeError);
 }
+
+TEST_CASE("conv2d and its gradients agree on images large enough to be lowered a few at a time") {
+    // Each image's patch matrix (38 * 38 * 3 * 3 * 8 floats) exceeds the kernels' chunk, so
+    // the batch is lowered one image at a time.
+    xt::random::seed(13);
+    for (Padding p : {Padding::valid, Padding::same}) {
+        CAPTURE(xg::padding_name(p));
+        const xg::Array x = uniform({3, 40, 40, 8}), k = uniform({3, 3, 8, 5});
+        const xg::Tensor y = xg::conv2d(xg::input(x), xg::input(k), {1, 1}, p);
+        CHECK(xt::allclose(y.value(), reference_conv(x, k, {1, 1}, p), 1e-4, 1e-4));
+        // Adjoint identities: <conv2d(x, k), dy> = <x, dx> = <k, dk>, both gradients linear.
+        const xg::Array dy = uniform(y.shape());
+        const xg::Array dx = xg::conv2d_backward_input(xg::input(dy), xg::input(k), x.shape(), {1, 1}, p).value();
+        const xg::Array dk = xg::conv2d_backward_kernel(xg::input(x), xg::input(dy), k.shape(), {1, 1}, p).value();
+        const double forward = xt::sum(xt::cast<double>(y.value()) * dy)();
+        CHECK(xt::sum(xt::cast<double>(x) * dx)() == doctest::Approx(forward).epsilon(1e-4));
+        CHECK(xt::sum(xt::cast<double>(k) * dk)() == doctest::Approx(forward).epsilon(1e-4));
+    }
+}

@@ -10,7 +10,8 @@ namespace {
 
 // Patch rows are made for a few images at a time, so that the patch matrix (up to KH*KW
 // times the size of the images) stays small and is still in cache when sgemm reads it.
-constexpr std::size_t kPatchBudget = std::size_t{1} << 21;  // floats (8 MiB)
+// The budget is about a core's L2 cache (see docs/performance.md for the sizes tried).
+constexpr std::size_t kPatchBudget = std::size_t{1} << 17;  // floats (512 KiB)
 
 std::size_t images_per_chunk(const Window2d& g) {
     const std::size_t per_image = g.oh * g.ow * g.kh * g.kw * g.c;
