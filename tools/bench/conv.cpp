@@ -44,9 +44,11 @@ int main(int argc, char** argv) {
     int rounds = 30;
     int threads = 0;
     std::size_t batch = 64;
+    bool unfused = false;
     app.add_option("--rounds", rounds, "timed rounds (one warm-up round is added)")->check(CLI::PositiveNumber);
     app.add_option("--threads", threads, "BLAS threads (0: OpenBLAS's default)")->check(CLI::NonNegativeNumber);
     app.add_option("--batch", batch, "images per batch")->check(CLI::PositiveNumber);
+    app.add_flag("--unfused", unfused, "conv2d then a broadcast add of the bias, instead of conv2d_with_bias");
     CLI11_PARSE(app, argc, argv);
     if (threads > 0) xg::set_blas_threads(threads);
 
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < layers.size(); ++i) {
             const auto w0 = std::chrono::steady_clock::now();
             const double c0 = cpu_seconds();
-            const xg::Tensor y = xg::conv2d_with_bias(xs[i], ks[i], bs[i]);
+            const xg::Tensor y = unfused ? xg::conv2d(xs[i], ks[i]) + bs[i] : xg::conv2d_with_bias(xs[i], ks[i], bs[i]);
             y.backward(xt::ones<float>(y.shape()));
             const double c = cpu_seconds() - c0;
             const double w = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
@@ -85,7 +87,7 @@ int main(int argc, char** argv) {
             total_cpu.push_back(round_cpu);
         }
     }
-    std::cout << "{\"peer\": \"xgrad\", \"batch\": " << batch << ", \"blas_threads\": " << xg::blas_threads();
+    std::cout << "{\"peer\": \"" << (unfused ? "xgrad-unfused" : "xgrad") << "\", \"batch\": " << batch << ", \"blas_threads\": " << xg::blas_threads();
     for (std::size_t i = 0; i < layers.size(); ++i) {
         std::cout << fmt::format(", \"{}_ms\": {:.3f}, \"{}_cpu_ms\": {:.3f}", layers[i].name, median(wall[i]),
                                  layers[i].name, median(cpu[i]));
