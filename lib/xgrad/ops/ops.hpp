@@ -1,8 +1,8 @@
 #pragma once
 // Every differentiable op xgrad provides. Each is defined, forward and backward side by
 // side, in the .cpp of its family: arithmetic, math, linalg, shape, reduction, activation,
-// softmax. Binary arithmetic broadcasts like numpy; gradients are summed back to each
-// input's shape by the tape (GradientContext::accumulate).
+// softmax, conv, pooling, dropout, batch_norm. Binary arithmetic broadcasts like numpy;
+// gradients are summed back to each input's shape by the tape (GradientContext::accumulate).
 #include <cstdint>
 #include <vector>
 
