@@ -25,7 +25,7 @@ int main() {
 
     xg::Model model(network);
     model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
-    model.fit(train_x, train_y, {.epochs = 20, .batch_size = 32, .verbose = 0});
+    model.fit(train_x, train_y, {.epochs = 40, .batch_size = 32, .verbose = 0});
 
     const xg::Logs test = model.evaluate(test_x, test_y);
     const double accuracy = xg::log_value(test, "accuracy");

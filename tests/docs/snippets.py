@@ -19,7 +19,9 @@ says otherwise, one directive per line:
     -->
 
 context/before/after lines declare only what the surrounding text assumes (a variable the prose
-introduced earlier, the rest of a class); they may not include headers. Standard library
+introduced earlier, the rest of a class); they may not include headers. Nothing at namespace
+scope may need dynamic initialization (an xg::Array there would allocate from the buffer pool
+before the library's own statics exist): such context goes in a function. Standard library
 includes in a block are moved to the top of the file; any other include except
 <xgrad/xgrad.hpp> is an error: the docs teach that one header is enough.
 """
