@@ -1,5 +1,8 @@
 #pragma once
-// Everything a user of xgrad needs, in one include.
+// Everything a user of xgrad needs, in one include: every snippet of the docs compiles with
+// it alone (tests/docs). fmt is part of it because the docs format error messages with it.
+#include <fmt/format.h>
+
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -9,11 +12,18 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/dataset.hpp"
+#include "xgrad/data/idx.hpp"
 #include "xgrad/data/image_dataset.hpp"
 #include "xgrad/data/mnist.hpp"
+#include "xgrad/dist/communicator.hpp"
+#include "xgrad/dist/environment.hpp"
+#include "xgrad/graph/dot_text.hpp"
 #include "xgrad/graph/layer_graph.hpp"
 #include "xgrad/graph/op_graph.hpp"
 #include "xgrad/graph/render.hpp"
+#include "xgrad/io/npy.hpp"
+#include "xgrad/io/npz.hpp"
+#include "xgrad/io/weights.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/initializer.hpp"
@@ -21,13 +31,19 @@
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/optimizer.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/plot/confusion.hpp"
 #include "xgrad/plot/history_plot.hpp"
 #include "xgrad/plot/sample_grid.hpp"
 #include "xgrad/train/callback.hpp"
+#include "xgrad/train/checkpoint.hpp"
+#include "xgrad/train/data_parallel.hpp"
+#include "xgrad/train/history.hpp"
+#include "xgrad/train/logs.hpp"
 #include "xgrad/train/csv_logger.hpp"
 #include "xgrad/train/loss.hpp"
 #include "xgrad/train/metric.hpp"
 #include "xgrad/train/model.hpp"
+#include "xgrad/train/progress.hpp"
