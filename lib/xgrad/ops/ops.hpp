@@ -1,8 +1,9 @@
 #pragma once
 // Every differentiable op xgrad provides. Each is defined, forward and backward side by
-// side, in the .cpp of its family: arithmetic, math, linalg, shape, reduction, activation,
-// softmax. Binary arithmetic broadcasts like numpy; gradients are summed back to each
-// input's shape by the tape (GradientContext::accumulate).
+// side, in the .cpp of its family: arithmetic, math, linalg, shape, broadcast, reduction,
+// activation, softmax. Binary arithmetic broadcasts like numpy; gradients are summed back to
+// each input's shape by the tape (GradientContext::accumulate). Every op also has a
+// differentiable rule, so its gradient can be differentiated again (tensor_rule.hpp).
 #include <cstdint>
 #include <vector>
 
