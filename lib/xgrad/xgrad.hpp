@@ -3,10 +3,12 @@
 // it alone (tests/docs). fmt is part of it because the docs format error messages with it.
 #include <fmt/format.h>
 
+#include "xgrad/autograd/functional.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/array.hpp"
 #include "xgrad/core/blas.hpp"
 #include "xgrad/core/error.hpp"
