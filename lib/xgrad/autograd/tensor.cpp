@@ -193,8 +193,14 @@ Tensor Tensor::detach() const {
     return t;
 }
 
-void Tensor::backward(bool retain_graph) const { run_backward(*this, nullptr, retain_graph); }
-void Tensor::backward(const Array& seed, bool retain_graph) const { run_backward(*this, &seed, retain_graph); }
+void Tensor::backward(bool retain_graph) const {
+    checked();
+    run_backward(*this, nullptr, retain_graph);
+}
+void Tensor::backward(const Array& seed, bool retain_graph) const {
+    checked();
+    run_backward(*this, &seed, retain_graph);
+}
 
 const Record* Tensor::creator() const {
     const Node& n = checked();
