@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "xgrad/autograd/creation.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/initializer.hpp"
@@ -41,14 +42,14 @@ struct SpiralNet : xg::Module {
         // The kernels that read the 2-d input use he_uniform (limit sqrt(6 / 2)), several times
         // wider than glorot_uniform (sqrt(6 / (2 + hidden))): the tanh units then start curved
         // rather than nearly linear. With glorot_uniform, training stalls on some seeds.
-        stem_w = register_parameter("stem/kernel", xg::Tensor(xg::he_uniform({inputs, hidden})));
-        stem_b = register_parameter("stem/bias", xg::Tensor(xg::zeros({hidden})));
-        residual_w = register_parameter("residual/kernel", xg::Tensor(xg::glorot_uniform({hidden, hidden})));
-        residual_b = register_parameter("residual/bias", xg::Tensor(xg::zeros({hidden})));
-        branch_w = register_parameter("branch/kernel", xg::Tensor(xg::he_uniform({inputs, hidden})));
-        branch_b = register_parameter("branch/bias", xg::Tensor(xg::zeros({hidden})));
-        head_w = register_parameter("head/kernel", xg::Tensor(xg::glorot_uniform({hidden, classes})));
-        head_b = register_parameter("head/bias", xg::Tensor(xg::zeros({classes})));
+        stem_w = register_parameter("stem/kernel", xg::Tensor(xg::initializers::he_uniform({inputs, hidden})));
+        stem_b = register_parameter("stem/bias", xg::zeros({hidden}));
+        residual_w = register_parameter("residual/kernel", xg::Tensor(xg::initializers::glorot_uniform({hidden, hidden})));
+        residual_b = register_parameter("residual/bias", xg::zeros({hidden}));
+        branch_w = register_parameter("branch/kernel", xg::Tensor(xg::initializers::he_uniform({inputs, hidden})));
+        branch_b = register_parameter("branch/bias", xg::zeros({hidden}));
+        head_w = register_parameter("head/kernel", xg::Tensor(xg::initializers::glorot_uniform({hidden, classes})));
+        head_b = register_parameter("head/bias", xg::zeros({classes}));
     }
 
     /// (n, inputs) -> (n, classes) probabilities; each block records inside its own scope.

@@ -1,5 +1,6 @@
 #pragma once
 // Everything a user of xgrad needs, in one include.
+#include "xgrad/autograd/creation.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"

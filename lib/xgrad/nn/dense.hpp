@@ -11,8 +11,8 @@ namespace xg {
 
 struct DenseOptions {
     std::string activation = "linear";
-    Initializer kernel_initializer = glorot_uniform;
-    Initializer bias_initializer = zeros;
+    Initializer kernel_initializer = initializers::glorot_uniform;
+    Initializer bias_initializer = initializers::zeros;
     bool use_bias = true;
     std::string name;  // "" -> dense_N
 };
