@@ -55,7 +55,6 @@ TEST_CASE("apply_activation computes each function elementwise, softmax along th
 }
 
 TEST_CASE("the Activation layer applies its function and keeps the shape") {
-    xg::reset_layer_names();
     xg::Activation act("tanh");
     xg::Activation named(xg::ActivationKind::sigmoid, "squash");
     CHECK(act.name() == "activation_1");

@@ -25,10 +25,6 @@ public:
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override;
     const std::vector<std::shared_ptr<Module>>& layers() const { return children(); }
-
-    /// A Keras-style table: layer (type), output shape, parameter count, and totals, for
-    /// inputs of `input_shape` (without the batch axis).
-    std::string summary(const Shape& input_shape);
 };
 
 }  // namespace xg
