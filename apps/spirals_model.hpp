@@ -52,8 +52,12 @@ struct SpiralNet : xg::Module {
         head_b = register_parameter("head/bias", xg::zeros({classes}));
     }
 
-    /// (n, inputs) -> (n, classes) probabilities; each block records inside its own scope.
-    xg::Tensor forward(const xg::Tensor& x) override {
+    /// (n, inputs) -> (n, classes) probabilities.
+    xg::Tensor forward(const xg::Tensor& x) override { return forward_with_logits(x).output; }
+
+protected:
+    /// The probabilities and the logits behind them; each block records inside its own scope.
+    xg::Activated forward_with_logits(const xg::Tensor& x) override {
         if (x.rank() != 2 || x.shape()[1] != inputs_) {
             throw xg::ShapeError(fmt::format("{}: input has shape {}; expected (batch, {})", name(),
                                              xg::format_shape(x.shape()), inputs_));
@@ -75,10 +79,11 @@ struct SpiralNet : xg::Module {
             xg::ScopeGuard scope("head");
             logits = xg::linear(h2 + g, head_w, head_b);  // the two branches joined by a sum
         }
-        // Ending in softmax lets the crossentropy losses use the fused, stable form on the logits.
-        return xg::softmax(logits);
+        // Saying that softmax ends it lets a crossentropy use the fused, exact form on the logits.
+        return {xg::softmax(logits), logits, "softmax"};
     }
 
+public:
     // The registered weights (the same handles named_parameters() lists), read by forward.
     xg::Tensor stem_w, stem_b, residual_w, residual_b, branch_w, branch_b, head_w, head_b;
 

@@ -70,6 +70,16 @@ Tensor Module::operator()(const Tensor& x) {
     return y;
 }
 
+Activated Module::call_with_logits(const Tensor& x) {
+    ScopeGuard scope(name_);
+    return forward_with_logits(x);
+}
+
+Activated Module::forward_with_logits(const Tensor& x) {
+    Tensor y = forward(x);
+    return {y, y, "linear"};
+}
+
 Shape Module::output_shape(const Shape& input_shape) {
     Shape batch_shape{1};
     batch_shape.insert(batch_shape.end(), input_shape.begin(), input_shape.end());

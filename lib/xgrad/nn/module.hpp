@@ -3,7 +3,9 @@
 // module records its ops inside a scope named after it, so graphs group them. Names are
 // local, as PyTorch's attribute names: a parent names its children, and a parameter's name
 // is its path from the module it is asked of ("dense_1/kernel").
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +13,18 @@
 #include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
+
+/// A call's output with the values before its last activation: output = activation(logits).
+/// Losses that have an exact form on logits (the crossentropies after softmax or sigmoid)
+/// use `logits` when `activation` names the function they fuse.
+/// A layer's settings as text ("units": "512"), enough to rebuild it (Keras's get_config).
+using LayerConfig = std::map<std::string, std::string>;
+
+struct Activated {
+    Tensor output;
+    Tensor logits;
+    std::string activation;  // "linear" when output is logits
+};
 
 class Module {
 public:
@@ -26,12 +40,17 @@ public:
     Tensor operator()(const Tensor& x);
     /// The computation; x has a leading batch axis.
     virtual Tensor forward(const Tensor& x) = 0;
+    /// Runs forward_with_logits(x) in the module's scope, as operator() runs forward.
+    Activated call_with_logits(const Tensor& x);
     /// Output shape without the batch axis, for an input shape without the batch axis.
     /// The default runs forward on one zero sample without recording.
     virtual Shape output_shape(const Shape& input_shape);
 
     const std::string& name() const { return name_; }
     const std::string& kind() const { return kind_; }
+    /// The settings make_layer(kind(), ...) rebuilds this layer from, or nullopt for a module
+    /// whose architecture lives in its code (the default).
+    virtual std::optional<LayerConfig> config() const { return std::nullopt; }
 
     /// Trainable tensors of this module and all its children, in registration order.
     std::vector<Tensor> parameters() const;
@@ -55,6 +74,9 @@ public:
     bool training() const { return training_; }
 
 protected:
+    /// forward(x) with its last activation made explicit; the default is
+    /// {forward(x), forward(x), "linear"}. Layers ending in an activation override it.
+    virtual Activated forward_with_logits(const Tensor& x);
     /// Adds a trainable tensor under `local_name`; returns the stored handle.
     Tensor& register_parameter(const std::string& local_name, Tensor t);
     /// Adds a child module named `name` (unique among this module's children); returns it.

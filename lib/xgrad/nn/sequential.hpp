@@ -25,6 +25,10 @@ public:
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override;
     const std::vector<std::shared_ptr<Module>>& layers() const { return children(); }
+
+protected:
+    /// The last layer's output and logits.
+    Activated forward_with_logits(const Tensor& x) override;
 };
 
 }  // namespace xg
