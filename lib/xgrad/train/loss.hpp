@@ -32,6 +32,7 @@ class Loss {
 public:
     /// The loss called `name` (see loss_by_name).
     Loss(const std::string& name);
+    /// The same from a literal.
     Loss(const char* name) : Loss(std::string(name)) {}
     /// Any formula on the outputs; `name` shows in messages and picks accuracy's kind.
     Loss(LossFn on_outputs, std::string name = "loss");

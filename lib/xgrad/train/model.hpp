@@ -38,8 +38,11 @@ struct FitOptions {
 /// A metric as compile() takes it, as in Keras: a name ("accuracy") or a Metric object.
 class MetricSpec {
 public:
+    /// A metric by name ("accuracy"), resolved for the compiled loss.
     MetricSpec(std::string name) : name_(std::move(name)) {}
+    /// The same from a literal.
     MetricSpec(const char* name) : name_(name) {}
+    /// A Metric object, used as given (its name() is its key in logs).
     template <class M>
         requires std::derived_from<M, Metric>
     MetricSpec(std::shared_ptr<M> metric) : metric_(std::move(metric)) {}
