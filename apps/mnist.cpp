@@ -27,6 +27,7 @@
 #include "xgrad/graph/layer_graph.hpp"
 #include "xgrad/graph/op_graph.hpp"
 #include "xgrad/graph/render.hpp"
+#include "xgrad/io/model_file.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -74,11 +75,13 @@ struct Flags {
     std::size_t train_limit = 0;  // 0: all
     double validation_split = 0.0;
     float learning_rate = 0.001f;
+    bool learning_rate_given = false;
     std::uint64_t seed = 1;
     int threads = 0;
     std::string graph;
     std::string graph_view = "ops";
     std::string save;
+    std::string save_model;
     std::string checkpoint;
     bool resume = false;
     std::string plot, csv, confusion, errors;
@@ -237,6 +240,15 @@ int run(const Flags& flags) {
         if (flags.resume) {
             if (auto info = resume_from(world, flags.checkpoint, model)) {
                 out << fmt::format("Resuming from epoch {} of {}\n", info->epochs_done, flags.checkpoint);
+                const float restored = model.optimizer().learning_rate();
+                if (flags.learning_rate_given && restored != flags.learning_rate) {
+                    out << fmt::format("Note: --learning-rate {} is ignored; the checkpoint's optimizer continues at {}\n",
+                                       flags.learning_rate, restored);
+                }
+                if (info->epochs_done >= flags.epochs) {
+                    out << fmt::format("Note: the checkpoint already holds {} epochs; --epochs {} trains none\n",
+                                       info->epochs_done, flags.epochs);
+                }
                 fit.initial_epoch = info->epochs_done;
                 so_far = std::move(info->history);
             } else {
@@ -262,11 +274,18 @@ int run(const Flags& flags) {
         xg::save_weights(*network, flags.save);
         out << fmt::format("Saved the trained weights to {}\n", flags.save);
     }
+    if (!flags.save_model.empty() && world.is_root()) {
+        xg::save_model(*network, flags.save_model);
+        out << fmt::format("Saved the model (architecture and weights) to {}\n", flags.save_model);
+    }
     if (world.is_root()) draw_figures(flags, model, history, test, out);
     if (flags.json) {
         nlohmann::json j = {
             {"dataset", where.kind == xg::DatasetKind::mnist ? "mnist" : "fashion"},
-            {"epochs", flags.epochs},
+            // Epochs the model has been trained for: a resumed run counts the checkpoint's too, so
+            // this matches train_loss's length even when --epochs asked for fewer.
+            {"epochs", history["loss"].size()},
+            {"epochs_requested", flags.epochs},
             {"batch_size", flags.batch_size},
             {"seed", flags.seed},
             {"world_size", world.size()},
@@ -297,7 +316,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"auto", "mnist", "fashion"}));
     app.add_option("--epochs", flags.epochs, "Passes over the training set")->check(CLI::Range(1, 100000));
     app.add_option("--batch-size", flags.batch_size, "Samples per step")->check(CLI::Range(1, 1 << 20));
-    app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate")->check(CLI::Range(1e-12f, 1e6f));
+    auto* learning_rate = app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate (a resumed run "
+                                         "keeps its checkpoint's)")->check(CLI::Range(1e-12f, 1e6f));
     app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
         ->check(CLI::Range(1, 1 << 30));
     app.add_option("--validation-split", flags.validation_split,
@@ -309,6 +329,8 @@ int main(int argc, char** argv) {
     app.add_option("--graph-view", flags.graph_view, "ops (recorded ops) or layers (one box per layer)")
         ->check(CLI::IsMember({"ops", "layers"}));
     app.add_option("--save", flags.save, "Write the trained weights to this .npz file");
+    app.add_option("--save-model", flags.save_model,
+                   "Write the model (architecture and weights) to this .npz file, for apps/predict or xg::load_model");
     auto* checkpoint = app.add_option("--checkpoint", flags.checkpoint,
                                       "Write a checkpoint (weights, optimizer, epoch, random state) to this folder "
                                       "after every epoch");
@@ -324,6 +346,7 @@ int main(int argc, char** argv) {
     app.add_option("--verbose", flags.verbose, "0 silent, 1 progress bar, 2 one line per epoch")->check(CLI::Range(0, 2));
     try {
         app.parse(argc, argv);
+        flags.learning_rate_given = learning_rate->count() > 0;
     } catch (const CLI::ParseError& e) {
         // Every process parses the same arguments; process 0 alone prints help and errors.
         std::ostream discard(nullptr);

@@ -3,6 +3,7 @@
 // it alone (tests/docs). fmt is part of it because the docs format error messages with it.
 #include <fmt/format.h>
 
+#include "xgrad/autograd/creation.hpp"
 #include "xgrad/autograd/functional.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
@@ -26,9 +27,11 @@
 #include "xgrad/io/npy.hpp"
 #include "xgrad/io/npz.hpp"
 #include "xgrad/io/weights.hpp"
+#include "xgrad/io/model_file.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/initializer.hpp"
+#include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/nn/module.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"

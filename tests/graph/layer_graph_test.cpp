@@ -34,7 +34,6 @@ std::string row(const std::string& key, const std::string& value) {
 }  // namespace
 
 TEST_CASE("layers_to_dot: Sequential(Dense(784, 512, relu), Dense(512, 10, softmax)) is input -> dense_1 -> dense_2") {
-    reset_layer_names();
     Sequential model;
     model.emplace<Dense>(784, 512, "relu");
     model.emplace<Dense>(512, 10, "softmax");

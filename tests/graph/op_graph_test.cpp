@@ -187,7 +187,6 @@ TEST_CASE("ops_to_dot: attributes are part of the op label") {
 }
 
 TEST_CASE("ops_to_dot: a tiny Sequential reads like the model") {
-    reset_layer_names();
     Tape::current().clear();
     Sequential model;
     model.emplace<Dense>(4, 3, "relu");

@@ -17,7 +17,6 @@
 namespace {
 
 std::shared_ptr<xg::Sequential> reference_model() {
-    xg::reset_layer_names();
     auto model = std::make_shared<xg::Sequential>();
     model->emplace<xg::Dense>(784, 512, "relu");
     model->emplace<xg::Dense>(512, 10, "softmax");
@@ -64,7 +63,6 @@ TEST_CASE("named_parameters lists each layer's kernel and bias by path, in order
 }
 
 TEST_CASE("summary counts frozen parameters as non-trainable and groups thousands") {
-    xg::reset_layer_names();
     xg::Sequential model("big");
     auto first = model.emplace<xg::Dense>(999, 1000, "relu");
     model.emplace<xg::Activation>("tanh");
@@ -83,7 +81,6 @@ TEST_CASE("summary counts frozen parameters as non-trainable and groups thousand
 
 TEST_CASE("forward applies the layers in order, each in its own scope") {
     xg::manual_seed(11);
-    xg::reset_layer_names();
     xg::Sequential model;
     auto a = model.emplace<xg::Dense>(3, 4, "tanh");
     auto b = model.add(std::make_shared<xg::Dense>(4, 2, "softmax"));

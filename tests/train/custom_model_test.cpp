@@ -158,7 +158,7 @@ TEST_CASE("SpiralNet's gradient with respect to its input and every parameter ma
     std::vector<xg::Array> inputs{data.x};
     for (const auto& t : net.parameters()) {
         // Non-zero biases, so that every term of the rules is exercised.
-        inputs.push_back(t.rank() == 1 ? xg::Array(xg::random_normal(0.0f, 0.5f)(t.shape())) : t.value());
+        inputs.push_back(t.rank() == 1 ? xg::Array(xg::initializers::random_normal(0.0f, 0.5f)(t.shape())) : t.value());
     }
     REQUIRE(inputs.size() == 9);
     const auto result = xg::gradcheck(f, inputs);

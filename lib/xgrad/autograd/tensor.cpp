@@ -210,6 +210,7 @@ Tensor Tensor::detach() const {
 }
 
 void Tensor::backward(bool retain_graph, bool create_graph) const {
+    checked();
     if (create_graph) {
         backward_with_graph(*this, nullptr);
     } else {
@@ -218,6 +219,7 @@ void Tensor::backward(bool retain_graph, bool create_graph) const {
 }
 
 void Tensor::backward(const Array& seed, bool retain_graph, bool create_graph) const {
+    checked();
     if (create_graph) {
         backward_with_graph(*this, &seed);
     } else {
