@@ -1,9 +1,11 @@
 #pragma once
 // Everything a user of xgrad needs, in one include.
+#include "xgrad/autograd/functional.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/array.hpp"
 #include "xgrad/core/blas.hpp"
 #include "xgrad/core/error.hpp"
