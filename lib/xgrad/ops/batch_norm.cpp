@@ -9,7 +9,7 @@
 // Forward and backward are fused loops over (M, C), and only the per-channel mean and inv_std
 // are kept (xhat is recomputed from x). The Tensor-level rule for higher derivatives is that
 // same backward written with existing ops on x2 = reshape(x, {-1, C}) and dy2 likewise:
-//   mean = mean(x2, 0); xc = x2 - mean; inv_std = 1 / sqrt(mean(square(xc), 0) + epsilon);
+//   mean = mean(x2, 0); xc = x2 - mean; inv_std = 1 / sqrt(xg::mean(square(xc), 0) + epsilon);
 //   xhat = xc * inv_std; dbeta = sum(dy2, 0); dgamma = sum(dy2 * xhat, 0);
 //   dx = reshape(gamma * inv_std / M * (M * dy2 - dbeta - xhat * dgamma), x.shape())
 // (at inference mean and inv_std are constants from the moving statistics and dx = dy2 * gamma * inv_std).
@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -117,6 +118,35 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
         }
     }
 
+    // The differentiable rule: the formulas above with ops. In training the statistics are
+    // recomputed from x as ops, since dx depends on x through them; at inference they are constants.
+    const long rows_l = static_cast<long>(rows), c_l = static_cast<long>(c);
+    auto tensor_rule = [training, epsilon, rows_l, c_l, fixed_mean = mean,
+                        fixed_inv_std = inv_std](
+                           TensorGradientContext& ctx) {
+        const Tensor x2 = reshape(ctx.input(0), {rows_l, c_l});   // (M, C)
+        const Tensor dy2 = reshape(ctx.grad(), {rows_l, c_l});    // (M, C)
+        const Tensor& g = ctx.input(1);                           // gamma (C,)
+        Tensor xhat, scale;                                       // (M, C), (C,)
+        if (training) {
+            const Tensor xc = x2 - xg::mean(x2, 0);
+            scale = 1.0f / sqrt(xg::mean(square(xc), 0) + epsilon);
+            xhat = xc * scale;
+        } else {
+            scale = constant(fixed_inv_std);
+            xhat = (x2 - constant(fixed_mean)) * scale;
+        }
+        const Tensor dbeta = sum(dy2, 0);
+        const Tensor dgamma = sum(dy2 * xhat, 0);
+        if (ctx.wants(0)) {
+            const Tensor dx2 = training ? g * scale / static_cast<float>(rows_l) *
+                                              (static_cast<float>(rows_l) * dy2 - dbeta - xhat * dgamma)
+                                        : dy2 * (g * scale);
+            ctx.accumulate(0, reshape(dx2, std::vector<long>(ctx.input(0).shape().begin(), ctx.input(0).shape().end())));
+        }
+        if (ctx.wants(1)) ctx.accumulate(1, dgamma);
+        if (ctx.wants(2)) ctx.accumulate(2, dbeta);
+    };
     auto rule = [mean = std::move(mean), inv_std = std::move(inv_std), training, rows, c](GradientContext& ctx) {
         const float* dy = ctx.grad().data();
         const float* in = ctx.input(0).data();
@@ -160,7 +190,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
             ctx.accumulate(2, std::move(g));
         }
     };
-    return record_op("batch_norm", {x, gamma, beta}, std::move(y), std::move(rule),
+    return record_op("batch_norm", {x, gamma, beta}, std::move(y), std::move(rule), std::move(tensor_rule),
                      fmt::format("{}, momentum={}, epsilon={}", training ? "training" : "inference", momentum, epsilon));
 }
 
