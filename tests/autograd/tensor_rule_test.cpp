@@ -42,6 +42,13 @@ xg::Tensor softsign2(const xg::Tensor& x) {
     });
 }
 
+// cube(x) = x^3 on the scalar path: a ScalarRule, with or without a registered TensorRule.
+void cube_rule(const float* x, float, float g, float* dx) { dx[0] = 3.0f * g * x[0] * x[0]; }
+void cube_rule_registered(const float* x, float, float g, float* dx) { dx[0] = 3.0f * g * x[0] * x[0]; }
+void cube_tensor_rule(xg::TensorGradientContext& ctx) {
+    ctx.accumulate(0, 3.0f * ctx.grad() * ctx.input(0) * ctx.input(0));
+}
+
 }  // namespace
 
 TEST_CASE("an op without a differentiable rule: first order works, second order names the op") {
@@ -129,4 +136,22 @@ TEST_CASE("accumulate sums a broadcast gradient back with a recorded op") {
     // d/db of sum(da) = sum over rows of 2 a = 2 * 6 for each b
     const xg::Tensor h = xg::grad(xg::sum(g[0]), b);
     CHECK(h.value() == column({12.0f, 12.0f}));
+}
+
+TEST_CASE("a user scalar op: without a registered TensorRule a clear error at second order, with one the value") {
+    const xg::Tensor x = xg::Tensor::scalar(2.0f, true);
+    xg::GradOptions keep;
+    keep.create_graph = true;
+    const xg::Tensor g = xg::grad(xg::record_scalar_op("cube", {x}, 8.0f, &cube_rule), x, keep);
+    CHECK(g.item() == doctest::Approx(12.0f));
+    try {
+        xg::grad(g, x);
+        FAIL("expected a StateError");
+    } catch (const xg::StateError& e) {
+        CHECK(std::string(e.what()).find("'cube'") != std::string::npos);
+    }
+    xg::register_scalar_tensor_rule(&cube_rule_registered, &cube_tensor_rule);
+    const xg::Tensor h = xg::grad(xg::record_scalar_op("cube", {x}, 8.0f, &cube_rule_registered), x, keep);
+    CHECK(xg::grad(h, x).item() == doctest::Approx(12.0f));  // 6 x
+    CHECK(xg::Tape::current().size() == 0);
 }

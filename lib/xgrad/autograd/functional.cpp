@@ -161,6 +161,7 @@ Array jacobian(const std::function<Tensor(const Tensor&)>& f, const Array& x) {
     Array result = xt::zeros<float>(joined(y.shape(), x.shape()));
     if (!y.requires_grad()) return result;  // y does not depend on x
     const std::size_t n = y.size(), m = x.size();
+    if (n == 0) Tape::current().clear();  // no walk below clears it
     for (std::size_t k = 0; k < n; ++k) {
         GradOptions options;
         options.grad_outputs = {unit(y.shape(), k)};
@@ -191,6 +192,7 @@ Array hessian(const std::function<Tensor(const Tensor&)>& f, const Array& x) {
         Tape::current().clear();
         return result;
     }
+    if (m == 0) Tape::current().clear();
     for (std::size_t k = 0; k < m; ++k) {
         GradOptions options;
         options.grad_outputs = {unit(x.shape(), k)};
