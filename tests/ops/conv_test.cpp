@@ -12,7 +12,6 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
-#include "rule_agreement.hpp"
 #include "second_order.hpp"
 
 namespace {
@@ -176,7 +175,7 @@ TEST_CASE("conv2d_backward_input and conv2d_backward_kernel pass gradcheck (seco
     }
 }
 
-TEST_CASE("conv2d, conv2d_with_bias and both gradient ops pass gradgradcheck, their two rules agreeing") {
+TEST_CASE("conv2d, conv2d_with_bias and both gradient ops pass gradgradcheck") {
     xt::random::seed(17);
     for (const Case& c : cases()) {
         CAPTURE(describe(c));
@@ -200,10 +199,6 @@ TEST_CASE("conv2d, conv2d_with_bias and both gradient ops pass gradgradcheck, th
         xg::test::check_second_order(biased, xkb);
         xg::test::check_second_order(input_grad, dyk);
         xg::test::check_second_order(kernel_grad, xdy);
-        xg::test::check_rules_agree(conv, xk);
-        xg::test::check_rules_agree(biased, xkb);
-        xg::test::check_rules_agree(input_grad, dyk);
-        xg::test::check_rules_agree(kernel_grad, xdy);
     }
 }
 

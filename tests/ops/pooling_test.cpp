@@ -13,7 +13,6 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
-#include "rule_agreement.hpp"
 #include "second_order.hpp"
 
 namespace {
@@ -185,7 +184,7 @@ TEST_CASE("the pooling gradient ops compute the pooling gradients and pass gradc
     }
 }
 
-TEST_CASE("max_pool2d, avg_pool2d and their gradient ops pass gradgradcheck, their two rules agreeing") {
+TEST_CASE("max_pool2d, avg_pool2d and their gradient ops pass gradgradcheck") {
     // x is an input too where it chooses the maxima: its second derivatives are 0, as the finite
     // differences find (distinct values keep every window's maximum in place under the step).
     unsigned seed = 60;
@@ -213,11 +212,6 @@ TEST_CASE("max_pool2d, avg_pool2d and their gradient ops pass gradgradcheck, the
         xg::test::check_second_order(gather, x_source);
         xg::test::check_second_order(av, x);
         xg::test::check_second_order(av_grad, dy);
-        xg::test::check_rules_agree(mx, x);
-        xg::test::check_rules_agree(scatter, x_dy);
-        xg::test::check_rules_agree(gather, x_source);
-        xg::test::check_rules_agree(av, x);
-        xg::test::check_rules_agree(av_grad, dy);
         // Through a nonlinearity the pooled values meet their own gradient: a nonzero Hessian.
         xg::test::check_second_order([&](const std::vector<xg::Tensor>& in) { return xg::tanh(mx(in)); }, x);
         xg::test::check_second_order([&](const std::vector<xg::Tensor>& in) { return xg::tanh(av(in)); }, x);
