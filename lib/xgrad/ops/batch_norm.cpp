@@ -165,11 +165,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
             float* out = dx.data();
             if (training) {
                 const float m = static_cast<float>(rows);
+                std::vector<float> sum_dy(c), sum_dy_xhat(c);
+                for (std::size_t i = 0; i < c; ++i) {
+                    sum_dy[i] = static_cast<float>(dbeta[i]);
+                    sum_dy_xhat[i] = static_cast<float>(dgamma[i]);
+                }
                 for (std::size_t r = 0; r < rows; ++r) {
                     for (std::size_t i = 0; i < c; ++i) {
                         const float xhat = (in[r * c + i] - mean(i)) * inv_std(i);
-                        out[r * c + i] = gamma(i) * inv_std(i) / m *
-                                         (m * dy[r * c + i] - static_cast<float>(dbeta[i]) - xhat * static_cast<float>(dgamma[i]));
+                        out[r * c + i] = gamma(i) * inv_std(i) / m * (m * dy[r * c + i] - sum_dy[i] - xhat * sum_dy_xhat[i]);
                     }
                 }
             } else {

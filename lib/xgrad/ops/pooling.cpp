@@ -15,7 +15,6 @@
 // The differentiable rules call the gradient ops themselves, with x detached: it only chooses
 // the windows' maxima, so the second derivative through that choice is 0 (almost everywhere).
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 #include <fmt/format.h>
@@ -58,25 +57,36 @@ void for_each_window(const Window2d& g, F f) {
     }
 }
 
-// For every output element, the flat index in x of its window's maximum: the first NaN if the
-// window holds one (a NaN never disappears in a max), else the first maximal element.
-std::vector<std::size_t> window_argmax(const float* x, const Window2d& g) {
+// For every output element, its window's maximum (into y when not null) and the flat index
+// of that maximum in x: the first NaN if the window holds one (a NaN never disappears in a
+// max), else the first maximal element. The running maxima are kept beside the indices so
+// that each comparison reads x once, in order.
+std::vector<std::size_t> window_argmax(const float* x, const Window2d& g, float* y = nullptr) {
     std::vector<std::size_t> index(g.n * g.oh * g.ow * g.c);
+    std::vector<float> scratch(y == nullptr ? g.c : 0);
     const std::size_t c = g.c;
     for_each_window(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1, std::size_t image) {
         std::size_t* best = index.data() + j * c;
+        float* value = y != nullptr ? y + j * c : scratch.data();
         bool first = true;
         for (std::size_t iy = y0; iy < y1; ++iy) {
             for (std::size_t ix = x0; ix < x1; ++ix) {
                 const std::size_t base = image + (iy * g.w + ix) * c;
+                const float* in = x + base;
                 if (first) {
-                    for (std::size_t ch = 0; ch < c; ++ch) best[ch] = base + ch;
+                    for (std::size_t ch = 0; ch < c; ++ch) {
+                        best[ch] = base + ch;
+                        value[ch] = in[ch];
+                    }
                     first = false;
                     continue;
                 }
+                // Branch-free, so that the channels are compared in SIMD lanes.
                 for (std::size_t ch = 0; ch < c; ++ch) {
-                    const float v = x[base + ch], b = x[best[ch]];
-                    if (v > b || (std::isnan(v) && !std::isnan(b))) best[ch] = base + ch;
+                    const float v = in[ch], b = value[ch];
+                    const bool take = (v > b) | ((v != v) & (b == b));
+                    best[ch] = take ? base + ch : best[ch];
+                    value[ch] = take ? v : b;
                 }
             }
         }
@@ -143,8 +153,8 @@ void check_pooled(const Shape& t, const Window2d& g, const Shape& x, const char*
 Tensor max_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding padding) {
     strides = resolve_strides(pool_size, strides);
     const Window2d g = window_geometry(x.shape(), pool_size, strides, padding, "max_pool2d", "pool_size");
-    std::vector<std::size_t> index = window_argmax(x.value().data(), g);
-    Array y = gather(x.value().data(), index, {g.n, g.oh, g.ow, g.c});
+    Array y = uninitialized({g.n, g.oh, g.ow, g.c});
+    std::vector<std::size_t> index = window_argmax(x.value().data(), g, y.data());
     return record_op("max_pool2d", {x}, std::move(y), [index = std::move(index)](GradientContext& ctx) {
         // dx = max_pool2d_backward(x, dy)
         ctx.accumulate(0, scatter(ctx.grad().data(), index, ctx.input(0).shape()));
