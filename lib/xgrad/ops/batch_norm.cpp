@@ -9,7 +9,7 @@
 // Forward and backward are fused loops over (M, C), and only the per-channel mean and inv_std
 // are kept (xhat is recomputed from x). The Tensor-level rule for higher derivatives is that
 // same backward written with existing ops on x2 = reshape(x, {-1, C}) and dy2 likewise:
-//   mean = mean(x2, 0); xc = x2 - mean; inv_std = 1 / sqrt(xg::mean(square(xc), 0) + epsilon);
+//   mean = mean(x2, 0); xc = x2 - mean; inv_std = 1 / sqrt(mean(square(xc), 0) + epsilon);
 //   xhat = xc * inv_std; dbeta = sum(dy2, 0); dgamma = sum(dy2 * xhat, 0);
 //   dx = reshape(gamma * inv_std / M * (M * dy2 - dbeta - xhat * dgamma), x.shape())
 // (at inference mean and inv_std are constants from the moving statistics and dx = dy2 * gamma * inv_std).
@@ -118,11 +118,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
         }
     }
 
-    // The differentiable rule: the formulas above with ops. In training the statistics are
-    // recomputed from x as ops, since dx depends on x through them; at inference they are constants.
+    // The differentiable rule: the formulas above with ops (see the top of this file).
     const long rows_l = static_cast<long>(rows), c_l = static_cast<long>(c);
-    auto tensor_rule = [training, epsilon, rows_l, c_l, fixed_mean = mean,
-                        fixed_inv_std = inv_std](
+    const std::vector<long> x_shape(shape.begin(), shape.end());
+    auto tensor_rule = [training, epsilon, rows_l, c_l, x_shape, fixed_mean = mean, fixed_inv_std = inv_std](
                            TensorGradientContext& ctx) {
         const Tensor x2 = reshape(ctx.input(0), {rows_l, c_l});   // (M, C)
         const Tensor dy2 = reshape(ctx.grad(), {rows_l, c_l});    // (M, C)
@@ -142,7 +141,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
             const Tensor dx2 = training ? g * scale / static_cast<float>(rows_l) *
                                               (static_cast<float>(rows_l) * dy2 - dbeta - xhat * dgamma)
                                         : dy2 * (g * scale);
-            ctx.accumulate(0, reshape(dx2, std::vector<long>(ctx.input(0).shape().begin(), ctx.input(0).shape().end())));
+            ctx.accumulate(0, reshape(dx2, x_shape));
         }
         if (ctx.wants(1)) ctx.accumulate(1, dgamma);
         if (ctx.wants(2)) ctx.accumulate(2, dbeta);
