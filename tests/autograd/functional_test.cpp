@@ -1,7 +1,9 @@
 // Tests for lib/xgrad/autograd/functional.cpp: grad, hvp, jacobian, hessian.
+#include <algorithm>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <xtensor/xmath.hpp>
 #include <xtensor/xrandom.hpp>
 
 #include "xgrad/autograd/functional.hpp"
@@ -159,4 +161,48 @@ TEST_CASE("grad with a seed gives the vector-Jacobian product, and grad_outputs 
     check_close(vjp.value(), xg::Array{2.0f, 0.0f, 12.0f});
     const xg::Tensor dv = xg::grad(xg::sum(vjp), seed);  // d/dv sum(2 x v) = 2 x
     check_close(dv.value(), xg::Array{2.0f, 4.0f, 6.0f});
+}
+
+TEST_CASE("hvp through a small convnet equals finite differences of its gradient") {
+    // conv2d -> relu -> max_pool2d -> batch_norm (training) -> weighted sum, over the image, the
+    // kernel, gamma and beta: the batch statistics make the loss nonlinear in all but beta.
+    xt::random::seed(23);
+    const std::vector<xg::Array> at{xt::random::randn<float>({2, 6, 5, 2}), 0.5f * xt::random::randn<float>({3, 3, 2, 3}),
+                                    1.0f + 0.2f * xt::random::randn<float>({3}), 0.2f * xt::random::randn<float>({3})};
+    const xg::Array weights = xt::random::randn<float>({2, 3, 3, 3});
+    auto loss = [&](const std::vector<xg::Tensor>& p) {
+        const xg::Tensor h = xg::relu(xg::conv2d(p[0], p[1], {1, 1}, xg::Padding::same));  // (2, 6, 5, 3)
+        const xg::Tensor pooled = xg::max_pool2d(h, {2, 2}, {2, 2}, xg::Padding::same);     // (2, 3, 3, 3)
+        const xg::Tensor moving_mean = xg::input(xt::zeros<float>({3})), moving_var = xg::input(xt::ones<float>({3}));
+        const xg::Tensor y = xg::batch_norm(pooled, p[2], p[3], moving_mean, moving_var, true, 0.9f, 1e-2f);
+        return xg::sum(y * xg::constant(weights));
+    };
+    std::vector<xg::Tensor> params, v;
+    for (std::size_t i = 0; i < at.size(); ++i) {
+        params.push_back(xg::parameter(at[i], "p"));
+        v.push_back(xg::constant(xt::random::randn<float>(at[i].shape())));
+    }
+    const std::vector<xg::Tensor> hv = xg::hvp(loss, params, v);
+    CHECK(xg::Tape::current().size() == 0);
+
+    // The gradient by plain backward (the array rules) at at +- step * v.
+    const float step = 2e-3f;
+    auto gradient_at = [&](float sign) {
+        std::vector<xg::Tensor> p;
+        for (std::size_t i = 0; i < at.size(); ++i) p.push_back(xg::parameter(xg::Array(at[i] + sign * step * v[i].value()), "p"));
+        loss(p).backward();
+        std::vector<xg::Array> g;
+        for (const xg::Tensor& t : p) g.push_back(t.grad());
+        return g;
+    };
+    const std::vector<xg::Array> up = gradient_at(1.0f), down = gradient_at(-1.0f);
+    for (std::size_t i = 0; i < at.size(); ++i) {
+        CAPTURE(i);
+        const xg::Array numeric = (up[i] - down[i]) / (2.0f * step);
+        const double scale = std::max(1.0, static_cast<double>(xt::amax(xt::abs(numeric))()));
+        CHECK(xt::amax(xt::abs(hv[i].value() - numeric))() / scale < 2e-2);
+    }
+    // Not vacuous: the blocks of the image, the kernel and gamma are far from 0; beta enters linearly.
+    for (std::size_t i = 0; i < 3; ++i) CHECK(xt::amax(xt::abs(hv[i].value()))() > 1e-2);
+    CHECK(xt::amax(xt::abs(hv[3].value()))() < 1e-4);
 }

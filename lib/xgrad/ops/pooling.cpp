@@ -12,12 +12,15 @@
 //   avg_pool2d(x)                 dx = avg_pool2d_backward(dy): each window's dy / count spread over it
 //   avg_pool2d_backward(dy)       linear, the adjoint of avg_pool2d: d(dy) = avg_pool2d(G)
 // max_pool2d's own rule reuses the maxima found by the forward pass instead of searching again.
+// The differentiable rules call the gradient ops themselves, with x detached: it only chooses
+// the windows' maxima, so the second derivative through that choice is 0 (almost everywhere).
 #include <algorithm>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -155,6 +158,8 @@ Tensor max_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding paddi
     return record_op("max_pool2d", {x}, std::move(y), [index = std::move(index)](GradientContext& ctx) {
         // dx = max_pool2d_backward(x, dy)
         ctx.accumulate(0, scatter(ctx.grad().data(), index, ctx.input(0).shape()));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        ctx.accumulate(0, max_pool2d_backward(ctx.input(0).detach(), ctx.grad(), pool_size, strides, padding));
     }, window_attributes(strides, padding));
 }
 
@@ -168,6 +173,10 @@ Tensor max_pool2d_backward(const Tensor& x, const Tensor& dy, Size2 pool_size, S
     return record_op(op, {x, dy}, std::move(dx), [index = std::move(index), g](GradientContext& ctx) {
         // d(dy) = max_pool2d_gather(x, G); x only chooses where dy goes, so dx = 0.
         if (ctx.wants(1)) ctx.accumulate(1, gather(ctx.grad().data(), index, {g.n, g.oh, g.ow, g.c}));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        if (ctx.wants(1)) {
+            ctx.accumulate(1, max_pool2d_gather(ctx.input(0).detach(), ctx.grad(), pool_size, strides, padding));
+        }
     }, window_attributes(strides, padding));
 }
 
@@ -184,6 +193,10 @@ Tensor max_pool2d_gather(const Tensor& x, const Tensor& source, Size2 pool_size,
     return record_op(op, {x, source}, std::move(y), [index = std::move(index)](GradientContext& ctx) {
         // dsource = max_pool2d_backward(x, G); dx = 0 as above.
         if (ctx.wants(1)) ctx.accumulate(1, scatter(ctx.grad().data(), index, ctx.input(1).shape()));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        if (ctx.wants(1)) {
+            ctx.accumulate(1, max_pool2d_backward(ctx.input(0).detach(), ctx.grad(), pool_size, strides, padding));
+        }
     }, window_attributes(strides, padding));
 }
 
@@ -193,6 +206,8 @@ Tensor avg_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding paddi
     return record_op("avg_pool2d", {x}, average(x.value().data(), g), [g](GradientContext& ctx) {
         // dx = avg_pool2d_backward(dy, x.shape())
         ctx.accumulate(0, average_backward(ctx.grad().data(), g));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        ctx.accumulate(0, avg_pool2d_backward(ctx.grad(), ctx.input(0).shape(), pool_size, strides, padding));
     }, window_attributes(strides, padding));
 }
 
@@ -204,6 +219,8 @@ Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, Size2 pool_si
     return record_op(op, {dy}, average_backward(dy.value().data(), g), [g](GradientContext& ctx) {
         // d(dy) = avg_pool2d(G)
         ctx.accumulate(0, average(ctx.grad().data(), g));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        ctx.accumulate(0, avg_pool2d(ctx.grad(), pool_size, strides, padding));
     }, window_attributes(strides, padding));
 }
 
