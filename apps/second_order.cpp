@@ -42,9 +42,9 @@ void make_blobs(std::size_t n, xg::Array& points, xg::Array& targets) {
 
 // [gradient-penalty]
 struct Critic {
-    xg::Tensor w1 = xg::parameter(xg::glorot_uniform({2, 16}), "w1");
+    xg::Tensor w1 = xg::parameter(xg::initializers::glorot_uniform({2, 16}), "w1");
     xg::Tensor b1 = xg::parameter(xt::zeros<float>({16}), "b1");
-    xg::Tensor w2 = xg::parameter(xg::glorot_uniform({16, 2}), "w2");
+    xg::Tensor w2 = xg::parameter(xg::initializers::glorot_uniform({16, 2}), "w2");
     xg::Tensor b2 = xg::parameter(xt::zeros<float>({2}), "b2");
 
     xg::Tensor operator()(const xg::Tensor& x) const { return xg::linear(xg::tanh(xg::linear(x, w1, b1)), w2, b2); }

@@ -1,6 +1,7 @@
 // A first model, as docs/getting_started.md shows it: points in [-1, 1]^2 labelled by the sign
 // of x * y (the four quadrants, which no straight line separates), a two-layer network trained
-// with fit and evaluated on points it has not seen. Exits non-zero unless it learned the task.
+// with fit, evaluated on points it has not seen, and saved whole. Exits non-zero unless it
+// learned the task.
 #include <xgrad/xgrad.hpp>
 
 #include <iostream>
@@ -8,8 +9,8 @@
 
 // n random points and their labels (1 where x * y > 0, else 0).
 void make_quadrants(std::size_t n, xg::Array& points, xg::Array& labels) {
-    points = xg::random_uniform(-1.0f, 1.0f)({n, 2});
-    labels = xg::zeros({n});
+    points = xg::random_uniform({n, 2}, -1.0f, 1.0f).value();
+    labels = xg::zeros({n}).value();
     for (std::size_t i = 0; i < n; ++i) labels(i) = points(i, 0) * points(i, 1) > 0.0f ? 1.0f : 0.0f;
 }
 
@@ -30,5 +31,6 @@ int main() {
     const xg::Logs test = model.evaluate(test_x, test_y);
     const double accuracy = xg::log_value(test, "accuracy");
     std::cout << "test accuracy " << accuracy << "\n";
+    xg::save_model(*network, "first_model.npz");  // architecture and weights, one file
     return accuracy > 0.9 ? 0 : 1;
 }
