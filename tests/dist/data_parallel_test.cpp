@@ -346,6 +346,30 @@ TEST_CASE("threads as processes: average_gradients weights by sample count and f
     }
 }
 
+TEST_CASE("threads as processes: average_buffers leaves every member the sample-weighted mean") {
+    ThreadGroup group(3);
+    std::vector<std::vector<float>> seen(3);
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        xg::DataParallel parallel(member);
+        const std::size_t rank = member->rank();
+        // Member r's statistics are r + 1 (and 10 (r + 1)); it saw 2, 1 and 0 samples: the last
+        // had an empty share and its statistics must weigh nothing.
+        const float v = static_cast<float>(rank + 1);
+        xg::Tensor mean(xg::Array{v, 10 * v});
+        xg::Tensor var(xg::Array{v});
+        parallel.average_buffers({mean, var}, rank == 0 ? 2 : (rank == 1 ? 1 : 0));
+        seen[rank] = {mean.value()(0), mean.value()(1), var.value()(0)};
+    });
+    const float m = (2 * 1.0f + 1 * 2.0f) / 3;
+    for (std::size_t r = 0; r < 3; ++r) {
+        CAPTURE(r);
+        CHECK(seen[r][0] == doctest::Approx(m));
+        CHECK(seen[r][1] == doctest::Approx(10 * m));
+        CHECK(seen[r][2] == doctest::Approx(m));
+        CHECK(seen[r] == seen[0]);
+    }
+}
+
 TEST_CASE("threads as processes: no samples anywhere is an error on every member") {
     const auto errors = value_errors(2, [](std::shared_ptr<xg::Collectives> member) {
         xg::Tensor a = xg::parameter(xt::zeros<float>({2}), "a");

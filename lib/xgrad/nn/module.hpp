@@ -40,6 +40,18 @@ public:
     /// Number of scalars in parameters().
     std::size_t parameter_count() const;
 
+    /// Non-trainable state of this module and its children (BatchNormalization's moving
+    /// statistics), in registration order: saved with the weights, never optimized.
+    std::vector<Tensor> buffers() const;
+    /// The same, named by path: "batch_normalization_1/moving_mean".
+    std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+    /// Buffers registered directly on this module, with their local names.
+    const std::vector<std::pair<std::string, Tensor>>& own_buffers() const { return buffers_; }
+    /// Number of scalars in buffers() (Keras's "Non-trainable params").
+    std::size_t buffer_count() const;
+    /// Everything a weights file holds: named_parameters(), then named_buffers().
+    std::vector<std::pair<std::string, Tensor>> named_state() const;
+
     /// Training mode (default) or evaluation mode, for this module and its children.
     void train(bool on = true);
     void eval() { train(false); }
@@ -48,6 +60,9 @@ public:
 protected:
     /// Adds a trainable tensor under `local_name`; returns the stored handle.
     Tensor& register_parameter(const std::string& local_name, Tensor t);
+    /// Adds a non-trainable tensor under `local_name`, updated by the module itself; returns
+    /// the stored handle (write to it in place, so every holder sees the update).
+    Tensor& register_buffer(const std::string& local_name, Tensor t);
     /// Adds a child module; returns it.
     template <class M>
     std::shared_ptr<M> register_module(std::shared_ptr<M> child) {
@@ -57,11 +72,13 @@ protected:
 
 private:
     void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+    void collect_buffers(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
 
     std::string kind_;
     std::string name_;
     bool training_ = true;
     std::vector<std::pair<std::string, Tensor>> parameters_;
+    std::vector<std::pair<std::string, Tensor>> buffers_;
     std::vector<std::shared_ptr<Module>> children_;
 };
 

@@ -1,5 +1,7 @@
 #include "xgrad/nn/sequential.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
@@ -39,22 +41,26 @@ Shape Sequential::output_shape(const Shape& input_shape) {
 }
 
 std::string Sequential::summary(const Shape& input_shape) {
-    const std::string rule(65, '_'), double_rule(65, '=');
-    std::string out = fmt::format("Model: \"{}\"\n{}\n{:<29}{:<26}{}\n{}\n", name(), rule, "Layer (type)", "Output Shape",
-                                  "Param #", double_rule);
+    // Keras's 65 columns, the first widened when a "name (Kind)" needs it
+    // ("max_pooling2d_1 (MaxPooling2D)"), so that columns never run together.
+    std::size_t name_width = 29;
+    for (auto& layer : layers()) name_width = std::max(name_width, layer->name().size() + layer->kind().size() + 4);
+    const std::string rule(name_width + 36, '_'), double_rule(name_width + 36, '=');
+    std::string out = fmt::format("Model: \"{}\"\n{}\n{:<{}}{:<26}{}\n{}\n", name(), rule, "Layer (type)", name_width,
+                                  "Output Shape", "Param #", double_rule);
     Shape s = input_shape;
     std::size_t total = 0, trainable = 0;
     for (std::size_t i = 0; i < layers().size(); ++i) {
         auto& layer = *layers()[i];
         s = layer.output_shape(s);
-        std::size_t count = 0;
+        std::size_t count = layer.buffer_count();
         for (auto& t : layer.parameters()) {
             count += t.size();
             if (t.requires_grad()) trainable += t.size();
         }
         total += count;
-        out += fmt::format("{:<29}{:<26}{}\n", fmt::format("{} ({})", layer.name(), layer.kind()), batch_shape(s),
-                           with_commas(count));
+        out += fmt::format("{:<{}}{:<26}{}\n", fmt::format("{} ({})", layer.name(), layer.kind()), name_width,
+                           batch_shape(s), with_commas(count));
         out += (i + 1 < layers().size() ? rule : double_rule) + "\n";
     }
     if (layers().empty()) out += double_rule + "\n";
