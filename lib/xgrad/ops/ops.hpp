@@ -1,12 +1,13 @@
 #pragma once
 // Every differentiable op xgrad provides. Each is defined, forward and backward side by
 // side, in the .cpp of its family: arithmetic, math, linalg, shape, reduction, activation,
-// softmax. Binary arithmetic broadcasts like numpy; gradients are summed back to each
-// input's shape by the tape (GradientContext::accumulate).
+// softmax, conv, pooling, dropout, batch_norm. Binary arithmetic broadcasts like numpy;
+// gradients are summed back to each input's shape by the tape (GradientContext::accumulate).
 #include <cstdint>
 #include <vector>
 
 #include "xgrad/autograd/tensor.hpp"
+#include "xgrad/core/window.hpp"
 
 namespace xg {
 
@@ -104,5 +105,46 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets);
 Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels);
 /// (n,) integer labels -> (n, classes) one-hot rows (not differentiable).
 Tensor one_hot(const Tensor& labels, std::size_t classes);
+
+// ---- conv.cpp: 2-D convolution, channels last (images (N, H, W, C), kernels (KH, KW, C_in, C_out)) ----
+/// x (N, H, W, C_in) cross-correlated with kernel (KH, KW, C_in, C_out) -> (N, OH, OW, C_out), as Keras's Conv2D.
+Tensor conv2d(const Tensor& x, const Tensor& kernel, Size2 strides = {1, 1}, Padding padding = Padding::valid);
+/// conv2d(x, kernel) + bias (C_out,) in one op (faster than the two).
+Tensor conv2d_with_bias(const Tensor& x, const Tensor& kernel, const Tensor& bias, Size2 strides = {1, 1},
+                        Padding padding = Padding::valid);
+/// The gradient of conv2d for x of shape x_shape: dy (N, OH, OW, C_out), kernel -> dx (N, H, W, C_in).
+Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape& x_shape, Size2 strides = {1, 1},
+                             Padding padding = Padding::valid);
+/// The gradient of conv2d for a kernel of shape kernel_shape: x, dy (N, OH, OW, C_out) -> dkernel (KH, KW, C_in, C_out).
+Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& kernel_shape, Size2 strides = {1, 1},
+                              Padding padding = Padding::valid);
+
+// ---- pooling.cpp: 2-D pooling, channels last; strides (0, 0) mean pool_size (Keras's None) ----
+/// Maximum of each pool_size window of x (N, H, W, C) -> (N, OH, OW, C); NaN wins; the gradient goes to
+/// one maximal element per window (the first).
+Tensor max_pool2d(const Tensor& x, Size2 pool_size = {2, 2}, Size2 strides = {0, 0}, Padding padding = Padding::valid);
+/// The gradient of max_pool2d: dy (N, OH, OW, C) added at each window's maximum of x -> (N, H, W, C).
+Tensor max_pool2d_backward(const Tensor& x, const Tensor& dy, Size2 pool_size = {2, 2}, Size2 strides = {0, 0},
+                           Padding padding = Padding::valid);
+/// source (x's shape) read at each window's maximum of x -> (N, OH, OW, C): the gradient of max_pool2d_backward.
+Tensor max_pool2d_gather(const Tensor& x, const Tensor& source, Size2 pool_size = {2, 2}, Size2 strides = {0, 0},
+                         Padding padding = Padding::valid);
+/// Mean of each pool_size window of x (N, H, W, C) over the image elements it covers -> (N, OH, OW, C).
+Tensor avg_pool2d(const Tensor& x, Size2 pool_size = {2, 2}, Size2 strides = {0, 0}, Padding padding = Padding::valid);
+/// The gradient of avg_pool2d for x of shape x_shape: each window's dy / count spread over it -> x_shape.
+Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, Size2 pool_size = {2, 2}, Size2 strides = {0, 0},
+                           Padding padding = Padding::valid);
+
+// ---- dropout.cpp -----------------------------------------------------------------------
+/// Inverted dropout: in training, each element zeroed with probability rate and the rest scaled by
+/// 1 / (1 - rate), the mask drawn from random_engine(); x itself at inference or rate 0. rate in [0, 1).
+Tensor dropout(const Tensor& x, float rate, bool training);
+
+// ---- batch_norm.cpp --------------------------------------------------------------------
+/// Batch normalization over all axes but the last (C channels): gamma * (x - mean) / sqrt(var + epsilon) + beta.
+/// Training uses the batch's mean and (biased) variance and updates moving_mean and moving_variance (C,) in place,
+/// moving = moving * momentum + batch * (1 - momentum); inference uses the moving statistics.
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& moving_mean,
+                  const Tensor& moving_variance, bool training, float momentum = 0.99f, float epsilon = 1e-3f);
 
 }  // namespace xg

@@ -1,0 +1,158 @@
+#include "xgrad/core/conv_kernels.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "xgrad/core/blas.hpp"
+
+namespace xg {
+namespace {
+
+// Patch rows are made for a few images at a time, so that the patch matrix (up to KH*KW
+// times the size of the images) stays small and is still in cache when sgemm reads it.
+// The budget is about a core's L2 cache (see docs/performance.md for the sizes tried).
+constexpr std::size_t kPatchBudget = std::size_t{1} << 17;  // floats (512 KiB)
+
+std::size_t images_per_chunk(const Window2d& g) {
+    const std::size_t per_image = g.oh * g.ow * g.kh * g.kw * g.c;
+    return per_image == 0 ? std::max<std::size_t>(g.n, 1) : std::max<std::size_t>(1, kPatchBudget / per_image);
+}
+
+// A 1x1 window with stride 1 and no padding reads each pixel once, in order: x is its own patch matrix.
+bool is_pointwise(const Window2d& g) {
+    return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pad_top == 0 && g.pad_left == 0;
+}
+
+// Calls copy(row_of_patch, image_pixel, floats) for every in-bounds run of each window and
+// pad(row_of_patch, floats) for each run that lies in the padding. A run is a whole window
+// row (KW*C contiguous floats) when the window is inside the image horizontally.
+template <typename Copy, typename Pad>
+void for_each_run(const Window2d& g, std::size_t first, std::size_t count, Copy copy, Pad pad) {
+    const std::size_t k = g.kh * g.kw * g.c, run = g.kw * g.c;
+    const long h = static_cast<long>(g.h), w = static_cast<long>(g.w);
+    std::size_t row = 0;
+    for (std::size_t n = first; n < first + count; ++n) {
+        const std::size_t image = n * g.h * g.w * g.c;
+        for (std::size_t oy = 0; oy < g.oh; ++oy) {
+            const long iy0 = static_cast<long>(oy * g.sh) - static_cast<long>(g.pad_top);
+            for (std::size_t ox = 0; ox < g.ow; ++ox, ++row) {
+                const long ix0 = static_cast<long>(ox * g.sw) - static_cast<long>(g.pad_left);
+                const bool inside = ix0 >= 0 && ix0 + static_cast<long>(g.kw) <= w;
+                std::size_t at = row * k;
+                for (std::size_t ky = 0; ky < g.kh; ++ky, at += run) {
+                    const long iy = iy0 + static_cast<long>(ky);
+                    if (iy < 0 || iy >= h) {
+                        pad(at, run);
+                        continue;
+                    }
+                    const std::size_t line = image + static_cast<std::size_t>(iy) * g.w * g.c;
+                    if (inside) {
+                        copy(at, line + static_cast<std::size_t>(ix0) * g.c, run);
+                        continue;
+                    }
+                    for (std::size_t kx = 0; kx < g.kw; ++kx) {
+                        const long ix = ix0 + static_cast<long>(kx);
+                        if (ix < 0 || ix >= w) {
+                            pad(at + kx * g.c, g.c);
+                        } else {
+                            copy(at + kx * g.c, line + static_cast<std::size_t>(ix) * g.c, g.c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void im2col(const float* x, const Window2d& g, std::size_t first, std::size_t count, float* col) {
+    for_each_run(
+        g, first, count,
+        [&](std::size_t at, std::size_t from, std::size_t len) { std::memcpy(col + at, x + from, len * sizeof(float)); },
+        [&](std::size_t at, std::size_t len) { std::fill_n(col + at, len, 0.0f); });
+}
+
+void col2im(const float* col, const Window2d& g, std::size_t first, std::size_t count, float* x) {
+    for_each_run(
+        g, first, count,
+        [&](std::size_t at, std::size_t to, std::size_t len) {
+            const float* from = col + at;
+            float* into = x + to;
+            for (std::size_t i = 0; i < len; ++i) into[i] += from[i];
+        },
+        [](std::size_t, std::size_t) {});
+}
+
+Array conv2d_forward(const float* x, const float* w, const float* bias, const Window2d& g, std::size_t c_out) {
+    Array y = uninitialized({g.n, g.oh, g.ow, c_out});
+    const std::size_t k = g.kh * g.kw * g.c, pixels = g.oh * g.ow;
+    if (y.size() == 0) return y;
+    if (bias != nullptr) {
+        // sgemm adds the product onto the bias already in every row (beta = 1).
+        for (std::size_t r = 0; r < g.n * pixels; ++r) std::copy(bias, bias + c_out, y.data() + r * c_out);
+    }
+    const float beta = bias != nullptr ? 1.0f : 0.0f;
+    if (k == 0) {
+        if (bias == nullptr) std::fill(y.begin(), y.end(), 0.0f);
+        return y;
+    }
+    if (is_pointwise(g)) {
+        gemm(x, w, y.data(), g.n * pixels, c_out, k, false, false, 1.0f, beta);
+        return y;
+    }
+    const std::size_t chunk = images_per_chunk(g);
+    Array col = uninitialized({std::min(chunk, g.n) * pixels, k});
+    for (std::size_t first = 0; first < g.n; first += chunk) {
+        const std::size_t count = std::min(chunk, g.n - first);
+        im2col(x, g, first, count, col.data());
+        gemm(col.data(), w, y.data() + first * pixels * c_out, count * pixels, c_out, k, false, false, 1.0f, beta);
+    }
+    return y;
+}
+
+Array conv2d_input_grad(const float* dy, const float* w, const Window2d& g, std::size_t c_out) {
+    const std::size_t k = g.kh * g.kw * g.c, pixels = g.oh * g.ow;
+    if (is_pointwise(g)) {
+        Array dx = uninitialized({g.n, g.h, g.w, g.c});
+        if (dx.size() == 0) return dx;
+        if (c_out == 0) {
+            std::fill(dx.begin(), dx.end(), 0.0f);
+            return dx;
+        }
+        gemm(dy, w, dx.data(), g.n * pixels, k, c_out, false, true);
+        return dx;
+    }
+    Array dx = xt::zeros<float>({g.n, g.h, g.w, g.c});
+    if (dx.size() == 0 || k == 0 || c_out == 0 || pixels == 0) return dx;
+    const std::size_t chunk = images_per_chunk(g);
+    Array col = uninitialized({std::min(chunk, g.n) * pixels, k});
+    for (std::size_t first = 0; first < g.n; first += chunk) {
+        const std::size_t count = std::min(chunk, g.n - first);
+        // dpatches (count*OH*OW, K) = dy (count*OH*OW, C_out) . w^T (C_out, K)
+        gemm(dy + first * pixels * c_out, w, col.data(), count * pixels, k, c_out, false, true);
+        col2im(col.data(), g, first, count, dx.data());
+    }
+    return dx;
+}
+
+Array conv2d_kernel_grad(const float* x, const float* dy, const Window2d& g, std::size_t c_out) {
+    const std::size_t k = g.kh * g.kw * g.c, pixels = g.oh * g.ow;
+    Array dw = xt::zeros<float>({g.kh, g.kw, g.c, c_out});
+    if (dw.size() == 0 || g.n * pixels == 0) return dw;
+    if (is_pointwise(g)) {
+        gemm(x, dy, dw.data(), k, c_out, g.n * pixels, true, false);
+        return dw;
+    }
+    const std::size_t chunk = images_per_chunk(g);
+    Array col = uninitialized({std::min(chunk, g.n) * pixels, k});
+    for (std::size_t first = 0; first < g.n; first += chunk) {
+        const std::size_t count = std::min(chunk, g.n - first);
+        im2col(x, g, first, count, col.data());
+        // dw (K, C_out) += patches^T (K, count*OH*OW) . dy (count*OH*OW, C_out)
+        gemm(col.data(), dy + first * pixels * c_out, dw.data(), k, c_out, count * pixels, true, false, 1.0f, 1.0f);
+    }
+    return dw;
+}
+
+}  // namespace xg

@@ -1,0 +1,71 @@
+#include "xgrad/core/window.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+
+namespace xg {
+namespace {
+
+// Output extent and padding before the first element along one axis (Keras's rules):
+//   valid: floor((in - k) / s) + 1, no padding;
+//   same:  ceil(in / s), total padding max((out - 1) * s + k - in, 0) split with the odd one after.
+void axis_geometry(std::size_t in, std::size_t k, std::size_t s, Padding padding, std::size_t& out, std::size_t& before) {
+    if (padding == Padding::valid) {
+        out = (in - k) / s + 1;
+        before = 0;
+        return;
+    }
+    out = (in + s - 1) / s;
+    const std::size_t needed = out == 0 ? 0 : (out - 1) * s + k;
+    const std::size_t total = needed > in ? needed - in : 0;
+    before = total / 2;
+}
+
+}  // namespace
+
+std::string_view padding_name(Padding padding) { return padding == Padding::valid ? "valid" : "same"; }
+
+Padding parse_padding(std::string_view name, const char* op) {
+    if (name == "valid") return Padding::valid;
+    if (name == "same") return Padding::same;
+    throw ValueError(fmt::format("{}: padding '{}' is unknown; expected 'valid' or 'same'", op, name));
+}
+
+Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Padding padding, const char* op,
+                         const char* window) {
+    if (x_shape.size() != 4) {
+        throw ShapeError(fmt::format("{}: x has shape {} (rank {}); expected rank 4, (batch, rows, columns, channels)", op,
+                                     format_shape(x_shape), x_shape.size()));
+    }
+    if (size[0] == 0 || size[1] == 0) {
+        throw ValueError(fmt::format("{}: {} is ({}, {}); expected both extents >= 1", op, window, size[0], size[1]));
+    }
+    if (strides[0] == 0 || strides[1] == 0) {
+        throw ValueError(fmt::format("{}: strides are ({}, {}); expected both >= 1", op, strides[0], strides[1]));
+    }
+    Window2d g;
+    g.n = x_shape[0];
+    g.h = x_shape[1];
+    g.w = x_shape[2];
+    g.c = x_shape[3];
+    g.kh = size[0];
+    g.kw = size[1];
+    g.sh = strides[0];
+    g.sw = strides[1];
+    // `same` pads up to the window, so only `valid` can leave a window with no room.
+    if (padding == Padding::valid && (g.kh > g.h || g.kw > g.w)) {
+        throw ShapeError(fmt::format("{}: {} ({}, {}) is larger than the input's rows and columns ({}, {}) of x {} with "
+                                     "padding 'valid'; expected a window that fits",
+                                     op, window, g.kh, g.kw, g.h, g.w, format_shape(x_shape)));
+    }
+    axis_geometry(g.h, g.kh, g.sh, padding, g.oh, g.pad_top);
+    axis_geometry(g.w, g.kw, g.sw, padding, g.ow, g.pad_left);
+    return g;
+}
+
+std::string window_attributes(Size2 strides, Padding padding) {
+    return fmt::format("strides=({}, {}), padding={}", strides[0], strides[1], padding_name(padding));
+}
+
+}  // namespace xg

@@ -1,0 +1,44 @@
+#pragma once
+// Where a 2-D sliding window (a convolution kernel, a pooling window) lands on a
+// channels-last batch of images (N, H, W, C), with Keras's `valid` and `same` padding.
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "xgrad/core/array.hpp"
+
+namespace xg {
+
+/// Two extents, (rows, columns): a window's size or its strides.
+using Size2 = std::array<std::size_t, 2>;
+
+/// `valid`: the window stays inside the image; `same`: the image is padded so that the output
+/// has ceil(H / stride) rows (the extra padded row/column goes at the bottom/right, as in Keras).
+enum class Padding { valid, same };
+
+/// "valid" or "same".
+std::string_view padding_name(Padding padding);
+/// Padding from "valid" or "same" (any other text is a ValueError naming `op`).
+Padding parse_padding(std::string_view name, const char* op);
+
+/// The geometry of one window sliding over a (N, H, W, C) input.
+struct Window2d {
+    std::size_t n = 0, h = 0, w = 0, c = 0;   // input
+    std::size_t kh = 0, kw = 0;               // window
+    std::size_t sh = 1, sw = 1;               // strides
+    std::size_t oh = 0, ow = 0;               // output rows and columns
+    std::size_t pad_top = 0, pad_left = 0;    // implicit padding before the first row / column
+};
+
+/// The geometry of window `size` moved by `strides` over x of shape `x_shape` with `padding`.
+/// Throws ShapeError naming `op` when x is not (N, H, W, C) or the window does not fit the
+/// padded input, ValueError when a window extent or stride is 0. `window` names the window
+/// argument in messages ("kernel", "pool_size").
+Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Padding padding, const char* op,
+                         const char* window);
+
+/// "strides=(2, 2), padding=same": the attributes shown for a windowed op.
+std::string window_attributes(Size2 strides, Padding padding);
+
+}  // namespace xg

@@ -1,0 +1,200 @@
+// 2-D max and average pooling, channels last: x (N, H, W, C) -> (N, OH, OW, C), each output
+// the max or mean of one window of one channel. Padding is never a value: `same` windows
+// only look at the image elements they cover (max ignores the padding as if it were -inf,
+// the average divides by the number of image elements, as Keras does).
+//
+// The gradients are ops themselves, closed under differentiation:
+//   max_pool2d(x)                 dx = max_pool2d_backward(x, dy): dy scattered to each window's maximum
+//   max_pool2d_backward(x, dy)    linear in dy, piecewise constant in x:
+//                                 d(dy) = max_pool2d_gather(x, G), dx = 0
+//   max_pool2d_gather(x, s)       s read at each window's maximum of x (max_pool2d(x) = gather(x, x)):
+//                                 ds = max_pool2d_backward(x, G), dx = 0
+//   avg_pool2d(x)                 dx = avg_pool2d_backward(dy): each window's dy / count spread over it
+//   avg_pool2d_backward(dy)       linear, the adjoint of avg_pool2d: d(dy) = avg_pool2d(G)
+// max_pool2d's own rule reuses the maxima found by the forward pass instead of searching again.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+namespace {
+
+Size2 resolve_strides(Size2 pool_size, Size2 strides) {
+    return strides == Size2{0, 0} ? pool_size : strides;
+}
+
+// The image rows [lo, hi) a window starting at output index o covers along one axis.
+void covered(std::size_t o, std::size_t stride, std::size_t pad, std::size_t k, std::size_t in, std::size_t& lo,
+             std::size_t& hi) {
+    const long start = static_cast<long>(o * stride) - static_cast<long>(pad);
+    lo = static_cast<std::size_t>(std::max(start, 0L));
+    hi = static_cast<std::size_t>(std::min(start + static_cast<long>(k), static_cast<long>(in)));
+}
+
+// Calls f(j, lo_y, hi_y, lo_x, hi_x, image) for every output pixel j = (n, oy, ox): the window's
+// rows and columns inside the image, and the offset of image n in x.
+template <typename F>
+void for_each_window(const Window2d& g, F f) {
+    std::size_t j = 0;
+    for (std::size_t n = 0; n < g.n; ++n) {
+        for (std::size_t oy = 0; oy < g.oh; ++oy) {
+            std::size_t y0, y1;
+            covered(oy, g.sh, g.pad_top, g.kh, g.h, y0, y1);
+            for (std::size_t ox = 0; ox < g.ow; ++ox, ++j) {
+                std::size_t x0, x1;
+                covered(ox, g.sw, g.pad_left, g.kw, g.w, x0, x1);
+                f(j, y0, y1, x0, x1, n * g.h * g.w * g.c);
+            }
+        }
+    }
+}
+
+// For every output element, the flat index in x of its window's maximum: the first NaN if the
+// window holds one (a NaN never disappears in a max), else the first maximal element.
+std::vector<std::size_t> window_argmax(const float* x, const Window2d& g) {
+    std::vector<std::size_t> index(g.n * g.oh * g.ow * g.c);
+    const std::size_t c = g.c;
+    for_each_window(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1, std::size_t image) {
+        std::size_t* best = index.data() + j * c;
+        bool first = true;
+        for (std::size_t iy = y0; iy < y1; ++iy) {
+            for (std::size_t ix = x0; ix < x1; ++ix) {
+                const std::size_t base = image + (iy * g.w + ix) * c;
+                if (first) {
+                    for (std::size_t ch = 0; ch < c; ++ch) best[ch] = base + ch;
+                    first = false;
+                    continue;
+                }
+                for (std::size_t ch = 0; ch < c; ++ch) {
+                    const float v = x[base + ch], b = x[best[ch]];
+                    if (v > b || (std::isnan(v) && !std::isnan(b))) best[ch] = base + ch;
+                }
+            }
+        }
+    });
+    return index;
+}
+
+Array gather(const float* source, const std::vector<std::size_t>& index, const Shape& shape) {
+    Array y = uninitialized(shape);
+    for (std::size_t j = 0; j < index.size(); ++j) y.data()[j] = source[index[j]];
+    return y;
+}
+
+Array scatter(const float* dy, const std::vector<std::size_t>& index, const Shape& shape) {
+    Array dx = xt::zeros<float>(shape);
+    for (std::size_t j = 0; j < index.size(); ++j) dx.data()[index[j]] += dy[j];
+    return dx;
+}
+
+Array average(const float* x, const Window2d& g) {
+    Array y = xt::zeros<float>({g.n, g.oh, g.ow, g.c});
+    const std::size_t c = g.c;
+    for_each_window(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1, std::size_t image) {
+        float* out = y.data() + j * c;
+        for (std::size_t iy = y0; iy < y1; ++iy) {
+            for (std::size_t ix = x0; ix < x1; ++ix) {
+                const float* in = x + image + (iy * g.w + ix) * c;
+                for (std::size_t ch = 0; ch < c; ++ch) out[ch] += in[ch];
+            }
+        }
+        const float inv = 1.0f / static_cast<float>((y1 - y0) * (x1 - x0));
+        for (std::size_t ch = 0; ch < c; ++ch) out[ch] *= inv;
+    });
+    return y;
+}
+
+Array average_backward(const float* dy, const Window2d& g) {
+    Array dx = xt::zeros<float>({g.n, g.h, g.w, g.c});
+    const std::size_t c = g.c;
+    for_each_window(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1, std::size_t image) {
+        const float inv = 1.0f / static_cast<float>((y1 - y0) * (x1 - x0));
+        const float* in = dy + j * c;
+        for (std::size_t iy = y0; iy < y1; ++iy) {
+            for (std::size_t ix = x0; ix < x1; ++ix) {
+                float* out = dx.data() + image + (iy * g.w + ix) * c;
+                for (std::size_t ch = 0; ch < c; ++ch) out[ch] += in[ch] * inv;
+            }
+        }
+    });
+    return dx;
+}
+
+// Checks that t has the pooled shape of x: the output of the pooling, or a gradient of it.
+void check_pooled(const Shape& t, const Window2d& g, const Shape& x, const char* op, const char* what) {
+    const Shape expected{g.n, g.oh, g.ow, g.c};
+    if (t != expected) {
+        throw ShapeError(fmt::format("{}: {} has shape {}; expected {}, the pooled shape of x {}", op, what, format_shape(t),
+                                     format_shape(expected), format_shape(x)));
+    }
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding padding) {
+    strides = resolve_strides(pool_size, strides);
+    const Window2d g = window_geometry(x.shape(), pool_size, strides, padding, "max_pool2d", "pool_size");
+    std::vector<std::size_t> index = window_argmax(x.value().data(), g);
+    Array y = gather(x.value().data(), index, {g.n, g.oh, g.ow, g.c});
+    return record_op("max_pool2d", {x}, std::move(y), [index = std::move(index)](GradientContext& ctx) {
+        // dx = max_pool2d_backward(x, dy)
+        ctx.accumulate(0, scatter(ctx.grad().data(), index, ctx.input(0).shape()));
+    }, window_attributes(strides, padding));
+}
+
+Tensor max_pool2d_backward(const Tensor& x, const Tensor& dy, Size2 pool_size, Size2 strides, Padding padding) {
+    const char* op = "max_pool2d_backward";
+    strides = resolve_strides(pool_size, strides);
+    const Window2d g = window_geometry(x.shape(), pool_size, strides, padding, op, "pool_size");
+    check_pooled(dy.shape(), g, x.shape(), op, "dy");
+    std::vector<std::size_t> index = window_argmax(x.value().data(), g);
+    Array dx = scatter(dy.value().data(), index, x.shape());
+    return record_op(op, {x, dy}, std::move(dx), [index = std::move(index), g](GradientContext& ctx) {
+        // d(dy) = max_pool2d_gather(x, G); x only chooses where dy goes, so dx = 0.
+        if (ctx.wants(1)) ctx.accumulate(1, gather(ctx.grad().data(), index, {g.n, g.oh, g.ow, g.c}));
+    }, window_attributes(strides, padding));
+}
+
+Tensor max_pool2d_gather(const Tensor& x, const Tensor& source, Size2 pool_size, Size2 strides, Padding padding) {
+    const char* op = "max_pool2d_gather";
+    strides = resolve_strides(pool_size, strides);
+    const Window2d g = window_geometry(x.shape(), pool_size, strides, padding, op, "pool_size");
+    if (source.shape() != x.shape()) {
+        throw ShapeError(fmt::format("{}: source has shape {}; expected x's shape {}", op, format_shape(source.shape()),
+                                     format_shape(x.shape())));
+    }
+    std::vector<std::size_t> index = window_argmax(x.value().data(), g);
+    Array y = gather(source.value().data(), index, {g.n, g.oh, g.ow, g.c});
+    return record_op(op, {x, source}, std::move(y), [index = std::move(index)](GradientContext& ctx) {
+        // dsource = max_pool2d_backward(x, G); dx = 0 as above.
+        if (ctx.wants(1)) ctx.accumulate(1, scatter(ctx.grad().data(), index, ctx.input(1).shape()));
+    }, window_attributes(strides, padding));
+}
+
+Tensor avg_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding padding) {
+    strides = resolve_strides(pool_size, strides);
+    const Window2d g = window_geometry(x.shape(), pool_size, strides, padding, "avg_pool2d", "pool_size");
+    return record_op("avg_pool2d", {x}, average(x.value().data(), g), [g](GradientContext& ctx) {
+        // dx = avg_pool2d_backward(dy, x.shape())
+        ctx.accumulate(0, average_backward(ctx.grad().data(), g));
+    }, window_attributes(strides, padding));
+}
+
+Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, Size2 pool_size, Size2 strides, Padding padding) {
+    const char* op = "avg_pool2d_backward";
+    strides = resolve_strides(pool_size, strides);
+    const Window2d g = window_geometry(x_shape, pool_size, strides, padding, op, "pool_size");
+    check_pooled(dy.shape(), g, x_shape, op, "dy");
+    return record_op(op, {dy}, average_backward(dy.value().data(), g), [g](GradientContext& ctx) {
+        // d(dy) = avg_pool2d(G)
+        ctx.accumulate(0, average(ctx.grad().data(), g));
+    }, window_attributes(strides, padding));
+}
+
+}  // namespace xg
