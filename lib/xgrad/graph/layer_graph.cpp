@@ -5,6 +5,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/graph/dot_text.hpp"
 #include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
 
 namespace xg {
@@ -21,6 +22,7 @@ std::string batch_shape(const Shape& s) {
 std::string activation_of(const Module& m) {
     if (auto* d = dynamic_cast<const Dense*>(&m)) return activation_name(d->activation());
     if (auto* a = dynamic_cast<const Activation*>(&m)) return activation_name(a->activation());
+    if (auto* c = dynamic_cast<const Conv2D*>(&m)) return activation_name(c->activation());
     return {};
 }
 
