@@ -26,6 +26,7 @@
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/dataset.hpp"
 #include "xgrad/dist/communicator.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
@@ -368,6 +369,34 @@ TEST_CASE("threads as processes: average_buffers leaves every member the sample-
         CHECK(seen[r][2] == doctest::Approx(m));
         CHECK(seen[r] == seen[0]);
     }
+}
+
+TEST_CASE("threads as processes: fit keeps BatchNormalization's moving statistics identical on every member") {
+    const Problem data = make_problem(100, 6);
+    xg::FitOptions options = fit_options();
+    options.validation_split = 0.0;
+    options.epochs = 2;
+    std::vector<std::vector<xg::Array>> buffers(3);
+    ThreadGroup group(3);
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        const std::size_t rank = member->rank();
+        xg::manual_seed(rank == 0 ? seed : seed + 7);
+        auto network = std::make_shared<xg::Sequential>();
+        network->emplace<xg::Dense>(6, 8, xg::DenseOptions{.activation = "relu", .name = "hidden"});
+        auto norm = network->emplace<xg::BatchNormalization>(8, xg::BatchNormalizationOptions{.name = "norm"});
+        network->emplace<xg::Dense>(8, 3, xg::DenseOptions{.activation = "softmax", .name = "out"});
+        // Members other than 0 start from other statistics: fit's broadcast replaces them.
+        if (rank != 0) norm->moving_mean().node()->mutable_value() = xt::ones<float>({8});
+        xg::Model model(network);
+        model.compile("rmsprop", "categorical_crossentropy");
+        model.set_data_parallel(std::make_shared<xg::DataParallel>(member));
+        model.fit(data.x, data.y, options);
+        for (auto& b : network->buffers()) buffers[rank].push_back(b.value());
+    });
+    REQUIRE(buffers[0].size() == 2);
+    CHECK(xt::amax(xt::abs(buffers[0][0]))() > 0.0f);  // the statistics moved
+    CHECK(buffers[1] == buffers[0]);
+    CHECK(buffers[2] == buffers[0]);
 }
 
 TEST_CASE("threads as processes: no samples anywhere is an error on every member") {
