@@ -28,6 +28,7 @@
 #include "xgrad/graph/layer_graph.hpp"
 #include "xgrad/graph/op_graph.hpp"
 #include "xgrad/graph/render.hpp"
+#include "xgrad/io/model_file.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -35,7 +36,12 @@
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/plot/confusion.hpp"
+#include "xgrad/plot/figure.hpp"
+#include "xgrad/plot/history_plot.hpp"
+#include "xgrad/plot/sample_grid.hpp"
 #include "xgrad/train/checkpoint.hpp"
+#include "xgrad/train/csv_logger.hpp"
 #include "xgrad/train/model.hpp"
 
 namespace {
@@ -72,14 +78,18 @@ struct Flags {
     std::size_t epochs = 0;      // 0: the model's default
     std::size_t batch_size = 0;  // 0: the model's default
     std::size_t train_limit = 0;  // 0: all
+    double validation_split = 0.0;
     float learning_rate = 0.001f;
+    bool learning_rate_given = false;
     std::uint64_t seed = 1;
     int threads = 0;
     std::string graph;
     std::string graph_view = "ops";
     std::string save;
+    std::string save_model;
     std::string checkpoint;
     bool resume = false;
+    std::string plot, csv, confusion, errors;
     bool detect_anomaly = false;
     bool json = false;
     int verbose = 1;
@@ -152,6 +162,42 @@ std::optional<xg::CheckpointInfo> resume_from(xg::dist::Communicator& world, con
     return info;
 }
 
+// The figures asked for, drawn by process 0 after training: the curves, the test set's
+// confusion matrix, and the first misclassified test images.
+void draw_figures(const Flags& flags, xg::Model& model, const xg::History& history, const xg::Dataset& test, std::ostream& out) {
+    if (!flags.plot.empty()) {
+        xg::plot_history(history, flags.plot);
+        out << fmt::format("Wrote the training curves to {}\n", flags.plot);
+    }
+    if (flags.confusion.empty() && flags.errors.empty()) return;
+    const xg::Classification classes = xg::classify(model, test, flags.batch_size);
+    if (!flags.confusion.empty()) {
+        const xg::ConfusionMatrix matrix = xg::confusion_matrix(classes);
+        out << "\nConfusion matrix of the test set:\n" << matrix;
+        xg::plot_confusion_matrix(matrix, flags.confusion, {.title = "Test set"});
+        out << fmt::format("Wrote the confusion matrix to {}\n", flags.confusion);
+    }
+    if (!flags.errors.empty()) {
+        constexpr std::size_t shown = 36;
+        std::vector<std::size_t> rows, truth, predicted;
+        for (std::size_t i = 0; i < classes.true_labels.size() && rows.size() < shown; ++i) {
+            if (classes.true_labels[i] == classes.predicted_labels[i]) continue;
+            rows.push_back(i);
+            truth.push_back(classes.true_labels[i]);
+            predicted.push_back(classes.predicted_labels[i]);
+        }
+        if (rows.empty()) {
+            out << fmt::format("No misclassified test images: {} not written\n", flags.errors);
+            return;
+        }
+        xg::Array images, targets;
+        test.gather(rows, images, targets);
+        xg::plot_samples(images, truth, predicted, flags.errors,
+                         {.title = fmt::format("The first {} misclassified test images", rows.size())});
+        out << fmt::format("Wrote {} misclassified test images to {}\n", rows.size(), flags.errors);
+    }
+}
+
 int run(const Flags& flags) {
     // Started by mpirun with several processes, each trains on its share of every batch;
     // process 0 alone prints and writes files.
@@ -166,6 +212,13 @@ int run(const Flags& flags) {
         xg::set_blas_threads(std::max(1, xg::blas_threads() / static_cast<int>(local)));
     }
     xg::set_anomaly_detection(flags.detect_anomaly);
+    // A mistyped figure path fails now, not after training.
+    xg::dist::together(world, [&] {
+        if (!world.is_root()) return;
+        for (const std::string* figure : {&flags.plot, &flags.confusion, &flags.errors}) {
+            if (!figure->empty()) xg::check_figure_path(*figure, "mnist");
+        }
+    });
 
     // A process that cannot find or read the data stops every process, and process 0 says why.
     const xg::DatasetLocation where = xg::dist::together(world, [&] { return locate(flags); });
@@ -209,6 +262,7 @@ int run(const Flags& flags) {
     fit.epochs = flags.epochs;
     fit.batch_size = flags.batch_size;
     fit.verbose = flags.verbose;
+    fit.validation_split = flags.validation_split;
     auto meter = std::make_shared<ResourceMeter>();
     fit.callbacks.push_back(meter);
     std::shared_ptr<xg::CheckpointCallback> checkpoints;
@@ -217,6 +271,15 @@ int run(const Flags& flags) {
         if (flags.resume) {
             if (auto info = resume_from(world, flags.checkpoint, model)) {
                 out << fmt::format("Resuming from epoch {} of {}\n", info->epochs_done, flags.checkpoint);
+                const float restored = model.optimizer().learning_rate();
+                if (flags.learning_rate_given && restored != flags.learning_rate) {
+                    out << fmt::format("Note: --learning-rate {} is ignored; the checkpoint's optimizer continues at {}\n",
+                                       flags.learning_rate, restored);
+                }
+                if (info->epochs_done >= flags.epochs) {
+                    out << fmt::format("Note: the checkpoint already holds {} epochs; --epochs {} trains none\n",
+                                       info->epochs_done, flags.epochs);
+                }
                 fit.initial_epoch = info->epochs_done;
                 so_far = std::move(info->history);
             } else {
@@ -225,6 +288,9 @@ int run(const Flags& flags) {
         }
         checkpoints = std::make_shared<xg::CheckpointCallback>(flags.checkpoint, std::move(so_far));
         fit.callbacks.push_back(checkpoints);
+    }
+    if (!flags.csv.empty()) {
+        fit.callbacks.push_back(std::make_shared<xg::CsvLogger>(flags.csv, xg::CsvLoggerOptions{.append = flags.resume}));
     }
     const auto start = std::chrono::steady_clock::now();
     xg::History history = model.fit(train, fit);
@@ -239,11 +305,19 @@ int run(const Flags& flags) {
         xg::save_weights(*network, flags.save);
         out << fmt::format("Saved the trained weights to {}\n", flags.save);
     }
+    if (!flags.save_model.empty() && world.is_root()) {
+        xg::save_model(*network, flags.save_model);
+        out << fmt::format("Saved the model (architecture and weights) to {}\n", flags.save_model);
+    }
+    if (world.is_root()) draw_figures(flags, model, history, test, out);
     if (flags.json) {
         nlohmann::json j = {
             {"dataset", where.kind == xg::DatasetKind::mnist ? "mnist" : "fashion"},
             {"model", flags.model},
-            {"epochs", flags.epochs},
+            // Epochs the model has been trained for: a resumed run counts the checkpoint's too, so
+            // this matches train_loss's length even when --epochs asked for fewer.
+            {"epochs", history["loss"].size()},
+            {"epochs_requested", flags.epochs},
             {"batch_size", flags.batch_size},
             {"seed", flags.seed},
             {"world_size", world.size()},
@@ -284,26 +358,37 @@ int main(int argc, char** argv) {
     app.add_option("--batch-size", flags.batch_size, "Samples per step")
         ->check(CLI::Range(1, 1 << 20))
         ->default_str("128 dense, 64 convnet");
-    app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate")->check(CLI::Range(1e-12f, 1e6f));
+    auto* learning_rate = app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate (a resumed run "
+                                         "keeps its checkpoint's)")->check(CLI::Range(1e-12f, 1e6f));
     app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
         ->check(CLI::Range(1, 1 << 30));
+    app.add_option("--validation-split", flags.validation_split,
+                   "Hold out this fraction of the training set, its last samples before shuffling, for validation")
+        ->check(CLI::Range(0.0, 1.0));
     app.add_option("--seed", flags.seed, "Seed for weights and shuffling");
     app.add_option("--threads", flags.threads, "BLAS threads (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--graph", flags.graph, "Write the graph of one training step (.dot, .gv, .svg, .png, .pdf)");
     app.add_option("--graph-view", flags.graph_view, "ops (recorded ops) or layers (one box per layer)")
         ->check(CLI::IsMember({"ops", "layers"}));
     app.add_option("--save", flags.save, "Write the trained weights to this .npz file");
+    app.add_option("--save-model", flags.save_model,
+                   "Write the model (architecture and weights) to this .npz file, for apps/predict or xg::load_model");
     auto* checkpoint = app.add_option("--checkpoint", flags.checkpoint,
                                       "Write a checkpoint (weights, optimizer, epoch, random state) to this folder "
                                       "after every epoch");
     app.add_flag("--resume", flags.resume, "Continue from the checkpoint in the --checkpoint folder, if there is one")
         ->needs(checkpoint);
+    app.add_option("--plot", flags.plot, "Draw loss and accuracy against epoch, training and validation (.svg, .png, .pdf)");
+    app.add_option("--csv", flags.csv, "Write one CSV row of logs per epoch (continued with --resume)");
+    app.add_option("--confusion", flags.confusion, "Draw the test set's confusion matrix (.svg, .png, .pdf)");
+    app.add_option("--errors", flags.errors, "Draw the first 36 misclassified test images (.svg, .png, .pdf)");
     app.add_flag("--detect-anomaly", flags.detect_anomaly,
                  "Check every op's output and gradient for NaN/Inf and name the first op that produced one");
     app.add_flag("--json", flags.json, "End with one line of JSON: test_accuracy, test_loss, epoch_seconds, ...");
     app.add_option("--verbose", flags.verbose, "0 silent, 1 progress bar, 2 one line per epoch")->check(CLI::Range(0, 2));
     try {
         app.parse(argc, argv);
+        flags.learning_rate_given = learning_rate->count() > 0;
     } catch (const CLI::ParseError& e) {
         // Every process parses the same arguments; process 0 alone prints help and errors.
         std::ostream discard(nullptr);

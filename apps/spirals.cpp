@@ -86,7 +86,8 @@ void write_step_graph(SpiralNet& net, const SpiralData& train, const Flags& flag
     xg::ArrayDataset(train.x, train.labels).gather(rows, xb, yb);
     xg::Tensor labels = xg::constant(std::move(yb));
     labels.set_name("labels");
-    xg::Tensor loss = xg::sparse_categorical_crossentropy(net(xg::input(std::move(xb), "points")), labels);
+    const xg::Activated out = net.call_with_logits(xg::input(std::move(xb), "points"));
+    xg::Tensor loss = xg::sparse_categorical_crossentropy(out.logits, labels, /*from_logits=*/true);
     xg::GraphOptions options;
     options.gradient_path = true;
     xg::write_graph(xg::ops_to_dot(loss, options), flags.graph);
@@ -126,8 +127,10 @@ Result train_by_hand(SpiralNet& net, const SpiralData& train, const Flags& flags
             data.gather(std::span(order).subspan(first, count), xb, yb);
             const xg::Tensor x = xg::input(xb), y = xg::constant(yb);
 
-            const xg::Tensor probabilities = net(x);
-            const xg::Tensor loss = xg::sparse_categorical_crossentropy(probabilities, y);
+            // The loss on the logits: the fused, exact softmax_cross_entropy.
+            const xg::Activated out = net.call_with_logits(x);
+            const xg::Tensor probabilities = out.output;
+            const xg::Tensor loss = xg::sparse_categorical_crossentropy(out.logits, y, /*from_logits=*/true);
             optimizer->zero_grad();
             loss.backward();
             optimizer->step();
@@ -146,8 +149,9 @@ Result train_by_hand(SpiralNet& net, const SpiralData& train, const Flags& flags
 // Loss and accuracy over a whole set, in one batch, without recording.
 xg::Logs evaluate_by_hand(SpiralNet& net, const SpiralData& data) {
     xg::NoGradGuard no_grad;
-    const xg::Tensor probabilities = net(xg::input(data.x));
-    const xg::Tensor loss = xg::sparse_categorical_crossentropy(probabilities, xg::constant(data.labels));
+    const xg::Activated out = net.call_with_logits(xg::input(data.x));
+    const xg::Tensor probabilities = out.output;
+    const xg::Tensor loss = xg::sparse_categorical_crossentropy(out.logits, xg::constant(data.labels), /*from_logits=*/true);
     xg::Accuracy accuracy(xg::AccuracyKind::sparse);
     accuracy.update(probabilities.value(), data.labels);
     return {{"loss", loss.item()}, {"accuracy", accuracy.result()}};

@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "xgrad/autograd/creation.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/initializer.hpp"
@@ -41,18 +42,22 @@ struct SpiralNet : xg::Module {
         // The kernels that read the 2-d input use he_uniform (limit sqrt(6 / 2)), several times
         // wider than glorot_uniform (sqrt(6 / (2 + hidden))): the tanh units then start curved
         // rather than nearly linear. With glorot_uniform, training stalls on some seeds.
-        stem_w = register_parameter("stem/kernel", xg::Tensor(xg::he_uniform({inputs, hidden})));
-        stem_b = register_parameter("stem/bias", xg::Tensor(xg::zeros({hidden})));
-        residual_w = register_parameter("residual/kernel", xg::Tensor(xg::glorot_uniform({hidden, hidden})));
-        residual_b = register_parameter("residual/bias", xg::Tensor(xg::zeros({hidden})));
-        branch_w = register_parameter("branch/kernel", xg::Tensor(xg::he_uniform({inputs, hidden})));
-        branch_b = register_parameter("branch/bias", xg::Tensor(xg::zeros({hidden})));
-        head_w = register_parameter("head/kernel", xg::Tensor(xg::glorot_uniform({hidden, classes})));
-        head_b = register_parameter("head/bias", xg::Tensor(xg::zeros({classes})));
+        stem_w = register_parameter("stem/kernel", xg::Tensor(xg::initializers::he_uniform({inputs, hidden})));
+        stem_b = register_parameter("stem/bias", xg::zeros({hidden}));
+        residual_w = register_parameter("residual/kernel", xg::Tensor(xg::initializers::glorot_uniform({hidden, hidden})));
+        residual_b = register_parameter("residual/bias", xg::zeros({hidden}));
+        branch_w = register_parameter("branch/kernel", xg::Tensor(xg::initializers::he_uniform({inputs, hidden})));
+        branch_b = register_parameter("branch/bias", xg::zeros({hidden}));
+        head_w = register_parameter("head/kernel", xg::Tensor(xg::initializers::glorot_uniform({hidden, classes})));
+        head_b = register_parameter("head/bias", xg::zeros({classes}));
     }
 
-    /// (n, inputs) -> (n, classes) probabilities; each block records inside its own scope.
-    xg::Tensor forward(const xg::Tensor& x) override {
+    /// (n, inputs) -> (n, classes) probabilities.
+    xg::Tensor forward(const xg::Tensor& x) override { return forward_with_logits(x).output; }
+
+protected:
+    /// The probabilities and the logits behind them; each block records inside its own scope.
+    xg::Activated forward_with_logits(const xg::Tensor& x) override {
         if (x.rank() != 2 || x.shape()[1] != inputs_) {
             throw xg::ShapeError(fmt::format("{}: input has shape {}; expected (batch, {})", name(),
                                              xg::format_shape(x.shape()), inputs_));
@@ -74,10 +79,11 @@ struct SpiralNet : xg::Module {
             xg::ScopeGuard scope("head");
             logits = xg::linear(h2 + g, head_w, head_b);  // the two branches joined by a sum
         }
-        // Ending in softmax lets the crossentropy losses use the fused, stable form on the logits.
-        return xg::softmax(logits);
+        // Saying that softmax ends it lets a crossentropy use the fused, exact form on the logits.
+        return {xg::softmax(logits), logits, "softmax"};
     }
 
+public:
     // The registered weights (the same handles named_parameters() lists), read by forward.
     xg::Tensor stem_w, stem_b, residual_w, residual_b, branch_w, branch_b, head_w, head_b;
 

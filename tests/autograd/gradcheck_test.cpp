@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -88,4 +89,43 @@ TEST_CASE("gradcheck leaves the tape empty") {
     xg::Tape::current().clear();
     xg::gradcheck([](const std::vector<xg::Tensor>& x) { return xg::tanh(x[0]); }, {a_value});
     CHECK(xg::Tape::current().size() == 0);
+}
+
+namespace {
+
+// cube(x) = x^3 with a correct array rule and a differentiable rule that is `wrong` or not:
+// 3 g x^2 as it should be, or 3 g x (right value at x = 1 only, wrong second derivative).
+xg::Tensor cube(const xg::Tensor& x, bool wrong) {
+    return xg::record_op("cube", {x}, x.value() * x.value() * x.value(), [](xg::GradientContext& ctx) {
+        const xg::Array& v = ctx.input(0);
+        ctx.accumulate(0, 3.0f * ctx.grad() * v * v);
+    }, [wrong](xg::TensorGradientContext& ctx) {
+        const xg::Tensor& v = ctx.input(0);
+        ctx.accumulate(0, wrong ? 3.0f * ctx.grad() * v : 3.0f * ctx.grad() * v * v);
+    });
+}
+
+}  // namespace
+
+TEST_CASE("gradgradcheck passes a right differentiable rule and fails a wrong one") {
+    const xg::Array x{{0.5f, -1.5f, 2.0f}, {1.2f, -0.4f, 0.9f}};
+    const auto right = xg::gradgradcheck([](const std::vector<xg::Tensor>& in) { return cube(in[0], false); }, {x});
+    CHECK_MESSAGE(right.passed, right.report());
+    const auto wrong = xg::gradgradcheck([](const std::vector<xg::Tensor>& in) { return cube(in[0], true); }, {x});
+    CHECK_FALSE(wrong.passed);
+    CHECK(xg::Tape::current().size() == 0);
+}
+
+TEST_CASE("gradgradcheck checks the mixed second derivatives of several inputs") {
+    // f(a, b) = a * b^2 (broadcast): d2f/da db = 2 b, d2f/db2 = 2 a, d2f/da2 = 0
+    const auto result = xg::gradgradcheck([](const std::vector<xg::Tensor>& in) { return in[0] * in[1] * in[1]; },
+                                          {xg::Array{{0.5f, -1.0f}}, xg::Array{{0.3f, 1.2f}, {-0.7f, 0.4f}, {0.9f, -1.1f}}});
+    CHECK_MESSAGE(result.passed, result.report());
+    REQUIRE(result.worst_error.size() == 2);
+}
+
+TEST_CASE("gradgradcheck of a function that does not use its inputs is a ValueError") {
+    auto constant_output = [](const std::vector<xg::Tensor>&) { return xg::constant(xg::scalar_array(1.0f)); };
+    CHECK_THROWS_AS(xg::gradgradcheck(constant_output, {a_value}), xg::ValueError);
+    xg::Tape::current().clear();
 }

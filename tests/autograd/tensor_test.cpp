@@ -47,6 +47,35 @@ TEST_CASE("an empty handle throws StateError instead of crashing") {
     CHECK_THROWS_AS(xg::relu(empty), xg::StateError);
 }
 
+TEST_CASE("every call on an empty handle throws StateError") {
+    const xg::Tensor empty;
+    xg::Tensor mutable_empty;
+    CHECK_THROWS_AS(empty.value(), xg::StateError);
+    CHECK_THROWS_AS(mutable_empty.mutable_value(), xg::StateError);
+    CHECK_THROWS_AS(empty.shape(), xg::StateError);
+    CHECK_THROWS_AS(empty.rank(), xg::StateError);
+    CHECK_THROWS_AS(empty.size(), xg::StateError);
+    CHECK_THROWS_AS(empty.item(), xg::StateError);
+    CHECK_THROWS_AS(empty.requires_grad(), xg::StateError);
+    CHECK_THROWS_AS(mutable_empty.set_requires_grad(true), xg::StateError);
+    CHECK_THROWS_AS(empty.has_grad(), xg::StateError);
+    CHECK_THROWS_AS(empty.grad(), xg::StateError);
+    CHECK_THROWS_AS(mutable_empty.mutable_grad(), xg::StateError);
+    CHECK_THROWS_AS(mutable_empty.zero_grad(), xg::StateError);
+    CHECK_THROWS_AS(mutable_empty.retain_grad(), xg::StateError);
+    CHECK_THROWS_AS(empty.role(), xg::StateError);
+    CHECK_THROWS_AS(empty.name(), xg::StateError);
+    CHECK_THROWS_AS(mutable_empty.set_name("x"), xg::StateError);
+    CHECK_THROWS_AS(empty.detach(), xg::StateError);
+    CHECK_THROWS_WITH_AS(empty.backward(), doctest::Contains("empty tensor handle"), xg::StateError);
+    CHECK_THROWS_AS(empty.backward(xg::Array(xt::ones<float>({1}))), xg::StateError);
+    CHECK_THROWS_AS(empty.creator(), xg::StateError);
+    // The handle's own bookkeeping stays usable.
+    CHECK_FALSE(empty.defined());
+    CHECK(empty.node() == nullptr);
+    CHECK(empty.node_ptr() == nullptr);
+}
+
 TEST_CASE("copies of a tensor share one node") {
     xg::Tensor a = xg::parameter(xt::zeros<float>({3}), "a");
     xg::Tensor b = a;

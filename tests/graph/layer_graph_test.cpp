@@ -37,7 +37,6 @@ std::string row(const std::string& key, const std::string& value) {
 }  // namespace
 
 TEST_CASE("layers_to_dot: Sequential(Dense(784, 512, relu), Dense(512, 10, softmax)) is input -> dense_1 -> dense_2") {
-    reset_layer_names();
     Sequential model;
     model.emplace<Dense>(784, 512, "relu");
     model.emplace<Dense>(512, 10, "softmax");
@@ -146,7 +145,6 @@ TEST_CASE("layers_to_dot: errors") {
 }
 
 TEST_CASE("layers_to_dot: the book's convnet shows every layer with its input and output shapes, as plot_model does") {
-    reset_layer_names();
     Sequential model;
     model.emplace<Conv2D>(1, 32, Size2{3, 3}, "relu");
     model.emplace<MaxPooling2D>(Size2{2, 2});

@@ -190,7 +190,6 @@ TEST_CASE("ops_to_dot: attributes are part of the op label") {
 }
 
 TEST_CASE("ops_to_dot: a tiny Sequential reads like the model") {
-    reset_layer_names();
     Tape::current().clear();
     Sequential model;
     model.emplace<Dense>(4, 3, "relu");
@@ -346,7 +345,6 @@ TEST_CASE("ops_to_dot: edge cases") {
 }
 
 TEST_CASE("ops_to_dot: a convnet's conv and pooling ops sit in their layers' clusters, shapes on the edges") {
-    reset_layer_names();
     Tape::current().clear();
     Sequential net("net");
     net.emplace<Conv2D>(1, 4, Size2{3, 3}, "relu");

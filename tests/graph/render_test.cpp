@@ -72,7 +72,6 @@ TEST_CASE("render_graph: SVG, PNG and PDF bytes from the op view") {
 
 TEST_CASE("write_graph: the extension picks text, SVG, PNG or PDF") {
     TempDir dir;
-    reset_layer_names();
     Sequential model;
     model.emplace<Dense>(784, 512, "relu");
     model.emplace<Dense>(512, 10, "softmax");

@@ -8,6 +8,7 @@
 
 #include "scratch_dir.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/random.hpp"
 #include "xgrad/io/npy.hpp"
 #include "xgrad/io/npz.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -87,6 +88,27 @@ TEST_CASE("save_weights and load_weights round trip a model's parameters") {
     CHECK(kernel_handle.value().data() == storage);
     CHECK(kernel_handle.value() == saved->named_parameters()[0].second.value());
     CHECK(dir.entries() == std::vector<std::string>{"model.npz"});
+}
+
+TEST_CASE("the same model built twice in one program loads the other's weights") {
+    // Default names, as a user writes it: names are counted within each Sequential.
+    auto build = [] {
+        auto model = std::make_unique<Sequential>();
+        model->emplace<Dense>(4, 3, "relu");
+        model->emplace<Dense>(3, 2, "softmax");
+        return model;
+    };
+    ScratchDir dir;
+    const std::string path = dir / "twice.npz";
+    manual_seed(1);
+    auto first = build();
+    save_weights(*first, path);
+    manual_seed(2);
+    auto second = build();
+    CHECK(!same_values(*first, *second));
+    load_weights(*second, path);
+    CHECK(same_values(*first, *second));
+    CHECK(second->named_parameters()[2].first == "dense_2/kernel");
 }
 
 TEST_CASE("a weights file holds one .npy member per parameter plus the manifest") {

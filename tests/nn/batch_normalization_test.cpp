@@ -41,7 +41,6 @@ std::pair<std::vector<double>, std::vector<double>> moments(const xg::Array& x) 
 }  // namespace
 
 TEST_CASE("BatchNormalization has Keras's defaults: trainable gamma and beta, moving statistics as buffers") {
-    xg::reset_layer_names();
     xg::BatchNormalization bn(4);
     CHECK(bn.name() == "batch_normalization_1");
     CHECK(bn.momentum() == 0.99f);
@@ -140,7 +139,6 @@ TEST_CASE("gradients flow through BatchNormalization in both modes") {
 }
 
 TEST_CASE("summary counts the moving statistics as non-trainable params, as Keras does") {
-    xg::reset_layer_names();
     xg::Sequential model;
     model.emplace<xg::BatchNormalization>(64);
     const std::string s = model.summary({10, 64});

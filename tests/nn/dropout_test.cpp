@@ -12,7 +12,6 @@
 #include "xgrad/ops/ops.hpp"
 
 TEST_CASE("Dropout in training mode zeroes about rate of the inputs and scales the rest by 1 / (1 - rate)") {
-    xg::reset_layer_names();
     xg::manual_seed(5);
     xg::Dropout layer(0.25f);
     CHECK(layer.name() == "dropout_1");

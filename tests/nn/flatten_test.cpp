@@ -8,7 +8,6 @@
 #include "xgrad/core/error.hpp"
 
 TEST_CASE("Flatten keeps the batch axis and lays each sample out in row-major (channels-last) order") {
-    xg::reset_layer_names();
     xg::Flatten flatten;
     CHECK(flatten.name() == "flatten_1");
     xg::Array x = xg::uninitialized({2, 3, 3, 2});

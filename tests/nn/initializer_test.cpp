@@ -30,7 +30,7 @@ Moments moments(const xg::Array& a) {
 
 TEST_CASE("glorot_uniform draws from U(-l, l) with l = sqrt(6 / (fan_in + fan_out))") {
     xg::manual_seed(1);
-    const xg::Array w = xg::glorot_uniform({200, 300});
+    const xg::Array w = xg::initializers::glorot_uniform({200, 300});
     REQUIRE(w.shape() == xg::Shape{200, 300});
     const double limit = std::sqrt(6.0 / 500.0);
     const Moments m = moments(w);
@@ -44,7 +44,7 @@ TEST_CASE("glorot_uniform draws from U(-l, l) with l = sqrt(6 / (fan_in + fan_ou
     CHECK(m.variance == doctest::Approx(limit * limit / 3.0).epsilon(0.02));
 
     // A vector's fans are its size: l = sqrt(6 / (2 n)).
-    const xg::Array b = xg::glorot_uniform({1000});
+    const xg::Array b = xg::initializers::glorot_uniform({1000});
     const Moments mb = moments(b);
     CHECK(mb.max <= std::sqrt(6.0 / 2000.0));
     CHECK(mb.max > 0.95 * std::sqrt(6.0 / 2000.0));
@@ -53,14 +53,14 @@ TEST_CASE("glorot_uniform draws from U(-l, l) with l = sqrt(6 / (fan_in + fan_ou
 TEST_CASE("a convolution kernel's fans are its channels times its receptive field, as in Keras") {
     xg::manual_seed(4);
     // (3, 3, 32, 64): fan_in 3*3*32 = 288, fan_out 3*3*64 = 576.
-    const xg::Array k = xg::glorot_uniform({3, 3, 32, 64});
+    const xg::Array k = xg::initializers::glorot_uniform({3, 3, 32, 64});
     const double limit = std::sqrt(6.0 / (288.0 + 576.0));
     const Moments m = moments(k);
     CHECK(m.max <= limit);
     CHECK(m.min >= -limit);
     CHECK(m.max > 0.99 * limit);
     CHECK(m.min < -0.99 * limit);
-    const xg::Array h = xg::he_uniform({5, 5, 4, 8});
+    const xg::Array h = xg::initializers::he_uniform({5, 5, 4, 8});
     const double he_limit = std::sqrt(6.0 / 100.0);
     CHECK(moments(h).max <= he_limit);
     CHECK(moments(h).max > 0.97 * he_limit);
@@ -68,7 +68,7 @@ TEST_CASE("a convolution kernel's fans are its channels times its receptive fiel
 
 TEST_CASE("he_normal has stddev sqrt(2 / fan_in) and is truncated at two of its sigmas") {
     xg::manual_seed(2);
-    const xg::Array w = xg::he_normal({400, 250});
+    const xg::Array w = xg::initializers::he_normal({400, 250});
     const double stddev = std::sqrt(2.0 / 400.0);
     // Keras draws from N(0, s) truncated at 2s with s = stddev / 0.8796, so the result has `stddev`.
     const double bound = 2.0 * stddev / 0.87962566103423978;
@@ -83,7 +83,7 @@ TEST_CASE("he_normal has stddev sqrt(2 / fan_in) and is truncated at two of its 
 
 TEST_CASE("he_uniform draws from U(-l, l) with l = sqrt(6 / fan_in)") {
     xg::manual_seed(3);
-    const xg::Array w = xg::he_uniform({100, 500});
+    const xg::Array w = xg::initializers::he_uniform({100, 500});
     const double limit = std::sqrt(6.0 / 100.0);
     const Moments m = moments(w);
     CHECK(m.min >= -limit);
@@ -93,22 +93,22 @@ TEST_CASE("he_uniform draws from U(-l, l) with l = sqrt(6 / fan_in)") {
 }
 
 TEST_CASE("zeros, random_normal and random_uniform") {
-    const xg::Array z = xg::zeros({3, 4});
+    const xg::Array z = xg::initializers::zeros({3, 4});
     CHECK(z.shape() == xg::Shape{3, 4});
     CHECK(xt::all(xt::equal(z, 0.0f)));
 
     xg::manual_seed(4);
-    const Moments n = moments(xg::random_normal(1.0f, 0.5f)({200, 200}));
+    const Moments n = moments(xg::initializers::random_normal(1.0f, 0.5f)({200, 200}));
     CHECK(n.mean == doctest::Approx(1.0).epsilon(0.01));
     CHECK(std::sqrt(n.variance) == doctest::Approx(0.5).epsilon(0.02));
-    const Moments d = moments(xg::random_normal()({200, 200}));
+    const Moments d = moments(xg::initializers::random_normal()({200, 200}));
     CHECK(std::sqrt(d.variance) == doctest::Approx(0.05).epsilon(0.02));
 
-    const Moments u = moments(xg::random_uniform(2.0f, 3.0f)({200, 200}));
+    const Moments u = moments(xg::initializers::random_uniform(2.0f, 3.0f)({200, 200}));
     CHECK(u.min >= 2.0);
     CHECK(u.max <= 3.0);
     CHECK(u.mean == doctest::Approx(2.5).epsilon(0.01));
-    const Moments du = moments(xg::random_uniform()({200, 200}));
+    const Moments du = moments(xg::initializers::random_uniform()({200, 200}));
     CHECK(du.min >= -0.05);
     CHECK(du.max <= 0.05);
     CHECK(du.max > 0.049);
@@ -126,20 +126,21 @@ TEST_CASE("initializers are found by name") {
     xg::manual_seed(6);
     const xg::Array a = xg::initializer_by_name("glorot_uniform")({8, 8});
     xg::manual_seed(6);
-    CHECK(a == xg::glorot_uniform({8, 8}));
+    CHECK(a == xg::initializers::glorot_uniform({8, 8}));
     CHECK_THROWS_AS(xg::initializer_by_name("orthogonal"), xg::ValueError);
 }
 
 TEST_CASE("the same seed gives identical weights, another seed different ones") {
-    for (auto init : {xg::Initializer(xg::glorot_uniform), xg::Initializer(xg::he_normal), xg::Initializer(xg::he_uniform),
-                      xg::random_normal(), xg::random_uniform()}) {
+    namespace init = xg::initializers;
+    for (auto initializer : {xg::Initializer(init::glorot_uniform), xg::Initializer(init::he_normal),
+                             xg::Initializer(init::he_uniform), init::random_normal(), init::random_uniform()}) {
         xg::manual_seed(42);
-        const xg::Array a = init({30, 20});
-        const xg::Array a_next = init({30, 20});
+        const xg::Array a = initializer({30, 20});
+        const xg::Array a_next = initializer({30, 20});
         xg::manual_seed(42);
-        const xg::Array b = init({30, 20});
+        const xg::Array b = initializer({30, 20});
         xg::manual_seed(43);
-        const xg::Array c = init({30, 20});
+        const xg::Array c = initializer({30, 20});
         CHECK(a == b);
         CHECK(a != a_next);
         CHECK(a != c);

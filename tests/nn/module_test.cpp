@@ -3,12 +3,17 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
@@ -43,24 +48,93 @@ private:
     xg::Tensor gain_;
 };
 
+// A module that only holds children, registered from outside (tests only).
+class Holder : public xg::Module {
+public:
+    Holder() : Module("Holder") {}
+    template <class M>
+    std::shared_ptr<M> add(std::shared_ptr<M> child) { return register_module(std::move(child)); }
+    template <class M>
+    std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> child) { return register_module(name, std::move(child)); }
+    xg::Tensor forward(const xg::Tensor& x) override { return x; }
+};
+
 }  // namespace
 
-TEST_CASE("layer names count per kind in snake case and restart with reset_layer_names") {
-    xg::reset_layer_names();
-    CHECK(xg::unique_layer_name("Dense") == "dense_1");
-    CHECK(xg::unique_layer_name("Dense") == "dense_2");
-    CHECK(xg::unique_layer_name("BatchNorm") == "batch_norm_1");
-    CHECK(xg::unique_layer_name("Dense") == "dense_3");
-    xg::reset_layer_names();
-    CHECK(xg::unique_layer_name("Dense") == "dense_1");
-
-    xg::reset_layer_names();
+TEST_CASE("default names are the kind in snake case, numbered within the parent") {
     ScaleShift a, b;
     ScaleShift named("mine");
+    // Registered nowhere, every module is the first of its kind.
     CHECK(a.name() == "scale_shift_1");
-    CHECK(b.name() == "scale_shift_2");
+    CHECK(b.name() == "scale_shift_1");
     CHECK(named.name() == "mine");
     CHECK(a.kind() == "ScaleShift");
+
+    Holder holder;
+    auto first = holder.add(std::make_shared<ScaleShift>());
+    auto second = holder.add(std::make_shared<ScaleShift>());
+    auto mine = holder.add(std::make_shared<ScaleShift>("mine"));
+    auto third = holder.add(std::make_shared<ScaleShift>());
+    CHECK(first->name() == "scale_shift_1");
+    CHECK(second->name() == "scale_shift_2");
+    CHECK(mine->name() == "mine");
+    CHECK(third->name() == "scale_shift_3");
+    // Parameters are renamed with their module, for graphs and messages.
+    CHECK(second->scale().name() == "scale_shift_2/scale");
+
+    // Another parent counts from 1 again: names do not depend on what else the program built.
+    Holder other;
+    CHECK(other.add(std::make_shared<ScaleShift>())->name() == "scale_shift_1");
+}
+
+TEST_CASE("register_module(name, child) names the child; names are unique per parent") {
+    Holder holder;
+    auto encoder = holder.add("encoder", std::make_shared<ScaleShift>("ignored"));
+    CHECK(encoder->name() == "encoder");
+    CHECK(encoder->scale().name() == "encoder/scale");
+    CHECK(holder.named_parameters()[0].first == "encoder/scale");
+    CHECK_THROWS_WITH_AS(holder.add("encoder", std::make_shared<ScaleShift>()),
+                         doctest::Contains("a child named 'encoder' is registered twice"), xg::ValueError);
+    CHECK_THROWS_AS(holder.add("a/b", std::make_shared<ScaleShift>()), xg::ValueError);
+    CHECK_THROWS_AS(holder.add(std::shared_ptr<ScaleShift>()), xg::ValueError);
+    // A module belongs to one parent: sharing weights is calling it twice.
+    Holder other;
+    CHECK_THROWS_WITH_AS(other.add(encoder), doctest::Contains("already registered"), xg::StateError);
+    // An automatic name skips a name the user took.
+    Holder skip;
+    skip.add("scale_shift_1", std::make_shared<ScaleShift>());
+    CHECK(skip.add(std::make_shared<ScaleShift>())->name() == "scale_shift_2");
+}
+
+TEST_CASE("two identical models built in one program name their parameters alike") {
+    auto build = [] {
+        auto p = std::make_shared<Holder>();
+        p->add(std::make_shared<ScaleShift>());
+        p->add("head", std::make_shared<ScaleShift>());
+        return p;
+    };
+    auto a = build(), b = build();
+    std::vector<std::string> names_a, names_b;
+    for (auto& [name, t] : a->named_parameters()) names_a.push_back(name);
+    for (auto& [name, t] : b->named_parameters()) names_b.push_back(name);
+    CHECK(names_a == std::vector<std::string>{"scale_shift_1/scale", "scale_shift_1/shift", "head/scale", "head/shift"});
+    CHECK(names_a == names_b);
+}
+
+TEST_CASE("summary lists the children a forward pass calls, for any module") {
+    Pipeline p("pipe");
+    const std::string s = p.summary({3});
+    CHECK(s.find("Model: \"pipe\"") != std::string::npos);
+    CHECK(s.find("pipe (own parameters)                                  1\n") != std::string::npos);
+    CHECK(s.find("first (ScaleShift)           (None, 3)                 6\n") != std::string::npos);
+    CHECK(s.find("second (ScaleShift)          (None, 3)                 6\n") != std::string::npos);
+    CHECK(s.find("Total params: 13\n") != std::string::npos);
+    CHECK(s.find("first") < s.find("second"));
+
+    Holder unused;
+    unused.add(std::make_shared<ScaleShift>());
+    CHECK(unused.summary({3}).find("scale_shift_1 (ScaleShift)   (not called)              6\n") != std::string::npos);
+    CHECK(ScaleShift("alone").summary({3}).find("alone (own parameters)") != std::string::npos);
 }
 
 TEST_CASE("registered parameters are trainable, named by path and shared with the module") {
@@ -220,9 +294,9 @@ TEST_CASE("a buffer cannot share a name with another buffer or a parameter") {
 }
 
 TEST_CASE("kinds become snake-case names as Keras makes them") {
-    xg::reset_layer_names();
-    CHECK(xg::unique_layer_name("Conv2D") == "conv2d_1");
-    CHECK(xg::unique_layer_name("MaxPooling2D") == "max_pooling2d_1");
-    CHECK(xg::unique_layer_name("BatchNormalization") == "batch_normalization_1");
-    xg::reset_layer_names();
+    xg::Sequential model;
+    CHECK(model.emplace<xg::Conv2D>(1, 2, xg::Size2{3, 3})->name() == "conv2d_1");
+    CHECK(model.emplace<xg::MaxPooling2D>()->name() == "max_pooling2d_1");
+    CHECK(model.emplace<xg::BatchNormalization>(2)->name() == "batch_normalization_1");
+    CHECK(model.emplace<xg::Conv2D>(2, 2, xg::Size2{1, 1})->name() == "conv2d_2");
 }

@@ -49,7 +49,6 @@ void check_close(const xg::Array& a, const xg::Array& b) {
 }  // namespace
 
 TEST_CASE("pooling layers default to Keras's 2x2 windows, strides equal to the window, valid padding") {
-    xg::reset_layer_names();
     xg::MaxPooling2D max_pool;
     xg::AveragePooling2D avg_pool;
     CHECK(max_pool.name() == "max_pooling2d_1");

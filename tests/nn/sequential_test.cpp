@@ -22,7 +22,6 @@
 namespace {
 
 std::shared_ptr<xg::Sequential> reference_model() {
-    xg::reset_layer_names();
     auto model = std::make_shared<xg::Sequential>();
     model->emplace<xg::Dense>(784, 512, "relu");
     model->emplace<xg::Dense>(512, 10, "softmax");
@@ -69,7 +68,6 @@ TEST_CASE("named_parameters lists each layer's kernel and bias by path, in order
 }
 
 TEST_CASE("summary counts frozen parameters as non-trainable and groups thousands") {
-    xg::reset_layer_names();
     xg::Sequential model("big");
     auto first = model.emplace<xg::Dense>(999, 1000, "relu");
     model.emplace<xg::Activation>("tanh");
@@ -88,7 +86,6 @@ TEST_CASE("summary counts frozen parameters as non-trainable and groups thousand
 
 TEST_CASE("forward applies the layers in order, each in its own scope") {
     xg::manual_seed(11);
-    xg::reset_layer_names();
     xg::Sequential model;
     auto a = model.emplace<xg::Dense>(3, 4, "tanh");
     auto b = model.add(std::make_shared<xg::Dense>(4, 2, "softmax"));
@@ -119,7 +116,6 @@ TEST_CASE("an empty Sequential cannot run") {
 }
 
 TEST_CASE("summary of the book's convnet shows Keras's output shapes and parameter counts") {
-    xg::reset_layer_names();
     xg::Sequential model;
     model.emplace<xg::Conv2D>(1, 32, xg::Size2{3, 3}, "relu");
     model.emplace<xg::MaxPooling2D>(xg::Size2{2, 2});

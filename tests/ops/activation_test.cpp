@@ -8,6 +8,7 @@
 
 #include "empty_tensor.hpp"
 #include "scalar_path.hpp"
+#include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -118,4 +119,14 @@ TEST_CASE("the scalar path gives the activations' textbook values and gradients"
     // Saturated, without NaN.
     check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::sigmoid(t); }, 1000.0f), Pair{1.0f, 0.0f});
     check_value_and_grad(scalar_value_and_grad([](const xg::Tensor& t) { return xg::tanh(t); }, -1000.0f), Pair{-1.0f, 0.0f});
+}
+
+TEST_CASE("relu, sigmoid and tanh pass gradgradcheck (relu away from its kink), on arrays and 0-d scalars") {
+    xt::random::seed(32);
+    for (const xg::Shape& shape : {xg::Shape{3, 4}, xg::Shape{2, 3, 4}, xg::Shape{}}) {
+        const xg::Array x = away_from_zero(shape);
+        xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::relu(in[0]); }, {x});
+        xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::sigmoid(in[0]); }, {x});
+        xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::tanh(in[0]); }, {x});
+    }
 }

@@ -4,6 +4,7 @@
 
 #include "empty_tensor.hpp"
 #include "scalar_path.hpp"
+#include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -205,4 +206,22 @@ TEST_CASE("a scalar-path result feeding an array op gets its gradient summed bac
     CHECK(a.node()->grad_item() == doctest::Approx(-42.0f));
     CHECK(b.node()->grad_item() == doctest::Approx(31.5f));
     CHECK(m.grad() == xg::Array(xg::Shape{2, 3}, -3.0f));
+}
+
+TEST_CASE("add, sub, mul and div pass gradgradcheck on equal, broadcast and scalar shapes") {
+    xt::random::seed(12);
+    for (const auto& [name, op] : std::vector<std::pair<const char*, Binary>>{
+             {"add", xg::add}, {"sub", xg::sub}, {"mul", xg::mul}, {"div", xg::div}}) {
+        for (const auto& [sa, sb] : shape_pairs) {
+            CAPTURE(name);
+            xg::Array a = uniform(sa, 0.5f, 1.5f) * xt::where(uniform(sa, 0.0f, 1.0f) < 0.5f, -1.0f, 1.0f);
+            xg::Array b = uniform(sb, 0.5f, 1.5f) * xt::where(uniform(sb, 0.0f, 1.0f) < 0.5f, -1.0f, 1.0f);
+            xg::test::check_second_order([op](const std::vector<xg::Tensor>& x) { return op(x[0], x[1]); }, {a, b});
+        }
+    }
+}
+
+TEST_CASE("neg passes gradgradcheck") {
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return -x[0]; },
+                                 {xg::Array{{0.5f, -1.0f}, {2.0f, 0.25f}}});
 }

@@ -7,6 +7,7 @@
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "second_order.hpp"
 
 namespace {
 
@@ -83,6 +84,22 @@ TEST_CASE("batch_norm passes gradcheck in training and at inference") {
                 },
                 {uniform(shape, -2.0f, 2.0f), uniform({3}), uniform({3})});
             CHECK_MESSAGE(result.passed, result.report());
+        }
+    }
+}
+
+TEST_CASE("batch_norm passes gradgradcheck in training and at inference, its two rules agreeing") {
+    xt::random::seed(4);
+    for (const xg::Shape& shape : {xg::Shape{5, 3}, xg::Shape{2, 3, 5, 3}, xg::Shape{3, 1, 1, 3}}) {
+        CAPTURE(xg::format_shape(shape));
+        for (bool training : {true, false}) {
+            CAPTURE(training);
+            const xg::Tensor mm = xg::input(uniform({3})), mv = xg::input(uniform({3}, 0.5f, 1.5f));
+            const auto f = [&](const std::vector<xg::Tensor>& in) {
+                return xg::batch_norm(in[0], in[1], in[2], mm, mv, training, 0.99f, 0.1f);
+            };
+            const std::vector<xg::Array> inputs{uniform(shape, -2.0f, 2.0f), uniform({3}), uniform({3})};
+            xg::test::check_second_order(f, inputs);
         }
     }
 }

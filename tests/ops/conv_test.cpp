@@ -12,6 +12,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "second_order.hpp"
 
 namespace {
 
@@ -174,6 +175,46 @@ TEST_CASE("conv2d_backward_input and conv2d_backward_kernel pass gradcheck (seco
     }
 }
 
+TEST_CASE("conv2d, conv2d_with_bias and both gradient ops pass gradgradcheck") {
+    xt::random::seed(17);
+    for (const Case& c : cases()) {
+        CAPTURE(describe(c));
+        const xg::Shape y_shape = xg::conv2d(xg::input(xt::zeros<float>(c.x)), xg::input(xt::zeros<float>(c.kernel)),
+                                             c.strides, c.padding).shape();
+        const auto conv = [&](const std::vector<xg::Tensor>& in) { return xg::conv2d(in[0], in[1], c.strides, c.padding); };
+        const auto biased = [&](const std::vector<xg::Tensor>& in) {
+            return xg::conv2d_with_bias(in[0], in[1], in[2], c.strides, c.padding);
+        };
+        const auto input_grad = [&](const std::vector<xg::Tensor>& in) {
+            return xg::conv2d_backward_input(in[0], in[1], c.x, c.strides, c.padding);
+        };
+        const auto kernel_grad = [&](const std::vector<xg::Tensor>& in) {
+            return xg::conv2d_backward_kernel(in[0], in[1], c.kernel, c.strides, c.padding);
+        };
+        const std::vector<xg::Array> xk{uniform(c.x), uniform(c.kernel)};
+        const std::vector<xg::Array> xkb{uniform(c.x), uniform(c.kernel), uniform({c.kernel[3]})};
+        const std::vector<xg::Array> dyk{uniform(y_shape), uniform(c.kernel)};
+        const std::vector<xg::Array> xdy{uniform(c.x), uniform(y_shape)};
+        xg::test::check_second_order(conv, xk);
+        xg::test::check_second_order(biased, xkb);
+        xg::test::check_second_order(input_grad, dyk);
+        xg::test::check_second_order(kernel_grad, xdy);
+    }
+}
+
+TEST_CASE("the Hessian of a conv2d layer under a nonlinearity matches finite differences of its gradient") {
+    // tanh(conv2d_with_bias(x, k, b)): x, k and b all interact, so every Hessian block is nonzero.
+    xt::random::seed(19);
+    for (Padding p : {Padding::valid, Padding::same}) {
+        for (Size2 s : {Size2{1, 1}, Size2{2, 2}}) {
+            CAPTURE(xg::window_attributes(s, p));
+            xg::test::check_second_order(
+                [&](const std::vector<xg::Tensor>& in) { return xg::tanh(xg::conv2d_with_bias(in[0], in[1], in[2], s, p)); },
+                {uniform({2, 5, 4, 2}), uniform({3, 2, 2, 3}), uniform({3})});
+        }
+    }
+}
+
 TEST_CASE("conv2d over an empty batch gives an empty batch and zero kernel gradients") {
     const xg::Tensor x = xg::parameter(xt::zeros<float>({0, 5, 5, 2}), "x");
     const xg::Tensor k = xg::parameter(uniform({3, 3, 2, 4}), "k");
@@ -217,8 +258,8 @@ TEST_CASE("conv2d rejects bad arguments naming the op, the shapes and the argume
 }
 
 TEST_CASE("conv2d and its gradients agree on images large enough to be lowered a few at a time") {
-    // Each image's patch matrix (38 * 38 * 3 * 3 * 8 floats) exceeds the kernels' chunk, so
-    // the batch is lowered one image at a time.
+    // Each image's patch matrix (38 * 38 * 3 * 3 * 8 floats, 416 KiB) is close to the kernels'
+    // chunk (512 KiB per BLAS thread), so the batch of 3 is lowered in two or three chunks.
     xt::random::seed(13);
     for (Padding p : {Padding::valid, Padding::same}) {
         CAPTURE(xg::padding_name(p));

@@ -9,6 +9,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "second_order.hpp"
 
 TEST_CASE("dropout zeroes about rate of the elements and scales the rest by 1 / (1 - rate)") {
     xg::manual_seed(1);
@@ -58,6 +59,21 @@ TEST_CASE("dropout's gradient is the mask") {
         },
         {xt::random::rand<float>({3, 5, 5, 2}, -1.0f, 1.0f)});
     CHECK_MESSAGE(result.passed, result.report());
+}
+
+TEST_CASE("dropout passes gradgradcheck: a product by a constant mask, differentiable to any order") {
+    xt::random::seed(5);
+    for (const xg::Shape& shape : {xg::Shape{3, 5, 5, 2}, xg::Shape{7, 3}}) {
+        CAPTURE(xg::format_shape(shape));
+        // The seed before each evaluation fixes the mask, as in the first-order check.
+        const auto f = [](const std::vector<xg::Tensor>& in) {
+            xg::manual_seed(11);
+            return xg::dropout(in[0], 0.4f, true);
+        };
+        const std::vector<xg::Array> x{xt::random::rand<float>(shape, -1.0f, 1.0f)};
+        xg::test::check_second_order(f, x);
+        xg::test::check_second_order([&f](const std::vector<xg::Tensor>& in) { return xg::tanh(f(in)); }, x);
+    }
 }
 
 TEST_CASE("dropout rejects a rate outside [0, 1)") {

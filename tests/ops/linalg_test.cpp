@@ -3,6 +3,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -192,4 +193,20 @@ TEST_CASE("transpose rejects axes that are not a permutation") {
     CHECK_THROWS_AS(xg::transpose(c, {0, 1}), xg::ShapeError);
     CHECK_THROWS_AS(xg::transpose(c, {0, 1, 3}), xg::ShapeError);
     xg::Tape::current().clear();
+}
+
+TEST_CASE("matmul, linear and transpose pass gradgradcheck") {
+    xt::random::seed(41);
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::matmul(x[0], x[1]); },
+                                 {uniform({3, 4}), uniform({4, 2})});
+    xg::test::check_second_order(
+        [](const std::vector<xg::Tensor>& x) { return xg::linear(x[0], x[1], x[2]); },
+        {uniform({3, 4}), uniform({4, 2}), uniform({2})});
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::transpose(x[0]); }, {uniform({3, 4})});
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::transpose(x[0], {1, 2, 0}); },
+                                 {uniform({2, 3, 4})});
+    // A nonlinear use of the product: the second derivative is not zero, nor block-diagonal.
+    xg::test::check_second_order(
+        [](const std::vector<xg::Tensor>& x) { return xg::tanh(xg::linear(x[0], x[1], x[2])); },
+        {uniform({3, 4}), uniform({4, 2}), uniform({2})});
 }

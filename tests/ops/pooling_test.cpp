@@ -13,6 +13,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "second_order.hpp"
 
 namespace {
 
@@ -180,6 +181,40 @@ TEST_CASE("the pooling gradient ops compute the pooling gradients and pass gradc
             },
             {uniform(y.shape())});
         CHECK_MESSAGE(avg.passed, avg.report());
+    }
+}
+
+TEST_CASE("max_pool2d, avg_pool2d and their gradient ops pass gradgradcheck") {
+    // x is an input too where it chooses the maxima: its second derivatives are 0, as the finite
+    // differences find (distinct values keep every window's maximum in place under the step).
+    unsigned seed = 60;
+    xt::random::seed(6);
+    for (const Case& c : cases()) {
+        CAPTURE(describe(c));
+        const xg::Shape y_shape = xg::max_pool2d(xg::input(xt::zeros<float>(c.x)), c.pool, c.strides, c.padding).shape();
+        const auto mx = [&](const std::vector<xg::Tensor>& in) { return xg::max_pool2d(in[0], c.pool, c.strides, c.padding); };
+        const auto scatter = [&](const std::vector<xg::Tensor>& in) {
+            return xg::max_pool2d_backward(in[0], in[1], c.pool, c.strides, c.padding);
+        };
+        const auto gather = [&](const std::vector<xg::Tensor>& in) {
+            return xg::max_pool2d_gather(in[0], in[1], c.pool, c.strides, c.padding);
+        };
+        const auto av = [&](const std::vector<xg::Tensor>& in) { return xg::avg_pool2d(in[0], c.pool, c.strides, c.padding); };
+        const auto av_grad = [&](const std::vector<xg::Tensor>& in) {
+            return xg::avg_pool2d_backward(in[0], c.x, c.pool, c.strides, c.padding);
+        };
+        const std::vector<xg::Array> x{distinct(c.x, seed++)};
+        const std::vector<xg::Array> x_dy{distinct(c.x, seed++), uniform(y_shape)};
+        const std::vector<xg::Array> x_source{distinct(c.x, seed++), uniform(c.x)};
+        const std::vector<xg::Array> dy{uniform(y_shape)};
+        xg::test::check_second_order(mx, x);
+        xg::test::check_second_order(scatter, x_dy);
+        xg::test::check_second_order(gather, x_source);
+        xg::test::check_second_order(av, x);
+        xg::test::check_second_order(av_grad, dy);
+        // Through a nonlinearity the pooled values meet their own gradient: a nonzero Hessian.
+        xg::test::check_second_order([&](const std::vector<xg::Tensor>& in) { return xg::tanh(mx(in)); }, x);
+        xg::test::check_second_order([&](const std::vector<xg::Tensor>& in) { return xg::tanh(av(in)); }, x);
     }
 }
 

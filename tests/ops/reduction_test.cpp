@@ -8,6 +8,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -159,4 +160,24 @@ TEST_CASE("max of a row holding NaN is NaN, as in numpy") {
     // The gradient goes to the first NaN, the element that made the maximum.
     xg::sum(m).backward();
     CHECK(x.grad() == xg::Array{{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}, {0.0f, 1.0f, 0.0f}});
+}
+
+TEST_CASE("sum, mean and max pass gradgradcheck on every axis (max without ties)") {
+    xt::random::seed(61);
+    const xg::Shape shape{2, 3, 4};
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::sum(x[0]); }, {uniform(shape)});
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::mean(x[0]); }, {uniform(shape)});
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::sum(x[0]); }, {uniform({})});
+    for (long axis : {0L, 1L, 2L, -1L}) {
+        for (bool keepdims : {false, true}) {
+            CAPTURE(axis);
+            CAPTURE(keepdims);
+            xg::test::check_second_order(
+                [=](const std::vector<xg::Tensor>& x) { return xg::sum(x[0], axis, keepdims); }, {uniform(shape)});
+            xg::test::check_second_order(
+                [=](const std::vector<xg::Tensor>& x) { return xg::mean(x[0], axis, keepdims); }, {uniform(shape)});
+            xg::test::check_second_order(
+                [=](const std::vector<xg::Tensor>& x) { return xg::max(x[0], axis, keepdims); }, {distinct(shape, 62)});
+        }
+    }
 }

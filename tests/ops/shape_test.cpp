@@ -3,6 +3,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -194,4 +195,44 @@ TEST_CASE("negative axes count from the end, and axes out of range are ShapeErro
     CHECK_THROWS_WITH_AS(xg::concat({x}, -3), doctest::Contains("concat: axis -3 is out of range"), xg::ShapeError);
     CHECK_THROWS_AS(xg::slice(xg::input(xg::scalar_array(1.0f)), 0, 0, 1), xg::ShapeError);
     CHECK_THROWS_AS(xg::concat({xg::input(xg::scalar_array(1.0f))}, 0), xg::ShapeError);
+}
+
+TEST_CASE("reshape, slice, gather_rows and concat pass gradgradcheck") {
+    xt::random::seed(51);
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::reshape(x[0], {4, -1}); },
+                                 {uniform({2, 3, 2})});
+    for (long axis : {0L, 1L, 2L}) {
+        CAPTURE(axis);
+        xg::test::check_second_order([axis](const std::vector<xg::Tensor>& x) { return xg::slice(x[0], axis, 1, 3); },
+                                     {uniform({3, 4, 3})});
+        xg::test::check_second_order([axis](const std::vector<xg::Tensor>& x) { return xg::concat({x[0], x[1]}, axis); },
+                                     {uniform({2, 3, 2}), uniform({2, 3, 2})});
+    }
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::gather_rows(x[0], {2, 0, 2}); },
+                                 {uniform({3, 2})});
+}
+
+TEST_CASE("pad adds zero slices, and is slice's gradient") {
+    const xg::Tensor x = xg::parameter(xg::Array{{1.0f, 2.0f}, {3.0f, 4.0f}}, "x");
+    CHECK(xg::pad(x, 1, 1, 2).value() == xg::Array{{0.0f, 1.0f, 2.0f, 0.0f, 0.0f}, {0.0f, 3.0f, 4.0f, 0.0f, 0.0f}});
+    CHECK(xg::pad(x, 0, 0, 1).value() == xg::Array{{1.0f, 2.0f}, {3.0f, 4.0f}, {0.0f, 0.0f}});
+    xg::Tape::current().clear();
+    CHECK_THROWS_AS(xg::pad(x, 2, 1, 1), xg::ShapeError);
+    xt::random::seed(52);
+    for (long axis : {0L, 1L, -1L}) {
+        check_gradients([axis](const std::vector<xg::Tensor>& in) { return xg::pad(in[0], axis, 2, 1); }, {uniform({2, 3})});
+        xg::test::check_second_order([axis](const std::vector<xg::Tensor>& in) { return xg::pad(in[0], axis, 2, 1); },
+                                     {uniform({2, 3})});
+    }
+}
+
+TEST_CASE("scatter_rows adds rows into place, and is gather_rows' gradient") {
+    const xg::Tensor x = xg::input(xg::Array{{1.0f, 2.0f}, {3.0f, 4.0f}, {5.0f, 6.0f}});
+    CHECK(xg::scatter_rows(x, {2, 0, 2}, 4).value() == xg::Array{{3.0f, 4.0f}, {0.0f, 0.0f}, {6.0f, 8.0f}, {0.0f, 0.0f}});
+    CHECK_THROWS_AS(xg::scatter_rows(x, {0, 1}, 4), xg::ShapeError);
+    CHECK_THROWS_AS(xg::scatter_rows(x, {0, 1, 4}, 4), xg::ShapeError);
+    xt::random::seed(53);
+    check_gradients([](const std::vector<xg::Tensor>& in) { return xg::scatter_rows(in[0], {1, 1, 0}, 3); }, {uniform({3, 2})});
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::scatter_rows(in[0], {1, 1, 0}, 3); },
+                                 {uniform({3, 2})});
 }

@@ -5,6 +5,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -225,4 +226,24 @@ TEST_CASE("empty batches: softmax of no rows passes through; the losses need at 
 TEST_CASE("one_hot with more classes than an array can hold is a ShapeError, not a wrapped allocation") {
     CHECK_THROWS_WITH_AS(xg::one_hot(xg::input(xg::Array{0.0f, 1.0f}), std::size_t{1} << 62),
                          doctest::Contains("one_hot: shape (2, 4611686018427387904) has more elements"), xg::ShapeError);
+}
+
+TEST_CASE("softmax, log_softmax and the cross-entropies pass gradgradcheck") {
+    xt::random::seed(71);
+    for (long axis : {0L, 1L, -1L}) {
+        CAPTURE(axis);
+        xg::test::check_second_order([axis](const std::vector<xg::Tensor>& x) { return xg::softmax(x[0], axis); },
+                                     {uniform({3, 4})});
+        xg::test::check_second_order([axis](const std::vector<xg::Tensor>& x) { return xg::log_softmax(x[0], axis); },
+                                     {uniform({3, 4})});
+    }
+    // Targets: rows that sum to 1 and rows that do not, both differentiated.
+    const xg::Array targets{{0.2f, 0.5f, 0.3f}, {0.0f, 1.0f, 0.0f}, {0.6f, 0.1f, 0.5f}};
+    xg::test::check_second_order(
+        [](const std::vector<xg::Tensor>& x) { return xg::softmax_cross_entropy(x[0], x[1]); },
+        {uniform({3, 3}), targets});
+    const xg::Tensor labels = xg::input(xg::Array{2.0f, 0.0f, 1.0f});
+    xg::test::check_second_order(
+        [&labels](const std::vector<xg::Tensor>& x) { return xg::sparse_softmax_cross_entropy(x[0], labels); },
+        {uniform({3, 3})});
 }

@@ -151,7 +151,6 @@ TEST_CASE("a gradient of the wrong shape is a ShapeError naming the parameter") 
 }
 
 TEST_CASE("state names each slot by parameter path, and the arrays are live") {
-    xg::reset_layer_names();
     xg::Dense layer(3, 2);
     xg::Tensor unnamed(xt::zeros<float>({4}), true);
     auto params = layer.parameters();

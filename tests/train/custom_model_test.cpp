@@ -168,7 +168,7 @@ TEST_CASE("SpiralNet's gradient with respect to its input and every parameter ma
     std::vector<xg::Array> inputs{data.x};
     for (const auto& t : net.parameters()) {
         // Non-zero biases, so that every term of the rules is exercised.
-        inputs.push_back(t.rank() == 1 ? xg::Array(xg::random_normal(0.0f, 0.5f)(t.shape())) : t.value());
+        inputs.push_back(t.rank() == 1 ? xg::Array(xg::initializers::random_normal(0.0f, 0.5f)(t.shape())) : t.value());
     }
     REQUIRE(inputs.size() == 9);
     const auto result = xg::gradcheck(f, inputs);
@@ -270,15 +270,15 @@ namespace {
 struct SmallConvNet : xg::Module {
     SmallConvNet(std::size_t height, std::size_t width, std::size_t classes)
         : xg::Module("SmallConvNet", "convnet"), flat_((height - 2) / 2 * ((width - 2) / 2) * 16) {
-        conv_w = register_parameter("conv/kernel", xg::Tensor(xg::glorot_uniform({3, 3, 1, 16})));
-        conv_b = register_parameter("conv/bias", xg::Tensor(xg::zeros({16})));
-        gamma = register_parameter("norm/gamma", xg::Tensor(xg::ones({16})));
-        beta = register_parameter("norm/beta", xg::Tensor(xg::zeros({16})));
+        conv_w = register_parameter("conv/kernel", xg::Tensor(xg::initializers::glorot_uniform({3, 3, 1, 16})));
+        conv_b = register_parameter("conv/bias", xg::Tensor(xg::initializers::zeros({16})));
+        gamma = register_parameter("norm/gamma", xg::Tensor(xg::initializers::ones({16})));
+        beta = register_parameter("norm/beta", xg::Tensor(xg::initializers::zeros({16})));
         // Updated by batch_norm itself in training mode; saved with the weights, never optimized.
-        moving_mean = register_buffer("norm/moving_mean", xg::Tensor(xg::zeros({16})));
-        moving_variance = register_buffer("norm/moving_variance", xg::Tensor(xg::ones({16})));
-        head_w = register_parameter("head/kernel", xg::Tensor(xg::glorot_uniform({flat_, classes})));
-        head_b = register_parameter("head/bias", xg::Tensor(xg::zeros({classes})));
+        moving_mean = register_buffer("norm/moving_mean", xg::Tensor(xg::initializers::zeros({16})));
+        moving_variance = register_buffer("norm/moving_variance", xg::Tensor(xg::initializers::ones({16})));
+        head_w = register_parameter("head/kernel", xg::Tensor(xg::initializers::glorot_uniform({flat_, classes})));
+        head_b = register_parameter("head/bias", xg::Tensor(xg::initializers::zeros({classes})));
     }
 
     xg::Tensor forward(const xg::Tensor& x) override {

@@ -1,5 +1,5 @@
-// Losses: values against hand computation, the fused paths after softmax and sigmoid,
-// gradient checks for every path, shape errors and lookup by name.
+// Losses: values against hand computation, the from_logits paths, one formula with and
+// without recording, gradient checks for every path, shape errors, Loss and lookup by name.
 #include "xgrad/train/loss.hpp"
 
 #include <algorithm>
@@ -48,10 +48,10 @@ std::string last_op() {
 
 }  // namespace
 
-TEST_CASE("categorical_crossentropy after a softmax uses the fused op on the logits") {
+TEST_CASE("categorical_crossentropy from logits uses the fused op") {
     xg::Tape::current().clear();
     const xg::Tensor z = xg::parameter(logits, "z");
-    const xg::Tensor loss = xg::categorical_crossentropy(xg::softmax(z), xg::constant(one_hot));
+    const xg::Tensor loss = xg::categorical_crossentropy(z, xg::constant(one_hot), /*from_logits=*/true);
     CHECK(last_op() == "softmax_cross_entropy");
     CHECK(loss.rank() == 0);
     CHECK(loss.item() == doctest::Approx(cross_entropy_of_logits(logits, one_hot)).epsilon(1e-6));
@@ -65,47 +65,32 @@ TEST_CASE("categorical_crossentropy after a softmax uses the fused op on the log
     }
 }
 
-TEST_CASE("the fused and the clipped paths agree for moderate logits") {
+TEST_CASE("the logits and the probability paths agree for moderate logits") {
     xg::Tape::current().clear();
-    const xg::Tensor p = xg::softmax(xg::parameter(logits, "z"));
-    const float fused = xg::categorical_crossentropy(p, xg::constant(one_hot)).item();
-    CHECK(last_op() == "softmax_cross_entropy");
-    xg::Tape::current().clear();
-    // The same probabilities with no softmax record behind them take the clipped path.
-    const xg::Tensor plain = xg::parameter(p.value(), "p");
-    const float clipped = xg::categorical_crossentropy(plain, xg::constant(one_hot)).item();
+    const xg::Tensor z = xg::parameter(logits, "z");
+    const float fused = xg::categorical_crossentropy(z, xg::constant(one_hot), true).item();
+    // Probabilities take the clipped formula, recorded softmax or not: the tape is never read.
+    const float clipped = xg::categorical_crossentropy(xg::softmax(z), xg::constant(one_hot)).item();
     CHECK(last_op() != "softmax_cross_entropy");
     CHECK(fused == doctest::Approx(clipped).epsilon(1e-5));
     xg::Tape::current().clear();
 }
 
-TEST_CASE("the fused path stays exact where clipping would saturate") {
-    xg::Tape::current().clear();
+TEST_CASE("a loss computes one formula whether its inputs were recorded or not") {
+    // Confident and wrong: the logits give 120, the clipped probabilities -log(1e-7) = 16.1.
     const xg::Array z = {{60.0f, 0.0f, -60.0f}};
     const xg::Array y = {{0.0f, 0.0f, 1.0f}};
-    const float fused = xg::categorical_crossentropy(xg::softmax(xg::parameter(z, "z")), xg::constant(y)).item();
-    CHECK(fused == doctest::Approx(120.0).epsilon(1e-5));
-    // Without a recorded softmax the probability is clipped to 1e-7: -log(1e-7) = 16.118.
+    xg::Tape::current().clear();
+    const float fused = xg::categorical_crossentropy(xg::parameter(z, "z"), xg::constant(y), true).item();
+    const float recorded = xg::categorical_crossentropy(xg::softmax(xg::parameter(z, "z")), xg::constant(y)).item();
+    xg::Tape::current().clear();
     xg::NoGradGuard no_grad;
-    const float clipped = xg::categorical_crossentropy(xg::softmax(xg::input(z)), xg::constant(y)).item();
-    CHECK(clipped == doctest::Approx(-std::log(1e-7)).epsilon(1e-3));
-}
-
-TEST_CASE("a softmax over another axis is not taken for the fused path") {
-    xg::Tape::current().clear();
-    const xg::Tensor p = xg::softmax(xg::parameter(logits, "z"), 0);
-    const xg::Tensor loss = xg::categorical_crossentropy(p, xg::constant(one_hot));
-    CHECK(last_op() != "softmax_cross_entropy");
-    // -mean(sum(y log(p / rowsum(p)))) on the column-softmaxed values.
-    const xg::Array pv = p.value();
-    double expected = 0.0;
-    for (std::size_t r = 0; r < 3; ++r) {
-        double rowsum = 0.0;
-        for (std::size_t c = 0; c < 4; ++c) rowsum += pv(r, c);
-        for (std::size_t c = 0; c < 4; ++c) expected -= one_hot(r, c) * std::log(pv(r, c) / rowsum);
-    }
-    CHECK(loss.item() == doctest::Approx(expected / 3.0).epsilon(1e-5));
-    xg::Tape::current().clear();
+    const float fused_unrecorded = xg::categorical_crossentropy(xg::input(z), xg::constant(y), true).item();
+    const float unrecorded = xg::categorical_crossentropy(xg::softmax(xg::input(z)), xg::constant(y)).item();
+    CHECK(fused == doctest::Approx(120.0).epsilon(1e-5));
+    CHECK(fused_unrecorded == fused);
+    CHECK(recorded == doctest::Approx(-std::log(1e-7)).epsilon(1e-3));
+    CHECK(unrecorded == recorded);
 }
 
 TEST_CASE("categorical_crossentropy on plain probabilities renormalises and clips as Keras does") {
@@ -120,7 +105,7 @@ TEST_CASE("categorical_crossentropy on plain probabilities renormalises and clip
 
 TEST_CASE("categorical_crossentropy passes gradcheck on both paths") {
     const auto fused = xg::gradcheck(
-        [](const std::vector<xg::Tensor>& x) { return xg::categorical_crossentropy(xg::softmax(x[0]), xg::constant(one_hot)); },
+        [](const std::vector<xg::Tensor>& x) { return xg::categorical_crossentropy(x[0], xg::constant(one_hot), true); },
         {logits});
     CHECK_MESSAGE(fused.passed, fused.report());
     const auto clipped = xg::gradcheck(
@@ -132,7 +117,7 @@ TEST_CASE("categorical_crossentropy passes gradcheck on both paths") {
 TEST_CASE("sparse_categorical_crossentropy equals the one-hot loss, fused or not") {
     xg::Tape::current().clear();
     const xg::Tensor z = xg::parameter(logits, "z");
-    const float sparse = xg::sparse_categorical_crossentropy(xg::softmax(z), xg::constant(labels)).item();
+    const float sparse = xg::sparse_categorical_crossentropy(z, xg::constant(labels), true).item();
     CHECK(last_op() == "sparse_softmax_cross_entropy");
     CHECK(sparse == doctest::Approx(cross_entropy_of_logits(logits, one_hot)).epsilon(1e-6));
     xg::Tape::current().clear();
@@ -141,7 +126,7 @@ TEST_CASE("sparse_categorical_crossentropy equals the one-hot loss, fused or not
     xg::Tape::current().clear();
 
     const auto fused = xg::gradcheck(
-        [](const std::vector<xg::Tensor>& x) { return xg::sparse_categorical_crossentropy(xg::softmax(x[0]), xg::constant(labels)); },
+        [](const std::vector<xg::Tensor>& x) { return xg::sparse_categorical_crossentropy(x[0], xg::constant(labels), true); },
         {logits});
     CHECK_MESSAGE(fused.passed, fused.report());
     const auto clipped = xg::gradcheck(
@@ -152,11 +137,11 @@ TEST_CASE("sparse_categorical_crossentropy equals the one-hot loss, fused or not
                     xg::ValueError);
 }
 
-TEST_CASE("binary_crossentropy after a sigmoid is computed from the logits") {
+TEST_CASE("binary_crossentropy from logits is exact for any logit") {
     xg::Tape::current().clear();
     const xg::Array x = {{0.5f, -1.0f}, {2.0f, 0.0f}, {-0.3f, 1.5f}};
     const xg::Array y = {{1.0f, 0.0f}, {1.0f, 1.0f}, {0.0f, 1.0f}};
-    const float loss = xg::binary_crossentropy(xg::sigmoid(xg::parameter(x, "x")), xg::constant(y)).item();
+    const float loss = xg::binary_crossentropy(xg::parameter(x, "x"), xg::constant(y), true).item();
     double expected = 0.0;
     for (std::size_t k = 0; k < x.size(); ++k) {
         const double p = 1.0 / (1.0 + std::exp(-static_cast<double>(x.data()[k])));
@@ -167,12 +152,12 @@ TEST_CASE("binary_crossentropy after a sigmoid is computed from the logits") {
 
     // Far beyond where a clipped probability saturates at -log(1e-7) = 16.1.
     const float extreme =
-        xg::binary_crossentropy(xg::sigmoid(xg::parameter(column({100.0f, -80.0f}), "x")), xg::constant(column({0.0f, 1.0f}))).item();
+        xg::binary_crossentropy(xg::parameter(column({100.0f, -80.0f}), "x"), xg::constant(column({0.0f, 1.0f})), true).item();
     CHECK(extreme == doctest::Approx(90.0).epsilon(1e-5));
     xg::Tape::current().clear();
 
     const auto result = xg::gradcheck(
-        [&](const std::vector<xg::Tensor>& in) { return xg::binary_crossentropy(xg::sigmoid(in[0]), xg::constant(y)); }, {x});
+        [&](const std::vector<xg::Tensor>& in) { return xg::binary_crossentropy(in[0], xg::constant(y), true); }, {x});
     CHECK_MESSAGE(result.passed, result.report());
 }
 
@@ -181,7 +166,7 @@ TEST_CASE("binary_crossentropy's gradient at a zero logit is (sigmoid(0) - y) / 
     xg::Tape::current().clear();
     const xg::Tensor x = xg::parameter(xt::zeros<float>({4, 1}), "x");
     const xg::Array y = column({1.0f, 0.0f, 1.0f, 1.0f});
-    const xg::Tensor loss = xg::binary_crossentropy(xg::sigmoid(x), xg::constant(y));
+    const xg::Tensor loss = xg::binary_crossentropy(x, xg::constant(y), true);
     CHECK(loss.item() == doctest::Approx(std::log(2.0)).epsilon(1e-6));
     loss.backward();
     for (std::size_t i = 0; i < 4; ++i) CHECK(x.grad()(i, 0) == doctest::Approx((0.5 - y(i, 0)) / 4.0).epsilon(1e-6));
@@ -238,4 +223,26 @@ TEST_CASE("losses are found by their Keras names") {
     CHECK(xg::loss_by_name("mean_squared_error")(p, y).item() == xg::mean_squared_error(p, y).item());
     CHECK(xg::loss_by_name("mse")(p, y).item() == xg::mean_squared_error(p, y).item());
     CHECK_THROWS_AS(xg::loss_by_name("hinge"), xg::ValueError);
+    CHECK(xg::Loss("mse").name() == "mse");
+}
+
+TEST_CASE("a Loss takes a call's logits when the call ends in the activation it fuses") {
+    const xg::Loss cce = xg::loss_by_name("categorical_crossentropy");
+    CHECK(cce.fused_activation() == "softmax");
+    const xg::Array z = {{60.0f, 0.0f, -60.0f}};
+    const xg::Tensor y = xg::constant(xg::Array{{0.0f, 0.0f, 1.0f}});
+    xg::NoGradGuard no_grad;
+    const xg::Tensor logits = xg::input(z);
+    const xg::Tensor p = xg::softmax(logits);
+    CHECK(cce(xg::Activated{p, logits, "softmax"}, y).item() == doctest::Approx(120.0).epsilon(1e-5));
+    // Another activation (or none) leaves the loss on the outputs.
+    CHECK(cce(xg::Activated{p, p, "linear"}, y).item() == doctest::Approx(-std::log(1e-7)).epsilon(1e-3));
+    CHECK(xg::loss_by_name("binary_crossentropy").fused_activation() == "sigmoid");
+    CHECK(xg::loss_by_name("mse").fused_activation().empty());
+
+    const xg::Loss custom([](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_squared_error(a, b); }, "mine");
+    CHECK(custom.name() == "mine");
+    CHECK(custom(xg::Activated{p, logits, "softmax"}, y).item() == xg::mean_squared_error(p, y).item());
+    CHECK_THROWS_AS(xg::Loss(xg::LossFn()), xg::ValueError);
+    CHECK_THROWS_AS(xg::Loss("half", xg::mean_squared_error, "softmax", xg::LossFn()), xg::ValueError);
 }

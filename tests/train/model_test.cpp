@@ -477,11 +477,13 @@ TEST_CASE("compile accepts a custom loss function") {
     xg::Model model(net);
     int calls = 0;
     model.compile(std::make_shared<xg::SGD>(net->parameters()),
-                  [&](const xg::Tensor& p, const xg::Tensor& y) {
-                      ++calls;
-                      return xg::mean_squared_error(p, y);
-                  },
-                  "my_mse", {"accuracy"});
+                  xg::Loss(
+                      [&](const xg::Tensor& p, const xg::Tensor& y) {
+                          ++calls;
+                          return xg::mean_squared_error(p, y);
+                      },
+                      "my_mse"),
+                  {"accuracy"});
     CHECK(model.loss_name() == "my_mse");
     const xg::History h = model.fit(data.x, data.y, quiet(1, 4));
     CHECK(calls == 4);
@@ -535,4 +537,46 @@ TEST_CASE("fit and train_step run in training mode, evaluate and predict in infe
         CHECK(probe->training_calls == 1);
         CHECK(net->training() == start_training);
     }
+}
+
+TEST_CASE("training loss, evaluate and val_loss are one formula, also for confident wrong predictions") {
+    // One Dense(softmax) whose logits for the single sample are (60, 0, -60) while the target
+    // is class 2: the crossentropy is 120, where clipped probabilities would give 16.1.
+    auto net = std::make_shared<xg::Sequential>();
+    auto dense = net->emplace<xg::Dense>(3, 3, "softmax");
+    xg::Tensor kernel = dense->kernel();
+    kernel.mutable_value() = xg::Array{{60.0f, 0.0f, -60.0f}, {0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f}};
+    const xg::Array x = {{1.0f, 0.0f, 0.0f}};
+    const xg::Array y = {{0.0f, 0.0f, 1.0f}};
+    xg::Model model(net);
+    // A negligible learning rate keeps the weights, so every figure is of the same network.
+    model.compile(std::make_shared<xg::SGD>(net->parameters(), xg::SGDOptions{.learning_rate = 1e-20f}),
+                  "categorical_crossentropy", {"accuracy"});
+    xg::FitOptions options = quiet(1, 1);
+    const xg::ArrayDataset validation(x, y);
+    options.validation_data = &validation;
+    const xg::History h = model.fit(x, y, options);
+    const double train_loss = h.values.at("loss").back();
+    const double val_loss = h.values.at("val_loss").back();
+    const double eval_loss = model.evaluate(x, y).front().second;
+    CHECK(train_loss == doctest::Approx(120.0).epsilon(1e-5));
+    CHECK(val_loss == doctest::Approx(train_loss).epsilon(1e-6));
+    CHECK(eval_loss == doctest::Approx(train_loss).epsilon(1e-6));
+    CHECK(model.train_step(xg::input(x), xg::constant(y)).item() == doctest::Approx(train_loss));
+    // predict still gives probabilities.
+    CHECK(model.predict(x)(0, 0) == doctest::Approx(1.0f));
+}
+
+TEST_CASE("compile takes Metric objects next to names") {
+    auto net = classifier();
+    xg::Model model(net);
+    auto mine = std::make_shared<xg::Accuracy>(xg::AccuracyKind::categorical, "hits");
+    model.compile("sgd", "categorical_crossentropy", {"accuracy", mine});
+    const Blobs data = blobs(8, 3);
+    const xg::Logs logs = model.evaluate(data.x, data.y);
+    REQUIRE(logs.size() == 3);
+    CHECK(logs[1].first == "accuracy");
+    CHECK(logs[2].first == "hits");
+    CHECK(logs[2].second == logs[1].second);
+    CHECK(mine->result() == logs[2].second);
 }

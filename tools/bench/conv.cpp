@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
             total_cpu.push_back(round_cpu);
         }
     }
-    std::cout << "{\"peer\": \"" << (unfused ? "xgrad-unfused" : "xgrad") << "\", \"batch\": " << batch << ", \"blas_threads\": " << xg::blas_threads();
+    std::cout << fmt::format("{{\"peer\": \"{}\", \"batch\": {}, \"blas_threads\": {}", unfused ? "xgrad-unfused" : "xgrad",
+                             batch, xg::blas_threads());
     for (std::size_t i = 0; i < layers.size(); ++i) {
         std::cout << fmt::format(", \"{}_ms\": {:.3f}, \"{}_cpu_ms\": {:.3f}", layers[i].name, median(wall[i]),
                                  layers[i].name, median(cpu[i]));

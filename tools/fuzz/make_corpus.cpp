@@ -1,4 +1,4 @@
-// Writes the seed corpus of the fuzz targets into <folder>/{idx,npy,npz}: a few tiny valid files and
+// Writes the seed corpus of the fuzz targets into <folder>/{idx,npy,npz,model_file}: a few tiny valid files and
 // a few near misses of each kind. Its output is committed under tools/fuzz/corpus; run it again only
 // when a format changes:  build-fuzz/tools/fuzz/fuzz_make_corpus tools/fuzz/corpus
 #include <cstdint>
@@ -13,9 +13,11 @@
 
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/idx.hpp"
+#include "xgrad/io/model_file.hpp"
 #include "xgrad/io/npy.hpp"
 #include "xgrad/io/npz.hpp"
 #include "xgrad/io/weights.hpp"
+#include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
 
@@ -155,6 +157,23 @@ void npz_seeds(const fs::path& dir) {
     write_file(dir / "not_zip.npz", "PK\x05\x06 this is not an archive");
 }
 
+void model_file_seeds(const fs::path& dir) {
+    // A Sequential that travels whole (Dense, Activation, Softmax), and a custom module's file.
+    xg::manual_seed(3);
+    xg::Sequential net;
+    net.emplace<xg::Dense>(3, 4, xg::DenseOptions{.activation = "relu", .name = "hidden"});
+    net.emplace<xg::Dense>(4, 2, xg::DenseOptions{.use_bias = false, .name = "out"});
+    net.emplace<xg::Activation>("tanh");
+    net.emplace<xg::Softmax>();
+    xg::save_model(net, (dir / "sequential.npz").string());
+    struct Custom : xg::Module {
+        Custom() : Module("Custom") { register_parameter("w", xg::Tensor(xg::Array{1.0f, 2.0f})); }
+        xg::Tensor forward(const xg::Tensor& x) override { return x; }
+    } custom;
+    xg::save_model(custom, (dir / "custom.npz").string());
+    xg::save_weights(net, (dir / "weights_only.npz").string());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -164,10 +183,11 @@ int main(int argc, char** argv) {
     }
     try {
         const fs::path root = argv[1];
-        for (const char* target : {"idx", "npy", "npz"}) fs::create_directories(root / target);
+        for (const char* target : {"idx", "npy", "npz", "model_file"}) fs::create_directories(root / target);
         idx_seeds(root / "idx");
         npy_seeds(root / "npy");
         npz_seeds(root / "npz");
+        model_file_seeds(root / "model_file");
     } catch (const std::exception& e) {
         std::cerr << "fuzz_make_corpus: error: " << e.what() << "\n";
         return 1;

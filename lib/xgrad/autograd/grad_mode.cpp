@@ -11,6 +11,9 @@ bool grad_enabled() { return grad_mode_on; }
 NoGradGuard::NoGradGuard() : previous_(grad_mode_on) { grad_mode_on = false; }
 NoGradGuard::~NoGradGuard() { grad_mode_on = previous_; }
 
+GradModeGuard::GradModeGuard(bool on) : previous_(grad_mode_on) { grad_mode_on = on; }
+GradModeGuard::~GradModeGuard() { grad_mode_on = previous_; }
+
 bool anomaly_detection_enabled() { return anomaly_on; }
 void set_anomaly_detection(bool on) { anomaly_on = on; }
 

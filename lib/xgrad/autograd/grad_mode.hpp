@@ -18,6 +18,19 @@ private:
     bool previous_;
 };
 
+/// While alive, ops on this thread record (when `on`) or not, whatever the enclosing guards say:
+/// a walk with create_graph records its rules even inside a NoGradGuard.
+class GradModeGuard {
+public:
+    explicit GradModeGuard(bool on);
+    ~GradModeGuard();
+    GradModeGuard(const GradModeGuard&) = delete;
+    GradModeGuard& operator=(const GradModeGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
 /// Whether every op output and gradient on this thread is checked for NaN/Inf.
 bool anomaly_detection_enabled();
 /// Turns anomaly detection on or off for this thread: the first op whose output or gradient

@@ -31,4 +31,12 @@ struct GradcheckResult {
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Array>& inputs,
                           const GradcheckOptions& options = {});
 
+/// Checks second derivatives: the gradient of f, computed with create_graph and differentiated
+/// again by the tape, against central differences of backward()'s gradient (PyTorch's
+/// gradgradcheck); and the differentiable rules' first-order gradient against backward()'s.
+/// The output is projected on a fixed random r and the gradients on fixed random u_i, so that
+/// every element of every Hessian block is checked: d/dx_j sum_i u_i . d(f . r)/dx_i.
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                              const std::vector<Array>& inputs, const GradcheckOptions& options = {});
+
 }  // namespace xg

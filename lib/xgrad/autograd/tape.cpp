@@ -151,6 +151,24 @@ Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output
                      std::move(attributes));
 }
 
+Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
+                 std::string attributes) {
+    return record_op(std::move(op), inputs, count, std::move(output), std::move(backward), TensorRule(),
+                     std::move(attributes));
+}
+
+Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
+                 TensorRule tensor_backward, std::string attributes) {
+    return record_op(std::move(op), inputs.begin(), inputs.size(), std::move(output), std::move(backward),
+                     std::move(tensor_backward), std::move(attributes));
+}
+
+Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output, BackwardFn backward,
+                 TensorRule tensor_backward, std::string attributes) {
+    return record_op(std::move(op), inputs.data(), inputs.size(), std::move(output), std::move(backward),
+                     std::move(tensor_backward), std::move(attributes));
+}
+
 namespace {
 
 // Whether an op's result takes part in gradients: recording is on and an input requires one.
@@ -224,14 +242,15 @@ Record& Tape::append(const std::shared_ptr<Node>& output, const Tensor* inputs, 
 }
 
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
-                 std::string attributes) {
+                 TensorRule tensor_backward, std::string attributes) {
     Tape& tape = Tape::current();
     const bool needs_grad = needs_gradient(tape, op, inputs, count);
     auto node = make_node(std::move(output), Role::result, needs_grad);
     if (!needs_grad) return Tensor(std::move(node));
     Record& r = tape.append(node, inputs, count);
     r.op = intern(op);
-    r.array_rule = make_pooled<ArrayRule>(ArrayRule{std::move(backward), std::move(attributes)});
+    r.array_rule =
+        make_pooled<ArrayRule>(ArrayRule{std::move(backward), std::move(tensor_backward), std::move(attributes)});
     if (anomaly_detection_enabled()) check_finite(node->value(), r, "output");
     return Tensor(std::move(node));
 }

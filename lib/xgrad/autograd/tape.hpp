@@ -16,9 +16,13 @@
 namespace xg {
 
 class GradientContext;
+class TensorGradientContext;
 
 /// An op's gradient rule: reads dL/doutput and the saved values, adds dL/dinput per input.
 using BackwardFn = std::function<void(GradientContext&)>;
+/// An op's differentiable gradient rule: the same gradient computed with xgrad ops on Tensors,
+/// so that a walk with create_graph records it (see tensor_rule.hpp).
+using TensorRule = std::function<void(TensorGradientContext&)>;
 
 /// The gradient rule of an op on 0-d values held inline: from the inputs x, the output y and
 /// dL/dy = g, sets dx[i] = dL/dx[i] for every input. A plain function on floats: a scalar
@@ -52,7 +56,8 @@ private:
 /// The rule of an op on arrays, and how its record is labelled.
 struct ArrayRule {
     BackwardFn backward;
-    std::string attributes;  // "axis=1, keepdims" (for display)
+    TensorRule tensor_backward;  // empty: the op's gradient cannot be differentiated again
+    std::string attributes;      // "axis=1, keepdims" (for display)
 };
 
 /// One executed op: enough to replay its gradient and to draw it.
@@ -117,7 +122,7 @@ public:
 
 private:
     friend class ScopeGuard;
-    friend Tensor record_op(std::string, const Tensor*, std::size_t, Array, BackwardFn, std::string);
+    friend Tensor record_op(std::string, const Tensor*, std::size_t, Array, BackwardFn, TensorRule, std::string);
     friend Tensor record_scalar_op(std::string_view, std::initializer_list<Tensor>, float, ScalarRule);
     friend class RecordInputs;
     // Appends the record of `output` (already made, requiring a gradient) and returns it.
@@ -156,6 +161,16 @@ Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output
 /// record_op over `count` inputs starting at `inputs`: the form the two above share.
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
                  std::string attributes = {});
+/// record_op with a differentiable rule as well: `backward` serves plain backward passes (the fast
+/// path) and `tensor_backward` the ones that record their own ops (create_graph, higher orders).
+Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
+                 TensorRule tensor_backward, std::string attributes = {});
+/// record_op with both rules for a list of inputs built at run time (concat).
+Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output, BackwardFn backward,
+                 TensorRule tensor_backward, std::string attributes = {});
+/// record_op with both rules over `count` inputs starting at `inputs`.
+Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
+                 TensorRule tensor_backward, std::string attributes = {});
 
 /// record_op for an op whose inputs are all 0-d (normally held inline, Node::is_scalar) and whose
 /// output is `output`: the result is held inline too, and backward runs `rule` on floats.

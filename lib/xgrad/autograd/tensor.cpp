@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 
 namespace xg {
@@ -69,16 +70,24 @@ Node::~Node() { count_nodes(-1); }
 
 const std::string& Node::name() const {
     static const std::string unnamed;
-    return name_ ? *name_ : unnamed;
+    return extra_ ? extra_->name : unnamed;
 }
 
 void Node::set_name(std::string name) {
-    if (name.empty()) {
-        name_.reset();
-    } else if (name_) {
-        *name_ = std::move(name);
-    } else {
-        name_ = make_pooled<std::string>(std::move(name));
+    if (extra_) {
+        extra_->name = std::move(name);
+    } else if (!name.empty()) {
+        extra_ = make_pooled<Extra>(Extra{std::move(name), nullptr});
+    }
+}
+
+std::shared_ptr<Node> Node::grad_graph() const { return extra_ ? extra_->grad_graph : nullptr; }
+
+void Node::set_grad_graph(std::shared_ptr<Node> g) {
+    if (extra_) {
+        extra_->grad_graph = std::move(g);
+    } else if (g) {
+        extra_ = make_pooled<Extra>(Extra{std::string(), std::move(g)});
     }
 }
 
@@ -171,9 +180,16 @@ Array& Tensor::mutable_grad() {
     return node_->grad();
 }
 
+Tensor Tensor::grad_tensor() const {
+    const Node& n = checked();
+    if (std::shared_ptr<Node> g = n.grad_graph()) return Tensor(std::move(g));
+    return constant(Array(grad()));
+}
+
 void Tensor::zero_grad() {
     Node& n = checked();
     n.drop_grad();
+    n.set_grad_graph(nullptr);
 }
 
 void Tensor::retain_grad() { checked().retains_grad = true; }
@@ -193,8 +209,23 @@ Tensor Tensor::detach() const {
     return t;
 }
 
-void Tensor::backward(bool retain_graph) const { run_backward(*this, nullptr, retain_graph); }
-void Tensor::backward(const Array& seed, bool retain_graph) const { run_backward(*this, &seed, retain_graph); }
+void Tensor::backward(bool retain_graph, bool create_graph) const {
+    checked();
+    if (create_graph) {
+        backward_with_graph(*this, nullptr);
+    } else {
+        run_backward(*this, nullptr, retain_graph);
+    }
+}
+
+void Tensor::backward(const Array& seed, bool retain_graph, bool create_graph) const {
+    checked();
+    if (create_graph) {
+        backward_with_graph(*this, &seed);
+    } else {
+        run_backward(*this, &seed, retain_graph);
+    }
+}
 
 const Record* Tensor::creator() const {
     const Node& n = checked();

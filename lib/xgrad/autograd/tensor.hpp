@@ -70,14 +70,23 @@ struct Node {
     void add_grad(float g) { grad_.add(g); }
     /// Forgets the gradient.
     void drop_grad() noexcept { grad_.reset(); }
+    /// The gradient as a recorded result, left by backward with create_graph; null otherwise.
+    std::shared_ptr<Node> grad_graph() const;
+    /// Sets (or, with null, forgets) the recorded gradient.
+    void set_grad_graph(std::shared_ptr<Node> g);
 
 private:
     // The single element of an Array held in `s` (item and grad_item off their fast path).
     static float array_item(const Storage& s, const char* what);
 
     Storage value_;
-    // Out of line: only leaves are named, and a scalar graph's nodes should fit a small block.
-    PooledPtr<std::string> name_;
+    // What only some leaves have: a name, a recorded gradient. Out of line, so that a scalar
+    // graph's nodes fit a small block.
+    struct Extra {
+        std::string name;
+        std::shared_ptr<Node> grad_graph;
+    };
+    PooledPtr<Extra> extra_;
     // Empty until backward reaches the node; most nodes are intermediate results that hold a
     // gradient only for the moment backward passes through them.
     Storage grad_;
@@ -120,7 +129,10 @@ public:
     /// dL/dself from the last backward; throws StateError when there is none.
     const Array& grad() const;
     Array& mutable_grad();
-    /// Forgets the gradient (the next backward starts from zero).
+    /// dL/dself as a tensor: after backward(create_graph=true) the recorded gradient (itself
+    /// differentiable), otherwise a constant holding grad(); throws StateError when there is none.
+    Tensor grad_tensor() const;
+    /// Forgets the gradient, recorded or not (the next backward starts from zero).
     void zero_grad();
     /// Keeps this result's gradient after backward (results drop theirs by default to save memory).
     void retain_grad();
@@ -133,9 +145,11 @@ public:
     Tensor detach() const;
 
     /// Back-propagates from this scalar. Non-scalars need `seed`, dL/dself, of the same shape.
-    /// The tape is cleared afterwards unless retain_graph is true.
-    void backward(bool retain_graph = false) const;
-    void backward(const Array& seed, bool retain_graph = false) const;
+    /// The tape is cleared afterwards unless retain_graph is true. With create_graph the walk
+    /// records its own ops and leaves' gradients are recorded tensors too (grad_tensor()); the
+    /// tape is then kept, as they refer to it.
+    void backward(bool retain_graph = false, bool create_graph = false) const;
+    void backward(const Array& seed, bool retain_graph = false, bool create_graph = false) const;
 
     /// The tape record that produced this tensor, or nullptr for leaves and unrecorded results.
     const Record* creator() const;

@@ -10,12 +10,14 @@ namespace {
 
 // Patch rows are made for a few images at a time, so that the patch matrix (up to KH*KW
 // times the size of the images) stays small and is still in cache when sgemm reads it.
-// The budget is about a core's L2 cache (see docs/performance.md for the sizes tried).
-constexpr std::size_t kPatchBudget = std::size_t{1} << 17;  // floats (512 KiB)
+// The budget is about a core's L2 cache per BLAS thread, each thread multiplying its share of
+// the rows (see docs/performance.md for the sizes tried).
+constexpr std::size_t kPatchBudget = std::size_t{1} << 17;  // floats (512 KiB) per thread
 
 std::size_t images_per_chunk(const Window2d& g) {
     const std::size_t per_image = g.oh * g.ow * g.kh * g.kw * g.c;
-    return per_image == 0 ? std::max<std::size_t>(g.n, 1) : std::max<std::size_t>(1, kPatchBudget / per_image);
+    const std::size_t budget = kPatchBudget * static_cast<std::size_t>(std::max(blas_threads(), 1));
+    return per_image == 0 ? std::max<std::size_t>(g.n, 1) : std::max<std::size_t>(1, budget / per_image);
 }
 
 // A 1x1 window with stride 1 and no padding reads each pixel once, in order: x is its own patch matrix.

@@ -4,9 +4,6 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/graph/dot_text.hpp"
-#include "xgrad/nn/activation.hpp"
-#include "xgrad/nn/conv2d.hpp"
-#include "xgrad/nn/dense.hpp"
 
 namespace xg {
 namespace {
@@ -19,11 +16,12 @@ std::string batch_shape(const Shape& s) {
     return out + ")";
 }
 
+// Any layer whose settings name an activation shows it, whatever its type.
 std::string activation_of(const Module& m) {
-    if (auto* d = dynamic_cast<const Dense*>(&m)) return activation_name(d->activation());
-    if (auto* a = dynamic_cast<const Activation*>(&m)) return activation_name(a->activation());
-    if (auto* c = dynamic_cast<const Conv2D*>(&m)) return activation_name(c->activation());
-    return {};
+    const std::optional<LayerConfig> config = m.config();
+    if (!config) return {};
+    const auto it = config->find("activation");
+    return it == config->end() ? std::string() : it->second;
 }
 
 // A Keras-like table: "name (Kind)" over input and output shapes.

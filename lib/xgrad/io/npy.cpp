@@ -5,6 +5,7 @@
 #include <limits>
 
 #include <fmt/format.h>
+#include <xtensor/xmanipulation.hpp>
 #include <zlib.h>
 
 #include "xgrad/core/error.hpp"
@@ -225,9 +226,6 @@ Array decode_npy(std::string_view bytes, const std::string& context) {
         throw IoError(fmt::format("{}: .npy array has dtype '{}'; expected '<f4' (little-endian float32)",
                                   context, header.descr));
     }
-    if (header.fortran_order) {
-        throw IoError(fmt::format("{}: .npy array is in Fortran order; expected C order", context));
-    }
     // Shape extents are each below 2^64 but their product may not be. The extents other than 0 are bounded
     // too: an empty (0, 2^32, 2^32) array holds no data, but its strides would wrap around.
     std::size_t nonzero = 1;
@@ -249,9 +247,16 @@ Array decode_npy(std::string_view bytes, const std::string& context) {
         throw IoError(fmt::format("{}: .npy data has {} bytes; expected {} for shape {} of float32", context, data_size,
                                   count * sizeof(float), format_shape(header.shape)));
     }
-    Array out = uninitialized(header.shape);
-    if (data_size > 0) std::memcpy(out.data(), bytes.data() + start + header_size, data_size);
-    return out;
+    if (!header.fortran_order || header.shape.size() < 2) {
+        Array out = uninitialized(header.shape);
+        if (data_size > 0) std::memcpy(out.data(), bytes.data() + start + header_size, data_size);
+        return out;
+    }
+    // Fortran order (np.save of a transposed array): the bytes are the C-order array of the
+    // reversed shape, so reading that and reversing the axes gives the array.
+    Array reversed = uninitialized(Shape(header.shape.rbegin(), header.shape.rend()));
+    if (data_size > 0) std::memcpy(reversed.data(), bytes.data() + start + header_size, data_size);
+    return Array(xt::transpose(reversed));
 }
 
 std::uint32_t crc32_of(std::string_view bytes, std::uint32_t crc) {

@@ -1,46 +1,76 @@
 #include "xgrad/nn/activation.hpp"
 
+#include <mutex>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
+namespace {
 
-ActivationKind activation_by_name(const std::string& name) {
-    if (name == "linear" || name.empty()) return ActivationKind::linear;
-    if (name == "relu") return ActivationKind::relu;
-    if (name == "sigmoid") return ActivationKind::sigmoid;
-    if (name == "tanh") return ActivationKind::tanh;
-    if (name == "softmax") return ActivationKind::softmax;
-    throw ValueError(fmt::format("activation: unknown activation '{}'; expected linear, relu, sigmoid, tanh or softmax", name));
+struct ActivationTable {
+    std::mutex mutex;
+    std::vector<std::pair<std::string, ActivationFn>> entries = {
+        {"linear", [](const Tensor& x) { return x; }},
+        {"relu", [](const Tensor& x) { return relu(x); }},
+        {"sigmoid", [](const Tensor& x) { return sigmoid(x); }},
+        {"tanh", [](const Tensor& x) { return tanh(x); }},
+        {"softmax", [](const Tensor& x) { return softmax(x, -1); }},
+    };
+};
+
+ActivationTable& table() {
+    static ActivationTable t;
+    return t;
 }
 
-const char* activation_name(ActivationKind kind) {
-    switch (kind) {
-        case ActivationKind::linear: return "linear";
-        case ActivationKind::relu: return "relu";
-        case ActivationKind::sigmoid: return "sigmoid";
-        case ActivationKind::tanh: return "tanh";
-        case ActivationKind::softmax: return "softmax";
+}  // namespace
+
+void register_activation(const std::string& name, ActivationFn fn) {
+    if (name.empty() || !fn) {
+        throw ValueError(fmt::format("register_activation: name '{}' and a {} function; expected a name and a function",
+                                     name, fn ? "non-empty" : "empty"));
     }
-    return "linear";
-}
-
-Tensor apply_activation(ActivationKind kind, const Tensor& x) {
-    switch (kind) {
-        case ActivationKind::linear: return x;
-        case ActivationKind::relu: return relu(x);
-        case ActivationKind::sigmoid: return sigmoid(x);
-        case ActivationKind::tanh: return tanh(x);
-        case ActivationKind::softmax: return softmax(x, -1);
+    ActivationTable& t = table();
+    std::lock_guard lock(t.mutex);
+    for (auto& [existing, f] : t.entries) {
+        if (existing == name) {
+            f = std::move(fn);
+            return;
+        }
     }
-    return x;
+    t.entries.emplace_back(name, std::move(fn));
 }
 
-Activation::Activation(ActivationKind kind, std::string name) : Module("Activation", std::move(name)), kind_(kind) {}
+ActivationFn activation_by_name(const std::string& name) {
+    const std::string key = name.empty() ? "linear" : name;
+    ActivationTable& t = table();
+    std::lock_guard lock(t.mutex);
+    for (auto& [existing, f] : t.entries) {
+        if (existing == key) return f;
+    }
+    std::string known;
+    for (auto& [existing, f] : t.entries) known += (known.empty() ? "" : ", ") + existing;
+    throw ValueError(fmt::format("activation: unknown activation '{}'; expected one of {} (or register_activation)", name, known));
+}
 
-Tensor Activation::forward(const Tensor& x) { return apply_activation(kind_, x); }
+std::vector<std::string> activation_names() {
+    ActivationTable& t = table();
+    std::lock_guard lock(t.mutex);
+    std::vector<std::string> out;
+    for (auto& [name, f] : t.entries) out.push_back(name);
+    return out;
+}
+
+Tensor apply_activation(const std::string& name, const Tensor& x) { return activation_by_name(name)(x); }
+
+Activation::Activation(const std::string& activation, std::string name)
+    : Module("Activation", std::move(name)),
+      activation_(activation.empty() ? "linear" : activation),
+      fn_(activation_by_name(activation)) {}
 
 Tensor Softmax::forward(const Tensor& x) { return softmax(x, -1); }
 

@@ -1,31 +1,44 @@
 #pragma once
-// Activation functions by name, and the layers that apply them.
+// Activation functions by name, in one table, and the layers that apply them. Dense,
+// Activation, graph export and saved models all read the table, so a new activation is one
+// register_activation call.
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "xgrad/nn/module.hpp"
 
 namespace xg {
 
-/// The activations a layer can name.
-enum class ActivationKind { linear, relu, sigmoid, tanh, softmax };
+/// An activation as tape ops: the ops it records carry its gradient.
+using ActivationFn = std::function<Tensor(const Tensor&)>;
 
-/// "relu" -> ActivationKind::relu; throws ValueError naming the accepted names.
-ActivationKind activation_by_name(const std::string& name);
-const char* activation_name(ActivationKind kind);
-/// Applies the activation as tape ops (softmax along the last axis).
-Tensor apply_activation(ActivationKind kind, const Tensor& x);
+/// Adds the activation called `name` to the table (replacing one of that name); throws
+/// ValueError for an empty name or function.
+void register_activation(const std::string& name, ActivationFn fn);
+/// The activation called `name` ("" is "linear"); throws ValueError naming the registered ones.
+ActivationFn activation_by_name(const std::string& name);
+/// The registered names: linear, relu, sigmoid, tanh, softmax, then any added.
+std::vector<std::string> activation_names();
+/// Applies the activation called `name` (softmax along the last axis).
+Tensor apply_activation(const std::string& name, const Tensor& x);
 
 /// A layer that applies an activation, like keras.layers.Activation.
 class Activation : public Module {
 public:
-    explicit Activation(ActivationKind kind, std::string name = {});
-    explicit Activation(const std::string& kind, std::string name = {}) : Activation(activation_by_name(kind), std::move(name)) {}
-    Tensor forward(const Tensor& x) override;
+    explicit Activation(const std::string& activation, std::string name = {});
+    Tensor forward(const Tensor& x) override { return fn_(x); }
     Shape output_shape(const Shape& input_shape) override { return input_shape; }
-    ActivationKind activation() const { return kind_; }
+    std::optional<LayerConfig> config() const override { return LayerConfig{{"activation", activation_}}; }
+    /// The activation's name ("linear" for an empty one).
+    const std::string& activation() const { return activation_; }
+
+protected:
+    Activated forward_with_logits(const Tensor& x) override { return {fn_(x), x, activation_}; }
 
 private:
-    ActivationKind kind_;
+    std::string activation_;
+    ActivationFn fn_;
 };
 
 /// Softmax along the last axis, like keras.layers.Softmax.
@@ -34,6 +47,10 @@ public:
     explicit Softmax(std::string name = {}) : Module("Softmax", std::move(name)) {}
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override { return input_shape; }
+    std::optional<LayerConfig> config() const override { return LayerConfig{}; }
+
+protected:
+    Activated forward_with_logits(const Tensor& x) override { return {forward(x), x, "softmax"}; }
 };
 
 }  // namespace xg

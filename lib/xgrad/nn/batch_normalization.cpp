@@ -11,7 +11,9 @@ BatchNormalization::BatchNormalization(std::size_t features, BatchNormalizationO
     : Module("BatchNormalization", std::move(options.name)),
       features_(features),
       momentum_(options.momentum),
-      epsilon_(options.epsilon) {
+      epsilon_(options.epsilon),
+      center_(options.center),
+      scale_(options.scale) {
     if (features == 0) throw ValueError("BatchNormalization: features is 0; expected at least 1");
     if (!(momentum_ >= 0.0f && momentum_ <= 1.0f)) {
         throw ValueError(fmt::format("BatchNormalization: momentum {}; expected 0 <= momentum <= 1", momentum_));
@@ -32,6 +34,14 @@ void BatchNormalization::check_input(const Shape& s) const {
         throw ShapeError(fmt::format("{}: input shape {} without the batch axis; expected (..., {})", name(),
                                      format_shape(s), features_));
     }
+}
+
+std::optional<LayerConfig> BatchNormalization::config() const {
+    return LayerConfig{{"features", std::to_string(features_)},
+                       {"momentum", fmt::format("{}", momentum_)},
+                       {"epsilon", fmt::format("{}", epsilon_)},
+                       {"center", center_ ? "true" : "false"},
+                       {"scale", scale_ ? "true" : "false"}};
 }
 
 Tensor BatchNormalization::forward(const Tensor& x) {

@@ -2,6 +2,7 @@
 // BatchNormalization: normalizes each feature (the last axis) to zero mean and unit variance,
 // then scales by gamma and shifts by beta, like keras.layers.BatchNormalization. Training mode
 // uses the batch's statistics and updates the moving ones; inference mode uses the moving ones.
+#include <optional>
 #include <string>
 
 #include "xgrad/nn/initializer.hpp"
@@ -17,10 +18,10 @@ struct BatchNormalizationOptions {
     /// Whether beta (the shift) and gamma (the scale) exist; without them they are 0 and 1.
     bool center = true;
     bool scale = true;
-    Initializer beta_initializer = zeros;
-    Initializer gamma_initializer = ones;
-    Initializer moving_mean_initializer = zeros;
-    Initializer moving_variance_initializer = ones;
+    Initializer beta_initializer = initializers::zeros;
+    Initializer gamma_initializer = initializers::ones;
+    Initializer moving_mean_initializer = initializers::zeros;
+    Initializer moving_variance_initializer = initializers::ones;
     std::string name;  // "" -> batch_normalization_N
 };
 
@@ -33,6 +34,8 @@ public:
     /// (n, ..., features) -> the same shape.
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override;
+    /// features, momentum, epsilon, center, scale.
+    std::optional<LayerConfig> config() const override;
 
     const Tensor& gamma() const { return gamma_; }
     const Tensor& beta() const { return beta_; }
@@ -47,6 +50,7 @@ private:
 
     std::size_t features_;
     float momentum_, epsilon_;
+    bool center_, scale_;
     Tensor gamma_, beta_, moving_mean_, moving_variance_;
 };
 

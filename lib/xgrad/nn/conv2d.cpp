@@ -14,7 +14,8 @@ Conv2D::Conv2D(std::size_t input_channels, std::size_t filters, Size2 kernel_siz
       kernel_size_(kernel_size),
       strides_(options.strides),
       padding_(parse_padding(options.padding, "Conv2D")),
-      activation_(activation_by_name(options.activation)) {
+      activation_(options.activation.empty() ? "linear" : options.activation),
+      activation_fn_(activation_by_name(options.activation)) {
     if (input_channels == 0 || filters == 0) {
         throw ValueError(fmt::format("Conv2D: input_channels {} and filters {}; expected both > 0", input_channels, filters));
     }
@@ -37,7 +38,7 @@ void Conv2D::check_input(const Shape& s) const {
     }
 }
 
-Tensor Conv2D::forward(const Tensor& x) {
+Activated Conv2D::forward_with_logits(const Tensor& x) {
     if (x.rank() != 4) {
         throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, height, width, {})", name(),
                                      format_shape(x.shape()), input_channels_));
@@ -45,7 +46,17 @@ Tensor Conv2D::forward(const Tensor& x) {
     check_input(Shape(x.shape().begin() + 1, x.shape().end()));
     const Tensor z = bias_.defined() ? conv2d_with_bias(x, kernel_, bias_, strides_, padding_)
                                      : conv2d(x, kernel_, strides_, padding_);
-    return apply_activation(activation_, z);
+    return {activation_fn_(z), z, activation_};
+}
+
+std::optional<LayerConfig> Conv2D::config() const {
+    return LayerConfig{{"input_channels", std::to_string(input_channels_)},
+                       {"filters", std::to_string(filters_)},
+                       {"kernel_size", fmt::format("{},{}", kernel_size_[0], kernel_size_[1])},
+                       {"strides", fmt::format("{},{}", strides_[0], strides_[1])},
+                       {"padding", std::string(padding_name(padding_))},
+                       {"activation", activation_},
+                       {"use_bias", bias_.defined() ? "true" : "false"}};
 }
 
 Shape Conv2D::output_shape(const Shape& input_shape) {

@@ -1,6 +1,7 @@
 #pragma once
 // Conv2D: y = activation(conv2d(x, kernel) + bias) on channels-last images, like
 // keras.layers.Conv2D.
+#include <optional>
 #include <string>
 
 #include "xgrad/core/window.hpp"
@@ -15,8 +16,8 @@ struct Conv2DOptions {
     Size2 strides = {1, 1};
     /// "valid" (no padding) or "same" (output size ceil(input / stride)).
     std::string padding = "valid";
-    Initializer kernel_initializer = glorot_uniform;
-    Initializer bias_initializer = zeros;
+    Initializer kernel_initializer = initializers::glorot_uniform;
+    Initializer bias_initializer = initializers::zeros;
     bool use_bias = true;
     std::string name;  // "" -> conv2d_N
 };
@@ -29,9 +30,11 @@ public:
     Conv2D(std::size_t input_channels, std::size_t filters, Size2 kernel_size, const std::string& activation);
 
     /// (n, H, W, input_channels) -> (n, OH, OW, filters)
-    Tensor forward(const Tensor& x) override;
+    Tensor forward(const Tensor& x) override { return forward_with_logits(x).output; }
     /// (H, W, input_channels) -> (OH, OW, filters)
     Shape output_shape(const Shape& input_shape) override;
+    /// input_channels, filters, kernel_size, strides, padding, activation, use_bias.
+    std::optional<LayerConfig> config() const override;
 
     const Tensor& kernel() const { return kernel_; }
     const Tensor& bias() const { return bias_; }
@@ -40,7 +43,12 @@ public:
     Size2 kernel_size() const { return kernel_size_; }
     Size2 strides() const { return strides_; }
     Padding padding() const { return padding_; }
-    ActivationKind activation() const { return activation_; }
+    /// The activation's name ("linear" for none).
+    const std::string& activation() const { return activation_; }
+
+protected:
+    /// activation(conv2d(x, kernel) + bias) with the pre-activation values as logits.
+    Activated forward_with_logits(const Tensor& x) override;
 
 private:
     void check_input(const Shape& shape_without_batch) const;
@@ -48,7 +56,8 @@ private:
     std::size_t input_channels_, filters_;
     Size2 kernel_size_, strides_;
     Padding padding_;
-    ActivationKind activation_;
+    std::string activation_;
+    ActivationFn activation_fn_;
     Tensor kernel_, bias_;
 };
 

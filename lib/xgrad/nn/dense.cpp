@@ -11,7 +11,8 @@ Dense::Dense(std::size_t input_dim, std::size_t units, DenseOptions options)
     : Module("Dense", std::move(options.name)),
       input_dim_(input_dim),
       units_(units),
-      activation_(activation_by_name(options.activation)) {
+      activation_(options.activation.empty() ? "linear" : options.activation),
+      activation_fn_(activation_by_name(options.activation)) {
     if (input_dim == 0 || units == 0) {
         throw ValueError(fmt::format("Dense: input_dim {} and units {}; expected both > 0", input_dim, units));
     }
@@ -22,13 +23,20 @@ Dense::Dense(std::size_t input_dim, std::size_t units, DenseOptions options)
 Dense::Dense(std::size_t input_dim, std::size_t units, const std::string& activation)
     : Dense(input_dim, units, DenseOptions{.activation = activation}) {}
 
-Tensor Dense::forward(const Tensor& x) {
+Activated Dense::forward_with_logits(const Tensor& x) {
     if (x.rank() != 2 || x.shape()[1] != input_dim_) {
         throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, {})", name(), format_shape(x.shape()),
                                      input_dim_));
     }
     const Tensor z = bias_.defined() ? linear(x, kernel_, bias_) : matmul(x, kernel_);
-    return apply_activation(activation_, z);
+    return {activation_fn_(z), z, activation_};
+}
+
+std::optional<LayerConfig> Dense::config() const {
+    return LayerConfig{{"input_dim", std::to_string(input_dim_)},
+                       {"units", std::to_string(units_)},
+                       {"activation", activation_},
+                       {"use_bias", bias_.defined() ? "true" : "false"}};
 }
 
 Shape Dense::output_shape(const Shape& input_shape) {

@@ -11,8 +11,8 @@ namespace xg {
 
 struct DenseOptions {
     std::string activation = "linear";
-    Initializer kernel_initializer = glorot_uniform;
-    Initializer bias_initializer = zeros;
+    Initializer kernel_initializer = initializers::glorot_uniform;
+    Initializer bias_initializer = initializers::zeros;
     bool use_bias = true;
     std::string name;  // "" -> dense_N
 };
@@ -25,18 +25,26 @@ public:
     Dense(std::size_t input_dim, std::size_t units, const std::string& activation);
 
     /// (n, input_dim) -> (n, units)
-    Tensor forward(const Tensor& x) override;
+    Tensor forward(const Tensor& x) override { return forward_with_logits(x).output; }
     Shape output_shape(const Shape& input_shape) override;
+    /// input_dim, units, activation, use_bias.
+    std::optional<LayerConfig> config() const override;
 
     const Tensor& kernel() const { return kernel_; }
     const Tensor& bias() const { return bias_; }
     std::size_t input_dim() const { return input_dim_; }
     std::size_t units() const { return units_; }
-    ActivationKind activation() const { return activation_; }
+    /// The activation's name ("linear" for none).
+    const std::string& activation() const { return activation_; }
+
+protected:
+    /// activation(x . kernel + bias) with the pre-activation values as logits.
+    Activated forward_with_logits(const Tensor& x) override;
 
 private:
     std::size_t input_dim_, units_;
-    ActivationKind activation_;
+    std::string activation_;
+    ActivationFn activation_fn_;
     Tensor kernel_, bias_;
 };
 

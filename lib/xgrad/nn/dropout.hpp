@@ -1,6 +1,7 @@
 #pragma once
 // Dropout: in training mode, zeroes a random `rate` of the inputs and scales the rest by
 // 1 / (1 - rate); in inference mode, passes them through, like keras.layers.Dropout.
+#include <optional>
 #include <string>
 
 #include "xgrad/nn/module.hpp"
@@ -14,6 +15,8 @@ public:
     /// Any shape -> the same shape.
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override { return input_shape; }
+    /// rate.
+    std::optional<LayerConfig> config() const override;
     float rate() const { return rate_; }
 
 private:

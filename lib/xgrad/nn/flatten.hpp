@@ -1,5 +1,6 @@
 #pragma once
 // Flatten: every sample to one row, (n, d1, d2, ...) -> (n, d1 d2 ...), like keras.layers.Flatten.
+#include <optional>
 #include <string>
 
 #include "xgrad/nn/module.hpp"
@@ -13,6 +14,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// (d1, d2, ...) -> (d1 d2 ...,)
     Shape output_shape(const Shape& input_shape) override;
+    /// No settings.
+    std::optional<LayerConfig> config() const override { return LayerConfig{}; }
 };
 
 }  // namespace xg

@@ -8,7 +8,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 
-namespace xg {
+namespace xg::initializers {
 namespace {
 
 // Fans as Keras computes them: (in, out) for a matrix; for a convolution kernel
@@ -72,14 +72,18 @@ Initializer random_uniform(float low, float high) {
     return [=](const Shape& shape) { return fill(shape, std::uniform_real_distribution<double>(low, high)); };
 }
 
+}  // namespace xg::initializers
+
+namespace xg {
+
 Initializer initializer_by_name(const std::string& name) {
-    if (name == "glorot_uniform") return glorot_uniform;
-    if (name == "he_normal") return he_normal;
-    if (name == "he_uniform") return he_uniform;
-    if (name == "zeros") return zeros;
-    if (name == "ones") return ones;
-    if (name == "random_normal") return random_normal();
-    if (name == "random_uniform") return random_uniform();
+    if (name == "glorot_uniform") return initializers::glorot_uniform;
+    if (name == "he_normal") return initializers::he_normal;
+    if (name == "he_uniform") return initializers::he_uniform;
+    if (name == "zeros") return initializers::zeros;
+    if (name == "ones") return initializers::ones;
+    if (name == "random_normal") return initializers::random_normal();
+    if (name == "random_uniform") return initializers::random_uniform();
     throw ValueError(fmt::format("initializer_by_name: unknown initializer '{}'; expected glorot_uniform, he_normal, "
                                  "he_uniform, zeros, ones, random_normal or random_uniform", name));
 }

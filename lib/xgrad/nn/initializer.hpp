@@ -10,6 +10,10 @@ namespace xg {
 /// Makes an array of a shape; fan_in/fan_out are read from a (in, out) or (KH, KW, in, out) kernel shape.
 using Initializer = std::function<Array(const Shape&)>;
 
+// Keras's keras.initializers: a namespace of their own, so that xg::zeros and
+// xg::random_normal are the tensor creation calls users reach for first.
+namespace initializers {
+
 /// U(-l, l) with l = sqrt(6 / (fan_in + fan_out)) (Keras's Dense default).
 Array glorot_uniform(const Shape& shape);
 /// N(0, sqrt(2 / fan_in)) truncated at two standard deviations, as Keras does.
@@ -24,6 +28,8 @@ Array ones(const Shape& shape);
 Initializer random_normal(float mean = 0.0f, float stddev = 0.05f);
 /// U(low, high).
 Initializer random_uniform(float low = -0.05f, float high = 0.05f);
+}  // namespace initializers
+
 /// The initializer called `name` ("glorot_uniform", "he_normal", "he_uniform", "zeros", "ones",
 /// "random_normal", "random_uniform"); throws ValueError for others.
 Initializer initializer_by_name(const std::string& name);

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
-#include <mutex>
 
 #include <fmt/format.h>
 
@@ -13,8 +11,6 @@
 
 namespace xg {
 namespace {
-std::mutex names_mutex;
-std::map<std::string, int> name_counters;
 
 // "Dense" -> "dense", "BatchNorm" -> "batch_norm", "Conv2D" -> "conv2d" (as Keras names them:
 // a capital after a digit starts no new word)
@@ -27,25 +23,62 @@ std::string snake_case(const std::string& kind) {
     }
     return out;
 }
+
+// "407050" -> "407,050"
+std::string with_commas(std::size_t n) {
+    std::string digits = std::to_string(n), out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+std::string batch_shape(const Shape& s) {
+    std::string out = "(None";
+    for (auto e : s) out += fmt::format(", {}", e);
+    return out + ")";
+}
+
+// What summary() learns from one forward pass: the output shape of each direct child of the
+// root, in the order of their first call. Only the thread running summary() traces.
+struct CallTrace {
+    int depth = 0;
+    std::vector<std::pair<const Module*, Shape>> calls;
+};
+thread_local CallTrace* call_trace = nullptr;
+
 }  // namespace
 
-std::string unique_layer_name(const std::string& kind) {
-    std::lock_guard lock(names_mutex);
-    const std::string base = snake_case(kind);
-    return fmt::format("{}_{}", base, ++name_counters[base]);
-}
-
-void reset_layer_names() {
-    std::lock_guard lock(names_mutex);
-    name_counters.clear();
-}
-
 Module::Module(std::string kind, std::string name)
-    : kind_(std::move(kind)), name_(name.empty() ? unique_layer_name(kind_) : std::move(name)) {}
+    : kind_(std::move(kind)), name_(std::move(name)), named_by_user_(!name_.empty()) {
+    if (name_.empty()) name_ = snake_case(kind_) + "_1";
+}
 
 Tensor Module::operator()(const Tensor& x) {
     ScopeGuard scope(name_);
-    return forward(x);
+    if (call_trace == nullptr) return forward(x);
+    // Summaries only: depth 1 means the root's forward is calling this module directly.
+    const bool direct_child = call_trace->depth == 1;
+    ++call_trace->depth;
+    Tensor y = forward(x);
+    --call_trace->depth;
+    if (direct_child) {
+        auto& calls = call_trace->calls;
+        const bool seen = std::any_of(calls.begin(), calls.end(), [&](auto& c) { return c.first == this; });
+        if (!seen) calls.emplace_back(this, Shape(y.shape().begin() + 1, y.shape().end()));
+    }
+    return y;
+}
+
+Activated Module::call_with_logits(const Tensor& x) {
+    ScopeGuard scope(name_);
+    return forward_with_logits(x);
+}
+
+Activated Module::forward_with_logits(const Tensor& x) {
+    Tensor y = forward(x);
+    return {y, y, "linear"};
 }
 
 Shape Module::output_shape(const Shape& input_shape) {
@@ -141,6 +174,112 @@ Tensor& Module::register_buffer(const std::string& local_name, Tensor t) {
     t.set_name(name_ + "/" + local_name);
     buffers_.emplace_back(local_name, std::move(t));
     return buffers_.back().second;
+}
+
+void Module::adopt(const std::string& name, const std::shared_ptr<Module>& child) {
+    if (!child) throw ValueError(fmt::format("{}: register_module got a null module; expected a module", name_));
+    if (child->registered_) {
+        throw StateError(fmt::format("{}: module '{}' is already registered in a model; expected each module registered "
+                                     "once (call one child twice in forward to share its weights)", name_, child->name()));
+    }
+    if (name.find('/') != std::string::npos) {
+        throw ValueError(fmt::format("{}: child name '{}' contains '/'; expected a name without path separators", name_, name));
+    }
+    auto taken = [&](const std::string& n) {
+        return std::any_of(children_.begin(), children_.end(), [&](auto& c) { return c->name() == n; });
+    };
+    std::string local = !name.empty() ? name : child->named_by_user_ ? child->name() : std::string{};
+    if (local.empty()) {
+        // Keras-style names, counted among this module's children only.
+        const std::string base = snake_case(child->kind());
+        int n = 0;
+        for (auto& c : children_) n += c->kind() == child->kind() && !c->named_by_user_;
+        do local = fmt::format("{}_{}", base, ++n);
+        while (taken(local));
+    } else if (taken(local)) {
+        throw ValueError(fmt::format("{}: a child named '{}' is registered twice; expected unique names", name_, local));
+    }
+    if (!name.empty()) child->named_by_user_ = true;
+    child->rename(std::move(local));
+    child->registered_ = true;
+    children_.push_back(child);
+}
+
+void Module::rename(std::string name) {
+    name_ = std::move(name);
+    for (auto& [local, t] : parameters_) t.set_name(name_ + "/" + local);
+    for (auto& [local, t] : buffers_) t.set_name(name_ + "/" + local);
+}
+
+std::string Module::summary(const Shape& input_shape) {
+    CallTrace trace;
+    Shape sample{1};
+    sample.insert(sample.end(), input_shape.begin(), input_shape.end());
+    // Without children there is nothing to trace (and an empty Sequential cannot run).
+    // Inference mode: a training pass would move BatchNormalization's statistics and draw
+    // Dropout's masks from the seeded engine.
+    if (!children_.empty()) {
+        NoGradGuard no_grad;
+        const bool was_training = training();
+        eval();
+        call_trace = &trace;
+        try {
+            (*this)(input(xt::zeros<float>(sample)));
+        } catch (...) {
+            call_trace = nullptr;
+            train(was_training);
+            throw;
+        }
+        call_trace = nullptr;
+        train(was_training);
+    }
+    // Children the forward pass never called still own parameters: listed last, shape unknown.
+    const std::size_t called = trace.calls.size();
+    for (auto& child : children_) {
+        const Module* c = child.get();
+        if (std::none_of(trace.calls.begin(), trace.calls.end(), [&](auto& k) { return k.first == c; })) {
+            trace.calls.emplace_back(c, Shape{});
+        }
+    }
+    // Keras's 65 columns, the first widened when a "name (Kind)" needs it
+    // ("max_pooling2d_1 (MaxPooling2D)"), so that columns never run together.
+    std::size_t name_width = 29;
+    for (auto& [module, shape] : trace.calls) {
+        name_width = std::max(name_width, module->name().size() + module->kind().size() + 4);
+    }
+    if (!parameters_.empty() || !buffers_.empty()) name_width = std::max(name_width, name().size() + 18);
+    const std::string rule(name_width + 36, '_'), double_rule(name_width + 36, '=');
+    std::string out = fmt::format("Model: \"{}\"\n{}\n{:<{}}{:<26}{}\n{}\n", name(), rule, "Layer (type)", name_width,
+                                  "Output Shape", "Param #", double_rule);
+    std::size_t total = 0, trainable = 0;
+    std::vector<std::string> rows;
+    auto count_row = [&](const std::string& label, const std::string& shape, const std::vector<Tensor>& params,
+                         const std::vector<Tensor>& buffers) {
+        std::size_t count = 0;
+        for (auto& t : buffers) count += t.size();
+        for (auto& t : params) {
+            count += t.size();
+            if (t.requires_grad()) trainable += t.size();
+        }
+        total += count;
+        rows.push_back(fmt::format("{:<{}}{:<26}{}\n", label, name_width, shape, with_commas(count)));
+    };
+    if (!parameters_.empty() || !buffers_.empty()) {
+        std::vector<Tensor> own, own_buffers;
+        for (auto& [local, t] : parameters_) own.push_back(t);
+        for (auto& [local, t] : buffers_) own_buffers.push_back(t);
+        count_row(fmt::format("{} (own parameters)", name()), "", own, own_buffers);
+    }
+    for (std::size_t i = 0; i < trace.calls.size(); ++i) {
+        const auto& [module, shape] = trace.calls[i];
+        count_row(fmt::format("{} ({})", module->name(), module->kind()), i < called ? batch_shape(shape) : "(not called)",
+                  module->parameters(), module->buffers());
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) out += rows[i] + (i + 1 < rows.size() ? rule : double_rule) + "\n";
+    if (rows.empty()) out += double_rule + "\n";
+    out += fmt::format("Total params: {}\nTrainable params: {}\nNon-trainable params: {}\n{}\n", with_commas(total),
+                       with_commas(trainable), with_commas(total - trainable), rule);
+    return out;
 }
 
 }  // namespace xg

@@ -1,7 +1,11 @@
 #pragma once
 // Module: a named piece of a model that owns parameters and child modules. Calling a
-// module records its ops inside a scope named after it, so graphs group them.
+// module records its ops inside a scope named after it, so graphs group them. Names are
+// local, as PyTorch's attribute names: a parent names its children, and a parameter's name
+// is its path from the module it is asked of ("dense_1/kernel").
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,10 +14,23 @@
 
 namespace xg {
 
+/// A call's output with the values before its last activation: output = activation(logits).
+/// Losses that have an exact form on logits (the crossentropies after softmax or sigmoid)
+/// use `logits` when `activation` names the function they fuse.
+/// A layer's settings as text ("units": "512"), enough to rebuild it (Keras's get_config).
+using LayerConfig = std::map<std::string, std::string>;
+
+struct Activated {
+    Tensor output;
+    Tensor logits;
+    std::string activation;  // "linear" when output is logits
+};
+
 class Module {
 public:
-    /// `kind` is the layer type shown in summaries ("Dense"); `name` is unique per model
-    /// ("dense_1"), made from the kind and a per-kind counter when left empty.
+    /// `kind` is the layer type shown in summaries ("Dense"); `name` is the module's own
+    /// name, or when left empty the kind in snake case numbered within its parent
+    /// ("dense_1", "dense_2"; "dense_1" for a module registered nowhere).
     Module(std::string kind, std::string name = {});
     virtual ~Module() = default;
     Module(const Module&) = delete;
@@ -23,16 +40,22 @@ public:
     Tensor operator()(const Tensor& x);
     /// The computation; x has a leading batch axis.
     virtual Tensor forward(const Tensor& x) = 0;
+    /// Runs forward_with_logits(x) in the module's scope, as operator() runs forward.
+    Activated call_with_logits(const Tensor& x);
     /// Output shape without the batch axis, for an input shape without the batch axis.
     /// The default runs forward on one zero sample without recording.
     virtual Shape output_shape(const Shape& input_shape);
 
     const std::string& name() const { return name_; }
     const std::string& kind() const { return kind_; }
+    /// The settings make_layer(kind(), ...) rebuilds this layer from, or nullopt for a module
+    /// whose architecture lives in its code (the default).
+    virtual std::optional<LayerConfig> config() const { return std::nullopt; }
 
     /// Trainable tensors of this module and all its children, in registration order.
     std::vector<Tensor> parameters() const;
-    /// The same, named by path: "dense_1/kernel".
+    /// The same, named by path from this module, whose own name is left out as PyTorch does:
+    /// a Sequential's are "dense_1/kernel", ..., a Dense's alone "kernel" and "bias".
     std::vector<std::pair<std::string, Tensor>> named_parameters() const;
     /// Parameters registered directly on this module, with their local names.
     const std::vector<std::pair<std::string, Tensor>>& own_parameters() const { return parameters_; }
@@ -52,39 +75,54 @@ public:
     /// Everything a weights file holds: named_parameters(), then named_buffers().
     std::vector<std::pair<std::string, Tensor>> named_state() const;
 
+    /// A Keras-style table of the children as one forward pass on a zero sample of
+    /// `input_shape` (without the batch axis) calls them: name (type), output shape,
+    /// parameter count (buffers included), then the totals, buffers counted as non-trainable.
+    /// The pass runs in inference mode, leaving buffers and the random engine untouched.
+    std::string summary(const Shape& input_shape);
+
     /// Training mode (default) or evaluation mode, for this module and its children.
     void train(bool on = true);
     void eval() { train(false); }
     bool training() const { return training_; }
 
 protected:
+    /// forward(x) with its last activation made explicit; the default is
+    /// {forward(x), forward(x), "linear"}. Layers ending in an activation override it.
+    virtual Activated forward_with_logits(const Tensor& x);
     /// Adds a trainable tensor under `local_name`; returns the stored handle.
     Tensor& register_parameter(const std::string& local_name, Tensor t);
     /// Adds a non-trainable tensor under `local_name`, updated by the module itself; returns
     /// the stored handle (write to it in place, so every holder sees the update).
     Tensor& register_buffer(const std::string& local_name, Tensor t);
-    /// Adds a child module; returns it.
+    /// Adds a child module named `name` (unique among this module's children); returns it.
+    template <class M>
+    std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> child) {
+        adopt(name, child);
+        return child;
+    }
+    /// Adds a child under the name it was given, or, when it was given none, under its kind
+    /// numbered among this module's children ("dense_1", "dense_2"); returns it.
     template <class M>
     std::shared_ptr<M> register_module(std::shared_ptr<M> child) {
-        children_.push_back(child);
+        adopt({}, child);
         return child;
     }
 
 private:
     void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
     void collect_buffers(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+    void adopt(const std::string& name, const std::shared_ptr<Module>& child);
+    void rename(std::string name);
 
     std::string kind_;
     std::string name_;
+    bool named_by_user_;
+    bool registered_ = false;
     bool training_ = true;
     std::vector<std::pair<std::string, Tensor>> parameters_;
     std::vector<std::pair<std::string, Tensor>> buffers_;
     std::vector<std::shared_ptr<Module>> children_;
 };
-
-/// "dense_1", "dense_2", ...: the next unused name for a kind ("Dense" -> "dense") in this process.
-std::string unique_layer_name(const std::string& kind);
-/// Restarts the per-kind name counters (tests, or a fresh model in a long-running program).
-void reset_layer_names();
 
 }  // namespace xg

@@ -18,6 +18,12 @@ Pooling2D::Pooling2D(std::string kind, Size2 pool_size, Pooling2DOptions options
     }
 }
 
+std::optional<LayerConfig> Pooling2D::config() const {
+    return LayerConfig{{"pool_size", fmt::format("{},{}", pool_size_[0], pool_size_[1])},
+                       {"strides", fmt::format("{},{}", strides_[0], strides_[1])},
+                       {"padding", std::string(padding_name(padding_))}};
+}
+
 Tensor Pooling2D::forward(const Tensor& x) {
     if (x.rank() != 4) {
         throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, height, width, channels)", name(),

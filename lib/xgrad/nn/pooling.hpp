@@ -1,6 +1,7 @@
 #pragma once
 // MaxPooling2D and AveragePooling2D: the largest or mean value of each window of every
 // channel, on channels-last images, like keras.layers.MaxPooling2D / AveragePooling2D.
+#include <optional>
 #include <string>
 
 #include "xgrad/core/window.hpp"
@@ -23,6 +24,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// (H, W, C) -> (OH, OW, C)
     Shape output_shape(const Shape& input_shape) override;
+    /// pool_size, strides, padding.
+    std::optional<LayerConfig> config() const override;
 
     Size2 pool_size() const { return pool_size_; }
     Size2 strides() const { return strides_; }

@@ -26,9 +26,9 @@ public:
     Shape output_shape(const Shape& input_shape) override;
     const std::vector<std::shared_ptr<Module>>& layers() const { return children(); }
 
-    /// A Keras-style table: layer (type), output shape, parameter count, and totals, for
-    /// inputs of `input_shape` (without the batch axis).
-    std::string summary(const Shape& input_shape);
+protected:
+    /// The last layer's output and logits.
+    Activated forward_with_logits(const Tensor& x) override;
 };
 
 }  // namespace xg

@@ -13,30 +13,41 @@ Tensor wrap(float v) { return Tensor(make_node(v, Role::constant, false)); }
 Tensor add(const Tensor& a, const Tensor& b) {
     return detail::binary_elementwise("add", a, b, [](float x, float y) { return x + y; },
                                       [](float g, float, float, float) { return g; },
-                                      [](float g, float, float, float) { return g; });
+                                      [](float g, float, float, float) { return g; },
+                                      [](const Tensor& g, const Tensor&, const Tensor&, const Tensor&) { return g; },
+                                      [](const Tensor& g, const Tensor&, const Tensor&, const Tensor&) { return g; });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
     return detail::binary_elementwise("sub", a, b, [](float x, float y) { return x - y; },
                                       [](float g, float, float, float) { return g; },
-                                      [](float g, float, float, float) { return -g; });
+                                      [](float g, float, float, float) { return -g; },
+                                      [](const Tensor& g, const Tensor&, const Tensor&, const Tensor&) { return g; },
+                                      [](const Tensor& g, const Tensor&, const Tensor&, const Tensor&) { return -g; });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
     return detail::binary_elementwise("mul", a, b, [](float x, float y) { return x * y; },
                                       [](float g, float, float y, float) { return g * y; },
-                                      [](float g, float x, float, float) { return g * x; });
+                                      [](float g, float x, float, float) { return g * x; },
+                                      [](const Tensor& g, const Tensor&, const Tensor& b, const Tensor&) { return g * b; },
+                                      [](const Tensor& g, const Tensor& a, const Tensor&, const Tensor&) { return g * a; });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
     // d(a/b)/da = 1/b;  d(a/b)/db = -a/b^2 = -out/b
     return detail::binary_elementwise("div", a, b, [](float x, float y) { return x / y; },
                                       [](float g, float, float y, float) { return g / y; },
-                                      [](float g, float, float y, float q) { return -g * q / y; });
+                                      [](float g, float, float y, float q) { return -g * q / y; },
+                                      [](const Tensor& g, const Tensor&, const Tensor& b, const Tensor&) { return g / b; },
+                                      [](const Tensor& g, const Tensor&, const Tensor& b, const Tensor& q) {
+                                          return -(g * q) / b;
+                                      });
 }
 
 Tensor neg(const Tensor& a) {
-    return detail::unary_elementwise("neg", a, [](float v) { return -v; }, [](float g, float, float) { return -g; });
+    return detail::unary_elementwise("neg", a, [](float v) { return -v; }, [](float g, float, float) { return -g; },
+                                     [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
 }
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }

@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -117,6 +118,34 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
         }
     }
 
+    // The differentiable rule: the formulas above with ops (see the top of this file).
+    const long rows_l = static_cast<long>(rows), c_l = static_cast<long>(c);
+    const std::vector<long> x_shape(shape.begin(), shape.end());
+    auto tensor_rule = [training, epsilon, rows_l, c_l, x_shape, fixed_mean = mean, fixed_inv_std = inv_std](
+                           TensorGradientContext& ctx) {
+        const Tensor x2 = reshape(ctx.input(0), {rows_l, c_l});   // (M, C)
+        const Tensor dy2 = reshape(ctx.grad(), {rows_l, c_l});    // (M, C)
+        const Tensor& g = ctx.input(1);                           // gamma (C,)
+        Tensor xhat, scale;                                       // (M, C), (C,)
+        if (training) {
+            const Tensor xc = x2 - xg::mean(x2, 0);
+            scale = 1.0f / sqrt(xg::mean(square(xc), 0) + epsilon);
+            xhat = xc * scale;
+        } else {
+            scale = constant(fixed_inv_std);
+            xhat = (x2 - constant(fixed_mean)) * scale;
+        }
+        const Tensor dbeta = sum(dy2, 0);
+        const Tensor dgamma = sum(dy2 * xhat, 0);
+        if (ctx.wants(0)) {
+            const Tensor dx2 = training ? g * scale / static_cast<float>(rows_l) *
+                                              (static_cast<float>(rows_l) * dy2 - dbeta - xhat * dgamma)
+                                        : dy2 * (g * scale);
+            ctx.accumulate(0, reshape(dx2, x_shape));
+        }
+        if (ctx.wants(1)) ctx.accumulate(1, dgamma);
+        if (ctx.wants(2)) ctx.accumulate(2, dbeta);
+    };
     auto rule = [mean = std::move(mean), inv_std = std::move(inv_std), training, rows, c](GradientContext& ctx) {
         const float* dy = ctx.grad().data();
         const float* in = ctx.input(0).data();
@@ -135,11 +164,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
             float* out = dx.data();
             if (training) {
                 const float m = static_cast<float>(rows);
+                std::vector<float> sum_dy(c), sum_dy_xhat(c);
+                for (std::size_t i = 0; i < c; ++i) {
+                    sum_dy[i] = static_cast<float>(dbeta[i]);
+                    sum_dy_xhat[i] = static_cast<float>(dgamma[i]);
+                }
                 for (std::size_t r = 0; r < rows; ++r) {
                     for (std::size_t i = 0; i < c; ++i) {
                         const float xhat = (in[r * c + i] - mean(i)) * inv_std(i);
-                        out[r * c + i] = gamma(i) * inv_std(i) / m *
-                                         (m * dy[r * c + i] - static_cast<float>(dbeta[i]) - xhat * static_cast<float>(dgamma[i]));
+                        out[r * c + i] = gamma(i) * inv_std(i) / m * (m * dy[r * c + i] - sum_dy[i] - xhat * sum_dy_xhat[i]);
                     }
                 }
             } else {
@@ -160,7 +193,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
             ctx.accumulate(2, std::move(g));
         }
     };
-    return record_op("batch_norm", {x, gamma, beta}, std::move(y), std::move(rule),
+    return record_op("batch_norm", {x, gamma, beta}, std::move(y), std::move(rule), std::move(tensor_rule),
                      fmt::format("{}, momentum={}, epsilon={}", training ? "training" : "inference", momentum, epsilon));
 }
 

@@ -9,10 +9,12 @@
 //                                        d(dy) = conv2d(G, w),  dw = conv2d_backward_kernel(G, dy)
 //   conv2d_backward_kernel(x, dy), bilinear in (x, dy); since <G, it> = <conv2d(x, G), dy>:
 //                                        dx = conv2d_backward_input(dy, G),  d(dy) = conv2d(x, G)
-// The array rules below compute exactly those calls on arrays (the same kernels).
+// The array rules below compute exactly those calls on arrays (the same kernels); the
+// differentiable rules make the calls themselves, so a second derivative only meets these ops.
 #include <fmt/format.h>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/conv_kernels.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -72,13 +74,27 @@ BackwardFn conv2d_rule(const Window2d& g, std::size_t c_out) {
     };
 }
 
+// The same as ops.
+TensorRule conv2d_tensor_rule(Size2 strides, Padding padding) {
+    return [strides, padding](TensorGradientContext& ctx) {
+        const Tensor& dy = ctx.grad();
+        const Tensor& x = ctx.input(0);
+        const Tensor& kernel = ctx.input(1);
+        if (ctx.wants(0)) ctx.accumulate(0, conv2d_backward_input(dy, kernel, x.shape(), strides, padding));
+        if (ctx.wants(1)) ctx.accumulate(1, conv2d_backward_kernel(x, dy, kernel.shape(), strides, padding));
+        // (N, OH, OW, C_out) -> (C_out,)
+        if (ctx.input_count() > 2 && ctx.wants(2)) ctx.accumulate(2, sum_to(dy, ctx.input(2).shape()));
+    };
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& kernel, Size2 strides, Padding padding) {
     const Window2d g = conv_geometry(x.shape(), kernel.shape(), strides, padding, "conv2d");
     const std::size_t c_out = kernel.shape()[3];
     Array y = conv2d_forward(x.value().data(), kernel.value().data(), nullptr, g, c_out);
-    return record_op("conv2d", {x, kernel}, std::move(y), conv2d_rule(g, c_out), window_attributes(strides, padding));
+    return record_op("conv2d", {x, kernel}, std::move(y), conv2d_rule(g, c_out),
+                     conv2d_tensor_rule(strides, padding), window_attributes(strides, padding));
 }
 
 Tensor conv2d_with_bias(const Tensor& x, const Tensor& kernel, const Tensor& bias, Size2 strides, Padding padding) {
@@ -90,7 +106,7 @@ Tensor conv2d_with_bias(const Tensor& x, const Tensor& kernel, const Tensor& bia
     }
     Array y = conv2d_forward(x.value().data(), kernel.value().data(), bias.value().data(), g, c_out);
     return record_op("conv2d_with_bias", {x, kernel, bias}, std::move(y), conv2d_rule(g, c_out),
-                     window_attributes(strides, padding));
+                     conv2d_tensor_rule(strides, padding), window_attributes(strides, padding));
 }
 
 Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape& x_shape, Size2 strides, Padding padding) {
@@ -105,6 +121,12 @@ Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape
         if (ctx.wants(0)) ctx.accumulate(0, conv2d_forward(grad.data(), ctx.input(1).data(), nullptr, g, c_out));
         // dkernel = conv2d_backward_kernel(G, dy, kernel.shape())
         if (ctx.wants(1)) ctx.accumulate(1, conv2d_kernel_grad(grad.data(), ctx.input(0).data(), g, c_out));
+    }, [strides, padding](TensorGradientContext& ctx) {
+        const Tensor& grad = ctx.grad();
+        const Tensor& dy = ctx.input(0);
+        const Tensor& kernel = ctx.input(1);
+        if (ctx.wants(0)) ctx.accumulate(0, conv2d(grad, kernel, strides, padding));
+        if (ctx.wants(1)) ctx.accumulate(1, conv2d_backward_kernel(grad, dy, kernel.shape(), strides, padding));
     }, window_attributes(strides, padding));
 }
 
@@ -121,6 +143,12 @@ Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& ke
         if (ctx.wants(0)) ctx.accumulate(0, conv2d_input_grad(ctx.input(1).data(), grad.data(), g, c_out));
         // d(dy) = conv2d(x, G)
         if (ctx.wants(1)) ctx.accumulate(1, conv2d_forward(ctx.input(0).data(), grad.data(), nullptr, g, c_out));
+    }, [strides, padding](TensorGradientContext& ctx) {
+        const Tensor& grad = ctx.grad();
+        const Tensor& x = ctx.input(0);
+        const Tensor& dy = ctx.input(1);
+        if (ctx.wants(0)) ctx.accumulate(0, conv2d_backward_input(dy, grad, x.shape(), strides, padding));
+        if (ctx.wants(1)) ctx.accumulate(1, conv2d(x, grad, strides, padding));
     }, window_attributes(strides, padding));
 }
 

@@ -9,6 +9,7 @@
 #include <xtensor/xreducer.hpp>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/blas.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -40,6 +41,12 @@ void matmul_backward(GradientContext& ctx) {
     }
 }
 
+// The same as ops: da = dy . b^T, db = a^T . dy.
+void matmul_tensor_backward(TensorGradientContext& ctx) {
+    if (ctx.wants(0)) ctx.accumulate(0, matmul(ctx.grad(), transpose(ctx.input(1))));
+    if (ctx.wants(1)) ctx.accumulate(1, matmul(transpose(ctx.input(0)), ctx.grad()));
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -52,7 +59,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     }
     Array y = uninitialized({m, n});
     gemm(a.value().data(), b.value().data(), y.data(), m, n, k, false, false);
-    return record_op("matmul", {a, b}, std::move(y), matmul_backward);
+    return record_op("matmul", {a, b}, std::move(y), matmul_backward, matmul_tensor_backward);
 }
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
@@ -85,6 +92,9 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
             }
             ctx.accumulate(2, std::move(db));
         }
+    }, [](TensorGradientContext& ctx) {
+        matmul_tensor_backward(ctx);
+        if (ctx.wants(2)) ctx.accumulate(2, sum(ctx.grad(), 0));
     });
 }
 
@@ -113,6 +123,8 @@ Tensor transpose(const Tensor& x, const std::vector<std::size_t>& perm) {
     for (std::size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = i;
     return record_op("transpose", {x}, std::move(y), [inverse](GradientContext& ctx) {
         ctx.accumulate(0, Array(xt::transpose(ctx.grad(), inverse)));
+    }, [inverse](TensorGradientContext& ctx) {
+        ctx.accumulate(0, transpose(ctx.grad(), inverse));
     }, fmt::format("perm=({})", fmt::join(perm, ", ")));
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // Every differentiable op xgrad provides. Each is defined, forward and backward side by
-// side, in the .cpp of its family: arithmetic, math, linalg, shape, reduction, activation,
-// softmax, conv, pooling, dropout, batch_norm. Binary arithmetic broadcasts like numpy;
-// gradients are summed back to each input's shape by the tape (GradientContext::accumulate).
+// side, in the .cpp of its family: arithmetic, math, linalg, shape, broadcast, reduction,
+// activation, softmax, conv, pooling, dropout, batch_norm. Binary arithmetic broadcasts like numpy;
+// gradients are summed back to each input's shape by the tape (GradientContext::accumulate). Every op also
+// has a differentiable rule, so its gradient can be differentiated again (tensor_rule.hpp).
 #include <cstdint>
 #include <vector>
 
@@ -80,6 +81,16 @@ Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end);
 Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices);
 /// Joins tensors along `axis`; all other extents must agree.
 Tensor concat(const std::vector<Tensor>& xs, long axis);
+/// x with `before` and `after` zero slices added along `axis` (slice's gradient).
+Tensor pad(const Tensor& x, long axis, std::size_t before, std::size_t after);
+/// (n, ...) -> (rows, ...): row r of x added into row indices[r] of zeros (gather_rows' gradient).
+Tensor scatter_rows(const Tensor& x, const std::vector<std::size_t>& indices, std::size_t rows);
+
+// ---- broadcast.cpp -------------------------------------------------------------------
+/// x repeated to `shape` by numpy broadcasting (sum_to's gradient).
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+/// x summed over the axes broadcasting would add or stretch, down to `shape` (broadcast_to's gradient).
+Tensor sum_to(const Tensor& x, const Shape& shape);
 
 // ---- reduction.cpp -------------------------------------------------------------------
 /// Sum of all elements (0-d).

@@ -12,13 +12,15 @@
 //   avg_pool2d(x)                 dx = avg_pool2d_backward(dy): each window's dy / count spread over it
 //   avg_pool2d_backward(dy)       linear, the adjoint of avg_pool2d: d(dy) = avg_pool2d(G)
 // max_pool2d's own rule reuses the maxima found by the forward pass instead of searching again.
+// The differentiable rules call the gradient ops themselves, with x detached: it only chooses
+// the windows' maxima, so the second derivative through that choice is 0 (almost everywhere).
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -55,25 +57,36 @@ void for_each_window(const Window2d& g, F f) {
     }
 }
 
-// For every output element, the flat index in x of its window's maximum: the first NaN if the
-// window holds one (a NaN never disappears in a max), else the first maximal element.
-std::vector<std::size_t> window_argmax(const float* x, const Window2d& g) {
+// For every output element, its window's maximum (into y when not null) and the flat index
+// of that maximum in x: the first NaN if the window holds one (a NaN never disappears in a
+// max), else the first maximal element. The running maxima are kept beside the indices so
+// that each comparison reads x once, in order.
+std::vector<std::size_t> window_argmax(const float* x, const Window2d& g, float* y = nullptr) {
     std::vector<std::size_t> index(g.n * g.oh * g.ow * g.c);
+    std::vector<float> scratch(y == nullptr ? g.c : 0);
     const std::size_t c = g.c;
     for_each_window(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1, std::size_t image) {
         std::size_t* best = index.data() + j * c;
+        float* value = y != nullptr ? y + j * c : scratch.data();
         bool first = true;
         for (std::size_t iy = y0; iy < y1; ++iy) {
             for (std::size_t ix = x0; ix < x1; ++ix) {
                 const std::size_t base = image + (iy * g.w + ix) * c;
+                const float* in = x + base;
                 if (first) {
-                    for (std::size_t ch = 0; ch < c; ++ch) best[ch] = base + ch;
+                    for (std::size_t ch = 0; ch < c; ++ch) {
+                        best[ch] = base + ch;
+                        value[ch] = in[ch];
+                    }
                     first = false;
                     continue;
                 }
+                // Branch-free, so that the channels are compared in SIMD lanes.
                 for (std::size_t ch = 0; ch < c; ++ch) {
-                    const float v = x[base + ch], b = x[best[ch]];
-                    if (v > b || (std::isnan(v) && !std::isnan(b))) best[ch] = base + ch;
+                    const float v = in[ch], b = value[ch];
+                    const bool take = (v > b) | ((v != v) & (b == b));
+                    best[ch] = take ? base + ch : best[ch];
+                    value[ch] = take ? v : b;
                 }
             }
         }
@@ -140,11 +153,13 @@ void check_pooled(const Shape& t, const Window2d& g, const Shape& x, const char*
 Tensor max_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding padding) {
     strides = resolve_strides(pool_size, strides);
     const Window2d g = window_geometry(x.shape(), pool_size, strides, padding, "max_pool2d", "pool_size");
-    std::vector<std::size_t> index = window_argmax(x.value().data(), g);
-    Array y = gather(x.value().data(), index, {g.n, g.oh, g.ow, g.c});
+    Array y = uninitialized({g.n, g.oh, g.ow, g.c});
+    std::vector<std::size_t> index = window_argmax(x.value().data(), g, y.data());
     return record_op("max_pool2d", {x}, std::move(y), [index = std::move(index)](GradientContext& ctx) {
         // dx = max_pool2d_backward(x, dy)
         ctx.accumulate(0, scatter(ctx.grad().data(), index, ctx.input(0).shape()));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        ctx.accumulate(0, max_pool2d_backward(ctx.input(0).detach(), ctx.grad(), pool_size, strides, padding));
     }, window_attributes(strides, padding));
 }
 
@@ -158,6 +173,10 @@ Tensor max_pool2d_backward(const Tensor& x, const Tensor& dy, Size2 pool_size, S
     return record_op(op, {x, dy}, std::move(dx), [index = std::move(index), g](GradientContext& ctx) {
         // d(dy) = max_pool2d_gather(x, G); x only chooses where dy goes, so dx = 0.
         if (ctx.wants(1)) ctx.accumulate(1, gather(ctx.grad().data(), index, {g.n, g.oh, g.ow, g.c}));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        if (ctx.wants(1)) {
+            ctx.accumulate(1, max_pool2d_gather(ctx.input(0).detach(), ctx.grad(), pool_size, strides, padding));
+        }
     }, window_attributes(strides, padding));
 }
 
@@ -174,6 +193,10 @@ Tensor max_pool2d_gather(const Tensor& x, const Tensor& source, Size2 pool_size,
     return record_op(op, {x, source}, std::move(y), [index = std::move(index)](GradientContext& ctx) {
         // dsource = max_pool2d_backward(x, G); dx = 0 as above.
         if (ctx.wants(1)) ctx.accumulate(1, scatter(ctx.grad().data(), index, ctx.input(1).shape()));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        if (ctx.wants(1)) {
+            ctx.accumulate(1, max_pool2d_backward(ctx.input(0).detach(), ctx.grad(), pool_size, strides, padding));
+        }
     }, window_attributes(strides, padding));
 }
 
@@ -183,6 +206,8 @@ Tensor avg_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding paddi
     return record_op("avg_pool2d", {x}, average(x.value().data(), g), [g](GradientContext& ctx) {
         // dx = avg_pool2d_backward(dy, x.shape())
         ctx.accumulate(0, average_backward(ctx.grad().data(), g));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        ctx.accumulate(0, avg_pool2d_backward(ctx.grad(), ctx.input(0).shape(), pool_size, strides, padding));
     }, window_attributes(strides, padding));
 }
 
@@ -194,6 +219,8 @@ Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, Size2 pool_si
     return record_op(op, {dy}, average_backward(dy.value().data(), g), [g](GradientContext& ctx) {
         // d(dy) = avg_pool2d(G)
         ctx.accumulate(0, average(ctx.grad().data(), g));
+    }, [pool_size, strides, padding](TensorGradientContext& ctx) {
+        ctx.accumulate(0, avg_pool2d(ctx.grad(), pool_size, strides, padding));
     }, window_attributes(strides, padding));
 }
 

@@ -1,11 +1,13 @@
 // Reductions. Their gradients broadcast dL/dy back over the reduced axis.
 #include <cmath>
+#include <memory>
 
 #include <fmt/format.h>
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xreducer.hpp>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -38,6 +40,13 @@ Array spread(const Array& grad, const Shape& input_shape, std::size_t axis, floa
     return Array(xt::broadcast(g * scale, input_shape));
 }
 
+// spread() as ops: dL/dy (reduced along `axis`) broadcast back over the input's shape.
+Tensor spread(const Tensor& grad, const Shape& input_shape, std::size_t axis) {
+    std::vector<long> kept;
+    for (std::size_t e : kept_shape(input_shape, axis)) kept.push_back(static_cast<long>(e));
+    return broadcast_to(reshape(grad, kept), input_shape);
+}
+
 void check_not_empty(const Tensor& x, const char* op) {
     if (x.size() == 0) {
         throw ShapeError(fmt::format("{}: tensor {} is empty; expected at least one element", op, format_shape(x.shape())));
@@ -49,6 +58,8 @@ void check_not_empty(const Tensor& x, const char* op) {
 Tensor sum(const Tensor& x) {
     return record_op("sum", {x}, scalar_array(xt::sum(x.value())()), [](GradientContext& ctx) {
         ctx.accumulate(0, xt::full_like(ctx.input(0), ctx.grad()()));
+    }, [](TensorGradientContext& ctx) {
+        ctx.accumulate(0, broadcast_to(ctx.grad(), ctx.input(0).shape()));
     });
 }
 
@@ -58,6 +69,8 @@ Tensor sum(const Tensor& x, long axis, bool keepdims) {
     y.reshape(reduced_shape(x.shape(), ax, keepdims));
     return record_op("sum", {x}, std::move(y), [ax](GradientContext& ctx) {
         ctx.accumulate(0, spread(ctx.grad(), ctx.input(0).shape(), ax, 1.0f));
+    }, [ax](TensorGradientContext& ctx) {
+        ctx.accumulate(0, spread(ctx.grad(), ctx.input(0).shape(), ax));
     }, axis_attributes(ax, keepdims));
 }
 
@@ -66,6 +79,8 @@ Tensor mean(const Tensor& x) {
     const float n = static_cast<float>(x.size());
     return record_op("mean", {x}, scalar_array(xt::sum(x.value())() / n), [n](GradientContext& ctx) {
         ctx.accumulate(0, xt::full_like(ctx.input(0), ctx.grad()() / n));
+    }, [n](TensorGradientContext& ctx) {
+        ctx.accumulate(0, broadcast_to(ctx.grad() / n, ctx.input(0).shape()));
     });
 }
 
@@ -78,6 +93,8 @@ Tensor mean(const Tensor& x, long axis, bool keepdims) {
     y.reshape(reduced_shape(x.shape(), ax, keepdims));
     return record_op("mean", {x}, std::move(y), [ax, n](GradientContext& ctx) {
         ctx.accumulate(0, spread(ctx.grad(), ctx.input(0).shape(), ax, 1.0f / n));
+    }, [ax, n](TensorGradientContext& ctx) {
+        ctx.accumulate(0, spread(ctx.grad() / n, ctx.input(0).shape(), ax));
     }, axis_attributes(ax, keepdims));
 }
 
@@ -105,7 +122,9 @@ Tensor max(const Tensor& x, long axis, bool keepdims) {
             y.data()[o * inner + i] = v[(o * extent + best) * inner + i];
         }
     }
-    return record_op("max", {x}, std::move(y), [argmax = std::move(argmax), extent, inner](GradientContext& ctx) {
+    auto where = std::make_shared<const std::vector<std::size_t>>(std::move(argmax));
+    return record_op("max", {x}, std::move(y), [where, extent, inner](GradientContext& ctx) {
+        const std::vector<std::size_t>& argmax = *where;
         Array g = xt::zeros<float>(ctx.input(0).shape());
         const float* dy = ctx.grad().data();
         for (std::size_t j = 0; j < argmax.size(); ++j) {
@@ -113,6 +132,16 @@ Tensor max(const Tensor& x, long axis, bool keepdims) {
             g.data()[(o * extent + argmax[j]) * inner + i] = dy[j];
         }
         ctx.accumulate(0, std::move(g));
+    }, [where, extent, inner, ax](TensorGradientContext& ctx) {
+        // dL/dy spread over the axis times a constant one-hot mask of the maxima: max'' = 0
+        // wherever the maximum is unique.
+        const std::vector<std::size_t>& argmax = *where;
+        Array mask = xt::zeros<float>(ctx.input(0).shape());
+        for (std::size_t j = 0; j < argmax.size(); ++j) {
+            const std::size_t o = j / inner, i = j % inner;
+            mask.data()[(o * extent + argmax[j]) * inner + i] = 1.0f;
+        }
+        ctx.accumulate(0, spread(ctx.grad(), ctx.input(0).shape(), ax) * constant(std::move(mask)));
     }, axis_attributes(ax, keepdims));
 }
 

@@ -6,6 +6,7 @@
 #include <xtensor/xview.hpp>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -62,6 +63,9 @@ Tensor reshape(const Tensor& x, const std::vector<long>& shape) {
         Array g = ctx.grad();
         g.reshape(ctx.input(0).shape());
         ctx.accumulate(0, std::move(g));
+    }, [](TensorGradientContext& ctx) {
+        const Shape& s = ctx.input(0).shape();
+        ctx.accumulate(0, reshape(ctx.grad(), std::vector<long>(s.begin(), s.end())));
     }, fmt::format("shape={}", format_shape(target)));
 }
 
@@ -84,6 +88,8 @@ Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end) {
         copy_blocks(ctx.grad().data(), (end - begin) * inner, g.data() + begin * inner, full[ax] * inner, outer,
                     (end - begin) * inner);
         ctx.accumulate(0, std::move(g));
+    }, [ax, begin, end](TensorGradientContext& ctx) {
+        ctx.accumulate(0, pad(ctx.grad(), static_cast<long>(ax), begin, ctx.input(0).shape()[ax] - end));
     }, fmt::format("axis={}, range=[{}, {})", ax, begin, end));
 }
 
@@ -112,6 +118,8 @@ Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices) {
             for (std::size_t c = 0; c < row; ++c) target[c] += dy[r * row + c];
         }
         ctx.accumulate(0, std::move(g));
+    }, [indices](TensorGradientContext& ctx) {
+        ctx.accumulate(0, scatter_rows(ctx.grad(), indices, ctx.input(0).shape()[0]));
     }, fmt::format("rows={}", indices.size()));
 }
 
@@ -150,7 +158,67 @@ Tensor concat(const std::vector<Tensor>& xs, long axis) {
             copy_blocks(ctx.grad().data() + offsets[i] * inner, out_width, g.data(), width, outer, width);
             ctx.accumulate(i, std::move(g));
         }
+    }, [ax, offsets](TensorGradientContext& ctx) {
+        for (std::size_t i = 0; i < ctx.input_count(); ++i) {
+            if (!ctx.wants(i)) continue;
+            ctx.accumulate(i, slice(ctx.grad(), static_cast<long>(ax), offsets[i], offsets[i] + ctx.input(i).shape()[ax]));
+        }
     }, fmt::format("axis={}", ax));
+}
+
+Tensor pad(const Tensor& x, long axis, std::size_t before, std::size_t after) {
+    const std::size_t ax = normalize_axis(axis, x.rank(), "pad");
+    const Shape& in = x.shape();
+    Shape out_shape = in;
+    out_shape[ax] = in[ax] + before + after;
+    checked_element_count(out_shape, "pad");
+    const std::size_t inner = inner_size(in, ax), outer = outer_size(in, ax);
+    Array y = xt::zeros<float>(out_shape);
+    copy_blocks(x.value().data(), in[ax] * inner, y.data() + before * inner, out_shape[ax] * inner, outer, in[ax] * inner);
+    const std::size_t begin = before, end = before + in[ax];
+    return record_op("pad", {x}, std::move(y), [ax, begin, end, inner, outer](GradientContext& ctx) {
+        // dx = dy[begin:end] along the axis
+        const Shape& padded = ctx.grad().shape();
+        Array g = uninitialized(ctx.input(0).shape());
+        copy_blocks(ctx.grad().data() + begin * inner, padded[ax] * inner, g.data(), (end - begin) * inner, outer,
+                    (end - begin) * inner);
+        ctx.accumulate(0, std::move(g));
+    }, [ax, begin, end](TensorGradientContext& ctx) {
+        ctx.accumulate(0, slice(ctx.grad(), static_cast<long>(ax), begin, end));
+    }, fmt::format("axis={}, before={}, after={}", ax, before, after));
+}
+
+Tensor scatter_rows(const Tensor& x, const std::vector<std::size_t>& indices, std::size_t rows) {
+    if (x.rank() == 0 || x.shape()[0] != indices.size()) {
+        throw ShapeError(fmt::format("scatter_rows: tensor has shape {} for {} indices; expected one row per index",
+                                     format_shape(x.shape()), indices.size()));
+    }
+    for (std::size_t i : indices) {
+        if (i >= rows) {
+            throw ShapeError(fmt::format("scatter_rows: index {} is out of range; expected < {} rows", i, rows));
+        }
+    }
+    Shape out_shape = x.shape();
+    out_shape[0] = rows;
+    checked_element_count(out_shape, "scatter_rows");
+    const std::size_t row = inner_size(out_shape, 0);
+    // Sums: a row named twice receives both.
+    Array y = xt::zeros<float>(out_shape);
+    const float* v = x.value().data();
+    for (std::size_t r = 0; r < indices.size(); ++r) {
+        float* target = y.data() + indices[r] * row;
+        for (std::size_t c = 0; c < row; ++c) target[c] += v[r * row + c];
+    }
+    return record_op("scatter_rows", {x}, std::move(y), [indices, row](GradientContext& ctx) {
+        // dx[r] = dy[indices[r]]: a gather
+        Array g = uninitialized(ctx.input(0).shape());
+        for (std::size_t r = 0; r < indices.size() && row > 0; ++r) {
+            std::memcpy(g.data() + r * row, ctx.grad().data() + indices[r] * row, row * sizeof(float));
+        }
+        ctx.accumulate(0, std::move(g));
+    }, [indices](TensorGradientContext& ctx) {
+        ctx.accumulate(0, gather_rows(ctx.grad(), indices));
+    }, fmt::format("rows={}", rows));
 }
 
 }  // namespace xg

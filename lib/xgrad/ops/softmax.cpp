@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -88,6 +89,10 @@ Tensor softmax(const Tensor& x, long axis) {
             }
         });
         ctx.accumulate(0, std::move(dx));
+    }, [ax](TensorGradientContext& ctx) {
+        const Tensor& y = ctx.output();
+        const long a = static_cast<long>(ax);
+        ctx.accumulate(0, y * (ctx.grad() - sum(ctx.grad() * y, a, true)));
     }, fmt::format("axis={}", ax));
 }
 
@@ -109,6 +114,9 @@ Tensor log_softmax(const Tensor& x, long axis) {
             }
         });
         ctx.accumulate(0, std::move(dx));
+    }, [ax](TensorGradientContext& ctx) {
+        const long a = static_cast<long>(ax);
+        ctx.accumulate(0, ctx.grad() - exp(ctx.output()) * sum(ctx.grad(), a, true));
     }, fmt::format("axis={}", ax));
 }
 
@@ -144,6 +152,13 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets) {
             ctx.accumulate(0, std::move(d));
         }
         if (ctx.wants(1)) ctx.accumulate(1, Array(-scale * log_p));
+    }, [n](TensorGradientContext& ctx) {
+        // The same from ops on the inputs: p and log p recomputed, so that they are recorded.
+        const Tensor scale = ctx.grad() / static_cast<float>(n);
+        const Tensor& logits = ctx.input(0);
+        const Tensor& y = ctx.input(1);
+        if (ctx.wants(0)) ctx.accumulate(0, scale * (softmax(logits, 1) * sum(y, 1, true) - y));
+        if (ctx.wants(1)) ctx.accumulate(1, -scale * log_softmax(logits, 1));
     });
 }
 
@@ -168,6 +183,9 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels) 
         for (std::size_t k = 0; k < n * c; ++k) d.data()[k] = scale * std::exp(log_p.data()[k]);
         for (std::size_t r = 0; r < n; ++r) d.data()[r * c + classes[r]] -= scale;
         ctx.accumulate(0, std::move(d));
+    }, [n](TensorGradientContext& ctx) {
+        const Tensor& logits = ctx.input(0);
+        ctx.accumulate(0, ctx.grad() / static_cast<float>(n) * (softmax(logits, 1) - one_hot(ctx.input(1), logits.shape()[1])));
     });
 }
 

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -11,14 +10,6 @@ namespace {
 
 // Keras clips probabilities to [eps, 1 - eps] before taking logs.
 constexpr float clip_epsilon = 1e-7f;
-
-// The logits behind y_pred if y_pred is the output of a recorded `op` over its last axis.
-Tensor logits_of(const Tensor& y_pred, const char* op) {
-    const Record* r = y_pred.creator();
-    if (r == nullptr || r->op != op) return {};
-    if (r->op == "softmax" && r->attributes() != fmt::format("axis={}", y_pred.rank() - 1)) return {};
-    return r->inputs.tensor(0);
-}
 
 void check_same_shape(const Tensor& y_pred, const Tensor& y_true, const char* loss) {
     if (y_pred.shape() != y_true.shape()) {
@@ -29,32 +20,30 @@ void check_same_shape(const Tensor& y_pred, const Tensor& y_true, const char* lo
 
 }  // namespace
 
-Tensor categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true) {
+Tensor categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits) {
     check_same_shape(y_pred, y_true, "categorical_crossentropy");
     if (y_pred.rank() != 2) {
         throw ShapeError(fmt::format("categorical_crossentropy: predictions have shape {}; expected (batch, classes)",
                                      format_shape(y_pred.shape())));
     }
-    if (Tensor logits = logits_of(y_pred, "softmax"); logits.defined()) return softmax_cross_entropy(logits, y_true);
-    // Probabilities from elsewhere: renormalise and clip as Keras does.
+    if (from_logits) return softmax_cross_entropy(y_pred, y_true);
     Tensor p = clip(y_pred / sum(y_pred, -1, true), clip_epsilon, 1.0f - clip_epsilon);
     return -mean(sum(y_true * log(p), -1));
 }
 
-Tensor sparse_categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true) {
+Tensor sparse_categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits) {
     if (y_pred.rank() != 2) {
         throw ShapeError(fmt::format("sparse_categorical_crossentropy: predictions have shape {}; expected (batch, classes)",
                                      format_shape(y_pred.shape())));
     }
-    if (Tensor logits = logits_of(y_pred, "softmax"); logits.defined()) {
-        return sparse_softmax_cross_entropy(logits, y_true);
-    }
+    if (from_logits) return sparse_softmax_cross_entropy(y_pred, y_true);
     return categorical_crossentropy(y_pred, one_hot(y_true, y_pred.shape()[1]));
 }
 
-Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& y_true) {
+Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits) {
     check_same_shape(y_pred, y_true, "binary_crossentropy");
-    if (Tensor x = logits_of(y_pred, "sigmoid"); x.defined()) {
+    if (from_logits) {
+        const Tensor& x = y_pred;
         // -[y log s(x) + (1-y) log(1-s(x))] = max(x, 0) - x y + log(1 + e^-|x|), stable for any x.
         // max(x, 0) - x y is written x (1/2 - y) + |x| / 2: with relu(x), relu and abs would both
         // take gradient 0 at x = 0 and give -y instead of s(0) - y = 1/2 - y (where a
@@ -71,11 +60,41 @@ Tensor mean_squared_error(const Tensor& y_pred, const Tensor& y_true) {
     return mean(square(y_pred - y_true));
 }
 
+Loss::Loss(const std::string& name) : Loss(loss_by_name(name)) {}
+
+Loss::Loss(LossFn on_outputs, std::string name) : Loss(std::move(name), std::move(on_outputs), {}, {}) {}
+
+Loss::Loss(std::string name, LossFn on_outputs, std::string activation, LossFn on_logits)
+    : name_(std::move(name)), on_outputs_(std::move(on_outputs)), activation_(std::move(activation)),
+      on_logits_(std::move(on_logits)) {
+    if (!on_outputs_) throw ValueError(fmt::format("Loss '{}': no function; expected a loss function", name_));
+    if (activation_.empty() != !on_logits_) {
+        throw ValueError(fmt::format("Loss '{}': activation '{}' and {} logits function; expected both or neither",
+                                     name_, activation_, on_logits_ ? "a" : "no"));
+    }
+}
+
+Tensor Loss::operator()(const Tensor& y_pred, const Tensor& y_true) const { return on_outputs_(y_pred, y_true); }
+
+Tensor Loss::operator()(const Activated& y_pred, const Tensor& y_true) const {
+    if (!activation_.empty() && y_pred.activation == activation_) return on_logits_(y_pred.logits, y_true);
+    return on_outputs_(y_pred.output, y_true);
+}
+
 Loss loss_by_name(const std::string& name) {
-    if (name == "categorical_crossentropy") return categorical_crossentropy;
-    if (name == "sparse_categorical_crossentropy") return sparse_categorical_crossentropy;
-    if (name == "binary_crossentropy") return binary_crossentropy;
-    if (name == "mean_squared_error" || name == "mse") return mean_squared_error;
+    if (name == "categorical_crossentropy") {
+        return Loss(name, [](const Tensor& p, const Tensor& y) { return categorical_crossentropy(p, y); }, "softmax",
+                    [](const Tensor& z, const Tensor& y) { return categorical_crossentropy(z, y, true); });
+    }
+    if (name == "sparse_categorical_crossentropy") {
+        return Loss(name, [](const Tensor& p, const Tensor& y) { return sparse_categorical_crossentropy(p, y); }, "softmax",
+                    [](const Tensor& z, const Tensor& y) { return sparse_categorical_crossentropy(z, y, true); });
+    }
+    if (name == "binary_crossentropy") {
+        return Loss(name, [](const Tensor& p, const Tensor& y) { return binary_crossentropy(p, y); }, "sigmoid",
+                    [](const Tensor& z, const Tensor& y) { return binary_crossentropy(z, y, true); });
+    }
+    if (name == "mean_squared_error" || name == "mse") return Loss(mean_squared_error, name);
     throw ValueError(fmt::format("loss_by_name: unknown loss '{}'; expected categorical_crossentropy, "
                                  "sparse_categorical_crossentropy, binary_crossentropy or mean_squared_error", name));
 }

@@ -1,27 +1,63 @@
 #pragma once
 // Losses as Keras names them, built from tape ops. Each returns the batch mean (0-d).
+// Like Keras's, they take probabilities, or logits with from_logits = true; which one is
+// a choice of the caller, never read from the tape, so a loss computes the same formula
+// whether its inputs were recorded or not.
 #include <functional>
 #include <string>
 
 #include "xgrad/autograd/tensor.hpp"
+#include "xgrad/nn/module.hpp"
 
 namespace xg {
 
-/// A loss: (predictions, targets) -> scalar tensor.
-using Loss = std::function<Tensor(const Tensor& y_pred, const Tensor& y_true)>;
+/// A loss formula: (predictions, targets) -> scalar tensor.
+using LossFn = std::function<Tensor(const Tensor& y_pred, const Tensor& y_true)>;
 
-/// -mean(sum(y_true * log(y_pred), -1)) for probabilities (n, c) and one-hot/probability
-/// targets. When y_pred was just produced by a recorded softmax, the fused
-/// softmax_cross_entropy on its logits is used instead (stable, and gradient (p - y)/n).
-Tensor categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true);
+/// -mean(sum(y_true * log(p), -1)) for (n, c) predictions and one-hot/probability targets.
+/// Probabilities are renormalised and clipped to [1e-7, 1 - 1e-7] as Keras does; with
+/// from_logits, y_pred are logits and the fused softmax_cross_entropy is exact for any value.
+Tensor categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits = false);
 /// The same with integer labels (n,) as targets.
-Tensor sparse_categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true);
-/// -mean(y log p + (1 - y) log(1 - p)); computed from logits when y_pred came from a sigmoid.
-Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& y_true);
+Tensor sparse_categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits = false);
+/// -mean(y log p + (1 - y) log(1 - p)), p clipped as above; with from_logits, p = sigmoid(y_pred)
+/// computed stably from the logits.
+Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits = false);
 /// mean((y_pred - y_true)^2).
 Tensor mean_squared_error(const Tensor& y_pred, const Tensor& y_true);
 
-/// The loss called `name` (also "mse"); throws ValueError for others.
+/// A loss as compile() takes it: a name, its formula on the network's outputs and, for the
+/// crossentropies, the exact formula on the logits before the activation it undoes.
+class Loss {
+public:
+    /// The loss called `name` (see loss_by_name).
+    Loss(const std::string& name);
+    /// The same from a literal.
+    Loss(const char* name) : Loss(std::string(name)) {}
+    /// Any formula on the outputs; `name` shows in messages and picks accuracy's kind.
+    Loss(LossFn on_outputs, std::string name = "loss");
+    /// A formula that also has an exact form on the logits before `activation` ("softmax").
+    Loss(std::string name, LossFn on_outputs, std::string activation, LossFn on_logits);
+
+    /// The loss of outputs y_pred.
+    Tensor operator()(const Tensor& y_pred, const Tensor& y_true) const;
+    /// The loss of a call: on its logits when it ends in the activation this loss fuses
+    /// (Dense(..., "softmax") with a crossentropy), else on its output. Both are one formula.
+    Tensor operator()(const Activated& y_pred, const Tensor& y_true) const;
+
+    const std::string& name() const { return name_; }
+    /// The activation whose logits the loss can take, or "" for none.
+    const std::string& fused_activation() const { return activation_; }
+
+private:
+    std::string name_;
+    LossFn on_outputs_;
+    std::string activation_;
+    LossFn on_logits_;
+};
+
+/// The loss called `name`: categorical_crossentropy, sparse_categorical_crossentropy,
+/// binary_crossentropy, mean_squared_error (also "mse"); throws ValueError for others.
 Loss loss_by_name(const std::string& name);
 
 }  // namespace xg

@@ -50,22 +50,27 @@ Model::Model(std::shared_ptr<Module> network) : network_(std::move(network)) {
     if (!network_) throw ValueError("Model: network is null; expected a module");
 }
 
-void Model::compile(std::shared_ptr<Optimizer> optimizer, Loss loss, std::string loss_name,
-                    const std::vector<std::string>& metrics) {
+std::shared_ptr<Metric> MetricSpec::resolve(const std::string& loss) const {
+    if (metric_) return metric_;
+    return metric_by_name(name_, loss);
+}
+
+void Model::compile(std::shared_ptr<Optimizer> optimizer, Loss loss, const std::vector<MetricSpec>& metrics) {
     if (!optimizer) throw ValueError("compile: optimizer is null; expected an optimizer over the model's parameters");
+    std::vector<std::shared_ptr<Metric>> resolved;
+    for (auto& m : metrics) resolved.push_back(m.resolve(loss.name()));
     optimizer_ = std::move(optimizer);
     loss_ = std::move(loss);
-    loss_name_ = std::move(loss_name);
-    metrics_.clear();
-    for (auto& name : metrics) metrics_.push_back(metric_by_name(name, loss_name_));
+    metrics_ = std::move(resolved);
 }
 
-void Model::compile(std::shared_ptr<Optimizer> optimizer, const std::string& loss, const std::vector<std::string>& metrics) {
-    compile(std::move(optimizer), loss_by_name(loss), loss, metrics);
+void Model::compile(const std::string& optimizer, Loss loss, const std::vector<MetricSpec>& metrics) {
+    compile(optimizer_by_name(optimizer, network_->parameters()), std::move(loss), metrics);
 }
 
-void Model::compile(const std::string& optimizer, const std::string& loss, const std::vector<std::string>& metrics) {
-    compile(optimizer_by_name(optimizer, network_->parameters()), loss, metrics);
+const std::string& Model::loss_name() const {
+    static const std::string none;
+    return loss_ ? loss_->name() : none;
 }
 
 Optimizer& Model::optimizer() {
@@ -77,6 +82,16 @@ void Model::check_compiled(const char* call) const {
     if (!optimizer_) throw StateError(fmt::format("{}: model is not compiled; expected compile(optimizer, loss) first", call));
 }
 
+Tensor Model::compute_loss(const Tensor& x, const Tensor& y, Tensor* y_pred) {
+    check_compiled("compute_loss");
+    // The network says which activation ends it, so a crossentropy after softmax is computed
+    // on the logits (fused, exact) in training and evaluation alike.
+    Activated out = network_->call_with_logits(x);
+    Tensor loss = (*loss_)(out, y);
+    if (y_pred) *y_pred = out.output;
+    return loss;
+}
+
 Tensor Model::forward_loss(const Tensor& x, const Tensor& y) {
     check_compiled("forward_loss");
     // A look at one step, not a step: the moving statistics it updates and the random numbers
@@ -85,7 +100,7 @@ Tensor Model::forward_loss(const Tensor& x, const Tensor& y) {
     for (const Tensor& b : network_->buffers()) buffers.push_back(b.value());
     const RandomEngine engine = random_engine();
     ModeGuard mode(*network_, true);
-    Tensor loss = loss_((*network_)(x), y);
+    Tensor loss = compute_loss(x, y);
     std::size_t i = 0;
     for (Tensor b : network_->buffers()) b.mutable_value() = buffers[i++];
     random_engine() = engine;
@@ -97,8 +112,7 @@ Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred) {
     ModeGuard mode(*network_, true);
     Tensor out, loss;
     try {
-        out = (*network_)(x);
-        loss = loss_(out, y);
+        loss = compute_loss(x, y, &out);
     } catch (...) {
         // A step that fails half-way (targets that do not fit the loss, ...) must not leave
         // its activations on the tape.
@@ -157,8 +171,7 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
             loss = train_step(x, y, &out);
         } else {
             NoGradGuard no_grad;
-            out = (*network_)(x);
-            loss = loss_(out, y);
+            loss = compute_loss(x, y, &out);
         }
         loss_mean.add(loss.item(), static_cast<double>(rows.size()));
         for (auto& m : metrics_) m->update(out.value(), y.value());

@@ -1,7 +1,9 @@
 #pragma once
 // Model: the Keras workflow (compile, fit, evaluate, predict) around any Module.
+#include <concepts>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,17 +35,34 @@ struct FitOptions {
     std::size_t initial_epoch = 0;
 };
 
+/// A metric as compile() takes it, as in Keras: a name ("accuracy") or a Metric object.
+class MetricSpec {
+public:
+    /// A metric by name ("accuracy"), resolved for the compiled loss.
+    MetricSpec(std::string name) : name_(std::move(name)) {}
+    /// The same from a literal.
+    MetricSpec(const char* name) : name_(name) {}
+    /// A Metric object, used as given (its name() is its key in logs).
+    template <class M>
+        requires std::derived_from<M, Metric>
+    MetricSpec(std::shared_ptr<M> metric) : metric_(std::move(metric)) {}
+    /// The metric itself: the object given, or the one `name` means for `loss` (metric_by_name).
+    std::shared_ptr<Metric> resolve(const std::string& loss) const;
+
+private:
+    std::string name_;
+    std::shared_ptr<Metric> metric_;
+};
+
 class Model {
 public:
     explicit Model(std::shared_ptr<Module> network);
 
-    /// Sets the optimizer (over network().parameters() or any list), the loss and the metrics.
-    void compile(std::shared_ptr<Optimizer> optimizer, const std::string& loss, const std::vector<std::string>& metrics = {});
+    /// Sets the optimizer (over network().parameters() or any list), the loss (a name, or a
+    /// Loss such as xg::Loss(fn, "my_loss")) and the metrics (names or Metric objects).
+    void compile(std::shared_ptr<Optimizer> optimizer, Loss loss, const std::vector<MetricSpec>& metrics = {});
     /// The same with a default-configured optimizer by name: "rmsprop", "sgd" or "adam".
-    void compile(const std::string& optimizer, const std::string& loss, const std::vector<std::string>& metrics = {});
-    /// A custom loss function; `loss_name` is used for messages and to pick accuracy's kind.
-    void compile(std::shared_ptr<Optimizer> optimizer, Loss loss, std::string loss_name,
-                 const std::vector<std::string>& metrics = {});
+    void compile(const std::string& optimizer, Loss loss, const std::vector<MetricSpec>& metrics = {});
 
     /// Trains on x (n, ...) and y (n, ...) with the network in training mode (Dropout drops,
     /// BatchNormalization uses batch statistics), restoring its mode afterwards; returns per-epoch logs.
@@ -59,13 +78,17 @@ public:
     /// tensor (its graph already released) and leaves the predictions in `y_pred`. Data-parallel,
     /// x is this process's share of the batch and gradients are averaged before the update.
     Tensor train_step(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr);
+    /// The network's outputs and the loss for a batch, by one formula in training and
+    /// evaluation: loss(network.call_with_logits(x), y), in the network's current mode.
+    Tensor compute_loss(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr);
     /// The loss of a batch in training mode, recorded on the tape but not back-propagated (for graph
     /// export); moving statistics and the random engine are left as they were.
     Tensor forward_loss(const Tensor& x, const Tensor& y);
 
     Module& network() { return *network_; }
     Optimizer& optimizer();
-    const std::string& loss_name() const { return loss_name_; }
+    /// The compiled loss's name ("" before compile).
+    const std::string& loss_name() const;
     /// Asks fit() to stop after the current epoch (callbacks use it).
     void stop_training() { stop_requested_ = true; }
 
@@ -85,9 +108,8 @@ private:
 
     std::shared_ptr<Module> network_;
     std::shared_ptr<Optimizer> optimizer_;
-    Loss loss_;
-    std::string loss_name_;
-    std::vector<std::unique_ptr<Metric>> metrics_;
+    std::optional<Loss> loss_;
+    std::vector<std::shared_ptr<Metric>> metrics_;
     bool stop_requested_ = false;
     std::shared_ptr<DataParallel> parallel_;
     // Batch buffers reused across steps: no allocation per step for inputs.

@@ -1,0 +1,115 @@
+#include "xgrad/io/model_file.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/io/weights.hpp"
+#include "xgrad/nn/layer_registry.hpp"
+#include "xgrad/nn/sequential.hpp"
+
+namespace xg {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* model_format = "xgrad-model";
+
+// {"kind", "name", "config"} for a layer, {"kind": "Sequential", "name", "layers"} for a
+// Sequential; null when some module in the tree has no config (its architecture is code).
+json architecture_of(const Module& m) {
+    if (auto* seq = dynamic_cast<const Sequential*>(&m)) {
+        json layers = json::array();
+        for (auto& layer : seq->layers()) {
+            json entry = architecture_of(*layer);
+            if (entry.is_null()) return nullptr;
+            layers.push_back(std::move(entry));
+        }
+        return {{"kind", "Sequential"}, {"name", m.name()}, {"layers", std::move(layers)}};
+    }
+    const std::optional<LayerConfig> config = m.config();
+    if (!config || !m.children().empty()) return nullptr;
+    json settings = json::object();
+    for (auto& [key, value] : *config) settings[key] = value;
+    return {{"kind", m.kind()}, {"name", m.name()}, {"config", std::move(settings)}};
+}
+
+std::string text_field(const json& entry, const char* key, const std::string& where) {
+    if (!entry.is_object() || !entry.contains(key) || !entry[key].is_string()) {
+        throw ValueError(fmt::format("{}: '{}' is missing or not text; expected {{\"kind\", \"name\", ...}}", where, key));
+    }
+    return entry[key].get<std::string>();
+}
+
+std::shared_ptr<Module> build(const json& entry, const std::string& where, int depth) {
+    if (depth > 64) throw ValueError(fmt::format("{}: Sequential models nested more than 64 deep; expected fewer", where));
+    const std::string kind = text_field(entry, "kind", where);
+    const std::string name = text_field(entry, "name", where);
+    if (kind == "Sequential") {
+        if (!entry.contains("layers") || !entry["layers"].is_array()) {
+            throw ValueError(fmt::format("{}: Sequential '{}' has no list of layers; expected \"layers\": [...]", where, name));
+        }
+        auto seq = std::make_shared<Sequential>(name);
+        std::size_t i = 0;
+        for (const json& layer : entry["layers"]) {
+            seq->add(build(layer, fmt::format("{} layer {}", where, i++), depth + 1));
+        }
+        return seq;
+    }
+    LayerConfig config;
+    if (!entry.contains("config") || !entry["config"].is_object()) {
+        throw ValueError(fmt::format("{}: layer '{}' has no settings; expected \"config\": {{...}}", where, name));
+    }
+    for (auto& [key, value] : entry["config"].items()) {
+        if (!value.is_string()) throw ValueError(fmt::format("{}: setting '{}' of '{}' is not text; expected text", where, key, name));
+        config[key] = value.get<std::string>();
+    }
+    return make_layer(kind, config, name);
+}
+
+}  // namespace
+
+void save_model(const Module& model, const std::string& path) {
+    json arch = architecture_of(model);
+    json record = {{"format", model_format}, {"version", 1}};
+    if (arch.is_null()) {
+        record["architecture"] = "code";
+        record["kind"] = model.kind();
+        record["name"] = model.name();
+    } else {
+        record["architecture"] = std::move(arch);
+    }
+    save_weights(model, path, json{{"model", std::move(record)}});
+}
+
+std::shared_ptr<Module> load_model(const std::string& path) {
+    const json manifest = read_manifest(path);
+    const json* record = nullptr;
+    if (manifest.contains("metadata") && manifest["metadata"].is_object() && manifest["metadata"].contains("model")) {
+        record = &manifest["metadata"]["model"];
+    }
+    if (record == nullptr || !record->is_object() || record->value("format", "") != model_format) {
+        throw IoError(fmt::format("load_model: {}: holds weights but no model; expected a file written by save_model "
+                                  "(build the model in code and call load_weights for a weights file)", path));
+    }
+    if (!record->contains("version") || !(*record)["version"].is_number_integer() || (*record)["version"] != 1) {
+        throw IoError(fmt::format("load_model: {}: model record version {}; expected 1", path,
+                                  record->contains("version") ? (*record)["version"].dump() : "missing"));
+    }
+    const json& arch = (*record)["architecture"];
+    if (arch.is_string() && arch == "code") {
+        throw IoError(fmt::format("load_model: {}: the model {} '{}' keeps its architecture in its code; expected a "
+                                  "Sequential of registered layers (build the {} in the program and call load_weights)",
+                                  path, record->value("kind", "?"), record->value("name", "?"), record->value("kind", "module")));
+    }
+    std::shared_ptr<Module> model;
+    try {
+        model = build(arch, "architecture", 0);
+    } catch (const std::invalid_argument& e) {
+        throw IoError(fmt::format("load_model: {}: {}", path, e.what()));
+    }
+    load_weights(*model, path);
+    return model;
+}
+
+}  // namespace xg

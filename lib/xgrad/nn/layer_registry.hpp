@@ -1,0 +1,32 @@
+#pragma once
+// The layer registry: kind -> a factory that rebuilds a layer from its config(), so a saved
+// model's architecture can be read back by a program that never built it (load_model).
+// A new layer type is one register_layer entry.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xgrad/nn/module.hpp"
+
+namespace xg {
+
+/// Rebuilds a layer named `name` from its settings; throws ValueError for bad settings.
+using LayerFactory = std::function<std::shared_ptr<Module>(const LayerConfig& config, const std::string& name)>;
+
+/// Adds the factory for layers of `kind` (replacing one of that kind).
+void register_layer(const std::string& kind, LayerFactory factory);
+/// A new layer of `kind` from `config`; throws ValueError for an unknown kind (naming the
+/// registered ones) or bad settings. Dense, Activation and Softmax are registered from the start.
+std::shared_ptr<Module> make_layer(const std::string& kind, const LayerConfig& config, const std::string& name);
+/// The registered kinds.
+std::vector<std::string> layer_kinds();
+
+/// The setting `key` of a `kind` layer; throws ValueError when it is missing.
+const std::string& config_text(const LayerConfig& config, const std::string& key, const std::string& kind);
+/// The setting `key` as a count >= 1; throws ValueError when it is missing or not one.
+std::size_t config_count(const LayerConfig& config, const std::string& key, const std::string& kind);
+/// The setting `key` as "true" or "false"; throws ValueError otherwise.
+bool config_flag(const LayerConfig& config, const std::string& key, const std::string& kind);
+
+}  // namespace xg

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Saved models and resumed runs through apps/mnist and apps/predict, one case per run:
+
+  mnist_models.py CASE MNIST_APP PREDICT_APP DATA_DIR
+
+save_predict   mnist --save-model writes a model; predict, which never built it, reports the
+               same test accuracy on the IDX test files, and classifies a PNG of a test image
+               as the model does; a damaged model file is a clean error naming it
+resume_fewer   resuming a 2-epoch checkpoint with --epochs 1 and another --learning-rate says
+               that both are ignored, and the JSON counts the 2 epochs it holds
+
+Exits 77 (skipped) when DATA_DIR holds no MNIST files.
+"""
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+COMMON = ["--seed", "3", "--threads", "1", "--verbose", "0", "--train-limit", "2000"]
+
+
+def fail(message):
+    print(f"FAIL: {message}")
+    sys.exit(1)
+
+
+def run(*args):
+    done = subprocess.run(list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    print(done.stdout[-3000:])
+    return done.returncode, done.stdout
+
+
+def json_line(output):
+    for line in reversed(output.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    fail(f"no JSON line in:\n{output}")
+
+
+def find(data, stem):
+    for name in (stem, stem + ".gz"):
+        path = os.path.join(data, name)
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def first_test_image(path):
+    """(rows, cols, pixels) of image 0 of an IDX image file."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        magic, count, rows, cols = struct.unpack(">IIII", f.read(16))
+        return rows, cols, f.read(rows * cols)
+
+
+def write_gray_png(path, rows, cols, pixels):
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    raw = b"".join(b"\0" + pixels[r * cols:(r + 1) * cols] for r in range(rows))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", cols, rows, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def save_predict(mnist, predict, data, tmp):
+    model = os.path.join(tmp, "model.npz")
+    status, output = run(mnist, "--data", data, *COMMON, "--epochs", "1", "--save-model", model, "--json")
+    if status != 0:
+        fail(f"mnist exited {status}")
+    reference = json_line(output)["test_accuracy"]
+    images, labels = find(data, "t10k-images-idx3-ubyte"), find(data, "t10k-labels-idx1-ubyte")
+    status, output = run(predict, model, "--images", images, "--labels", labels)
+    if status != 0:
+        fail(f"predict exited {status}")
+    line = [l for l in output.splitlines() if l.startswith("test_acc: ")]
+    if not line or abs(float(line[0].split()[1]) - reference) > 1e-4:
+        fail(f"predict's accuracy {line} differs from mnist's {reference:.4f}")
+    print(f"ok: predict's test accuracy is mnist's ({reference:.4f})")
+
+    rows, cols, pixels = first_test_image(images)
+    png = os.path.join(tmp, "digit.png")
+    write_gray_png(png, rows, cols, pixels)
+    status, output = run(predict, model, png)
+    if status != 0 or f"{png}: class " not in output:
+        fail(f"predict on a PNG exited {status}")
+    # The first MNIST test image is a 7, which a model at 0.9 accuracy classifies right.
+    if f"{png}: class 7 " not in output:
+        fail("the PNG of test image 0 (a 7) was not classified as 7")
+    print("ok: the PNG of a test image is classified")
+
+    damaged = os.path.join(tmp, "damaged.npz")
+    with open(model, "rb") as f:
+        data_bytes = f.read()
+    with open(damaged, "wb") as f:
+        f.write(data_bytes[: len(data_bytes) // 2])
+    status, output = run(predict, damaged, png)
+    if status != 1 or "damaged.npz" not in output or "Segmentation" in output or "terminate" in output:
+        fail(f"a damaged model file: status {status}; expected 1 and a message naming the file")
+    print("ok: a damaged model file is a clean error")
+
+
+def resume_fewer(mnist, predict, data, tmp):
+    checkpoint = os.path.join(tmp, "run")
+    status, output = run(mnist, "--data", data, *COMMON, "--epochs", "2", "--checkpoint", checkpoint)
+    if status != 0:
+        fail(f"the first run exited {status}")
+    status, output = run(mnist, "--data", data, *COMMON, "--epochs", "1", "--checkpoint", checkpoint, "--resume",
+                         "--learning-rate", "0.01", "--json")
+    if status != 0:
+        fail(f"the resumed run exited {status}")
+    for needle in ("--learning-rate 0.01 is ignored", "already holds 2 epochs; --epochs 1 trains none"):
+        if needle not in output:
+            fail(f"no '{needle}' in the resumed run's output")
+    j = json_line(output)
+    if j["epochs"] != 2 or len(j["train_loss"]) != 2 or j["epochs_requested"] != 1:
+        fail(f"JSON epochs {j['epochs']}, {len(j['train_loss'])} losses, requested {j['epochs_requested']}; "
+             "expected 2, 2 and 1")
+    print("ok: the resumed run says what it ignores and its JSON counts the checkpoint's epochs")
+
+
+def main():
+    if len(sys.argv) != 5:
+        sys.exit(__doc__)
+    case, mnist, predict, data = sys.argv[1:]
+    if not find(data, "train-images-idx3-ubyte") or not find(data, "t10k-images-idx3-ubyte"):
+        print(f"no MNIST files in {data}; skipped")
+        sys.exit(77)
+    with tempfile.TemporaryDirectory() as tmp:
+        {"save_predict": save_predict, "resume_fewer": resume_fewer}[case](mnist, predict, data, tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+// save_model / load_model: a Sequential travels whole, a custom module's architecture stays in
+// its code, and bad files are IoErrors naming the file and the problem.
+#include "xgrad/io/model_file.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "scratch_dir.hpp"
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+#include "xgrad/core/random.hpp"
+#include "xgrad/io/weights.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/sequential.hpp"
+
+using xg::test::ScratchDir;
+
+namespace {
+
+std::shared_ptr<xg::Sequential> network() {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Dense>(4, 6, "relu");
+    net->emplace<xg::Dense>(6, 3, xg::DenseOptions{.use_bias = false, .name = "logits"});
+    net->emplace<xg::Softmax>();
+    return net;
+}
+
+// A module whose architecture is its code.
+class Twice : public xg::Module {
+public:
+    Twice() : Module("Twice") { w_ = register_parameter("w", xg::Tensor(xt::ones<float>({2}))); }
+    xg::Tensor forward(const xg::Tensor& x) override { return x * w_; }
+
+private:
+    xg::Tensor w_;
+};
+
+}  // namespace
+
+TEST_CASE("a saved Sequential is rebuilt with its weights by a program that never built it") {
+    ScratchDir dir;
+    const std::string path = dir / "model.npz";
+    xg::manual_seed(5);
+    auto saved = network();
+    xg::save_model(*saved, path);
+
+    std::shared_ptr<xg::Module> loaded = xg::load_model(path);
+    CHECK(loaded->kind() == "Sequential");
+    CHECK(loaded->name() == saved->name());
+    const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
+    REQUIRE(layers.size() == 3);
+    CHECK(layers[0]->name() == "dense_1");
+    CHECK(layers[1]->name() == "logits");
+    CHECK(layers[2]->kind() == "Softmax");
+    const xg::Array x = {{0.5f, -1.0f, 2.0f, 0.0f}, {1.0f, 1.0f, -0.5f, 3.0f}};
+    xg::NoGradGuard no_grad;
+    CHECK((*loaded)(xg::input(x)).value() == (*saved)(xg::input(x)).value());
+    // The weights are where np.load finds a save_weights file's.
+    xg::manual_seed(6);
+    auto other = network();
+    xg::load_weights(*other, path);
+    CHECK((*other)(xg::input(x)).value() == (*saved)(xg::input(x)).value());
+}
+
+TEST_CASE("a custom module saves its weights and says its architecture lives in code") {
+    ScratchDir dir;
+    const std::string path = dir / "custom.npz";
+    Twice twice;
+    xg::save_model(twice, path);
+    const auto manifest = xg::read_manifest(path);
+    CHECK(manifest["metadata"]["model"]["architecture"] == "code");
+    CHECK_THROWS_WITH_AS(xg::load_model(path), doctest::Contains("keeps its architecture in its code"), xg::IoError);
+    Twice again;
+    xg::load_weights(again, path);
+
+    // A Sequential holding such a module is the same.
+    xg::Sequential seq("holder");
+    seq.add(std::make_shared<Twice>());
+    xg::save_model(seq, path);
+    CHECK_THROWS_WITH_AS(xg::load_model(path), doctest::Contains("Sequential 'holder' keeps its architecture"), xg::IoError);
+}
+
+TEST_CASE("load_model names the file and the problem") {
+    ScratchDir dir;
+    const std::string weights_only = dir / "weights.npz";
+    auto net = network();
+    xg::save_weights(*net, weights_only);
+    CHECK_THROWS_WITH_AS(xg::load_model(weights_only), doctest::Contains((weights_only + ": holds weights but no model").c_str()),
+                         xg::IoError);
+    CHECK_THROWS_WITH_AS(xg::load_model(dir / "missing.npz"), doctest::Contains("missing.npz"), xg::IoError);
+
+    auto with_architecture = [&](const char* arch, const std::string& name) {
+        const std::string path = dir / name;
+        xg::save_weights(*net, path,
+                         {{"model", {{"format", "xgrad-model"}, {"version", 1}, {"architecture", nlohmann::json::parse(arch)}}}});
+        return path;
+    };
+    const std::string unknown = with_architecture(
+        R"({"kind": "Sequential", "name": "s", "layers": [{"kind": "Conv9D", "name": "c", "config": {}}]})", "unknown.npz");
+    CHECK_THROWS_WITH_AS(xg::load_model(unknown), doctest::Contains("unknown.npz: make_layer: unknown layer kind 'Conv9D'"),
+                         xg::IoError);
+    const std::string no_layers = with_architecture(R"({"kind": "Sequential", "name": "s"})", "no_layers.npz");
+    CHECK_THROWS_WITH_AS(xg::load_model(no_layers), doctest::Contains("has no list of layers"), xg::IoError);
+    const std::string bad_setting = with_architecture(
+        R"({"kind": "Sequential", "name": "s", "layers": [{"kind": "Dense", "name": "d", "config":
+            {"input_dim": "x", "units": "3", "activation": "relu", "use_bias": "true"}}]})", "bad_setting.npz");
+    CHECK_THROWS_WITH_AS(xg::load_model(bad_setting), doctest::Contains("setting 'input_dim' is 'x'"), xg::IoError);
+    // An architecture that does not fit the weights.
+    const std::string mismatch = with_architecture(
+        R"({"kind": "Sequential", "name": "s", "layers": [{"kind": "Dense", "name": "dense_1", "config":
+            {"input_dim": "4", "units": "5", "activation": "relu", "use_bias": "true"}}]})", "mismatch.npz");
+    CHECK_THROWS_WITH_AS(xg::load_model(mismatch), doctest::Contains("mismatch.npz"), xg::IoError);
+}
