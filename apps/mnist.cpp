@@ -1,6 +1,7 @@
 // The Keras "first look at a neural network" example (Deep Learning with Python, 2.1),
 // end to end: load MNIST, Dense(512, relu) -> Dense(10, softmax), RMSprop, categorical
-// cross-entropy, fit for 5 epochs of batch 128, evaluate on the test set.
+// cross-entropy, fit for 5 epochs of batch 128, evaluate on the test set. With --model
+// convnet, the book's first convnet (5.1) instead, 5 epochs of batch 64.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -29,7 +30,10 @@
 #include "xgrad/graph/render.hpp"
 #include "xgrad/io/model_file.hpp"
 #include "xgrad/io/weights.hpp"
+#include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/plot/confusion.hpp"
@@ -70,8 +74,9 @@ private:
 struct Flags {
     std::string data;
     std::string dataset = "auto";
-    std::size_t epochs = 5;
-    std::size_t batch_size = 128;
+    std::string model = "dense";
+    std::size_t epochs = 0;      // 0: the model's default
+    std::size_t batch_size = 0;  // 0: the model's default
     std::size_t train_limit = 0;  // 0: all
     double validation_split = 0.0;
     float learning_rate = 0.001f;
@@ -102,6 +107,31 @@ xg::DatasetLocation locate(const Flags& flags) {
     if (flags.dataset == "mnist") return xg::find_dataset(xg::DatasetKind::mnist, flags.data);
     if (flags.dataset == "fashion") return xg::find_dataset(xg::DatasetKind::fashion, flags.data);
     return xg::find_dataset_auto(flags.data);
+}
+
+// The training defaults of each model, as the book runs them.
+constexpr std::size_t default_epochs = 5;
+std::size_t default_batch_size(const std::string& model) { return model == "convnet" ? 64 : 128; }
+
+// The book's models: 2.1's two Dense layers on (784,) vectors, or 5.1's convnet on (28, 28, 1)
+// images.
+std::shared_ptr<xg::Sequential> build_network(const std::string& model, const xg::Shape& sample_shape) {
+    auto network = std::make_shared<xg::Sequential>();
+    if (model == "convnet") {
+        network->emplace<xg::Conv2D>(sample_shape[2], 32, xg::Size2{3, 3}, "relu");
+        network->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+        network->emplace<xg::Conv2D>(32, 64, xg::Size2{3, 3}, "relu");
+        network->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+        network->emplace<xg::Conv2D>(64, 64, xg::Size2{3, 3}, "relu");
+        network->emplace<xg::Flatten>();
+        const std::size_t flat = network->output_shape(sample_shape)[0];
+        network->emplace<xg::Dense>(flat, 64, "relu");
+        network->emplace<xg::Dense>(64, 10, "softmax");
+    } else {
+        network->emplace<xg::Dense>(sample_shape[0], 512, "relu");
+        network->emplace<xg::Dense>(512, 10, "softmax");
+    }
+    return network;
 }
 
 // Records one training step's forward pass and loss, writes its graph, and discards it.
@@ -199,21 +229,22 @@ int run(const Flags& flags) {
     out << fmt::format("test_images.shape: {}\n", xg::format_shape(data.test_images.shape()));
     out << fmt::format("test_labels: {} ({} labels)\n\n", preview_labels(data.test_labels), data.test_labels.size());
 
-    // The example's preprocessing (reshape to (N, 784), bytes / 255, to_categorical) is
-    // applied a batch at a time, so the data stays in its compact byte form.
-    const xg::ImageDataset all_train(data.train_images, data.train_labels);
+    // The example's preprocessing (reshape to (N, 784), or to (N, 28, 28, 1) for the convnet,
+    // bytes / 255, to_categorical) is applied a batch at a time, so the data stays in its
+    // compact byte form.
+    const xg::Shape& image = data.train_images.shape();
+    const xg::Shape sample_shape =
+        flags.model == "convnet" ? xg::Shape{image[1], image[2], 1} : xg::Shape{image[1] * image[2]};
+    const xg::ImageDataset all_train(data.train_images, data.train_labels, sample_shape);
     const xg::SubsetDataset train(all_train, 0, std::min(flags.train_limit > 0 ? flags.train_limit : all_train.size(),
                                                          all_train.size()));
     if (train.size() < all_train.size()) {
         out << fmt::format("Training on the first {} of {} images\n\n", train.size(), all_train.size());
     }
-    const xg::ImageDataset test(data.test_images, data.test_labels);
-    const std::size_t features = train.x_shape()[0];
+    const xg::ImageDataset test(data.test_images, data.test_labels, sample_shape);
 
-    auto network = std::make_shared<xg::Sequential>();
-    network->emplace<xg::Dense>(features, 512, "relu");
-    network->emplace<xg::Dense>(512, 10, "softmax");
-    out << network->summary({features}) << "\n";
+    auto network = build_network(flags.model, sample_shape);
+    out << network->summary(sample_shape) << "\n";
 
     xg::Model model(network);
     model.compile(std::make_shared<xg::RMSprop>(network->parameters(), xg::RMSpropOptions{.learning_rate = flags.learning_rate}),
@@ -282,6 +313,7 @@ int run(const Flags& flags) {
     if (flags.json) {
         nlohmann::json j = {
             {"dataset", where.kind == xg::DatasetKind::mnist ? "mnist" : "fashion"},
+            {"model", flags.model},
             // Epochs the model has been trained for: a resumed run counts the checkpoint's too, so
             // this matches train_loss's length even when --epochs asked for fewer.
             {"epochs", history["loss"].size()},
@@ -309,13 +341,23 @@ int run(const Flags& flags) {
 int main(int argc, char** argv) {
     xg::dist::Environment mpi(argc, argv);
     Flags flags;
-    CLI::App app{"Trains the Keras MNIST example (Dense 512 relu -> Dense 10 softmax, RMSprop) with xgrad"};
+    CLI::App app{"Trains the Keras MNIST examples with xgrad: Dense 512 relu -> Dense 10 softmax (--model dense), or "
+                 "the book's convnet (--model convnet); RMSprop"};
     app.add_option("--data", flags.data, "Folder with the four MNIST IDX files (.gz or raw); default: $XGRAD_DATA, "
                                          "then ./data/mnist");
     app.add_option("--dataset", flags.dataset, "mnist, fashion, or auto (MNIST if found, else Fashion-MNIST)")
         ->check(CLI::IsMember({"auto", "mnist", "fashion"}));
-    app.add_option("--epochs", flags.epochs, "Passes over the training set")->check(CLI::Range(1, 100000));
-    app.add_option("--batch-size", flags.batch_size, "Samples per step")->check(CLI::Range(1, 1 << 20));
+    app.add_option("--model", flags.model,
+                   "dense (Dense 512 relu -> Dense 10 softmax) or convnet (3 Conv2D, 2 MaxPooling2D, Dense 64 -> "
+                   "Dense 10)")
+        ->check(CLI::IsMember({"dense", "convnet"}))
+        ->capture_default_str();
+    app.add_option("--epochs", flags.epochs, "Passes over the training set")
+        ->check(CLI::Range(1, 100000))
+        ->default_str("5");
+    app.add_option("--batch-size", flags.batch_size, "Samples per step")
+        ->check(CLI::Range(1, 1 << 20))
+        ->default_str("128 dense, 64 convnet");
     auto* learning_rate = app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate (a resumed run "
                                          "keeps its checkpoint's)")->check(CLI::Range(1e-12f, 1e6f));
     app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
@@ -352,6 +394,8 @@ int main(int argc, char** argv) {
         std::ostream discard(nullptr);
         return xg::dist::Communicator().is_root() ? app.exit(e) : app.exit(e, discard, discard);
     }
+    if (flags.epochs == 0) flags.epochs = default_epochs;
+    if (flags.batch_size == 0) flags.batch_size = default_batch_size(flags.model);
     try {
         return run(flags);
     } catch (const std::exception& e) {

@@ -34,13 +34,34 @@ std::size_t argmax(const float* row, std::size_t n) {
     return best;
 }
 
+// Gray (n, h, w) images as the model's samples: flat (h*w,) rows for a Dense model, (h, w, 1)
+// images for a convnet, or (h, w); the first shape the network accepts.
+xg::Array as_samples(xg::Module& network, const xg::ByteArray& images) {
+    const std::size_t n = images.shape()[0], h = images.shape()[1], w = images.shape()[2];
+    for (const xg::Shape& sample : {xg::Shape{h * w}, xg::Shape{h, w, 1}, xg::Shape{h, w}}) {
+        try {
+            network.output_shape(sample);
+        } catch (const xg::ShapeError&) {
+            continue;
+        }
+        xg::Array x = xg::images_to_float(images);
+        xg::Shape shape{n};
+        shape.insert(shape.end(), sample.begin(), sample.end());
+        x.reshape(shape);
+        return x;
+    }
+    throw xg::ShapeError(fmt::format("predict: the model takes none of ({},), ({}, {}, 1) and ({}, {}) for {}x{} gray "
+                                     "images; expected a model trained on images of this size",
+                                     h * w, h, w, h, w, h, w));
+}
+
 int run(const Flags& flags) {
     xg::Model model(xg::load_model(flags.model));
     if (!flags.image.empty()) {
-        // One image as one MNIST sample: a (1, height, width) batch flattened, bytes / 255.
+        // One image as one MNIST sample, bytes / 255.
         const xg::ByteArray pixels = xg::read_gray_image(flags.image);
         const xg::ByteArray batch = xt::reshape_view(pixels, {std::size_t{1}, pixels.shape()[0], pixels.shape()[1]});
-        const xg::Array p = model.predict(xg::images_to_float(batch));
+        const xg::Array p = model.predict(as_samples(model.network(), batch));
         const std::size_t classes = p.shape()[1];
         const std::size_t best = argmax(p.data(), classes);
         std::cout << fmt::format("{}: class {} (probability {:.4f})\n", flags.image, best, p(0, best));
@@ -48,12 +69,12 @@ int run(const Flags& flags) {
     }
     const xg::ByteArray images = xg::read_idx(flags.images);
     const xg::ByteArray labels = xg::read_idx(flags.labels);
-    if (images.dimension() < 2 || labels.dimension() != 1 || images.shape()[0] != labels.shape()[0]) {
-        throw xg::ShapeError(fmt::format("predict: images {} and labels {}; expected (N, ...) images and (N,) labels",
+    if (images.dimension() != 3 || labels.dimension() != 1 || images.shape()[0] != labels.shape()[0]) {
+        throw xg::ShapeError(fmt::format("predict: images {} and labels {}; expected (N, rows, cols) images and (N,) labels",
                                          xg::format_shape(xg::Shape(images.shape().begin(), images.shape().end())),
                                          xg::format_shape(xg::Shape(labels.shape().begin(), labels.shape().end()))));
     }
-    const xg::Array p = model.predict(xg::images_to_float(images), flags.batch_size);
+    const xg::Array p = model.predict(as_samples(model.network(), images), flags.batch_size);
     const std::size_t n = p.shape()[0], classes = p.shape()[1];
     std::size_t correct = 0;
     for (std::size_t i = 0; i < n; ++i) correct += argmax(p.data() + i * classes, classes) == labels(i);

@@ -6,6 +6,8 @@
 save_predict   mnist --save-model writes a model; predict, which never built it, reports the
                same test accuracy on the IDX test files, and classifies a PNG of a test image
                as the model does; a damaged model file is a clean error naming it
+save_predict_convnet  the same with --model convnet: predict rebuilds the convnet and feeds it
+               (28, 28, 1) images
 resume_fewer   resuming a 2-epoch checkpoint with --epochs 1 and another --learning-rate says
                that both are ignored, and the JSON counts the 2 epochs it holds
 
@@ -66,9 +68,10 @@ def write_gray_png(path, rows, cols, pixels):
                 + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def save_predict(mnist, predict, data, tmp):
+def save_predict(mnist, predict, data, tmp, model_kind="dense"):
     model = os.path.join(tmp, "model.npz")
-    status, output = run(mnist, "--data", data, *COMMON, "--epochs", "1", "--save-model", model, "--json")
+    status, output = run(mnist, "--data", data, *COMMON, "--model", model_kind, "--epochs", "1", "--save-model", model,
+                         "--json")
     if status != 0:
         fail(f"mnist exited {status}")
     reference = json_line(output)["test_accuracy"]
@@ -130,7 +133,9 @@ def main():
         print(f"no MNIST files in {data}; skipped")
         sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
-        {"save_predict": save_predict, "resume_fewer": resume_fewer}[case](mnist, predict, data, tmp)
+        cases = {"save_predict": save_predict, "resume_fewer": resume_fewer,
+                 "save_predict_convnet": lambda *args: save_predict(*args, model_kind="convnet")}
+        cases[case](mnist, predict, data, tmp)
 
 
 if __name__ == "__main__":

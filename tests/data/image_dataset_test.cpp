@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "xgrad/core/error.hpp"
@@ -72,4 +73,21 @@ TEST_CASE("ImageDataset rejects bad input") {
     const xg::ImageDataset data(images, labels, 3);
     xg::Array x, y;
     CHECK_THROWS_AS(data.gather(std::vector<std::size_t>{3}, x, y), xg::ShapeError);
+}
+
+TEST_CASE("ImageDataset gives samples of another shape with the same pixels, for a convnet") {
+    const xg::ByteArray images = images_2x2x2();
+    const xg::ByteArray labels = {2, 0, 1};
+    const xg::ImageDataset flat(images, labels, 3);
+    const xg::ImageDataset shaped(images, labels, xg::Shape{2, 2, 1}, 3);
+    CHECK(shaped.x_shape() == xg::Shape{2, 2, 1});
+    xg::Array xf, yf, xs, ys;
+    const std::vector<std::size_t> rows{1, 2};
+    flat.gather(rows, xf, yf);
+    shaped.gather(rows, xs, ys);
+    CHECK(xs.shape() == xg::Shape{2, 2, 2, 1});
+    CHECK(std::equal(xs.begin(), xs.end(), xf.begin()));
+    CHECK(ys == yf);
+    CHECK_THROWS_AS(xg::ImageDataset(images, labels, xg::Shape{3, 3, 1}, 3), xg::ShapeError);
+    CHECK_THROWS_AS(xg::ImageDataset(images, labels, xg::Shape{}, 3), xg::ShapeError);
 }

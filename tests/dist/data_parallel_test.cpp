@@ -26,6 +26,7 @@
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/dataset.hpp"
 #include "xgrad/dist/communicator.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
@@ -344,6 +345,58 @@ TEST_CASE("threads as processes: average_gradients weights by sample count and f
         CHECK(seen[r] == std::vector<float>{0.75f, 1.5f});
         CHECK_FALSE(b_has_grad[r]);
     }
+}
+
+TEST_CASE("threads as processes: average_buffers leaves every member the sample-weighted mean") {
+    ThreadGroup group(3);
+    std::vector<std::vector<float>> seen(3);
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        xg::DataParallel parallel(member);
+        const std::size_t rank = member->rank();
+        // Member r's statistics are r + 1 (and 10 (r + 1)); it saw 2, 1 and 0 samples: the last
+        // had an empty share and its statistics must weigh nothing.
+        const float v = static_cast<float>(rank + 1);
+        xg::Tensor mean(xg::Array{v, 10 * v});
+        xg::Tensor var(xg::Array{v});
+        parallel.average_buffers({mean, var}, rank == 0 ? 2 : (rank == 1 ? 1 : 0));
+        seen[rank] = {mean.value()(0), mean.value()(1), var.value()(0)};
+    });
+    const float m = (2 * 1.0f + 1 * 2.0f) / 3;
+    for (std::size_t r = 0; r < 3; ++r) {
+        CAPTURE(r);
+        CHECK(seen[r][0] == doctest::Approx(m));
+        CHECK(seen[r][1] == doctest::Approx(10 * m));
+        CHECK(seen[r][2] == doctest::Approx(m));
+        CHECK(seen[r] == seen[0]);
+    }
+}
+
+TEST_CASE("threads as processes: fit keeps BatchNormalization's moving statistics identical on every member") {
+    const Problem data = make_problem(100, 6);
+    xg::FitOptions options = fit_options();
+    options.validation_split = 0.0;
+    options.epochs = 2;
+    std::vector<std::vector<xg::Array>> buffers(3);
+    ThreadGroup group(3);
+    group.run([&](std::shared_ptr<xg::Collectives> member) {
+        const std::size_t rank = member->rank();
+        xg::manual_seed(rank == 0 ? seed : seed + 7);
+        auto network = std::make_shared<xg::Sequential>();
+        network->emplace<xg::Dense>(6, 8, xg::DenseOptions{.activation = "relu", .name = "hidden"});
+        auto norm = network->emplace<xg::BatchNormalization>(8, xg::BatchNormalizationOptions{.name = "norm"});
+        network->emplace<xg::Dense>(8, 3, xg::DenseOptions{.activation = "softmax", .name = "out"});
+        // Members other than 0 start from other statistics: fit's broadcast replaces them.
+        if (rank != 0) norm->moving_mean().node()->mutable_value() = xt::ones<float>({8});
+        xg::Model model(network);
+        model.compile("rmsprop", "categorical_crossentropy");
+        model.set_data_parallel(std::make_shared<xg::DataParallel>(member));
+        model.fit(data.x, data.y, options);
+        for (auto& b : network->buffers()) buffers[rank].push_back(b.value());
+    });
+    REQUIRE(buffers[0].size() == 2);
+    CHECK(xt::amax(xt::abs(buffers[0][0]))() > 0.0f);  // the statistics moved
+    CHECK(buffers[1] == buffers[0]);
+    CHECK(buffers[2] == buffers[0]);
 }
 
 TEST_CASE("threads as processes: no samples anywhere is an error on every member") {

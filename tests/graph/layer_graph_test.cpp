@@ -8,7 +8,10 @@
 #include "parsed_graph.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/sequential.hpp"
 
 using namespace xg;
@@ -139,4 +142,30 @@ TEST_CASE("layers_to_dot: errors") {
     LayerGraphOptions options;
     options.rankdir = "diagonal";
     CHECK_THROWS_AS(layers_to_dot(model, {4}, options), ValueError);
+}
+
+TEST_CASE("layers_to_dot: the book's convnet shows every layer with its input and output shapes, as plot_model does") {
+    Sequential model;
+    model.emplace<Conv2D>(1, 32, Size2{3, 3}, "relu");
+    model.emplace<MaxPooling2D>(Size2{2, 2});
+    model.emplace<Conv2D>(32, 64, Size2{3, 3}, "relu");
+    model.emplace<Flatten>();
+    model.emplace<Dense>(11 * 11 * 64, 10, "softmax");
+    const std::string dot = layers_to_dot(model, {28, 28, 1}, {.show_activations = true});
+    ParsedGraph g(dot);
+    REQUIRE(g.graph != nullptr);
+    const auto nodes = g.nodes();
+    REQUIRE(nodes.size() == 6);
+    CHECK(g.edges().size() == 5);
+    CHECK(has(nodes.at("input"), row("output", "(None, 28, 28, 1)")));
+    CHECK(has(nodes.at("layer0"), title("conv2d_1", "Conv2D")));
+    CHECK(has(nodes.at("layer0"), row("activation", "relu")));
+    CHECK(has(nodes.at("layer0"), row("output", "(None, 26, 26, 32)")));
+    CHECK(has(nodes.at("layer1"), title("max_pooling2d_1", "MaxPooling2D")));
+    CHECK(has(nodes.at("layer1"), row("input", "(None, 26, 26, 32)")));
+    CHECK(has(nodes.at("layer1"), row("output", "(None, 13, 13, 32)")));
+    CHECK(has(nodes.at("layer2"), row("output", "(None, 11, 11, 64)")));
+    CHECK(has(nodes.at("layer3"), title("flatten_1", "Flatten")));
+    CHECK(has(nodes.at("layer3"), row("output", "(None, 7744)")));
+    CHECK(has(nodes.at("layer4"), row("output", "(None, 10)")));
 }

@@ -11,7 +11,10 @@
 #include "parsed_graph.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -339,4 +342,47 @@ TEST_CASE("ops_to_dot: edge cases") {
         ParsedGraph g(ops_to_dot(m.y, options));
         CHECK(ParsedGraph::attribute(g.graph, "rankdir") == "LR");
     }
+}
+
+TEST_CASE("ops_to_dot: a convnet's conv and pooling ops sit in their layers' clusters, shapes on the edges") {
+    Tape::current().clear();
+    Sequential net("net");
+    net.emplace<Conv2D>(1, 4, Size2{3, 3}, "relu");
+    net.emplace<MaxPooling2D>(Size2{2, 2});
+    net.emplace<Flatten>();
+    net.emplace<Dense>(3 * 3 * 4, 2, "softmax");
+    const Tensor y = sum(net(input(xt::ones<float>({2, 8, 8, 1}), "images")));
+    ParsedGraph g(ops_to_dot(y));
+    REQUIRE(g.graph != nullptr);
+    Agraph_t* model = g.subgraph("cluster_net");
+    REQUIRE(model != nullptr);
+    const auto layers = g.subgraph_names(model);
+    for (const char* name : {"cluster_net/conv2d_1", "cluster_net/max_pooling2d_1", "cluster_net/flatten_1",
+                             "cluster_net/dense_1"}) {
+        CAPTURE(name);
+        CHECK(std::find(layers.begin(), layers.end(), name) != layers.end());
+    }
+    // The op nodes whose name starts with `op`, in the cluster of `layer`.
+    auto ops_in = [&](const std::string& op, const std::string& layer) {
+        Agraph_t* cluster = g.subgraph("cluster_net/" + layer, model);
+        std::size_t found = 0;
+        for (auto& [node, label] : shown_nodes(g)) {
+            // An op's label is "name\n(shape)"; a parameter's ("conv2d_1/kernel (3, 3, 1, 4)") has no line break.
+            const bool is_op = label.find('\n') != std::string::npos;
+            if (is_op && label.rfind(op, 0) == 0 && cluster && ParsedGraph::contains(cluster, node)) ++found;
+        }
+        return found;
+    };
+    CHECK(ops_in("conv2d", "conv2d_1") == 1);
+    CHECK(ops_in("relu", "conv2d_1") == 1);
+    CHECK(ops_in("max_pool2d", "max_pooling2d_1") == 1);
+    CHECK(ops_in("reshape", "flatten_1") == 1);
+    // Shapes on the edges: the images into the conv, the conv's output into relu, the pooled maps.
+    std::set<std::string> edge_labels;
+    for (auto& [tail, head, label] : shown_edges(g)) edge_labels.insert(label);
+    for (const char* shape : {"(2, 8, 8, 1)", "(2, 6, 6, 4)", "(2, 3, 3, 4)", "(2, 36)", "(3, 3, 1, 4)"}) {
+        CAPTURE(shape);
+        CHECK(edge_labels.count(shape) == 1);
+    }
+    Tape::current().clear();
 }

@@ -2,6 +2,8 @@
 // its code, and bad files are IoErrors naming the file and the problem.
 #include "xgrad/io/model_file.hpp"
 
+#include <cmath>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -12,7 +14,13 @@
 #include "xgrad/core/random.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/pooling.hpp"
+#include "xgrad/train/model.hpp"
 #include "xgrad/nn/sequential.hpp"
 
 using xg::test::ScratchDir;
@@ -38,6 +46,52 @@ private:
 };
 
 }  // namespace
+
+TEST_CASE("a saved convnet is rebuilt with its weights and BatchNormalization's moving statistics") {
+    ScratchDir dir;
+    const std::string path = dir / "convnet.npz";
+    xg::manual_seed(9);
+    auto saved = std::make_shared<xg::Sequential>("convnet");
+    saved->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3}, xg::Conv2DOptions{.padding = "same"});
+    saved->emplace<xg::BatchNormalization>(4);
+    saved->emplace<xg::Activation>("relu");
+    saved->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    saved->emplace<xg::Dropout>(0.25f);
+    saved->emplace<xg::Flatten>();
+    saved->emplace<xg::Dense>(3 * 3 * 4, 3, "softmax");
+    // A few training steps move the moving statistics away from their initial 0 and 1.
+    xg::Array x = xg::uninitialized({8, 6, 6, 1});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.7f * static_cast<float>(i));
+    xg::Array y = xt::zeros<float>({8, 3});
+    for (std::size_t i = 0; i < 8; ++i) y(i, i % 3) = 1.0f;
+    xg::Model trainer(saved);
+    trainer.compile("rmsprop", "categorical_crossentropy");
+    trainer.fit(x, y, {.epochs = 3, .batch_size = 4, .verbose = 0});
+    const auto* bn = dynamic_cast<const xg::BatchNormalization*>(saved->layers()[1].get());
+    REQUIRE(bn != nullptr);
+    CHECK(xt::amax(xt::abs(bn->moving_mean().value()))() > 0.0f);
+    xg::save_model(*saved, path);
+
+    std::shared_ptr<xg::Module> loaded = xg::load_model(path);
+    const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
+    REQUIRE(layers.size() == 7);
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        CHECK(layers[i]->kind() == saved->layers()[i]->kind());
+        CHECK(layers[i]->name() == saved->layers()[i]->name());
+        CHECK(layers[i]->config() == saved->layers()[i]->config());
+    }
+    const auto saved_state = saved->named_state(), loaded_state = loaded->named_state();
+    REQUIRE(loaded_state.size() == saved_state.size());
+    for (std::size_t i = 0; i < saved_state.size(); ++i) {
+        CAPTURE(saved_state[i].first);
+        CHECK(loaded_state[i].first == saved_state[i].first);
+        CHECK(loaded_state[i].second.value() == saved_state[i].second.value());
+    }
+    CHECK(loaded->named_buffers().size() == 2);
+    // Inference mode reads the moving statistics and skips dropout: the same predictions.
+    xg::Model reloaded(loaded);
+    CHECK(reloaded.predict(x) == trainer.predict(x));
+}
 
 TEST_CASE("a saved Sequential is rebuilt with its weights by a program that never built it") {
     ScratchDir dir;

@@ -301,3 +301,34 @@ TEST_CASE("a failed save leaves the previous weights file intact and no temporar
     load_weights(*loaded, path);
     CHECK(same_values(*first, *loaded));
 }
+
+namespace {
+
+// A layer with a parameter and a buffer (moving statistics, say).
+class Tracked : public Module {
+public:
+    explicit Tracked(float value) : Module("Tracked", "tracked") {
+        register_parameter("gain", Tensor(Array{value, value}));
+        register_buffer("moving", Tensor(Array{value + 1, value + 2, value + 3}));
+    }
+    Tensor forward(const Tensor& x) override { return x; }
+};
+
+}  // namespace
+
+TEST_CASE("save_weights and load_weights keep buffers beside the parameters") {
+    ScratchDir dir;
+    const std::string path = dir / "tracked.npz";
+    Tracked saved(1.0f), loaded(5.0f);
+    save_weights(saved, path);
+    const json manifest = read_manifest(path);
+    REQUIRE(manifest["parameters"].size() == 2);
+    CHECK(manifest["parameters"][0]["name"] == "gain");
+    CHECK(manifest["parameters"][1]["name"] == "moving");
+    load_weights(loaded, path);
+    CHECK(loaded.own_buffers()[0].second.value() == Array{2.0f, 3.0f, 4.0f});
+    CHECK(loaded.own_parameters()[0].second.value() == Array{1.0f, 1.0f});
+    // A file without the buffer (parameters only) does not fit a model that has one.
+    save_weights(saved.named_parameters(), path);
+    CHECK(load_error(loaded, path).find("'moving'") != std::string::npos);
+}

@@ -50,6 +50,22 @@ TEST_CASE("glorot_uniform draws from U(-l, l) with l = sqrt(6 / (fan_in + fan_ou
     CHECK(mb.max > 0.95 * std::sqrt(6.0 / 2000.0));
 }
 
+TEST_CASE("a convolution kernel's fans are its channels times its receptive field, as in Keras") {
+    xg::manual_seed(4);
+    // (3, 3, 32, 64): fan_in 3*3*32 = 288, fan_out 3*3*64 = 576.
+    const xg::Array k = xg::initializers::glorot_uniform({3, 3, 32, 64});
+    const double limit = std::sqrt(6.0 / (288.0 + 576.0));
+    const Moments m = moments(k);
+    CHECK(m.max <= limit);
+    CHECK(m.min >= -limit);
+    CHECK(m.max > 0.99 * limit);
+    CHECK(m.min < -0.99 * limit);
+    const xg::Array h = xg::initializers::he_uniform({5, 5, 4, 8});
+    const double he_limit = std::sqrt(6.0 / 100.0);
+    CHECK(moments(h).max <= he_limit);
+    CHECK(moments(h).max > 0.97 * he_limit);
+}
+
 TEST_CASE("he_normal has stddev sqrt(2 / fan_in) and is truncated at two of its sigmas") {
     xg::manual_seed(2);
     const xg::Array w = xg::initializers::he_normal({400, 250});
@@ -100,11 +116,12 @@ TEST_CASE("zeros, random_normal and random_uniform") {
 
 TEST_CASE("initializers are found by name") {
     xg::manual_seed(5);
-    for (const char* name : {"glorot_uniform", "he_normal", "he_uniform", "zeros", "random_normal", "random_uniform"}) {
+    for (const char* name : {"glorot_uniform", "he_normal", "he_uniform", "zeros", "ones", "random_normal", "random_uniform"}) {
         CAPTURE(name);
         CHECK(xg::initializer_by_name(name)({4, 5}).shape() == xg::Shape{4, 5});
     }
     CHECK(xt::all(xt::equal(xg::initializer_by_name("zeros")({2, 2}), 0.0f)));
+    CHECK(xt::all(xt::equal(xg::initializer_by_name("ones")({2, 2}), 1.0f)));
     // The named glorot_uniform is the function itself: the same seed, the same weights.
     xg::manual_seed(6);
     const xg::Array a = xg::initializer_by_name("glorot_uniform")({8, 8});

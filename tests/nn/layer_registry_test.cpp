@@ -8,7 +8,12 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/pooling.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
@@ -41,6 +46,60 @@ TEST_CASE("built-in layers are rebuilt from their config") {
     auto act = xg::make_layer("Activation", *xg::Activation("relu").config(), "act");
     CHECK(dynamic_cast<xg::Activation&>(*act).activation() == "relu");
     CHECK(xg::make_layer("Softmax", {}, "probs")->kind() == "Softmax");
+}
+
+TEST_CASE("the convnet layers are rebuilt from their config, every setting kept") {
+    const xg::Conv2D conv(3, 8, {5, 3}, xg::Conv2DOptions{.activation = "relu", .strides = {2, 1}, .padding = "same",
+                                                          .use_bias = false});
+    const xg::MaxPooling2D max_pool({3, 3}, {.strides = {1, 2}, .padding = "same"});
+    const xg::AveragePooling2D avg_pool({2, 3});
+    const xg::Flatten flatten;
+    const xg::Dropout dropout(0.3f);
+    const xg::BatchNormalization bn(6, {.momentum = 0.9f, .epsilon = 1e-5f, .center = false});
+    for (const xg::Module* layer : std::initializer_list<const xg::Module*>{&conv, &max_pool, &avg_pool, &flatten,
+                                                                          &dropout, &bn}) {
+        CAPTURE(layer->kind());
+        const std::optional<xg::LayerConfig> config = layer->config();
+        REQUIRE(config.has_value());
+        auto rebuilt = xg::make_layer(layer->kind(), *config, "again");
+        CHECK(rebuilt->kind() == layer->kind());
+        CHECK(rebuilt->name() == "again");
+        CHECK(rebuilt->config() == config);
+        CHECK(rebuilt->parameter_count() == layer->parameter_count());
+        CHECK(rebuilt->buffer_count() == layer->buffer_count());
+    }
+    auto c = std::dynamic_pointer_cast<xg::Conv2D>(xg::make_layer("Conv2D", *conv.config(), "c"));
+    REQUIRE(c != nullptr);
+    CHECK(c->kernel_size() == xg::Size2{5, 3});
+    CHECK(c->strides() == xg::Size2{2, 1});
+    CHECK(c->padding() == xg::Padding::same);
+    CHECK(c->activation() == "relu");
+    CHECK_FALSE(c->bias().defined());
+    auto d = std::dynamic_pointer_cast<xg::Dropout>(xg::make_layer("Dropout", *dropout.config(), "d"));
+    CHECK(d->rate() == 0.3f);
+    auto b = std::dynamic_pointer_cast<xg::BatchNormalization>(xg::make_layer("BatchNormalization", *bn.config(), "b"));
+    CHECK(b->momentum() == 0.9f);
+    CHECK(b->epsilon() == 1e-5f);
+    CHECK(b->parameter_count() == 6);  // gamma only: center = false
+}
+
+TEST_CASE("bad convnet settings are ValueErrors naming the layer and the setting") {
+    xg::LayerConfig config = *xg::Conv2D(1, 2, {3, 3}).config();
+    config["kernel_size"] = "3";
+    CHECK_THROWS_WITH_AS(xg::make_layer("Conv2D", config, "c"), doctest::Contains("Conv2D: setting 'kernel_size' is '3'"),
+                         xg::ValueError);
+    config["kernel_size"] = "3,0";
+    CHECK_THROWS_AS(xg::make_layer("Conv2D", config, "c"), xg::ValueError);
+    config["kernel_size"] = "3,3,";
+    CHECK_THROWS_AS(xg::make_layer("Conv2D", config, "c"), xg::ValueError);
+    config["kernel_size"] = "3,3";
+    config["padding"] = "full";
+    CHECK_THROWS_AS(xg::make_layer("Conv2D", config, "c"), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::make_layer("Dropout", {{"rate", "half"}}, "d"),
+                         doctest::Contains("Dropout: setting 'rate' is 'half'; expected a finite number"), xg::ValueError);
+    CHECK_THROWS_AS(xg::make_layer("Dropout", {{"rate", "nan"}}, "d"), xg::ValueError);
+    CHECK_THROWS_AS(xg::make_layer("Dropout", {{"rate", "1.5"}}, "d"), xg::ValueError);
+    CHECK_THROWS_AS(xg::make_layer("BatchNormalization", {{"features", "4"}}, "b"), xg::ValueError);
 }
 
 TEST_CASE("a new layer kind is one register_layer entry") {

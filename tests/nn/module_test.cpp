@@ -10,6 +10,10 @@
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
@@ -219,4 +223,80 @@ TEST_CASE("the default output_shape runs one sample without recording") {
     CHECK(m.output_shape({3}) == xg::Shape{3});
     CHECK(tape.size() == 0);
     CHECK(xg::grad_enabled());
+}
+
+namespace {
+
+// Counts the samples it has seen in training mode: a buffer the module updates itself.
+class SampleCounter : public xg::Module {
+public:
+    explicit SampleCounter(std::string name = {}) : Module("SampleCounter", std::move(name)) {
+        weight_ = register_parameter("weight", xg::Tensor(xt::ones<float>({2})));
+        seen_ = register_buffer("seen", xg::Tensor(xt::zeros<float>({1})));
+    }
+    xg::Tensor forward(const xg::Tensor& x) override {
+        if (training()) seen_.mutable_value()(0) += static_cast<float>(x.shape()[0]);
+        return x * weight_;
+    }
+    void register_weight_as_buffer() { register_buffer("weight", xg::Tensor(xt::zeros<float>({2}))); }
+    const xg::Tensor& seen() const { return seen_; }
+
+private:
+    xg::Tensor weight_, seen_;
+};
+
+class CounterPair : public xg::Module {
+public:
+    CounterPair() : Module("CounterPair", "pair") {
+        a_ = register_module(std::make_shared<SampleCounter>("a"));
+        b_ = register_module(std::make_shared<SampleCounter>("b"));
+    }
+    xg::Tensor forward(const xg::Tensor& x) override { return (*b_)((*a_)(x)); }
+    std::shared_ptr<SampleCounter> a_, b_;
+};
+
+}  // namespace
+
+TEST_CASE("buffers are named by path, not trainable, and kept apart from the parameters") {
+    CounterPair pair;
+    auto buffers = pair.named_buffers();
+    REQUIRE(buffers.size() == 2);
+    CHECK(buffers[0].first == "a/seen");
+    CHECK(buffers[1].first == "b/seen");
+    CHECK_FALSE(buffers[0].second.requires_grad());
+    CHECK(buffers[0].second.name() == "a/seen");
+    CHECK(pair.buffer_count() == 2);
+    CHECK(pair.parameter_count() == 4);
+    for (const auto& p : pair.parameters()) CHECK(p.requires_grad());
+    CHECK(pair.parameters().size() == 2);
+
+    auto state = pair.named_state();
+    REQUIRE(state.size() == 4);
+    CHECK(state[0].first == "a/weight");
+    CHECK(state[1].first == "b/weight");
+    CHECK(state[2].first == "a/seen");
+    CHECK(state[3].first == "b/seen");
+
+    // The handles are the module's: its own updates show through them.
+    pair(xg::input(xt::ones<float>({3, 2})));
+    xg::Tape::current().clear();
+    CHECK(buffers[0].second.value()(0) == 3.0f);
+    CHECK(pair.buffers()[1].value()(0) == 3.0f);
+    pair.eval();
+    pair(xg::input(xt::ones<float>({5, 2})));
+    CHECK(pair.a_->seen().value()(0) == 3.0f);
+}
+
+TEST_CASE("a buffer cannot share a name with another buffer or a parameter") {
+    SampleCounter m("dup");
+    CHECK_THROWS_AS(m.register_weight_as_buffer(), xg::ValueError);
+    CHECK(m.own_buffers().size() == 1);
+}
+
+TEST_CASE("kinds become snake-case names as Keras makes them") {
+    xg::Sequential model;
+    CHECK(model.emplace<xg::Conv2D>(1, 2, xg::Size2{3, 3})->name() == "conv2d_1");
+    CHECK(model.emplace<xg::MaxPooling2D>()->name() == "max_pooling2d_1");
+    CHECK(model.emplace<xg::BatchNormalization>(2)->name() == "batch_normalization_1");
+    CHECK(model.emplace<xg::Conv2D>(2, 2, xg::Size2{1, 1})->name() == "conv2d_2");
 }

@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -11,7 +13,10 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/pooling.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
@@ -108,4 +113,38 @@ TEST_CASE("an empty Sequential cannot run") {
     CHECK_THROWS_AS(empty(xg::input(xt::ones<float>({1, 2}))), xg::StateError);
     CHECK(empty.parameter_count() == 0);
     CHECK(empty.summary({2}).find("Total params: 0") != std::string::npos);
+}
+
+TEST_CASE("summary of the book's convnet shows Keras's output shapes and parameter counts") {
+    xg::Sequential model;
+    model.emplace<xg::Conv2D>(1, 32, xg::Size2{3, 3}, "relu");
+    model.emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    model.emplace<xg::Conv2D>(32, 64, xg::Size2{3, 3}, "relu");
+    model.emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    model.emplace<xg::Conv2D>(64, 64, xg::Size2{3, 3}, "relu");
+    model.emplace<xg::Flatten>();
+    model.emplace<xg::Dense>(576, 64, "relu");
+    model.emplace<xg::Dense>(64, 10, "softmax");
+    const std::string s = model.summary({28, 28, 1});
+    // Keras (Deep Learning with Python, 5.1): each layer's output shape and parameter count.
+    const std::vector<std::pair<std::string, std::string>> rows = {
+        {"conv2d_1 (Conv2D)", "(None, 26, 26, 32)        320"},
+        {"max_pooling2d_1 (MaxPooling2D)", "(None, 13, 13, 32)        0"},
+        {"conv2d_2 (Conv2D)", "(None, 11, 11, 64)        18,496"},
+        {"max_pooling2d_2 (MaxPooling2D)", "(None, 5, 5, 64)          0"},
+        {"conv2d_3 (Conv2D)", "(None, 3, 3, 64)          36,928"},
+        {"flatten_1 (Flatten)", "(None, 576)               0"},
+        {"dense_1 (Dense)", "(None, 64)                36,928"},
+        {"dense_2 (Dense)", "(None, 10)                650"},
+    };
+    // The name column is as wide as the widest "name (Kind)" plus a space: 31 here.
+    for (const auto& [label, rest] : rows) {
+        CAPTURE(label);
+        const std::string line = label + std::string(31 - label.size(), ' ') + rest + "\n";
+        CHECK(s.find(line) != std::string::npos);
+    }
+    CHECK(s.find("Total params: 93,322\nTrainable params: 93,322\nNon-trainable params: 0\n") != std::string::npos);
+    CHECK(s.find(std::string(67, '=')) != std::string::npos);
+    CHECK(model.parameter_count() == 93322);
+    CHECK(xg::Tape::current().size() == 0);
 }

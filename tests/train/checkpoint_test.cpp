@@ -29,7 +29,9 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/io/weights.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/rmsprop.hpp"
@@ -347,6 +349,71 @@ TEST_CASE("a run that kills itself with SIGKILL after epoch 3 resumes to exactly
     CHECK(resumed.values == reference.values);
     CHECK(resumed.weights == reference.weights);
     CHECK(checkpoint_epoch(dir / "run") == static_cast<long>(total_epochs));
+}
+
+namespace {
+
+// Dense -> BatchNormalization -> Dropout -> Dense: moving statistics (buffers) and dropout's
+// draws from the random engine must both survive a kill.
+Run make_normalized_run(std::uint64_t seed) {
+    xg::manual_seed(seed);
+    Run r;
+    r.net = std::make_shared<xg::Sequential>();
+    r.net->emplace<xg::Dense>(4, 8, xg::DenseOptions{.activation = "relu", .name = "hidden"});
+    r.net->emplace<xg::BatchNormalization>(8, xg::BatchNormalizationOptions{.momentum = 0.9f, .name = "norm"});
+    r.net->emplace<xg::Dropout>(0.3f, "drop");
+    r.net->emplace<xg::Dense>(8, 3, xg::DenseOptions{.activation = "softmax", .name = "out"});
+    r.model = std::make_unique<xg::Model>(r.net);
+    r.model->compile(std::make_shared<xg::RMSprop>(r.net->parameters(), xg::RMSpropOptions{.learning_rate = 0.01f}),
+                     "categorical_crossentropy", {"accuracy"});
+    return r;
+}
+
+std::vector<xg::Array> state_of(const Run& r) {
+    std::vector<xg::Array> out;
+    for (auto& [name, t] : r.net->named_state()) out.push_back(t.value());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a BatchNormalization and Dropout model killed after epoch 3 resumes bit-identically, moving statistics included") {
+    xg::set_blas_threads(1);
+    const ScratchDir dir;
+    const Problem data = clusters(60, 5);
+    Run reference = make_normalized_run(seed);
+    const xg::History reference_history = reference.model->fit(data.x, data.y, quiet(total_epochs));
+    // The statistics moved: a checkpoint without them would not resume to the same state.
+    CHECK(reference.net->named_buffers()[0].second.value() != xt::zeros<float>({8}));
+
+    const pid_t pid = fork_child([&] {
+        Run r = make_normalized_run(seed);
+        xg::FitOptions o = quiet(total_epochs);
+        o.callbacks = {std::make_shared<xg::CheckpointCallback>(dir / "run"),
+                       std::make_shared<xg::LambdaCallback>([](xg::Model&, std::size_t epoch, const xg::Logs&) {
+                           if (epoch + 1 == 3) ::raise(SIGKILL);
+                       })};
+        r.model->fit(data.x, data.y, o);
+    });
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(checkpoint_epoch(dir / "run") == 3);
+    const nlohmann::json manifest = xg::read_manifest(xg::checkpoint_path(dir / "run"));
+    bool has_moving_variance = false;
+    for (const auto& p : manifest["parameters"]) has_moving_variance |= p["name"] == "model/norm/moving_variance";
+    CHECK(has_moving_variance);
+
+    Run r = make_normalized_run(seed + 1000);
+    const auto info = xg::load_checkpoint(dir / "run", *r.model);
+    REQUIRE(info.has_value());
+    auto checkpoints = std::make_shared<xg::CheckpointCallback>(dir / "run", info->history);
+    xg::FitOptions o = quiet(total_epochs);
+    o.initial_epoch = info->epochs_done;
+    o.callbacks = {checkpoints};
+    r.model->fit(data.x, data.y, o);
+    CHECK(checkpoints->history().values == reference_history.values);
+    CHECK(state_of(r) == state_of(reference));
 }
 
 TEST_CASE("a run the parent kills at an arbitrary moment resumes to exactly the uninterrupted run's result") {

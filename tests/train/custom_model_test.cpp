@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 #include <numbers>
+#include <random>
 #include <span>
 #include <string>
 #include <utility>
@@ -21,7 +22,16 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/dataset.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/initializer.hpp"
+#include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops/ops.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/train/loss.hpp"
@@ -251,4 +261,91 @@ TEST_CASE("a user-defined op passes gradcheck and records in the scope it is cal
     CHECK(xg::Tape::current()[0].op == "softsign");
     CHECK(xg::Tape::current()[0].scope == "block");
     xg::Tape::current().clear();
+}
+
+namespace {
+
+// The convnet of docs/custom_models.md, section 9, written from ops.
+/// (n, height, width, 1) images -> (n, classes) probabilities: conv, batch norm, relu, pooling, dropout, dense.
+struct SmallConvNet : xg::Module {
+    SmallConvNet(std::size_t height, std::size_t width, std::size_t classes)
+        : xg::Module("SmallConvNet", "convnet"), flat_((height - 2) / 2 * ((width - 2) / 2) * 16) {
+        conv_w = register_parameter("conv/kernel", xg::Tensor(xg::initializers::glorot_uniform({3, 3, 1, 16})));
+        conv_b = register_parameter("conv/bias", xg::Tensor(xg::initializers::zeros({16})));
+        gamma = register_parameter("norm/gamma", xg::Tensor(xg::initializers::ones({16})));
+        beta = register_parameter("norm/beta", xg::Tensor(xg::initializers::zeros({16})));
+        // Updated by batch_norm itself in training mode; saved with the weights, never optimized.
+        moving_mean = register_buffer("norm/moving_mean", xg::Tensor(xg::initializers::zeros({16})));
+        moving_variance = register_buffer("norm/moving_variance", xg::Tensor(xg::initializers::ones({16})));
+        head_w = register_parameter("head/kernel", xg::Tensor(xg::initializers::glorot_uniform({flat_, classes})));
+        head_b = register_parameter("head/bias", xg::Tensor(xg::initializers::zeros({classes})));
+    }
+
+    xg::Tensor forward(const xg::Tensor& x) override {
+        xg::Tensor h = xg::conv2d_with_bias(x, conv_w, conv_b);  // (n, height - 2, width - 2, 16)
+        h = xg::batch_norm(h, gamma, beta, moving_mean, moving_variance, training());
+        h = xg::max_pool2d(xg::relu(h), {2, 2});  // (n, (height - 2) / 2, (width - 2) / 2, 16)
+        h = xg::reshape(h, {static_cast<long>(x.shape()[0]), static_cast<long>(flat_)});
+        h = xg::dropout(h, 0.25f, training());  // drops only while training
+        return xg::softmax(xg::linear(h, head_w, head_b));
+    }
+
+    std::size_t flat_;
+    xg::Tensor conv_w, conv_b, gamma, beta, moving_mean, moving_variance, head_w, head_b;
+};
+
+// n noisy 10x10 images: a horizontal bar (class 0) or a vertical one (class 1) at a random place.
+std::pair<xg::Array, xg::Array> bars(std::size_t n, unsigned seed) {
+    std::mt19937 engine(seed);
+    std::uniform_int_distribution<std::size_t> place(0, 9);
+    std::normal_distribution<float> noise(0.0f, 0.2f);
+    xg::Array x = xg::uninitialized({n, 10, 10, 1});
+    xg::Array y = xt::zeros<float>({n, std::size_t{2}});
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t c = i % 2, at = place(engine);
+        for (std::size_t r = 0; r < 10; ++r)
+            for (std::size_t q = 0; q < 10; ++q) x(i, r, q, 0) = ((c == 0 ? r : q) == at ? 1.0f : 0.0f) + noise(engine);
+        y(i, c) = 1.0f;
+    }
+    return {x, y};
+}
+
+}  // namespace
+
+TEST_CASE("a convnet written from ops trains with fit; its moving statistics are buffers; inference is repeatable") {
+    xg::manual_seed(3);
+    auto net = std::make_shared<SmallConvNet>(10, 10, 2);
+    CHECK(net->parameter_count() == 3 * 3 * 16 + 16 + 16 + 16 + 256 * 2 + 2);
+    CHECK(net->buffer_count() == 32);
+    const auto buffers = net->named_buffers();
+    REQUIRE(buffers.size() == 2);
+    CHECK(buffers[0].first == "norm/moving_mean");
+    const auto [train_x, train_y] = bars(256, 1);
+    const auto [test_x, test_y] = bars(128, 2);
+    xg::Model model(net);
+    model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
+    CHECK(model.optimizer().parameters().size() == 6);  // gamma and beta, never the moving statistics
+    model.fit(train_x, train_y, {.epochs = 12, .batch_size = 32, .verbose = 0});
+    CHECK(xt::amax(xt::abs(net->moving_mean.value()))() > 0.0f);
+    const xg::Logs scores = model.evaluate(test_x, test_y);
+    MESSAGE("test accuracy ", xg::log_value(scores, "accuracy"));
+    CHECK(xg::log_value(scores, "accuracy") >= 0.9);
+    // Inference uses the moving statistics and no dropout: the same input gives the same output.
+    CHECK(model.predict(test_x) == model.predict(test_x));
+}
+
+TEST_CASE("the same convnet from layers (docs/custom_models.md) has the same parameters, buffers and output shape") {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Conv2D>(1, 16, xg::Size2{3, 3});
+    net->emplace<xg::BatchNormalization>(16);
+    net->emplace<xg::Activation>("relu");
+    net->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    net->emplace<xg::Flatten>();
+    net->emplace<xg::Dropout>(0.25f);
+    net->emplace<xg::Dense>(4 * 4 * 16, 2, "softmax");   // for 10 x 10 images
+    SmallConvNet by_hand(10, 10, 2);
+    CHECK(net->parameter_count() == by_hand.parameter_count());
+    CHECK(net->buffer_count() == by_hand.buffer_count());
+    CHECK(net->output_shape({10, 10, 1}) == xg::Shape{2});
+    CHECK(net->summary({10, 10, 1}).find("Non-trainable params: 32\n") != std::string::npos);
 }

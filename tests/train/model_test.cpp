@@ -490,6 +490,55 @@ TEST_CASE("compile accepts a custom loss function") {
     CHECK(h.values.count("accuracy") == 1);
 }
 
+namespace {
+
+// Passes x through, noting whether each call ran in training mode.
+class ModeProbe : public xg::Module {
+public:
+    ModeProbe() : Module("ModeProbe") {}
+    xg::Tensor forward(const xg::Tensor& x) override {
+        (training() ? training_calls : inference_calls) += 1;
+        return x;
+    }
+    int training_calls = 0, inference_calls = 0;
+};
+
+}  // namespace
+
+TEST_CASE("fit and train_step run in training mode, evaluate and predict in inference mode, each restoring the mode") {
+    xg::manual_seed(8);
+    const Blobs data = blobs(20, 11);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Dense>(2, 2, "softmax");
+    auto probe = net->emplace<ModeProbe>();
+    xg::Model model(net);
+    model.compile("sgd", "categorical_crossentropy");
+
+    for (bool start_training : {true, false}) {
+        CAPTURE(start_training);
+        net->train(start_training);
+        probe->training_calls = probe->inference_calls = 0;
+        xg::FitOptions options = quiet(1, 5);
+        options.validation_split = 0.5;  // validation inside fit is inference too
+        model.fit(data.x, data.y, options);
+        CHECK(probe->training_calls == 2);
+        CHECK(probe->inference_calls == 2);
+        CHECK(net->training() == start_training);
+        CHECK(probe->training() == start_training);
+
+        probe->training_calls = probe->inference_calls = 0;
+        model.evaluate(data.x, data.y, 10);
+        model.predict(data.x, 10);
+        CHECK(probe->training_calls == 0);
+        CHECK(probe->inference_calls == 4);
+        CHECK(net->training() == start_training);
+
+        model.train_step(xg::input(rows(data.x, 0, 4)), xg::constant(rows(data.y, 0, 4)));
+        CHECK(probe->training_calls == 1);
+        CHECK(net->training() == start_training);
+    }
+}
+
 TEST_CASE("training loss, evaluate and val_loss are one formula, also for confident wrong predictions") {
     // One Dense(softmax) whose logits for the single sample are (60, 0, -60) while the target
     // is class 2: the crossentropy is 120, where clipped probabilities would give 16.1.

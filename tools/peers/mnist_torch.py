@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""PyTorch peer of the reference model, for tools/benchmark.
+"""PyTorch peer of the reference models, for tools/benchmark.
 
-Dense(784->512, relu) -> Dense(512->10, softmax) on MNIST, trained as Keras trains it:
-glorot_uniform weights, zero biases, RMSprop(lr=1e-3, rho=0.9, eps=1e-7 outside the sqrt),
-batch 128 reshuffled every epoch, categorical cross-entropy. The last stdout line is JSON.
+--model dense (the default): Dense(784->512, relu) -> Dense(512->10, softmax), batch 128.
+--model convnet (Deep Learning with Python, 5.1): Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2)
+-> Conv2D(64, 3x3, relu) -> MaxPooling2D(2x2) -> Conv2D(64, 3x3, relu) -> Flatten ->
+Dense(64, relu) -> Dense(10, softmax), batch 64.
+Both on MNIST, trained as Keras trains them: glorot_uniform weights, zero biases,
+RMSprop(lr=1e-3, rho=0.9, eps=1e-7 outside the sqrt), batches reshuffled every epoch,
+categorical cross-entropy. The last stdout line is JSON.
 """
 import argparse
 import gzip
@@ -46,6 +50,23 @@ def load_split(data_dir, prefix):
     return x, y
 
 
+def build_convnet():
+    # torch's layout is NCHW, Keras's NHWC; the layers and their sizes are the same, and so is
+    # the glorot limit: torch's fan_in (C_in kh kw) and fan_out (C_out kh kw) are Keras's.
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(64, 64, 3), torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(576, 64), torch.nn.ReLU(),
+        torch.nn.Linear(64, 10))
+    for layer in model:
+        if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
+            torch.nn.init.xavier_uniform_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
+    return model
+
+
 def build_model():
     model = torch.nn.Sequential(
         torch.nn.Linear(784, 512), torch.nn.ReLU(),
@@ -69,12 +90,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("XGRAD_DATA", "../shared/data/mnist"),
                         help="folder with the four MNIST IDX .gz files (default: $XGRAD_DATA or %(default)s)")
+    parser.add_argument("--model", choices=["dense", "convnet"], default="dense")
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=None, help="default: 128 dense, 64 convnet")
     parser.add_argument("--threads", type=int, default=default_threads(),
                         help="torch.set_num_threads (default: the cores this process may use)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    if args.batch_size is None:
+        args.batch_size = 64 if args.model == "convnet" else 128
     if args.epochs < 1 or args.batch_size < 1 or args.threads < 1:
         parser.error("--epochs, --batch-size and --threads must be >= 1")
 
@@ -87,7 +111,11 @@ def main():
         print(f"mnist_torch: cannot read MNIST from {args.data}: {e}", file=sys.stderr)
         return 1
 
-    model = build_model()
+    if args.model == "convnet":
+        # (N, 784) -> (N, 1, 28, 28): a view, no copy.
+        x_train = x_train.view(-1, 1, 28, 28)
+        x_test = x_test.view(-1, 1, 28, 28)
+    model = build_convnet() if args.model == "convnet" else build_model()
     # torch's RMSprop adds eps outside the sqrt, as Keras does; alpha is Keras's rho.
     optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -121,12 +149,25 @@ def main():
         print(f"epoch {epoch + 1}/{args.epochs}: {epoch_seconds[-1]:.3f} s, loss {train_loss[-1]:.4f}", flush=True)
 
     with torch.no_grad():
-        logits = model(x_test)
-        test_loss = loss_fn(logits, y_test).item()
-        test_accuracy = (logits.argmax(dim=1) == y_test).float().mean().item()
+        if args.model == "convnet":
+            # In batches, as Keras's evaluate does: the whole test set at once would hold
+            # 10,000 x 32 x 26 x 26 activations (865 MB) and dominate the peak RSS.
+            total_loss, correct = 0.0, 0
+            for first in range(0, x_test.shape[0], args.batch_size):
+                xb, yb = x_test[first:first + args.batch_size], y_test[first:first + args.batch_size]
+                logits = model(xb)
+                total_loss += loss_fn(logits, yb).item() * xb.shape[0]
+                correct += (logits.argmax(dim=1) == yb).sum().item()
+            test_loss = total_loss / x_test.shape[0]
+            test_accuracy = correct / x_test.shape[0]
+        else:
+            logits = model(x_test)
+            test_loss = loss_fn(logits, y_test).item()
+            test_accuracy = (logits.argmax(dim=1) == y_test).float().mean().item()
 
     print(json.dumps({
         "impl": "pytorch",
+        "model": args.model,
         "threads": torch.get_num_threads(),
         "epoch_seconds": epoch_seconds,
         "epoch_cpu_seconds": epoch_cpu_seconds,

@@ -19,13 +19,25 @@ ImageDataset::ImageDataset(const ByteArray& images, const ByteArray& labels, std
         }
     }
     features_ = images.size() / images.shape()[0];
+    x_shape_ = {features_};
+}
+
+ImageDataset::ImageDataset(const ByteArray& images, const ByteArray& labels, const Shape& sample_shape,
+                           std::size_t classes, bool one_hot)
+    : ImageDataset(images, labels, classes, one_hot) {
+    if (element_count(sample_shape) != features_ || sample_shape.empty()) {
+        throw ShapeError(fmt::format("ImageDataset: sample shape {} for images {}; expected {} elements per sample",
+                                     format_shape(sample_shape), format_shape(images.shape()), features_));
+    }
+    x_shape_ = sample_shape;
 }
 
 Shape ImageDataset::y_shape() const { return one_hot_ ? Shape{classes_} : Shape{}; }
 
 void ImageDataset::gather(std::span<const std::size_t> rows, Array& x, Array& y) const {
     const std::size_t n = rows.size();
-    const Shape x_target{n, features_};
+    Shape x_target{n};
+    x_target.insert(x_target.end(), x_shape_.begin(), x_shape_.end());
     const Shape y_target = one_hot_ ? Shape{n, classes_} : Shape{n};
     if (x.shape() != x_target) x.resize(x_target);
     if (y.shape() != y_target) y.resize(y_target);

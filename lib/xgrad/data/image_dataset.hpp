@@ -12,8 +12,12 @@ public:
     /// x is byte / 255 flattened to (features,); y is one-hot (classes,) or, when
     /// one_hot is false, the label as a float (). Throws ShapeError / ValueError on bad input.
     ImageDataset(const ByteArray& images, const ByteArray& labels, std::size_t classes = 10, bool one_hot = true);
+    /// The same with x of shape `sample_shape`, which must hold the image's pixels: (28, 28, 1)
+    /// for a convnet's channels-last input; throws ShapeError when the sizes differ.
+    ImageDataset(const ByteArray& images, const ByteArray& labels, const Shape& sample_shape, std::size_t classes = 10,
+                 bool one_hot = true);
     std::size_t size() const override { return labels_.size(); }
-    Shape x_shape() const override { return {features_}; }
+    Shape x_shape() const override { return x_shape_; }
     Shape y_shape() const override;
     void gather(std::span<const std::size_t> rows, Array& x, Array& y) const override;
 
@@ -22,6 +26,7 @@ private:
     const ByteArray& labels_;
     std::size_t classes_, features_;
     bool one_hot_;
+    Shape x_shape_;
 };
 
 }  // namespace xg

@@ -12,7 +12,7 @@ namespace xg {
 struct LayerGraphOptions {
     /// Draws a layer that has layers of its own (a nested Sequential) as a cluster of them instead of one box.
     bool expand_nested = false;
-    /// Adds the activation of Dense and Activation layers ("relu").
+    /// Adds the activation of Dense, Conv2D and Activation layers ("relu").
     bool show_activations = false;
     /// Layout direction: "TB" (top to bottom), "LR", "BT" or "RL".
     std::string rankdir = "TB";

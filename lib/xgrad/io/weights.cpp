@@ -130,10 +130,10 @@ void check_arrays_against_manifest(const std::map<std::string, Array>& arrays,
 
 }  // namespace
 
-void save_weights(const Module& model, const std::string& path) { save_weights(model.named_parameters(), path, json()); }
+void save_weights(const Module& model, const std::string& path) { save_weights(model.named_state(), path, json()); }
 
 void save_weights(const Module& model, const std::string& path, const json& metadata) {
-    save_weights(model.named_parameters(), path, metadata);
+    save_weights(model.named_state(), path, metadata);
 }
 
 void save_weights(const NamedTensors& tensors, const std::string& path) { save_weights(tensors, path, json()); }
@@ -169,7 +169,7 @@ void save_weights(const NamedTensors& tensors, const std::string& path, const js
     write_npz(path, arrays, {{weights_manifest_name, std::move(text)}}, "save_weights");
 }
 
-void load_weights(Module& model, const std::string& path) { load_weights(model.named_parameters(), path); }
+void load_weights(Module& model, const std::string& path) { load_weights(model.named_state(), path); }
 
 void load_weights(const NamedTensors& tensors, const std::string& path) {
     check_tensors(tensors, "load_weights");

@@ -21,7 +21,8 @@ inline constexpr int weights_format_version = 1;
 /// Name of the manifest member in a weights archive (not ending in .npy, so no array).
 inline constexpr const char* weights_manifest_name = "__manifest__.json";
 
-/// Writes every parameter of `model` to `path` atomically; a failure leaves any previous file intact.
+/// Writes every parameter and buffer of `model` (Module::named_state) to `path` atomically; a
+/// failure leaves any previous file intact.
 void save_weights(const Module& model, const std::string& path);
 /// The same, recording `metadata` (a JSON object such as {"epoch": 3}) in the manifest.
 void save_weights(const Module& model, const std::string& path, const nlohmann::json& metadata);
@@ -30,7 +31,7 @@ void save_weights(const NamedTensors& tensors, const std::string& path);
 /// The same, recording `metadata` (a JSON object) in the manifest.
 void save_weights(const NamedTensors& tensors, const std::string& path, const nlohmann::json& metadata);
 
-/// Copies the file's arrays into the model's parameters. Every name and shape must match exactly,
+/// Copies the file's arrays into the model's parameters and buffers. Every name and shape must match exactly,
 /// and nothing is modified unless all do; throws IoError naming the file and what differs.
 void load_weights(Module& model, const std::string& path);
 /// The same for named tensors: their values are overwritten in place.

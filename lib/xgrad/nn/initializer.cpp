@@ -11,9 +11,15 @@
 namespace xg::initializers {
 namespace {
 
-// Fans as Keras computes them: (in, out) for a matrix, the size for a vector.
+// Fans as Keras computes them: (in, out) for a matrix; for a convolution kernel
+// (KH, KW, C_in, C_out), each scaled by the receptive field KH KW; the size for a vector.
 std::pair<double, double> fans(const Shape& shape) {
     if (shape.size() == 2) return {static_cast<double>(shape[0]), static_cast<double>(shape[1])};
+    if (shape.size() > 2) {
+        double receptive = 1.0;
+        for (std::size_t i = 0; i + 2 < shape.size(); ++i) receptive *= static_cast<double>(shape[i]);
+        return {receptive * static_cast<double>(shape[shape.size() - 2]), receptive * static_cast<double>(shape.back())};
+    }
     const double n = static_cast<double>(element_count(shape));
     return {n, n};
 }
@@ -56,6 +62,8 @@ Array he_normal(const Shape& shape) {
 
 Array zeros(const Shape& shape) { return xt::zeros<float>(shape); }
 
+Array ones(const Shape& shape) { return xt::ones<float>(shape); }
+
 Initializer random_normal(float mean, float stddev) {
     return [=](const Shape& shape) { return fill(shape, std::normal_distribution<double>(mean, stddev)); };
 }
@@ -73,10 +81,11 @@ Initializer initializer_by_name(const std::string& name) {
     if (name == "he_normal") return initializers::he_normal;
     if (name == "he_uniform") return initializers::he_uniform;
     if (name == "zeros") return initializers::zeros;
+    if (name == "ones") return initializers::ones;
     if (name == "random_normal") return initializers::random_normal();
     if (name == "random_uniform") return initializers::random_uniform();
     throw ValueError(fmt::format("initializer_by_name: unknown initializer '{}'; expected glorot_uniform, he_normal, "
-                                 "he_uniform, zeros, random_normal or random_uniform", name));
+                                 "he_uniform, zeros, ones, random_normal or random_uniform", name));
 }
 
 }  // namespace xg

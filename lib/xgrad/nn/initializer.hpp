@@ -7,7 +7,7 @@
 
 namespace xg {
 
-/// Makes an array of a shape; fan_in/fan_out are read from a (in, out) kernel shape.
+/// Makes an array of a shape; fan_in/fan_out are read from a (in, out) or (KH, KW, in, out) kernel shape.
 using Initializer = std::function<Array(const Shape&)>;
 
 // Keras's keras.initializers: a namespace of their own, so that xg::zeros and
@@ -22,13 +22,15 @@ Array he_normal(const Shape& shape);
 Array he_uniform(const Shape& shape);
 /// All zeros (Keras's bias default).
 Array zeros(const Shape& shape);
+/// All ones (BatchNormalization's gamma and moving variance).
+Array ones(const Shape& shape);
 /// N(mean, stddev).
 Initializer random_normal(float mean = 0.0f, float stddev = 0.05f);
 /// U(low, high).
 Initializer random_uniform(float low = -0.05f, float high = 0.05f);
 }  // namespace initializers
 
-/// The initializer called `name` ("glorot_uniform", "he_normal", "he_uniform", "zeros",
+/// The initializer called `name` ("glorot_uniform", "he_normal", "he_uniform", "zeros", "ones",
 /// "random_normal", "random_uniform"); throws ValueError for others.
 Initializer initializer_by_name(const std::string& name);
 

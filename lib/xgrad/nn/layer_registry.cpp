@@ -1,6 +1,7 @@
 #include "xgrad/nn/layer_registry.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <mutex>
 #include <utility>
 
@@ -8,7 +9,12 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/pooling.hpp"
 
 namespace xg {
 namespace {
@@ -28,6 +34,47 @@ struct LayerTable {
              return std::make_shared<Activation>(config_text(c, "activation", "Activation"), name);
          }},
         {"Softmax", [](const LayerConfig&, const std::string& name) { return std::make_shared<Softmax>(name); }},
+        {"Conv2D",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<Conv2D>(config_count(c, "input_channels", "Conv2D"), config_count(c, "filters", "Conv2D"),
+                                             config_size2(c, "kernel_size", "Conv2D"),
+                                             Conv2DOptions{.activation = config_text(c, "activation", "Conv2D"),
+                                                           .strides = config_size2(c, "strides", "Conv2D"),
+                                                           .padding = config_text(c, "padding", "Conv2D"),
+                                                           .use_bias = config_flag(c, "use_bias", "Conv2D"),
+                                                           .name = name});
+         }},
+        {"MaxPooling2D",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<MaxPooling2D>(config_size2(c, "pool_size", "MaxPooling2D"),
+                                                   Pooling2DOptions{.strides = config_size2(c, "strides", "MaxPooling2D"),
+                                                                    .padding = config_text(c, "padding", "MaxPooling2D"),
+                                                                    .name = name});
+         }},
+        {"AveragePooling2D",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<AveragePooling2D>(
+                 config_size2(c, "pool_size", "AveragePooling2D"),
+                 Pooling2DOptions{.strides = config_size2(c, "strides", "AveragePooling2D"),
+                                  .padding = config_text(c, "padding", "AveragePooling2D"),
+                                  .name = name});
+         }},
+        {"Flatten", [](const LayerConfig&, const std::string& name) { return std::make_shared<Flatten>(name); }},
+        {"Dropout",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<Dropout>(config_number(c, "rate", "Dropout"), name);
+         }},
+        {"BatchNormalization",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "BatchNormalization";
+             return std::make_shared<BatchNormalization>(
+                 config_count(c, "features", kind),
+                 BatchNormalizationOptions{.momentum = config_number(c, "momentum", kind),
+                                           .epsilon = config_number(c, "epsilon", kind),
+                                           .center = config_flag(c, "center", kind),
+                                           .scale = config_flag(c, "scale", kind),
+                                           .name = name});
+         }},
     };
 };
 
@@ -97,6 +144,35 @@ bool config_flag(const LayerConfig& config, const std::string& key, const std::s
     if (text == "true") return true;
     if (text == "false") return false;
     throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected true or false", kind, key, text));
+}
+
+float config_number(const LayerConfig& config, const std::string& key, const std::string& kind) {
+    const std::string& text = config_text(config, key, kind);
+    float value = 0.0f;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+        throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected a finite number", kind, key, text));
+    }
+    return value;
+}
+
+Size2 config_size2(const LayerConfig& config, const std::string& key, const std::string& kind) {
+    const std::string& text = config_text(config, key, kind);
+    const auto comma = text.find(',');
+    Size2 out{0, 0};
+    if (comma != std::string::npos) {
+        const char* first = text.data();
+        const char* mid = text.data() + comma;
+        const char* last = text.data() + text.size();
+        const auto a = std::from_chars(first, mid, out[0]);
+        const auto b = std::from_chars(mid + 1, last, out[1]);
+        if (a.ec != std::errc() || a.ptr != mid || b.ec != std::errc() || b.ptr != last) out = {0, 0};
+    }
+    if (out[0] == 0 || out[1] == 0) {
+        throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected two whole numbers >= 1 as \"3,3\"", kind, key,
+                                     text));
+    }
+    return out;
 }
 
 }  // namespace xg

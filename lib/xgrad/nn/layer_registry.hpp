@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "xgrad/core/window.hpp"
 #include "xgrad/nn/module.hpp"
 
 namespace xg {
@@ -17,7 +18,8 @@ using LayerFactory = std::function<std::shared_ptr<Module>(const LayerConfig& co
 /// Adds the factory for layers of `kind` (replacing one of that kind).
 void register_layer(const std::string& kind, LayerFactory factory);
 /// A new layer of `kind` from `config`; throws ValueError for an unknown kind (naming the
-/// registered ones) or bad settings. Dense, Activation and Softmax are registered from the start.
+/// registered ones) or bad settings. Dense, Activation, Softmax, Conv2D, MaxPooling2D,
+/// AveragePooling2D, Flatten, Dropout and BatchNormalization are registered from the start.
 std::shared_ptr<Module> make_layer(const std::string& kind, const LayerConfig& config, const std::string& name);
 /// The registered kinds.
 std::vector<std::string> layer_kinds();
@@ -28,5 +30,9 @@ const std::string& config_text(const LayerConfig& config, const std::string& key
 std::size_t config_count(const LayerConfig& config, const std::string& key, const std::string& kind);
 /// The setting `key` as "true" or "false"; throws ValueError otherwise.
 bool config_flag(const LayerConfig& config, const std::string& key, const std::string& kind);
+/// The setting `key` as a finite number; throws ValueError when it is missing or not one.
+float config_number(const LayerConfig& config, const std::string& key, const std::string& kind);
+/// The setting `key` as two counts >= 1 written "3,3"; throws ValueError when it is missing or not that.
+Size2 config_size2(const LayerConfig& config, const std::string& key, const std::string& kind);
 
 }  // namespace xg

@@ -12,12 +12,13 @@
 namespace xg {
 namespace {
 
-// "Dense" -> "dense", "BatchNorm" -> "batch_norm"
+// "Dense" -> "dense", "BatchNorm" -> "batch_norm", "Conv2D" -> "conv2d" (as Keras names them:
+// a capital after a digit starts no new word)
 std::string snake_case(const std::string& kind) {
     std::string out;
     for (std::size_t i = 0; i < kind.size(); ++i) {
         const auto c = static_cast<unsigned char>(kind[i]);
-        if (std::isupper(c) && i > 0) out += '_';
+        if (std::isupper(c) && i > 0 && std::islower(static_cast<unsigned char>(kind[i - 1]))) out += '_';
         out += static_cast<char>(std::tolower(c));
     }
     return out;
@@ -112,6 +113,35 @@ std::size_t Module::parameter_count() const {
     return n;
 }
 
+std::vector<Tensor> Module::buffers() const {
+    std::vector<Tensor> out;
+    for (auto& [name, t] : named_buffers()) out.push_back(t);
+    return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+    std::vector<std::pair<std::string, Tensor>> out;
+    collect_buffers("", out);
+    return out;
+}
+
+void Module::collect_buffers(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const {
+    for (auto& [local, t] : buffers_) out.emplace_back(prefix + local, t);
+    for (auto& child : children_) child->collect_buffers(prefix + child->name() + "/", out);
+}
+
+std::size_t Module::buffer_count() const {
+    std::size_t n = 0;
+    for (auto& t : buffers()) n += t.size();
+    return n;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_state() const {
+    auto out = named_parameters();
+    for (auto& entry : named_buffers()) out.push_back(std::move(entry));
+    return out;
+}
+
 void Module::train(bool on) {
     training_ = on;
     for (auto& child : children_) child->train(on);
@@ -127,6 +157,23 @@ Tensor& Module::register_parameter(const std::string& local_name, Tensor t) {
     t.set_name(name_ + "/" + local_name);
     parameters_.emplace_back(local_name, std::move(t));
     return parameters_.back().second;
+}
+
+Tensor& Module::register_buffer(const std::string& local_name, Tensor t) {
+    if (!t.defined()) {
+        throw ValueError(fmt::format("{}: buffer '{}' is an empty handle; expected a tensor", name_, local_name));
+    }
+    auto taken = [&](const auto& list) {
+        return std::any_of(list.begin(), list.end(), [&](const auto& entry) { return entry.first == local_name; });
+    };
+    if (taken(buffers_) || taken(parameters_)) {
+        throw ValueError(fmt::format("{}: buffer '{}' is registered twice or shares a parameter's name; expected unique "
+                                     "names", name_, local_name));
+    }
+    t.set_requires_grad(false);
+    t.set_name(name_ + "/" + local_name);
+    buffers_.emplace_back(local_name, std::move(t));
+    return buffers_.back().second;
 }
 
 void Module::adopt(const std::string& name, const std::shared_ptr<Module>& child) {
@@ -161,6 +208,7 @@ void Module::adopt(const std::string& name, const std::shared_ptr<Module>& child
 void Module::rename(std::string name) {
     name_ = std::move(name);
     for (auto& [local, t] : parameters_) t.set_name(name_ + "/" + local);
+    for (auto& [local, t] : buffers_) t.set_name(name_ + "/" + local);
 }
 
 std::string Module::summary(const Shape& input_shape) {
@@ -168,16 +216,22 @@ std::string Module::summary(const Shape& input_shape) {
     Shape sample{1};
     sample.insert(sample.end(), input_shape.begin(), input_shape.end());
     // Without children there is nothing to trace (and an empty Sequential cannot run).
+    // Inference mode: a training pass would move BatchNormalization's statistics and draw
+    // Dropout's masks from the seeded engine.
     if (!children_.empty()) {
         NoGradGuard no_grad;
+        const bool was_training = training();
+        eval();
         call_trace = &trace;
         try {
             (*this)(input(xt::zeros<float>(sample)));
         } catch (...) {
             call_trace = nullptr;
+            train(was_training);
             throw;
         }
         call_trace = nullptr;
+        train(was_training);
     }
     // Children the forward pass never called still own parameters: listed last, shape unknown.
     const std::size_t called = trace.calls.size();
@@ -187,29 +241,39 @@ std::string Module::summary(const Shape& input_shape) {
             trace.calls.emplace_back(c, Shape{});
         }
     }
-    const std::string rule(65, '_'), double_rule(65, '=');
-    std::string out = fmt::format("Model: \"{}\"\n{}\n{:<29}{:<26}{}\n{}\n", name(), rule, "Layer (type)", "Output Shape",
-                                  "Param #", double_rule);
+    // Keras's 65 columns, the first widened when a "name (Kind)" needs it
+    // ("max_pooling2d_1 (MaxPooling2D)"), so that columns never run together.
+    std::size_t name_width = 29;
+    for (auto& [module, shape] : trace.calls) {
+        name_width = std::max(name_width, module->name().size() + module->kind().size() + 4);
+    }
+    if (!parameters_.empty() || !buffers_.empty()) name_width = std::max(name_width, name().size() + 18);
+    const std::string rule(name_width + 36, '_'), double_rule(name_width + 36, '=');
+    std::string out = fmt::format("Model: \"{}\"\n{}\n{:<{}}{:<26}{}\n{}\n", name(), rule, "Layer (type)", name_width,
+                                  "Output Shape", "Param #", double_rule);
     std::size_t total = 0, trainable = 0;
     std::vector<std::string> rows;
-    auto count_row = [&](const std::string& label, const std::string& shape, const std::vector<Tensor>& params) {
+    auto count_row = [&](const std::string& label, const std::string& shape, const std::vector<Tensor>& params,
+                         const std::vector<Tensor>& buffers) {
         std::size_t count = 0;
+        for (auto& t : buffers) count += t.size();
         for (auto& t : params) {
             count += t.size();
             if (t.requires_grad()) trainable += t.size();
         }
         total += count;
-        rows.push_back(fmt::format("{:<29}{:<26}{}\n", label, shape, with_commas(count)));
+        rows.push_back(fmt::format("{:<{}}{:<26}{}\n", label, name_width, shape, with_commas(count)));
     };
-    if (!parameters_.empty()) {
-        std::vector<Tensor> own;
+    if (!parameters_.empty() || !buffers_.empty()) {
+        std::vector<Tensor> own, own_buffers;
         for (auto& [local, t] : parameters_) own.push_back(t);
-        count_row(fmt::format("{} (own parameters)", name()), "", own);
+        for (auto& [local, t] : buffers_) own_buffers.push_back(t);
+        count_row(fmt::format("{} (own parameters)", name()), "", own, own_buffers);
     }
     for (std::size_t i = 0; i < trace.calls.size(); ++i) {
         const auto& [module, shape] = trace.calls[i];
         count_row(fmt::format("{} ({})", module->name(), module->kind()), i < called ? batch_shape(shape) : "(not called)",
-                  module->parameters());
+                  module->parameters(), module->buffers());
     }
     for (std::size_t i = 0; i < rows.size(); ++i) out += rows[i] + (i + 1 < rows.size() ? rule : double_rule) + "\n";
     if (rows.empty()) out += double_rule + "\n";

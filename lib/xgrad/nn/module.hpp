@@ -63,9 +63,22 @@ public:
     /// Number of scalars in parameters().
     std::size_t parameter_count() const;
 
+    /// Non-trainable state of this module and its children (BatchNormalization's moving
+    /// statistics), in registration order: saved with the weights, never optimized.
+    std::vector<Tensor> buffers() const;
+    /// The same, named by path: "batch_normalization_1/moving_mean".
+    std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+    /// Buffers registered directly on this module, with their local names.
+    const std::vector<std::pair<std::string, Tensor>>& own_buffers() const { return buffers_; }
+    /// Number of scalars in buffers() (Keras's "Non-trainable params").
+    std::size_t buffer_count() const;
+    /// Everything a weights file holds: named_parameters(), then named_buffers().
+    std::vector<std::pair<std::string, Tensor>> named_state() const;
+
     /// A Keras-style table of the children as one forward pass on a zero sample of
     /// `input_shape` (without the batch axis) calls them: name (type), output shape,
-    /// parameter count, then the totals.
+    /// parameter count (buffers included), then the totals, buffers counted as non-trainable.
+    /// The pass runs in inference mode, leaving buffers and the random engine untouched.
     std::string summary(const Shape& input_shape);
 
     /// Training mode (default) or evaluation mode, for this module and its children.
@@ -79,6 +92,9 @@ protected:
     virtual Activated forward_with_logits(const Tensor& x);
     /// Adds a trainable tensor under `local_name`; returns the stored handle.
     Tensor& register_parameter(const std::string& local_name, Tensor t);
+    /// Adds a non-trainable tensor under `local_name`, updated by the module itself; returns
+    /// the stored handle (write to it in place, so every holder sees the update).
+    Tensor& register_buffer(const std::string& local_name, Tensor t);
     /// Adds a child module named `name` (unique among this module's children); returns it.
     template <class M>
     std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> child) {
@@ -95,6 +111,7 @@ protected:
 
 private:
     void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
+    void collect_buffers(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out) const;
     void adopt(const std::string& name, const std::shared_ptr<Module>& child);
     void rename(std::string name);
 
@@ -104,6 +121,7 @@ private:
     bool registered_ = false;
     bool training_ = true;
     std::vector<std::pair<std::string, Tensor>> parameters_;
+    std::vector<std::pair<std::string, Tensor>> buffers_;
     std::vector<std::shared_ptr<Module>> children_;
 };
 

@@ -1,5 +1,7 @@
 #include "xgrad/nn/sequential.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"

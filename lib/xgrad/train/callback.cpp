@@ -39,7 +39,7 @@ void EarlyStopping::on_epoch_end(Model& model, std::size_t epoch, const Logs& lo
         wait_ = 0;
         if (options_.restore_best_weights) {
             best_weights_.clear();
-            for (auto& p : model.network().parameters()) best_weights_.push_back(p.value());
+            for (auto& [name, t] : model.network().named_state()) best_weights_.push_back(t.value());
         }
         return;
     }
@@ -52,8 +52,9 @@ void EarlyStopping::on_epoch_end(Model& model, std::size_t epoch, const Logs& lo
 
 void EarlyStopping::on_train_end(Model& model) {
     if (stopped_epoch_ < 0 || best_weights_.empty()) return;
-    auto params = model.network().parameters();
-    for (std::size_t i = 0; i < params.size(); ++i) params[i].mutable_value() = best_weights_[i];
+    // The moving statistics go back with the weights they were gathered for, as in Keras.
+    auto state = model.network().named_state();
+    for (std::size_t i = 0; i < state.size(); ++i) state[i].second.mutable_value() = best_weights_[i];
 }
 
 }  // namespace xg

@@ -35,10 +35,11 @@ std::string retitled(const std::exception& e, std::string_view from, std::string
     return fmt::format("{}: {}", to, what);
 }
 
-// The model's parameters, then the optimizer's slots (copies: the optimizer keeps plain arrays).
+// The model's parameters and buffers, then the optimizer's slots (copies: the optimizer keeps
+// plain arrays).
 NamedTensors checkpoint_tensors(Model& model) {
     NamedTensors out;
-    for (auto& [name, t] : model.network().named_parameters()) out.emplace_back(fmt::format("{}{}", model_prefix, name), t);
+    for (auto& [name, t] : model.network().named_state()) out.emplace_back(fmt::format("{}{}", model_prefix, name), t);
     for (auto& [name, array] : model.optimizer().state()) {
         out.emplace_back(fmt::format("{}{}", optimizer_prefix, name), Tensor(*array));
     }

@@ -100,6 +100,32 @@ std::size_t DataParallel::average_gradients(const std::vector<Tensor>& parameter
     return static_cast<std::size_t>(std::lround(global));
 }
 
+void DataParallel::average_buffers(const std::vector<Tensor>& buffers, std::size_t local_count) {
+    if (world_size() == 1 || buffers.empty()) return;
+    std::size_t total = 0;
+    for (const Tensor& b : buffers) total += b.size();
+    // Layout: every buffer * local_count, then local_count; a process with no samples this step
+    // (a last batch smaller than the group) kept its old statistics and weighs nothing.
+    buffer_.resize(total + 1);
+    float* values = buffer_.data();
+    const float weight = static_cast<float>(local_count);
+    for (const Tensor& b : buffers) {
+        const Array& v = b.value();
+        std::transform(v.begin(), v.end(), values, [weight](float x) { return x * weight; });
+        values += b.size();
+    }
+    buffer_.back() = weight;
+    group_->sum(std::span(buffer_));
+    const float global = buffer_.back();
+    if (global < 0.5f) return;
+    values = buffer_.data();
+    for (Tensor b : buffers) {  // a handle: the value is updated in place
+        Array& v = b.mutable_value();
+        std::transform(values, values + v.size(), v.begin(), [global](float x) { return x / global; });
+        values += v.size();
+    }
+}
+
 Logs DataParallel::average_logs(const Logs& logs, std::size_t local_count) {
     if (world_size() == 1) return logs;
     std::vector<double> sums;

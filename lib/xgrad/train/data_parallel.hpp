@@ -69,6 +69,11 @@ public:
     /// zeros; after the call it has one on every process if it had one on any. Returns the
     /// global sample count; throws ValueError when it is 0.
     std::size_t average_gradients(const std::vector<Tensor>& parameters, std::size_t local_count);
+    /// Replaces each buffer (BatchNormalization's moving statistics, updated by this process's
+    /// share of the batch) with its mean over the processes, weighted by their `local_count`s,
+    /// in one sum: every process then holds the same statistics, the moving mean exactly the one
+    /// the whole batch gives. Nothing to do for no buffers or one process.
+    void average_buffers(const std::vector<Tensor>& buffers, std::size_t local_count);
     /// Each value averaged over the processes, weighted by their sample counts; exact for
     /// values that are means over samples (loss, accuracy). Keys must agree across processes.
     Logs average_logs(const Logs& logs, std::size_t local_count);

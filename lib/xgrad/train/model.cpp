@@ -8,6 +8,7 @@
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/random.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/sgd.hpp"
@@ -26,6 +27,22 @@ std::shared_ptr<Optimizer> optimizer_by_name(const std::string& name, std::vecto
     if (name == "adam") return std::make_shared<Adam>(std::move(params));
     throw ValueError(fmt::format("compile: unknown optimizer '{}'; expected rmsprop, sgd or adam", name));
 }
+
+// Puts a network in training or inference mode for as long as it lives, then restores the
+// mode it found, so that a hand-written loop's choice survives fit, evaluate and predict.
+class ModeGuard {
+public:
+    ModeGuard(Module& network, bool training) : network_(network), was_training_(network.training()) {
+        network_.train(training);
+    }
+    ~ModeGuard() { network_.train(was_training_); }
+    ModeGuard(const ModeGuard&) = delete;
+    ModeGuard& operator=(const ModeGuard&) = delete;
+
+private:
+    Module& network_;
+    bool was_training_;
+};
 
 }  // namespace
 
@@ -77,11 +94,22 @@ Tensor Model::compute_loss(const Tensor& x, const Tensor& y, Tensor* y_pred) {
 
 Tensor Model::forward_loss(const Tensor& x, const Tensor& y) {
     check_compiled("forward_loss");
-    return compute_loss(x, y);
+    // A look at one step, not a step: the moving statistics it updates and the random numbers
+    // dropout draws are put back, so exporting a graph leaves training as it would have been.
+    std::vector<Array> buffers;
+    for (const Tensor& b : network_->buffers()) buffers.push_back(b.value());
+    const RandomEngine engine = random_engine();
+    ModeGuard mode(*network_, true);
+    Tensor loss = compute_loss(x, y);
+    std::size_t i = 0;
+    for (Tensor b : network_->buffers()) b.mutable_value() = buffers[i++];
+    random_engine() = engine;
+    return loss;
 }
 
 Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred) {
     check_compiled("train_step");
+    ModeGuard mode(*network_, true);
     Tensor out, loss;
     try {
         loss = compute_loss(x, y, &out);
@@ -106,7 +134,12 @@ Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred) {
 void Model::apply_gradients(std::size_t local_count) {
     // Data-parallel, the local gradients are means over this process's share; the step needs
     // the mean over the global batch, the same on every process.
-    if (parallel_) parallel_->average_gradients(optimizer_->parameters(), local_count);
+    if (parallel_) {
+        parallel_->average_gradients(optimizer_->parameters(), local_count);
+        // Moving statistics were updated from this process's share only; averaged after every
+        // step, they stay the same on every process (what a checkpoint from process 0 keeps).
+        parallel_->average_buffers(network_->buffers(), local_count);
+    }
     optimizer_->step();
 }
 
@@ -179,13 +212,14 @@ History Model::fit(const Dataset& data, const FitOptions& options) {
     std::ostream& out = *options.out;
     History history;
     stop_requested_ = false;
-    network_->train();
+    ModeGuard mode(*network_, true);
     int verbose = options.verbose;
     if (parallel_) {
         parallel_->check_same("fit: samples, validation samples, epochs, initial_epoch, batch_size, shuffle",
                               {train_set.size(), validation ? validation->size() : 0, options.epochs,
                                options.initial_epoch, options.batch_size, options.shuffle ? 1u : 0u});
         parallel_->broadcast_parameters(network_->parameters());
+        parallel_->broadcast_parameters(network_->buffers());
         parallel_->broadcast_optimizer(*optimizer_);
         if (!parallel_->is_root()) verbose = 0;
     }
@@ -201,9 +235,7 @@ History Model::fit(const Dataset& data, const FitOptions& options) {
         run_epoch(train_set, order, options.batch_size, true, logs, &progress);
         const double seconds = seconds_since(start);
         if (validation) {
-            network_->eval();
             for (auto& [key, value] : evaluate(*validation, options.batch_size)) logs.emplace_back("val_" + key, value);
-            network_->train();
         }
         progress.finish(logs, seconds, (train_set.size() + options.batch_size - 1) / options.batch_size);
         history.add(logs, seconds);
@@ -223,8 +255,7 @@ Logs Model::evaluate(const Dataset& data, std::size_t batch_size) {
     check_compiled("evaluate");
     if (batch_size == 0) throw ValueError("evaluate: batch_size is 0; expected at least 1");
     if (data.size() == 0) throw ValueError("evaluate: no samples; expected at least one");
-    const bool was_training = network_->training();
-    network_->eval();
+    ModeGuard mode(*network_, false);
     Logs logs;
     std::vector<std::size_t> order = epoch_order(data.size(), false);
     if (parallel_) {
@@ -232,7 +263,6 @@ Logs Model::evaluate(const Dataset& data, std::size_t batch_size) {
         order = std::vector<std::size_t>(share.begin(), share.end());
     }
     run_epoch(data, order, batch_size, false, logs, nullptr);
-    network_->train(was_training);
     return logs;
 }
 
@@ -243,8 +273,7 @@ Array Model::predict(const Array& x, std::size_t batch_size) {
                                      format_shape(x.shape())));
     }
     NoGradGuard no_grad;
-    const bool was_training = network_->training();
-    network_->eval();
+    ModeGuard mode(*network_, false);
     const std::size_t n = x.shape()[0];
     const std::vector<std::size_t> order = epoch_order(n, false);
     Array result, batch;
@@ -260,7 +289,6 @@ Array Model::predict(const Array& x, std::size_t batch_size) {
         const std::size_t width = out.size() / count;
         std::copy(out.value().begin(), out.value().end(), result.data() + start * width);
     }
-    network_->train(was_training);
     return result;
 }
 

@@ -64,23 +64,25 @@ public:
     /// The same with a default-configured optimizer by name: "rmsprop", "sgd" or "adam".
     void compile(const std::string& optimizer, Loss loss, const std::vector<MetricSpec>& metrics = {});
 
-    /// Trains on x (n, ...) and y (n, ...); returns per-epoch logs.
+    /// Trains on x (n, ...) and y (n, ...) with the network in training mode (Dropout drops,
+    /// BatchNormalization uses batch statistics), restoring its mode afterwards; returns per-epoch logs.
     History fit(const Array& x, const Array& y, const FitOptions& options = {});
     History fit(const Dataset& data, const FitOptions& options = {});
-    /// Loss and metrics over all samples, without recording.
+    /// Loss and metrics over all samples, without recording, in inference mode.
     Logs evaluate(const Array& x, const Array& y, std::size_t batch_size = 32);
     Logs evaluate(const Dataset& data, std::size_t batch_size = 32);
-    /// The network's outputs for x, computed in batches without recording.
+    /// The network's outputs for x, computed in batches without recording, in inference mode.
     Array predict(const Array& x, std::size_t batch_size = 32);
 
-    /// One optimisation step on a batch (forward, loss, backward, update); returns the loss
+    /// One optimisation step on a batch (forward in training mode, loss, backward, update); returns the loss
     /// tensor (its graph already released) and leaves the predictions in `y_pred`. Data-parallel,
     /// x is this process's share of the batch and gradients are averaged before the update.
     Tensor train_step(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr);
     /// The network's outputs and the loss for a batch, by one formula in training and
-    /// evaluation: loss(network.call_with_logits(x), y).
+    /// evaluation: loss(network.call_with_logits(x), y), in the network's current mode.
     Tensor compute_loss(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr);
-    /// The loss of a batch, recorded on the tape but not back-propagated (for graph export).
+    /// The loss of a batch in training mode, recorded on the tape but not back-propagated (for graph
+    /// export); moving statistics and the random engine are left as they were.
     Tensor forward_loss(const Tensor& x, const Tensor& y);
 
     Module& network() { return *network_; }

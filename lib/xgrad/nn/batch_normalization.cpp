@@ -1,0 +1,61 @@
+#include "xgrad/nn/batch_normalization.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+
+BatchNormalization::BatchNormalization(std::size_t features, BatchNormalizationOptions options)
+    : Module("BatchNormalization", std::move(options.name)),
+      features_(features),
+      momentum_(options.momentum),
+      epsilon_(options.epsilon),
+      center_(options.center),
+      scale_(options.scale) {
+    if (features == 0) throw ValueError("BatchNormalization: features is 0; expected at least 1");
+    if (!(momentum_ >= 0.0f && momentum_ <= 1.0f)) {
+        throw ValueError(fmt::format("BatchNormalization: momentum {}; expected 0 <= momentum <= 1", momentum_));
+    }
+    if (!(epsilon_ > 0.0f)) throw ValueError(fmt::format("BatchNormalization: epsilon {}; expected > 0", epsilon_));
+    // Keras's order of weights: gamma, beta, moving_mean, moving_variance. Without scale or
+    // center, gamma and beta are fixed constants the optimizer never sees.
+    gamma_ = options.scale ? register_parameter("gamma", Tensor(options.gamma_initializer({features})))
+                           : constant(xt::ones<float>({features}));
+    beta_ = options.center ? register_parameter("beta", Tensor(options.beta_initializer({features})))
+                           : constant(xt::zeros<float>({features}));
+    moving_mean_ = register_buffer("moving_mean", Tensor(options.moving_mean_initializer({features})));
+    moving_variance_ = register_buffer("moving_variance", Tensor(options.moving_variance_initializer({features})));
+}
+
+void BatchNormalization::check_input(const Shape& s) const {
+    if (s.empty() || s.back() != features_) {
+        throw ShapeError(fmt::format("{}: input shape {} without the batch axis; expected (..., {})", name(),
+                                     format_shape(s), features_));
+    }
+}
+
+std::optional<LayerConfig> BatchNormalization::config() const {
+    return LayerConfig{{"features", std::to_string(features_)},
+                       {"momentum", fmt::format("{}", momentum_)},
+                       {"epsilon", fmt::format("{}", epsilon_)},
+                       {"center", center_ ? "true" : "false"},
+                       {"scale", scale_ ? "true" : "false"}};
+}
+
+Tensor BatchNormalization::forward(const Tensor& x) {
+    if (x.rank() < 2) {
+        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, ..., {})", name(), format_shape(x.shape()),
+                                     features_));
+    }
+    check_input(Shape(x.shape().begin() + 1, x.shape().end()));
+    return batch_norm(x, gamma_, beta_, moving_mean_, moving_variance_, training(), momentum_, epsilon_);
+}
+
+Shape BatchNormalization::output_shape(const Shape& input_shape) {
+    check_input(input_shape);
+    return input_shape;
+}
+
+}  // namespace xg
