@@ -3,9 +3,10 @@
 #include <xgrad/xgrad.hpp>
 
 #include <cstddef>
+#include <exception>
 #include <iostream>
 
-int main() {
+int main() try {
     std::shared_ptr<xg::Module> network = xg::load_model("first_model.npz");
     xg::Model model(network);
     const xg::Array points = xg::array({3, 2}, {0.5f, 0.5f, -0.5f, 0.5f, -0.5f, -0.5f}).value();
@@ -18,4 +19,7 @@ int main() {
         right = right && predicted == expected[i];
     }
     return right ? 0 : 1;
+} catch (const std::exception& e) {  // a missing or corrupt file: say which, exit non-zero
+    std::cerr << "use_model: " << e.what() << "\n";
+    return 1;
 }
