@@ -76,10 +76,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
             x.data()[k] = original - options.epsilon;
             const double down = projected(f(params).value(), r);
             x.data()[k] = original;
-            const double numeric = (up - down) / (2.0 * options.epsilon);
-            const double a = analytic.data()[k];
-            const double err = std::abs(a - numeric) / std::max({1.0, std::abs(a), std::abs(numeric)});
-            worst = std::max(worst, std::isnan(err) ? INFINITY : err);
+            worst = std::max(worst, worst_relative_error(analytic, k, (up - down) / (2.0 * options.epsilon)));
         }
         result.worst_error.push_back(worst);
         result.input_shapes.push_back(inputs[i].shape());
