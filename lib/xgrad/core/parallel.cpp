@@ -1,0 +1,149 @@
+#include "xgrad/core/parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "xgrad/core/blas.hpp"
+
+namespace xg {
+namespace {
+
+// Set while a thread runs a range of a loop: a loop started from there runs serially, so a
+// nested call never waits for workers that are busy with the loop around it.
+thread_local bool t_inside_loop = false;
+
+// One loop in flight: ranges (chunks) are claimed through `next`, by the caller and the
+// workers alike, so a worker that wakes late finds nothing left and the caller never waits
+// for it to start.
+struct Job {
+    const void* context;
+    detail::RangeFn fn;
+    std::size_t begin, size, chunks;
+    std::atomic<std::size_t> next{0};
+    // Under Pool::mutex_:
+    std::size_t done = 0;
+    int active = 0;  // workers that have seen the job and not yet left it
+    std::exception_ptr error;
+    std::size_t error_chunk = 0;
+};
+
+class Pool {
+public:
+    static Pool& instance() {
+        static Pool pool;
+        return pool;
+    }
+
+    Pool() = default;
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+
+    ~Pool() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (std::thread& t : workers_) t.join();
+    }
+
+    // Runs job on this thread and up to job.chunks - 1 workers; false (nothing run) when
+    // another thread's loop holds the pool.
+    bool run(Job& job) {
+        std::unique_lock owner(owner_, std::try_to_lock);
+        if (!owner.owns_lock()) return false;
+        const std::size_t helpers = job.chunks - 1;
+        {
+            std::lock_guard lock(mutex_);
+            while (workers_.size() < helpers) workers_.emplace_back([this] { work(); });
+            job_ = &job;
+            ++generation_;
+        }
+        for (std::size_t i = 0; i < helpers; ++i) wake_.notify_one();
+        t_inside_loop = true;
+        run_chunks(job);
+        t_inside_loop = false;
+        std::unique_lock lock(mutex_);
+        finished_.wait(lock, [&] { return job.done == job.chunks && job.active == 0; });
+        job_ = nullptr;
+        return true;
+    }
+
+private:
+    void run_chunks(Job& job) {
+        for (std::size_t c; (c = job.next.fetch_add(1, std::memory_order_relaxed)) < job.chunks;) {
+            const std::size_t lo = job.begin + job.size * c / job.chunks;
+            const std::size_t hi = job.begin + job.size * (c + 1) / job.chunks;
+            std::exception_ptr error;
+            try {
+                job.fn(job.context, lo, hi);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            std::lock_guard lock(mutex_);
+            if (error && (!job.error || c < job.error_chunk)) {
+                job.error = std::move(error);
+                job.error_chunk = c;
+            }
+            if (++job.done == job.chunks) finished_.notify_all();
+        }
+    }
+
+    void work() {
+        std::uint64_t seen = 0;
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            wake_.wait(lock, [&] { return stop_ || (job_ != nullptr && generation_ != seen); });
+            if (stop_) return;
+            seen = generation_;
+            Job& job = *job_;
+            ++job.active;
+            lock.unlock();
+            t_inside_loop = true;
+            run_chunks(job);
+            t_inside_loop = false;
+            lock.lock();
+            if (--job.active == 0) finished_.notify_all();
+        }
+    }
+
+    std::mutex owner_;  // held by the thread whose loop the workers serve
+    std::mutex mutex_;
+    std::condition_variable wake_, finished_;
+    std::vector<std::thread> workers_;
+    Job* job_ = nullptr;
+    std::uint64_t generation_ = 0;
+    bool stop_ = false;
+};
+
+}  // namespace
+
+int parallel_threads() { return std::max(1, blas_threads()); }
+
+namespace detail {
+
+void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const void* context, RangeFn fn) {
+    if (end <= begin) return;
+    const std::size_t size = end - begin;
+    const std::size_t pieces = size / std::max<std::size_t>(grain, 1);
+    const std::size_t chunks = std::min(pieces, static_cast<std::size_t>(parallel_threads()));
+    if (chunks < 2 || t_inside_loop) {
+        fn(context, begin, end);
+        return;
+    }
+    Job job{context, fn, begin, size, chunks};
+    if (!Pool::instance().run(job)) {
+        fn(context, begin, end);
+        return;
+    }
+    if (job.error) std::rethrow_exception(job.error);
+}
+
+}  // namespace detail
+}  // namespace xg
