@@ -27,7 +27,10 @@ Array map_same_shape(const F& f, const Array& a, const Rest&... rest) {
         return out;
     }
     parallel_for(0, n, kParallelGrain, [&](std::size_t lo, std::size_t hi) {
-        for (std::size_t i = lo; i < hi; ++i) z[i] = f(a.data()[i], rest.data()[i]...);
+        // A local copy of f: stores to z could otherwise alias the floats f captured.
+        const F fn = f;
+        float* out = z;
+        for (std::size_t i = lo; i < hi; ++i) out[i] = fn(a.data()[i], rest.data()[i]...);
     });
     return out;
 }

@@ -29,11 +29,16 @@ void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const v
 /// the range holds at least 2 * grain indices (grain >= 1). A call made inside another parallel
 /// loop, or while another thread's loop holds the pool, runs on its thread alone. The first
 /// exception (by range order) thrown by fn is rethrown to the caller after every range ended.
+/// fn is copied for each range.
 template <class F>
 void parallel_for(std::size_t begin, std::size_t end, std::size_t grain, const F& fn) {
     static_assert(std::is_invocable_v<const F&, std::size_t, std::size_t>, "parallel_for: fn(lo, hi)");
     detail::run_parallel(begin, end, grain, std::addressof(fn), [](const void* context, std::size_t lo, std::size_t hi) {
-        (*static_cast<const F*>(context))(lo, hi);
+        // Called on a local copy: the caller's closure is reached through a pointer, so the
+        // compiler would have to assume that every store in the loop may change the values
+        // it captured, and would not vectorize. Captures meant to stay fixed are best by value.
+        const F local = *static_cast<const F*>(context);
+        local(lo, hi);
     });
 }
 

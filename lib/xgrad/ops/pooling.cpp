@@ -87,9 +87,11 @@ std::vector<std::size_t> window_argmax(const float* x, const Window2d& g, float*
     std::vector<std::size_t> index(g.n * g.oh * g.ow * g.c);
     std::vector<float> scratch(y == nullptr ? index.size() : 0);
     float* maxima = y != nullptr ? y : scratch.data();
-    const std::size_t c = g.c;
     for_each_window_parallel(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1,
                                     std::size_t image) {
+        // A local copy: the stores to best[] could otherwise alias a captured size_t and stop
+        // the channel loop from being vectorized.
+        const std::size_t c = g.c;
         std::size_t* best = index.data() + j * c;
         float* value = maxima + j * c;
         bool first = true;
@@ -140,9 +142,9 @@ Array scatter(const float* dy, const std::vector<std::size_t>& index, const Wind
 
 Array average(const float* x, const Window2d& g) {
     Array y = uninitialized({g.n, g.oh, g.ow, g.c});
-    const std::size_t c = g.c;
     for_each_window_parallel(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1,
                                     std::size_t image) {
+        const std::size_t c = g.c;
         float* out = y.data() + j * c;
         std::fill_n(out, c, 0.0f);
         for (std::size_t iy = y0; iy < y1; ++iy) {
@@ -159,9 +161,10 @@ Array average(const float* x, const Window2d& g) {
 
 Array average_backward(const float* dy, const Window2d& g) {
     Array dx = uninitialized({g.n, g.h, g.w, g.c});
-    const std::size_t c = g.c, in_image = g.h * g.w * g.c;
+    const std::size_t in_image = g.h * g.w * g.c;
     const auto spread = [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1,
                             std::size_t image) {
+        const std::size_t c = g.c;
         const float inv = 1.0f / static_cast<float>((y1 - y0) * (x1 - x0));
         const float* in = dy + j * c;
         for (std::size_t iy = y0; iy < y1; ++iy) {

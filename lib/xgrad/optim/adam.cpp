@@ -29,7 +29,7 @@ void Adam::update(std::size_t index, float* w, const float* g, std::size_t n) {
     const float b1 = options_.beta1, b2 = options_.beta2, eps = options_.epsilon, lr = corrected_lr_;
     float* m = slot(0, index).data();
     float* v = slot(1, index).data();
-    parallel_for(0, n, kParallelGrain, [&](std::size_t lo, std::size_t hi) {
+    parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
         for (std::size_t i = lo; i < hi; ++i) {
             m[i] = b1 * m[i] + (1.0f - b1) * g[i];
             v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];

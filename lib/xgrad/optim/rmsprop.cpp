@@ -36,7 +36,7 @@ void RMSprop::update(std::size_t index, float* w, const float* g, std::size_t n)
     float* ms = slot(0, index).data();
     if (!options_.centered && options_.momentum == 0.0f) {
         // The common case, kept branch-free so that it vectorises (sqrt included, with -fno-math-errno).
-        parallel_for(0, n, kParallelGrain, [&](std::size_t lo, std::size_t hi) {
+        parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
             for (std::size_t i = lo; i < hi; ++i) {
                 ms[i] = rho * ms[i] + (1.0f - rho) * g[i] * g[i];
                 w[i] -= lr * g[i] / (std::sqrt(ms[i]) + eps);
@@ -47,7 +47,7 @@ void RMSprop::update(std::size_t index, float* w, const float* g, std::size_t n)
     float* mg = options_.centered ? slot(mean_slot_, index).data() : nullptr;
     float* mom = options_.momentum > 0.0f ? slot(momentum_slot_, index).data() : nullptr;
     const float momentum = options_.momentum;
-    parallel_for(0, n, kParallelGrain, [&](std::size_t lo, std::size_t hi) {
+    parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
         for (std::size_t i = lo; i < hi; ++i) {
             ms[i] = rho * ms[i] + (1.0f - rho) * g[i] * g[i];
             float denominator = ms[i];

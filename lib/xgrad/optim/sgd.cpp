@@ -18,7 +18,7 @@ SGD::SGD(std::vector<Tensor> parameters, SGDOptions options)
 void SGD::update(std::size_t index, float* w, const float* g, std::size_t n) {
     const float lr = learning_rate();
     if (options_.momentum == 0.0f) {
-        parallel_for(0, n, kParallelGrain, [&](std::size_t lo, std::size_t hi) {
+        parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
             for (std::size_t i = lo; i < hi; ++i) w[i] -= lr * g[i];
         });
         return;
@@ -26,7 +26,7 @@ void SGD::update(std::size_t index, float* w, const float* g, std::size_t n) {
     const float m = options_.momentum;
     const bool nesterov = options_.nesterov;
     float* v = slot(0, index).data();
-    parallel_for(0, n, kParallelGrain, [&](std::size_t lo, std::size_t hi) {
+    parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
         for (std::size_t i = lo; i < hi; ++i) {
             v[i] = m * v[i] - lr * g[i];
             w[i] += nesterov ? m * v[i] - lr * g[i] : v[i];
