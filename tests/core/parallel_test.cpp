@@ -120,7 +120,8 @@ TEST_CASE("parallel_for splits only ranges of at least twice the grain, into pie
     using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;
     CHECK(ranges_of(0, 199, 100) == Ranges{{0, 199}});
     CHECK(ranges_of(0, 200, 100) == Ranges{{0, 100}, {100, 200}});
-    CHECK(ranges_of(3, 8, 0) == Ranges{{3, 5}, {5, 8}});  // grain 0 counts as 1
+    CHECK(ranges_of(3, 8, 0) == Ranges{{3, 4}, {4, 5}, {5, 6}, {6, 7}, {7, 8}});  // grain 0 counts as 1
+    for (const auto& [lo, hi] : ranges_of(0, 100000, 1000)) CHECK(hi - lo >= 1000);
     CHECK(ranges_of(0, 1, 1) == Ranges{{0, 1}});
     {
         Threads one(1);

@@ -14,6 +14,8 @@
 namespace xg {
 namespace {
 
+constexpr std::size_t kRangesPerThread = 4;
+
 // Set while a thread runs a range of a loop: a loop started from there runs serially, so a
 // nested call never waits for workers that are busy with the loop around it.
 thread_local bool t_inside_loop = false;
@@ -53,12 +55,11 @@ public:
         for (std::thread& t : workers_) t.join();
     }
 
-    // Runs job on this thread and up to job.chunks - 1 workers; false (nothing run) when
-    // another thread's loop holds the pool.
-    bool run(Job& job) {
+    // Runs job on this thread and `helpers` workers; false (nothing run) when another thread's
+    // loop holds the pool.
+    bool run(Job& job, std::size_t helpers) {
         std::unique_lock owner(owner_, std::try_to_lock);
         if (!owner.owns_lock()) return false;
-        const std::size_t helpers = job.chunks - 1;
         {
             std::lock_guard lock(mutex_);
             while (workers_.size() < helpers) workers_.emplace_back([this] { work(); });
@@ -132,13 +133,17 @@ void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const v
     if (end <= begin) return;
     const std::size_t size = end - begin;
     const std::size_t pieces = size / std::max<std::size_t>(grain, 1);
-    const std::size_t chunks = std::min(pieces, static_cast<std::size_t>(parallel_threads()));
+    const std::size_t threads = static_cast<std::size_t>(parallel_threads());
+    // A few ranges per thread: a worker that wakes late (its core busy with another program,
+    // or still finishing OpenBLAS's spin) still finds some left instead of leaving the caller
+    // with half of the loop after its own half.
+    const std::size_t chunks = threads < 2 ? 1 : std::min(pieces, kRangesPerThread * threads);
     if (chunks < 2 || t_inside_loop) {
         fn(context, begin, end);
         return;
     }
     Job job{context, fn, begin, size, chunks};
-    if (!Pool::instance().run(job)) {
+    if (!Pool::instance().run(job, std::min(chunks, threads) - 1)) {
         fn(context, begin, end);
         return;
     }

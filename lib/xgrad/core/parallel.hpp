@@ -14,8 +14,8 @@
 namespace xg {
 
 /// Elements of a simple loop (a few flops and a load and store each) worth handing to another
-/// thread: waking a blocked worker costs about as much as this much work.
-inline constexpr std::size_t kParallelGrain = std::size_t{1} << 15;
+/// thread: about the time it takes to wake a blocked worker (docs/performance.md).
+inline constexpr std::size_t kParallelGrain = std::size_t{1} << 16;
 
 /// Threads a parallel loop may use: OpenBLAS's thread count (set_blas_threads), at least 1.
 int parallel_threads();
@@ -26,7 +26,7 @@ void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const v
 }  // namespace detail
 
 /// Calls fn(lo, hi) on disjoint ranges that cover [begin, end) exactly once, in parallel when
-/// the range holds at least 2 * grain indices (grain >= 1). A call made inside another parallel
+/// the range holds at least 2 * grain indices (grain >= 1); each range holds at least grain. A call made inside another parallel
 /// loop, or while another thread's loop holds the pool, runs on its thread alone. The first
 /// exception (by range order) thrown by fn is rethrown to the caller after every range ended.
 /// fn is copied for each range.
