@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -15,6 +17,13 @@ namespace xg {
 namespace {
 
 constexpr std::size_t kRangesPerThread = 4;
+constexpr std::chrono::microseconds kCallerSpin{100};
+
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 // Set while a thread runs a range of a loop: a loop started from there runs serially, so a
 // nested call never waits for workers that are busy with the loop around it.
@@ -28,11 +37,15 @@ struct Job {
     detail::RangeFn fn;
     std::size_t begin, size, chunks;
     std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> done{0};
+    std::atomic<int> active{0};  // workers that have seen the job and not yet left it (changed under the mutex)
     // Under Pool::mutex_:
-    std::size_t done = 0;
-    int active = 0;  // workers that have seen the job and not yet left it
     std::exception_ptr error;
     std::size_t error_chunk = 0;
+
+    bool finished() const {
+        return done.load(std::memory_order_acquire) == chunks && active.load(std::memory_order_acquire) == 0;
+    }
 };
 
 class Pool {
@@ -62,7 +75,11 @@ public:
         if (!owner.owns_lock()) return false;
         {
             std::lock_guard lock(mutex_);
-            while (workers_.size() < helpers) workers_.emplace_back([this] { work(); });
+            try {
+                while (workers_.size() < helpers) workers_.emplace_back([this] { work(); });
+            } catch (const std::system_error&) {
+                // No more threads to be had: the loop runs on those there are (the caller at least).
+            }
             job_ = &job;
             ++generation_;
         }
@@ -70,8 +87,17 @@ public:
         t_inside_loop = true;
         run_chunks(job);
         t_inside_loop = false;
+        // The workers' last ranges are short: wait for them awake for a while. A caller that
+        // sleeps must then wait for the scheduler to run it again, which on a busy machine costs
+        // more than the loop. (Only the caller waits so; idle workers sleep, see the header.)
+        const auto until = std::chrono::steady_clock::now() + kCallerSpin;
+        while (!job.finished() && std::chrono::steady_clock::now() < until) {
+            for (int i = 0; i < 32; ++i) relax();
+        }
+        // Checked again under the mutex: a worker that picked the job up late holds it until it
+        // has left, and the job lives on this stack.
         std::unique_lock lock(mutex_);
-        finished_.wait(lock, [&] { return job.done == job.chunks && job.active == 0; });
+        finished_.wait(lock, [&] { return job.finished(); });
         job_ = nullptr;
         return true;
     }
@@ -87,12 +113,18 @@ private:
             } catch (...) {
                 error = std::current_exception();
             }
-            std::lock_guard lock(mutex_);
-            if (error && (!job.error || c < job.error_chunk)) {
-                job.error = std::move(error);
-                job.error_chunk = c;
+            if (error) {
+                std::lock_guard lock(mutex_);
+                if (!job.error || c < job.error_chunk) {
+                    job.error = std::move(error);
+                    job.error_chunk = c;
+                }
             }
-            if (++job.done == job.chunks) finished_.notify_all();
+            if (job.done.fetch_add(1, std::memory_order_acq_rel) + 1 == job.chunks) {
+                // Under the mutex, so that a caller between its check and its wait still hears it.
+                std::lock_guard lock(mutex_);
+                finished_.notify_all();
+            }
         }
     }
 
@@ -104,13 +136,13 @@ private:
             if (stop_) return;
             seen = generation_;
             Job& job = *job_;
-            ++job.active;
+            job.active.fetch_add(1, std::memory_order_relaxed);
             lock.unlock();
             t_inside_loop = true;
             run_chunks(job);
             t_inside_loop = false;
             lock.lock();
-            if (--job.active == 0) finished_.notify_all();
+            if (job.active.fetch_sub(1, std::memory_order_acq_rel) == 1) finished_.notify_all();
         }
     }
 

@@ -2,7 +2,8 @@
 // The library's one parallel loop. Ranges are split only when each piece holds at least `grain`
 // units of work, across as many threads as OpenBLAS uses (set_blas_threads sets both), so that
 // our loops and OpenBLAS's products take turns on the same cores and never outnumber them.
-// The calling thread runs a share itself; the pool's workers block (never spin) between loops.
+// The calling thread runs a share itself and waits for the others' last ranges awake (briefly);
+// the pool's workers block between loops, never spin, so they never take a core from OpenBLAS.
 // Work handed to a loop must touch only its own part of the output: no tape, no allocation
 // from the per-thread buffer pool, no shared accumulator. A sum that must not depend on the
 // thread count is split into fixed blocks (for_each_block) whose partial results the caller
