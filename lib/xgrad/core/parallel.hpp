@@ -7,15 +7,16 @@
 // Work handed to a loop must touch only its own part of the output: no tape, no allocation
 // from the per-thread buffer pool, no shared accumulator. A sum that must not depend on the
 // thread count is split into fixed blocks (for_each_block) whose partial results the caller
-// combines in block order.
+// combines in block order. A loop started inside another loop's range, or while another
+// thread's loop holds the pool, runs on its own thread, so nested loops cannot deadlock.
 #include <cstddef>
 #include <memory>
 #include <type_traits>
 
 namespace xg {
 
-/// Elements of a simple loop (a few flops and a load and store each) worth handing to another
-/// thread: about the time it takes to wake a blocked worker (docs/performance.md).
+/// Elements of a simple loop (a few flops, a load and a store each) below which a range is not
+/// handed to another thread: waking a worker costs more than a smaller range (docs/performance.md).
 inline constexpr std::size_t kParallelGrain = std::size_t{1} << 16;
 
 /// Threads a parallel loop may use: OpenBLAS's thread count (set_blas_threads), at least 1.
@@ -26,11 +27,8 @@ using RangeFn = void (*)(const void* context, std::size_t lo, std::size_t hi);
 void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const void* context, RangeFn fn);
 }  // namespace detail
 
-/// Calls fn(lo, hi) on disjoint ranges that cover [begin, end) exactly once, in parallel when
-/// the range holds at least 2 * grain indices (grain >= 1); each range holds at least grain. A call made inside another parallel
-/// loop, or while another thread's loop holds the pool, runs on its thread alone. The first
-/// exception (by range order) thrown by fn is rethrown to the caller after every range ended.
-/// fn is copied for each range.
+/// Calls (a copy of) fn(lo, hi) on ranges of at least `grain` covering [begin, end) once, in
+/// parallel from 2 * grain; the first range's exception is rethrown once every range has ended.
 template <class F>
 void parallel_for(std::size_t begin, std::size_t end, std::size_t grain, const F& fn) {
     static_assert(std::is_invocable_v<const F&, std::size_t, std::size_t>, "parallel_for: fn(lo, hi)");
@@ -43,8 +41,8 @@ void parallel_for(std::size_t begin, std::size_t end, std::size_t grain, const F
     });
 }
 
-/// Calls fn(block, lo, hi) for the blocks [block * size, min(n, (block + 1) * size)) of [0, n),
-/// several blocks in parallel: the split depends on n and size alone, never on the threads.
+/// fn(block, lo, hi) for the blocks [block * size, min(n, (block + 1) * size)) of [0, n), in
+/// parallel: the split depends on n and size alone, never on the threads.
 template <class F>
 void for_each_block(std::size_t n, std::size_t size, const F& fn) {
     const std::size_t blocks = size == 0 ? 0 : (n + size - 1) / size;
