@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "xgrad/core/blas.hpp"
+#include "xgrad/core/parallel.hpp"
 
 namespace xg {
 namespace {
@@ -13,6 +14,8 @@ namespace {
 // The budget is about a core's L2 cache per BLAS thread, each thread multiplying its share of
 // the rows (see docs/performance.md for the sizes tried).
 constexpr std::size_t kPatchBudget = std::size_t{1} << 17;  // floats (512 KiB) per thread
+// Floats of patches copied (or added back) worth handing to another thread.
+constexpr std::size_t kCopyGrain = std::size_t{1} << 15;
 
 std::size_t images_per_chunk(const Window2d& g) {
     const std::size_t per_image = g.oh * g.ow * g.kh * g.kw * g.c;
@@ -25,40 +28,41 @@ bool is_pointwise(const Window2d& g) {
     return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pad_top == 0 && g.pad_left == 0;
 }
 
-// Calls copy(row_of_patch, image_pixel, floats) for every in-bounds run of each window and
-// pad(row_of_patch, floats) for each run that lies in the padding. A run is a whole window
-// row (KW*C contiguous floats) when the window is inside the image horizontally.
+// Calls copy(row_of_patch, image_pixel, floats) for every in-bounds run of the windows of output
+// rows [first_row, end_row) (row r = image r / OH, output row r % OH) and pad(row_of_patch,
+// floats) for each run that lies in the padding; patch rows are counted from first_row's first
+// pixel. A run is a whole window row (KW*C contiguous floats) when the window is inside the
+// image horizontally.
 template <typename Copy, typename Pad>
-void for_each_run(const Window2d& g, std::size_t first, std::size_t count, Copy copy, Pad pad) {
+void for_each_run(const Window2d& g, std::size_t first_row, std::size_t end_row, Copy copy, Pad pad) {
     const std::size_t k = g.kh * g.kw * g.c, run = g.kw * g.c;
     const long h = static_cast<long>(g.h), w = static_cast<long>(g.w);
     std::size_t row = 0;
-    for (std::size_t n = first; n < first + count; ++n) {
+    for (std::size_t r = first_row; r < end_row; ++r) {
+        const std::size_t n = r / g.oh, oy = r % g.oh;
         const std::size_t image = n * g.h * g.w * g.c;
-        for (std::size_t oy = 0; oy < g.oh; ++oy) {
-            const long iy0 = static_cast<long>(oy * g.sh) - static_cast<long>(g.pad_top);
-            for (std::size_t ox = 0; ox < g.ow; ++ox, ++row) {
-                const long ix0 = static_cast<long>(ox * g.sw) - static_cast<long>(g.pad_left);
-                const bool inside = ix0 >= 0 && ix0 + static_cast<long>(g.kw) <= w;
-                std::size_t at = row * k;
-                for (std::size_t ky = 0; ky < g.kh; ++ky, at += run) {
-                    const long iy = iy0 + static_cast<long>(ky);
-                    if (iy < 0 || iy >= h) {
-                        pad(at, run);
-                        continue;
-                    }
-                    const std::size_t line = image + static_cast<std::size_t>(iy) * g.w * g.c;
-                    if (inside) {
-                        copy(at, line + static_cast<std::size_t>(ix0) * g.c, run);
-                        continue;
-                    }
-                    for (std::size_t kx = 0; kx < g.kw; ++kx) {
-                        const long ix = ix0 + static_cast<long>(kx);
-                        if (ix < 0 || ix >= w) {
-                            pad(at + kx * g.c, g.c);
-                        } else {
-                            copy(at + kx * g.c, line + static_cast<std::size_t>(ix) * g.c, g.c);
-                        }
+        const long iy0 = static_cast<long>(oy * g.sh) - static_cast<long>(g.pad_top);
+        for (std::size_t ox = 0; ox < g.ow; ++ox, ++row) {
+            const long ix0 = static_cast<long>(ox * g.sw) - static_cast<long>(g.pad_left);
+            const bool inside = ix0 >= 0 && ix0 + static_cast<long>(g.kw) <= w;
+            std::size_t at = row * k;
+            for (std::size_t ky = 0; ky < g.kh; ++ky, at += run) {
+                const long iy = iy0 + static_cast<long>(ky);
+                if (iy < 0 || iy >= h) {
+                    pad(at, run);
+                    continue;
+                }
+                const std::size_t line = image + static_cast<std::size_t>(iy) * g.w * g.c;
+                if (inside) {
+                    copy(at, line + static_cast<std::size_t>(ix0) * g.c, run);
+                    continue;
+                }
+                for (std::size_t kx = 0; kx < g.kw; ++kx) {
+                    const long ix = ix0 + static_cast<long>(kx);
+                    if (ix < 0 || ix >= w) {
+                        pad(at + kx * g.c, g.c);
+                    } else {
+                        copy(at + kx * g.c, line + static_cast<std::size_t>(ix) * g.c, g.c);
                     }
                 }
             }
@@ -66,24 +70,41 @@ void for_each_run(const Window2d& g, std::size_t first, std::size_t count, Copy 
     }
 }
 
+// Output rows (one image's OH rows each) worth one thread of patch copying.
+std::size_t rows_per_grain(const Window2d& g) {
+    return std::max<std::size_t>(1, kCopyGrain / std::max<std::size_t>(1, g.ow * g.kh * g.kw * g.c));
+}
+
 }  // namespace
 
 void im2col(const float* x, const Window2d& g, std::size_t first, std::size_t count, float* col) {
-    for_each_run(
-        g, first, count,
-        [&](std::size_t at, std::size_t from, std::size_t len) { std::memcpy(col + at, x + from, len * sizeof(float)); },
-        [&](std::size_t at, std::size_t len) { std::fill_n(col + at, len, 0.0f); });
+    // Each output row fills its own patch rows: split by rows.
+    const std::size_t row_floats = g.ow * g.kh * g.kw * g.c;
+    parallel_for(first * g.oh, (first + count) * g.oh, rows_per_grain(g), [&](std::size_t lo, std::size_t hi) {
+        float* out = col + (lo - first * g.oh) * row_floats;
+        for_each_run(
+            g, lo, hi,
+            [&](std::size_t at, std::size_t from, std::size_t len) { std::memcpy(out + at, x + from, len * sizeof(float)); },
+            [&](std::size_t at, std::size_t len) { std::fill_n(out + at, len, 0.0f); });
+    });
 }
 
 void col2im(const float* col, const Window2d& g, std::size_t first, std::size_t count, float* x) {
-    for_each_run(
-        g, first, count,
-        [&](std::size_t at, std::size_t to, std::size_t len) {
-            const float* from = col + at;
-            float* into = x + to;
-            for (std::size_t i = 0; i < len; ++i) into[i] += from[i];
-        },
-        [](std::size_t, std::size_t) {});
+    // Overlapping windows add onto the same pixels, but only within one image: split by images,
+    // each image summed in the same order whatever the split.
+    const std::size_t row_floats = g.ow * g.kh * g.kw * g.c;
+    const std::size_t images_per_grain = std::max<std::size_t>(1, rows_per_grain(g) / std::max<std::size_t>(1, g.oh));
+    parallel_for(first, first + count, images_per_grain, [&](std::size_t lo, std::size_t hi) {
+        const float* in = col + (lo - first) * g.oh * row_floats;
+        for_each_run(
+            g, lo * g.oh, hi * g.oh,
+            [&](std::size_t at, std::size_t to, std::size_t len) {
+                const float* from = in + at;
+                float* into = x + to;
+                for (std::size_t i = 0; i < len; ++i) into[i] += from[i];
+            },
+            [](std::size_t, std::size_t) {});
+    });
 }
 
 Array conv2d_forward(const float* x, const float* w, const float* bias, const Window2d& g, std::size_t c_out) {
@@ -92,7 +113,9 @@ Array conv2d_forward(const float* x, const float* w, const float* bias, const Wi
     if (y.size() == 0) return y;
     if (bias != nullptr) {
         // sgemm adds the product onto the bias already in every row (beta = 1).
-        for (std::size_t r = 0; r < g.n * pixels; ++r) std::copy(bias, bias + c_out, y.data() + r * c_out);
+        parallel_for(0, g.n * pixels, std::max<std::size_t>(1, kCopyGrain / c_out), [&](std::size_t lo, std::size_t hi) {
+            for (std::size_t r = lo; r < hi; ++r) std::copy(bias, bias + c_out, y.data() + r * c_out);
+        });
     }
     const float beta = bias != nullptr ? 1.0f : 0.0f;
     if (k == 0) {

@@ -3,13 +3,15 @@
 // contiguous buffers when the shapes agree (the compiler vectorizes it), xtensor's
 // broadcasting when they do not. On small tensors the fixed cost of an xtensor expression
 // (building and checking its shape, choosing a stepper) dwarfs the arithmetic: a scalar
-// expression graph spends most of its time there without these loops.
+// expression graph spends most of its time there without these loops. Large arrays are split
+// between threads (the functions are pure, so the result is the same for any split).
 #include <cstddef>
 #include <utility>
 
 #include <xtensor/xmath.hpp>
 
 #include "xgrad/core/array.hpp"
+#include "xgrad/core/parallel.hpp"
 
 namespace xg {
 
@@ -19,7 +21,17 @@ template <class F, class... Rest>
 Array map_same_shape(const F& f, const Array& a, const Rest&... rest) {
     Array out = uninitialized(a.shape());
     float* z = out.data();
-    for (std::size_t i = 0, n = a.size(); i < n; ++i) z[i] = f(a.data()[i], rest.data()[i]...);
+    const std::size_t n = a.size();
+    if (n < 2 * kParallelGrain) {
+        for (std::size_t i = 0; i < n; ++i) z[i] = f(a.data()[i], rest.data()[i]...);
+        return out;
+    }
+    parallel_for(0, n, kParallelGrain, [&](std::size_t lo, std::size_t hi) {
+        // A local copy of f: stores to z could otherwise alias the floats f captured.
+        const F fn = f;
+        float* out = z;
+        for (std::size_t i = lo; i < hi; ++i) out[i] = fn(a.data()[i], rest.data()[i]...);
+    });
     return out;
 }
 // f over arrays that broadcast together: the plain loop when all shapes agree.

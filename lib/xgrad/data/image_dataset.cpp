@@ -1,8 +1,11 @@
 #include "xgrad/data/image_dataset.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/parallel.hpp"
 
 namespace xg {
 
@@ -41,21 +44,26 @@ void ImageDataset::gather(std::span<const std::size_t> rows, Array& x, Array& y)
     const Shape y_target = one_hot_ ? Shape{n, classes_} : Shape{n};
     if (x.shape() != x_target) x.resize(x_target);
     if (y.shape() != y_target) y.resize(y_target);
-    std::fill(y.begin(), y.end(), 0.0f);
     for (std::size_t r = 0; r < n; ++r) {
         if (rows[r] >= size()) {
             throw ShapeError(fmt::format("ImageDataset: row {} out of range; expected < {}", rows[r], size()));
         }
-        const std::uint8_t* pixels = images_.data() + rows[r] * features_;
-        float* out = x.data() + r * features_;
-        for (std::size_t f = 0; f < features_; ++f) out[f] = static_cast<float>(pixels[f]) / 255.0f;  // as images_to_float
-        const std::size_t label = labels_.data()[rows[r]];
-        if (one_hot_) {
-            y.data()[r * classes_ + label] = 1.0f;
-        } else {
-            y.data()[r] = static_cast<float>(label);
-        }
     }
+    std::fill(y.begin(), y.end(), 0.0f);
+    parallel_for(0, n, std::max<std::size_t>(1, kParallelGrain / std::max<std::size_t>(features_, 1)),
+                 [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t r = lo; r < hi; ++r) {
+            const std::uint8_t* pixels = images_.data() + rows[r] * features_;
+            float* out = x.data() + r * features_;
+            for (std::size_t f = 0; f < features_; ++f) out[f] = static_cast<float>(pixels[f]) / 255.0f;  // as images_to_float
+            const std::size_t label = labels_.data()[rows[r]];
+            if (one_hot_) {
+                y.data()[r * classes_ + label] = 1.0f;
+            } else {
+                y.data()[r] = static_cast<float>(label);
+            }
+        }
+    });
 }
 
 }  // namespace xg

@@ -22,6 +22,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/parallel.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -39,22 +40,43 @@ void covered(std::size_t o, std::size_t stride, std::size_t pad, std::size_t k, 
     hi = static_cast<std::size_t>(std::min(start + static_cast<long>(k), static_cast<long>(in)));
 }
 
-// Calls f(j, lo_y, hi_y, lo_x, hi_x, image) for every output pixel j = (n, oy, ox): the window's
-// rows and columns inside the image, and the offset of image n in x.
+// Calls f(j, lo_y, hi_y, lo_x, hi_x, image) for every output pixel j = (n, oy, ox) of the output
+// rows [first_row, end_row) (row r = image r / OH, output row r % OH): the window's rows and
+// columns inside the image, and the offset of image n in x.
 template <typename F>
-void for_each_window(const Window2d& g, F f) {
-    std::size_t j = 0;
-    for (std::size_t n = 0; n < g.n; ++n) {
-        for (std::size_t oy = 0; oy < g.oh; ++oy) {
-            std::size_t y0, y1;
-            covered(oy, g.sh, g.pad_top, g.kh, g.h, y0, y1);
-            for (std::size_t ox = 0; ox < g.ow; ++ox, ++j) {
-                std::size_t x0, x1;
-                covered(ox, g.sw, g.pad_left, g.kw, g.w, x0, x1);
-                f(j, y0, y1, x0, x1, n * g.h * g.w * g.c);
-            }
+void for_each_window(const Window2d& g, std::size_t first_row, std::size_t end_row, F f) {
+    std::size_t j = first_row * g.ow;
+    for (std::size_t r = first_row; r < end_row; ++r) {
+        const std::size_t n = r / g.oh, oy = r % g.oh;
+        std::size_t y0, y1;
+        covered(oy, g.sh, g.pad_top, g.kh, g.h, y0, y1);
+        for (std::size_t ox = 0; ox < g.ow; ++ox, ++j) {
+            std::size_t x0, x1;
+            covered(ox, g.sw, g.pad_left, g.kw, g.w, x0, x1);
+            f(j, y0, y1, x0, x1, n * g.h * g.w * g.c);
         }
     }
+}
+
+// Output rows worth one thread: about kPoolGrain elements of x read per split.
+constexpr std::size_t kPoolGrain = std::size_t{1} << 15;
+std::size_t rows_per_grain(const Window2d& g) {
+    return std::max<std::size_t>(1, kPoolGrain / std::max<std::size_t>(1, g.ow * g.kh * g.kw * g.c));
+}
+
+// for_each_window over all output pixels, ranges of output rows in parallel: f must write
+// only output j's values.
+template <typename F>
+void for_each_window_parallel(const Window2d& g, const F& f) {
+    parallel_for(0, g.n * g.oh, rows_per_grain(g),
+                 [&](std::size_t first_row, std::size_t end_row) { for_each_window(g, first_row, end_row, f); });
+}
+
+// Calls f(first_image, end_image) on ranges of whole images, in parallel: what adds onto x
+// (windows may overlap) is split only between images, so each pixel sums in one fixed order.
+template <typename F>
+void for_images(const Window2d& g, const F& f) {
+    parallel_for(0, g.n, std::max<std::size_t>(1, rows_per_grain(g) / std::max<std::size_t>(1, g.oh)), f);
 }
 
 // For every output element, its window's maximum (into y when not null) and the flat index
@@ -63,11 +85,15 @@ void for_each_window(const Window2d& g, F f) {
 // that each comparison reads x once, in order.
 std::vector<std::size_t> window_argmax(const float* x, const Window2d& g, float* y = nullptr) {
     std::vector<std::size_t> index(g.n * g.oh * g.ow * g.c);
-    std::vector<float> scratch(y == nullptr ? g.c : 0);
-    const std::size_t c = g.c;
-    for_each_window(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1, std::size_t image) {
+    std::vector<float> scratch(y == nullptr ? index.size() : 0);
+    float* maxima = y != nullptr ? y : scratch.data();
+    for_each_window_parallel(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1,
+                                    std::size_t image) {
+        // A local copy: the stores to best[] could otherwise alias a captured size_t and stop
+        // the channel loop from being vectorized.
+        const std::size_t c = g.c;
         std::size_t* best = index.data() + j * c;
-        float* value = y != nullptr ? y + j * c : scratch.data();
+        float* value = maxima + j * c;
         bool first = true;
         for (std::size_t iy = y0; iy < y1; ++iy) {
             for (std::size_t ix = x0; ix < x1; ++ix) {
@@ -96,21 +122,31 @@ std::vector<std::size_t> window_argmax(const float* x, const Window2d& g, float*
 
 Array gather(const float* source, const std::vector<std::size_t>& index, const Shape& shape) {
     Array y = uninitialized(shape);
-    for (std::size_t j = 0; j < index.size(); ++j) y.data()[j] = source[index[j]];
+    parallel_for(0, index.size(), kPoolGrain, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t j = lo; j < hi; ++j) y.data()[j] = source[index[j]];
+    });
     return y;
 }
 
-Array scatter(const float* dy, const std::vector<std::size_t>& index, const Shape& shape) {
-    Array dx = xt::zeros<float>(shape);
-    for (std::size_t j = 0; j < index.size(); ++j) dx.data()[index[j]] += dy[j];
+// dx (shape, of g's input) with dy added at each index: the outputs of image n point into
+// image n only, so each range of images zeroes and fills its own part of dx.
+Array scatter(const float* dy, const std::vector<std::size_t>& index, const Window2d& g, const Shape& shape) {
+    Array dx = uninitialized(shape);
+    const std::size_t in_image = g.h * g.w * g.c, out_image = g.oh * g.ow * g.c;
+    for_images(g, [&](std::size_t first, std::size_t end) {
+        std::fill(dx.data() + first * in_image, dx.data() + end * in_image, 0.0f);
+        for (std::size_t j = first * out_image; j < end * out_image; ++j) dx.data()[index[j]] += dy[j];
+    });
     return dx;
 }
 
 Array average(const float* x, const Window2d& g) {
-    Array y = xt::zeros<float>({g.n, g.oh, g.ow, g.c});
-    const std::size_t c = g.c;
-    for_each_window(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1, std::size_t image) {
+    Array y = uninitialized({g.n, g.oh, g.ow, g.c});
+    for_each_window_parallel(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1,
+                                    std::size_t image) {
+        const std::size_t c = g.c;
         float* out = y.data() + j * c;
+        std::fill_n(out, c, 0.0f);
         for (std::size_t iy = y0; iy < y1; ++iy) {
             for (std::size_t ix = x0; ix < x1; ++ix) {
                 const float* in = x + image + (iy * g.w + ix) * c;
@@ -124,9 +160,11 @@ Array average(const float* x, const Window2d& g) {
 }
 
 Array average_backward(const float* dy, const Window2d& g) {
-    Array dx = xt::zeros<float>({g.n, g.h, g.w, g.c});
-    const std::size_t c = g.c;
-    for_each_window(g, [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1, std::size_t image) {
+    Array dx = uninitialized({g.n, g.h, g.w, g.c});
+    const std::size_t in_image = g.h * g.w * g.c;
+    const auto spread = [&](std::size_t j, std::size_t y0, std::size_t y1, std::size_t x0, std::size_t x1,
+                            std::size_t image) {
+        const std::size_t c = g.c;
         const float inv = 1.0f / static_cast<float>((y1 - y0) * (x1 - x0));
         const float* in = dy + j * c;
         for (std::size_t iy = y0; iy < y1; ++iy) {
@@ -135,6 +173,10 @@ Array average_backward(const float* dy, const Window2d& g) {
                 for (std::size_t ch = 0; ch < c; ++ch) out[ch] += in[ch] * inv;
             }
         }
+    };
+    for_images(g, [&](std::size_t first, std::size_t end) {
+        std::fill(dx.data() + first * in_image, dx.data() + end * in_image, 0.0f);
+        for_each_window(g, first * g.oh, end * g.oh, spread);
     });
     return dx;
 }
@@ -155,9 +197,9 @@ Tensor max_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding paddi
     const Window2d g = window_geometry(x.shape(), pool_size, strides, padding, "max_pool2d", "pool_size");
     Array y = uninitialized({g.n, g.oh, g.ow, g.c});
     std::vector<std::size_t> index = window_argmax(x.value().data(), g, y.data());
-    return record_op("max_pool2d", {x}, std::move(y), [index = std::move(index)](GradientContext& ctx) {
+    return record_op("max_pool2d", {x}, std::move(y), [index = std::move(index), g](GradientContext& ctx) {
         // dx = max_pool2d_backward(x, dy)
-        ctx.accumulate(0, scatter(ctx.grad().data(), index, ctx.input(0).shape()));
+        ctx.accumulate(0, scatter(ctx.grad().data(), index, g, ctx.input(0).shape()));
     }, [pool_size, strides, padding](TensorGradientContext& ctx) {
         ctx.accumulate(0, max_pool2d_backward(ctx.input(0).detach(), ctx.grad(), pool_size, strides, padding));
     }, window_attributes(strides, padding));
@@ -169,7 +211,7 @@ Tensor max_pool2d_backward(const Tensor& x, const Tensor& dy, Size2 pool_size, S
     const Window2d g = window_geometry(x.shape(), pool_size, strides, padding, op, "pool_size");
     check_pooled(dy.shape(), g, x.shape(), op, "dy");
     std::vector<std::size_t> index = window_argmax(x.value().data(), g);
-    Array dx = scatter(dy.value().data(), index, x.shape());
+    Array dx = scatter(dy.value().data(), index, g, x.shape());
     return record_op(op, {x, dy}, std::move(dx), [index = std::move(index), g](GradientContext& ctx) {
         // d(dy) = max_pool2d_gather(x, G); x only chooses where dy goes, so dx = 0.
         if (ctx.wants(1)) ctx.accumulate(1, gather(ctx.grad().data(), index, {g.n, g.oh, g.ow, g.c}));
@@ -190,9 +232,9 @@ Tensor max_pool2d_gather(const Tensor& x, const Tensor& source, Size2 pool_size,
     }
     std::vector<std::size_t> index = window_argmax(x.value().data(), g);
     Array y = gather(source.value().data(), index, {g.n, g.oh, g.ow, g.c});
-    return record_op(op, {x, source}, std::move(y), [index = std::move(index)](GradientContext& ctx) {
+    return record_op(op, {x, source}, std::move(y), [index = std::move(index), g](GradientContext& ctx) {
         // dsource = max_pool2d_backward(x, G); dx = 0 as above.
-        if (ctx.wants(1)) ctx.accumulate(1, scatter(ctx.grad().data(), index, ctx.input(1).shape()));
+        if (ctx.wants(1)) ctx.accumulate(1, scatter(ctx.grad().data(), index, g, ctx.input(1).shape()));
     }, [pool_size, strides, padding](TensorGradientContext& ctx) {
         if (ctx.wants(1)) {
             ctx.accumulate(1, max_pool2d_backward(ctx.input(0).detach(), ctx.grad(), pool_size, strides, padding));

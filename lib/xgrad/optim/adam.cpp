@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/parallel.hpp"
 
 namespace xg {
 
@@ -28,11 +29,13 @@ void Adam::update(std::size_t index, float* w, const float* g, std::size_t n) {
     const float b1 = options_.beta1, b2 = options_.beta2, eps = options_.epsilon, lr = corrected_lr_;
     float* m = slot(0, index).data();
     float* v = slot(1, index).data();
-    for (std::size_t i = 0; i < n; ++i) {
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-        w[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
-    }
+    parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) {
+            m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+            v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+            w[i] -= lr * m[i] / (std::sqrt(v[i]) + eps);
+        }
+    });
 }
 
 }  // namespace xg

@@ -1,10 +1,12 @@
 #include "xgrad/optim/rmsprop.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/parallel.hpp"
 
 namespace xg {
 
@@ -34,29 +36,34 @@ void RMSprop::update(std::size_t index, float* w, const float* g, std::size_t n)
     float* ms = slot(0, index).data();
     if (!options_.centered && options_.momentum == 0.0f) {
         // The common case, kept branch-free so that it vectorises (sqrt included, with -fno-math-errno).
-        for (std::size_t i = 0; i < n; ++i) {
-            ms[i] = rho * ms[i] + (1.0f - rho) * g[i] * g[i];
-            w[i] -= lr * g[i] / (std::sqrt(ms[i]) + eps);
-        }
+        parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i) {
+                ms[i] = rho * ms[i] + (1.0f - rho) * g[i] * g[i];
+                w[i] -= lr * g[i] / (std::sqrt(ms[i]) + eps);
+            }
+        });
         return;
     }
     float* mg = options_.centered ? slot(mean_slot_, index).data() : nullptr;
     float* mom = options_.momentum > 0.0f ? slot(momentum_slot_, index).data() : nullptr;
-    for (std::size_t i = 0; i < n; ++i) {
-        ms[i] = rho * ms[i] + (1.0f - rho) * g[i] * g[i];
-        float denominator = ms[i];
-        if (mg) {
-            mg[i] = rho * mg[i] + (1.0f - rho) * g[i];
-            denominator = std::max(ms[i] - mg[i] * mg[i], 0.0f);
+    const float momentum = options_.momentum;
+    parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) {
+            ms[i] = rho * ms[i] + (1.0f - rho) * g[i] * g[i];
+            float denominator = ms[i];
+            if (mg) {
+                mg[i] = rho * mg[i] + (1.0f - rho) * g[i];
+                denominator = std::max(ms[i] - mg[i] * mg[i], 0.0f);
+            }
+            const float step = lr * g[i] / (std::sqrt(denominator) + eps);
+            if (mom) {
+                mom[i] = momentum * mom[i] + step;
+                w[i] -= mom[i];
+            } else {
+                w[i] -= step;
+            }
         }
-        const float step = lr * g[i] / (std::sqrt(denominator) + eps);
-        if (mom) {
-            mom[i] = options_.momentum * mom[i] + step;
-            w[i] -= mom[i];
-        } else {
-            w[i] -= step;
-        }
-    }
+    });
 }
 
 }  // namespace xg

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/parallel.hpp"
 
 namespace xg {
 
@@ -17,15 +18,20 @@ SGD::SGD(std::vector<Tensor> parameters, SGDOptions options)
 void SGD::update(std::size_t index, float* w, const float* g, std::size_t n) {
     const float lr = learning_rate();
     if (options_.momentum == 0.0f) {
-        for (std::size_t i = 0; i < n; ++i) w[i] -= lr * g[i];
+        parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i) w[i] -= lr * g[i];
+        });
         return;
     }
     const float m = options_.momentum;
+    const bool nesterov = options_.nesterov;
     float* v = slot(0, index).data();
-    for (std::size_t i = 0; i < n; ++i) {
-        v[i] = m * v[i] - lr * g[i];
-        w[i] += options_.nesterov ? m * v[i] - lr * g[i] : v[i];
-    }
+    parallel_for(0, n, kParallelGrain, [=](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) {
+            v[i] = m * v[i] - lr * g[i];
+            w[i] += nesterov ? m * v[i] - lr * g[i] : v[i];
+        }
+    });
 }
 
 }  // namespace xg

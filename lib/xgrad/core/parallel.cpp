@@ -1,0 +1,186 @@
+#include "xgrad/core/parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "xgrad/core/blas.hpp"
+
+namespace xg {
+namespace {
+
+constexpr std::size_t kRangesPerThread = 4;
+constexpr std::chrono::microseconds kCallerSpin{100};
+
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+// Set while a thread runs a range of a loop: a loop started from there runs serially, so a
+// nested call never waits for workers that are busy with the loop around it.
+thread_local bool t_inside_loop = false;
+
+// One loop in flight: ranges (chunks) are claimed through `next`, by the caller and the
+// workers alike, so a worker that wakes late finds nothing left and the caller never waits
+// for it to start.
+struct Job {
+    const void* context;
+    detail::RangeFn fn;
+    std::size_t begin, size, chunks;
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> done{0};
+    std::atomic<int> active{0};  // workers that have seen the job and not yet left it (changed under the mutex)
+    // Under Pool::mutex_:
+    std::exception_ptr error;
+    std::size_t error_chunk = 0;
+
+    bool finished() const {
+        return done.load(std::memory_order_acquire) == chunks && active.load(std::memory_order_acquire) == 0;
+    }
+};
+
+class Pool {
+public:
+    static Pool& instance() {
+        static Pool pool;
+        return pool;
+    }
+
+    Pool() = default;
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+
+    ~Pool() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (std::thread& t : workers_) t.join();
+    }
+
+    // Runs job on this thread and `helpers` workers; false (nothing run) when another thread's
+    // loop holds the pool.
+    bool run(Job& job, std::size_t helpers) {
+        std::unique_lock owner(owner_, std::try_to_lock);
+        if (!owner.owns_lock()) return false;
+        {
+            std::lock_guard lock(mutex_);
+            try {
+                while (workers_.size() < helpers) workers_.emplace_back([this] { work(); });
+            } catch (const std::system_error&) {
+                // No more threads to be had: the loop runs on those there are (the caller at least).
+            }
+            job_ = &job;
+            ++generation_;
+        }
+        for (std::size_t i = 0; i < helpers; ++i) wake_.notify_one();
+        t_inside_loop = true;
+        run_chunks(job);
+        t_inside_loop = false;
+        // The workers' last ranges are short: wait for them awake for a while. A caller that
+        // sleeps must then wait for the scheduler to run it again, which on a busy machine costs
+        // more than the loop. (Only the caller waits so; idle workers sleep, see the header.)
+        const auto until = std::chrono::steady_clock::now() + kCallerSpin;
+        while (!job.finished() && std::chrono::steady_clock::now() < until) {
+            for (int i = 0; i < 32; ++i) relax();
+        }
+        // Checked again under the mutex: a worker that picked the job up late holds it until it
+        // has left, and the job lives on this stack.
+        std::unique_lock lock(mutex_);
+        finished_.wait(lock, [&] { return job.finished(); });
+        job_ = nullptr;
+        return true;
+    }
+
+private:
+    void run_chunks(Job& job) {
+        for (std::size_t c; (c = job.next.fetch_add(1, std::memory_order_relaxed)) < job.chunks;) {
+            const std::size_t lo = job.begin + job.size * c / job.chunks;
+            const std::size_t hi = job.begin + job.size * (c + 1) / job.chunks;
+            std::exception_ptr error;
+            try {
+                job.fn(job.context, lo, hi);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            if (error) {
+                std::lock_guard lock(mutex_);
+                if (!job.error || c < job.error_chunk) {
+                    job.error = std::move(error);
+                    job.error_chunk = c;
+                }
+            }
+            if (job.done.fetch_add(1, std::memory_order_acq_rel) + 1 == job.chunks) {
+                // Under the mutex, so that a caller between its check and its wait still hears it.
+                std::lock_guard lock(mutex_);
+                finished_.notify_all();
+            }
+        }
+    }
+
+    void work() {
+        std::uint64_t seen = 0;
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            wake_.wait(lock, [&] { return stop_ || (job_ != nullptr && generation_ != seen); });
+            if (stop_) return;
+            seen = generation_;
+            Job& job = *job_;
+            job.active.fetch_add(1, std::memory_order_relaxed);
+            lock.unlock();
+            t_inside_loop = true;
+            run_chunks(job);
+            t_inside_loop = false;
+            lock.lock();
+            if (job.active.fetch_sub(1, std::memory_order_acq_rel) == 1) finished_.notify_all();
+        }
+    }
+
+    std::mutex owner_;  // held by the thread whose loop the workers serve
+    std::mutex mutex_;
+    std::condition_variable wake_, finished_;
+    std::vector<std::thread> workers_;
+    Job* job_ = nullptr;
+    std::uint64_t generation_ = 0;
+    bool stop_ = false;
+};
+
+}  // namespace
+
+int parallel_threads() { return std::max(1, blas_threads()); }
+
+namespace detail {
+
+void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const void* context, RangeFn fn) {
+    if (end <= begin) return;
+    const std::size_t size = end - begin;
+    const std::size_t pieces = size / std::max<std::size_t>(grain, 1);
+    const std::size_t threads = static_cast<std::size_t>(parallel_threads());
+    // A few ranges per thread: a worker that wakes late (its core busy with another program,
+    // or still finishing OpenBLAS's spin) still finds some left instead of leaving the caller
+    // with half of the loop after its own half.
+    const std::size_t chunks = threads < 2 ? 1 : std::min(pieces, kRangesPerThread * threads);
+    if (chunks < 2 || t_inside_loop) {
+        fn(context, begin, end);
+        return;
+    }
+    Job job{context, fn, begin, size, chunks};
+    if (!Pool::instance().run(job, std::min(chunks, threads) - 1)) {
+        fn(context, begin, end);
+        return;
+    }
+    if (job.error) std::rethrow_exception(job.error);
+}
+
+}  // namespace detail
+}  // namespace xg

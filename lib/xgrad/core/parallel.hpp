@@ -1,0 +1,57 @@
+#pragma once
+// The library's one parallel loop. Ranges are split only when each piece holds at least `grain`
+// units of work, across as many threads as OpenBLAS uses (set_blas_threads sets both), so that
+// our loops and OpenBLAS's products take turns on the same cores and never outnumber them.
+// The calling thread runs a share itself and waits for the others' last ranges awake (briefly);
+// the pool's workers block between loops, never spin, so they never take a core from OpenBLAS.
+// Work handed to a loop must touch only its own part of the output: no tape, no allocation
+// from the per-thread buffer pool, no shared accumulator. A sum that must not depend on the
+// thread count is split into fixed blocks (for_each_block) whose partial results the caller
+// combines in block order. A loop started inside another loop's range, or while another
+// thread's loop holds the pool, runs on its own thread, so nested loops cannot deadlock.
+#include <cstddef>
+#include <memory>
+#include <type_traits>
+
+namespace xg {
+
+/// Elements of a simple loop (a few flops, a load and a store each) below which a range is not
+/// handed to another thread: waking a worker costs more than a smaller range (docs/performance.md).
+inline constexpr std::size_t kParallelGrain = std::size_t{1} << 16;
+
+/// Threads a parallel loop may use: OpenBLAS's thread count (set_blas_threads), at least 1.
+int parallel_threads();
+
+namespace detail {
+using RangeFn = void (*)(const void* context, std::size_t lo, std::size_t hi);
+void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const void* context, RangeFn fn);
+}  // namespace detail
+
+/// Calls (a copy of) fn(lo, hi) on ranges of at least `grain` covering [begin, end) once, in
+/// parallel from 2 * grain; the first range's exception is rethrown once every range has ended.
+template <class F>
+void parallel_for(std::size_t begin, std::size_t end, std::size_t grain, const F& fn) {
+    static_assert(std::is_invocable_v<const F&, std::size_t, std::size_t>, "parallel_for: fn(lo, hi)");
+    detail::run_parallel(begin, end, grain, std::addressof(fn), [](const void* context, std::size_t lo, std::size_t hi) {
+        // Called on a local copy: the caller's closure is reached through a pointer, so the
+        // compiler would have to assume that every store in the loop may change the values
+        // it captured, and would not vectorize. Captures meant to stay fixed are best by value.
+        const F local = *static_cast<const F*>(context);
+        local(lo, hi);
+    });
+}
+
+/// fn(block, lo, hi) for the blocks [block * size, min(n, (block + 1) * size)) of [0, n), in
+/// parallel: the split depends on n and size alone, never on the threads.
+template <class F>
+void for_each_block(std::size_t n, std::size_t size, const F& fn) {
+    const std::size_t blocks = size == 0 ? 0 : (n + size - 1) / size;
+    parallel_for(0, blocks, 1, [&](std::size_t b0, std::size_t b1) {
+        for (std::size_t b = b0; b < b1; ++b) fn(b, b * size, b + 1 == blocks ? n : (b + 1) * size);
+    });
+}
+
+/// Blocks of `size` in [0, n): how many for_each_block makes.
+constexpr std::size_t block_count(std::size_t n, std::size_t size) { return size == 0 ? 0 : (n + size - 1) / size; }
+
+}  // namespace xg
