@@ -366,7 +366,7 @@ int main(int argc, char** argv) {
         ->default_str("128 dense, 64 convnet");
     auto* learning_rate = app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate (a resumed run "
                                          "keeps its checkpoint's)")->check(CLI::Range(1e-12f, 1e6f));
-    app.add_option("--hidden", flags.hidden, "The dense model's hidden layers, e.g. 2048,2048 (default: 512; --model dense only)")
+    auto* hidden = app.add_option("--hidden", flags.hidden, "The dense model's hidden layers, e.g. 2048,2048 (default: 512; --model dense only)")
         ->delimiter(',')
         ->check(CLI::Range(1, 1 << 20));
     app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
@@ -398,6 +398,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
         flags.learning_rate_given = learning_rate->count() > 0;
+        if (hidden->count() > 0 && flags.model != "dense") {
+            throw CLI::ValidationError("--hidden", "sets the dense model's hidden layers (--model " + flags.model +
+                                                       "); expected --model dense");
+        }
     } catch (const CLI::ParseError& e) {
         // Every process parses the same arguments; process 0 alone prints help and errors.
         std::ostream discard(nullptr);
