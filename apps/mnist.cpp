@@ -78,6 +78,7 @@ struct Flags {
     std::size_t epochs = 0;      // 0: the model's default
     std::size_t batch_size = 0;  // 0: the model's default
     std::size_t train_limit = 0;  // 0: all
+    std::vector<std::size_t> hidden{512};  // the dense model's hidden widths
     double validation_split = 0.0;
     float learning_rate = 0.001f;
     bool learning_rate_given = false;
@@ -115,7 +116,8 @@ std::size_t default_batch_size(const std::string& model) { return model == "conv
 
 // The book's models: 2.1's two Dense layers on (784,) vectors, or 5.1's convnet on (28, 28, 1)
 // images.
-std::shared_ptr<xg::Sequential> build_network(const std::string& model, const xg::Shape& sample_shape) {
+std::shared_ptr<xg::Sequential> build_network(const std::string& model, const xg::Shape& sample_shape,
+                                              const std::vector<std::size_t>& hidden) {
     auto network = std::make_shared<xg::Sequential>();
     if (model == "convnet") {
         network->emplace<xg::Conv2D>(sample_shape[2], 32, xg::Size2{3, 3}, "relu");
@@ -128,8 +130,12 @@ std::shared_ptr<xg::Sequential> build_network(const std::string& model, const xg
         network->emplace<xg::Dense>(flat, 64, "relu");
         network->emplace<xg::Dense>(64, 10, "softmax");
     } else {
-        network->emplace<xg::Dense>(sample_shape[0], 512, "relu");
-        network->emplace<xg::Dense>(512, 10, "softmax");
+        std::size_t width = sample_shape[0];
+        for (std::size_t units : hidden) {
+            network->emplace<xg::Dense>(width, units, "relu");
+            width = units;
+        }
+        network->emplace<xg::Dense>(width, 10, "softmax");
     }
     return network;
 }
@@ -243,7 +249,7 @@ int run(const Flags& flags) {
     }
     const xg::ImageDataset test(data.test_images, data.test_labels, sample_shape);
 
-    auto network = build_network(flags.model, sample_shape);
+    auto network = build_network(flags.model, sample_shape, flags.hidden);
     out << network->summary(sample_shape) << "\n";
 
     xg::Model model(network);
@@ -360,6 +366,9 @@ int main(int argc, char** argv) {
         ->default_str("128 dense, 64 convnet");
     auto* learning_rate = app.add_option("--learning-rate", flags.learning_rate, "RMSprop learning rate (a resumed run "
                                          "keeps its checkpoint's)")->check(CLI::Range(1e-12f, 1e6f));
+    auto* hidden = app.add_option("--hidden", flags.hidden, "The dense model's hidden layers, e.g. 2048,2048 (default: 512; --model dense only)")
+        ->delimiter(',')
+        ->check(CLI::Range(1, 1 << 20));
     app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
         ->check(CLI::Range(1, 1 << 30));
     app.add_option("--validation-split", flags.validation_split,
@@ -389,6 +398,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
         flags.learning_rate_given = learning_rate->count() > 0;
+        if (hidden->count() > 0 && flags.model != "dense") {
+            throw CLI::ValidationError("--hidden", "sets the dense model's hidden layers (--model " + flags.model +
+                                                       "); expected --model dense");
+        }
     } catch (const CLI::ParseError& e) {
         // Every process parses the same arguments; process 0 alone prints help and errors.
         std::ostream discard(nullptr);

@@ -106,6 +106,31 @@ def save_predict(mnist, predict, data, tmp, model_kind="dense"):
     print("ok: a damaged model file is a clean error")
 
 
+def hidden(mnist, predict, data, tmp):
+    """--hidden gives the dense model other hidden layers, which a saved model keeps."""
+    model = os.path.join(tmp, "model.npz")
+    status, output = run(mnist, "--data", data, *COMMON, "--hidden", "64,32", "--epochs", "1", "--save-model", model,
+                         "--json")
+    if status != 0:
+        fail(f"mnist --hidden 64,32 exited {status}")
+    # 784*64 + 64 + 64*32 + 32 + 32*10 + 10
+    if "dense_3 (Dense)" not in output or "Total params: 52,650" not in output:
+        fail("the summary of --hidden 64,32 does not show three Dense layers and 52,650 parameters")
+    reference = json_line(output)["test_accuracy"]
+    images, labels = find(data, "t10k-images-idx3-ubyte"), find(data, "t10k-labels-idx1-ubyte")
+    status, output = run(predict, model, "--images", images, "--labels", labels)
+    line = [l for l in output.splitlines() if l.startswith("test_acc: ")]
+    if status != 0 or not line or abs(float(line[0].split()[1]) - reference) > 1e-4:
+        fail(f"predict on the --hidden model: status {status}, {line}; expected mnist's {reference:.4f}")
+    print("ok: --hidden 64,32 trains 784-64-32-10 and predict runs its saved model")
+
+    for bad in (["--hidden", "0"], ["--hidden", "64,x"], ["--model", "convnet", "--hidden", "64"]):
+        status, output = run(mnist, "--data", data, *COMMON, "--epochs", "1", *bad)
+        if status == 0 or "--hidden" not in output or "Segmentation" in output or "terminate" in output:
+            fail(f"mnist {' '.join(bad)}: status {status}; expected a non-zero exit naming --hidden")
+    print("ok: a bad --hidden is a clean error")
+
+
 def resume_fewer(mnist, predict, data, tmp):
     checkpoint = os.path.join(tmp, "run")
     status, output = run(mnist, "--data", data, *COMMON, "--epochs", "2", "--checkpoint", checkpoint)
@@ -133,7 +158,7 @@ def main():
         print(f"no MNIST files in {data}; skipped")
         sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
-        cases = {"save_predict": save_predict, "resume_fewer": resume_fewer,
+        cases = {"save_predict": save_predict, "resume_fewer": resume_fewer, "hidden": hidden,
                  "save_predict_convnet": lambda *args: save_predict(*args, model_kind="convnet")}
         cases[case](mnist, predict, data, tmp)
 

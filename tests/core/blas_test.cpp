@@ -1,6 +1,7 @@
 #include "xgrad/core/blas.hpp"
 
 #include <limits>
+#include <utility>
 
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
@@ -44,6 +45,35 @@ TEST_CASE("gemm matches a naive loop for every combination of transposes") {
             xg::gemm((transpose_a ? at : a).data(), (transpose_b ? bt : b).data(), c.data(), m, n, k, transpose_a,
                      transpose_b);
             check_close(c, expected);
+        }
+    }
+}
+
+TEST_CASE("gemm with one row or one column (the matrix-vector path) matches a naive loop") {
+    xt::random::seed(5);
+    const std::size_t k = 7, wide = 6;
+    for (auto [m, n] : {std::pair<std::size_t, std::size_t>{1, wide}, {wide, 1}, {1, 1}}) {
+        const xg::Array a = xt::random::rand<float>(xg::Shape{m, k}, -1.0f, 1.0f);
+        const xg::Array b = xt::random::rand<float>(xg::Shape{k, n}, -1.0f, 1.0f);
+        const xg::Array at = xt::transpose(a);
+        const xg::Array bt = xt::transpose(b);
+        const xg::Array base = xt::random::rand<float>(xg::Shape{m, n}, -1.0f, 1.0f);
+        const xg::Array expected = 0.5f * naive_matmul(a, b) + 2.0f * base;
+        for (bool transpose_a : {false, true}) {
+            for (bool transpose_b : {false, true}) {
+                CAPTURE(m);
+                CAPTURE(n);
+                CAPTURE(transpose_a);
+                CAPTURE(transpose_b);
+                xg::Array c(xg::Shape{m, n}, std::numeric_limits<float>::quiet_NaN());
+                xg::gemm((transpose_a ? at : a).data(), (transpose_b ? bt : b).data(), c.data(), m, n, k, transpose_a,
+                         transpose_b);
+                check_close(c, naive_matmul(a, b));
+                c = base;
+                xg::gemm((transpose_a ? at : a).data(), (transpose_b ? bt : b).data(), c.data(), m, n, k, transpose_a,
+                         transpose_b, 0.5f, 2.0f);
+                check_close(c, expected);
+            }
         }
     }
 }

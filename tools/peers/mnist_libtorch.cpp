@@ -4,6 +4,11 @@
 // glorot_uniform weights, zero biases, RMSprop(lr=1e-3, rho=0.9, eps=1e-7 outside the sqrt),
 // batch 128 reshuffled every epoch, categorical cross-entropy. The last stdout line is JSON.
 //
+// --hidden 2048,2048 gives the model other hidden layers (784 -> 2048 -> 2048 -> 10), and
+// --train-limit N trains on the first N images. --latency N instead times N single-image
+// predictions (forward and softmax under InferenceMode, after N / 10 warm-up calls) of the
+// model with its initial weights and prints their median and 90th percentile.
+//
 // Not part of the meson build (libtorch is optional and heavy); tools/benchmark compiles it
 // on demand when libtorch-dev is installed.
 #include <torch/torch.h>
@@ -11,6 +16,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -83,7 +89,22 @@ struct Options {
     int batch_size = 128;
     int threads = 0;
     std::uint64_t seed = 0;
+    std::vector<std::int64_t> hidden{512};
+    std::int64_t train_limit = 0;  // 0: all
+    int latency = 0;               // > 0: time this many single-image predictions instead of training
 };
+
+std::vector<std::int64_t> parse_widths(const std::string& text) {
+    std::vector<std::int64_t> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        out.push_back(std::stoll(text.substr(start, comma - start)));
+        if (out.back() < 1) throw std::invalid_argument("width");
+        start = comma + 1;
+    }
+    return out;
+}
 
 int cores_available() {
     cpu_set_t set;
@@ -94,7 +115,8 @@ int cores_available() {
 [[noreturn]] void usage(const char* problem) {
     std::fprintf(stderr,
                  "mnist_libtorch: %s\n"
-                 "usage: mnist_libtorch [--data DIR] [--epochs N] [--batch-size N] [--threads N] [--seed N]\n",
+                 "usage: mnist_libtorch [--data DIR] [--epochs N] [--batch-size N] [--threads N] [--seed N]\n"
+                 "                      [--hidden W,W...] [--train-limit N] [--latency N]\n",
                  problem);
     std::exit(2);
 }
@@ -115,33 +137,72 @@ Options parse(int argc, char** argv) {
             else if (flag == "--batch-size") o.batch_size = std::stoi(value);
             else if (flag == "--threads") o.threads = std::stoi(value);
             else if (flag == "--seed") o.seed = std::stoull(value);
+            else if (flag == "--hidden") o.hidden = parse_widths(value);
+            else if (flag == "--train-limit") o.train_limit = std::stoll(value);
+            else if (flag == "--latency") o.latency = std::stoi(value);
             else usage(("unknown flag " + flag).c_str());
         } catch (const std::logic_error&) {
             usage(("not a number after " + flag + ": " + value).c_str());
         }
     }
     if (o.epochs < 1 || o.batch_size < 1 || o.threads < 1) usage("--epochs, --batch-size and --threads must be >= 1");
+    if (o.train_limit < 0 || o.latency < 0) usage("--train-limit and --latency must be >= 0");
     return o;
 }
 
 struct NetImpl : torch::nn::Module {
-    NetImpl()
-        : dense_1(register_module("dense_1", torch::nn::Linear(784, 512))),
-          dense_2(register_module("dense_2", torch::nn::Linear(512, 10))) {
+    explicit NetImpl(const std::vector<std::int64_t>& hidden) {
+        std::int64_t width = 784;
+        std::vector<std::int64_t> units = hidden;
+        units.push_back(10);
         // torch stores weights as (out, in), Keras as (in, out); the glorot limit
         // sqrt(6 / (in + out)) is symmetric in the two, so xavier_uniform_ matches.
         torch::NoGradGuard no_grad;
-        for (auto* layer : {&dense_1, &dense_2}) {
-            torch::nn::init::xavier_uniform_((*layer)->weight);
-            torch::nn::init::zeros_((*layer)->bias);
+        for (std::size_t i = 0; i < units.size(); ++i) {
+            layers.push_back(register_module("dense_" + std::to_string(i + 1), torch::nn::Linear(width, units[i])));
+            torch::nn::init::xavier_uniform_(layers.back()->weight);
+            torch::nn::init::zeros_(layers.back()->bias);
+            width = units[i];
         }
     }
     // Logits; the softmax lives in the loss.
-    torch::Tensor forward(const torch::Tensor& x) { return dense_2(torch::relu(dense_1(x))); }
+    torch::Tensor forward(torch::Tensor x) {
+        for (std::size_t i = 0; i + 1 < layers.size(); ++i) x = torch::relu(layers[i](x));
+        return layers.back()(x);
+    }
 
-    torch::nn::Linear dense_1, dense_2;
+    std::vector<torch::nn::Linear> layers;
 };
 TORCH_MODULE(Net);
+
+// Single-image predictions of the initial model on one fixed random image: libtorch's best
+// path for inference (InferenceMode, no autograd bookkeeping), the softmax included.
+int latency(const Options& opt) {
+    Net net(opt.hidden);
+    net->eval();
+    const torch::Tensor image = torch::rand({1, 784});
+    std::vector<double> micros;
+    micros.reserve(static_cast<std::size_t>(opt.latency));
+    float sink = 0.0f;
+    const int warm = std::max(1, opt.latency / 10);
+    for (int i = 0; i < warm + opt.latency; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        torch::Tensor p;
+        {
+            torch::InferenceMode guard;
+            p = torch::softmax(net->forward(image), 1);
+        }
+        const auto stop = std::chrono::steady_clock::now();
+        sink += p.data_ptr<float>()[0];
+        if (i >= warm) micros.push_back(std::chrono::duration<double, std::micro>(stop - start).count());
+    }
+    std::sort(micros.begin(), micros.end());
+    std::printf("{\"impl\": \"libtorch\", \"threads\": %d, \"calls\": %d, \"median_us\": %.3f, \"p90_us\": %.3f, "
+                "\"checksum\": %.6f}\n",
+                torch::get_num_threads(), opt.latency, micros[micros.size() / 2], micros[micros.size() * 9 / 10],
+                static_cast<double>(sink));
+    return 0;
+}
 
 }  // namespace
 
@@ -149,6 +210,7 @@ int main(int argc, char** argv) {
     const Options opt = parse(argc, argv);
     torch::set_num_threads(opt.threads);
     torch::manual_seed(opt.seed);
+    if (opt.latency > 0) return latency(opt);
 
     Split train, test;
     try {
@@ -158,8 +220,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "mnist_libtorch: cannot read MNIST from %s: %s\n", opt.data.c_str(), e.what());
         return 1;
     }
+    if (opt.train_limit > 0 && opt.train_limit < train.x.size(0)) {
+        train.x = train.x.slice(0, 0, opt.train_limit);
+        train.y = train.y.slice(0, 0, opt.train_limit);
+    }
 
-    Net net;
+    Net net(opt.hidden);
     // torch's RMSprop adds eps outside the sqrt, as Keras does; alpha is Keras's rho.
     torch::optim::RMSprop optimizer(net->parameters(),
                                     torch::optim::RMSpropOptions(1e-3).alpha(0.9).eps(1e-7));

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch peer of the reference models, for tools/benchmark.
 
---model dense (the default): Dense(784->512, relu) -> Dense(512->10, softmax), batch 128.
+--model dense (the default): Dense(784->512, relu) -> Dense(512->10, softmax), batch 128;
+--hidden 2048,2048 gives it other hidden layers (784 -> 2048 -> 2048 -> 10).
 --model convnet (Deep Learning with Python, 5.1): Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2)
 -> Conv2D(64, 3x3, relu) -> MaxPooling2D(2x2) -> Conv2D(64, 3x3, relu) -> Flatten ->
 Dense(64, relu) -> Dense(10, softmax), batch 64.
@@ -67,16 +68,30 @@ def build_convnet():
     return model
 
 
-def build_model():
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, 512), torch.nn.ReLU(),
-        torch.nn.Linear(512, 10))
+def build_model(hidden):
+    layers, width = [], 784
+    for units in hidden:
+        layers += [torch.nn.Linear(width, units), torch.nn.ReLU()]
+        width = units
+    layers.append(torch.nn.Linear(width, 10))
+    model = torch.nn.Sequential(*layers)
     # torch stores weights as (out, in), Keras as (in, out); the glorot limit
     # sqrt(6 / (in + out)) is symmetric in the two, so xavier_uniform_ matches.
-    for layer in (model[0], model[2]):
-        torch.nn.init.xavier_uniform_(layer.weight)
-        torch.nn.init.zeros_(layer.bias)
+    for layer in model:
+        if isinstance(layer, torch.nn.Linear):
+            torch.nn.init.xavier_uniform_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
     return model
+
+
+def widths(text):
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of widths: {text}")
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"widths must be >= 1: {text}")
+    return values
 
 
 def default_threads():
@@ -96,11 +111,15 @@ def main():
     parser.add_argument("--threads", type=int, default=default_threads(),
                         help="torch.set_num_threads (default: the cores this process may use)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hidden", type=widths, default=[512],
+                        help="the dense model's hidden widths, e.g. 2048,2048 (default: 512)")
+    parser.add_argument("--train-limit", type=int, default=0,
+                        help="train on the first N training images only (default: all)")
     args = parser.parse_args()
     if args.batch_size is None:
         args.batch_size = 64 if args.model == "convnet" else 128
-    if args.epochs < 1 or args.batch_size < 1 or args.threads < 1:
-        parser.error("--epochs, --batch-size and --threads must be >= 1")
+    if args.epochs < 1 or args.batch_size < 1 or args.threads < 1 or args.train_limit < 0:
+        parser.error("--epochs, --batch-size and --threads must be >= 1, --train-limit >= 0")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -110,12 +129,14 @@ def main():
     except (OSError, ValueError) as e:
         print(f"mnist_torch: cannot read MNIST from {args.data}: {e}", file=sys.stderr)
         return 1
+    if args.train_limit:
+        x_train, y_train = x_train[:args.train_limit], y_train[:args.train_limit]
 
     if args.model == "convnet":
         # (N, 784) -> (N, 1, 28, 28): a view, no copy.
         x_train = x_train.view(-1, 1, 28, 28)
         x_test = x_test.view(-1, 1, 28, 28)
-    model = build_convnet() if args.model == "convnet" else build_model()
+    model = build_convnet() if args.model == "convnet" else build_model(args.hidden)
     # torch's RMSprop adds eps outside the sqrt, as Keras does; alpha is Keras's rho.
     optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
