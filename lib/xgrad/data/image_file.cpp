@@ -93,18 +93,13 @@ PgmRead read_pgm_rows(std::FILE* file, int* cols, int* rows, gray* maxval, gray*
 
 // A PGM file (plain P2 or raw P5, any maxval up to 65535; PBM too) through libnetpbm, which checks
 // the header and every row as netpbm's own tools do.
-ByteArray read_pgm(const std::string& path) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
-    if (!file) {
-        throw IoError(fmt::format("read_gray_image: {}: cannot open it ({}); expected a readable PNG or PGM file", path,
-                                  std::strerror(errno)));
-    }
+ByteArray read_pgm(std::FILE* file, const std::string& path) {
     std::lock_guard lock(pgm_mutex);  // libnetpbm's error handler and jump buffer are process-wide
     pm_setusererrormsgfn(keep_pgm_message);
     int cols = 0, rows = 0;
     gray maxval = 0;
     gray** pixels = nullptr;
-    const PgmRead result = read_pgm_rows(file.get(), &cols, &rows, &maxval, &pixels);
+    const PgmRead result = read_pgm_rows(file, &cols, &rows, &maxval, &pixels);
     pm_setusererrormsgfn(nullptr);
     if (result == PgmRead::error) {
         throw IoError(fmt::format("read_gray_image: {}: cannot read it as a PGM image ({}); expected a complete PGM file",
@@ -133,16 +128,17 @@ ByteArray read_pgm(const std::string& path) {
 ByteArray read_gray_image(const std::string& path) {
     // The format by its first bytes: netpbm's magic numbers ("P5"), or anything else, which libpng
     // then accepts only when it is a PNG.
-    unsigned char magic[2] = {};
-    {
-        std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
-        if (!file) {
-            throw IoError(fmt::format("read_gray_image: {}: cannot open it ({}); expected a readable PNG or PGM file", path,
-                                      std::strerror(errno)));
-        }
-        if (std::fread(magic, 1, 2, file.get()) != 2) magic[0] = 0;
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+    if (!file) {
+        throw IoError(fmt::format("read_gray_image: {}: cannot open it ({}); expected a readable PNG or PGM file", path,
+                                  std::strerror(errno)));
     }
-    if (magic[0] == 'P' && magic[1] >= '1' && magic[1] <= '6') return read_pgm(path);
+    unsigned char magic[2] = {};
+    if (std::fread(magic, 1, 2, file.get()) == 2 && magic[0] == 'P' && magic[1] >= '1' && magic[1] <= '6') {
+        std::rewind(file.get());
+        return read_pgm(file.get(), path);
+    }
+    file.reset();
     return read_png(path);
 }
 
