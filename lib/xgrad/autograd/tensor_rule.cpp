@@ -184,7 +184,8 @@ ScalarTensorRule scalar_tensor_rule(ScalarRule rule) {
 }
 
 GradientTable detail::walk_tensor_gradients(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds,
-                                    const std::unordered_set<const Node*>& keep, bool create_graph, bool for_backward) {
+                                            const std::unordered_set<const Node*>& keep, bool create_graph,
+                                            bool for_backward) {
     const Tape& tape = Tape::current();
     GradientTable grads;
     std::size_t top = 0;  // one past the newest root's record
@@ -221,9 +222,12 @@ void detail::backward_with_graph(const Tensor& root, const Array* seed) {
     if (!root.defined()) throw StateError("backward: used an empty tensor handle; expected one made from a value or an op");
     const Node& out = *root.node();
     check_backward_root(out, seed);
-    const Tensor start = seed                ? as_tensor(*seed)
-                         : out.is_scalar() ? as_tensor(scalar_array(1.0f))
-                                           : constant(xt::ones<float>(out.shape()));
+    Tensor start;
+    if (seed) {
+        start = as_tensor(*seed);
+    } else {
+        start = out.is_scalar() ? as_tensor(scalar_array(1.0f)) : constant(xt::ones<float>(out.shape()));
+    }
     GradientTable grads = walk_tensor_gradients({root}, {start}, {}, true, true);
     GradModeGuard recording(true);
     for (auto& [key, g] : grads) {
