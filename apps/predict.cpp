@@ -1,7 +1,7 @@
 // Loads a model saved with `mnist --save-model` (xg::save_model) and uses it without
-// building it: test accuracy over IDX files, or the class of one PNG image.
+// building it: test accuracy over IDX files, or the class of one PNG or PGM image.
 //   predict MODEL --images t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz
-//   predict MODEL digit.png
+//   predict MODEL digit.png    (or digit.pgm)
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -87,9 +87,9 @@ int run(const Flags& flags) {
 
 int main(int argc, char** argv) {
     Flags flags;
-    CLI::App app{"Predicts with a model saved by `mnist --save-model`: test accuracy on IDX files, or one PNG's class"};
+    CLI::App app{"Predicts with a model saved by `mnist --save-model`: test accuracy on IDX files, or one image's class"};
     app.add_option("model", flags.model, "Model file written by mnist --save-model (xg::save_model)")->required();
-    auto* image = app.add_option("image", flags.image, "A PNG image (28x28 gray, white digit on black, as MNIST)");
+    auto* image = app.add_option("image", flags.image, "A PNG or binary PGM image (28x28 gray, white digit on black, as MNIST)");
     auto* images = app.add_option("--images", flags.images, "IDX file of images (.gz or raw)");
     auto* labels = app.add_option("--labels", flags.labels, "IDX file of their labels (.gz or raw)");
     app.add_option("--batch-size", flags.batch_size, "Samples per forward pass")->check(CLI::Range(1, 1 << 20));

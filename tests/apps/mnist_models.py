@@ -4,7 +4,7 @@
   mnist_models.py CASE MNIST_APP PREDICT_APP DATA_DIR
 
 save_predict   mnist --save-model writes a model; predict, which never built it, reports the
-               same test accuracy on the IDX test files, and classifies a PNG of a test image
+               same test accuracy on the IDX test files, and classifies a PNG and a PGM of a test image
                as the model does; a damaged model file is a clean error naming it
 save_predict_convnet  the same with --model convnet: predict rebuilds the convnet and feeds it
                (28, 28, 1) images
@@ -94,6 +94,23 @@ def save_predict(mnist, predict, data, tmp, model_kind="dense"):
     if f"{png}: class 7 " not in output:
         fail("the PNG of test image 0 (a 7) was not classified as 7")
     print("ok: the PNG of a test image is classified")
+
+    pgm = os.path.join(tmp, "digit.pgm")
+    with open(pgm, "wb") as f:
+        f.write(b"P5\n# test image 0\n%d %d\n255\n" % (cols, rows) + pixels)
+    status, output = run(predict, model, pgm)
+    if status != 0 or f"{pgm}: class 7 " not in output:
+        fail(f"predict on a PGM of test image 0 exited {status}; expected class 7")
+    print("ok: the PGM of a test image is classified")
+
+    for name, content in (("cut.pgm", b"P5\n28 28\n255\n" + pixels[:100]), ("cut.png", open(png, "rb").read()[:60])):
+        bad = os.path.join(tmp, name)
+        with open(bad, "wb") as f:
+            f.write(content)
+        status, output = run(predict, model, bad)
+        if status != 1 or bad not in output or "Segmentation" in output or "terminate" in output:
+            fail(f"a damaged image {name}: status {status}; expected 1 and a message naming the file")
+    print("ok: damaged PGM and PNG images are clean errors naming the file")
 
     damaged = os.path.join(tmp, "damaged.npz")
     with open(model, "rb") as f:

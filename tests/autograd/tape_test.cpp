@@ -312,13 +312,13 @@ TEST_CASE("memory stays flat over many training steps") {
         return loss.item();
     };
     const float first_loss = step();
-    const long nodes_after_first = xg::live_node_count();
+    const long nodes_after_first = xg::detail::live_node_count();
     float last_loss = first_loss;
     for (int i = 1; i < 1000; ++i) {
         last_loss = step();
         REQUIRE(tape.size() == 0);
     }
-    CHECK(xg::live_node_count() == nodes_after_first);
+    CHECK(xg::detail::live_node_count() == nodes_after_first);
     CHECK(last_loss < first_loss);
 }
 
@@ -652,7 +652,7 @@ TEST_CASE("RecordInputs::tensor gives an owning handle, even to an input held wi
     tape.clear();
     const xg::Tensor a = xg::Tensor::scalar(1.5f, true);
     xg::Tensor held_input, held_leaf;
-    xg::Node* input_node = nullptr;
+    xg::detail::Node* input_node = nullptr;
     {
         const xg::Tensor h = a * 2.0f;  // recorded on this tape: its consumer holds it without ownership
         const xg::Tensor y = mul_add(h, a);
@@ -678,7 +678,7 @@ TEST_CASE("RecordInputs::tensor gives an owning handle, even to an input held wi
 TEST_CASE("a 100-op scalar chain frees every node it made once backward is done") {
     xg::Tape& tape = xg::Tape::current();
     tape.clear();
-    const long start = xg::live_node_count();
+    const long start = xg::detail::live_node_count();
     {
         const xg::Tensor x = xg::Tensor::scalar(0.3f, true);
         {
@@ -688,7 +688,7 @@ TEST_CASE("a 100-op scalar chain frees every node it made once backward is done"
             CHECK(y.node()->is_scalar());
             y.backward();
             CHECK(tape.size() == 0);
-            CHECK(xg::live_node_count() == start + 2);  // x and y
+            CHECK(xg::detail::live_node_count() == start + 2);  // x and y
 
             // The same chain on the array path, for the gradient.
             const xg::Tensor xa = xg::parameter(xg::Array{0.3f}, "x");
@@ -698,9 +698,9 @@ TEST_CASE("a 100-op scalar chain frees every node it made once backward is done"
             ya.backward(xg::Array{1.0f});
             CHECK(x.node()->grad_item() == doctest::Approx(xa.grad()(0)).epsilon(1e-5));
         }
-        CHECK(xg::live_node_count() == start + 1);
+        CHECK(xg::detail::live_node_count() == start + 1);
     }
-    CHECK(xg::live_node_count() == start);
+    CHECK(xg::detail::live_node_count() == start);
 }
 
 TEST_CASE("mutable_value on a scalar leaf works around forward and backward") {

@@ -1,4 +1,4 @@
-#include "xgrad/core/storage.hpp"
+#include "xgrad/core/detail/storage.hpp"
 
 #include <latch>
 #include <thread>
@@ -9,14 +9,14 @@
 #include "xgrad/core/error.hpp"
 
 TEST_CASE("a new storage holds nothing, and reading an Array from it is a StateError") {
-    const xg::Storage s;
+    const xg::detail::Storage s;
     CHECK(s.empty());
     CHECK_FALSE(s.is_scalar());
     CHECK_THROWS_WITH_AS(s.array(), doctest::Contains("read an Array from empty storage"), xg::StateError);
 }
 
 TEST_CASE("assign(float) holds the value inline as a 0-d content") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.assign(2.5f);
     CHECK_FALSE(s.empty());
     CHECK(s.is_scalar());
@@ -26,7 +26,7 @@ TEST_CASE("assign(float) holds the value inline as a 0-d content") {
 }
 
 TEST_CASE("assign(Array) keeps a 0-d Array as an inline float and anything else as an Array") {
-    xg::Storage s;
+    xg::detail::Storage s;
     SUBCASE("0-d") {
         s.assign(xg::scalar_array(-3.0f));
         CHECK(s.is_scalar());
@@ -68,7 +68,7 @@ TEST_CASE("assign(Array) keeps a 0-d Array as an inline float and anything else 
 }
 
 TEST_CASE("array() of a scalar is a 0-d Array with the value, built once and kept") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.assign(1.25f);
     const xg::Array& a = s.array();
     CHECK(a.dimension() == 0);
@@ -82,7 +82,7 @@ TEST_CASE("array() of a scalar is a 0-d Array with the value, built once and kep
 }
 
 TEST_CASE("a scalar re-assigned after its Array was built reads the new value through array()") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.assign(1.0f);
     CHECK(s.array()() == 1.0f);
     s.assign(2.0f);
@@ -93,7 +93,7 @@ TEST_CASE("a scalar re-assigned after its Array was built reads the new value th
 }
 
 TEST_CASE("an Array content re-assigned keeps its Array object, so earlier references see the new content") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.assign(xg::Array{1.0f, 2.0f});
     const xg::Array& before = s.array();
     s.assign(xg::Array{{3.0f, 4.0f, 5.0f}});
@@ -103,7 +103,7 @@ TEST_CASE("an Array content re-assigned keeps its Array object, so earlier refer
 }
 
 TEST_CASE("add(float) on a scalar keeps an Array handed out earlier valid and in step") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.assign(1.5f);
     const xg::Array& a = s.array();
     s.add(2.0f);
@@ -117,7 +117,7 @@ TEST_CASE("add(float) on a scalar keeps an Array handed out earlier valid and in
 }
 
 TEST_CASE("add(float) on a scalar without an Array yet adds inline, and a later array() sees the sum") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.assign(1.0f);
     s.add(0.25f);
     s.add(0.25f);
@@ -127,7 +127,7 @@ TEST_CASE("add(float) on a scalar without an Array yet adds inline, and a later 
 }
 
 TEST_CASE("add(float) on an empty storage takes the value as an inline scalar") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.add(-2.0f);
     CHECK(s.is_scalar());
     CHECK(s.scalar() == -2.0f);
@@ -136,7 +136,7 @@ TEST_CASE("add(float) on an empty storage takes the value as an inline scalar") 
 }
 
 TEST_CASE("add(float) on an Array adds to its one element, and is a ShapeError for any other size") {
-    xg::Storage s;
+    xg::detail::Storage s;
     SUBCASE("shape (1,)") {
         s.assign(xg::Array{2.0f});
         const xg::Array& a = s.array();
@@ -163,7 +163,7 @@ TEST_CASE("add(float) on an Array adds to its one element, and is a ShapeError f
 }
 
 TEST_CASE("mutable_array() makes the Array authoritative: later changes through it are what is read") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.assign(4.0f);
     xg::Array& m = s.mutable_array();
     CHECK_FALSE(s.is_scalar());
@@ -183,7 +183,7 @@ TEST_CASE("mutable_array() makes the Array authoritative: later changes through 
 }
 
 TEST_CASE("mutable_array() after array() hands out the same Array object") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.assign(0.5f);
     const xg::Array& read = s.array();
     xg::Array& written = s.mutable_array();
@@ -193,7 +193,7 @@ TEST_CASE("mutable_array() after array() hands out the same Array object") {
 }
 
 TEST_CASE("mutable_array() of an Array content is that content") {
-    xg::Storage s;
+    xg::detail::Storage s;
     s.assign(xg::Array{1.0f, 2.0f});
     xg::Array& m = s.mutable_array();
     CHECK(&m == &s.array());
@@ -202,13 +202,13 @@ TEST_CASE("mutable_array() of an Array content is that content") {
 }
 
 TEST_CASE("mutable_array() of an empty storage is a StateError and leaves it empty") {
-    xg::Storage s;
+    xg::detail::Storage s;
     CHECK_THROWS_AS(s.mutable_array(), xg::StateError);
     CHECK(s.empty());
 }
 
 TEST_CASE("reset() empties the storage, whatever it held") {
-    xg::Storage s;
+    xg::detail::Storage s;
     SUBCASE("a scalar") { s.assign(1.0f); }
     SUBCASE("a scalar with its Array built") {
         s.assign(1.0f);
@@ -236,7 +236,7 @@ TEST_CASE("threads reading array() of the same scalar at once all get one Array 
     constexpr int kThreads = 4;
     for (int round = 0; round < 1000; ++round) {
         CAPTURE(round);
-        xg::Storage s;
+        xg::detail::Storage s;
         const float value = 0.5f + static_cast<float>(round);
         s.assign(value);
         std::latch start(kThreads);

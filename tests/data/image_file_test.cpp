@@ -1,4 +1,4 @@
-// read_gray_image: PNG files of several kinds as (height, width) gray bytes, and clear errors.
+// read_gray_image: PNG and PGM files of several kinds as (height, width) gray bytes, and clear errors.
 #include "xgrad/data/image_file.hpp"
 
 #include <png.h>
@@ -74,4 +74,59 @@ TEST_CASE("files that are not PNG images are IoErrors naming the file") {
     const std::string cut = (dir.path / "cut.png").string();
     std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
     CHECK_THROWS_WITH_AS(xg::read_gray_image(cut), doctest::Contains("cut.png"), xg::IoError);
+}
+
+namespace {
+
+void write_bytes(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+}  // namespace
+
+TEST_CASE("a binary PGM reads as (height, width) bytes, with comments and 16-bit samples") {
+    TempDir dir;
+    const std::string pgm = (dir.path / "digit.pgm").string();
+    write_bytes(pgm, std::string("P5\n# a comment\n3 2\n255\n") + std::string("\x00\x10\x20\x30\x40\xff", 6));
+    const xg::ByteArray a = xg::read_gray_image(pgm);
+    REQUIRE(a.shape() == std::vector<std::size_t>{2, 3});
+    CHECK(a(0, 1) == 0x10);
+    CHECK(a(1, 0) == 0x30);
+    CHECK(a(1, 2) == 0xff);
+    // 16-bit samples, big-endian as netpbm writes them, scaled to 8 bits.
+    const std::string wide = (dir.path / "wide.pgm").string();
+    write_bytes(wide, std::string("P5 2 1 65535\n") + std::string("\x12\x34\xff\xff", 4));
+    const xg::ByteArray b = xg::read_gray_image(wide);
+    REQUIRE(b.shape() == std::vector<std::size_t>{1, 2});
+    CHECK(b(0, 0) == 0x12);
+    CHECK(b(0, 1) == 0xff);
+}
+
+TEST_CASE("a plain (P2) PGM reads too, its samples scaled from maxval to 255") {
+    TempDir dir;
+    const std::string plain = (dir.path / "plain.pgm").string();
+    write_bytes(plain, "P2\n# plain text\n3 1\n15\n0 15 5\n");
+    const xg::ByteArray a = xg::read_gray_image(plain);
+    REQUIRE(a.shape() == std::vector<std::size_t>{1, 3});
+    CHECK(a(0, 0) == 0);
+    CHECK(a(0, 1) == 255);
+    CHECK(a(0, 2) == 85);
+}
+
+TEST_CASE("damaged or unsupported PGM files are IoErrors naming the file") {
+    TempDir dir;
+    const std::string cut = (dir.path / "cut.pgm").string();
+    write_bytes(cut, "P5\n28 28\n255\n" + std::string(100, '\x07'));  // 100 of 784 pixels
+    CHECK_THROWS_WITH_AS(xg::read_gray_image(cut), doctest::Contains("cut.pgm: cannot read it as a PGM image"), xg::IoError);
+    const std::string header = (dir.path / "header.pgm").string();
+    write_bytes(header, "P5\n28");
+    CHECK_THROWS_WITH_AS(xg::read_gray_image(header), doctest::Contains("header.pgm: cannot read it as a PGM image"),
+                         xg::IoError);
+    const std::string color = (dir.path / "color.ppm").string();
+    write_bytes(color, std::string("P6 1 1 255\n") + std::string("\xff\x00\x00", 3));
+    CHECK_THROWS_WITH_AS(xg::read_gray_image(color), doctest::Contains("color.ppm: cannot read it as a PGM image"),
+                         xg::IoError);
+    const std::string huge = (dir.path / "huge.pgm").string();
+    write_bytes(huge, "P5\n100000 2\n255\n");
+    CHECK_THROWS_WITH_AS(xg::read_gray_image(huge), doctest::Contains("huge.pgm: image is 100000x2"), xg::IoError);
+    CHECK_THROWS_WITH_AS(xg::read_gray_image((dir.path / "missing.pgm").string()),
+                         doctest::Contains("missing.pgm: cannot open it"), xg::IoError);
 }

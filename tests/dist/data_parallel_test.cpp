@@ -334,7 +334,7 @@ TEST_CASE("threads as processes: average_gradients weights by sample count and f
         xg::Tensor b = xg::parameter(xt::zeros<float>({3}), "b");
         // Member 0: a's gradient [1, 2] as the mean over 3 samples; member 1: 1 sample, no gradient for a.
         if (rank == 0) {
-            a.node()->set_grad(xg::Array{1.0f, 2.0f});
+            a.set_grad(xg::Array{1.0f, 2.0f});
         }
         const std::size_t global = parallel.average_gradients({a, b}, rank == 0 ? 3 : 1);
         if (global != 4) throw std::logic_error("global count");
@@ -386,7 +386,7 @@ TEST_CASE("threads as processes: fit keeps BatchNormalization's moving statistic
         auto norm = network->emplace<xg::BatchNormalization>(8, xg::BatchNormalizationOptions{.name = "norm"});
         network->emplace<xg::Dense>(8, 3, xg::DenseOptions{.activation = "softmax", .name = "out"});
         // Members other than 0 start from other statistics: fit's broadcast replaces them.
-        if (rank != 0) norm->moving_mean().node()->mutable_value() = xt::ones<float>({8});
+        if (rank != 0) xg::Tensor(norm->moving_mean()).mutable_value() = xt::ones<float>({8});
         xg::Model model(network);
         model.compile("rmsprop", "categorical_crossentropy");
         model.set_data_parallel(std::make_shared<xg::DataParallel>(member));

@@ -123,7 +123,7 @@ TEST_CASE("a custom module saves its weights and says its architecture lives in 
     const std::string path = dir / "custom.npz";
     Twice twice;
     xg::save_model(twice, path);
-    const auto manifest = xg::read_manifest(path);
+    const auto manifest = nlohmann::json::parse(xg::read_manifest(path));
     CHECK(manifest["metadata"]["model"]["architecture"] == "code");
     CHECK_THROWS_WITH_AS(xg::load_model(path), doctest::Contains("keeps its architecture in its code"), xg::IoError);
     Twice again;
@@ -147,8 +147,8 @@ TEST_CASE("load_model names the file and the problem") {
 
     auto with_architecture = [&](const char* arch, const std::string& name) {
         const std::string path = dir / name;
-        xg::save_weights(*net, path,
-                         {{"model", {{"format", "xgrad-model"}, {"version", 1}, {"architecture", nlohmann::json::parse(arch)}}}});
+        const nlohmann::json model = {{"format", "xgrad-model"}, {"version", 1}, {"architecture", nlohmann::json::parse(arch)}};
+        xg::save_weights(*net, path, nlohmann::json{{"model", model}}.dump());
         return path;
     };
     const std::string unknown = with_architecture(

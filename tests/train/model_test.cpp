@@ -439,7 +439,7 @@ TEST_CASE("fit keeps memory flat: an empty tape, and as many live nodes after ep
     xg::FitOptions options = quiet(3, 16);
     options.validation_split = 0.2;
     options.callbacks.push_back(std::make_shared<xg::LambdaCallback>([&](xg::Model&, std::size_t, const xg::Logs&) {
-        live.push_back(xg::live_node_count());
+        live.push_back(xg::detail::live_node_count());
         CHECK(xg::Tape::current().size() == 0);
     }));
     model.fit(data.x, data.y, options);

@@ -139,7 +139,7 @@ void npz_seeds(const fs::path& dir) {
     xg::Sequential net;
     net.emplace<xg::Dense>(3, 4, xg::DenseOptions{.activation = "relu", .name = "hidden"});
     net.emplace<xg::Dense>(4, 2, xg::DenseOptions{.name = "out"});
-    xg::save_weights(net, (dir / "weights.npz").string(), {{"epoch", 2}});
+    xg::save_weights(net, (dir / "weights.npz").string(), R"({"epoch": 2})");
 
     // Named tensors as a checkpoint of that model holds them: parameters and RMSprop slots.
     xg::NamedTensors checkpoint;
@@ -147,7 +147,7 @@ void npz_seeds(const fs::path& dir) {
         checkpoint.emplace_back("model/" + name, t);
         checkpoint.emplace_back("optimizer/rms/" + name, xg::Tensor(xg::Array(xt::zeros<float>(t.shape()))));
     }
-    xg::save_weights(checkpoint, (dir / "checkpoint.npz").string(), {{"epochs_done", 2}});
+    xg::save_weights(checkpoint, (dir / "checkpoint.npz").string(), R"({"epochs_done": 2})");
 
     // One array, as np.savez writes it (no manifest), and the same in zip64 form.
     const xg::Array bias = xg::Array{0.5f, -1.0f};

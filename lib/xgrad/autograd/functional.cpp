@@ -11,6 +11,11 @@
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
+
+using detail::Node;
+using detail::make_node;
+using detail::walk_tensor_gradients;
+
 namespace {
 
 Tensor ones_like(const Tensor& t) {

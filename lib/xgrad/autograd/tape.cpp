@@ -13,6 +13,11 @@
 #include "xgrad/core/error.hpp"
 
 namespace xg {
+
+using detail::make_node;
+using detail::make_pooled;
+using detail::Node;
+
 namespace {
 
 bool all_finite(const Array& a) {
@@ -196,7 +201,7 @@ const std::string& Record::attributes() const {
     return array_rule ? array_rule->attributes : none;
 }
 
-void RecordInputs::assign(const Tensor* inputs, std::size_t count, const Tape& tape) {
+void detail::RecordInputs::assign(const Tensor* inputs, std::size_t count, const Tape& tape) {
     auto hold = [&tape](const Tensor& t) {
         // An input recorded on this tape is owned by its own, older record, and no record is used
         // once the ones before it are gone: an alias without ownership suffices.
@@ -211,7 +216,7 @@ void RecordInputs::assign(const Tensor* inputs, std::size_t count, const Tape& t
     size_ = count;
 }
 
-Tensor RecordInputs::tensor(std::size_t i) const {
+Tensor detail::RecordInputs::tensor(std::size_t i) const {
     const std::shared_ptr<Node>& slot = slots()[i];
     if (slot.use_count() > 0) return Tensor(slot);
     // Not owned here: a result recorded on this thread's tape, owned by its own record.
@@ -281,30 +286,34 @@ Tensor record_scalar_op(std::string_view op, std::initializer_list<Tensor> input
     return Tensor(std::move(node));
 }
 
-void run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
-    Tape& tape = Tape::current();
-    Node& out = *root.node();
-    if (!out.requires_grad) {
+void detail::check_backward_root(const Node& root, const Array* seed) {
+    if (!root.requires_grad) {
         throw StateError(fmt::format("backward: tensor {} does not require a gradient; expected a result of ops on "
                                      "parameters (was it computed under NoGradGuard or detached?)",
-                                     format_shape(out.shape())));
+                                     format_shape(root.shape())));
     }
-    if (out.role == Role::result && !tape.holds(out)) {
+    if (root.role == Role::result && !Tape::current().holds(root)) {
         throw StateError("backward: tensor was recorded on a tape that has since been cleared (by an earlier backward "
                          "or Tape::clear); expected a freshly computed result, or retain_graph=true on the earlier backward");
     }
+    if (seed && seed->shape() != root.shape()) {
+        throw ShapeError(fmt::format("backward: seed gradient has shape {}; expected the output's shape {}",
+                                     format_shape(seed->shape()), format_shape(root.shape())));
+    }
+    if (!seed && root.size() != 1) {
+        throw ShapeError(fmt::format("backward: output has shape {}; expected a scalar, or pass a seed gradient "
+                                     "of that shape", format_shape(root.shape())));
+    }
+}
+
+void detail::run_backward(const Tensor& root, const Array* seed, bool retain_graph) {
+    Tape& tape = Tape::current();
+    Node& out = *root.node();
+    check_backward_root(out, seed);
     Array start;
     if (seed) {
-        if (seed->shape() != out.shape()) {
-            throw ShapeError(fmt::format("backward: seed gradient has shape {}; expected the output's shape {}",
-                                         format_shape(seed->shape()), format_shape(out.shape())));
-        }
         start = *seed;
     } else {
-        if (out.size() != 1) {
-            throw ShapeError(fmt::format("backward: output has shape {}; expected a scalar, or pass a seed gradient "
-                                         "of that shape", format_shape(out.shape())));
-        }
         start = xt::ones<float>(out.shape());
     }
     // A result's gradient from an earlier backward (kept by retain_grad) must not flow down

@@ -1,7 +1,6 @@
 #pragma once
 // The tape: a per-thread list of the ops executed since it was last cleared, each with
 // its backward rule. backward() walks it once, newest record first.
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -11,6 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/autograd/detail/backward.hpp"
+#include "xgrad/autograd/detail/node.hpp"
+#include "xgrad/autograd/detail/record_inputs.hpp"
 #include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
@@ -31,28 +33,6 @@ using ScalarRule = void (*)(const float* x, float y, float g, float* dx);
 /// Most inputs an op with a ScalarRule may have.
 inline constexpr std::size_t kMaxScalarInputs = 4;
 
-/// An op's forward inputs, in argument order. Up to two are held inline (every elementwise op),
-/// so a scalar graph does not allocate a list per op. An input recorded on the same tape is
-/// kept alive by its own record and is held here without a reference count (holding it again
-/// would cost two atomic updates per op, for nothing).
-class RecordInputs {
-public:
-    /// Holds `inputs`, recorded on `tape` in the current generation or not.
-    void assign(const Tensor* inputs, std::size_t count, const Tape& tape);
-    std::size_t size() const { return size_; }
-    Node* operator[](std::size_t i) const { return slots()[i].get(); }
-    /// A handle to input i.
-    Tensor tensor(std::size_t i) const;
-
-private:
-    const std::shared_ptr<Node>* slots() const { return size_ <= kInline ? inline_.data() : more_.get(); }
-
-    static constexpr std::size_t kInline = 2;
-    std::array<std::shared_ptr<Node>, kInline> inline_;
-    std::unique_ptr<std::shared_ptr<Node>[]> more_;  // all of them, when there are more than kInline
-    std::size_t size_ = 0;
-};
-
 /// The rule of an op on arrays, and how its record is labelled.
 struct ArrayRule {
     BackwardFn backward;
@@ -63,12 +43,12 @@ struct ArrayRule {
 /// One executed op: enough to replay its gradient and to draw it.
 struct Record {
     std::string_view op;                        // "matmul" (valid for the life of the process)
-    RecordInputs inputs;
-    std::shared_ptr<Node> output;
+    detail::RecordInputs inputs;
+    std::shared_ptr<detail::Node> output;
     std::string_view scope;                     // module path at record time, "dense_1" (as op)
     ScalarRule scalar_rule = nullptr;           // an op on inline scalars: its rule
     // Any other op: its rule, out of line so that a scalar graph's records take two cache lines.
-    PooledPtr<ArrayRule> array_rule;
+    detail::PooledPtr<ArrayRule> array_rule;
 
     /// Display text, "axis=1, keepdims"; empty for most ops.
     const std::string& attributes() const;
@@ -111,7 +91,7 @@ public:
     std::uint64_t generation() const { return generation_; }
     /// Whether `node` is a result recorded on this tape since the last clear.
     /// (During a backward walk that frees records as it goes, only the records not yet freed.)
-    bool holds(const Node& node) const { return node.generation == generation_ && node.record < records_.size(); }
+    bool holds(const detail::Node& node) const { return node.generation == generation_ && node.record < records_.size(); }
 
     /// The module path new records are tagged with ("" at top level).
     const std::string& scope() const { return scope_; }
@@ -124,10 +104,10 @@ private:
     friend class ScopeGuard;
     friend Tensor record_op(std::string, const Tensor*, std::size_t, Array, BackwardFn, TensorRule, std::string);
     friend Tensor record_scalar_op(std::string_view, std::initializer_list<Tensor>, float, ScalarRule);
-    friend class RecordInputs;
+    friend class detail::RecordInputs;
     // Appends the record of `output` (already made, requiring a gradient) and returns it.
-    Record& append(const std::shared_ptr<Node>& output, const Tensor* inputs, std::size_t count);
-    friend void run_backward(const Tensor&, const Array*, bool);
+    Record& append(const std::shared_ptr<detail::Node>& output, const Tensor* inputs, std::size_t count);
+    friend void detail::run_backward(const Tensor&, const Array*, bool);
 
     std::vector<Record> records_;
     std::uint64_t generation_;  // unique across all tapes of the process, so no stale node matches
@@ -172,14 +152,11 @@ Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
                  TensorRule tensor_backward, std::string attributes = {});
 
-/// record_op for an op whose inputs are all 0-d (normally held inline, Node::is_scalar) and whose
+/// record_op for an op whose inputs are all 0-d (normally held inline) and whose
 /// output is `output`: the result is held inline too, and backward runs `rule` on floats.
 /// `op` must outlive the process's tapes (a string literal): it is kept, not copied. Throws
 /// ValueError for a null rule or too many inputs, StateError for an empty handle, ShapeError for
 /// an input that is not 0-d.
 Tensor record_scalar_op(std::string_view op, std::initializer_list<Tensor> inputs, float output, ScalarRule rule);
-
-/// Reverse-mode walk from `root` (see Tensor::backward).
-void run_backward(const Tensor& root, const Array* seed, bool retain_graph);
 
 }  // namespace xg

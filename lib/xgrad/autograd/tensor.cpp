@@ -6,11 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "xgrad/autograd/detail/backward.hpp"
+#include "xgrad/autograd/detail/node.hpp"
 #include "xgrad/autograd/tape.hpp"
-#include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
 
 namespace xg {
+namespace detail {
 namespace {
 
 // live_node_count() is read rarely (tests, diagnostics), but nodes are made and freed once per op:
@@ -134,6 +136,11 @@ std::shared_ptr<Node> make_node(float value, Role role, bool needs_grad) {
     return std::allocate_shared<Node>(PoolAllocator<Node>(), value, role, needs_grad);
 }
 
+}  // namespace detail
+
+using detail::make_node;
+using detail::Node;
+
 Tensor::Tensor(Array value, bool requires_grad)
     : node_(make_node(std::move(value), requires_grad ? Role::parameter : Role::input, requires_grad)) {}
 
@@ -151,6 +158,20 @@ Array& Tensor::mutable_value() { return checked().mutable_value(); }
 const Shape& Tensor::shape() const { return checked().shape(); }
 std::size_t Tensor::size() const { return checked().size(); }
 float Tensor::item() const { return checked().item(); }
+
+void Tensor::set_item(float value) {
+    Node& n = checked();
+    if (n.is_scalar()) {
+        n.set_scalar(value);
+        return;
+    }
+    Array& a = n.mutable_value();
+    if (a.size() != 1) {
+        throw ShapeError(fmt::format("set_item: tensor '{}' has shape {}; expected exactly one element", n.name(),
+                                     format_shape(a.shape())));
+    }
+    *a.data() = value;
+}
 
 bool Tensor::requires_grad() const { return checked().requires_grad; }
 
@@ -178,6 +199,20 @@ const Array& Tensor::grad() const {
 Array& Tensor::mutable_grad() {
     grad();
     return node_->grad();
+}
+
+float Tensor::grad_item() const {
+    grad();
+    return node_->grad_item();
+}
+
+void Tensor::set_grad(Array grad) {
+    Node& n = checked();
+    if (grad.shape() != n.shape()) {
+        throw ShapeError(fmt::format("set_grad: gradient of '{}' has shape {}; expected the tensor's shape {}", n.name(),
+                                     format_shape(grad.shape()), format_shape(n.shape())));
+    }
+    n.set_grad(std::move(grad));
 }
 
 Tensor Tensor::grad_tensor() const {
@@ -212,18 +247,18 @@ Tensor Tensor::detach() const {
 void Tensor::backward(bool retain_graph, bool create_graph) const {
     checked();
     if (create_graph) {
-        backward_with_graph(*this, nullptr);
+        detail::backward_with_graph(*this, nullptr);
     } else {
-        run_backward(*this, nullptr, retain_graph);
+        detail::run_backward(*this, nullptr, retain_graph);
     }
 }
 
 void Tensor::backward(const Array& seed, bool retain_graph, bool create_graph) const {
     checked();
     if (create_graph) {
-        backward_with_graph(*this, &seed);
+        detail::backward_with_graph(*this, &seed);
     } else {
-        run_backward(*this, &seed, retain_graph);
+        detail::run_backward(*this, &seed, retain_graph);
     }
 }
 

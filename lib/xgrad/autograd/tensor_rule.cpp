@@ -14,6 +14,10 @@
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
+
+using detail::Node;
+using detail::make_node;
+
 namespace {
 
 std::mutex& registry_mutex() {
@@ -179,8 +183,9 @@ ScalarTensorRule scalar_tensor_rule(ScalarRule rule) {
     return it == registry().end() ? nullptr : it->second;
 }
 
-GradientTable walk_tensor_gradients(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds,
-                                    const std::unordered_set<const Node*>& keep, bool create_graph, bool for_backward) {
+GradientTable detail::walk_tensor_gradients(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds,
+                                            const std::unordered_set<const Node*>& keep, bool create_graph,
+                                            bool for_backward) {
     const Tape& tape = Tape::current();
     GradientTable grads;
     std::size_t top = 0;  // one past the newest root's record
@@ -213,30 +218,14 @@ GradientTable walk_tensor_gradients(const std::vector<Tensor>& roots, const std:
     return grads;
 }
 
-void backward_with_graph(const Tensor& root, const Array* seed) {
+void detail::backward_with_graph(const Tensor& root, const Array* seed) {
     if (!root.defined()) throw StateError("backward: used an empty tensor handle; expected one made from a value or an op");
     const Node& out = *root.node();
-    if (!out.requires_grad) {
-        throw StateError(fmt::format("backward: tensor {} does not require a gradient; expected a result of ops on "
-                                     "parameters (was it computed under NoGradGuard or detached?)",
-                                     format_shape(out.shape())));
-    }
-    if (out.role == Role::result && !Tape::current().holds(out)) {
-        throw StateError("backward: tensor was recorded on a tape that has since been cleared (by an earlier backward "
-                         "or Tape::clear); expected a freshly computed result, or retain_graph=true on the earlier backward");
-    }
+    check_backward_root(out, seed);
     Tensor start;
     if (seed) {
-        if (seed->shape() != out.shape()) {
-            throw ShapeError(fmt::format("backward: seed gradient has shape {}; expected the output's shape {}",
-                                         format_shape(seed->shape()), format_shape(out.shape())));
-        }
         start = as_tensor(*seed);
     } else {
-        if (out.size() != 1) {
-            throw ShapeError(fmt::format("backward: output has shape {}; expected a scalar, or pass a seed gradient "
-                                         "of that shape", format_shape(out.shape())));
-        }
         start = out.is_scalar() ? as_tensor(scalar_array(1.0f)) : constant(xt::ones<float>(out.shape()));
     }
     GradientTable grads = walk_tensor_gradients({root}, {start}, {}, true, true);

@@ -6,13 +6,13 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "xgrad/core/buffer_pool.hpp"
+#include "xgrad/core/detail/buffer_pool.hpp"
 
 namespace xg {
 
 /// Dense row-major float32 array of any rank (rank 0 is a scalar); its buffer comes from the
 /// per-thread pool, so the buffers of one training step are reused by the next.
-using Array = xt::xarray<float, xt::layout_type::row_major, PoolAllocator<float>>;
+using Array = xt::xarray<float, xt::layout_type::row_major, detail::PoolAllocator<float>>;
 /// A shape: one extent per axis.
 using Shape = Array::shape_type;
 

@@ -1,11 +1,11 @@
-#include "xgrad/core/buffer_pool.hpp"
+#include "xgrad/core/detail/buffer_pool.hpp"
 
 #include <bit>
 #include <cstdlib>
 #include <utility>
 #include <vector>
 
-namespace xg {
+namespace xg::detail {
 namespace {
 
 // Size classes go in steps of 1.5 and 4/3 (64, 96, 128, 192, 256, ... bytes) up to 64 MiB, so a
@@ -171,4 +171,4 @@ void pool_release_cached() noexcept {
     if (ThreadCache* c = cache()) c->release();
 }
 
-}  // namespace xg
+}  // namespace xg::detail

@@ -1,10 +1,10 @@
-#include "xgrad/core/storage.hpp"
+#include "xgrad/core/detail/storage.hpp"
 
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
 
-namespace xg {
+namespace xg::detail {
 
 const Array& Storage::array() const {
     Array* held = array_.load(std::memory_order_acquire);
@@ -62,4 +62,4 @@ void Storage::release(Array* held) noexcept {
     PoolDelete{}(held);
 }
 
-}  // namespace xg
+}  // namespace xg::detail

@@ -14,6 +14,9 @@
 #include "xgrad/graph/dot_text.hpp"
 
 namespace xg {
+
+using detail::Node;
+
 namespace {
 
 constexpr const char* path_colour = "#c0392b";

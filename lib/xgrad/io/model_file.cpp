@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/io/detail/manifest.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -79,11 +80,11 @@ void save_model(const Module& model, const std::string& path) {
     } else {
         record["architecture"] = std::move(arch);
     }
-    save_weights(model, path, json{{"model", std::move(record)}});
+    detail::save_weights_json(model.named_state(), path, json{{"model", std::move(record)}});
 }
 
 std::shared_ptr<Module> load_model(const std::string& path) {
-    const json manifest = read_manifest(path);
+    const json manifest = detail::read_manifest_json(path);
     const json* record = nullptr;
     if (manifest.contains("metadata") && manifest["metadata"].is_object() && manifest["metadata"].contains("model")) {
         record = &manifest["metadata"]["model"];

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/io/detail/manifest.hpp"
 #include "xgrad/io/npy.hpp"
 #include "xgrad/io/npz.hpp"
 
@@ -130,15 +131,28 @@ void check_arrays_against_manifest(const std::map<std::string, Array>& arrays,
 
 }  // namespace
 
-void save_weights(const Module& model, const std::string& path) { save_weights(model.named_state(), path, json()); }
+void save_weights(const Module& model, const std::string& path) { detail::save_weights_json(model.named_state(), path, json()); }
 
-void save_weights(const Module& model, const std::string& path, const json& metadata) {
+void save_weights(const Module& model, const std::string& path, const std::string& metadata) {
     save_weights(model.named_state(), path, metadata);
 }
 
-void save_weights(const NamedTensors& tensors, const std::string& path) { save_weights(tensors, path, json()); }
+void save_weights(const NamedTensors& tensors, const std::string& path) { detail::save_weights_json(tensors, path, json()); }
 
-void save_weights(const NamedTensors& tensors, const std::string& path, const json& metadata) {
+void save_weights(const NamedTensors& tensors, const std::string& path, const std::string& metadata) {
+    json parsed;
+    try {
+        parsed = json::parse(metadata);
+    } catch (const json::exception& e) {
+        throw ValueError(fmt::format("save_weights: metadata is not JSON ({}); expected the text of a JSON object", e.what()));
+    }
+    if (!parsed.is_object()) {
+        throw ValueError(fmt::format("save_weights: metadata is a JSON {}; expected an object", parsed.type_name()));
+    }
+    detail::save_weights_json(tensors, path, parsed);
+}
+
+void detail::save_weights_json(const NamedTensors& tensors, const std::string& path, const json& metadata) {
     check_tensors(tensors, "save_weights");
     if (!metadata.is_null() && !metadata.is_object()) {
         throw ValueError(fmt::format("save_weights: metadata is a JSON {}; expected an object (or nothing)",
@@ -215,7 +229,9 @@ void load_weights(const NamedTensors& tensors, const std::string& path) {
     }
 }
 
-json read_manifest(const std::string& path) {
+std::string read_manifest(const std::string& path) { return detail::read_manifest_json(path).dump(2); }
+
+json detail::read_manifest_json(const std::string& path) {
     const std::string where = fmt::format("read_manifest: {}", path);
     NpzContents file = read_npz_contents(path, NpzMembers::files_only, "read_manifest");
     auto it = file.files.find(weights_manifest_name);

@@ -6,8 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "xgrad/autograd/tensor.hpp"
 #include "xgrad/nn/module.hpp"
 
@@ -24,12 +22,13 @@ inline constexpr const char* weights_manifest_name = "__manifest__.json";
 /// Writes every parameter and buffer of `model` (Module::named_state) to `path` atomically; a
 /// failure leaves any previous file intact.
 void save_weights(const Module& model, const std::string& path);
-/// The same, recording `metadata` (a JSON object such as {"epoch": 3}) in the manifest.
-void save_weights(const Module& model, const std::string& path, const nlohmann::json& metadata);
+/// The same, recording `metadata`, the text of a JSON object (R"({"epoch": 3})"), in the manifest;
+/// throws ValueError for text that is not one.
+void save_weights(const Module& model, const std::string& path, const std::string& metadata);
 /// Writes named tensors (model parameters, optimizer slots, ...) atomically.
 void save_weights(const NamedTensors& tensors, const std::string& path);
-/// The same, recording `metadata` (a JSON object) in the manifest.
-void save_weights(const NamedTensors& tensors, const std::string& path, const nlohmann::json& metadata);
+/// The same, recording `metadata` (the text of a JSON object) in the manifest.
+void save_weights(const NamedTensors& tensors, const std::string& path, const std::string& metadata);
 
 /// Copies the file's arrays into the model's parameters and buffers. Every name and shape must match exactly,
 /// and nothing is modified unless all do; throws IoError naming the file and what differs.
@@ -37,8 +36,8 @@ void load_weights(Module& model, const std::string& path);
 /// The same for named tensors: their values are overwritten in place.
 void load_weights(const NamedTensors& tensors, const std::string& path);
 
-/// The checked manifest of a weights file: {"format", "version", "parameters": [{"name", "shape",
-/// "dtype", "crc32"}], "metadata"}; the arrays themselves are not read.
-nlohmann::json read_manifest(const std::string& path);
+/// The checked manifest of a weights file as JSON text: {"format", "version", "parameters": [{"name",
+/// "shape", "dtype", "crc32"}], "metadata"}; the arrays themselves are not read.
+std::string read_manifest(const std::string& path);
 
 }  // namespace xg

@@ -4,6 +4,9 @@
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
+
+using detail::make_node;
+
 namespace {
 
 Tensor wrap(float v) { return Tensor(make_node(v, Role::constant, false)); }

@@ -41,12 +41,12 @@ void Optimizer::step() {
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
         Tensor& p = parameters_[i];
         if (!p.has_grad()) continue;
-        if (Node& n = *p.node(); n.is_scalar() && n.grad_size() == 1) {
-            // A 0-d parameter stays an inline float, so the ops that use it keep their scalar path.
-            float value = n.item();
-            const float grad = n.grad_item();
+        if (p.rank() == 0) {
+            // Read and written as floats: a 0-d parameter stays inline, so the ops using it keep their scalar path.
+            float value = p.item();
+            const float grad = p.grad_item();
             update(i, &value, &grad, 1);
-            n.set_scalar(value);
+            p.set_item(value);
             continue;
         }
         Array& value = p.mutable_value();

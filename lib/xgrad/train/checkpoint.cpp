@@ -15,6 +15,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/io/atomic_file.hpp"
+#include "xgrad/io/detail/manifest.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/train/model.hpp"
 
@@ -169,7 +170,7 @@ void save_checkpoint(const std::string& dir, Model& model, std::size_t epochs_do
         {"history", history_json(history)},
     };
     try {
-        save_weights(checkpoint_tensors(model), path, metadata);
+        detail::save_weights_json(checkpoint_tensors(model), path, metadata);
     } catch (const IoError& e) {
         throw IoError(retitled(e, "save_weights", "save_checkpoint"));
     } catch (const ValueError& e) {
@@ -204,7 +205,7 @@ std::optional<CheckpointInfo> load_checkpoint(const std::string& dir, Model& mod
 
     Metadata meta;
     try {
-        meta = parse_metadata(read_manifest(path)["metadata"], where);
+        meta = parse_metadata(detail::read_manifest_json(path)["metadata"], where);
     } catch (const IoError& e) {
         throw IoError(retitled(e, "read_manifest", "load_checkpoint"));
     }

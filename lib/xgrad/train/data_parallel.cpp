@@ -89,11 +89,10 @@ std::size_t DataParallel::average_gradients(const std::vector<Tensor>& parameter
     if (global < 0.5f) throw ValueError("average_gradients: no samples on any process; expected at least one");
     values = buffer_.data();
     for (std::size_t i = 0; i < parameters.size(); ++i) {
-        const Tensor& p = parameters[i];
+        Tensor p = parameters[i];  // a handle to the parameter itself
         if (flags[i] > 0.0f) {
-            Node& node = *p.node();
-            if (!node.has_grad() || node.grad().shape() != p.shape()) node.set_grad(uninitialized(p.shape()));
-            std::transform(values, values + p.size(), node.grad().data(), [global](float g) { return g / global; });
+            if (!p.has_grad() || p.grad().shape() != p.shape()) p.set_grad(uninitialized(p.shape()));
+            std::transform(values, values + p.size(), p.mutable_grad().data(), [global](float g) { return g / global; });
         }
         values += p.size();
     }

@@ -15,7 +15,9 @@
 
 #include <xsimd/memory/xsimd_alignment.hpp>
 
-namespace xg {
+// The engine's, not the API's (xg::detail): Array names PoolAllocator, so this header comes with
+// core/array.hpp, but users allocate through Arrays and Tensors.
+namespace xg::detail {
 
 /// Every pooled block starts on a 64-byte boundary (a cache line; enough for AVX-512 loads).
 inline constexpr std::size_t kBufferAlignment = 64;
@@ -90,13 +92,13 @@ PooledPtr<T> make_pooled(Args&&... args) {
     }
 }
 
-}  // namespace xg
+}  // namespace xg::detail
 
 namespace xsimd {
 // Pooled blocks are aligned at least as strictly as xsimd's own allocator: let xtensor use
 // aligned SIMD loads and stores on them.
 template <class T>
-struct allocator_alignment<xg::PoolAllocator<T>> {
+struct allocator_alignment<xg::detail::PoolAllocator<T>> {
     using type = aligned_mode;
 };
 }  // namespace xsimd

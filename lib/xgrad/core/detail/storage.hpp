@@ -11,7 +11,8 @@
 
 #include "xgrad/core/array.hpp"
 
-namespace xg {
+// The engine's, not the API's: users see a Tensor's value and gradient, never how they are held.
+namespace xg::detail {
 
 class Storage {
 public:
@@ -82,4 +83,4 @@ private:
     mutable std::atomic<Array*> array_{nullptr};
 };
 
-}  // namespace xg
+}  // namespace xg::detail
