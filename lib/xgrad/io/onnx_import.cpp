@@ -160,8 +160,8 @@ std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& conte
     }
     if (!m.has_graph()) throw IoError(fmt::format("import_onnx: {}: no graph; expected an ONNX model", context));
     if (g->opset == 0) g->opset = m.opset_import_size() == 0 ? 1 : 0;
-    if (g->opset < 7 || g->opset > 17) {
-        throw OnnxUnsupportedError(fmt::format("import_onnx: {}: opset {} of the default domain; expected 7 to 17",
+    if (g->opset < 6 || g->opset > 17) {
+        throw OnnxUnsupportedError(fmt::format("import_onnx: {}: opset {} of the default domain; expected 6 to 17",
                                                context, g->opset));
     }
     const onnx::GraphProto& graph = m.graph();
@@ -251,10 +251,8 @@ std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& conte
         }
         g->outputs.push_back(v.name());
     }
-    if (g->inputs.empty() || g->outputs.empty()) {
-        throw IoError(fmt::format("import_onnx: {}: the graph has {} inputs and {} outputs; expected at least one of "
-                                  "each",
-                                  context, g->inputs.size(), g->outputs.size()));
+    if (g->outputs.empty()) {
+        throw IoError(fmt::format("import_onnx: {}: the graph has no outputs; expected at least one", context));
     }
     return g;
 }
@@ -269,7 +267,7 @@ public:
         try {
             step(n);
         } catch (const OnnxUnsupportedError& e) {
-            throw;
+            throw OnnxUnsupportedError(fmt::format("OnnxModel: {}: node {}: {}", g_.context, n.name, e.what()));
         } catch (const ShapeError& e) {
             throw ShapeError(fmt::format("OnnxModel: {}: node {}: {}", g_.context, n.name, e.what()));
         } catch (const ValueError& e) {
@@ -281,10 +279,10 @@ public:
 
 private:
     [[noreturn]] void unsupported(const std::string& what) const {
-        throw OnnxUnsupportedError(fmt::format("OnnxModel: {}: node {}: {}", g_.context, n_->name, what));
+        throw OnnxUnsupportedError(what);
     }
     [[noreturn]] void invalid(const std::string& what) const {
-        throw ValueError(fmt::format("OnnxModel: {}: node {}: {}", g_.context, n_->name, what));
+        throw ValueError(what);
     }
 
     bool has_input(std::size_t k) const { return k < n_->inputs.size() && !n_->inputs[k].empty(); }
@@ -323,7 +321,7 @@ private:
             unsupported(fmt::format("input {} is computed at run time; expected a constant", k));
         }
         const Tensor t = tensor_value(n_->inputs[k]);
-        if (t.size() != 1) invalid(fmt::format("input {} has shape {}; expected one value", k, format_shape(t.shape())));
+        if (t.size() != 1) unsupported(fmt::format("input {} has shape {}; expected one value", k, format_shape(t.shape())));
         return t.value().data()[0];
     }
     const Attribute* attr(const std::string& key) const {
@@ -470,6 +468,7 @@ private:
     void batch_normalization() {
         only_one_output();
         if (int_attr("training_mode", 0) != 0) unsupported("training_mode 1; expected inference (0)");
+        if (g_.opset < 7 && int_attr("is_test", 0) == 0) unsupported("is_test 0 (training); expected 1");
         if (g_.opset < 9 && int_attr("spatial", 1) != 1) unsupported("spatial 0; expected 1");
         const Tensor x = in(0);
         if (x.rank() < 2) invalid(fmt::format("X {}; expected (N, C, ...)", format_shape(x.shape())));
@@ -649,6 +648,18 @@ private:
         }
     }
 
+    // B of a binary op. Before opset 7, B broadcast only when asked (broadcast=1), aligned at
+    // `axis` of A rather than at the end.
+    Tensor second_operand() {
+        const Tensor b = in(1);
+        if (g_.opset >= 7 || !attr("axis")) return b;
+        const Tensor a = in(0);
+        const std::size_t at = axis(int_attr("axis", 0), a.rank());
+        Shape s = b.shape();
+        while (at + s.size() < a.rank()) s.push_back(1);
+        return reshape_to(b, s);
+    }
+
     void pad_node() {
         Tensor y = in(0);
         const std::string mode = attr("mode") ? attr("mode")->s : "constant";
@@ -683,10 +694,10 @@ private:
             const Tensor x = in(0);
             return set(0, relu(x) - alpha * relu(-x));
         }
-        if (op == "Add") return set(0, in(0) + in(1));
-        if (op == "Sub") return set(0, in(0) - in(1));
-        if (op == "Mul") return set(0, in(0) * in(1));
-        if (op == "Div") return set(0, in(0) / in(1));
+        if (op == "Add") return set(0, in(0) + second_operand());
+        if (op == "Sub") return set(0, in(0) - second_operand());
+        if (op == "Mul") return set(0, in(0) * second_operand());
+        if (op == "Div") return set(0, in(0) / second_operand());
         if (op == "Sum") {
             Tensor y = in(0);
             for (std::size_t k = 1; k < n.inputs.size(); ++k) y = y + in(k);
