@@ -52,12 +52,15 @@ struct Value {
 
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
-        "Abs",       "Add",        "AveragePool", "BatchNormalization", "Clip",       "Concat",    "Constant",
-        "Conv",      "Div",        "Dropout",     "Exp",                "Flatten",    "Gemm",      "Identity",
-        "LeakyRelu", "Log",        "LogSoftmax",  "MatMul",             "MaxPool",    "Mul",       "Neg",        "Pad",
-        "Pow",       "Reciprocal", "ReduceMax",   "ReduceMean",         "ReduceSum",  "Relu",      "Reshape",
-        "Sigmoid",   "Softmax",    "Sqrt",        "Squeeze",            "Sub",        "Sum",       "Tanh",
-        "Transpose", "Unsqueeze"};
+        "Abs",          "Add",           "AveragePool",  "BatchNormalization", "Clip",           "Concat",
+        "Constant",     "Conv",          "Div",          "Dropout",            "Elu",            "Exp",
+        "Flatten",      "Gemm",          "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid",    "HardSwish",
+        "Identity",     "LeakyRelu",     "Log",          "LogSoftmax",         "MatMul",         "MaxPool",
+        "Mean",         "Mul",           "Neg",          "Pad",                "Pow",            "PRelu",
+        "Reciprocal",   "ReduceL1",      "ReduceL2",     "ReduceLogSum",       "ReduceLogSumExp", "ReduceMax",
+        "ReduceMean",   "ReduceSum",     "ReduceSumSquare", "Relu",            "Reshape",        "Selu",
+        "Sigmoid",      "Softmax",       "Softsign",     "Sqrt",               "Squeeze",        "Sub",
+        "Sum",          "Tanh",          "Transpose",    "Unsqueeze"};
     return ops;
 }
 
@@ -590,11 +593,17 @@ private:
             set(0, y);
             return;
         }
+        // The composite reductions: a sum of something, then a function of it.
+        if (kind == "ReduceSumSquare" || kind == "ReduceL2") y = y * y;
+        if (kind == "ReduceL1") y = abs(y);
+        if (kind == "ReduceLogSumExp") y = exp(y);
         // Highest axis first, so the lower ones keep their index when keepdims is off.
         for (auto it = axes.rbegin(); it != axes.rend(); ++it) {
             const long a = static_cast<long>(*it);
-            y = kind == "ReduceSum" ? sum(y, a, keep) : kind == "ReduceMean" ? mean(y, a, keep) : max(y, a, keep);
+            y = kind == "ReduceMean" ? mean(y, a, keep) : kind == "ReduceMax" ? max(y, a, keep) : sum(y, a, keep);
         }
+        if (kind == "ReduceL2") y = sqrt(y);
+        if (kind == "ReduceLogSum" || kind == "ReduceLogSumExp") y = log(y);
         set(0, y);
     }
 
@@ -660,6 +669,9 @@ private:
         return reshape_to(b, s);
     }
 
+    // Far more than any network pads by; it keeps a few bytes of a file from asking for gigabytes.
+    static constexpr long kMaxPad = 4096;
+
     void pad_node() {
         Tensor y = in(0);
         const std::string mode = attr("mode") ? attr("mode")->s : "constant";
@@ -671,7 +683,9 @@ private:
         if (amounts.size() != 2 * rank) invalid(fmt::format("{} pads for rank {}; expected {}", amounts.size(), rank, 2 * rank));
         for (std::size_t a = 0; a < rank; ++a) {
             const long before = amounts[a], after = amounts[a + rank];
-            if (before < 0 || after < 0) unsupported(fmt::format("negative pads ({}); expected pads >= 0", fmt::join(amounts, ", ")));
+            if (before < 0 || after < 0 || before > kMaxPad || after > kMaxPad) {
+                unsupported(fmt::format("pads ({}); expected pads from 0 to {}", fmt::join(amounts, ", "), kMaxPad));
+            }
             if (before || after) y = pad(y, static_cast<long>(a), static_cast<std::size_t>(before), static_cast<std::size_t>(after));
         }
         set(0, y);
@@ -693,6 +707,38 @@ private:
             const float alpha = float_attr("alpha", 0.01f);
             const Tensor x = in(0);
             return set(0, relu(x) - alpha * relu(-x));
+        }
+        // The piecewise activations from relu: relu(x) and -relu(-x) are x's positive and negative parts.
+        if (op == "Elu" || op == "Selu") {
+            const Tensor x = in(0);
+            const float alpha = float_attr("alpha", op == "Elu" ? 1.0f : 1.67326319217681884765625f);
+            const Tensor y = relu(x) + alpha * (exp(-relu(-x)) - 1.0f);
+            return set(0, op == "Elu" ? y : y * float_attr("gamma", 1.05070102214813232421875f));
+        }
+        if (op == "PRelu") {
+            const Tensor x = in(0);
+            Tensor slope = in(1);
+            // Before opset 7, a slope of (C,) meant one per channel (axis 1).
+            if (g_.opset < 7 && slope.rank() == 1 && x.rank() > 2 && slope.shape()[0] == x.shape()[1]) {
+                Shape s(x.rank() - 1, 1);
+                s[0] = slope.shape()[0];
+                slope = reshape_to(slope, s);
+            }
+            return set(0, relu(x) - slope * relu(-x));
+        }
+        if (op == "Softsign") {
+            const Tensor x = in(0);
+            return set(0, x / (abs(x) + 1.0f));
+        }
+        if (op == "HardSigmoid") return set(0, clip(in(0) * float_attr("alpha", 0.2f) + float_attr("beta", 0.5f), 0.0f, 1.0f));
+        if (op == "HardSwish") {
+            const Tensor x = in(0);
+            return set(0, x * clip(x * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f));
+        }
+        if (op == "Mean") {
+            Tensor y = in(0);
+            for (std::size_t k = 1; k < n.inputs.size(); ++k) y = y + in(k);
+            return set(0, y / static_cast<float>(n.inputs.size()));
         }
         if (op == "Add") return set(0, in(0) + second_operand());
         if (op == "Sub") return set(0, in(0) - second_operand());
@@ -733,7 +779,15 @@ private:
             }
             return set(0, transpose(x, perm));
         }
-        if (op == "ReduceSum" || op == "ReduceMean" || op == "ReduceMax") return reduce(op);
+        if (op.starts_with("Reduce")) return reduce(op);
+        if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+            Tensor y = in(0);
+            if (y.rank() < 3) invalid(fmt::format("X {}; expected (N, C, D1, ...)", format_shape(y.shape())));
+            for (long a = static_cast<long>(y.rank()) - 1; a >= 2; --a) {
+                y = op == "GlobalMaxPool" ? max(y, a, true) : mean(y, a, true);
+            }
+            return set(0, y);
+        }
         if (op == "Squeeze" || op == "Unsqueeze") return squeeze_like(op == "Squeeze");
         if (op == "Concat") {
             std::vector<Tensor> xs;
