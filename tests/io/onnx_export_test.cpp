@@ -17,6 +17,7 @@
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/data/mnist.hpp"
 #include "xgrad/io/npy.hpp"
 #include "xgrad/io/onnx_import.hpp"
 #include "xgrad/nn/activation.hpp"
@@ -116,7 +117,7 @@ std::optional<xg::Array> run_onnxruntime(const ScratchDir& dir, const std::strin
         "const ort = require('{}');\n"
         "const fs = require('fs');\n"
         "(async () => {{\n"
-        "  const s = await ort.InferenceSession.create('{}');\n"
+        "  const s = await ort.InferenceSession.create('{}', {{intraOpNumThreads: 1, interOpNumThreads: 1}});\n"
         "  const b = fs.readFileSync('{}');\n"
         "  const x = new Float32Array(b.buffer, b.byteOffset, b.length / 4);\n"
         "  const r = await s.run({{input: new ort.Tensor('float32', x, [{}])}});\n"
@@ -175,6 +176,41 @@ TEST_CASE("export_onnx writes a convnet with batch normalization, same padding a
     auto model = conv_model();
     perturb_buffers(*model);
     check_exported(*model, {28, 28, 1});
+}
+
+TEST_CASE("ONNX Runtime predicts the 10,000 MNIST test images as xgrad does, dense and convnet") {
+    if (!std::filesystem::exists(std::string(XGRAD_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz")) {
+        MESSAGE("skipped: no MNIST data in " << XGRAD_MNIST_DIR);
+        return;
+    }
+    const xg::MnistData data = xg::load_mnist(XGRAD_MNIST_DIR);
+    const xg::Array flat = xg::images_to_float(data.test_images);  // (10000, 784)
+    xg::Array images = flat;
+    images.reshape({flat.shape()[0], 28, 28, 1});
+    xg::manual_seed(5);
+    auto dense = dense_model();
+    // The examples' convnet (apps/mnist --model convnet).
+    auto convnet = std::make_shared<xg::Sequential>();
+    convnet->emplace<xg::Conv2D>(1, 32, xg::Size2{3, 3}, "relu");
+    convnet->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    convnet->emplace<xg::Conv2D>(32, 64, xg::Size2{3, 3}, "relu");
+    convnet->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    convnet->emplace<xg::Conv2D>(64, 64, xg::Size2{3, 3}, "relu");
+    convnet->emplace<xg::Flatten>();
+    convnet->emplace<xg::Dense>(3 * 3 * 64, 64, "relu");
+    convnet->emplace<xg::Dense>(64, 10, "softmax");
+    for (auto& [model, x] : {std::pair{dense, flat}, std::pair{convnet, images}}) {
+        ScratchDir dir;
+        xg::Shape example(x.shape().begin(), x.shape().end());
+        example[0] = 1;
+        xg::export_onnx(*model, xt::zeros<float>(example), dir / "model.onnx");
+        const xg::Array expected = predict(*model, x);
+        if (auto ort = run_onnxruntime(dir, dir / "model.onnx", x)) {
+            CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
+        } else {
+            return;
+        }
+    }
 }
 
 TEST_CASE("an imported model exports again and keeps its predictions") {
