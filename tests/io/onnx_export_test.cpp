@@ -12,6 +12,7 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <onnx/onnx_pb.h>
 
 #include "scratch_dir.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
@@ -224,6 +225,28 @@ TEST_CASE("an imported model exports again and keeps its predictions") {
     xg::export_onnx(*first, x, dir / "b.onnx");
     auto second = xg::import_onnx(dir / "b.onnx");
     CHECK(max_abs_diff(predict(*second, x), predict(*model, x)) <= 1e-5f);
+}
+
+TEST_CASE("a convnet's layers stay channels-first between its first and last Transpose") {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3}, "relu");
+    net->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    net->emplace<xg::Conv2D>(4, 4, xg::Size2{3, 3}, "relu");
+    net->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    net->emplace<xg::Flatten>();
+    net->emplace<xg::Dense>(4 * 5 * 5, 10, "softmax");
+    ScratchDir dir;
+    xg::export_onnx(*net, xt::zeros<float>({1, 28, 28, 1}), dir / "m.onnx");
+    onnx::ModelProto m;
+    std::ifstream f(dir / "m.onnx", std::ios::binary);
+    REQUIRE(m.ParseFromIstream(&f));
+    std::string ops;
+    for (const auto& n : m.graph().node()) ops += n.op_type() + " ";
+    CHECK(ops == "Transpose Conv Relu MaxPool Conv Relu MaxPool Transpose Flatten Gemm Softmax Identity ");
+    std::vector<std::string> initializers;
+    for (const auto& t : m.graph().initializer()) initializers.push_back(t.name());
+    CHECK(initializers == std::vector<std::string>{"conv2d_1/kernel", "conv2d_1/bias", "conv2d_2/kernel", "conv2d_2/bias",
+                                                   "dense_1/kernel", "dense_1/bias"});
 }
 
 TEST_CASE("export_onnx names an op that has no ONNX form") {

@@ -229,7 +229,15 @@ private:
             {"add", "Add"}, {"sub", "Sub"},   {"mul", "Mul"},         {"div", "Div"},   {"neg", "Neg"},
             {"exp", "Exp"}, {"log", "Log"},   {"sqrt", "Sqrt"},       {"abs", "Abs"},   {"relu", "Relu"},
             {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"matmul", "MatMul"}, {"linear", "Gemm"}};
-        if (auto it = same_name.find(op); it != same_name.end()) {
+        static const std::unordered_set<std::string> unary{"neg", "exp", "log", "sqrt", "abs", "relu", "tanh", "sigmoid"};
+        if (auto t = transposes_.find(in[0]); unary.contains(op) && t != transposes_.end()) {
+            // An elementwise op commutes with a Transpose: applied before it, a conv's activation
+            // stays channels-first, between the Conv and the next pooling.
+            const auto [source, perm] = t->second;
+            const std::string y = fresh(base + "_t");
+            node(same_name.at(op), {source}, y);
+            out = transposed(y, perm);
+        } else if (auto it = same_name.find(op); it != same_name.end()) {
             node(it->second, in, out);
         } else if (op == "square") {
             node("Mul", {in[0], in[0]}, out);
