@@ -192,7 +192,7 @@ void onnx_model_seeds(const fs::path& dir) {
     conv.emplace<xg::BatchNormalization>(2);
     conv.emplace<xg::AveragePooling2D>(xg::Size2{2, 2}, xg::Pooling2DOptions{.strides = {1, 1}});
     conv.emplace<xg::Flatten>();
-    conv.emplace<xg::Dense>(2, 3, "softmax");
+    conv.emplace<xg::Dense>(8, 3, "softmax");
     xg::export_onnx(conv, xg::Array(xt::ones<float>({1, 6, 6, 1})), (dir / "convnet.onnx").string());
     const std::string whole = read_file(dir / "mlp.onnx");
     write_file(dir / "truncated.onnx", whole.substr(0, whole.size() / 2));
