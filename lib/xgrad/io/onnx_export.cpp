@@ -187,14 +187,14 @@ private:
 
     // The kernel (KH, KW, C_in, C_out) as ONNX's (C_out, C_in, KH, KW): a leaf is stored that way.
     std::string conv_kernel(const Node* kernel) {
-        if (auto it = names_.find(kernel); it != names_.end() || kernel->role == Role::result) {
-            return transposed(name_of(kernel), {3, 2, 0, 1});
-        }
+        if (kernel->role == Role::result) return transposed(name_of(kernel), {3, 2, 0, 1});
+        if (auto it = kernels_.find(kernel); it != kernels_.end()) return it->second;
         const Shape& s = kernel->shape();
         Array k = xt::transpose(kernel->value(), {3, 2, 0, 1});
+        // A kernel also used as it is elsewhere gets a second, untransposed initializer from name_of.
         const std::string name = fresh(kernel->name().empty() ? "kernel" : kernel->name());
         add_initializer(name, k, {s[3], s[2], s[0], s[1]});
-        names_.emplace(kernel, name);
+        kernels_.emplace(kernel, name);
         return name;
     }
 
@@ -378,6 +378,7 @@ private:
     onnx::ModelProto model_proto_;
     onnx::GraphProto* graph_;
     std::unordered_map<const Node*, std::string> names_;
+    std::unordered_map<const Node*, std::string> kernels_;  // leaves stored as ONNX kernels
     std::unordered_set<std::string> used_;
     std::unordered_map<std::string, std::pair<std::string, Perm>> transposes_;
     std::unordered_map<std::string, const BatchNormalization*> batch_norms_;
@@ -400,7 +401,14 @@ void export_onnx(Module& model, const Array& example_input, const std::string& p
                                      format_shape(Shape(example_input.shape().begin(), example_input.shape().end()))));
     }
     Tape& tape = Tape::current();
-    const bool tape_was_empty = tape.size() == 0;
+    // The trace's records are dropped afterwards, thrown or not, when the tape held nothing else.
+    struct TapeGuard {
+        Tape& tape;
+        bool was_empty;
+        ~TapeGuard() {
+            if (was_empty) tape.clear();
+        }
+    } tape_guard{tape, tape.size() == 0};
     onnx::ModelProto proto;
     {
         EvalGuard eval(model);
@@ -429,7 +437,6 @@ void export_onnx(Module& model, const Array& example_input, const std::string& p
         }
         proto = writer.finish(x, y);
     }
-    if (tape_was_empty) tape.clear();
     try {
         onnx::checker::check_model(proto);
         onnx::ShapeInferenceOptions options(true, 1, false);
