@@ -16,7 +16,7 @@
 
 namespace {
 
-// The declared shape of the model's only fed input, or an empty optional when there is no such
+// Sets `shape` to the declared shape of the model's only fed input; false when there is no such
 // small, fully declared input.
 bool declared_shape(std::string_view bytes, const xg::OnnxModel& model, xg::Shape& shape) {
     if (model.input_names().size() != 1) return false;
