@@ -60,7 +60,9 @@ const std::set<std::string>& supported_ops() {
         "Reciprocal",   "ReduceL1",      "ReduceL2",     "ReduceLogSum",       "ReduceLogSumExp", "ReduceMax",
         "ReduceMean",   "ReduceSum",     "ReduceSumSquare", "Relu",            "Reshape",        "Selu",
         "Sigmoid",      "Softmax",       "Softsign",     "Sqrt",               "Squeeze",        "Sub",
-        "Sum",          "Tanh",          "Transpose",    "Unsqueeze"};
+        "Sum",          "Tanh",          "Transpose",    "Unsqueeze",
+        // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
+        "Gather",       "Shape"};
     return ops;
 }
 
@@ -607,8 +609,42 @@ private:
         set(0, y);
     }
 
+    bool ints_at(std::size_t k) {
+        return has_input(k) && value(n_->inputs[k]).ints.has_value() && !value(n_->inputs[k]).tensor.defined();
+    }
+
+    // Shape: the input's extents as int64, from `start` to `end` (opset 15).
+    void shape_node() {
+        const Shape x = ints_at(0) ? value(n_->inputs[0]).ints->shape : in(0).shape();
+        const long r = static_cast<long>(x.size());
+        auto clamp = [r](long v) { return std::clamp(v < 0 ? v + r : v, 0L, r); };
+        const long begin = clamp(int_attr("start", 0)), end = clamp(int_attr("end", r));
+        Constant c{true, {}, {}, {}};
+        for (long i = begin; i < end; ++i) c.ints.push_back(static_cast<long>(x[static_cast<std::size_t>(i)]));
+        c.shape = {c.ints.size()};
+        set_ints(0, std::move(c));
+    }
+
+    // Gather along axis 0 of int64 data (a shape) at constant indices.
+    void gather_node() {
+        if (!ints_at(0)) unsupported("float data; expected int64 data (a shape computed at run time)");
+        const Constant data = *value(n_->inputs[0]).ints;
+        if (data.shape.size() != 1 || int_attr("axis", 0) != 0) unsupported("data of rank > 1 or axis != 0; expected a 1-D shape");
+        if (!ints_at(1)) unsupported("float indices; expected int64 indices");
+        const Constant& indices = *value(n_->inputs[1]).ints;
+        Constant c{true, {}, {}, indices.shape};
+        const long n = static_cast<long>(data.ints.size());
+        for (long i : indices.ints) {
+            if (i < -n || i >= n) invalid(fmt::format("index {} for {} values; expected -{} to {}", i, n, n, n - 1));
+            c.ints.push_back(data.ints[static_cast<std::size_t>(i < 0 ? i + n : i)]);
+        }
+        set_ints(0, std::move(c));
+    }
+
+    // Squeeze and Unsqueeze change only the shape: of a tensor, or of int64 values (a shape).
     void squeeze_like(bool squeeze) {
-        const Tensor x = in(0);
+        const bool ints = ints_at(0);
+        const Shape x = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
         std::vector<long> given;
         if (g_.opset >= 13) {
             if (has_input(1)) given = ints_in(1);
@@ -618,21 +654,26 @@ private:
         Shape out;
         if (squeeze) {
             std::set<std::size_t> drop;
-            for (long a : given) drop.insert(axis(a, x.rank()));
-            for (std::size_t i = 0; i < x.rank(); ++i) {
-                const bool dropped = given.empty() ? x.shape()[i] == 1 : drop.contains(i);
-                if (dropped && x.shape()[i] != 1) invalid(fmt::format("axis {} of X {} is not 1", i, format_shape(x.shape())));
-                if (!dropped) out.push_back(x.shape()[i]);
+            for (long a : given) drop.insert(axis(a, x.size()));
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                const bool dropped = given.empty() ? x[i] == 1 : drop.contains(i);
+                if (dropped && x[i] != 1) invalid(fmt::format("axis {} of X {} is not 1", i, format_shape(x)));
+                if (!dropped) out.push_back(x[i]);
             }
         } else {
-            const std::size_t rank = x.rank() + given.size();
+            const std::size_t rank = x.size() + given.size();
             std::set<std::size_t> add;
             for (long a : given) add.insert(axis(a, rank));
             if (add.size() != given.size()) invalid(fmt::format("axes ({}) repeat; expected distinct axes", fmt::join(given, ", ")));
             std::size_t next = 0;
-            for (std::size_t i = 0; i < rank; ++i) out.push_back(add.contains(i) ? 1 : x.shape()[next++]);
+            for (std::size_t i = 0; i < rank; ++i) out.push_back(add.contains(i) ? 1 : x[next++]);
         }
-        set(0, reshape_to(x, out));
+        if (ints) {
+            Constant c = *value(n_->inputs[0]).ints;
+            c.shape = out;
+            return set_ints(0, std::move(c));
+        }
+        set(0, reshape_to(in(0), out));
     }
 
     void constant_node() {
@@ -789,6 +830,20 @@ private:
             return set(0, y);
         }
         if (op == "Squeeze" || op == "Unsqueeze") return squeeze_like(op == "Squeeze");
+        if (op == "Shape") return shape_node();
+        if (op == "Gather") return gather_node();
+        if (op == "Concat" && !n.inputs.empty() && ints_at(0)) {
+            Constant c{true, {}, {}, {}};
+            for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+                if (!ints_at(k) || value(n.inputs[k]).ints->shape.size() != 1) {
+                    unsupported("int64 and float inputs mixed, or int64 inputs not 1-D; expected 1-D shapes");
+                }
+                const auto& more = value(n.inputs[k]).ints->ints;
+                c.ints.insert(c.ints.end(), more.begin(), more.end());
+            }
+            c.shape = {c.ints.size()};
+            return set_ints(0, std::move(c));
+        }
         if (op == "Concat") {
             std::vector<Tensor> xs;
             for (std::size_t k = 0; k < n.inputs.size(); ++k) xs.push_back(in(k));
