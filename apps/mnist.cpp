@@ -29,6 +29,7 @@
 #include "xgrad/graph/op_graph.hpp"
 #include "xgrad/graph/render.hpp"
 #include "xgrad/io/model_file.hpp"
+#include "xgrad/io/onnx_export.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -88,6 +89,7 @@ struct Flags {
     std::string graph_view = "ops";
     std::string save;
     std::string save_model;
+    std::string export_onnx;
     std::string checkpoint;
     bool resume = false;
     std::string plot, csv, confusion, errors;
@@ -315,6 +317,12 @@ int run(const Flags& flags) {
         xg::save_model(*network, flags.save_model);
         out << fmt::format("Saved the model (architecture and weights) to {}\n", flags.save_model);
     }
+    if (!flags.export_onnx.empty() && world.is_root()) {
+        xg::Shape example{1};
+        example.insert(example.end(), sample_shape.begin(), sample_shape.end());
+        xg::export_onnx(*network, xg::Array(xt::zeros<float>(example)), flags.export_onnx);
+        out << fmt::format("Exported the model to ONNX: {}\n", flags.export_onnx);
+    }
     if (world.is_root()) draw_figures(flags, model, history, test, out);
     if (flags.json) {
         nlohmann::json j = {
@@ -382,6 +390,8 @@ int main(int argc, char** argv) {
     app.add_option("--save", flags.save, "Write the trained weights to this .npz file");
     app.add_option("--save-model", flags.save_model,
                    "Write the model (architecture and weights) to this .npz file, for apps/predict or xg::load_model");
+    app.add_option("--export-onnx", flags.export_onnx,
+                   "Write the trained model as an ONNX file (opset 13, channels-last input), for ONNX Runtime and others");
     auto* checkpoint = app.add_option("--checkpoint", flags.checkpoint,
                                       "Write a checkpoint (weights, optimizer, epoch, random state) to this folder "
                                       "after every epoch");

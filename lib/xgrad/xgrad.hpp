@@ -28,6 +28,8 @@
 #include "xgrad/io/npz.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/io/model_file.hpp"
+#include "xgrad/io/onnx_export.hpp"
+#include "xgrad/io/onnx_import.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"

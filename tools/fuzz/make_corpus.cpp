@@ -1,4 +1,4 @@
-// Writes the seed corpus of the fuzz targets into <folder>/{idx,npy,npz,model_file}: a few tiny valid files and
+// Writes the seed corpus of the fuzz targets into <folder>/{idx,npy,npz,model_file,onnx_model}: a few tiny valid files and
 // a few near misses of each kind. Its output is committed under tools/fuzz/corpus; run it again only
 // when a format changes:  build-fuzz/tools/fuzz/fuzz_make_corpus tools/fuzz/corpus
 #include <cstdint>
@@ -16,8 +16,13 @@
 #include "xgrad/io/model_file.hpp"
 #include "xgrad/io/npy.hpp"
 #include "xgrad/io/npz.hpp"
+#include "xgrad/io/onnx_export.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
 
@@ -174,6 +179,26 @@ void model_file_seeds(const fs::path& dir) {
     xg::save_weights(net, (dir / "weights_only.npz").string());
 }
 
+void onnx_model_seeds(const fs::path& dir) {
+    // Exported by xgrad: a small MLP and a small convnet with every windowed op and batch normalization.
+    xg::manual_seed(4);
+    xg::Sequential mlp;
+    mlp.emplace<xg::Dense>(3, 4, "relu");
+    mlp.emplace<xg::Dense>(4, 2, "softmax");
+    xg::export_onnx(mlp, xg::Array(xt::ones<float>({1, 3})), (dir / "mlp.onnx").string());
+    xg::Sequential conv;
+    conv.emplace<xg::Conv2D>(1, 2, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "tanh", .padding = "same"});
+    conv.emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    conv.emplace<xg::BatchNormalization>(2);
+    conv.emplace<xg::AveragePooling2D>(xg::Size2{2, 2}, xg::Pooling2DOptions{.strides = {1, 1}});
+    conv.emplace<xg::Flatten>();
+    conv.emplace<xg::Dense>(8, 3, "softmax");
+    xg::export_onnx(conv, xg::Array(xt::ones<float>({1, 6, 6, 1})), (dir / "convnet.onnx").string());
+    const std::string whole = read_file(dir / "mlp.onnx");
+    write_file(dir / "truncated.onnx", whole.substr(0, whole.size() / 2));
+    write_file(dir / "empty.onnx", "");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -183,11 +208,12 @@ int main(int argc, char** argv) {
     }
     try {
         const fs::path root = argv[1];
-        for (const char* target : {"idx", "npy", "npz", "model_file"}) fs::create_directories(root / target);
+        for (const char* target : {"idx", "npy", "npz", "model_file", "onnx_model"}) fs::create_directories(root / target);
         idx_seeds(root / "idx");
         npy_seeds(root / "npy");
         npz_seeds(root / "npz");
         model_file_seeds(root / "model_file");
+        onnx_model_seeds(root / "onnx_model");
     } catch (const std::exception& e) {
         std::cerr << "fuzz_make_corpus: error: " << e.what() << "\n";
         return 1;

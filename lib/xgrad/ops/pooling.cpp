@@ -190,6 +190,11 @@ void check_pooled(const Shape& t, const Window2d& g, const Shape& x, const char*
     }
 }
 
+// "pool_size=(2, 2), strides=(2, 2), padding=valid": the window too, which ONNX export reads back.
+std::string pool_attributes(Size2 pool_size, Size2 strides, Padding padding) {
+    return fmt::format("pool_size=({}, {}), {}", pool_size[0], pool_size[1], window_attributes(strides, padding));
+}
+
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding padding) {
@@ -202,7 +207,7 @@ Tensor max_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding paddi
         ctx.accumulate(0, scatter(ctx.grad().data(), index, g, ctx.input(0).shape()));
     }, [pool_size, strides, padding](TensorGradientContext& ctx) {
         ctx.accumulate(0, max_pool2d_backward(ctx.input(0).detach(), ctx.grad(), pool_size, strides, padding));
-    }, window_attributes(strides, padding));
+    }, pool_attributes(pool_size, strides, padding));
 }
 
 Tensor max_pool2d_backward(const Tensor& x, const Tensor& dy, Size2 pool_size, Size2 strides, Padding padding) {
@@ -250,7 +255,7 @@ Tensor avg_pool2d(const Tensor& x, Size2 pool_size, Size2 strides, Padding paddi
         ctx.accumulate(0, average_backward(ctx.grad().data(), g));
     }, [pool_size, strides, padding](TensorGradientContext& ctx) {
         ctx.accumulate(0, avg_pool2d_backward(ctx.grad(), ctx.input(0).shape(), pool_size, strides, padding));
-    }, window_attributes(strides, padding));
+    }, pool_attributes(pool_size, strides, padding));
 }
 
 Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, Size2 pool_size, Size2 strides, Padding padding) {

@@ -1,0 +1,460 @@
+#include "xgrad/io/onnx_export.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/window.hpp"
+#include "xgrad/io/atomic_file.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
+
+namespace xg {
+namespace {
+
+using Perm = std::vector<long>;
+const Perm to_channels_first{0, 3, 1, 2};
+const Perm to_channels_last{0, 2, 3, 1};
+
+// The text after "key=" in a record's attributes ("strides=(2, 2), padding=same"), a
+// parenthesized tuple whole; empty when the key is absent.
+std::string attribute(std::string_view attributes, std::string_view key) {
+    const std::string needle = std::string(key) + "=";
+    std::size_t at = 0;
+    while ((at = attributes.find(needle, at)) != std::string_view::npos) {
+        if (at == 0 || attributes[at - 1] == ' ') break;
+        at += needle.size();
+    }
+    if (at == std::string_view::npos) return {};
+    std::size_t begin = at + needle.size(), end = begin;
+    if (begin < attributes.size() && attributes[begin] == '(') {
+        end = attributes.find(')', begin);
+        end = end == std::string_view::npos ? attributes.size() : end + 1;
+    } else {
+        end = std::min(attributes.find(',', begin), attributes.size());
+    }
+    return std::string(attributes.substr(begin, end - begin));
+}
+
+// "(2, 2)" -> {2, 2}.
+std::vector<long> numbers(const std::string& text) {
+    std::vector<long> out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (text[i] == '-' || (text[i] >= '0' && text[i] <= '9')) {
+            std::size_t used = 0;
+            out.push_back(std::stol(text.substr(i), &used));
+            i += used;
+        } else {
+            ++i;
+        }
+    }
+    return out;
+}
+
+class Writer {
+public:
+    Writer(Module& model, const Tensor& input) : model_(model) {
+        graph_ = model_proto_.mutable_graph();
+        names_.emplace(input.node(), "input");
+        used_.insert("input");
+        index_modules(model, model.name());
+    }
+
+    void write_records(const std::vector<std::size_t>& chosen) {
+        const Tape& tape = Tape::current();
+        for (std::size_t i : chosen) write(tape[i]);
+    }
+
+    onnx::ModelProto finish(const Tensor& input, const Tensor& output) {
+        std::string out = name_of(output.node());
+        if (out != "output") node("Identity", {out}, "output");
+        prune();
+        add_value_info(graph_->add_input(), "input", input.shape());
+        add_value_info(graph_->add_output(), "output", output.shape());
+        model_proto_.set_ir_version(8);
+        model_proto_.set_producer_name("xgrad");
+        model_proto_.set_producer_version("0.1.0");
+        auto* opset = model_proto_.add_opset_import();
+        opset->set_domain("");
+        opset->set_version(kOnnxOpset);
+        graph_->set_name(model_.name());
+        return std::move(model_proto_);
+    }
+
+private:
+    // Scope path -> BatchNormalization layer: its record does not carry the moving statistics.
+    void index_modules(const Module& m, const std::string& path) {
+        if (auto* bn = dynamic_cast<const BatchNormalization*>(&m)) batch_norms_.emplace(path, bn);
+        for (const auto& child : m.children()) index_modules(*child, path + "/" + child->name());
+    }
+
+    std::string fresh(const std::string& base) {
+        std::string name = base;
+        for (int k = 1; used_.contains(name); ++k) name = fmt::format("{}_{}", base, k);
+        used_.insert(name);
+        return name;
+    }
+
+    // A graph value for `node`: its name, adding leaves as initializers on first use.
+    std::string name_of(const Node* node) {
+        if (auto it = names_.find(node); it != names_.end()) return it->second;
+        if (node->role == Role::result && node->recorded()) {
+            throw StateError("export_onnx: a recorded value was used before the op that made it; expected records "
+                             "in execution order");
+        }
+        std::string base = node->name().empty() ? (node->role == Role::parameter ? "parameter" : "constant")
+                                                : node->name();
+        const std::string name = fresh(base);
+        add_initializer(name, node->value(), node->shape());
+        names_.emplace(node, name);
+        return name;
+    }
+
+    void add_initializer(const std::string& name, const Array& value, const Shape& shape) {
+        onnx::TensorProto* t = graph_->add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        for (auto d : shape) t->add_dims(static_cast<std::int64_t>(d));
+        t->set_raw_data(std::string(reinterpret_cast<const char*>(value.data()), value.size() * sizeof(float)));
+    }
+
+    std::string int64_initializer(const std::string& base, const std::vector<long>& values) {
+        const std::string name = fresh(base);
+        onnx::TensorProto* t = graph_->add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::INT64);
+        t->add_dims(static_cast<std::int64_t>(values.size()));
+        for (long v : values) t->add_int64_data(v);
+        return name;
+    }
+
+    onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& inputs, const std::string& output) {
+        onnx::NodeProto* n = graph_->add_node();
+        n->set_op_type(op);
+        n->set_name(fresh(scope_.empty() ? op : scope_ + "/" + op));
+        for (const auto& in : inputs) n->add_input(in);
+        n->add_output(output);
+        return n;
+    }
+
+    static void set_ints(onnx::NodeProto* n, const char* key, const std::vector<long>& values) {
+        auto* a = n->add_attribute();
+        a->set_name(key);
+        a->set_type(onnx::AttributeProto::INTS);
+        for (long v : values) a->add_ints(v);
+    }
+    static void set_int(onnx::NodeProto* n, const char* key, long value) {
+        auto* a = n->add_attribute();
+        a->set_name(key);
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(value);
+    }
+    static void set_float(onnx::NodeProto* n, const char* key, float value) {
+        auto* a = n->add_attribute();
+        a->set_name(key);
+        a->set_type(onnx::AttributeProto::FLOAT);
+        a->set_f(value);
+    }
+
+    // Transposes `value` by `perm`, or reuses the value a Transpose by the inverse was made from
+    // (back to back conv/pool layers then share one channels-first value).
+    std::string transposed(const std::string& value, const Perm& perm) {
+        if (auto it = transposes_.find(value); it != transposes_.end()) {
+            const auto& [source, first] = it->second;
+            bool inverse = first.size() == perm.size();
+            for (std::size_t i = 0; inverse && i < perm.size(); ++i) inverse = first[perm[i]] == static_cast<long>(i);
+            if (inverse) return source;
+        }
+        const std::string out = fresh(value + "_t");
+        set_ints(node("Transpose", {value}, out), "perm", perm);
+        transposes_.emplace(out, std::pair{value, perm});
+        return out;
+    }
+
+    // The kernel (KH, KW, C_in, C_out) as ONNX's (C_out, C_in, KH, KW): a leaf is stored that way.
+    std::string conv_kernel(const Node* kernel) {
+        if (kernel->role == Role::result) return transposed(name_of(kernel), {3, 2, 0, 1});
+        if (auto it = kernels_.find(kernel); it != kernels_.end()) return it->second;
+        const Shape& s = kernel->shape();
+        Array k = xt::transpose(kernel->value(), {3, 2, 0, 1});
+        // A kernel also used as it is elsewhere gets a second, untransposed initializer from name_of.
+        const std::string name = fresh(kernel->name().empty() ? "kernel" : kernel->name());
+        add_initializer(name, k, {s[3], s[2], s[0], s[1]});
+        kernels_.emplace(kernel, name);
+        return name;
+    }
+
+    // ONNX pads (top, left, bottom, right) for xgrad's window geometry.
+    static std::vector<long> pads(const Window2d& g) {
+        const long bottom = std::max(0L, static_cast<long>((g.oh - 1) * g.sh + g.kh) - static_cast<long>(g.h) -
+                                             static_cast<long>(g.pad_top));
+        const long right = std::max(0L, static_cast<long>((g.ow - 1) * g.sw + g.kw) - static_cast<long>(g.w) -
+                                            static_cast<long>(g.pad_left));
+        return {static_cast<long>(g.pad_top), static_cast<long>(g.pad_left), bottom, right};
+    }
+
+    void write(const Record& r) {
+        scope_ = std::string(r.scope);
+        const std::string op(r.op);
+        const std::string attrs = r.attributes();
+        std::vector<std::string> in;
+        const bool kernel_op = op == "conv2d" || op == "conv2d_with_bias";
+        for (std::size_t k = 0; k < r.inputs.size(); ++k) {
+            in.push_back(kernel_op && k == 1 ? conv_kernel(r.inputs[k]) : name_of(r.inputs[k]));
+        }
+        const std::string base = fresh(scope_.empty() ? op : scope_ + "/" + op);
+        std::string out = base;
+        const Shape& x_shape = r.inputs[0]->shape();
+        const Shape& y_shape = r.output->shape();
+        auto axis_attr = [&](onnx::NodeProto* n) {
+            const auto axis = numbers(attribute(attrs, "axis"));
+            if (axis.size() == 1) set_ints(n, "axes", axis);
+            set_int(n, "keepdims", attrs.find("keepdims") != std::string::npos ? 1 : 0);
+        };
+        static const std::unordered_map<std::string, std::string> same_name{
+            {"add", "Add"}, {"sub", "Sub"},   {"mul", "Mul"},         {"div", "Div"},   {"neg", "Neg"},
+            {"exp", "Exp"}, {"log", "Log"},   {"sqrt", "Sqrt"},       {"abs", "Abs"},   {"relu", "Relu"},
+            {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"matmul", "MatMul"}, {"linear", "Gemm"}};
+        static const std::unordered_set<std::string> unary{"neg", "exp", "log", "sqrt", "abs", "relu", "tanh", "sigmoid"};
+        if (auto t = transposes_.find(in[0]); unary.contains(op) && t != transposes_.end()) {
+            // An elementwise op commutes with a Transpose: applied before it, a conv's activation
+            // stays channels-first, between the Conv and the next pooling.
+            const auto [source, perm] = t->second;
+            const std::string y = fresh(base + "_t");
+            node(same_name.at(op), {source}, y);
+            out = transposed(y, perm);
+        } else if (auto it = same_name.find(op); it != same_name.end()) {
+            node(it->second, in, out);
+        } else if (op == "square") {
+            node("Mul", {in[0], in[0]}, out);
+        } else if (op == "pow") {
+            const std::string p = fresh(base + "/exponent");
+            add_initializer(p, scalar_array(std::stof(attribute(attrs, "p"))), {});
+            node("Pow", {in[0], p}, out);
+        } else if (op == "clip") {
+            const auto range = attribute(attrs, "range");
+            const std::size_t comma = range.find(',');
+            const std::string lo = fresh(base + "/min"), hi = fresh(base + "/max");
+            add_initializer(lo, scalar_array(std::stof(range.substr(1, comma - 1))), {});
+            add_initializer(hi, scalar_array(std::stof(range.substr(comma + 1))), {});
+            node("Clip", {in[0], lo, hi}, out);
+        } else if (op == "softmax" || op == "log_softmax") {
+            set_int(node(op == "softmax" ? "Softmax" : "LogSoftmax", in, out), "axis",
+                    numbers(attribute(attrs, "axis")).at(0));
+        } else if (op == "transpose") {
+            const Perm perm = numbers(attribute(attrs, "perm"));
+            set_ints(node("Transpose", in, out), "perm", perm);
+            transposes_.emplace(out, std::pair{in[0], perm});
+        } else if (op == "reshape") {
+            if (y_shape.size() == 2 && !x_shape.empty() && y_shape[0] == x_shape[0]) {
+                set_int(node("Flatten", in, out), "axis", 1);
+            } else {
+                std::vector<long> target(y_shape.begin(), y_shape.end());
+                // The batch axis stays dynamic: 0 copies the input's extent.
+                if (!target.empty() && !x_shape.empty() && y_shape[0] == x_shape[0]) target[0] = 0;
+                node("Reshape", {in[0], int64_initializer(base + "/shape", target)}, out);
+            }
+        } else if (op == "pad") {
+            const long axis = numbers(attribute(attrs, "axis")).at(0);
+            std::vector<long> amounts(2 * x_shape.size(), 0);
+            amounts.at(static_cast<std::size_t>(axis)) = numbers(attribute(attrs, "before")).at(0);
+            amounts.at(x_shape.size() + static_cast<std::size_t>(axis)) = numbers(attribute(attrs, "after")).at(0);
+            node("Pad", {in[0], int64_initializer(base + "/pads", amounts)}, out);
+        } else if (op == "sum") {
+            const auto axis = numbers(attribute(attrs, "axis"));
+            std::vector<std::string> args{in[0]};
+            if (axis.size() == 1) args.push_back(int64_initializer(base + "/axes", axis));
+            set_int(node("ReduceSum", args, out), "keepdims", attrs.find("keepdims") != std::string::npos ? 1 : 0);
+        } else if (op == "mean" || op == "max") {
+            axis_attr(node(op == "mean" ? "ReduceMean" : "ReduceMax", in, out));
+        } else if (kernel_op || op == "max_pool2d" || op == "avg_pool2d") {
+            const auto strides = numbers(attribute(attrs, "strides"));
+            const Padding padding = parse_padding(attribute(attrs, "padding"), "export_onnx");
+            Size2 window;
+            if (kernel_op) {
+                const Shape& k = r.inputs[1]->shape();
+                window = {k[0], k[1]};
+            } else {
+                const auto pool = numbers(attribute(attrs, "pool_size"));
+                window = {static_cast<std::size_t>(pool.at(0)), static_cast<std::size_t>(pool.at(1))};
+            }
+            const Size2 s{static_cast<std::size_t>(strides.at(0)), static_cast<std::size_t>(strides.at(1))};
+            const Window2d g = window_geometry(x_shape, window, s, padding, "export_onnx", "window");
+            std::vector<std::string> args = in;
+            args[0] = transposed(in[0], to_channels_first);
+            const std::string y = fresh(base + "_nchw");
+            onnx::NodeProto* n = node(kernel_op ? "Conv" : op == "max_pool2d" ? "MaxPool" : "AveragePool", args, y);
+            set_ints(n, "kernel_shape", {static_cast<long>(window[0]), static_cast<long>(window[1])});
+            set_ints(n, "strides", {static_cast<long>(s[0]), static_cast<long>(s[1])});
+            set_ints(n, "pads", pads(g));
+            out = transposed(y, to_channels_last);
+        } else if (op == "batch_norm") {
+            if (attrs.find("inference") == std::string::npos) {
+                throw StateError(fmt::format("export_onnx: batch_norm in '{}' ran in training mode; expected the "
+                                             "inference-mode pass export_onnx traces",
+                                             scope_));
+            }
+            auto it = batch_norms_.find(scope_);
+            if (it == batch_norms_.end()) {
+                throw ValueError(fmt::format("export_onnx: batch_norm in '{}' is not the op of a BatchNormalization "
+                                             "layer of the model; expected one, whose moving statistics it uses",
+                                             scope_.empty() ? "(top level)" : scope_));
+            }
+            const BatchNormalization& bn = *it->second;
+            std::vector<std::string> args{in[0], in[1], in[2], name_of(bn.moving_mean().node()),
+                                          name_of(bn.moving_variance().node())};
+            const std::size_t rank = x_shape.size();
+            if (rank != 2 && rank != 4) {
+                throw ValueError(fmt::format("export_onnx: batch_norm in '{}' normalizes x {}; expected (N, C) or "
+                                             "(N, H, W, C), the inputs ONNX's BatchNormalization has a form for",
+                                             scope_, format_shape(x_shape)));
+            }
+            const std::string y = rank == 4 ? fresh(base + "_nchw") : out;
+            if (rank == 4) args[0] = transposed(in[0], to_channels_first);
+            set_float(node("BatchNormalization", args, y), "epsilon", std::stof(attribute(attrs, "epsilon")));
+            if (rank == 4) out = transposed(y, to_channels_last);
+        } else {
+            throw ValueError(fmt::format(
+                "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, exp, "
+                "log, sqrt, abs, square, pow, clip, relu, sigmoid, tanh, softmax, log_softmax, matmul, linear, "
+                "transpose, reshape, pad, sum, mean, max, conv2d, conv2d_with_bias, max_pool2d, avg_pool2d, batch_norm",
+                op, scope_.empty() ? "top level" : scope_));
+        }
+        names_[r.output.get()] = out;
+    }
+
+    // Drops nodes and initializers nothing reaches the output through (a Transpose whose
+    // value was only turned back).
+    void prune() {
+        std::unordered_set<std::string> needed{"output"};
+        std::vector<bool> keep(static_cast<std::size_t>(graph_->node_size()), false);
+        for (int i = graph_->node_size(); i-- > 0;) {
+            const auto& n = graph_->node(i);
+            if (!needed.contains(n.output(0))) continue;
+            keep[static_cast<std::size_t>(i)] = true;
+            for (const auto& in : n.input()) needed.insert(in);
+        }
+        google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+        for (int i = 0; i < graph_->node_size(); ++i) {
+            if (keep[static_cast<std::size_t>(i)]) *nodes.Add() = graph_->node(i);
+        }
+        graph_->mutable_node()->Swap(&nodes);
+        google::protobuf::RepeatedPtrField<onnx::TensorProto> inits;
+        for (const auto& t : graph_->initializer()) {
+            if (needed.contains(t.name())) *inits.Add() = t;
+        }
+        graph_->mutable_initializer()->Swap(&inits);
+    }
+
+    static void add_value_info(onnx::ValueInfoProto* v, const std::string& name, const Shape& shape) {
+        v->set_name(name);
+        auto* type = v->mutable_type()->mutable_tensor_type();
+        type->set_elem_type(onnx::TensorProto::FLOAT);
+        auto* dims = type->mutable_shape();
+        for (std::size_t i = 0; i < shape.size(); ++i) {
+            if (i == 0) {
+                dims->add_dim()->set_dim_param("batch");
+            } else {
+                dims->add_dim()->set_dim_value(static_cast<std::int64_t>(shape[i]));
+            }
+        }
+    }
+
+    Module& model_;
+    onnx::ModelProto model_proto_;
+    onnx::GraphProto* graph_;
+    std::unordered_map<const Node*, std::string> names_;
+    std::unordered_map<const Node*, std::string> kernels_;  // leaves stored as ONNX kernels
+    std::unordered_set<std::string> used_;
+    std::unordered_map<std::string, std::pair<std::string, Perm>> transposes_;
+    std::unordered_map<std::string, const BatchNormalization*> batch_norms_;
+    std::string scope_;
+};
+
+// Restores a module's training mode when the trace ends, thrown or not.
+struct EvalGuard {
+    Module& m;
+    bool was_training;
+    explicit EvalGuard(Module& module) : m(module), was_training(module.training()) { m.eval(); }
+    ~EvalGuard() { m.train(was_training); }
+};
+
+}  // namespace
+
+void export_onnx(Module& model, const Array& example_input, const std::string& path) {
+    if (example_input.dimension() < 1 || example_input.shape()[0] == 0) {
+        throw ShapeError(fmt::format("export_onnx: example_input has shape {}; expected a batch of at least one sample",
+                                     format_shape(Shape(example_input.shape().begin(), example_input.shape().end()))));
+    }
+    Tape& tape = Tape::current();
+    // The trace's records are dropped afterwards, thrown or not, when the tape held nothing else.
+    struct TapeGuard {
+        Tape& tape;
+        bool was_empty;
+        ~TapeGuard() {
+            if (was_empty) tape.clear();
+        }
+    } tape_guard{tape, tape.size() == 0};
+    onnx::ModelProto proto;
+    {
+        EvalGuard eval(model);
+        // The input requires a gradient so that every op on the way to the output is recorded,
+        // the ones before the first parameter too.
+        GradModeGuard recording(true);
+        Tensor x(example_input, true);
+        x.set_name("input");
+        const Tensor y = model(x);
+        Writer writer(model, x);
+        if (y.node()->role == Role::result && y.node()->recorded() && tape.holds(*y.node())) {
+            std::unordered_set<const Node*> needed{y.node()};
+            std::vector<std::size_t> chosen;
+            for (std::size_t i = y.node()->record + 1; i-- > 0;) {
+                const Record& r = tape[i];
+                if (!needed.contains(r.output.get())) continue;
+                chosen.push_back(i);
+                for (std::size_t k = 0; k < r.inputs.size(); ++k) needed.insert(r.inputs[k]);
+            }
+            std::reverse(chosen.begin(), chosen.end());
+            writer.write_records(chosen);
+        } else if (y.node() != x.node()) {
+            throw ValueError(fmt::format("export_onnx: the output of {} '{}' {} was not recorded from the input; "
+                                         "expected a forward pass made of xgrad ops",
+                                         model.kind(), model.name(), format_shape(y.shape())));
+        }
+        proto = writer.finish(x, y);
+    }
+    try {
+        onnx::checker::check_model(proto);
+        onnx::ShapeInferenceOptions options(true, 1, false);
+        onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), options);
+    } catch (const std::exception& e) {
+        throw StateError(fmt::format("export_onnx: the ONNX checker rejects the model written for {} '{}' ({}); "
+                                     "expected a valid model: this is a bug in export_onnx",
+                                     model.kind(), model.name(), e.what()));
+    }
+    std::string bytes;
+    if (!proto.SerializeToString(&bytes)) {
+        throw IoError(fmt::format("export_onnx: {}: cannot serialize the model (protobuf refuses it, {} bytes at "
+                                  "most); expected a model under 2 GB",
+                                  path, proto.ByteSizeLong()));
+    }
+    AtomicFile file(path, "export_onnx: " + path);
+    file.write(bytes);
+    file.commit();
+}
+
+}  // namespace xg

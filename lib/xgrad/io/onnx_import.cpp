@@ -1,0 +1,965 @@
+#include "xgrad/io/onnx_import.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <onnx/onnx_pb.h>
+
+#include "xgrad/autograd/creation.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+namespace {
+
+// A constant of the graph: float data (weights) or int64 data (shapes, axes).
+struct Constant {
+    bool is_int = false;
+    Array floats;
+    std::vector<long> ints;
+    Shape shape;
+};
+
+struct Attribute {
+    long i = 0;
+    float f = 0;
+    std::string s;
+    std::vector<long> ints;
+    std::vector<float> floats;
+    std::optional<Constant> t;
+};
+
+struct OpNode {
+    std::string op, name;
+    std::vector<std::string> inputs, outputs;
+    std::map<std::string, Attribute> attributes;
+};
+
+// A value while the graph runs.
+struct Value {
+    Tensor tensor;           // float values
+    std::optional<Constant> ints;  // int64 values (only from constants)
+};
+
+const std::set<std::string>& supported_ops() {
+    static const std::set<std::string> ops{
+        "Abs",          "Add",           "AveragePool",  "BatchNormalization", "Clip",           "Concat",
+        "Constant",     "Conv",          "Div",          "Dropout",            "Elu",            "Exp",
+        "Flatten",      "Gemm",          "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid",    "HardSwish",
+        "Identity",     "LeakyRelu",     "Log",          "LogSoftmax",         "MatMul",         "MaxPool",
+        "Mean",         "Mul",           "Neg",          "Pad",                "Pow",            "PRelu",
+        "Reciprocal",   "ReduceL1",      "ReduceL2",     "ReduceLogSum",       "ReduceLogSumExp", "ReduceMax",
+        "ReduceMean",   "ReduceSum",     "ReduceSumSquare", "Relu",            "Reshape",        "Selu",
+        "Sigmoid",      "Softmax",       "Softsign",     "Sqrt",               "Squeeze",        "Sub",
+        "Sum",          "Tanh",          "Transpose",    "Unsqueeze",
+        // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
+        "Gather",       "Shape"};
+    return ops;
+}
+
+std::string data_type_name(int type) {
+    return onnx::TensorProto_DataType_IsValid(type)
+               ? onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(type))
+               : fmt::format("{}", type);
+}
+
+// A TensorProto's contents; `what` names it in errors ("initializer 'fc1.weight'").
+Constant decode(const onnx::TensorProto& t, const std::string& context, const std::string& what) {
+    if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+        throw OnnxUnsupportedError(fmt::format("import_onnx: {}: {} keeps its data in an external file; expected "
+                                               "data inside the model",
+                                               context, what));
+    }
+    Constant c;
+    std::size_t n = 1;
+    for (auto d : t.dims()) {
+        if (d < 0 || (d > 0 && n > (std::size_t{1} << 31) / static_cast<std::size_t>(d))) {
+            throw IoError(fmt::format("import_onnx: {}: {} has dims ({}); expected extents >= 0 with fewer than 2^31 "
+                                      "elements",
+                                      context, what, fmt::join(t.dims(), ", ")));
+        }
+        n *= static_cast<std::size_t>(d);
+        c.shape.push_back(static_cast<std::size_t>(d));
+    }
+    const std::string& raw = t.raw_data();
+    auto wrong_size = [&](std::size_t have) {
+        return IoError(fmt::format("import_onnx: {}: {} holds {} values; expected {} for dims {}", context, what, have,
+                                   n, format_shape(c.shape)));
+    };
+    switch (t.data_type()) {
+        case onnx::TensorProto::FLOAT: {
+            const bool in_raw = t.has_raw_data();
+            const std::size_t have = in_raw ? raw.size() / sizeof(float) : static_cast<std::size_t>(t.float_data_size());
+            if (have != n || (in_raw && raw.size() % sizeof(float) != 0)) throw wrong_size(have);
+            c.floats = uninitialized(c.shape);
+            if (in_raw) {
+                if (n) std::memcpy(c.floats.data(), raw.data(), n * sizeof(float));
+            } else {
+                std::copy(t.float_data().begin(), t.float_data().end(), c.floats.data());
+            }
+            return c;
+        }
+        case onnx::TensorProto::INT64:
+        case onnx::TensorProto::INT32: {
+            c.is_int = true;
+            const bool wide = t.data_type() == onnx::TensorProto::INT64;
+            const std::size_t width = wide ? 8 : 4;
+            if (t.has_raw_data()) {
+                if (raw.size() != n * width) throw wrong_size(raw.size() / width);
+                for (std::size_t i = 0; i < n; ++i) {
+                    if (wide) {
+                        std::int64_t v;
+                        std::memcpy(&v, raw.data() + i * 8, 8);
+                        c.ints.push_back(static_cast<long>(v));
+                    } else {
+                        std::int32_t v;
+                        std::memcpy(&v, raw.data() + i * 4, 4);
+                        c.ints.push_back(v);
+                    }
+                }
+            } else if (wide) {
+                if (static_cast<std::size_t>(t.int64_data_size()) != n) throw wrong_size(t.int64_data_size());
+                c.ints.assign(t.int64_data().begin(), t.int64_data().end());
+            } else {
+                if (static_cast<std::size_t>(t.int32_data_size()) != n) throw wrong_size(t.int32_data_size());
+                c.ints.assign(t.int32_data().begin(), t.int32_data().end());
+            }
+            return c;
+        }
+        default:
+            throw OnnxUnsupportedError(fmt::format("import_onnx: {}: {} has data type {}; expected FLOAT (or INT64/INT32 "
+                                                   "for shapes and axes)",
+                                                   context, what, data_type_name(t.data_type())));
+    }
+}
+
+}  // namespace
+
+struct OnnxModel::Graph {
+    std::string context;
+    long opset = 0;
+    std::vector<OpNode> nodes;
+    std::vector<std::string> inputs, outputs;
+    std::vector<std::pair<std::string, Constant>> initializers;
+    std::set<std::string> statistics;  // BatchNormalization's running mean and variance
+};
+
+namespace {
+
+using Graph = OnnxModel::Graph;
+
+std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& context) {
+    auto g = std::make_shared<Graph>();
+    g->context = context;
+    for (const auto& o : m.opset_import()) {
+        if (o.domain().empty() || o.domain() == "ai.onnx") g->opset = o.version();
+    }
+    if (!m.has_graph()) throw IoError(fmt::format("import_onnx: {}: no graph; expected an ONNX model", context));
+    if (g->opset == 0) g->opset = m.opset_import_size() == 0 ? 1 : 0;
+    if (g->opset < 6 || g->opset > 17) {
+        throw OnnxUnsupportedError(fmt::format("import_onnx: {}: opset {} of the default domain; expected 6 to 17",
+                                               context, g->opset));
+    }
+    const onnx::GraphProto& graph = m.graph();
+    std::set<std::string> defined;
+    for (const auto& t : graph.initializer()) {
+        const std::string what = fmt::format("initializer '{}'", t.name());
+        if (t.name().empty() || !defined.insert(t.name()).second) {
+            throw IoError(fmt::format("import_onnx: {}: {} is unnamed or named twice; expected unique names", context,
+                                      what));
+        }
+        g->initializers.emplace_back(t.name(), decode(t, context, what));
+    }
+    for (const auto& v : graph.input()) {
+        if (defined.contains(v.name())) continue;  // an initializer's default, not fed by the caller
+        const auto& type = v.type();
+        if (!type.has_tensor_type() || type.tensor_type().elem_type() != onnx::TensorProto::FLOAT) {
+            throw OnnxUnsupportedError(fmt::format(
+                "import_onnx: {}: input '{}' has type {}; expected a FLOAT tensor", context, v.name(),
+                type.has_tensor_type() ? data_type_name(type.tensor_type().elem_type()) : "other than a tensor"));
+        }
+        if (v.name().empty() || !defined.insert(v.name()).second) {
+            throw IoError(fmt::format("import_onnx: {}: input '{}' is unnamed or named twice; expected unique names",
+                                      context, v.name()));
+        }
+        g->inputs.push_back(v.name());
+    }
+    for (int i = 0; i < graph.node_size(); ++i) {
+        const auto& n = graph.node(i);
+        OpNode node;
+        node.op = n.op_type();
+        node.name = n.name().empty() ? fmt::format("#{} ({})", i, n.op_type()) : fmt::format("'{}' ({})", n.name(), n.op_type());
+        if (!n.domain().empty() && n.domain() != "ai.onnx") {
+            throw OnnxUnsupportedError(fmt::format("import_onnx: {}: node {} is from domain '{}'; expected the default "
+                                                   "ONNX domain",
+                                                   context, node.name, n.domain()));
+        }
+        if (!supported_ops().contains(node.op)) {
+            throw OnnxUnsupportedError(fmt::format("import_onnx: {}: node {} uses op {}, which xgrad does not run; "
+                                                   "expected one of {}",
+                                                   context, node.name, node.op, fmt::join(supported_ops(), ", ")));
+        }
+        for (const auto& in : n.input()) {
+            if (!in.empty() && !defined.contains(in)) {
+                throw IoError(fmt::format("import_onnx: {}: node {} reads '{}', which no input, initializer or earlier "
+                                          "node defines; expected nodes in topological order",
+                                          context, node.name, in));
+            }
+            node.inputs.push_back(in);
+        }
+        for (const auto& out : n.output()) {
+            if (!out.empty() && !defined.insert(out).second) {
+                throw IoError(fmt::format("import_onnx: {}: node {} writes '{}', which is already defined; expected each "
+                                          "value defined once",
+                                          context, node.name, out));
+            }
+            node.outputs.push_back(out);
+        }
+        if (node.outputs.empty() || node.outputs[0].empty()) {
+            throw IoError(fmt::format("import_onnx: {}: node {} has no output; expected at least one", context,
+                                      node.name));
+        }
+        for (const auto& a : n.attribute()) {
+            Attribute attr;
+            attr.i = static_cast<long>(a.i());
+            attr.f = a.f();
+            attr.s = a.s();
+            attr.ints.assign(a.ints().begin(), a.ints().end());
+            attr.floats.assign(a.floats().begin(), a.floats().end());
+            if (a.has_t()) attr.t = decode(a.t(), context, fmt::format("attribute '{}' of node {}", a.name(), node.name));
+            if (a.type() == onnx::AttributeProto::GRAPH || a.type() == onnx::AttributeProto::GRAPHS) {
+                throw OnnxUnsupportedError(fmt::format("import_onnx: {}: node {} has a subgraph attribute '{}'; "
+                                                       "expected none",
+                                                       context, node.name, a.name()));
+            }
+            node.attributes[a.name()] = std::move(attr);
+        }
+        if (node.op == "BatchNormalization") {
+            for (std::size_t k = 3; k < node.inputs.size() && k < 5; ++k) g->statistics.insert(node.inputs[k]);
+        }
+        g->nodes.push_back(std::move(node));
+    }
+    for (const auto& v : graph.output()) {
+        if (!defined.contains(v.name())) {
+            throw IoError(fmt::format("import_onnx: {}: output '{}' is not defined by any node; expected a node's "
+                                      "output",
+                                      context, v.name()));
+        }
+        g->outputs.push_back(v.name());
+    }
+    if (g->outputs.empty()) {
+        throw IoError(fmt::format("import_onnx: {}: the graph has no outputs; expected at least one", context));
+    }
+    return g;
+}
+
+// Runs a graph's nodes: one instance per call of OnnxModel::run.
+class Runner {
+public:
+    Runner(const Graph& g, std::unordered_map<std::string, Value> values) : g_(g), values_(std::move(values)) {}
+
+    void run(const OpNode& n) {
+        n_ = &n;
+        try {
+            step(n);
+        } catch (const OnnxUnsupportedError& e) {
+            throw OnnxUnsupportedError(fmt::format("OnnxModel: {}: node {}: {}", g_.context, n.name, e.what()));
+        } catch (const ShapeError& e) {
+            throw ShapeError(fmt::format("OnnxModel: {}: node {}: {}", g_.context, n.name, e.what()));
+        } catch (const ValueError& e) {
+            throw ValueError(fmt::format("OnnxModel: {}: node {}: {}", g_.context, n.name, e.what()));
+        }
+    }
+
+    Tensor output(const std::string& name) { return tensor_value(name); }
+
+private:
+    [[noreturn]] void unsupported(const std::string& what) const {
+        throw OnnxUnsupportedError(what);
+    }
+    [[noreturn]] void invalid(const std::string& what) const {
+        throw ValueError(what);
+    }
+
+    bool has_input(std::size_t k) const { return k < n_->inputs.size() && !n_->inputs[k].empty(); }
+    const Value& value(const std::string& name) {
+        auto it = values_.find(name);
+        if (it == values_.end()) invalid(fmt::format("value '{}' is not computed", name));
+        return it->second;
+    }
+    Tensor tensor_value(const std::string& name) {
+        const Value& v = value(name);
+        if (!v.tensor.defined()) {
+            // Int64 data read as floats (an integer constant fed to a float op).
+            const Constant& c = *v.ints;
+            Array a = uninitialized(c.shape);
+            std::transform(c.ints.begin(), c.ints.end(), a.begin(), [](long x) { return static_cast<float>(x); });
+            return constant(std::move(a));
+        }
+        return v.tensor;
+    }
+    Tensor in(std::size_t k) {
+        if (!has_input(k)) invalid(fmt::format("input {} is missing; expected {} inputs", k, k + 1));
+        return tensor_value(n_->inputs[k]);
+    }
+    std::vector<long> ints_in(std::size_t k) {
+        if (!has_input(k)) invalid(fmt::format("input {} is missing; expected {} inputs", k, k + 1));
+        const Value& v = value(n_->inputs[k]);
+        if (!v.ints) unsupported(fmt::format("input {} ('{}') is computed at run time; expected a constant int64 "
+                                             "tensor",
+                                             k, n_->inputs[k]));
+        return v.ints->ints;
+    }
+    float scalar_in(std::size_t k, float fallback) {
+        if (!has_input(k)) return fallback;
+        const Value& v = value(n_->inputs[k]);
+        if (v.tensor.defined() && v.tensor.role() == Role::result) {
+            unsupported(fmt::format("input {} is computed at run time; expected a constant", k));
+        }
+        const Tensor t = tensor_value(n_->inputs[k]);
+        if (t.size() != 1) unsupported(fmt::format("input {} has shape {}; expected one value", k, format_shape(t.shape())));
+        return t.value().data()[0];
+    }
+    const Attribute* attr(const std::string& key) const {
+        auto it = n_->attributes.find(key);
+        return it == n_->attributes.end() ? nullptr : &it->second;
+    }
+    long int_attr(const std::string& key, long fallback) const {
+        const Attribute* a = attr(key);
+        return a ? a->i : fallback;
+    }
+    float float_attr(const std::string& key, float fallback) const {
+        const Attribute* a = attr(key);
+        return a ? a->f : fallback;
+    }
+    std::optional<std::vector<long>> ints_attr(const std::string& key) const {
+        const Attribute* a = attr(key);
+        if (!a) return std::nullopt;
+        return a->ints;
+    }
+    void set(std::size_t k, Tensor t) {
+        if (k < n_->outputs.size() && !n_->outputs[k].empty()) values_[n_->outputs[k]] = Value{std::move(t), {}};
+    }
+    void set_ints(std::size_t k, Constant c) {
+        if (k < n_->outputs.size() && !n_->outputs[k].empty()) values_[n_->outputs[k]] = Value{{}, std::move(c)};
+    }
+    // An axis in [-rank, rank) as an index.
+    std::size_t axis(long a, std::size_t rank) const {
+        const long r = static_cast<long>(rank);
+        if (a < -r || a >= r) invalid(fmt::format("axis {} is out of range for rank {}; expected -{} to {}", a, rank, r, r - 1));
+        return static_cast<std::size_t>(a < 0 ? a + r : a);
+    }
+    void only_one_output() {
+        for (std::size_t k = 1; k < n_->outputs.size(); ++k) {
+            if (!n_->outputs[k].empty()) unsupported(fmt::format("output {} is requested; expected only the first", k));
+        }
+    }
+
+    static Tensor reshape_to(const Tensor& x, const Shape& s) { return reshape(x, std::vector<long>(s.begin(), s.end())); }
+
+    // x (N, C, H, W) -> (N, H, W, C) and back.
+    static Tensor channels_last(const Tensor& x) { return transpose(x, {0, 2, 3, 1}); }
+    static Tensor channels_first(const Tensor& x) { return transpose(x, {0, 3, 1, 2}); }
+
+    // The pads (top, left, bottom, right) of a 2-D window op on x (N, C, H, W), and checks of
+    // the attributes xgrad has no form for.
+    std::array<long, 4> window_pads(const Shape& x, Size2 k, Size2 s) {
+        if (auto d = ints_attr("dilations"); d && std::any_of(d->begin(), d->end(), [](long v) { return v != 1; })) {
+            unsupported(fmt::format("dilations ({}); expected 1", fmt::join(*d, ", ")));
+        }
+        const std::string pad = attr("auto_pad") ? attr("auto_pad")->s : "NOTSET";
+        std::array<long, 4> p{0, 0, 0, 0};
+        if (pad == "SAME_UPPER" || pad == "SAME_LOWER") {
+            for (int a = 0; a < 2; ++a) {
+                const long in = static_cast<long>(x[2 + a]);
+                const long out = (in + static_cast<long>(s[a]) - 1) / static_cast<long>(s[a]);
+                const long total = std::max(0L, (out - 1) * static_cast<long>(s[a]) + static_cast<long>(k[a]) - in);
+                const long small = total / 2;
+                p[a] = pad == "SAME_UPPER" ? small : total - small;
+                p[a + 2] = total - p[a];
+            }
+        } else if (pad == "NOTSET") {
+            if (auto v = ints_attr("pads")) {
+                if (v->size() != 4) invalid(fmt::format("pads has {} values; expected 4", v->size()));
+                for (int i = 0; i < 4; ++i) {
+                    if ((*v)[i] < 0) invalid(fmt::format("pads ({}); expected values >= 0", fmt::join(*v, ", ")));
+                    p[i] = (*v)[i];
+                }
+            }
+        } else if (pad != "VALID") {
+            invalid(fmt::format("auto_pad '{}'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", pad));
+        }
+        return p;
+    }
+
+    Size2 pair_attr(const std::string& key, Size2 fallback) {
+        auto v = ints_attr(key);
+        if (!v) return fallback;
+        if (v->size() != 2 || (*v)[0] < 1 || (*v)[1] < 1) {
+            invalid(fmt::format("{} ({}); expected two values >= 1", key, fmt::join(*v, ", ")));
+        }
+        return {static_cast<std::size_t>((*v)[0]), static_cast<std::size_t>((*v)[1])};
+    }
+
+    void require_rank4(const Tensor& x) {
+        if (x.rank() != 4) unsupported(fmt::format("input X {}; expected 2-D images (N, C, H, W)", format_shape(x.shape())));
+    }
+
+    void conv() {
+        Tensor x = in(0), w = in(1);
+        require_rank4(x);
+        if (int_attr("group", 1) != 1) unsupported(fmt::format("group {}; expected 1", int_attr("group", 1)));
+        if (w.rank() != 4 || w.shape()[1] != x.shape()[1]) {
+            invalid(fmt::format("W {} for X {}; expected (C_out, {}, KH, KW)", format_shape(w.shape()),
+                                format_shape(x.shape()), x.shape()[1]));
+        }
+        const Size2 k{w.shape()[2], w.shape()[3]};
+        if (auto ks = ints_attr("kernel_shape"); ks && (ks->size() != 2 || Size2{static_cast<std::size_t>((*ks)[0]), static_cast<std::size_t>((*ks)[1])} != k)) {
+            invalid(fmt::format("kernel_shape ({}) differs from W {}", fmt::join(*ks, ", "), format_shape(w.shape())));
+        }
+        const Size2 s = pair_attr("strides", {1, 1});
+        const auto p = window_pads(x.shape(), k, s);
+        Tensor y = channels_last(x);
+        // Zero padding is what a convolution's padding means, so explicit pads are a pad op.
+        if (p[0] || p[2]) y = pad(y, 1, static_cast<std::size_t>(p[0]), static_cast<std::size_t>(p[2]));
+        if (p[1] || p[3]) y = pad(y, 2, static_cast<std::size_t>(p[1]), static_cast<std::size_t>(p[3]));
+        // (C_out, C_in, KH, KW) -> (KH, KW, C_in, C_out)
+        const Tensor kernel = transpose(w, {2, 3, 1, 0});
+        y = has_input(2) ? conv2d_with_bias(y, kernel, in(2), s, Padding::valid) : conv2d(y, kernel, s, Padding::valid);
+        set(0, channels_first(y));
+    }
+
+    void pool(bool max) {
+        const Tensor x = in(0);
+        require_rank4(x);
+        only_one_output();
+        if (int_attr("ceil_mode", 0) != 0) unsupported("ceil_mode 1; expected 0");
+        if (int_attr("storage_order", 0) != 0) unsupported("storage_order 1; expected 0");
+        const Size2 k = pair_attr("kernel_shape", {0, 0});
+        if (k[0] == 0) invalid("kernel_shape is missing or not 2-D; expected two extents");
+        const Size2 s = pair_attr("strides", {1, 1});
+        const auto p = window_pads(x.shape(), k, s);
+        Padding padding = Padding::valid;
+        if (p != std::array<long, 4>{0, 0, 0, 0}) {
+            // xgrad's `same` pads (total / 2) before and the rest after, windows ignoring the padding.
+            std::array<long, 4> same{};
+            for (int a = 0; a < 2; ++a) {
+                const long in = static_cast<long>(x.shape()[2 + a]);
+                const long out = (in + static_cast<long>(s[a]) - 1) / static_cast<long>(s[a]);
+                const long total = std::max(0L, (out - 1) * static_cast<long>(s[a]) + static_cast<long>(k[a]) - in);
+                same[a] = total / 2;
+                same[a + 2] = total - total / 2;
+            }
+            if (p != same) {
+                unsupported(fmt::format("pads ({}); expected none or the SAME_UPPER padding ({})", fmt::join(p, ", "),
+                                        fmt::join(same, ", ")));
+            }
+            if (!max && int_attr("count_include_pad", 0) != 0) unsupported("count_include_pad 1 with padding; expected 0");
+            padding = Padding::same;
+        }
+        const Tensor y = max ? max_pool2d(channels_last(x), k, s, padding) : avg_pool2d(channels_last(x), k, s, padding);
+        set(0, channels_first(y));
+    }
+
+    void batch_normalization() {
+        only_one_output();
+        if (int_attr("training_mode", 0) != 0) unsupported("training_mode 1; expected inference (0)");
+        if (g_.opset < 7 && int_attr("is_test", 0) == 0) unsupported("is_test 0 (training); expected 1");
+        if (g_.opset < 9 && int_attr("spatial", 1) != 1) unsupported("spatial 0; expected 1");
+        const Tensor x = in(0);
+        if (x.rank() < 2) invalid(fmt::format("X {}; expected (N, C, ...)", format_shape(x.shape())));
+        // (C,) -> (C, 1, ..., 1), to broadcast over (N, C, D1, ...).
+        Shape s(x.rank() - 1, 1);
+        s[0] = x.shape()[1];
+        auto per_channel = [&](std::size_t k) {
+            const Tensor t = in(k);
+            if (t.shape() != Shape{s[0]}) {
+                invalid(fmt::format("input {} has shape {}; expected ({},) for X {}", k, format_shape(t.shape()), s[0],
+                                    format_shape(x.shape())));
+            }
+            return reshape_to(t, s);
+        };
+        const float epsilon = float_attr("epsilon", 1e-5f);
+        const Tensor scale = per_channel(1), bias = per_channel(2), mean = per_channel(3), var = per_channel(4);
+        set(0, (x - mean) / sqrt(var + epsilon) * scale + bias);
+    }
+
+    void gemm() {
+        Tensor a = in(0), b = in(1);
+        if (a.rank() != 2 || b.rank() != 2) {
+            invalid(fmt::format("A {} and B {}; expected matrices", format_shape(a.shape()), format_shape(b.shape())));
+        }
+        if (int_attr("transA", 0)) a = transpose(a);
+        if (int_attr("transB", 0)) b = transpose(b);
+        const float alpha = float_attr("alpha", 1.0f), beta = float_attr("beta", 1.0f);
+        if (has_input(2) && alpha == 1.0f && beta == 1.0f && in(2).shape() == Shape{b.shape()[1]}) {
+            set(0, linear(a, b, in(2)));
+            return;
+        }
+        Tensor y = matmul(a, b);
+        if (alpha != 1.0f) y = y * alpha;
+        if (has_input(2)) y = y + (beta == 1.0f ? in(2) : in(2) * beta);
+        set(0, y);
+    }
+
+    void mat_mul() {
+        const Tensor a = in(0), b = in(1);
+        if (a.rank() == 2 && b.rank() == 2) {
+            set(0, matmul(a, b));
+        } else if (a.rank() > 2 && b.rank() == 2) {
+            // (..., K) . (K, N): one matrix product over the stacked rows.
+            Shape out(a.shape().begin(), a.shape().end() - 1);
+            out.push_back(b.shape()[1]);
+            set(0, reshape_to(matmul(reshape(a, {-1, static_cast<long>(a.shape().back())}), b), out));
+        } else {
+            unsupported(fmt::format("A {} . B {}; expected matrices, or a stack of rows times a matrix",
+                                    format_shape(a.shape()), format_shape(b.shape())));
+        }
+    }
+
+    // Softmax and LogSoftmax: one axis from opset 13, before it the input seen as a matrix
+    // (rows: the extents before `axis`).
+    void softmax_like(bool log) {
+        const Tensor x = in(0);
+        const long default_axis = g_.opset >= 13 ? -1 : 1;
+        const std::size_t a = axis(int_attr("axis", default_axis), x.rank());
+        auto f = [log](const Tensor& t, long ax) { return log ? log_softmax(t, ax) : softmax(t, ax); };
+        if (g_.opset >= 13) {
+            set(0, f(x, static_cast<long>(a)));
+            return;
+        }
+        std::size_t rows = 1;
+        for (std::size_t i = 0; i < a; ++i) rows *= x.shape()[i];
+        const long cols = static_cast<long>(x.size() / std::max<std::size_t>(rows, 1));
+        set(0, reshape_to(f(reshape(x, {static_cast<long>(rows), cols}), 1), x.shape()));
+    }
+
+    void flatten() {
+        const Tensor x = in(0);
+        const long r = static_cast<long>(x.rank());
+        long a = int_attr("axis", 1);
+        if (a < -r || a > r) invalid(fmt::format("axis {} for rank {}; expected -{} to {}", a, r, r, r));
+        if (a < 0) a += r;
+        std::size_t rows = 1;
+        for (long i = 0; i < a; ++i) rows *= x.shape()[static_cast<std::size_t>(i)];
+        set(0, reshape(x, {static_cast<long>(rows), static_cast<long>(x.size() / std::max<std::size_t>(rows, 1))}));
+    }
+
+    void reshape_node() {
+        const Tensor x = in(0);
+        std::vector<long> target = ints_in(1);
+        const bool allow_zero = int_attr("allowzero", 0) != 0;
+        for (std::size_t i = 0; i < target.size(); ++i) {
+            if (target[i] == 0 && !allow_zero) {
+                if (i >= x.rank()) invalid(fmt::format("shape ({}) copies axis {} of X {}", fmt::join(target, ", "), i, format_shape(x.shape())));
+                target[i] = static_cast<long>(x.shape()[i]);
+            }
+        }
+        set(0, reshape(x, target));
+    }
+
+    // The axes of a reduction (attribute, or input 1 from the opsets where it moved there);
+    // empty: all of them.
+    std::vector<std::size_t> reduce_axes(const Tensor& x, bool axes_as_input) {
+        std::vector<long> given;
+        if (axes_as_input) {
+            if (has_input(1)) given = ints_in(1);
+        } else if (auto a = ints_attr("axes")) {
+            given = *a;
+        }
+        std::vector<std::size_t> axes;
+        if (given.empty()) {
+            if (axes_as_input && int_attr("noop_with_empty_axes", 0)) return {};
+            for (std::size_t i = 0; i < x.rank(); ++i) axes.push_back(i);
+        }
+        for (long a : given) axes.push_back(axis(a, x.rank()));
+        std::sort(axes.begin(), axes.end());
+        axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+        return axes;
+    }
+
+    void reduce(const std::string& kind) {
+        Tensor y = in(0);
+        const bool keep = int_attr("keepdims", 1) != 0;
+        const auto axes = reduce_axes(y, kind == "ReduceSum" && g_.opset >= 13);
+        if (y.rank() == 0) {
+            set(0, y);
+            return;
+        }
+        // The composite reductions: a sum of something, then a function of it.
+        if (kind == "ReduceSumSquare" || kind == "ReduceL2") y = y * y;
+        if (kind == "ReduceL1") y = abs(y);
+        if (kind == "ReduceLogSumExp") y = exp(y);
+        // Highest axis first, so the lower ones keep their index when keepdims is off.
+        for (auto it = axes.rbegin(); it != axes.rend(); ++it) {
+            const long a = static_cast<long>(*it);
+            y = kind == "ReduceMean" ? mean(y, a, keep) : kind == "ReduceMax" ? max(y, a, keep) : sum(y, a, keep);
+        }
+        if (kind == "ReduceL2") y = sqrt(y);
+        if (kind == "ReduceLogSum" || kind == "ReduceLogSumExp") y = log(y);
+        set(0, y);
+    }
+
+    bool ints_at(std::size_t k) {
+        return has_input(k) && value(n_->inputs[k]).ints.has_value() && !value(n_->inputs[k]).tensor.defined();
+    }
+
+    // Shape: the input's extents as int64, from `start` to `end` (opset 15).
+    void shape_node() {
+        const Shape x = ints_at(0) ? value(n_->inputs[0]).ints->shape : in(0).shape();
+        const long r = static_cast<long>(x.size());
+        auto clamp = [r](long v) { return std::clamp(v < 0 ? v + r : v, 0L, r); };
+        const long begin = clamp(int_attr("start", 0)), end = clamp(int_attr("end", r));
+        Constant c{true, {}, {}, {}};
+        for (long i = begin; i < end; ++i) c.ints.push_back(static_cast<long>(x[static_cast<std::size_t>(i)]));
+        c.shape = {c.ints.size()};
+        set_ints(0, std::move(c));
+    }
+
+    // Gather along axis 0 of int64 data (a shape) at constant indices.
+    void gather_node() {
+        if (!ints_at(0)) unsupported("float data; expected int64 data (a shape computed at run time)");
+        const Constant data = *value(n_->inputs[0]).ints;
+        if (data.shape.size() != 1 || int_attr("axis", 0) != 0) unsupported("data of rank > 1 or axis != 0; expected a 1-D shape");
+        if (!ints_at(1)) unsupported("float indices; expected int64 indices");
+        const Constant& indices = *value(n_->inputs[1]).ints;
+        Constant c{true, {}, {}, indices.shape};
+        const long n = static_cast<long>(data.ints.size());
+        for (long i : indices.ints) {
+            if (i < -n || i >= n) invalid(fmt::format("index {} for {} values; expected -{} to {}", i, n, n, n - 1));
+            c.ints.push_back(data.ints[static_cast<std::size_t>(i < 0 ? i + n : i)]);
+        }
+        set_ints(0, std::move(c));
+    }
+
+    // Squeeze and Unsqueeze change only the shape: of a tensor, or of int64 values (a shape).
+    void squeeze_like(bool squeeze) {
+        const bool ints = ints_at(0);
+        const Shape x = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
+        std::vector<long> given;
+        if (g_.opset >= 13) {
+            if (has_input(1)) given = ints_in(1);
+        } else if (auto a = ints_attr("axes")) {
+            given = *a;
+        }
+        Shape out;
+        if (squeeze) {
+            std::set<std::size_t> drop;
+            for (long a : given) drop.insert(axis(a, x.size()));
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                const bool dropped = given.empty() ? x[i] == 1 : drop.contains(i);
+                if (dropped && x[i] != 1) invalid(fmt::format("axis {} of X {} is not 1", i, format_shape(x)));
+                if (!dropped) out.push_back(x[i]);
+            }
+        } else {
+            const std::size_t rank = x.size() + given.size();
+            std::set<std::size_t> add;
+            for (long a : given) add.insert(axis(a, rank));
+            if (add.size() != given.size()) invalid(fmt::format("axes ({}) repeat; expected distinct axes", fmt::join(given, ", ")));
+            std::size_t next = 0;
+            for (std::size_t i = 0; i < rank; ++i) out.push_back(add.contains(i) ? 1 : x[next++]);
+        }
+        if (ints) {
+            Constant c = *value(n_->inputs[0]).ints;
+            c.shape = out;
+            return set_ints(0, std::move(c));
+        }
+        set(0, reshape_to(in(0), out));
+    }
+
+    void constant_node() {
+        if (const Attribute* a = attr("value"); a && a->t) {
+            if (a->t->is_int) {
+                set_ints(0, *a->t);
+            } else {
+                set(0, constant(a->t->floats));
+            }
+        } else if (const Attribute* f = attr("value_float")) {
+            set(0, constant(scalar_array(f->f)));
+        } else if (const Attribute* fs = attr("value_floats")) {
+            Array v = uninitialized(Shape{fs->floats.size()});
+            std::copy(fs->floats.begin(), fs->floats.end(), v.begin());
+            set(0, constant(std::move(v)));
+        } else if (const Attribute* i = attr("value_int")) {
+            set_ints(0, Constant{true, {}, {i->i}, {}});
+        } else if (const Attribute* is = attr("value_ints")) {
+            set_ints(0, Constant{true, {}, is->ints, {is->ints.size()}});
+        } else {
+            unsupported("a value other than a tensor, float(s) or int(s); expected one of those");
+        }
+    }
+
+    // B of a binary op. Before opset 7, B broadcast only when asked (broadcast=1), aligned at
+    // `axis` of A rather than at the end.
+    Tensor second_operand() {
+        const Tensor b = in(1);
+        if (g_.opset >= 7 || !attr("axis")) return b;
+        const Tensor a = in(0);
+        const std::size_t at = axis(int_attr("axis", 0), a.rank());
+        Shape s = b.shape();
+        while (at + s.size() < a.rank()) s.push_back(1);
+        return reshape_to(b, s);
+    }
+
+    // Far more than any network pads by; it keeps a few bytes of a file from asking for gigabytes.
+    static constexpr long kMaxPad = 4096;
+
+    void pad_node() {
+        Tensor y = in(0);
+        const std::string mode = attr("mode") ? attr("mode")->s : "constant";
+        if (mode != "constant") unsupported(fmt::format("mode '{}'; expected 'constant'", mode));
+        const float fill = g_.opset >= 11 ? scalar_in(2, 0.0f) : float_attr("value", 0.0f);
+        if (fill != 0.0f) unsupported(fmt::format("constant_value {}; expected 0", fill));
+        const std::vector<long> amounts = g_.opset >= 11 ? ints_in(1) : ints_attr("pads").value_or(std::vector<long>{});
+        const std::size_t rank = y.rank();
+        if (amounts.size() != 2 * rank) invalid(fmt::format("{} pads for rank {}; expected {}", amounts.size(), rank, 2 * rank));
+        for (std::size_t a = 0; a < rank; ++a) {
+            const long before = amounts[a], after = amounts[a + rank];
+            if (before < 0 || after < 0 || before > kMaxPad || after > kMaxPad) {
+                unsupported(fmt::format("pads ({}); expected pads from 0 to {}", fmt::join(amounts, ", "), kMaxPad));
+            }
+            if (before || after) y = pad(y, static_cast<long>(a), static_cast<std::size_t>(before), static_cast<std::size_t>(after));
+        }
+        set(0, y);
+    }
+
+    void step(const OpNode& n) {
+        const std::string& op = n.op;
+        if (op == "Relu") return set(0, relu(in(0)));
+        if (op == "Sigmoid") return set(0, sigmoid(in(0)));
+        if (op == "Tanh") return set(0, tanh(in(0)));
+        if (op == "Exp") return set(0, exp(in(0)));
+        if (op == "Log") return set(0, log(in(0)));
+        if (op == "Sqrt") return set(0, sqrt(in(0)));
+        if (op == "Abs") return set(0, abs(in(0)));
+        if (op == "Neg") return set(0, -in(0));
+        if (op == "Reciprocal") return set(0, 1.0f / in(0));
+        if (op == "Identity") return set(0, in(0));
+        if (op == "LeakyRelu") {
+            const float alpha = float_attr("alpha", 0.01f);
+            const Tensor x = in(0);
+            return set(0, relu(x) - alpha * relu(-x));
+        }
+        // The piecewise activations from relu: relu(x) and -relu(-x) are x's positive and negative parts.
+        if (op == "Elu" || op == "Selu") {
+            const Tensor x = in(0);
+            const float alpha = float_attr("alpha", op == "Elu" ? 1.0f : 1.67326319217681884765625f);
+            const Tensor y = relu(x) + alpha * (exp(-relu(-x)) - 1.0f);
+            return set(0, op == "Elu" ? y : y * float_attr("gamma", 1.05070102214813232421875f));
+        }
+        if (op == "PRelu") {
+            const Tensor x = in(0);
+            Tensor slope = in(1);
+            // Before opset 7, a slope of (C,) meant one per channel (axis 1).
+            if (g_.opset < 7 && slope.rank() == 1 && x.rank() > 2 && slope.shape()[0] == x.shape()[1]) {
+                Shape s(x.rank() - 1, 1);
+                s[0] = slope.shape()[0];
+                slope = reshape_to(slope, s);
+            }
+            return set(0, relu(x) - slope * relu(-x));
+        }
+        if (op == "Softsign") {
+            const Tensor x = in(0);
+            return set(0, x / (abs(x) + 1.0f));
+        }
+        if (op == "HardSigmoid") return set(0, clip(in(0) * float_attr("alpha", 0.2f) + float_attr("beta", 0.5f), 0.0f, 1.0f));
+        if (op == "HardSwish") {
+            const Tensor x = in(0);
+            return set(0, x * clip(x * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f));
+        }
+        if (op == "Mean") {
+            Tensor y = in(0);
+            for (std::size_t k = 1; k < n.inputs.size(); ++k) y = y + in(k);
+            return set(0, y / static_cast<float>(n.inputs.size()));
+        }
+        if (op == "Add") return set(0, in(0) + second_operand());
+        if (op == "Sub") return set(0, in(0) - second_operand());
+        if (op == "Mul") return set(0, in(0) * second_operand());
+        if (op == "Div") return set(0, in(0) / second_operand());
+        if (op == "Sum") {
+            Tensor y = in(0);
+            for (std::size_t k = 1; k < n.inputs.size(); ++k) y = y + in(k);
+            return set(0, y);
+        }
+        if (op == "Pow") return set(0, pow(in(0), scalar_in(1, 1.0f)));
+        if (op == "Clip") {
+            const float inf = std::numeric_limits<float>::infinity();
+            const float lo = g_.opset >= 11 ? scalar_in(1, -inf) : float_attr("min", -inf);
+            const float hi = g_.opset >= 11 ? scalar_in(2, inf) : float_attr("max", inf);
+            return set(0, clip(in(0), lo, hi));
+        }
+        if (op == "Dropout") {
+            only_one_output();
+            if (g_.opset >= 12 && has_input(2) && scalar_in(2, 0.0f) != 0.0f) unsupported("training_mode true; expected inference");
+            return set(0, in(0));
+        }
+        if (op == "Softmax" || op == "LogSoftmax") return softmax_like(op == "LogSoftmax");
+        if (op == "Gemm") return gemm();
+        if (op == "MatMul") return mat_mul();
+        if (op == "Conv") return conv();
+        if (op == "MaxPool" || op == "AveragePool") return pool(op == "MaxPool");
+        if (op == "BatchNormalization") return batch_normalization();
+        if (op == "Flatten") return flatten();
+        if (op == "Reshape") return reshape_node();
+        if (op == "Transpose") {
+            const Tensor x = in(0);
+            std::vector<std::size_t> perm;
+            if (auto p = ints_attr("perm")) {
+                for (long v : *p) perm.push_back(axis(v, x.rank()));
+            } else {
+                for (std::size_t i = x.rank(); i-- > 0;) perm.push_back(i);
+            }
+            return set(0, transpose(x, perm));
+        }
+        if (op.starts_with("Reduce")) return reduce(op);
+        if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+            Tensor y = in(0);
+            if (y.rank() < 3) invalid(fmt::format("X {}; expected (N, C, D1, ...)", format_shape(y.shape())));
+            for (long a = static_cast<long>(y.rank()) - 1; a >= 2; --a) {
+                y = op == "GlobalMaxPool" ? max(y, a, true) : mean(y, a, true);
+            }
+            return set(0, y);
+        }
+        if (op == "Squeeze" || op == "Unsqueeze") return squeeze_like(op == "Squeeze");
+        if (op == "Shape") return shape_node();
+        if (op == "Gather") return gather_node();
+        if (op == "Concat" && !n.inputs.empty() && ints_at(0)) {
+            Constant c{true, {}, {}, {}};
+            for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+                if (!ints_at(k) || value(n.inputs[k]).ints->shape.size() != 1) {
+                    unsupported("int64 and float inputs mixed, or int64 inputs not 1-D; expected 1-D shapes");
+                }
+                const auto& more = value(n.inputs[k]).ints->ints;
+                c.ints.insert(c.ints.end(), more.begin(), more.end());
+            }
+            c.shape = {c.ints.size()};
+            return set_ints(0, std::move(c));
+        }
+        if (op == "Concat") {
+            std::vector<Tensor> xs;
+            for (std::size_t k = 0; k < n.inputs.size(); ++k) xs.push_back(in(k));
+            if (xs.empty()) invalid("no inputs; expected at least one");
+            return set(0, concat(xs, static_cast<long>(axis(int_attr("axis", 0), xs[0].rank()))));
+        }
+        if (op == "Constant") return constant_node();
+        if (op == "Pad") return pad_node();
+        unsupported(fmt::format("op {}; expected a supported op", op));
+    }
+
+    const Graph& g_;
+    std::unordered_map<std::string, Value> values_;
+    const OpNode* n_ = nullptr;
+};
+
+onnx::ModelProto parse_bytes(std::string_view bytes, const std::string& context) {
+    onnx::ModelProto m;
+    if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        !m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        throw IoError(fmt::format("import_onnx: {}: not an ONNX model ({} bytes that do not parse as a ModelProto); "
+                                  "expected a file written by an ONNX exporter",
+                                  context, bytes.size()));
+    }
+    return m;
+}
+
+std::string read_file(const std::string& path, const char* function) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw IoError(fmt::format("{}: {}: cannot open the file; expected a readable file", function, path));
+    std::ostringstream s;
+    s << f.rdbuf();
+    if (f.bad()) throw IoError(fmt::format("{}: {}: read error; expected a readable file", function, path));
+    return s.str();
+}
+
+}  // namespace
+
+OnnxModel::OnnxModel(std::shared_ptr<const Graph> graph, std::string name)
+    : Module("OnnxModel", std::move(name)), graph_(std::move(graph)) {
+    for (const auto& [name, c] : graph_->initializers) {
+        if (c.is_int) {
+            weights_.emplace_back();
+            continue;
+        }
+        Tensor t(c.floats);
+        weights_.push_back(graph_->statistics.contains(name) ? register_buffer(name, t) : register_parameter(name, t));
+    }
+}
+
+OnnxModel::~OnnxModel() = default;
+
+const std::vector<std::string>& OnnxModel::input_names() const { return graph_->inputs; }
+const std::vector<std::string>& OnnxModel::output_names() const { return graph_->outputs; }
+
+std::vector<std::string> OnnxModel::op_types() const {
+    std::vector<std::string> ops;
+    for (const auto& n : graph_->nodes) ops.push_back(n.op);
+    return ops;
+}
+
+std::vector<Tensor> OnnxModel::run(const std::vector<Tensor>& inputs) {
+    if (inputs.size() != graph_->inputs.size()) {
+        throw ValueError(fmt::format("OnnxModel::run: {} inputs; expected {} ({})", inputs.size(), graph_->inputs.size(),
+                                     fmt::join(graph_->inputs, ", ")));
+    }
+    std::unordered_map<std::string, Value> values;
+    for (std::size_t i = 0; i < graph_->initializers.size(); ++i) {
+        const auto& [name, c] = graph_->initializers[i];
+        values[name] = c.is_int ? Value{{}, c} : Value{weights_[i], {}};
+    }
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (!inputs[i].defined()) {
+            throw StateError(fmt::format("OnnxModel::run: input '{}' is an empty handle; expected a tensor",
+                                         graph_->inputs[i]));
+        }
+        values[graph_->inputs[i]] = Value{inputs[i], {}};
+    }
+    Runner runner(*graph_, std::move(values));
+    for (const auto& n : graph_->nodes) runner.run(n);
+    std::vector<Tensor> out;
+    for (const auto& name : graph_->outputs) out.push_back(runner.output(name));
+    return out;
+}
+
+Tensor OnnxModel::forward(const Tensor& x) {
+    if (graph_->inputs.size() != 1 || graph_->outputs.size() != 1) {
+        throw ValueError(fmt::format("OnnxModel::forward: the model has {} inputs and {} outputs; expected one of each "
+                                     "(use run)",
+                                     graph_->inputs.size(), graph_->outputs.size()));
+    }
+    return run({x})[0];
+}
+
+std::shared_ptr<OnnxModel> import_onnx_bytes(std::string_view bytes, const std::string& context) {
+    const onnx::ModelProto m = parse_bytes(bytes, context);
+    return std::make_shared<OnnxModel>(parse(m, context), "onnx_model");
+}
+
+std::shared_ptr<OnnxModel> import_onnx(const std::string& path) {
+    return import_onnx_bytes(read_file(path, "import_onnx"), path);
+}
+
+Array read_onnx_tensor(const std::string& path) {
+    const std::string bytes = read_file(path, "read_onnx_tensor");
+    onnx::TensorProto t;
+    if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        !t.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        throw IoError(fmt::format("read_onnx_tensor: {}: not a serialized ONNX tensor; expected a TensorProto", path));
+    }
+    Constant c = decode(t, path, "the tensor");
+    if (c.is_int) {
+        throw OnnxUnsupportedError(fmt::format("read_onnx_tensor: {}: data type {}; expected FLOAT", path,
+                                               data_type_name(t.data_type())));
+    }
+    return c.floats;
+}
+
+}  // namespace xg

@@ -1,0 +1,272 @@
+// export_onnx: the dense and convnet models of the examples written as ONNX, checked by ONNX's
+// own checker (full shape inference), read back by import_onnx and, when ONNX Runtime is
+// installed (tools/setup puts onnxruntime-node under tools/onnxruntime), run there: the softmax
+// outputs must agree with xgrad's within 1e-5.
+#include "xgrad/io/onnx_export.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <onnx/onnx_pb.h>
+
+#include "scratch_dir.hpp"
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/random.hpp"
+#include "xgrad/data/mnist.hpp"
+#include "xgrad/io/npy.hpp"
+#include "xgrad/io/onnx_import.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/ops/ops.hpp"
+
+using xg::test::ScratchDir;
+
+namespace {
+
+std::shared_ptr<xg::Sequential> dense_model() {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Dense>(784, 512, "relu");
+    net->emplace<xg::Dropout>(0.5f);
+    net->emplace<xg::Dense>(512, 10, "softmax");
+    return net;
+}
+
+// The examples' convnet plus the layers it lacks: batch normalization, average pooling, `same` padding and strides.
+std::shared_ptr<xg::Sequential> conv_model() {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Conv2D>(1, 8, xg::Size2{3, 3}, "relu");
+    net->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    net->emplace<xg::BatchNormalization>(8);
+    net->emplace<xg::Conv2D>(8, 16, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "tanh", .strides = {2, 2},
+                                                                        .padding = "same"});
+    net->emplace<xg::AveragePooling2D>(xg::Size2{2, 2}, xg::Pooling2DOptions{.strides = {1, 1}, .padding = "same"});
+    net->emplace<xg::Conv2D>(16, 16, xg::Size2{3, 3}, "sigmoid");
+    net->emplace<xg::Flatten>();
+    net->emplace<xg::Dense>(16 * 5 * 5, 32, "relu");
+    net->emplace<xg::BatchNormalization>(32);
+    net->emplace<xg::Dense>(32, 10, "softmax");
+    return net;
+}
+
+// Moving statistics away from 0 and 1, so that the exported normalization is really checked.
+void perturb_buffers(xg::Module& m) {
+    for (auto& [name, t] : m.named_buffers()) {
+        xg::Array& v = t.mutable_value();
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            v.data()[i] = name.find("variance") != std::string::npos ? 0.5f + 0.1f * static_cast<float>(i % 7)
+                                                                      : 0.05f * static_cast<float>(i % 5);
+        }
+    }
+}
+
+xg::Array random_input(const xg::Shape& shape) {
+    xg::Array x = xg::uninitialized(shape);
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>((i * 7919) % 256) / 255.0f;
+    return x;
+}
+
+xg::Array predict(xg::Module& m, const xg::Array& x) {
+    xg::NoGradGuard no_grad;
+    m.eval();
+    return m(xg::Tensor(x)).value();
+}
+
+float max_abs_diff(const xg::Array& a, const xg::Array& b) {
+    REQUIRE(a.shape() == b.shape());
+    float d = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a.data()[i] - b.data()[i]));
+    return d;
+}
+
+// A Python with the onnx module (Debian's python3-onnx lives in the system Python, which another
+// python3 on PATH may hide); empty when there is none.
+std::string python_with_onnx() {
+    for (const char* python : {"python3", "/usr/bin/python3"}) {
+        if (std::system(fmt::format("{} -c 'import onnx' >/dev/null 2>&1", python).c_str()) == 0) return python;
+    }
+    return {};
+}
+
+std::string ort_dir() { return std::string(XGRAD_SOURCE_ROOT) + "/tools/onnxruntime/node_modules/onnxruntime-node"; }
+
+// Runs `model` in ONNX Runtime on the .npy input; returns the output, or nothing when ONNX Runtime is absent.
+std::optional<xg::Array> run_onnxruntime(const ScratchDir& dir, const std::string& model, const xg::Array& x) {
+    if (!std::filesystem::exists(ort_dir()) || std::system("node --version >/dev/null 2>&1") != 0) {
+        MESSAGE("skipped: ONNX Runtime (onnxruntime-node, installed by tools/setup) or Node.js is not present");
+        return std::nullopt;
+    }
+    const std::string in = dir / "x.bin", out = dir / "y.bin", script = dir / "run.js";
+    {
+        std::ofstream f(in, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(x.data()), static_cast<std::streamsize>(x.size() * sizeof(float)));
+    }
+    std::string dims;
+    for (auto d : x.shape()) dims += fmt::format("{},", d);
+    std::ofstream(script) << fmt::format(
+        "const ort = require('{}');\n"
+        "const fs = require('fs');\n"
+        "(async () => {{\n"
+        "  const s = await ort.InferenceSession.create('{}', {{intraOpNumThreads: 1, interOpNumThreads: 1}});\n"
+        "  const b = fs.readFileSync('{}');\n"
+        "  const x = new Float32Array(b.buffer, b.byteOffset, b.length / 4);\n"
+        "  const r = await s.run({{input: new ort.Tensor('float32', x, [{}])}});\n"
+        "  fs.writeFileSync('{}', Buffer.from(r.output.data.buffer));\n"
+        "}})().catch(e => {{ console.error(e); process.exit(1); }});\n",
+        ort_dir(), model, in, dims, out);
+    REQUIRE(std::system(("node " + script).c_str()) == 0);
+    std::ifstream f(out, std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    xg::Array y = xg::uninitialized({x.shape()[0], 10});
+    REQUIRE(bytes.size() == y.size() * sizeof(float));
+    std::memcpy(y.data(), bytes.data(), bytes.size());
+    return y;
+}
+
+void check_exported(xg::Module& model, const xg::Shape& sample) {
+    ScratchDir dir;
+    const std::string path = dir / "model.onnx";
+    xg::Shape example{1};
+    example.insert(example.end(), sample.begin(), sample.end());
+    xg::export_onnx(model, random_input(example), path);
+    CHECK(model.training());  // restored
+
+    if (const std::string python = python_with_onnx(); !python.empty()) {
+        const std::string cmd = fmt::format(
+            "{} -c \"import onnx; m = onnx.load('{}'); onnx.checker.check_model(m, full_check=True); "
+            "assert m.opset_import[0].version == 13; assert m.graph.input[0].type.tensor_type.shape.dim[0].dim_param\"",
+            python, path);
+        CHECK(std::system(cmd.c_str()) == 0);
+    } else {
+        MESSAGE("skipped the Python checker: python3-onnx is not installed (the C++ checker ran in export_onnx)");
+    }
+
+    // A batch of another size than the example's: the batch axis is dynamic.
+    xg::Shape batch{37};
+    batch.insert(batch.end(), sample.begin(), sample.end());
+    const xg::Array x = random_input(batch);
+    const xg::Array expected = predict(model, x);
+
+    auto imported = xg::import_onnx(path);
+    CHECK(max_abs_diff(predict(*imported, x), expected) <= 1e-5f);
+    CHECK(imported->parameter_count() == model.parameter_count());
+    if (auto ort = run_onnxruntime(dir, path, x)) CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
+}
+
+}  // namespace
+
+TEST_CASE("export_onnx writes the dense model that the checker, import_onnx and ONNX Runtime accept") {
+    xg::manual_seed(1);
+    auto model = dense_model();
+    check_exported(*model, {784});
+}
+
+TEST_CASE("export_onnx writes a convnet with batch normalization, same padding and strides") {
+    xg::manual_seed(2);
+    auto model = conv_model();
+    perturb_buffers(*model);
+    check_exported(*model, {28, 28, 1});
+}
+
+TEST_CASE("ONNX Runtime predicts the 10,000 MNIST test images as xgrad does, dense and convnet") {
+    if (!std::filesystem::exists(std::string(XGRAD_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz")) {
+        MESSAGE("skipped: no MNIST data in " << XGRAD_MNIST_DIR);
+        return;
+    }
+    const xg::MnistData data = xg::load_mnist(XGRAD_MNIST_DIR);
+    const xg::Array flat = xg::images_to_float(data.test_images);  // (10000, 784)
+    xg::Array images = flat;
+    images.reshape({flat.shape()[0], 28, 28, 1});
+    xg::manual_seed(5);
+    auto dense = dense_model();
+    // The examples' convnet (apps/mnist --model convnet).
+    auto convnet = std::make_shared<xg::Sequential>();
+    convnet->emplace<xg::Conv2D>(1, 32, xg::Size2{3, 3}, "relu");
+    convnet->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    convnet->emplace<xg::Conv2D>(32, 64, xg::Size2{3, 3}, "relu");
+    convnet->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    convnet->emplace<xg::Conv2D>(64, 64, xg::Size2{3, 3}, "relu");
+    convnet->emplace<xg::Flatten>();
+    convnet->emplace<xg::Dense>(3 * 3 * 64, 64, "relu");
+    convnet->emplace<xg::Dense>(64, 10, "softmax");
+    for (auto& [model, x] : {std::pair{dense, flat}, std::pair{convnet, images}}) {
+        ScratchDir dir;
+        xg::Shape example(x.shape().begin(), x.shape().end());
+        example[0] = 1;
+        xg::export_onnx(*model, xt::zeros<float>(example), dir / "model.onnx");
+        const xg::Array expected = predict(*model, x);
+        if (auto ort = run_onnxruntime(dir, dir / "model.onnx", x)) {
+            CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
+        } else {
+            return;
+        }
+    }
+}
+
+TEST_CASE("an imported model exports again and keeps its predictions") {
+    xg::manual_seed(3);
+    auto model = conv_model();
+    perturb_buffers(*model);
+    ScratchDir dir;
+    const xg::Array x = random_input({4, 28, 28, 1});
+    xg::export_onnx(*model, x, dir / "a.onnx");
+    auto first = xg::import_onnx(dir / "a.onnx");
+    xg::export_onnx(*first, x, dir / "b.onnx");
+    auto second = xg::import_onnx(dir / "b.onnx");
+    CHECK(max_abs_diff(predict(*second, x), predict(*model, x)) <= 1e-5f);
+}
+
+TEST_CASE("a convnet's layers stay channels-first between its first and last Transpose") {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3}, "relu");
+    net->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    net->emplace<xg::Conv2D>(4, 4, xg::Size2{3, 3}, "relu");
+    net->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    net->emplace<xg::Flatten>();
+    net->emplace<xg::Dense>(4 * 5 * 5, 10, "softmax");
+    ScratchDir dir;
+    xg::export_onnx(*net, xt::zeros<float>({1, 28, 28, 1}), dir / "m.onnx");
+    onnx::ModelProto m;
+    std::ifstream f(dir / "m.onnx", std::ios::binary);
+    REQUIRE(m.ParseFromIstream(&f));
+    std::string ops;
+    for (const auto& n : m.graph().node()) ops += n.op_type() + " ";
+    CHECK(ops == "Transpose Conv Relu MaxPool Conv Relu MaxPool Transpose Flatten Gemm Softmax Identity ");
+    std::vector<std::string> initializers;
+    for (const auto& t : m.graph().initializer()) initializers.push_back(t.name());
+    CHECK(initializers == std::vector<std::string>{"conv2d_1/kernel", "conv2d_1/bias", "conv2d_2/kernel", "conv2d_2/bias",
+                                                   "dense_1/kernel", "dense_1/bias"});
+}
+
+TEST_CASE("export_onnx names an op that has no ONNX form") {
+    class Rows : public xg::Module {
+    public:
+        Rows() : Module("Rows") { w_ = register_parameter("w", xg::Tensor(xg::Array(xt::ones<float>({3})))); }
+        xg::Tensor forward(const xg::Tensor& x) override { return xg::gather_rows(x * w_, {0, 0}); }
+
+    private:
+        xg::Tensor w_;
+    };
+    Rows m;
+    ScratchDir dir;
+    CHECK_THROWS_WITH_AS(xg::export_onnx(m, xg::Array(xt::ones<float>({2, 3})), dir / "m.onnx"),
+                         doctest::Contains("op 'gather_rows' (in 'rows_1') has no ONNX form"), xg::ValueError);
+    CHECK(dir.entries().empty());
+}
+
+TEST_CASE("export_onnx rejects an empty example batch") {
+    auto model = dense_model();
+    ScratchDir dir;
+    CHECK_THROWS_AS(xg::export_onnx(*model, xg::Array(xt::zeros<float>({0, 784})), dir / "m.onnx"), xg::ShapeError);
+}

@@ -1,0 +1,239 @@
+// import_onnx: models exported by torch.onnx.export (Debian's PyTorch, generated here at test time
+// when python3 has torch and onnx) predict as PyTorch does and fine-tune with fit; bad files are
+// IoErrors naming the file, unsupported content an OnnxUnsupportedError naming the node.
+#include "xgrad/io/onnx_import.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <onnx/onnx_pb.h>
+
+#include "scratch_dir.hpp"
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/graph/op_graph.hpp"
+#include "xgrad/io/onnx_export.hpp"
+#include "xgrad/ops/ops.hpp"
+#include "xgrad/train/model.hpp"
+
+using xg::test::ScratchDir;
+
+namespace {
+
+// A Python with torch and onnx (Debian's python3-torch lives in the system Python, which another
+// python3 on PATH may hide); empty when there is none.
+std::string python_with_torch() {
+    for (const char* python : {"python3", "/usr/bin/python3"}) {
+        if (std::system(fmt::format("{} -c 'import torch, onnx' >/dev/null 2>&1", python).c_str()) == 0) return python;
+    }
+    return {};
+}
+
+// Writes mlp.onnx and convnet.onnx into `dir`, each with a sample input and PyTorch's output (.pb).
+const char* torch_script = R"(
+import sys, torch, onnx
+from onnx import numpy_helper
+out = sys.argv[1]
+torch.manual_seed(0)
+mlp = torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16), torch.nn.Tanh(),
+                          torch.nn.Linear(16, 5), torch.nn.Softmax(dim=1))
+conv = torch.nn.Sequential(
+    torch.nn.Conv2d(3, 6, 3, padding=1), torch.nn.BatchNorm2d(6), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+    torch.nn.Conv2d(6, 8, 3, stride=2), torch.nn.Sigmoid(), torch.nn.AvgPool2d(2), torch.nn.Flatten(),
+    torch.nn.Linear(8, 4), torch.nn.LogSoftmax(dim=1))
+class ViewNet(torch.nn.Module):
+    """Flattens with x.view(x.size(0), -1): a Shape, Gather, Unsqueeze, Concat, Reshape chain in ONNX."""
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 3, 3)
+        self.fc = torch.nn.Linear(3 * 4 * 4, 5)
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        return self.fc(x.view(x.size(0), -1))
+view = ViewNet()
+with torch.no_grad():
+    bn = conv[1]
+    bn.running_mean.uniform_(-0.5, 0.5); bn.running_var.uniform_(0.5, 2.0)
+    bn.weight.uniform_(0.5, 1.5); bn.bias.uniform_(-0.5, 0.5)
+for name, model, shape in (("mlp", mlp, (7, 20)), ("convnet", conv, (7, 3, 12, 12)), ("viewnet", view, (7, 2, 6, 6))):
+    model.eval()
+    x = torch.randn(*shape)
+    torch.onnx.export(model, x, f"{out}/{name}.onnx", opset_version=13, input_names=["input"],
+                      output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    with torch.no_grad():
+        y = model(x)
+    for kind, t in (("x", x), ("y", y)):
+        with open(f"{out}/{name}_{kind}.pb", "wb") as f:
+            f.write(numpy_helper.from_array(t.numpy()).SerializeToString())
+)";
+
+float max_abs_diff(const xg::Array& a, const xg::Array& b) {
+    REQUIRE(a.shape() == b.shape());
+    float d = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a.data()[i] - b.data()[i]));
+    return d;
+}
+
+xg::Array predict(xg::Module& m, const xg::Array& x) {
+    xg::NoGradGuard no_grad;
+    m.eval();
+    return m(xg::Tensor(x)).value();
+}
+
+std::string write_model(const ScratchDir& dir, const onnx::ModelProto& m) {
+    const std::string path = dir / "m.onnx";
+    std::ofstream f(path, std::ios::binary);
+    REQUIRE(m.SerializeToOstream(&f));
+    return path;
+}
+
+// A one-node model: y = op(x), x and y float (2, 3).
+onnx::ModelProto one_node(const std::string& op, int opset = 13) {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(opset);
+    auto* g = m.mutable_graph();
+    for (auto* v : {g->add_input(), g->add_output()}) {
+        v->set_name(v == &g->input(0) ? "x" : "y");
+        auto* t = v->mutable_type()->mutable_tensor_type();
+        t->set_elem_type(onnx::TensorProto::FLOAT);
+        t->mutable_shape()->add_dim()->set_dim_value(2);
+        t->mutable_shape()->add_dim()->set_dim_value(3);
+    }
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name("the_node");
+    n->add_input("x");
+    n->add_output("y");
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("models exported by torch.onnx.export predict as in PyTorch and fine-tune with fit") {
+    const std::string python = python_with_torch();
+    if (python.empty()) {
+        MESSAGE("skipped: no python3 with torch and onnx (python3-torch, python3-onnx)");
+        return;
+    }
+    ScratchDir dir;
+    {
+        std::ofstream(dir / "make.py") << torch_script;
+    }
+    REQUIRE(std::system(fmt::format("{} {} {}", python, dir / "make.py", dir / "").c_str()) == 0);
+
+    for (const std::string name : {"mlp", "convnet", "viewnet"}) {
+        CAPTURE(name);
+        auto model = xg::import_onnx(dir / (name + ".onnx"));
+        const xg::Array x = xg::read_onnx_tensor(dir / (name + "_x.pb"));
+        const xg::Array y = xg::read_onnx_tensor(dir / (name + "_y.pb"));
+        CHECK(max_abs_diff(predict(*model, x), y) <= 1e-5f);
+        CHECK(model->parameter_count() > 0);
+
+        // Its graph draws, and it exports again to a model with the same predictions.
+        {
+            const xg::Tensor out = (*model)(xg::Tensor(x, true));
+            const bool drew_conv = xg::ops_to_dot(out).find("conv2d") != std::string::npos;
+            CHECK(drew_conv == (name != "mlp"));
+            xg::Tape::current().clear();
+        }
+        xg::export_onnx(*model, x, dir / (name + "_again.onnx"));
+        auto again = xg::import_onnx(dir / (name + "_again.onnx"));
+        CHECK(max_abs_diff(predict(*again, x), y) <= 1e-5f);
+
+        // Fine-tuning: fit lowers the loss towards targets of its own.
+        const std::size_t classes = y.shape()[1];
+        xg::Array targets = xt::zeros<float>({x.shape()[0], classes});
+        for (std::size_t i = 0; i < x.shape()[0]; ++i) targets(i, i % classes) = 1.0f;
+        xg::Model trainer(model);
+        trainer.compile("adam", name == "mlp" ? "categorical_crossentropy" : "mse");
+        xg::FitOptions options;
+        options.epochs = 30;
+        options.batch_size = 7;
+        options.verbose = 0;
+        const xg::History h = trainer.fit(x, targets, options);
+        const auto& loss = h["loss"];
+        CHECK(loss.back() < loss.front());
+        CHECK(max_abs_diff(predict(*model, x), y) > 1e-3f);  // the weights did change
+    }
+}
+
+TEST_CASE("import_onnx names the file for what is not an ONNX model") {
+    ScratchDir dir;
+    CHECK_THROWS_WITH_AS(xg::import_onnx(dir / "missing.onnx"), doctest::Contains("missing.onnx: cannot open"),
+                         xg::IoError);
+    std::ofstream(dir / "junk.onnx") << "\x08\x07 this is not protobuf \xff\xff";
+    CHECK_THROWS_WITH_AS(xg::import_onnx(dir / "junk.onnx"), doctest::Contains("junk.onnx: not an ONNX model"),
+                         xg::IoError);
+    std::ofstream(dir / "empty.onnx");
+    CHECK_THROWS_WITH_AS(xg::import_onnx(dir / "empty.onnx"), doctest::Contains("no graph"), xg::IoError);
+}
+
+TEST_CASE("import_onnx names the node and the reason for what xgrad does not run") {
+    ScratchDir dir;
+    CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, one_node("Einsum"))),
+                         doctest::Contains("node 'the_node' (Einsum) uses op Einsum, which xgrad does not run"),
+                         xg::OnnxUnsupportedError);
+    CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, one_node("Relu", 99))),
+                         doctest::Contains("opset 99 of the default domain; expected 6 to 17"), xg::OnnxUnsupportedError);
+
+    onnx::ModelProto ints = one_node("Relu");
+    ints.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::INT64);
+    CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, ints)), doctest::Contains("input 'x' has type INT64"),
+                         xg::OnnxUnsupportedError);
+
+    onnx::ModelProto dangling = one_node("Relu");
+    dangling.mutable_graph()->mutable_node(0)->set_input(0, "nowhere");
+    CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, dangling)),
+                         doctest::Contains("node 'the_node' (Relu) reads 'nowhere', which no input"), xg::IoError);
+
+    onnx::ModelProto grouped = one_node("Conv");
+    auto* w = grouped.mutable_graph()->add_initializer();
+    w->set_name("w");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    for (int d : {2, 1, 1, 1}) w->add_dims(d);
+    w->add_float_data(1), w->add_float_data(2);
+    grouped.mutable_graph()->mutable_node(0)->add_input("w");
+    auto* group = grouped.mutable_graph()->mutable_node(0)->add_attribute();
+    group->set_name("group");
+    group->set_type(onnx::AttributeProto::INT);
+    group->set_i(2);
+    auto model = xg::import_onnx(write_model(dir, grouped));
+    CHECK_THROWS_WITH_AS((*model)(xg::Tensor(xg::Array(xt::ones<float>({1, 2, 3, 3})))),
+                         doctest::Contains("node 'the_node' (Conv): group 2; expected 1"), xg::OnnxUnsupportedError);
+
+    onnx::ModelProto short_weights = one_node("Add");
+    auto* b = short_weights.mutable_graph()->add_initializer();
+    b->set_name("b");
+    b->set_data_type(onnx::TensorProto::FLOAT);
+    b->add_dims(3);
+    b->add_float_data(1);
+    short_weights.mutable_graph()->mutable_node(0)->add_input("b");
+    CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, short_weights)),
+                         doctest::Contains("initializer 'b' holds 1 values; expected 3"), xg::IoError);
+}
+
+TEST_CASE("an imported model's initializers are its parameters, a batch normalization's statistics its buffers") {
+    onnx::ModelProto m = one_node("BatchNormalization");
+    for (const char* name : {"scale", "bias", "mean", "var"}) {
+        auto* t = m.mutable_graph()->add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        t->add_dims(2);
+        t->add_float_data(std::string(name) == "var" ? 4.0f : 1.0f);
+        t->add_float_data(std::string(name) == "var" ? 4.0f : 1.0f);
+        m.mutable_graph()->mutable_node(0)->add_input(name);
+    }
+    auto* type = m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+    type->mutable_dim(1)->set_dim_value(2);
+    ScratchDir dir;
+    auto model = xg::import_onnx(write_model(dir, m));
+    CHECK(model->named_parameters().size() == 2);
+    CHECK(model->named_buffers().size() == 2);
+    // (x - 1) / sqrt(4 + 1e-5) * 1 + 1
+    const xg::Array y = predict(*model, xg::Array(xt::ones<float>({1, 2}) * 3.0f));
+    CHECK(y(0, 1) == doctest::Approx(2.0f).epsilon(1e-5));
+}
