@@ -16,6 +16,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/detail/node.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/window.hpp"
@@ -25,6 +26,8 @@
 namespace xg {
 namespace {
 
+// Export walks the engine's records and nodes, as the graph export does.
+using detail::Node;
 using Perm = std::vector<long>;
 const Perm to_channels_first{0, 3, 1, 2};
 const Perm to_channels_last{0, 2, 3, 1};
