@@ -14,7 +14,7 @@ namespace {
 // The budget is about a core's L2 cache per BLAS thread, each thread multiplying its share of
 // the rows (see docs/performance.md for the sizes tried).
 constexpr std::size_t kPatchBudget = std::size_t{1} << 17;  // floats (512 KiB) per thread
-// Floats of patches copied (or added back) worth handing to another thread.
+// Floats of bias rows copied into the output worth handing to another thread.
 constexpr std::size_t kCopyGrain = std::size_t{1} << 15;
 
 std::size_t images_per_chunk(const Window2d& g) {
@@ -70,17 +70,12 @@ void for_each_run(const Window2d& g, std::size_t first_row, std::size_t end_row,
     }
 }
 
-// Output rows (one image's OH rows each) worth one thread of patch copying.
-std::size_t rows_per_grain(const Window2d& g) {
-    return std::max<std::size_t>(1, kCopyGrain / std::max<std::size_t>(1, g.ow * g.kh * g.kw * g.c));
-}
-
 }  // namespace
 
 void im2col(const float* x, const Window2d& g, std::size_t first, std::size_t count, float* col) {
     // Each output row fills its own patch rows: split by rows.
     const std::size_t row_floats = g.ow * g.kh * g.kw * g.c;
-    parallel_for(first * g.oh, (first + count) * g.oh, rows_per_grain(g), [&](std::size_t lo, std::size_t hi) {
+    parallel_for(first * g.oh, (first + count) * g.oh, window_rows_per_split(g), [&](std::size_t lo, std::size_t hi) {
         float* out = col + (lo - first * g.oh) * row_floats;
         for_each_run(
             g, lo, hi,
@@ -93,8 +88,7 @@ void col2im(const float* col, const Window2d& g, std::size_t first, std::size_t 
     // Overlapping windows add onto the same pixels, but only within one image: split by images,
     // each image summed in the same order whatever the split.
     const std::size_t row_floats = g.ow * g.kh * g.kw * g.c;
-    const std::size_t images_per_grain = std::max<std::size_t>(1, rows_per_grain(g) / std::max<std::size_t>(1, g.oh));
-    parallel_for(first, first + count, images_per_grain, [&](std::size_t lo, std::size_t hi) {
+    parallel_for(first, first + count, window_images_per_split(g), [&](std::size_t lo, std::size_t hi) {
         const float* in = col + (lo - first) * g.oh * row_floats;
         for_each_run(
             g, lo * g.oh, hi * g.oh,

@@ -9,9 +9,11 @@
 // thread count is split into fixed blocks (for_each_block) whose partial results the caller
 // combines in block order. A loop started inside another loop's range, or while another
 // thread's loop holds the pool, runs on its own thread, so nested loops cannot deadlock.
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <type_traits>
+#include <vector>
 
 namespace xg {
 
@@ -53,5 +55,30 @@ void for_each_block(std::size_t n, std::size_t size, const F& fn) {
 
 /// Blocks of `size` in [0, n): how many for_each_block makes.
 constexpr std::size_t block_count(std::size_t n, std::size_t size) { return size == 0 ? 0 : (n + size - 1) / size; }
+
+/// Rows of a (rows, cols) layout worth one split: about kParallelGrain elements, at least one row.
+constexpr std::size_t rows_per_split(std::size_t cols) {
+    return std::max<std::size_t>(1, kParallelGrain / std::max<std::size_t>(cols, 1));
+}
+
+/// The per-column sums of term(r, i) over the rows r of a (rows, cols) layout, accumulated in
+/// Acc: blocks of rows_per_split(cols) rows summed apart (in parallel), then added in block
+/// order, a split fixed by the shape, so the sums do not depend on the thread count.
+template <class Acc, class Term>
+std::vector<Acc> column_sums(std::size_t rows, std::size_t cols, const Term& term) {
+    const std::size_t block = rows_per_split(cols);
+    std::vector<Acc> partial(block_count(rows, block) * cols, Acc{0});
+    for_each_block(rows, block, [&](std::size_t b, std::size_t lo, std::size_t hi) {
+        Acc* out = partial.data() + b * cols;
+        for (std::size_t r = lo; r < hi; ++r) {
+            for (std::size_t i = 0; i < cols; ++i) out[i] += term(r, i);
+        }
+    });
+    std::vector<Acc> sums(cols, Acc{0});
+    for (std::size_t b = 0; b < block_count(rows, block); ++b) {
+        for (std::size_t i = 0; i < cols; ++i) sums[i] += partial[b * cols + i];
+    }
+    return sums;
+}
 
 }  // namespace xg

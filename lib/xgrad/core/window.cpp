@@ -1,5 +1,7 @@
 #include "xgrad/core/window.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
@@ -62,6 +64,17 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
     axis_geometry(g.h, g.kh, g.sh, padding, g.oh, g.pad_top);
     axis_geometry(g.w, g.kw, g.sw, padding, g.ow, g.pad_left);
     return g;
+}
+
+// Floats of windows read (patches copied, pooling windows scanned) worth a thread's wake-up.
+constexpr std::size_t kWindowGrain = std::size_t{1} << 15;
+
+std::size_t window_rows_per_split(const Window2d& g) {
+    return std::max<std::size_t>(1, kWindowGrain / std::max<std::size_t>(1, g.ow * g.kh * g.kw * g.c));
+}
+
+std::size_t window_images_per_split(const Window2d& g) {
+    return std::max<std::size_t>(1, window_rows_per_split(g) / std::max<std::size_t>(1, g.oh));
 }
 
 std::string window_attributes(Size2 strides, Padding padding) {

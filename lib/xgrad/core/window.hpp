@@ -38,6 +38,13 @@ struct Window2d {
 Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Padding padding, const char* op,
                          const char* window);
 
+/// Output rows (image n's rows being n * OH to n * OH + OH - 1) of a loop over g's windows worth
+/// handing to another thread: about 32K floats of windows read, at least one row.
+std::size_t window_rows_per_split(const Window2d& g);
+/// Whole images of such a loop worth handing to another thread, at least one: for loops that
+/// add onto the input, which may be split only between images.
+std::size_t window_images_per_split(const Window2d& g);
+
 /// "strides=(2, 2), padding=same": the attributes shown for a windowed op.
 std::string window_attributes(Size2 strides, Padding padding);
 

@@ -17,7 +17,6 @@
 // The moving variance is updated with the biased batch variance (divided by M), the one that
 // normalizes the batch, as Keras's BatchNormalization does (its `moments`); PyTorch uses the
 // unbiased one there instead.
-#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -39,32 +38,11 @@ void check_channels(const Tensor& t, std::size_t c, const Shape& x, const char* 
     }
 }
 
-// Rows of (M, C) per block of the per-channel sums: blocks are summed apart (in parallel) and
-// then added in block order, a split fixed by the shape, so sums do not depend on the threads.
-std::size_t rows_per_block(std::size_t c) { return std::max<std::size_t>(1, kParallelGrain / std::max<std::size_t>(c, 1)); }
-
-// sums[i] (C channels, zeroed here) += term(r, i) over the rows r of (rows, c), by fixed blocks.
-template <class Term>
-void channel_sums(std::size_t rows, std::size_t c, std::vector<double>& sums, const Term& term) {
-    const std::size_t block = rows_per_block(c);
-    std::vector<double> partial(block_count(rows, block) * c, 0.0);
-    for_each_block(rows, block, [&](std::size_t b, std::size_t lo, std::size_t hi) {
-        double* out = partial.data() + b * c;
-        for (std::size_t r = lo; r < hi; ++r) {
-            for (std::size_t i = 0; i < c; ++i) out[i] += term(r, i);
-        }
-    });
-    sums.assign(c, 0.0);
-    for (std::size_t b = 0; b < block_count(rows, block); ++b) {
-        for (std::size_t i = 0; i < c; ++i) sums[i] += partial[b * c + i];
-    }
-}
-
 // Per-channel mean and biased variance of x viewed as (rows, c).
 void batch_moments(const float* x, std::size_t rows, std::size_t c, std::vector<double>& mean, std::vector<double>& var) {
-    channel_sums(rows, c, mean, [&](std::size_t r, std::size_t i) { return static_cast<double>(x[r * c + i]); });
+    mean = column_sums<double>(rows, c, [&](std::size_t r, std::size_t i) { return static_cast<double>(x[r * c + i]); });
     for (std::size_t i = 0; i < c; ++i) mean[i] /= static_cast<double>(rows);
-    channel_sums(rows, c, var, [&](std::size_t r, std::size_t i) {
+    var = column_sums<double>(rows, c, [&](std::size_t r, std::size_t i) {
         const double d = x[r * c + i] - mean[i];
         return d * d;
     });
@@ -74,7 +52,7 @@ void batch_moments(const float* x, std::size_t rows, std::size_t c, std::vector<
 // fn(r) for every row of (rows, c), ranges of rows in parallel.
 template <class Fn>
 void for_rows(std::size_t rows, std::size_t c, const Fn& fn) {
-    parallel_for(0, rows, rows_per_block(c), [&](std::size_t lo, std::size_t hi) {
+    parallel_for(0, rows, rows_per_split(c), [&](std::size_t lo, std::size_t hi) {
         for (std::size_t r = lo; r < hi; ++r) fn(r);
     });
 }
@@ -174,9 +152,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
         const float* in = ctx.input(0).data();
         const Array& gamma = ctx.input(1);
         // dbeta and dgamma, needed for dx in training as well.
-        std::vector<double> dbeta, dgamma;
-        channel_sums(rows, c, dbeta, [&](std::size_t r, std::size_t i) { return static_cast<double>(dy[r * c + i]); });
-        channel_sums(rows, c, dgamma, [&](std::size_t r, std::size_t i) {
+        const std::vector<double> dbeta =
+            column_sums<double>(rows, c, [&](std::size_t r, std::size_t i) { return static_cast<double>(dy[r * c + i]); });
+        const std::vector<double> dgamma = column_sums<double>(rows, c, [&](std::size_t r, std::size_t i) {
             return static_cast<double>(dy[r * c + i] * (in[r * c + i] - mean(i)) * inv_std(i));
         });
         if (ctx.wants(0)) {

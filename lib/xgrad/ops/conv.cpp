@@ -54,24 +54,14 @@ void check_output_gradient(const Shape& dy, const Window2d& g, std::size_t c_out
     }
 }
 
-// Sums dy (N, OH, OW, C_out) over all axes but the last: the bias gradient. Blocks of rows are
-// summed apart (in parallel) and their sums added in block order, a split that depends on the
-// shape alone, so the result does not depend on the thread count.
+// Sums dy (N, OH, OW, C_out) over all axes but the last: the bias gradient, in fixed blocks so
+// that it does not depend on the thread count.
 Array channel_sums(const Array& dy) {
     const std::size_t c = dy.shape().back(), rows = c == 0 ? 0 : dy.size() / c;
-    const std::size_t block = std::max<std::size_t>(1, kParallelGrain / std::max<std::size_t>(c, 1));
-    std::vector<float> partial(block_count(rows, block) * c, 0.0f);
-    for_each_block(rows, block, [&](std::size_t b, std::size_t lo, std::size_t hi) {
-        float* sums = partial.data() + b * c;
-        for (std::size_t r = lo; r < hi; ++r) {
-            const float* row = dy.data() + r * c;
-            for (std::size_t i = 0; i < c; ++i) sums[i] += row[i];
-        }
-    });
-    Array db = xt::zeros<float>({c});
-    for (std::size_t b = 0; b < block_count(rows, block); ++b) {
-        for (std::size_t i = 0; i < c; ++i) db.data()[i] += partial[b * c + i];
-    }
+    const float* d = dy.data();
+    const std::vector<float> sums = column_sums<float>(rows, c, [d, c](std::size_t r, std::size_t i) { return d[r * c + i]; });
+    Array db = uninitialized({c});
+    std::copy(sums.begin(), sums.end(), db.data());
     return db;
 }
 

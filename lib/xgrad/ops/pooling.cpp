@@ -58,17 +58,14 @@ void for_each_window(const Window2d& g, std::size_t first_row, std::size_t end_r
     }
 }
 
-// Output rows worth one thread: about kPoolGrain elements of x read per split.
-constexpr std::size_t kPoolGrain = std::size_t{1} << 15;
-std::size_t rows_per_grain(const Window2d& g) {
-    return std::max<std::size_t>(1, kPoolGrain / std::max<std::size_t>(1, g.ow * g.kh * g.kw * g.c));
-}
+// Elements gathered by index (random reads) worth one thread.
+constexpr std::size_t kGatherGrain = std::size_t{1} << 15;
 
 // for_each_window over all output pixels, ranges of output rows in parallel: f must write
 // only output j's values.
 template <typename F>
 void for_each_window_parallel(const Window2d& g, const F& f) {
-    parallel_for(0, g.n * g.oh, rows_per_grain(g),
+    parallel_for(0, g.n * g.oh, window_rows_per_split(g),
                  [&](std::size_t first_row, std::size_t end_row) { for_each_window(g, first_row, end_row, f); });
 }
 
@@ -76,7 +73,7 @@ void for_each_window_parallel(const Window2d& g, const F& f) {
 // (windows may overlap) is split only between images, so each pixel sums in one fixed order.
 template <typename F>
 void for_images(const Window2d& g, const F& f) {
-    parallel_for(0, g.n, std::max<std::size_t>(1, rows_per_grain(g) / std::max<std::size_t>(1, g.oh)), f);
+    parallel_for(0, g.n, window_images_per_split(g), f);
 }
 
 // For every output element, its window's maximum (into y when not null) and the flat index
@@ -122,7 +119,7 @@ std::vector<std::size_t> window_argmax(const float* x, const Window2d& g, float*
 
 Array gather(const float* source, const std::vector<std::size_t>& index, const Shape& shape) {
     Array y = uninitialized(shape);
-    parallel_for(0, index.size(), kPoolGrain, [&](std::size_t lo, std::size_t hi) {
+    parallel_for(0, index.size(), kGatherGrain, [&](std::size_t lo, std::size_t hi) {
         for (std::size_t j = lo; j < hi; ++j) y.data()[j] = source[index[j]];
     });
     return y;
