@@ -19,7 +19,7 @@
 
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
-#include "xgrad/core/blas.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/dataset.hpp"
 #include "xgrad/data/image_dataset.hpp"
@@ -214,10 +214,10 @@ int run(const Flags& flags) {
     std::ostream& out = world.is_root() ? std::cout : discard;
     xg::manual_seed(flags.seed);
     if (flags.threads > 0) {
-        xg::set_blas_threads(flags.threads);
+        xg::set_num_threads(flags.threads);
     } else if (const std::size_t local = world.local_size(); local > 1) {
         // Processes on one machine share its cores.
-        xg::set_blas_threads(std::max(1, xg::blas_threads() / static_cast<int>(local)));
+        xg::set_num_threads(std::max(1, xg::num_threads() / static_cast<int>(local)));
     }
     xg::set_anomaly_detection(flags.detect_anomaly);
     // A mistyped figure path fails now, not after training.
@@ -335,7 +335,7 @@ int run(const Flags& flags) {
             {"batch_size", flags.batch_size},
             {"seed", flags.seed},
             {"world_size", world.size()},
-            {"threads", xg::blas_threads()},
+            {"threads", xg::num_threads()},
             {"test_accuracy", test_accuracy},
             {"test_loss", test_loss},
             {"epoch_seconds", history.epoch_seconds},

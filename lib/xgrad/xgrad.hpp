@@ -14,6 +14,7 @@
 #include "xgrad/core/blas.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/data/dataset.hpp"
 #include "xgrad/data/idx.hpp"
 #include "xgrad/data/image_dataset.hpp"

@@ -1,10 +1,18 @@
 #include "xgrad/core/blas.hpp"
 
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstdint>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
+
+#include "xgrad/core/threads.hpp"
 
 namespace {
 
@@ -109,11 +117,55 @@ TEST_CASE("gemm over an empty inner dimension gives zeros") {
     }
 }
 
-TEST_CASE("blas thread count can be set and read back") {
-    const int before = xg::blas_threads();
-    CHECK(before >= 1);
-    xg::set_blas_threads(1);
-    CHECK(xg::blas_threads() == 1);
-    xg::set_blas_threads(before);
-    CHECK(xg::blas_threads() == before);
+TEST_CASE("a product split across threads is the product, and the same on every run") {
+    // Shapes on both sides of the split threshold, split along rows (m >= n) and columns, with
+    // sides that are not multiples of the split alignment, every transpose, and beta = 0 and 1.
+    // The parts are single-threaded sgemm calls over all of k, so every element is one sum in
+    // k's order; which of sgemm's kernels (a full tile or an edge) computes it depends on where
+    // the parts end, so the last bits may differ between thread counts, never between runs.
+    const std::vector<std::array<std::size_t, 3>> shapes{
+        {128, 512, 784}, {784, 512, 128}, {128, 512, 10}, {97, 301, 53}, {301, 97, 53}, {33, 2000, 17}, {8, 8, 8}};
+    xt::random::seed(11);
+    for (const auto& [m, n, k] : shapes) {
+        const xg::Array a = xt::random::rand<float>(xg::Shape{m * k}, -1.0f, 1.0f);
+        const xg::Array b = xt::random::rand<float>(xg::Shape{k * n}, -1.0f, 1.0f);
+        const xg::Array start = xt::random::rand<float>(xg::Shape{m * n}, -1.0f, 1.0f);
+        for (bool transpose_a : {false, true}) {
+            for (bool transpose_b : {false, true}) {
+                for (float beta : {0.0f, 1.0f}) {
+                    // The product by its definition, in double.
+                    std::vector<double> expected(m * n);
+                    for (std::size_t i = 0; i < m; ++i) {
+                        for (std::size_t j = 0; j < n; ++j) {
+                            double sum = 0.0;
+                            for (std::size_t p = 0; p < k; ++p) {
+                                const double av = transpose_a ? a(p * m + i) : a(i * k + p);
+                                const double bv = transpose_b ? b(j * k + p) : b(p * n + j);
+                                sum += av * bv;
+                            }
+                            expected[i * n + j] = 0.5 * sum + beta * start(i * n + j);
+                        }
+                    }
+                    for (int threads : {1, 2, 3, 5}) {
+                        INFO("m=" << m << " n=" << n << " k=" << k << " transpose_a=" << transpose_a
+                                  << " transpose_b=" << transpose_b << " beta=" << beta << " threads=" << threads);
+                        const int saved = xg::num_threads();
+                        xg::set_num_threads(threads);
+                        xg::Array c = start, again = start;
+                        xg::gemm(a.data(), b.data(), c.data(), m, n, k, transpose_a, transpose_b, 0.5f, beta);
+                        xg::gemm(a.data(), b.data(), again.data(), m, n, k, transpose_a, transpose_b, 0.5f, beta);
+                        xg::set_num_threads(saved);
+                        double worst = 0.0;
+                        for (std::size_t i = 0; i < m * n; ++i) {
+                            worst = std::max(worst, std::abs(expected[i] - c(i)) / (1.0 + std::abs(expected[i])));
+                        }
+                        CHECK(worst < 1e-5);
+                        CHECK(std::equal(c.begin(), c.end(), again.begin(), [](float x, float y) {
+                            return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+                        }));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -16,7 +16,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "xgrad/autograd/tape.hpp"
-#include "xgrad/core/blas.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/core/conv_kernels.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/parallel.hpp"
@@ -32,8 +32,8 @@ namespace {
 // Sets the library's thread count for the life of the guard.
 class Threads {
 public:
-    explicit Threads(int n) : saved_(xg::blas_threads()) { xg::set_blas_threads(n); }
-    ~Threads() { xg::set_blas_threads(saved_); }
+    explicit Threads(int n) : saved_(xg::num_threads()) { xg::set_num_threads(n); }
+    ~Threads() { xg::set_num_threads(saved_); }
     Threads(const Threads&) = delete;
     Threads& operator=(const Threads&) = delete;
 
@@ -83,17 +83,6 @@ void check_same(const std::vector<xg::Array>& one, const std::vector<xg::Array>&
 }
 
 }  // namespace
-
-TEST_CASE("parallel_threads follows the BLAS thread setting") {
-    {
-        Threads t(1);
-        CHECK(xg::parallel_threads() == 1);
-    }
-    {
-        Threads t(2);
-        CHECK(xg::parallel_threads() == 2);
-    }
-}
 
 TEST_CASE("parallel_for covers every index exactly once, on one thread and on two") {
     for (int threads : {1, 2, 3}) {

@@ -25,7 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../io/scratch_dir.hpp"
-#include "xgrad/core/blas.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/io/weights.hpp"
@@ -159,7 +159,7 @@ long checkpoint_epoch(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("a round trip restores weights, optimizer slots, step count, learning rate, random state and history") {
-    xg::set_blas_threads(1);
+    xg::set_num_threads(1);
     const ScratchDir dir;
     const Problem data = clusters(48, 1);
     for (const std::string optimizer : {"rmsprop", "adam", "sgd"}) {
@@ -322,7 +322,7 @@ TEST_CASE("CheckpointCallback writes after every epoch and continues the history
 }
 
 TEST_CASE("a run that kills itself with SIGKILL after epoch 3 resumes to exactly the uninterrupted run's losses and weights") {
-    xg::set_blas_threads(1);  // one thread: sums in a fixed order, so runs compare bit for bit
+    xg::set_num_threads(1);  // one thread: sums in a fixed order, so runs compare bit for bit
     const ScratchDir dir;
     const Problem data = clusters(60, 3);
     const Outcome reference = uninterrupted(data, total_epochs);
@@ -378,7 +378,7 @@ std::vector<xg::Array> state_of(const Run& r) {
 }  // namespace
 
 TEST_CASE("a BatchNormalization and Dropout model killed after epoch 3 resumes bit-identically, moving statistics included") {
-    xg::set_blas_threads(1);
+    xg::set_num_threads(1);
     const ScratchDir dir;
     const Problem data = clusters(60, 5);
     Run reference = make_normalized_run(seed);
@@ -417,7 +417,7 @@ TEST_CASE("a BatchNormalization and Dropout model killed after epoch 3 resumes b
 }
 
 TEST_CASE("a run the parent kills at an arbitrary moment resumes to exactly the uninterrupted run's result") {
-    xg::set_blas_threads(1);
+    xg::set_num_threads(1);
     const ScratchDir dir;
     const Problem data = clusters(60, 4);
 
@@ -461,7 +461,7 @@ TEST_CASE("a run the parent kills at an arbitrary moment resumes to exactly the 
 }
 
 TEST_CASE("kills in the middle of checkpoint writes always leave a whole, loadable checkpoint") {
-    xg::set_blas_threads(1);
+    xg::set_num_threads(1);
     const ScratchDir dir;
     // A larger model, so that most of the child's time goes into writing (~1.5 MB per checkpoint).
     std::mt19937 rng(11);

@@ -15,7 +15,7 @@
 
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
-#include "xgrad/core/blas.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -171,14 +171,14 @@ Trained train_seeded(const Blobs& data, std::uint64_t seed, std::size_t hidden, 
 }  // namespace
 
 TEST_CASE("with two BLAS threads splitting each product, the same seed gives identical losses run after run") {
-    xg::set_blas_threads(2);
-    REQUIRE(xg::blas_threads() == 2);
+    xg::set_num_threads(2);
+    REQUIRE(xg::num_threads() == 2);
     // (32, 256) . (256, 256) and larger: big enough that OpenBLAS splits the products over both threads.
     const Blobs data = noise_problem(192, 256, 4, 21);
     const Trained a = train_seeded(data, 99, 256, 2, "rmsprop");
     const Trained b = train_seeded(data, 99, 256, 2, "rmsprop");
     const Trained c = train_seeded(data, 99, 256, 2, "rmsprop");
-    xg::set_blas_threads(1);
+    xg::set_num_threads(1);
     REQUIRE(a.losses.size() == 2);
     CHECK(a.losses == b.losses);
     CHECK(a.losses == c.losses);
@@ -188,7 +188,7 @@ TEST_CASE("with two BLAS threads splitting each product, the same seed gives ide
 
 TEST_CASE("two models fitted at once on two threads end exactly as when fitted one after the other") {
     // Each thread has its own tape and its own random engine, seeded by train_seeded.
-    xg::set_blas_threads(1);
+    xg::set_num_threads(1);
     const Blobs first = noise_problem(96, 12, 3, 1);
     const Blobs second = noise_problem(80, 10, 4, 2);
     const Trained first_alone = train_seeded(first, 7, 16, 5, "rmsprop");

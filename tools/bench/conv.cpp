@@ -16,7 +16,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "xgrad/autograd/tape.hpp"
-#include "xgrad/core/blas.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     app.add_option("--batch", batch, "images per batch")->check(CLI::PositiveNumber);
     app.add_flag("--unfused", unfused, "conv2d then a broadcast add of the bias, instead of conv2d_with_bias");
     CLI11_PARSE(app, argc, argv);
-    if (threads > 0) xg::set_blas_threads(threads);
+    if (threads > 0) xg::set_num_threads(threads);
 
     const std::vector<Layer> layers{{"conv1", {batch, 28, 28, 1}, {3, 3, 1, 32}},
                                     {"conv2", {batch, 13, 13, 32}, {3, 3, 32, 64}},
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
         }
     }
     std::cout << fmt::format("{{\"peer\": \"{}\", \"batch\": {}, \"blas_threads\": {}", unfused ? "xgrad-unfused" : "xgrad",
-                             batch, xg::blas_threads());
+                             batch, xg::num_threads());
     for (std::size_t i = 0; i < layers.size(); ++i) {
         std::cout << fmt::format(", \"{}_ms\": {:.3f}, \"{}_cpu_ms\": {:.3f}", layers[i].name, median(wall[i]),
                                  layers[i].name, median(cpu[i]));

@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/blas.hpp"
+#include "xgrad/core/threads.hpp"
 
 namespace {
 
@@ -289,7 +290,7 @@ int train(const Options& opt) {
     for (double s : epoch_seconds) train_seconds += s;
     fmt::print("{{\"impl\": \"handwritten\", \"threads\": {}, \"epoch_seconds\": {}, \"epoch_cpu_seconds\": {}, "
                "\"train_seconds\": {:.6f}, \"train_loss\": {}, \"test_accuracy\": {:.6f}, \"test_loss\": {:.6f}}}\n",
-               xg::blas_threads(), json_list(epoch_seconds), json_list(epoch_cpu_seconds), train_seconds,
+               xg::num_threads(), json_list(epoch_seconds), json_list(epoch_cpu_seconds), train_seconds,
                json_list(train_loss),
                static_cast<double>(correct) / static_cast<double>(test_set.size),
                test_total / static_cast<double>(test_set.size));
@@ -346,7 +347,7 @@ int gemm_only(const Options& opt) {
     for (double s : epoch_seconds) train_seconds += s;
     fmt::print("{{\"impl\": \"gemm-only\", \"threads\": {}, \"epoch_seconds\": {}, \"epoch_cpu_seconds\": {}, "
                "\"train_seconds\": {:.6f}, \"test_accuracy\": null, \"test_loss\": null}}\n",
-               xg::blas_threads(), json_list(epoch_seconds), json_list(epoch_cpu_seconds), train_seconds);
+               xg::num_threads(), json_list(epoch_seconds), json_list(epoch_cpu_seconds), train_seconds);
     return 0;
 }
 
@@ -378,7 +379,7 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (opt.threads > 0) xg::set_blas_threads(opt.threads);
+        if (opt.threads > 0) xg::set_num_threads(opt.threads);
         return opt.gemm_only ? gemm_only(opt) : train(opt);
     } catch (const std::exception& e) {
         fmt::print(stderr, "bench_handwritten: {}\n", e.what());

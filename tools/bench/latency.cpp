@@ -11,7 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "xgrad/core/blas.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     try {
-        if (threads > 0) xg::set_blas_threads(threads);
+        if (threads > 0) xg::set_num_threads(threads);
         xg::manual_seed(1);
         auto network = std::make_shared<xg::Sequential>();
         std::size_t width = 784;
@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
         std::sort(micros.begin(), micros.end());
         fmt::print("{{\"impl\": \"ours\", \"threads\": {}, \"calls\": {}, \"median_us\": {:.3f}, \"p90_us\": {:.3f}, "
                    "\"checksum\": {:.6f}}}\n",
-                   xg::blas_threads(), calls, micros[micros.size() / 2], micros[micros.size() * 9 / 10], sink);
+                   xg::num_threads(), calls, micros[micros.size() / 2], micros[micros.size() * 9 / 10], sink);
         return 0;
     } catch (const std::exception& e) {
         fmt::print(stderr, "bench_latency: {}\n", e.what());

@@ -1,6 +1,7 @@
 #pragma once
 // Matrix products through OpenBLAS. Kept behind this header so that only one
-// translation unit pays for (and conflicts with) the cblas declarations.
+// translation unit pays for (and conflicts with) the cblas declarations. A large product is
+// split into parts run on the library's threads (threads.hpp), one single-threaded sgemm each.
 #include "xgrad/core/array.hpp"
 
 namespace xg {
@@ -10,9 +11,5 @@ namespace xg {
 /// c must already have the result shape (beta = 0 ignores its contents).
 void gemm(const float* a, const float* b, float* c, std::size_t m, std::size_t n, std::size_t k,
           bool transpose_a, bool transpose_b, float alpha = 1.0f, float beta = 0.0f);
-
-/// Number of threads OpenBLAS uses; set_blas_threads(n) changes it (n >= 1).
-int blas_threads();
-void set_blas_threads(int n);
 
 }  // namespace xg

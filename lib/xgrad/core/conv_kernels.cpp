@@ -11,7 +11,7 @@ namespace {
 
 // Patch rows are made for a few images at a time, so that the patch matrix (up to KH*KW
 // times the size of the images) stays small and is still in cache when sgemm reads it.
-// The budget is about a core's L2 cache per BLAS thread, each thread multiplying its share of
+// The budget is about a core's L2 cache per thread, each thread multiplying its share of
 // the rows (see docs/performance.md for the sizes tried).
 constexpr std::size_t kPatchBudget = std::size_t{1} << 17;  // floats (512 KiB) per thread
 // Floats of bias rows copied into the output worth handing to another thread.
@@ -19,7 +19,7 @@ constexpr std::size_t kCopyGrain = std::size_t{1} << 15;
 
 std::size_t images_per_chunk(const Window2d& g) {
     const std::size_t per_image = g.oh * g.ow * g.kh * g.kw * g.c;
-    const std::size_t budget = kPatchBudget * static_cast<std::size_t>(std::max(blas_threads(), 1));
+    const std::size_t budget = kPatchBudget * static_cast<std::size_t>(num_threads());
     return per_image == 0 ? std::max<std::size_t>(g.n, 1) : std::max<std::size_t>(1, budget / per_image);
 }
 

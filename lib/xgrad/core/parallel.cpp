@@ -11,13 +11,16 @@
 #include <thread>
 #include <vector>
 
-#include "xgrad/core/blas.hpp"
 
 namespace xg {
 namespace {
 
 constexpr std::size_t kRangesPerThread = 4;
+// How long the caller waits awake for the workers' last ranges, and an idle worker for the
+// next loop, before blocking. Both are short next to a step of training and long next to the
+// gaps between its loops and products.
 constexpr std::chrono::microseconds kCallerSpin{100};
+constexpr std::chrono::microseconds kWorkerSpin{200};
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -63,6 +66,7 @@ public:
         {
             std::lock_guard lock(mutex_);
             stop_ = true;
+            posted_.store(~std::uint64_t{0}, std::memory_order_release);
         }
         wake_.notify_all();
         for (std::thread& t : workers_) t.join();
@@ -82,6 +86,7 @@ public:
             }
             job_ = &job;
             ++generation_;
+            posted_.store(generation_, std::memory_order_release);
         }
         for (std::size_t i = 0; i < helpers; ++i) wake_.notify_one();
         t_inside_loop = true;
@@ -130,8 +135,18 @@ private:
 
     void work() {
         std::uint64_t seen = 0;
-        std::unique_lock lock(mutex_);
         for (;;) {
+            // Poll first: the next loop usually starts within microseconds, and a thread that
+            // blocked must wait for the scheduler to run it again.
+            const auto until = std::chrono::steady_clock::now() + kWorkerSpin;
+            while (posted_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
+                for (int i = 0; i < 32; ++i) relax();
+            }
+            std::unique_lock lock(mutex_);
+            if (!stop_ && job_ == nullptr && generation_ != seen) {
+                seen = generation_;  // a loop the others finished without this worker: poll for the next
+                continue;
+            }
             wake_.wait(lock, [&] { return stop_ || (job_ != nullptr && generation_ != seen); });
             if (stop_) return;
             seen = generation_;
@@ -152,12 +167,11 @@ private:
     std::vector<std::thread> workers_;
     Job* job_ = nullptr;
     std::uint64_t generation_ = 0;
+    std::atomic<std::uint64_t> posted_{0};  // generation_, for the polling workers to read without the mutex
     bool stop_ = false;
 };
 
 }  // namespace
-
-int parallel_threads() { return std::max(1, blas_threads()); }
 
 namespace detail {
 
@@ -165,7 +179,7 @@ void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const v
     if (end <= begin) return;
     const std::size_t size = end - begin;
     const std::size_t pieces = size / std::max<std::size_t>(grain, 1);
-    const std::size_t threads = static_cast<std::size_t>(parallel_threads());
+    const std::size_t threads = static_cast<std::size_t>(num_threads());
     // A few ranges per thread: a worker that wakes late (its core busy with another program,
     // or still finishing OpenBLAS's spin) still finds some left instead of leaving the caller
     // with half of the loop after its own half.

@@ -1,9 +1,10 @@
 #pragma once
-// The library's one parallel loop. Ranges are split only when each piece holds at least `grain`
-// units of work, across as many threads as OpenBLAS uses (set_blas_threads sets both), so that
-// our loops and OpenBLAS's products take turns on the same cores and never outnumber them.
-// The calling thread runs a share itself and waits for the others' last ranges awake (briefly);
-// the pool's workers block between loops, never spin, so they never take a core from OpenBLAS.
+// The library's one parallel loop, on the one pool of threads that also runs the matrix
+// products (blas.hpp splits them into parts; OpenBLAS itself runs on one thread). Ranges are
+// split only when each piece holds at least `grain` units of work, across num_threads()
+// threads (threads.hpp), the caller included, so the threads never outnumber the cores they
+// were given. Between loops a worker polls for the next one for a short while and then blocks:
+// a training step hands out a loop every few microseconds, faster than a blocked thread wakes.
 // Work handed to a loop must touch only its own part of the output: no tape, no allocation
 // from the per-thread buffer pool, no shared accumulator. A sum that must not depend on the
 // thread count is split into fixed blocks (for_each_block) whose partial results the caller
@@ -15,14 +16,13 @@
 #include <type_traits>
 #include <vector>
 
+#include "xgrad/core/threads.hpp"
+
 namespace xg {
 
 /// Elements of a simple loop (a few flops, a load and a store each) below which a range is not
 /// handed to another thread: waking a worker costs more than a smaller range (docs/performance.md).
 inline constexpr std::size_t kParallelGrain = std::size_t{1} << 16;
-
-/// Threads a parallel loop may use: OpenBLAS's thread count (set_blas_threads), at least 1.
-int parallel_threads();
 
 namespace detail {
 using RangeFn = void (*)(const void* context, std::size_t lo, std::size_t hi);
