@@ -383,7 +383,7 @@ int main(int argc, char** argv) {
                    "Hold out this fraction of the training set, its last samples before shuffling, for validation")
         ->check(CLI::Range(0.0, 1.0));
     app.add_option("--seed", flags.seed, "Seed for weights and shuffling");
-    app.add_option("--threads", flags.threads, "Threads for BLAS and the parallel loops (default: all cores)")->check(CLI::Range(1, 256));
+    app.add_option("--threads", flags.threads, "Threads for the matrix products and the parallel loops (default: OPENBLAS_NUM_THREADS, else all cores)")->check(CLI::Range(1, 256));
     app.add_option("--graph", flags.graph, "Write the graph of one training step (.dot, .gv, .svg, .png, .pdf)");
     app.add_option("--graph-view", flags.graph_view, "ops (recorded ops) or layers (one box per layer)")
         ->check(CLI::IsMember({"ops", "layers"}));

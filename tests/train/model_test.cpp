@@ -170,10 +170,10 @@ Trained train_seeded(const Blobs& data, std::uint64_t seed, std::size_t hidden, 
 
 }  // namespace
 
-TEST_CASE("with two BLAS threads splitting each product, the same seed gives identical losses run after run") {
+TEST_CASE("with two threads splitting each product, the same seed gives identical losses run after run") {
     xg::set_num_threads(2);
     REQUIRE(xg::num_threads() == 2);
-    // (32, 256) . (256, 256) and larger: big enough that OpenBLAS splits the products over both threads.
+    // (32, 256) . (256, 256) and larger: big enough that each product is split between the threads.
     const Blobs data = noise_problem(192, 256, 4, 21);
     const Trained a = train_seeded(data, 99, 256, 2, "rmsprop");
     const Trained b = train_seeded(data, 99, 256, 2, "rmsprop");

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     std::size_t batch = 64;
     bool unfused = false;
     app.add_option("--rounds", rounds, "timed rounds (one warm-up round is added)")->check(CLI::PositiveNumber);
-    app.add_option("--threads", threads, "BLAS threads (0: OpenBLAS's default)")->check(CLI::NonNegativeNumber);
+    app.add_option("--threads", threads, "Threads (0: OpenBLAS's default: OPENBLAS_NUM_THREADS, else the cores)")->check(CLI::NonNegativeNumber);
     app.add_option("--batch", batch, "images per batch")->check(CLI::PositiveNumber);
     app.add_flag("--unfused", unfused, "conv2d then a broadcast add of the bias, instead of conv2d_with_bias");
     CLI11_PARSE(app, argc, argv);

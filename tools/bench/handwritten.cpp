@@ -362,7 +362,7 @@ int main(int argc, char** argv) {
     app.add_option("--data", opt.data, "Folder with the four MNIST IDX .gz files (default: $XGRAD_DATA or ../shared/data/mnist)");
     app.add_option("--epochs", opt.epochs, "Epochs to train")->check(CLI::PositiveNumber);
     app.add_option("--batch-size", opt.batch_size, "Rows per step")->check(CLI::PositiveNumber);
-    app.add_option("--threads", opt.threads, "OpenBLAS threads (default: OpenBLAS's own choice)")
+    app.add_option("--threads", opt.threads, "Threads (default: OpenBLAS's own choice: OPENBLAS_NUM_THREADS, else the cores)")
         ->check(CLI::PositiveNumber);
     app.add_option("--seed", opt.seed, "Seed of the initializer and the shuffle");
     app.add_flag("--gemm-only", opt.gemm_only, "Time only the matrix products of each step");

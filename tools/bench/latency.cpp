@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     std::vector<std::size_t> hidden{512};
     CLI::App app{"Times single-image Model::predict calls of the reference MNIST model (median over warm calls)."};
     app.add_option("--calls", calls, "Timed calls (a tenth as many warm-up calls go first)")->check(CLI::PositiveNumber);
-    app.add_option("--threads", threads, "OpenBLAS threads (default: OpenBLAS's own choice)")->check(CLI::PositiveNumber);
+    app.add_option("--threads", threads, "Threads (default: OpenBLAS's own choice: OPENBLAS_NUM_THREADS, else the cores)")->check(CLI::PositiveNumber);
     app.add_option("--hidden", hidden, "The hidden widths, e.g. 2048,2048 (default: 512)")
         ->delimiter(',')
         ->check(CLI::Range(1, 1 << 20));

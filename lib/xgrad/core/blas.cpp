@@ -14,9 +14,36 @@ namespace {
 // Multiply-adds below which a product runs on the calling thread alone: a part must be worth
 // more than handing it to a worker, and at batch 8 or 32 the products are that small.
 constexpr std::size_t kSplitWork = std::size_t{1} << 20;
+// The same for a matrix-vector product, which reads each matrix element once: a single
+// image through a (784, 512) kernel is split, each core streaming half the matrix.
+constexpr std::size_t kSplitMatrixVector = std::size_t{1} << 17;
 
 // Parts split the output at multiples of this many rows or columns, whole tiles of sgemm's kernel.
 constexpr std::size_t kSplitAlign = 16;
+
+// How many parts to cut a side of c into, for a product of `work` multiply-adds: 1 below
+// `threshold`, else one per thread, each at least kSplitAlign long.
+std::size_t parts_for(std::size_t side, std::size_t work, std::size_t threshold) {
+    if (work < threshold) return 1;
+    return std::min(static_cast<std::size_t>(num_threads()), (side + kSplitAlign - 1) / kSplitAlign);
+}
+
+// fn(lo, hi) over `parts` pieces of [0, side) on the library's threads. Adjacent parts handed
+// to one thread (all of them, when the loop runs on one thread) make one call, one product.
+template <class F>
+void for_each_part(std::size_t side, std::size_t parts, const F& fn) {
+    if (parts < 2) {
+        fn(std::size_t{0}, side);
+        return;
+    }
+    auto start = [side, parts](std::size_t p) {
+        return p == parts ? side : std::min(side, (side * p / parts + kSplitAlign / 2) / kSplitAlign * kSplitAlign);
+    };
+    parallel_for(0, parts, 1, [&fn, start](std::size_t p0, std::size_t p1) {
+        const std::size_t lo = start(p0), hi = start(p1);
+        if (hi > lo) fn(lo, hi);
+    });
+}
 
 // c (m, n), leading dimension ldc, = alpha op(a) op(b) + beta c, on the calling thread.
 void sgemm(const float* a, int lda, const float* b, int ldb, float* c, int ldc, std::size_t m, std::size_t n,
@@ -32,36 +59,47 @@ void sgemm(const float* a, int lda, const float* b, int ldb, float* c, int ldc, 
                 static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// y (len) = alpha op(matrix) x + beta y, the matrix stored (rows, cols) with leading dimension
+// ld and used transposed when `transpose`, on the calling thread.
+void sgemv(const float* matrix, std::size_t rows, std::size_t cols, int ld, bool transpose, const float* x,
+           float* y, std::size_t len, float alpha, float beta) {
+    // beta = 0 must ignore what y holds (NaN included), which BLAS's scaling by 0 does not promise.
+    if (beta == 0.0f) std::fill_n(y, len, 0.0f);
+    cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols),
+                alpha, matrix, ld, x, 1, beta, y, 1);
+}
+
 }  // namespace
 
 void gemm(const float* a, const float* b, float* c, std::size_t m, std::size_t n, std::size_t k,
           bool transpose_a, bool transpose_b, float alpha, float beta) {
     // Read first: the first read also keeps OpenBLAS's own threading off for good.
-    const std::size_t threads = static_cast<std::size_t>(num_threads());
+    num_threads();
     // A product with one row or one column is a matrix-vector product. sgemm would pack the
     // whole matrix into its panel layout on every call (for a single image through a
     // (784, 512) kernel that copy is a third of the call's instructions) and run its kernel on
-    // a one-row edge; sgemv streams the matrix once.
+    // a one-row edge; sgemv streams the matrix once. Split along c, each part streams its rows
+    // or columns of the matrix.
     if ((m == 1 || n == 1) && k > 0) {
-        // beta = 0 must ignore what c holds (NaN included), which BLAS's scaling by 0 does not promise.
-        if (beta == 0.0f) std::fill(c, c + m * n, 0.0f);
         const int ik = static_cast<int>(k);
         if (m == 1) {
             // c (1, n) = op(b)^T x, x being a's single row: contiguous whether a is (1, k) or stored (k, 1).
-            if (transpose_b) {  // b stored (n, k)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), ik, alpha, b, ik, a, 1, beta, c, 1);
-            } else {  // b stored (k, n)
-                cblas_sgemv(CblasRowMajor, CblasTrans, ik, static_cast<int>(n), alpha, b, static_cast<int>(n), a, 1,
-                            beta, c, 1);
-            }
+            for_each_part(n, parts_for(n, n * k, kSplitMatrixVector), [&](std::size_t lo, std::size_t hi) {
+                if (transpose_b) {  // b stored (n, k): its rows lo..hi
+                    sgemv(b + lo * k, hi - lo, k, ik, false, a, c + lo, hi - lo, alpha, beta);
+                } else {  // b stored (k, n): its columns lo..hi
+                    sgemv(b + lo, k, hi - lo, static_cast<int>(n), true, a, c + lo, hi - lo, alpha, beta);
+                }
+            });
         } else {
             // c (m, 1) = op(a) y, y being b's single column: contiguous either way too.
-            if (transpose_a) {  // a stored (k, m)
-                cblas_sgemv(CblasRowMajor, CblasTrans, ik, static_cast<int>(m), alpha, a, static_cast<int>(m), b, 1,
-                            beta, c, 1);
-            } else {  // a stored (m, k)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(m), ik, alpha, a, ik, b, 1, beta, c, 1);
-            }
+            for_each_part(m, parts_for(m, m * k, kSplitMatrixVector), [&](std::size_t lo, std::size_t hi) {
+                if (transpose_a) {  // a stored (k, m): its columns lo..hi
+                    sgemv(a + lo, k, hi - lo, static_cast<int>(m), true, b, c + lo, hi - lo, alpha, beta);
+                } else {  // a stored (m, k): its rows lo..hi
+                    sgemv(a + lo * k, hi - lo, k, ik, false, b, c + lo, hi - lo, alpha, beta);
+                }
+            });
         }
         return;
     }
@@ -71,31 +109,20 @@ void gemm(const float* a, const float* b, float* c, std::size_t m, std::size_t n
     const int ldc = static_cast<int>(n);
     // Split along the longer side of c, so that each part packs its own share of the larger
     // operand and only the smaller one is packed by every part. Each element of c is still one
-    // sum over k, in the order one thread would add it: the result does not depend on the
-    // thread count. (Splitting k would, and would need a reduction.)
-    const bool split_rows = m >= n;
-    const std::size_t side = split_rows ? m : n;
-    const std::size_t parts = std::min(threads, (side + kSplitAlign - 1) / kSplitAlign);
-    if (parts < 2 || m * n * k < kSplitWork) {
-        sgemm(a, lda, b, ldb, c, ldc, m, n, k, transpose_a, transpose_b, alpha, beta);
-        return;
-    }
-    // Where part p starts; contiguous parts make one sub-product, so a range of them (all of
-    // them, when the loop runs on one thread) is one sgemm call.
-    auto start = [&](std::size_t p) {
-        return p == parts ? side : std::min(side, (side * p / parts + kSplitAlign / 2) / kSplitAlign * kSplitAlign);
-    };
-    parallel_for(0, parts, 1, [=](std::size_t p0, std::size_t p1) {
-        const std::size_t lo = start(p0), hi = start(p1);
-        if (hi <= lo) return;
-        if (split_rows) {  // rows lo..hi of c: those rows of op(a)
-            const float* a_part = transpose_a ? a + lo : a + lo * k;
+    // sum over k in sgemm's order (splitting k would need a reduction); only which of sgemm's
+    // kernels computes it, a full tile's or an edge's, depends on where the parts end, so the
+    // last bits may differ between thread counts, never between runs.
+    if (m >= n) {
+        for_each_part(m, parts_for(m, m * n * k, kSplitWork), [&](std::size_t lo, std::size_t hi) {
+            const float* a_part = transpose_a ? a + lo : a + lo * k;  // rows lo..hi of op(a)
             sgemm(a_part, lda, b, ldb, c + lo * n, ldc, hi - lo, n, k, transpose_a, transpose_b, alpha, beta);
-        } else {  // columns lo..hi of c: those columns of op(b)
-            const float* b_part = transpose_b ? b + lo * k : b + lo;
+        });
+    } else {
+        for_each_part(n, parts_for(n, m * n * k, kSplitWork), [&](std::size_t lo, std::size_t hi) {
+            const float* b_part = transpose_b ? b + lo * k : b + lo;  // columns lo..hi of op(b)
             sgemm(a, lda, b_part, ldb, c + lo, ldc, m, hi - lo, k, transpose_a, transpose_b, alpha, beta);
-        }
-    });
+        });
+    }
 }
 
 }  // namespace xg
