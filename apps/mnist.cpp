@@ -19,8 +19,8 @@
 
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
-#include "xgrad/core/threads.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/data/dataset.hpp"
 #include "xgrad/data/image_dataset.hpp"
 #include "xgrad/data/mnist.hpp"

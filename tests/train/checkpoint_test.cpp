@@ -25,9 +25,9 @@
 #include <nlohmann/json.hpp>
 
 #include "../io/scratch_dir.hpp"
-#include "xgrad/core/threads.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/dense.hpp"

@@ -11,8 +11,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "xgrad/core/threads.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/core/threads.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/train/model.hpp"

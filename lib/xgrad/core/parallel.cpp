@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "xgrad/core/threads.hpp"
 
 namespace xg {
 namespace {
@@ -45,6 +46,7 @@ struct Job {
     // Under Pool::mutex_:
     std::exception_ptr error;
     std::size_t error_chunk = 0;
+    std::size_t seats = 0;  // workers that may still join: the thread count, less the caller
 
     bool finished() const {
         return done.load(std::memory_order_acquire) == chunks && active.load(std::memory_order_acquire) == 0;
@@ -84,6 +86,7 @@ public:
             } catch (const std::system_error&) {
                 // No more threads to be had: the loop runs on those there are (the caller at least).
             }
+            job.seats = helpers;
             job_ = &job;
             ++generation_;
             posted_.store(generation_, std::memory_order_release);
@@ -94,7 +97,7 @@ public:
         t_inside_loop = false;
         // The workers' last ranges are short: wait for them awake for a while. A caller that
         // sleeps must then wait for the scheduler to run it again, which on a busy machine costs
-        // more than the loop. (Only the caller waits so; idle workers sleep, see the header.)
+        // more than the loop. (Idle workers likewise poll for the next loop a while before they block, see work().)
         const auto until = std::chrono::steady_clock::now() + kCallerSpin;
         while (!job.finished() && std::chrono::steady_clock::now() < until) {
             for (int i = 0; i < 32; ++i) relax();
@@ -151,6 +154,10 @@ private:
             if (stop_) return;
             seen = generation_;
             Job& job = *job_;
+            // Polling workers all see a new loop; only as many as the thread count allows join
+            // it (after set_num_threads lowered the count, the pool has more workers than that).
+            if (job.seats == 0) continue;
+            --job.seats;
             job.active.fetch_add(1, std::memory_order_relaxed);
             lock.unlock();
             t_inside_loop = true;
@@ -181,7 +188,7 @@ void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const v
     const std::size_t pieces = size / std::max<std::size_t>(grain, 1);
     const std::size_t threads = static_cast<std::size_t>(num_threads());
     // A few ranges per thread: a worker that wakes late (its core busy with another program,
-    // or still finishing OpenBLAS's spin) still finds some left instead of leaving the caller
+    // or blocked after a pause) still finds some left instead of leaving the caller
     // with half of the loop after its own half.
     const std::size_t chunks = threads < 2 ? 1 : std::min(pieces, kRangesPerThread * threads);
     if (chunks < 2 || t_inside_loop) {
