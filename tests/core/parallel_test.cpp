@@ -4,6 +4,7 @@
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -107,31 +108,30 @@ TEST_CASE("parallel_for covers every index exactly once, on one thread and on tw
 TEST_CASE("a loop runs on at most the thread count's threads, and after a pause, when the workers have blocked, still on two") {
     // Earlier cases ran with three threads: the pool has more workers than two by now.
     Threads t(2);
-    std::size_t two_after_pause = 0;
-    for (int round = 0; round < 8; ++round) {
+    for (int round = 0; round < 6; ++round) {
         // Long enough for the workers' poll to end and the workers to block (they poll 200 us).
-        const bool paused = round % 2 == 1;
-        if (paused) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (round % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
         std::set<std::thread::id> ran_on;
         std::mutex mutex;
+        std::condition_variable joined;
         std::vector<std::atomic<int>> seen(1000);
         xg::parallel_for(0, seen.size(), 1, [&](std::size_t lo, std::size_t hi) {
             {
-                std::lock_guard lock(mutex);
+                // Each range waits until a second thread has run one (or a long time has passed),
+                // so the caller cannot finish the loop alone, however late a worker wakes.
+                std::unique_lock lock(mutex);
                 ran_on.insert(std::this_thread::get_id());
+                joined.notify_all();
+                joined.wait_for(lock, std::chrono::seconds(20), [&] { return ran_on.size() >= 2; });
             }
             for (std::size_t i = lo; i < hi; ++i) seen[i].fetch_add(1);
-            // Slow ranges, so that the caller cannot take them all before a worker wakes.
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
         });
         std::size_t wrong = 0;
         for (const auto& s : seen) wrong += s.load() != 1;
         INFO("round " << round);
         CHECK(wrong == 0);
-        CHECK(ran_on.size() <= 2);
-        if (paused && ran_on.size() == 2) ++two_after_pause;
+        CHECK(ran_on.size() == 2);
     }
-    CHECK(two_after_pause >= 1);
 }
 
 TEST_CASE("parallel_for splits only ranges of at least twice the grain, into pieces of at least the grain") {
