@@ -124,7 +124,7 @@ TEST_CASE("a product split across threads is the product, and the same on every 
     // k's order; which of sgemm's kernels (a full tile or an edge) computes it depends on where
     // the parts end, so the last bits may differ between thread counts, never between runs.
     const std::vector<std::array<std::size_t, 3>> shapes{
-        {128, 512, 784}, {784, 512, 128}, {128, 512, 10}, {97, 301, 53}, {301, 97, 53}, {33, 2000, 17}, {8, 8, 8},
+        {128, 384, 300}, {300, 384, 128}, {128, 512, 10}, {97, 301, 53}, {301, 97, 53}, {33, 2000, 17}, {8, 8, 8},
         {1, 700, 300}, {700, 1, 300}, {1, 40, 30}};
     xt::random::seed(11);
     for (const auto& [m, n, k] : shapes) {
