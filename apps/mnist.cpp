@@ -345,6 +345,10 @@ int run(const Flags& flags) {
             {"train_loss", history["loss"]},
             {"train_accuracy", history["accuracy"]},
         };
+        // With --validation-split, the held-out part's figures per epoch, as Keras's history has them.
+        for (const char* key : {"val_loss", "val_accuracy"}) {
+            if (history.values.count(key)) j[key] = history[key];
+        }
         out << j.dump() << "\n";
     }
     return 0;
@@ -403,7 +407,9 @@ int main(int argc, char** argv) {
     app.add_option("--errors", flags.errors, "Draw the first 36 misclassified test images (.svg, .png, .pdf)");
     app.add_flag("--detect-anomaly", flags.detect_anomaly,
                  "Check every op's output and gradient for NaN/Inf and name the first op that produced one");
-    app.add_flag("--json", flags.json, "End with one line of JSON: test_accuracy, test_loss, epoch_seconds, ...");
+    app.add_flag("--json", flags.json,
+                 "End with one line of JSON: test_accuracy, test_loss, epoch_seconds, train_loss, ... (and "
+                 "val_loss, val_accuracy with --validation-split)");
     app.add_option("--verbose", flags.verbose, "0 silent, 1 progress bar, 2 one line per epoch")->check(CLI::Range(0, 2));
     try {
         app.parse(argc, argv);

@@ -15,6 +15,7 @@ Exits 77 (skipped) when DATA_DIR holds no MNIST files.
 """
 import gzip
 import json
+import math
 import os
 import struct
 import subprocess
@@ -167,6 +168,25 @@ def resume_fewer(mnist, predict, data, tmp):
     print("ok: the resumed run says what it ignores and its JSON counts the checkpoint's epochs")
 
 
+def validation_json(mnist, predict, data, tmp):
+    status, output = run(mnist, "--data", data, *COMMON, "--epochs", "2", "--validation-split", "0.2", "--json")
+    if status != 0:
+        fail(f"the run with --validation-split exited {status}")
+    j = json_line(output)
+    for key in ("val_loss", "val_accuracy"):
+        values = j.get(key)
+        if not isinstance(values, list) or len(values) != 2 or not all(isinstance(v, float) and math.isfinite(v)
+                                                                       for v in values):
+            fail(f"JSON {key} is {values!r}; expected one finite value per epoch (2)")
+    if not 0.5 < j["val_accuracy"][-1] <= 1.0:
+        fail(f"validation accuracy {j['val_accuracy'][-1]} after 2 epochs on 1,600 images; expected above 0.5")
+    status, output = run(mnist, "--data", data, *COMMON, "--epochs", "1", "--json")
+    j = json_line(output)
+    if status != 0 or "val_loss" in j or "val_accuracy" in j:
+        fail(f"a run without --validation-split: status {status}, keys {sorted(j)}; expected no val_ series")
+    print("ok: --json carries val_loss and val_accuracy per epoch with --validation-split, and only then")
+
+
 def main():
     if len(sys.argv) != 5:
         sys.exit(__doc__)
@@ -176,6 +196,7 @@ def main():
         sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
         cases = {"save_predict": save_predict, "resume_fewer": resume_fewer, "hidden": hidden,
+                 "validation_json": validation_json,
                  "save_predict_convnet": lambda *args: save_predict(*args, model_kind="convnet")}
         cases[case](mnist, predict, data, tmp)
 
