@@ -21,6 +21,7 @@
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -177,6 +178,16 @@ void model_file_seeds(const fs::path& dir) {
     } custom;
     xg::save_model(custom, (dir / "custom.npz").string());
     xg::save_weights(net, (dir / "weights_only.npz").string());
+    // A convnet on 4 x 4 x 1 images: every image layer's settings and the batch norm's moving statistics.
+    xg::Sequential conv;
+    conv.emplace<xg::Conv2D>(1, 2, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "relu", .padding = "same"});
+    conv.emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    conv.emplace<xg::BatchNormalization>(2);
+    conv.emplace<xg::Dropout>(0.25f);
+    conv.emplace<xg::AveragePooling2D>(xg::Size2{2, 2}, xg::Pooling2DOptions{.strides = {1, 1}});
+    conv.emplace<xg::Flatten>();
+    conv.emplace<xg::Dense>(2, 3, "softmax");
+    xg::save_model(conv, (dir / "convnet.npz").string());
 }
 
 void onnx_model_seeds(const fs::path& dir) {
