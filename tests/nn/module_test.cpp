@@ -194,6 +194,52 @@ TEST_CASE("train and eval switch the whole tree") {
     CHECK_FALSE(p.first_->training());
 }
 
+TEST_CASE("ModeGuard sets the whole tree's mode and gives every module back its own") {
+    // A nested tree: the outer holder, a Pipeline inside it, and that pipeline's two children.
+    Holder outer;
+    auto inner = outer.add(std::make_shared<Pipeline>("inner"));
+    auto last = outer.add(std::make_shared<ScaleShift>("last"));
+    inner->second_->eval();  // a frozen piece inside a training model
+    for (bool mode : {false, true}) {
+        {
+            xg::ModeGuard guard(outer, mode);
+            CHECK(outer.training() == mode);
+            CHECK(inner->training() == mode);
+            CHECK(inner->first_->training() == mode);
+            CHECK(inner->second_->training() == mode);
+            CHECK(last->training() == mode);
+        }
+        CHECK(outer.training());
+        CHECK(inner->training());
+        CHECK(inner->first_->training());
+        CHECK_FALSE(inner->second_->training());
+        CHECK(last->training());
+    }
+    // The other way round: an evaluating model with one piece left training.
+    outer.eval();
+    inner->first_->train();
+    {
+        xg::ModeGuard guard(outer, true);
+        CHECK(inner->second_->training());
+    }
+    CHECK_FALSE(outer.training());
+    CHECK(inner->first_->training());
+    CHECK_FALSE(inner->second_->training());
+    CHECK_FALSE(last->training());
+}
+
+TEST_CASE("summary runs in inference mode and leaves every module's own mode as it was") {
+    xg::Sequential net;
+    net.emplace<xg::Conv2D>(1, 2, xg::Size2{3, 3});
+    auto bn = net.emplace<xg::BatchNormalization>(2);
+    bn->eval();
+    const xg::Array moving_mean = bn->named_buffers().at(0).second.value();
+    net.summary({5, 5, 1});
+    CHECK(net.training());
+    CHECK_FALSE(bn->training());
+    CHECK(bn->named_buffers().at(0).second.value() == moving_mean);
+}
+
 TEST_CASE("calling a module records its ops under its name, nested for children") {
     xg::Tape& tape = xg::Tape::current();
     tape.clear();

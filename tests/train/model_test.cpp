@@ -118,6 +118,21 @@ TEST_CASE("fit separates two Gaussian blobs with RMSprop by name") {
     CHECK(xg::log_value(model.evaluate(data.x, data.y), "accuracy") == 1.0);
 }
 
+TEST_CASE("fit, evaluate and predict give every layer back its own mode: a frozen layer stays in evaluation mode") {
+    xg::manual_seed(2);
+    const Blobs data = blobs(32, 7);
+    auto net = classifier();
+    net->children().at(0)->eval();  // frozen by the user; the model as a whole trains
+    xg::Model model(net);
+    model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
+    model.fit(data.x, data.y, quiet(1, 8));
+    model.evaluate(data.x, data.y);
+    model.predict(data.x);
+    CHECK(net->training());
+    CHECK_FALSE(net->children().at(0)->training());
+    CHECK(net->children().at(1)->training());
+}
+
 TEST_CASE("the same seed gives identical losses and weights") {
     const Blobs data = blobs(50, 3);
     auto run = [&]() {

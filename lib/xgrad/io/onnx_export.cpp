@@ -388,14 +388,6 @@ private:
     std::string scope_;
 };
 
-// Restores a module's training mode when the trace ends, thrown or not.
-struct EvalGuard {
-    Module& m;
-    bool was_training;
-    explicit EvalGuard(Module& module) : m(module), was_training(module.training()) { m.eval(); }
-    ~EvalGuard() { m.train(was_training); }
-};
-
 }  // namespace
 
 void export_onnx(Module& model, const Array& example_input, const std::string& path) {
@@ -414,7 +406,7 @@ void export_onnx(Module& model, const Array& example_input, const std::string& p
     } tape_guard{tape, tape.size() == 0};
     onnx::ModelProto proto;
     {
-        EvalGuard eval(model);
+        ModeGuard inference(model, false);
         // The input requires a gradient so that every op on the way to the output is recorded,
         // the ones before the first parameter too.
         GradModeGuard recording(true);

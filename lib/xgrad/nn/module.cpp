@@ -147,6 +147,24 @@ void Module::train(bool on) {
     for (auto& child : children_) child->train(on);
 }
 
+ModeGuard::ModeGuard(Module& root, bool training) {
+    std::vector<Module*> pending{&root};
+    while (!pending.empty()) {
+        Module* m = pending.back();
+        pending.pop_back();
+        saved_.emplace_back(m, m->training());
+        // Reversed, so that children are visited, and later restored, in their order.
+        for (auto it = m->children().rbegin(); it != m->children().rend(); ++it) pending.push_back(it->get());
+    }
+    root.train(training);
+}
+
+ModeGuard::~ModeGuard() {
+    // Parents first: each train() sets a whole subtree, and the modules below it that had a
+    // mode of their own get it back when their turn comes.
+    for (auto& [module, training] : saved_) module->train(training);
+}
+
 Tensor& Module::register_parameter(const std::string& local_name, Tensor t) {
     for (auto& [existing, _] : parameters_) {
         if (existing == local_name) {
@@ -220,18 +238,15 @@ std::string Module::summary(const Shape& input_shape) {
     // Dropout's masks from the seeded engine.
     if (!children_.empty()) {
         NoGradGuard no_grad;
-        const bool was_training = training();
-        eval();
+        ModeGuard inference(*this, false);
         call_trace = &trace;
         try {
             (*this)(input(xt::zeros<float>(sample)));
         } catch (...) {
             call_trace = nullptr;
-            train(was_training);
             throw;
         }
         call_trace = nullptr;
-        train(was_training);
     }
     // Children the forward pass never called still own parameters: listed last, shape unknown.
     const std::size_t called = trace.calls.size();

@@ -82,6 +82,7 @@ public:
     std::string summary(const Shape& input_shape);
 
     /// Training mode (default) or evaluation mode, for this module and its children.
+    /// (ModeGuard sets one for a while and then gives each module back its own.)
     void train(bool on = true);
     void eval() { train(false); }
     bool training() const { return training_; }
@@ -123,6 +124,21 @@ private:
     std::vector<std::pair<std::string, Tensor>> parameters_;
     std::vector<std::pair<std::string, Tensor>> buffers_;
     std::vector<std::shared_ptr<Module>> children_;
+};
+
+/// Puts a module and all its children in training or evaluation mode for the guard's life,
+/// then gives every one of them back the mode it had: a child the user put in evaluation
+/// mode inside a training model (a frozen BatchNormalization) is in evaluation mode again
+/// after fit, evaluate, predict, summary or export_onnx, whose guard this is.
+class ModeGuard {
+public:
+    ModeGuard(Module& root, bool training);
+    ~ModeGuard();
+    ModeGuard(const ModeGuard&) = delete;
+    ModeGuard& operator=(const ModeGuard&) = delete;
+
+private:
+    std::vector<std::pair<Module*, bool>> saved_;  // every module of the tree, parents first
 };
 
 }  // namespace xg

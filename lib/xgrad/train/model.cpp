@@ -28,22 +28,6 @@ std::shared_ptr<Optimizer> optimizer_by_name(const std::string& name, std::vecto
     throw ValueError(fmt::format("compile: unknown optimizer '{}'; expected rmsprop, sgd or adam", name));
 }
 
-// Puts a network in training or inference mode for as long as it lives, then restores the
-// mode it found, so that a hand-written loop's choice survives fit, evaluate and predict.
-class ModeGuard {
-public:
-    ModeGuard(Module& network, bool training) : network_(network), was_training_(network.training()) {
-        network_.train(training);
-    }
-    ~ModeGuard() { network_.train(was_training_); }
-    ModeGuard(const ModeGuard&) = delete;
-    ModeGuard& operator=(const ModeGuard&) = delete;
-
-private:
-    Module& network_;
-    bool was_training_;
-};
-
 }  // namespace
 
 Model::Model(std::shared_ptr<Module> network) : network_(std::move(network)) {
