@@ -126,6 +126,27 @@ TEST_CASE("backward with create_graph leaves recorded gradients that train a gra
     CHECK(xg::Tape::current().size() == 0);
 }
 
+TEST_CASE("a plain backward or set_grad after a create_graph backward leaves grad_tensor equal to grad") {
+    for (bool scalar : {false, true}) {
+        INFO("scalar " << scalar);
+        xg::Tensor x = scalar ? xg::parameter(xg::scalar_array(2.0f), "x") : xg::parameter(xg::Array{1.0f, -2.0f}, "x");
+        xg::sum(xg::pow(x, 3.0f)).backward(false, true);  // 3 x^2, recorded
+        REQUIRE(x.grad_tensor().requires_grad());
+        xg::Tape::current().clear();
+        xg::sum(x * 2.0f).backward();  // adds 2
+        const xg::Array expected = 3.0f * x.value() * x.value() + 2.0f;
+        check_close(x.grad(), expected);
+        check_close(x.grad_tensor().value(), expected);
+        CHECK_FALSE(x.grad_tensor().requires_grad());
+        xg::sum(xg::pow(x, 3.0f)).backward(false, true);  // recorded again, on top of the sum
+        check_close(x.grad_tensor().value(), expected + 3.0f * x.value() * x.value());
+        xg::Tape::current().clear();
+        x.set_grad(xt::zeros_like(x.value()));
+        check_close(x.grad_tensor().value(), xt::zeros_like(x.value()));
+        x.zero_grad();
+    }
+}
+
 TEST_CASE("grad checks its arguments") {
     const xg::Tensor x = xg::parameter(xg::Array{1.0f, 2.0f}, "x");
     const xg::Tensor unused = xg::parameter(xg::Array{1.0f}, "unused");

@@ -102,6 +102,8 @@ float Node::array_item(const Storage& s, const char* what) {
 }
 
 void Node::add_grad(Array g) {
+    // A gradient recorded by an earlier backward(create_graph=true) no longer equals the sum.
+    forget_recorded_grad();
     if (g.dimension() == 0 && (grad_.empty() || grad_.is_scalar())) {
         grad_.add(*g.data());
         return;

@@ -59,6 +59,7 @@ public:
     void set_grad(Array grad);
     /// dL/dself as a tensor: after backward(create_graph=true) the recorded gradient (itself
     /// differentiable), otherwise a constant holding grad(); throws StateError when there is none.
+    /// A plain backward that adds to a recorded gradient makes it a constant holding the sum.
     Tensor grad_tensor() const;
     /// Forgets the gradient, recorded or not (the next backward starts from zero).
     void zero_grad();

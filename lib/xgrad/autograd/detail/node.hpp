@@ -58,18 +58,29 @@ struct Node {
     std::size_t grad_size() const { return grad_.size(); }
     /// The gradient's single element (the scalar ops' fast path); throws ShapeError when it has more.
     float grad_item() const { return grad_.is_scalar() ? grad_.scalar() : array_item(grad_, "'s gradient"); }
-    /// Replaces the gradient with `g`.
-    void set_grad(Array g) { grad_.assign(std::move(g)); }
+    /// Replaces the gradient with `g` (a recorded one is forgotten).
+    void set_grad(Array g) {
+        forget_recorded_grad();
+        grad_.assign(std::move(g));
+    }
     /// Adds `g` to the gradient (takes it as the gradient when there is none yet).
     void add_grad(Array g);
     /// Adds `g` to the gradient of a one-element value.
-    void add_grad(float g) { grad_.add(g); }
+    void add_grad(float g) {
+        forget_recorded_grad();
+        grad_.add(g);
+    }
     /// Forgets the gradient.
     void drop_grad() noexcept { grad_.reset(); }
     /// The gradient as a recorded result, left by backward with create_graph; null otherwise.
     std::shared_ptr<Node> grad_graph() const;
     /// Sets (or, with null, forgets) the recorded gradient.
     void set_grad_graph(std::shared_ptr<Node> g);
+    /// Forgets the recorded gradient, if any: adding to the gradient (a plain backward after
+    /// one with create_graph) makes it a constant again, so grad_tensor() agrees with grad().
+    void forget_recorded_grad() noexcept {
+        if (extra_ && extra_->grad_graph) extra_->grad_graph.reset();
+    }
 
 private:
     // The single element of an Array held in `s` (item and grad_item off their fast path).
