@@ -59,12 +59,12 @@ void sgemm(const float* a, int lda, const float* b, int ldb, float* c, int ldc, 
                 static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// y (len) = alpha op(matrix) x + beta y, the matrix stored (rows, cols) with leading dimension
-// ld and used transposed when `transpose`, on the calling thread.
+// y = alpha op(matrix) x + beta y, the matrix stored (rows, cols) with leading dimension ld and
+// used transposed when `transpose` (y then has cols elements, else rows), on the calling thread.
 void sgemv(const float* matrix, std::size_t rows, std::size_t cols, int ld, bool transpose, const float* x,
-           float* y, std::size_t len, float alpha, float beta) {
+           float* y, float alpha, float beta) {
     // beta = 0 must ignore what y holds (NaN included), which BLAS's scaling by 0 does not promise.
-    if (beta == 0.0f) std::fill_n(y, len, 0.0f);
+    if (beta == 0.0f) std::fill_n(y, transpose ? cols : rows, 0.0f);
     cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols),
                 alpha, matrix, ld, x, 1, beta, y, 1);
 }
@@ -86,18 +86,18 @@ void gemm(const float* a, const float* b, float* c, std::size_t m, std::size_t n
             // c (1, n) = op(b)^T x, x being a's single row: contiguous whether a is (1, k) or stored (k, 1).
             for_each_part(n, parts_for(n, n * k, kSplitMatrixVector), [&](std::size_t lo, std::size_t hi) {
                 if (transpose_b) {  // b stored (n, k): its rows lo..hi
-                    sgemv(b + lo * k, hi - lo, k, ik, false, a, c + lo, hi - lo, alpha, beta);
+                    sgemv(b + lo * k, hi - lo, k, ik, false, a, c + lo, alpha, beta);
                 } else {  // b stored (k, n): its columns lo..hi
-                    sgemv(b + lo, k, hi - lo, static_cast<int>(n), true, a, c + lo, hi - lo, alpha, beta);
+                    sgemv(b + lo, k, hi - lo, static_cast<int>(n), true, a, c + lo, alpha, beta);
                 }
             });
         } else {
             // c (m, 1) = op(a) y, y being b's single column: contiguous either way too.
             for_each_part(m, parts_for(m, m * k, kSplitMatrixVector), [&](std::size_t lo, std::size_t hi) {
                 if (transpose_a) {  // a stored (k, m): its columns lo..hi
-                    sgemv(a + lo, k, hi - lo, static_cast<int>(m), true, b, c + lo, hi - lo, alpha, beta);
+                    sgemv(a + lo, k, hi - lo, static_cast<int>(m), true, b, c + lo, alpha, beta);
                 } else {  // a stored (m, k): its rows lo..hi
-                    sgemv(a + lo * k, hi - lo, k, ik, false, b, c + lo, hi - lo, alpha, beta);
+                    sgemv(a + lo * k, hi - lo, k, ik, false, b, c + lo, alpha, beta);
                 }
             });
         }
