@@ -56,9 +56,9 @@ void for_each_block(std::size_t n, std::size_t size, const F& fn) {
 /// Blocks of `size` in [0, n): how many for_each_block makes.
 constexpr std::size_t block_count(std::size_t n, std::size_t size) { return size == 0 ? 0 : (n + size - 1) / size; }
 
-/// Rows of a (rows, cols) layout worth one split: about kParallelGrain elements, at least one row.
-constexpr std::size_t rows_per_split(std::size_t cols) {
-    return std::max<std::size_t>(1, kParallelGrain / std::max<std::size_t>(cols, 1));
+/// Rows of a (rows, cols) layout worth one split: about `grain` elements, at least one row.
+constexpr std::size_t rows_per_split(std::size_t cols, std::size_t grain = kParallelGrain) {
+    return std::max<std::size_t>(1, grain / std::max<std::size_t>(cols, 1));
 }
 
 /// The per-column sums of term(r, i) over the rows r of a (rows, cols) layout, accumulated in

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/parallel.hpp"
 
 namespace xg {
 namespace {
@@ -70,7 +71,8 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
 constexpr std::size_t kWindowGrain = std::size_t{1} << 15;
 
 std::size_t window_rows_per_split(const Window2d& g) {
-    return std::max<std::size_t>(1, kWindowGrain / std::max<std::size_t>(1, g.ow * g.kh * g.kw * g.c));
+    // An output row reads ow windows of kh * kw * c floats each.
+    return rows_per_split(g.ow * g.kh * g.kw * g.c, kWindowGrain);
 }
 
 std::size_t window_images_per_split(const Window2d& g) {
