@@ -7,6 +7,17 @@
 
 #include "xgrad/core/error.hpp"
 
+extern "C" int openblas_get_num_threads(void);
+
+// First in this file, so that nothing of xgrad has run yet: the switch happens at load time.
+TEST_CASE("OpenBLAS is kept to the calling thread from the moment the library is loaded") {
+    CHECK(openblas_get_num_threads() == 1);
+    const int before = xg::num_threads();
+    xg::set_num_threads(2);  // xgrad's count, not OpenBLAS's
+    CHECK(openblas_get_num_threads() == 1);
+    xg::set_num_threads(before);
+}
+
 TEST_CASE("the thread count can be set and read back") {
     const int before = xg::num_threads();
     CHECK(before >= 1);

@@ -73,8 +73,6 @@ void sgemv(const float* matrix, std::size_t rows, std::size_t cols, int ld, bool
 
 void gemm(const float* a, const float* b, float* c, std::size_t m, std::size_t n, std::size_t k,
           bool transpose_a, bool transpose_b, float alpha, float beta) {
-    // Read first: the first read also keeps OpenBLAS's own threading off for good.
-    num_threads();
     // A product with one row or one column is a matrix-vector product. sgemm would pack the
     // whole matrix into its panel layout on every call (for a single image through a
     // (784, 512) kernel that copy is a third of the call's instructions) and run its kernel on

@@ -26,6 +26,10 @@ std::atomic<int>& thread_count() {
     return count;
 }
 
+// Read when the library is loaded, so that OpenBLAS is kept to the calling thread before any
+// product can start its threads.
+[[maybe_unused]] const int count_at_load = thread_count().load(std::memory_order_relaxed);
+
 }  // namespace
 
 int num_threads() { return thread_count().load(std::memory_order_relaxed); }
