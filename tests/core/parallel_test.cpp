@@ -6,6 +6,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -14,6 +16,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
@@ -132,6 +137,45 @@ TEST_CASE("a loop runs on at most the thread count's threads, and after a pause,
         CHECK(wrong == 0);
         CHECK(ran_on.size() == 2);
     }
+}
+
+TEST_CASE("a child process forked after the pool started runs loops on threads of its own and exits") {
+    Threads t(2);
+    std::vector<std::atomic<int>> warm(1000);
+    xg::parallel_for(0, warm.size(), 1, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) warm[i].fetch_add(1);
+    });
+    std::fflush(nullptr);
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // The parent's workers did not follow: the loop must still cover its range, and exit()
+        // must not wait for them. A hang becomes a failure by the alarm, not by a time taken.
+        alarm(120);
+        std::set<std::thread::id> ran_on;
+        std::mutex mutex;
+        std::condition_variable joined;
+        std::vector<std::atomic<int>> seen(1000);
+        xg::parallel_for(0, seen.size(), 1, [&](std::size_t lo, std::size_t hi) {
+            {
+                // As above: each range waits for a second thread (a worker of the child's own).
+                std::unique_lock lock(mutex);
+                ran_on.insert(std::this_thread::get_id());
+                joined.notify_all();
+                joined.wait_for(lock, std::chrono::seconds(10), [&] { return ran_on.size() >= 2; });
+            }
+            for (std::size_t i = lo; i < hi; ++i) seen[i].fetch_add(1);
+        });
+        std::size_t wrong = 0;
+        for (const auto& s : seen) wrong += s.load() != 1;
+        std::exit(wrong != 0 ? 3 : ran_on.size() != 2 ? 4 : 0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    // Exit code 3: an index missed or repeated; 4: the loop ran on one thread; killed by SIGALRM: a hang.
+    INFO("child status " << status);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("parallel_for splits only ranges of at least twice the grain, into pieces of at least the grain") {

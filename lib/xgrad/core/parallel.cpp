@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include <pthread.h>
 
 #include "xgrad/core/threads.hpp"
 
@@ -60,11 +63,16 @@ public:
         return pool;
     }
 
-    Pool() = default;
+    Pool() {
+        live_.store(this, std::memory_order_release);
+        // Registered once: the pool is created once per process, and a forked child inherits it.
+        pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
+    }
     Pool(const Pool&) = delete;
     Pool& operator=(const Pool&) = delete;
 
     ~Pool() {
+        live_.store(nullptr, std::memory_order_release);
         {
             std::lock_guard lock(mutex_);
             stop_ = true;
@@ -111,6 +119,30 @@ public:
     }
 
 private:
+    // fork() copies only the thread that calls it. The state it copies is made consistent by
+    // holding the mutex across the fork; in the child the workers are gone, so their handles are
+    // set aside unjoined (joining would wait forever, and destroying a joinable std::thread ends
+    // the program), and the locks and condition variables they may have held or waited on start
+    // anew. The child's next loop starts workers of its own.
+    static void before_fork() {
+        if (Pool* pool = live_.load(std::memory_order_acquire)) pool->mutex_.lock();
+    }
+    static void after_fork_in_parent() {
+        if (Pool* pool = live_.load(std::memory_order_acquire)) pool->mutex_.unlock();
+    }
+    static void after_fork_in_child() {
+        Pool* pool = live_.load(std::memory_order_acquire);
+        if (!pool) return;
+        static auto* forked_away = new std::vector<std::thread>;  // kept, never joined nor destroyed
+        for (std::thread& t : pool->workers_) forked_away->push_back(std::move(t));
+        pool->workers_.clear();
+        new (&pool->owner_) std::mutex;
+        new (&pool->mutex_) std::mutex;
+        new (&pool->wake_) std::condition_variable;
+        new (&pool->finished_) std::condition_variable;
+        pool->job_ = nullptr;
+    }
+
     void run_chunks(Job& job) {
         for (std::size_t c; (c = job.next.fetch_add(1, std::memory_order_relaxed)) < job.chunks;) {
             const std::size_t lo = job.begin + job.size * c / job.chunks;
@@ -176,6 +208,7 @@ private:
     std::uint64_t generation_ = 0;
     std::atomic<std::uint64_t> posted_{0};  // generation_, for the polling workers to read without the mutex
     bool stop_ = false;
+    static inline std::atomic<Pool*> live_{nullptr};  // for the fork handlers, which outlive the pool
 };
 
 }  // namespace
