@@ -90,6 +90,34 @@ void check_same(const std::vector<xg::Array>& one, const std::vector<xg::Array>&
     }
 }
 
+// A loop over 1000 indices whose every range waits until a second thread has run one (or 20 s
+// have passed), so the caller cannot finish it alone, however late a worker wakes: how many
+// indices were not covered exactly once, and on how many threads it ran.
+struct LoopRun {
+    std::size_t wrong = 0;
+    std::size_t threads = 0;
+};
+
+LoopRun loop_waiting_for_a_second_thread() {
+    std::set<std::thread::id> ran_on;
+    std::mutex mutex;
+    std::condition_variable joined;
+    std::vector<std::atomic<int>> seen(1000);
+    xg::parallel_for(0, seen.size(), 1, [&](std::size_t lo, std::size_t hi) {
+        {
+            std::unique_lock lock(mutex);
+            ran_on.insert(std::this_thread::get_id());
+            joined.notify_all();
+            joined.wait_for(lock, std::chrono::seconds(20), [&] { return ran_on.size() >= 2; });
+        }
+        for (std::size_t i = lo; i < hi; ++i) seen[i].fetch_add(1);
+    });
+    LoopRun run;
+    for (const auto& s : seen) run.wrong += s.load() != 1;
+    run.threads = ran_on.size();
+    return run;
+}
+
 }  // namespace
 
 TEST_CASE("parallel_for covers every index exactly once, on one thread and on two") {
@@ -116,26 +144,10 @@ TEST_CASE("a loop runs on at most the thread count's threads, and after a pause,
     for (int round = 0; round < 6; ++round) {
         // Long enough for the workers' poll to end and the workers to block (they poll 200 us).
         if (round % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        std::set<std::thread::id> ran_on;
-        std::mutex mutex;
-        std::condition_variable joined;
-        std::vector<std::atomic<int>> seen(1000);
-        xg::parallel_for(0, seen.size(), 1, [&](std::size_t lo, std::size_t hi) {
-            {
-                // Each range waits until a second thread has run one (or a long time has passed),
-                // so the caller cannot finish the loop alone, however late a worker wakes.
-                std::unique_lock lock(mutex);
-                ran_on.insert(std::this_thread::get_id());
-                joined.notify_all();
-                joined.wait_for(lock, std::chrono::seconds(20), [&] { return ran_on.size() >= 2; });
-            }
-            for (std::size_t i = lo; i < hi; ++i) seen[i].fetch_add(1);
-        });
-        std::size_t wrong = 0;
-        for (const auto& s : seen) wrong += s.load() != 1;
+        const LoopRun run = loop_waiting_for_a_second_thread();
         INFO("round " << round);
-        CHECK(wrong == 0);
-        CHECK(ran_on.size() == 2);
+        CHECK(run.wrong == 0);
+        CHECK(run.threads == 2);
     }
 }
 
@@ -152,23 +164,8 @@ TEST_CASE("a child process forked after the pool started runs loops on threads o
         // The parent's workers did not follow: the loop must still cover its range, and exit()
         // must not wait for them. A hang becomes a failure by the alarm, not by a time taken.
         alarm(120);
-        std::set<std::thread::id> ran_on;
-        std::mutex mutex;
-        std::condition_variable joined;
-        std::vector<std::atomic<int>> seen(1000);
-        xg::parallel_for(0, seen.size(), 1, [&](std::size_t lo, std::size_t hi) {
-            {
-                // As above: each range waits for a second thread (a worker of the child's own).
-                std::unique_lock lock(mutex);
-                ran_on.insert(std::this_thread::get_id());
-                joined.notify_all();
-                joined.wait_for(lock, std::chrono::seconds(10), [&] { return ran_on.size() >= 2; });
-            }
-            for (std::size_t i = lo; i < hi; ++i) seen[i].fetch_add(1);
-        });
-        std::size_t wrong = 0;
-        for (const auto& s : seen) wrong += s.load() != 1;
-        std::exit(wrong != 0 ? 3 : ran_on.size() != 2 ? 4 : 0);
+        const LoopRun run = loop_waiting_for_a_second_thread();  // the second: a worker of the child's own
+        std::exit(run.wrong != 0 ? 3 : run.threads != 2 ? 4 : 0);
     }
     int status = 0;
     REQUIRE(waitpid(child, &status, 0) == child);
