@@ -9,7 +9,9 @@
 // --gemm-only times just the matrix products of each training step over the same shapes, with
 // no data, loops or optimizer: the floor that no implementation can go below. With --hidden it
 // does so for any MLP 784 -> hidden... -> 10 (three products per layer but the first, whose
-// input gradient is never needed).
+// input gradient is never needed). --gemm-only --update adds the RMSprop update of every weight
+// and bias after each step's products, split over the threads as xgrad splits it: the floor for
+// any implementation of the exact update (a square root and a division per parameter).
 #include <zlib.h>
 
 #include <algorithm>
@@ -28,6 +30,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/blas.hpp"
+#include "xgrad/core/parallel.hpp"
 #include "xgrad/core/threads.hpp"
 
 namespace {
@@ -215,6 +218,7 @@ struct Options {
     int threads = 0;  // 0: leave OpenBLAS's own choice (OPENBLAS_NUM_THREADS or all cores)
     std::uint64_t seed = 0;
     bool gemm_only = false;
+    bool update = false;                        // --gemm-only: and the RMSprop update
     std::vector<std::size_t> hidden{n_hidden};  // --gemm-only's hidden widths
     std::size_t train_limit = 0;                // rows per epoch: the first N images (0: all)
 };
@@ -322,6 +326,25 @@ int gemm_only(const Options& opt) {
         w.push_back(filled(widths[l] * widths[l + 1]));
         dw.emplace_back(widths[l] * widths[l + 1]);
     }
+    // With --update: every weight (its gradient from the products) and bias (a gradient of the
+    // right scale; the bias sums are not timed), each with its RMSprop accumulator.
+    std::vector<Param> biases;
+    std::vector<std::vector<float>> mean_square;
+    if (opt.update) {
+        for (std::size_t l = 0; l < layers; ++l) {
+            biases.emplace_back(widths[l + 1]);
+            biases.back().grad = filled(widths[l + 1]);
+            mean_square.emplace_back(widths[l] * widths[l + 1], 0.0f);
+        }
+    }
+    auto rmsprop = [](float* p, const float* g, float* v, std::size_t n) {
+        xg::parallel_for(0, n, xg::kParallelGrain, [=](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i) {
+                v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
+                p[i] -= learning_rate * g[i] / (std::sqrt(v[i]) + epsilon);
+            }
+        });
+    };
 
     std::vector<double> epoch_seconds, epoch_cpu_seconds;
     for (int epoch = 0; epoch < opt.epochs; ++epoch) {
@@ -337,6 +360,11 @@ int gemm_only(const Options& opt) {
                 if (l > 0)
                     xg::gemm(grad[l].data(), w[l].data(), grad[l - 1].data(), rows, widths[l], widths[l + 1], false, true);
             }
+            for (std::size_t l = 0; l < biases.size(); ++l) {
+                rmsprop(w[l].data(), dw[l].data(), mean_square[l].data(), w[l].size());
+                Param& b = biases[l];
+                rmsprop(b.value.data(), b.grad.data(), b.mean_square.data(), b.value.size());
+            }
         }
         epoch_seconds.push_back(seconds_since(start));
         epoch_cpu_seconds.push_back(cpu_seconds_since(cpu_start));
@@ -345,9 +373,10 @@ int gemm_only(const Options& opt) {
     }
     double train_seconds = 0.0;
     for (double s : epoch_seconds) train_seconds += s;
-    fmt::print("{{\"impl\": \"gemm-only\", \"threads\": {}, \"epoch_seconds\": {}, \"epoch_cpu_seconds\": {}, "
+    fmt::print("{{\"impl\": \"{}\", \"threads\": {}, \"epoch_seconds\": {}, \"epoch_cpu_seconds\": {}, "
                "\"train_seconds\": {:.6f}, \"test_accuracy\": null, \"test_loss\": null}}\n",
-               xg::num_threads(), json_list(epoch_seconds), json_list(epoch_cpu_seconds), train_seconds);
+               opt.update ? "gemm+update" : "gemm-only", xg::num_threads(), json_list(epoch_seconds),
+               json_list(epoch_cpu_seconds), train_seconds);
     return 0;
 }
 
@@ -366,12 +395,18 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     app.add_option("--seed", opt.seed, "Seed of the initializer and the shuffle");
     app.add_flag("--gemm-only", opt.gemm_only, "Time only the matrix products of each step");
+    auto* update = app.add_flag("--update", opt.update, "With --gemm-only: and the RMSprop update of every parameter");
     auto* hidden = app.add_option("--hidden", opt.hidden, "With --gemm-only: the hidden widths, e.g. 2048,2048 (default: 512)")
                        ->delimiter(',')
                        ->check(CLI::Range(1, 1 << 20));
     app.add_option("--train-limit", opt.train_limit, "Train on the first N images only (default: all 60000)")
         ->check(CLI::PositiveNumber);
     CLI11_PARSE(app, argc, argv);
+    if (!opt.gemm_only && update->count() > 0) {
+        fmt::print(stderr, "bench_handwritten: --update is given; expected it with --gemm-only only "
+                           "(the trainer always updates)\n");
+        return 2;
+    }
     if (!opt.gemm_only && hidden->count() > 0) {
         fmt::print(stderr, "bench_handwritten: --hidden is given; expected it with --gemm-only only "
                            "(the trainer is written for the 784-512-10 model)\n");
