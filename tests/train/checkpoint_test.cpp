@@ -275,6 +275,35 @@ TEST_CASE("a weights file is not a checkpoint, and a damaged checkpoint is an er
                          doctest::Contains("checkpoint metadata has 2 history \"loss\" values for 1 epochs"), xg::IoError);
 }
 
+TEST_CASE("a checkpoint whose learning rate a float cannot hold is an IoError, and changes nothing") {
+    // Found by the checkpoint fuzz target: 1e-50 is a positive double but 0 as a float, and the
+    // optimizer refused it with a ValueError after the weights had been overwritten.
+    const ScratchDir dir;
+    Run trained = make_run(seed);
+    xg::save_checkpoint(dir / "run", *trained.model, 1, {});
+    const nlohmann::json manifest = nlohmann::json::parse(xg::read_manifest(dir / "run/checkpoint.npz"));
+    xg::NamedTensors arrays;  // the checkpoint's names and shapes, other values
+    for (const auto& p : manifest["parameters"]) {
+        arrays.emplace_back(p["name"], xg::Tensor(xg::Array(xt::ones<float>(p["shape"].get<std::vector<std::size_t>>()))));
+    }
+    Run r = make_run(seed + 1);
+    const auto before = weights_of(r);
+    const auto slots_before = slots_of(*r.model);
+    const std::string state = xg::random_state();
+    for (double lr : {1e-50, 1e300, -1e-3, 0.0}) {
+        nlohmann::json meta = manifest["metadata"];
+        meta["optimizer"]["learning_rate"] = lr;
+        xg::save_weights(arrays, dir / "run/checkpoint.npz", meta.dump());
+        INFO("learning rate " << lr);
+        CHECK_THROWS_WITH_AS(xg::load_checkpoint(dir / "run", *r.model),
+                             doctest::Contains("(not a finite float32 > 0)"), xg::IoError);
+        CHECK(weights_of(r) == before);
+        CHECK(slots_of(*r.model) == slots_before);
+        CHECK(r.model->optimizer().iterations() == 0);
+        CHECK(xg::random_state() == state);
+    }
+}
+
 TEST_CASE("a folder that cannot hold a checkpoint is an IoError naming it, before the first epoch") {
     const ScratchDir dir;
     xg::test::write_bytes(dir / "a-file", "x");

@@ -94,10 +94,11 @@ Metadata parse_metadata(const json& m, const std::string& where) {
     out.optimizer_kind = o["kind"].get<std::string>();
     if (!o.contains("learning_rate") || !o["learning_rate"].is_number()) fail("gives no optimizer \"learning_rate\"");
     const double lr = o["learning_rate"].get<double>();
-    if (!(lr > 0.0) || !std::isfinite(static_cast<float>(lr))) {
+    // Checked as the float the optimizer will hold: a tiny positive double rounds to 0.
+    out.learning_rate = static_cast<float>(lr);
+    if (!(out.learning_rate > 0.0f) || !std::isfinite(out.learning_rate)) {
         fail(fmt::format("gives learning rate {} (not a finite float32 > 0)", lr));
     }
-    out.learning_rate = static_cast<float>(lr);
     if (!o.contains("iterations") || !o["iterations"].is_number_unsigned()) fail("gives no optimizer \"iterations\"");
     out.iterations = o["iterations"].get<std::size_t>();
 
