@@ -276,7 +276,7 @@ TEST_CASE("a weights file is not a checkpoint, and a damaged checkpoint is an er
 }
 
 TEST_CASE("a checkpoint whose learning rate a float cannot hold is an IoError, and changes nothing") {
-    // Found by the checkpoint fuzz target: 1e-50 is a positive double but 0 as a float, and the
+    // Found while writing the checkpoint fuzz target: 1e-50 is a positive double but 0 as a float, and the
     // optimizer refused it with a ValueError after the weights had been overwritten.
     const ScratchDir dir;
     Run trained = make_run(seed);

@@ -1,11 +1,13 @@
-// Writes the seed corpus of the fuzz targets into <folder>/{idx,npy,npz,model_file,onnx_model}: a few tiny valid files and
+// Writes the seed corpus of the fuzz targets into <folder>/{idx,npy,npz,model_file,onnx_model,checkpoint}: a few tiny valid files and
 // a few near misses of each kind. Its output is committed under tools/fuzz/corpus; run it again only
 // when a format changes:  build-fuzz/tools/fuzz/fuzz_make_corpus tools/fuzz/corpus
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <initializer_list>
 
@@ -26,6 +28,9 @@
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/train/checkpoint.hpp"
+#include "xgrad/train/model.hpp"
 
 namespace {
 
@@ -210,6 +215,32 @@ void onnx_model_seeds(const fs::path& dir) {
     write_file(dir / "empty.onnx", "");
 }
 
+// The metadata texts of checkpoints of checkpoint_fuzz.cpp's model: after two epochs (a NaN in
+// the history, stored as null) and before any.
+void checkpoint_seeds(const fs::path& dir) {
+    xg::manual_seed(5);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Dense>(3, 4, xg::DenseOptions{.activation = "relu", .name = "hidden"});
+    net->emplace<xg::Dense>(4, 2, xg::DenseOptions{.name = "out"});
+    xg::Model model(net);
+    model.compile(std::make_shared<xg::RMSprop>(net->parameters()), "categorical_crossentropy");
+    const fs::path folder = dir / "scratch";
+    auto metadata_of = [&](std::size_t epochs_done, const xg::History& history) {
+        xg::save_checkpoint(folder.string(), model, epochs_done, history);
+        const auto manifest = nlohmann::json::parse(xg::read_manifest(xg::checkpoint_path(folder.string())));
+        fs::remove_all(folder);
+        return manifest["metadata"].dump();
+    };
+    write_file(dir / "fresh.json", metadata_of(0, {}));
+    xg::History history;
+    history.values["loss"] = {0.5, 0.25};
+    history.values["accuracy"] = {0.75, 0.875};
+    history.values["val_loss"] = {std::nan(""), 0.375};
+    history.epoch_seconds = {1.5, 1.25};
+    model.optimizer().set_iterations(8);
+    write_file(dir / "two_epochs.json", metadata_of(2, history));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -219,12 +250,14 @@ int main(int argc, char** argv) {
     }
     try {
         const fs::path root = argv[1];
-        for (const char* target : {"idx", "npy", "npz", "model_file", "onnx_model"}) fs::create_directories(root / target);
+        for (const char* target : {"idx", "npy", "npz", "model_file", "onnx_model", "checkpoint"})
+            fs::create_directories(root / target);
         idx_seeds(root / "idx");
         npy_seeds(root / "npy");
         npz_seeds(root / "npz");
         model_file_seeds(root / "model_file");
         onnx_model_seeds(root / "onnx_model");
+        checkpoint_seeds(root / "checkpoint");
     } catch (const std::exception& e) {
         std::cerr << "fuzz_make_corpus: error: " << e.what() << "\n";
         return 1;
