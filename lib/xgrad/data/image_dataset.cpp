@@ -56,6 +56,11 @@ void ImageDataset::gather(std::span<const std::size_t> rows, Array& x, Array& y)
     // goes to two threads, where the usual grain kept it on one).
     parallel_for(0, n, rows_per_split(features_, kParallelGrain / 8), [&](std::size_t lo, std::size_t hi) {
         for (std::size_t r = lo; r < hi; ++r) {
+            // The next row is somewhere else in memory: ask for all of it while this one converts.
+            if (r + 1 < hi) {
+                const std::uint8_t* next = images_.data() + rows[r + 1] * features_;
+                for (std::size_t at = 0; at < features_; at += 64) __builtin_prefetch(next + at);
+            }
             const std::uint8_t* pixels = images_.data() + rows[r] * features_;
             float* out = x.data() + r * features_;
             for (std::size_t f = 0; f < features_; ++f) out[f] = static_cast<float>(pixels[f]) / 255.0f;  // as images_to_float
