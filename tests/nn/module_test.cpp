@@ -181,6 +181,44 @@ TEST_CASE("children's parameters follow the module's own, prefixed with the chil
     for (std::size_t i = 0; i < params.size(); ++i) CHECK(params[i].node() == named[i].second.node());
 }
 
+TEST_CASE("set_trainable freezes a subtree's parameters: no gradient, not trainable, counted as non-trainable") {
+    Pipeline p;
+    xg::Tensor x = xg::input(xt::ones<float>({2, 3}));
+    xg::sum((*p.first_)(x) * 2.0f).backward();  // a gradient from before freezing
+    REQUIRE(p.first_->parameters().at(0).has_grad());
+    p.first_->set_trainable(false);
+    CHECK_FALSE(p.first_->trainable());
+    CHECK(p.second_->trainable());
+    CHECK(p.trainable());
+    for (const auto& t : p.first_->parameters()) {
+        CHECK_FALSE(t.requires_grad());
+        CHECK_FALSE(t.has_grad());  // dropped, so that no step applies it
+    }
+    std::vector<std::string> names;
+    for (const auto& t : p.trainable_parameters()) names.push_back(t.name());
+    CHECK(names == std::vector<std::string>{"pipeline_1/gain", "second/scale", "second/shift"});
+    CHECK(p.parameters().size() == 5);  // frozen ones are still parameters (saved, loaded, broadcast)
+
+    // backward reaches only what is trainable
+    xg::sum(p(x)).backward();
+    CHECK_FALSE(p.first_->parameters().at(0).has_grad());
+    CHECK(p.second_->parameters().at(0).has_grad());
+
+    const std::string summary = p.summary({3});
+    CHECK(summary.find("Total params: 13") != std::string::npos);
+    CHECK(summary.find("Trainable params: 7") != std::string::npos);
+    CHECK(summary.find("Non-trainable params: 6") != std::string::npos);
+
+    // The later call wins for what it reaches.
+    p.set_trainable(false);
+    CHECK(p.trainable_parameters().empty());
+    p.second_->set_trainable(true);
+    CHECK(p.trainable_parameters().size() == 2);
+    p.set_trainable(true);
+    CHECK(p.trainable_parameters().size() == 5);
+    CHECK(p.first_->trainable());
+}
+
 TEST_CASE("train and eval switch the whole tree") {
     Pipeline p("modes");
     CHECK(p.training());

@@ -133,6 +133,41 @@ TEST_CASE("fit, evaluate and predict give every layer back its own mode: a froze
     CHECK(net->children().at(1)->training());
 }
 
+TEST_CASE("a layer frozen with set_trainable(false) keeps its weights through fit; the rest learns") {
+    xg::manual_seed(2);
+    const Blobs data = blobs(64, 7);
+    auto net = classifier();
+    auto& frozen = *net->children().at(0);
+    frozen.set_trainable(false);
+    std::vector<xg::Array> frozen_before, head_before;
+    for (const auto& t : frozen.parameters()) frozen_before.push_back(t.value());
+    for (const auto& t : net->children().at(1)->parameters()) head_before.push_back(t.value());
+    xg::Model model(net);
+    model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
+    CHECK(model.optimizer().parameters().size() == 2);  // the head's kernel and bias only
+    model.optimizer().set_learning_rate(0.02f);
+    const xg::History history = model.fit(data.x, data.y, quiet(10, 16));
+    CHECK(history["loss"].back() < history["loss"].front());
+    for (std::size_t i = 0; i < frozen_before.size(); ++i) CHECK(frozen.parameters()[i].value() == frozen_before[i]);
+    for (std::size_t i = 0; i < head_before.size(); ++i) {
+        CHECK_FALSE(net->children().at(1)->parameters()[i].value() == head_before[i]);
+    }
+
+    // Frozen after compiling: the optimizer still lists the parameters, but they get no
+    // gradient, so its steps leave them alone.
+    auto& head = *net->children().at(1);
+    head.set_trainable(false);
+    frozen.set_trainable(true);
+    std::vector<xg::Array> head_frozen;
+    for (const auto& t : head.parameters()) head_frozen.push_back(t.value());
+    model.fit(data.x, data.y, quiet(2, 16));
+    for (std::size_t i = 0; i < head_frozen.size(); ++i) CHECK(head.parameters()[i].value() == head_frozen[i]);
+
+    // An optimizer handed a frozen parameter says what to pass instead.
+    CHECK_THROWS_WITH_AS(xg::RMSprop(net->parameters()), doctest::Contains("Module::trainable_parameters()"),
+                         xg::ValueError);
+}
+
 TEST_CASE("the same seed gives identical losses and weights") {
     const Blobs data = blobs(50, 3);
     auto run = [&]() {

@@ -113,6 +113,23 @@ std::size_t Module::parameter_count() const {
     return n;
 }
 
+void Module::set_trainable(bool on) {
+    trainable_ = on;
+    for (auto& [local, t] : parameters_) {
+        t.set_requires_grad(on);
+        if (!on) t.zero_grad();  // a gradient from before would still be applied by a step
+    }
+    for (auto& child : children_) child->set_trainable(on);
+}
+
+std::vector<Tensor> Module::trainable_parameters() const {
+    std::vector<Tensor> out;
+    for (auto& t : parameters()) {
+        if (t.requires_grad()) out.push_back(t);
+    }
+    return out;
+}
+
 std::vector<Tensor> Module::buffers() const {
     std::vector<Tensor> out;
     for (auto& [name, t] : named_buffers()) out.push_back(t);

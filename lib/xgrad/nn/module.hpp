@@ -52,7 +52,8 @@ public:
     /// whose architecture lives in its code (the default).
     virtual std::optional<LayerConfig> config() const { return std::nullopt; }
 
-    /// Trainable tensors of this module and all its children, in registration order.
+    /// The parameters (weights a model learns) of this module and all its children, in
+    /// registration order, frozen ones included (trainable_parameters() leaves them out).
     std::vector<Tensor> parameters() const;
     /// The same, named by path from this module, whose own name is left out as PyTorch does:
     /// a Sequential's are "dense_1/kernel", ..., a Dense's alone "kernel" and "bias".
@@ -62,6 +63,17 @@ public:
     const std::vector<std::shared_ptr<Module>>& children() const { return children_; }
     /// Number of scalars in parameters().
     std::size_t parameter_count() const;
+
+    /// Freezes (false) or unfreezes (true) every parameter of this module and its children, as
+    /// Keras's `layer.trainable`: a frozen parameter does not require a gradient, so backward
+    /// computes none for it, no optimizer changes it, and summary() counts it as non-trainable.
+    /// The later call wins for the modules it reaches. Compile after freezing: compile() by
+    /// optimizer name optimizes trainable_parameters(). Not saved with a model file.
+    void set_trainable(bool on);
+    /// False after set_trainable(false) on this module or an ancestor, until set_trainable(true).
+    bool trainable() const { return trainable_; }
+    /// The parameters() that require a gradient, in the same order.
+    std::vector<Tensor> trainable_parameters() const;
 
     /// Non-trainable state of this module and its children (BatchNormalization's moving
     /// statistics), in registration order: saved with the weights, never optimized.
@@ -121,6 +133,7 @@ private:
     bool named_by_user_;
     bool registered_ = false;
     bool training_ = true;
+    bool trainable_ = true;
     std::vector<std::pair<std::string, Tensor>> parameters_;
     std::vector<std::pair<std::string, Tensor>> buffers_;
     std::vector<std::shared_ptr<Module>> children_;

@@ -16,7 +16,8 @@ Optimizer::Optimizer(std::string kind, std::vector<Tensor> parameters, float lea
     }
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
         if (!parameters_[i].defined() || !parameters_[i].requires_grad()) {
-            throw ValueError(fmt::format("{}: parameter {} ('{}') does not require a gradient; expected trainable tensors",
+            throw ValueError(fmt::format("{}: parameter {} ('{}') does not require a gradient; expected trainable tensors "
+                                         "(a frozen module's are not: pass Module::trainable_parameters())",
                                          kind_, i, parameters_[i].defined() ? parameters_[i].name() : ""));
         }
     }

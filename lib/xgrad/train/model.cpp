@@ -49,7 +49,7 @@ void Model::compile(std::shared_ptr<Optimizer> optimizer, Loss loss, const std::
 }
 
 void Model::compile(const std::string& optimizer, Loss loss, const std::vector<MetricSpec>& metrics) {
-    compile(optimizer_by_name(optimizer, network_->parameters()), std::move(loss), metrics);
+    compile(optimizer_by_name(optimizer, network_->trainable_parameters()), std::move(loss), metrics);
 }
 
 const std::string& Model::loss_name() const {

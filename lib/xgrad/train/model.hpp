@@ -58,10 +58,11 @@ class Model {
 public:
     explicit Model(std::shared_ptr<Module> network);
 
-    /// Sets the optimizer (over network().parameters() or any list), the loss (a name, or a
+    /// Sets the optimizer (over network().trainable_parameters() or any list), the loss (a name, or a
     /// Loss such as xg::Loss(fn, "my_loss")) and the metrics (names or Metric objects).
     void compile(std::shared_ptr<Optimizer> optimizer, Loss loss, const std::vector<MetricSpec>& metrics = {});
-    /// The same with a default-configured optimizer by name: "rmsprop", "sgd" or "adam".
+    /// The same with a default-configured optimizer by name ("rmsprop", "sgd" or "adam") over
+    /// network().trainable_parameters(): the parameters not frozen by Module::set_trainable(false).
     void compile(const std::string& optimizer, Loss loss, const std::vector<MetricSpec>& metrics = {});
 
     /// Trains on x (n, ...) and y (n, ...) with the network in training mode (Dropout drops,
