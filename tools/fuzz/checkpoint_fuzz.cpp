@@ -6,12 +6,11 @@
 // load_checkpoint must succeed or throw an IoError, and when it throws it must leave the weights,
 // the optimizer's slots, step count and learning rate and the random state as they were; anything
 // else is a finding.
-#include <stdlib.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -25,23 +24,19 @@
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/train/checkpoint.hpp"
 #include "xgrad/train/model.hpp"
+#include "scratch_folder.hpp"
 
 namespace {
 
 // The model of the seed corpus (tools/fuzz/make_corpus.cpp): Dense(3, 4, relu) "hidden",
 // Dense(4, 2) "out", RMSprop, categorical cross-entropy.
 struct Target {
-    std::string dir;
+    fuzz::ScratchFolder folder;
     std::shared_ptr<xg::Sequential> net;
     std::unique_ptr<xg::Model> model;
     xg::NamedTensors arrays;  // as a checkpoint of the model holds them
 
     Target() {
-        const std::filesystem::path base =
-            std::filesystem::is_directory("/dev/shm") ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path();
-        std::string pattern = (base / "xgrad-fuzz-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-        dir = pattern;
         net = std::make_shared<xg::Sequential>();
         net->emplace<xg::Dense>(3, 4, xg::DenseOptions{.activation = "relu", .name = "hidden"});
         net->emplace<xg::Dense>(4, 2, xg::DenseOptions{.name = "out"});
@@ -51,10 +46,6 @@ struct Target {
             arrays.emplace_back("model/" + name, xg::Tensor(xg::Array(t.value())));
             arrays.emplace_back("optimizer/rms/" + name, xg::Tensor(xg::Array(t.value() * 0.5f)));
         }
-    }
-    ~Target() {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);
     }
 };
 
@@ -99,13 +90,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Target& t = target();
     const std::string metadata(reinterpret_cast<const char*>(data), size);
     try {
-        xg::save_weights(t.arrays, xg::checkpoint_path(t.dir), metadata);
+        xg::save_weights(t.arrays, xg::checkpoint_path(t.folder.path()), metadata);
     } catch (const xg::ValueError&) {
         return 0;  // not JSON: nothing a checkpoint can hold
     }
     const State before(*t.model);
     try {
-        xg::load_checkpoint(t.dir, *t.model);
+        xg::load_checkpoint(t.folder.path(), *t.model);
     } catch (const xg::IoError&) {
         if (!(State(*t.model) == before)) std::abort();  // a refused checkpoint changed the model
     }

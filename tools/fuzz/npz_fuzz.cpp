@@ -3,12 +3,8 @@
 // manifest (read_manifest, which reads only the non-array members), loaded into a small model (load_weights of a
 // Module) and into named tensors laid out as a checkpoint's ("model/<parameter>", "optimizer/rms/<parameter>").
 // Anything but success or an IoError is a finding.
-#include <stdlib.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -18,22 +14,18 @@
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
+#include "scratch_folder.hpp"
 
 namespace {
 
 // The model of the seed corpus (tools/fuzz/make_corpus.cpp): Dense(3, 4, relu) "hidden", Dense(4, 2) "out".
 struct Target {
-    std::string dir, path;
+    fuzz::ScratchFolder folder;
+    std::string path = folder.path() + "/weights.npz";
     std::shared_ptr<xg::Sequential> net;
     xg::NamedTensors checkpoint;
 
     Target() {
-        const std::filesystem::path base =
-            std::filesystem::is_directory("/dev/shm") ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path();
-        std::string pattern = (base / "xgrad-fuzz-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-        dir = pattern;
-        path = dir + "/weights.npz";
         net = std::make_shared<xg::Sequential>();
         net->emplace<xg::Dense>(3, 4, xg::DenseOptions{.activation = "relu", .name = "hidden"});
         net->emplace<xg::Dense>(4, 2, xg::DenseOptions{.name = "out"});
@@ -42,10 +34,6 @@ struct Target {
             checkpoint.emplace_back("optimizer/rms/" + name, xg::Tensor(xg::Array(t.value())));
         }
     }
-    ~Target() {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);
-    }
 };
 
 Target& target() {
@@ -53,18 +41,11 @@ Target& target() {
     return t;
 }
 
-void write_file(const std::string& path, const std::uint8_t* data, std::size_t size) {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) std::abort();
-    if (size > 0 && std::fwrite(data, 1, size, f) != size) std::abort();
-    if (std::fclose(f) != 0) std::abort();
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     Target& t = target();
-    write_file(t.path, data, size);
+    fuzz::write_file(t.path, data, size);
     try {
         xg::read_manifest(t.path);
     } catch (const xg::IoError&) {
