@@ -102,6 +102,27 @@ TEST_CASE("inference mode uses the moving statistics and leaves them alone") {
     CHECK(bn.moving_variance().value()(1) == doctest::Approx(0.5 * 0.25 + 0.5 * 0.25));
 }
 
+TEST_CASE("a frozen BatchNormalization runs as in inference even in training mode, as Keras's does") {
+    xg::BatchNormalization bn(2, {.momentum = 0.5f, .epsilon = 0.01f});
+    bn.moving_mean().node()->mutable_value() = xg::Array{1.0f, -2.0f};
+    bn.moving_variance().node()->mutable_value() = xg::Array{4.0f, 0.25f};
+    const xg::Array x = {{3.0f, -1.0f}, {1.0f, -2.0f}};
+    bn.eval();
+    const xg::Array inference = bn(xg::input(x)).value();
+    bn.train();
+    bn.set_trainable(false);
+    const xg::Array frozen = bn(xg::input(x)).value();
+    xg::Tape::current().clear();
+    CHECK(frozen == inference);
+    CHECK(bn.moving_mean().value() == xg::Array{1.0f, -2.0f});
+    CHECK(bn.moving_variance().value() == xg::Array{4.0f, 0.25f});
+    bn.set_trainable(true);
+    const xg::Array trained = bn(xg::input(x)).value();
+    xg::Tape::current().clear();
+    CHECK_FALSE(trained == inference);
+    CHECK(bn.moving_mean().value()(0) == doctest::Approx(0.5 * 1.0 + 0.5 * 2.0));
+}
+
 TEST_CASE("without center or scale, beta and gamma are fixed and not parameters") {
     xg::BatchNormalization bn(3, {.center = false, .scale = false});
     CHECK(bn.parameters().empty());

@@ -50,7 +50,10 @@ Tensor BatchNormalization::forward(const Tensor& x) {
                                      features_));
     }
     check_input(Shape(x.shape().begin() + 1, x.shape().end()));
-    return batch_norm(x, gamma_, beta_, moving_mean_, moving_variance_, training(), momentum_, epsilon_);
+    // Frozen, it runs as in inference even in training mode, as Keras (TF 2) does: fine-tuning a
+    // model around a frozen base must not move the base's statistics under its frozen weights.
+    return batch_norm(x, gamma_, beta_, moving_mean_, moving_variance_, training() && trainable(), momentum_,
+                      epsilon_);
 }
 
 Shape BatchNormalization::output_shape(const Shape& input_shape) {

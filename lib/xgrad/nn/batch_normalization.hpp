@@ -31,7 +31,9 @@ public:
     /// non-trainable moving_mean and moving_variance (features,) as buffers.
     explicit BatchNormalization(std::size_t features, BatchNormalizationOptions options = {});
 
-    /// (n, ..., features) -> the same shape.
+    /// (n, ..., features) -> the same shape: normalized with the batch's statistics, which move
+    /// the moving ones, in training mode; with the moving statistics, left alone, in evaluation
+    /// mode or when frozen by set_trainable(false) (as Keras runs a frozen BatchNormalization).
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override;
     /// features, momentum, epsilon, center, scale.

@@ -66,7 +66,8 @@ public:
 
     /// Freezes (false) or unfreezes (true) every parameter of this module and its children, as
     /// Keras's `layer.trainable`: a frozen parameter does not require a gradient, so backward
-    /// computes none for it, no optimizer changes it, and summary() counts it as non-trainable.
+    /// computes none for it, no optimizer changes it, and summary() counts it as non-trainable
+    /// (a frozen BatchNormalization also runs on its moving statistics, as in inference).
     /// The later call wins for the modules it reaches. Compile after freezing: compile() by
     /// optimizer name optimizes trainable_parameters(). Not saved with a model file.
     void set_trainable(bool on);
