@@ -118,6 +118,44 @@ TEST_CASE("a saved Sequential is rebuilt with its weights by a program that neve
     CHECK((*other)(xg::input(x)).value() == (*saved)(xg::input(x)).value());
 }
 
+TEST_CASE("frozen layers stay frozen through save_model and load_model, nested ones too") {
+    ScratchDir dir;
+    const std::string path = dir / "frozen.npz";
+    auto inner = std::make_shared<xg::Sequential>("base");
+    inner->emplace<xg::Dense>(4, 6, "relu");
+    inner->emplace<xg::Dense>(6, 6, "relu");
+    xg::Sequential saved("model");
+    saved.add(inner);
+    saved.emplace<xg::Dense>(6, 3, "softmax");
+    inner->set_trainable(false);
+    inner->layers().at(1)->set_trainable(true);  // the base's top is fine-tuned
+    xg::save_model(saved, path);
+    const auto manifest = nlohmann::json::parse(xg::read_manifest(path));
+    const auto& arch = manifest["metadata"]["model"]["architecture"];
+    CHECK_FALSE(arch.contains("trainable"));  // written only where it differs from the parent
+    CHECK(arch["layers"][0]["trainable"] == false);
+    CHECK(arch["layers"][0]["layers"][1]["trainable"] == true);
+    CHECK_FALSE(arch["layers"][1].contains("trainable"));
+
+    auto loaded = xg::load_model(path);
+    std::vector<std::string> trainable;
+    for (const auto& [path, t] : loaded->named_parameters()) {
+        if (t.requires_grad()) trainable.push_back(path);
+    }
+    CHECK(trainable == std::vector<std::string>{"base/dense_2/kernel", "base/dense_2/bias", "dense_1/kernel", "dense_1/bias"});
+    const auto& base = *dynamic_cast<xg::Sequential&>(*loaded).layers().at(0);
+    CHECK_FALSE(base.trainable());
+    CHECK(base.children().at(1)->trainable());
+
+    // A flag that is not a boolean is an IoError naming it.
+    auto net = network();
+    const nlohmann::json model = {{"format", "xgrad-model"}, {"version", 1}, {"architecture", nlohmann::json::parse(R"(
+        {"kind": "Sequential", "name": "s", "trainable": "no", "layers": []})")}};
+    xg::save_weights(*net, dir / "bad.npz", nlohmann::json{{"model", model}}.dump());
+    CHECK_THROWS_WITH_AS(xg::load_model(dir / "bad.npz"), doctest::Contains("'trainable' of 's' is \"no\"; expected true or false"),
+                         xg::IoError);
+}
+
 TEST_CASE("a custom module saves its weights and says its architecture lives in code") {
     ScratchDir dir;
     const std::string path = dir / "custom.npz";

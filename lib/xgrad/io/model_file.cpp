@@ -18,21 +18,27 @@ constexpr const char* model_format = "xgrad-model";
 
 // {"kind", "name", "config"} for a layer, {"kind": "Sequential", "name", "layers"} for a
 // Sequential; null when some module in the tree has no config (its architecture is code).
-json architecture_of(const Module& m) {
+// "trainable" is written where a module's flag differs from its parent's (a model's top
+// from true), so that set_trainable replayed from the top down gives every module its own.
+json architecture_of(const Module& m, bool parent_trainable) {
+    json entry;
     if (auto* seq = dynamic_cast<const Sequential*>(&m)) {
         json layers = json::array();
         for (auto& layer : seq->layers()) {
-            json entry = architecture_of(*layer);
-            if (entry.is_null()) return nullptr;
-            layers.push_back(std::move(entry));
+            json child = architecture_of(*layer, m.trainable());
+            if (child.is_null()) return nullptr;
+            layers.push_back(std::move(child));
         }
-        return {{"kind", "Sequential"}, {"name", m.name()}, {"layers", std::move(layers)}};
+        entry = {{"kind", "Sequential"}, {"name", m.name()}, {"layers", std::move(layers)}};
+    } else {
+        const std::optional<LayerConfig> config = m.config();
+        if (!config || !m.children().empty()) return nullptr;
+        json settings = json::object();
+        for (auto& [key, value] : *config) settings[key] = value;
+        entry = {{"kind", m.kind()}, {"name", m.name()}, {"config", std::move(settings)}};
     }
-    const std::optional<LayerConfig> config = m.config();
-    if (!config || !m.children().empty()) return nullptr;
-    json settings = json::object();
-    for (auto& [key, value] : *config) settings[key] = value;
-    return {{"kind", m.kind()}, {"name", m.name()}, {"config", std::move(settings)}};
+    if (m.trainable() != parent_trainable) entry["trainable"] = m.trainable();
+    return entry;
 }
 
 std::string text_field(const json& entry, const char* key, const std::string& where) {
@@ -42,21 +48,8 @@ std::string text_field(const json& entry, const char* key, const std::string& wh
     return entry[key].get<std::string>();
 }
 
-std::shared_ptr<Module> build(const json& entry, const std::string& where, int depth) {
-    if (depth > 64) throw ValueError(fmt::format("{}: Sequential models nested more than 64 deep; expected fewer", where));
-    const std::string kind = text_field(entry, "kind", where);
-    const std::string name = text_field(entry, "name", where);
-    if (kind == "Sequential") {
-        if (!entry.contains("layers") || !entry["layers"].is_array()) {
-            throw ValueError(fmt::format("{}: Sequential '{}' has no list of layers; expected \"layers\": [...]", where, name));
-        }
-        auto seq = std::make_shared<Sequential>(name);
-        std::size_t i = 0;
-        for (const json& layer : entry["layers"]) {
-            seq->add(build(layer, fmt::format("{} layer {}", where, i++), depth + 1));
-        }
-        return seq;
-    }
+std::shared_ptr<Module> build_layer(const json& entry, const std::string& kind, const std::string& name,
+                                    const std::string& where) {
     LayerConfig config;
     if (!entry.contains("config") || !entry["config"].is_object()) {
         throw ValueError(fmt::format("{}: layer '{}' has no settings; expected \"config\": {{...}}", where, name));
@@ -68,10 +61,43 @@ std::shared_ptr<Module> build(const json& entry, const std::string& where, int d
     return make_layer(kind, config, name);
 }
 
+// Builds the module of `entry`; its "trainable" flag, if any, goes to `flags` after its
+// parent's, in the order set_trainable must replay them.
+std::shared_ptr<Module> build(const json& entry, const std::string& where, int depth,
+                              std::vector<std::pair<Module*, bool>>& flags) {
+    if (depth > 64) throw ValueError(fmt::format("{}: Sequential models nested more than 64 deep; expected fewer", where));
+    const std::string kind = text_field(entry, "kind", where);
+    const std::string name = text_field(entry, "name", where);
+    const std::size_t flag_at = flags.size();
+    if (entry.contains("trainable")) {
+        if (!entry["trainable"].is_boolean()) {
+            throw ValueError(fmt::format("{}: 'trainable' of '{}' is {}; expected true or false", where, name,
+                                         entry["trainable"].dump()));
+        }
+        flags.emplace_back(nullptr, entry["trainable"].get<bool>());  // its module is known once built
+    }
+    std::shared_ptr<Module> module;
+    if (kind == "Sequential") {
+        if (!entry.contains("layers") || !entry["layers"].is_array()) {
+            throw ValueError(fmt::format("{}: Sequential '{}' has no list of layers; expected \"layers\": [...]", where, name));
+        }
+        auto seq = std::make_shared<Sequential>(name);
+        std::size_t i = 0;
+        for (const json& layer : entry["layers"]) {
+            seq->add(build(layer, fmt::format("{} layer {}", where, i++), depth + 1, flags));
+        }
+        module = seq;
+    } else {
+        module = build_layer(entry, kind, name, where);
+    }
+    if (entry.contains("trainable")) flags[flag_at].first = module.get();
+    return module;
+}
+
 }  // namespace
 
 void save_model(const Module& model, const std::string& path) {
-    json arch = architecture_of(model);
+    json arch = architecture_of(model, true);
     json record = {{"format", model_format}, {"version", 1}};
     if (arch.is_null()) {
         record["architecture"] = "code";
@@ -104,12 +130,14 @@ std::shared_ptr<Module> load_model(const std::string& path) {
                                   path, record->value("kind", "?"), record->value("name", "?"), record->value("kind", "module")));
     }
     std::shared_ptr<Module> model;
+    std::vector<std::pair<Module*, bool>> trainable_flags;
     try {
-        model = build(arch, "architecture", 0);
+        model = build(arch, "architecture", 0, trainable_flags);
     } catch (const std::invalid_argument& e) {
         throw IoError(fmt::format("load_model: {}: {}", path, e.what()));
     }
     load_weights(*model, path);
+    for (auto& [module, on] : trainable_flags) module->set_trainable(on);
     return model;
 }
 

@@ -11,8 +11,9 @@
 
 namespace xg {
 
-/// Writes `model`'s weights and, when every layer has a config(), its architecture to
-/// `path` atomically; np.load reads the weights as from save_weights.
+/// Writes `model`'s weights and, when every layer has a config(), its architecture (frozen
+/// layers marked, Module::set_trainable) to `path` atomically; np.load reads the weights as
+/// from save_weights.
 void save_model(const Module& model, const std::string& path);
 /// Rebuilds the model saved at `path` with its weights; throws IoError naming the file and
 /// what is wrong (not a model file, an architecture that lives in code, an unknown layer kind,

@@ -69,7 +69,7 @@ public:
     /// computes none for it, no optimizer changes it, and summary() counts it as non-trainable
     /// (a frozen BatchNormalization also runs on its moving statistics, as in inference).
     /// The later call wins for the modules it reaches. Compile after freezing: compile() by
-    /// optimizer name optimizes trainable_parameters(). Not saved with a model file.
+    /// optimizer name optimizes trainable_parameters(). save_model keeps the flags.
     void set_trainable(bool on);
     /// False after set_trainable(false) on this module or an ancestor, until set_trainable(true).
     bool trainable() const { return trainable_; }
