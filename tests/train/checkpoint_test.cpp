@@ -249,6 +249,35 @@ TEST_CASE("a checkpoint of another model is an IoError naming the parameter and 
                          xg::IoError);
 }
 
+TEST_CASE("a model with a frozen layer resumes from its checkpoint; one frozen differently is refused by name") {
+    const ScratchDir dir;
+    auto frozen_run = [](std::uint64_t s) {
+        xg::manual_seed(s);
+        Run r;
+        r.net = std::make_shared<xg::Sequential>();
+        r.net->emplace<xg::Dense>(4, 8, xg::DenseOptions{.activation = "relu", .name = "hidden"});
+        r.net->emplace<xg::Dense>(8, 3, xg::DenseOptions{.activation = "softmax", .name = "out"});
+        r.net->children().at(0)->set_trainable(false);
+        r.model = std::make_unique<xg::Model>(r.net);
+        r.model->compile("rmsprop", "categorical_crossentropy");
+        return r;
+    };
+    Run saved = frozen_run(seed);
+    const Problem data = clusters(16, 6);
+    saved.model->fit(data.x, data.y, quiet(1));
+    xg::save_checkpoint(dir / "run", *saved.model, 1, {});
+    Run same = frozen_run(seed + 1);
+    REQUIRE(xg::load_checkpoint(dir / "run", *same.model).has_value());
+    CHECK(weights_of(same) == weights_of(saved));
+    CHECK(slots_of(*same.model) == slots_of(*saved.model));
+
+    Run unfrozen = make_run(seed + 1);  // every parameter trainable: slots the file does not hold
+    const auto before = weights_of(unfrozen);
+    CHECK_THROWS_WITH_AS(xg::load_checkpoint(dir / "run", *unfrozen.model), doctest::Contains("optimizer/rms/hidden/kernel"),
+                         xg::IoError);
+    CHECK(weights_of(unfrozen) == before);
+}
+
 TEST_CASE("a weights file is not a checkpoint, and a damaged checkpoint is an error rather than a fresh start") {
     const ScratchDir dir;
     Run r = make_run(seed);
