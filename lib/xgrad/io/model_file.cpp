@@ -19,7 +19,7 @@ constexpr const char* model_format = "xgrad-model";
 // {"kind", "name", "config"} for a layer, {"kind": "Sequential", "name", "layers"} for a
 // Sequential; null when some module in the tree has no config (its architecture is code).
 // "trainable" is written where a module's flag differs from its parent's (a model's top
-// from true), so that set_trainable replayed from the top down gives every module its own.
+// from true); build() reads it back the same way.
 json architecture_of(const Module& m, bool parent_trainable) {
     json entry;
     if (auto* seq = dynamic_cast<const Sequential*>(&m)) {
@@ -61,37 +61,36 @@ std::shared_ptr<Module> build_layer(const json& entry, const std::string& kind, 
     return make_layer(kind, config, name);
 }
 
-// Builds the module of `entry`; its "trainable" flag, if any, goes to `flags` after its
-// parent's, in the order set_trainable must replay them.
-std::shared_ptr<Module> build(const json& entry, const std::string& where, int depth,
-                              std::vector<std::pair<Module*, bool>>& flags) {
+// Builds the module of `entry` with its "trainable" flag where architecture_of wrote one,
+// else its parent's: a Sequential takes its flag before its layers are added, and each layer
+// then takes its own.
+std::shared_ptr<Module> build(const json& entry, const std::string& where, int depth, bool parent_trainable) {
     if (depth > 64) throw ValueError(fmt::format("{}: Sequential models nested more than 64 deep; expected fewer", where));
     const std::string kind = text_field(entry, "kind", where);
     const std::string name = text_field(entry, "name", where);
-    const std::size_t flag_at = flags.size();
+    bool trainable = parent_trainable;
     if (entry.contains("trainable")) {
         if (!entry["trainable"].is_boolean()) {
             throw ValueError(fmt::format("{}: 'trainable' of '{}' is {}; expected true or false", where, name,
                                          entry["trainable"].dump()));
         }
-        flags.emplace_back(nullptr, entry["trainable"].get<bool>());  // its module is known once built
+        trainable = entry["trainable"].get<bool>();
     }
-    std::shared_ptr<Module> module;
     if (kind == "Sequential") {
         if (!entry.contains("layers") || !entry["layers"].is_array()) {
             throw ValueError(fmt::format("{}: Sequential '{}' has no list of layers; expected \"layers\": [...]", where, name));
         }
         auto seq = std::make_shared<Sequential>(name);
+        seq->set_trainable(trainable);
         std::size_t i = 0;
         for (const json& layer : entry["layers"]) {
-            seq->add(build(layer, fmt::format("{} layer {}", where, i++), depth + 1, flags));
+            seq->add(build(layer, fmt::format("{} layer {}", where, i++), depth + 1, trainable));
         }
-        module = seq;
-    } else {
-        module = build_layer(entry, kind, name, where);
+        return seq;
     }
-    if (entry.contains("trainable")) flags[flag_at].first = module.get();
-    return module;
+    std::shared_ptr<Module> layer = build_layer(entry, kind, name, where);
+    layer->set_trainable(trainable);
+    return layer;
 }
 
 }  // namespace
@@ -130,14 +129,12 @@ std::shared_ptr<Module> load_model(const std::string& path) {
                                   path, record->value("kind", "?"), record->value("name", "?"), record->value("kind", "module")));
     }
     std::shared_ptr<Module> model;
-    std::vector<std::pair<Module*, bool>> trainable_flags;
     try {
-        model = build(arch, "architecture", 0, trainable_flags);
+        model = build(arch, "architecture", 0, true);
     } catch (const std::invalid_argument& e) {
         throw IoError(fmt::format("load_model: {}: {}", path, e.what()));
     }
     load_weights(*model, path);
-    for (auto& [module, on] : trainable_flags) module->set_trainable(on);
     return model;
 }
 
