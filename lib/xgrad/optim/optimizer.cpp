@@ -1,7 +1,5 @@
 #include "xgrad/optim/optimizer.hpp"
 
-#include <cmath>
-
 #include <fmt/format.h>
 
 #include "xgrad/autograd/grad_mode.hpp"
@@ -25,7 +23,7 @@ Optimizer::Optimizer(std::string kind, std::vector<Tensor> parameters, float lea
 }
 
 void Optimizer::set_learning_rate(float lr) {
-    if (!(lr > 0.0f) || !std::isfinite(lr)) {
+    if (!accepts_learning_rate(lr)) {
         throw ValueError(fmt::format("{}: learning rate {}; expected a finite value > 0", kind_, lr));
     }
     learning_rate_ = lr;

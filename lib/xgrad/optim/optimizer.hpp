@@ -1,6 +1,7 @@
 #pragma once
 // Optimizer: updates any list of parameters in place from their gradients. Serves a
 // Sequential and a hand-written model alike.
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -23,8 +24,11 @@ public:
     void step();
 
     float learning_rate() const { return learning_rate_; }
-    /// Changes the learning rate from the next step on (schedules, callbacks).
+    /// Changes the learning rate from the next step on (schedules, callbacks); throws
+    /// ValueError unless accepts_learning_rate(lr).
     void set_learning_rate(float lr);
+    /// Whether lr is a learning rate: finite and > 0.
+    static bool accepts_learning_rate(float lr) { return lr > 0.0f && std::isfinite(lr); }
     const std::vector<Tensor>& parameters() const { return parameters_; }
     /// Steps taken so far.
     std::size_t iterations() const { return iterations_; }

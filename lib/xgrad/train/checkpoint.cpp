@@ -94,9 +94,10 @@ Metadata parse_metadata(const json& m, const std::string& where) {
     out.optimizer_kind = o["kind"].get<std::string>();
     if (!o.contains("learning_rate") || !o["learning_rate"].is_number()) fail("gives no optimizer \"learning_rate\"");
     const double lr = o["learning_rate"].get<double>();
-    // Checked as the float the optimizer will hold: a tiny positive double rounds to 0.
+    // Checked as the float the optimizer will hold (a tiny positive double rounds to 0), by
+    // the optimizer's own rule, before anything is changed.
     out.learning_rate = static_cast<float>(lr);
-    if (!(out.learning_rate > 0.0f) || !std::isfinite(out.learning_rate)) {
+    if (!Optimizer::accepts_learning_rate(out.learning_rate)) {
         fail(fmt::format("gives learning rate {} (not a finite float32 > 0)", lr));
     }
     if (!o.contains("iterations") || !o["iterations"].is_number_unsigned()) fail("gives no optimizer \"iterations\"");
