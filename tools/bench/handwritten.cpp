@@ -101,22 +101,20 @@ Split load_split(const std::string& dir, const std::string& prefix) {
 
 // ---- model --------------------------------------------------------------------------------
 
+// Keras 2.3 / torch RMSprop over n elements: v = rho v + (1 - rho) g^2; p -= lr g / (sqrt(v) + eps).
+void rmsprop(float* __restrict p, const float* __restrict g, float* __restrict v, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
+        p[i] -= learning_rate * g[i] / (std::sqrt(v[i]) + epsilon);
+    }
+}
+
 // One parameter with its gradient and RMSprop accumulator, all of the same size.
 struct Param {
     std::vector<float> value, grad, mean_square;
     explicit Param(std::size_t n) : value(n, 0.0f), grad(n, 0.0f), mean_square(n, 0.0f) {}
 
-    // Keras 2.3 / torch RMSprop: v = rho v + (1 - rho) g^2; p -= lr g / (sqrt(v) + eps).
-    void rmsprop_step() {
-        float* __restrict p = value.data();
-        const float* __restrict g = grad.data();
-        float* __restrict v = mean_square.data();
-        const std::size_t n = value.size();
-        for (std::size_t i = 0; i < n; ++i) {
-            v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
-            p[i] -= learning_rate * g[i] / (std::sqrt(v[i]) + epsilon);
-        }
-    }
+    void rmsprop_step() { rmsprop(value.data(), grad.data(), mean_square.data(), value.size()); }
 };
 
 // Keras's glorot_uniform for an (in, out) kernel, drawn in row-major order.
@@ -337,13 +335,9 @@ int gemm_only(const Options& opt) {
             mean_square.emplace_back(widths[l] * widths[l + 1], 0.0f);
         }
     }
-    auto rmsprop = [](float* p, const float* g, float* v, std::size_t n) {
-        xg::parallel_for(0, n, xg::kParallelGrain, [=](std::size_t lo, std::size_t hi) {
-            for (std::size_t i = lo; i < hi; ++i) {
-                v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
-                p[i] -= learning_rate * g[i] / (std::sqrt(v[i]) + epsilon);
-            }
-        });
+    auto split_rmsprop = [](float* p, const float* g, float* v, std::size_t n) {
+        xg::parallel_for(0, n, xg::kParallelGrain,
+                         [=](std::size_t lo, std::size_t hi) { rmsprop(p + lo, g + lo, v + lo, hi - lo); });
     };
 
     std::vector<double> epoch_seconds, epoch_cpu_seconds;
@@ -361,9 +355,9 @@ int gemm_only(const Options& opt) {
                     xg::gemm(grad[l].data(), w[l].data(), grad[l - 1].data(), rows, widths[l], widths[l + 1], false, true);
             }
             for (std::size_t l = 0; l < biases.size(); ++l) {
-                rmsprop(w[l].data(), dw[l].data(), mean_square[l].data(), w[l].size());
+                split_rmsprop(w[l].data(), dw[l].data(), mean_square[l].data(), w[l].size());
                 Param& b = biases[l];
-                rmsprop(b.value.data(), b.grad.data(), b.mean_square.data(), b.value.size());
+                split_rmsprop(b.value.data(), b.grad.data(), b.mean_square.data(), b.value.size());
             }
         }
         epoch_seconds.push_back(seconds_since(start));
