@@ -37,6 +37,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/initializer.hpp"
 #include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/nn/module.hpp"

@@ -19,6 +19,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/train/model.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -91,6 +92,28 @@ TEST_CASE("a saved convnet is rebuilt with its weights and BatchNormalization's 
     // Inference mode reads the moving statistics and skips dropout: the same predictions.
     xg::Model reloaded(loaded);
     CHECK(reloaded.predict(x) == trainer.predict(x));
+}
+
+TEST_CASE("a convnet with global pooling heads is rebuilt with their settings and predicts the same") {
+    ScratchDir dir;
+    const std::string path = dir / "global.npz";
+    xg::manual_seed(10);
+    auto saved = std::make_shared<xg::Sequential>();
+    saved->emplace<xg::Conv2D>(2, 5, xg::Size2{3, 3}, "relu");
+    saved->emplace<xg::GlobalMaxPooling2D>(xg::GlobalPooling2DOptions{.keepdims = true, .name = "peaks"});
+    saved->emplace<xg::Conv2D>(5, 4, xg::Size2{1, 1});
+    saved->emplace<xg::GlobalAveragePooling2D>();
+    saved->emplace<xg::Dense>(4, 3, "softmax");
+    xg::save_model(*saved, path);
+    std::shared_ptr<xg::Module> loaded = xg::load_model(path);
+    const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
+    REQUIRE(layers.size() == 5);
+    CHECK(layers[1]->name() == "peaks");
+    CHECK(dynamic_cast<xg::GlobalMaxPooling2D&>(*layers[1]).keepdims());
+    CHECK(layers[3]->kind() == "GlobalAveragePooling2D");
+    xg::Array x = xg::uninitialized({4, 7, 6, 2});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::cos(0.3f * static_cast<float>(i));
+    CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
 }
 
 TEST_CASE("a saved Sequential is rebuilt with its weights by a program that never built it") {

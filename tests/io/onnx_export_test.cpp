@@ -27,6 +27,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -57,6 +58,18 @@ std::shared_ptr<xg::Sequential> conv_model() {
     net->emplace<xg::Dense>(16 * 5 * 5, 32, "relu");
     net->emplace<xg::BatchNormalization>(32);
     net->emplace<xg::Dense>(32, 10, "softmax");
+    return net;
+}
+
+// A convnet ending in global pooling (a modern head: no Flatten, any image size), both kinds.
+std::shared_ptr<xg::Sequential> global_pooling_model() {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Conv2D>(1, 8, xg::Size2{3, 3}, "relu");
+    net->emplace<xg::GlobalMaxPooling2D>(xg::GlobalPooling2DOptions{.keepdims = true});
+    net->emplace<xg::Conv2D>(8, 16, xg::Size2{1, 1}, xg::Conv2DOptions{.activation = "relu"});
+    net->emplace<xg::BatchNormalization>(16);
+    net->emplace<xg::GlobalAveragePooling2D>();
+    net->emplace<xg::Dense>(16, 10, "softmax");
     return net;
 }
 
@@ -177,6 +190,13 @@ TEST_CASE("export_onnx writes a convnet with batch normalization, same padding a
     auto model = conv_model();
     perturb_buffers(*model);
     check_exported(*model, {28, 28, 1});
+}
+
+TEST_CASE("export_onnx writes global average and max pooling, with and without keepdims") {
+    xg::manual_seed(3);
+    auto model = global_pooling_model();
+    perturb_buffers(*model);
+    check_exported(*model, {9, 11, 1});
 }
 
 TEST_CASE("ONNX Runtime predicts the 10,000 MNIST test images as xgrad does, dense and convnet") {

@@ -13,6 +13,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -53,11 +54,13 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
                                                           .use_bias = false});
     const xg::MaxPooling2D max_pool({3, 3}, {.strides = {1, 2}, .padding = "same"});
     const xg::AveragePooling2D avg_pool({2, 3});
+    const xg::GlobalAveragePooling2D global_avg;
+    const xg::GlobalMaxPooling2D global_max({.keepdims = true});
     const xg::Flatten flatten;
     const xg::Dropout dropout(0.3f);
     const xg::BatchNormalization bn(6, {.momentum = 0.9f, .epsilon = 1e-5f, .center = false});
-    for (const xg::Module* layer : std::initializer_list<const xg::Module*>{&conv, &max_pool, &avg_pool, &flatten,
-                                                                          &dropout, &bn}) {
+    for (const xg::Module* layer : std::initializer_list<const xg::Module*>{
+             &conv, &max_pool, &avg_pool, &global_avg, &global_max, &flatten, &dropout, &bn}) {
         CAPTURE(layer->kind());
         const std::optional<xg::LayerConfig> config = layer->config();
         REQUIRE(config.has_value());
@@ -75,6 +78,9 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
     CHECK(c->padding() == xg::Padding::same);
     CHECK(c->activation() == "relu");
     CHECK_FALSE(c->bias().defined());
+    auto g = std::dynamic_pointer_cast<xg::GlobalMaxPooling2D>(xg::make_layer("GlobalMaxPooling2D", *global_max.config(), "g"));
+    REQUIRE(g != nullptr);
+    CHECK(g->keepdims());
     auto d = std::dynamic_pointer_cast<xg::Dropout>(xg::make_layer("Dropout", *dropout.config(), "d"));
     CHECK(d->rate() == 0.3f);
     auto b = std::dynamic_pointer_cast<xg::BatchNormalization>(xg::make_layer("BatchNormalization", *bn.config(), "b"));

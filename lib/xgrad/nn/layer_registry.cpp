@@ -14,6 +14,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/pooling.hpp"
 
 namespace xg {
@@ -58,6 +59,16 @@ struct LayerTable {
                  Pooling2DOptions{.strides = config_size2(c, "strides", "AveragePooling2D"),
                                   .padding = config_text(c, "padding", "AveragePooling2D"),
                                   .name = name});
+         }},
+        {"GlobalAveragePooling2D",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<GlobalAveragePooling2D>(
+                 GlobalPooling2DOptions{.keepdims = config_flag(c, "keepdims", "GlobalAveragePooling2D"), .name = name});
+         }},
+        {"GlobalMaxPooling2D",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<GlobalMaxPooling2D>(
+                 GlobalPooling2DOptions{.keepdims = config_flag(c, "keepdims", "GlobalMaxPooling2D"), .name = name});
          }},
         {"Flatten", [](const LayerConfig&, const std::string& name) { return std::make_shared<Flatten>(name); }},
         {"Dropout",

@@ -19,7 +19,8 @@ using LayerFactory = std::function<std::shared_ptr<Module>(const LayerConfig& co
 void register_layer(const std::string& kind, LayerFactory factory);
 /// A new layer of `kind` from `config`; throws ValueError for an unknown kind (naming the
 /// registered ones) or bad settings. Dense, Activation, Softmax, Conv2D, MaxPooling2D,
-/// AveragePooling2D, Flatten, Dropout and BatchNormalization are registered from the start.
+/// AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Flatten, Dropout and
+/// BatchNormalization are registered from the start.
 std::shared_ptr<Module> make_layer(const std::string& kind, const LayerConfig& config, const std::string& name);
 /// The registered kinds.
 std::vector<std::string> layer_kinds();

@@ -1,0 +1,45 @@
+#include "xgrad/nn/global_pooling.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+
+GlobalPooling2D::GlobalPooling2D(std::string kind, GlobalPooling2DOptions options)
+    : Module(std::move(kind), std::move(options.name)), keepdims_(options.keepdims) {}
+
+std::optional<LayerConfig> GlobalPooling2D::config() const {
+    return LayerConfig{{"keepdims", keepdims_ ? "true" : "false"}};
+}
+
+Tensor GlobalPooling2D::forward(const Tensor& x) {
+    const Shape& s = x.shape();
+    if (x.rank() != 4 || s[1] == 0 || s[2] == 0) {
+        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, height, width, channels) with at least "
+                                     "one pixel",
+                                     name(), format_shape(s)));
+    }
+    const long n = static_cast<long>(s[0]), c = static_cast<long>(s[3]);
+    // No images, no pixels to reduce (a reduction refuses an empty tensor): zero rows, C features.
+    if (n == 0) return reshape(x, keepdims_ ? std::vector<long>{0, 1, 1, c} : std::vector<long>{0, c});
+    // The pixels as the rows of one matrix per image, so one reduction over one axis does it.
+    Tensor y = reduce_pixels(reshape(x, {n, static_cast<long>(s[1] * s[2]), c}));
+    return keepdims_ ? reshape(y, {n, 1, 1, c}) : y;
+}
+
+Shape GlobalPooling2D::output_shape(const Shape& input_shape) {
+    if (input_shape.size() != 3 || input_shape[0] == 0 || input_shape[1] == 0) {
+        throw ShapeError(fmt::format("{}: input shape {} without the batch axis; expected (height, width, channels) "
+                                     "with at least one pixel",
+                                     name(), format_shape(input_shape)));
+    }
+    return keepdims_ ? Shape{1, 1, input_shape[2]} : Shape{input_shape[2]};
+}
+
+Tensor GlobalAveragePooling2D::reduce_pixels(const Tensor& pixels) const { return mean(pixels, 1); }
+
+Tensor GlobalMaxPooling2D::reduce_pixels(const Tensor& pixels) const { return max(pixels, 1); }
+
+}  // namespace xg
