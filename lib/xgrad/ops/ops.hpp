@@ -130,6 +130,20 @@ Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape
 Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& kernel_shape, Size2 strides = {1, 1},
                               Padding padding = Padding::valid);
 
+// ---- depthwise_conv.cpp: depthwise 2-D convolution, channels last (kernels (KH, KW, C, M), M the depth multiplier) ----
+/// Each channel c of x (N, H, W, C) cross-correlated with its own M filters kernel[:, :, c, :] -> (N, OH, OW, C*M),
+/// channel c*M + m from filter m of channel c, as Keras's DepthwiseConv2D (ONNX's Conv with group = C).
+Tensor depthwise_conv2d(const Tensor& x, const Tensor& kernel, Size2 strides = {1, 1}, Padding padding = Padding::valid);
+/// depthwise_conv2d(x, kernel) + bias (C*M,) in one op.
+Tensor depthwise_conv2d_with_bias(const Tensor& x, const Tensor& kernel, const Tensor& bias, Size2 strides = {1, 1},
+                                  Padding padding = Padding::valid);
+/// The gradient of depthwise_conv2d for x of shape x_shape: dy (N, OH, OW, C*M), kernel -> dx (N, H, W, C).
+Tensor depthwise_conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape& x_shape,
+                                       Size2 strides = {1, 1}, Padding padding = Padding::valid);
+/// The gradient of depthwise_conv2d for a kernel of shape kernel_shape: x, dy (N, OH, OW, C*M) -> dkernel (KH, KW, C, M).
+Tensor depthwise_conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& kernel_shape,
+                                        Size2 strides = {1, 1}, Padding padding = Padding::valid);
+
 // ---- pooling.cpp: 2-D pooling, channels last; strides (0, 0) mean pool_size (Keras's None) ----
 /// Maximum of each pool_size window of x (N, H, W, C) -> (N, OH, OW, C); NaN wins; the gradient goes to
 /// one maximal element per window (the first).
