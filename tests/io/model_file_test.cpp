@@ -17,10 +17,12 @@
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/train/model.hpp"
 #include "xgrad/nn/sequential.hpp"
 
@@ -94,22 +96,27 @@ TEST_CASE("a saved convnet is rebuilt with its weights and BatchNormalization's 
     CHECK(reloaded.predict(x) == trainer.predict(x));
 }
 
-TEST_CASE("a convnet with global pooling heads is rebuilt with their settings and predicts the same") {
+TEST_CASE("a separable convnet with global pooling heads is rebuilt with its settings and predicts the same") {
     ScratchDir dir;
-    const std::string path = dir / "global.npz";
+    const std::string path = dir / "separable.npz";
     xg::manual_seed(10);
     auto saved = std::make_shared<xg::Sequential>();
-    saved->emplace<xg::Conv2D>(2, 5, xg::Size2{3, 3}, "relu");
+    saved->emplace<xg::SeparableConv2D>(2, 5, xg::Size2{3, 3},
+                                        xg::SeparableConv2DOptions{.activation = "relu", .depth_multiplier = 2});
     saved->emplace<xg::GlobalMaxPooling2D>(xg::GlobalPooling2DOptions{.keepdims = true, .name = "peaks"});
-    saved->emplace<xg::Conv2D>(5, 4, xg::Size2{1, 1});
+    saved->emplace<xg::DepthwiseConv2D>(5, xg::Size2{1, 1}, xg::DepthwiseConv2DOptions{.depth_multiplier = 2});
     saved->emplace<xg::GlobalAveragePooling2D>();
-    saved->emplace<xg::Dense>(4, 3, "softmax");
+    saved->emplace<xg::Dense>(10, 3, "softmax");
+    // Biases away from zero, so that loading them is checked too.
+    for (auto& [name, p] : saved->named_parameters()) p.mutable_value() += 0.1f;
     xg::save_model(*saved, path);
     std::shared_ptr<xg::Module> loaded = xg::load_model(path);
     const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
     REQUIRE(layers.size() == 5);
+    CHECK(dynamic_cast<xg::SeparableConv2D&>(*layers[0]).depth_multiplier() == 2);
     CHECK(layers[1]->name() == "peaks");
     CHECK(dynamic_cast<xg::GlobalMaxPooling2D&>(*layers[1]).keepdims());
+    CHECK(dynamic_cast<xg::DepthwiseConv2D&>(*layers[2]).depth_multiplier() == 2);
     CHECK(layers[3]->kind() == "GlobalAveragePooling2D");
     xg::Array x = xg::uninitialized({4, 7, 6, 2});
     for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::cos(0.3f * static_cast<float>(i));

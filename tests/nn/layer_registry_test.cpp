@@ -11,10 +11,12 @@
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
@@ -54,13 +56,15 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
                                                           .use_bias = false});
     const xg::MaxPooling2D max_pool({3, 3}, {.strides = {1, 2}, .padding = "same"});
     const xg::AveragePooling2D avg_pool({2, 3});
+    const xg::DepthwiseConv2D depthwise(4, {3, 5}, {.activation = "tanh", .strides = {1, 2}, .depth_multiplier = 3});
+    const xg::SeparableConv2D separable(4, 7, {3, 3}, {.padding = "same", .depth_multiplier = 2, .use_bias = false});
     const xg::GlobalAveragePooling2D global_avg;
     const xg::GlobalMaxPooling2D global_max({.keepdims = true});
     const xg::Flatten flatten;
     const xg::Dropout dropout(0.3f);
     const xg::BatchNormalization bn(6, {.momentum = 0.9f, .epsilon = 1e-5f, .center = false});
     for (const xg::Module* layer : std::initializer_list<const xg::Module*>{
-             &conv, &max_pool, &avg_pool, &global_avg, &global_max, &flatten, &dropout, &bn}) {
+             &conv, &depthwise, &separable, &max_pool, &avg_pool, &global_avg, &global_max, &flatten, &dropout, &bn}) {
         CAPTURE(layer->kind());
         const std::optional<xg::LayerConfig> config = layer->config();
         REQUIRE(config.has_value());
@@ -78,6 +82,14 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
     CHECK(c->padding() == xg::Padding::same);
     CHECK(c->activation() == "relu");
     CHECK_FALSE(c->bias().defined());
+    auto dw = std::dynamic_pointer_cast<xg::DepthwiseConv2D>(xg::make_layer("DepthwiseConv2D", *depthwise.config(), "dw"));
+    REQUIRE(dw != nullptr);
+    CHECK(dw->depthwise_kernel().shape() == xg::Shape{3, 5, 4, 3});
+    CHECK(dw->strides() == xg::Size2{1, 2});
+    auto sep = std::dynamic_pointer_cast<xg::SeparableConv2D>(xg::make_layer("SeparableConv2D", *separable.config(), "s"));
+    REQUIRE(sep != nullptr);
+    CHECK(sep->pointwise_kernel().shape() == xg::Shape{1, 1, 8, 7});
+    CHECK_FALSE(sep->bias().defined());
     auto g = std::dynamic_pointer_cast<xg::GlobalMaxPooling2D>(xg::make_layer("GlobalMaxPooling2D", *global_max.config(), "g"));
     REQUIRE(g != nullptr);
     CHECK(g->keepdims());

@@ -12,10 +12,12 @@
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/separable_conv2d.hpp"
 
 namespace xg {
 namespace {
@@ -44,6 +46,31 @@ struct LayerTable {
                                                            .padding = config_text(c, "padding", "Conv2D"),
                                                            .use_bias = config_flag(c, "use_bias", "Conv2D"),
                                                            .name = name});
+         }},
+        {"DepthwiseConv2D",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "DepthwiseConv2D";
+             return std::make_shared<DepthwiseConv2D>(
+                 config_count(c, "input_channels", kind), config_size2(c, "kernel_size", kind),
+                 DepthwiseConv2DOptions{.activation = config_text(c, "activation", kind),
+                                        .strides = config_size2(c, "strides", kind),
+                                        .padding = config_text(c, "padding", kind),
+                                        .depth_multiplier = config_count(c, "depth_multiplier", kind),
+                                        .use_bias = config_flag(c, "use_bias", kind),
+                                        .name = name});
+         }},
+        {"SeparableConv2D",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "SeparableConv2D";
+             return std::make_shared<SeparableConv2D>(
+                 config_count(c, "input_channels", kind), config_count(c, "filters", kind),
+                 config_size2(c, "kernel_size", kind),
+                 SeparableConv2DOptions{.activation = config_text(c, "activation", kind),
+                                        .strides = config_size2(c, "strides", kind),
+                                        .padding = config_text(c, "padding", kind),
+                                        .depth_multiplier = config_count(c, "depth_multiplier", kind),
+                                        .use_bias = config_flag(c, "use_bias", kind),
+                                        .name = name});
          }},
         {"MaxPooling2D",
          [](const LayerConfig& c, const std::string& name) {

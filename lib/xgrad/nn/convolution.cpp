@@ -1,0 +1,63 @@
+#include "xgrad/nn/convolution.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+
+namespace xg {
+
+Convolution::Convolution(std::string kind, ConvolutionSettings s)
+    : Module(kind, std::move(s.name)),
+      input_channels_(s.input_channels),
+      output_channels_(s.output_channels),
+      kernel_size_(s.kernel_size),
+      strides_(s.strides),
+      padding_(parse_padding(s.padding, kind.c_str())),
+      activation_(s.activation.empty() ? "linear" : s.activation),
+      activation_fn_(activation_by_name(s.activation)) {
+    if (s.kernel_size[0] == 0 || s.kernel_size[1] == 0 || s.strides[0] == 0 || s.strides[1] == 0) {
+        throw ValueError(fmt::format("{}: kernel_size ({}, {}) and strides ({}, {}); expected every extent > 0", kind,
+                                     s.kernel_size[0], s.kernel_size[1], s.strides[0], s.strides[1]));
+    }
+}
+
+void Convolution::add_bias(bool use_bias, const Initializer& initializer) {
+    if (use_bias) bias_ = register_parameter("bias", Tensor(initializer({output_channels_})));
+}
+
+void Convolution::check_input(const Shape& s) const {
+    if (s.size() != 3 || s[2] != input_channels_) {
+        throw ShapeError(fmt::format("{}: input shape {} without the batch axis; expected (height, width, {})", name(),
+                                     format_shape(s), input_channels_));
+    }
+}
+
+Activated Convolution::forward_with_logits(const Tensor& x) {
+    if (x.rank() != 4) {
+        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, height, width, {})", name(),
+                                     format_shape(x.shape()), input_channels_));
+    }
+    check_input(Shape(x.shape().begin() + 1, x.shape().end()));
+    const Tensor z = convolve(x);
+    return {activation_fn_(z), z, activation_};
+}
+
+std::optional<LayerConfig> Convolution::config() const {
+    LayerConfig c = layer_config();
+    c.insert({{"input_channels", std::to_string(input_channels_)},
+              {"kernel_size", fmt::format("{},{}", kernel_size_[0], kernel_size_[1])},
+              {"strides", fmt::format("{},{}", strides_[0], strides_[1])},
+              {"padding", std::string(padding_name(padding_))},
+              {"activation", activation_},
+              {"use_bias", bias_.defined() ? "true" : "false"}});
+    return c;
+}
+
+Shape Convolution::output_shape(const Shape& input_shape) {
+    check_input(input_shape);
+    const Window2d g = window_geometry({1, input_shape[0], input_shape[1], input_shape[2]}, kernel_size_, strides_,
+                                       padding_, name().c_str(), "kernel");
+    return {g.oh, g.ow, output_channels_};
+}
+
+}  // namespace xg

@@ -1,0 +1,67 @@
+#pragma once
+// What the convolution layers (Conv2D, DepthwiseConv2D, SeparableConv2D) share, as Keras's
+// base Conv layer does: channels-last input of a known channel count, a window with strides
+// and padding, an optional bias, an activation, and the checks and shapes that follow.
+#include <optional>
+#include <string>
+
+#include "xgrad/core/window.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/initializer.hpp"
+#include "xgrad/nn/module.hpp"
+
+namespace xg {
+
+/// The settings every convolution layer takes, in one place for the derived layers' constructors.
+struct ConvolutionSettings {
+    std::size_t input_channels = 0;
+    std::size_t output_channels = 0;
+    Size2 kernel_size = {0, 0};
+    Size2 strides = {1, 1};
+    std::string padding = "valid";
+    std::string activation = "linear";
+    std::string name;
+};
+
+class Convolution : public Module {
+public:
+    /// (n, H, W, input_channels) -> (n, OH, OW, output_channels)
+    Tensor forward(const Tensor& x) override { return forward_with_logits(x).output; }
+    /// (H, W, input_channels) -> (OH, OW, output_channels)
+    Shape output_shape(const Shape& input_shape) override;
+    /// input_channels, kernel_size, strides, padding, activation, use_bias, and the layer's own (layer_config).
+    std::optional<LayerConfig> config() const override;
+
+    const Tensor& bias() const { return bias_; }
+    std::size_t input_channels() const { return input_channels_; }
+    std::size_t output_channels() const { return output_channels_; }
+    Size2 kernel_size() const { return kernel_size_; }
+    Size2 strides() const { return strides_; }
+    Padding padding() const { return padding_; }
+    /// The activation's name ("linear" for none).
+    const std::string& activation() const { return activation_; }
+
+protected:
+    /// Checks the settings (every count and extent > 0), naming `kind` in errors.
+    Convolution(std::string kind, ConvolutionSettings settings);
+    /// activation(convolve(x)) with the pre-activation values as logits, after checking x.
+    Activated forward_with_logits(const Tensor& x) override;
+    /// The convolution and its bias, before the activation: (n, H, W, C_in) -> (n, OH, OW, C_out).
+    virtual Tensor convolve(const Tensor& x) const = 0;
+    /// The settings of the derived layer ("filters", "depth_multiplier").
+    virtual LayerConfig layer_config() const = 0;
+    /// Registers the bias (output_channels,) made by `initializer` when `use_bias`.
+    void add_bias(bool use_bias, const Initializer& initializer);
+
+private:
+    void check_input(const Shape& shape_without_batch) const;
+
+    std::size_t input_channels_, output_channels_;
+    Size2 kernel_size_, strides_;
+    Padding padding_;
+    std::string activation_;
+    ActivationFn activation_fn_;
+    Tensor bias_;
+};
+
+}  // namespace xg

@@ -1,0 +1,83 @@
+// Convolution, the base of Conv2D, DepthwiseConv2D and SeparableConv2D: the same input
+// checks, output shapes, shared settings and logits for all three.
+#include "xgrad/nn/convolution.hpp"
+
+#include <memory>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/depthwise_conv2d.hpp"
+#include "xgrad/nn/separable_conv2d.hpp"
+
+namespace {
+
+// One of each, 3 input channels, 6 output channels, 3x2 windows, strides (2, 1), same padding, relu.
+std::vector<std::shared_ptr<xg::Convolution>> layers() {
+    return {std::make_shared<xg::Conv2D>(3, 6, xg::Size2{3, 2},
+                                         xg::Conv2DOptions{.activation = "relu", .strides = {2, 1}, .padding = "same"}),
+            std::make_shared<xg::DepthwiseConv2D>(
+                3, xg::Size2{3, 2},
+                xg::DepthwiseConv2DOptions{.activation = "relu", .strides = {2, 1}, .padding = "same", .depth_multiplier = 2}),
+            std::make_shared<xg::SeparableConv2D>(
+                3, 6, xg::Size2{3, 2},
+                xg::SeparableConv2DOptions{.activation = "relu", .strides = {2, 1}, .padding = "same"})};
+}
+
+}  // namespace
+
+TEST_CASE("every convolution layer shapes its output from its window, strides and padding") {
+    for (const auto& layer : layers()) {
+        CAPTURE(layer->kind());
+        CHECK(layer->input_channels() == 3);
+        CHECK(layer->output_channels() == 6);
+        CHECK(layer->kernel_size() == xg::Size2{3, 2});
+        CHECK(layer->strides() == xg::Size2{2, 1});
+        CHECK(layer->padding() == xg::Padding::same);
+        CHECK(layer->activation() == "relu");
+        CHECK(layer->output_shape({7, 5, 3}) == xg::Shape{4, 5, 6});
+        const xg::Tensor y = (*layer)(xg::input(xt::ones<float>({2, 7, 5, 3})));
+        CHECK(y.shape() == xg::Shape{2, 4, 5, 6});
+        CHECK(xt::amin(y.value())() >= 0.0f);  // relu
+    }
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("every convolution layer's config holds the shared settings beside its own") {
+    for (const auto& layer : layers()) {
+        CAPTURE(layer->kind());
+        const xg::LayerConfig c = *layer->config();
+        CHECK(c.at("input_channels") == "3");
+        CHECK(c.at("kernel_size") == "3,2");
+        CHECK(c.at("strides") == "2,1");
+        CHECK(c.at("padding") == "same");
+        CHECK(c.at("activation") == "relu");
+        CHECK(c.at("use_bias") == "true");
+        CHECK(layer->bias().shape() == xg::Shape{6});
+    }
+    CHECK(layers()[0]->config()->at("filters") == "6");
+    CHECK(layers()[1]->config()->at("depth_multiplier") == "2");
+    CHECK(layers()[2]->config()->at("depth_multiplier") == "1");
+}
+
+TEST_CASE("every convolution layer names itself and the expected shape when the input does not fit") {
+    for (const auto& layer : layers()) {
+        CAPTURE(layer->kind());
+        const std::string rank = layer->name() + ": input has shape (2, 5, 5); expected (batch, height, width, 3)";
+        CHECK_THROWS_WITH_AS((*layer)(xg::input(xt::zeros<float>({2, 5, 5}))), rank.c_str(), xg::ShapeError);
+        const std::string channels =
+            layer->name() + ": input shape (5, 5, 4) without the batch axis; expected (height, width, 3)";
+        CHECK_THROWS_WITH_AS((*layer)(xg::input(xt::zeros<float>({2, 5, 5, 4}))), channels.c_str(), xg::ShapeError);
+        CHECK_THROWS_AS(layer->output_shape({5, 5}), xg::ShapeError);
+    }
+    CHECK_THROWS_WITH_AS(xg::DepthwiseConv2D(3, {0, 3}),
+                         "DepthwiseConv2D: kernel_size (0, 3) and strides (1, 1); expected every extent > 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::SeparableConv2D(3, 4, {3, 3}, {.strides = {1, 0}}),
+                         "SeparableConv2D: kernel_size (3, 3) and strides (1, 0); expected every extent > 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::Conv2D(3, 4, {3, 3}, xg::Conv2DOptions{.padding = "full"}),
+                         "Conv2D: padding 'full' is unknown; expected 'valid' or 'same'", xg::ValueError);
+    CHECK_THROWS_AS(xg::DepthwiseConv2D(3, {3, 3}, {.activation = "swishy"}), xg::ValueError);
+}
