@@ -25,10 +25,12 @@
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -61,15 +63,23 @@ std::shared_ptr<xg::Sequential> conv_model() {
     return net;
 }
 
-// A convnet ending in global pooling (a modern head: no Flatten, any image size), both kinds.
-std::shared_ptr<xg::Sequential> global_pooling_model() {
+// A convnet of the Xception kind: separable and depthwise convolutions (ONNX's grouped Conv),
+// and global pooling heads in place of Flatten, both kinds, with and without keepdims.
+std::shared_ptr<xg::Sequential> separable_model() {
     auto net = std::make_shared<xg::Sequential>();
-    net->emplace<xg::Conv2D>(1, 8, xg::Size2{3, 3}, "relu");
+    net->emplace<xg::SeparableConv2D>(1, 8, xg::Size2{3, 3},
+                                      xg::SeparableConv2DOptions{.activation = "relu", .strides = {2, 2}, .padding = "same",
+                                                                 .depth_multiplier = 2});
+    net->emplace<xg::DepthwiseConv2D>(8, xg::Size2{3, 2}, xg::DepthwiseConv2DOptions{.activation = "relu"});
+    net->emplace<xg::BatchNormalization>(8);
     net->emplace<xg::GlobalMaxPooling2D>(xg::GlobalPooling2DOptions{.keepdims = true});
-    net->emplace<xg::Conv2D>(8, 16, xg::Size2{1, 1}, xg::Conv2DOptions{.activation = "relu"});
-    net->emplace<xg::BatchNormalization>(16);
+    net->emplace<xg::DepthwiseConv2D>(8, xg::Size2{1, 1}, xg::DepthwiseConv2DOptions{.depth_multiplier = 2});
     net->emplace<xg::GlobalAveragePooling2D>();
     net->emplace<xg::Dense>(16, 10, "softmax");
+    // Biases away from zero, so that the exported ones are checked too.
+    for (auto& [name, p] : net->named_parameters()) {
+        if (name.ends_with("bias")) p.mutable_value() += 0.1f;
+    }
     return net;
 }
 
@@ -192,9 +202,9 @@ TEST_CASE("export_onnx writes a convnet with batch normalization, same padding a
     check_exported(*model, {28, 28, 1});
 }
 
-TEST_CASE("export_onnx writes global average and max pooling, with and without keepdims") {
+TEST_CASE("export_onnx writes separable and depthwise convolutions and global pooling") {
     xg::manual_seed(3);
-    auto model = global_pooling_model();
+    auto model = separable_model();
     perturb_buffers(*model);
     check_exported(*model, {9, 11, 1});
 }
@@ -245,6 +255,14 @@ TEST_CASE("an imported model exports again and keeps its predictions") {
     xg::export_onnx(*first, x, dir / "b.onnx");
     auto second = xg::import_onnx(dir / "b.onnx");
     CHECK(max_abs_diff(predict(*second, x), predict(*model, x)) <= 1e-5f);
+
+    // An imported depthwise kernel is an op's result (W reshaped and transposed), exported as ops.
+    auto separable = separable_model();
+    const xg::Array images = random_input({4, 9, 11, 1});
+    xg::export_onnx(*separable, images, dir / "c.onnx");
+    auto imported = xg::import_onnx(dir / "c.onnx");
+    xg::export_onnx(*imported, images, dir / "d.onnx");
+    CHECK(max_abs_diff(predict(*xg::import_onnx(dir / "d.onnx"), images), predict(*separable, images)) <= 1e-5f);
 }
 
 TEST_CASE("a convnet's layers stay channels-first between its first and last Transpose") {

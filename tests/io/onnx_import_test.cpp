@@ -202,8 +202,14 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
     group->set_type(onnx::AttributeProto::INT);
     group->set_i(2);
     auto model = xg::import_onnx(write_model(dir, grouped));
-    CHECK_THROWS_WITH_AS((*model)(xg::Tensor(xg::Array(xt::ones<float>({1, 2, 3, 3})))),
-                         doctest::Contains("node 'the_node' (Conv): group 2; expected 1"), xg::OnnxUnsupportedError);
+    // A group per channel is a depthwise convolution: channel c times its own 1x1 filter, w[c].
+    const xg::Array depthwise = (*model)(xg::Tensor(xg::Array(xt::ones<float>({1, 2, 3, 3})))).value();
+    CHECK(depthwise == xt::concatenate(xt::xtuple(xt::ones<float>({1, 1, 3, 3}), 2.0f * xt::ones<float>({1, 1, 3, 3})), 1));
+    // Any other grouping is not.
+    CHECK_THROWS_WITH_AS((*model)(xg::Tensor(xg::Array(xt::ones<float>({1, 4, 3, 3})))),
+                         doctest::Contains("node 'the_node' (Conv): group 2; expected 1, or X's 4 channels (a depthwise "
+                                           "convolution)"),
+                         xg::OnnxUnsupportedError);
 
     onnx::ModelProto short_weights = one_node("Add");
     auto* b = short_weights.mutable_graph()->add_initializer();

@@ -188,16 +188,28 @@ private:
         return out;
     }
 
-    // The kernel (KH, KW, C_in, C_out) as ONNX's (C_out, C_in, KH, KW): a leaf is stored that way.
-    std::string conv_kernel(const Node* kernel) {
-        if (kernel->role == Role::result) return transposed(name_of(kernel), {3, 2, 0, 1});
-        if (auto it = kernels_.find(kernel); it != kernels_.end()) return it->second;
+    // The kernel (KH, KW, C_in, C_out) as ONNX's (C_out, C_in, KH, KW), or a depthwise kernel
+    // (KH, KW, C, M) as the (C*M, 1, KH, KW) of a Conv with group = C: a leaf is stored that way.
+    std::string conv_kernel(const Node* kernel, bool depthwise) {
         const Shape& s = kernel->shape();
-        Array k = xt::transpose(kernel->value(), {3, 2, 0, 1});
+        const Perm perm = depthwise ? Perm{2, 3, 0, 1} : Perm{3, 2, 0, 1};
+        // (C, M, KH, KW) holds the values of (C*M, 1, KH, KW) in the same order.
+        const Shape onnx_shape = depthwise ? Shape{s[2] * s[3], 1, s[0], s[1]} : Shape{s[3], s[2], s[0], s[1]};
+        if (kernel->role == Role::result) {
+            const std::string t = transposed(name_of(kernel), perm);
+            if (!depthwise) return t;
+            const std::string out = fresh(t + "_grouped");
+            node("Reshape", {t, int64_initializer(out + "/shape", std::vector<long>(onnx_shape.begin(), onnx_shape.end()))},
+                 out);
+            return out;
+        }
+        auto& stored = depthwise ? depthwise_kernels_ : kernels_;
+        if (auto it = stored.find(kernel); it != stored.end()) return it->second;
+        Array k = xt::transpose(kernel->value(), perm);
         // A kernel also used as it is elsewhere gets a second, untransposed initializer from name_of.
         const std::string name = fresh(kernel->name().empty() ? "kernel" : kernel->name());
-        add_initializer(name, k, {s[3], s[2], s[0], s[1]});
-        kernels_.emplace(kernel, name);
+        add_initializer(name, k, onnx_shape);
+        stored.emplace(kernel, name);
         return name;
     }
 
@@ -215,9 +227,10 @@ private:
         const std::string op(r.op);
         const std::string attrs = r.attributes();
         std::vector<std::string> in;
-        const bool kernel_op = op == "conv2d" || op == "conv2d_with_bias";
+        const bool depthwise = op == "depthwise_conv2d" || op == "depthwise_conv2d_with_bias";
+        const bool kernel_op = depthwise || op == "conv2d" || op == "conv2d_with_bias";
         for (std::size_t k = 0; k < r.inputs.size(); ++k) {
-            in.push_back(kernel_op && k == 1 ? conv_kernel(r.inputs[k]) : name_of(r.inputs[k]));
+            in.push_back(kernel_op && k == 1 ? conv_kernel(r.inputs[k], depthwise) : name_of(r.inputs[k]));
         }
         const std::string base = fresh(scope_.empty() ? op : scope_ + "/" + op);
         std::string out = base;
@@ -304,6 +317,7 @@ private:
             set_ints(n, "kernel_shape", {static_cast<long>(window[0]), static_cast<long>(window[1])});
             set_ints(n, "strides", {static_cast<long>(s[0]), static_cast<long>(s[1])});
             set_ints(n, "pads", pads(g));
+            if (depthwise) set_int(n, "group", static_cast<long>(x_shape[3]));
             out = transposed(y, to_channels_last);
         } else if (op == "batch_norm") {
             if (attrs.find("inference") == std::string::npos) {
@@ -334,7 +348,8 @@ private:
             throw ValueError(fmt::format(
                 "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, exp, "
                 "log, sqrt, abs, square, pow, clip, relu, sigmoid, tanh, softmax, log_softmax, matmul, linear, "
-                "transpose, reshape, pad, sum, mean, max, conv2d, conv2d_with_bias, max_pool2d, avg_pool2d, batch_norm",
+                "transpose, reshape, pad, sum, mean, max, conv2d, conv2d_with_bias, depthwise_conv2d, "
+                "depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, batch_norm",
                 op, scope_.empty() ? "top level" : scope_));
         }
         names_[r.output.get()] = out;
@@ -381,7 +396,8 @@ private:
     onnx::ModelProto model_proto_;
     onnx::GraphProto* graph_;
     std::unordered_map<const Node*, std::string> names_;
-    std::unordered_map<const Node*, std::string> kernels_;  // leaves stored as ONNX kernels
+    std::unordered_map<const Node*, std::string> kernels_;            // leaves stored as ONNX kernels
+    std::unordered_map<const Node*, std::string> depthwise_kernels_;  // and as grouped ONNX kernels
     std::unordered_set<std::string> used_;
     std::unordered_map<std::string, std::pair<std::string, Perm>> transposes_;
     std::unordered_map<std::string, const BatchNormalization*> batch_norms_;

@@ -417,10 +417,17 @@ private:
     void conv() {
         Tensor x = in(0), w = in(1);
         require_rank4(x);
-        if (int_attr("group", 1) != 1) unsupported(fmt::format("group {}; expected 1", int_attr("group", 1)));
-        if (w.rank() != 4 || w.shape()[1] != x.shape()[1]) {
-            invalid(fmt::format("W {} for X {}; expected (C_out, {}, KH, KW)", format_shape(w.shape()),
-                                format_shape(x.shape()), x.shape()[1]));
+        const std::size_t c = x.shape()[1];
+        const long group = int_attr("group", 1);
+        // A group per input channel is a depthwise convolution, M = C_out / C filters each.
+        const bool depthwise = group != 1 && group == static_cast<long>(c);
+        if (group != 1 && !depthwise) {
+            unsupported(fmt::format("group {}; expected 1, or X's {} channels (a depthwise convolution)", group, c));
+        }
+        if (w.rank() != 4 || w.shape()[1] != (depthwise ? 1 : c) || (depthwise && w.shape()[0] % c != 0)) {
+            invalid(fmt::format("W {} for X {} and group {}; expected {}", format_shape(w.shape()),
+                                format_shape(x.shape()), group,
+                                depthwise ? fmt::format("(M * {}, 1, KH, KW)", c) : fmt::format("(C_out, {}, KH, KW)", c)));
         }
         const Size2 k{w.shape()[2], w.shape()[3]};
         if (auto ks = ints_attr("kernel_shape"); ks && (ks->size() != 2 || Size2{static_cast<std::size_t>((*ks)[0]), static_cast<std::size_t>((*ks)[1])} != k)) {
@@ -432,9 +439,17 @@ private:
         // Zero padding is what a convolution's padding means, so explicit pads are a pad op.
         if (p[0] || p[2]) y = pad(y, 1, static_cast<std::size_t>(p[0]), static_cast<std::size_t>(p[2]));
         if (p[1] || p[3]) y = pad(y, 2, static_cast<std::size_t>(p[1]), static_cast<std::size_t>(p[3]));
-        // (C_out, C_in, KH, KW) -> (KH, KW, C_in, C_out)
-        const Tensor kernel = transpose(w, {2, 3, 1, 0});
-        y = has_input(2) ? conv2d_with_bias(y, kernel, in(2), s, Padding::valid) : conv2d(y, kernel, s, Padding::valid);
+        if (depthwise) {
+            // (C * M, 1, KH, KW) -> (C, M, KH, KW) -> (KH, KW, C, M)
+            const long m = static_cast<long>(w.shape()[0] / c), kh = static_cast<long>(k[0]), kw = static_cast<long>(k[1]);
+            const Tensor kernel = transpose(reshape(w, {static_cast<long>(c), m, kh, kw}), {2, 3, 0, 1});
+            y = has_input(2) ? depthwise_conv2d_with_bias(y, kernel, in(2), s, Padding::valid)
+                             : depthwise_conv2d(y, kernel, s, Padding::valid);
+        } else {
+            // (C_out, C_in, KH, KW) -> (KH, KW, C_in, C_out)
+            const Tensor kernel = transpose(w, {2, 3, 1, 0});
+            y = has_input(2) ? conv2d_with_bias(y, kernel, in(2), s, Padding::valid) : conv2d(y, kernel, s, Padding::valid);
+        }
         set(0, channels_first(y));
     }
 
