@@ -1,6 +1,7 @@
 #include "xgrad/core/depthwise_kernels.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "xgrad/core/parallel.hpp"
 
@@ -86,22 +87,34 @@ Array depthwise_input_grad(const float* dy, const float* w, const Window2d& g, s
 }
 
 Array depthwise_kernel_grad(const float* x, const float* dy, const Window2d& g, std::size_t m) {
-    const std::size_t c = g.c, cm = g.c * m;
+    const std::size_t c = g.c, cm = g.c * m, taps = g.kh * g.kw;
     Array dw = xt::zeros<float>({g.kh, g.kw, c, m});
     if (dw.size() == 0 || g.n * g.oh * g.ow == 0) return dw;
     float* into = dw.data();
-    // Split by channels: each value of dw is then summed by one thread, over the pixels in order,
-    // so the split never changes a result. Worth splitting only when the whole sum is large.
-    const std::size_t work = g.n * g.oh * g.ow * g.kh * g.kw * cm;
-    const std::size_t grain = work < 2 * kParallelGrain ? c : std::max<std::size_t>(8, c / 8);
-    parallel_for(0, c, grain, [=](std::size_t c0, std::size_t c1) {
-        for_each_tap(g, 0, g.n * g.oh, [=](std::size_t p, std::size_t q, std::size_t tap) {
-            const float* dyp = dy + p * cm;
-            const float* xq = x + q * c;
-            float* dwt = into + tap * cm;
-            for (std::size_t i = c0; i < c1; ++i)
-                for (std::size_t k = 0; k < m; ++k) dwt[i * m + k] += xq[i] * dyp[i * m + k];
-        });
+    // One task per block of channels, one pass over the output pixels adding every tap's products
+    // into the block's sums (in cache), so x and dy are read from memory once. Each value of dw is
+    // then summed by one thread, over the pixels in order: the split never changes a result.
+    const std::size_t lanes = std::clamp<std::size_t>(cm / 2, 8, 64);  // output channels per task
+    const std::size_t block = std::max<std::size_t>(1, lanes / m);     // input channels per task
+    parallel_for(0, block_count(c, block), 1, [=](std::size_t lo, std::size_t hi) {
+        std::vector<float> sums(taps * block * m);
+        for (std::size_t b = lo; b < hi; ++b) {
+            const std::size_t c0 = b * block, c1 = std::min(c, c0 + block), width = (c1 - c0) * m;
+            float* acc = sums.data();
+            std::fill(sums.begin(), sums.end(), 0.0f);
+            for_each_tap(g, 0, g.n * g.oh, [=](std::size_t p, std::size_t q, std::size_t tap) {
+                const float* dyp = dy + p * cm + c0 * m;
+                const float* xq = x + q * c + c0;
+                float* at = acc + tap * width;
+                if (m == 1) {
+                    for (std::size_t i = 0; i < width; ++i) at[i] += xq[i] * dyp[i];
+                } else {
+                    for (std::size_t i = 0; i < c1 - c0; ++i)
+                        for (std::size_t k = 0; k < m; ++k) at[i * m + k] += xq[i] * dyp[i * m + k];
+                }
+            });
+            for (std::size_t tap = 0; tap < taps; ++tap) std::copy_n(acc + tap * width, width, into + tap * cm + c0 * m);
+        }
     });
     return dw;
 }
