@@ -2,8 +2,9 @@
 // Conv2D 32 -> MaxPooling2D -> Conv2D 64 -> MaxPooling2D -> Conv2D 64 -> Flatten -> Dense 64
 // -> Dense 10, RMSprop, batch 64) trained for one epoch on the first 2000 training images,
 // as (28, 28, 1) images, beats chance (10%) by far on 1000 test images: after those 32 steps
-// it is at about 67% (seed 1), on its way to 99% after 5 epochs on all 60000. Small enough for
-// a sanitizer build (about 2.5 s of CPU in a release build).
+// it is at about 67% (seed 1), on its way to 99% after 5 epochs on all 60000. And a small
+// Xception-style convnet (separable convolutions, batch normalization, global pooling) that
+// learns on the same slice. Small enough for a sanitizer build (about 6 s of CPU in a release build).
 #include <memory>
 
 #include <doctest/doctest.h>
@@ -13,10 +14,14 @@
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/image_dataset.hpp"
 #include "xgrad/data/mnist.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/train/model.hpp"
@@ -25,14 +30,23 @@
 #error "XGRAD_MNIST_DIR must name the folder with the four MNIST .gz files"
 #endif
 
+namespace {
+
+// The first `count` images and labels of a split, kept for an ImageDataset to read.
+struct Slice {
+    Slice(const xg::ByteArray& images, const xg::ByteArray& labels, std::size_t count)
+        : images(xt::view(images, xt::range(0, count), xt::all(), xt::all())),
+          labels(xt::view(labels, xt::range(0, count))) {}
+    xg::ByteArray images, labels;
+};
+
+}  // namespace
+
 TEST_CASE("the book's convnet, one epoch on 2000 MNIST images, is far better than chance") {
     const xg::MnistData data = xg::load_mnist(XGRAD_MNIST_DIR);
-    const xg::ByteArray train_images = xt::view(data.train_images, xt::range(0, 2000), xt::all(), xt::all());
-    const xg::ByteArray train_labels = xt::view(data.train_labels, xt::range(0, 2000));
-    const xg::ByteArray test_images = xt::view(data.test_images, xt::range(0, 1000), xt::all(), xt::all());
-    const xg::ByteArray test_labels = xt::view(data.test_labels, xt::range(0, 1000));
-    const xg::ImageDataset train(train_images, train_labels, xg::Shape{28, 28, 1});
-    const xg::ImageDataset test(test_images, test_labels, xg::Shape{28, 28, 1});
+    const Slice train_slice(data.train_images, data.train_labels, 2000), test_slice(data.test_images, data.test_labels, 1000);
+    const xg::ImageDataset train(train_slice.images, train_slice.labels, xg::Shape{28, 28, 1});
+    const xg::ImageDataset test(test_slice.images, test_slice.labels, xg::Shape{28, 28, 1});
 
     xg::manual_seed(1);
     auto network = std::make_shared<xg::Sequential>();
@@ -59,4 +73,46 @@ TEST_CASE("the book's convnet, one epoch on 2000 MNIST images, is far better tha
             xg::log_value(scores, "accuracy"));
     CHECK(xg::log_value(scores, "accuracy") >= 0.5);
     CHECK(history["loss"][0] < 2.0);
+}
+
+TEST_CASE("a separable convnet with batch normalization and a global pooling head learns MNIST digits") {
+    // Xception's ingredients (Deep Learning with Python, 9.3): separable convolutions, batch
+    // normalization before the activation, global average pooling in place of Flatten. Such a
+    // head starts slowly: after 3 epochs of 2000 images it is at about 40% (PyTorch's same model
+    // and init: about the same), far from chance and still climbing.
+    const xg::MnistData data = xg::load_mnist(XGRAD_MNIST_DIR);
+    const Slice train_slice(data.train_images, data.train_labels, 2000), test_slice(data.test_images, data.test_labels, 1000);
+    const xg::ImageDataset train(train_slice.images, train_slice.labels, xg::Shape{28, 28, 1});
+    const xg::ImageDataset test(test_slice.images, test_slice.labels, xg::Shape{28, 28, 1});
+
+    xg::manual_seed(1);
+    // Momentum 0.9 (PyTorch's 0.1): Keras's 0.99 leaves the moving statistics, which evaluate
+    // uses, far from the batch statistics after only 96 steps.
+    const xg::BatchNormalizationOptions normalization{.momentum = 0.9f};
+    const xg::SeparableConv2DOptions separable{.padding = "same", .use_bias = false};
+    auto network = std::make_shared<xg::Sequential>();
+    network->emplace<xg::Conv2D>(1, 16, xg::Size2{3, 3}, "relu");
+    network->emplace<xg::SeparableConv2D>(16, 32, xg::Size2{3, 3}, separable);
+    network->emplace<xg::BatchNormalization>(32, normalization);
+    network->emplace<xg::Activation>("relu");
+    network->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
+    network->emplace<xg::SeparableConv2D>(32, 64, xg::Size2{3, 3}, separable);
+    network->emplace<xg::BatchNormalization>(64, normalization);
+    network->emplace<xg::Activation>("relu");
+    network->emplace<xg::GlobalAveragePooling2D>();
+    network->emplace<xg::Dense>(64, 10, "softmax");
+    xg::Model model(network);
+    model.compile(std::make_shared<xg::RMSprop>(network->parameters()), "categorical_crossentropy", {"accuracy"});
+    xg::FitOptions options;
+    options.epochs = 3;
+    options.batch_size = 64;
+    options.verbose = 0;
+    const xg::History history = model.fit(train, options);
+
+    const xg::Logs scores = model.evaluate(test, 64);
+    MESSAGE("train loss ", history["loss"][0], ", ", history["loss"][1], ", ", history["loss"][2], ", test accuracy ",
+            xg::log_value(scores, "accuracy"));
+    CHECK(history["loss"][1] < history["loss"][0]);
+    CHECK(history["loss"][2] < history["loss"][1]);
+    CHECK(xg::log_value(scores, "accuracy") >= 0.25);
 }
