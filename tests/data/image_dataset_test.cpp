@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "xgrad/core/error.hpp"
@@ -16,6 +17,14 @@ xg::ByteArray images_2x2x2() {
 }
 
 }  // namespace
+
+// ImageDataset refuses temporaries, which would be gone before the first batch: checked by the
+// compiler, so a regression fails the build of this test.
+static_assert(std::is_constructible_v<xg::ImageDataset, const xg::ByteArray&, const xg::ByteArray&>);
+static_assert(std::is_constructible_v<xg::ImageDataset, xg::ByteArray&, xg::ByteArray&, xg::Shape>);
+static_assert(!std::is_constructible_v<xg::ImageDataset, xg::ByteArray, const xg::ByteArray&>);
+static_assert(!std::is_constructible_v<xg::ImageDataset, const xg::ByteArray&, xg::ByteArray>);
+static_assert(!std::is_constructible_v<xg::ImageDataset, xg::ByteArray, xg::ByteArray, xg::Shape, std::size_t>);
 
 TEST_CASE("ImageDataset gathers bytes / 255 flattened, with one-hot labels") {
     const xg::ByteArray images = images_2x2x2();
