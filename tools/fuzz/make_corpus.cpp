@@ -25,8 +25,11 @@
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
-#include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/depthwise_conv2d.hpp"
+#include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/train/checkpoint.hpp"
@@ -193,6 +196,15 @@ void model_file_seeds(const fs::path& dir) {
     conv.emplace<xg::Flatten>();
     conv.emplace<xg::Dense>(2, 3, "softmax");
     xg::save_model(conv, (dir / "convnet.npz").string());
+    // The Xception-style layers on 5 x 5 x 2 images: separable, depthwise, global pooling.
+    xg::Sequential separable;
+    separable.emplace<xg::SeparableConv2D>(2, 3, xg::Size2{3, 3},
+                                           xg::SeparableConv2DOptions{.padding = "same", .depth_multiplier = 2});
+    separable.emplace<xg::DepthwiseConv2D>(3, xg::Size2{2, 2}, xg::DepthwiseConv2DOptions{.activation = "relu"});
+    separable.emplace<xg::GlobalMaxPooling2D>(xg::GlobalPooling2DOptions{.keepdims = true});
+    separable.emplace<xg::GlobalAveragePooling2D>();
+    separable.emplace<xg::Dense>(3, 2, "softmax");
+    xg::save_model(separable, (dir / "separable.npz").string());
 }
 
 void onnx_model_seeds(const fs::path& dir) {
@@ -210,6 +222,13 @@ void onnx_model_seeds(const fs::path& dir) {
     conv.emplace<xg::Flatten>();
     conv.emplace<xg::Dense>(8, 3, "softmax");
     xg::export_onnx(conv, xg::Array(xt::ones<float>({1, 6, 6, 1})), (dir / "convnet.onnx").string());
+    // Grouped (depthwise) Conv nodes and a global pooling head.
+    xg::Sequential separable;
+    separable.emplace<xg::SeparableConv2D>(1, 3, xg::Size2{3, 3}, xg::SeparableConv2DOptions{.depth_multiplier = 2});
+    separable.emplace<xg::DepthwiseConv2D>(3, xg::Size2{2, 2}, xg::DepthwiseConv2DOptions{.activation = "relu"});
+    separable.emplace<xg::GlobalAveragePooling2D>();
+    separable.emplace<xg::Dense>(3, 2, "softmax");
+    xg::export_onnx(separable, xg::Array(xt::ones<float>({1, 6, 6, 1})), (dir / "separable.onnx").string());
     const std::string whole = read_file(dir / "mlp.onnx");
     write_file(dir / "truncated.onnx", whole.substr(0, whole.size() / 2));
     write_file(dir / "empty.onnx", "");
