@@ -12,24 +12,16 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "convolution_cases.hpp"
 #include "second_order.hpp"
 
 namespace {
 
 using xg::Padding;
 using xg::Size2;
-
-xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
-
-// Keras's padding before the first row for one axis, written out independently of the library.
-long pad_before(long in, long k, long s, Padding padding, long& out) {
-    if (padding == Padding::valid) {
-        out = (in - k) / s + 1;
-        return 0;
-    }
-    out = (in + s - 1) / s;
-    return std::max((out - 1) * s + k - in, 0L) / 2;
-}
+using xg::test::ConvolutionCase;
+using xg::test::pad_before;
+using xg::test::uniform;
 
 // The convolution as a direct loop over output pixels, window positions and channels.
 xg::Array reference_conv(const xg::Array& x, const xg::Array& k, Size2 strides, Padding padding) {
@@ -55,16 +47,10 @@ xg::Array reference_conv(const xg::Array& x, const xg::Array& k, Size2 strides, 
     return y;
 }
 
-struct Case {
-    xg::Shape x;
-    xg::Shape kernel;
-    Size2 strides;
-    Padding padding;
-};
 
 // Odd sizes, strides 1 and 2 (and mixed), both paddings, even and odd kernels, 1x1.
-std::vector<Case> cases() {
-    std::vector<Case> out;
+std::vector<ConvolutionCase> cases() {
+    std::vector<ConvolutionCase> out;
     for (Padding p : {Padding::valid, Padding::same}) {
         out.push_back({{2, 5, 7, 3}, {3, 3, 3, 2}, {1, 1}, p});
         out.push_back({{1, 7, 5, 2}, {3, 3, 2, 3}, {2, 2}, p});
@@ -76,16 +62,12 @@ std::vector<Case> cases() {
     return out;
 }
 
-std::string describe(const Case& c) {
-    return xg::format_shape(c.x) + " * " + xg::format_shape(c.kernel) + " " + xg::window_attributes(c.strides, c.padding);
-}
-
 }  // namespace
 
 TEST_CASE("conv2d matches a direct loop for every padding and stride") {
     xt::random::seed(3);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel);
         const xg::Tensor y = xg::conv2d(xg::input(x), xg::input(k), c.strides, c.padding);
         const xg::Array expected = reference_conv(x, k, c.strides, c.padding);
@@ -112,8 +94,8 @@ TEST_CASE("conv2d same padding puts the extra row and column at the bottom and r
 
 TEST_CASE("conv2d with bias adds the bias to every output pixel") {
     xt::random::seed(5);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel), b = uniform({c.kernel[3]});
         const xg::Tensor y = xg::conv2d_with_bias(xg::input(x), xg::input(k), xg::input(b), c.strides, c.padding);
         const xg::Array expected = reference_conv(x, k, c.strides, c.padding) + b;
@@ -123,8 +105,8 @@ TEST_CASE("conv2d with bias adds the bias to every output pixel") {
 
 TEST_CASE("conv2d passes gradcheck for x, kernel and bias") {
     xt::random::seed(7);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const auto plain = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) { return xg::conv2d(in[0], in[1], c.strides, c.padding); },
             {uniform(c.x), uniform(c.kernel)});
@@ -140,8 +122,8 @@ TEST_CASE("conv2d passes gradcheck for x, kernel and bias") {
 
 TEST_CASE("the gradient ops compute conv2d's gradients") {
     xt::random::seed(9);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const xg::Tensor x = xg::parameter(uniform(c.x), "x");
         const xg::Tensor k = xg::parameter(uniform(c.kernel), "k");
         const xg::Tensor y = xg::conv2d(x, k, c.strides, c.padding);
@@ -156,8 +138,8 @@ TEST_CASE("the gradient ops compute conv2d's gradients") {
 
 TEST_CASE("conv2d_backward_input and conv2d_backward_kernel pass gradcheck (second derivatives of conv2d)") {
     xt::random::seed(11);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const xg::Shape y_shape = xg::conv2d(xg::input(xt::zeros<float>(c.x)), xg::input(xt::zeros<float>(c.kernel)),
                                              c.strides, c.padding).shape();
         const auto input_grad = xg::gradcheck(
@@ -177,8 +159,8 @@ TEST_CASE("conv2d_backward_input and conv2d_backward_kernel pass gradcheck (seco
 
 TEST_CASE("conv2d, conv2d_with_bias and both gradient ops pass gradgradcheck") {
     xt::random::seed(17);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const xg::Shape y_shape = xg::conv2d(xg::input(xt::zeros<float>(c.x)), xg::input(xt::zeros<float>(c.kernel)),
                                              c.strides, c.padding).shape();
         const auto conv = [&](const std::vector<xg::Tensor>& in) { return xg::conv2d(in[0], in[1], c.strides, c.padding); };

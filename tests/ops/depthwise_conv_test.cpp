@@ -10,24 +10,16 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "convolution_cases.hpp"
 #include "second_order.hpp"
 
 namespace {
 
 using xg::Padding;
 using xg::Size2;
-
-xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
-
-// Keras's padding before the first row for one axis, written out independently of the library.
-long pad_before(long in, long k, long s, Padding padding, long& out) {
-    if (padding == Padding::valid) {
-        out = (in - k) / s + 1;
-        return 0;
-    }
-    out = (in + s - 1) / s;
-    return std::max((out - 1) * s + k - in, 0L) / 2;
-}
+using xg::test::ConvolutionCase;
+using xg::test::pad_before;
+using xg::test::uniform;
 
 // The depthwise convolution as a direct loop: output channel c * M + m sees input channel c only.
 xg::Array reference_depthwise(const xg::Array& x, const xg::Array& k, Size2 strides, Padding padding) {
@@ -54,16 +46,10 @@ xg::Array reference_depthwise(const xg::Array& x, const xg::Array& k, Size2 stri
     return y;
 }
 
-struct Case {
-    xg::Shape x;
-    xg::Shape kernel;
-    Size2 strides;
-    Padding padding;
-};
 
 // Odd sizes, strides 1 and 2 (and mixed), both paddings, even and odd kernels, 1x1, multipliers 1 to 3.
-std::vector<Case> cases() {
-    std::vector<Case> out;
+std::vector<ConvolutionCase> cases() {
+    std::vector<ConvolutionCase> out;
     for (Padding p : {Padding::valid, Padding::same}) {
         out.push_back({{2, 5, 7, 3}, {3, 3, 3, 1}, {1, 1}, p});
         out.push_back({{1, 7, 5, 2}, {3, 3, 2, 2}, {2, 2}, p});
@@ -75,11 +61,7 @@ std::vector<Case> cases() {
     return out;
 }
 
-std::string describe(const Case& c) {
-    return xg::format_shape(c.x) + " * " + xg::format_shape(c.kernel) + " " + xg::window_attributes(c.strides, c.padding);
-}
-
-xg::Shape output_shape(const Case& c) {
+xg::Shape output_shape(const ConvolutionCase& c) {
     return xg::depthwise_conv2d(xg::input(xt::zeros<float>(c.x)), xg::input(xt::zeros<float>(c.kernel)), c.strides,
                                 c.padding)
         .shape();
@@ -89,8 +71,8 @@ xg::Shape output_shape(const Case& c) {
 
 TEST_CASE("depthwise_conv2d matches a direct loop for every padding, stride and depth multiplier") {
     xt::random::seed(3);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel), b = uniform({c.x[3] * c.kernel[3]});
         const xg::Array expected = reference_depthwise(x, k, c.strides, c.padding);
         const xg::Tensor y = xg::depthwise_conv2d(xg::input(x), xg::input(k), c.strides, c.padding);
@@ -118,8 +100,8 @@ TEST_CASE("depthwise_conv2d is conv2d with a kernel that joins each output chann
 
 TEST_CASE("depthwise_conv2d passes gradcheck for x, kernel and bias") {
     xt::random::seed(7);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const auto plain = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) { return xg::depthwise_conv2d(in[0], in[1], c.strides, c.padding); },
             {uniform(c.x), uniform(c.kernel)});
@@ -135,8 +117,8 @@ TEST_CASE("depthwise_conv2d passes gradcheck for x, kernel and bias") {
 
 TEST_CASE("the gradient ops compute depthwise_conv2d's gradients") {
     xt::random::seed(9);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const xg::Tensor x = xg::parameter(uniform(c.x), "x");
         const xg::Tensor k = xg::parameter(uniform(c.kernel), "k");
         const xg::Tensor y = xg::depthwise_conv2d(x, k, c.strides, c.padding);
@@ -152,8 +134,8 @@ TEST_CASE("the gradient ops compute depthwise_conv2d's gradients") {
 
 TEST_CASE("depthwise_conv2d_backward_input and _backward_kernel pass gradcheck") {
     xt::random::seed(11);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const xg::Shape y_shape = output_shape(c);
         const auto input_grad = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) {
@@ -172,8 +154,8 @@ TEST_CASE("depthwise_conv2d_backward_input and _backward_kernel pass gradcheck")
 
 TEST_CASE("depthwise_conv2d, its bias form and both gradient ops pass gradgradcheck") {
     xt::random::seed(17);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const ConvolutionCase& c : cases()) {
+        CAPTURE(c.describe());
         const xg::Shape y_shape = output_shape(c);
         xg::test::check_second_order(
             [&](const std::vector<xg::Tensor>& in) { return xg::depthwise_conv2d(in[0], in[1], c.strides, c.padding); },
