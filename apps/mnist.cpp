@@ -363,7 +363,8 @@ int main(int argc, char** argv) {
                  "the book's convnet (--model convnet); RMSprop"};
     app.add_option("--data", flags.data, "Folder with the four MNIST IDX files (.gz or raw); default: $XGRAD_DATA, "
                                          "then ./data/mnist");
-    app.add_option("--dataset", flags.dataset, "mnist, fashion, or auto (MNIST if found, else Fashion-MNIST)")
+    app.add_option("--dataset", flags.dataset, "mnist, fashion, or auto (a --data or XGRAD_DATA folder's labels tell which; else MNIST if found, else "
+                   "Fashion-MNIST)")
         ->check(CLI::IsMember({"auto", "mnist", "fashion"}));
     app.add_option("--model", flags.model,
                    "dense (Dense 512 relu -> Dense 10 softmax) or convnet (3 Conv2D, 2 MaxPooling2D, Dense 64 -> "

@@ -309,3 +309,25 @@ TEST_CASE("Fashion-MNIST: the Debian folder is the default, and auto mode falls 
     for (auto count : histogram(d.train_labels)) CHECK(count == 6000);
     for (auto count : histogram(d.test_labels)) CHECK(count == 1000);
 }
+
+TEST_CASE("auto mode tells Fashion-MNIST from MNIST in a folder given by flag or XGRAD_DATA") {
+    // Both have the same file names and format; only Fashion-MNIST's published labels are Fashion-MNIST.
+    CHECK(xg::find_dataset_auto(XGRAD_MNIST_DIR).kind == xg::DatasetKind::mnist);
+    TempDir tmp;
+    write_fake_mnist(tmp.path / "other", 3, 2);
+    CHECK(xg::find_dataset_auto((tmp.path / "other").string()).kind == xg::DatasetKind::mnist);
+    const std::string fashion_dir = xg::default_dataset_dir(xg::DatasetKind::fashion);
+    if (!xg::has_mnist_files(fashion_dir)) {
+        MESSAGE("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): skipping its checks");
+        return;
+    }
+    const xg::DatasetLocation by_flag = xg::find_dataset_auto(fashion_dir);
+    CHECK(by_flag.kind == xg::DatasetKind::fashion);
+    CHECK(by_flag.source == "flag");
+    // The user's word stands when the kind is asked for.
+    CHECK(xg::find_dataset(xg::DatasetKind::mnist, fashion_dir).kind == xg::DatasetKind::mnist);
+    Environment env(fashion_dir, tmp.path);
+    const xg::DatasetLocation by_env = xg::find_dataset_auto();
+    CHECK(by_env.kind == xg::DatasetKind::fashion);
+    CHECK(by_env.source == "XGRAD_DATA");
+}

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "xgrad/core/error.hpp"
 
@@ -89,6 +90,25 @@ DatasetLocation from_flag(DatasetKind kind, const std::string& dir_flag, const c
     return DatasetLocation{kind, dir_flag, "flag"};
 }
 
+// Fashion-MNIST's published test labels as a CRC-32 of their 10,000 bytes: what tells its files
+// from MNIST's, which have the same names, sizes and format.
+constexpr unsigned long fashion_test_labels_crc = 0x242bc73f;
+
+// The kind of dataset in a folder that has the four files: Fashion-MNIST when its test labels are
+// Fashion-MNIST's, else MNIST (also for any other dataset in MNIST's format, and for an unreadable
+// file, which load_mnist then reports with its reason).
+DatasetKind recognize(const std::string& dir) {
+    const auto file = find_file(dir, mnist_file_names[3]);
+    if (!file) return DatasetKind::mnist;
+    try {
+        const ByteArray labels = read_idx(file->string());
+        const unsigned long crc = crc32(crc32(0L, Z_NULL, 0), labels.data(), static_cast<uInt>(labels.size()));
+        return labels.size() == 10000 && crc == fashion_test_labels_crc ? DatasetKind::fashion : DatasetKind::mnist;
+    } catch (const IoError&) {
+        return DatasetKind::mnist;
+    }
+}
+
 std::string how_to_get_mnist() {
     return fmt::format("the four MNIST files ({}) in one of those places, or use --dataset fashion after "
                        "`apt-get install dataset-fashion-mnist`",
@@ -159,9 +179,16 @@ DatasetLocation find_dataset(DatasetKind kind, const std::string& dir_flag) {
 }
 
 DatasetLocation find_dataset_auto(const std::string& dir_flag) {
-    if (!dir_flag.empty()) return from_flag(DatasetKind::mnist, dir_flag, "find_dataset_auto");
+    if (!dir_flag.empty()) {
+        DatasetLocation found = from_flag(DatasetKind::mnist, dir_flag, "find_dataset_auto");
+        found.kind = recognize(found.directory);
+        return found;
+    }
     std::vector<std::string> looked;
-    if (auto found = search(DatasetKind::mnist, true, looked)) return *found;
+    if (auto found = search(DatasetKind::mnist, true, looked)) {
+        found->kind = recognize(found->directory);
+        return *found;
+    }
     if (auto found = search(DatasetKind::fashion, false, looked)) return *found;
     throw IoError(fmt::format("find_dataset_auto: neither MNIST nor Fashion-MNIST found (looked in {}); expected {}",
                               fmt::join(looked, "; "), how_to_get_mnist()));

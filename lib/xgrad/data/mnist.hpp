@@ -50,7 +50,8 @@ bool has_mnist_files(const std::string& dir);
 DatasetLocation find_dataset(DatasetKind kind, const std::string& dir_flag = "");
 
 /// As find_dataset(DatasetKind::mnist, dir_flag), but when MNIST is found nowhere falls back to Fashion-MNIST's
-/// default folder; the result's kind says which was picked.
+/// default folder; the result's kind says which was picked. A folder from the flag or XGRAD_DATA holds
+/// Fashion-MNIST when its test labels are Fashion-MNIST's published ones, else MNIST (or a dataset in its format).
 DatasetLocation find_dataset_auto(const std::string& dir_flag = "");
 
 /// Reads the four files from `dir` (.gz preferred over raw) and checks them: images rank 3 with the same
