@@ -59,6 +59,13 @@ public:
     xg::Tensor forward(const xg::Tensor& x) override { return x; }
 };
 
+// A module of any kind, to see the name it gets.
+class Kind : public xg::Module {
+public:
+    explicit Kind(std::string kind) : Module(std::move(kind)) {}
+    xg::Tensor forward(const xg::Tensor& x) override { return x; }
+};
+
 }  // namespace
 
 TEST_CASE("default names are the kind in snake case, numbered within the parent") {
@@ -383,4 +390,9 @@ TEST_CASE("kinds become snake-case names as Keras makes them") {
     CHECK(model.emplace<xg::MaxPooling2D>()->name() == "max_pooling2d_1");
     CHECK(model.emplace<xg::BatchNormalization>(2)->name() == "batch_normalization_1");
     CHECK(model.emplace<xg::Conv2D>(2, 2, xg::Size2{1, 1})->name() == "conv2d_2");
+    // Keras's rule for a capital after a capital: a word starts where lower case follows.
+    CHECK(Kind("Conv2DTranspose").name() == "conv2d_transpose_1");
+    CHECK(Kind("MLPBlock").name() == "mlp_block_1");
+    CHECK(Kind("GRU").name() == "gru_1");
+    CHECK(Kind("GlobalAveragePooling2D").name() == "global_average_pooling2d_1");
 }

@@ -12,14 +12,17 @@
 namespace xg {
 namespace {
 
-// "Dense" -> "dense", "BatchNorm" -> "batch_norm", "Conv2D" -> "conv2d" (as Keras names them:
-// a capital after a digit starts no new word)
+// "Dense" -> "dense", "BatchNorm" -> "batch_norm", "Conv2D" -> "conv2d", "Conv2DTranspose" ->
+// "conv2d_transpose", "MLPBlock" -> "mlp_block", as Keras names them: a capital starts a word
+// after a lower-case letter, or when a lower-case letter or digit follows it.
 std::string snake_case(const std::string& kind) {
     std::string out;
+    auto is = [&](std::size_t i, int (*test)(int)) { return i < kind.size() && test(static_cast<unsigned char>(kind[i])); };
     for (std::size_t i = 0; i < kind.size(); ++i) {
-        const auto c = static_cast<unsigned char>(kind[i]);
-        if (std::isupper(c) && i > 0 && std::islower(static_cast<unsigned char>(kind[i - 1]))) out += '_';
-        out += static_cast<char>(std::tolower(c));
+        const bool starts_word = i > 0 && is(i, std::isupper) &&
+                                 (is(i - 1, std::islower) || is(i + 1, std::islower) || is(i + 1, std::isdigit));
+        if (starts_word) out += '_';
+        out += static_cast<char>(std::tolower(static_cast<unsigned char>(kind[i])));
     }
     return out;
 }
