@@ -10,6 +10,7 @@
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
@@ -56,6 +57,7 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
                                                           .use_bias = false});
     const xg::MaxPooling2D max_pool({3, 3}, {.strides = {1, 2}, .padding = "same"});
     const xg::AveragePooling2D avg_pool({2, 3});
+    const xg::Conv2DTranspose transposed(4, 2, {3, 2}, {.activation = "relu", .strides = {2, 2}, .padding = "same"});
     const xg::DepthwiseConv2D depthwise(4, {3, 5}, {.activation = "tanh", .strides = {1, 2}, .depth_multiplier = 3});
     const xg::SeparableConv2D separable(4, 7, {3, 3}, {.padding = "same", .depth_multiplier = 2, .use_bias = false});
     const xg::GlobalAveragePooling2D global_avg;
@@ -64,7 +66,7 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
     const xg::Dropout dropout(0.3f);
     const xg::BatchNormalization bn(6, {.momentum = 0.9f, .epsilon = 1e-5f, .center = false});
     for (const xg::Module* layer : std::initializer_list<const xg::Module*>{
-             &conv, &depthwise, &separable, &max_pool, &avg_pool, &global_avg, &global_max, &flatten, &dropout, &bn}) {
+             &conv, &transposed, &depthwise, &separable, &max_pool, &avg_pool, &global_avg, &global_max, &flatten, &dropout, &bn}) {
         CAPTURE(layer->kind());
         const std::optional<xg::LayerConfig> config = layer->config();
         REQUIRE(config.has_value());
@@ -82,6 +84,10 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
     CHECK(c->padding() == xg::Padding::same);
     CHECK(c->activation() == "relu");
     CHECK_FALSE(c->bias().defined());
+    auto t = std::dynamic_pointer_cast<xg::Conv2DTranspose>(xg::make_layer("Conv2DTranspose", *transposed.config(), "t"));
+    REQUIRE(t != nullptr);
+    CHECK(t->kernel().shape() == xg::Shape{3, 2, 2, 4});
+    CHECK(t->output_shape({5, 5, 4}) == xg::Shape{10, 10, 2});
     auto dw = std::dynamic_pointer_cast<xg::DepthwiseConv2D>(xg::make_layer("DepthwiseConv2D", *depthwise.config(), "dw"));
     REQUIRE(dw != nullptr);
     CHECK(dw->depthwise_kernel().shape() == xg::Shape{3, 5, 4, 3});

@@ -53,11 +53,15 @@ std::optional<LayerConfig> Convolution::config() const {
     return c;
 }
 
+Size2 Convolution::output_size(std::size_t h, std::size_t w) const {
+    const Window2d g = window_geometry({1, h, w, input_channels_}, kernel_size_, strides_, padding_, name().c_str(), "kernel");
+    return {g.oh, g.ow};
+}
+
 Shape Convolution::output_shape(const Shape& input_shape) {
     check_input(input_shape);
-    const Window2d g = window_geometry({1, input_shape[0], input_shape[1], input_shape[2]}, kernel_size_, strides_,
-                                       padding_, name().c_str(), "kernel");
-    return {g.oh, g.ow, output_channels_};
+    const Size2 out = output_size(input_shape[0], input_shape[1]);
+    return {out[0], out[1], output_channels_};
 }
 
 }  // namespace xg

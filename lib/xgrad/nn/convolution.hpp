@@ -52,6 +52,9 @@ protected:
     virtual LayerConfig layer_config() const = 0;
     /// Registers the bias (output_channels,) made by `initializer` when `use_bias`.
     void add_bias(bool use_bias, const Initializer& initializer);
+    /// The output's rows and columns for an input of h x w: the window's positions (a
+    /// ShapeError when it does not fit); a transposed convolution says otherwise.
+    virtual Size2 output_size(std::size_t h, std::size_t w) const;
 
 private:
     void check_input(const Shape& shape_without_batch) const;

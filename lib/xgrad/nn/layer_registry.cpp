@@ -11,6 +11,7 @@
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
@@ -46,6 +47,18 @@ struct LayerTable {
                                                            .padding = config_text(c, "padding", "Conv2D"),
                                                            .use_bias = config_flag(c, "use_bias", "Conv2D"),
                                                            .name = name});
+         }},
+        {"Conv2DTranspose",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "Conv2DTranspose";
+             return std::make_shared<Conv2DTranspose>(
+                 config_count(c, "input_channels", kind), config_count(c, "filters", kind),
+                 config_size2(c, "kernel_size", kind),
+                 Conv2DTransposeOptions{.activation = config_text(c, "activation", kind),
+                                        .strides = config_size2(c, "strides", kind),
+                                        .padding = config_text(c, "padding", kind),
+                                        .use_bias = config_flag(c, "use_bias", kind),
+                                        .name = name});
          }},
         {"DepthwiseConv2D",
          [](const LayerConfig& c, const std::string& name) {

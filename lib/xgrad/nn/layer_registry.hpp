@@ -18,9 +18,9 @@ using LayerFactory = std::function<std::shared_ptr<Module>(const LayerConfig& co
 /// Adds the factory for layers of `kind` (replacing one of that kind).
 void register_layer(const std::string& kind, LayerFactory factory);
 /// A new layer of `kind` from `config`; throws ValueError for an unknown kind (naming the
-/// registered ones) or bad settings. Dense, Activation, Softmax, Conv2D, DepthwiseConv2D,
-/// SeparableConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Flatten, Dropout and
-/// BatchNormalization are registered from the start.
+/// registered ones) or bad settings. Dense, Activation, Softmax, Conv2D, Conv2DTranspose,
+/// DepthwiseConv2D, SeparableConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
+/// GlobalMaxPooling2D, Flatten, Dropout and BatchNormalization are registered from the start.
 std::shared_ptr<Module> make_layer(const std::string& kind, const LayerConfig& config, const std::string& name);
 /// The registered kinds.
 std::vector<std::string> layer_kinds();

@@ -1,0 +1,47 @@
+#pragma once
+// Conv2DTranspose: y = activation(conv2d_transpose(x, kernel) + bias) on channels-last images,
+// like keras.layers.Conv2DTranspose: the adjoint of a convolution, which spreads each input
+// pixel over a window of the output, so strides enlarge the image (the decoder of a
+// segmentation network or an autoencoder). It is conv2d_backward_input, the gradient of the
+// convolution that would map the output back to the input.
+#include <string>
+
+#include "xgrad/nn/convolution.hpp"
+#include "xgrad/nn/initializer.hpp"
+
+namespace xg {
+
+struct Conv2DTransposeOptions {
+    std::string activation = "linear";
+    Size2 strides = {1, 1};
+    /// "valid": output (H - 1) * stride + KH (at least H * stride); "same": output H * stride.
+    std::string padding = "valid";
+    Initializer kernel_initializer = initializers::glorot_uniform;
+    Initializer bias_initializer = initializers::zeros;
+    bool use_bias = true;
+    std::string name;  // "" -> conv2d_transpose_N
+};
+
+class Conv2DTranspose : public Convolution {
+public:
+    /// `filters` output channels from `input_channels`: kernel (KH, KW, filters, input_channels) as in Keras,
+    /// bias (filters,).
+    Conv2DTranspose(std::size_t input_channels, std::size_t filters, Size2 kernel_size,
+                    Conv2DTransposeOptions options = {});
+
+    const Tensor& kernel() const { return kernel_; }
+    std::size_t filters() const { return output_channels(); }
+
+protected:
+    /// conv2d_backward_input(x, kernel, output shape) + bias.
+    Tensor convolve(const Tensor& x) const override;
+    /// filters.
+    LayerConfig layer_config() const override;
+    /// Keras's lengths: H * stride, plus max(KH - stride, 0) with valid padding.
+    Size2 output_size(std::size_t h, std::size_t w) const override;
+
+private:
+    Tensor kernel_;
+};
+
+}  // namespace xg
