@@ -24,6 +24,7 @@
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
+#include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
@@ -77,6 +78,23 @@ std::shared_ptr<xg::Sequential> separable_model() {
     net->emplace<xg::GlobalAveragePooling2D>();
     net->emplace<xg::Dense>(16, 10, "softmax");
     // Biases away from zero, so that the exported ones are checked too.
+    for (auto& [name, p] : net->named_parameters()) {
+        if (name.ends_with("bias")) p.mutable_value() += 0.1f;
+    }
+    return net;
+}
+
+// A decoder: a strided convolution down, transposed convolutions up, with `same` and `valid`
+// padding and a window narrower than its stride (ONNX's output_padding).
+std::shared_ptr<xg::Sequential> decoder_model() {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "relu", .strides = {2, 2}, .padding = "same"});
+    net->emplace<xg::Conv2DTranspose>(4, 3, xg::Size2{3, 3},
+                                      xg::Conv2DTransposeOptions{.activation = "relu", .strides = {2, 2}, .padding = "same"});
+    net->emplace<xg::Conv2DTranspose>(3, 2, xg::Size2{1, 2}, xg::Conv2DTransposeOptions{.strides = {3, 2}});
+    net->emplace<xg::Conv2DTranspose>(2, 2, xg::Size2{3, 3}, xg::Conv2DTransposeOptions{.activation = "tanh"});
+    net->emplace<xg::Flatten>();
+    net->emplace<xg::Dense>(32 * 26 * 2, 10, "softmax");
     for (auto& [name, p] : net->named_parameters()) {
         if (name.ends_with("bias")) p.mutable_value() += 0.1f;
     }
@@ -206,6 +224,12 @@ TEST_CASE("export_onnx writes separable and depthwise convolutions and global po
     xg::manual_seed(3);
     auto model = separable_model();
     perturb_buffers(*model);
+    check_exported(*model, {9, 11, 1});
+}
+
+TEST_CASE("export_onnx writes transposed convolutions as ConvTranspose, output_padding where a window is narrower than its stride") {
+    xg::manual_seed(4);
+    auto model = decoder_model();
     check_exported(*model, {9, 11, 1});
 }
 

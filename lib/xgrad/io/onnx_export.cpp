@@ -228,7 +228,9 @@ private:
         const std::string attrs = r.attributes();
         std::vector<std::string> in;
         const bool depthwise = op == "depthwise_conv2d" || op == "depthwise_conv2d_with_bias";
-        const bool kernel_op = depthwise || op == "conv2d" || op == "conv2d_with_bias";
+        // conv2d_backward_input(dy, kernel) is a transposed convolution: ONNX's ConvTranspose.
+        const bool transposed_op = op == "conv2d_backward_input";
+        const bool kernel_op = depthwise || transposed_op || op == "conv2d" || op == "conv2d_with_bias";
         for (std::size_t k = 0; k < r.inputs.size(); ++k) {
             in.push_back(kernel_op && k == 1 ? conv_kernel(r.inputs[k], depthwise) : name_of(r.inputs[k]));
         }
@@ -309,15 +311,24 @@ private:
                 window = {static_cast<std::size_t>(pool.at(0)), static_cast<std::size_t>(pool.at(1))};
             }
             const Size2 s{static_cast<std::size_t>(strides.at(0)), static_cast<std::size_t>(strides.at(1))};
-            const Window2d g = window_geometry(x_shape, window, s, padding, "export_onnx", "window");
+            // A transposed convolution's window is that of the convolution from its output to its input.
+            const Window2d g = window_geometry(transposed_op ? y_shape : x_shape, window, s, padding, "export_onnx", "window");
             std::vector<std::string> args = in;
             args[0] = transposed(in[0], to_channels_first);
             const std::string y = fresh(base + "_nchw");
-            onnx::NodeProto* n = node(kernel_op ? "Conv" : op == "max_pool2d" ? "MaxPool" : "AveragePool", args, y);
+            const char* onnx_op = transposed_op ? "ConvTranspose" : kernel_op ? "Conv" : op == "max_pool2d" ? "MaxPool" : "AveragePool";
+            onnx::NodeProto* n = node(onnx_op, args, y);
             set_ints(n, "kernel_shape", {static_cast<long>(window[0]), static_cast<long>(window[1])});
             set_ints(n, "strides", {static_cast<long>(s[0]), static_cast<long>(s[1])});
-            set_ints(n, "pads", pads(g));
+            const std::vector<long> p = pads(g);
+            set_ints(n, "pads", p);
             if (depthwise) set_int(n, "group", static_cast<long>(x_shape[3]));
+            if (transposed_op) {
+                // Rows and columns of the output no window reaches (a window smaller than its stride).
+                const long extra_rows = static_cast<long>(g.h) - static_cast<long>((g.oh - 1) * g.sh + g.kh) + p[0] + p[2];
+                const long extra_cols = static_cast<long>(g.w) - static_cast<long>((g.ow - 1) * g.sw + g.kw) + p[1] + p[3];
+                if (extra_rows != 0 || extra_cols != 0) set_ints(n, "output_padding", {extra_rows, extra_cols});
+            }
             out = transposed(y, to_channels_last);
         } else if (op == "batch_norm") {
             if (attrs.find("inference") == std::string::npos) {
@@ -348,8 +359,8 @@ private:
             throw ValueError(fmt::format(
                 "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, exp, "
                 "log, sqrt, abs, square, pow, clip, relu, sigmoid, tanh, softmax, log_softmax, matmul, linear, "
-                "transpose, reshape, pad, sum, mean, max, conv2d, conv2d_with_bias, depthwise_conv2d, "
-                "depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, batch_norm",
+                "transpose, reshape, pad, sum, mean, max, conv2d, conv2d_with_bias, conv2d_backward_input, "
+                "depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, batch_norm",
                 op, scope_.empty() ? "top level" : scope_));
         }
         names_[r.output.get()] = out;

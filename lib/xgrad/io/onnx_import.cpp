@@ -53,7 +53,7 @@ struct Value {
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
         "Abs",          "Add",           "AveragePool",  "BatchNormalization", "Clip",           "Concat",
-        "Constant",     "Conv",          "Div",          "Dropout",            "Elu",            "Exp",
+        "Constant",     "Conv",          "ConvTranspose", "Div",          "Dropout",            "Elu",            "Exp",
         "Flatten",      "Gemm",          "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid",    "HardSwish",
         "Identity",     "LeakyRelu",     "Log",          "LogSoftmax",         "MatMul",         "MaxPool",
         "Mean",         "Mul",           "Neg",          "Pad",                "Pow",            "PRelu",
@@ -401,11 +401,11 @@ private:
         return p;
     }
 
-    Size2 pair_attr(const std::string& key, Size2 fallback) {
+    Size2 pair_attr(const std::string& key, Size2 fallback, long least = 1) {
         auto v = ints_attr(key);
         if (!v) return fallback;
-        if (v->size() != 2 || (*v)[0] < 1 || (*v)[1] < 1) {
-            invalid(fmt::format("{} ({}); expected two values >= 1", key, fmt::join(*v, ", ")));
+        if (v->size() != 2 || (*v)[0] < least || (*v)[1] < least) {
+            invalid(fmt::format("{} ({}); expected two values >= {}", key, fmt::join(*v, ", "), least));
         }
         return {static_cast<std::size_t>((*v)[0]), static_cast<std::size_t>((*v)[1])};
     }
@@ -450,6 +450,65 @@ private:
             const Tensor kernel = transpose(w, {2, 3, 1, 0});
             y = has_input(2) ? conv2d_with_bias(y, kernel, in(2), s, Padding::valid) : conv2d(y, kernel, s, Padding::valid);
         }
+        set(0, channels_first(y));
+    }
+
+    // The adjoint of a convolution: each input pixel spread over a KH x KW window of the output,
+    // windows `strides` apart; then `pads` crop the result's borders and `output_padding` extends
+    // its end, output = S (in - 1) + output_padding + K - pad_begin - pad_end.
+    void conv_transpose() {
+        const Tensor x = in(0), w = in(1);
+        require_rank4(x);
+        only_one_output();
+        if (int_attr("group", 1) != 1) unsupported(fmt::format("group {}; expected 1", int_attr("group", 1)));
+        const std::size_t c = x.shape()[1];
+        if (w.rank() != 4 || w.shape()[0] != c) {
+            invalid(fmt::format("W {} for X {}; expected ({}, C_out, KH, KW)", format_shape(w.shape()),
+                                format_shape(x.shape()), c));
+        }
+        const Size2 k{w.shape()[2], w.shape()[3]};
+        const Size2 s = pair_attr("strides", {1, 1});
+        const Size2 extra = pair_attr("output_padding", {0, 0}, 0);
+        std::array<std::size_t, 2> full{};
+        for (int a = 0; a < 2; ++a) {
+            if (extra[a] >= s[a]) {
+                invalid(fmt::format("output_padding ({}, {}); expected each below its stride ({}, {})", extra[0], extra[1],
+                                    s[0], s[1]));
+            }
+            full[a] = s[a] * (x.shape()[2 + a] - 1) + k[a] + extra[a];
+        }
+        // The crop: explicit pads, or what an output size asks for (ONNX's rule: with SAME_UPPER
+        // the smaller half before, otherwise after).
+        const std::string auto_pad = attr("auto_pad") ? attr("auto_pad")->s : "NOTSET";
+        std::optional<std::array<long, 2>> target;
+        if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+            target = {static_cast<long>(x.shape()[2] * s[0]), static_cast<long>(x.shape()[3] * s[1])};
+        } else if (auto shape = ints_attr("output_shape")) {
+            if (shape->size() != 2 && shape->size() != 4) {
+                invalid(fmt::format("output_shape ({}); expected (H, W) or (N, C, H, W)", fmt::join(*shape, ", ")));
+            }
+            target = {(*shape)[shape->size() - 2], (*shape)[shape->size() - 1]};
+        }
+        std::array<long, 4> p = target || auto_pad == "VALID" ? std::array<long, 4>{0, 0, 0, 0} : window_pads(x.shape(), k, s);
+        for (int a = 0; target && a < 2; ++a) {
+            const long total = static_cast<long>(full[a]) - (*target)[a];
+            if (total < 0) unsupported(fmt::format("output size {} beyond the {} the windows reach", (*target)[a], full[a]));
+            p[a] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+            p[a + 2] = total - p[a];
+        }
+        for (int a = 0; a < 2; ++a) {
+            if (static_cast<long>(full[a]) <= p[a] + p[a + 2]) {
+                invalid(fmt::format("pads ({}) crop the whole output of extent {}", fmt::join(p, ", "), full[a]));
+            }
+        }
+        // (C_in, C_out, KH, KW) -> (KH, KW, C_out, C_in): the kernel of the convolution it is the adjoint of.
+        const Tensor kernel = transpose(w, {2, 3, 1, 0});
+        const std::size_t f = w.shape()[1];
+        Tensor y = conv2d_backward_input(channels_last(x), kernel, {x.shape()[0], full[0], full[1], f}, s, Padding::valid);
+        for (int a = 0; a < 2; ++a) {
+            if (p[a] || p[a + 2]) y = slice(y, 1 + a, static_cast<std::size_t>(p[a]), full[a] - static_cast<std::size_t>(p[a + 2]));
+        }
+        if (has_input(2)) y = y + in(2);
         set(0, channels_first(y));
     }
 
@@ -821,6 +880,7 @@ private:
         if (op == "Gemm") return gemm();
         if (op == "MatMul") return mat_mul();
         if (op == "Conv") return conv();
+        if (op == "ConvTranspose") return conv_transpose();
         if (op == "MaxPool" || op == "AveragePool") return pool(op == "MaxPool");
         if (op == "BatchNormalization") return batch_normalization();
         if (op == "Flatten") return flatten();
