@@ -25,6 +25,7 @@ static_assert(std::is_constructible_v<xg::ImageDataset, xg::ByteArray&, xg::Byte
 static_assert(!std::is_constructible_v<xg::ImageDataset, xg::ByteArray, const xg::ByteArray&>);
 static_assert(!std::is_constructible_v<xg::ImageDataset, const xg::ByteArray&, xg::ByteArray>);
 static_assert(!std::is_constructible_v<xg::ImageDataset, xg::ByteArray, xg::ByteArray, xg::Shape, std::size_t>);
+static_assert(!std::is_constructible_v<xg::ImageDataset, const xg::ByteArray&&, const xg::ByteArray&, xg::Shape>);
 
 TEST_CASE("ImageDataset gathers bytes / 255 flattened, with one-hot labels") {
     const xg::ByteArray images = images_2x2x2();

@@ -210,6 +210,11 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
                          doctest::Contains("node 'the_node' (Conv): group 2; expected 1, or X's 4 channels (a depthwise "
                                            "convolution)"),
                          xg::OnnxUnsupportedError);
+    // No groups at all is not a model, even for an image without channels.
+    group->set_i(0);
+    auto no_groups = xg::import_onnx(write_model(dir, grouped));
+    CHECK_THROWS_WITH_AS((*no_groups)(xg::Tensor(xg::Array(xt::ones<float>({1, 0, 3, 3})))),
+                         doctest::Contains("node 'the_node' (Conv): group 0; expected >= 1"), xg::ValueError);
 
     onnx::ModelProto short_weights = one_node("Add");
     auto* b = short_weights.mutable_graph()->add_initializer();

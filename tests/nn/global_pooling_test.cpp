@@ -124,6 +124,9 @@ TEST_CASE("global pooling errors name the layer and the shape") {
     CHECK(pool(xg::input(xt::zeros<float>({0, 4, 4, 3}))).shape() == xg::Shape{0, 3});
     CHECK(xg::GlobalMaxPooling2D({.keepdims = true})(xg::input(xt::zeros<float>({0, 4, 4, 3}))).shape() ==
           xg::Shape{0, 1, 1, 3});
+    // No channels: no features, as output_shape says.
+    CHECK(pool(xg::input(xt::zeros<float>({2, 4, 4, 0}))).shape() == xg::Shape{2, 0});
+    CHECK(pool.output_shape({4, 4, 0}) == xg::Shape{0});
     xg::Tape::current().clear();
 }
 

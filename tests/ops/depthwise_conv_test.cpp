@@ -115,6 +115,21 @@ TEST_CASE("depthwise_conv2d passes gradcheck for x, kernel and bias") {
     }
 }
 
+TEST_CASE("with many channels, split into blocks and a partial last block, values and gradients stay right") {
+    xt::random::seed(8);
+    for (const ConvolutionCase& c : {ConvolutionCase{{2, 5, 4, 21}, {3, 3, 21, 1}, {1, 1}, Padding::same},
+                                     ConvolutionCase{{1, 6, 5, 20}, {2, 3, 20, 3}, {2, 1}, Padding::valid}}) {
+        CAPTURE(c.describe());
+        const xg::Array x = uniform(c.x), k = uniform(c.kernel);
+        CHECK(xt::allclose(xg::depthwise_conv2d(xg::input(x), xg::input(k), c.strides, c.padding).value(),
+                           reference_depthwise(x, k, c.strides, c.padding), 1e-5, 1e-5));
+        const auto result = xg::gradcheck(
+            [&](const std::vector<xg::Tensor>& in) { return xg::depthwise_conv2d(in[0], in[1], c.strides, c.padding); },
+            {x, k});
+        CHECK_MESSAGE(result.passed, result.report());
+    }
+}
+
 TEST_CASE("the gradient ops compute depthwise_conv2d's gradients") {
     xt::random::seed(9);
     for (const ConvolutionCase& c : cases()) {

@@ -19,9 +19,9 @@ public:
     /// A temporary (a slice made in the call) would be gone before the first batch: refused at
     /// compile time. Keep the arrays in variables that outlive the dataset.
     template <class... Rest>
-    ImageDataset(ByteArray&& images, const ByteArray& labels, Rest&&...) = delete;
+    ImageDataset(const ByteArray&& images, const ByteArray& labels, Rest&&...) = delete;
     template <class... Rest>
-    ImageDataset(const ByteArray& images, ByteArray&& labels, Rest&&...) = delete;
+    ImageDataset(const ByteArray& images, const ByteArray&& labels, Rest&&...) = delete;
 
     std::size_t size() const override { return labels_.size(); }
     Shape x_shape() const override { return x_shape_; }

@@ -102,8 +102,9 @@ DatasetKind recognize(const std::string& dir) {
     if (!file) return DatasetKind::mnist;
     try {
         const ByteArray labels = read_idx(file->string());
+        if (labels.size() != 10000) return DatasetKind::mnist;
         const unsigned long crc = crc32(crc32(0L, Z_NULL, 0), labels.data(), static_cast<uInt>(labels.size()));
-        return labels.size() == 10000 && crc == fashion_test_labels_crc ? DatasetKind::fashion : DatasetKind::mnist;
+        return crc == fashion_test_labels_crc ? DatasetKind::fashion : DatasetKind::mnist;
     } catch (const IoError&) {
         return DatasetKind::mnist;
     }

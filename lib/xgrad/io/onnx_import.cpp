@@ -419,6 +419,7 @@ private:
         require_rank4(x);
         const std::size_t c = x.shape()[1];
         const long group = int_attr("group", 1);
+        if (group < 1) invalid(fmt::format("group {}; expected >= 1", group));
         // A group per input channel is a depthwise convolution, M = C_out / C filters each.
         const bool depthwise = group != 1 && group == static_cast<long>(c);
         if (group != 1 && !depthwise) {

@@ -28,7 +28,7 @@ public:
     DepthwiseConv2D(std::size_t input_channels, Size2 kernel_size, DepthwiseConv2DOptions options = {});
 
     const Tensor& depthwise_kernel() const { return depthwise_kernel_; }
-    std::size_t depth_multiplier() const { return output_channels() / input_channels(); }
+    std::size_t depth_multiplier() const { return depthwise_kernel_.shape()[3]; }
 
 protected:
     /// depthwise_conv2d(x, depthwise_kernel) + bias, fused.

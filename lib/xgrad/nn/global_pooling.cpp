@@ -22,8 +22,8 @@ Tensor GlobalPooling2D::forward(const Tensor& x) {
                                      name(), format_shape(s)));
     }
     const long n = static_cast<long>(s[0]), c = static_cast<long>(s[3]);
-    // No images, no pixels to reduce (a reduction refuses an empty tensor): zero rows, C features.
-    if (n == 0) return reshape(x, keepdims_ ? std::vector<long>{0, 1, 1, c} : std::vector<long>{0, c});
+    // No images or no channels: nothing to reduce (a reduction refuses an empty tensor), an empty result.
+    if (n == 0 || c == 0) return reshape(x, keepdims_ ? std::vector<long>{n, 1, 1, c} : std::vector<long>{n, c});
     // The pixels as the rows of one matrix per image, so one reduction over one axis does it.
     Tensor y = reduce_pixels(reshape(x, {n, static_cast<long>(s[1] * s[2]), c}));
     return keepdims_ ? reshape(y, {n, 1, 1, c}) : y;

@@ -64,7 +64,7 @@ BackwardFn depthwise_rule(const Window2d& g, std::size_t m) {
     };
 }
 
-// The same as ops.
+// The same rules written with the ops themselves, so that the gradient can be differentiated again.
 TensorRule depthwise_tensor_rule(Size2 strides, Padding padding) {
     return [strides, padding](TensorGradientContext& ctx) {
         const Tensor& dy = ctx.grad();
