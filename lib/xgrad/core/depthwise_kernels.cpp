@@ -8,6 +8,10 @@
 namespace xg {
 namespace {
 
+// The images the kernel gradient's sums are split into at most, so that more threads than
+// blocks of channels find work; a fixed count, so that the split depends on the shapes alone.
+constexpr std::size_t kDepthwiseImageChunks = 8;
+
 // Calls fn(p, q, tap) for each output pixel p of output rows [first_row, end_row) (row r being
 // image r / OH, output row r % OH; pixels counted over the whole batch) and each tap (ky * KW +
 // kx) of its window that lands on input pixel q; taps over the padding are skipped (they read zeros).
@@ -90,32 +94,38 @@ Array depthwise_kernel_grad(const float* x, const float* dy, const Window2d& g, 
     const std::size_t c = g.c, cm = g.c * m, taps = g.kh * g.kw;
     Array dw = xt::zeros<float>({g.kh, g.kw, c, m});
     if (dw.size() == 0 || g.n * g.oh * g.ow == 0) return dw;
-    float* into = dw.data();
-    // One task per block of channels, one pass over the output pixels adding every tap's products
-    // into the block's sums (in cache), so x and dy are read from memory once. Each value of dw is
-    // then summed by one thread, over the pixels in order: the split never changes a result.
+    // A task sums a block of channels over a chunk of the images, in one pass over their pixels
+    // that adds every tap's products into the block's sums (in cache), so x and dy are read from
+    // memory once. The chunks' sums are then added in chunk order: blocks and chunks depend on the
+    // shapes alone, so no thread count changes a bit.
     const std::size_t lanes = std::clamp<std::size_t>(cm / 2, 8, 64);  // output channels per task
     const std::size_t block = std::max<std::size_t>(1, lanes / m);     // input channels per task
-    parallel_for(0, block_count(c, block), 1, [=](std::size_t lo, std::size_t hi) {
-        std::vector<float> sums(taps * block * m);
-        for (std::size_t b = lo; b < hi; ++b) {
-            const std::size_t c0 = b * block, c1 = std::min(c, c0 + block), width = (c1 - c0) * m;
-            float* acc = sums.data();
-            std::fill(sums.begin(), sums.end(), 0.0f);
-            for_each_tap(g, 0, g.n * g.oh, [=](std::size_t p, std::size_t q, std::size_t tap) {
+    const std::size_t blocks = block_count(c, block);
+    const std::size_t per_chunk = block_count(g.n, kDepthwiseImageChunks), chunks = block_count(g.n, per_chunk);
+    std::vector<float> partial(chunks * taps * cm, 0.0f);
+    float* sums = partial.data();
+    parallel_for(0, blocks * chunks, 1, [=](std::size_t lo, std::size_t hi) {
+        for (std::size_t task = lo; task < hi; ++task) {
+            const std::size_t b = task % blocks, chunk = task / blocks;
+            const std::size_t c0 = b * block, c1 = std::min(c, c0 + block);
+            const std::size_t first = chunk * per_chunk, last = std::min(g.n, first + per_chunk);
+            float* acc = sums + chunk * taps * cm;
+            for_each_tap(g, first * g.oh, last * g.oh, [=](std::size_t p, std::size_t q, std::size_t tap) {
                 const float* dyp = dy + p * cm + c0 * m;
                 const float* xq = x + q * c + c0;
-                float* at = acc + tap * width;
+                float* at = acc + tap * cm + c0 * m;
                 if (m == 1) {
-                    for (std::size_t i = 0; i < width; ++i) at[i] += xq[i] * dyp[i];
+                    for (std::size_t i = 0; i < c1 - c0; ++i) at[i] += xq[i] * dyp[i];
                 } else {
                     for (std::size_t i = 0; i < c1 - c0; ++i)
                         for (std::size_t k = 0; k < m; ++k) at[i * m + k] += xq[i] * dyp[i * m + k];
                 }
             });
-            for (std::size_t tap = 0; tap < taps; ++tap) std::copy_n(acc + tap * width, width, into + tap * cm + c0 * m);
         }
     });
+    float* into = dw.data();
+    for (std::size_t chunk = 0; chunk < chunks; ++chunk)
+        for (std::size_t i = 0; i < taps * cm; ++i) into[i] += sums[chunk * taps * cm + i];
     return dw;
 }
 
