@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include <functional>
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
@@ -215,6 +217,57 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
     auto no_groups = xg::import_onnx(write_model(dir, grouped));
     CHECK_THROWS_WITH_AS((*no_groups)(xg::Tensor(xg::Array(xt::ones<float>({1, 0, 3, 3})))),
                          doctest::Contains("node 'the_node' (Conv): group 0; expected >= 1"), xg::ValueError);
+
+    // ConvTranspose: what it cannot run, and W, B or attributes that do not fit, are refused
+    // before anything is computed (a huge stride would ask for gigabytes).
+    auto conv_transpose = [&](const std::function<void(onnx::NodeProto*)>& edit, std::vector<int> b_dims) {
+        onnx::ModelProto m = one_node("ConvTranspose");
+        auto* g = m.mutable_graph();
+        auto* weights = g->add_initializer();
+        weights->set_name("w");
+        weights->set_data_type(onnx::TensorProto::FLOAT);
+        for (int d : {2, 1, 2, 2}) weights->add_dims(d);
+        for (int i = 0; i < 8; ++i) weights->add_float_data(0.5f);
+        g->mutable_node(0)->add_input("w");
+        if (!b_dims.empty()) {
+            auto* b = g->add_initializer();
+            b->set_name("b");
+            b->set_data_type(onnx::TensorProto::FLOAT);
+            int count = 1;
+            for (int d : b_dims) b->add_dims(d), count *= d;
+            for (int i = 0; i < count; ++i) b->add_float_data(1.0f);
+            g->mutable_node(0)->add_input("b");
+        }
+        edit(g->mutable_node(0));
+        return xg::import_onnx(write_model(dir, m));
+    };
+    auto ints_attribute = [](onnx::NodeProto* n, const char* name, std::vector<long> values) {
+        auto* a = n->add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::INTS);
+        for (long v : values) a->add_ints(v);
+    };
+    const xg::Tensor image(xg::Array(xt::ones<float>({1, 2, 3, 3})));
+    auto fits = conv_transpose([](onnx::NodeProto*) {}, {1});
+    CHECK((*fits)(image).value() == xt::full_like(xg::Array(xt::zeros<float>({1, 1, 4, 4})), 1.0f) +
+                                        xg::Array{{{{1, 2, 2, 1}, {2, 4, 4, 2}, {2, 4, 4, 2}, {1, 2, 2, 1}}}});
+    auto wrong_bias = conv_transpose([](onnx::NodeProto*) {}, {2});
+    CHECK_THROWS_WITH_AS((*wrong_bias)(image), doctest::Contains("B (2,); expected (1,)"), xg::ValueError);
+    auto dilated = conv_transpose([&](onnx::NodeProto* n) {
+        ints_attribute(n, "dilations", {2, 2});
+        auto* a = n->add_attribute();
+        a->set_name("auto_pad");
+        a->set_type(onnx::AttributeProto::STRING);
+        a->set_s("SAME_UPPER");
+    }, {});
+    CHECK_THROWS_WITH_AS((*dilated)(image), doctest::Contains("(ConvTranspose): dilations (2, 2); expected 1"),
+                         xg::OnnxUnsupportedError);
+    auto far = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "strides", {1L << 40, 1}); }, {});
+    CHECK_THROWS_WITH_AS((*far)(image), doctest::Contains("strides (1099511627776, 1); expected strides up to 4096"),
+                         xg::OnnxUnsupportedError);
+    auto wrong_window = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "kernel_shape", {3, 3}); }, {});
+    CHECK_THROWS_WITH_AS((*wrong_window)(image), doctest::Contains("kernel_shape (3, 3) differs from W (2, 1, 2, 2)"),
+                         xg::ValueError);
 
     onnx::ModelProto short_weights = one_node("Add");
     auto* b = short_weights.mutable_graph()->add_initializer();

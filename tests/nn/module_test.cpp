@@ -394,5 +394,7 @@ TEST_CASE("kinds become snake-case names as Keras makes them") {
     CHECK(Kind("Conv2DTranspose").name() == "conv2d_transpose_1");
     CHECK(Kind("MLPBlock").name() == "mlp_block_1");
     CHECK(Kind("GRU").name() == "gru_1");
+    CHECK(Kind("ResNet50V2").name() == "res_net50v2_1");
+    CHECK(Kind("LSTMCell").name() == "lstm_cell_1");
     CHECK(Kind("GlobalAveragePooling2D").name() == "global_average_pooling2d_1");
 }

@@ -18,7 +18,7 @@ Array depthwise_forward(const float* x, const float* w, const float* bias, const
 /// dx (N, H, W, C) from dy (N, OH, OW, C*M) and w: the gradient of depthwise_forward with respect to x.
 Array depthwise_input_grad(const float* dy, const float* w, const Window2d& g, std::size_t m);
 /// dw (KH, KW, C, M) from x and dy: the gradient of depthwise_forward with respect to w. Each
-/// value is summed over the output pixels in one fixed order, whatever the threads.
+/// value is summed over the output pixels in an order fixed by the shapes, whatever the threads.
 Array depthwise_kernel_grad(const float* x, const float* dy, const Window2d& g, std::size_t m);
 
 }  // namespace xg

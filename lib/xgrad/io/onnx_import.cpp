@@ -372,10 +372,17 @@ private:
 
     // The pads (top, left, bottom, right) of a 2-D window op on x (N, C, H, W), and checks of
     // the attributes xgrad has no form for.
-    std::array<long, 4> window_pads(const Shape& x, Size2 k, Size2 s) {
+    // Far more than any network pads or strides by; it keeps a few bytes of a file from asking for gigabytes.
+    static constexpr long kMaxPad = 4096;
+
+    void require_no_dilation() {
         if (auto d = ints_attr("dilations"); d && std::any_of(d->begin(), d->end(), [](long v) { return v != 1; })) {
             unsupported(fmt::format("dilations ({}); expected 1", fmt::join(*d, ", ")));
         }
+    }
+
+    std::array<long, 4> window_pads(const Shape& x, Size2 k, Size2 s) {
+        require_no_dilation();
         const std::string pad = attr("auto_pad") ? attr("auto_pad")->s : "NOTSET";
         std::array<long, 4> p{0, 0, 0, 0};
         if (pad == "SAME_UPPER" || pad == "SAME_LOWER") {
@@ -392,6 +399,9 @@ private:
                 if (v->size() != 4) invalid(fmt::format("pads has {} values; expected 4", v->size()));
                 for (int i = 0; i < 4; ++i) {
                     if ((*v)[i] < 0) invalid(fmt::format("pads ({}); expected values >= 0", fmt::join(*v, ", ")));
+                    if ((*v)[i] > kMaxPad) {
+                        unsupported(fmt::format("pads ({}); expected pads from 0 to {}", fmt::join(*v, ", "), kMaxPad));
+                    }
                     p[i] = (*v)[i];
                 }
             }
@@ -462,13 +472,26 @@ private:
         require_rank4(x);
         only_one_output();
         if (int_attr("group", 1) != 1) unsupported(fmt::format("group {}; expected 1", int_attr("group", 1)));
+        require_no_dilation();
         const std::size_t c = x.shape()[1];
         if (w.rank() != 4 || w.shape()[0] != c) {
             invalid(fmt::format("W {} for X {}; expected ({}, C_out, KH, KW)", format_shape(w.shape()),
                                 format_shape(x.shape()), c));
         }
         const Size2 k{w.shape()[2], w.shape()[3]};
+        if (auto ks = ints_attr("kernel_shape");
+            ks && (ks->size() != 2 || (*ks)[0] != static_cast<long>(k[0]) || (*ks)[1] != static_cast<long>(k[1]))) {
+            invalid(fmt::format("kernel_shape ({}) differs from W {}", fmt::join(*ks, ", "), format_shape(w.shape())));
+        }
+        const std::size_t f = w.shape()[1];
+        if (has_input(2) && in(2).shape() != Shape{f}) {
+            invalid(fmt::format("B {}; expected ({},), one bias per output channel of W {}", format_shape(in(2).shape()), f,
+                                format_shape(w.shape())));
+        }
         const Size2 s = pair_attr("strides", {1, 1});
+        if (static_cast<long>(std::max(s[0], s[1])) > kMaxPad) {
+            unsupported(fmt::format("strides ({}, {}); expected strides up to {}", s[0], s[1], kMaxPad));
+        }
         const Size2 extra = pair_attr("output_padding", {0, 0}, 0);
         std::array<std::size_t, 2> full{};
         for (int a = 0; a < 2; ++a) {
@@ -481,12 +504,17 @@ private:
         // The crop: explicit pads, or what an output size asks for (ONNX's rule: with SAME_UPPER
         // the smaller half before, otherwise after).
         const std::string auto_pad = attr("auto_pad") ? attr("auto_pad")->s : "NOTSET";
+        if (auto_pad != "NOTSET" && auto_pad != "VALID" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER") {
+            invalid(fmt::format("auto_pad '{}'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", auto_pad));
+        }
         std::optional<std::array<long, 2>> target;
         if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
             target = {static_cast<long>(x.shape()[2] * s[0]), static_cast<long>(x.shape()[3] * s[1])};
         } else if (auto shape = ints_attr("output_shape")) {
-            if (shape->size() != 2 && shape->size() != 4) {
-                invalid(fmt::format("output_shape ({}); expected (H, W) or (N, C, H, W)", fmt::join(*shape, ", ")));
+            if ((shape->size() != 2 && shape->size() != 4) ||
+                (shape->size() == 4 && ((*shape)[0] != static_cast<long>(x.shape()[0]) || (*shape)[1] != static_cast<long>(f)))) {
+                invalid(fmt::format("output_shape ({}); expected (H, W) or ({}, {}, H, W)", fmt::join(*shape, ", "),
+                                    x.shape()[0], f));
             }
             target = {(*shape)[shape->size() - 2], (*shape)[shape->size() - 1]};
         }
@@ -504,7 +532,6 @@ private:
         }
         // (C_in, C_out, KH, KW) -> (KH, KW, C_out, C_in): the kernel of the convolution it is the adjoint of.
         const Tensor kernel = transpose(w, {2, 3, 1, 0});
-        const std::size_t f = w.shape()[1];
         Tensor y = conv2d_backward_input(channels_last(x), kernel, {x.shape()[0], full[0], full[1], f}, s, Padding::valid);
         for (int a = 0; a < 2; ++a) {
             if (p[a] || p[a + 2]) y = slice(y, 1 + a, static_cast<std::size_t>(p[a]), full[a] - static_cast<std::size_t>(p[a + 2]));
@@ -784,9 +811,6 @@ private:
         while (at + s.size() < a.rank()) s.push_back(1);
         return reshape_to(b, s);
     }
-
-    // Far more than any network pads by; it keeps a few bytes of a file from asking for gigabytes.
-    static constexpr long kMaxPad = 4096;
 
     void pad_node() {
         Tensor y = in(0);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -13,17 +14,11 @@ namespace xg {
 namespace {
 
 // "Dense" -> "dense", "BatchNorm" -> "batch_norm", "Conv2D" -> "conv2d", "Conv2DTranspose" ->
-// "conv2d_transpose", "MLPBlock" -> "mlp_block", as Keras names them: a capital starts a word
-// after a lower-case letter, or when a lower-case letter or digit follows it.
+// "conv2d_transpose", "MLPBlock" -> "mlp_block": Keras's two rules, so that layers get Keras's names.
 std::string snake_case(const std::string& kind) {
-    std::string out;
-    auto is = [&](std::size_t i, int (*test)(int)) { return i < kind.size() && test(static_cast<unsigned char>(kind[i])); };
-    for (std::size_t i = 0; i < kind.size(); ++i) {
-        const bool starts_word = i > 0 && is(i, std::isupper) &&
-                                 (is(i - 1, std::islower) || is(i + 1, std::islower) || is(i + 1, std::isdigit));
-        if (starts_word) out += '_';
-        out += static_cast<char>(std::tolower(static_cast<unsigned char>(kind[i])));
-    }
+    static const std::regex word("(.)([A-Z][a-z0-9]+)"), after_lower("([a-z])([A-Z])");
+    std::string out = std::regex_replace(std::regex_replace(kind, word, "$1_$2"), after_lower, "$1_$2");
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
