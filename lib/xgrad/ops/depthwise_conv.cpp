@@ -56,9 +56,10 @@ BackwardFn depthwise_rule(const Window2d& g, std::size_t m) {
         if (ctx.wants(1)) ctx.accumulate(1, depthwise_kernel_grad(ctx.input(0).data(), dy.data(), g, m));
         // dbias = dy summed over all axes but the last
         if (ctx.input_count() > 2 && ctx.wants(2)) {
-            const std::size_t cm = g.c * m;
+            const std::size_t cm = g.c * m, pixels = cm == 0 ? 0 : dy.size() / cm;
             Array db = xt::zeros<float>({cm});
-            if (cm > 0) db = xt::sum(xt::reshape_view(dy, {dy.size() / cm, cm}), {0});
+            for (std::size_t p = 0; p < pixels; ++p)
+                for (std::size_t j = 0; j < cm; ++j) db.data()[j] += dy.data()[p * cm + j];
             ctx.accumulate(2, std::move(db));
         }
     };
