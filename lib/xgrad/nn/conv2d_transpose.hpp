@@ -6,21 +6,15 @@
 // convolution that would map the output back to the input.
 #include <string>
 
+#include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/convolution.hpp"
-#include "xgrad/nn/initializer.hpp"
 
 namespace xg {
 
-struct Conv2DTransposeOptions {
-    std::string activation = "linear";
-    Size2 strides = {1, 1};
-    /// "valid": output (H - 1) * stride + KH (at least H * stride); "same": output H * stride.
-    std::string padding = "valid";
-    Initializer kernel_initializer = initializers::glorot_uniform;
-    Initializer bias_initializer = initializers::zeros;
-    bool use_bias = true;
-    std::string name;  // "" -> conv2d_transpose_N
-};
+/// Keras's Conv2DTranspose takes Conv2D's settings; with "valid" padding the output is
+/// (H - 1) * stride + KH (at least H * stride), with "same" H * stride; the default name is
+/// conv2d_transpose_N.
+using Conv2DTransposeOptions = Conv2DOptions;
 
 class Conv2DTranspose : public Convolution {
 public:
