@@ -8,13 +8,7 @@
 namespace xg {
 
 Conv2D::Conv2D(std::size_t input_channels, std::size_t filters, Size2 kernel_size, Conv2DOptions options)
-    : Convolution("Conv2D", {.input_channels = input_channels,
-                             .output_channels = filters,
-                             .kernel_size = kernel_size,
-                             .strides = options.strides,
-                             .padding = options.padding,
-                             .activation = options.activation,
-                             .name = std::move(options.name)}) {
+    : Convolution("Conv2D", convolution_settings(input_channels, filters, kernel_size, options)) {
     if (input_channels == 0 || filters == 0) {
         throw ValueError(fmt::format("Conv2D: input_channels {} and filters {}; expected both > 0", input_channels, filters));
     }

@@ -23,6 +23,20 @@ struct ConvolutionSettings {
     std::string name;
 };
 
+/// The settings of a derived layer's options (any of them: each has strides, padding, activation
+/// and name), its name moved out of them.
+template <class Options>
+ConvolutionSettings convolution_settings(std::size_t input_channels, std::size_t output_channels, Size2 kernel_size,
+                                         Options& options) {
+    return {.input_channels = input_channels,
+            .output_channels = output_channels,
+            .kernel_size = kernel_size,
+            .strides = options.strides,
+            .padding = options.padding,
+            .activation = options.activation,
+            .name = std::move(options.name)};
+}
+
 class Convolution : public Module {
 public:
     /// (n, H, W, input_channels) -> (n, OH, OW, output_channels)

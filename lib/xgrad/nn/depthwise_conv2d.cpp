@@ -8,13 +8,8 @@
 namespace xg {
 
 DepthwiseConv2D::DepthwiseConv2D(std::size_t input_channels, Size2 kernel_size, DepthwiseConv2DOptions options)
-    : Convolution("DepthwiseConv2D", {.input_channels = input_channels,
-                                      .output_channels = input_channels * options.depth_multiplier,
-                                      .kernel_size = kernel_size,
-                                      .strides = options.strides,
-                                      .padding = options.padding,
-                                      .activation = options.activation,
-                                      .name = std::move(options.name)}) {
+    : Convolution("DepthwiseConv2D",
+                  convolution_settings(input_channels, input_channels * options.depth_multiplier, kernel_size, options)) {
     if (input_channels == 0 || options.depth_multiplier == 0) {
         throw ValueError(fmt::format("DepthwiseConv2D: input_channels {} and depth_multiplier {}; expected both > 0",
                                      input_channels, options.depth_multiplier));

@@ -23,6 +23,25 @@
 namespace xg {
 namespace {
 
+// The settings every convolution layer's options have (the Convolution base's), read from its config.
+template <class Options>
+Options convolution_options(const LayerConfig& c, const std::string& kind, const std::string& name) {
+    Options options;
+    options.activation = config_text(c, "activation", kind);
+    options.strides = config_size2(c, "strides", kind);
+    options.padding = config_text(c, "padding", kind);
+    options.use_bias = config_flag(c, "use_bias", kind);
+    options.name = name;
+    return options;
+}
+
+// Conv2D and Conv2DTranspose: input channels, filters, a window and Conv2D's options.
+template <class Layer>
+std::shared_ptr<Module> layer_with_filters(const LayerConfig& c, const std::string& kind, const std::string& name) {
+    return std::make_shared<Layer>(config_count(c, "input_channels", kind), config_count(c, "filters", kind),
+                                   config_size2(c, "kernel_size", kind), convolution_options<Conv2DOptions>(c, kind, name));
+}
+
 struct LayerTable {
     std::mutex mutex;
     std::vector<std::pair<std::string, LayerFactory>> entries = {
@@ -39,51 +58,27 @@ struct LayerTable {
          }},
         {"Softmax", [](const LayerConfig&, const std::string& name) { return std::make_shared<Softmax>(name); }},
         {"Conv2D",
-         [](const LayerConfig& c, const std::string& name) {
-             return std::make_shared<Conv2D>(config_count(c, "input_channels", "Conv2D"), config_count(c, "filters", "Conv2D"),
-                                             config_size2(c, "kernel_size", "Conv2D"),
-                                             Conv2DOptions{.activation = config_text(c, "activation", "Conv2D"),
-                                                           .strides = config_size2(c, "strides", "Conv2D"),
-                                                           .padding = config_text(c, "padding", "Conv2D"),
-                                                           .use_bias = config_flag(c, "use_bias", "Conv2D"),
-                                                           .name = name});
-         }},
+         [](const LayerConfig& c, const std::string& name) { return layer_with_filters<Conv2D>(c, "Conv2D", name); }},
         {"Conv2DTranspose",
          [](const LayerConfig& c, const std::string& name) {
-             const std::string kind = "Conv2DTranspose";
-             return std::make_shared<Conv2DTranspose>(
-                 config_count(c, "input_channels", kind), config_count(c, "filters", kind),
-                 config_size2(c, "kernel_size", kind),
-                 Conv2DTransposeOptions{.activation = config_text(c, "activation", kind),
-                                        .strides = config_size2(c, "strides", kind),
-                                        .padding = config_text(c, "padding", kind),
-                                        .use_bias = config_flag(c, "use_bias", kind),
-                                        .name = name});
+             return layer_with_filters<Conv2DTranspose>(c, "Conv2DTranspose", name);
          }},
         {"DepthwiseConv2D",
          [](const LayerConfig& c, const std::string& name) {
              const std::string kind = "DepthwiseConv2D";
-             return std::make_shared<DepthwiseConv2D>(
-                 config_count(c, "input_channels", kind), config_size2(c, "kernel_size", kind),
-                 DepthwiseConv2DOptions{.activation = config_text(c, "activation", kind),
-                                        .strides = config_size2(c, "strides", kind),
-                                        .padding = config_text(c, "padding", kind),
-                                        .depth_multiplier = config_count(c, "depth_multiplier", kind),
-                                        .use_bias = config_flag(c, "use_bias", kind),
-                                        .name = name});
+             auto options = convolution_options<DepthwiseConv2DOptions>(c, kind, name);
+             options.depth_multiplier = config_count(c, "depth_multiplier", kind);
+             return std::make_shared<DepthwiseConv2D>(config_count(c, "input_channels", kind),
+                                                      config_size2(c, "kernel_size", kind), std::move(options));
          }},
         {"SeparableConv2D",
          [](const LayerConfig& c, const std::string& name) {
              const std::string kind = "SeparableConv2D";
-             return std::make_shared<SeparableConv2D>(
-                 config_count(c, "input_channels", kind), config_count(c, "filters", kind),
-                 config_size2(c, "kernel_size", kind),
-                 SeparableConv2DOptions{.activation = config_text(c, "activation", kind),
-                                        .strides = config_size2(c, "strides", kind),
-                                        .padding = config_text(c, "padding", kind),
-                                        .depth_multiplier = config_count(c, "depth_multiplier", kind),
-                                        .use_bias = config_flag(c, "use_bias", kind),
-                                        .name = name});
+             auto options = convolution_options<SeparableConv2DOptions>(c, kind, name);
+             options.depth_multiplier = config_count(c, "depth_multiplier", kind);
+             return std::make_shared<SeparableConv2D>(config_count(c, "input_channels", kind),
+                                                      config_count(c, "filters", kind),
+                                                      config_size2(c, "kernel_size", kind), std::move(options));
          }},
         {"MaxPooling2D",
          [](const LayerConfig& c, const std::string& name) {

@@ -9,13 +9,7 @@ namespace xg {
 
 SeparableConv2D::SeparableConv2D(std::size_t input_channels, std::size_t filters, Size2 kernel_size,
                                  SeparableConv2DOptions options)
-    : Convolution("SeparableConv2D", {.input_channels = input_channels,
-                                      .output_channels = filters,
-                                      .kernel_size = kernel_size,
-                                      .strides = options.strides,
-                                      .padding = options.padding,
-                                      .activation = options.activation,
-                                      .name = std::move(options.name)}),
+    : Convolution("SeparableConv2D", convolution_settings(input_channels, filters, kernel_size, options)),
       depth_multiplier_(options.depth_multiplier) {
     if (input_channels == 0 || filters == 0 || depth_multiplier_ == 0) {
         throw ValueError(fmt::format("SeparableConv2D: input_channels {}, filters {} and depth_multiplier {}; expected "
