@@ -52,15 +52,17 @@ struct Value {
 
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
-        "Abs",          "Add",           "AveragePool",  "BatchNormalization", "Clip",           "Concat",
-        "Constant",     "Conv",          "ConvTranspose", "Div",          "Dropout",            "Elu",            "Exp",
-        "Flatten",      "Gemm",          "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid",    "HardSwish",
-        "Identity",     "LeakyRelu",     "Log",          "LogSoftmax",         "MatMul",         "MaxPool",
-        "Mean",         "Mul",           "Neg",          "Pad",                "Pow",            "PRelu",
-        "Reciprocal",   "ReduceL1",      "ReduceL2",     "ReduceLogSum",       "ReduceLogSumExp", "ReduceMax",
-        "ReduceMean",   "ReduceSum",     "ReduceSumSquare", "Relu",            "Reshape",        "Selu",
-        "Sigmoid",      "Softmax",       "Softsign",     "Sqrt",               "Squeeze",        "Sub",
-        "Sum",          "Tanh",          "Transpose",    "Unsqueeze",
+        "Abs",                "Add",                "AveragePool",        "BatchNormalization", "Clip",
+        "Concat",             "Constant",           "Conv",               "ConvTranspose",      "Div",
+        "Dropout",            "Elu",                "Exp",                "Flatten",            "Gemm",
+        "GlobalAveragePool",  "GlobalMaxPool",      "HardSigmoid",        "HardSwish",          "Identity",
+        "LeakyRelu",          "Log",                "LogSoftmax",         "MatMul",             "MaxPool",
+        "Mean",               "Mul",                "Neg",                "Pad",                "Pow",
+        "PRelu",              "Reciprocal",         "ReduceL1",           "ReduceL2",           "ReduceLogSum",
+        "ReduceLogSumExp",    "ReduceMax",          "ReduceMean",         "ReduceSum",          "ReduceSumSquare",
+        "Relu",               "Reshape",            "Selu",               "Sigmoid",            "Softmax",
+        "Softsign",           "Sqrt",               "Squeeze",            "Sub",                "Sum",
+        "Tanh",               "Transpose",          "Unsqueeze",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Gather",       "Shape"};
     return ops;
@@ -370,8 +372,6 @@ private:
     static Tensor channels_last(const Tensor& x) { return transpose(x, {0, 2, 3, 1}); }
     static Tensor channels_first(const Tensor& x) { return transpose(x, {0, 3, 1, 2}); }
 
-    // The pads (top, left, bottom, right) of a 2-D window op on x (N, C, H, W), and checks of
-    // the attributes xgrad has no form for.
     // Far more than any network pads or strides by; it keeps a few bytes of a file from asking for gigabytes.
     static constexpr long kMaxPad = 4096;
 
@@ -381,9 +381,28 @@ private:
         }
     }
 
+    // A kernel_shape attribute, when there is one, must be W's window (KH, KW).
+    void require_kernel_shape(Size2 k, const Tensor& w) {
+        if (auto ks = ints_attr("kernel_shape");
+            ks && (ks->size() != 2 || (*ks)[0] != static_cast<long>(k[0]) || (*ks)[1] != static_cast<long>(k[1]))) {
+            invalid(fmt::format("kernel_shape ({}) differs from W {}", fmt::join(*ks, ", "), format_shape(w.shape())));
+        }
+    }
+
+    // The auto_pad attribute: NOTSET (the default), SAME_UPPER, SAME_LOWER or VALID.
+    std::string auto_pad() {
+        const std::string pad = attr("auto_pad") ? attr("auto_pad")->s : "NOTSET";
+        if (pad != "NOTSET" && pad != "VALID" && pad != "SAME_UPPER" && pad != "SAME_LOWER") {
+            invalid(fmt::format("auto_pad '{}'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", pad));
+        }
+        return pad;
+    }
+
+    // The pads (top, left, bottom, right) of a 2-D window op on x (N, C, H, W), and checks of
+    // the attributes xgrad has no form for.
     std::array<long, 4> window_pads(const Shape& x, Size2 k, Size2 s) {
         require_no_dilation();
-        const std::string pad = attr("auto_pad") ? attr("auto_pad")->s : "NOTSET";
+        const std::string pad = auto_pad();
         std::array<long, 4> p{0, 0, 0, 0};
         if (pad == "SAME_UPPER" || pad == "SAME_LOWER") {
             for (int a = 0; a < 2; ++a) {
@@ -405,8 +424,6 @@ private:
                     p[i] = (*v)[i];
                 }
             }
-        } else if (pad != "VALID") {
-            invalid(fmt::format("auto_pad '{}'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", pad));
         }
         return p;
     }
@@ -441,9 +458,7 @@ private:
                                 depthwise ? fmt::format("(M * {}, 1, KH, KW)", c) : fmt::format("(C_out, {}, KH, KW)", c)));
         }
         const Size2 k{w.shape()[2], w.shape()[3]};
-        if (auto ks = ints_attr("kernel_shape"); ks && (ks->size() != 2 || Size2{static_cast<std::size_t>((*ks)[0]), static_cast<std::size_t>((*ks)[1])} != k)) {
-            invalid(fmt::format("kernel_shape ({}) differs from W {}", fmt::join(*ks, ", "), format_shape(w.shape())));
-        }
+        require_kernel_shape(k, w);
         const Size2 s = pair_attr("strides", {1, 1});
         const auto p = window_pads(x.shape(), k, s);
         Tensor y = channels_last(x);
@@ -479,10 +494,7 @@ private:
                                 format_shape(x.shape()), c));
         }
         const Size2 k{w.shape()[2], w.shape()[3]};
-        if (auto ks = ints_attr("kernel_shape");
-            ks && (ks->size() != 2 || (*ks)[0] != static_cast<long>(k[0]) || (*ks)[1] != static_cast<long>(k[1]))) {
-            invalid(fmt::format("kernel_shape ({}) differs from W {}", fmt::join(*ks, ", "), format_shape(w.shape())));
-        }
+        require_kernel_shape(k, w);
         const std::size_t f = w.shape()[1];
         if (has_input(2) && in(2).shape() != Shape{f}) {
             invalid(fmt::format("B {}; expected ({},), one bias per output channel of W {}", format_shape(in(2).shape()), f,
@@ -503,12 +515,9 @@ private:
         }
         // The crop: explicit pads, or what an output size asks for (ONNX's rule: with SAME_UPPER
         // the smaller half before, otherwise after).
-        const std::string auto_pad = attr("auto_pad") ? attr("auto_pad")->s : "NOTSET";
-        if (auto_pad != "NOTSET" && auto_pad != "VALID" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER") {
-            invalid(fmt::format("auto_pad '{}'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", auto_pad));
-        }
+        const std::string padding = auto_pad();
         std::optional<std::array<long, 2>> target;
-        if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+        if (padding == "SAME_UPPER" || padding == "SAME_LOWER") {
             target = {static_cast<long>(x.shape()[2] * s[0]), static_cast<long>(x.shape()[3] * s[1])};
         } else if (auto shape = ints_attr("output_shape")) {
             if ((shape->size() != 2 && shape->size() != 4) ||
@@ -518,11 +527,11 @@ private:
             }
             target = {(*shape)[shape->size() - 2], (*shape)[shape->size() - 1]};
         }
-        std::array<long, 4> p = target || auto_pad == "VALID" ? std::array<long, 4>{0, 0, 0, 0} : window_pads(x.shape(), k, s);
+        std::array<long, 4> p = target ? std::array<long, 4>{0, 0, 0, 0} : window_pads(x.shape(), k, s);
         for (int a = 0; target && a < 2; ++a) {
             const long total = static_cast<long>(full[a]) - (*target)[a];
             if (total < 0) unsupported(fmt::format("output size {} beyond the {} the windows reach", (*target)[a], full[a]));
-            p[a] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+            p[a] = padding == "SAME_UPPER" ? total / 2 : total - total / 2;
             p[a + 2] = total - p[a];
         }
         for (int a = 0; a < 2; ++a) {
