@@ -40,14 +40,43 @@ struct Slice {
     xg::ByteArray images, labels;
 };
 
+// The first 2000 training and 1000 test images of MNIST as (28, 28, 1) images, read once for
+// both tests (the datasets read the slices, which live as long as they do).
+struct MnistSlices {
+    xg::MnistData data = xg::load_mnist(XGRAD_MNIST_DIR);
+    Slice train_slice{data.train_images, data.train_labels, 2000}, test_slice{data.test_images, data.test_labels, 1000};
+    xg::ImageDataset train{train_slice.images, train_slice.labels, xg::Shape{28, 28, 1}};
+    xg::ImageDataset test{test_slice.images, test_slice.labels, xg::Shape{28, 28, 1}};
+};
+
+const MnistSlices& mnist() {
+    static const MnistSlices slices;
+    return slices;
+}
+
+struct Outcome {
+    xg::History history;
+    xg::Logs scores;
+};
+
+// Trains `network` on the training slice as the book does (RMSprop, categorical cross-entropy,
+// batches of 64), leaving no record on the tape, then evaluates it on the test slice.
+Outcome fit_and_evaluate(const std::shared_ptr<xg::Sequential>& network, std::size_t epochs) {
+    xg::Model model(network);
+    model.compile(std::make_shared<xg::RMSprop>(network->parameters()), "categorical_crossentropy", {"accuracy"});
+    xg::FitOptions options;
+    options.epochs = epochs;
+    options.batch_size = 64;
+    options.verbose = 0;
+    Outcome outcome{model.fit(mnist().train, options), {}};
+    CHECK(xg::Tape::current().size() == 0);
+    outcome.scores = model.evaluate(mnist().test, 64);
+    return outcome;
+}
+
 }  // namespace
 
 TEST_CASE("the book's convnet, one epoch on 2000 MNIST images, is far better than chance") {
-    const xg::MnistData data = xg::load_mnist(XGRAD_MNIST_DIR);
-    const Slice train_slice(data.train_images, data.train_labels, 2000), test_slice(data.test_images, data.test_labels, 1000);
-    const xg::ImageDataset train(train_slice.images, train_slice.labels, xg::Shape{28, 28, 1});
-    const xg::ImageDataset test(test_slice.images, test_slice.labels, xg::Shape{28, 28, 1});
-
     xg::manual_seed(1);
     auto network = std::make_shared<xg::Sequential>();
     network->emplace<xg::Conv2D>(1, 32, xg::Size2{3, 3}, "relu");
@@ -59,16 +88,7 @@ TEST_CASE("the book's convnet, one epoch on 2000 MNIST images, is far better tha
     network->emplace<xg::Dense>(576, 64, "relu");
     network->emplace<xg::Dense>(64, 10, "softmax");
     REQUIRE(network->parameter_count() == 93322);
-    xg::Model model(network);
-    model.compile(std::make_shared<xg::RMSprop>(network->parameters()), "categorical_crossentropy", {"accuracy"});
-    xg::FitOptions options;
-    options.epochs = 1;
-    options.batch_size = 64;
-    options.verbose = 0;
-    const xg::History history = model.fit(train, options);
-    CHECK(xg::Tape::current().size() == 0);
-
-    const xg::Logs scores = model.evaluate(test, 64);
+    const auto [history, scores] = fit_and_evaluate(network, 1);
     MESSAGE("train loss ", history["loss"][0], ", test loss ", xg::log_value(scores, "loss"), ", test accuracy ",
             xg::log_value(scores, "accuracy"));
     CHECK(xg::log_value(scores, "accuracy") >= 0.5);
@@ -80,11 +100,6 @@ TEST_CASE("a separable convnet with batch normalization and a global pooling hea
     // normalization before the activation, global average pooling in place of Flatten. Such a
     // head starts slowly: after 3 epochs of 2000 images it is at about 40% (PyTorch's same model
     // and init: about the same), far from chance and still climbing.
-    const xg::MnistData data = xg::load_mnist(XGRAD_MNIST_DIR);
-    const Slice train_slice(data.train_images, data.train_labels, 2000), test_slice(data.test_images, data.test_labels, 1000);
-    const xg::ImageDataset train(train_slice.images, train_slice.labels, xg::Shape{28, 28, 1});
-    const xg::ImageDataset test(test_slice.images, test_slice.labels, xg::Shape{28, 28, 1});
-
     xg::manual_seed(1);
     // Momentum 0.9 (PyTorch's 0.1): Keras's 0.99 leaves the moving statistics, which evaluate
     // uses, far from the batch statistics after only 96 steps.
@@ -101,15 +116,7 @@ TEST_CASE("a separable convnet with batch normalization and a global pooling hea
     network->emplace<xg::Activation>("relu");
     network->emplace<xg::GlobalAveragePooling2D>();
     network->emplace<xg::Dense>(64, 10, "softmax");
-    xg::Model model(network);
-    model.compile(std::make_shared<xg::RMSprop>(network->parameters()), "categorical_crossentropy", {"accuracy"});
-    xg::FitOptions options;
-    options.epochs = 3;
-    options.batch_size = 64;
-    options.verbose = 0;
-    const xg::History history = model.fit(train, options);
-
-    const xg::Logs scores = model.evaluate(test, 64);
+    const auto [history, scores] = fit_and_evaluate(network, 3);
     MESSAGE("train loss ", history["loss"][0], ", ", history["loss"][1], ", ", history["loss"][2], ", test accuracy ",
             xg::log_value(scores, "accuracy"));
     CHECK(history["loss"][1] < history["loss"][0]);
