@@ -13,16 +13,11 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "test_arrays.hpp"
 
 namespace {
 
-xg::Array random_array(const xg::Shape& shape, unsigned seed, float low, float high) {
-    std::mt19937 engine(seed);
-    std::uniform_real_distribution<float> uniform(low, high);
-    xg::Array a = xg::uninitialized(shape);
-    for (float& v : a) v = uniform(engine);
-    return a;
-}
+using xg::test::random_array;
 
 // Per-feature mean and biased variance of x viewed as (rows, features).
 std::pair<std::vector<double>, std::vector<double>> moments(const xg::Array& x) {

@@ -12,16 +12,11 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "test_arrays.hpp"
 
 namespace {
 
-xg::Array random_array(const xg::Shape& shape, unsigned seed, float low = -1.0f, float high = 1.0f) {
-    std::mt19937 engine(seed);
-    std::uniform_real_distribution<float> uniform(low, high);
-    xg::Array a = xg::uninitialized(shape);
-    for (float& v : a) v = uniform(engine);
-    return a;
-}
+using xg::test::random_array;
 
 // The valid cross-correlation with strides (sh, sw) written out:
 // y[n, i, j, o] = b[o] + sum x[n, i sh + a, j sw + c, k] w[a, c, k, o].

@@ -15,16 +15,11 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "test_arrays.hpp"
 
 namespace {
 
-xg::Array random_array(const xg::Shape& shape, unsigned seed, float low = -1.0f, float high = 1.0f) {
-    std::mt19937 engine(seed);
-    std::uniform_real_distribution<float> uniform(low, high);
-    xg::Array a = xg::uninitialized(shape);
-    for (float& v : a) v = uniform(engine);
-    return a;
-}
+using xg::test::random_array;
 
 double projected(const xg::Array& y, const xg::Array& r) {
     double total = 0.0;

@@ -16,16 +16,12 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "test_arrays.hpp"
 
 namespace {
 
-xg::Array random_array(const xg::Shape& shape, unsigned seed) {
-    std::mt19937 engine(seed);
-    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-    xg::Array a = xg::uninitialized(shape);
-    for (float& v : a) v = uniform(engine);
-    return a;
-}
+using xg::test::random_array;
+using xg::test::check_close;
 
 // Each channel's mean or maximum over every pixel: (n, H, W, C) -> (n, C).
 xg::Array direct_global_pool(const xg::Array& x, bool take_max) {
@@ -43,11 +39,6 @@ xg::Array direct_global_pool(const xg::Array& x, bool take_max) {
             y(b, k) = take_max ? best : static_cast<float>(total / static_cast<double>(h * w));
         }
     return y;
-}
-
-void check_close(const xg::Array& a, const xg::Array& b) {
-    REQUIRE(a.shape() == b.shape());
-    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a.data()[i] == doctest::Approx(b.data()[i]).epsilon(1e-5));
 }
 
 }  // namespace

@@ -10,16 +10,12 @@
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
+#include "test_arrays.hpp"
 
 namespace {
 
-xg::Array random_array(const xg::Shape& shape, unsigned seed) {
-    std::mt19937 engine(seed);
-    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-    xg::Array a = xg::uninitialized(shape);
-    for (float& v : a) v = uniform(engine);
-    return a;
-}
+using xg::test::random_array;
+using xg::test::check_close;
 
 // Valid pooling of windows p x p moved by s, by max or by mean.
 xg::Array direct_pool(const xg::Array& x, std::size_t p, std::size_t s, bool take_max) {
@@ -39,11 +35,6 @@ xg::Array direct_pool(const xg::Array& x, std::size_t p, std::size_t s, bool tak
                     y(b, i, j, k) = take_max ? best : total / static_cast<float>(p * p);
                 }
     return y;
-}
-
-void check_close(const xg::Array& a, const xg::Array& b) {
-    REQUIRE(a.shape() == b.shape());
-    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a.data()[i] == doctest::Approx(b.data()[i]).epsilon(1e-5));
 }
 
 }  // namespace
