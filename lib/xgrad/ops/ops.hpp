@@ -1,13 +1,14 @@
 #pragma once
 // Every differentiable op xgrad provides. Each is defined, forward and backward side by
 // side, in the .cpp of its family: arithmetic, math, linalg, shape, broadcast, reduction,
-// activation, softmax, conv, pooling, dropout, batch_norm. Binary arithmetic broadcasts like numpy;
+// activation, softmax, conv, pooling, image_transform, dropout, batch_norm. Binary arithmetic broadcasts like numpy;
 // gradients are summed back to each input's shape by the tape (GradientContext::accumulate). Every op also
 // has a differentiable rule, so its gradient can be differentiated again (tensor_rule.hpp).
 #include <cstdint>
 #include <vector>
 
 #include "xgrad/autograd/tensor.hpp"
+#include "xgrad/core/image_transform.hpp"
 #include "xgrad/core/window.hpp"
 
 namespace xg {
@@ -159,6 +160,20 @@ Tensor avg_pool2d(const Tensor& x, Size2 pool_size = {2, 2}, Size2 strides = {0,
 /// The gradient of avg_pool2d for x of shape x_shape: each window's dy / count spread over it -> x_shape.
 Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, Size2 pool_size = {2, 2}, Size2 strides = {0, 0},
                            Padding padding = Padding::valid);
+
+// ---- image_transform.cpp: projective transforms of channels-last images (the random image layers) ----
+/// images (N, H, W, C) resampled through constant transforms ((N, 8), one row per image, or (1, 8) for all):
+/// output pixel (x, y) reads the input at ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1,
+/// for the row [a0, a1, a2, b0, b1, b2, c0, c1], as Keras's image transforms (TensorFlow's
+/// ImageProjectiveTransformV3) -> (N, OH, OW, C); output_size (OH, OW), {0, 0} for (H, W).
+/// Differentiable with respect to the images.
+Tensor transform_images(const Tensor& images, const Array& transforms, const ImageSampling& sampling = {},
+                        Size2 output_size = {0, 0});
+/// The gradient of transform_images for images of shape images_shape: dy (N, OH, OW, C) -> (N, H, W, C), each output
+/// value's interpolation weights added back onto the pixels it read.
+Tensor transform_images_backward(const Tensor& dy, const Array& transforms, const Shape& images_shape,
+                                 Interpolation interpolation = Interpolation::bilinear,
+                                 FillMode fill_mode = FillMode::reflect);
 
 // ---- dropout.cpp -----------------------------------------------------------------------
 /// Inverted dropout: in training, each element zeroed with probability rate and the rest scaled by

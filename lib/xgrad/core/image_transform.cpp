@@ -1,0 +1,180 @@
+#include "xgrad/core/image_transform.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/parallel.hpp"
+
+namespace xg {
+namespace {
+
+// A coordinate outside [0, len - 1] brought back inside by the fill mode (len >= 1). Constant
+// mode leaves it outside, only bounded, so that the reads around it stay out of the image while
+// the cast to an index stays defined.
+float map_coordinate(float c, std::size_t len, FillMode mode) {
+    const float last = static_cast<float>(len - 1);
+    if (c >= 0.0f && c <= last) return c;
+    switch (mode) {
+    case FillMode::reflect:
+        if (len == 1) return 0.0f;
+        {
+            // The pattern d c b a | a b c d | d c b a repeats every 2 len; fold c into one period.
+            const float period = 2.0f * static_cast<float>(len);
+            c = std::fmod(c, period);
+            if (c < 0.0f) c = c < -static_cast<float>(len) ? c + period : -c - 1.0f;
+            else if (c >= static_cast<float>(len)) c = period - c - 1.0f;
+        }
+        return std::clamp(c, 0.0f, last);
+    case FillMode::wrap:
+        if (len == 1) return 0.0f;
+        c = std::fmod(c, static_cast<float>(len));
+        if (c < 0.0f) c += static_cast<float>(len);
+        // A point between the last pixel and the first reads the last: no interpolation across the seam.
+        return std::clamp(c, 0.0f, last);
+    case FillMode::nearest:
+        return std::clamp(c, 0.0f, last);
+    case FillMode::constant:
+        return std::clamp(c, -2.0f, last + 2.0f);
+    }
+    return c;
+}
+
+// The pixels one output point reads (index of the pixel in its image, weight) and the weight
+// of the fill value: up to four taps for bilinear, one for nearest.
+struct Taps {
+    std::size_t pixel[4];
+    float weight[4];
+    int count = 0;
+    float fill_weight = 0.0f;
+
+    void add(long y, long x, float w, const ImageTransformGeometry& g) {
+        if (y >= 0 && x >= 0 && static_cast<std::size_t>(y) < g.h && static_cast<std::size_t>(x) < g.w) {
+            pixel[count] = static_cast<std::size_t>(y) * g.w + static_cast<std::size_t>(x);
+            weight[count++] = w;
+        } else {
+            fill_weight += w;
+        }
+    }
+};
+
+Taps sample(std::size_t out_y, std::size_t out_x, const float* t, const ImageTransformGeometry& g,
+            Interpolation interpolation, FillMode mode) {
+    Taps taps;
+    const float x = static_cast<float>(out_x), y = static_cast<float>(out_y);
+    const float projection = t[6] * x + t[7] * y + 1.0f;
+    const float in_x = (t[0] * x + t[1] * y + t[2]) / projection;
+    const float in_y = (t[3] * x + t[4] * y + t[5]) / projection;
+    // A point at infinity (projection 0) or beyond any float lies outside the image.
+    if (projection == 0.0f || !std::isfinite(in_x) || !std::isfinite(in_y)) {
+        taps.fill_weight = 1.0f;
+        return taps;
+    }
+    const float mx = map_coordinate(in_x, g.w, mode), my = map_coordinate(in_y, g.h, mode);
+    if (interpolation == Interpolation::nearest) {
+        taps.add(std::lround(my), std::lround(mx), 1.0f, g);
+        return taps;
+    }
+    const float x0 = std::floor(mx), y0 = std::floor(my);
+    const float wx1 = mx - x0, wx0 = x0 + 1.0f - mx, wy1 = my - y0, wy0 = y0 + 1.0f - my;
+    const long ix = static_cast<long>(x0), iy = static_cast<long>(y0);
+    taps.add(iy, ix, wy0 * wx0, g);
+    taps.add(iy, ix + 1, wy0 * wx1, g);
+    taps.add(iy + 1, ix, wy1 * wx0, g);
+    taps.add(iy + 1, ix + 1, wy1 * wx1, g);
+    return taps;
+}
+
+const float* transform_of(const float* transforms, std::size_t image, const ImageTransformGeometry& g) {
+    return g.shared_transform ? transforms : transforms + 8 * image;
+}
+
+}  // namespace
+
+std::string_view interpolation_name(Interpolation interpolation) {
+    return interpolation == Interpolation::nearest ? "nearest" : "bilinear";
+}
+
+std::string_view fill_mode_name(FillMode mode) {
+    switch (mode) {
+    case FillMode::reflect: return "reflect";
+    case FillMode::wrap: return "wrap";
+    case FillMode::constant: return "constant";
+    case FillMode::nearest: return "nearest";
+    }
+    return "reflect";
+}
+
+Interpolation parse_interpolation(std::string_view name, const char* op) {
+    if (name == "bilinear") return Interpolation::bilinear;
+    if (name == "nearest") return Interpolation::nearest;
+    throw ValueError(fmt::format("{}: interpolation '{}'; expected bilinear or nearest", op, name));
+}
+
+FillMode parse_fill_mode(std::string_view name, const char* op) {
+    for (FillMode mode : {FillMode::reflect, FillMode::wrap, FillMode::constant, FillMode::nearest}) {
+        if (name == fill_mode_name(mode)) return mode;
+    }
+    throw ValueError(fmt::format("{}: fill_mode '{}'; expected reflect, wrap, constant or nearest", op, name));
+}
+
+Array transform_images_forward(const float* x, const float* transforms, const ImageTransformGeometry& g,
+                               const ImageSampling& sampling) {
+    Array y = uninitialized({g.n, g.oh, g.ow, g.c});
+    float* out = y.data();
+    const std::size_t c = g.c, rows = g.n * g.oh;
+    if (y.size() == 0) return y;
+    // Each output value reads up to four pixels: a quarter of a simple loop's grain of them per split.
+    parallel_for(0, rows, rows_per_split(4 * g.ow * c), [=](std::size_t r0, std::size_t r1) {
+        for (std::size_t r = r0; r < r1; ++r) {
+            const std::size_t image = r / g.oh, oy = r % g.oh;
+            const float* t = transform_of(transforms, image, g);
+            const float* in = x + image * g.h * g.w * c;
+            for (std::size_t ox = 0; ox < g.ow; ++ox) {
+                const Taps taps = sample(oy, ox, t, g, sampling.interpolation, sampling.fill_mode);
+                float* o = out + (r * g.ow + ox) * c;
+                const float fill = taps.fill_weight == 0.0f ? 0.0f : taps.fill_weight * sampling.fill_value;
+                for (std::size_t ch = 0; ch < c; ++ch) o[ch] = fill;
+                for (int k = 0; k < taps.count; ++k) {
+                    const float* p = in + taps.pixel[k] * c;
+                    const float w = taps.weight[k];
+                    for (std::size_t ch = 0; ch < c; ++ch) o[ch] += w * p[ch];
+                }
+            }
+        }
+    });
+    return y;
+}
+
+Array transform_images_adjoint(const float* dy, const float* transforms, const ImageTransformGeometry& g,
+                               Interpolation interpolation, FillMode mode) {
+    Array dx = xt::zeros<float>({g.n, g.h, g.w, g.c});
+    float* grad = dx.data();
+    const std::size_t c = g.c, image_values = g.oh * g.ow * c;
+    if (dx.size() == 0 || image_values == 0) return dx;
+    // Several output pixels may add onto one input pixel: images are split between threads, never rows.
+    const std::size_t images_per_split = std::max<std::size_t>(1, kParallelGrain / (4 * image_values));
+    parallel_for(0, g.n, images_per_split, [=](std::size_t i0, std::size_t i1) {
+        for (std::size_t image = i0; image < i1; ++image) {
+            const float* t = transform_of(transforms, image, g);
+            float* in = grad + image * g.h * g.w * c;
+            const float* up = dy + image * image_values;
+            for (std::size_t oy = 0; oy < g.oh; ++oy) {
+                for (std::size_t ox = 0; ox < g.ow; ++ox) {
+                    const Taps taps = sample(oy, ox, t, g, interpolation, mode);
+                    const float* u = up + (oy * g.ow + ox) * c;
+                    for (int k = 0; k < taps.count; ++k) {
+                        float* p = in + taps.pixel[k] * c;
+                        const float w = taps.weight[k];
+                        for (std::size_t ch = 0; ch < c; ++ch) p[ch] += w * u[ch];
+                    }
+                }
+            }
+        }
+    });
+    return dx;
+}
+
+}  // namespace xg

@@ -1,0 +1,96 @@
+// Projective transforms of channels-last images (core/image_transform): the random image
+// layers' op. The transforms are constants, so each op is linear in its tensor input (the fill
+// value aside) and the family closes under differentiation with one pair (A the linear map):
+//   transform_images(x)             = A x + fill     dx    = transform_images_backward(dy) = A^T dy
+//   transform_images_backward(dy)   = A^T dy         d(dy) = A G = transform_images(G) with fill value 0
+// The array rules call the kernels; the differentiable rules call the ops, so a second
+// derivative only meets these two.
+#include <cmath>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+namespace {
+
+// The geometry of images of shape `images` sampled through `transforms` onto an output_size
+// grid, after checking that they fit together.
+ImageTransformGeometry transform_geometry(const Shape& images, const Array& transforms, Size2 output_size,
+                                          const char* op) {
+    if (images.size() != 4 || images[1] == 0 || images[2] == 0) {
+        throw ShapeError(fmt::format("{}: images have shape {}; expected (batch, height, width, channels) with at "
+                                     "least one pixel",
+                                     op, format_shape(images)));
+    }
+    const Shape& t = transforms.shape();
+    if (t.size() != 2 || t[1] != 8 || (t[0] != images[0] && t[0] != 1)) {
+        throw ShapeError(fmt::format("{}: transforms have shape {} for images {}; expected ({}, 8) or (1, 8)", op,
+                                     format_shape(t), format_shape(images), images[0]));
+    }
+    for (float v : transforms) {
+        if (!std::isfinite(v)) throw ValueError(fmt::format("{}: a transform holds {}; expected finite numbers", op, v));
+    }
+    if ((output_size[0] == 0) != (output_size[1] == 0)) {
+        throw ValueError(fmt::format("{}: output_size ({}, {}); expected both extents > 0, or both 0 for the "
+                                     "images' own size",
+                                     op, output_size[0], output_size[1]));
+    }
+    const bool same = output_size[0] == 0;
+    return {.n = images[0], .h = images[1], .w = images[2], .c = images[3],
+            .oh = same ? images[1] : output_size[0], .ow = same ? images[2] : output_size[1],
+            .shared_transform = t[0] == 1};
+}
+
+std::string sampling_attributes(const ImageSampling& s) {
+    return fmt::format("interpolation={}, fill_mode={}, fill_value={}", interpolation_name(s.interpolation),
+                       fill_mode_name(s.fill_mode), s.fill_value);
+}
+
+}  // namespace
+
+Tensor transform_images(const Tensor& images, const Array& transforms, const ImageSampling& sampling,
+                        Size2 output_size) {
+    const ImageTransformGeometry g = transform_geometry(images.shape(), transforms, output_size, "transform_images");
+    auto t = std::make_shared<const Array>(transforms);
+    Array y = transform_images_forward(images.value().data(), t->data(), g, sampling);
+    const Shape images_shape = images.shape();
+    const Interpolation interpolation = sampling.interpolation;
+    const FillMode mode = sampling.fill_mode;
+    return record_op("transform_images", {images}, std::move(y), [t, g, interpolation, mode](GradientContext& ctx) {
+        ctx.accumulate(0, transform_images_adjoint(ctx.grad().data(), t->data(), g, interpolation, mode));
+    }, [t, images_shape, interpolation, mode](TensorGradientContext& ctx) {
+        ctx.accumulate(0, transform_images_backward(ctx.grad(), *t, images_shape, interpolation, mode));
+    }, sampling_attributes(sampling));
+}
+
+Tensor transform_images_backward(const Tensor& dy, const Array& transforms, const Shape& images_shape,
+                                 Interpolation interpolation, FillMode mode) {
+    const char* op = "transform_images_backward";
+    if (dy.rank() != 4) {
+        throw ShapeError(fmt::format("{}: dy has shape {}; expected (batch, rows, columns, channels)", op,
+                                     format_shape(dy.shape())));
+    }
+    const Size2 output_size{dy.shape()[1], dy.shape()[2]};
+    const ImageTransformGeometry g = transform_geometry(images_shape, transforms, output_size, op);
+    const Shape expected{g.n, g.oh, g.ow, g.c};
+    if (dy.shape() != expected) {
+        throw ShapeError(fmt::format("{}: dy has shape {}; expected (batch, rows, columns, channels) with the batch "
+                                     "and channels of images {}",
+                                     op, format_shape(dy.shape()), format_shape(images_shape)));
+    }
+    auto t = std::make_shared<const Array>(transforms);
+    Array dx = transform_images_adjoint(dy.value().data(), t->data(), g, interpolation, mode);
+    const ImageSampling linear{.interpolation = interpolation, .fill_mode = mode, .fill_value = 0.0f};
+    return record_op(op, {dy}, std::move(dx), [t, g, linear](GradientContext& ctx) {
+        ctx.accumulate(0, transform_images_forward(ctx.grad().data(), t->data(), g, linear));
+    }, [t, linear, output_size](TensorGradientContext& ctx) {
+        ctx.accumulate(0, transform_images(ctx.grad(), *t, linear, output_size));
+    }, sampling_attributes(linear));
+}
+
+}  // namespace xg

@@ -1,0 +1,146 @@
+// Tests for lib/xgrad/ops/image_transform.cpp: transform_images and transform_images_backward,
+// their first and second derivatives, empty batches, and the errors they give.
+#include <limits>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <xtensor/xrandom.hpp>
+
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+#include "empty_tensor.hpp"
+#include "second_order.hpp"
+
+namespace {
+
+using xg::FillMode;
+using xg::ImageSampling;
+using xg::Interpolation;
+using xg::Size2;
+
+xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+
+// One transform per image: a turn, a zoom with a shift, a projective one reaching outside.
+xg::Array transforms(std::size_t n) {
+    xg::Array t = xt::zeros<float>({n, std::size_t(8)});
+    const float rows[3][8] = {{0.8f, -0.6f, 2.37f, 0.6f, 0.8f, -1.61f, 0, 0},
+                              {1.3f, 0, -0.83f, 0, 0.7f, 0.91f, 0, 0},
+                              {1.1f, 0.2f, -2.1f, -0.1f, 0.9f, 0.5f, 0.03f, -0.02f}};
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < 8; ++j) t(i, j) = rows[i % 3][j];
+    return t;
+}
+
+struct Case {
+    xg::Shape x;
+    Size2 output_size;
+    ImageSampling sampling;
+};
+
+std::vector<Case> cases() {
+    std::vector<Case> out;
+    for (FillMode mode : {FillMode::reflect, FillMode::wrap, FillMode::constant, FillMode::nearest}) {
+        for (Interpolation interpolation : {Interpolation::bilinear, Interpolation::nearest}) {
+            out.push_back({{3, 5, 6, 2}, {0, 0}, {.interpolation = interpolation, .fill_mode = mode, .fill_value = 0.5f}});
+        }
+        out.push_back({{2, 4, 3, 3}, {5, 2}, {.fill_mode = mode, .fill_value = -1.0f}});
+    }
+    return out;
+}
+
+std::string describe(const Case& c) {
+    return fmt::format("x {} output {}x{} {} {}", xg::format_shape(c.x), c.output_size[0], c.output_size[1],
+                       xg::fill_mode_name(c.sampling.fill_mode), xg::interpolation_name(c.sampling.interpolation));
+}
+
+}  // namespace
+
+TEST_CASE("transform_images passes gradcheck, and transform_images_backward is its gradient") {
+    xt::random::seed(3);
+    for (const Case& c : cases()) {
+        CAPTURE(describe(c));
+        const xg::Array t = transforms(c.x[0]);
+        const auto check = xg::gradcheck(
+            [&](const std::vector<xg::Tensor>& in) { return xg::transform_images(in[0], t, c.sampling, c.output_size); },
+            {uniform(c.x)});
+        CHECK_MESSAGE(check.passed, check.report());
+
+        const xg::Tensor x = xg::parameter(uniform(c.x), "x");
+        const xg::Tensor y = xg::transform_images(x, t, c.sampling, c.output_size);
+        const xg::Array dy = uniform(y.shape());
+        y.backward(dy);
+        const xg::Tensor dx = xg::transform_images_backward(xg::input(dy), t, c.x, c.sampling.interpolation,
+                                                            c.sampling.fill_mode);
+        CHECK(xt::allclose(dx.value(), x.grad()));
+        const auto adjoint = xg::gradcheck(
+            [&](const std::vector<xg::Tensor>& in) {
+                return xg::transform_images_backward(in[0], t, c.x, c.sampling.interpolation, c.sampling.fill_mode);
+            },
+            {uniform(y.shape())});
+        CHECK_MESSAGE(adjoint.passed, adjoint.report());
+    }
+}
+
+TEST_CASE("transform_images and transform_images_backward pass gradgradcheck") {
+    xt::random::seed(5);
+    for (const Case& c : cases()) {
+        CAPTURE(describe(c));
+        const xg::Array t = transforms(c.x[0]);
+        const xg::Shape y_shape = xg::transform_images(xg::input(xt::zeros<float>(c.x)), t, c.sampling, c.output_size).shape();
+        xg::test::check_second_order(
+            [&](const std::vector<xg::Tensor>& in) { return xg::transform_images(in[0], t, c.sampling, c.output_size); },
+            {uniform(c.x)});
+        xg::test::check_second_order(
+            [&](const std::vector<xg::Tensor>& in) {
+                return xg::transform_images_backward(in[0], t, c.x, c.sampling.interpolation, c.sampling.fill_mode);
+            },
+            {uniform(y_shape)});
+    }
+}
+
+TEST_CASE("the identity transform returns the images, and the fill value only where the image is not") {
+    const xg::Array x = uniform({2, 4, 5, 3});
+    const xg::Array identity = {{1, 0, 0, 0, 1, 0, 0, 0}};
+    CHECK(xg::transform_images(xg::input(x), identity).value() == x);
+    // Shifted entirely out of the image: every value is the fill value, and the gradient is 0.
+    const xg::Array away = {{1, 0, 100, 0, 1, 0, 0, 0}};
+    const xg::Tensor p = xg::parameter(x, "p");
+    const xg::Tensor y = xg::transform_images(p, away, {.fill_mode = FillMode::constant, .fill_value = 3.0f});
+    CHECK(y.value() == xt::full_like(x, 3.0f));
+    xg::sum(y).backward();
+    CHECK(p.grad() == xt::zeros_like(x));
+}
+
+TEST_CASE("transform_images over an empty batch gives an empty batch") {
+    const xg::Array none = xt::zeros<float>({0, 8});
+    xg::test::check_empty([&](const xg::Tensor& x) { return xg::transform_images(x, none); }, {0, 4, 4, 2}, {0, 4, 4, 2});
+    const xg::Array one = {{1, 0, 0, 0, 1, 0, 0, 0}};
+    xg::test::check_empty([&](const xg::Tensor& x) { return xg::transform_images(x, one, {}, {3, 2}); }, {2, 4, 4, 0},
+                          {2, 3, 2, 0});
+}
+
+TEST_CASE("transform_images rejects bad arguments naming the op, the shapes and the argument") {
+    const xg::Tensor x = xg::input(uniform({2, 4, 5, 1}));
+    const xg::Array t = transforms(2);
+    CHECK_THROWS_WITH_AS(xg::transform_images(xg::input(uniform({4, 5, 1})), t),
+                         doctest::Contains("transform_images: images have shape (4, 5, 1)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::transform_images(xg::input(xt::zeros<float>({2, 0, 5, 1})), t),
+                         doctest::Contains("at least one pixel"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::transform_images(x, transforms(3)),
+                         doctest::Contains("transforms have shape (3, 8) for images (2, 4, 5, 1); expected (2, 8) or (1, 8)"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::transform_images(x, xt::zeros<float>({2, 6})), xg::ShapeError);
+    xg::Array bad = t;
+    bad(1, 2) = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(xg::transform_images(x, bad), doctest::Contains("transform_images: a transform holds nan"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::transform_images(x, t, {}, {3, 0}), doctest::Contains("output_size (3, 0)"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::transform_images_backward(xg::input(uniform({2, 4, 5, 2})), t, {2, 4, 5, 1}),
+                         doctest::Contains("transform_images_backward: dy has shape (2, 4, 5, 2)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::transform_images_backward(xg::input(uniform({4, 5, 1})), t, {2, 4, 5, 1}),
+                         doctest::Contains("transform_images_backward: dy has shape (4, 5, 1)"), xg::ShapeError);
+}
