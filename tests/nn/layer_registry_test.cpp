@@ -16,7 +16,9 @@
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -124,6 +126,56 @@ TEST_CASE("bad convnet settings are ValueErrors naming the layer and the setting
     CHECK_THROWS_AS(xg::make_layer("Dropout", {{"rate", "nan"}}, "d"), xg::ValueError);
     CHECK_THROWS_AS(xg::make_layer("Dropout", {{"rate", "1.5"}}, "d"), xg::ValueError);
     CHECK_THROWS_AS(xg::make_layer("BatchNormalization", {{"features", "4"}}, "b"), xg::ValueError);
+}
+
+TEST_CASE("the augmentation layers and Rescaling are rebuilt from their config, every setting kept") {
+    const xg::RandomFlip flip(xg::FlipMode::vertical);
+    const xg::RandomTranslation shift({-0.1f, 0.2f}, 0.3f, {.fill_mode = xg::FillMode::constant, .fill_value = 0.25f});
+    const xg::RandomRotation turn(0.125f, {.fill_mode = xg::FillMode::wrap, .interpolation = xg::Interpolation::nearest});
+    const xg::RandomZoom zoom(0.2f);
+    const xg::RandomZoom zoom_both({-0.5f, 0.1f}, {.width_factor = xg::FactorRange{0.0f, 0.4f}, .fill_mode = xg::FillMode::nearest});
+    const xg::Rescaling rescale(1.0f / 255.0f, -0.5f);
+    for (const xg::Module* layer :
+         std::initializer_list<const xg::Module*>{&flip, &shift, &turn, &zoom, &zoom_both, &rescale}) {
+        CAPTURE(layer->kind());
+        const std::optional<xg::LayerConfig> config = layer->config();
+        REQUIRE(config.has_value());
+        auto rebuilt = xg::make_layer(layer->kind(), *config, "again");
+        CHECK(rebuilt->kind() == layer->kind());
+        CHECK(rebuilt->config() == config);
+    }
+    auto t = std::dynamic_pointer_cast<xg::RandomTranslation>(xg::make_layer("RandomTranslation", *shift.config(), "t"));
+    REQUIRE(t != nullptr);
+    CHECK(t->height_factor().lower == -0.1f);
+    CHECK(t->width_factor().upper == 0.3f);
+    CHECK(t->sampling().fill_mode == xg::FillMode::constant);
+    CHECK(t->sampling().fill_value == 0.25f);
+    auto r = std::dynamic_pointer_cast<xg::RandomRotation>(xg::make_layer("RandomRotation", *turn.config(), "r"));
+    REQUIRE(r != nullptr);
+    CHECK(r->sampling().interpolation == xg::Interpolation::nearest);
+    auto z = std::dynamic_pointer_cast<xg::RandomZoom>(xg::make_layer("RandomZoom", *zoom.config(), "z"));
+    REQUIRE(z != nullptr);
+    CHECK_FALSE(z->width_factor().has_value());
+    auto f = std::dynamic_pointer_cast<xg::RandomFlip>(xg::make_layer("RandomFlip", *flip.config(), "f"));
+    REQUIRE(f != nullptr);
+    CHECK(f->mode() == xg::FlipMode::vertical);
+    auto s = std::dynamic_pointer_cast<xg::Rescaling>(xg::make_layer("Rescaling", *rescale.config(), "s"));
+    REQUIRE(s != nullptr);
+    CHECK(s->scale() == 1.0f / 255.0f);
+
+    xg::LayerConfig bad = *turn.config();
+    bad["factor"] = "0.1";
+    CHECK_THROWS_WITH_AS(xg::make_layer("RandomRotation", bad, "r"),
+                         doctest::Contains("RandomRotation: setting 'factor' is '0.1'; expected two numbers"), xg::ValueError);
+    bad["factor"] = "0.2,0.1";
+    CHECK_THROWS_WITH_AS(xg::make_layer("RandomRotation", bad, "r"), doctest::Contains("factor is [0.2, 0.1]"),
+                         xg::ValueError);
+    bad["factor"] = "0.1,0.2";
+    bad["fill_mode"] = "mirror";
+    CHECK_THROWS_WITH_AS(xg::make_layer("RandomRotation", bad, "r"), doctest::Contains("fill_mode 'mirror'"),
+                         xg::ValueError);
+    CHECK_THROWS_AS(xg::make_layer("RandomFlip", {{"mode", "sideways"}}, "f"), xg::ValueError);
+    CHECK_THROWS_AS(xg::make_layer("Rescaling", {{"scale", "2"}}, "s"), xg::ValueError);
 }
 
 TEST_CASE("a new layer kind is one register_layer entry") {

@@ -17,7 +17,9 @@
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 
 namespace xg {
@@ -40,6 +42,29 @@ template <class Layer>
 std::shared_ptr<Module> layer_with_filters(const LayerConfig& c, const std::string& kind, const std::string& name) {
     return std::make_shared<Layer>(config_count(c, "input_channels", kind), config_count(c, "filters", kind),
                                    config_size2(c, "kernel_size", kind), convolution_options<Conv2DOptions>(c, kind, name));
+}
+
+// A random factor's range, written "lower,upper" (factor_range_text).
+FactorRange config_range(const LayerConfig& c, const std::string& key, const std::string& kind) {
+    const std::string& text = config_text(c, key, kind);
+    const auto comma = text.find(',');
+    if (comma != std::string::npos) {
+        float lower = 0.0f, upper = 0.0f;
+        const char* mid = text.data() + comma;
+        const char* last = text.data() + text.size();
+        const auto a = std::from_chars(text.data(), mid, lower);
+        const auto b = std::from_chars(mid + 1, last, upper);
+        if (a.ec == std::errc() && a.ptr == mid && b.ec == std::errc() && b.ptr == last) return {lower, upper};
+    }
+    throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected two numbers as \"-0.1,0.1\"", kind, key, text));
+}
+
+// The sampling settings of the geometric augmentation layers, read from their config.
+ImageAugmentationOptions augmentation_options(const LayerConfig& c, const std::string& kind, const std::string& name) {
+    return {.fill_mode = parse_fill_mode(config_text(c, "fill_mode", kind), kind.c_str()),
+            .interpolation = parse_interpolation(config_text(c, "interpolation", kind), kind.c_str()),
+            .fill_value = config_number(c, "fill_value", kind),
+            .name = name};
 }
 
 struct LayerTable {
@@ -109,6 +134,36 @@ struct LayerTable {
         {"Dropout",
          [](const LayerConfig& c, const std::string& name) {
              return std::make_shared<Dropout>(config_number(c, "rate", "Dropout"), name);
+         }},
+        {"Rescaling",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<Rescaling>(config_number(c, "scale", "Rescaling"),
+                                                config_number(c, "offset", "Rescaling"), name);
+         }},
+        {"RandomFlip",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<RandomFlip>(parse_flip_mode(config_text(c, "mode", "RandomFlip")), name);
+         }},
+        {"RandomTranslation",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "RandomTranslation";
+             return std::make_shared<RandomTranslation>(config_range(c, "height_factor", kind),
+                                                        config_range(c, "width_factor", kind),
+                                                        augmentation_options(c, kind, name));
+         }},
+        {"RandomRotation",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "RandomRotation";
+             return std::make_shared<RandomRotation>(config_range(c, "factor", kind), augmentation_options(c, kind, name));
+         }},
+        {"RandomZoom",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "RandomZoom";
+             const ImageAugmentationOptions o = augmentation_options(c, kind, name);
+             RandomZoomOptions options{.fill_mode = o.fill_mode, .interpolation = o.interpolation,
+                                       .fill_value = o.fill_value, .name = name};
+             if (c.count("width_factor")) options.width_factor = config_range(c, "width_factor", kind);
+             return std::make_shared<RandomZoom>(config_range(c, "height_factor", kind), std::move(options));
          }},
         {"BatchNormalization",
          [](const LayerConfig& c, const std::string& name) {

@@ -20,7 +20,8 @@ void register_layer(const std::string& kind, LayerFactory factory);
 /// A new layer of `kind` from `config`; throws ValueError for an unknown kind (naming the
 /// registered ones) or bad settings. Dense, Activation, Softmax, Conv2D, Conv2DTranspose,
 /// DepthwiseConv2D, SeparableConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
-/// GlobalMaxPooling2D, Flatten, Dropout and BatchNormalization are registered from the start.
+/// GlobalMaxPooling2D, Flatten, Dropout, Rescaling, RandomFlip, RandomTranslation, RandomRotation,
+/// RandomZoom and BatchNormalization are registered from the start.
 std::shared_ptr<Module> make_layer(const std::string& kind, const LayerConfig& config, const std::string& name);
 /// The registered kinds.
 std::vector<std::string> layer_kinds();

@@ -1,0 +1,141 @@
+#pragma once
+// Random image augmentation: RandomFlip, RandomTranslation, RandomRotation and RandomZoom, like
+// the keras.layers of the same names. In training mode each image of a batch gets its own
+// random flip, shift, turn or zoom (drawn from random_engine(), so a seed repeats them); in
+// inference mode the layers pass their input through. Put in front of a model, they show it a
+// different variant of every training image at every epoch: the remedy for overfitting a small
+// data set that Deep Learning with Python teaches next to dropout.
+//
+// Each is one transform_images op, differentiable with respect to the images like any other op.
+#include <optional>
+#include <string>
+
+#include "xgrad/core/image_transform.hpp"
+#include "xgrad/nn/module.hpp"
+
+namespace xg {
+
+/// The range [lower, upper] a random factor is drawn from. One number f means [-f, f], as in Keras.
+struct FactorRange {
+    float lower = 0.0f, upper = 0.0f;
+    FactorRange(float f) : lower(-f), upper(f) {}  // NOLINT: implicit, as Keras takes a plain number
+    FactorRange(float lower_, float upper_) : lower(lower_), upper(upper_) {}
+};
+
+/// How the geometric layers read between and beyond pixels (Keras's defaults), and the layer's name.
+struct ImageAugmentationOptions {
+    FillMode fill_mode = FillMode::reflect;
+    Interpolation interpolation = Interpolation::bilinear;
+    float fill_value = 0.0f;  // what `constant` fills with
+    std::string name;         // "" -> random_rotation_N, random_zoom_N, ...
+};
+
+/// What the random image layers share: the input check, the mode switch and the transform op.
+class RandomImageTransform : public Module {
+public:
+    /// Training: (n, H, W, C) -> the same shape, each image transformed at random; inference: x itself.
+    Tensor forward(const Tensor& x) override;
+    /// (H, W, C) -> (H, W, C).
+    Shape output_shape(const Shape& input_shape) override;
+    const ImageSampling& sampling() const { return sampling_; }
+
+protected:
+    RandomImageTransform(std::string kind, std::string name, ImageSampling sampling);
+    /// One transform per image (n, 8), as transform_images takes them, for images of h x w pixels.
+    virtual Array draw_transforms(std::size_t n, std::size_t h, std::size_t w) const = 0;
+    /// The sampling settings as config entries (fill_mode, interpolation, fill_value).
+    LayerConfig sampling_config() const;
+
+private:
+    ImageSampling sampling_;
+};
+
+enum class FlipMode { horizontal, vertical, horizontal_and_vertical };
+/// "horizontal", "vertical" or "horizontal_and_vertical".
+std::string_view flip_mode_name(FlipMode mode);
+/// FlipMode from its name (any other text is a ValueError).
+FlipMode parse_flip_mode(std::string_view name);
+
+/// Mirrors each image left to right (horizontal), top to bottom (vertical), or each of the two,
+/// with probability 1/2 apiece.
+class RandomFlip : public RandomImageTransform {
+public:
+    explicit RandomFlip(FlipMode mode = FlipMode::horizontal_and_vertical, std::string name = {});
+    /// mode.
+    std::optional<LayerConfig> config() const override;
+    FlipMode mode() const { return mode_; }
+
+protected:
+    Array draw_transforms(std::size_t n, std::size_t h, std::size_t w) const override;
+
+private:
+    FlipMode mode_;
+};
+
+/// Shifts each image by a random fraction of its height (down for positive) and of its width
+/// (right for positive), each drawn from its range within [-1, 1].
+class RandomTranslation : public RandomImageTransform {
+public:
+    explicit RandomTranslation(FactorRange height_factor, FactorRange width_factor, ImageAugmentationOptions options = {});
+    /// height_factor, width_factor and the sampling settings.
+    std::optional<LayerConfig> config() const override;
+    FactorRange height_factor() const { return height_; }
+    FactorRange width_factor() const { return width_; }
+
+protected:
+    Array draw_transforms(std::size_t n, std::size_t h, std::size_t w) const override;
+
+private:
+    FactorRange height_, width_;
+};
+
+/// Turns each image about its centre by a random angle: factor is a fraction of a full turn
+/// (0.1 means up to 36 degrees either way), positive counter-clockwise.
+class RandomRotation : public RandomImageTransform {
+public:
+    explicit RandomRotation(FactorRange factor, ImageAugmentationOptions options = {});
+    /// factor and the sampling settings.
+    std::optional<LayerConfig> config() const override;
+    FactorRange factor() const { return factor_; }
+
+protected:
+    Array draw_transforms(std::size_t n, std::size_t h, std::size_t w) const override;
+
+private:
+    FactorRange factor_;
+};
+
+/// RandomZoom's settings: ImageAugmentationOptions' and the width's own range. (A second
+/// positional range would make RandomZoom({-0.3f, 0.3f}) ambiguous in C++.)
+struct RandomZoomOptions {
+    std::optional<FactorRange> width_factor;  // not given: the columns take the rows' zoom
+    FillMode fill_mode = FillMode::reflect;
+    Interpolation interpolation = Interpolation::bilinear;
+    float fill_value = 0.0f;
+    std::string name;  // "" -> random_zoom_N
+};
+
+/// Zooms each image about its centre: the output's rows cover 1 + f times the image's height,
+/// f drawn from height_factor (f >= -1; positive zooms out: 0.25 shows the image at 1/1.25 of its
+/// height, the border filled by the fill mode; negative zooms in), its columns 1 + f times the
+/// width with f drawn from width_factor, or the height's f when width_factor is not given.
+class RandomZoom : public RandomImageTransform {
+public:
+    explicit RandomZoom(FactorRange height_factor, RandomZoomOptions options = {});
+    /// height_factor, width_factor (when given) and the sampling settings.
+    std::optional<LayerConfig> config() const override;
+    FactorRange height_factor() const { return height_; }
+    std::optional<FactorRange> width_factor() const { return width_; }
+
+protected:
+    Array draw_transforms(std::size_t n, std::size_t h, std::size_t w) const override;
+
+private:
+    FactorRange height_;
+    std::optional<FactorRange> width_;
+};
+
+/// "lower,upper", the form of a range in a layer's config.
+std::string factor_range_text(FactorRange range);
+
+}  // namespace xg
