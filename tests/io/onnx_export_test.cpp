@@ -30,7 +30,9 @@
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -98,6 +100,21 @@ std::shared_ptr<xg::Sequential> decoder_model() {
     for (auto& [name, p] : net->named_parameters()) {
         if (name.ends_with("bias")) p.mutable_value() += 0.1f;
     }
+    return net;
+}
+
+// A model that takes raw pixels and augments them in training: at inference the random layers
+// pass images through (no node at all), Rescaling is a Mul and an Add.
+std::shared_ptr<xg::Sequential> augmented_model() {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Rescaling>(2.0f, -1.0f);
+    net->emplace<xg::RandomFlip>();
+    net->emplace<xg::RandomRotation>(0.1f);
+    net->emplace<xg::RandomZoom>(0.2f);
+    net->emplace<xg::RandomTranslation>(0.1f, 0.1f);
+    net->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3}, "relu");
+    net->emplace<xg::Flatten>();
+    net->emplace<xg::Dense>(4 * 7 * 9, 10, "softmax");
     return net;
 }
 
@@ -230,6 +247,12 @@ TEST_CASE("export_onnx writes separable and depthwise convolutions and global po
 TEST_CASE("export_onnx writes transposed convolutions as ConvTranspose, output_padding where a window is narrower than its stride") {
     xg::manual_seed(4);
     auto model = decoder_model();
+    check_exported(*model, {9, 11, 1});
+}
+
+TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {
+    xg::manual_seed(5);
+    auto model = augmented_model();
     check_exported(*model, {9, 11, 1});
 }
 

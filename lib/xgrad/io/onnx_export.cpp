@@ -122,7 +122,17 @@ private:
         std::string base = node->name().empty() ? (node->role == Role::parameter ? "parameter" : "constant")
                                                 : node->name();
         const std::string name = fresh(base);
-        add_initializer(name, node->value(), node->shape());
+        if (node->role == Role::constant && node->name().empty()) {
+            // A constant of the computation (the 0.5 of x * 0.5f), not a weight: a Constant node,
+            // which import_onnx reads back as a constant where it makes every initializer a parameter.
+            onnx::NodeProto* n = this->node("Constant", {}, name);
+            auto* a = n->add_attribute();
+            a->set_name("value");
+            a->set_type(onnx::AttributeProto::TENSOR);
+            fill_tensor(a->mutable_t(), node->value(), node->shape());
+        } else {
+            add_initializer(name, node->value(), node->shape());
+        }
         names_.emplace(node, name);
         return name;
     }
@@ -130,6 +140,10 @@ private:
     void add_initializer(const std::string& name, const Array& value, const Shape& shape) {
         onnx::TensorProto* t = graph_->add_initializer();
         t->set_name(name);
+        fill_tensor(t, value, shape);
+    }
+
+    static void fill_tensor(onnx::TensorProto* t, const Array& value, const Shape& shape) {
         t->set_data_type(onnx::TensorProto::FLOAT);
         for (auto d : shape) t->add_dims(static_cast<std::int64_t>(d));
         t->set_raw_data(std::string(reinterpret_cast<const char*>(value.data()), value.size() * sizeof(float)));
