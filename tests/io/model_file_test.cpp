@@ -21,7 +21,9 @@
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/train/model.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -121,6 +123,41 @@ TEST_CASE("a separable convnet with global pooling heads is rebuilt with its set
     xg::Array x = xg::uninitialized({4, 7, 6, 2});
     for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::cos(0.3f * static_cast<float>(i));
     CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
+}
+
+TEST_CASE("a model with augmentation layers in front is rebuilt with their settings, and trains on with them") {
+    ScratchDir dir;
+    const std::string path = dir / "augmented.npz";
+    xg::manual_seed(11);
+    auto saved = std::make_shared<xg::Sequential>();
+    saved->emplace<xg::Rescaling>(1.0f / 255.0f);
+    saved->emplace<xg::RandomFlip>(xg::FlipMode::horizontal);
+    saved->emplace<xg::RandomRotation>(0.1f, xg::ImageAugmentationOptions{.fill_mode = xg::FillMode::constant});
+    saved->emplace<xg::RandomZoom>(0.2f, xg::RandomZoomOptions{.width_factor = 0.1f});
+    saved->emplace<xg::RandomTranslation>(0.1f, 0.2f);
+    saved->emplace<xg::Conv2D>(1, 3, xg::Size2{3, 3}, "relu");
+    saved->emplace<xg::Flatten>();
+    saved->emplace<xg::Dense>(3 * 5 * 4, 2, "softmax");
+    xg::save_model(*saved, path);
+    std::shared_ptr<xg::Module> loaded = xg::load_model(path);
+    const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
+    REQUIRE(layers.size() == 8);
+    CHECK(dynamic_cast<xg::Rescaling&>(*layers[0]).scale() == 1.0f / 255.0f);
+    CHECK(dynamic_cast<xg::RandomFlip&>(*layers[1]).mode() == xg::FlipMode::horizontal);
+    CHECK(dynamic_cast<xg::RandomRotation&>(*layers[2]).sampling().fill_mode == xg::FillMode::constant);
+    CHECK(dynamic_cast<xg::RandomZoom&>(*layers[3]).width_factor()->upper == 0.1f);
+    CHECK(dynamic_cast<xg::RandomTranslation&>(*layers[4]).width_factor().lower == -0.2f);
+    xg::Array x = xg::uninitialized({4, 7, 6, 1});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = 127.5f + 127.5f * std::cos(0.3f * static_cast<float>(i));
+    // Inference leaves the images as they are, so both predict the same.
+    CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
+    // Training draws from the same engine: the same seed, the same augmented batch.
+    loaded->train();
+    saved->train();
+    xg::manual_seed(5);
+    const xg::Array a = (*loaded)(xg::input(x)).value();
+    xg::manual_seed(5);
+    CHECK((*saved)(xg::input(x)).value() == a);
 }
 
 TEST_CASE("a saved Sequential is rebuilt with its weights by a program that never built it") {
