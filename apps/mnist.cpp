@@ -34,6 +34,7 @@
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
@@ -80,6 +81,7 @@ struct Flags {
     std::size_t batch_size = 0;  // 0: the model's default
     std::size_t train_limit = 0;  // 0: all
     std::vector<std::size_t> hidden{512};  // the dense model's hidden widths
+    bool augment = false;  // random rotations, zooms and shifts in front of the convnet
     double validation_split = 0.0;
     float learning_rate = 0.001f;
     bool learning_rate_given = false;
@@ -117,11 +119,17 @@ constexpr std::size_t default_epochs = 5;
 std::size_t default_batch_size(const std::string& model) { return model == "convnet" ? 64 : 128; }
 
 // The book's models: 2.1's two Dense layers on (784,) vectors, or 5.1's convnet on (28, 28, 1)
-// images.
+// images, with 5.2's data augmentation in front when asked: small turns, zooms and shifts, no
+// flips (a mirrored digit is another digit, or none).
 std::shared_ptr<xg::Sequential> build_network(const std::string& model, const xg::Shape& sample_shape,
-                                              const std::vector<std::size_t>& hidden) {
+                                              const std::vector<std::size_t>& hidden, bool augment) {
     auto network = std::make_shared<xg::Sequential>();
     if (model == "convnet") {
+        if (augment) {
+            network->emplace<xg::RandomRotation>(0.05f);
+            network->emplace<xg::RandomZoom>(0.1f);
+            network->emplace<xg::RandomTranslation>(0.1f, 0.1f);
+        }
         network->emplace<xg::Conv2D>(sample_shape[2], 32, xg::Size2{3, 3}, "relu");
         network->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
         network->emplace<xg::Conv2D>(32, 64, xg::Size2{3, 3}, "relu");
@@ -251,7 +259,7 @@ int run(const Flags& flags) {
     }
     const xg::ImageDataset test(data.test_images, data.test_labels, sample_shape);
 
-    auto network = build_network(flags.model, sample_shape, flags.hidden);
+    auto network = build_network(flags.model, sample_shape, flags.hidden, flags.augment);
     out << network->summary(sample_shape) << "\n";
 
     xg::Model model(network);
@@ -328,6 +336,7 @@ int run(const Flags& flags) {
         nlohmann::json j = {
             {"dataset", where.kind == xg::DatasetKind::mnist ? "mnist" : "fashion"},
             {"model", flags.model},
+            {"augment", flags.augment},
             // Epochs the model has been trained for: a resumed run counts the checkpoint's too, so
             // this matches train_loss's length even when --epochs asked for fewer.
             {"epochs", history["loss"].size()},
@@ -382,6 +391,10 @@ int main(int argc, char** argv) {
     auto* hidden = app.add_option("--hidden", flags.hidden, "The dense model's hidden layers, e.g. 2048,2048 (default: 512; --model dense only)")
         ->delimiter(',')
         ->check(CLI::Range(1, 1 << 20));
+    auto* augment = app.add_flag("--augment", flags.augment,
+                                 "Put RandomRotation(0.05), RandomZoom(0.1) and RandomTranslation(0.1, 0.1) in front of "
+                                 "the convnet: every training image turned, zoomed and shifted a little at random, anew "
+                                 "each epoch (--model convnet only)");
     app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
         ->check(CLI::Range(1, 1 << 30));
     app.add_option("--validation-split", flags.validation_split,
@@ -415,6 +428,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
         flags.learning_rate_given = learning_rate->count() > 0;
+        if (augment->count() > 0 && flags.model != "convnet") {
+            throw CLI::ValidationError("--augment", "transforms images, which --model " + flags.model +
+                                                        " does not take; expected --model convnet");
+        }
         if (hidden->count() > 0 && flags.model != "dense") {
             throw CLI::ValidationError("--hidden", "sets the dense model's hidden layers (--model " + flags.model +
                                                        "); expected --model dense");
