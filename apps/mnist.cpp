@@ -94,7 +94,7 @@ struct Flags {
     std::string export_onnx;
     std::string checkpoint;
     bool resume = false;
-    std::string plot, csv, confusion, errors;
+    std::string plot, csv, confusion, errors, augmented;
     bool detect_anomaly = false;
     bool json = false;
     int verbose = 1;
@@ -126,9 +126,12 @@ std::shared_ptr<xg::Sequential> build_network(const std::string& model, const xg
     auto network = std::make_shared<xg::Sequential>();
     if (model == "convnet") {
         if (augment) {
-            network->emplace<xg::RandomRotation>(0.05f);
-            network->emplace<xg::RandomZoom>(0.1f);
-            network->emplace<xg::RandomTranslation>(0.1f, 0.1f);
+            // Filled with the background (0) where a moved image uncovers its border: Keras's
+            // default, reflection, would mirror strokes that reach the edge into the image.
+            const xg::ImageAugmentationOptions fill{.fill_mode = xg::FillMode::constant};
+            network->emplace<xg::RandomRotation>(0.05f, fill);
+            network->emplace<xg::RandomZoom>(0.1f, xg::RandomZoomOptions{.fill_mode = xg::FillMode::constant});
+            network->emplace<xg::RandomTranslation>(0.1f, 0.1f, fill);
         }
         network->emplace<xg::Conv2D>(sample_shape[2], 32, xg::Size2{3, 3}, "relu");
         network->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
@@ -176,6 +179,37 @@ std::optional<xg::CheckpointInfo> resume_from(xg::dist::Communicator& world, con
     world.broadcast(epochs_done);
     if (!world.is_root() && epochs_done[0] > 0) info = xg::CheckpointInfo{epochs_done[0], {}};
     return info;
+}
+
+// The first six training images, each as it is and as the augmentation layers at the front of
+// `network` show it in five training steps: what --augment does, at a glance.
+void draw_augmented(const Flags& flags, xg::Sequential& network, const xg::Dataset& train, std::ostream& out) {
+    constexpr std::size_t images = 6, variants = 6;
+    std::vector<std::size_t> rows, labels;
+    for (std::size_t i = 0; i < images; ++i) rows.insert(rows.end(), variants, i);
+    xg::Array batch, targets;
+    train.gather(rows, batch, targets);
+    const std::size_t classes = targets.size() / rows.size();  // one-hot rows
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const float* row = targets.data() + r * classes;
+        labels.push_back(static_cast<std::size_t>(std::max_element(row, row + classes) - row));
+    }
+    xg::NoGradGuard no_grad;
+    xg::ModeGuard training(network, true);
+    xg::Tensor x = xg::input(batch);
+    for (const auto& layer : network.layers()) {
+        if (!dynamic_cast<const xg::RandomImageTransform*>(layer.get())) break;
+        x = (*layer)(x);
+    }
+    // Column 0 keeps the image as it is.
+    xg::Array shown = x.value();
+    const std::size_t pixels = batch.size() / rows.size();
+    for (std::size_t i = 0; i < images; ++i) {
+        std::copy_n(batch.data() + i * variants * pixels, pixels, shown.data() + i * variants * pixels);
+    }
+    xg::plot_samples(shown, labels, {}, flags.augmented,
+                     {.columns = variants, .title = "Training images as they are (left) and augmented"});
+    out << fmt::format("Wrote {} training images and their augmented forms to {}\n", images, flags.augmented);
 }
 
 // The figures asked for, drawn by process 0 after training: the curves, the test set's
@@ -231,7 +265,7 @@ int run(const Flags& flags) {
     // A mistyped figure path fails now, not after training.
     xg::dist::together(world, [&] {
         if (!world.is_root()) return;
-        for (const std::string* figure : {&flags.plot, &flags.confusion, &flags.errors}) {
+        for (const std::string* figure : {&flags.plot, &flags.confusion, &flags.errors, &flags.augmented}) {
             if (!figure->empty()) xg::check_figure_path(*figure, "mnist");
         }
     });
@@ -332,6 +366,8 @@ int run(const Flags& flags) {
         out << fmt::format("Exported the model to ONNX: {}\n", flags.export_onnx);
     }
     if (world.is_root()) draw_figures(flags, model, history, test, out);
+    // After training, so that drawing the random variants leaves the run's own draws as they were.
+    if (world.is_root() && !flags.augmented.empty()) draw_augmented(flags, *network, train, out);
     if (flags.json) {
         nlohmann::json j = {
             {"dataset", where.kind == xg::DatasetKind::mnist ? "mnist" : "fashion"},
@@ -392,7 +428,7 @@ int main(int argc, char** argv) {
         ->delimiter(',')
         ->check(CLI::Range(1, 1 << 20));
     auto* augment = app.add_flag("--augment", flags.augment,
-                                 "Put RandomRotation(0.05), RandomZoom(0.1) and RandomTranslation(0.1, 0.1) in front of "
+                                 "Put RandomRotation(0.05), RandomZoom(0.1) and RandomTranslation(0.1, 0.1) (constant fill) in front of "
                                  "the convnet: every training image turned, zoomed and shifted a little at random, anew "
                                  "each epoch (--model convnet only)");
     app.add_option("--train-limit", flags.train_limit, "Train on the first N training images only (quick runs)")
@@ -419,6 +455,9 @@ int main(int argc, char** argv) {
     app.add_option("--csv", flags.csv, "Write one CSV row of logs per epoch (continued with --resume)");
     app.add_option("--confusion", flags.confusion, "Draw the test set's confusion matrix (.svg, .png, .pdf)");
     app.add_option("--errors", flags.errors, "Draw the first 36 misclassified test images (.svg, .png, .pdf)");
+    app.add_option("--augmented", flags.augmented,
+                   "Draw the first 6 training images as they are and as --augment shows them (.svg, .png, .pdf)")
+        ->needs(augment);
     app.add_flag("--detect-anomaly", flags.detect_anomaly,
                  "Check every op's output and gradient for NaN/Inf and name the first op that produced one");
     app.add_flag("--json", flags.json,

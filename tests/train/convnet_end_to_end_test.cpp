@@ -80,9 +80,10 @@ Outcome fit_and_evaluate(const std::shared_ptr<xg::Sequential>& network, std::si
 std::shared_ptr<xg::Sequential> book_convnet(bool augment) {
     auto network = std::make_shared<xg::Sequential>();
     if (augment) {
-        network->emplace<xg::RandomRotation>(0.05f);
-        network->emplace<xg::RandomZoom>(0.1f);
-        network->emplace<xg::RandomTranslation>(0.1f, 0.1f);
+        const xg::ImageAugmentationOptions fill{.fill_mode = xg::FillMode::constant};
+        network->emplace<xg::RandomRotation>(0.05f, fill);
+        network->emplace<xg::RandomZoom>(0.1f, xg::RandomZoomOptions{.fill_mode = xg::FillMode::constant});
+        network->emplace<xg::RandomTranslation>(0.1f, 0.1f, fill);
     }
     network->emplace<xg::Conv2D>(1, 32, xg::Size2{3, 3}, "relu");
     network->emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
