@@ -28,7 +28,9 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
@@ -205,6 +207,17 @@ void model_file_seeds(const fs::path& dir) {
     separable.emplace<xg::GlobalAveragePooling2D>();
     separable.emplace<xg::Dense>(3, 2, "softmax");
     xg::save_model(separable, (dir / "separable.npz").string());
+    // Raw pixels rescaled, then every augmentation layer's settings: factor ranges, fill modes, interpolation.
+    xg::Sequential augmented;
+    augmented.emplace<xg::Rescaling>(1.0f / 255.0f, -0.5f);
+    augmented.emplace<xg::RandomFlip>(xg::FlipMode::horizontal);
+    augmented.emplace<xg::RandomRotation>(xg::FactorRange{-0.1f, 0.2f},
+                                          xg::ImageAugmentationOptions{.fill_mode = xg::FillMode::constant, .fill_value = 1.0f});
+    augmented.emplace<xg::RandomZoom>(0.2f, xg::RandomZoomOptions{.width_factor = 0.1f, .interpolation = xg::Interpolation::nearest});
+    augmented.emplace<xg::RandomTranslation>(0.1f, 0.3f, xg::ImageAugmentationOptions{.fill_mode = xg::FillMode::wrap});
+    augmented.emplace<xg::Flatten>();
+    augmented.emplace<xg::Dense>(16, 2, "softmax");
+    xg::save_model(augmented, (dir / "augmented.npz").string());
 }
 
 void onnx_model_seeds(const fs::path& dir) {
@@ -229,6 +242,11 @@ void onnx_model_seeds(const fs::path& dir) {
     separable.emplace<xg::GlobalAveragePooling2D>();
     separable.emplace<xg::Dense>(3, 2, "softmax");
     xg::export_onnx(separable, xg::Array(xt::ones<float>({1, 6, 6, 1})), (dir / "separable.onnx").string());
+    // Constant nodes (Rescaling's scale and offset) ahead of the weights.
+    xg::Sequential rescaled;
+    rescaled.emplace<xg::Rescaling>(2.0f, -1.0f);
+    rescaled.emplace<xg::Dense>(3, 2, "softmax");
+    xg::export_onnx(rescaled, xg::Array(xt::ones<float>({1, 3})), (dir / "rescaled.onnx").string());
     const std::string whole = read_file(dir / "mlp.onnx");
     write_file(dir / "truncated.onnx", whole.substr(0, whole.size() / 2));
     write_file(dir / "empty.onnx", "");
