@@ -44,7 +44,7 @@ Array depthwise_forward(const float* x, const float* w, const float* bias, const
     Array y = uninitialized({g.n, g.oh, g.ow, cm});
     if (y.size() == 0) return y;
     float* out = y.data();
-    parallel_for(0, g.n * g.oh, window_rows_per_split(g), [=](std::size_t lo, std::size_t hi) {
+    parallel_for(0, g.n * g.oh, window_rows_per_split(g, m), [=](std::size_t lo, std::size_t hi) {
         for (std::size_t p = lo * g.ow; p < hi * g.ow; ++p) {
             if (bias != nullptr) std::copy(bias, bias + cm, out + p * cm);
             else std::fill_n(out + p * cm, cm, 0.0f);
@@ -71,7 +71,7 @@ Array depthwise_input_grad(const float* dy, const float* w, const Window2d& g, s
     float* into = dx.data();
     // Overlapping windows add onto the same pixels, but only within one image: split by images,
     // each image summed in the same order whatever the split.
-    parallel_for(0, g.n, window_images_per_split(g), [=](std::size_t lo, std::size_t hi) {
+    parallel_for(0, g.n, window_images_per_split(g, m), [=](std::size_t lo, std::size_t hi) {
         for_each_tap(g, lo * g.oh, hi * g.oh, [=](std::size_t p, std::size_t q, std::size_t tap) {
             const float* dyp = dy + p * cm;
             const float* wt = w + tap * cm;

@@ -70,13 +70,13 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
 // Floats of windows read (patches copied, pooling windows scanned) worth a thread's wake-up.
 constexpr std::size_t kWindowGrain = std::size_t{1} << 15;
 
-std::size_t window_rows_per_split(const Window2d& g) {
-    // An output row reads ow windows of kh * kw * c floats each.
-    return rows_per_split(g.ow * g.kh * g.kw * g.c, kWindowGrain);
+std::size_t window_rows_per_split(const Window2d& g, std::size_t uses) {
+    // An output row reads ow windows of kh * kw * c floats each, `uses` times.
+    return rows_per_split(g.ow * g.kh * g.kw * g.c * std::max<std::size_t>(uses, 1), kWindowGrain);
 }
 
-std::size_t window_images_per_split(const Window2d& g) {
-    return std::max<std::size_t>(1, window_rows_per_split(g) / std::max<std::size_t>(1, g.oh));
+std::size_t window_images_per_split(const Window2d& g, std::size_t uses) {
+    return std::max<std::size_t>(1, window_rows_per_split(g, uses) / std::max<std::size_t>(1, g.oh));
 }
 
 std::string window_attributes(Size2 strides, Padding padding) {

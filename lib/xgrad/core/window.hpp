@@ -39,11 +39,12 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
                          const char* window);
 
 /// Output rows (image n's rows being n * OH to n * OH + OH - 1) of a loop over g's windows worth
-/// handing to another thread: about 32K floats of windows read, at least one row.
-std::size_t window_rows_per_split(const Window2d& g);
+/// handing to another thread: about 32K floats of windows read, at least one row. A loop that
+/// uses each window `uses` times (a depthwise convolution's depth multiplier) splits finer.
+std::size_t window_rows_per_split(const Window2d& g, std::size_t uses = 1);
 /// Whole images of such a loop worth handing to another thread, at least one: for loops that
 /// add onto the input, which may be split only between images.
-std::size_t window_images_per_split(const Window2d& g);
+std::size_t window_images_per_split(const Window2d& g, std::size_t uses = 1);
 
 /// "strides=(2, 2), padding=same": the attributes shown for a windowed op.
 std::string window_attributes(Size2 strides, Padding padding);
