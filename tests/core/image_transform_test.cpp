@@ -19,14 +19,15 @@ using xg::ImageSampling;
 using xg::ImageTransformGeometry;
 using xg::Interpolation;
 
-// Where a coordinate outside [0, len - 1] reads, one mode at a time, as the modes are documented:
-// reflect d c b a | a b c d | d c b a, wrap a b c d | a b c d, nearest the edge; constant unchanged.
+// Where a coordinate outside [0, len - 1] reads, one mode at a time: reflect d c b a | a b c d |
+// d c b a, nearest the edge, constant unchanged, and wrap as TensorFlow's kernel computes it
+// (whole images of len pixels, as many as c / (len - 1), then clamped).
 float reference_map(float c, long len, FillMode mode) {
     if (mode == FillMode::constant) return c;
     if (mode == FillMode::nearest || len == 1) return std::clamp(c, 0.0f, float(len - 1));
     if (mode == FillMode::wrap) {
-        while (c < 0) c += float(len);
-        while (c >= float(len)) c -= float(len);
+        if (c < 0) c += float(len * (long(-c / float(len - 1)) + 1));
+        else if (c > float(len - 1)) c -= float(len * long(c / float(len - 1)));
         return std::clamp(c, 0.0f, float(len - 1));
     }
     // reflect: the image and its mirror image repeat every 2 len; a point between the last pixel
@@ -78,13 +79,14 @@ ImageTransformGeometry geometry(const xg::Array& x, const xg::Array& t, std::siz
 
 // Rotations, zooms, fractional shifts and a mild projective transform, some reaching far
 // outside the image (where the fill modes differ), one per image. No output pixel lands half way
-// between two pixels, where rounding order (a fused multiply-add or not) would pick the neighbour.
+// between two pixels or on an edge pixel, where rounding order (a fused multiply-add or not) would
+// pick the neighbour, or under wrap the pixel at the other edge.
 xg::Array some_transforms(std::size_t n) {
     const std::vector<std::vector<float>> rows = {
         {0.8f, -0.6f, 2.37f, 0.6f, 0.8f, -1.61f, 0.0f, 0.0f},  // a turn of 37 degrees, off centre
         {1.7f, 0.0f, -3.23f, 0.0f, 0.6f, 1.31f, 0.0f, 0.0f},   // zoom out in x, in in y
         {1.0f, 0.0f, -2.75f, 0.0f, 1.0f, 3.4f, 0.0f, 0.0f},    // a shift by fractions of pixels
-        {1.1f, 0.2f, -1.0f, -0.1f, 0.9f, 0.5f, 0.03f, -0.02f},  // projective
+        {1.1f, 0.2f, -1.0f, -0.1f, 0.91f, 0.5f, 0.03f, -0.02f}, // projective
         {-3.0f, 0.5f, 20.1f, 0.4f, 2.45f, -9.07f, 0.0f, 0.0f}, // far outside, several periods
     };
     xg::Array t = xt::zeros<float>({n, std::size_t(8)});
@@ -140,6 +142,51 @@ TEST_CASE("flips and whole-pixel shifts move pixels exactly") {
     for (std::size_t i = 0; i < 4; ++i)
         for (std::size_t j = 0; j < 5; ++j)
             for (std::size_t c = 0; c < 2; ++c) CHECK(z(0, i, j, c) == (i < 1 || j < 2 ? 9.0f : x(0, i - 1, j - 2, c)));
+}
+
+TEST_CASE("wrap reads as TensorFlow's kernel does, and a tie under nearest rounds away from zero") {
+    xg::Array row = {0.0f, 1.0f, 2.0f, 3.0f};
+    row.reshape({1, 1, 4, 1});
+    const ImageSampling wrap{.fill_mode = FillMode::wrap};
+    // Output pixel 0 reads the input at the shift: 3.5 and 6.5 read pixel 0, -3.5 pixel 3, 1.25 between 1 and 2.
+    for (auto [shift, expected] : {std::pair{3.5f, 0.0f}, {6.5f, 0.0f}, {-3.5f, 3.0f}, {1.25f, 1.25f}, {-5.0f, 3.0f}}) {
+        CAPTURE(shift);
+        const xg::Array t = {{1, 0, shift, 0, 1, 0, 0, 0}};
+        CHECK(xg::transform_images_forward(row.data(), t.data(), geometry(row, t), wrap)(0, 0, 0, 0) == expected);
+    }
+    // Nearest rounds ties away from zero (std::round, as TensorFlow): x + 0.5 reads pixel x + 1,
+    // and x - 0.5 reads pixel x, except at 0, where -0.5 rounds to -1, outside.
+    const ImageSampling nearest{.interpolation = Interpolation::nearest, .fill_value = -1.0f};
+    const xg::Array up = {{1, 0, 0.5f, 0, 1, 0, 0, 0}}, down = {{1, 0, -0.5f, 0, 1, 0, 0, 0}};
+    const xg::Array a = xg::transform_images_forward(row.data(), up.data(), geometry(row, up), nearest);
+    const xg::Array b = xg::transform_images_forward(row.data(), down.data(), geometry(row, down), nearest);
+    CHECK(std::vector<float>(a.begin(), a.end()) == std::vector<float>{1.0f, 2.0f, 3.0f, -1.0f});
+    CHECK(std::vector<float>(b.begin(), b.end()) == std::vector<float>{-1.0f, 1.0f, 2.0f, 3.0f});
+}
+
+TEST_CASE("images one pixel high or wide sample as the reference in every fill mode") {
+    for (const xg::Shape shape : {xg::Shape{2, 1, 5, 2}, xg::Shape{2, 6, 1, 2}, xg::Shape{2, 1, 1, 3}}) {
+        const xg::Array x = xt::random::rand<float>(shape, -1.0f, 1.0f);
+        const xg::Array t = some_transforms(2);
+        for (FillMode mode : {FillMode::reflect, FillMode::wrap, FillMode::constant, FillMode::nearest}) {
+            CAPTURE(xg::format_shape(shape));
+            CAPTURE(xg::fill_mode_name(mode));
+            const ImageSampling s{.fill_mode = mode, .fill_value = 0.25f};
+            CHECK(xt::allclose(xg::transform_images_forward(x.data(), t.data(), geometry(x, t), s),
+                               reference(x, t, shape[1], shape[2], s), 1e-5, 1e-5));
+        }
+    }
+}
+
+TEST_CASE("an interpolation or fill mode outside its enum is a ValueError") {
+    const xg::Array x = xt::ones<float>({1, 2, 2, 1});
+    const xg::Array t = {{1, 0, 0, 0, 1, 0, 0, 0}};
+    CHECK_THROWS_WITH_AS(xg::transform_images_forward(x.data(), t.data(), geometry(x, t),
+                                                      {.fill_mode = static_cast<FillMode>(7)}),
+                         doctest::Contains("fill mode 7"), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::transform_images_adjoint(x.data(), t.data(), geometry(x, t), static_cast<Interpolation>(5),
+                                                      FillMode::reflect),
+                         doctest::Contains("interpolation 5"), xg::ValueError);
 }
 
 TEST_CASE("a point at infinity or beyond any float reads the fill value") {

@@ -143,4 +143,13 @@ TEST_CASE("transform_images rejects bad arguments naming the op, the shapes and 
                          doctest::Contains("transform_images_backward: dy has shape (2, 4, 5, 2)"), xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::transform_images_backward(xg::input(uniform({4, 5, 1})), t, {2, 4, 5, 1}),
                          doctest::Contains("transform_images_backward: dy has shape (4, 5, 1)"), xg::ShapeError);
+    // Sizes no array can hold, from the caller's images_shape or output_size, before any allocation.
+    const xg::Tensor dy = xg::input(uniform({1, 2, 2, 1}));
+    const xg::Array one = {{1, 0, 0, 0, 1, 0, 0, 0}};
+    CHECK_THROWS_WITH_AS(xg::transform_images_backward(dy, one, {1, (std::size_t{1} << 63) + 1, 2, 1}),
+                         doctest::Contains("transform_images_backward"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::transform_images_backward(dy, one, {1, std::size_t{1} << 32, std::size_t{1} << 32, 1}),
+                    xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::transform_images(dy, one, {}, {std::size_t{1} << 40, std::size_t{1} << 40}),
+                         doctest::Contains("transform_images"), xg::ShapeError);
 }

@@ -29,10 +29,16 @@ template <FillMode Mode>
         return std::clamp(c, 0.0f, last);
     } else if constexpr (Mode == FillMode::wrap) {
         if (len == 1) return 0.0f;
-        c = std::fmod(c, static_cast<float>(len));
-        if (c < 0.0f) c += static_cast<float>(len);
-        // A point between the last pixel and the first reads the last: no interpolation across the seam.
-        return std::clamp(c, 0.0f, last);
+        // TensorFlow's kernel, which Keras's layers run: it shifts by whole images of len pixels,
+        // as many as c / (len - 1) (so points more than one image away do not land where a
+        // tiling would put them); a point between the last pixel and the first reads the pixel
+        // on its far side. In double, with trunc rather than TensorFlow's cast to an integer,
+        // which is undefined for a coordinate beyond the integers' range.
+        const double size = static_cast<double>(len), span = size - 1.0;
+        double d = c;
+        if (d < 0.0) d += size * (std::trunc(-d / span) + 1.0);
+        else d -= size * std::trunc(d / span);
+        return std::clamp(static_cast<float>(d), 0.0f, last);
     } else if constexpr (Mode == FillMode::nearest) {
         return std::clamp(c, 0.0f, last);
     } else {
@@ -89,7 +95,8 @@ template <Interpolation Interp, FillMode Mode>
     return taps;
 }
 
-// Calls body(interpolation, mode) with both as compile-time constants (std::integral_constant).
+// Calls body(interpolation, mode) with both as compile-time constants (std::integral_constant);
+// a value outside either enum (a cast integer) is a ValueError rather than an output left unwritten.
 template <class Body>
 void with_sampling(Interpolation interpolation, FillMode mode, const Body& body) {
     auto with_mode = [&](auto interp) {
@@ -99,12 +106,15 @@ void with_sampling(Interpolation interpolation, FillMode mode, const Body& body)
         case FillMode::constant: return body(interp, std::integral_constant<FillMode, FillMode::constant>{});
         case FillMode::nearest: return body(interp, std::integral_constant<FillMode, FillMode::nearest>{});
         }
+        throw ValueError(fmt::format("transform_images: fill mode {}; expected reflect, wrap, constant or nearest",
+                                     static_cast<int>(mode)));
     };
-    if (interpolation == Interpolation::nearest) {
-        with_mode(std::integral_constant<Interpolation, Interpolation::nearest>{});
-    } else {
-        with_mode(std::integral_constant<Interpolation, Interpolation::bilinear>{});
+    switch (interpolation) {
+    case Interpolation::nearest: return with_mode(std::integral_constant<Interpolation, Interpolation::nearest>{});
+    case Interpolation::bilinear: return with_mode(std::integral_constant<Interpolation, Interpolation::bilinear>{});
     }
+    throw ValueError(fmt::format("transform_images: interpolation {}; expected bilinear or nearest",
+                                 static_cast<int>(interpolation)));
 }
 
 const float* transform_of(const float* transforms, std::size_t image, const ImageTransformGeometry& g) {

@@ -18,7 +18,8 @@ namespace xg {
 /// How a point between pixels is read: the nearest pixel, or the four around it weighted by distance.
 enum class Interpolation { nearest, bilinear };
 /// Where a point outside the image reads: reflect (d c b a | a b c d | d c b a), wrap
-/// (a b c d | a b c d | a b c d), constant (the fill value), nearest (the edge pixel).
+/// (a b c d | a b c d | a b c d, as TensorFlow computes it: exact within one image of the
+/// edge), constant (the fill value), nearest (the edge pixel).
 enum class FillMode { reflect, wrap, constant, nearest };
 
 /// "nearest" or "bilinear".
@@ -31,9 +32,10 @@ Interpolation parse_interpolation(std::string_view name, const char* op);
 FillMode parse_fill_mode(std::string_view name, const char* op);
 
 /// How images are sampled: the interpolation, the fill mode and the fill value (constant only).
+/// The defaults are TensorFlow's transform op's; the layers default to reflect, as Keras's do.
 struct ImageSampling {
     Interpolation interpolation = Interpolation::bilinear;
-    FillMode fill_mode = FillMode::reflect;
+    FillMode fill_mode = FillMode::constant;
     float fill_value = 0.0f;
 };
 

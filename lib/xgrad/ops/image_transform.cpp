@@ -41,9 +41,13 @@ ImageTransformGeometry transform_geometry(const Shape& images, const Array& tran
                                      op, output_size[0], output_size[1]));
     }
     const bool same = output_size[0] == 0;
-    return {.n = images[0], .h = images[1], .w = images[2], .c = images[3],
-            .oh = same ? images[1] : output_size[0], .ow = same ? images[2] : output_size[1],
-            .shared_transform = t[0] == 1};
+    const ImageTransformGeometry g{.n = images[0], .h = images[1], .w = images[2], .c = images[3],
+                                   .oh = same ? images[1] : output_size[0], .ow = same ? images[2] : output_size[1],
+                                   .shared_transform = t[0] == 1};
+    // Both sides may come from the caller (the backward op's images_shape, an output_size).
+    checked_element_count({g.n, g.h, g.w, g.c}, op);
+    checked_element_count({g.n, g.oh, g.ow, g.c}, op);
+    return g;
 }
 
 std::string sampling_attributes(const ImageSampling& s) {

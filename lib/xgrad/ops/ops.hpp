@@ -173,7 +173,7 @@ Tensor transform_images(const Tensor& images, const Array& transforms, const Ima
 /// value's interpolation weights added back onto the pixels it read.
 Tensor transform_images_backward(const Tensor& dy, const Array& transforms, const Shape& images_shape,
                                  Interpolation interpolation = Interpolation::bilinear,
-                                 FillMode fill_mode = FillMode::reflect);
+                                 FillMode fill_mode = FillMode::constant);
 
 // ---- dropout.cpp -----------------------------------------------------------------------
 /// Inverted dropout: in training, each element zeroed with probability rate and the rest scaled by
