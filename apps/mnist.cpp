@@ -184,7 +184,8 @@ std::optional<xg::CheckpointInfo> resume_from(xg::dist::Communicator& world, con
 // The first six training images, each as it is and as the augmentation layers at the front of
 // `network` show it in five training steps: what --augment does, at a glance.
 void draw_augmented(const Flags& flags, xg::Sequential& network, const xg::Dataset& train, std::ostream& out) {
-    constexpr std::size_t images = 6, variants = 6;
+    constexpr std::size_t variants = 6;
+    const std::size_t images = std::min<std::size_t>(6, train.size());
     std::vector<std::size_t> rows, labels;
     for (std::size_t i = 0; i < images; ++i) rows.insert(rows.end(), variants, i);
     xg::Array batch, targets;
@@ -456,7 +457,7 @@ int main(int argc, char** argv) {
     app.add_option("--confusion", flags.confusion, "Draw the test set's confusion matrix (.svg, .png, .pdf)");
     app.add_option("--errors", flags.errors, "Draw the first 36 misclassified test images (.svg, .png, .pdf)");
     app.add_option("--augmented", flags.augmented,
-                   "Draw the first 6 training images as they are and as --augment shows them (.svg, .png, .pdf)")
+                   "Draw the first 6 training images as they are and as --augment shows them, five times each (.svg, .png, .pdf)")
         ->needs(augment);
     app.add_flag("--detect-anomaly", flags.detect_anomaly,
                  "Check every op's output and gradient for NaN/Inf and name the first op that produced one");

@@ -179,15 +179,18 @@ TEST_CASE("gradients reach the images through a random layer in training mode") 
 TEST_CASE("bad factors, fill values and inputs are errors naming the layer") {
     CHECK_THROWS_WITH_AS(xg::RandomRotation({0.2f, 0.1f}), doctest::Contains("RandomRotation: factor is [0.2, 0.1]"),
                          xg::ValueError);
-    CHECK_THROWS_AS(xg::RandomRotation(-0.1f), xg::ValueError);  // [0.1, -0.1]
+    CHECK_THROWS_WITH_AS(xg::RandomRotation(-0.1f), doctest::Contains("one number f means [-f, f], so f >= 0"),
+                         xg::ValueError);
     CHECK_THROWS_AS(xg::RandomRotation(std::nanf("")), xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::RandomTranslation(1.5f, 0.1f),
                          doctest::Contains("RandomTranslation: height_factor is [-1.5, 1.5]; expected bounds within [-1, 1]"),
                          xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::RandomTranslation(0.1f, {0.3f, 0.2f}), doctest::Contains("width_factor is [0.3, 0.2]"),
                          xg::ValueError);
-    CHECK_THROWS_WITH_AS(xg::RandomZoom({-1.5f, 0.0f}), doctest::Contains("RandomZoom: height_factor [-1.5, 0]"),
+    CHECK_THROWS_WITH_AS(xg::RandomZoom({-1.5f, 0.0f}),
+                         doctest::Contains("RandomZoom: height_factor is [-1.5, 0]; expected bounds within [-1, 1]"),
                          xg::ValueError);
+    CHECK_THROWS_AS(xg::RandomZoom({0.0f, 3e38f}), xg::ValueError);  // Keras's bound: a zoom of at most 2
     CHECK_THROWS_AS(xg::RandomZoom(0.1f, {.width_factor = xg::FactorRange{-2.0f, 0.0f}}), xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::RandomZoom(0.1f, {.fill_value = INFINITY}),
                          doctest::Contains("RandomZoom: fill_value is inf"), xg::ValueError);

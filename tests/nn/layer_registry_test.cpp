@@ -164,9 +164,13 @@ TEST_CASE("the augmentation layers and Rescaling are rebuilt from their config, 
     CHECK(s->scale() == 1.0f / 255.0f);
 
     xg::LayerConfig bad = *turn.config();
-    bad["factor"] = "0.1";
+    bad["factor"] = "0.1";  // one number, as Keras takes it
+    CHECK(std::dynamic_pointer_cast<xg::RandomRotation>(xg::make_layer("RandomRotation", bad, "r"))->factor().lower == -0.1f);
+    bad["factor"] = "0.1,";
     CHECK_THROWS_WITH_AS(xg::make_layer("RandomRotation", bad, "r"),
-                         doctest::Contains("RandomRotation: setting 'factor' is '0.1'; expected two numbers"), xg::ValueError);
+                         doctest::Contains("RandomRotation: setting 'factor' is '0.1,'; expected two numbers"), xg::ValueError);
+    bad["factor"] = "nan,0.1";
+    CHECK_THROWS_AS(xg::make_layer("RandomRotation", bad, "r"), xg::ValueError);
     bad["factor"] = "0.2,0.1";
     CHECK_THROWS_WITH_AS(xg::make_layer("RandomRotation", bad, "r"), doctest::Contains("factor is [0.2, 0.1]"),
                          xg::ValueError);

@@ -28,8 +28,18 @@ void set_row(Array& transforms, std::size_t row, const std::array<double, 6>& af
 
 void check_range(FactorRange range, const char* kind, const char* argument) {
     if (!std::isfinite(range.lower) || !std::isfinite(range.upper) || range.upper < range.lower) {
-        throw ValueError(fmt::format("{}: {} is [{}, {}]; expected finite bounds, lower <= upper", kind, argument,
-                                     range.lower, range.upper));
+        throw ValueError(fmt::format("{}: {} is [{}, {}]; expected finite bounds, lower <= upper (one number f "
+                                     "means [-f, f], so f >= 0)",
+                                     kind, argument, range.lower, range.upper));
+    }
+}
+
+// Keras's bound for the factors that are fractions of the image: within [-1, 1].
+void check_fraction(FactorRange range, const char* kind, const char* argument, const char* meaning) {
+    check_range(range, kind, argument);
+    if (range.lower < -1.0f || range.upper > 1.0f) {
+        throw ValueError(fmt::format("{}: {} is [{}, {}]; expected bounds within [-1, 1] ({})", kind, argument,
+                                     range.lower, range.upper, meaning));
     }
 }
 
@@ -119,14 +129,8 @@ Array RandomFlip::draw_transforms(std::size_t n, std::size_t h, std::size_t w) c
 RandomTranslation::RandomTranslation(FactorRange height_factor, FactorRange width_factor, ImageAugmentationOptions options)
     : RandomImageTransform("RandomTranslation", std::move(options.name), sampling_of(options, "RandomTranslation")),
       height_(height_factor), width_(width_factor) {
-    for (auto [range, argument] : {std::pair{height_, "height_factor"}, std::pair{width_, "width_factor"}}) {
-        check_range(range, "RandomTranslation", argument);
-        if (range.lower < -1.0f || range.upper > 1.0f) {
-            throw ValueError(fmt::format("RandomTranslation: {} is [{}, {}]; expected bounds within [-1, 1] (fractions "
-                                         "of the image)",
-                                         argument, range.lower, range.upper));
-        }
-    }
+    check_fraction(height_, "RandomTranslation", "height_factor", "fractions of the image");
+    check_fraction(width_, "RandomTranslation", "width_factor", "fractions of the image");
 }
 
 std::optional<LayerConfig> RandomTranslation::config() const {
@@ -180,13 +184,8 @@ Array RandomRotation::draw_transforms(std::size_t n, std::size_t h, std::size_t 
 RandomZoom::RandomZoom(FactorRange height_factor, RandomZoomOptions options)
     : RandomImageTransform("RandomZoom", std::move(options.name), sampling_of(options, "RandomZoom")),
       height_(height_factor), width_(options.width_factor) {
-    check_range(height_, "RandomZoom", "height_factor");
-    if (width_) check_range(*width_, "RandomZoom", "width_factor");
-    if (height_.lower < -1.0f || (width_ && width_->lower < -1.0f)) {
-        throw ValueError(fmt::format("RandomZoom: height_factor [{}, {}]{}; expected bounds >= -1 (a zoom of 1 + f)",
-                                     height_.lower, height_.upper,
-                                     width_ ? fmt::format(", width_factor [{}, {}]", width_->lower, width_->upper) : ""));
-    }
+    check_fraction(height_, "RandomZoom", "height_factor", "a zoom of 1 + f");
+    if (width_) check_fraction(*width_, "RandomZoom", "width_factor", "a zoom of 1 + f");
 }
 
 std::optional<LayerConfig> RandomZoom::config() const {

@@ -116,9 +116,9 @@ struct RandomZoomOptions {
 };
 
 /// Zooms each image about its centre: the output's rows cover 1 + f times the image's height,
-/// f drawn from height_factor (f >= -1; positive zooms out: 0.25 shows the image at 1/1.25 of its
-/// height, the border filled by the fill mode; negative zooms in), its columns 1 + f times the
-/// width with f drawn from width_factor, or the height's f when width_factor is not given.
+/// f drawn from height_factor within [-1, 1] (positive zooms out: 0.25 shows the image at 1/1.25
+/// of its height, the border filled by the fill mode; negative zooms in), its columns 1 + f times
+/// the width with f drawn from width_factor, or the height's f when width_factor is not given.
 class RandomZoom : public RandomImageTransform {
 public:
     explicit RandomZoom(FactorRange height_factor, RandomZoomOptions options = {});

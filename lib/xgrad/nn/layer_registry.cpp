@@ -44,27 +44,34 @@ std::shared_ptr<Module> layer_with_filters(const LayerConfig& c, const std::stri
                                    config_size2(c, "kernel_size", kind), convolution_options<Conv2DOptions>(c, kind, name));
 }
 
-// A random factor's range, written "lower,upper" (factor_range_text).
+// A random factor's range, written "lower,upper" (factor_range_text), or one number f for [-f, f]
+// as Keras takes it. The layer itself checks the bounds.
 FactorRange config_range(const LayerConfig& c, const std::string& key, const std::string& kind) {
     const std::string& text = config_text(c, key, kind);
-    const auto comma = text.find(',');
-    if (comma != std::string::npos) {
-        float lower = 0.0f, upper = 0.0f;
-        const char* mid = text.data() + comma;
-        const char* last = text.data() + text.size();
-        const auto a = std::from_chars(text.data(), mid, lower);
+    const char* first = text.data();
+    const char* last = text.data() + text.size();
+    const char* mid = text.find(',') == std::string::npos ? last : text.data() + text.find(',');
+    float lower = 0.0f, upper = 0.0f;
+    const auto a = std::from_chars(first, mid, lower);
+    if (a.ec == std::errc() && a.ptr == mid) {
+        if (mid == last) return FactorRange(lower);
         const auto b = std::from_chars(mid + 1, last, upper);
-        if (a.ec == std::errc() && a.ptr == mid && b.ec == std::errc() && b.ptr == last) return {lower, upper};
+        if (b.ec == std::errc() && b.ptr == last) return {lower, upper};
     }
-    throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected two numbers as \"-0.1,0.1\"", kind, key, text));
+    throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected two numbers as \"-0.1,0.1\", or one", kind, key,
+                                 text));
 }
 
-// The sampling settings of the geometric augmentation layers, read from their config.
-ImageAugmentationOptions augmentation_options(const LayerConfig& c, const std::string& kind, const std::string& name) {
-    return {.fill_mode = parse_fill_mode(config_text(c, "fill_mode", kind), kind.c_str()),
-            .interpolation = parse_interpolation(config_text(c, "interpolation", kind), kind.c_str()),
-            .fill_value = config_number(c, "fill_value", kind),
-            .name = name};
+// The sampling settings of the geometric augmentation layers, read from their config into their
+// options (ImageAugmentationOptions, RandomZoomOptions).
+template <class Options>
+Options augmentation_options(const LayerConfig& c, const std::string& kind, const std::string& name) {
+    Options options;
+    options.fill_mode = parse_fill_mode(config_text(c, "fill_mode", kind), kind.c_str());
+    options.interpolation = parse_interpolation(config_text(c, "interpolation", kind), kind.c_str());
+    options.fill_value = config_number(c, "fill_value", kind);
+    options.name = name;
+    return options;
 }
 
 struct LayerTable {
@@ -149,19 +156,18 @@ struct LayerTable {
              const std::string kind = "RandomTranslation";
              return std::make_shared<RandomTranslation>(config_range(c, "height_factor", kind),
                                                         config_range(c, "width_factor", kind),
-                                                        augmentation_options(c, kind, name));
+                                                        augmentation_options<ImageAugmentationOptions>(c, kind, name));
          }},
         {"RandomRotation",
          [](const LayerConfig& c, const std::string& name) {
              const std::string kind = "RandomRotation";
-             return std::make_shared<RandomRotation>(config_range(c, "factor", kind), augmentation_options(c, kind, name));
+             return std::make_shared<RandomRotation>(config_range(c, "factor", kind),
+                                                     augmentation_options<ImageAugmentationOptions>(c, kind, name));
          }},
         {"RandomZoom",
          [](const LayerConfig& c, const std::string& name) {
              const std::string kind = "RandomZoom";
-             const ImageAugmentationOptions o = augmentation_options(c, kind, name);
-             RandomZoomOptions options{.fill_mode = o.fill_mode, .interpolation = o.interpolation,
-                                       .fill_value = o.fill_value, .name = name};
+             auto options = augmentation_options<RandomZoomOptions>(c, kind, name);
              if (c.count("width_factor")) options.width_factor = config_range(c, "width_factor", kind);
              return std::make_shared<RandomZoom>(config_range(c, "height_factor", kind), std::move(options));
          }},
