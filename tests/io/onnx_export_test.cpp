@@ -4,6 +4,7 @@
 // outputs must agree with xgrad's within 1e-5.
 #include "xgrad/io/onnx_export.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -332,6 +333,34 @@ TEST_CASE("a convnet's layers stay channels-first between its first and last Tra
     for (const auto& t : m.graph().initializer()) initializers.push_back(t.name());
     CHECK(initializers == std::vector<std::string>{"conv2d_1/kernel", "conv2d_1/bias", "conv2d_2/kernel", "conv2d_2/bias",
                                                    "dense_1/kernel", "dense_1/bias"});
+}
+
+TEST_CASE("the constants of a computation travel as Constant nodes and come back as constants, not parameters") {
+    // x * 2 + w, squared by pow, clipped: only w is a weight.
+    class Scaled : public xg::Module {
+    public:
+        Scaled() : Module("Scaled") { w_ = register_parameter("w", xg::Tensor(xg::Array{0.5f, -0.25f, 0.125f})); }
+        xg::Tensor forward(const xg::Tensor& x) override { return xg::clip(xg::pow(x * 2.0f + w_, 3.0f), -1.5f, 2.5f); }
+
+    private:
+        xg::Tensor w_;
+    };
+    Scaled m;
+    ScratchDir dir;
+    const xg::Array x = {{0.1f, 0.4f, -0.3f}, {0.9f, -0.8f, 0.2f}};
+    xg::export_onnx(m, x, dir / "m.onnx");
+    onnx::ModelProto proto;
+    std::ifstream in(dir / "m.onnx", std::ios::binary);
+    REQUIRE(proto.ParseFromIstream(&in));
+    std::vector<std::string> initializers, ops;
+    for (const auto& t : proto.graph().initializer()) initializers.push_back(t.name());
+    for (const auto& n : proto.graph().node()) ops.push_back(n.op_type());
+    REQUIRE(initializers.size() == 1);
+    CHECK(initializers[0].ends_with("w"));
+    CHECK(std::count(ops.begin(), ops.end(), "Constant") == 4);  // 2, the exponent, both bounds
+    auto imported = xg::import_onnx(dir / "m.onnx");
+    CHECK(imported->parameter_count() == 3);
+    CHECK(max_abs_diff(predict(*imported, x), predict(m, x)) <= 1e-6f);
 }
 
 TEST_CASE("export_onnx names an op that has no ONNX form") {

@@ -33,7 +33,7 @@ const Perm to_channels_first{0, 3, 1, 2};
 const Perm to_channels_last{0, 2, 3, 1};
 
 // The text after "key=" in a record's attributes ("strides=(2, 2), padding=same"), a
-// parenthesized tuple whole; empty when the key is absent.
+// parenthesized tuple or bracketed range ("range=[-1, 1]") whole; empty when the key is absent.
 std::string attribute(std::string_view attributes, std::string_view key) {
     const std::string needle = std::string(key) + "=";
     std::size_t at = 0;
@@ -43,8 +43,8 @@ std::string attribute(std::string_view attributes, std::string_view key) {
     }
     if (at == std::string_view::npos) return {};
     std::size_t begin = at + needle.size(), end = begin;
-    if (begin < attributes.size() && attributes[begin] == '(') {
-        end = attributes.find(')', begin);
+    if (begin < attributes.size() && (attributes[begin] == '(' || attributes[begin] == '[')) {
+        end = attributes.find(attributes[begin] == '(' ? ')' : ']', begin);
         end = end == std::string_view::npos ? attributes.size() : end + 1;
     } else {
         end = std::min(attributes.find(',', begin), attributes.size());
@@ -112,7 +112,8 @@ private:
         return name;
     }
 
-    // A graph value for `node`: its name, adding leaves as initializers on first use.
+    // A graph value for `node`: its name, adding a leaf on first use (weights as initializers,
+    // constants as Constant nodes).
     std::string name_of(const Node* node) {
         if (auto it = names_.find(node); it != names_.end()) return it->second;
         if (node->role == Role::result && node->recorded()) {
@@ -123,18 +124,22 @@ private:
                                                 : node->name();
         const std::string name = fresh(base);
         if (node->role == Role::constant && node->name().empty()) {
-            // A constant of the computation (the 0.5 of x * 0.5f), not a weight: a Constant node,
-            // which import_onnx reads back as a constant where it makes every initializer a parameter.
-            onnx::NodeProto* n = this->node("Constant", {}, name);
-            auto* a = n->add_attribute();
-            a->set_name("value");
-            a->set_type(onnx::AttributeProto::TENSOR);
-            fill_tensor(a->mutable_t(), node->value(), node->shape());
+            add_constant(name, node->value(), node->shape());
         } else {
             add_initializer(name, node->value(), node->shape());
         }
         names_.emplace(node, name);
         return name;
+    }
+
+    // A constant of the computation (the 0.5 of x * 0.5f, an exponent), not a weight: a Constant
+    // node, which import_onnx reads back as a constant where it makes every initializer a parameter.
+    void add_constant(const std::string& name, const Array& value, const Shape& shape) {
+        onnx::NodeProto* n = node("Constant", {}, name);
+        auto* a = n->add_attribute();
+        a->set_name("value");
+        a->set_type(onnx::AttributeProto::TENSOR);
+        fill_tensor(a->mutable_t(), value, shape);
     }
 
     void add_initializer(const std::string& name, const Array& value, const Shape& shape) {
@@ -275,14 +280,14 @@ private:
             node("Mul", {in[0], in[0]}, out);
         } else if (op == "pow") {
             const std::string p = fresh(base + "/exponent");
-            add_initializer(p, scalar_array(std::stof(attribute(attrs, "p"))), {});
+            add_constant(p, scalar_array(std::stof(attribute(attrs, "p"))), {});
             node("Pow", {in[0], p}, out);
         } else if (op == "clip") {
             const auto range = attribute(attrs, "range");
             const std::size_t comma = range.find(',');
             const std::string lo = fresh(base + "/min"), hi = fresh(base + "/max");
-            add_initializer(lo, scalar_array(std::stof(range.substr(1, comma - 1))), {});
-            add_initializer(hi, scalar_array(std::stof(range.substr(comma + 1))), {});
+            add_constant(lo, scalar_array(std::stof(range.substr(1, comma - 1))), {});
+            add_constant(hi, scalar_array(std::stof(range.substr(comma + 1))), {});
             node("Clip", {in[0], lo, hi}, out);
         } else if (op == "softmax" || op == "log_softmax") {
             set_int(node(op == "softmax" ? "Softmax" : "LogSoftmax", in, out), "axis",
