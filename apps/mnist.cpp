@@ -186,6 +186,7 @@ std::optional<xg::CheckpointInfo> resume_from(xg::dist::Communicator& world, con
 void draw_augmented(const Flags& flags, xg::Sequential& network, const xg::Dataset& train, std::ostream& out) {
     constexpr std::size_t variants = 6;
     const std::size_t images = std::min<std::size_t>(6, train.size());
+    if (images == 0) return;
     std::vector<std::size_t> rows, labels;
     for (std::size_t i = 0; i < images; ++i) rows.insert(rows.end(), variants, i);
     xg::Array batch, targets;

@@ -165,7 +165,7 @@ TEST_CASE("wrap reads as TensorFlow's kernel does, and a tie under nearest round
 }
 
 TEST_CASE("images one pixel high or wide sample as the reference in every fill mode") {
-    for (const xg::Shape shape : {xg::Shape{2, 1, 5, 2}, xg::Shape{2, 6, 1, 2}, xg::Shape{2, 1, 1, 3}}) {
+    for (const xg::Shape& shape : {xg::Shape{2, 1, 5, 2}, xg::Shape{2, 6, 1, 2}, xg::Shape{2, 1, 1, 3}}) {
         const xg::Array x = xt::random::rand<float>(shape, -1.0f, 1.0f);
         const xg::Array t = some_transforms(2);
         for (FillMode mode : {FillMode::reflect, FillMode::wrap, FillMode::constant, FillMode::nearest}) {

@@ -194,6 +194,11 @@ TEST_CASE("bad factors, fill values and inputs are errors naming the layer") {
     CHECK_THROWS_AS(xg::RandomZoom(0.1f, {.width_factor = xg::FactorRange{-2.0f, 0.0f}}), xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::RandomZoom(0.1f, {.fill_value = INFINITY}),
                          doctest::Contains("RandomZoom: fill_value is inf"), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::RandomRotation(0.1f, {.fill_mode = static_cast<FillMode>(9)}),
+                         doctest::Contains("RandomRotation: fill mode 9"), xg::ValueError);
+    CHECK_THROWS_AS(xg::RandomZoom(0.1f, {.interpolation = static_cast<xg::Interpolation>(4)}), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::RandomFlip(static_cast<FlipMode>(3)), doctest::Contains("RandomFlip: mode 3"),
+                         xg::ValueError);
     xg::RandomRotation turn(0.1f);
     for (bool training : {true, false}) {
         turn.train(training);

@@ -143,6 +143,9 @@ TEST_CASE("transform_images rejects bad arguments naming the op, the shapes and 
                          doctest::Contains("transform_images_backward: dy has shape (2, 4, 5, 2)"), xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::transform_images_backward(xg::input(uniform({4, 5, 1})), t, {2, 4, 5, 1}),
                          doctest::Contains("transform_images_backward: dy has shape (4, 5, 1)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::transform_images_backward(xg::input(xt::zeros<float>({2, 0, 5, 1})), t, {2, 4, 5, 1}),
+                         doctest::Contains("dy has shape (2, 0, 5, 1); expected at least one row and one column"),
+                         xg::ShapeError);
     // Sizes no array can hold, from the caller's images_shape or output_size, before any allocation.
     const xg::Tensor dy = xg::input(uniform({1, 2, 2, 1}));
     const xg::Array one = {{1, 0, 0, 0, 1, 0, 0, 0}};

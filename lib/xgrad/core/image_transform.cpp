@@ -96,9 +96,10 @@ template <Interpolation Interp, FillMode Mode>
 }
 
 // Calls body(interpolation, mode) with both as compile-time constants (std::integral_constant);
-// a value outside either enum (a cast integer) is a ValueError rather than an output left unwritten.
+// a value outside either enum (a cast integer) is a ValueError naming `op` rather than an output
+// left unwritten.
 template <class Body>
-void with_sampling(Interpolation interpolation, FillMode mode, const Body& body) {
+void with_sampling(Interpolation interpolation, FillMode mode, const char* op, const Body& body) {
     auto with_mode = [&](auto interp) {
         switch (mode) {
         case FillMode::reflect: return body(interp, std::integral_constant<FillMode, FillMode::reflect>{});
@@ -106,14 +107,14 @@ void with_sampling(Interpolation interpolation, FillMode mode, const Body& body)
         case FillMode::constant: return body(interp, std::integral_constant<FillMode, FillMode::constant>{});
         case FillMode::nearest: return body(interp, std::integral_constant<FillMode, FillMode::nearest>{});
         }
-        throw ValueError(fmt::format("transform_images: fill mode {}; expected reflect, wrap, constant or nearest",
+        throw ValueError(fmt::format("{}: fill mode {}; expected reflect, wrap, constant or nearest", op,
                                      static_cast<int>(mode)));
     };
     switch (interpolation) {
     case Interpolation::nearest: return with_mode(std::integral_constant<Interpolation, Interpolation::nearest>{});
     case Interpolation::bilinear: return with_mode(std::integral_constant<Interpolation, Interpolation::bilinear>{});
     }
-    throw ValueError(fmt::format("transform_images: interpolation {}; expected bilinear or nearest",
+    throw ValueError(fmt::format("{}: interpolation {}; expected bilinear or nearest", op,
                                  static_cast<int>(interpolation)));
 }
 
@@ -124,7 +125,11 @@ const float* transform_of(const float* transforms, std::size_t image, const Imag
 }  // namespace
 
 std::string_view interpolation_name(Interpolation interpolation) {
-    return interpolation == Interpolation::nearest ? "nearest" : "bilinear";
+    switch (interpolation) {
+    case Interpolation::nearest: return "nearest";
+    case Interpolation::bilinear: return "bilinear";
+    }
+    throw ValueError(fmt::format("interpolation {}; expected bilinear or nearest", static_cast<int>(interpolation)));
 }
 
 std::string_view fill_mode_name(FillMode mode) {
@@ -134,7 +139,7 @@ std::string_view fill_mode_name(FillMode mode) {
     case FillMode::constant: return "constant";
     case FillMode::nearest: return "nearest";
     }
-    return "reflect";
+    throw ValueError(fmt::format("fill mode {}; expected reflect, wrap, constant or nearest", static_cast<int>(mode)));
 }
 
 Interpolation parse_interpolation(std::string_view name, const char* op) {
@@ -151,13 +156,13 @@ FillMode parse_fill_mode(std::string_view name, const char* op) {
 }
 
 Array transform_images_forward(const float* x, const float* transforms, const ImageTransformGeometry& g,
-                               const ImageSampling& sampling) {
+                               const ImageSampling& sampling, const char* op) {
     Array y = uninitialized({g.n, g.oh, g.ow, g.c});
     float* out = y.data();
     const std::size_t c = g.c, rows = g.n * g.oh;
     if (y.size() == 0) return y;
     const float fill_value = sampling.fill_value;
-    with_sampling(sampling.interpolation, sampling.fill_mode, [&](auto interp, auto mode) {
+    with_sampling(sampling.interpolation, sampling.fill_mode, op, [&](auto interp, auto mode) {
         // Each output value reads up to four pixels: a quarter of a simple loop's grain of them per split.
         parallel_for(0, rows, rows_per_split(4 * g.ow * c), [=](std::size_t r0, std::size_t r1) {
             for (std::size_t r = r0; r < r1; ++r) {
@@ -177,6 +182,7 @@ Array transform_images_forward(const float* x, const float* transforms, const Im
                         for (std::size_t ch = 0; ch < c; ++ch) o[ch] = w0 * p0[ch] + w1 * p1[ch] + w2 * p2[ch] + w3 * p3[ch];
                         continue;
                     }
+                    // Skipped when no weight falls outside: 0 times an infinite or NaN fill value is NaN.
                     const float fill = taps.fill_weight == 0.0f ? 0.0f : taps.fill_weight * fill_value;
                     for (std::size_t ch = 0; ch < c; ++ch) {
                         float sum = fill;
@@ -191,14 +197,14 @@ Array transform_images_forward(const float* x, const float* transforms, const Im
 }
 
 Array transform_images_adjoint(const float* dy, const float* transforms, const ImageTransformGeometry& g,
-                               Interpolation interpolation, FillMode mode) {
+                               Interpolation interpolation, FillMode mode, const char* op) {
     Array dx = xt::zeros<float>({g.n, g.h, g.w, g.c});
     float* grad = dx.data();
     const std::size_t c = g.c, image_values = g.oh * g.ow * c;
     if (dx.size() == 0 || image_values == 0) return dx;
     // Several output pixels may add onto one input pixel: images are split between threads, never rows.
     const std::size_t images_per_split = std::max<std::size_t>(1, kParallelGrain / (4 * image_values));
-    with_sampling(interpolation, mode, [&](auto interp, auto fill_mode) {
+    with_sampling(interpolation, mode, op, [&](auto interp, auto fill_mode) {
         parallel_for(0, g.n, images_per_split, [=](std::size_t i0, std::size_t i1) {
             for (std::size_t image = i0; image < i1; ++image) {
                 const float* t = transform_of(transforms, image, g);

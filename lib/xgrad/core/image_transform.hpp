@@ -18,21 +18,23 @@ namespace xg {
 /// How a point between pixels is read: the nearest pixel, or the four around it weighted by distance.
 enum class Interpolation { nearest, bilinear };
 /// Where a point outside the image reads: reflect (d c b a | a b c d | d c b a), wrap
-/// (a b c d | a b c d | a b c d, as TensorFlow computes it: exact within one image of the
-/// edge), constant (the fill value), nearest (the edge pixel).
+/// (a b c d | a b c d, as TensorFlow computes it: a tiling up to len - 1 pixels past either
+/// edge; between the last pixel and the first it reads the pixel on the far side), constant
+/// (the fill value), nearest (the edge pixel).
 enum class FillMode { reflect, wrap, constant, nearest };
 
-/// "nearest" or "bilinear".
+/// "nearest" or "bilinear"; a value outside the enum is a ValueError.
 std::string_view interpolation_name(Interpolation interpolation);
-/// "reflect", "wrap", "constant" or "nearest".
+/// "reflect", "wrap", "constant" or "nearest"; a value outside the enum is a ValueError.
 std::string_view fill_mode_name(FillMode mode);
 /// Interpolation from its name (any other text is a ValueError naming `op`).
 Interpolation parse_interpolation(std::string_view name, const char* op);
 /// FillMode from its name (any other text is a ValueError naming `op`).
 FillMode parse_fill_mode(std::string_view name, const char* op);
 
-/// How images are sampled: the interpolation, the fill mode and the fill value (constant only).
-/// The defaults are TensorFlow's transform op's; the layers default to reflect, as Keras's do.
+/// How images are sampled: the interpolation, the fill mode and the fill value (read beyond the
+/// edge in constant mode, and in every mode at a point at infinity). The defaults are those of
+/// Keras's affine_transform; the layers default to reflect, as Keras's layers do.
 struct ImageSampling {
     Interpolation interpolation = Interpolation::bilinear;
     FillMode fill_mode = FillMode::constant;
@@ -49,10 +51,12 @@ struct ImageTransformGeometry {
 
 /// y (N, OH, OW, C): the images x (N, H, W, C) sampled through `transforms` ((N, 8) or (1, 8)).
 Array transform_images_forward(const float* x, const float* transforms, const ImageTransformGeometry& g,
-                               const ImageSampling& sampling);
+                               const ImageSampling& sampling, const char* op = "transform_images");
 /// dx (N, H, W, C) from dy (N, OH, OW, C): the adjoint of transform_images_forward's linear part
 /// (the fill value contributes nothing). Each image's sums run in a fixed order, whatever the threads.
+/// Both throw ValueError for an interpolation or fill mode outside its enum, naming `op`.
 Array transform_images_adjoint(const float* dy, const float* transforms, const ImageTransformGeometry& g,
-                               Interpolation interpolation, FillMode mode);
+                               Interpolation interpolation, FillMode mode,
+                               const char* op = "transform_images_backward");
 
 }  // namespace xg

@@ -48,6 +48,13 @@ ImageSampling sampling_of(const Options& options, const char* kind) {
     if (!std::isfinite(options.fill_value)) {
         throw ValueError(fmt::format("{}: fill_value is {}; expected a finite number", kind, options.fill_value));
     }
+    try {
+        // Names the values now, so that a layer that could not run cannot be saved as another.
+        fill_mode_name(options.fill_mode);
+        interpolation_name(options.interpolation);
+    } catch (const ValueError& e) {
+        throw ValueError(fmt::format("{}: {}", kind, e.what()));
+    }
     return {.interpolation = options.interpolation, .fill_mode = options.fill_mode, .fill_value = options.fill_value};
 }
 
@@ -92,7 +99,8 @@ std::string_view flip_mode_name(FlipMode mode) {
     case FlipMode::vertical: return "vertical";
     case FlipMode::horizontal_and_vertical: return "horizontal_and_vertical";
     }
-    return "horizontal_and_vertical";
+    throw ValueError(fmt::format("RandomFlip: mode {}; expected horizontal, vertical or horizontal_and_vertical",
+                                 static_cast<int>(mode)));
 }
 
 FlipMode parse_flip_mode(std::string_view name) {
@@ -104,7 +112,9 @@ FlipMode parse_flip_mode(std::string_view name) {
 
 // A flip moves whole pixels: nearest reads them exactly.
 RandomFlip::RandomFlip(FlipMode mode, std::string name)
-    : RandomImageTransform("RandomFlip", std::move(name), {.interpolation = Interpolation::nearest}), mode_(mode) {}
+    : RandomImageTransform("RandomFlip", std::move(name), {.interpolation = Interpolation::nearest}), mode_(mode) {
+    flip_mode_name(mode);  // a value outside the enum is refused here, not flipped as both axes
+}
 
 std::optional<LayerConfig> RandomFlip::config() const {
     return LayerConfig{{"mode", std::string(flip_mode_name(mode_))}};

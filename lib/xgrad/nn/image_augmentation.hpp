@@ -26,7 +26,7 @@ struct FactorRange {
 struct ImageAugmentationOptions {
     FillMode fill_mode = FillMode::reflect;
     Interpolation interpolation = Interpolation::bilinear;
-    float fill_value = 0.0f;  // what `constant` fills with
+    float fill_value = 0.0f;  // what `constant` reads beyond the edge
     std::string name;         // "" -> random_rotation_N, random_zoom_N, ...
 };
 
@@ -51,7 +51,7 @@ private:
 };
 
 enum class FlipMode { horizontal, vertical, horizontal_and_vertical };
-/// "horizontal", "vertical" or "horizontal_and_vertical".
+/// "horizontal", "vertical" or "horizontal_and_vertical"; a value outside the enum is a ValueError.
 std::string_view flip_mode_name(FlipMode mode);
 /// FlipMode from its name (any other text is a ValueError).
 FlipMode parse_flip_mode(std::string_view name);
@@ -105,8 +105,9 @@ private:
     FactorRange factor_;
 };
 
-/// RandomZoom's settings: ImageAugmentationOptions' and the width's own range. (A second
-/// positional range would make RandomZoom({-0.3f, 0.3f}) ambiguous in C++.)
+/// RandomZoom's settings: ImageAugmentationOptions' and the width's own range. (As a second
+/// parameter, an optional range made RandomZoom({-0.3f, 0.3f}) ambiguous: the braces also read
+/// as the two ranges of a RandomZoom for the copy constructor.)
 struct RandomZoomOptions {
     std::optional<FactorRange> width_factor;  // not given: the columns take the rows' zoom
     FillMode fill_mode = FillMode::reflect;

@@ -66,7 +66,8 @@ Tensor transform_images(const Tensor& images, const Array& transforms, const Ima
     const Interpolation interpolation = sampling.interpolation;
     const FillMode mode = sampling.fill_mode;
     return record_op("transform_images", {images}, std::move(y), [t, g, interpolation, mode](GradientContext& ctx) {
-        ctx.accumulate(0, transform_images_adjoint(ctx.grad().data(), t->data(), g, interpolation, mode));
+        ctx.accumulate(0, transform_images_adjoint(ctx.grad().data(), t->data(), g, interpolation, mode,
+                                                   "transform_images"));
     }, [t, images_shape, interpolation, mode](TensorGradientContext& ctx) {
         ctx.accumulate(0, transform_images_backward(ctx.grad(), *t, images_shape, interpolation, mode));
     }, sampling_attributes(sampling));
@@ -79,6 +80,10 @@ Tensor transform_images_backward(const Tensor& dy, const Array& transforms, cons
         throw ShapeError(fmt::format("{}: dy has shape {}; expected (batch, rows, columns, channels)", op,
                                      format_shape(dy.shape())));
     }
+    if (dy.shape()[1] == 0 || dy.shape()[2] == 0) {
+        throw ShapeError(fmt::format("{}: dy has shape {}; expected at least one row and one column", op,
+                                     format_shape(dy.shape())));
+    }
     const Size2 output_size{dy.shape()[1], dy.shape()[2]};
     const ImageTransformGeometry g = transform_geometry(images_shape, transforms, output_size, op);
     const Shape expected{g.n, g.oh, g.ow, g.c};
@@ -88,10 +93,10 @@ Tensor transform_images_backward(const Tensor& dy, const Array& transforms, cons
                                      op, format_shape(dy.shape()), format_shape(images_shape)));
     }
     auto t = std::make_shared<const Array>(transforms);
-    Array dx = transform_images_adjoint(dy.value().data(), t->data(), g, interpolation, mode);
+    Array dx = transform_images_adjoint(dy.value().data(), t->data(), g, interpolation, mode, op);
     const ImageSampling linear{.interpolation = interpolation, .fill_mode = mode, .fill_value = 0.0f};
     return record_op(op, {dy}, std::move(dx), [t, g, linear](GradientContext& ctx) {
-        ctx.accumulate(0, transform_images_forward(ctx.grad().data(), t->data(), g, linear));
+        ctx.accumulate(0, transform_images_forward(ctx.grad().data(), t->data(), g, linear, "transform_images_backward"));
     }, [t, linear, output_size](TensorGradientContext& ctx) {
         ctx.accumulate(0, transform_images(ctx.grad(), *t, linear, output_size));
     }, sampling_attributes(linear));

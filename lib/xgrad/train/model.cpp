@@ -79,7 +79,8 @@ Tensor Model::compute_loss(const Tensor& x, const Tensor& y, Tensor* y_pred) {
 Tensor Model::forward_loss(const Tensor& x, const Tensor& y) {
     check_compiled("forward_loss");
     // A look at one step, not a step: the moving statistics it updates and the random numbers
-    // dropout draws are put back, so exporting a graph leaves training as it would have been.
+    // its random layers draw (dropout, augmentation) are put back, so exporting a graph leaves
+    // training as it would have been.
     std::vector<Array> buffers;
     for (const Tensor& b : network_->buffers()) buffers.push_back(b.value());
     const RandomEngine engine = random_engine();
