@@ -95,6 +95,17 @@ template <Interpolation Interp, FillMode Mode>
     return taps;
 }
 
+// The errors for a value outside either enum (a cast integer); `op` empty: no name before it.
+[[noreturn]] void unknown_interpolation(Interpolation interpolation, std::string_view op) {
+    throw ValueError(fmt::format("{}{}interpolation {}; expected bilinear or nearest", op, op.empty() ? "" : ": ",
+                                 static_cast<int>(interpolation)));
+}
+
+[[noreturn]] void unknown_fill_mode(FillMode mode, std::string_view op) {
+    throw ValueError(fmt::format("{}{}fill mode {}; expected reflect, wrap, constant or nearest", op,
+                                 op.empty() ? "" : ": ", static_cast<int>(mode)));
+}
+
 // Calls body(interpolation, mode) with both as compile-time constants (std::integral_constant);
 // a value outside either enum (a cast integer) is a ValueError naming `op` rather than an output
 // left unwritten.
@@ -107,15 +118,13 @@ void with_sampling(Interpolation interpolation, FillMode mode, const char* op, c
         case FillMode::constant: return body(interp, std::integral_constant<FillMode, FillMode::constant>{});
         case FillMode::nearest: return body(interp, std::integral_constant<FillMode, FillMode::nearest>{});
         }
-        throw ValueError(fmt::format("{}: fill mode {}; expected reflect, wrap, constant or nearest", op,
-                                     static_cast<int>(mode)));
+        unknown_fill_mode(mode, op);
     };
     switch (interpolation) {
     case Interpolation::nearest: return with_mode(std::integral_constant<Interpolation, Interpolation::nearest>{});
     case Interpolation::bilinear: return with_mode(std::integral_constant<Interpolation, Interpolation::bilinear>{});
     }
-    throw ValueError(fmt::format("{}: interpolation {}; expected bilinear or nearest", op,
-                                 static_cast<int>(interpolation)));
+    unknown_interpolation(interpolation, op);
 }
 
 const float* transform_of(const float* transforms, std::size_t image, const ImageTransformGeometry& g) {
@@ -129,7 +138,7 @@ std::string_view interpolation_name(Interpolation interpolation) {
     case Interpolation::nearest: return "nearest";
     case Interpolation::bilinear: return "bilinear";
     }
-    throw ValueError(fmt::format("interpolation {}; expected bilinear or nearest", static_cast<int>(interpolation)));
+    unknown_interpolation(interpolation, {});
 }
 
 std::string_view fill_mode_name(FillMode mode) {
@@ -139,7 +148,11 @@ std::string_view fill_mode_name(FillMode mode) {
     case FillMode::constant: return "constant";
     case FillMode::nearest: return "nearest";
     }
-    throw ValueError(fmt::format("fill mode {}; expected reflect, wrap, constant or nearest", static_cast<int>(mode)));
+    unknown_fill_mode(mode, {});
+}
+
+void check_sampling(const ImageSampling& sampling, const char* op) {
+    with_sampling(sampling.interpolation, sampling.fill_mode, op, [](auto, auto) {});
 }
 
 Interpolation parse_interpolation(std::string_view name, const char* op) {
@@ -203,7 +216,7 @@ Array transform_images_adjoint(const float* dy, const float* transforms, const I
     const std::size_t c = g.c, image_values = g.oh * g.ow * c;
     if (dx.size() == 0 || image_values == 0) return dx;
     // Several output pixels may add onto one input pixel: images are split between threads, never rows.
-    const std::size_t images_per_split = std::max<std::size_t>(1, kParallelGrain / (4 * image_values));
+    const std::size_t images_per_split = rows_per_split(4 * image_values);
     with_sampling(interpolation, mode, op, [&](auto interp, auto fill_mode) {
         parallel_for(0, g.n, images_per_split, [=](std::size_t i0, std::size_t i1) {
             for (std::size_t image = i0; image < i1; ++image) {

@@ -41,6 +41,9 @@ struct ImageSampling {
     float fill_value = 0.0f;
 };
 
+/// Throws ValueError naming `op` when the interpolation or fill mode is outside its enum (a cast integer).
+void check_sampling(const ImageSampling& sampling, const char* op);
+
 /// The sizes of one transform: images (N, H, W, C) sampled onto an (N, OH, OW, C) grid, with
 /// one transform for every image or one for all.
 struct ImageTransformGeometry {

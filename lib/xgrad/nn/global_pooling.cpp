@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/nn/image_input.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -16,11 +17,7 @@ std::optional<LayerConfig> GlobalPooling2D::config() const {
 
 Tensor GlobalPooling2D::forward(const Tensor& x) {
     const Shape& s = x.shape();
-    if (x.rank() != 4 || s[1] == 0 || s[2] == 0) {
-        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, height, width, channels) with at least "
-                                     "one pixel",
-                                     name(), format_shape(s)));
-    }
+    check_image_batch(s, name());
     const long n = static_cast<long>(s[0]), c = static_cast<long>(s[3]);
     // No images or no channels: nothing to reduce (a reduction refuses an empty tensor), an empty result.
     if (n == 0 || c == 0) return reshape(x, keepdims_ ? std::vector<long>{n, 1, 1, c} : std::vector<long>{n, c});
@@ -30,11 +27,7 @@ Tensor GlobalPooling2D::forward(const Tensor& x) {
 }
 
 Shape GlobalPooling2D::output_shape(const Shape& input_shape) {
-    if (input_shape.size() != 3 || input_shape[0] == 0 || input_shape[1] == 0) {
-        throw ShapeError(fmt::format("{}: input shape {} without the batch axis; expected (height, width, channels) "
-                                     "with at least one pixel",
-                                     name(), format_shape(input_shape)));
-    }
+    check_image_shape(input_shape, name());
     return keepdims_ ? Shape{1, 1, input_shape[2]} : Shape{input_shape[2]};
 }
 

@@ -8,6 +8,7 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/nn/image_input.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -48,14 +49,11 @@ ImageSampling sampling_of(const Options& options, const char* kind) {
     if (!std::isfinite(options.fill_value)) {
         throw ValueError(fmt::format("{}: fill_value is {}; expected a finite number", kind, options.fill_value));
     }
-    try {
-        // Names the values now, so that a layer that could not run cannot be saved as another.
-        fill_mode_name(options.fill_mode);
-        interpolation_name(options.interpolation);
-    } catch (const ValueError& e) {
-        throw ValueError(fmt::format("{}: {}", kind, e.what()));
-    }
-    return {.interpolation = options.interpolation, .fill_mode = options.fill_mode, .fill_value = options.fill_value};
+    const ImageSampling sampling{.interpolation = options.interpolation, .fill_mode = options.fill_mode,
+                                 .fill_value = options.fill_value};
+    // Now, so that a layer that could not run cannot be saved as another.
+    check_sampling(sampling, kind);
+    return sampling;
 }
 
 }  // namespace
@@ -67,21 +65,13 @@ RandomImageTransform::RandomImageTransform(std::string kind, std::string name, I
 
 Tensor RandomImageTransform::forward(const Tensor& x) {
     const Shape& s = x.shape();
-    if (x.rank() != 4 || s[1] == 0 || s[2] == 0) {
-        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, height, width, channels) with at least "
-                                     "one pixel",
-                                     name(), format_shape(s)));
-    }
+    check_image_batch(s, name());
     if (!training()) return x;
     return transform_images(x, draw_transforms(s[0], s[1], s[2]), sampling_);
 }
 
 Shape RandomImageTransform::output_shape(const Shape& input_shape) {
-    if (input_shape.size() != 3 || input_shape[0] == 0 || input_shape[1] == 0) {
-        throw ShapeError(fmt::format("{}: input shape {} without the batch axis; expected (height, width, channels) "
-                                     "with at least one pixel",
-                                     name(), format_shape(input_shape)));
-    }
+    check_image_shape(input_shape, name());
     return input_shape;
 }
 
