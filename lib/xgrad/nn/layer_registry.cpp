@@ -44,19 +44,25 @@ std::shared_ptr<Module> layer_with_filters(const LayerConfig& c, const std::stri
                                    config_size2(c, "kernel_size", kind), convolution_options<Conv2DOptions>(c, kind, name));
 }
 
+// Reads all of [first, last) as one T; false when the text is not exactly one.
+template <class T>
+bool read_whole(const char* first, const char* last, T& value) {
+    const auto [end, error] = std::from_chars(first, last, value);
+    return error == std::errc() && end == last;
+}
+
 // A random factor's range, written "lower,upper" (factor_range_text), or one number f for [-f, f]
 // as Keras takes it. The layer itself checks the bounds.
 FactorRange config_range(const LayerConfig& c, const std::string& key, const std::string& kind) {
     const std::string& text = config_text(c, key, kind);
     const char* first = text.data();
-    const char* last = text.data() + text.size();
-    const char* mid = text.find(',') == std::string::npos ? last : text.data() + text.find(',');
+    const char* last = first + text.size();
+    const std::size_t comma = text.find(',');
     float lower = 0.0f, upper = 0.0f;
-    const auto a = std::from_chars(first, mid, lower);
-    if (a.ec == std::errc() && a.ptr == mid) {
-        if (mid == last) return FactorRange(lower);
-        const auto b = std::from_chars(mid + 1, last, upper);
-        if (b.ec == std::errc() && b.ptr == last) return {lower, upper};
+    if (comma == std::string::npos) {
+        if (read_whole(first, last, lower)) return FactorRange(lower);
+    } else if (read_whole(first, first + comma, lower) && read_whole(first + comma + 1, last, upper)) {
+        return {lower, upper};
     }
     throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected two numbers as \"-0.1,0.1\", or one", kind, key,
                                  text));
@@ -239,8 +245,7 @@ const std::string& config_text(const LayerConfig& config, const std::string& key
 std::size_t config_count(const LayerConfig& config, const std::string& key, const std::string& kind) {
     const std::string& text = config_text(config, key, kind);
     std::size_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || value == 0) {
+    if (!read_whole(text.data(), text.data() + text.size(), value) || value == 0) {
         throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected a whole number >= 1", kind, key, text));
     }
     return value;
@@ -256,8 +261,7 @@ bool config_flag(const LayerConfig& config, const std::string& key, const std::s
 float config_number(const LayerConfig& config, const std::string& key, const std::string& kind) {
     const std::string& text = config_text(config, key, kind);
     float value = 0.0f;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+    if (!read_whole(text.data(), text.data() + text.size(), value) || !std::isfinite(value)) {
         throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected a finite number", kind, key, text));
     }
     return value;
@@ -271,9 +275,7 @@ Size2 config_size2(const LayerConfig& config, const std::string& key, const std:
         const char* first = text.data();
         const char* mid = text.data() + comma;
         const char* last = text.data() + text.size();
-        const auto a = std::from_chars(first, mid, out[0]);
-        const auto b = std::from_chars(mid + 1, last, out[1]);
-        if (a.ec != std::errc() || a.ptr != mid || b.ec != std::errc() || b.ptr != last) out = {0, 0};
+        if (!read_whole(first, mid, out[0]) || !read_whole(mid + 1, last, out[1])) out = {0, 0};
     }
     if (out[0] == 0 || out[1] == 0) {
         throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected two whole numbers >= 1 as \"3,3\"", kind, key,
