@@ -183,19 +183,18 @@ std::optional<xg::CheckpointInfo> resume_from(xg::dist::Communicator& world, con
 
 // The first six training images, each as it is and as the augmentation layers at the front of
 // `network` show it in five training steps: what --augment does, at a glance.
-void draw_augmented(const Flags& flags, xg::Sequential& network, const xg::Dataset& train, std::ostream& out) {
+void draw_augmented(const Flags& flags, xg::Sequential& network, const xg::Dataset& train,
+                    const xg::ByteArray& train_labels, std::ostream& out) {
     constexpr std::size_t variants = 6;
     const std::size_t images = std::min<std::size_t>(6, train.size());
     if (images == 0) return;
     std::vector<std::size_t> rows, labels;
-    for (std::size_t i = 0; i < images; ++i) rows.insert(rows.end(), variants, i);
+    for (std::size_t i = 0; i < images; ++i) {
+        rows.insert(rows.end(), variants, i);
+        labels.insert(labels.end(), variants, train_labels(i));
+    }
     xg::Array batch, targets;
     train.gather(rows, batch, targets);
-    const std::size_t classes = targets.size() / rows.size();  // one-hot rows
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-        const float* row = targets.data() + r * classes;
-        labels.push_back(static_cast<std::size_t>(std::max_element(row, row + classes) - row));
-    }
     xg::NoGradGuard no_grad;
     xg::ModeGuard training(network, true);
     xg::Tensor x = xg::input(batch);
@@ -369,7 +368,7 @@ int run(const Flags& flags) {
     }
     if (world.is_root()) draw_figures(flags, model, history, test, out);
     // After training, so that drawing the random variants leaves the run's own draws as they were.
-    if (world.is_root() && !flags.augmented.empty()) draw_augmented(flags, *network, train, out);
+    if (world.is_root() && !flags.augmented.empty()) draw_augmented(flags, *network, train, data.train_labels, out);
     if (flags.json) {
         nlohmann::json j = {
             {"dataset", where.kind == xg::DatasetKind::mnist ? "mnist" : "fashion"},
