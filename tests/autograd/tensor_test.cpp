@@ -173,7 +173,7 @@ TEST_CASE("creator names the record that produced a result") {
     const xg::Record* r = y.creator();
     REQUIRE(r != nullptr);
     CHECK(r->op == "sum");
-    CHECK(r->attributes() == "axis=1, keepdims");
+    CHECK(r->attributes().to_string() == "axis=1, keepdims");
     REQUIRE(r->inputs.size() == 1);
     CHECK(r->inputs[0] == w.node());
     CHECK(r->output == y.node_ptr());

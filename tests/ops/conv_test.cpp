@@ -189,7 +189,7 @@ TEST_CASE("the Hessian of a conv2d layer under a nonlinearity matches finite dif
     xt::random::seed(19);
     for (Padding p : {Padding::valid, Padding::same}) {
         for (Size2 s : {Size2{1, 1}, Size2{2, 2}}) {
-            CAPTURE(xg::window_attributes(s, p));
+            CAPTURE(xg::window_attributes(s, p).to_string());
             xg::test::check_second_order(
                 [&](const std::vector<xg::Tensor>& in) { return xg::tanh(xg::conv2d_with_bias(in[0], in[1], in[2], s, p)); },
                 {uniform({2, 5, 4, 2}), uniform({3, 2, 2, 3}), uniform({3})});

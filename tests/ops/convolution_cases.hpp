@@ -9,6 +9,7 @@
 
 #include "xgrad/core/array.hpp"
 #include "xgrad/core/window.hpp"
+#include "xgrad/ops/window_attributes.hpp"
 
 namespace xg::test {
 
@@ -32,7 +33,7 @@ struct ConvolutionCase {
     Padding padding;
 
     std::string describe() const {
-        return format_shape(x) + " * " + format_shape(kernel) + " " + window_attributes(strides, padding);
+        return format_shape(x) + " * " + format_shape(kernel) + " " + window_attributes(strides, padding).to_string();
     }
 };
 

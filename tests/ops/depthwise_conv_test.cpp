@@ -198,7 +198,7 @@ TEST_CASE("the Hessian of a separable convolution under a nonlinearity matches f
     xt::random::seed(19);
     for (Padding p : {Padding::valid, Padding::same}) {
         for (Size2 s : {Size2{1, 1}, Size2{2, 2}}) {
-            CAPTURE(xg::window_attributes(s, p));
+            CAPTURE(xg::window_attributes(s, p).to_string());
             xg::test::check_second_order(
                 [&](const std::vector<xg::Tensor>& in) {
                     return xg::tanh(xg::conv2d_with_bias(xg::depthwise_conv2d(in[0], in[1], s, p), in[2], in[3]));

@@ -13,6 +13,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "xgrad/ops/window_attributes.hpp"
 #include "second_order.hpp"
 
 namespace {
@@ -88,7 +89,7 @@ std::vector<Case> cases() {
 
 std::string describe(const Case& c) {
     return xg::format_shape(c.x) + " pool (" + std::to_string(c.pool[0]) + ", " + std::to_string(c.pool[1]) + ") " +
-           xg::window_attributes(c.strides, c.padding);
+           xg::window_attributes(c.strides, c.padding).to_string();
 }
 
 }  // namespace

@@ -145,31 +145,31 @@ ScopeGuard::~ScopeGuard() {
 }
 
 Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
-                 std::string attributes) {
+                 OpAttributes attributes) {
     return record_op(std::move(op), inputs.begin(), inputs.size(), std::move(output), std::move(backward),
                      std::move(attributes));
 }
 
 Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output, BackwardFn backward,
-                 std::string attributes) {
+                 OpAttributes attributes) {
     return record_op(std::move(op), inputs.data(), inputs.size(), std::move(output), std::move(backward),
                      std::move(attributes));
 }
 
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
-                 std::string attributes) {
+                 OpAttributes attributes) {
     return record_op(std::move(op), inputs, count, std::move(output), std::move(backward), TensorRule(),
                      std::move(attributes));
 }
 
 Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
-                 TensorRule tensor_backward, std::string attributes) {
+                 TensorRule tensor_backward, OpAttributes attributes) {
     return record_op(std::move(op), inputs.begin(), inputs.size(), std::move(output), std::move(backward),
                      std::move(tensor_backward), std::move(attributes));
 }
 
 Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output, BackwardFn backward,
-                 TensorRule tensor_backward, std::string attributes) {
+                 TensorRule tensor_backward, OpAttributes attributes) {
     return record_op(std::move(op), inputs.data(), inputs.size(), std::move(output), std::move(backward),
                      std::move(tensor_backward), std::move(attributes));
 }
@@ -196,8 +196,8 @@ bool needs_gradient(const Tape& tape, std::string_view op, const Tensor* inputs,
 
 }  // namespace
 
-const std::string& Record::attributes() const {
-    static const std::string none;
+const OpAttributes& Record::attributes() const {
+    static const OpAttributes none;
     return array_rule ? array_rule->attributes : none;
 }
 
@@ -247,7 +247,7 @@ Record& Tape::append(const std::shared_ptr<Node>& output, const Tensor* inputs, 
 }
 
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
-                 TensorRule tensor_backward, std::string attributes) {
+                 TensorRule tensor_backward, OpAttributes attributes) {
     Tape& tape = Tape::current();
     const bool needs_grad = needs_gradient(tape, op, inputs, count);
     auto node = make_node(std::move(output), Role::result, needs_grad);

@@ -13,6 +13,7 @@
 #include "xgrad/autograd/detail/backward.hpp"
 #include "xgrad/autograd/detail/node.hpp"
 #include "xgrad/autograd/detail/record_inputs.hpp"
+#include "xgrad/autograd/op_attributes.hpp"
 #include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
@@ -37,7 +38,7 @@ inline constexpr std::size_t kMaxScalarInputs = 4;
 struct ArrayRule {
     BackwardFn backward;
     TensorRule tensor_backward;  // empty: the op's gradient cannot be differentiated again
-    std::string attributes;      // "axis=1, keepdims" (for display)
+    OpAttributes attributes;     // its settings: axis = 1, keepdims
 };
 
 /// One executed op: enough to replay its gradient and to draw it.
@@ -50,8 +51,8 @@ struct Record {
     // Any other op: its rule, out of line so that a scalar graph's records take two cache lines.
     detail::PooledPtr<ArrayRule> array_rule;
 
-    /// Display text, "axis=1, keepdims"; empty for most ops.
-    const std::string& attributes() const;
+    /// The op's settings (axis = 1, keepdims); none for most ops.
+    const OpAttributes& attributes() const;
 
     // Not value-initialized by emplace_back (zeroing every record first is a cost per op).
     Record() noexcept {}
@@ -102,7 +103,7 @@ public:
 
 private:
     friend class ScopeGuard;
-    friend Tensor record_op(std::string, const Tensor*, std::size_t, Array, BackwardFn, TensorRule, std::string);
+    friend Tensor record_op(std::string, const Tensor*, std::size_t, Array, BackwardFn, TensorRule, OpAttributes);
     friend Tensor record_scalar_op(std::string_view, std::initializer_list<Tensor>, float, ScalarRule);
     friend class detail::RecordInputs;
     // Appends the record of `output` (already made, requiring a gradient) and returns it.
@@ -134,23 +135,23 @@ private:
 /// requires a gradient, appends a record with `backward`. Library ops and user-defined ops
 /// are made the same way; see docs/architecture.md.
 Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
-                 std::string attributes = {});
+                 OpAttributes attributes = {});
 /// record_op for a list of inputs built at run time (concat).
 Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output, BackwardFn backward,
-                 std::string attributes = {});
+                 OpAttributes attributes = {});
 /// record_op over `count` inputs starting at `inputs`: the form the two above share.
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
-                 std::string attributes = {});
+                 OpAttributes attributes = {});
 /// record_op with a differentiable rule as well: `backward` serves plain backward passes (the fast
 /// path) and `tensor_backward` the ones that record their own ops (create_graph, higher orders).
 Tensor record_op(std::string op, std::initializer_list<Tensor> inputs, Array output, BackwardFn backward,
-                 TensorRule tensor_backward, std::string attributes = {});
+                 TensorRule tensor_backward, OpAttributes attributes = {});
 /// record_op with both rules for a list of inputs built at run time (concat).
 Tensor record_op(std::string op, const std::vector<Tensor>& inputs, Array output, BackwardFn backward,
-                 TensorRule tensor_backward, std::string attributes = {});
+                 TensorRule tensor_backward, OpAttributes attributes = {});
 /// record_op with both rules over `count` inputs starting at `inputs`.
 Tensor record_op(std::string op, const Tensor* inputs, std::size_t count, Array output, BackwardFn backward,
-                 TensorRule tensor_backward, std::string attributes = {});
+                 TensorRule tensor_backward, OpAttributes attributes = {});
 
 /// record_op for an op whose inputs are all 0-d (normally held inline) and whose
 /// output is `output`: the result is held inline too, and backward runs `rule` on floats.

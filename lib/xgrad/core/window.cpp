@@ -79,8 +79,4 @@ std::size_t window_images_per_split(const Window2d& g, std::size_t uses) {
     return std::max<std::size_t>(1, window_rows_per_split(g, uses) / std::max<std::size_t>(1, g.oh));
 }
 
-std::string window_attributes(Size2 strides, Padding padding) {
-    return fmt::format("strides=({}, {}), padding={}", strides[0], strides[1], padding_name(padding));
-}
-
 }  // namespace xg

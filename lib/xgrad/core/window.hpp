@@ -46,7 +46,5 @@ std::size_t window_rows_per_split(const Window2d& g, std::size_t uses = 1);
 /// add onto the input, which may be split only between images.
 std::size_t window_images_per_split(const Window2d& g, std::size_t uses = 1);
 
-/// "strides=(2, 2), padding=same": the attributes shown for a windowed op.
-std::string window_attributes(Size2 strides, Padding padding);
 
 }  // namespace xg

@@ -149,7 +149,7 @@ std::string leaf_statement(const Node& n, const std::string& id, const GraphOpti
 
 std::string op_statement(const Record& r, const std::string& id, const GraphOptions& options) {
     std::string label(r.op);
-    if (!r.attributes().empty()) label += "\n" + r.attributes();
+    if (!r.attributes().empty()) label += "\n" + r.attributes().to_string();
     label += fmt::format("\n{}", format_shape(r.output->shape()));
     if (options.gradient_norms && r.output->has_grad()) label += fmt::format("\n{}", *gradient_line(*r.output));
     // Every recorded op has an input that requires a gradient, so backward goes through it.

@@ -32,42 +32,6 @@ using Perm = std::vector<long>;
 const Perm to_channels_first{0, 3, 1, 2};
 const Perm to_channels_last{0, 2, 3, 1};
 
-// The text after "key=" in a record's attributes ("strides=(2, 2), padding=same"), a
-// parenthesized tuple or bracketed range ("range=[-1, 1]") whole; empty when the key is absent.
-std::string attribute(std::string_view attributes, std::string_view key) {
-    const std::string needle = std::string(key) + "=";
-    std::size_t at = 0;
-    while ((at = attributes.find(needle, at)) != std::string_view::npos) {
-        if (at == 0 || attributes[at - 1] == ' ') break;
-        at += needle.size();
-    }
-    if (at == std::string_view::npos) return {};
-    std::size_t begin = at + needle.size(), end = begin;
-    if (begin < attributes.size() && (attributes[begin] == '(' || attributes[begin] == '[')) {
-        end = attributes.find(attributes[begin] == '(' ? ')' : ']', begin);
-        end = end == std::string_view::npos ? attributes.size() : end + 1;
-    } else {
-        end = std::min(attributes.find(',', begin), attributes.size());
-    }
-    return std::string(attributes.substr(begin, end - begin));
-}
-
-// "(2, 2)" -> {2, 2}.
-std::vector<long> numbers(const std::string& text) {
-    std::vector<long> out;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        if (text[i] == '-' || (text[i] >= '0' && text[i] <= '9')) {
-            std::size_t used = 0;
-            out.push_back(std::stol(text.substr(i), &used));
-            i += used;
-        } else {
-            ++i;
-        }
-    }
-    return out;
-}
-
 class Writer {
 public:
     Writer(Module& model, const Tensor& input) : model_(model) {
@@ -244,7 +208,7 @@ private:
     void write(const Record& r) {
         scope_ = std::string(r.scope);
         const std::string op(r.op);
-        const std::string attrs = r.attributes();
+        const OpAttributes& attrs = r.attributes();
         std::vector<std::string> in;
         const bool depthwise = op == "depthwise_conv2d" || op == "depthwise_conv2d_with_bias";
         // conv2d_backward_input(dy, kernel) is a transposed convolution: ONNX's ConvTranspose.
@@ -258,9 +222,8 @@ private:
         const Shape& x_shape = r.inputs[0]->shape();
         const Shape& y_shape = r.output->shape();
         auto axis_attr = [&](onnx::NodeProto* n) {
-            const auto axis = numbers(attribute(attrs, "axis"));
-            if (axis.size() == 1) set_ints(n, "axes", axis);
-            set_int(n, "keepdims", attrs.find("keepdims") != std::string::npos ? 1 : 0);
+            if (attrs.has("axis")) set_ints(n, "axes", {attrs.integer("axis")});
+            set_int(n, "keepdims", attrs.flag("keepdims") ? 1 : 0);
         };
         static const std::unordered_map<std::string, std::string> same_name{
             {"add", "Add"}, {"sub", "Sub"},   {"mul", "Mul"},         {"div", "Div"},   {"neg", "Neg"},
@@ -280,20 +243,18 @@ private:
             node("Mul", {in[0], in[0]}, out);
         } else if (op == "pow") {
             const std::string p = fresh(base + "/exponent");
-            add_constant(p, scalar_array(std::stof(attribute(attrs, "p"))), {});
+            add_constant(p, scalar_array(attrs.number("p")), {});
             node("Pow", {in[0], p}, out);
         } else if (op == "clip") {
-            const auto range = attribute(attrs, "range");
-            const std::size_t comma = range.find(',');
             const std::string lo = fresh(base + "/min"), hi = fresh(base + "/max");
-            add_constant(lo, scalar_array(std::stof(range.substr(1, comma - 1))), {});
-            add_constant(hi, scalar_array(std::stof(range.substr(comma + 1))), {});
+            add_constant(lo, scalar_array(attrs.number("min")), {});
+            add_constant(hi, scalar_array(attrs.number("max")), {});
             node("Clip", {in[0], lo, hi}, out);
         } else if (op == "softmax" || op == "log_softmax") {
             set_int(node(op == "softmax" ? "Softmax" : "LogSoftmax", in, out), "axis",
-                    numbers(attribute(attrs, "axis")).at(0));
+                    attrs.integer("axis"));
         } else if (op == "transpose") {
-            const Perm perm = numbers(attribute(attrs, "perm"));
+            const Perm& perm = attrs.integers("perm");
             set_ints(node("Transpose", in, out), "perm", perm);
             transposes_.emplace(out, std::pair{in[0], perm});
         } else if (op == "reshape") {
@@ -306,27 +267,26 @@ private:
                 node("Reshape", {in[0], int64_initializer(base + "/shape", target)}, out);
             }
         } else if (op == "pad") {
-            const long axis = numbers(attribute(attrs, "axis")).at(0);
+            const auto axis = static_cast<std::size_t>(attrs.integer("axis"));
             std::vector<long> amounts(2 * x_shape.size(), 0);
-            amounts.at(static_cast<std::size_t>(axis)) = numbers(attribute(attrs, "before")).at(0);
-            amounts.at(x_shape.size() + static_cast<std::size_t>(axis)) = numbers(attribute(attrs, "after")).at(0);
+            amounts.at(axis) = attrs.integer("before");
+            amounts.at(x_shape.size() + axis) = attrs.integer("after");
             node("Pad", {in[0], int64_initializer(base + "/pads", amounts)}, out);
         } else if (op == "sum") {
-            const auto axis = numbers(attribute(attrs, "axis"));
             std::vector<std::string> args{in[0]};
-            if (axis.size() == 1) args.push_back(int64_initializer(base + "/axes", axis));
-            set_int(node("ReduceSum", args, out), "keepdims", attrs.find("keepdims") != std::string::npos ? 1 : 0);
+            if (attrs.has("axis")) args.push_back(int64_initializer(base + "/axes", {attrs.integer("axis")}));
+            set_int(node("ReduceSum", args, out), "keepdims", attrs.flag("keepdims") ? 1 : 0);
         } else if (op == "mean" || op == "max") {
             axis_attr(node(op == "mean" ? "ReduceMean" : "ReduceMax", in, out));
         } else if (kernel_op || op == "max_pool2d" || op == "avg_pool2d") {
-            const auto strides = numbers(attribute(attrs, "strides"));
-            const Padding padding = parse_padding(attribute(attrs, "padding"), "export_onnx");
+            const auto& strides = attrs.integers("strides");
+            const Padding padding = parse_padding(attrs.word("padding"), "export_onnx");
             Size2 window;
             if (kernel_op) {
                 const Shape& k = r.inputs[1]->shape();
                 window = {k[0], k[1]};
             } else {
-                const auto pool = numbers(attribute(attrs, "pool_size"));
+                const auto& pool = attrs.integers("pool_size");
                 window = {static_cast<std::size_t>(pool.at(0)), static_cast<std::size_t>(pool.at(1))};
             }
             const Size2 s{static_cast<std::size_t>(strides.at(0)), static_cast<std::size_t>(strides.at(1))};
@@ -350,7 +310,7 @@ private:
             }
             out = transposed(y, to_channels_last);
         } else if (op == "batch_norm") {
-            if (attrs.find("inference") == std::string::npos) {
+            if (attrs.word("mode") != "inference") {
                 throw StateError(fmt::format("export_onnx: batch_norm in '{}' ran in training mode; expected the "
                                              "inference-mode pass export_onnx traces",
                                              scope_));
@@ -372,7 +332,7 @@ private:
             }
             const std::string y = rank == 4 ? fresh(base + "_nchw") : out;
             if (rank == 4) args[0] = transposed(in[0], to_channels_first);
-            set_float(node("BatchNormalization", args, y), "epsilon", std::stof(attribute(attrs, "epsilon")));
+            set_float(node("BatchNormalization", args, y), "epsilon", attrs.number("epsilon"));
             if (rank == 4) out = transposed(y, to_channels_last);
         } else {
             throw ValueError(fmt::format(

@@ -192,7 +192,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
         }
     };
     return record_op("batch_norm", {x, gamma, beta}, std::move(y), std::move(rule), std::move(tensor_rule),
-                     fmt::format("{}, momentum={}, epsilon={}", training ? "training" : "inference", momentum, epsilon));
+                     OpAttributes{{"mode", training ? "training" : "inference"}, {"momentum", momentum}, {"epsilon", epsilon}});
 }
 
 }  // namespace xg

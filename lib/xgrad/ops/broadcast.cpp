@@ -21,7 +21,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
         ctx.accumulate(0, Array(ctx.grad()));  // accumulate sums it back to the input's shape
     }, [](TensorGradientContext& ctx) {
         ctx.accumulate(0, sum_to(ctx.grad(), ctx.input(0).shape()));
-    }, fmt::format("shape={}", format_shape(shape)));
+    }, OpAttributes{{"shape", shape}});
 }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
@@ -33,7 +33,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
         ctx.accumulate(0, Array(xt::broadcast(ctx.grad(), ctx.input(0).shape())));
     }, [](TensorGradientContext& ctx) {
         ctx.accumulate(0, broadcast_to(ctx.grad(), ctx.input(0).shape()));
-    }, fmt::format("shape={}", format_shape(shape)));
+    }, OpAttributes{{"shape", shape}});
 }
 
 }  // namespace xg

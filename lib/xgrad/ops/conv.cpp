@@ -22,6 +22,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/parallel.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "xgrad/ops/window_attributes.hpp"
 
 namespace xg {
 namespace {

@@ -18,6 +18,7 @@
 #include "xgrad/core/depthwise_kernels.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "xgrad/ops/window_attributes.hpp"
 
 namespace xg {
 namespace {

@@ -50,9 +50,10 @@ ImageTransformGeometry transform_geometry(const Shape& images, const Array& tran
     return g;
 }
 
-std::string sampling_attributes(const ImageSampling& s) {
-    return fmt::format("interpolation={}, fill_mode={}, fill_value={}", interpolation_name(s.interpolation),
-                       fill_mode_name(s.fill_mode), s.fill_value);
+OpAttributes sampling_attributes(const ImageSampling& s) {
+    return {{"interpolation", interpolation_name(s.interpolation)},
+            {"fill_mode", fill_mode_name(s.fill_mode)},
+            {"fill_value", s.fill_value}};
 }
 
 }  // namespace

@@ -125,7 +125,7 @@ Tensor transpose(const Tensor& x, const std::vector<std::size_t>& perm) {
         ctx.accumulate(0, Array(xt::transpose(ctx.grad(), inverse)));
     }, [inverse](TensorGradientContext& ctx) {
         ctx.accumulate(0, transpose(ctx.grad(), inverse));
-    }, fmt::format("perm=({})", fmt::join(perm, ", ")));
+    }, OpAttributes{{"perm", perm}});
 }
 
 }  // namespace xg

@@ -26,7 +26,7 @@ Tensor pow(const Tensor& x, float p) {
             return;
         }
         ctx.accumulate(0, ctx.grad() * p * pow(ctx.input(0), p - 1.0f));
-    }, fmt::format("p={}", p));
+    }, OpAttributes{{"p", p}});
 }
 
 Tensor square(const Tensor& x) {
@@ -79,7 +79,7 @@ Tensor clip(const Tensor& x, float low, float high) {
         ctx.accumulate(0, ctx.grad() * detail::constant_mask(ctx.input(0), [low, high](float v) {
             return v >= low && v <= high ? 1.0f : 0.0f;
         }));
-    }, fmt::format("range=[{}, {}]", low, high));
+    }, OpAttributes{{"min", low}, {"max", high}});
 }
 
 }  // namespace xg

@@ -24,6 +24,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/parallel.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "xgrad/ops/window_attributes.hpp"
 
 namespace xg {
 namespace {
@@ -187,9 +188,9 @@ void check_pooled(const Shape& t, const Window2d& g, const Shape& x, const char*
     }
 }
 
-// "pool_size=(2, 2), strides=(2, 2), padding=valid": the window too, which ONNX export reads back.
-std::string pool_attributes(Size2 pool_size, Size2 strides, Padding padding) {
-    return fmt::format("pool_size=({}, {}), {}", pool_size[0], pool_size[1], window_attributes(strides, padding));
+// The window too, which ONNX export reads back.
+OpAttributes pool_attributes(Size2 pool_size, Size2 strides, Padding padding) {
+    return OpAttributes{{"pool_size", pool_size}}.add(window_attributes(strides, padding));
 }
 
 }  // namespace

@@ -29,9 +29,7 @@ Shape reduced_shape(const Shape& in, std::size_t axis, bool keepdims) {
     return s;
 }
 
-std::string axis_attributes(std::size_t axis, bool keepdims) {
-    return keepdims ? fmt::format("axis={}, keepdims", axis) : fmt::format("axis={}", axis);
-}
+OpAttributes axis_attributes(std::size_t axis, bool keepdims) { return {{"axis", axis}, {"keepdims", keepdims}}; }
 
 // dL/dx for y = scale * sum(x, axis): every element of a reduced line gets its line's gradient.
 Array spread(const Array& grad, const Shape& input_shape, std::size_t axis, float scale) {

@@ -66,7 +66,7 @@ Tensor reshape(const Tensor& x, const std::vector<long>& shape) {
     }, [](TensorGradientContext& ctx) {
         const Shape& s = ctx.input(0).shape();
         ctx.accumulate(0, reshape(ctx.grad(), std::vector<long>(s.begin(), s.end())));
-    }, fmt::format("shape={}", format_shape(target)));
+    }, OpAttributes{{"shape", target}});
 }
 
 Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end) {
@@ -90,7 +90,7 @@ Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end) {
         ctx.accumulate(0, std::move(g));
     }, [ax, begin, end](TensorGradientContext& ctx) {
         ctx.accumulate(0, pad(ctx.grad(), static_cast<long>(ax), begin, ctx.input(0).shape()[ax] - end));
-    }, fmt::format("axis={}, range=[{}, {})", ax, begin, end));
+    }, OpAttributes{{"axis", ax}, {"begin", begin}, {"end", end}});
 }
 
 Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices) {
@@ -120,7 +120,7 @@ Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices) {
         ctx.accumulate(0, std::move(g));
     }, [indices](TensorGradientContext& ctx) {
         ctx.accumulate(0, scatter_rows(ctx.grad(), indices, ctx.input(0).shape()[0]));
-    }, fmt::format("rows={}", indices.size()));
+    }, OpAttributes{{"rows", indices.size()}});
 }
 
 Tensor concat(const std::vector<Tensor>& xs, long axis) {
@@ -163,7 +163,7 @@ Tensor concat(const std::vector<Tensor>& xs, long axis) {
             if (!ctx.wants(i)) continue;
             ctx.accumulate(i, slice(ctx.grad(), static_cast<long>(ax), offsets[i], offsets[i] + ctx.input(i).shape()[ax]));
         }
-    }, fmt::format("axis={}", ax));
+    }, OpAttributes{{"axis", ax}});
 }
 
 Tensor pad(const Tensor& x, long axis, std::size_t before, std::size_t after) {
@@ -185,7 +185,7 @@ Tensor pad(const Tensor& x, long axis, std::size_t before, std::size_t after) {
         ctx.accumulate(0, std::move(g));
     }, [ax, begin, end](TensorGradientContext& ctx) {
         ctx.accumulate(0, slice(ctx.grad(), static_cast<long>(ax), begin, end));
-    }, fmt::format("axis={}, before={}, after={}", ax, before, after));
+    }, OpAttributes{{"axis", ax}, {"before", before}, {"after", after}});
 }
 
 Tensor scatter_rows(const Tensor& x, const std::vector<std::size_t>& indices, std::size_t rows) {
@@ -218,7 +218,7 @@ Tensor scatter_rows(const Tensor& x, const std::vector<std::size_t>& indices, st
         ctx.accumulate(0, std::move(g));
     }, [indices](TensorGradientContext& ctx) {
         ctx.accumulate(0, gather_rows(ctx.grad(), indices));
-    }, fmt::format("rows={}", rows));
+    }, OpAttributes{{"rows", rows}});
 }
 
 }  // namespace xg

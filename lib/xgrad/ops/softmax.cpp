@@ -93,7 +93,7 @@ Tensor softmax(const Tensor& x, long axis) {
         const Tensor& y = ctx.output();
         const long a = static_cast<long>(ax);
         ctx.accumulate(0, y * (ctx.grad() - sum(ctx.grad() * y, a, true)));
-    }, fmt::format("axis={}", ax));
+    }, OpAttributes{{"axis", ax}});
 }
 
 Tensor log_softmax(const Tensor& x, long axis) {
@@ -117,7 +117,7 @@ Tensor log_softmax(const Tensor& x, long axis) {
     }, [ax](TensorGradientContext& ctx) {
         const long a = static_cast<long>(ax);
         ctx.accumulate(0, ctx.grad() - exp(ctx.output()) * sum(ctx.grad(), a, true));
-    }, fmt::format("axis={}", ax));
+    }, OpAttributes{{"axis", ax}});
 }
 
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& targets) {
