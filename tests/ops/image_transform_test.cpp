@@ -1,5 +1,8 @@
 // Tests for lib/xgrad/ops/image_transform.cpp: transform_images and transform_images_backward,
-// their first and second derivatives, empty batches, and the errors they give.
+// their first and second derivatives, empty batches, and the errors they give; resize_images
+// (against tf.image.resize's kernels) and crop_images.
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -155,4 +158,115 @@ TEST_CASE("transform_images rejects bad arguments naming the op, the shapes and 
                     xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::transform_images(dy, one, {}, {std::size_t{1} << 40, std::size_t{1} << 40}),
                          doctest::Contains("transform_images"), xg::ShapeError);
+}
+
+namespace {
+
+// tf.image.resize without antialiasing (half-pixel centres), written from TensorFlow's kernels:
+// bilinear reads the pixels either side of (y + 0.5) * scale - 0.5, clamped to the image;
+// nearest reads pixel floor((y + 0.5) * scale), at most the last.
+xg::Array reference_resize(const xg::Array& x, Size2 size, Interpolation interpolation) {
+    const std::size_t n = x.shape()[0], h = x.shape()[1], w = x.shape()[2], c = x.shape()[3];
+    const float sy = static_cast<float>(h) / static_cast<float>(size[0]), sx = static_cast<float>(w) / static_cast<float>(size[1]);
+    xg::Array y = xt::zeros<float>({n, size[0], size[1], c});
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t oy = 0; oy < size[0]; ++oy) {
+            for (std::size_t ox = 0; ox < size[1]; ++ox) {
+                for (std::size_t k = 0; k < c; ++k) {
+                    if (interpolation == Interpolation::nearest) {
+                        const auto iy = std::min(static_cast<std::size_t>(std::floor((static_cast<float>(oy) + 0.5f) * sy)), h - 1);
+                        const auto ix = std::min(static_cast<std::size_t>(std::floor((static_cast<float>(ox) + 0.5f) * sx)), w - 1);
+                        y(i, oy, ox, k) = x(i, iy, ix, k);
+                        continue;
+                    }
+                    const float fy = (static_cast<float>(oy) + 0.5f) * sy - 0.5f, fx = (static_cast<float>(ox) + 0.5f) * sx - 0.5f;
+                    auto clamp = [](float v, std::size_t extent) {
+                        return static_cast<std::size_t>(std::clamp(v, 0.0f, static_cast<float>(extent - 1)));
+                    };
+                    const std::size_t top = clamp(std::floor(fy), h), bottom = clamp(std::ceil(fy), h);
+                    const std::size_t left = clamp(std::floor(fx), w), right = clamp(std::ceil(fx), w);
+                    const float dy = fy - std::floor(fy), dx = fx - std::floor(fx);
+                    const float upper = x(i, top, left, k) + (x(i, top, right, k) - x(i, top, left, k)) * dx;
+                    const float lower = x(i, bottom, left, k) + (x(i, bottom, right, k) - x(i, bottom, left, k)) * dx;
+                    y(i, oy, ox, k) = upper + (lower - upper) * dy;
+                }
+            }
+        }
+    }
+    return y;
+}
+
+}  // namespace
+
+TEST_CASE("resize_images matches tf.image.resize's kernels, up and down, on each axis") {
+    xt::random::seed(13);
+    const xg::Array x = uniform({2, 7, 9, 3});
+    for (Interpolation interpolation : {Interpolation::bilinear, Interpolation::nearest}) {
+        for (Size2 size : {Size2{14, 5}, Size2{20, 31}, Size2{3, 3}, Size2{1, 1}, Size2{28, 4}, Size2{7, 18}}) {
+            CAPTURE(xg::interpolation_name(interpolation));
+            CAPTURE(size[0]);
+            CAPTURE(size[1]);
+            const xg::Array y = xg::resize_images(xg::input(x), size, interpolation).value();
+            const xg::Array want = reference_resize(x, size, interpolation);
+            REQUIRE(y.shape() == want.shape());
+            CHECK(xt::allclose(y, want, 1e-5, 1e-6));
+        }
+    }
+    // Doubling by nearest repeats each pixel twice; the images' own size returns them.
+    xg::Array small = {1.0f, 2.0f, 3.0f, 4.0f};
+    small.reshape({1, 2, 2, 1});
+    xg::Array doubled = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4};
+    doubled.reshape({1, 4, 4, 1});
+    CHECK(xg::resize_images(xg::input(small), {4, 4}, Interpolation::nearest).value() == doubled);
+    // Bilinear: the corners stay, the points between them are read a quarter of the way in.
+    const xg::Array up = xg::resize_images(xg::input(small), {4, 4}).value();
+    CHECK(up(0, 0, 0, 0) == 1.0f);
+    CHECK(up(0, 3, 3, 0) == 4.0f);
+    CHECK(up(0, 0, 1, 0) == doctest::Approx(1.25f));
+    const xg::Tensor same = xg::input(x);
+    CHECK(xg::resize_images(same, {7, 9}).node() == same.node());
+}
+
+TEST_CASE("resize_images passes gradcheck and gradgradcheck, and records its size") {
+    xt::random::seed(17);
+    for (Interpolation interpolation : {Interpolation::bilinear, Interpolation::nearest}) {
+        for (Size2 size : {Size2{7, 3}, Size2{2, 5}}) {
+            CAPTURE(xg::interpolation_name(interpolation));
+            auto f = [&](const std::vector<xg::Tensor>& in) { return xg::resize_images(in[0], size, interpolation); };
+            const auto check = xg::gradcheck(f, {uniform({2, 4, 3, 2})});
+            CHECK_MESSAGE(check.passed, check.report());
+            xg::test::check_second_order(f, {uniform({2, 4, 3, 2})});
+        }
+    }
+    const xg::Tensor y = xg::resize_images(xg::parameter(uniform({1, 4, 3, 2}), "x"), {8, 6}, Interpolation::nearest);
+    CHECK(y.creator()->attributes().to_string() == "size=(8, 6), interpolation=nearest");
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("resize_images rejects an empty size and images that are not a batch of images") {
+    const xg::Tensor x = xg::input(uniform({2, 4, 3, 2}));
+    CHECK_THROWS_WITH_AS(xg::resize_images(x, {0, 3}), doctest::Contains("resize_images: size (0, 3)"), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::resize_images(xg::input(uniform({4, 3, 2})), {2, 2}),
+                         doctest::Contains("resize_images: images have shape (4, 3, 2)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::resize_images(x, {2, 2}, static_cast<Interpolation>(7)),
+                         doctest::Contains("resize_images"), xg::ValueError);
+    xg::test::check_empty([](const xg::Tensor& t) { return xg::resize_images(t, {3, 5}); }, {0, 4, 4, 2}, {0, 3, 5, 2});
+}
+
+TEST_CASE("crop_images cuts the window, differentiably, and refuses one that does not fit") {
+    xt::random::seed(19);
+    const xg::Array x = uniform({2, 5, 6, 3});
+    const xg::Array y = xg::crop_images(xg::input(x), 1, 2, {3, 4}).value();
+    CHECK(y == xt::view(x, xt::all(), xt::range(1, 4), xt::range(2, 6), xt::all()));
+    const xg::Tensor whole = xg::input(x);
+    CHECK(xg::crop_images(whole, 0, 0, {5, 6}).node() == whole.node());
+    const auto check = xg::gradcheck(
+        [](const std::vector<xg::Tensor>& in) { return xg::crop_images(in[0], 2, 1, {2, 4}); }, {uniform({1, 5, 6, 2})});
+    CHECK_MESSAGE(check.passed, check.report());
+    CHECK_THROWS_WITH_AS(xg::crop_images(whole, 3, 0, {3, 6}), doctest::Contains("a (3, 6) window at row 3, column 0"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::crop_images(whole, 0, 7, {1, 1}), xg::ShapeError);
+    CHECK_THROWS_AS(xg::crop_images(whole, 0, 0, {0, 1}), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::crop_images(xg::input(uniform({5, 6, 3})), 0, 0, {1, 1}),
+                         doctest::Contains("crop_images: images have shape (5, 6, 3)"), xg::ShapeError);
 }

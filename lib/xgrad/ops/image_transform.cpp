@@ -4,9 +4,13 @@
 //   transform_images(x)             = A x + fill     dx    = transform_images_backward(dy) = A^T dy
 //   transform_images_backward(dy)   = A^T dy         d(dy) = A G = transform_images(G) with fill value 0
 // The array rules call the kernels; the differentiable rules call the ops, so a second
-// derivative only meets these two.
+// derivative only meets these two. resize_images is transform_images through the transform
+// tf.image.resize uses, recorded under its own name so that the graph and export_onnx (Resize)
+// see what it is; its gradient is the same adjoint.
 #include <cmath>
 #include <memory>
+#include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -101,6 +105,56 @@ Tensor transform_images_backward(const Tensor& dy, const Array& transforms, cons
     }, [t, linear, output_size](TensorGradientContext& ctx) {
         ctx.accumulate(0, transform_images(ctx.grad(), *t, linear, output_size));
     }, sampling_attributes(linear));
+}
+
+namespace {
+
+// tf.image.resize's map from output to input pixels along one axis of `from` pixels resized to
+// `to`: x -> (x + 1/2) from / to - 1/2, the scale a float as TensorFlow computes it.
+std::pair<float, float> half_pixel_scale(std::size_t from, std::size_t to) {
+    const float scale = static_cast<float>(from) / static_cast<float>(to);
+    return {scale, 0.5f * scale - 0.5f};
+}
+
+}  // namespace
+
+Tensor resize_images(const Tensor& images, Size2 size, Interpolation interpolation) {
+    const char* op = "resize_images";
+    if (size[0] == 0 || size[1] == 0) {
+        throw ValueError(fmt::format("{}: size ({}, {}); expected a height and a width >= 1", op, size[0], size[1]));
+    }
+    // Edge pixels beyond the outermost centres: the fill mode that clamps the point to the image.
+    const ImageSampling sampling{.interpolation = interpolation, .fill_mode = FillMode::nearest, .fill_value = 0.0f};
+    check_sampling(sampling, op);
+    Array transforms = xt::zeros<float>({1, 8});
+    const ImageTransformGeometry g = transform_geometry(images.shape(), transforms, size, op);
+    if (g.oh == g.h && g.ow == g.w) return images;
+    std::tie(transforms(0, 0), transforms(0, 2)) = half_pixel_scale(g.w, g.ow);
+    std::tie(transforms(0, 4), transforms(0, 5)) = half_pixel_scale(g.h, g.oh);
+    auto t = std::make_shared<const Array>(std::move(transforms));
+    Array y = transform_images_forward(images.value().data(), t->data(), g, sampling, op);
+    const Shape images_shape = images.shape();
+    return record_op(op, {images}, std::move(y), [t, g, interpolation](GradientContext& ctx) {
+        ctx.accumulate(0, transform_images_adjoint(ctx.grad().data(), t->data(), g, interpolation, FillMode::nearest,
+                                                   "resize_images"));
+    }, [t, images_shape, interpolation](TensorGradientContext& ctx) {
+        ctx.accumulate(0, transform_images_backward(ctx.grad(), *t, images_shape, interpolation, FillMode::nearest));
+    }, OpAttributes{{"size", size}, {"interpolation", interpolation_name(interpolation)}});
+}
+
+Tensor crop_images(const Tensor& images, std::size_t top, std::size_t left, Size2 size) {
+    const Shape& s = images.shape();
+    if (s.size() != 4) {
+        throw ShapeError(fmt::format("crop_images: images have shape {}; expected (batch, height, width, channels)",
+                                     format_shape(s)));
+    }
+    if (size[0] == 0 || size[1] == 0 || top > s[1] || size[0] > s[1] - top || left > s[2] || size[1] > s[2] - left) {
+        throw ShapeError(fmt::format("crop_images: a ({}, {}) window at row {}, column {} of images {}; expected a "
+                                     "window of at least one pixel within their {} x {}",
+                                     size[0], size[1], top, left, format_shape(s), s[1], s[2]));
+    }
+    Tensor y = size[0] == s[1] ? images : slice(images, 1, top, top + size[0]);
+    return size[1] == s[2] ? y : slice(y, 2, left, left + size[1]);
 }
 
 }  // namespace xg

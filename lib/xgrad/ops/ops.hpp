@@ -174,6 +174,14 @@ Tensor transform_images(const Tensor& images, const Array& transforms, const Ima
 Tensor transform_images_backward(const Tensor& dy, const Array& transforms, const Shape& images_shape,
                                  Interpolation interpolation = Interpolation::bilinear,
                                  FillMode fill_mode = FillMode::constant);
+/// images (N, H, W, C) resized to size (OH, OW) as tf.image.resize (keras.layers.Resizing) does without
+/// antialiasing: the output's pixel centres spread evenly over the image's (half-pixel centres), a point past
+/// the outermost centres reading the edge pixels. Differentiable with respect to the images; the images
+/// themselves when size is their own.
+Tensor resize_images(const Tensor& images, Size2 size, Interpolation interpolation = Interpolation::bilinear);
+/// Rows [top, top + size[0]) and columns [left, left + size[1]) of images (N, H, W, C)
+/// (tf.image.crop_to_bounding_box): two slices, the images themselves when the window is all of them.
+Tensor crop_images(const Tensor& images, std::size_t top, std::size_t left, Size2 size);
 
 // ---- dropout.cpp -----------------------------------------------------------------------
 /// Inverted dropout: in training, each element zeroed with probability rate and the rest scaled by
