@@ -22,8 +22,10 @@
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
+#include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"
+#include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/train/model.hpp"
 #include "xgrad/nn/sequential.hpp"
@@ -158,6 +160,29 @@ TEST_CASE("a model with augmentation layers in front is rebuilt with their setti
     const xg::Array a = (*loaded)(xg::input(x)).value();
     xg::manual_seed(5);
     CHECK((*saved)(xg::input(x)).value() == a);
+}
+
+TEST_CASE("a model that resizes and crops its images is rebuilt with its sizes") {
+    ScratchDir dir;
+    const std::string path = dir / "resized.npz";
+    xg::manual_seed(12);
+    auto saved = std::make_shared<xg::Sequential>();
+    saved->emplace<xg::Resizing>(12, 10, xg::ResizingOptions{.crop_to_aspect_ratio = true});
+    saved->emplace<xg::RandomCrop>(10, 9);
+    saved->emplace<xg::CenterCrop>(8, 8);
+    saved->emplace<xg::Conv2D>(1, 2, xg::Size2{3, 3}, "relu");
+    saved->emplace<xg::Flatten>();
+    saved->emplace<xg::Dense>(6 * 6 * 2, 2, "softmax");
+    xg::save_model(*saved, path);
+    std::shared_ptr<xg::Module> loaded = xg::load_model(path);
+    const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
+    REQUIRE(layers.size() == 6);
+    CHECK(dynamic_cast<xg::Resizing&>(*layers[0]).crop_to_aspect_ratio());
+    CHECK(dynamic_cast<xg::RandomCrop&>(*layers[1]).size() == xg::Size2{10, 9});
+    CHECK(dynamic_cast<xg::CenterCrop&>(*layers[2]).size() == xg::Size2{8, 8});
+    xg::Array x = xg::uninitialized({3, 15, 20, 1});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.7f * static_cast<float>(i));
+    CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
 }
 
 TEST_CASE("a saved Sequential is rebuilt with its weights by a program that never built it") {

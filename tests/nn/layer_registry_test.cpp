@@ -17,8 +17,10 @@
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
+#include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"
+#include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -180,6 +182,31 @@ TEST_CASE("the augmentation layers and Rescaling are rebuilt from their config, 
                          xg::ValueError);
     CHECK_THROWS_AS(xg::make_layer("RandomFlip", {{"mode", "sideways"}}, "f"), xg::ValueError);
     CHECK_THROWS_AS(xg::make_layer("Rescaling", {{"scale", "2"}}, "s"), xg::ValueError);
+}
+
+TEST_CASE("Resizing, CenterCrop and RandomCrop are rebuilt from their config, every setting kept") {
+    const xg::Resizing resize(4, 6, {.interpolation = xg::Interpolation::nearest, .crop_to_aspect_ratio = true});
+    const xg::CenterCrop centre(3, 2);
+    const xg::RandomCrop random(5, 7);
+    for (const xg::Module* layer : std::initializer_list<const xg::Module*>{&resize, &centre, &random}) {
+        CAPTURE(layer->kind());
+        auto rebuilt = xg::make_layer(layer->kind(), *layer->config(), "again");
+        CHECK(rebuilt->kind() == layer->kind());
+        CHECK(rebuilt->config() == layer->config());
+    }
+    auto r = std::dynamic_pointer_cast<xg::Resizing>(xg::make_layer("Resizing", *resize.config(), "r"));
+    REQUIRE(r != nullptr);
+    CHECK(r->size() == xg::Size2{4, 6});
+    CHECK(r->interpolation() == xg::Interpolation::nearest);
+    CHECK(r->crop_to_aspect_ratio());
+    xg::LayerConfig bad = *resize.config();
+    bad["interpolation"] = "bicubic";
+    CHECK_THROWS_WITH_AS(xg::make_layer("Resizing", bad, "r"), doctest::Contains("'bicubic'"), xg::ValueError);
+    bad = *resize.config();
+    bad["crop_to_aspect_ratio"] = "yes";
+    CHECK_THROWS_AS(xg::make_layer("Resizing", bad, "r"), xg::ValueError);
+    CHECK_THROWS_AS(xg::make_layer("CenterCrop", {{"height", "0"}, {"width", "2"}}, "c"), xg::ValueError);
+    CHECK_THROWS_AS(xg::make_layer("RandomCrop", {{"height", "2"}}, "c"), xg::ValueError);
 }
 
 TEST_CASE("a new layer kind is one register_layer entry") {

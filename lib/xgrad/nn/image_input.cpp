@@ -22,4 +22,10 @@ void check_image_shape(const Shape& input_shape, const std::string& layer) {
     }
 }
 
+void check_image_size(std::size_t height, std::size_t width, const char* kind) {
+    if (height == 0 || width == 0) {
+        throw ValueError(fmt::format("{}: height {} and width {}; expected both >= 1", kind, height, width));
+    }
+}
+
 }  // namespace xg

@@ -1,6 +1,6 @@
 #pragma once
 // The input checks of the layers that take batches of channels-last images and need at least
-// one pixel of each (global pooling, the random image layers).
+// one pixel of each (global pooling, the image preprocessing layers), and of their target sizes.
 #include <string>
 
 #include "xgrad/core/array.hpp"
@@ -11,5 +11,7 @@ namespace xg {
 void check_image_batch(const Shape& x, const std::string& layer);
 /// The same for output_shape's input shape, without the batch axis: (height, width, channels).
 void check_image_shape(const Shape& input_shape, const std::string& layer);
+/// Throws ValueError naming `kind` unless a target size's height and width are >= 1.
+void check_image_size(std::size_t height, std::size_t width, const char* kind);
 
 }  // namespace xg

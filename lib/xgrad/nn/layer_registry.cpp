@@ -18,8 +18,10 @@
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
+#include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"
+#include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 
 namespace xg {
@@ -176,6 +178,25 @@ struct LayerTable {
              auto options = augmentation_options<RandomZoomOptions>(c, kind, name);
              if (c.count("width_factor")) options.width_factor = config_range(c, "width_factor", kind);
              return std::make_shared<RandomZoom>(config_range(c, "height_factor", kind), std::move(options));
+         }},
+        {"Resizing",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "Resizing";
+             return std::make_shared<Resizing>(
+                 config_count(c, "height", kind), config_count(c, "width", kind),
+                 ResizingOptions{.interpolation = parse_interpolation(config_text(c, "interpolation", kind), kind.c_str()),
+                                 .crop_to_aspect_ratio = config_flag(c, "crop_to_aspect_ratio", kind),
+                                 .name = name});
+         }},
+        {"CenterCrop",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<CenterCrop>(config_count(c, "height", "CenterCrop"),
+                                                 config_count(c, "width", "CenterCrop"), name);
+         }},
+        {"RandomCrop",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<RandomCrop>(config_count(c, "height", "RandomCrop"),
+                                                 config_count(c, "width", "RandomCrop"), name);
          }},
         {"BatchNormalization",
          [](const LayerConfig& c, const std::string& name) {
