@@ -32,8 +32,10 @@
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
+#include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"
+#include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -116,6 +118,22 @@ std::shared_ptr<xg::Sequential> augmented_model() {
     net->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3}, "relu");
     net->emplace<xg::Flatten>();
     net->emplace<xg::Dense>(4 * 7 * 9, 10, "softmax");
+    return net;
+}
+
+// A model that brings its images to one size: Resizing (bilinear, and nearest after a crop to
+// the aspect ratio), RandomCrop (in inference the window of the target's aspect ratio, resized)
+// and CenterCrop: Slice and Resize nodes.
+std::shared_ptr<xg::Sequential> resized_model() {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Resizing>(14, 12);
+    net->emplace<xg::RandomCrop>(12, 10);
+    net->emplace<xg::CenterCrop>(8, 8);
+    net->emplace<xg::Resizing>(16, 16, xg::ResizingOptions{.interpolation = xg::Interpolation::nearest,
+                                                           .crop_to_aspect_ratio = true});
+    net->emplace<xg::Conv2D>(1, 2, xg::Size2{3, 3}, "relu");
+    net->emplace<xg::Flatten>();
+    net->emplace<xg::Dense>(14 * 14 * 2, 10, "softmax");
     return net;
 }
 
@@ -254,6 +272,12 @@ TEST_CASE("export_onnx writes transposed convolutions as ConvTranspose, output_p
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {
     xg::manual_seed(5);
     auto model = augmented_model();
+    check_exported(*model, {9, 11, 1});
+}
+
+TEST_CASE("export_onnx writes resizing as Resize and cropping as Slice, the batch still dynamic") {
+    xg::manual_seed(6);
+    auto model = resized_model();
     check_exported(*model, {9, 11, 1});
 }
 

@@ -56,11 +56,26 @@ class ViewNet(torch.nn.Module):
         x = torch.relu(self.conv(x))
         return self.fc(x.view(x.size(0), -1))
 view = ViewNet()
+class ResizeNet(torch.nn.Module):
+    """Resizes (F.interpolate: Resize, with a scale, and with a size computed by Shape, Slice and
+    Concat) and crops by slicing (Slice)."""
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 3, 3)
+        self.fc = torch.nn.Linear(3 * 5 * 7, 5)
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        x = torch.nn.functional.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        x = x[:, :, 1:7, 2:]
+        x = torch.nn.functional.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False)
+        return self.fc(x.flatten(1))
+resize = ResizeNet()
 with torch.no_grad():
     bn = conv[1]
     bn.running_mean.uniform_(-0.5, 0.5); bn.running_var.uniform_(0.5, 2.0)
     bn.weight.uniform_(0.5, 1.5); bn.bias.uniform_(-0.5, 0.5)
-for name, model, shape in (("mlp", mlp, (7, 20)), ("convnet", conv, (7, 3, 12, 12)), ("viewnet", view, (7, 2, 6, 6))):
+for name, model, shape in (("mlp", mlp, (7, 20)), ("convnet", conv, (7, 3, 12, 12)), ("viewnet", view, (7, 2, 6, 6)),
+                           ("resizenet", resize, (7, 2, 6, 6))):
     model.eval()
     x = torch.randn(*shape)
     torch.onnx.export(model, x, f"{out}/{name}.onnx", opset_version=13, input_names=["input"],
@@ -127,7 +142,7 @@ TEST_CASE("models exported by torch.onnx.export predict as in PyTorch and fine-t
     }
     REQUIRE(std::system(fmt::format("{} {} {}", python, dir / "make.py", dir / "").c_str()) == 0);
 
-    for (const std::string name : {"mlp", "convnet", "viewnet"}) {
+    for (const std::string name : {"mlp", "convnet", "viewnet", "resizenet"}) {
         CAPTURE(name);
         auto model = xg::import_onnx(dir / (name + ".onnx"));
         const xg::Array x = xg::read_onnx_tensor(dir / (name + "_x.pb"));
@@ -278,6 +293,108 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
     short_weights.mutable_graph()->mutable_node(0)->add_input("b");
     CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, short_weights)),
                          doctest::Contains("initializer 'b' holds 1 values; expected 3"), xg::IoError);
+}
+
+namespace {
+
+void add_initializer(onnx::GraphProto* g, const std::string& name, std::vector<long> dims, std::vector<float> floats,
+                     std::vector<long> ints = {}) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(ints.empty() ? onnx::TensorProto::FLOAT : onnx::TensorProto::INT64);
+    for (long d : dims) t->add_dims(d);
+    for (float v : floats) t->add_float_data(v);
+    for (long v : ints) t->add_int64_data(v);
+}
+
+void add_string(onnx::NodeProto* n, const char* name, const char* value) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(value);
+}
+
+// x (1, 1, 2, 3) = [[0, 1, 2], [3, 4, 5]]: a linear function of the pixel, which bilinear
+// interpolation reproduces exactly wherever it reads.
+xg::Tensor ramp() {
+    xg::Array x = {0, 1, 2, 3, 4, 5};
+    x.reshape({1, 1, 2, 3});
+    return xg::Tensor(x);
+}
+
+}  // namespace
+
+TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and names what it does not run") {
+    ScratchDir dir;
+    // Resize of x by scales (1, 1, 2, 2) or to sizes, with the given string attributes.
+    auto resize = [&](std::vector<std::pair<const char*, const char*>> settings, std::vector<float> scales,
+                      std::vector<long> sizes = {}) {
+        onnx::ModelProto m = one_node("Resize");
+        auto* g = m.mutable_graph();
+        auto* n = g->mutable_node(0);
+        n->add_input("");
+        if (!scales.empty()) {
+            add_initializer(g, "scales", {4}, scales);
+            n->add_input("scales");
+        } else {
+            add_initializer(g, "sizes", {4}, {}, sizes);
+            n->add_input("");
+            n->add_input("sizes");
+        }
+        for (const auto& [key, value] : settings) add_string(n, key, value);
+        return xg::import_onnx(write_model(dir, m));
+    };
+    const xg::Tensor x = ramp();
+    // Nearest, halves up, asymmetric: output pixel (r, c) reads (round(r / 2), round(c / 2)) within
+    // the image (ONNX's reference gives the same).
+    auto nearest = resize({{"mode", "nearest"}, {"nearest_mode", "round_prefer_ceil"},
+                           {"coordinate_transformation_mode", "asymmetric"}}, {1, 1, 2, 2});
+    xg::Array doubled = {0, 1, 1, 2, 2, 2, 3, 4, 4, 5, 5, 5, 3, 4, 4, 5, 5, 5, 3, 4, 4, 5, 5, 5};
+    doubled.reshape({1, 1, 4, 6});
+    CHECK((*nearest)(x).value() == doubled);
+    // Linear, align_corners, to (3, 5): row r and column c read the input at (r / 2, c / 2).
+    auto corners = resize({{"mode", "linear"}, {"coordinate_transformation_mode", "align_corners"}}, {}, {1, 1, 3, 5});
+    const xg::Array y = (*corners)(x).value();
+    REQUIRE(y.shape() == xg::Shape{1, 1, 3, 5});
+    for (std::size_t r = 0; r < 3; ++r) {
+        for (std::size_t c = 0; c < 5; ++c) CHECK(y(0, 0, r, c) == doctest::Approx(1.5 * r + 0.5 * c));
+    }
+
+    auto refused = [&](std::vector<std::pair<const char*, const char*>> settings, std::vector<float> scales,
+                       const char* message) {
+        auto m = resize(std::move(settings), std::move(scales));
+        CHECK_THROWS_WITH_AS((*m)(x), doctest::Contains(message), xg::OnnxUnsupportedError);
+    };
+    refused({{"mode", "cubic"}}, {1, 1, 2, 2}, "(Resize): mode 'cubic'; expected linear or nearest");
+    refused({}, {1, 1, 2, 2}, "nearest_mode 'round_prefer_floor'; expected round_prefer_ceil");
+    refused({{"mode", "linear"}, {"coordinate_transformation_mode", "tf_crop_and_resize"}}, {1, 1, 2, 2},
+            "coordinate_transformation_mode 'tf_crop_and_resize'");
+    refused({{"mode", "linear"}}, {2, 1, 2, 2}, "scales (2, 1, 2, 2); expected (1, 1, scale_h, scale_w)");
+    auto vanishing = resize({{"mode", "linear"}}, {1, 1, 0.1f, 1});
+    CHECK_THROWS_WITH_AS((*vanishing)(x), doctest::Contains("scale 0.1 for an extent of 2"), xg::ValueError);
+
+    // Slice: negative starts count from the end, ends past it are clamped; steps other than 1 are refused.
+    auto slice = [&](std::vector<long> starts, std::vector<long> ends, std::vector<long> axes, std::vector<long> steps) {
+        onnx::ModelProto m = one_node("Slice");
+        auto* g = m.mutable_graph();
+        for (auto& [name, values] : {std::pair{"starts", starts}, std::pair{"ends", ends}, std::pair{"axes", axes},
+                                     std::pair{"steps", steps}}) {
+            add_initializer(g, name, {static_cast<long>(values.size())}, {}, values);
+            g->mutable_node(0)->add_input(name);
+        }
+        return xg::import_onnx(write_model(dir, m));
+    };
+    xg::Array flat = {0, 1, 2, 3, 4, 5};
+    flat.reshape({2, 3});
+    auto tail = slice({-2}, {1L << 62}, {1}, {1});
+    CHECK((*tail)(xg::Tensor(flat)).value() == xg::Array{{1, 2}, {4, 5}});
+    auto both = slice({1, 0}, {2, 1}, {0, -1}, {1, 1});
+    CHECK((*both)(xg::Tensor(flat)).value() == xg::Array(3.0f * xt::ones<float>({1, 1})));
+    auto strided = slice({0}, {3}, {1}, {2});
+    CHECK_THROWS_WITH_AS((*strided)(xg::Tensor(flat)), doctest::Contains("(Slice): steps holding 2; expected 1"),
+                         xg::OnnxUnsupportedError);
+    auto twice = slice({0, 1}, {3, 2}, {1, 1}, {1, 1});
+    CHECK_THROWS_WITH_AS((*twice)(xg::Tensor(flat)), doctest::Contains("axis 1 is sliced twice"), xg::ValueError);
 }
 
 TEST_CASE("an imported model's initializers are its parameters, a batch normalization's statistics its buffers") {

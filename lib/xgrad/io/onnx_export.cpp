@@ -19,6 +19,7 @@
 #include "xgrad/autograd/detail/node.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/image_transform.hpp"
 #include "xgrad/core/window.hpp"
 #include "xgrad/io/atomic_file.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
@@ -149,6 +150,12 @@ private:
         a->set_type(onnx::AttributeProto::INT);
         a->set_i(value);
     }
+    static void set_string(onnx::NodeProto* n, const char* key, std::string_view value) {
+        auto* a = n->add_attribute();
+        a->set_name(key);
+        a->set_type(onnx::AttributeProto::STRING);
+        a->set_s(std::string(value));
+    }
     static void set_float(onnx::NodeProto* n, const char* key, float value) {
         auto* a = n->add_attribute();
         a->set_name(key);
@@ -272,6 +279,31 @@ private:
             amounts.at(axis) = attrs.integer("before");
             amounts.at(x_shape.size() + axis) = attrs.integer("after");
             node("Pad", {in[0], int64_initializer(base + "/pads", amounts)}, out);
+        } else if (op == "slice") {
+            const long axis = attrs.integer("axis");
+            node("Slice", {in[0], int64_initializer(base + "/starts", {attrs.integer("begin")}),
+                           int64_initializer(base + "/ends", {attrs.integer("end")}),
+                           int64_initializer(base + "/axes", {axis})},
+                 out);
+        } else if (op == "resize_images") {
+            // Resize, channels first, to (N, C) of the value itself and the size recorded: the batch
+            // stays dynamic. Its half-pixel coordinates are tf.image.resize's; the nearest pixel of a
+            // point halfway between two is the one after it, as round() gives for xgrad's coordinates.
+            const auto& size = attrs.integers("size");
+            const std::string x = transposed(in[0], to_channels_first);
+            const std::string shape = fresh(base + "/shape"), batch_channels = fresh(base + "/batch_channels");
+            node("Shape", {x}, shape);
+            node("Slice", {shape, int64_initializer(base + "/starts", {0}), int64_initializer(base + "/ends", {2})},
+                 batch_channels);
+            const std::string sizes = fresh(base + "/sizes");
+            set_int(node("Concat", {batch_channels, int64_initializer(base + "/size", size)}, sizes), "axis", 0);
+            const std::string y = fresh(base + "_nchw");
+            onnx::NodeProto* n = node("Resize", {x, "", "", sizes}, y);
+            const bool linear = parse_interpolation(attrs.word("interpolation"), "export_onnx") == Interpolation::bilinear;
+            set_string(n, "mode", linear ? "linear" : "nearest");
+            set_string(n, "coordinate_transformation_mode", "half_pixel");
+            if (!linear) set_string(n, "nearest_mode", "round_prefer_ceil");
+            out = transposed(y, to_channels_last);
         } else if (op == "sum") {
             std::vector<std::string> args{in[0]};
             if (attrs.has("axis")) args.push_back(int64_initializer(base + "/axes", {attrs.integer("axis")}));
@@ -338,8 +370,8 @@ private:
             throw ValueError(fmt::format(
                 "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, exp, "
                 "log, sqrt, abs, square, pow, clip, relu, sigmoid, tanh, softmax, log_softmax, matmul, linear, "
-                "transpose, reshape, pad, sum, mean, max, conv2d, conv2d_with_bias, conv2d_backward_input, "
-                "depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, batch_norm",
+                "transpose, reshape, pad, slice, sum, mean, max, conv2d, conv2d_with_bias, conv2d_backward_input, "
+                "depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, batch_norm, resize_images",
                 op, scope_.empty() ? "top level" : scope_));
         }
         names_[r.output.get()] = out;

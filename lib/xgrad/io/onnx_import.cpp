@@ -60,8 +60,9 @@ const std::set<std::string>& supported_ops() {
         "Mean",               "Mul",                "Neg",                "Pad",                "Pow",
         "PRelu",              "Reciprocal",         "ReduceL1",           "ReduceL2",           "ReduceLogSum",
         "ReduceLogSumExp",    "ReduceMax",          "ReduceMean",         "ReduceSum",          "ReduceSumSquare",
-        "Relu",               "Reshape",            "Selu",               "Sigmoid",            "Softmax",
-        "Softsign",           "Sqrt",               "Squeeze",            "Sub",                "Sum",
+        "Relu",               "Reshape",            "Resize",             "Selu",               "Sigmoid",
+        "Slice",              "Softmax",            "Softsign",           "Sqrt",               "Squeeze",
+        "Sub",                "Sum",
         "Tanh",               "Transpose",          "Unsqueeze",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Gather",       "Shape"};
@@ -752,6 +753,162 @@ private:
         set_ints(0, std::move(c));
     }
 
+    // Slice with step 1: of a tensor, or of int64 values (a shape). starts, ends and axes are
+    // inputs from opset 10, attributes before.
+    void slice_node() {
+        const bool ints = ints_at(0);
+        const Shape x = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
+        std::vector<long> starts, ends, axes;
+        if (g_.opset >= 10) {
+            starts = ints_in(1);
+            ends = ints_in(2);
+            if (has_input(3)) axes = ints_in(3);
+            if (has_input(4)) {
+                for (long step : ints_in(4)) {
+                    if (step != 1) unsupported(fmt::format("steps holding {}; expected 1", step));
+                }
+            }
+        } else {
+            starts = ints_attr("starts").value_or(std::vector<long>{});
+            ends = ints_attr("ends").value_or(std::vector<long>{});
+            axes = ints_attr("axes").value_or(std::vector<long>{});
+        }
+        if (axes.empty()) {
+            for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<long>(i));
+        }
+        if (starts.size() != ends.size() || starts.size() != axes.size()) {
+            invalid(fmt::format("{} starts, {} ends and {} axes; expected as many of each", starts.size(), ends.size(),
+                                axes.size()));
+        }
+        // Per axis [begin, end) after ONNX's rules: negative from the end, clamped to the extent.
+        std::vector<std::pair<std::size_t, std::size_t>> ranges(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) ranges[i] = {0, x[i]};
+        std::vector<bool> seen(x.size(), false);
+        for (std::size_t k = 0; k < axes.size(); ++k) {
+            const std::size_t a = axis(axes[k], x.size());
+            if (seen[a]) invalid(fmt::format("axis {} is sliced twice; expected each axis once", a));
+            seen[a] = true;
+            const long extent = static_cast<long>(x[a]);
+            auto place = [extent](long v) { return std::clamp(v < 0 ? v + extent : v, 0L, extent); };
+            const long begin = place(starts[k]), end = std::max(begin, place(ends[k]));
+            ranges[a] = {static_cast<std::size_t>(begin), static_cast<std::size_t>(end)};
+        }
+        if (ints) {
+            if (x.size() != 1) unsupported("int64 data of rank > 1; expected a 1-D shape");
+            const Constant& data = *value(n_->inputs[0]).ints;
+            Constant c{true, {}, {}, {}};
+            c.ints.assign(data.ints.begin() + static_cast<long>(ranges[0].first),
+                          data.ints.begin() + static_cast<long>(ranges[0].second));
+            c.shape = {c.ints.size()};
+            return set_ints(0, std::move(c));
+        }
+        Tensor y = in(0);
+        for (std::size_t a = 0; a < x.size(); ++a) {
+            if (ranges[a].first != 0 || ranges[a].second != x[a]) {
+                y = slice(y, static_cast<long>(a), ranges[a].first, ranges[a].second);
+            }
+        }
+        set(0, y);
+    }
+
+    // Resize of (N, C, H, W) by linear or nearest interpolation along H and W: transform_images
+    // channels last, through the map from output to input coordinates each
+    // coordinate_transformation_mode defines, points beyond the edge reading the edge.
+    void resize_node() {
+        if (g_.opset < 11) unsupported(fmt::format("Resize of opset {}; expected opset 11 or later", g_.opset));
+        const Tensor x = in(0);
+        if (x.rank() != 4 || x.shape()[2] == 0 || x.shape()[3] == 0) {
+            unsupported(fmt::format("X {}; expected (N, C, H, W) images", format_shape(x.shape())));
+        }
+        const Shape& s = x.shape();
+        const std::string mode = attr("mode") ? attr("mode")->s : "nearest";
+        if (mode != "linear" && mode != "nearest") unsupported(fmt::format("mode '{}'; expected linear or nearest", mode));
+        const std::string nearest_mode = attr("nearest_mode") ? attr("nearest_mode")->s : "round_prefer_floor";
+        if (mode == "nearest" && nearest_mode != "round_prefer_ceil") {
+            // xgrad's nearest reads round(coordinate), halves away from zero.
+            unsupported(fmt::format("nearest_mode '{}'; expected round_prefer_ceil", nearest_mode));
+        }
+        const std::string coordinates =
+            attr("coordinate_transformation_mode") ? attr("coordinate_transformation_mode")->s : "half_pixel";
+        // Output extents and the scales the coordinates use: from sizes, or from scales.
+        Size2 out{};
+        std::array<float, 2> scale{};
+        std::vector<float> scales;
+        if (has_input(2)) {
+            const Array& given = in(2).value();
+            scales.assign(given.begin(), given.end());
+        }
+        if (!scales.empty()) {
+            if (has_input(3)) invalid("both scales and sizes are given; expected one");
+            if (scales.size() != 4 || scales[0] != 1.0f || scales[1] != 1.0f) {
+                unsupported(fmt::format("scales ({}); expected (1, 1, scale_h, scale_w)", fmt::join(scales, ", ")));
+            }
+            for (std::size_t i = 0; i < 2; ++i) {
+                const float extent = std::floor(static_cast<float>(s[2 + i]) * scales[2 + i]);
+                if (!(scales[2 + i] > 0.0f) || !(extent >= 1.0f) || extent > 1e8f) {
+                    invalid(fmt::format("scale {} for an extent of {}; expected a positive scale leaving at least one "
+                                        "pixel", scales[2 + i], s[2 + i]));
+                }
+                out[i] = static_cast<std::size_t>(extent);
+                scale[i] = scales[2 + i];
+            }
+        } else {
+            const std::vector<long> sizes = ints_in(3);
+            if (sizes.size() != 4 || sizes[0] != static_cast<long>(s[0]) || sizes[1] != static_cast<long>(s[1])) {
+                unsupported(fmt::format("sizes ({}) for X {}; expected (N, C, height, width)", fmt::join(sizes, ", "),
+                                        format_shape(s)));
+            }
+            for (std::size_t i = 0; i < 2; ++i) {
+                if (sizes[2 + i] < 1 || sizes[2 + i] > 100'000'000) {
+                    invalid(fmt::format("sizes ({}); expected extents of at least one pixel", fmt::join(sizes, ", ")));
+                }
+                out[i] = static_cast<std::size_t>(sizes[2 + i]);
+                scale[i] = static_cast<float>(out[i]) / static_cast<float>(s[2 + i]);
+            }
+        }
+        // x_in = a x_out + b per axis. The output's length in these formulas is the input's times
+        // the scale, before the floor that gives the output's extent (ONNX's reference).
+        std::array<float, 2> a{}, b{};
+        for (std::size_t i = 0; i < 2; ++i) {
+            const float in_extent = static_cast<float>(s[2 + i]), out_extent = in_extent * scale[i];
+            if (coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && out_extent > 1.0f)) {
+                a[i] = 1.0f / scale[i];
+                b[i] = 0.5f / scale[i] - 0.5f;
+            } else if (coordinates == "pytorch_half_pixel") {
+                a[i] = b[i] = 0.0f;
+            } else if (coordinates == "align_corners") {
+                a[i] = out_extent > 1.0f ? (in_extent - 1.0f) / (out_extent - 1.0f) : 0.0f;
+            } else if (coordinates == "asymmetric") {
+                a[i] = 1.0f / scale[i];
+            } else if (coordinates == "tf_half_pixel_for_nn") {
+                a[i] = 1.0f / scale[i];
+                b[i] = 0.5f / scale[i];
+            } else {
+                unsupported(fmt::format("coordinate_transformation_mode '{}'; expected half_pixel, pytorch_half_pixel, "
+                                        "align_corners, asymmetric or tf_half_pixel_for_nn",
+                                        coordinates));
+            }
+        }
+        Array transform = xt::zeros<float>({1, 8});
+        transform(0, 0) = a[1];
+        transform(0, 2) = b[1];
+        transform(0, 4) = a[0];
+        transform(0, 5) = b[0];
+        const ImageSampling sampling{.interpolation = mode == "linear" ? Interpolation::bilinear : Interpolation::nearest,
+                                     .fill_mode = FillMode::nearest};
+        // Half-pixel coordinates at the scale from the input's extent to the output's are
+        // tf.image.resize's: resize_images, which exports back to this Resize.
+        bool plain_resize = true;
+        for (std::size_t i = 0; i < 2; ++i) {
+            const bool half_pixel = coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && out[i] > 1);
+            const float extent = static_cast<float>(s[2 + i]) * scale[i], wanted = static_cast<float>(out[i]);
+            plain_resize = plain_resize && half_pixel && std::abs(extent - wanted) <= 1e-6f * wanted;
+        }
+        const Tensor images = channels_last(x);
+        set(0, channels_first(plain_resize ? resize_images(images, out, sampling.interpolation)
+                                           : transform_images(images, transform, sampling, out)));
+    }
+
     // Squeeze and Unsqueeze change only the shape: of a tensor, or of int64 values (a shape).
     void squeeze_like(bool squeeze) {
         const bool ints = ints_at(0);
@@ -940,6 +1097,8 @@ private:
         }
         if (op == "Squeeze" || op == "Unsqueeze") return squeeze_like(op == "Squeeze");
         if (op == "Shape") return shape_node();
+        if (op == "Slice") return slice_node();
+        if (op == "Resize") return resize_node();
         if (op == "Gather") return gather_node();
         if (op == "Concat" && !n.inputs.empty() && ints_at(0)) {
             Constant c{true, {}, {}, {}};
