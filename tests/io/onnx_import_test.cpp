@@ -370,6 +370,7 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
     refused({{"mode", "linear"}, {"coordinate_transformation_mode", "tf_crop_and_resize"}}, {1, 1, 2, 2},
             "coordinate_transformation_mode 'tf_crop_and_resize'");
     refused({{"mode", "linear"}}, {2, 1, 2, 2}, "scales (2, 1, 2, 2); expected (1, 1, scale_h, scale_w)");
+    refused({{"mode", "linear"}}, {1, 1, 1000, 1000}, "an output of 2000 x 3000 pixels from 2 x 3; expected at most 1024 times");
     auto vanishing = resize({{"mode", "linear"}}, {1, 1, 0.1f, 1});
     CHECK_THROWS_WITH_AS((*vanishing)(x), doctest::Contains("scale 0.1 for an extent of 2"), xg::ValueError);
 

@@ -29,8 +29,10 @@
 #include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
+#include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"
+#include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
@@ -218,6 +220,15 @@ void model_file_seeds(const fs::path& dir) {
     augmented.emplace<xg::Flatten>();
     augmented.emplace<xg::Dense>(16, 2, "softmax");
     xg::save_model(augmented, (dir / "augmented.npz").string());
+    // Resizing with its settings and the two crop layers.
+    xg::Sequential resized;
+    resized.emplace<xg::Resizing>(6, 5, xg::ResizingOptions{.interpolation = xg::Interpolation::nearest,
+                                                            .crop_to_aspect_ratio = true});
+    resized.emplace<xg::RandomCrop>(5, 4);
+    resized.emplace<xg::CenterCrop>(4, 4);
+    resized.emplace<xg::Flatten>();
+    resized.emplace<xg::Dense>(16, 2, "softmax");
+    xg::save_model(resized, (dir / "resized.npz").string());
 }
 
 void onnx_model_seeds(const fs::path& dir) {
@@ -247,6 +258,13 @@ void onnx_model_seeds(const fs::path& dir) {
     rescaled.emplace<xg::Rescaling>(2.0f, -1.0f);
     rescaled.emplace<xg::Dense>(3, 2, "softmax");
     xg::export_onnx(rescaled, xg::Array(xt::ones<float>({1, 3})), (dir / "rescaled.onnx").string());
+    // Resize with its sizes computed from the input's shape (Shape, Slice, Concat), and Slice.
+    xg::Sequential resized;
+    resized.emplace<xg::Resizing>(6, 8);
+    resized.emplace<xg::CenterCrop>(4, 4);
+    resized.emplace<xg::Flatten>();
+    resized.emplace<xg::Dense>(16, 2, "softmax");
+    xg::export_onnx(resized, xg::Array(xt::ones<float>({1, 3, 4, 1})), (dir / "resized.onnx").string());
     const std::string whole = read_file(dir / "mlp.onnx");
     write_file(dir / "truncated.onnx", whole.substr(0, whole.size() / 2));
     write_file(dir / "empty.onnx", "");

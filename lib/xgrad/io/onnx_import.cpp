@@ -375,6 +375,8 @@ private:
 
     // Far more than any network pads or strides by; it keeps a few bytes of a file from asking for gigabytes.
     static constexpr long kMaxPad = 4096;
+    // The same for one Resize: more pixels than a network upsamples by in one step (32 x 32, FCN-32s).
+    static constexpr std::size_t kMaxResizeGrowth = 1024;
 
     void require_no_dilation() {
         if (auto d = ints_attr("dilations"); d && std::any_of(d->begin(), d->end(), [](long v) { return v != 1; })) {
@@ -865,6 +867,10 @@ private:
                 out[i] = static_cast<std::size_t>(sizes[2 + i]);
                 scale[i] = static_cast<float>(out[i]) / static_cast<float>(s[2 + i]);
             }
+        }
+        if (out[0] * out[1] > kMaxResizeGrowth * s[2] * s[3]) {
+            unsupported(fmt::format("an output of {} x {} pixels from {} x {}; expected at most {} times as many pixels",
+                                    out[0], out[1], s[2], s[3], kMaxResizeGrowth));
         }
         // x_in = a x_out + b per axis. The output's length in these formulas is the input's times
         // the scale, before the floor that gives the output's extent (ONNX's reference).
