@@ -104,6 +104,23 @@ def save_predict(mnist, predict, data, tmp, model_kind="dense"):
         fail(f"predict on a PGM of test image 0 exited {status}; expected class 7")
     print("ok: the PGM of a test image is classified")
 
+    # Twice the size, with black margins left and right (56 x 84): refused as it is, classified
+    # with --resize 28x28 (the centred 56 x 56 window, halved).
+    wide = b"".join(b"\0" * 14 + bytes(p for p in pixels[r * cols:(r + 1) * cols] for _ in range(2)) + b"\0" * 14
+                    for r in range(rows) for _ in range(2))
+    big = os.path.join(tmp, "big.png")
+    write_gray_png(big, 2 * rows, 2 * cols + 28, wide)
+    status, output = run(predict, model, big)
+    if status != 1 or "--resize" not in output:
+        fail(f"predict on a 56 x 84 image without --resize: status {status}; expected 1 and a hint at --resize")
+    status, output = run(predict, model, big, "--resize", f"{rows}x{cols}")
+    if status != 0 or f"{big}: class 7 " not in output:
+        fail(f"predict --resize on the enlarged test image 0: status {status}, {output!r}; expected class 7")
+    status, output = run(predict, model, big, "--resize", "28")
+    if status == 0 or "--resize: '28'; expected HEIGHTxWIDTH" not in output:
+        fail(f"predict --resize 28: status {status}; expected a usage error naming the flag")
+    print("ok: an image of another size is classified with --resize")
+
     for name, content in (("cut.pgm", b"P5\n28 28\n255\n" + pixels[:100]), ("cut.png", open(png, "rb").read()[:60])):
         bad = os.path.join(tmp, name)
         with open(bad, "wb") as f:
