@@ -137,18 +137,22 @@ TEST_CASE("a model with augmentation layers in front is rebuilt with their setti
     saved->emplace<xg::RandomRotation>(0.1f, xg::ImageAugmentationOptions{.fill_mode = xg::FillMode::constant});
     saved->emplace<xg::RandomZoom>(0.2f, xg::RandomZoomOptions{.width_factor = 0.1f});
     saved->emplace<xg::RandomTranslation>(0.1f, 0.2f);
+    saved->emplace<xg::RandomBrightness>(0.1f, xg::ImageAdjustmentOptions{.value_range = {0.0f, 1.0f}});
+    saved->emplace<xg::RandomContrast>(0.2f, xg::ImageAdjustmentOptions{.value_range = {0.0f, 1.0f}});
     saved->emplace<xg::Conv2D>(1, 3, xg::Size2{3, 3}, "relu");
     saved->emplace<xg::Flatten>();
     saved->emplace<xg::Dense>(3 * 5 * 4, 2, "softmax");
     xg::save_model(*saved, path);
     std::shared_ptr<xg::Module> loaded = xg::load_model(path);
     const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
-    REQUIRE(layers.size() == 8);
+    REQUIRE(layers.size() == 10);
     CHECK(dynamic_cast<xg::Rescaling&>(*layers[0]).scale() == 1.0f / 255.0f);
     CHECK(dynamic_cast<xg::RandomFlip&>(*layers[1]).mode() == xg::FlipMode::horizontal);
     CHECK(dynamic_cast<xg::RandomRotation&>(*layers[2]).sampling().fill_mode == xg::FillMode::constant);
     CHECK(dynamic_cast<xg::RandomZoom&>(*layers[3]).width_factor()->upper == 0.1f);
     CHECK(dynamic_cast<xg::RandomTranslation&>(*layers[4]).width_factor().lower == -0.2f);
+    CHECK(dynamic_cast<xg::RandomBrightness&>(*layers[5]).value_range().upper == 1.0f);
+    CHECK(dynamic_cast<xg::RandomContrast&>(*layers[6]).lower() == 0.2f);
     xg::Array x = xg::uninitialized({4, 7, 6, 1});
     for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = 127.5f + 127.5f * std::cos(0.3f * static_cast<float>(i));
     // Inference leaves the images as they are, so both predict the same.

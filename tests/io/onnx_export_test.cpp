@@ -115,6 +115,8 @@ std::shared_ptr<xg::Sequential> augmented_model() {
     net->emplace<xg::RandomRotation>(0.1f);
     net->emplace<xg::RandomZoom>(0.2f);
     net->emplace<xg::RandomTranslation>(0.1f, 0.1f);
+    net->emplace<xg::RandomBrightness>(0.1f, xg::ImageAdjustmentOptions{.value_range = {-1.0f, 1.0f}});
+    net->emplace<xg::RandomContrast>(0.2f, xg::ImageAdjustmentOptions{.value_range = {-1.0f, 1.0f}});
     net->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3}, "relu");
     net->emplace<xg::Flatten>();
     net->emplace<xg::Dense>(4 * 7 * 9, 10, "softmax");

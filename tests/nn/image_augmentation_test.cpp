@@ -1,4 +1,5 @@
-// RandomFlip, RandomTranslation, RandomRotation, RandomZoom: inference passes images through;
+// RandomFlip, RandomTranslation, RandomRotation, RandomZoom, RandomBrightness, RandomContrast:
+// inference passes images through;
 // training moves each image by its own draw (exact where the range is one value), the draws
 // follow the seed, gradients reach the images, and bad settings or inputs are clear errors.
 #include "xgrad/nn/image_augmentation.hpp"
@@ -10,6 +11,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xview.hpp>
 
+#include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
@@ -207,4 +209,81 @@ TEST_CASE("bad factors, fill values and inputs are errors naming the layer") {
     }
     CHECK_THROWS_WITH_AS(turn.output_shape({28, 28}), doctest::Contains("expected (height, width, channels)"),
                          xg::ShapeError);
+}
+
+TEST_CASE("RandomBrightness adds one delta per image, a fraction of the value range, and clips to it") {
+    xg::Array x = xg::test::random_array({64, 3, 4, 2}, 7, 0.0f, 1.0f);
+    xg::RandomBrightness fixed(xg::FactorRange{0.25f, 0.25f}, {.value_range = {0.0f, 2.0f}});
+    CHECK(fixed.name() == "random_brightness_1");
+    const xg::Array y = fixed(xg::input(x)).value();
+    CHECK(y == xt::clip(x + 0.5f, 0.0f, 2.0f));  // a quarter of the span, 2
+    xg::RandomBrightness brightness(0.2f);  // +-51 on 0..255
+    xg::manual_seed(3);
+    const xg::Array big = 100.0f + x;
+    const xg::Array z = brightness(xg::input(big)).value();
+    std::set<float> deltas;
+    for (std::size_t i = 0; i < 64; ++i) {
+        const xg::Array d = image(z, i) - image(big, i);
+        CHECK(xt::amax(d)() - xt::amin(d)() <= 1e-4f);  // one delta for the whole image
+        CHECK(std::abs(d(0, 0, 0)) <= 51.0f);
+        deltas.insert(d(0, 0, 0));
+    }
+    CHECK(deltas.size() == 64);  // each image its own
+    CHECK(*deltas.begin() < -25.0f);
+    CHECK(*deltas.rbegin() > 25.0f);
+    xg::manual_seed(3);
+    CHECK(brightness(xg::input(big)).value() == z);
+    brightness.eval();
+    CHECK(brightness(xg::input(big)).value() == big);
+}
+
+TEST_CASE("RandomContrast scales each channel about its mean by one factor per image, and clips") {
+    const xg::Array x = xg::test::random_array({32, 3, 5, 2}, 8, 50.0f, 150.0f);
+    xg::RandomContrast identity(0.0f, 0.0f);  // a factor of exactly 1: the images themselves
+    CHECK(xt::allclose(identity(xg::input(x)).value(), x, 1e-6, 1e-4));
+    xg::RandomContrast contrast(0.5f);
+    xg::manual_seed(4);
+    const xg::Array y = contrast(xg::input(x)).value();
+    for (std::size_t i = 0; i < 32; ++i) {
+        const xg::Array img = image(x, i), out = image(y, i);
+        const xg::Array means = xt::mean(img, {0, 1}, xt::keep_dims);
+        const xg::Array spread = img - means;
+        // out - mean = c (x - mean) with the same c for both channels, c within [0.5, 1.5].
+        const float c = (out(0, 0, 0) - means(0, 0, 0)) / spread(0, 0, 0);
+        CHECK(c >= 0.5f - 1e-4f);
+        CHECK(c <= 1.5f + 1e-4f);
+        CHECK(xt::allclose(out, xt::clip(means + c * spread, 0.0f, 255.0f), 1e-4, 1e-3));
+    }
+    const xg::Array high = xg::test::random_array({2, 2, 2, 1}, 9, 0.0f, 255.0f);
+    xg::RandomContrast stretch(0.0f, 9.0f, {.value_range = {0.0f, 255.0f}});
+    const xg::Array z = stretch(xg::input(high)).value();
+    CHECK(xt::amin(z)() >= 0.0f);
+    CHECK(xt::amax(z)() <= 255.0f);
+    contrast.eval();
+    CHECK(contrast(xg::input(x)).value() == x);
+}
+
+TEST_CASE("RandomBrightness and RandomContrast are differentiable and refuse bad settings") {
+    xg::RandomContrast contrast(0.3f, {.value_range = {-10.0f, 10.0f}});
+    xg::RandomBrightness brightness(0.1f, {.value_range = {-10.0f, 10.0f}});
+    for (xg::Module* layer : {static_cast<xg::Module*>(&contrast), static_cast<xg::Module*>(&brightness)}) {
+        CAPTURE(layer->kind());
+        xg::manual_seed(2);
+        const auto check = xg::gradcheck([&](const std::vector<xg::Tensor>& in) {
+            xg::manual_seed(2);  // the same draw at every evaluation
+            return (*layer)(in[0]);
+        }, {xg::test::random_array({2, 3, 2, 2}, 10, -1.0f, 1.0f)});
+        CHECK_MESSAGE(check.passed, check.report());
+    }
+    CHECK_THROWS_WITH_AS(xg::RandomContrast(1.5f), doctest::Contains("RandomContrast: lower 1.5 and upper 1.5"),
+                         xg::ValueError);
+    CHECK_THROWS_AS(xg::RandomContrast(0.1f, -0.1f), xg::ValueError);
+    CHECK_THROWS_AS(xg::RandomContrast(NAN), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::RandomBrightness(1.5f), doctest::Contains("RandomBrightness: factor is [-1.5, 1.5]"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::RandomBrightness(0.1f, {.value_range = {1.0f, 1.0f}}),
+                         doctest::Contains("value_range is [1, 1]"), xg::ValueError);
+    CHECK_THROWS_AS(contrast(xg::input(xg::test::random_array({3, 4}, 11))), xg::ShapeError);
+    CHECK(*contrast.config() == xg::LayerConfig{{"lower", "0.3"}, {"upper", "0.3"}, {"value_range", "-10,10"}});
+    CHECK(*brightness.config() == xg::LayerConfig{{"factor", "-0.1,0.1"}, {"value_range", "-10,10"}});
 }

@@ -137,8 +137,10 @@ TEST_CASE("the augmentation layers and Rescaling are rebuilt from their config, 
     const xg::RandomZoom zoom(0.2f);
     const xg::RandomZoom zoom_both({-0.5f, 0.1f}, {.width_factor = xg::FactorRange{0.0f, 0.4f}, .fill_mode = xg::FillMode::nearest});
     const xg::Rescaling rescale(1.0f / 255.0f, -0.5f);
-    for (const xg::Module* layer :
-         std::initializer_list<const xg::Module*>{&flip, &shift, &turn, &zoom, &zoom_both, &rescale}) {
+    const xg::RandomBrightness brightness({-0.1f, 0.3f}, {.value_range = {-1.0f, 1.0f}});
+    const xg::RandomContrast contrast(0.2f, 0.7f);
+    for (const xg::Module* layer : std::initializer_list<const xg::Module*>{&flip, &shift, &turn, &zoom, &zoom_both,
+                                                                            &rescale, &brightness, &contrast}) {
         CAPTURE(layer->kind());
         const std::optional<xg::LayerConfig> config = layer->config();
         REQUIRE(config.has_value());
@@ -182,6 +184,17 @@ TEST_CASE("the augmentation layers and Rescaling are rebuilt from their config, 
                          xg::ValueError);
     CHECK_THROWS_AS(xg::make_layer("RandomFlip", {{"mode", "sideways"}}, "f"), xg::ValueError);
     CHECK_THROWS_AS(xg::make_layer("Rescaling", {{"scale", "2"}}, "s"), xg::ValueError);
+    auto b = std::dynamic_pointer_cast<xg::RandomBrightness>(xg::make_layer("RandomBrightness", *brightness.config(), "b"));
+    REQUIRE(b != nullptr);
+    CHECK(b->factor().upper == 0.3f);
+    CHECK(b->value_range().lower == -1.0f);
+    auto c = std::dynamic_pointer_cast<xg::RandomContrast>(xg::make_layer("RandomContrast", *contrast.config(), "c"));
+    REQUIRE(c != nullptr);
+    CHECK(c->lower() == 0.2f);
+    CHECK(c->upper() == 0.7f);
+    CHECK(c->value_range().upper == 255.0f);
+    CHECK_THROWS_AS(xg::make_layer("RandomContrast", {{"lower", "0.2"}, {"upper", "0.1"}, {"value_range", "5,1"}}, "c"),
+                    xg::ValueError);
 }
 
 TEST_CASE("Resizing, CenterCrop and RandomCrop are rebuilt from their config, every setting kept") {

@@ -207,4 +207,83 @@ Array RandomZoom::draw_transforms(std::size_t n, std::size_t h, std::size_t w) c
     return transforms;
 }
 
+// ---- RandomBrightness and RandomContrast ---------------------------------------------------
+
+namespace {
+
+void check_value_range(ValueRange range, const char* kind) {
+    if (!std::isfinite(range.lower) || !std::isfinite(range.upper) || !(range.lower < range.upper)) {
+        throw ValueError(fmt::format("{}: value_range is [{}, {}]; expected finite bounds, lower < upper", kind,
+                                     range.lower, range.upper));
+    }
+}
+
+std::string value_range_text(ValueRange range) { return fmt::format("{},{}", range.lower, range.upper); }
+
+// (n, 1, 1, 1): one value per image, drawn by `draw`.
+template <class Draw>
+Tensor per_image(std::size_t n, Draw draw) {
+    Array values = uninitialized({n, 1, 1, 1});
+    for (std::size_t i = 0; i < n; ++i) values.data()[i] = static_cast<float>(draw());
+    return constant(std::move(values));
+}
+
+}  // namespace
+
+RandomBrightness::RandomBrightness(FactorRange factor, ImageAdjustmentOptions options)
+    : Module("RandomBrightness", std::move(options.name)), factor_(factor), range_(options.value_range) {
+    check_fraction(factor_, "RandomBrightness", "factor", "fractions of the value range");
+    check_value_range(range_, "RandomBrightness");
+}
+
+Tensor RandomBrightness::forward(const Tensor& x) {
+    const Shape& s = x.shape();
+    check_image_batch(s, name());
+    if (!training()) return x;
+    const double span = static_cast<double>(range_.upper) - range_.lower;
+    return clip(x + per_image(s[0], [&] { return draw_uniform(factor_) * span; }), range_.lower, range_.upper);
+}
+
+Shape RandomBrightness::output_shape(const Shape& input_shape) {
+    check_image_shape(input_shape, name());
+    return input_shape;
+}
+
+std::optional<LayerConfig> RandomBrightness::config() const {
+    return LayerConfig{{"factor", factor_range_text(factor_)}, {"value_range", value_range_text(range_)}};
+}
+
+RandomContrast::RandomContrast(float factor, ImageAdjustmentOptions options)
+    : RandomContrast(factor, factor, std::move(options)) {}
+
+RandomContrast::RandomContrast(float lower, float upper, ImageAdjustmentOptions options)
+    : Module("RandomContrast", std::move(options.name)), lower_(lower), upper_(upper), range_(options.value_range) {
+    if (!std::isfinite(lower) || !std::isfinite(upper) || lower < 0.0f || lower > 1.0f || upper < 0.0f) {
+        throw ValueError(fmt::format("RandomContrast: lower {} and upper {}; expected lower within [0, 1] and upper "
+                                     ">= 0 (factors 1 - lower to 1 + upper)",
+                                     lower, upper));
+    }
+    check_value_range(range_, "RandomContrast");
+}
+
+Tensor RandomContrast::forward(const Tensor& x) {
+    const Shape& s = x.shape();
+    check_image_batch(s, name());
+    if (!training()) return x;
+    const Tensor contrast = per_image(s[0], [&] { return 1.0 + draw_uniform({-lower_, upper_}); });
+    const Tensor means = mean(mean(x, 1, true), 2, true);
+    return clip((x - means) * contrast + means, range_.lower, range_.upper);
+}
+
+Shape RandomContrast::output_shape(const Shape& input_shape) {
+    check_image_shape(input_shape, name());
+    return input_shape;
+}
+
+std::optional<LayerConfig> RandomContrast::config() const {
+    return LayerConfig{{"lower", fmt::format("{}", lower_)},
+                       {"upper", fmt::format("{}", upper_)},
+                       {"value_range", value_range_text(range_)}};
+}
+
 }  // namespace xg

@@ -1,12 +1,14 @@
 #pragma once
-// Random image augmentation: RandomFlip, RandomTranslation, RandomRotation and RandomZoom, like
-// the keras.layers of the same names. In training mode each image of a batch gets its own
-// random flip, shift, turn or zoom (drawn from random_engine(), so a seed repeats them); in
-// inference mode the layers pass their input through. Put in front of a model, they show it a
-// different variant of every training image at every epoch: the remedy for overfitting a small
-// data set that Deep Learning with Python teaches next to dropout.
+// Random image augmentation: RandomFlip, RandomTranslation, RandomRotation, RandomZoom,
+// RandomBrightness and RandomContrast, like the keras.layers of the same names. In training mode
+// each image of a batch gets its own random flip, shift, turn, zoom, brightness or contrast
+// (drawn from random_engine(), so a seed repeats them); in inference mode the layers pass their
+// input through. Put in front of a model, they show it a different variant of every training
+// image at every epoch: the remedy for overfitting a small data set that Deep Learning with
+// Python teaches next to dropout.
 //
-// Each is one transform_images op, differentiable with respect to the images like any other op.
+// The geometric ones are one transform_images op each, the others a few arithmetic ops:
+// differentiable with respect to the images like any other op.
 #include <optional>
 #include <string>
 
@@ -134,6 +136,58 @@ protected:
 private:
     FactorRange height_;
     std::optional<FactorRange> width_;
+};
+
+/// The values pixels take: brightness deltas are fractions of its span, and both adjustments
+/// clip their output to it. Keras's default is 0 to 255.
+struct ValueRange {
+    float lower = 0.0f, upper = 255.0f;
+};
+
+struct ImageAdjustmentOptions {
+    ValueRange value_range;
+    std::string name;  // "" -> random_brightness_N, random_contrast_N
+};
+
+/// Adds to each image one delta, drawn from factor (within [-1, 1]) times the value range's
+/// span, then clips to the value range: 0.2 brightens or darkens by up to a fifth of it.
+class RandomBrightness : public Module {
+public:
+    explicit RandomBrightness(FactorRange factor, ImageAdjustmentOptions options = {});
+    /// Training: (n, H, W, C) -> the same shape; inference: x itself.
+    Tensor forward(const Tensor& x) override;
+    /// (H, W, C) -> (H, W, C).
+    Shape output_shape(const Shape& input_shape) override;
+    /// factor, value_range.
+    std::optional<LayerConfig> config() const override;
+    FactorRange factor() const { return factor_; }
+    ValueRange value_range() const { return range_; }
+
+private:
+    FactorRange factor_;
+    ValueRange range_;
+};
+
+/// Scales each channel of each image about its mean over the image by a factor drawn from
+/// [1 - lower, 1 + upper] (one number f: [1 - f, 1 + f]; lower within [0, 1], upper >= 0), then
+/// clips to the value range. One factor per image, as Keras 3 draws them.
+class RandomContrast : public Module {
+public:
+    explicit RandomContrast(float factor, ImageAdjustmentOptions options = {});
+    RandomContrast(float lower, float upper, ImageAdjustmentOptions options = {});
+    /// Training: (n, H, W, C) -> the same shape; inference: x itself.
+    Tensor forward(const Tensor& x) override;
+    /// (H, W, C) -> (H, W, C).
+    Shape output_shape(const Shape& input_shape) override;
+    /// lower, upper, value_range.
+    std::optional<LayerConfig> config() const override;
+    float lower() const { return lower_; }
+    float upper() const { return upper_; }
+    ValueRange value_range() const { return range_; }
+
+private:
+    float lower_, upper_;
+    ValueRange range_;
 };
 
 /// "lower,upper", the form of a range in a layer's config.

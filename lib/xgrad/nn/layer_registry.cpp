@@ -82,6 +82,12 @@ Options augmentation_options(const LayerConfig& c, const std::string& kind, cons
     return options;
 }
 
+// The value range of RandomBrightness and RandomContrast ("0,255").
+ValueRange value_range(const LayerConfig& c, const std::string& kind) {
+    const FactorRange r = config_range(c, "value_range", kind);
+    return {r.lower, r.upper};
+}
+
 struct LayerTable {
     std::mutex mutex;
     std::vector<std::pair<std::string, LayerFactory>> entries = {
@@ -178,6 +184,20 @@ struct LayerTable {
              auto options = augmentation_options<RandomZoomOptions>(c, kind, name);
              if (c.count("width_factor")) options.width_factor = config_range(c, "width_factor", kind);
              return std::make_shared<RandomZoom>(config_range(c, "height_factor", kind), std::move(options));
+         }},
+        {"RandomBrightness",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "RandomBrightness";
+             return std::make_shared<RandomBrightness>(
+                 config_range(c, "factor", kind),
+                 ImageAdjustmentOptions{.value_range = value_range(c, kind), .name = name});
+         }},
+        {"RandomContrast",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "RandomContrast";
+             return std::make_shared<RandomContrast>(
+                 config_number(c, "lower", kind), config_number(c, "upper", kind),
+                 ImageAdjustmentOptions{.value_range = value_range(c, kind), .name = name});
          }},
         {"Resizing",
          [](const LayerConfig& c, const std::string& name) {
