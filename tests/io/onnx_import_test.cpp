@@ -370,7 +370,27 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
     refused({{"mode", "linear"}, {"coordinate_transformation_mode", "tf_crop_and_resize"}}, {1, 1, 2, 2},
             "coordinate_transformation_mode 'tf_crop_and_resize'");
     refused({{"mode", "linear"}}, {2, 1, 2, 2}, "scales (2, 1, 2, 2); expected (1, 1, scale_h, scale_w)");
-    refused({{"mode", "linear"}}, {1, 1, 1000, 1000}, "an output of 2000 x 3000 pixels from 2 x 3; expected at most 1024 times");
+    refused({{"mode", "linear"}}, {1, 1, 1000, 1000},
+            "an output of 2000 x 3000 pixels of 6000000 values would take this run past the 4194304 it may compute");
+    // Chained, each Resize within bounds of its own input still meets the budget of the whole run.
+    {
+        onnx::ModelProto m = one_node("Resize");
+        auto* g = m.mutable_graph();
+        add_initializer(g, "scales", {4}, {1, 1, 32, 32});
+        add_string(g->mutable_node(0), "mode", "linear");
+        g->mutable_node(0)->add_input("");
+        g->mutable_node(0)->add_input("scales");
+        g->mutable_node(0)->set_output(0, "y0");
+        for (const char* step : {"y1", "y"}) {
+            auto* n = g->add_node();
+            *n = g->node(0);
+            n->set_input(0, g->node(g->node_size() - 2).output(0));
+            n->set_output(0, step);
+        }
+        auto chain = xg::import_onnx(write_model(dir, m));
+        CHECK_THROWS_WITH_AS((*chain)(x), doctest::Contains("of 6291456 values would take this run past"),
+                             xg::OnnxUnsupportedError);
+    }
     auto vanishing = resize({{"mode", "linear"}}, {1, 1, 0.1f, 1});
     CHECK_THROWS_WITH_AS((*vanishing)(x), doctest::Contains("scale 0.1 for an extent of 2"), xg::ValueError);
 
@@ -394,6 +414,16 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
     auto strided = slice({0}, {3}, {1}, {2});
     CHECK_THROWS_WITH_AS((*strided)(xg::Tensor(flat)), doctest::Contains("(Slice): steps holding 2; expected 1"),
                          xg::OnnxUnsupportedError);
+    auto uneven = slice({0}, {3}, {1}, {1, 1});
+    CHECK_THROWS_WITH_AS((*uneven)(xg::Tensor(flat)), doctest::Contains("2 steps for 1 starts"), xg::ValueError);
+    onnx::ModelProto old = one_node("Slice", 9);  // starts and ends as attributes
+    auto* starts = old.mutable_graph()->mutable_node(0)->add_attribute();
+    starts->set_name("starts");
+    starts->set_type(onnx::AttributeProto::INTS);
+    starts->add_ints(1);
+    auto no_ends = xg::import_onnx(write_model(dir, old));
+    CHECK_THROWS_WITH_AS((*no_ends)(xg::Tensor(flat)), doctest::Contains("no starts or no ends attribute"),
+                         xg::ValueError);
     auto twice = slice({0, 1}, {3, 2}, {1, 1}, {1, 1});
     CHECK_THROWS_WITH_AS((*twice)(xg::Tensor(flat)), doctest::Contains("axis 1 is sliced twice"), xg::ValueError);
 }

@@ -227,15 +227,42 @@ TEST_CASE("resize_images matches tf.image.resize's kernels, up and down, on each
     CHECK(xg::resize_images(same, {7, 9}).node() == same.node());
 }
 
-TEST_CASE("resize_images passes gradcheck and gradgradcheck, and records its size") {
+TEST_CASE("resize_images picks TensorFlow's nearest pixel for every pair of extents up to 48, ties included") {
+    // Each value its own row index: the output names the rows it read. (2 -> 25: output row 12
+    // lies exactly between rows 0 and 1, and TensorFlow reads row 1.)
+    for (std::size_t in = 1; in <= 48; ++in) {
+        xg::Array x = xt::arange<float>(static_cast<float>(in));
+        x.reshape({1, in, 1, 1});
+        for (std::size_t out = 1; out <= 48; ++out) {
+            const xg::Array y = xg::resize_images(xg::input(x), {out, 1}, Interpolation::nearest).value();
+            const xg::Array want = reference_resize(x, {out, 1}, Interpolation::nearest);
+            if (y != want) FAIL_CHECK("nearest rows differ for " << in << " -> " << out);
+        }
+    }
+}
+
+TEST_CASE("resize_images and resize_images_backward pass gradcheck and gradgradcheck, and record their size") {
     xt::random::seed(17);
+    const xg::Shape images{2, 4, 3, 2};
     for (Interpolation interpolation : {Interpolation::bilinear, Interpolation::nearest}) {
         for (Size2 size : {Size2{7, 3}, Size2{2, 5}}) {
             CAPTURE(xg::interpolation_name(interpolation));
+            CAPTURE(size[0]);
             auto f = [&](const std::vector<xg::Tensor>& in) { return xg::resize_images(in[0], size, interpolation); };
-            const auto check = xg::gradcheck(f, {uniform({2, 4, 3, 2})});
+            const auto check = xg::gradcheck(f, {uniform(images)});
             CHECK_MESSAGE(check.passed, check.report());
-            xg::test::check_second_order(f, {uniform({2, 4, 3, 2})});
+            xg::test::check_second_order(f, {uniform(images)});
+            auto adjoint = [&](const std::vector<xg::Tensor>& in) {
+                return xg::resize_images_backward(in[0], images, interpolation);
+            };
+            const auto adjoint_check = xg::gradcheck(adjoint, {uniform({2, size[0], size[1], 2})});
+            CHECK_MESSAGE(adjoint_check.passed, adjoint_check.report());
+            xg::test::check_second_order(adjoint, {uniform({2, size[0], size[1], 2})});
+            // resize_images_backward is resize_images' gradient.
+            const xg::Tensor x = xg::parameter(uniform(images), "x");
+            const xg::Array dy = uniform({2, size[0], size[1], 2});
+            xg::resize_images(x, size, interpolation).backward(dy);
+            CHECK(xt::allclose(xg::resize_images_backward(xg::input(dy), images, interpolation).value(), x.grad()));
         }
     }
     const xg::Tensor y = xg::resize_images(xg::parameter(uniform({1, 4, 3, 2}), "x"), {8, 6}, Interpolation::nearest);
@@ -251,6 +278,11 @@ TEST_CASE("resize_images rejects an empty size and images that are not a batch o
     CHECK_THROWS_WITH_AS(xg::resize_images(x, {2, 2}, static_cast<Interpolation>(7)),
                          doctest::Contains("resize_images"), xg::ValueError);
     xg::test::check_empty([](const xg::Tensor& t) { return xg::resize_images(t, {3, 5}); }, {0, 4, 4, 2}, {0, 3, 5, 2});
+    xg::test::check_empty([](const xg::Tensor& t) { return xg::resize_images(t, {3, 5}, Interpolation::nearest); },
+                          {0, 4, 4, 2}, {0, 3, 5, 2});
+    CHECK_THROWS_WITH_AS(xg::resize_images_backward(xg::input(uniform({2, 3, 3, 1})), {2, 4, 4, 2}),
+                         doctest::Contains("resize_images_backward: dy has shape (2, 3, 3, 1)"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::resize_images_backward(xg::input(uniform({3, 3, 1})), {2, 4, 4, 2}), xg::ShapeError);
 }
 
 TEST_CASE("crop_images cuts the window, differentiably, and refuses one that does not fit") {

@@ -268,12 +268,19 @@ std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& conte
 // Runs a graph's nodes: one instance per call of OnnxModel::run.
 class Runner {
 public:
-    Runner(const Graph& g, std::unordered_map<std::string, Value> values) : g_(g), values_(std::move(values)) {}
+    Runner(const Graph& g, std::unordered_map<std::string, Value> values) : g_(g), values_(std::move(values)) {
+        std::size_t held = 0;
+        for (const auto& [name, v] : values_) held += size_of(v);
+        budget_ = kMaxGrowth * std::max<std::size_t>(held, kMinBudgetBase);
+    }
 
     void run(const OpNode& n) {
         n_ = &n;
         try {
             step(n);
+            for (const auto& name : n.outputs) {
+                if (auto it = values_.find(name); !name.empty() && it != values_.end()) spend(size_of(it->second));
+            }
         } catch (const OnnxUnsupportedError& e) {
             throw OnnxUnsupportedError(fmt::format("OnnxModel: {}: node {}: {}", g_.context, n.name, e.what()));
         } catch (const ShapeError& e) {
@@ -286,6 +293,29 @@ public:
     Tensor output(const std::string& name) { return tensor_value(name); }
 
 private:
+    // What one run may compute, in values over all its nodes: kMaxGrowth times what the model
+    // holds and is fed (at least kMinBudgetBase), so that a few bytes of a file (chained Resize,
+    // Concat or Pad nodes) cannot ask for gigabytes. Real networks compute a few hundred times
+    // their inputs and weights at most.
+    static constexpr std::size_t kMaxGrowth = 1024;
+    static constexpr std::size_t kMinBudgetBase = 4096;
+
+    static std::size_t size_of(const Value& v) {
+        return v.tensor.defined() ? v.tensor.size() : v.ints ? v.ints->ints.size() : 0;
+    }
+    // Refuses, before anything is allocated, an output of `elements` that would exceed the budget.
+    void afford(double elements, const std::string& what) const {
+        if (elements > static_cast<double>(budget_ - spent_)) {
+            unsupported(fmt::format("{} of {} values would take this run past the {} it may compute ({} times "
+                                    "what the model holds and is fed)",
+                                    what, elements, budget_, kMaxGrowth));
+        }
+    }
+    void spend(std::size_t elements) {
+        afford(static_cast<double>(elements), "an output");
+        spent_ += elements;
+    }
+
     [[noreturn]] void unsupported(const std::string& what) const {
         throw OnnxUnsupportedError(what);
     }
@@ -375,8 +405,6 @@ private:
 
     // Far more than any network pads or strides by; it keeps a few bytes of a file from asking for gigabytes.
     static constexpr long kMaxPad = 4096;
-    // The same for one Resize: more pixels than a network upsamples by in one step (32 x 32, FCN-32s).
-    static constexpr std::size_t kMaxResizeGrowth = 1024;
 
     void require_no_dilation() {
         if (auto d = ints_attr("dilations"); d && std::any_of(d->begin(), d->end(), [](long v) { return v != 1; })) {
@@ -766,13 +794,19 @@ private:
             ends = ints_in(2);
             if (has_input(3)) axes = ints_in(3);
             if (has_input(4)) {
-                for (long step : ints_in(4)) {
+                const std::vector<long> steps = ints_in(4);
+                if (steps.size() != starts.size()) {
+                    invalid(fmt::format("{} steps for {} starts; expected as many", steps.size(), starts.size()));
+                }
+                for (long step : steps) {
                     if (step != 1) unsupported(fmt::format("steps holding {}; expected 1", step));
                 }
             }
         } else {
-            starts = ints_attr("starts").value_or(std::vector<long>{});
-            ends = ints_attr("ends").value_or(std::vector<long>{});
+            const auto given_starts = ints_attr("starts"), given_ends = ints_attr("ends");
+            if (!given_starts || !given_ends) invalid("no starts or no ends attribute; expected both");
+            starts = *given_starts;
+            ends = *given_ends;
             axes = ints_attr("axes").value_or(std::vector<long>{});
         }
         if (axes.empty()) {
@@ -841,7 +875,7 @@ private:
             scales.assign(given.begin(), given.end());
         }
         if (!scales.empty()) {
-            if (has_input(3)) invalid("both scales and sizes are given; expected one");
+            if (has_input(3) && !ints_in(3).empty()) invalid("both scales and sizes are given; expected one");
             if (scales.size() != 4 || scales[0] != 1.0f || scales[1] != 1.0f) {
                 unsupported(fmt::format("scales ({}); expected (1, 1, scale_h, scale_w)", fmt::join(scales, ", ")));
             }
@@ -868,16 +902,21 @@ private:
                 scale[i] = static_cast<float>(out[i]) / static_cast<float>(s[2 + i]);
             }
         }
-        if (out[0] * out[1] > kMaxResizeGrowth * s[2] * s[3]) {
-            unsupported(fmt::format("an output of {} x {} pixels from {} x {}; expected at most {} times as many pixels",
-                                    out[0], out[1], s[2], s[3], kMaxResizeGrowth));
-        }
+        afford(static_cast<double>(s[0] * s[1]) * static_cast<double>(out[0]) * static_cast<double>(out[1]),
+               fmt::format("an output of {} x {} pixels", out[0], out[1]));
         // x_in = a x_out + b per axis. The output's length in these formulas is the input's times
         // the scale, before the floor that gives the output's extent (ONNX's reference).
+        // Half-pixel coordinates at the scale from the input's extent to the output's are
+        // tf.image.resize's: resize_images, which exports back to this Resize.
         std::array<float, 2> a{}, b{};
+        bool plain_resize = true;
         for (std::size_t i = 0; i < 2; ++i) {
             const float in_extent = static_cast<float>(s[2 + i]), out_extent = in_extent * scale[i];
-            if (coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && out_extent > 1.0f)) {
+            const bool half_pixel =
+                coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && out_extent > 1.0f);
+            const auto wanted = static_cast<float>(out[i]);
+            plain_resize = plain_resize && half_pixel && std::abs(out_extent - wanted) <= 1e-6f * wanted;
+            if (half_pixel) {
                 a[i] = 1.0f / scale[i];
                 b[i] = 0.5f / scale[i] - 0.5f;
             } else if (coordinates == "pytorch_half_pixel") {
@@ -902,14 +941,6 @@ private:
         transform(0, 5) = b[0];
         const ImageSampling sampling{.interpolation = mode == "linear" ? Interpolation::bilinear : Interpolation::nearest,
                                      .fill_mode = FillMode::nearest};
-        // Half-pixel coordinates at the scale from the input's extent to the output's are
-        // tf.image.resize's: resize_images, which exports back to this Resize.
-        bool plain_resize = true;
-        for (std::size_t i = 0; i < 2; ++i) {
-            const bool half_pixel = coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && out[i] > 1);
-            const float extent = static_cast<float>(s[2 + i]) * scale[i], wanted = static_cast<float>(out[i]);
-            plain_resize = plain_resize && half_pixel && std::abs(extent - wanted) <= 1e-6f * wanted;
-        }
         const Tensor images = channels_last(x);
         set(0, channels_first(plain_resize ? resize_images(images, out, sampling.interpolation)
                                            : transform_images(images, transform, sampling, out)));
@@ -1132,6 +1163,7 @@ private:
     const Graph& g_;
     std::unordered_map<std::string, Value> values_;
     const OpNode* n_ = nullptr;
+    std::size_t budget_ = 0, spent_ = 0;
 };
 
 onnx::ModelProto parse_bytes(std::string_view bytes, const std::string& context) {

@@ -14,13 +14,15 @@ Tensor smart_resize(const Tensor& images, Size2 size, Interpolation interpolatio
     check_image_batch(images.shape(), "smart_resize");
     check_image_size(size[0], size[1], "smart_resize");
     const std::size_t h = images.shape()[1], w = images.shape()[2];
-    // Keras's arithmetic: the products in float32, divided and truncated, so that the window is
-    // the one Keras cuts.
-    auto extent = [](std::size_t across, std::size_t target_along, std::size_t target_across) {
-        return static_cast<std::size_t>(static_cast<float>(across * target_along) / static_cast<float>(target_across));
+    // Keras's arithmetic: the products as float32, divided and truncated, so that the window is
+    // the one Keras cuts; at most the image's own extent along that axis.
+    auto extent = [](std::size_t across, std::size_t target_along, std::size_t target_across, std::size_t limit) {
+        const auto product = static_cast<float>(static_cast<double>(across) * static_cast<double>(target_along));
+        const float e = product / static_cast<float>(target_across);
+        return e >= static_cast<float>(limit) ? limit : static_cast<std::size_t>(e);
     };
-    const std::size_t crop_h = std::min(h, extent(w, size[0], size[1]));
-    const std::size_t crop_w = std::min(w, extent(h, size[1], size[0]));
+    const std::size_t crop_h = extent(w, size[0], size[1], h);
+    const std::size_t crop_w = extent(h, size[1], size[0], w);
     if (crop_h == 0 || crop_w == 0) {
         throw ShapeError(fmt::format("smart_resize: images {} hold no window of at least one pixel with the aspect "
                                      "ratio of ({}, {}); expected images less elongated than that",

@@ -4,9 +4,12 @@
 //   transform_images(x)             = A x + fill     dx    = transform_images_backward(dy) = A^T dy
 //   transform_images_backward(dy)   = A^T dy         d(dy) = A G = transform_images(G) with fill value 0
 // The array rules call the kernels; the differentiable rules call the ops, so a second
-// derivative only meets these two. resize_images is transform_images through the transform
-// tf.image.resize uses, recorded under its own name so that the graph and export_onnx (Resize)
-// see what it is; its gradient is the same adjoint.
+// derivative only meets these two. resize_images is tf.image.resize, recorded under its own name
+// so that the graph and export_onnx (Resize) see what it is: bilinear, transform_images through
+// tf.image.resize's transform (its gradient that transform's adjoint); nearest, a gather by
+// TensorFlow's own index formula, whose adjoint (resize_images_backward) is a scatter:
+//   resize_images(x) = R x             dx    = resize_images_backward(dy) = R^T dy
+//   resize_images_backward(dy) = R^T dy   d(dy) = R G = resize_images(G)
 #include <cmath>
 #include <memory>
 #include <tuple>
@@ -116,6 +119,74 @@ std::pair<float, float> half_pixel_scale(std::size_t from, std::size_t to) {
     return {scale, 0.5f * scale - 0.5f};
 }
 
+// The half-pixel transform (1, 8) of g's resize, for the bilinear path.
+Array resize_transform(const ImageTransformGeometry& g) {
+    Array transforms = xt::zeros<float>({1, 8});
+    std::tie(transforms(0, 0), transforms(0, 2)) = half_pixel_scale(g.w, g.ow);
+    std::tie(transforms(0, 4), transforms(0, 5)) = half_pixel_scale(g.h, g.oh);
+    return transforms;
+}
+
+// tf.image.resize's nearest pixel along one axis: floor((o + 1/2) in / out) in float, at most
+// the last. Written as TensorFlow computes it rather than through the transform (which rounds
+// a point half a pixel lower), so that the ties where float rounding decides fall the same way.
+std::vector<std::size_t> nearest_sources(std::size_t in, std::size_t out) {
+    const float scale = static_cast<float>(in) / static_cast<float>(out);
+    std::vector<std::size_t> source(out);
+    for (std::size_t o = 0; o < out; ++o) {
+        source[o] = std::min(static_cast<std::size_t>(std::floor((static_cast<float>(o) + 0.5f) * scale)), in - 1);
+    }
+    return source;
+}
+
+// Nearest resizing of g (images (N, H, W, C) -> (N, OH, OW, C)) as index tables, and its adjoint.
+struct NearestResize {
+    ImageTransformGeometry g;
+    std::vector<std::size_t> rows, columns;  // the source of each output row and column
+
+    explicit NearestResize(const ImageTransformGeometry& geometry)
+        : g(geometry), rows(nearest_sources(g.h, g.oh)), columns(nearest_sources(g.w, g.ow)) {}
+
+    Array gather(const float* x) const {
+        Array y = uninitialized({g.n, g.oh, g.ow, g.c});
+        float* out = y.data();
+        for (std::size_t n = 0; n < g.n; ++n) {
+            for (std::size_t r : rows) {
+                for (std::size_t c : columns) {
+                    std::copy_n(x + ((n * g.h + r) * g.w + c) * g.c, g.c, out);
+                    out += g.c;
+                }
+            }
+        }
+        return y;
+    }
+    // Each output pixel's values added back onto the pixel it read.
+    Array scatter(const float* dy) const {
+        Array dx = xt::zeros<float>({g.n, g.h, g.w, g.c});
+        for (std::size_t n = 0; n < g.n; ++n) {
+            for (std::size_t r : rows) {
+                for (std::size_t c : columns) {
+                    float* target = dx.data() + ((n * g.h + r) * g.w + c) * g.c;
+                    for (std::size_t k = 0; k < g.c; ++k) target[k] += dy[k];
+                    dy += g.c;
+                }
+            }
+        }
+        return dx;
+    }
+};
+
+const ImageSampling& resize_sampling(Interpolation interpolation) {
+    // Edge pixels beyond the outermost centres: the fill mode that clamps the point to the image.
+    static const ImageSampling bilinear{.interpolation = Interpolation::bilinear, .fill_mode = FillMode::nearest};
+    static const ImageSampling nearest{.interpolation = Interpolation::nearest, .fill_mode = FillMode::nearest};
+    return interpolation == Interpolation::nearest ? nearest : bilinear;
+}
+
+OpAttributes resize_attributes(Size2 size, Interpolation interpolation) {
+    return {{"size", size}, {"interpolation", interpolation_name(interpolation)}};
+}
+
 }  // namespace
 
 Tensor resize_images(const Tensor& images, Size2 size, Interpolation interpolation) {
@@ -123,23 +194,52 @@ Tensor resize_images(const Tensor& images, Size2 size, Interpolation interpolati
     if (size[0] == 0 || size[1] == 0) {
         throw ValueError(fmt::format("{}: size ({}, {}); expected a height and a width >= 1", op, size[0], size[1]));
     }
-    // Edge pixels beyond the outermost centres: the fill mode that clamps the point to the image.
-    const ImageSampling sampling{.interpolation = interpolation, .fill_mode = FillMode::nearest, .fill_value = 0.0f};
-    check_sampling(sampling, op);
-    Array transforms = xt::zeros<float>({1, 8});
-    const ImageTransformGeometry g = transform_geometry(images.shape(), transforms, size, op);
+    check_sampling({.interpolation = interpolation}, op);
+    const ImageTransformGeometry g = transform_geometry(images.shape(), xt::zeros<float>({1, 8}), size, op);
     if (g.oh == g.h && g.ow == g.w) return images;
-    std::tie(transforms(0, 0), transforms(0, 2)) = half_pixel_scale(g.w, g.ow);
-    std::tie(transforms(0, 4), transforms(0, 5)) = half_pixel_scale(g.h, g.oh);
-    auto t = std::make_shared<const Array>(std::move(transforms));
-    Array y = transform_images_forward(images.value().data(), t->data(), g, sampling, op);
     const Shape images_shape = images.shape();
-    return record_op(op, {images}, std::move(y), [t, g, interpolation](GradientContext& ctx) {
-        ctx.accumulate(0, transform_images_adjoint(ctx.grad().data(), t->data(), g, interpolation, FillMode::nearest,
-                                                   "resize_images"));
-    }, [t, images_shape, interpolation](TensorGradientContext& ctx) {
-        ctx.accumulate(0, transform_images_backward(ctx.grad(), *t, images_shape, interpolation, FillMode::nearest));
-    }, OpAttributes{{"size", size}, {"interpolation", interpolation_name(interpolation)}});
+    auto tensor_rule = [images_shape, interpolation](TensorGradientContext& ctx) {
+        ctx.accumulate(0, resize_images_backward(ctx.grad(), images_shape, interpolation));
+    };
+    if (interpolation == Interpolation::nearest) {
+        auto resize = std::make_shared<const NearestResize>(g);
+        return record_op(op, {images}, resize->gather(images.value().data()), [resize](GradientContext& ctx) {
+            ctx.accumulate(0, resize->scatter(ctx.grad().data()));
+        }, tensor_rule, resize_attributes(size, interpolation));
+    }
+    auto t = std::make_shared<const Array>(resize_transform(g));
+    Array y = transform_images_forward(images.value().data(), t->data(), g, resize_sampling(interpolation), op);
+    return record_op(op, {images}, std::move(y), [t, g](GradientContext& ctx) {
+        ctx.accumulate(0, transform_images_adjoint(ctx.grad().data(), t->data(), g, Interpolation::bilinear,
+                                                   FillMode::nearest, "resize_images"));
+    }, tensor_rule, resize_attributes(size, interpolation));
+}
+
+Tensor resize_images_backward(const Tensor& dy, const Shape& images_shape, Interpolation interpolation) {
+    const char* op = "resize_images_backward";
+    check_sampling({.interpolation = interpolation}, op);
+    if (dy.rank() != 4 || dy.shape()[1] == 0 || dy.shape()[2] == 0) {
+        throw ShapeError(fmt::format("{}: dy has shape {}; expected (batch, rows, columns, channels) with at least "
+                                     "one row and one column",
+                                     op, format_shape(dy.shape())));
+    }
+    const Size2 size{dy.shape()[1], dy.shape()[2]};
+    const ImageTransformGeometry g = transform_geometry(images_shape, xt::zeros<float>({1, 8}), size, op);
+    if (dy.shape() != Shape{g.n, g.oh, g.ow, g.c}) {
+        throw ShapeError(fmt::format("{}: dy has shape {}; expected the batch and channels of images {}", op,
+                                     format_shape(dy.shape()), format_shape(images_shape)));
+    }
+    if (g.oh == g.h && g.ow == g.w) return dy;
+    if (interpolation == Interpolation::bilinear) {
+        return transform_images_backward(dy, resize_transform(g), images_shape, Interpolation::bilinear,
+                                         FillMode::nearest);
+    }
+    auto resize = std::make_shared<const NearestResize>(g);
+    return record_op(op, {dy}, resize->scatter(dy.value().data()), [resize](GradientContext& ctx) {
+        ctx.accumulate(0, resize->gather(ctx.grad().data()));
+    }, [size](TensorGradientContext& ctx) {
+        ctx.accumulate(0, resize_images(ctx.grad(), size, Interpolation::nearest));
+    }, resize_attributes(size, interpolation));
 }
 
 Tensor crop_images(const Tensor& images, std::size_t top, std::size_t left, Size2 size) {

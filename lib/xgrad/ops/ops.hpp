@@ -179,6 +179,10 @@ Tensor transform_images_backward(const Tensor& dy, const Array& transforms, cons
 /// the outermost centres reading the edge pixels. Differentiable with respect to the images; the images
 /// themselves when size is their own.
 Tensor resize_images(const Tensor& images, Size2 size, Interpolation interpolation = Interpolation::bilinear);
+/// The gradient of resize_images for images of shape images_shape: dy (N, OH, OW, C) -> images_shape, each output
+/// value's weights added back onto the pixels it read.
+Tensor resize_images_backward(const Tensor& dy, const Shape& images_shape,
+                              Interpolation interpolation = Interpolation::bilinear);
 /// Rows [top, top + size[0]) and columns [left, left + size[1]) of images (N, H, W, C)
 /// (tf.image.crop_to_bounding_box): two slices, the images themselves when the window is all of them.
 Tensor crop_images(const Tensor& images, std::size_t top, std::size_t left, Size2 size);
