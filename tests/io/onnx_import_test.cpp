@@ -391,6 +391,16 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
         CHECK_THROWS_WITH_AS((*chain)(x), doctest::Contains("of 6291456 values would take this run past"),
                              xg::OnnxUnsupportedError);
     }
+    // So does a Pad within its per-side limit, before it allocates.
+    {
+        onnx::ModelProto m = one_node("Pad");
+        add_initializer(m.mutable_graph(), "pads", {4}, {}, {4096, 4096, 4096, 4096});
+        m.mutable_graph()->mutable_node(0)->add_input("pads");
+        auto padded = xg::import_onnx(write_model(dir, m));
+        xg::Array small = {{1, 2, 3}, {4, 5, 6}};
+        CHECK_THROWS_WITH_AS((*padded)(xg::Tensor(small)), doctest::Contains("(Pad): an output of 67149830 values"),
+                             xg::OnnxUnsupportedError);
+    }
     auto vanishing = resize({{"mode", "linear"}}, {1, 1, 0.1f, 1});
     CHECK_THROWS_WITH_AS((*vanishing)(x), doctest::Contains("scale 0.1 for an extent of 2"), xg::ValueError);
 

@@ -570,6 +570,8 @@ private:
                 invalid(fmt::format("pads ({}) crop the whole output of extent {}", fmt::join(p, ", "), full[a]));
             }
         }
+        afford(static_cast<double>(x.shape()[0] * f) * static_cast<double>(full[0]) * static_cast<double>(full[1]),
+               "an output");
         // (C_in, C_out, KH, KW) -> (KH, KW, C_out, C_in): the kernel of the convolution it is the adjoint of.
         const Tensor kernel = transpose(w, {2, 3, 1, 0});
         Tensor y = conv2d_backward_input(channels_last(x), kernel, {x.shape()[0], full[0], full[1], f}, s, Padding::valid);
@@ -1024,11 +1026,17 @@ private:
         const std::vector<long> amounts = g_.opset >= 11 ? ints_in(1) : ints_attr("pads").value_or(std::vector<long>{});
         const std::size_t rank = y.rank();
         if (amounts.size() != 2 * rank) invalid(fmt::format("{} pads for rank {}; expected {}", amounts.size(), rank, 2 * rank));
+        double padded = 1.0;
         for (std::size_t a = 0; a < rank; ++a) {
             const long before = amounts[a], after = amounts[a + rank];
             if (before < 0 || after < 0 || before > kMaxPad || after > kMaxPad) {
                 unsupported(fmt::format("pads ({}); expected pads from 0 to {}", fmt::join(amounts, ", "), kMaxPad));
             }
+            padded *= static_cast<double>(y.shape()[a] + static_cast<std::size_t>(before + after));
+        }
+        afford(padded, "an output");
+        for (std::size_t a = 0; a < rank; ++a) {
+            const long before = amounts[a], after = amounts[a + rank];
             if (before || after) y = pad(y, static_cast<long>(a), static_cast<std::size_t>(before), static_cast<std::size_t>(after));
         }
         set(0, y);
