@@ -35,7 +35,9 @@ xg::Size2 parse_size(const std::string& text) {
     const std::size_t x = text.find('x');
     try {
         std::size_t used_h = 0, used_w = 0;
-        if (x == std::string::npos || x == 0 || text[0] == '-' || text[x + 1] == '-') throw std::invalid_argument(text);
+        if (x == std::string::npos || text.find_first_not_of("0123456789x") != std::string::npos) {
+            throw std::invalid_argument(text);
+        }
         const unsigned long h = std::stoul(text.substr(0, x), &used_h), w = std::stoul(text.substr(x + 1), &used_w);
         if (used_h != x || used_w != text.size() - x - 1 || h == 0 || w == 0 || h > 65536 || w > 65536) {
             throw std::invalid_argument(text);

@@ -225,5 +225,7 @@ TEST_CASE("ONNX's node and PyTorch-converted tests pass wherever xgrad supports 
     }
     for (const auto& f : failures) MESSAGE(f);
     CHECK(failures.empty());
-    CHECK(total.passed > 100);
+    // What runs today: fewer means import_onnx lost an op or a form of one.
+    CHECK(total.passed >= 294);
+    CHECK(total.folded >= 38);
 }

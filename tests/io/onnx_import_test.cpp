@@ -371,8 +371,9 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
             "coordinate_transformation_mode 'tf_crop_and_resize'");
     refused({{"mode", "linear"}}, {2, 1, 2, 2}, "scales (2, 1, 2, 2); expected (1, 1, scale_h, scale_w)");
     refused({{"mode", "linear"}}, {1, 1, 1000, 1000},
-            "an output of 2000 x 3000 pixels of 6000000 values would take this run past the 4194304 it may compute");
-    // Chained, each Resize within bounds of its own input still meets the budget of the whole run.
+            "an output of 2000 x 3000 pixels from 2 x 3; expected at most 1024 times as many pixels");
+    // Chained, each Resize within bounds of its own input still meets the limit of the whole run:
+    // the default (65536 times the 4096 values a small model counts as), or one of the caller's.
     {
         onnx::ModelProto m = one_node("Resize");
         auto* g = m.mutable_graph();
@@ -388,18 +389,54 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
             n->set_output(0, step);
         }
         auto chain = xg::import_onnx(write_model(dir, m));
-        CHECK_THROWS_WITH_AS((*chain)(x), doctest::Contains("of 6291456 values would take this run past"),
+        CHECK_THROWS_WITH_AS((*chain)(x), doctest::Contains("of 6442450944 values would take this run past its limit of "
+                                                            "268435456"),
+                             xg::OnnxUnsupportedError);
+        chain->limit_values(4'194'304);
+        CHECK_THROWS_WITH_AS((*chain)(x), doctest::Contains("of 6291456 values would take this run past its limit of "
+                                                            "4194304 (OnnxModel::limit_values; 6144 computed so far)"),
                              xg::OnnxUnsupportedError);
     }
-    // So does a Pad within its per-side limit, before it allocates.
+    // A Pad within its per-side limit, before it allocates.
     {
         onnx::ModelProto m = one_node("Pad");
         add_initializer(m.mutable_graph(), "pads", {4}, {}, {4096, 4096, 4096, 4096});
         m.mutable_graph()->mutable_node(0)->add_input("pads");
         auto padded = xg::import_onnx(write_model(dir, m));
+        padded->limit_values(4'194'304);
         xg::Array small = {{1, 2, 3}, {4, 5, 6}};
         CHECK_THROWS_WITH_AS((*padded)(xg::Tensor(small)), doctest::Contains("(Pad): an output of 67149830 values"),
                              xg::OnnxUnsupportedError);
+    }
+    // Broadcasting, before it allocates: a column times a row.
+    {
+        onnx::ModelProto m = one_node("Mul");
+        add_initializer(m.mutable_graph(), "row", {1, 2048}, std::vector<float>(2048, 1.0f));
+        m.mutable_graph()->mutable_node(0)->add_input("row");
+        auto outer = xg::import_onnx(write_model(dir, m));
+        outer->limit_values(1'000'000);
+        const xg::Array column = xt::ones<float>({2048, 1});
+        CHECK_THROWS_WITH_AS((*outer)(xg::Tensor(column)), doctest::Contains("(Mul): its output of 4194304 values"),
+                             xg::OnnxUnsupportedError);
+        outer->limit_values(0);  // the default: 65536 times the 4096 values held and fed
+        CHECK((*outer)(xg::Tensor(column)).shape() == xg::Shape{2048, 2048});
+    }
+    // Outputs that are their input's values cost nothing: 3000 Identity nodes under a limit of 100.
+    {
+        onnx::ModelProto m = one_node("Identity");
+        auto* g = m.mutable_graph();
+        g->mutable_node(0)->set_output(0, "v0");
+        for (int i = 1; i < 3000; ++i) {
+            auto* n = g->add_node();
+            n->set_op_type("Identity");
+            n->set_name(fmt::format("n{}", i));
+            n->add_input(fmt::format("v{}", i - 1));
+            n->add_output(i == 2999 ? "y" : fmt::format("v{}", i));
+        }
+        auto identities = xg::import_onnx(write_model(dir, m));
+        identities->limit_values(100);
+        xg::Array small = {{1, 2, 3}, {4, 5, 6}};
+        CHECK((*identities)(xg::Tensor(small)).value() == small);
     }
     auto vanishing = resize({{"mode", "linear"}}, {1, 1, 0.1f, 1});
     CHECK_THROWS_WITH_AS((*vanishing)(x), doctest::Contains("scale 0.1 for an extent of 2"), xg::ValueError);

@@ -195,6 +195,8 @@ TEST_CASE("the augmentation layers and Rescaling are rebuilt from their config, 
     CHECK(c->value_range().upper == 255.0f);
     CHECK_THROWS_AS(xg::make_layer("RandomContrast", {{"lower", "0.2"}, {"upper", "0.1"}, {"value_range", "5,1"}}, "c"),
                     xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::make_layer("RandomBrightness", {{"factor", "0.1"}, {"value_range", "255"}}, "b"),
+                         doctest::Contains("setting 'value_range' is '255'; expected two numbers"), xg::ValueError);
 }
 
 TEST_CASE("Resizing, CenterCrop and RandomCrop are rebuilt from their config, every setting kept") {

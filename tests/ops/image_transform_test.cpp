@@ -239,6 +239,22 @@ TEST_CASE("resize_images picks TensorFlow's nearest pixel for every pair of exte
             if (y != want) FAIL_CHECK("nearest rows differ for " << in << " -> " << out);
         }
     }
+    // Extents where some output rows fall exactly between two pixels: the rows read as PyTorch's
+    // nearest-exact (its own implementation of the same rule) reads them.
+    const std::vector<std::pair<Size2, std::vector<float>>> ties{
+        {{2, 25}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+        {{4, 41}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+                   2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}},
+        {{2, 41}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
+                   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+        {{6, 37}, {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 4, 4,
+                   4, 4, 4, 4, 5, 5, 5, 5, 5, 5}}};
+    for (const auto& [extents, rows] : ties) {
+        xg::Array x = xt::arange<float>(static_cast<float>(extents[0]));
+        x.reshape({1, extents[0], 1, 1});
+        const xg::Array y = xg::resize_images(xg::input(x), {extents[1], 1}, Interpolation::nearest).value();
+        CHECK(std::vector<float>(y.begin(), y.end()) == rows);
+    }
 }
 
 TEST_CASE("resize_images and resize_images_backward pass gradcheck and gradgradcheck, and record their size") {

@@ -287,8 +287,8 @@ private:
                  out);
         } else if (op == "resize_images") {
             // Resize, channels first, to (N, C) of the value itself and the size recorded: the batch
-            // stays dynamic. Its half-pixel coordinates are tf.image.resize's; the nearest pixel of a
-            // point halfway between two is the one after it, as round() gives for xgrad's coordinates.
+            // stays dynamic. Its half-pixel coordinates are tf.image.resize's, and rounding halves up
+            // is TensorFlow's floor((o + 1/2) in / out) written for the point half a pixel lower.
             const auto& size = attrs.integers("size");
             const std::string x = transposed(in[0], to_channels_first);
             const std::string shape = fresh(base + "/shape"), batch_channels = fresh(base + "/batch_channels");

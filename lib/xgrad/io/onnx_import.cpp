@@ -268,19 +268,21 @@ std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& conte
 // Runs a graph's nodes: one instance per call of OnnxModel::run.
 class Runner {
 public:
-    Runner(const Graph& g, std::unordered_map<std::string, Value> values) : g_(g), values_(std::move(values)) {
-        std::size_t held = 0;
-        for (const auto& [name, v] : values_) held += size_of(v);
-        budget_ = kMaxGrowth * std::max<std::size_t>(held, kMinBudgetBase);
+    Runner(const Graph& g, std::unordered_map<std::string, Value> values, std::size_t value_limit)
+        : g_(g), values_(std::move(values)), limit_(value_limit) {
+        if (limit_ == 0) {
+            std::size_t held = 0;
+            for (const auto& [name, v] : values_) held += size_of(v);
+            limit_ = kDefaultGrowth * std::max(held, kMinLimitBase);
+        }
     }
 
     void run(const OpNode& n) {
         n_ = &n;
         try {
+            afford(bound_of_output(n), "its output");
             step(n);
-            for (const auto& name : n.outputs) {
-                if (auto it = values_.find(name); !name.empty() && it != values_.end()) spend(size_of(it->second));
-            }
+            charge_outputs(n);
         } catch (const OnnxUnsupportedError& e) {
             throw OnnxUnsupportedError(fmt::format("OnnxModel: {}: node {}: {}", g_.context, n.name, e.what()));
         } catch (const ShapeError& e) {
@@ -293,27 +295,92 @@ public:
     Tensor output(const std::string& name) { return tensor_value(name); }
 
 private:
-    // What one run may compute, in values over all its nodes: kMaxGrowth times what the model
-    // holds and is fed (at least kMinBudgetBase), so that a few bytes of a file (chained Resize,
-    // Concat or Pad nodes) cannot ask for gigabytes. Real networks compute a few hundred times
-    // their inputs and weights at most.
-    static constexpr std::size_t kMaxGrowth = 1024;
-    static constexpr std::size_t kMinBudgetBase = 4096;
-
+    // The value limit (OnnxModel::limit_values): what the run has computed, checked before a node
+    // allocates. The default is far above what networks compute (a few thousand times their
+    // weights and inputs for the deepest image models), yet keeps a tiny file from asking for more
+    // than about a gigabyte.
+    static constexpr std::size_t kDefaultGrowth = 65536;
+    static constexpr std::size_t kMinLimitBase = 4096;
+    // Ops whose output can outgrow their inputs bound it from the input shapes here
+    // (broadcasting, Concat, MatMul, Gemm) or in their own code (Resize, Pad, Conv, ConvTranspose);
+    // an output that shares an input's values (Identity, a Reshape) costs nothing.
     static std::size_t size_of(const Value& v) {
         return v.tensor.defined() ? v.tensor.size() : v.ints ? v.ints->ints.size() : 0;
     }
-    // Refuses, before anything is allocated, an output of `elements` that would exceed the budget.
     void afford(double elements, const std::string& what) const {
-        if (elements > static_cast<double>(budget_ - spent_)) {
-            unsupported(fmt::format("{} of {} values would take this run past the {} it may compute ({} times "
-                                    "what the model holds and is fed)",
-                                    what, elements, budget_, kMaxGrowth));
+        if (elements > static_cast<double>(limit_ - spent_)) {
+            unsupported(fmt::format("{} of {} values would take this run past its limit of {} (OnnxModel::"
+                                    "limit_values; {} computed so far)",
+                                    what, elements, limit_, spent_));
         }
     }
-    void spend(std::size_t elements) {
-        afford(static_cast<double>(elements), "an output");
-        spent_ += elements;
+    // An upper bound of node n's output size from its inputs' shapes, for the ops that can
+    // outgrow them; 0 for the others.
+    double bound_of_output(const OpNode& n) {
+        static const std::set<std::string> broadcasting{"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "PRelu"};
+        std::vector<Shape> shapes;
+        for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+            if (n.inputs[k].empty()) continue;
+            auto it = values_.find(n.inputs[k]);
+            if (it == values_.end()) return 0;  // the op reports the missing value itself
+            shapes.push_back(it->second.tensor.defined() ? it->second.tensor.shape() : it->second.ints->shape);
+        }
+        if (shapes.empty()) return 0;
+        auto count = [](const Shape& s) {
+            double c = 1;
+            for (std::size_t e : s) c *= static_cast<double>(e);
+            return c;
+        };
+        // numpy broadcasting: per axis from the last, the largest extent.
+        auto broadcast = [&count](const std::vector<Shape>& of) {
+            std::size_t rank = 0;
+            for (const Shape& s : of) rank = std::max(rank, s.size());
+            Shape out(rank, 1);
+            for (const Shape& s : of) {
+                for (std::size_t a = 0; a < s.size(); ++a) out[rank - s.size() + a] = std::max(out[rank - s.size() + a], s[a]);
+            }
+            return count(out);
+        };
+        if (broadcasting.contains(n.op)) return broadcast(shapes);
+        if (n.op == "Concat") {
+            double c = 0;
+            for (const Shape& s : shapes) c += count(s);
+            return c;
+        }
+        if (shapes.size() < 2 || shapes[0].empty() || shapes[1].empty()) return 0;
+        const Shape& a = shapes[0];
+        const Shape& b = shapes[1];
+        if (n.op == "Gemm" && a.size() == 2 && b.size() == 2) {
+            const double m = static_cast<double>(int_attr("transA", 0) ? a[1] : a[0]);
+            const double cols = static_cast<double>(int_attr("transB", 0) ? b[0] : b[1]);
+            return m * cols;
+        }
+        if (n.op == "MatMul") {
+            // The stacks broadcast; each matrix is A's rows by B's columns.
+            const double m = a.size() >= 2 ? static_cast<double>(a[a.size() - 2]) : 1.0;
+            const double cols = b.size() >= 2 ? static_cast<double>(b.back()) : 1.0;
+            const Shape stack_a(a.begin(), a.end() - std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(a.size())));
+            const Shape stack_b(b.begin(), b.end() - std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(b.size())));
+            return broadcast({stack_a, stack_b}) * m * cols;
+        }
+        return 0;
+    }
+    // Outputs of node n that are not an input's own value count against the limit.
+    void charge_outputs(const OpNode& n) {
+        for (const auto& name : n.outputs) {
+            auto it = values_.find(name);
+            if (name.empty() || it == values_.end()) continue;
+            const Value& v = it->second;
+            bool shared = false;
+            for (const auto& input : n.inputs) {
+                auto in = values_.find(input);
+                shared = shared || (!input.empty() && in != values_.end() && v.tensor.defined() &&
+                                    in->second.tensor.defined() && in->second.tensor.node() == v.tensor.node());
+            }
+            if (shared) continue;
+            afford(static_cast<double>(size_of(v)), "its output");
+            spent_ += size_of(v);
+        }
     }
 
     [[noreturn]] void unsupported(const std::string& what) const {
@@ -405,6 +472,8 @@ private:
 
     // Far more than any network pads or strides by; it keeps a few bytes of a file from asking for gigabytes.
     static constexpr long kMaxPad = 4096;
+    // The same for one Resize: more pixels than a network upsamples by in one step (32 x 32, FCN-32s).
+    static constexpr std::size_t kMaxResizeGrowth = 1024;
 
     void require_no_dilation() {
         if (auto d = ints_attr("dilations"); d && std::any_of(d->begin(), d->end(), [](long v) { return v != 1; })) {
@@ -492,6 +561,10 @@ private:
         require_kernel_shape(k, w);
         const Size2 s = pair_attr("strides", {1, 1});
         const auto p = window_pads(x.shape(), k, s);
+        // The padded image and at most one output per position of it, for each filter.
+        const double positions = static_cast<double>(x.shape()[2] + static_cast<std::size_t>(p[0] + p[2])) *
+                                 static_cast<double>(x.shape()[3] + static_cast<std::size_t>(p[1] + p[3]));
+        afford(static_cast<double>(x.shape()[0]) * positions * static_cast<double>(c + w.shape()[0]), "its output");
         Tensor y = channels_last(x);
         // Zero padding is what a convolution's padding means, so explicit pads are a pad op.
         if (p[0] || p[2]) y = pad(y, 1, static_cast<std::size_t>(p[0]), static_cast<std::size_t>(p[2]));
@@ -863,7 +936,8 @@ private:
         if (mode != "linear" && mode != "nearest") unsupported(fmt::format("mode '{}'; expected linear or nearest", mode));
         const std::string nearest_mode = attr("nearest_mode") ? attr("nearest_mode")->s : "round_prefer_floor";
         if (mode == "nearest" && nearest_mode != "round_prefer_ceil") {
-            // xgrad's nearest reads round(coordinate), halves away from zero.
+            // transform_images's nearest reads round(coordinate), halves away from zero: halves up,
+            // the coordinates being within the image by then.
             unsupported(fmt::format("nearest_mode '{}'; expected round_prefer_ceil", nearest_mode));
         }
         const std::string coordinates =
@@ -903,6 +977,10 @@ private:
                 out[i] = static_cast<std::size_t>(sizes[2 + i]);
                 scale[i] = static_cast<float>(out[i]) / static_cast<float>(s[2 + i]);
             }
+        }
+        if (out[0] * out[1] > kMaxResizeGrowth * s[2] * s[3]) {
+            unsupported(fmt::format("an output of {} x {} pixels from {} x {}; expected at most {} times as many pixels",
+                                    out[0], out[1], s[2], s[3], kMaxResizeGrowth));
         }
         afford(static_cast<double>(s[0] * s[1]) * static_cast<double>(out[0]) * static_cast<double>(out[1]),
                fmt::format("an output of {} x {} pixels", out[0], out[1]));
@@ -1171,7 +1249,7 @@ private:
     const Graph& g_;
     std::unordered_map<std::string, Value> values_;
     const OpNode* n_ = nullptr;
-    std::size_t budget_ = 0, spent_ = 0;
+    std::size_t limit_ = 0, spent_ = 0;
 };
 
 onnx::ModelProto parse_bytes(std::string_view bytes, const std::string& context) {
@@ -1236,7 +1314,7 @@ std::vector<Tensor> OnnxModel::run(const std::vector<Tensor>& inputs) {
         }
         values[graph_->inputs[i]] = Value{inputs[i], {}};
     }
-    Runner runner(*graph_, std::move(values));
+    Runner runner(*graph_, std::move(values), value_limit_);
     for (const auto& n : graph_->nodes) runner.run(n);
     std::vector<Tensor> out;
     for (const auto& name : graph_->outputs) out.push_back(runner.output(name));

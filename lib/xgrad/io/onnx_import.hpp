@@ -37,10 +37,18 @@ public:
     const std::vector<std::string>& output_names() const;
     /// The op types of the graph's nodes, in order.
     std::vector<std::string> op_types() const;
+    /// How much one run may compute, in values over all its nodes: a node that would go past it
+    /// throws OnnxUnsupportedError before it allocates, since a few bytes of a file can chain
+    /// Resize, Pad or broadcasting nodes into gigabytes. 0, the default, means 65536 times what
+    /// the model holds and is fed (at least 4096 values), far more than networks compute; set a
+    /// lower limit for models from untrusted sources, a higher one for one that needs it.
+    void limit_values(std::size_t values) { value_limit_ = values; }
+    std::size_t value_limit() const { return value_limit_; }
 
 private:
     std::shared_ptr<const Graph> graph_;
     std::vector<Tensor> weights_;  // the initializers as registered, in the graph's order
+    std::size_t value_limit_ = 0;
 };
 
 /// The model in the ONNX file at `path`; throws IoError naming the file and what is wrong (unreadable,

@@ -239,7 +239,7 @@ Tensor resize_images_backward(const Tensor& dy, const Shape& images_shape, Inter
         ctx.accumulate(0, resize->gather(ctx.grad().data()));
     }, [size](TensorGradientContext& ctx) {
         ctx.accumulate(0, resize_images(ctx.grad(), size, Interpolation::nearest));
-    }, resize_attributes(size, interpolation));
+    }, resize_attributes({g.h, g.w}, interpolation));
 }
 
 Tensor crop_images(const Tensor& images, std::size_t top, std::size_t left, Size2 size) {
