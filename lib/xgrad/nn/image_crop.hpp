@@ -10,41 +10,42 @@
 
 namespace xg {
 
-/// The central height x width window of each image (the extra row or column of an odd
-/// difference falls below and to the right of it).
-class CenterCrop : public Module {
+/// What the crop layers share: the target size, the output shape and the config.
+class ImageCrop : public Module {
 public:
-    /// height, width >= 1.
-    CenterCrop(std::size_t height, std::size_t width, std::string name = {});
-    /// (n, H, W, C) -> (n, height, width, C), in training and inference alike.
-    Tensor forward(const Tensor& x) override;
     /// (H, W, C) -> (height, width, C).
     Shape output_shape(const Shape& input_shape) override;
     /// height, width.
     std::optional<LayerConfig> config() const override;
     Size2 size() const { return size_; }
 
-private:
+protected:
+    /// height, width >= 1.
+    ImageCrop(std::string kind, std::size_t height, std::size_t width, std::string name);
+    /// Whether images (n, H, W, C) hold a window of the target size; throws ShapeError naming the
+    /// layer for anything but a batch of images.
+    bool holds_window(const Shape& images) const;
+
     Size2 size_;
+};
+
+/// The central height x width window of each image (the extra row or column of an odd
+/// difference falls below and to the right of it).
+class CenterCrop : public ImageCrop {
+public:
+    CenterCrop(std::size_t height, std::size_t width, std::string name = {});
+    /// (n, H, W, C) -> (n, height, width, C), in training and inference alike.
+    Tensor forward(const Tensor& x) override;
 };
 
 /// In training, a height x width window at a random place, the same for the whole batch (drawn
 /// from random_engine(), as Keras draws one per call); in inference, and for images smaller than
 /// the window, the images resized to it (smart_resize).
-class RandomCrop : public Module {
+class RandomCrop : public ImageCrop {
 public:
-    /// height, width >= 1.
     RandomCrop(std::size_t height, std::size_t width, std::string name = {});
     /// (n, H, W, C) -> (n, height, width, C).
     Tensor forward(const Tensor& x) override;
-    /// (H, W, C) -> (height, width, C).
-    Shape output_shape(const Shape& input_shape) override;
-    /// height, width.
-    std::optional<LayerConfig> config() const override;
-    Size2 size() const { return size_; }
-
-private:
-    Size2 size_;
 };
 
 }  // namespace xg
