@@ -176,12 +176,9 @@ struct NearestResize {
     }
 };
 
-const ImageSampling& resize_sampling(Interpolation interpolation) {
-    // Edge pixels beyond the outermost centres: the fill mode that clamps the point to the image.
-    static const ImageSampling bilinear{.interpolation = Interpolation::bilinear, .fill_mode = FillMode::nearest};
-    static const ImageSampling nearest{.interpolation = Interpolation::nearest, .fill_mode = FillMode::nearest};
-    return interpolation == Interpolation::nearest ? nearest : bilinear;
-}
+// Bilinear resizing's sampling: edge pixels beyond the outermost centres, the fill mode that
+// clamps the point to the image.
+constexpr ImageSampling kBilinearResize{.interpolation = Interpolation::bilinear, .fill_mode = FillMode::nearest};
 
 OpAttributes resize_attributes(Size2 size, Interpolation interpolation) {
     return {{"size", size}, {"interpolation", interpolation_name(interpolation)}};
@@ -208,10 +205,10 @@ Tensor resize_images(const Tensor& images, Size2 size, Interpolation interpolati
         }, tensor_rule, resize_attributes(size, interpolation));
     }
     auto t = std::make_shared<const Array>(resize_transform(g));
-    Array y = transform_images_forward(images.value().data(), t->data(), g, resize_sampling(interpolation), op);
+    Array y = transform_images_forward(images.value().data(), t->data(), g, kBilinearResize, op);
     return record_op(op, {images}, std::move(y), [t, g](GradientContext& ctx) {
-        ctx.accumulate(0, transform_images_adjoint(ctx.grad().data(), t->data(), g, Interpolation::bilinear,
-                                                   FillMode::nearest, "resize_images"));
+        ctx.accumulate(0, transform_images_adjoint(ctx.grad().data(), t->data(), g, kBilinearResize.interpolation,
+                                                   kBilinearResize.fill_mode, "resize_images"));
     }, tensor_rule, resize_attributes(size, interpolation));
 }
 
@@ -231,8 +228,8 @@ Tensor resize_images_backward(const Tensor& dy, const Shape& images_shape, Inter
     }
     if (g.oh == g.h && g.ow == g.w) return dy;
     if (interpolation == Interpolation::bilinear) {
-        return transform_images_backward(dy, resize_transform(g), images_shape, Interpolation::bilinear,
-                                         FillMode::nearest);
+        return transform_images_backward(dy, resize_transform(g), images_shape, kBilinearResize.interpolation,
+                                         kBilinearResize.fill_mode);
     }
     auto resize = std::make_shared<const NearestResize>(g);
     return record_op(op, {dy}, resize->scatter(dy.value().data()), [resize](GradientContext& ctx) {
