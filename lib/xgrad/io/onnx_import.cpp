@@ -441,6 +441,10 @@ private:
         const Attribute* a = attr(key);
         return a ? a->f : fallback;
     }
+    std::string text_attr(const std::string& key, const std::string& fallback) const {
+        const Attribute* a = attr(key);
+        return a ? a->s : fallback;
+    }
     std::optional<std::vector<long>> ints_attr(const std::string& key) const {
         const Attribute* a = attr(key);
         if (!a) return std::nullopt;
@@ -491,7 +495,7 @@ private:
 
     // The auto_pad attribute: NOTSET (the default), SAME_UPPER, SAME_LOWER or VALID.
     std::string auto_pad() {
-        const std::string pad = attr("auto_pad") ? attr("auto_pad")->s : "NOTSET";
+        const std::string pad = text_attr("auto_pad", "NOTSET");
         if (pad != "NOTSET" && pad != "VALID" && pad != "SAME_UPPER" && pad != "SAME_LOWER") {
             invalid(fmt::format("auto_pad '{}'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", pad));
         }
@@ -932,16 +936,15 @@ private:
             unsupported(fmt::format("X {}; expected (N, C, H, W) images", format_shape(x.shape())));
         }
         const Shape& s = x.shape();
-        const std::string mode = attr("mode") ? attr("mode")->s : "nearest";
+        const std::string mode = text_attr("mode", "nearest");
         if (mode != "linear" && mode != "nearest") unsupported(fmt::format("mode '{}'; expected linear or nearest", mode));
-        const std::string nearest_mode = attr("nearest_mode") ? attr("nearest_mode")->s : "round_prefer_floor";
+        const std::string nearest_mode = text_attr("nearest_mode", "round_prefer_floor");
         if (mode == "nearest" && nearest_mode != "round_prefer_ceil") {
             // transform_images's nearest reads round(coordinate), halves away from zero: halves up,
             // the coordinates being within the image by then.
             unsupported(fmt::format("nearest_mode '{}'; expected round_prefer_ceil", nearest_mode));
         }
-        const std::string coordinates =
-            attr("coordinate_transformation_mode") ? attr("coordinate_transformation_mode")->s : "half_pixel";
+        const std::string coordinates = text_attr("coordinate_transformation_mode", "half_pixel");
         // Output extents and the scales the coordinates use: from sizes, or from scales.
         Size2 out{};
         std::array<float, 2> scale{};
@@ -1097,7 +1100,7 @@ private:
 
     void pad_node() {
         Tensor y = in(0);
-        const std::string mode = attr("mode") ? attr("mode")->s : "constant";
+        const std::string mode = text_attr("mode", "constant");
         if (mode != "constant") unsupported(fmt::format("mode '{}'; expected 'constant'", mode));
         const float fill = g_.opset >= 11 ? scalar_in(2, 0.0f) : float_attr("value", 0.0f);
         if (fill != 0.0f) unsupported(fmt::format("constant_value {}; expected 0", fill));
