@@ -60,19 +60,19 @@ ImageSampling sampling_of(const Options& options, const char* kind) {
 
 std::string factor_range_text(FactorRange range) { return fmt::format("{},{}", range.lower, range.upper); }
 
+Shape RandomImageLayer::output_shape(const Shape& input_shape) {
+    check_image_shape(input_shape, name());
+    return input_shape;
+}
+
 RandomImageTransform::RandomImageTransform(std::string kind, std::string name, ImageSampling sampling)
-    : Module(std::move(kind), std::move(name)), sampling_(sampling) {}
+    : RandomImageLayer(std::move(kind), std::move(name)), sampling_(sampling) {}
 
 Tensor RandomImageTransform::forward(const Tensor& x) {
     const Shape& s = x.shape();
     check_image_batch(s, name());
     if (!training()) return x;
     return transform_images(x, draw_transforms(s[0], s[1], s[2]), sampling_);
-}
-
-Shape RandomImageTransform::output_shape(const Shape& input_shape) {
-    check_image_shape(input_shape, name());
-    return input_shape;
 }
 
 LayerConfig RandomImageTransform::sampling_config() const {
@@ -218,7 +218,7 @@ void check_value_range(ValueRange range, const char* kind) {
     }
 }
 
-std::string value_range_text(ValueRange range) { return fmt::format("{},{}", range.lower, range.upper); }
+std::string value_range_text(ValueRange range) { return factor_range_text({range.lower, range.upper}); }
 
 // (n, 1, 1, 1): one value per image, drawn by `draw`.
 template <class Draw>
@@ -231,7 +231,7 @@ Tensor per_image(std::size_t n, Draw draw) {
 }  // namespace
 
 RandomBrightness::RandomBrightness(FactorRange factor, ImageAdjustmentOptions options)
-    : Module("RandomBrightness", std::move(options.name)), factor_(factor), range_(options.value_range) {
+    : RandomImageLayer("RandomBrightness", std::move(options.name)), factor_(factor), range_(options.value_range) {
     check_fraction(factor_, "RandomBrightness", "factor", "fractions of the value range");
     check_value_range(range_, "RandomBrightness");
 }
@@ -244,11 +244,6 @@ Tensor RandomBrightness::forward(const Tensor& x) {
     return clip(x + per_image(s[0], [&] { return draw_uniform(factor_) * span; }), range_.lower, range_.upper);
 }
 
-Shape RandomBrightness::output_shape(const Shape& input_shape) {
-    check_image_shape(input_shape, name());
-    return input_shape;
-}
-
 std::optional<LayerConfig> RandomBrightness::config() const {
     return LayerConfig{{"factor", factor_range_text(factor_)}, {"value_range", value_range_text(range_)}};
 }
@@ -257,7 +252,7 @@ RandomContrast::RandomContrast(float factor, ImageAdjustmentOptions options)
     : RandomContrast(factor, factor, std::move(options)) {}
 
 RandomContrast::RandomContrast(float lower, float upper, ImageAdjustmentOptions options)
-    : Module("RandomContrast", std::move(options.name)), lower_(lower), upper_(upper), range_(options.value_range) {
+    : RandomImageLayer("RandomContrast", std::move(options.name)), lower_(lower), upper_(upper), range_(options.value_range) {
     if (!std::isfinite(lower) || !std::isfinite(upper) || lower < 0.0f || lower > 1.0f || upper < 0.0f) {
         throw ValueError(fmt::format("RandomContrast: lower {} and upper {}; expected lower within [0, 1] and upper "
                                      ">= 0 (factors 1 - lower to 1 + upper)",
@@ -273,11 +268,6 @@ Tensor RandomContrast::forward(const Tensor& x) {
     const Tensor contrast = per_image(s[0], [&] { return 1.0 + draw_uniform({-lower_, upper_}); });
     const Tensor means = mean(mean(x, 1, true), 2, true);
     return clip((x - means) * contrast + means, range_.lower, range_.upper);
-}
-
-Shape RandomContrast::output_shape(const Shape& input_shape) {
-    check_image_shape(input_shape, name());
-    return input_shape;
 }
 
 std::optional<LayerConfig> RandomContrast::config() const {

@@ -32,13 +32,21 @@ struct ImageAugmentationOptions {
     std::string name;         // "" -> random_rotation_N, random_zoom_N, ...
 };
 
-/// What the random image layers share: the input check, the mode switch and the transform op.
-class RandomImageTransform : public Module {
+/// What every random image layer shares: batches of images in, the same shape out.
+class RandomImageLayer : public Module {
+public:
+    /// (H, W, C) -> (H, W, C).
+    Shape output_shape(const Shape& input_shape) override;
+
+protected:
+    using Module::Module;
+};
+
+/// What the geometric layers share: the input check, the mode switch and the transform op.
+class RandomImageTransform : public RandomImageLayer {
 public:
     /// Training: (n, H, W, C) -> the same shape, each image transformed at random; inference: x itself.
     Tensor forward(const Tensor& x) override;
-    /// (H, W, C) -> (H, W, C).
-    Shape output_shape(const Shape& input_shape) override;
     const ImageSampling& sampling() const { return sampling_; }
 
 protected:
@@ -151,13 +159,11 @@ struct ImageAdjustmentOptions {
 
 /// Adds to each image one delta, drawn from factor (within [-1, 1]) times the value range's
 /// span, then clips to the value range: 0.2 brightens or darkens by up to a fifth of it.
-class RandomBrightness : public Module {
+class RandomBrightness : public RandomImageLayer {
 public:
     explicit RandomBrightness(FactorRange factor, ImageAdjustmentOptions options = {});
     /// Training: (n, H, W, C) -> the same shape; inference: x itself.
     Tensor forward(const Tensor& x) override;
-    /// (H, W, C) -> (H, W, C).
-    Shape output_shape(const Shape& input_shape) override;
     /// factor, value_range.
     std::optional<LayerConfig> config() const override;
     FactorRange factor() const { return factor_; }
@@ -171,14 +177,12 @@ private:
 /// Scales each channel of each image about its mean over the image by a factor drawn from
 /// [1 - lower, 1 + upper] (one number f: [1 - f, 1 + f]; lower within [0, 1], upper >= 0), then
 /// clips to the value range. One factor per image, as Keras 3 draws them.
-class RandomContrast : public Module {
+class RandomContrast : public RandomImageLayer {
 public:
     explicit RandomContrast(float factor, ImageAdjustmentOptions options = {});
     RandomContrast(float lower, float upper, ImageAdjustmentOptions options = {});
     /// Training: (n, H, W, C) -> the same shape; inference: x itself.
     Tensor forward(const Tensor& x) override;
-    /// (H, W, C) -> (H, W, C).
-    Shape output_shape(const Shape& input_shape) override;
     /// lower, upper, value_range.
     std::optional<LayerConfig> config() const override;
     float lower() const { return lower_; }

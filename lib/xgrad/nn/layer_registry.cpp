@@ -84,9 +84,9 @@ Options augmentation_options(const LayerConfig& c, const std::string& kind, cons
 
 // The value range of RandomBrightness and RandomContrast ("0,255").
 ValueRange value_range(const LayerConfig& c, const std::string& kind) {
-    if (config_text(c, "value_range", kind).find(',') == std::string::npos) {
+    if (const std::string& text = config_text(c, "value_range", kind); text.find(',') == std::string::npos) {
         throw ValueError(fmt::format("{}: setting 'value_range' is '{}'; expected two numbers as \"0,255\"", kind,
-                                     config_text(c, "value_range", kind)));
+                                     text));
     }
     const FactorRange r = config_range(c, "value_range", kind);
     return {r.lower, r.upper};
