@@ -44,6 +44,13 @@ TEST_CASE("OpAttributes::to_string: name=value in order, flags by name, tuples a
           "strides=(2, 2), padding=valid");
     // The fewest digits that read back as the float: 0.1f is "0.1", not its double expansion.
     CHECK(xg::OpAttributes{{"rate", 0.1f}, {"epsilon", 1e-7}}.to_string() == "rate=0.1, epsilon=1e-07");
+    // A long tuple (a gather's indices) by its first eight and its length; eight are written out.
+    CHECK(xg::OpAttributes{{"indices", std::vector<long>{9, 8, 7, 6, 5, 4, 3, 2, 1, 0}}}.to_string() ==
+          "indices=(9, 8, 7, 6, 5, 4, 3, 2, ... 10 in all)");
+    CHECK(xg::OpAttributes{{"indices", std::vector<long>{7, 6, 5, 4, 3, 2, 1, 0}}}.to_string() ==
+          "indices=(7, 6, 5, 4, 3, 2, 1, 0)");
+    // The reader still gets all of them.
+    CHECK(xg::OpAttributes{{"indices", std::vector<long>(100, 3)}}.integers("indices").size() == 100);
 }
 
 TEST_CASE("OpAttributes: a name absent, of another kind, given twice or empty is a ValueError naming it") {

@@ -49,6 +49,14 @@ const char* kind_of(const AttributeValue::Variant& v) {
     return kinds[v.index()];
 }
 
+// A label stays readable for a gather's hundreds of indices: the first few and the count.
+std::string format_tuple(const std::vector<long>& tuple) {
+    constexpr std::size_t kShown = 8;
+    if (tuple.size() == 1) return fmt::format("({},)", tuple.front());
+    if (tuple.size() <= kShown) return fmt::format("({})", fmt::join(tuple, ", "));
+    return fmt::format("({}, ... {} in all)", fmt::join(tuple.begin(), tuple.begin() + kShown, ", "), tuple.size());
+}
+
 }  // namespace
 
 template <class T>
@@ -83,7 +91,7 @@ std::string OpAttributes::to_string() const {
         if (std::holds_alternative<bool>(v)) continue;
         text += '=';
         if (const auto* tuple = std::get_if<std::vector<long>>(&v)) {
-            text += tuple->size() == 1 ? fmt::format("({},)", tuple->front()) : fmt::format("({})", fmt::join(*tuple, ", "));
+            text += format_tuple(*tuple);
         } else {
             std::visit([&text](const auto& x) {
                 if constexpr (!std::same_as<std::decay_t<decltype(x)>, std::vector<long>>) text += fmt::format("{}", x);

@@ -84,7 +84,8 @@ public:
     const std::string& word(std::string_view name) const;
 
     /// "axis=1, keepdims": a true flag by its name, a false one not at all, a tuple as "(2, 2)"
-    /// (one number as "(3,)"), a real number in the fewest digits that read back as it.
+    /// (one number as "(3,)", more than eight as the first eight and the count), a real number in
+    /// the fewest digits that read back as it.
     std::string to_string() const;
 
 private:
