@@ -1,4 +1,4 @@
-// Tests for lib/xgrad/ops/shape.cpp: reshape, slice, gather_rows, concat.
+// Tests for lib/xgrad/ops/shape.cpp: reshape, slice, gather, concat, pad, scatter_add.
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
@@ -91,30 +91,44 @@ TEST_CASE("slice rejects ranges outside the axis") {
     CHECK_THROWS_WITH_AS(xg::slice(x, 2, 0, 1), doctest::Contains("slice: axis 2 is out of range"), xg::ShapeError);
 }
 
-TEST_CASE("gather_rows picks rows, repeats included") {
+TEST_CASE("gather picks slices along any axis, repeats included") {
     const xg::Tensor x = xg::input(counting({3, 2}));
-    CHECK(xg::gather_rows(x, {2, 0, 2}).value() == xg::Array{{4.0f, 5.0f}, {0.0f, 1.0f}, {4.0f, 5.0f}});
-    CHECK(xg::gather_rows(x, {}).shape() == xg::Shape{0, 2});
-    CHECK(xg::gather_rows(xg::input(counting({4})), {3, 1}).value() == xg::Array{3.0f, 1.0f});
+    CHECK(xg::gather(x, {2, 0, 2}).value() == xg::Array{{4.0f, 5.0f}, {0.0f, 1.0f}, {4.0f, 5.0f}});
+    CHECK(xg::gather(x, {}).shape() == xg::Shape{0, 2});
+    CHECK(xg::gather(x, {1, 1, 0}, 1).value() == xg::Array{{1.0f, 1.0f, 0.0f}, {3.0f, 3.0f, 2.0f}, {5.0f, 5.0f, 4.0f}});
+    CHECK(xg::reshape(xg::gather(x, {1}, -1), {-1}).value() == xg::Array{1.0f, 3.0f, 5.0f});
+    CHECK(xg::gather(xg::input(counting({4})), {3, 1}).value() == xg::Array{3.0f, 1.0f});
+    // The middle axis of (2, 3, 2): blocks of two elements, twice over.
+    const xg::Array y = xg::gather(xg::input(counting({2, 3, 2})), {2, 0}, 1).value();
+    CHECK(y == xg::Array{{{4.0f, 5.0f}, {0.0f, 1.0f}}, {{10.0f, 11.0f}, {6.0f, 7.0f}}});
 }
 
-TEST_CASE("gather_rows adds the gradients of a row gathered twice") {
+TEST_CASE("gather adds the gradients of a slice gathered twice") {
     const xg::Tensor x = xg::parameter(xt::zeros<float>({3, 2}), "x");
-    xg::sum(xg::gather_rows(x, {2, 0, 2, 2})).backward();
+    xg::sum(xg::gather(x, {2, 0, 2, 2})).backward();
     CHECK(x.grad() == xg::Array{{1.0f, 1.0f}, {0.0f, 0.0f}, {3.0f, 3.0f}});
 
     xt::random::seed(53);
-    check_gradients([](const std::vector<xg::Tensor>& in) { return xg::gather_rows(in[0], {1, 0, 1, 3, 1}); },
+    check_gradients([](const std::vector<xg::Tensor>& in) { return xg::gather(in[0], {1, 0, 1, 3, 1}); },
                     {uniform({4, 3})});
-    check_gradients([](const std::vector<xg::Tensor>& in) { return xg::gather_rows(in[0], {2, 2, 0}); },
-                    {uniform({3, 2, 2})});
+    for (long axis : {0L, 1L, 2L}) {
+        CAPTURE(axis);
+        check_gradients([axis](const std::vector<xg::Tensor>& in) { return xg::gather(in[0], {2, 2, 0}, axis); },
+                        {uniform({3, 3, 3})});
+    }
 }
 
-TEST_CASE("gather_rows rejects out-of-range rows and scalars") {
-    const xg::Tensor x = xg::input(xt::zeros<float>({3, 2}));
-    CHECK_THROWS_WITH_AS(xg::gather_rows(x, {0, 3}), doctest::Contains("gather_rows: index 3 is out of range for (3, 2)"),
+TEST_CASE("gather records its axis and indices, and rejects out-of-range indices, axes and scalars") {
+    const xg::Tensor x = xg::parameter(xt::zeros<float>({3, 2}), "x");
+    CHECK(xg::gather(x, {1, 0}, 1).creator()->attributes().to_string() == "axis=1, indices=(1, 0)");
+    xg::Tape::current().clear();
+    CHECK_THROWS_WITH_AS(xg::gather(x, {0, 3}),
+                         doctest::Contains("gather: index 3 is out of range for axis 0 of (3, 2); expected < 3"),
                          xg::ShapeError);
-    CHECK_THROWS_AS(xg::gather_rows(xg::input(xg::scalar_array(1.0f)), {0}), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::gather(x, {2}, 1), doctest::Contains("gather: index 2 is out of range for axis 1"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::gather(x, {0}, 2), doctest::Contains("gather: axis 2 is out of range"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::gather(xg::input(xg::scalar_array(1.0f)), {0}), xg::ShapeError);
 }
 
 TEST_CASE("concat joins along any axis") {
@@ -169,13 +183,16 @@ TEST_CASE("empty tensors are reshaped, sliced, gathered and joined, forward and 
     check_empty([](const xg::Tensor& x) { return xg::reshape(x, {-1, 0}); }, {0, 3}, {0, 0});
     check_empty([](const xg::Tensor& x) { return xg::slice(x, 0, 1, 3); }, {3, 0}, {2, 0});
     check_empty([](const xg::Tensor& x) { return xg::slice(x, 1, 1, 1); }, {2, 3}, {2, 0});
-    check_empty([](const xg::Tensor& x) { return xg::gather_rows(x, {2, 0, 2}); }, {3, 0}, {3, 0});
-    check_empty([](const xg::Tensor& x) { return xg::gather_rows(x, {}); }, {3, 2}, {0, 2});
+    check_empty([](const xg::Tensor& x) { return xg::gather(x, {2, 0, 2}); }, {3, 0}, {3, 0});
+    check_empty([](const xg::Tensor& x) { return xg::gather(x, {}); }, {3, 2}, {0, 2});
+    check_empty([](const xg::Tensor& x) { return xg::gather(x, {1, 1}, 1); }, {0, 3}, {0, 2});
+    check_empty([](const xg::Tensor& x) { return xg::scatter_add(x, {2, 0, 2}, 4); }, {3, 0}, {4, 0});
+    check_empty([](const xg::Tensor& x) { return xg::scatter_add(x, {}, 2, 1); }, {3, 0}, {3, 2});
     check_empty([](const xg::Tensor& x) { return xg::concat({x, xg::input(xt::zeros<float>({2, 0}))}, 0); }, {3, 0},
                 {5, 0});
     check_empty([](const xg::Tensor& x) { return xg::concat({x, x}, -1); }, {0, 2}, {0, 4});
-    CHECK_THROWS_WITH_AS(xg::gather_rows(xg::input(xt::zeros<float>({0, 3})), {0}),
-                         doctest::Contains("gather_rows: index 0 is out of range for (0, 3)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::gather(xg::input(xt::zeros<float>({0, 3})), {0}),
+                         doctest::Contains("gather: index 0 is out of range for axis 0 of (0, 3)"), xg::ShapeError);
 }
 
 TEST_CASE("reshape rejects extents whose product wraps around to the element count") {
@@ -197,7 +214,7 @@ TEST_CASE("negative axes count from the end, and axes out of range are ShapeErro
     CHECK_THROWS_AS(xg::concat({xg::input(xg::scalar_array(1.0f))}, 0), xg::ShapeError);
 }
 
-TEST_CASE("reshape, slice, gather_rows and concat pass gradgradcheck") {
+TEST_CASE("reshape, slice, gather and concat pass gradgradcheck") {
     xt::random::seed(51);
     xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::reshape(x[0], {4, -1}); },
                                  {uniform({2, 3, 2})});
@@ -207,9 +224,9 @@ TEST_CASE("reshape, slice, gather_rows and concat pass gradgradcheck") {
                                      {uniform({3, 4, 3})});
         xg::test::check_second_order([axis](const std::vector<xg::Tensor>& x) { return xg::concat({x[0], x[1]}, axis); },
                                      {uniform({2, 3, 2}), uniform({2, 3, 2})});
+        xg::test::check_second_order([axis](const std::vector<xg::Tensor>& x) { return xg::gather(x[0], {2, 0, 2}, axis); },
+                                     {uniform({3, 4, 3})});
     }
-    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::gather_rows(x[0], {2, 0, 2}); },
-                                 {uniform({3, 2})});
 }
 
 TEST_CASE("pad adds zero slices, and is slice's gradient") {
@@ -226,13 +243,33 @@ TEST_CASE("pad adds zero slices, and is slice's gradient") {
     }
 }
 
-TEST_CASE("scatter_rows adds rows into place, and is gather_rows' gradient") {
+TEST_CASE("scatter_add adds slices into place along any axis, and is gather's gradient") {
     const xg::Tensor x = xg::input(xg::Array{{1.0f, 2.0f}, {3.0f, 4.0f}, {5.0f, 6.0f}});
-    CHECK(xg::scatter_rows(x, {2, 0, 2}, 4).value() == xg::Array{{3.0f, 4.0f}, {0.0f, 0.0f}, {6.0f, 8.0f}, {0.0f, 0.0f}});
-    CHECK_THROWS_AS(xg::scatter_rows(x, {0, 1}, 4), xg::ShapeError);
-    CHECK_THROWS_AS(xg::scatter_rows(x, {0, 1, 4}, 4), xg::ShapeError);
+    CHECK(xg::scatter_add(x, {2, 0, 2}, 4).value() == xg::Array{{3.0f, 4.0f}, {0.0f, 0.0f}, {6.0f, 8.0f}, {0.0f, 0.0f}});
+    CHECK(xg::scatter_add(x, {0, 0}, 3, 1).value() == xg::Array{{3.0f, 0.0f, 0.0f}, {7.0f, 0.0f, 0.0f}, {11.0f, 0.0f, 0.0f}});
+    CHECK(xg::scatter_add(xg::parameter(xt::ones<float>({3, 2}), "x"), {0, 2, 1}, 3).creator()->attributes().to_string() ==
+          "axis=0, indices=(0, 2, 1), extent=3");
+    xg::Tape::current().clear();
+    CHECK_THROWS_WITH_AS(xg::scatter_add(x, {0, 1}, 4),
+                         doctest::Contains("scatter_add: x has shape (3, 2) for 2 indices; expected one slice along "
+                                           "axis 0 per index"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::scatter_add(x, {0, 1, 4}, 4), doctest::Contains("scatter_add: index 4 is out of range"),
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::scatter_add(x, {0, 1}, 2, 2), xg::ShapeError);
     xt::random::seed(53);
-    check_gradients([](const std::vector<xg::Tensor>& in) { return xg::scatter_rows(in[0], {1, 1, 0}, 3); }, {uniform({3, 2})});
-    xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::scatter_rows(in[0], {1, 1, 0}, 3); },
-                                 {uniform({3, 2})});
+    for (long axis : {0L, 1L, 2L}) {
+        CAPTURE(axis);
+        check_gradients([axis](const std::vector<xg::Tensor>& in) { return xg::scatter_add(in[0], {1, 1, 0}, 4, axis); },
+                        {uniform({3, 3, 3})});
+        xg::test::check_second_order(
+            [axis](const std::vector<xg::Tensor>& in) { return xg::scatter_add(in[0], {1, 1, 0}, 4, axis); },
+            {uniform({3, 3, 3})});
+    }
+    // The adjoint of gather: <gather(a), b> = <a, scatter_add(b)>.
+    const xg::Array a = uniform({4, 3, 2}), b = uniform({4, 5, 2});
+    const std::vector<std::size_t> indices{2, 0, 2, 1, 2};
+    const float left = xt::sum(xg::gather(xg::input(a), indices, 1).value() * b)();
+    const float right = xt::sum(a * xg::scatter_add(xg::input(b), indices, 3, 1).value())();
+    CHECK(left == doctest::Approx(right).epsilon(1e-5));
 }

@@ -78,14 +78,16 @@ Tensor transpose(const Tensor& x, const std::vector<std::size_t>& perm);
 Tensor reshape(const Tensor& x, const std::vector<long>& shape);
 /// Elements [begin, end) along `axis`.
 Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end);
-/// Rows x[indices[0]], x[indices[1]], ... along axis 0 (a batch); repeats are allowed.
-Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices);
+/// Slices x[indices[0]], x[indices[1]], ... along `axis` (numpy.take, torch.index_select, ONNX Gather);
+/// repeats are allowed. Along axis 0 it picks rows: a batch.
+Tensor gather(const Tensor& x, const std::vector<std::size_t>& indices, long axis = 0);
 /// Joins tensors along `axis`; all other extents must agree.
 Tensor concat(const std::vector<Tensor>& xs, long axis);
 /// x with `before` and `after` zero slices added along `axis` (slice's gradient).
 Tensor pad(const Tensor& x, long axis, std::size_t before, std::size_t after);
-/// (n, ...) -> (rows, ...): row r of x added into row indices[r] of zeros (gather_rows' gradient).
-Tensor scatter_rows(const Tensor& x, const std::vector<std::size_t>& indices, std::size_t rows);
+/// Slice r of x along `axis` added into slice indices[r] of zeros with `extent` slices along it
+/// (torch.index_add onto zeros; gather's gradient, as gather is its own).
+Tensor scatter_add(const Tensor& x, const std::vector<std::size_t>& indices, std::size_t extent, long axis = 0);
 
 // ---- broadcast.cpp -------------------------------------------------------------------
 /// x repeated to `shape` by numpy broadcasting (sum_to's gradient).

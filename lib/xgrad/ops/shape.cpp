@@ -1,5 +1,6 @@
 // Ops that move elements without changing them. Each backward routes the gradient
 // back to where the element came from.
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -34,6 +35,36 @@ void copy_blocks(const float* from, std::size_t from_stride, float* to, std::siz
     if (width == 0) return;
     for (std::size_t o = 0; o < outer; ++o) std::memcpy(to + o * to_stride, from + o * from_stride, width * sizeof(float));
 }
+
+// gather and scatter_add along one axis: slices indices[0], indices[1], ... of a tensor with
+// `extent` slices along the axis, each `inner` elements, `outer` times over.
+struct SliceTable {
+    std::vector<std::size_t> indices;
+    std::size_t extent, inner, outer;
+
+    // to[o, r] = from[o, indices[r]]
+    void gather(const float* from, float* to) const {
+        if (inner == 0) return;
+        for (std::size_t o = 0; o < outer; ++o) {
+            const float* block = from + o * extent * inner;
+            for (std::size_t i : indices) {
+                to = std::copy_n(block + i * inner, inner, to);
+            }
+        }
+    }
+    // to[o, indices[r]] += from[o, r]: a slice named twice receives both.
+    void scatter_add(const float* from, float* to) const {
+        if (inner == 0) return;
+        for (std::size_t o = 0; o < outer; ++o) {
+            float* block = to + o * extent * inner;
+            for (std::size_t i : indices) {
+                float* target = block + i * inner;
+                for (std::size_t k = 0; k < inner; ++k) target[k] += from[k];
+                from += inner;
+            }
+        }
+    }
+};
 
 }  // namespace
 
@@ -93,34 +124,28 @@ Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end) {
     }, OpAttributes{{"axis", ax}, {"begin", begin}, {"end", end}});
 }
 
-Tensor gather_rows(const Tensor& x, const std::vector<std::size_t>& indices) {
-    if (x.rank() == 0) throw ShapeError("gather_rows: tensor is a scalar (); expected at least one axis");
+Tensor gather(const Tensor& x, const std::vector<std::size_t>& indices, long axis) {
+    const std::size_t ax = normalize_axis(axis, x.rank(), "gather");
     const Shape& in = x.shape();
     for (std::size_t i : indices) {
-        if (i >= in[0]) {
-            throw ShapeError(fmt::format("gather_rows: index {} is out of range for {}; expected < {}", i,
-                                         format_shape(in), in[0]));
+        if (i >= in[ax]) {
+            throw ShapeError(fmt::format("gather: index {} is out of range for axis {} of {}; expected < {}", i, ax,
+                                         format_shape(in), in[ax]));
         }
     }
     Shape out_shape = in;
-    out_shape[0] = indices.size();
-    const std::size_t row = inner_size(in, 0);
+    out_shape[ax] = indices.size();
+    checked_element_count(out_shape, "gather");
+    const SliceTable table{indices, in[ax], inner_size(in, ax), outer_size(in, ax)};
     Array y = uninitialized(out_shape);
-    for (std::size_t r = 0; r < indices.size() && row > 0; ++r) {
-        std::memcpy(y.data() + r * row, x.value().data() + indices[r] * row, row * sizeof(float));
-    }
-    return record_op("gather_rows", {x}, std::move(y), [indices, row](GradientContext& ctx) {
-        // Scatter-add: a row gathered twice receives both gradients.
+    table.gather(x.value().data(), y.data());
+    return record_op("gather", {x}, std::move(y), [table](GradientContext& ctx) {
         Array g = xt::zeros<float>(ctx.input(0).shape());
-        const float* dy = ctx.grad().data();
-        for (std::size_t r = 0; r < indices.size(); ++r) {
-            float* target = g.data() + indices[r] * row;
-            for (std::size_t c = 0; c < row; ++c) target[c] += dy[r * row + c];
-        }
+        table.scatter_add(ctx.grad().data(), g.data());
         ctx.accumulate(0, std::move(g));
-    }, [indices](TensorGradientContext& ctx) {
-        ctx.accumulate(0, scatter_rows(ctx.grad(), indices, ctx.input(0).shape()[0]));
-    }, OpAttributes{{"rows", indices.size()}});
+    }, [indices, ax](TensorGradientContext& ctx) {
+        ctx.accumulate(0, scatter_add(ctx.grad(), indices, ctx.input(0).shape()[ax], static_cast<long>(ax)));
+    }, OpAttributes{{"axis", ax}, {"indices", indices}});
 }
 
 Tensor concat(const std::vector<Tensor>& xs, long axis) {
@@ -188,37 +213,32 @@ Tensor pad(const Tensor& x, long axis, std::size_t before, std::size_t after) {
     }, OpAttributes{{"axis", ax}, {"before", before}, {"after", after}});
 }
 
-Tensor scatter_rows(const Tensor& x, const std::vector<std::size_t>& indices, std::size_t rows) {
-    if (x.rank() == 0 || x.shape()[0] != indices.size()) {
-        throw ShapeError(fmt::format("scatter_rows: tensor has shape {} for {} indices; expected one row per index",
-                                     format_shape(x.shape()), indices.size()));
+Tensor scatter_add(const Tensor& x, const std::vector<std::size_t>& indices, std::size_t extent, long axis) {
+    const std::size_t ax = normalize_axis(axis, x.rank(), "scatter_add");
+    const Shape& in = x.shape();
+    if (in[ax] != indices.size()) {
+        throw ShapeError(fmt::format("scatter_add: x has shape {} for {} indices; expected one slice along axis {} per "
+                                     "index",
+                                     format_shape(in), indices.size(), ax));
     }
     for (std::size_t i : indices) {
-        if (i >= rows) {
-            throw ShapeError(fmt::format("scatter_rows: index {} is out of range; expected < {} rows", i, rows));
+        if (i >= extent) {
+            throw ShapeError(fmt::format("scatter_add: index {} is out of range; expected < {}, the extent", i, extent));
         }
     }
-    Shape out_shape = x.shape();
-    out_shape[0] = rows;
-    checked_element_count(out_shape, "scatter_rows");
-    const std::size_t row = inner_size(out_shape, 0);
-    // Sums: a row named twice receives both.
+    Shape out_shape = in;
+    out_shape[ax] = extent;
+    checked_element_count(out_shape, "scatter_add");
+    const SliceTable table{indices, extent, inner_size(in, ax), outer_size(in, ax)};
     Array y = xt::zeros<float>(out_shape);
-    const float* v = x.value().data();
-    for (std::size_t r = 0; r < indices.size(); ++r) {
-        float* target = y.data() + indices[r] * row;
-        for (std::size_t c = 0; c < row; ++c) target[c] += v[r * row + c];
-    }
-    return record_op("scatter_rows", {x}, std::move(y), [indices, row](GradientContext& ctx) {
-        // dx[r] = dy[indices[r]]: a gather
+    table.scatter_add(x.value().data(), y.data());
+    return record_op("scatter_add", {x}, std::move(y), [table](GradientContext& ctx) {
         Array g = uninitialized(ctx.input(0).shape());
-        for (std::size_t r = 0; r < indices.size() && row > 0; ++r) {
-            std::memcpy(g.data() + r * row, ctx.grad().data() + indices[r] * row, row * sizeof(float));
-        }
+        table.gather(ctx.grad().data(), g.data());
         ctx.accumulate(0, std::move(g));
-    }, [indices](TensorGradientContext& ctx) {
-        ctx.accumulate(0, gather_rows(ctx.grad(), indices));
-    }, OpAttributes{{"rows", rows}});
+    }, [indices, ax](TensorGradientContext& ctx) {
+        ctx.accumulate(0, gather(ctx.grad(), indices, static_cast<long>(ax)));
+    }, OpAttributes{{"axis", ax}, {"indices", indices}, {"extent", extent}});
 }
 
 }  // namespace xg
