@@ -4,6 +4,7 @@
 #include "xgrad/io/onnx_import.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -12,6 +13,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xview.hpp>
 
 #include "scratch_dir.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
@@ -58,7 +61,8 @@ class ViewNet(torch.nn.Module):
 view = ViewNet()
 class ResizeNet(torch.nn.Module):
     """Resizes (F.interpolate: Resize, with a scale, and with a size computed by Shape, Slice and
-    Concat) and crops by slicing (Slice)."""
+    Concat; bilinear, and nearest, which PyTorch exports as asymmetric coordinates rounded down)
+    and crops by slicing (Slice)."""
     def __init__(self):
         super().__init__()
         self.conv = torch.nn.Conv2d(2, 3, 3)
@@ -66,7 +70,9 @@ class ResizeNet(torch.nn.Module):
     def forward(self, x):
         x = torch.relu(self.conv(x))
         x = torch.nn.functional.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        x = torch.nn.functional.interpolate(x, scale_factor=1.5, mode="nearest")
         x = x[:, :, 1:7, 2:]
+        x = torch.nn.functional.interpolate(x, size=(6, 9), mode="nearest")
         x = torch.nn.functional.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False)
         return self.fc(x.flatten(1))
 resize = ResizeNet()
@@ -352,6 +358,22 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
     xg::Array doubled = {0, 1, 1, 2, 2, 2, 3, 4, 4, 5, 5, 5, 3, 4, 4, 5, 5, 5, 3, 4, 4, 5, 5, 5};
     doubled.reshape({1, 1, 4, 6});
     CHECK((*nearest)(x).value() == doubled);
+    // Each rounding at asymmetric coordinates, where column c's source c / 2 is a tie at odd c;
+    // the half-pixel default has no ties at scale 2 and doubles each pixel.
+    const std::vector<std::pair<const char*, std::vector<float>>> roundings{
+        {"round_prefer_floor", {0, 0, 1, 1, 2, 2}},
+        {"round_prefer_ceil", {0, 1, 1, 2, 2, 2}},
+        {"floor", {0, 0, 1, 1, 2, 2}},
+        {"ceil", {0, 1, 1, 2, 2, 2}}};
+    for (const auto& [rounding, columns] : roundings) {
+        CAPTURE(rounding);
+        auto m = resize({{"nearest_mode", rounding}, {"coordinate_transformation_mode", "asymmetric"}}, {1, 1, 2, 2});
+        const xg::Array first_row = xt::view((*m)(x).value(), 0, 0, 0, xt::all());
+        CHECK(first_row == xg::Array(xt::adapt(columns)));
+    }
+    xg::Array pixels_doubled = {0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 3, 3, 4, 4, 5, 5};
+    pixels_doubled.reshape({1, 1, 4, 6});
+    CHECK((*resize({}, {1, 1, 2, 2}))(x).value() == pixels_doubled);
     // Linear, align_corners, to (3, 5): row r and column c read the input at (r / 2, c / 2).
     auto corners = resize({{"mode", "linear"}, {"coordinate_transformation_mode", "align_corners"}}, {}, {1, 1, 3, 5});
     const xg::Array y = (*corners)(x).value();
@@ -366,12 +388,44 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
         CHECK_THROWS_WITH_AS((*m)(x), doctest::Contains(message), xg::OnnxUnsupportedError);
     };
     refused({{"mode", "cubic"}}, {1, 1, 2, 2}, "(Resize): mode 'cubic'; expected linear or nearest");
-    refused({}, {1, 1, 2, 2}, "nearest_mode 'round_prefer_floor'; expected round_prefer_ceil");
+    CHECK_THROWS_WITH_AS((*resize({{"nearest_mode", "round"}}, {1, 1, 2, 2}))(x),
+                         doctest::Contains("nearest_mode 'round'; expected round_prefer_floor, round_prefer_ceil, floor "
+                                           "or ceil"),
+                         xg::ValueError);
     refused({{"mode", "linear"}, {"coordinate_transformation_mode", "tf_crop_and_resize"}}, {1, 1, 2, 2},
             "coordinate_transformation_mode 'tf_crop_and_resize'");
     refused({{"mode", "linear"}}, {2, 1, 2, 2}, "scales (2, 1, 2, 2); expected (1, 1, scale_h, scale_w)");
     refused({{"mode", "linear"}}, {1, 1, 1000, 1000},
             "an output of 2000 x 3000 pixels from 2 x 3; expected at most 1024 times as many pixels");
+    // Upsample, Resize's predecessor: asymmetric coordinates, nearest rounding down; its scales an
+    // attribute before opset 9 and an input from it.
+    {
+        onnx::ModelProto m = one_node("Upsample", 9);
+        add_initializer(m.mutable_graph(), "scales", {4}, {1, 1, 2, 1.5f});
+        m.mutable_graph()->mutable_node(0)->add_input("scales");
+        xg::Array expected = {0, 0, 1, 2, 0, 0, 1, 2, 3, 3, 4, 5, 3, 3, 4, 5};
+        expected.reshape({1, 1, 4, 4});
+        CHECK((*xg::import_onnx(write_model(dir, m)))(x).value() == expected);
+
+        onnx::ModelProto linear = one_node("Upsample", 7);
+        auto* n = linear.mutable_graph()->mutable_node(0);
+        add_string(n, "mode", "linear");
+        auto* scales = n->add_attribute();
+        scales->set_name("scales");
+        scales->set_type(onnx::AttributeProto::FLOATS);
+        for (float v : {1.0f, 1.0f, 2.0f, 2.0f}) scales->add_floats(v);
+        const xg::Array y = (*xg::import_onnx(write_model(dir, linear)))(x).value();
+        REQUIRE(y.shape() == xg::Shape{1, 1, 4, 6});
+        for (std::size_t r = 0; r < 4; ++r) {
+            for (std::size_t c = 0; c < 6; ++c) {
+                CHECK(y(0, 0, r, c) == doctest::Approx(3.0 * std::min(r / 2.0, 1.0) + std::min(c / 2.0, 2.0)));
+            }
+        }
+        scales->set_floats(2, 0.0f);
+        CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, linear)))(x),
+                             doctest::Contains("(Upsample): scale 0 for an extent of 2; expected a positive scale"),
+                             xg::ValueError);
+    }
     // Chained, each Resize within bounds of its own input still meets the limit of the whole run:
     // the default (65536 times the 4096 values a small model counts as), or one of the caller's.
     {
@@ -473,6 +527,39 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
                          xg::ValueError);
     auto twice = slice({0, 1}, {3, 2}, {1, 1}, {1, 1});
     CHECK_THROWS_WITH_AS((*twice)(xg::Tensor(flat)), doctest::Contains("axis 1 is sliced twice"), xg::ValueError);
+}
+
+TEST_CASE("import_onnx runs Gather on float data by constant indices of any rank, along any axis") {
+    ScratchDir dir;
+    auto gather = [&](std::vector<long> dims, std::vector<long> indices, long axis) {
+        onnx::ModelProto m = one_node("Gather");
+        add_initializer(m.mutable_graph(), "indices", std::move(dims), {}, std::move(indices));
+        auto* n = m.mutable_graph()->mutable_node(0);
+        n->add_input("indices");
+        auto* a = n->add_attribute();
+        a->set_name("axis");
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(axis);
+        return xg::import_onnx(write_model(dir, m));
+    };
+    const xg::Tensor x(xg::Array{{0, 1, 2}, {3, 4, 5}});
+    // A scalar index drops the axis; indices of rank 2 put two axes in its place; negative ones
+    // count from the end.
+    CHECK((*gather({}, {-1}, 1))(x).value() == xg::Array{2, 5});
+    const xg::Array y = (*gather({2, 2}, {0, 2, 1, 1}, 1))(x).value();
+    CHECK(y == xg::Array{{{0, 2}, {1, 1}}, {{3, 5}, {4, 4}}});
+    CHECK((*gather({3}, {1, 0, 1}, 0))(x).value() == xg::Array{{3, 4, 5}, {0, 1, 2}, {3, 4, 5}});
+    CHECK_THROWS_WITH_AS((*gather({1}, {3}, 1))(x),
+                         doctest::Contains("(Gather): index 3 for axis 1 of data (2, 3); expected -3 to 2"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*gather({1}, {0}, 2))(x), doctest::Contains("axis 2 is out of range for rank 2"),
+                         xg::ValueError);
+    onnx::ModelProto floats = one_node("Gather");
+    add_initializer(floats.mutable_graph(), "indices", {1}, {0.0f});
+    floats.mutable_graph()->mutable_node(0)->add_input("indices");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, floats)))(x),
+                         doctest::Contains("float indices or indices computed at run time; expected constant int64"),
+                         xg::OnnxUnsupportedError);
 }
 
 TEST_CASE("an imported model's initializers are its parameters, a batch normalization's statistics its buffers") {

@@ -281,8 +281,15 @@ TEST_CASE("resize_images and resize_images_backward pass gradcheck and gradgradc
             CHECK(xt::allclose(xg::resize_images_backward(xg::input(dy), images, interpolation).value(), x.grad()));
         }
     }
-    const xg::Tensor y = xg::resize_images(xg::parameter(uniform({1, 4, 3, 2}), "x"), {8, 6}, Interpolation::nearest);
-    CHECK(y.creator()->attributes().to_string() == "size=(8, 6), interpolation=nearest");
+    const xg::Tensor y = xg::resize_images(xg::parameter(uniform({1, 4, 3, 2}), "x"), {8, 6}, Interpolation::bilinear);
+    CHECK(y.creator()->op == "resize_images");
+    CHECK(y.creator()->attributes().to_string() == "size=(8, 6), interpolation=bilinear");
+    // Nearest is a gather of rows, then of columns, by TensorFlow's index formula.
+    const xg::Tensor x = xg::parameter(uniform({1, 4, 3, 2}), "x");
+    const xg::Tensor z = xg::resize_images(x, {8, 6}, Interpolation::nearest);
+    CHECK(z.creator()->op == "gather");
+    CHECK(z.creator()->attributes().to_string() == "axis=2, indices=(0, 0, 1, 1, 2, 2)");
+    CHECK(z.value() == xg::gather(xg::gather(x, {0, 0, 1, 1, 2, 2, 3, 3}, 1), {0, 0, 1, 1, 2, 2}, 2).value());
     xg::Tape::current().clear();
 }
 

@@ -285,10 +285,13 @@ private:
                            int64_initializer(base + "/ends", {attrs.integer("end")}),
                            int64_initializer(base + "/axes", {axis})},
                  out);
+        } else if (op == "gather") {
+            set_int(node("Gather", {in[0], int64_initializer(base + "/indices", attrs.integers("indices"))}, out),
+                    "axis", attrs.integer("axis"));
         } else if (op == "resize_images") {
-            // Resize, channels first, to (N, C) of the value itself and the size recorded: the batch
-            // stays dynamic. Its half-pixel coordinates are tf.image.resize's, and rounding halves up
-            // is TensorFlow's floor((o + 1/2) in / out) written for the point half a pixel lower.
+            // Bilinear (nearest resizing is two gathers): Resize, channels first, to (N, C) of the
+            // value itself and the size recorded, so that the batch stays dynamic. Its half-pixel
+            // coordinates are tf.image.resize's.
             const auto& size = attrs.integers("size");
             const std::string x = transposed(in[0], to_channels_first);
             const std::string shape = fresh(base + "/shape"), batch_channels = fresh(base + "/batch_channels");
@@ -299,10 +302,13 @@ private:
             set_int(node("Concat", {batch_channels, int64_initializer(base + "/size", size)}, sizes), "axis", 0);
             const std::string y = fresh(base + "_nchw");
             onnx::NodeProto* n = node("Resize", {x, "", "", sizes}, y);
-            const bool linear = parse_interpolation(attrs.word("interpolation"), "export_onnx") == Interpolation::bilinear;
-            set_string(n, "mode", linear ? "linear" : "nearest");
+            if (parse_interpolation(attrs.word("interpolation"), "export_onnx") != Interpolation::bilinear) {
+                throw ValueError(fmt::format("export_onnx: resize_images in '{}' is recorded with interpolation '{}'; "
+                                             "expected bilinear (nearest resizing records gathers)",
+                                             scope_, attrs.word("interpolation")));
+            }
+            set_string(n, "mode", "linear");
             set_string(n, "coordinate_transformation_mode", "half_pixel");
-            if (!linear) set_string(n, "nearest_mode", "round_prefer_ceil");
             out = transposed(y, to_channels_last);
         } else if (op == "sum") {
             std::vector<std::string> args{in[0]};
@@ -370,8 +376,9 @@ private:
             throw ValueError(fmt::format(
                 "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, exp, "
                 "log, sqrt, abs, square, pow, clip, relu, sigmoid, tanh, softmax, log_softmax, matmul, linear, "
-                "transpose, reshape, pad, slice, sum, mean, max, conv2d, conv2d_with_bias, conv2d_backward_input, "
-                "depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, batch_norm, resize_images",
+                "transpose, reshape, pad, slice, gather, sum, mean, max, conv2d, conv2d_with_bias, "
+                "conv2d_backward_input, depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, "
+                "batch_norm, resize_images",
                 op, scope_.empty() ? "top level" : scope_));
         }
         names_[r.output.get()] = out;

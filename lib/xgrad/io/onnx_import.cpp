@@ -63,9 +63,9 @@ const std::set<std::string>& supported_ops() {
         "Relu",               "Reshape",            "Resize",             "Selu",               "Sigmoid",
         "Slice",              "Softmax",            "Softsign",           "Sqrt",               "Squeeze",
         "Sub",                "Sum",
-        "Tanh",               "Transpose",          "Unsqueeze",
+        "Tanh",               "Transpose",          "Unsqueeze",          "Upsample",           "Gather",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
-        "Gather",       "Shape"};
+        "Shape"};
     return ops;
 }
 
@@ -847,19 +847,39 @@ private:
     }
 
     // Gather along axis 0 of int64 data (a shape) at constant indices.
+    // Gather: of float data by constant int64 indices of any rank along any axis (the output's
+    // axis becomes the indices' axes), or of int64 values (a shape) along their one axis.
     void gather_node() {
-        if (!ints_at(0)) unsupported("float data; expected int64 data (a shape computed at run time)");
-        const Constant data = *value(n_->inputs[0]).ints;
-        if (data.shape.size() != 1 || int_attr("axis", 0) != 0) unsupported("data of rank > 1 or axis != 0; expected a 1-D shape");
-        if (!ints_at(1)) unsupported("float indices; expected int64 indices");
+        if (!ints_at(1)) unsupported("float indices or indices computed at run time; expected constant int64 indices");
         const Constant& indices = *value(n_->inputs[1]).ints;
-        Constant c{true, {}, {}, indices.shape};
-        const long n = static_cast<long>(data.ints.size());
+        const bool ints = ints_at(0);
+        const Shape data = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
+        if (data.empty()) invalid("data is a scalar; expected at least one axis");
+        const std::size_t ax = axis(int_attr("axis", 0), data.size());
+        const long n = static_cast<long>(data[ax]);
+        std::vector<std::size_t> picked;
         for (long i : indices.ints) {
-            if (i < -n || i >= n) invalid(fmt::format("index {} for {} values; expected -{} to {}", i, n, n, n - 1));
-            c.ints.push_back(data.ints[static_cast<std::size_t>(i < 0 ? i + n : i)]);
+            if (i < -n || i >= n) {
+                invalid(fmt::format("index {} for axis {} of data {}; expected -{} to {}", i, ax, format_shape(data), n,
+                                    n - 1));
+            }
+            picked.push_back(static_cast<std::size_t>(i < 0 ? i + n : i));
         }
-        set_ints(0, std::move(c));
+        if (ints) {
+            if (data.size() != 1) unsupported("int64 data of rank > 1; expected a 1-D shape");
+            Constant c{true, {}, {}, indices.shape};
+            for (std::size_t i : picked) c.ints.push_back(value(n_->inputs[0]).ints->ints[i]);
+            return set_ints(0, std::move(c));
+        }
+        const Tensor x = in(0);
+        afford(static_cast<double>(x.size()) / static_cast<double>(std::max<std::size_t>(data[ax], 1)) *
+                   static_cast<double>(picked.size()),
+               fmt::format("a gather of {} indices", picked.size()));
+        std::vector<long> shape(data.begin(), data.begin() + static_cast<long>(ax));
+        shape.insert(shape.end(), indices.shape.begin(), indices.shape.end());
+        shape.insert(shape.end(), data.begin() + static_cast<long>(ax) + 1, data.end());
+        const Tensor y = gather(x, picked, static_cast<long>(ax));
+        set(0, indices.shape.size() == 1 ? y : reshape(y, shape));
     }
 
     // Slice with step 1: of a tensor, or of int64 values (a shape). starts, ends and axes are
@@ -926,28 +946,12 @@ private:
         set(0, y);
     }
 
-    // Resize of (N, C, H, W) by linear or nearest interpolation along H and W: transform_images
-    // channels last, through the map from output to input coordinates each
-    // coordinate_transformation_mode defines, points beyond the edge reading the edge.
+    // Resize of (N, C, H, W) along H and W by scales or to sizes, each coordinate mode and
+    // rounding of ONNX (opset 11 on).
     void resize_node() {
         if (g_.opset < 11) unsupported(fmt::format("Resize of opset {}; expected opset 11 or later", g_.opset));
-        const Tensor x = in(0);
-        if (x.rank() != 4 || x.shape()[2] == 0 || x.shape()[3] == 0) {
-            unsupported(fmt::format("X {}; expected (N, C, H, W) images", format_shape(x.shape())));
-        }
+        const Tensor x = image_batch();
         const Shape& s = x.shape();
-        const std::string mode = text_attr("mode", "nearest");
-        if (mode != "linear" && mode != "nearest") unsupported(fmt::format("mode '{}'; expected linear or nearest", mode));
-        const std::string nearest_mode = text_attr("nearest_mode", "round_prefer_floor");
-        if (mode == "nearest" && nearest_mode != "round_prefer_ceil") {
-            // transform_images's nearest reads round(coordinate), halves away from zero: halves up,
-            // the coordinates being within the image by then.
-            unsupported(fmt::format("nearest_mode '{}'; expected round_prefer_ceil", nearest_mode));
-        }
-        const std::string coordinates = text_attr("coordinate_transformation_mode", "half_pixel");
-        // Output extents and the scales the coordinates use: from sizes, or from scales.
-        Size2 out{};
-        std::array<float, 2> scale{};
         std::vector<float> scales;
         if (has_input(2)) {
             const Array& given = in(2).value();
@@ -955,32 +959,85 @@ private:
         }
         if (!scales.empty()) {
             if (has_input(3) && !ints_in(3).empty()) invalid("both scales and sizes are given; expected one");
-            if (scales.size() != 4 || scales[0] != 1.0f || scales[1] != 1.0f) {
-                unsupported(fmt::format("scales ({}); expected (1, 1, scale_h, scale_w)", fmt::join(scales, ", ")));
-            }
-            for (std::size_t i = 0; i < 2; ++i) {
-                const float extent = std::floor(static_cast<float>(s[2 + i]) * scales[2 + i]);
-                if (!(scales[2 + i] > 0.0f) || !(extent >= 1.0f) || extent > 1e8f) {
-                    invalid(fmt::format("scale {} for an extent of {}; expected a positive scale leaving at least one "
-                                        "pixel", scales[2 + i], s[2 + i]));
-                }
-                out[i] = static_cast<std::size_t>(extent);
-                scale[i] = scales[2 + i];
-            }
-        } else {
-            const std::vector<long> sizes = ints_in(3);
-            if (sizes.size() != 4 || sizes[0] != static_cast<long>(s[0]) || sizes[1] != static_cast<long>(s[1])) {
-                unsupported(fmt::format("sizes ({}) for X {}; expected (N, C, height, width)", fmt::join(sizes, ", "),
-                                        format_shape(s)));
-            }
-            for (std::size_t i = 0; i < 2; ++i) {
-                if (sizes[2 + i] < 1 || sizes[2 + i] > 100'000'000) {
-                    invalid(fmt::format("sizes ({}); expected extents of at least one pixel", fmt::join(sizes, ", ")));
-                }
-                out[i] = static_cast<std::size_t>(sizes[2 + i]);
-                scale[i] = static_cast<float>(out[i]) / static_cast<float>(s[2 + i]);
-            }
+            return resample(x, scaled_extents(scales, s), text_attr("mode", "nearest"),
+                            text_attr("coordinate_transformation_mode", "half_pixel"),
+                            text_attr("nearest_mode", "round_prefer_floor"));
         }
+        const std::vector<long> sizes = ints_in(3);
+        if (sizes.size() != 4 || sizes[0] != static_cast<long>(s[0]) || sizes[1] != static_cast<long>(s[1])) {
+            unsupported(fmt::format("sizes ({}) for X {}; expected (N, C, height, width)", fmt::join(sizes, ", "),
+                                    format_shape(s)));
+        }
+        Extents e;
+        for (std::size_t i = 0; i < 2; ++i) {
+            if (sizes[2 + i] < 1 || sizes[2 + i] > 100'000'000) {
+                invalid(fmt::format("sizes ({}); expected extents of at least one pixel", fmt::join(sizes, ", ")));
+            }
+            e.out[i] = static_cast<std::size_t>(sizes[2 + i]);
+            e.scale[i] = static_cast<float>(e.out[i]) / static_cast<float>(s[2 + i]);
+        }
+        resample(x, e, text_attr("mode", "nearest"), text_attr("coordinate_transformation_mode", "half_pixel"),
+                 text_attr("nearest_mode", "round_prefer_floor"));
+    }
+
+    // Upsample (opsets 7 to 9, Resize's predecessor): by scales, from the attribute before opset 9
+    // and the second input from it, at asymmetric coordinates; nearest takes the pixel below.
+    void upsample_node() {
+        const Tensor x = image_batch();
+        std::vector<float> scales;
+        if (g_.opset >= 9) {
+            const Array& given = in(1).value();
+            scales.assign(given.begin(), given.end());
+        } else if (const Attribute* a = attr("scales")) {
+            scales = a->floats;
+        }
+        resample(x, scaled_extents(scales, x.shape()), text_attr("mode", "nearest"), "asymmetric", "floor");
+    }
+
+    Tensor image_batch() {
+        const Tensor x = in(0);
+        if (x.rank() != 4 || x.shape()[2] == 0 || x.shape()[3] == 0) {
+            unsupported(fmt::format("X {}; expected (N, C, H, W) images", format_shape(x.shape())));
+        }
+        return x;
+    }
+
+    // A resize's output extents of H and W, and the scales its coordinates use.
+    struct Extents {
+        Size2 out{};
+        std::array<float, 2> scale{};
+    };
+
+    Extents scaled_extents(const std::vector<float>& scales, const Shape& s) {
+        if (scales.size() != 4 || scales[0] != 1.0f || scales[1] != 1.0f) {
+            unsupported(fmt::format("scales ({}); expected (1, 1, scale_h, scale_w)", fmt::join(scales, ", ")));
+        }
+        Extents e;
+        for (std::size_t i = 0; i < 2; ++i) {
+            const float extent = std::floor(static_cast<float>(s[2 + i]) * scales[2 + i]);
+            if (!(scales[2 + i] > 0.0f) || !(extent >= 1.0f) || extent > 1e8f) {
+                invalid(fmt::format("scale {} for an extent of {}; expected a positive scale leaving at least one pixel",
+                                    scales[2 + i], s[2 + i]));
+            }
+            e.out[i] = static_cast<std::size_t>(extent);
+            e.scale[i] = scales[2 + i];
+        }
+        return e;
+    }
+
+    // x (N, C, H, W) resized to e.out: linear through transform_images, channels last, or nearest
+    // as two gathers by ONNX's rounding of each output pixel's source; points beyond the edge read
+    // the edge.
+    void resample(const Tensor& x, const Extents& e, const std::string& mode, const std::string& coordinates,
+                  const std::string& nearest_mode) {
+        if (mode != "linear" && mode != "nearest") unsupported(fmt::format("mode '{}'; expected linear or nearest", mode));
+        static const std::set<std::string> roundings{"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+        if (mode == "nearest" && !roundings.contains(nearest_mode)) {
+            invalid(fmt::format("nearest_mode '{}'; expected round_prefer_floor, round_prefer_ceil, floor or ceil",
+                                nearest_mode));
+        }
+        const Shape& s = x.shape();
+        const Size2 out = e.out;
         if (out[0] * out[1] > kMaxResizeGrowth * s[2] * s[3]) {
             unsupported(fmt::format("an output of {} x {} pixels from {} x {}; expected at most {} times as many pixels",
                                     out[0], out[1], s[2], s[3], kMaxResizeGrowth));
@@ -989,44 +1046,60 @@ private:
                fmt::format("an output of {} x {} pixels", out[0], out[1]));
         // x_in = a x_out + b per axis. The output's length in these formulas is the input's times
         // the scale, before the floor that gives the output's extent (ONNX's reference).
-        // Half-pixel coordinates at the scale from the input's extent to the output's are
+        // Linear at half-pixel coordinates, the scale from the input's extent to the output's, is
         // tf.image.resize's: resize_images, which exports back to this Resize.
-        std::array<float, 2> a{}, b{};
+        std::array<double, 2> a{}, b{};
         bool plain_resize = true;
         for (std::size_t i = 0; i < 2; ++i) {
-            const float in_extent = static_cast<float>(s[2 + i]), out_extent = in_extent * scale[i];
+            const double scale = e.scale[i];
+            const double in_extent = static_cast<double>(s[2 + i]), out_extent = in_extent * scale;
             const bool half_pixel =
-                coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && out_extent > 1.0f);
-            const auto wanted = static_cast<float>(out[i]);
-            plain_resize = plain_resize && half_pixel && std::abs(out_extent - wanted) <= 1e-6f * wanted;
+                coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && out_extent > 1.0);
+            const auto wanted = static_cast<double>(out[i]);
+            plain_resize = plain_resize && half_pixel && std::abs(out_extent - wanted) <= 1e-6 * wanted;
             if (half_pixel) {
-                a[i] = 1.0f / scale[i];
-                b[i] = 0.5f / scale[i] - 0.5f;
+                a[i] = 1.0 / scale;
+                b[i] = 0.5 / scale - 0.5;
             } else if (coordinates == "pytorch_half_pixel") {
-                a[i] = b[i] = 0.0f;
+                a[i] = b[i] = 0.0;
             } else if (coordinates == "align_corners") {
-                a[i] = out_extent > 1.0f ? (in_extent - 1.0f) / (out_extent - 1.0f) : 0.0f;
+                a[i] = out_extent > 1.0 ? (in_extent - 1.0) / (out_extent - 1.0) : 0.0;
             } else if (coordinates == "asymmetric") {
-                a[i] = 1.0f / scale[i];
+                a[i] = 1.0 / scale;
             } else if (coordinates == "tf_half_pixel_for_nn") {
-                a[i] = 1.0f / scale[i];
-                b[i] = 0.5f / scale[i];
+                a[i] = 1.0 / scale;
+                b[i] = 0.5 / scale;
             } else {
                 unsupported(fmt::format("coordinate_transformation_mode '{}'; expected half_pixel, pytorch_half_pixel, "
                                         "align_corners, asymmetric or tf_half_pixel_for_nn",
                                         coordinates));
             }
         }
-        Array transform = xt::zeros<float>({1, 8});
-        transform(0, 0) = a[1];
-        transform(0, 2) = b[1];
-        transform(0, 4) = a[0];
-        transform(0, 5) = b[0];
-        const ImageSampling sampling{.interpolation = mode == "linear" ? Interpolation::bilinear : Interpolation::nearest,
-                                     .fill_mode = FillMode::nearest};
+        if (mode == "nearest") {
+            auto sources = [&](std::size_t i) {
+                std::vector<std::size_t> source(out[i]);
+                const auto last = static_cast<double>(s[2 + i] - 1);
+                for (std::size_t o = 0; o < out[i]; ++o) {
+                    const double p = a[i] * static_cast<double>(o) + b[i];
+                    const double pixel = nearest_mode == "floor"     ? std::floor(p)
+                                         : nearest_mode == "ceil"    ? std::ceil(p)
+                                         : nearest_mode == "round_prefer_ceil" ? std::floor(p + 0.5)
+                                                                               : std::ceil(p - 0.5);
+                    source[o] = static_cast<std::size_t>(std::clamp(pixel, 0.0, last));
+                }
+                return source;
+            };
+            return set(0, gather(gather(x, sources(0), 2), sources(1), 3));
+        }
         const Tensor images = channels_last(x);
-        set(0, channels_first(plain_resize ? resize_images(images, out, sampling.interpolation)
-                                           : transform_images(images, transform, sampling, out)));
+        if (plain_resize) return set(0, channels_first(resize_images(images, out, Interpolation::bilinear)));
+        Array transform = xt::zeros<float>({1, 8});
+        transform(0, 0) = static_cast<float>(a[1]);
+        transform(0, 2) = static_cast<float>(b[1]);
+        transform(0, 4) = static_cast<float>(a[0]);
+        transform(0, 5) = static_cast<float>(b[0]);
+        const ImageSampling sampling{.interpolation = Interpolation::bilinear, .fill_mode = FillMode::nearest};
+        set(0, channels_first(transform_images(images, transform, sampling, out)));
     }
 
     // Squeeze and Unsqueeze change only the shape: of a tensor, or of int64 values (a shape).
@@ -1225,6 +1298,7 @@ private:
         if (op == "Shape") return shape_node();
         if (op == "Slice") return slice_node();
         if (op == "Resize") return resize_node();
+        if (op == "Upsample") return upsample_node();
         if (op == "Gather") return gather_node();
         if (op == "Concat" && !n.inputs.empty() && ints_at(0)) {
             Constant c{true, {}, {}, {}};

@@ -4,12 +4,14 @@
 //   transform_images(x)             = A x + fill     dx    = transform_images_backward(dy) = A^T dy
 //   transform_images_backward(dy)   = A^T dy         d(dy) = A G = transform_images(G) with fill value 0
 // The array rules call the kernels; the differentiable rules call the ops, so a second
-// derivative only meets these two. resize_images is tf.image.resize, recorded under its own name
-// so that the graph and export_onnx (Resize) see what it is: bilinear, transform_images through
-// tf.image.resize's transform (its gradient that transform's adjoint); nearest, a gather by
-// TensorFlow's own index formula, whose adjoint (resize_images_backward) is a scatter:
+// derivative only meets these two. resize_images is tf.image.resize: bilinear, recorded under its
+// own name so that the graph and export_onnx (Resize) see what it is, transform_images through
+// tf.image.resize's transform (its gradient that transform's adjoint):
 //   resize_images(x) = R x             dx    = resize_images_backward(dy) = R^T dy
 //   resize_images_backward(dy) = R^T dy   d(dy) = R G = resize_images(G)
+// Nearest, two gathers (of rows, then of columns) by TensorFlow's own index formula, which export
+// as they are: exactly, where a Resize node leaves a point between two pixels to the runtime's
+// rounding.
 #include <cmath>
 #include <memory>
 #include <tuple>
@@ -139,42 +141,14 @@ std::vector<std::size_t> nearest_sources(std::size_t in, std::size_t out) {
     return source;
 }
 
-// Nearest resizing of g (images (N, H, W, C) -> (N, OH, OW, C)) as index tables, and its adjoint.
-struct NearestResize {
-    ImageTransformGeometry g;
-    std::vector<std::size_t> rows, columns;  // the source of each output row and column
+// Nearest resizing of one axis from extent `in` to `out`: a gather, nothing when it keeps its extent.
+Tensor nearest_resize(const Tensor& images, long axis, std::size_t in, std::size_t out) {
+    return in == out ? images : gather(images, nearest_sources(in, out), axis);
+}
 
-    explicit NearestResize(const ImageTransformGeometry& geometry)
-        : g(geometry), rows(nearest_sources(g.h, g.oh)), columns(nearest_sources(g.w, g.ow)) {}
-
-    Array gather(const float* x) const {
-        Array y = uninitialized({g.n, g.oh, g.ow, g.c});
-        float* out = y.data();
-        for (std::size_t n = 0; n < g.n; ++n) {
-            for (std::size_t r : rows) {
-                for (std::size_t c : columns) {
-                    std::copy_n(x + ((n * g.h + r) * g.w + c) * g.c, g.c, out);
-                    out += g.c;
-                }
-            }
-        }
-        return y;
-    }
-    // Each output pixel's values added back onto the pixel it read.
-    Array scatter(const float* dy) const {
-        Array dx = xt::zeros<float>({g.n, g.h, g.w, g.c});
-        for (std::size_t n = 0; n < g.n; ++n) {
-            for (std::size_t r : rows) {
-                for (std::size_t c : columns) {
-                    float* target = dx.data() + ((n * g.h + r) * g.w + c) * g.c;
-                    for (std::size_t k = 0; k < g.c; ++k) target[k] += dy[k];
-                    dy += g.c;
-                }
-            }
-        }
-        return dx;
-    }
-};
+Tensor nearest_resize_backward(const Tensor& dy, long axis, std::size_t in, std::size_t out) {
+    return in == out ? dy : scatter_add(dy, nearest_sources(in, out), in, axis);
+}
 
 // Bilinear resizing's sampling: edge pixels beyond the outermost centres, the fill mode that
 // clamps the point to the image.
@@ -199,10 +173,7 @@ Tensor resize_images(const Tensor& images, Size2 size, Interpolation interpolati
         ctx.accumulate(0, resize_images_backward(ctx.grad(), images_shape, interpolation));
     };
     if (interpolation == Interpolation::nearest) {
-        auto resize = std::make_shared<const NearestResize>(g);
-        return record_op(op, {images}, resize->gather(images.value().data()), [resize](GradientContext& ctx) {
-            ctx.accumulate(0, resize->scatter(ctx.grad().data()));
-        }, tensor_rule, resize_attributes(size, interpolation));
+        return nearest_resize(nearest_resize(images, 1, g.h, g.oh), 2, g.w, g.ow);
     }
     auto t = std::make_shared<const Array>(resize_transform(g));
     Array y = transform_images_forward(images.value().data(), t->data(), g, kBilinearResize, op);
@@ -231,12 +202,7 @@ Tensor resize_images_backward(const Tensor& dy, const Shape& images_shape, Inter
         return transform_images_backward(dy, resize_transform(g), images_shape, kBilinearResize.interpolation,
                                          kBilinearResize.fill_mode);
     }
-    auto resize = std::make_shared<const NearestResize>(g);
-    return record_op(op, {dy}, resize->scatter(dy.value().data()), [resize](GradientContext& ctx) {
-        ctx.accumulate(0, resize->gather(ctx.grad().data()));
-    }, [size](TensorGradientContext& ctx) {
-        ctx.accumulate(0, resize_images(ctx.grad(), size, Interpolation::nearest));
-    }, resize_attributes({g.h, g.w}, interpolation));
+    return nearest_resize_backward(nearest_resize_backward(dy, 2, g.w, g.ow), 1, g.h, g.oh);
 }
 
 Tensor crop_images(const Tensor& images, std::size_t top, std::size_t left, Size2 size) {
