@@ -183,6 +183,10 @@ TEST_CASE("empty tensors are reshaped, sliced, gathered and joined, forward and 
     check_empty([](const xg::Tensor& x) { return xg::reshape(x, {-1, 0}); }, {0, 3}, {0, 0});
     check_empty([](const xg::Tensor& x) { return xg::slice(x, 0, 1, 3); }, {3, 0}, {2, 0});
     check_empty([](const xg::Tensor& x) { return xg::slice(x, 1, 1, 1); }, {2, 3}, {2, 0});
+    // No batch, but blocks that start inside each row: the offset must not be applied to null.
+    check_empty([](const xg::Tensor& x) { return xg::slice(x, 1, 2, 4); }, {0, 4, 3}, {0, 2, 3});
+    check_empty([](const xg::Tensor& x) { return xg::concat({x, x}, 1); }, {0, 2, 3}, {0, 4, 3});
+    check_empty([](const xg::Tensor& x) { return xg::pad(x, 1, 2, 1); }, {0, 2, 3}, {0, 5, 3});
     check_empty([](const xg::Tensor& x) { return xg::gather(x, {2, 0, 2}); }, {3, 0}, {3, 0});
     check_empty([](const xg::Tensor& x) { return xg::gather(x, {}); }, {3, 2}, {0, 2});
     check_empty([](const xg::Tensor& x) { return xg::gather(x, {1, 1}, 1); }, {0, 3}, {0, 2});

@@ -258,9 +258,11 @@ void onnx_model_seeds(const fs::path& dir) {
     rescaled.emplace<xg::Rescaling>(2.0f, -1.0f);
     rescaled.emplace<xg::Dense>(3, 2, "softmax");
     xg::export_onnx(rescaled, xg::Array(xt::ones<float>({1, 3})), (dir / "rescaled.onnx").string());
-    // Resize with its sizes computed from the input's shape (Shape, Slice, Concat), and Slice.
+    // Resize with its sizes computed from the input's shape (Shape, Slice, Concat), a nearest
+    // resize (two Gathers) and Slice.
     xg::Sequential resized;
     resized.emplace<xg::Resizing>(6, 8);
+    resized.emplace<xg::Resizing>(5, 6, xg::ResizingOptions{.interpolation = xg::Interpolation::nearest});
     resized.emplace<xg::CenterCrop>(4, 4);
     resized.emplace<xg::Flatten>();
     resized.emplace<xg::Dense>(16, 2, "softmax");

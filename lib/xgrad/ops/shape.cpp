@@ -27,12 +27,16 @@ std::size_t outer_size(const Shape& s, std::size_t axis) {
     return n;
 }
 
-// Copies a block of `extent` slices along an axis between two row-major buffers, as
-// (outer, extent * inner) sub-matrices: the common core of slice, concat and their grads.
-void copy_blocks(const float* from, std::size_t from_stride, float* to, std::size_t to_stride, std::size_t outer,
-                 std::size_t width) {
-    // An empty array's data() may be null, and memcpy with a null pointer is undefined even for 0 bytes.
-    if (width == 0) return;
+// Copies a block of slices along an axis between two row-major buffers, as (outer, width)
+// sub-matrices starting `from_start` and `to_start` elements in: the common core of slice,
+// concat, pad and their grads.
+void copy_blocks(const float* from, std::size_t from_start, std::size_t from_stride, float* to, std::size_t to_start,
+                 std::size_t to_stride, std::size_t outer, std::size_t width) {
+    // An empty array's data() may be null: neither an offset from it nor memcpy with it, even of
+    // 0 bytes, is defined.
+    if (width == 0 || outer == 0) return;
+    from += from_start;
+    to += to_start;
     for (std::size_t o = 0; o < outer; ++o) std::memcpy(to + o * to_stride, from + o * from_stride, width * sizeof(float));
 }
 
@@ -111,12 +115,12 @@ Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end) {
     out_shape[ax] = end - begin;
     const std::size_t inner = inner_size(in, ax), outer = outer_size(in, ax);
     Array y = uninitialized(out_shape);
-    copy_blocks(x.value().data() + begin * inner, in[ax] * inner, y.data(), (end - begin) * inner, outer,
+    copy_blocks(x.value().data(), begin * inner, in[ax] * inner, y.data(), 0, (end - begin) * inner, outer,
                 (end - begin) * inner);
     return record_op("slice", {x}, std::move(y), [ax, begin, end, inner, outer](GradientContext& ctx) {
         const Shape& full = ctx.input(0).shape();
         Array g = xt::zeros<float>(full);
-        copy_blocks(ctx.grad().data(), (end - begin) * inner, g.data() + begin * inner, full[ax] * inner, outer,
+        copy_blocks(ctx.grad().data(), 0, (end - begin) * inner, g.data(), begin * inner, full[ax] * inner, outer,
                     (end - begin) * inner);
         ctx.accumulate(0, std::move(g));
     }, [ax, begin, end](TensorGradientContext& ctx) {
@@ -172,7 +176,7 @@ Tensor concat(const std::vector<Tensor>& xs, long axis) {
     for (const Tensor& t : xs) {
         offsets.push_back(offset);
         const std::size_t width = t.shape()[ax] * inner;
-        copy_blocks(t.value().data(), width, y.data() + offset * inner, out_width, outer, width);
+        copy_blocks(t.value().data(), 0, width, y.data(), offset * inner, out_width, outer, width);
         offset += t.shape()[ax];
     }
     return record_op("concat", xs, std::move(y), [ax, inner, outer, out_width, offsets](GradientContext& ctx) {
@@ -180,7 +184,7 @@ Tensor concat(const std::vector<Tensor>& xs, long axis) {
             if (!ctx.wants(i)) continue;
             Array g = uninitialized(ctx.input(i).shape());
             const std::size_t width = g.shape(ax) * inner;
-            copy_blocks(ctx.grad().data() + offsets[i] * inner, out_width, g.data(), width, outer, width);
+            copy_blocks(ctx.grad().data(), offsets[i] * inner, out_width, g.data(), 0, width, outer, width);
             ctx.accumulate(i, std::move(g));
         }
     }, [ax, offsets](TensorGradientContext& ctx) {
@@ -199,13 +203,14 @@ Tensor pad(const Tensor& x, long axis, std::size_t before, std::size_t after) {
     checked_element_count(out_shape, "pad");
     const std::size_t inner = inner_size(in, ax), outer = outer_size(in, ax);
     Array y = xt::zeros<float>(out_shape);
-    copy_blocks(x.value().data(), in[ax] * inner, y.data() + before * inner, out_shape[ax] * inner, outer, in[ax] * inner);
+    copy_blocks(x.value().data(), 0, in[ax] * inner, y.data(), before * inner, out_shape[ax] * inner, outer,
+                in[ax] * inner);
     const std::size_t begin = before, end = before + in[ax];
     return record_op("pad", {x}, std::move(y), [ax, begin, end, inner, outer](GradientContext& ctx) {
         // dx = dy[begin:end] along the axis
         const Shape& padded = ctx.grad().shape();
         Array g = uninitialized(ctx.input(0).shape());
-        copy_blocks(ctx.grad().data() + begin * inner, padded[ax] * inner, g.data(), (end - begin) * inner, outer,
+        copy_blocks(ctx.grad().data(), begin * inner, padded[ax] * inner, g.data(), 0, (end - begin) * inner, outer,
                     (end - begin) * inner);
         ctx.accumulate(0, std::move(g));
     }, [ax, begin, end](TensorGradientContext& ctx) {
