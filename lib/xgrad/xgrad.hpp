@@ -33,6 +33,7 @@
 #include "xgrad/io/onnx_import.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/convolution.hpp"

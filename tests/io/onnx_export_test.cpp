@@ -24,6 +24,7 @@
 #include "xgrad/io/onnx_import.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -281,6 +282,18 @@ TEST_CASE("export_onnx writes resizing as Resize and cropping as Slice, the batc
     xg::manual_seed(6);
     auto model = resized_model();
     check_exported(*model, {9, 11, 1});
+}
+
+TEST_CASE("export_onnx writes LayerNormalization as its arithmetic (ReduceMean, Sub, Mul, Sqrt, Div)") {
+    xg::manual_seed(7);
+    xg::Sequential model;
+    model.emplace<xg::Dense>(6, 8, "relu");
+    auto norm = model.emplace<xg::LayerNormalization>(8);
+    model.emplace<xg::Dense>(8, 10, "softmax");
+    // Not the initial 1 and 0, so that a gamma or beta left out would show.
+    xg::Tensor(norm->gamma()).mutable_value() = random_input({8}) + 1.0f;
+    xg::Tensor(norm->beta()).mutable_value() = random_input({8});
+    check_exported(model, {6});
 }
 
 TEST_CASE("ONNX Runtime predicts the 10,000 MNIST test images as xgrad does, dense and convnet") {

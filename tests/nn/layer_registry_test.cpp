@@ -18,6 +18,7 @@
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/image_crop.hpp"
+#include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/resizing.hpp"
@@ -69,8 +70,10 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
     const xg::Flatten flatten;
     const xg::Dropout dropout(0.3f);
     const xg::BatchNormalization bn(6, {.momentum = 0.9f, .epsilon = 1e-5f, .center = false});
-    for (const xg::Module* layer : std::initializer_list<const xg::Module*>{
-             &conv, &transposed, &depthwise, &separable, &max_pool, &avg_pool, &global_avg, &global_max, &flatten, &dropout, &bn}) {
+    const xg::LayerNormalization ln(5, {.epsilon = 1e-6f, .scale = false});
+    for (const xg::Module* layer : std::initializer_list<const xg::Module*>{&conv, &transposed, &depthwise, &separable,
+                                                                            &max_pool, &avg_pool, &global_avg,
+                                                                            &global_max, &flatten, &dropout, &bn, &ln}) {
         CAPTURE(layer->kind());
         const std::optional<xg::LayerConfig> config = layer->config();
         REQUIRE(config.has_value());
@@ -109,6 +112,11 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
     CHECK(b->momentum() == 0.9f);
     CHECK(b->epsilon() == 1e-5f);
     CHECK(b->parameter_count() == 6);  // gamma only: center = false
+    auto l = std::dynamic_pointer_cast<xg::LayerNormalization>(xg::make_layer("LayerNormalization", *ln.config(), "l"));
+    REQUIRE(l != nullptr);
+    CHECK(l->epsilon() == 1e-6f);
+    CHECK(l->features() == 5);
+    CHECK(l->parameter_count() == 5);  // beta only: scale = false
 }
 
 TEST_CASE("bad convnet settings are ValueErrors naming the layer and the setting") {
@@ -128,6 +136,10 @@ TEST_CASE("bad convnet settings are ValueErrors naming the layer and the setting
     CHECK_THROWS_AS(xg::make_layer("Dropout", {{"rate", "nan"}}, "d"), xg::ValueError);
     CHECK_THROWS_AS(xg::make_layer("Dropout", {{"rate", "1.5"}}, "d"), xg::ValueError);
     CHECK_THROWS_AS(xg::make_layer("BatchNormalization", {{"features", "4"}}, "b"), xg::ValueError);
+    xg::LayerConfig ln = *xg::LayerNormalization(4).config();
+    ln["epsilon"] = "0";
+    CHECK_THROWS_WITH_AS(xg::make_layer("LayerNormalization", ln, "l"),
+                         doctest::Contains("LayerNormalization: epsilon 0; expected a finite value > 0"), xg::ValueError);
 }
 
 TEST_CASE("the augmentation layers and Rescaling are rebuilt from their config, every setting kept") {

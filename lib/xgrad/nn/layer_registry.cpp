@@ -10,6 +10,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -229,6 +230,16 @@ struct LayerTable {
                  config_count(c, "features", kind),
                  BatchNormalizationOptions{.momentum = config_number(c, "momentum", kind),
                                            .epsilon = config_number(c, "epsilon", kind),
+                                           .center = config_flag(c, "center", kind),
+                                           .scale = config_flag(c, "scale", kind),
+                                           .name = name});
+         }},
+        {"LayerNormalization",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "LayerNormalization";
+             return std::make_shared<LayerNormalization>(
+                 config_count(c, "features", kind),
+                 LayerNormalizationOptions{.epsilon = config_number(c, "epsilon", kind),
                                            .center = config_flag(c, "center", kind),
                                            .scale = config_flag(c, "scale", kind),
                                            .name = name});

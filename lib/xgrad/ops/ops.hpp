@@ -1,9 +1,10 @@
 #pragma once
 // Every differentiable op xgrad provides. Each is defined, forward and backward side by
 // side, in the .cpp of its family: arithmetic, math, linalg, shape, broadcast, reduction,
-// activation, softmax, conv, pooling, image_transform, dropout, batch_norm. Binary arithmetic broadcasts like numpy;
-// gradients are summed back to each input's shape by the tape (GradientContext::accumulate). Every op also
-// has a differentiable rule, so its gradient can be differentiated again (tensor_rule.hpp).
+// activation, softmax, conv, pooling, image_transform, dropout, batch_norm, layer_norm.
+// Binary arithmetic broadcasts like numpy; gradients are summed back to each input's shape by
+// the tape (GradientContext::accumulate). Every op also has a differentiable rule, so its
+// gradient can be differentiated again (tensor_rule.hpp).
 #include <cstdint>
 #include <vector>
 
@@ -200,5 +201,18 @@ Tensor dropout(const Tensor& x, float rate, bool training);
 /// moving = moving * momentum + batch * (1 - momentum); inference uses the moving statistics.
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& moving_mean,
                   const Tensor& moving_variance, bool training, float momentum = 0.99f, float epsilon = 1e-3f);
+
+// ---- layer_norm.cpp --------------------------------------------------------------------
+/// Layer normalization over the axes from `axis` to the last (all of one example's features, as
+/// torch's normalized_shape and ONNX's LayerNormalization count them): (x - mean) / sqrt(var + epsilon)
+/// with the mean and (biased) variance of each example over those axes, times gamma plus beta, both of
+/// those axes' shape. Composed of ops: differentiable to any order.
+Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, long axis = -1, float epsilon = 1e-3f);
+/// layer_norm's statistics: each example's mean and 1 / sqrt(variance + epsilon) over the axes from `axis` to the
+/// last, those axes kept as extents of 1 (ONNX's LayerNormalization outputs them).
+struct LayerNormStatistics {
+    Tensor mean, inv_std;
+};
+LayerNormStatistics layer_norm_statistics(const Tensor& x, long axis = -1, float epsilon = 1e-3f);
 
 }  // namespace xg

@@ -1,0 +1,52 @@
+#pragma once
+// LayerNormalization: normalizes each example's features (the last axis) to zero mean and unit
+// variance, then scales by gamma and shifts by beta, like keras.layers.LayerNormalization with
+// its default axis. Its statistics are the example's own, so training and inference compute
+// the same and there is no state besides gamma and beta (the normalization transformers use).
+#include <optional>
+#include <string>
+
+#include "xgrad/nn/initializer.hpp"
+#include "xgrad/nn/module.hpp"
+
+namespace xg {
+
+struct LayerNormalizationOptions {
+    /// Added to the variance before its square root.
+    float epsilon = 1e-3f;
+    /// Whether beta (the shift) and gamma (the scale) exist; without them they are 0 and 1.
+    bool center = true;
+    bool scale = true;
+    Initializer beta_initializer = initializers::zeros;
+    Initializer gamma_initializer = initializers::ones;
+    std::string name;  // "" -> layer_normalization_N
+};
+
+class LayerNormalization : public Module {
+public:
+    /// Normalizes `features` values (the last axis) of each example: trainable gamma and beta
+    /// (features,).
+    explicit LayerNormalization(std::size_t features, LayerNormalizationOptions options = {});
+
+    /// (n, ..., features) -> the same shape, each (..., features) row normalized by its own mean
+    /// and variance.
+    Tensor forward(const Tensor& x) override;
+    Shape output_shape(const Shape& input_shape) override;
+    /// features, epsilon, center, scale.
+    std::optional<LayerConfig> config() const override;
+
+    const Tensor& gamma() const { return gamma_; }
+    const Tensor& beta() const { return beta_; }
+    std::size_t features() const { return features_; }
+    float epsilon() const { return epsilon_; }
+
+private:
+    void check_input(const Shape& shape_without_batch) const;
+
+    std::size_t features_;
+    float epsilon_;
+    bool center_, scale_;
+    Tensor gamma_, beta_;
+};
+
+}  // namespace xg
