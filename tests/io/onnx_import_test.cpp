@@ -421,10 +421,51 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
                 CHECK(y(0, 0, r, c) == doctest::Approx(3.0 * std::min(r / 2.0, 1.0) + std::min(c / 2.0, 2.0)));
             }
         }
-        scales->set_floats(2, 0.0f);
+        scales->set_floats(2, 0.5f);
         CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, linear)))(x),
-                             doctest::Contains("(Upsample): scale 0 for an extent of 2; expected a positive scale"),
+                             doctest::Contains("(Upsample): scale 0.5 for an extent of 2; expected a scale >= 1"),
                              xg::ValueError);
+        n->mutable_attribute()->RemoveLast();
+        CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, linear)))(x),
+                             doctest::Contains("(Upsample): no scales attribute"), xg::ValueError);
+        onnx::ModelProto deprecated = one_node("Upsample", 10);
+        add_initializer(deprecated.mutable_graph(), "scales", {4}, {1, 1, 2, 2});
+        deprecated.mutable_graph()->mutable_node(0)->add_input("scales");
+        CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, deprecated)))(x),
+                             doctest::Contains("Upsample of opset 10; expected opsets 7 to 9"), xg::OnnxUnsupportedError);
+    }
+    // Sizes whose ratio is no float: each source computed from integers, so that floor lands on
+    // the pixel PyTorch's F.interpolate(size=(2, 4), mode="nearest") reads (rows 0 and 3 of 6).
+    {
+        xg::Array six = xt::arange<float>(36.0f);
+        six.reshape({1, 1, 6, 6});
+        auto m = resize({{"nearest_mode", "floor"}, {"coordinate_transformation_mode", "asymmetric"}}, {}, {1, 1, 2, 4});
+        CHECK((*m)(xg::Tensor(six)).value() == xg::Array{{{{0, 1, 3, 4}, {18, 19, 21, 22}}}});
+        auto corners = resize({{"nearest_mode", "floor"}, {"coordinate_transformation_mode", "align_corners"}}, {},
+                              {1, 1, 2, 2});
+        xg::Array three = xt::arange<float>(9.0f);
+        three.reshape({1, 1, 3, 3});
+        CHECK((*corners)(xg::Tensor(three)).value() == xg::Array{{{{0, 2}, {6, 8}}}});
+        // pytorch_half_pixel to one pixel reads the first, linear or nearest.
+        for (const char* mode : {"linear", "nearest"}) {
+            CAPTURE(mode);
+            auto one = resize({{"mode", mode}, {"coordinate_transformation_mode", "pytorch_half_pixel"}}, {},
+                              {1, 1, 1, 1});
+            const xg::Array first = (*one)(xg::Tensor(three)).value();
+            CHECK(first.shape() == xg::Shape{1, 1, 1, 1});
+            CHECK(first(0, 0, 0, 0) == 0.0f);
+        }
+    }
+    // Nearest gathers the shrinking axis first: a row of 5000 pixels to a column of 5000 never
+    // holds 5000 x 5000 values between its two gathers, and the budget counts what it holds.
+    {
+        auto turn = resize({}, {1, 1, 5000, 1.01f / 5000});
+        turn->limit_values(100'000);
+        const xg::Tensor row(xt::ones<float>({1, 1, 1, 5000}));
+        CHECK((*turn)(row).shape() == xg::Shape{1, 1, 5000, 1});
+        turn->limit_values(5000);
+        CHECK_THROWS_WITH_AS((*turn)(row), doctest::Contains("an output of 5000 x 1 pixels of 5001 values"),
+                             xg::OnnxUnsupportedError);
     }
     // Chained, each Resize within bounds of its own input still meets the limit of the whole run:
     // the default (65536 times the 4096 values a small model counts as), or one of the caller's.

@@ -54,16 +54,16 @@ const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
         "Abs",                "Add",                "AveragePool",        "BatchNormalization", "Clip",
         "Concat",             "Constant",           "Conv",               "ConvTranspose",      "Div",
-        "Dropout",            "Elu",                "Exp",                "Flatten",            "Gemm",
-        "GlobalAveragePool",  "GlobalMaxPool",      "HardSigmoid",        "HardSwish",          "Identity",
-        "LeakyRelu",          "Log",                "LogSoftmax",         "MatMul",             "MaxPool",
-        "Mean",               "Mul",                "Neg",                "Pad",                "Pow",
-        "PRelu",              "Reciprocal",         "ReduceL1",           "ReduceL2",           "ReduceLogSum",
-        "ReduceLogSumExp",    "ReduceMax",          "ReduceMean",         "ReduceSum",          "ReduceSumSquare",
-        "Relu",               "Reshape",            "Resize",             "Selu",               "Sigmoid",
-        "Slice",              "Softmax",            "Softsign",           "Sqrt",               "Squeeze",
-        "Sub",                "Sum",
-        "Tanh",               "Transpose",          "Unsqueeze",          "Upsample",           "Gather",
+        "Dropout",            "Elu",                "Exp",                "Flatten",            "Gather",
+        "Gemm",               "GlobalAveragePool",  "GlobalMaxPool",      "HardSigmoid",        "HardSwish",
+        "Identity",           "LayerNormalization", "LeakyRelu",          "Log",                "LogSoftmax",
+        "MatMul",             "MaxPool",            "Mean",               "Mul",                "Neg",
+        "Pad",                "Pow",                "PRelu",              "Reciprocal",         "ReduceL1",
+        "ReduceL2",           "ReduceLogSum",       "ReduceLogSumExp",    "ReduceMax",          "ReduceMean",
+        "ReduceSum",          "ReduceSumSquare",    "Relu",               "Reshape",            "Resize",
+        "Selu",               "Sigmoid",            "Slice",              "Softmax",            "Softsign",
+        "Sqrt",               "Squeeze",            "Sub",                "Sum",                "Tanh",
+        "Transpose",          "Unsqueeze",          "Upsample",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Shape"};
     return ops;
@@ -302,7 +302,8 @@ private:
     static constexpr std::size_t kDefaultGrowth = 65536;
     static constexpr std::size_t kMinLimitBase = 4096;
     // Ops whose output can outgrow their inputs bound it from the input shapes here
-    // (broadcasting, Concat, MatMul, Gemm) or in their own code (Resize, Pad, Conv, ConvTranspose);
+    // (broadcasting, Concat, MatMul, Gemm) or in their own code (Resize, Upsample, Pad, Conv,
+    // ConvTranspose, Gather);
     // an output that shares an input's values (Identity, a Reshape) costs nothing.
     static std::size_t size_of(const Value& v) {
         return v.tensor.defined() ? v.tensor.size() : v.ints ? v.ints->ints.size() : 0;
@@ -714,6 +715,26 @@ private:
         set(0, (x - mean) / sqrt(var + epsilon) * scale + bias);
     }
 
+    // LayerNormalization (opset 17): over the axes from `axis` to the last, Scale and B of their
+    // shape (B absent: 0); float statistics, also as the outputs Mean and InvStdDev.
+    void layer_normalization() {
+        if (int_attr("stash_type", 1) != 1) {
+            unsupported(fmt::format("stash_type {}; expected 1 (float statistics)", int_attr("stash_type", 1)));
+        }
+        const Tensor x = in(0);
+        if (x.rank() == 0) invalid("X is a scalar; expected at least one axis");
+        const std::size_t first = axis(int_attr("axis", -1), x.rank());
+        const Tensor scale = in(1);
+        const Tensor bias = has_input(2) ? in(2) : constant(xt::zeros<float>(scale.shape()));
+        const float epsilon = float_attr("epsilon", 1e-5f);
+        set(0, layer_norm(x, scale, bias, static_cast<long>(first), epsilon));
+        if (n_->outputs.size() > 1) {
+            const LayerNormStatistics statistics = layer_norm_statistics(x, static_cast<long>(first), epsilon);
+            set(1, statistics.mean);
+            set(2, statistics.inv_std);
+        }
+    }
+
     void gemm() {
         Tensor a = in(0), b = in(1);
         if (a.rank() != 2 || b.rank() != 2) {
@@ -846,7 +867,6 @@ private:
         set_ints(0, std::move(c));
     }
 
-    // Gather along axis 0 of int64 data (a shape) at constant indices.
     // Gather: of float data by constant int64 indices of any rank along any axis (the output's
     // axis becomes the indices' axes), or of int64 values (a shape) along their one axis.
     void gather_node() {
@@ -952,6 +972,9 @@ private:
         if (g_.opset < 11) unsupported(fmt::format("Resize of opset {}; expected opset 11 or later", g_.opset));
         const Tensor x = image_batch();
         const Shape& s = x.shape();
+        const std::string mode = text_attr("mode", "nearest");
+        const std::string coordinates = text_attr("coordinate_transformation_mode", "half_pixel");
+        const std::string rounding = text_attr("nearest_mode", "round_prefer_floor");
         std::vector<float> scales;
         if (has_input(2)) {
             const Array& given = in(2).value();
@@ -959,30 +982,32 @@ private:
         }
         if (!scales.empty()) {
             if (has_input(3) && !ints_in(3).empty()) invalid("both scales and sizes are given; expected one");
-            return resample(x, scaled_extents(scales, s), text_attr("mode", "nearest"),
-                            text_attr("coordinate_transformation_mode", "half_pixel"),
-                            text_attr("nearest_mode", "round_prefer_floor"));
+            return resample(x, scaled_axes(scales, s, 0.0), mode, coordinates, rounding);
         }
         const std::vector<long> sizes = ints_in(3);
         if (sizes.size() != 4 || sizes[0] != static_cast<long>(s[0]) || sizes[1] != static_cast<long>(s[1])) {
             unsupported(fmt::format("sizes ({}) for X {}; expected (N, C, height, width)", fmt::join(sizes, ", "),
                                     format_shape(s)));
         }
-        Extents e;
+        std::array<ResizeAxis, 2> axes;
         for (std::size_t i = 0; i < 2; ++i) {
             if (sizes[2 + i] < 1 || sizes[2 + i] > 100'000'000) {
                 invalid(fmt::format("sizes ({}); expected extents of at least one pixel", fmt::join(sizes, ", ")));
             }
-            e.out[i] = static_cast<std::size_t>(sizes[2 + i]);
-            e.scale[i] = static_cast<float>(e.out[i]) / static_cast<float>(s[2 + i]);
+            const auto out = static_cast<std::size_t>(sizes[2 + i]);
+            axes[i] = {s[2 + i], out, static_cast<double>(out), static_cast<double>(s[2 + i])};
         }
-        resample(x, e, text_attr("mode", "nearest"), text_attr("coordinate_transformation_mode", "half_pixel"),
-                 text_attr("nearest_mode", "round_prefer_floor"));
+        resample(x, axes, mode, coordinates, rounding);
     }
 
-    // Upsample (opsets 7 to 9, Resize's predecessor): by scales, from the attribute before opset 9
-    // and the second input from it, at asymmetric coordinates; nearest takes the pixel below.
+    // Upsample (opsets 7 to 9; Resize replaces it from opset 10): enlarges by scales of at least
+    // 1, from the attribute before opset 9 and the second input from it, at asymmetric
+    // coordinates; nearest takes the pixel below.
     void upsample_node() {
+        if (g_.opset < 7 || g_.opset > 9) {
+            unsupported(fmt::format("Upsample of opset {}; expected opsets 7 to 9 (Resize replaces it from opset 10)",
+                                    g_.opset));
+        }
         const Tensor x = image_batch();
         std::vector<float> scales;
         if (g_.opset >= 9) {
@@ -990,8 +1015,10 @@ private:
             scales.assign(given.begin(), given.end());
         } else if (const Attribute* a = attr("scales")) {
             scales = a->floats;
+        } else {
+            invalid("no scales attribute; expected (1, 1, scale_h, scale_w)");
         }
-        resample(x, scaled_extents(scales, x.shape()), text_attr("mode", "nearest"), "asymmetric", "floor");
+        resample(x, scaled_axes(scales, x.shape(), 1.0), text_attr("mode", "nearest"), "asymmetric", "floor");
     }
 
     Tensor image_batch() {
@@ -1002,104 +1029,118 @@ private:
         return x;
     }
 
-    // A resize's output extents of H and W, and the scales its coordinates use.
-    struct Extents {
-        Size2 out{};
-        std::array<float, 2> scale{};
+    // One axis of a resize: its extents and the scale its coordinates use, as a ratio: out / in
+    // for sizes, the given float over 1 for scales. A resize to sizes then computes each source
+    // coordinate from integers, exactly wherever it is a whole or a half pixel, where floor,
+    // ceil and the roundings of ties decide.
+    struct ResizeAxis {
+        std::size_t in = 0, out = 0;
+        double scale_num = 1, scale_den = 1;
+        // The output's length in ONNX's formulas: the input's times the scale, before the floor
+        // that gives the output's extent.
+        double length() const { return static_cast<double>(in) * scale_num / scale_den; }
     };
 
-    Extents scaled_extents(const std::vector<float>& scales, const Shape& s) {
+    // Axes H and W resized by scales (1, 1, scale_h, scale_w), each at least `smallest`.
+    std::array<ResizeAxis, 2> scaled_axes(const std::vector<float>& scales, const Shape& s, double smallest) {
         if (scales.size() != 4 || scales[0] != 1.0f || scales[1] != 1.0f) {
             unsupported(fmt::format("scales ({}); expected (1, 1, scale_h, scale_w)", fmt::join(scales, ", ")));
         }
-        Extents e;
+        std::array<ResizeAxis, 2> axes;
         for (std::size_t i = 0; i < 2; ++i) {
-            const float extent = std::floor(static_cast<float>(s[2 + i]) * scales[2 + i]);
-            if (!(scales[2 + i] > 0.0f) || !(extent >= 1.0f) || extent > 1e8f) {
-                invalid(fmt::format("scale {} for an extent of {}; expected a positive scale leaving at least one pixel",
-                                    scales[2 + i], s[2 + i]));
+            const double scale = scales[2 + i];
+            const double extent = std::floor(static_cast<double>(s[2 + i]) * scale);
+            if (!(scale > 0.0 && scale >= smallest) || !(extent >= 1.0) || extent > 1e8) {
+                invalid(fmt::format("scale {} for an extent of {}; expected a scale {} leaving at least one pixel",
+                                    scales[2 + i], s[2 + i], smallest > 0.0 ? ">= 1" : "> 0"));
             }
-            e.out[i] = static_cast<std::size_t>(extent);
-            e.scale[i] = scales[2 + i];
+            axes[i] = {s[2 + i], static_cast<std::size_t>(extent), scale, 1.0};
         }
-        return e;
+        return axes;
     }
 
-    // x (N, C, H, W) resized to e.out: linear through transform_images, channels last, or nearest
-    // as two gathers by ONNX's rounding of each output pixel's source; points beyond the edge read
-    // the edge.
-    void resample(const Tensor& x, const Extents& e, const std::string& mode, const std::string& coordinates,
-                  const std::string& nearest_mode) {
+    // Where output pixel o of axis a reads the input, by coordinate_transformation_mode, as
+    // ONNX's reference computes it (dividing by the scale).
+    static double source(const ResizeAxis& a, double o, const std::string& coordinates) {
+        const double length = a.length(), in = static_cast<double>(a.in);
+        if (coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && length != 1.0)) {
+            return (o + 0.5) * a.scale_den / a.scale_num - 0.5;
+        }
+        if (coordinates == "pytorch_half_pixel") return -0.5;
+        if (coordinates == "align_corners") return length == 1.0 ? 0.0 : o * (in - 1.0) / (length - 1.0);
+        if (coordinates == "asymmetric") return o * a.scale_den / a.scale_num;
+        return (o + 0.5) * a.scale_den / a.scale_num;  // tf_half_pixel_for_nn
+    }
+
+    // x (N, C, H, W) resized along H and W: linear through transform_images, channels last, or
+    // nearest as two gathers of each output pixel's source rounded as nearest_mode says; points
+    // beyond the edge read the edge.
+    void resample(const Tensor& x, const std::array<ResizeAxis, 2>& axes, const std::string& mode,
+                  const std::string& coordinates, const std::string& nearest_mode) {
         if (mode != "linear" && mode != "nearest") unsupported(fmt::format("mode '{}'; expected linear or nearest", mode));
         static const std::set<std::string> roundings{"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
         if (mode == "nearest" && !roundings.contains(nearest_mode)) {
             invalid(fmt::format("nearest_mode '{}'; expected round_prefer_floor, round_prefer_ceil, floor or ceil",
                                 nearest_mode));
         }
+        static const std::set<std::string> coordinate_modes{"half_pixel", "pytorch_half_pixel", "align_corners",
+                                                            "asymmetric", "tf_half_pixel_for_nn"};
+        if (!coordinate_modes.contains(coordinates)) {
+            unsupported(fmt::format("coordinate_transformation_mode '{}'; expected half_pixel, pytorch_half_pixel, "
+                                    "align_corners, asymmetric or tf_half_pixel_for_nn",
+                                    coordinates));
+        }
         const Shape& s = x.shape();
-        const Size2 out = e.out;
+        const Size2 out{axes[0].out, axes[1].out};
         if (out[0] * out[1] > kMaxResizeGrowth * s[2] * s[3]) {
             unsupported(fmt::format("an output of {} x {} pixels from {} x {}; expected at most {} times as many pixels",
                                     out[0], out[1], s[2], s[3], kMaxResizeGrowth));
         }
-        afford(static_cast<double>(s[0] * s[1]) * static_cast<double>(out[0]) * static_cast<double>(out[1]),
+        const auto images = static_cast<double>(s[0] * s[1]);
+        // Nearest gathers the axis that leaves fewer pixels first; its intermediate is counted too.
+        const bool rows_first = out[0] * s[3] <= s[2] * out[1];
+        const double between = mode == "nearest" ? static_cast<double>(rows_first ? out[0] * s[3] : s[2] * out[1]) : 0;
+        afford(images * (static_cast<double>(out[0]) * static_cast<double>(out[1]) + between),
                fmt::format("an output of {} x {} pixels", out[0], out[1]));
-        // x_in = a x_out + b per axis. The output's length in these formulas is the input's times
-        // the scale, before the floor that gives the output's extent (ONNX's reference).
-        // Linear at half-pixel coordinates, the scale from the input's extent to the output's, is
-        // tf.image.resize's: resize_images, which exports back to this Resize.
-        std::array<double, 2> a{}, b{};
-        bool plain_resize = true;
-        for (std::size_t i = 0; i < 2; ++i) {
-            const double scale = e.scale[i];
-            const double in_extent = static_cast<double>(s[2 + i]), out_extent = in_extent * scale;
-            const bool half_pixel =
-                coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && out_extent > 1.0);
-            const auto wanted = static_cast<double>(out[i]);
-            plain_resize = plain_resize && half_pixel && std::abs(out_extent - wanted) <= 1e-6 * wanted;
-            if (half_pixel) {
-                a[i] = 1.0 / scale;
-                b[i] = 0.5 / scale - 0.5;
-            } else if (coordinates == "pytorch_half_pixel") {
-                a[i] = b[i] = 0.0;
-            } else if (coordinates == "align_corners") {
-                a[i] = out_extent > 1.0 ? (in_extent - 1.0) / (out_extent - 1.0) : 0.0;
-            } else if (coordinates == "asymmetric") {
-                a[i] = 1.0 / scale;
-            } else if (coordinates == "tf_half_pixel_for_nn") {
-                a[i] = 1.0 / scale;
-                b[i] = 0.5 / scale;
-            } else {
-                unsupported(fmt::format("coordinate_transformation_mode '{}'; expected half_pixel, pytorch_half_pixel, "
-                                        "align_corners, asymmetric or tf_half_pixel_for_nn",
-                                        coordinates));
-            }
-        }
         if (mode == "nearest") {
-            auto sources = [&](std::size_t i) {
-                std::vector<std::size_t> source(out[i]);
-                const auto last = static_cast<double>(s[2 + i] - 1);
-                for (std::size_t o = 0; o < out[i]; ++o) {
-                    const double p = a[i] * static_cast<double>(o) + b[i];
-                    const double pixel = nearest_mode == "floor"     ? std::floor(p)
-                                         : nearest_mode == "ceil"    ? std::ceil(p)
+            auto sources = [&](const ResizeAxis& a) {
+                std::vector<std::size_t> from(a.out);
+                const auto last = static_cast<double>(a.in - 1);
+                for (std::size_t o = 0; o < a.out; ++o) {
+                    const double p = source(a, static_cast<double>(o), coordinates);
+                    const double pixel = nearest_mode == "floor"               ? std::floor(p)
+                                         : nearest_mode == "ceil"              ? std::ceil(p)
                                          : nearest_mode == "round_prefer_ceil" ? std::floor(p + 0.5)
                                                                                : std::ceil(p - 0.5);
-                    source[o] = static_cast<std::size_t>(std::clamp(pixel, 0.0, last));
+                    from[o] = static_cast<std::size_t>(std::clamp(pixel, 0.0, last));
                 }
-                return source;
+                return from;
             };
-            return set(0, gather(gather(x, sources(0), 2), sources(1), 3));
+            const Tensor y = rows_first ? gather(gather(x, sources(axes[0]), 2), sources(axes[1]), 3)
+                                        : gather(gather(x, sources(axes[1]), 3), sources(axes[0]), 2);
+            return set(0, y);
         }
-        const Tensor images = channels_last(x);
-        if (plain_resize) return set(0, channels_first(resize_images(images, out, Interpolation::bilinear)));
+        // Linear at half-pixel coordinates, the scale from the input's extent to the output's, is
+        // tf.image.resize's: resize_images, which exports back to this Resize.
+        bool plain_resize = true;
         Array transform = xt::zeros<float>({1, 8});
-        transform(0, 0) = static_cast<float>(a[1]);
-        transform(0, 2) = static_cast<float>(b[1]);
-        transform(0, 4) = static_cast<float>(a[0]);
-        transform(0, 5) = static_cast<float>(b[0]);
+        for (std::size_t i = 0; i < 2; ++i) {
+            const ResizeAxis& a = axes[i];
+            const double length = a.length(), wanted = static_cast<double>(a.out);
+            const bool half_pixel = coordinates == "half_pixel" || (coordinates == "pytorch_half_pixel" && length != 1.0);
+            plain_resize = plain_resize && half_pixel && std::abs(length - wanted) <= 1e-6 * wanted;
+            // x_in = slope x_out + offset; the transform's row is [a0, a1, a2, b0, b1, b2, ...] for (x, y).
+            const double offset = source(a, 0.0, coordinates);
+            const double slope = source(a, 1.0, coordinates) - offset;
+            transform(0, i == 0 ? 4 : 0) = static_cast<float>(slope);
+            transform(0, i == 0 ? 5 : 2) = static_cast<float>(offset);
+        }
+        const Tensor channels_last_images = channels_last(x);
+        if (plain_resize) {
+            return set(0, channels_first(resize_images(channels_last_images, out, Interpolation::bilinear)));
+        }
         const ImageSampling sampling{.interpolation = Interpolation::bilinear, .fill_mode = FillMode::nearest};
-        set(0, channels_first(transform_images(images, transform, sampling, out)));
+        set(0, channels_first(transform_images(channels_last_images, transform, sampling, out)));
     }
 
     // Squeeze and Unsqueeze change only the shape: of a tensor, or of int64 values (a shape).
@@ -1273,6 +1314,7 @@ private:
         if (op == "ConvTranspose") return conv_transpose();
         if (op == "MaxPool" || op == "AveragePool") return pool(op == "MaxPool");
         if (op == "BatchNormalization") return batch_normalization();
+        if (op == "LayerNormalization") return layer_normalization();
         if (op == "Flatten") return flatten();
         if (op == "Reshape") return reshape_node();
         if (op == "Transpose") {

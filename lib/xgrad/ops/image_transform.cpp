@@ -9,9 +9,9 @@
 // tf.image.resize's transform (its gradient that transform's adjoint):
 //   resize_images(x) = R x             dx    = resize_images_backward(dy) = R^T dy
 //   resize_images_backward(dy) = R^T dy   d(dy) = R G = resize_images(G)
-// Nearest, two gathers (of rows, then of columns) by TensorFlow's own index formula, which export
-// as they are: exactly, where a Resize node leaves a point between two pixels to the runtime's
-// rounding.
+// Nearest, two gathers (of rows and of columns, the one leaving fewer pixels first) by
+// TensorFlow's own index formula, which export as they are: exactly, where a Resize node leaves
+// a point between two pixels to the runtime's rounding.
 #include <cmath>
 #include <memory>
 #include <tuple>
@@ -146,6 +146,9 @@ Tensor nearest_resize(const Tensor& images, long axis, std::size_t in, std::size
     return in == out ? images : gather(images, nearest_sources(in, out), axis);
 }
 
+// Which axis nearest resizing gathers first: the one whose gather leaves fewer pixels between the two.
+bool rows_first(const ImageTransformGeometry& g) { return g.oh * g.w <= g.h * g.ow; }
+
 Tensor nearest_resize_backward(const Tensor& dy, long axis, std::size_t in, std::size_t out) {
     return in == out ? dy : scatter_add(dy, nearest_sources(in, out), in, axis);
 }
@@ -173,7 +176,8 @@ Tensor resize_images(const Tensor& images, Size2 size, Interpolation interpolati
         ctx.accumulate(0, resize_images_backward(ctx.grad(), images_shape, interpolation));
     };
     if (interpolation == Interpolation::nearest) {
-        return nearest_resize(nearest_resize(images, 1, g.h, g.oh), 2, g.w, g.ow);
+        if (rows_first(g)) return nearest_resize(nearest_resize(images, 1, g.h, g.oh), 2, g.w, g.ow);
+        return nearest_resize(nearest_resize(images, 2, g.w, g.ow), 1, g.h, g.oh);
     }
     auto t = std::make_shared<const Array>(resize_transform(g));
     Array y = transform_images_forward(images.value().data(), t->data(), g, kBilinearResize, op);
@@ -202,7 +206,8 @@ Tensor resize_images_backward(const Tensor& dy, const Shape& images_shape, Inter
         return transform_images_backward(dy, resize_transform(g), images_shape, kBilinearResize.interpolation,
                                          kBilinearResize.fill_mode);
     }
-    return nearest_resize_backward(nearest_resize_backward(dy, 2, g.w, g.ow), 1, g.h, g.oh);
+    if (rows_first(g)) return nearest_resize_backward(nearest_resize_backward(dy, 2, g.w, g.ow), 1, g.h, g.oh);
+    return nearest_resize_backward(nearest_resize_backward(dy, 1, g.h, g.oh), 2, g.w, g.ow);
 }
 
 Tensor crop_images(const Tensor& images, std::size_t top, std::size_t left, Size2 size) {
