@@ -456,15 +456,26 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
             CHECK(first(0, 0, 0, 0) == 0.0f);
         }
     }
+    // The output's extent from a scale is counted in float, as ONNX Runtime and PyTorch count it:
+    // 0.7f is a hair below 0.7, and 10 pixels still make 7.
+    {
+        const xg::Tensor ten(xt::ones<float>({1, 1, 10, 10}));
+        CHECK((*resize({}, {1, 1, 0.7f, 0.7f}))(ten).shape() == xg::Shape{1, 1, 7, 7});
+        // No image: only the shape is made, however large.
+        auto huge = resize({{"mode", "linear"}}, {}, {0, 1, 10'000'000, 10'000'000});
+        CHECK((*huge)(xg::Tensor(xt::zeros<float>({0, 1, 1'000'000, 1'000'000}))).shape() ==
+              xg::Shape{0, 1, 10'000'000, 10'000'000});
+    }
     // Nearest gathers the shrinking axis first: a row of 5000 pixels to a column of 5000 never
-    // holds 5000 x 5000 values between its two gathers, and the budget counts what it holds.
+    // holds 5000 x 5000 values between its two gathers, and the budget counts what it holds
+    // (output 5000, between 1, index tables 5001).
     {
         auto turn = resize({}, {1, 1, 5000, 1.01f / 5000});
         turn->limit_values(100'000);
         const xg::Tensor row(xt::ones<float>({1, 1, 1, 5000}));
         CHECK((*turn)(row).shape() == xg::Shape{1, 1, 5000, 1});
         turn->limit_values(5000);
-        CHECK_THROWS_WITH_AS((*turn)(row), doctest::Contains("an output of 5000 x 1 pixels of 5001 values"),
+        CHECK_THROWS_WITH_AS((*turn)(row), doctest::Contains("an output of 5000 x 1 pixels of 10002 values"),
                              xg::OnnxUnsupportedError);
     }
     // Chained, each Resize within bounds of its own input still meets the limit of the whole run:
@@ -568,6 +579,23 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
                          xg::ValueError);
     auto twice = slice({0, 1}, {3, 2}, {1, 1}, {1, 1});
     CHECK_THROWS_WITH_AS((*twice)(xg::Tensor(flat)), doctest::Contains("axis 1 is sliced twice"), xg::ValueError);
+}
+
+TEST_CASE("import_onnx runs LayerNormalization with Scale and B broadcast to the normalized axes") {
+    ScratchDir dir;
+    auto layer_norm = [&](std::vector<long> scale_dims, std::vector<float> scale) {
+        onnx::ModelProto m = one_node("LayerNormalization", 17);
+        add_initializer(m.mutable_graph(), "scale", std::move(scale_dims), std::move(scale));
+        m.mutable_graph()->mutable_node(0)->add_input("scale");
+        return xg::import_onnx(write_model(dir, m));
+    };
+    // Each row (mean 1, variance 2/3) normalized, times a Scale of one value; no B.
+    const xg::Tensor x(xg::Array{{0, 1, 2}, {4, 3, 2}});
+    const float z = 1.0f / std::sqrt(2.0f / 3.0f + 1e-5f);
+    const xg::Array y = (*layer_norm({1}, {2.0f}))(x).value();
+    CHECK(xt::allclose(y, xg::Array{{-2 * z, 0, 2 * z}, {2 * z, 0, -2 * z}}, 1e-5, 1e-6));
+    CHECK_THROWS_WITH_AS((*layer_norm({2}, {1.0f, 1.0f}))(x), doctest::Contains("(LayerNormalization): broadcast_to"),
+                         xg::ShapeError);
 }
 
 TEST_CASE("import_onnx runs Gather on float data by constant indices of any rank, along any axis") {

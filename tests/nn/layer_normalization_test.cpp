@@ -69,6 +69,8 @@ TEST_CASE("LayerNormalization's errors name the layer and the shapes") {
     CHECK_THROWS_WITH_AS(ln(xg::input(xt::zeros<float>({3}))), "ln: input has shape (3,); expected (batch, ..., 3)",
                          xg::ShapeError);
     CHECK_THROWS_AS(ln.output_shape({2, 2}), xg::ShapeError);
+    // An empty batch is no error: an empty result.
+    CHECK(ln(xg::input(xt::zeros<float>({0, 3}))).shape() == xg::Shape{0, 3});
 }
 
 TEST_CASE("gradients flow through LayerNormalization to its input, gamma and beta") {

@@ -284,12 +284,27 @@ TEST_CASE("resize_images and resize_images_backward pass gradcheck and gradgradc
     const xg::Tensor y = xg::resize_images(xg::parameter(uniform({1, 4, 3, 2}), "x"), {8, 6}, Interpolation::bilinear);
     CHECK(y.creator()->op == "resize_images");
     CHECK(y.creator()->attributes().to_string() == "size=(8, 6), interpolation=bilinear");
-    // Nearest is a gather of rows, then of columns, by TensorFlow's index formula.
+    // Nearest is two gathers, of rows and of columns, by TensorFlow's index formula: here (a tie)
+    // rows first.
     const xg::Tensor x = xg::parameter(uniform({1, 4, 3, 2}), "x");
     const xg::Tensor z = xg::resize_images(x, {8, 6}, Interpolation::nearest);
     CHECK(z.creator()->op == "gather");
     CHECK(z.creator()->attributes().to_string() == "axis=2, indices=(0, 0, 1, 1, 2, 2)");
     CHECK(z.value() == xg::gather(xg::gather(x, {0, 0, 1, 1, 2, 2, 3, 3}, 1), {0, 0, 1, 1, 2, 2}, 2).value());
+    // Columns first where that leaves fewer pixels between (3 x 6 to 9 x 4: 3 x 4, not 9 x 6);
+    // the result and its gradient are the same either way.
+    const xg::Tensor wide = xg::parameter(uniform({2, 3, 6, 2}), "wide");
+    const xg::Tensor tall = xg::resize_images(wide, {9, 4}, Interpolation::nearest);
+    CHECK(tall.creator()->attributes().to_string() == "axis=1, indices=(0, 0, 0, 1, 1, 1, 2, 2, ... 9 in all)");
+    CHECK(tall.value() == xg::gather(xg::gather(wide, {0, 0, 0, 1, 1, 1, 2, 2, 2}, 1), {0, 2, 3, 5}, 2).value());
+    const xg::Array dy = uniform({2, 9, 4, 2});
+    tall.backward(dy);
+    CHECK(xt::allclose(xg::resize_images_backward(xg::input(dy), wide.shape(), Interpolation::nearest).value(),
+                       wide.grad()));
+    const auto turned = xg::gradcheck([](const std::vector<xg::Tensor>& in) {
+        return xg::resize_images(in[0], {9, 4}, Interpolation::nearest);
+    }, {uniform({2, 3, 6, 2})});
+    CHECK_MESSAGE(turned.passed, turned.report());
     xg::Tape::current().clear();
 }
 

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "empty_tensor.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -65,6 +66,18 @@ TEST_CASE("layer_norm's gradients of x, gamma and beta pass gradcheck and gradgr
         CHECK_MESSAGE(first.passed, first.report());
         xg::test::check_second_order(f, inputs);
     }
+}
+
+TEST_CASE("layer_norm of an empty batch is empty, forward and backward; its statistics of no values are NaN") {
+    using xg::test::check_empty;
+    const xg::Tensor four = xg::input(xt::ones<float>({4}));
+    check_empty([&](const xg::Tensor& x) { return xg::layer_norm(x, four, four); }, {0, 4}, {0, 4});
+    const xg::Tensor rows = xg::input(xt::ones<float>({3, 4}));
+    check_empty([&](const xg::Tensor& x) { return xg::layer_norm(x, rows, rows, 1); }, {0, 3, 4}, {0, 3, 4});
+    const xg::LayerNormStatistics none = xg::layer_norm_statistics(xg::input(xt::zeros<float>({2, 0})));
+    REQUIRE(none.mean.shape() == xg::Shape{2, 1});
+    CHECK(std::isnan(none.mean.value()(0, 0)));
+    CHECK(std::isnan(none.inv_std.value()(1, 0)));
 }
 
 TEST_CASE("layer_norm rejects gamma or beta of other shapes, axes out of range and a bad epsilon") {

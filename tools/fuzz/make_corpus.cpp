@@ -22,6 +22,7 @@
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
 #include "xgrad/nn/flatten.hpp"
@@ -181,6 +182,7 @@ void model_file_seeds(const fs::path& dir) {
     xg::Sequential net;
     net.emplace<xg::Dense>(3, 4, xg::DenseOptions{.activation = "relu", .name = "hidden"});
     net.emplace<xg::Dense>(4, 2, xg::DenseOptions{.use_bias = false, .name = "out"});
+    net.emplace<xg::LayerNormalization>(2, xg::LayerNormalizationOptions{.center = false});
     net.emplace<xg::Activation>("tanh");
     net.emplace<xg::Softmax>();
     xg::save_model(net, (dir / "sequential.npz").string());

@@ -724,8 +724,11 @@ private:
         const Tensor x = in(0);
         if (x.rank() == 0) invalid("X is a scalar; expected at least one axis");
         const std::size_t first = axis(int_attr("axis", -1), x.rank());
-        const Tensor scale = in(1);
-        const Tensor bias = has_input(2) ? in(2) : constant(xt::zeros<float>(scale.shape()));
+        // Scale and B broadcast to the normalized axes' shape, as the spec's function does.
+        const Shape normalized(x.shape().begin() + static_cast<long>(first), x.shape().end());
+        auto to_normalized = [&](const Tensor& t) { return t.shape() == normalized ? t : broadcast_to(t, normalized); };
+        const Tensor scale = to_normalized(in(1));
+        const Tensor bias = has_input(2) ? to_normalized(in(2)) : constant(xt::zeros<float>(normalized));
         const float epsilon = float_attr("epsilon", 1e-5f);
         set(0, layer_norm(x, scale, bias, static_cast<long>(first), epsilon));
         if (n_->outputs.size() > 1) {
@@ -1049,7 +1052,9 @@ private:
         std::array<ResizeAxis, 2> axes;
         for (std::size_t i = 0; i < 2; ++i) {
             const double scale = scales[2 + i];
-            const double extent = std::floor(static_cast<double>(s[2 + i]) * scale);
+            // In float, as ONNX Runtime and PyTorch count the pixels: a scale float rounds down
+            // (0.7f of 10) still makes the 7 they make, where the reference's double makes 6.
+            const double extent = std::floor(static_cast<float>(s[2 + i]) * scales[2 + i]);
             if (!(scale > 0.0 && scale >= smallest) || !(extent >= 1.0) || extent > 1e8) {
                 invalid(fmt::format("scale {} for an extent of {}; expected a scale {} leaving at least one pixel",
                                     scales[2 + i], s[2 + i], smallest > 0.0 ? ">= 1" : "> 0"));
@@ -1092,17 +1097,27 @@ private:
         }
         const Shape& s = x.shape();
         const Size2 out{axes[0].out, axes[1].out};
-        if (out[0] * out[1] > kMaxResizeGrowth * s[2] * s[3]) {
+        // In double: an empty batch may carry extents whose products wrap around.
+        auto pixels = [](std::size_t a, std::size_t b) { return static_cast<double>(a) * static_cast<double>(b); };
+        if (pixels(out[0], out[1]) > static_cast<double>(kMaxResizeGrowth) * pixels(s[2], s[3])) {
             unsupported(fmt::format("an output of {} x {} pixels from {} x {}; expected at most {} times as many pixels",
                                     out[0], out[1], s[2], s[3], kMaxResizeGrowth));
         }
-        const auto images = static_cast<double>(s[0] * s[1]);
-        // Nearest gathers the axis that leaves fewer pixels first; its intermediate is counted too.
-        const bool rows_first = out[0] * s[3] <= s[2] * out[1];
-        const double between = mode == "nearest" ? static_cast<double>(rows_first ? out[0] * s[3] : s[2] * out[1]) : 0;
-        afford(images * (static_cast<double>(out[0]) * static_cast<double>(out[1]) + between),
+        const double images = pixels(s[0], s[1]);
+        // Nearest gathers the axis that leaves fewer pixels first; its intermediate is counted
+        // too, and so are its index tables (all there is to make for an empty batch).
+        const bool rows_first = pixels(out[0], s[3]) <= pixels(s[2], out[1]);
+        const bool nearest = mode == "nearest";
+        const double between = nearest ? (rows_first ? pixels(out[0], s[3]) : pixels(s[2], out[1])) : 0;
+        const double tables = nearest ? static_cast<double>(out[0] + out[1]) : 0;
+        afford(images * (pixels(out[0], out[1]) + between) + tables,
                fmt::format("an output of {} x {} pixels", out[0], out[1]));
-        if (mode == "nearest") {
+        if (images == 0) {
+            // No image: the output's shape is all there is to make.
+            return set(0, reshape(x, {static_cast<long>(s[0]), static_cast<long>(s[1]), static_cast<long>(out[0]),
+                                      static_cast<long>(out[1])}));
+        }
+        if (nearest) {
             auto sources = [&](const ResizeAxis& a) {
                 std::vector<std::size_t> from(a.out);
                 const auto last = static_cast<double>(a.in - 1);

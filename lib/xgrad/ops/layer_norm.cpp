@@ -3,6 +3,7 @@
 // layer_norm, ONNX's LayerNormalization). Composed of ops, so its gradient is derived by the
 // tape and is differentiable again; the mean and variance are those of the example itself.
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -32,6 +33,15 @@ LayerNormStatistics layer_norm_statistics(const Tensor& x, long axis, float epsi
     if (!(epsilon >= 0.0f) || std::isinf(epsilon)) {
         throw ValueError(fmt::format("{}: epsilon {}; expected a finite value >= 0", op, epsilon));
     }
+    if (x.size() == 0) {
+        // No example, or examples of no values: NaN statistics (the mean of nothing), as numpy.
+        Shape kept = x.shape();
+        for (std::size_t i = first; i < kept.size(); ++i) kept[i] = 1;
+        Array values = uninitialized(kept);
+        values.fill(std::numeric_limits<float>::quiet_NaN());
+        const Tensor nan = constant(std::move(values));
+        return {nan, nan};
+    }
     const Tensor m = mean_over(x, first);
     const Tensor centred = x - m;
     return {m, 1.0f / sqrt(mean_over(square(centred), first) + epsilon)};
@@ -48,6 +58,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, long
                                          format_shape(t->shape()), format_shape(s), first, format_shape(normalized)));
         }
     }
+    // An empty batch: nothing to normalize, and the mean of no rows is no value.
+    if (x.size() == 0) return x * gamma + beta;
     const LayerNormStatistics statistics = layer_norm_statistics(x, axis, epsilon);
     return (x - statistics.mean) * statistics.inv_std * gamma + beta;
 }
