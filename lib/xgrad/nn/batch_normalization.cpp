@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/nn/feature_input.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -29,13 +30,6 @@ BatchNormalization::BatchNormalization(std::size_t features, BatchNormalizationO
     moving_variance_ = register_buffer("moving_variance", Tensor(options.moving_variance_initializer({features})));
 }
 
-void BatchNormalization::check_input(const Shape& s) const {
-    if (s.empty() || s.back() != features_) {
-        throw ShapeError(fmt::format("{}: input shape {} without the batch axis; expected (..., {})", name(),
-                                     format_shape(s), features_));
-    }
-}
-
 std::optional<LayerConfig> BatchNormalization::config() const {
     return LayerConfig{{"features", std::to_string(features_)},
                        {"momentum", fmt::format("{}", momentum_)},
@@ -45,11 +39,7 @@ std::optional<LayerConfig> BatchNormalization::config() const {
 }
 
 Tensor BatchNormalization::forward(const Tensor& x) {
-    if (x.rank() < 2) {
-        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, ..., {})", name(), format_shape(x.shape()),
-                                     features_));
-    }
-    check_input(Shape(x.shape().begin() + 1, x.shape().end()));
+    check_feature_batch(x.shape(), features_, name());
     // Frozen, it runs as in inference even in training mode, as Keras (TF 2) does: fine-tuning a
     // model around a frozen base must not move the base's statistics under its frozen weights.
     return batch_norm(x, gamma_, beta_, moving_mean_, moving_variance_, training() && trainable(), momentum_,
@@ -57,7 +47,7 @@ Tensor BatchNormalization::forward(const Tensor& x) {
 }
 
 Shape BatchNormalization::output_shape(const Shape& input_shape) {
-    check_input(input_shape);
+    check_feature_shape(input_shape, features_, name());
     return input_shape;
 }
 

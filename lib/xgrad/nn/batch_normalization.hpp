@@ -48,8 +48,6 @@ public:
     float epsilon() const { return epsilon_; }
 
 private:
-    void check_input(const Shape& shape_without_batch) const;
-
     std::size_t features_;
     float momentum_, epsilon_;
     bool center_, scale_;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/nn/feature_input.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -27,13 +28,6 @@ LayerNormalization::LayerNormalization(std::size_t features, LayerNormalizationO
                            : constant(xt::zeros<float>({features}));
 }
 
-void LayerNormalization::check_input(const Shape& s) const {
-    if (s.empty() || s.back() != features_) {
-        throw ShapeError(fmt::format("{}: input shape {} without the batch axis; expected (..., {})", name(),
-                                     format_shape(s), features_));
-    }
-}
-
 std::optional<LayerConfig> LayerNormalization::config() const {
     return LayerConfig{{"features", std::to_string(features_)},
                        {"epsilon", fmt::format("{}", epsilon_)},
@@ -42,16 +36,12 @@ std::optional<LayerConfig> LayerNormalization::config() const {
 }
 
 Tensor LayerNormalization::forward(const Tensor& x) {
-    if (x.rank() < 2) {
-        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, ..., {})", name(), format_shape(x.shape()),
-                                     features_));
-    }
-    check_input(Shape(x.shape().begin() + 1, x.shape().end()));
+    check_feature_batch(x.shape(), features_, name());
     return layer_norm(x, gamma_, beta_, -1, epsilon_);
 }
 
 Shape LayerNormalization::output_shape(const Shape& input_shape) {
-    check_input(input_shape);
+    check_feature_shape(input_shape, features_, name());
     return input_shape;
 }
 

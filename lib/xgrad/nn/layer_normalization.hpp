@@ -41,8 +41,6 @@ public:
     float epsilon() const { return epsilon_; }
 
 private:
-    void check_input(const Shape& shape_without_batch) const;
-
     std::size_t features_;
     float epsilon_;
     bool center_, scale_;
