@@ -1,4 +1,8 @@
-// Tests for lib/xgrad/ops/arithmetic.cpp: add, sub, mul, div, neg and the operators.
+// Tests for lib/xgrad/ops/arithmetic.cpp: add, sub, mul, div, neg, maximum, minimum and the operators.
+#include <cmath>
+#include <limits>
+#include <utility>
+
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
@@ -35,6 +39,14 @@ void check_binary(const char* name, Binary op) {
         const auto result = xg::gradcheck([op](const std::vector<xg::Tensor>& x) { return op(x[0], x[1]); }, {a, b});
         CHECK_MESSAGE(result.passed, result.report());
     }
+}
+
+// Values on a grid of 0.2 (a) and the grid shifted by 0.1 (b): a and b are never closer than
+// 0.1, so maximum and minimum are smooth at every point finite differences look at.
+std::pair<xg::Array, xg::Array> apart(const xg::Shape& sa, const xg::Shape& sb) {
+    xg::Array a = xt::cast<float>(xt::random::randint<int>(sa, -8, 8)) * 0.2f;
+    xg::Array b = xt::cast<float>(xt::random::randint<int>(sb, -8, 8)) * 0.2f + 0.1f;
+    return {a, b};
 }
 
 }  // namespace
@@ -224,4 +236,90 @@ TEST_CASE("add, sub, mul and div pass gradgradcheck on equal, broadcast and scal
 TEST_CASE("neg passes gradgradcheck") {
     xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return -x[0]; },
                                  {xg::Array{{0.5f, -1.0f}, {2.0f, 0.25f}}});
+}
+
+TEST_CASE("maximum and minimum pick elementwise with numpy broadcasting, NaN winning") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const xg::Tensor a = xg::input(xg::Array{{1.0f, -2.0f, 3.0f}, {nan, 5.0f, -6.0f}});
+    const xg::Tensor row = xg::input(xg::Array{0.0f, 0.0f, nan});
+    const xg::Array high = xg::maximum(a, row).value();
+    const xg::Array low = xg::minimum(row, a).value();
+    CHECK(high(0, 0) == 1.0f);
+    CHECK(high(0, 1) == 0.0f);
+    CHECK(low(0, 0) == 0.0f);
+    CHECK(low(0, 1) == -2.0f);
+    CHECK(high(1, 1) == 5.0f);
+    CHECK(low(1, 1) == 0.0f);
+    // A NaN on either side, as numpy.maximum and torch.maximum.
+    for (const auto& [i, j] : {std::pair{0, 2}, std::pair{1, 0}, std::pair{1, 2}}) {
+        CHECK(std::isnan(high(i, j)));
+        CHECK(std::isnan(low(i, j)));
+    }
+    CHECK(xg::maximum(a, xg::Tensor::scalar(2.0f)).value()(0, 0) == 2.0f);
+    CHECK(xg::minimum(xg::Tensor::scalar(2.0f), xg::Tensor::scalar(-1.0f)).item() == -1.0f);
+    CHECK_THROWS_WITH_AS(xg::maximum(a, xg::input(xt::zeros<float>({2}))),
+                         doctest::Contains("maximum: shapes (2, 3) and (2,) do not broadcast"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::minimum(a, xg::input(xt::zeros<float>({4, 1, 2}))),
+                         doctest::Contains("minimum: shapes (2, 3) and (4, 1, 2)"), xg::ShapeError);
+}
+
+TEST_CASE("maximum and minimum send the gradient to the winner, half to each at a tie") {
+    xg::Tensor a = xg::parameter(xg::Array{1.0f, 2.0f, 3.0f}, "a");
+    xg::Tensor b = xg::parameter(xg::Array{2.0f, 2.0f, 2.0f}, "b");
+    xg::sum(xg::maximum(a, b) * xg::constant(xg::Array{1.0f, 10.0f, 100.0f})).backward();
+    CHECK(a.grad() == xg::Array{0.0f, 5.0f, 100.0f});
+    CHECK(b.grad() == xg::Array{1.0f, 5.0f, 0.0f});
+    a.zero_grad();
+    b.zero_grad();
+    xg::sum(xg::minimum(a, b) * xg::constant(xg::Array{1.0f, 10.0f, 100.0f})).backward();
+    CHECK(a.grad() == xg::Array{1.0f, 5.0f, 0.0f});
+    CHECK(b.grad() == xg::Array{0.0f, 5.0f, 100.0f});
+
+    // A broadcast operand gets its shares summed: relu written as maximum(x, 0).
+    const xg::Tensor x = xg::parameter(xg::Array{-1.0f, 0.0f, 2.0f}, "x");
+    const xg::Tensor zero = xg::parameter(xg::scalar_array(0.0f), "zero");
+    xg::sum(xg::maximum(x, zero)).backward();
+    CHECK(x.grad() == xg::Array{0.0f, 0.5f, 1.0f});
+    CHECK(zero.grad()() == 1.5f);
+}
+
+TEST_CASE("maximum and minimum pass gradcheck and gradgradcheck on equal, broadcast and scalar shapes") {
+    xt::random::seed(13);
+    for (const auto& [name, op] : std::vector<std::pair<const char*, Binary>>{{"maximum", xg::maximum},
+                                                                              {"minimum", xg::minimum}}) {
+        for (const auto& [sa, sb] : shape_pairs) {
+            CAPTURE(name);
+            CAPTURE(xg::format_shape(sa));
+            CAPTURE(xg::format_shape(sb));
+            const auto [a, b] = apart(sa, sb);
+            const auto f = [op](const std::vector<xg::Tensor>& x) { return op(x[0], x[1]); };
+            const auto result = xg::gradcheck(f, {a, b});
+            CHECK_MESSAGE(result.passed, result.report());
+            xg::test::check_second_order(f, {a, b});
+        }
+    }
+}
+
+TEST_CASE("maximum and minimum on 0-d scalars take the scalar path and match the array path") {
+    using xg::test::check_scalar_binary;
+    for (const auto& [a, b] : {std::pair{1.3f, -0.7f}, std::pair{-2.5f, 0.4f}}) {
+        check_scalar_binary("maximum", xg::maximum, a, b);
+        check_scalar_binary("minimum", xg::minimum, a, b);
+    }
+    const xg::Array m = {{0.5f, -1.2f, 0.9f}, {1.4f, -0.6f, 0.7f}};
+    xg::test::check_scalar_with_array("maximum", xg::maximum, 0.8f, m);
+    xg::test::check_scalar_with_array("minimum", xg::minimum, -0.1f, m);
+    // A tie between two inline scalars splits the gradient on the scalar path too.
+    const xg::Tensor s = xg::Tensor::scalar(1.5f, true), t = xg::Tensor::scalar(1.5f, true);
+    xg::maximum(s, t).backward();
+    CHECK(s.node()->grad_item() == 0.5f);
+    CHECK(t.node()->grad_item() == 0.5f);
+}
+
+TEST_CASE("maximum and minimum of empty tensors are empty, forward and backward") {
+    using xg::test::check_empty;
+    const xg::Tensor row = xg::parameter(xt::ones<float>({3}), "row");
+    check_empty([&](const xg::Tensor& t) { return xg::maximum(t, row); }, {0, 3}, {0, 3});
+    check_empty([&](const xg::Tensor& t) { return xg::minimum(row, t); }, {0, 3}, {0, 3});
+    CHECK(row.grad() == xt::zeros<float>({3}));
 }

@@ -1,4 +1,4 @@
-// Tests for lib/xgrad/ops/reduction.cpp: sum, mean, max.
+// Tests for lib/xgrad/ops/reduction.cpp: sum, mean, max, min.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -18,7 +18,7 @@ namespace {
 
 xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
 
-// Distinct values at least 0.1 apart, shuffled: max has no ties, even after gradcheck's
+// Distinct values at least 0.1 apart, shuffled: max and min have no ties, even after gradcheck's
 // +-0.01 perturbations.
 xg::Array distinct(const xg::Shape& shape, unsigned seed) {
     xg::Array a = 0.1f * xt::arange<float>(static_cast<float>(xg::element_count(shape))) - 1.0f;
@@ -67,10 +67,24 @@ TEST_CASE("max takes the largest element along an axis") {
     CHECK(xg::max(xg::input(xg::Array{-3.0f, -1.0f, -2.0f}), 0).item() == -1.0f);
 }
 
+TEST_CASE("min takes the smallest element along an axis") {
+    const xg::Tensor x = xg::input(matrix);
+    CHECK(xg::min(x, 0).value() == xg::Array{1.0f, 2.0f, 3.0f});
+    CHECK(xg::min(x, 1).value() == xg::Array{1.0f, 2.0f});
+    CHECK(xg::min(x, -2, true).value() == xg::Array{{1.0f, 2.0f, 3.0f}});
+    CHECK(xg::min(xg::input(xg::Array{-3.0f, -1.0f, -4.0f}), 0).item() == -4.0f);
+}
+
 TEST_CASE("max sends the gradient to the first maximal element only") {
     const xg::Tensor x = xg::parameter(xg::Array{{1.0f, 3.0f, 3.0f}, {2.0f, 0.0f, 2.0f}}, "x");
     xg::sum(xg::max(x, 1)).backward();
     CHECK(x.grad() == xg::Array{{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}});
+}
+
+TEST_CASE("min sends the gradient to the first minimal element only") {
+    const xg::Tensor x = xg::parameter(xg::Array{{1.0f, 3.0f, 1.0f}, {2.0f, 0.0f, 0.0f}}, "x");
+    xg::sum(xg::min(x, 1) * xg::constant(xg::Array{2.0f, 3.0f})).backward();
+    CHECK(x.grad() == xg::Array{{2.0f, 0.0f, 0.0f}, {0.0f, 3.0f, 0.0f}});
 }
 
 TEST_CASE("reduction gradients spread dL/dy over the reduced axis") {
@@ -89,7 +103,7 @@ TEST_CASE("reduction gradients spread dL/dy over the reduced axis") {
     }
 }
 
-TEST_CASE("sum, mean and max pass gradcheck on every axis, with and without keepdims") {
+TEST_CASE("sum, mean, max and min pass gradcheck on every axis, with and without keepdims") {
     xt::random::seed(61);
     for (const xg::Shape& shape : {xg::Shape{3, 4}, xg::Shape{2, 3, 4}}) {
         CAPTURE(xg::format_shape(shape));
@@ -106,6 +120,8 @@ TEST_CASE("sum, mean and max pass gradcheck on every axis, with and without keep
                 check_gradients([=](const std::vector<xg::Tensor>& in) { return xg::mean(in[0], axis, keepdims); }, x);
                 check_gradients([=](const std::vector<xg::Tensor>& in) { return xg::max(in[0], axis, keepdims); },
                                 spaced);
+                check_gradients([=](const std::vector<xg::Tensor>& in) { return xg::min(in[0], axis, keepdims); },
+                                spaced);
             }
         }
     }
@@ -121,15 +137,17 @@ TEST_CASE("an axis out of range is a ShapeError naming the op") {
                          xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::mean(x, -3), doctest::Contains("mean: axis -3 is out of range"), xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::max(x, 5), doctest::Contains("max: axis 5 is out of range"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::min(x, -3), doctest::Contains("min: axis -3 is out of range"), xg::ShapeError);
     CHECK_THROWS_AS(xg::sum(xg::input(xg::scalar_array(1.0f)), 0), xg::ShapeError);
 }
 
-TEST_CASE("mean and max of an empty tensor are a ShapeError") {
+TEST_CASE("mean, max and min of an empty tensor are a ShapeError") {
     const xg::Tensor empty = xg::input(xt::zeros<float>({0, 3}));
     CHECK_THROWS_WITH_AS(xg::mean(empty), doctest::Contains("mean: tensor (0, 3) is empty"), xg::ShapeError);
     CHECK_THROWS_AS(xg::mean(empty, 0), xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::max(empty, 0), doctest::Contains("max: tensor (0, 3) is empty"), xg::ShapeError);
     CHECK_THROWS_AS(xg::max(xg::input(xt::zeros<float>({0})), 0), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::min(empty, 1), doctest::Contains("min: tensor (0, 3) is empty"), xg::ShapeError);
 }
 
 TEST_CASE("reductions record their axis") {
@@ -138,6 +156,8 @@ TEST_CASE("reductions record their axis") {
     CHECK(xg::sum(x, -1).creator()->attributes().to_string() == "axis=1");
     CHECK(xg::mean(x, 0, true).creator()->attributes().to_string() == "axis=0, keepdims");
     CHECK(xg::max(x, 1).creator()->op == "max");
+    CHECK(xg::min(x, 0).creator()->op == "min");
+    CHECK(xg::min(x, 0).creator()->attributes().to_string() == "axis=0");
     xg::Tape::current().clear();
 }
 
@@ -150,9 +170,9 @@ TEST_CASE("sum of an empty tensor is 0, forward and backward; along an axis it k
     CHECK(xg::sum(xg::input(xt::zeros<float>({0, 3})), 0).value() == xt::zeros<float>({3}));
 }
 
-TEST_CASE("max of a row holding NaN is NaN, as in numpy") {
+TEST_CASE("max and min of a row holding NaN are NaN, as in numpy") {
     const float nan = std::numeric_limits<float>::quiet_NaN();
-    const xg::Tensor x = xg::parameter(xg::Array{{1.0f, nan, 3.0f}, {nan, 5.0f, 4.0f}, {1.0f, 2.0f, 0.0f}}, "x");
+    xg::Tensor x = xg::parameter(xg::Array{{1.0f, nan, 3.0f}, {nan, 5.0f, 4.0f}, {1.0f, 2.0f, 0.0f}}, "x");
     const xg::Tensor m = xg::max(x, 1);
     CHECK(std::isnan(m.value()(0)));
     CHECK(std::isnan(m.value()(1)));
@@ -160,9 +180,16 @@ TEST_CASE("max of a row holding NaN is NaN, as in numpy") {
     // The gradient goes to the first NaN, the element that made the maximum.
     xg::sum(m).backward();
     CHECK(x.grad() == xg::Array{{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}, {0.0f, 1.0f, 0.0f}});
+    x.zero_grad();
+    const xg::Tensor low = xg::min(x, 1);
+    CHECK(std::isnan(low.value()(0)));
+    CHECK(std::isnan(low.value()(1)));
+    CHECK(low.value()(2) == 0.0f);
+    xg::sum(low).backward();
+    CHECK(x.grad() == xg::Array{{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 1.0f}});
 }
 
-TEST_CASE("sum, mean and max pass gradgradcheck on every axis (max without ties)") {
+TEST_CASE("sum, mean, max and min pass gradgradcheck on every axis (max and min without ties)") {
     xt::random::seed(61);
     const xg::Shape shape{2, 3, 4};
     xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::sum(x[0]); }, {uniform(shape)});
@@ -178,6 +205,8 @@ TEST_CASE("sum, mean and max pass gradgradcheck on every axis (max without ties)
                 [=](const std::vector<xg::Tensor>& x) { return xg::mean(x[0], axis, keepdims); }, {uniform(shape)});
             xg::test::check_second_order(
                 [=](const std::vector<xg::Tensor>& x) { return xg::max(x[0], axis, keepdims); }, {distinct(shape, 62)});
+            xg::test::check_second_order(
+                [=](const std::vector<xg::Tensor>& x) { return xg::min(x[0], axis, keepdims); }, {distinct(shape, 63)});
         }
     }
 }

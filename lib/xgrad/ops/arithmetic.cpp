@@ -48,6 +48,46 @@ Tensor div(const Tensor& a, const Tensor& b) {
                                       });
 }
 
+namespace {
+
+// The larger of a and b, or NaN when either is (as numpy.maximum and torch.maximum): a NaN
+// never disappears in a maximum.
+float larger(float a, float b) { return a > b || a != a ? a : b; }
+float smaller(float a, float b) { return a < b || a != a ? a : b; }
+
+// The share of maximum's gradient that goes to `mine` against `other`: all of it where mine is
+// the larger, none where it is the smaller, half at a tie (as PyTorch: the mean of the one-sided
+// derivatives), all where a NaN made the result.
+float larger_share(float mine, float other) { return mine < other ? 0.0f : mine == other ? 0.5f : 1.0f; }
+float smaller_share(float mine, float other) { return mine > other ? 0.0f : mine == other ? 0.5f : 1.0f; }
+
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) {
+    // g times a constant share: maximum'' = 0 away from ties.
+    return detail::binary_elementwise("maximum", a, b, larger,
+                                      [](float g, float x, float y, float) { return g * larger_share(x, y); },
+                                      [](float g, float x, float y, float) { return g * larger_share(y, x); },
+                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
+                                          return g * detail::constant_mask(a, b, larger_share);
+                                      },
+                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
+                                          return g * detail::constant_mask(b, a, larger_share);
+                                      });
+}
+
+Tensor minimum(const Tensor& a, const Tensor& b) {
+    return detail::binary_elementwise("minimum", a, b, smaller,
+                                      [](float g, float x, float y, float) { return g * smaller_share(x, y); },
+                                      [](float g, float x, float y, float) { return g * smaller_share(y, x); },
+                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
+                                          return g * detail::constant_mask(a, b, smaller_share);
+                                      },
+                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
+                                          return g * detail::constant_mask(b, a, smaller_share);
+                                      });
+}
+
 Tensor neg(const Tensor& a) {
     return detail::unary_elementwise("neg", a, [](float v) { return -v; }, [](float g, float, float) { return -g; },
                                      [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });

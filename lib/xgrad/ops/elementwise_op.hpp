@@ -28,6 +28,16 @@ Tensor constant_mask(const Tensor& x, Mask mask) {
     return constant(map_elements(x.value(), mask));
 }
 
+/// mask(a, b) elementwise (numpy broadcasting) as a constant: the two-input constant_mask
+/// (maximum's and minimum's share of the gradient).
+template <class Mask>
+Tensor constant_mask(const Tensor& a, const Tensor& b, Mask mask) {
+    if (is_inline_scalar(a) && is_inline_scalar(b)) {
+        return Tensor(make_node(mask(a.node()->item(), b.node()->item()), Role::constant, false));
+    }
+    return constant(map_elements(a.value(), b.value(), mask));
+}
+
 template <class Rule>
 void unary_scalar_rule(const float* x, float y, float g, float* dx) {
     dx[0] = Rule{}(g, x[0], y);

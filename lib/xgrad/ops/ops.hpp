@@ -25,6 +25,11 @@ Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 /// -a.
 Tensor neg(const Tensor& a);
+/// The larger of a and b elementwise (NaN where either is), numpy broadcasting; at a tie each
+/// input gets half the gradient, as in PyTorch.
+Tensor maximum(const Tensor& a, const Tensor& b);
+/// The smaller of a and b elementwise (NaN where either is), numpy broadcasting; ties as maximum.
+Tensor minimum(const Tensor& a, const Tensor& b);
 
 Tensor operator+(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& a, const Tensor& b);
@@ -107,6 +112,8 @@ Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, long axis, bool keepdims = false);
 /// Maximum along `axis` (NaN if any element is); the gradient goes to the first maximal element.
 Tensor max(const Tensor& x, long axis, bool keepdims = false);
+/// Minimum along `axis` (NaN if any element is); the gradient goes to the first minimal element.
+Tensor min(const Tensor& x, long axis, bool keepdims = false);
 
 // ---- softmax.cpp ---------------------------------------------------------------------
 /// e^x / sum(e^x) along `axis`, computed stably (the max is subtracted first).

@@ -96,51 +96,66 @@ Tensor mean(const Tensor& x, long axis, bool keepdims) {
     }, axis_attributes(ax, keepdims));
 }
 
-Tensor max(const Tensor& x, long axis, bool keepdims) {
-    const std::size_t ax = normalize_axis(axis, x.rank(), "max");
-    check_not_empty(x, "max");
+namespace {
+
+// max or min along an axis: `better(a, b)` says a beats b. The gradient goes to the first extremal
+// element of each line.
+template <class Better>
+Tensor extremum(const char* op, const Tensor& x, long axis, bool keepdims, Better better) {
+    const std::size_t ax = normalize_axis(axis, x.rank(), op);
+    check_not_empty(x, op);
     const Shape& in = x.shape();
-    // View x as (outer, extent, inner) so that one argmax pass serves any axis.
+    // View x as (outer, extent, inner) so that one pass serves any axis.
     std::size_t outer = 1, inner = 1;
     for (std::size_t i = 0; i < ax; ++i) outer *= in[i];
     for (std::size_t i = ax + 1; i < in.size(); ++i) inner *= in[i];
     const std::size_t extent = in[ax];
-    std::vector<std::size_t> argmax(outer * inner, 0);
+    std::vector<std::size_t> chosen(outer * inner, 0);
     Array y = uninitialized(reduced_shape(in, ax, keepdims));
     const float* v = x.value().data();
     for (std::size_t o = 0; o < outer; ++o) {
         for (std::size_t i = 0; i < inner; ++i) {
-            // The first NaN counts as the maximum, as in numpy: a NaN never disappears in a max.
+            // The first NaN counts as the extremum, as in numpy: a NaN never disappears in a max or min.
             std::size_t best = 0;
             for (std::size_t e = 1; e < extent && !std::isnan(v[(o * extent + best) * inner + i]); ++e) {
                 const float candidate = v[(o * extent + e) * inner + i];
-                if (candidate > v[(o * extent + best) * inner + i] || std::isnan(candidate)) best = e;
+                if (better(candidate, v[(o * extent + best) * inner + i]) || std::isnan(candidate)) best = e;
             }
-            argmax[o * inner + i] = best;
+            chosen[o * inner + i] = best;
             y.data()[o * inner + i] = v[(o * extent + best) * inner + i];
         }
     }
-    auto where = std::make_shared<const std::vector<std::size_t>>(std::move(argmax));
-    return record_op("max", {x}, std::move(y), [where, extent, inner](GradientContext& ctx) {
-        const std::vector<std::size_t>& argmax = *where;
+    auto where = std::make_shared<const std::vector<std::size_t>>(std::move(chosen));
+    return record_op(op, {x}, std::move(y), [where, extent, inner](GradientContext& ctx) {
+        const std::vector<std::size_t>& chosen = *where;
         Array g = xt::zeros<float>(ctx.input(0).shape());
         const float* dy = ctx.grad().data();
-        for (std::size_t j = 0; j < argmax.size(); ++j) {
+        for (std::size_t j = 0; j < chosen.size(); ++j) {
             const std::size_t o = j / inner, i = j % inner;
-            g.data()[(o * extent + argmax[j]) * inner + i] = dy[j];
+            g.data()[(o * extent + chosen[j]) * inner + i] = dy[j];
         }
         ctx.accumulate(0, std::move(g));
     }, [where, extent, inner, ax](TensorGradientContext& ctx) {
-        // dL/dy spread over the axis times a constant one-hot mask of the maxima: max'' = 0
-        // wherever the maximum is unique.
-        const std::vector<std::size_t>& argmax = *where;
+        // dL/dy spread over the axis times a constant one-hot mask of the extrema: the second
+        // derivative is 0 wherever the extremum is unique.
+        const std::vector<std::size_t>& chosen = *where;
         Array mask = xt::zeros<float>(ctx.input(0).shape());
-        for (std::size_t j = 0; j < argmax.size(); ++j) {
+        for (std::size_t j = 0; j < chosen.size(); ++j) {
             const std::size_t o = j / inner, i = j % inner;
-            mask.data()[(o * extent + argmax[j]) * inner + i] = 1.0f;
+            mask.data()[(o * extent + chosen[j]) * inner + i] = 1.0f;
         }
         ctx.accumulate(0, spread(ctx.grad(), ctx.input(0).shape(), ax) * constant(std::move(mask)));
     }, axis_attributes(ax, keepdims));
+}
+
+}  // namespace
+
+Tensor max(const Tensor& x, long axis, bool keepdims) {
+    return extremum("max", x, axis, keepdims, [](float a, float b) { return a > b; });
+}
+
+Tensor min(const Tensor& x, long axis, bool keepdims) {
+    return extremum("min", x, axis, keepdims, [](float a, float b) { return a < b; });
 }
 
 }  // namespace xg
