@@ -296,6 +296,28 @@ TEST_CASE("export_onnx writes LayerNormalization as its arithmetic (ReduceMean, 
     check_exported(model, {6});
 }
 
+TEST_CASE("export_onnx writes maximum, minimum and min as Max, Min and ReduceMin") {
+    // A hinge of each side of a learned level, less each row's smallest value. The 0.25 is a
+    // Tensor made in forward: a constant of the computation, not a weight.
+    class Clamped : public xg::Module {
+    public:
+        Clamped() : Module("Clamped") {
+            w_ = register_parameter("w", xg::Tensor(random_input({6, 10})));
+            level_ = register_parameter("level", xg::Tensor(random_input({10})));
+        }
+        xg::Tensor forward(const xg::Tensor& x) override {
+            const xg::Tensor h = xg::matmul(x, w_);
+            return xg::maximum(h, level_) + xg::minimum(h, xg::Tensor::scalar(0.25f)) - xg::min(h, 1, true);
+        }
+
+    private:
+        xg::Tensor w_, level_;
+    };
+    xg::manual_seed(8);
+    Clamped model;
+    check_exported(model, {6});
+}
+
 TEST_CASE("ONNX Runtime predicts the 10,000 MNIST test images as xgrad does, dense and convnet") {
     if (!std::filesystem::exists(std::string(XGRAD_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz")) {
         MESSAGE("skipped: no MNIST data in " << XGRAD_MNIST_DIR);

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include <functional>
+#include <optional>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -629,6 +630,69 @@ TEST_CASE("import_onnx runs Gather on float data by constant indices of any rank
     CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, floats)))(x),
                          doctest::Contains("float indices or indices computed at run time; expected constant int64"),
                          xg::OnnxUnsupportedError);
+}
+
+TEST_CASE("import_onnx runs Split by lengths or into equal parts, and names lengths that do not fit") {
+    ScratchDir dir;
+    // x (2, 3) split along its last axis into `parts` outputs, by `lengths` if given; the model's
+    // output is the last part.
+    auto split = [&](int opset, std::size_t parts, std::optional<std::vector<long>> lengths) {
+        onnx::ModelProto m = one_node("Split", opset);
+        auto* g = m.mutable_graph();
+        auto* n = g->mutable_node(0);
+        n->clear_output();
+        auto* a = n->add_attribute();
+        a->set_name("axis");
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(-1);
+        if (lengths && opset >= 13) {
+            add_initializer(g, "lengths", {static_cast<long>(lengths->size())}, {}, *lengths);
+            n->add_input("lengths");
+        } else if (lengths) {
+            auto* l = n->add_attribute();
+            l->set_name("split");
+            l->set_type(onnx::AttributeProto::INTS);
+            for (long v : *lengths) l->add_ints(v);
+        }
+        for (std::size_t k = 0; k < parts; ++k) n->add_output(k + 1 == parts ? "y" : fmt::format("part{}", k));
+        return xg::import_onnx(write_model(dir, m));
+    };
+    const xg::Tensor x(xg::Array{{0, 1, 2}, {3, 4, 5}});
+    CHECK((*split(13, 3, std::nullopt))(x).value() == xg::Array(xt::transpose(xg::Array{{2.0f, 5.0f}})));
+    CHECK((*split(11, 2, std::vector<long>{1, 2}))(x).value() == xg::Array{{1, 2}, {4, 5}});
+    CHECK((*split(13, 2, std::vector<long>{2, 1}))(x).value() == xg::Array(xt::transpose(xg::Array{{2.0f, 5.0f}})));
+    CHECK((*split(13, 2, std::vector<long>{3, 0}))(x).shape() == xg::Shape{2, 0});
+    CHECK_THROWS_WITH_AS((*split(13, 2, std::nullopt))(x),
+                         doctest::Contains("(Split): axis 1 of extent 3 into 2 equal parts; expected an extent they divide"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*split(13, 2, std::vector<long>{1, 1}))(x),
+                         doctest::Contains("split lengths 1, 1 of axis 1 of extent 3; expected lengths >= 0 summing to it"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*split(11, 2, std::vector<long>{4, -1}))(x), doctest::Contains("split lengths 4, -1"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*split(13, 2, std::vector<long>{1, 1, 1}))(x),
+                         doctest::Contains("3 split lengths for 2 outputs; expected one per output"), xg::ValueError);
+}
+
+TEST_CASE("import_onnx runs Max and Min of any number of broadcast inputs, and ReduceMin") {
+    ScratchDir dir;
+    auto variadic = [&](const std::string& op) {
+        onnx::ModelProto m = one_node(op);
+        add_initializer(m.mutable_graph(), "row", {3}, {0.5f, 1.5f, 2.5f});
+        add_initializer(m.mutable_graph(), "column", {2, 1}, {1.0f, 4.0f});
+        m.mutable_graph()->mutable_node(0)->add_input("row");
+        m.mutable_graph()->mutable_node(0)->add_input("column");
+        return xg::import_onnx(write_model(dir, m));
+    };
+    const xg::Tensor x(xg::Array{{0, 1, 2}, {3, 4, 5}});
+    CHECK((*variadic("Max"))(x).value() == xg::Array{{1, 1.5f, 2.5f}, {4, 4, 5}});
+    CHECK((*variadic("Min"))(x).value() == xg::Array{{0, 1, 1}, {0.5f, 1.5f, 2.5f}});
+    onnx::ModelProto reduce = one_node("ReduceMin");
+    auto* keep = reduce.mutable_graph()->mutable_node(0)->add_attribute();
+    keep->set_name("keepdims");
+    keep->set_type(onnx::AttributeProto::INT);
+    keep->set_i(0);
+    CHECK((*xg::import_onnx(write_model(dir, reduce)))(x).value() == xg::scalar_array(0.0f));
 }
 
 TEST_CASE("an imported model's initializers are its parameters, a batch normalization's statistics its buffers") {

@@ -88,7 +88,9 @@ private:
         std::string base = node->name().empty() ? (node->role == Role::parameter ? "parameter" : "constant")
                                                 : node->name();
         const std::string name = fresh(base);
-        if (node->role == Role::constant && node->name().empty()) {
+        // An unnamed leaf that is not a parameter (a constant, or a Tensor made inside forward) is
+        // part of the computation, not of the model's state.
+        if (node->role != Role::parameter && node->name().empty()) {
             add_constant(name, node->value(), node->shape());
         } else {
             add_initializer(name, node->value(), node->shape());
@@ -235,7 +237,8 @@ private:
         static const std::unordered_map<std::string, std::string> same_name{
             {"add", "Add"}, {"sub", "Sub"},   {"mul", "Mul"},         {"div", "Div"},   {"neg", "Neg"},
             {"exp", "Exp"}, {"log", "Log"},   {"sqrt", "Sqrt"},       {"abs", "Abs"},   {"relu", "Relu"},
-            {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"matmul", "MatMul"}, {"linear", "Gemm"}};
+            {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"matmul", "MatMul"}, {"linear", "Gemm"},
+            {"maximum", "Max"}, {"minimum", "Min"}};
         static const std::unordered_set<std::string> unary{"neg", "exp", "log", "sqrt", "abs", "relu", "tanh", "sigmoid"};
         if (auto t = transposes_.find(in[0]); unary.contains(op) && t != transposes_.end()) {
             // An elementwise op commutes with a Transpose: applied before it, a conv's activation
@@ -314,8 +317,8 @@ private:
             std::vector<std::string> args{in[0]};
             if (attrs.has("axis")) args.push_back(int64_initializer(base + "/axes", {attrs.integer("axis")}));
             set_int(node("ReduceSum", args, out), "keepdims", attrs.flag("keepdims") ? 1 : 0);
-        } else if (op == "mean" || op == "max") {
-            axis_attr(node(op == "mean" ? "ReduceMean" : "ReduceMax", in, out));
+        } else if (op == "mean" || op == "max" || op == "min") {
+            axis_attr(node(op == "mean" ? "ReduceMean" : op == "max" ? "ReduceMax" : "ReduceMin", in, out));
         } else if (kernel_op || op == "max_pool2d" || op == "avg_pool2d") {
             const auto& strides = attrs.integers("strides");
             const Padding padding = parse_padding(attrs.word("padding"), "export_onnx");
@@ -374,9 +377,9 @@ private:
             if (rank == 4) out = transposed(y, to_channels_last);
         } else {
             throw ValueError(fmt::format(
-                "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, exp, "
-                "log, sqrt, abs, square, pow, clip, relu, sigmoid, tanh, softmax, log_softmax, matmul, linear, "
-                "transpose, reshape, pad, slice, gather, sum, mean, max, conv2d, conv2d_with_bias, "
+                "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, maximum, "
+                "minimum, exp, log, sqrt, abs, square, pow, clip, relu, sigmoid, tanh, softmax, log_softmax, matmul, "
+                "linear, transpose, reshape, pad, slice, gather, sum, mean, max, min, conv2d, conv2d_with_bias, "
                 "conv2d_backward_input, depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, "
                 "batch_norm, resize_images",
                 op, scope_.empty() ? "top level" : scope_));

@@ -57,13 +57,14 @@ const std::set<std::string>& supported_ops() {
         "Dropout",            "Elu",                "Exp",                "Flatten",            "Gather",
         "Gemm",               "GlobalAveragePool",  "GlobalMaxPool",      "HardSigmoid",        "HardSwish",
         "Identity",           "LayerNormalization", "LeakyRelu",          "Log",                "LogSoftmax",
-        "MatMul",             "MaxPool",            "Mean",               "Mul",                "Neg",
-        "Pad",                "Pow",                "PRelu",              "Reciprocal",         "ReduceL1",
-        "ReduceL2",           "ReduceLogSum",       "ReduceLogSumExp",    "ReduceMax",          "ReduceMean",
-        "ReduceSum",          "ReduceSumSquare",    "Relu",               "Reshape",            "Resize",
-        "Selu",               "Sigmoid",            "Slice",              "Softmax",            "Softsign",
-        "Sqrt",               "Squeeze",            "Sub",                "Sum",                "Tanh",
-        "Transpose",          "Unsqueeze",          "Upsample",
+        "MatMul",             "Max",                "MaxPool",            "Mean",               "Min",
+        "Mul",                "Neg",                "Pad",                "Pow",                "PRelu",
+        "Reciprocal",         "ReduceL1",           "ReduceL2",           "ReduceLogSum",       "ReduceLogSumExp",
+        "ReduceMax",          "ReduceMean",         "ReduceMin",          "ReduceSum",          "ReduceSumSquare",
+        "Relu",               "Reshape",            "Resize",             "Selu",               "Sigmoid",
+        "Slice",              "Softmax",            "Softsign",           "Split",              "Sqrt",
+        "Squeeze",            "Sub",                "Sum",                "Tanh",               "Transpose",
+        "Unsqueeze",          "Upsample",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Shape"};
     return ops;
@@ -318,7 +319,8 @@ private:
     // An upper bound of node n's output size from its inputs' shapes, for the ops that can
     // outgrow them; 0 for the others.
     double bound_of_output(const OpNode& n) {
-        static const std::set<std::string> broadcasting{"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "PRelu"};
+        static const std::set<std::string> broadcasting{"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "Max", "Min",
+                                                        "PRelu"};
         std::vector<Shape> shapes;
         for (std::size_t k = 0; k < n.inputs.size(); ++k) {
             if (n.inputs[k].empty()) continue;
@@ -847,7 +849,10 @@ private:
         // Highest axis first, so the lower ones keep their index when keepdims is off.
         for (auto it = axes.rbegin(); it != axes.rend(); ++it) {
             const long a = static_cast<long>(*it);
-            y = kind == "ReduceMean" ? mean(y, a, keep) : kind == "ReduceMax" ? max(y, a, keep) : sum(y, a, keep);
+            y = kind == "ReduceMean"  ? mean(y, a, keep)
+                : kind == "ReduceMax" ? max(y, a, keep)
+                : kind == "ReduceMin" ? min(y, a, keep)
+                                      : sum(y, a, keep);
         }
         if (kind == "ReduceL2") y = sqrt(y);
         if (kind == "ReduceLogSum" || kind == "ReduceLogSumExp") y = log(y);
@@ -903,6 +908,44 @@ private:
         shape.insert(shape.end(), data.begin() + static_cast<long>(ax) + 1, data.end());
         const Tensor y = gather(x, picked, static_cast<long>(ax));
         set(0, indices.shape.size() == 1 ? y : reshape(y, shape));
+    }
+
+    // Split along an axis into the given lengths (an input from opset 13, the `split` attribute
+    // before), or into as many equal parts as the node has outputs.
+    void split_node() {
+        const Tensor x = in(0);
+        if (x.rank() == 0) invalid("input is a scalar; expected at least one axis");
+        const std::size_t ax = axis(int_attr("axis", 0), x.rank());
+        const std::size_t extent = x.shape()[ax], parts = n_->outputs.size();
+        std::vector<long> lengths;
+        if (g_.opset >= 13 && has_input(1)) {
+            lengths = ints_in(1);
+        } else if (g_.opset < 13 && ints_attr("split")) {
+            lengths = *ints_attr("split");
+        } else {
+            if (parts == 0 || extent % parts != 0) {
+                invalid(fmt::format("axis {} of extent {} into {} equal parts; expected an extent they divide", ax,
+                                    extent, parts));
+            }
+            lengths.assign(parts, static_cast<long>(extent / parts));
+        }
+        if (lengths.size() != parts) {
+            invalid(fmt::format("{} split lengths for {} outputs; expected one per output", lengths.size(), parts));
+        }
+        std::size_t begin = 0;
+        for (std::size_t k = 0; k < parts; ++k) {
+            if (lengths[k] < 0 || static_cast<std::size_t>(lengths[k]) > extent - begin) {
+                invalid(fmt::format("split lengths {} of axis {} of extent {}; expected lengths >= 0 summing to it",
+                                    fmt::join(lengths, ", "), ax, extent));
+            }
+            const std::size_t end = begin + static_cast<std::size_t>(lengths[k]);
+            set(k, slice(x, static_cast<long>(ax), begin, end));
+            begin = end;
+        }
+        if (begin != extent) {
+            invalid(fmt::format("split lengths {} of axis {} of extent {}; expected lengths >= 0 summing to it",
+                                fmt::join(lengths, ", "), ax, extent));
+        }
     }
 
     // Slice with step 1: of a tensor, or of int64 values (a shape). starts, ends and axes are
@@ -1301,6 +1344,11 @@ private:
             for (std::size_t k = 1; k < n.inputs.size(); ++k) y = y + in(k);
             return set(0, y / static_cast<float>(n.inputs.size()));
         }
+        if (op == "Max" || op == "Min") {
+            Tensor y = in(0);
+            for (std::size_t k = 1; k < n.inputs.size(); ++k) y = op == "Max" ? maximum(y, in(k)) : minimum(y, in(k));
+            return set(0, y);
+        }
         if (op == "Add") return set(0, in(0) + second_operand());
         if (op == "Sub") return set(0, in(0) - second_operand());
         if (op == "Mul") return set(0, in(0) * second_operand());
@@ -1354,6 +1402,7 @@ private:
         if (op == "Squeeze" || op == "Unsqueeze") return squeeze_like(op == "Squeeze");
         if (op == "Shape") return shape_node();
         if (op == "Slice") return slice_node();
+        if (op == "Split") return split_node();
         if (op == "Resize") return resize_node();
         if (op == "Upsample") return upsample_node();
         if (op == "Gather") return gather_node();
