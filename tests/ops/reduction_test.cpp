@@ -141,13 +141,24 @@ TEST_CASE("an axis out of range is a ShapeError naming the op") {
     CHECK_THROWS_AS(xg::sum(xg::input(xg::scalar_array(1.0f)), 0), xg::ShapeError);
 }
 
-TEST_CASE("mean, max and min of an empty tensor are a ShapeError") {
+TEST_CASE("mean, max and min over nothing are a ShapeError naming the empty axis") {
     const xg::Tensor empty = xg::input(xt::zeros<float>({0, 3}));
     CHECK_THROWS_WITH_AS(xg::mean(empty), doctest::Contains("mean: tensor (0, 3) is empty"), xg::ShapeError);
-    CHECK_THROWS_AS(xg::mean(empty, 0), xg::ShapeError);
-    CHECK_THROWS_WITH_AS(xg::max(empty, 0), doctest::Contains("max: tensor (0, 3) is empty"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::mean(empty, 0),
+                         doctest::Contains("mean: axis 0 of tensor (0, 3) is empty; expected at least one element"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::max(empty, -2), doctest::Contains("max: axis 0 of tensor (0, 3) is empty"), xg::ShapeError);
     CHECK_THROWS_AS(xg::max(xg::input(xt::zeros<float>({0})), 0), xg::ShapeError);
-    CHECK_THROWS_WITH_AS(xg::min(empty, 1), doctest::Contains("min: tensor (0, 3) is empty"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::min(xg::input(xt::zeros<float>({3, 0})), 1),
+                         doctest::Contains("min: axis 1 of tensor (3, 0) is empty"), xg::ShapeError);
+}
+
+TEST_CASE("mean, max and min of an empty tensor along a non-empty axis are empty, forward and backward") {
+    // An empty batch of rows, each reduced: as numpy and PyTorch, a result of no rows.
+    using xg::test::check_empty;
+    check_empty([](const xg::Tensor& x) { return xg::mean(x, 1); }, {0, 3}, {0});
+    check_empty([](const xg::Tensor& x) { return xg::max(x, -1, true); }, {0, 3}, {0, 1});
+    check_empty([](const xg::Tensor& x) { return xg::min(x, 0); }, {3, 0}, {0});
 }
 
 TEST_CASE("reductions record their axis") {

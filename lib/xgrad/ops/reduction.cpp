@@ -51,6 +51,15 @@ void check_not_empty(const Tensor& x, const char* op) {
     }
 }
 
+// A mean, max or min along an axis of extent 0 has no value to give (numpy and PyTorch make NaN
+// of a mean, and refuse a max); along another axis of an empty tensor it is empty too.
+void check_axis_not_empty(const Tensor& x, std::size_t axis, const char* op) {
+    if (x.shape()[axis] == 0) {
+        throw ShapeError(fmt::format("{}: axis {} of tensor {} is empty; expected at least one element to reduce", op,
+                                     axis, format_shape(x.shape())));
+    }
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& x) {
@@ -84,7 +93,7 @@ Tensor mean(const Tensor& x) {
 
 Tensor mean(const Tensor& x, long axis, bool keepdims) {
     const std::size_t ax = normalize_axis(axis, x.rank(), "mean");
-    check_not_empty(x, "mean");
+    check_axis_not_empty(x, ax, "mean");
     const float n = static_cast<float>(x.shape()[ax]);
     Array y = sum_axis(x.value(), ax);
     y /= n;
@@ -103,7 +112,7 @@ namespace {
 template <class Better>
 Tensor extremum(const char* op, const Tensor& x, long axis, bool keepdims, Better better) {
     const std::size_t ax = normalize_axis(axis, x.rank(), op);
-    check_not_empty(x, op);
+    check_axis_not_empty(x, ax, op);
     const Shape& in = x.shape();
     // View x as (outer, extent, inner) so that one pass serves any axis.
     std::size_t outer = 1, inner = 1;
