@@ -424,6 +424,28 @@ TEST_CASE("the constants of a computation travel as Constant nodes and come back
     CHECK(max_abs_diff(predict(*imported, x), predict(m, x)) <= 1e-6f);
 }
 
+TEST_CASE("a convolution's kernel made in forward travels as a Constant, not a weight") {
+    // A fixed smoothing filter (not a parameter) after a learned scale.
+    class Smoothed : public xg::Module {
+    public:
+        Smoothed() : Module("Smoothed") { scale_ = register_parameter("scale", xg::Tensor(xg::Array{1.5f})); }
+        xg::Tensor forward(const xg::Tensor& x) override {
+            const xg::Tensor filter = xg::constant(xt::ones<float>({3, 3, 1, 1}) / 9.0f);
+            return xg::conv2d(x * scale_, filter);
+        }
+
+    private:
+        xg::Tensor scale_;
+    };
+    Smoothed m;
+    ScratchDir dir;
+    const xg::Array x = random_input({2, 5, 6, 1});
+    xg::export_onnx(m, x, dir / "m.onnx");
+    auto imported = xg::import_onnx(dir / "m.onnx");
+    CHECK(imported->parameter_count() == 1);
+    CHECK(max_abs_diff(predict(*imported, x), predict(m, x)) <= 1e-6f);
+}
+
 TEST_CASE("export_onnx names an op that has no ONNX form") {
     class Rows : public xg::Module {
     public:

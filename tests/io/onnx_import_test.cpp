@@ -662,8 +662,10 @@ TEST_CASE("import_onnx runs Split by lengths or into equal parts, and names leng
     CHECK((*split(11, 2, std::vector<long>{1, 2}))(x).value() == xg::Array{{1, 2}, {4, 5}});
     CHECK((*split(13, 2, std::vector<long>{2, 1}))(x).value() == xg::Array(xt::transpose(xg::Array{{2.0f, 5.0f}})));
     CHECK((*split(13, 2, std::vector<long>{3, 0}))(x).shape() == xg::Shape{2, 0});
+    CHECK((*split(11, 3, std::vector<long>{}))(x).value() == xg::Array(xt::transpose(xg::Array{{2.0f, 5.0f}})));
     CHECK_THROWS_WITH_AS((*split(13, 2, std::nullopt))(x),
-                         doctest::Contains("(Split): axis 1 of extent 3 into 2 equal parts; expected an extent they divide"),
+                         doctest::Contains("(Split): cannot split axis 1 (extent 3) into 2 equal parts; expected split "
+                                           "lengths or an extent divisible by the number of outputs"),
                          xg::ValueError);
     CHECK_THROWS_WITH_AS((*split(13, 2, std::vector<long>{1, 1}))(x),
                          doctest::Contains("split lengths 1, 1 of axis 1 of extent 3; expected lengths >= 0 summing to it"),
@@ -672,12 +674,26 @@ TEST_CASE("import_onnx runs Split by lengths or into equal parts, and names leng
                          xg::ValueError);
     CHECK_THROWS_WITH_AS((*split(13, 2, std::vector<long>{1, 1, 1}))(x),
                          doctest::Contains("3 split lengths for 2 outputs; expected one per output"), xg::ValueError);
+    // Lengths where the node's opset does not read them would be ignored: refused.
+    onnx::ModelProto attribute_at_13 = one_node("Split", 13);
+    auto* l = attribute_at_13.mutable_graph()->mutable_node(0)->add_attribute();
+    l->set_name("split");
+    l->set_type(onnx::AttributeProto::INTS);
+    l->add_ints(1);
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, attribute_at_13)))(x),
+                         doctest::Contains("a split attribute; from opset 13 the lengths are input 1"), xg::ValueError);
+    onnx::ModelProto input_at_11 = one_node("Split", 11);
+    add_initializer(input_at_11.mutable_graph(), "lengths", {1}, {}, {3});
+    input_at_11.mutable_graph()->mutable_node(0)->add_input("lengths");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, input_at_11)))(x),
+                         doctest::Contains("a second input; before opset 13 the lengths are the split attribute"),
+                         xg::ValueError);
 }
 
 TEST_CASE("import_onnx runs Max and Min of any number of broadcast inputs, and ReduceMin") {
     ScratchDir dir;
-    auto variadic = [&](const std::string& op) {
-        onnx::ModelProto m = one_node(op);
+    auto variadic = [&](const std::string& op, int opset = 13) {
+        onnx::ModelProto m = one_node(op, opset);
         add_initializer(m.mutable_graph(), "row", {3}, {0.5f, 1.5f, 2.5f});
         add_initializer(m.mutable_graph(), "column", {2, 1}, {1.0f, 4.0f});
         m.mutable_graph()->mutable_node(0)->add_input("row");
@@ -687,6 +703,10 @@ TEST_CASE("import_onnx runs Max and Min of any number of broadcast inputs, and R
     const xg::Tensor x(xg::Array{{0, 1, 2}, {3, 4, 5}});
     CHECK((*variadic("Max"))(x).value() == xg::Array{{1, 1.5f, 2.5f}, {4, 4, 5}});
     CHECK((*variadic("Min"))(x).value() == xg::Array{{0, 1, 1}, {0.5f, 1.5f, 2.5f}});
+    // Before opset 8 Max and Min do not broadcast.
+    CHECK_THROWS_WITH_AS((*variadic("Max", 7))(x),
+                         doctest::Contains("(Max): inputs of shapes (2, 3) and (3,); expected equal shapes before opset 8"),
+                         xg::ValueError);
     onnx::ModelProto reduce = one_node("ReduceMin");
     auto* keep = reduce.mutable_graph()->mutable_node(0)->add_attribute();
     keep->set_name("keepdims");

@@ -275,6 +275,14 @@ TEST_CASE("maximum and minimum send the gradient to the winner, half to each at 
     CHECK(a.grad() == xg::Array{1.0f, 5.0f, 0.0f});
     CHECK(b.grad() == xg::Array{0.0f, 5.0f, 100.0f});
 
+    // Where either is NaN, both get all of the gradient, as in PyTorch.
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    xg::Tensor p = xg::parameter(xg::Array{nan, 1.0f, 3.0f}, "p");
+    xg::Tensor q = xg::parameter(xg::Array{0.0f, nan, 2.0f}, "q");
+    xg::sum(xg::maximum(p, q) + xg::minimum(p, q)).backward();
+    CHECK(p.grad() == xg::Array{2.0f, 2.0f, 1.0f});
+    CHECK(q.grad() == xg::Array{2.0f, 2.0f, 1.0f});
+
     // A broadcast operand gets its shares summed: relu written as maximum(x, 0).
     const xg::Tensor x = xg::parameter(xg::Array{-1.0f, 0.0f, 2.0f}, "x");
     const xg::Tensor zero = xg::parameter(xg::scalar_array(0.0f), "zero");

@@ -88,15 +88,19 @@ private:
         std::string base = node->name().empty() ? (node->role == Role::parameter ? "parameter" : "constant")
                                                 : node->name();
         const std::string name = fresh(base);
-        // An unnamed leaf that is not a parameter (a constant, or a Tensor made inside forward) is
-        // part of the computation, not of the model's state.
-        if (node->role != Role::parameter && node->name().empty()) {
+        if (is_computation_constant(node)) {
             add_constant(name, node->value(), node->shape());
         } else {
             add_initializer(name, node->value(), node->shape());
         }
         names_.emplace(node, name);
         return name;
+    }
+
+    // An unnamed leaf that is not a parameter (a constant, or a Tensor made inside forward) is
+    // part of the computation, not of the model's state: named parameters and buffers are.
+    static bool is_computation_constant(const Node* leaf) {
+        return leaf->role != Role::parameter && leaf->name().empty();
     }
 
     // A constant of the computation (the 0.5 of x * 0.5f, an exponent), not a weight: a Constant
@@ -200,7 +204,11 @@ private:
         Array k = xt::transpose(kernel->value(), perm);
         // A kernel also used as it is elsewhere gets a second, untransposed initializer from name_of.
         const std::string name = fresh(kernel->name().empty() ? "kernel" : kernel->name());
-        add_initializer(name, k, onnx_shape);
+        if (is_computation_constant(kernel)) {
+            add_constant(name, k, onnx_shape);
+        } else {
+            add_initializer(name, k, onnx_shape);
+        }
         stored.emplace(kernel, name);
         return name;
     }

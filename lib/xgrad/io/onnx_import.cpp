@@ -911,41 +911,40 @@ private:
     }
 
     // Split along an axis into the given lengths (an input from opset 13, the `split` attribute
-    // before), or into as many equal parts as the node has outputs.
+    // before), or into as many equal parts as the node has outputs when none are given (an empty
+    // list counts as none, as ONNX Runtime reads it).
     void split_node() {
         const Tensor x = in(0);
         if (x.rank() == 0) invalid("input is a scalar; expected at least one axis");
         const std::size_t ax = axis(int_attr("axis", 0), x.rank());
         const std::size_t extent = x.shape()[ax], parts = n_->outputs.size();
-        std::vector<long> lengths;
-        if (g_.opset >= 13 && has_input(1)) {
-            lengths = ints_in(1);
-        } else if (g_.opset < 13 && ints_attr("split")) {
-            lengths = *ints_attr("split");
-        } else {
-            if (parts == 0 || extent % parts != 0) {
-                invalid(fmt::format("axis {} of extent {} into {} equal parts; expected an extent they divide", ax,
-                                    extent, parts));
+        if (g_.opset >= 13 && attr("split")) invalid("a split attribute; from opset 13 the lengths are input 1");
+        if (g_.opset < 13 && has_input(1)) invalid("a second input; before opset 13 the lengths are the split attribute");
+        std::vector<long> lengths = g_.opset >= 13 ? (has_input(1) ? ints_in(1) : std::vector<long>{})
+                                                   : ints_attr("split").value_or(std::vector<long>{});
+        if (lengths.empty()) {
+            if (extent % parts != 0) {
+                invalid(fmt::format("cannot split axis {} (extent {}) into {} equal parts; expected split lengths or an "
+                                    "extent divisible by the number of outputs",
+                                    ax, extent, parts));
             }
             lengths.assign(parts, static_cast<long>(extent / parts));
         }
         if (lengths.size() != parts) {
             invalid(fmt::format("{} split lengths for {} outputs; expected one per output", lengths.size(), parts));
         }
+        auto bad_lengths = [&] {
+            invalid(fmt::format("split lengths {} of axis {} of extent {}; expected lengths >= 0 summing to it",
+                                fmt::join(lengths, ", "), ax, extent));
+        };
         std::size_t begin = 0;
         for (std::size_t k = 0; k < parts; ++k) {
-            if (lengths[k] < 0 || static_cast<std::size_t>(lengths[k]) > extent - begin) {
-                invalid(fmt::format("split lengths {} of axis {} of extent {}; expected lengths >= 0 summing to it",
-                                    fmt::join(lengths, ", "), ax, extent));
-            }
+            if (lengths[k] < 0 || static_cast<std::size_t>(lengths[k]) > extent - begin) bad_lengths();
             const std::size_t end = begin + static_cast<std::size_t>(lengths[k]);
             set(k, slice(x, static_cast<long>(ax), begin, end));
             begin = end;
         }
-        if (begin != extent) {
-            invalid(fmt::format("split lengths {} of axis {} of extent {}; expected lengths >= 0 summing to it",
-                                fmt::join(lengths, ", "), ax, extent));
-        }
+        if (begin != extent) bad_lengths();
     }
 
     // Slice with step 1: of a tensor, or of int64 values (a shape). starts, ends and axes are
@@ -1345,7 +1344,16 @@ private:
             return set(0, y / static_cast<float>(n.inputs.size()));
         }
         if (op == "Max" || op == "Min") {
+            // Pairwise from the first input: at a tie of three or more, the gradient (of a
+            // model trained after import) is not split evenly.
             Tensor y = in(0);
+            for (std::size_t k = 1; k < n.inputs.size() && g_.opset < 8; ++k) {
+                if (in(k).shape() != y.shape()) {
+                    invalid(fmt::format("inputs of shapes {} and {}; expected equal shapes before opset 8 (no "
+                                        "broadcasting)",
+                                        format_shape(y.shape()), format_shape(in(k).shape())));
+                }
+            }
             for (std::size_t k = 1; k < n.inputs.size(); ++k) y = op == "Max" ? maximum(y, in(k)) : minimum(y, in(k));
             return set(0, y);
         }

@@ -1,5 +1,7 @@
 // Broadcasting binary arithmetic. Backward rules return gradients in the broadcast
 // shape; GradientContext::accumulate sums them back to each input's shape.
+#include <cmath>
+
 #include "xgrad/ops/elementwise_op.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -52,12 +54,13 @@ namespace {
 
 // The larger of a and b, or NaN when either is (as numpy.maximum and torch.maximum): a NaN
 // never disappears in a maximum.
-float larger(float a, float b) { return a > b || a != a ? a : b; }
-float smaller(float a, float b) { return a < b || a != a ? a : b; }
+float larger(float a, float b) { return a > b || std::isnan(a) ? a : b; }
+float smaller(float a, float b) { return a < b || std::isnan(a) ? a : b; }
 
 // The share of maximum's gradient that goes to `mine` against `other`: all of it where mine is
 // the larger, none where it is the smaller, half at a tie (as PyTorch: the mean of the one-sided
-// derivatives), all where a NaN made the result.
+// derivatives). Where either is NaN, both inputs get all of it, as in PyTorch (the max reduction
+// instead sends it to the first NaN alone: it picks one element).
 float larger_share(float mine, float other) { return mine < other ? 0.0f : mine == other ? 0.5f : 1.0f; }
 float smaller_share(float mine, float other) { return mine > other ? 0.0f : mine == other ? 0.5f : 1.0f; }
 
@@ -65,26 +68,26 @@ float smaller_share(float mine, float other) { return mine > other ? 0.0f : mine
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
     // g times a constant share: maximum'' = 0 away from ties.
-    return detail::binary_elementwise("maximum", a, b, larger,
+    return detail::binary_elementwise("maximum", a, b, [](float x, float y) { return larger(x, y); },
                                       [](float g, float x, float y, float) { return g * larger_share(x, y); },
                                       [](float g, float x, float y, float) { return g * larger_share(y, x); },
                                       [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
-                                          return g * detail::constant_mask(a, b, larger_share);
+                                          return g * detail::constant_mask(a, b, [](float x, float y) { return larger_share(x, y); });
                                       },
                                       [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
-                                          return g * detail::constant_mask(b, a, larger_share);
+                                          return g * detail::constant_mask(b, a, [](float x, float y) { return larger_share(x, y); });
                                       });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
-    return detail::binary_elementwise("minimum", a, b, smaller,
+    return detail::binary_elementwise("minimum", a, b, [](float x, float y) { return smaller(x, y); },
                                       [](float g, float x, float y, float) { return g * smaller_share(x, y); },
                                       [](float g, float x, float y, float) { return g * smaller_share(y, x); },
                                       [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
-                                          return g * detail::constant_mask(a, b, smaller_share);
+                                          return g * detail::constant_mask(a, b, [](float x, float y) { return smaller_share(x, y); });
                                       },
                                       [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
-                                          return g * detail::constant_mask(b, a, smaller_share);
+                                          return g * detail::constant_mask(b, a, [](float x, float y) { return smaller_share(x, y); });
                                       });
 }
 

@@ -26,7 +26,7 @@ Tensor div(const Tensor& a, const Tensor& b);
 /// -a.
 Tensor neg(const Tensor& a);
 /// The larger of a and b elementwise (NaN where either is), numpy broadcasting; at a tie each
-/// input gets half the gradient, as in PyTorch.
+/// input gets half the gradient, and where either is NaN both get all of it, as in PyTorch.
 Tensor maximum(const Tensor& a, const Tensor& b);
 /// The smaller of a and b elementwise (NaN where either is), numpy broadcasting; ties as maximum.
 Tensor minimum(const Tensor& a, const Tensor& b);
