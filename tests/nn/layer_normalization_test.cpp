@@ -9,6 +9,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "test_arrays.hpp"
@@ -91,4 +92,65 @@ TEST_CASE("summary counts gamma and beta as trainable params") {
     const std::string s = model.summary({8});
     CHECK(s.find("layer_normalization_1 (LayerNormalization)") != std::string::npos);
     CHECK(s.find("Total params: 176\nTrainable params: 176\nNon-trainable params: 0\n") != std::string::npos);
+}
+
+TEST_CASE("a normalized shape of several axes normalizes each example over all of them") {
+    // Keras's LayerNormalization(axis=[1, 2, 3]) of images, torch's LayerNorm((h, w, c)).
+    xg::LayerNormalization ln(xg::Shape{4, 3, 2}, {.name = "ln"});
+    CHECK(ln.normalized_shape() == xg::Shape{4, 3, 2});
+    CHECK(ln.gamma().shape() == xg::Shape{4, 3, 2});
+    CHECK(ln.parameter_count() == 48);
+    const xg::Array images = random_array({3, 4, 3, 2}, 5, -2.0f, 3.0f);
+    const xg::Array y = ln(xg::input(images)).value();
+    for (std::size_t n = 0; n < 3; ++n) {
+        const xg::Array image = xt::view(y, n);
+        CHECK(xt::mean(image)() == doctest::Approx(0.0).epsilon(1e-5));
+        // Variance 1 less what epsilon takes: var / (var + 1e-3).
+        const xg::Array x = xt::view(images, n);
+        const float var = xt::variance(x)();
+        CHECK(xt::variance(image)() == doctest::Approx(var / (var + 1e-3f)).epsilon(1e-4));
+    }
+    CHECK(ln.output_shape({4, 3, 2}) == xg::Shape{4, 3, 2});
+    CHECK(ln.output_shape({7, 4, 3, 2}) == xg::Shape{7, 4, 3, 2});
+    CHECK_THROWS_WITH_AS(ln(xg::input(xt::zeros<float>({2, 4, 3, 3}))),
+                         "ln: input shape (4, 3, 3) without the batch axis; expected (..., 4, 3, 2)", xg::ShapeError);
+    CHECK_THROWS_WITH_AS(ln(xg::input(xt::zeros<float>({3, 2}))), "ln: input has shape (3, 2); expected (batch, ..., 4, 3, 2)",
+                         xg::ShapeError);
+    CHECK_THROWS_AS(ln.output_shape({3, 2}), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::LayerNormalization(xg::Shape{}),
+                         "LayerNormalization: normalized shape (); expected at least one axis, none of extent 0",
+                         xg::ValueError);
+    CHECK_THROWS_AS(xg::LayerNormalization(xg::Shape{3, 0}), xg::ValueError);
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("gradients through a LayerNormalization of several axes pass gradcheck") {
+    xg::LayerNormalization ln(xg::Shape{2, 3});
+    ln.gamma().node()->mutable_value() = random_array({2, 3}, 6, 0.5f, 1.5f);
+    ln.beta().node()->mutable_value() = random_array({2, 3}, 7, -1.0f, 1.0f);
+    const xg::Array x = random_array({2, 2, 3}, 8, -1.0f, 1.0f);
+    const auto check = xg::gradcheck([&](const std::vector<xg::Tensor>& in) { return ln(in[0]); }, {x});
+    CHECK_MESSAGE(check.passed, check.report());
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("LayerNormalization's config rebuilds it through the layer registry, one axis or several") {
+    for (const xg::Shape& shape : {xg::Shape{5}, xg::Shape{4, 3, 2}}) {
+        xg::LayerNormalization ln(shape, {.epsilon = 1e-5f, .center = false});
+        const auto config = ln.config();
+        REQUIRE(config.has_value());
+        CHECK(config->contains(shape.size() == 1 ? "features" : "normalized_shape"));
+        auto rebuilt = std::dynamic_pointer_cast<xg::LayerNormalization>(
+            xg::make_layer("LayerNormalization", *config, "again"));
+        REQUIRE(rebuilt != nullptr);
+        CHECK(rebuilt->normalized_shape() == shape);
+        CHECK(rebuilt->epsilon() == 1e-5f);
+        CHECK(rebuilt->parameter_count() == ln.parameter_count());
+    }
+    for (const char* bad : {"4,,3", "4,3,", "0,2", "1,1,1,1,1,1,1,1,1", "x"}) {
+        CAPTURE(bad);
+        xg::LayerConfig config{{"normalized_shape", bad}, {"epsilon", "0.001"}, {"center", "true"}, {"scale", "true"}};
+        CHECK_THROWS_WITH_AS(xg::make_layer("LayerNormalization", config, "ln"),
+                             doctest::Contains("LayerNormalization: setting 'normalized_shape' is"), xg::ValueError);
+    }
 }

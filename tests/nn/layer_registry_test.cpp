@@ -115,7 +115,7 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
     auto l = std::dynamic_pointer_cast<xg::LayerNormalization>(xg::make_layer("LayerNormalization", *ln.config(), "l"));
     REQUIRE(l != nullptr);
     CHECK(l->epsilon() == 1e-6f);
-    CHECK(l->features() == 5);
+    CHECK(l->normalized_shape() == xg::Shape{5});
     CHECK(l->parameter_count() == 5);  // beta only: scale = false
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/feature_input.hpp"
@@ -11,37 +12,50 @@
 namespace xg {
 
 LayerNormalization::LayerNormalization(std::size_t features, LayerNormalizationOptions options)
+    : LayerNormalization(Shape{features}, std::move(options)) {}
+
+LayerNormalization::LayerNormalization(Shape normalized_shape, LayerNormalizationOptions options)
     : Module("LayerNormalization", std::move(options.name)),
-      features_(features),
+      normalized_shape_(std::move(normalized_shape)),
       epsilon_(options.epsilon),
       center_(options.center),
       scale_(options.scale) {
-    if (features == 0) throw ValueError("LayerNormalization: features is 0; expected at least 1");
+    if (normalized_shape_.empty() || checked_element_count(normalized_shape_, "LayerNormalization") == 0) {
+        throw ValueError(fmt::format("LayerNormalization: normalized shape {}; expected at least one axis, none of "
+                                     "extent 0",
+                                     format_shape(normalized_shape_)));
+    }
     if (!(epsilon_ > 0.0f) || std::isinf(epsilon_)) {
         throw ValueError(fmt::format("LayerNormalization: epsilon {}; expected a finite value > 0", epsilon_));
     }
     // Keras's order of weights: gamma, then beta. Without scale or center they are fixed
     // constants the optimizer never sees.
-    gamma_ = options.scale ? register_parameter("gamma", Tensor(options.gamma_initializer({features})))
-                           : constant(xt::ones<float>({features}));
-    beta_ = options.center ? register_parameter("beta", Tensor(options.beta_initializer({features})))
-                           : constant(xt::zeros<float>({features}));
+    gamma_ = options.scale ? register_parameter("gamma", Tensor(options.gamma_initializer(normalized_shape_)))
+                           : constant(xt::ones<float>(normalized_shape_));
+    beta_ = options.center ? register_parameter("beta", Tensor(options.beta_initializer(normalized_shape_)))
+                           : constant(xt::zeros<float>(normalized_shape_));
 }
 
 std::optional<LayerConfig> LayerNormalization::config() const {
-    return LayerConfig{{"features", std::to_string(features_)},
-                       {"epsilon", fmt::format("{}", epsilon_)},
-                       {"center", center_ ? "true" : "false"},
-                       {"scale", scale_ ? "true" : "false"}};
+    LayerConfig c{{"epsilon", fmt::format("{}", epsilon_)},
+                  {"center", center_ ? "true" : "false"},
+                  {"scale", scale_ ? "true" : "false"}};
+    // One axis keeps the setting of the files saved before normalized shapes.
+    if (normalized_shape_.size() == 1) {
+        c["features"] = std::to_string(normalized_shape_[0]);
+    } else {
+        c["normalized_shape"] = fmt::format("{}", fmt::join(normalized_shape_, ","));
+    }
+    return c;
 }
 
 Tensor LayerNormalization::forward(const Tensor& x) {
-    check_feature_batch(x.shape(), features_, name());
-    return layer_norm(x, gamma_, beta_, -1, epsilon_);
+    check_trailing_batch(x.shape(), normalized_shape_, name());
+    return layer_norm(x, gamma_, beta_, -static_cast<long>(normalized_shape_.size()), epsilon_);
 }
 
 Shape LayerNormalization::output_shape(const Shape& input_shape) {
-    check_feature_shape(input_shape, features_, name());
+    check_trailing_shape(input_shape, normalized_shape_, name());
     return input_shape;
 }
 

@@ -1,8 +1,10 @@
 #pragma once
-// LayerNormalization: normalizes each example's features (the last axis) to zero mean and unit
-// variance, then scales by gamma and shifts by beta, like keras.layers.LayerNormalization with
-// its default axis. Its statistics are the example's own, so training and inference compute
-// the same and there is no state besides gamma and beta (the normalization transformers use).
+// LayerNormalization: normalizes each example's features (the last axis, or the trailing axes of a
+// normalized shape) to zero mean and unit variance, then scales by gamma and shifts by beta, like
+// keras.layers.LayerNormalization (axis -1, or a list of the last axes such as [1, 2, 3]) and
+// torch.nn.LayerNorm(normalized_shape). Its statistics are the example's own, so training and
+// inference compute the same and there is no state besides gamma and beta (the normalization
+// transformers use).
 #include <optional>
 #include <string>
 
@@ -27,21 +29,24 @@ public:
     /// Normalizes `features` values (the last axis) of each example: trainable gamma and beta
     /// (features,).
     explicit LayerNormalization(std::size_t features, LayerNormalizationOptions options = {});
+    /// Normalizes the trailing axes of this shape together, e.g. (h, w, c) for each whole image:
+    /// gamma and beta of that shape.
+    explicit LayerNormalization(Shape normalized_shape, LayerNormalizationOptions options = {});
 
-    /// (n, ..., features) -> the same shape, each (..., features) row normalized by its own mean
-    /// and variance.
+    /// (n, ..., *normalized_shape) -> the same shape, each normalized_shape block normalized by its
+    /// own mean and variance.
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override;
-    /// features, epsilon, center, scale.
+    /// normalized_shape (features when it is one axis), epsilon, center, scale.
     std::optional<LayerConfig> config() const override;
 
     const Tensor& gamma() const { return gamma_; }
     const Tensor& beta() const { return beta_; }
-    std::size_t features() const { return features_; }
+    const Shape& normalized_shape() const { return normalized_shape_; }
     float epsilon() const { return epsilon_; }
 
 private:
-    std::size_t features_;
+    Shape normalized_shape_;
     float epsilon_;
     bool center_, scale_;
     Tensor gamma_, beta_;

@@ -1,5 +1,6 @@
 #include "xgrad/nn/layer_registry.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <mutex>
@@ -56,6 +57,22 @@ bool read_whole(const char* first, const char* last, T& value) {
 
 // A random factor's range, written "lower,upper" (factor_range_text), or one number f for [-f, f]
 // as Keras takes it. The layer itself checks the bounds.
+// "4,4,3": whole numbers >= 1 separated by commas, at most 8 of them.
+Shape config_extents(const LayerConfig& c, const std::string& key, const std::string& kind) {
+    const std::string& text = config_text(c, key, kind);
+    Shape out;
+    for (std::size_t start = 0; out.size() < 8;) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        std::size_t extent = 0;
+        if (!read_whole(text.data() + start, text.data() + comma, extent) || extent == 0) break;
+        out.push_back(extent);
+        if (comma == text.size()) return out;
+        start = comma + 1;
+    }
+    throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected 1 to 8 whole numbers >= 1 as \"4,4,3\"", kind, key,
+                                 text));
+}
+
 FactorRange config_range(const LayerConfig& c, const std::string& key, const std::string& kind) {
     const std::string& text = config_text(c, key, kind);
     const char* first = text.data();
@@ -237,8 +254,10 @@ struct LayerTable {
         {"LayerNormalization",
          [](const LayerConfig& c, const std::string& name) {
              const std::string kind = "LayerNormalization";
+             // One axis is "features"; more are "normalized_shape".
              return std::make_shared<LayerNormalization>(
-                 config_count(c, "features", kind),
+                 c.contains("normalized_shape") ? config_extents(c, "normalized_shape", kind)
+                                                : Shape{config_count(c, "features", kind)},
                  LayerNormalizationOptions{.epsilon = config_number(c, "epsilon", kind),
                                            .center = config_flag(c, "center", kind),
                                            .scale = config_flag(c, "scale", kind),
