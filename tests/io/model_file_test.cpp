@@ -300,4 +300,10 @@ TEST_CASE("load_model names the file and the problem") {
         R"({"kind": "Sequential", "name": "s", "layers": [{"kind": "Dense", "name": "dense_1", "config":
             {"input_dim": "4", "units": "5", "activation": "relu", "use_bias": "true"}}]})", "mismatch.npz");
     CHECK_THROWS_WITH_AS(xg::load_model(mismatch), doctest::Contains("mismatch.npz"), xg::IoError);
+    // A model record without an architecture.
+    const std::string no_architecture = dir / "no_architecture.npz";
+    xg::save_weights(*net, no_architecture,
+                     nlohmann::json{{"model", {{"format", "xgrad-model"}, {"version", 1}}}}.dump());
+    CHECK_THROWS_WITH_AS(xg::load_model(no_architecture),
+                         doctest::Contains("no_architecture.npz: the model record has no architecture"), xg::IoError);
 }

@@ -318,6 +318,17 @@ TEST_CASE("export_onnx writes maximum, minimum and min as Max, Min and ReduceMin
     check_exported(model, {6});
 }
 
+TEST_CASE("export_onnx writes a LayerNormalization of several axes, the batch still dynamic") {
+    xg::manual_seed(9);
+    xg::Sequential model;
+    auto norm = model.emplace<xg::LayerNormalization>(xg::Shape{2, 3});
+    model.emplace<xg::Flatten>();
+    model.emplace<xg::Dense>(6, 10, "softmax");
+    xg::Tensor(norm->gamma()).mutable_value() = random_input({2, 3}) + 1.0f;
+    xg::Tensor(norm->beta()).mutable_value() = random_input({2, 3});
+    check_exported(model, {2, 3});
+}
+
 TEST_CASE("ONNX Runtime predicts the 10,000 MNIST test images as xgrad does, dense and convnet") {
     if (!std::filesystem::exists(std::string(XGRAD_MNIST_DIR) + "/t10k-images-idx3-ubyte.gz")) {
         MESSAGE("skipped: no MNIST data in " << XGRAD_MNIST_DIR);

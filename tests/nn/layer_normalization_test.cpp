@@ -147,6 +147,10 @@ TEST_CASE("LayerNormalization's config rebuilds it through the layer registry, o
         CHECK(rebuilt->epsilon() == 1e-5f);
         CHECK(rebuilt->parameter_count() == ln.parameter_count());
     }
+    const xg::LayerConfig both{{"features", "3"}, {"normalized_shape", "4,3"}, {"epsilon", "0.001"},
+                               {"center", "true"}, {"scale", "true"}};
+    CHECK_THROWS_WITH_AS(xg::make_layer("LayerNormalization", both, "ln"),
+                         doctest::Contains("settings 'features' and 'normalized_shape' both given"), xg::ValueError);
     for (const char* bad : {"4,,3", "4,3,", "0,2", "1,1,1,1,1,1,1,1,1", "x"}) {
         CAPTURE(bad);
         xg::LayerConfig config{{"normalized_shape", bad}, {"epsilon", "0.001"}, {"center", "true"}, {"scale", "true"}};

@@ -122,6 +122,11 @@ std::shared_ptr<Module> load_model(const std::string& path) {
         throw IoError(fmt::format("load_model: {}: model record version {}; expected 1", path,
                                   record->contains("version") ? (*record)["version"].dump() : "missing"));
     }
+    if (!record->contains("architecture")) {
+        throw IoError(fmt::format("load_model: {}: the model record has no architecture; expected a file written by "
+                                  "save_model",
+                                  path));
+    }
     const json& arch = (*record)["architecture"];
     if (arch.is_string() && arch == "code") {
         throw IoError(fmt::format("load_model: {}: the model {} '{}' keeps its architecture in its code; expected a "

@@ -202,7 +202,7 @@ private:
         auto& stored = depthwise ? depthwise_kernels_ : kernels_;
         if (auto it = stored.find(kernel); it != stored.end()) return it->second;
         Array k = xt::transpose(kernel->value(), perm);
-        // A kernel also used as it is elsewhere gets a second, untransposed initializer from name_of.
+        // A kernel also used as it is elsewhere gets a second, untransposed copy from name_of.
         const std::string name = fresh(kernel->name().empty() ? "kernel" : kernel->name());
         if (is_computation_constant(kernel)) {
             add_constant(name, k, onnx_shape);

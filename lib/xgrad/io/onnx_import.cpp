@@ -910,6 +910,18 @@ private:
         set(0, indices.shape.size() == 1 ? y : reshape(y, shape));
     }
 
+    // Max, Min, Mean and Sum broadcast their inputs from opset 8; before, all have one shape.
+    void check_variadic_shapes() {
+        if (g_.opset >= 8) return;
+        const Shape first = in(0).shape();
+        for (std::size_t k = 1; k < n_->inputs.size(); ++k) {
+            if (in(k).shape() != first) {
+                invalid(fmt::format("inputs of shapes {} and {}; expected equal shapes before opset 8 (no broadcasting)",
+                                    format_shape(first), format_shape(in(k).shape())));
+            }
+        }
+    }
+
     // Split along an axis into the given lengths (an input from opset 13, the `split` attribute
     // before), or into as many equal parts as the node has outputs when none are given (an empty
     // list counts as none, as ONNX Runtime reads it).
@@ -1339,6 +1351,7 @@ private:
             return set(0, x * clip(x * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f));
         }
         if (op == "Mean") {
+            check_variadic_shapes();
             Tensor y = in(0);
             for (std::size_t k = 1; k < n.inputs.size(); ++k) y = y + in(k);
             return set(0, y / static_cast<float>(n.inputs.size()));
@@ -1346,14 +1359,8 @@ private:
         if (op == "Max" || op == "Min") {
             // Pairwise from the first input: at a tie of three or more, the gradient (of a
             // model trained after import) is not split evenly.
+            check_variadic_shapes();
             Tensor y = in(0);
-            for (std::size_t k = 1; k < n.inputs.size() && g_.opset < 8; ++k) {
-                if (in(k).shape() != y.shape()) {
-                    invalid(fmt::format("inputs of shapes {} and {}; expected equal shapes before opset 8 (no "
-                                        "broadcasting)",
-                                        format_shape(y.shape()), format_shape(in(k).shape())));
-                }
-            }
             for (std::size_t k = 1; k < n.inputs.size(); ++k) y = op == "Max" ? maximum(y, in(k)) : minimum(y, in(k));
             return set(0, y);
         }
@@ -1362,6 +1369,7 @@ private:
         if (op == "Mul") return set(0, in(0) * second_operand());
         if (op == "Div") return set(0, in(0) / second_operand());
         if (op == "Sum") {
+            check_variadic_shapes();
             Tensor y = in(0);
             for (std::size_t k = 1; k < n.inputs.size(); ++k) y = y + in(k);
             return set(0, y);

@@ -43,6 +43,8 @@ public:
     const Tensor& gamma() const { return gamma_; }
     const Tensor& beta() const { return beta_; }
     const Shape& normalized_shape() const { return normalized_shape_; }
+    /// The last normalized axis's extent: the features of a one-axis layer.
+    std::size_t features() const { return normalized_shape_.back(); }
     float epsilon() const { return epsilon_; }
 
 private:

@@ -55,8 +55,6 @@ bool read_whole(const char* first, const char* last, T& value) {
     return error == std::errc() && end == last;
 }
 
-// A random factor's range, written "lower,upper" (factor_range_text), or one number f for [-f, f]
-// as Keras takes it. The layer itself checks the bounds.
 // "4,4,3": whole numbers >= 1 separated by commas, at most 8 of them.
 Shape config_extents(const LayerConfig& c, const std::string& key, const std::string& kind) {
     const std::string& text = config_text(c, key, kind);
@@ -73,6 +71,8 @@ Shape config_extents(const LayerConfig& c, const std::string& key, const std::st
                                  text));
 }
 
+// A random factor's range, written "lower,upper" (factor_range_text), or one number f for [-f, f]
+// as Keras takes it. The layer itself checks the bounds.
 FactorRange config_range(const LayerConfig& c, const std::string& key, const std::string& kind) {
     const std::string& text = config_text(c, key, kind);
     const char* first = text.data();
@@ -255,6 +255,10 @@ struct LayerTable {
          [](const LayerConfig& c, const std::string& name) {
              const std::string kind = "LayerNormalization";
              // One axis is "features"; more are "normalized_shape".
+             if (c.contains("features") && c.contains("normalized_shape")) {
+                 throw ValueError("LayerNormalization: settings 'features' and 'normalized_shape' both given; "
+                                  "expected one of them");
+             }
              return std::make_shared<LayerNormalization>(
                  c.contains("normalized_shape") ? config_extents(c, "normalized_shape", kind)
                                                 : Shape{config_count(c, "features", kind)},
