@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -55,11 +56,10 @@ bool read_whole(const char* first, const char* last, T& value) {
     return error == std::errc() && end == last;
 }
 
-// "4,4,3": whole numbers >= 1 separated by commas, at most 8 of them.
-Shape config_extents(const LayerConfig& c, const std::string& key, const std::string& kind) {
-    const std::string& text = config_text(c, key, kind);
+// "4,4,3": whole numbers >= 1 separated by commas, at most `most` of them; nothing otherwise.
+std::optional<Shape> read_extents(const std::string& text, std::size_t most) {
     Shape out;
-    for (std::size_t start = 0; out.size() < 8;) {
+    for (std::size_t start = 0; out.size() < most;) {
         const std::size_t comma = std::min(text.find(',', start), text.size());
         std::size_t extent = 0;
         if (!read_whole(text.data() + start, text.data() + comma, extent) || extent == 0) break;
@@ -67,6 +67,12 @@ Shape config_extents(const LayerConfig& c, const std::string& key, const std::st
         if (comma == text.size()) return out;
         start = comma + 1;
     }
+    return std::nullopt;
+}
+
+Shape config_extents(const LayerConfig& c, const std::string& key, const std::string& kind) {
+    const std::string& text = config_text(c, key, kind);
+    if (auto extents = read_extents(text, 8)) return *extents;
     throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected 1 to 8 whole numbers >= 1 as \"4,4,3\"", kind, key,
                                  text));
 }
@@ -348,19 +354,12 @@ float config_number(const LayerConfig& config, const std::string& key, const std
 
 Size2 config_size2(const LayerConfig& config, const std::string& key, const std::string& kind) {
     const std::string& text = config_text(config, key, kind);
-    const auto comma = text.find(',');
-    Size2 out{0, 0};
-    if (comma != std::string::npos) {
-        const char* first = text.data();
-        const char* mid = text.data() + comma;
-        const char* last = text.data() + text.size();
-        if (!read_whole(first, mid, out[0]) || !read_whole(mid + 1, last, out[1])) out = {0, 0};
-    }
-    if (out[0] == 0 || out[1] == 0) {
+    const std::optional<Shape> extents = read_extents(text, 2);
+    if (!extents || extents->size() != 2) {
         throw ValueError(fmt::format("{}: setting '{}' is '{}'; expected two whole numbers >= 1 as \"3,3\"", kind, key,
                                      text));
     }
-    return out;
+    return {(*extents)[0], (*extents)[1]};
 }
 
 }  // namespace xg

@@ -52,44 +52,46 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 namespace {
 
-// The larger of a and b, or NaN when either is (as numpy.maximum and torch.maximum): a NaN
-// never disappears in a maximum.
-float larger(float a, float b) { return a > b || std::isnan(a) ? a : b; }
-float smaller(float a, float b) { return a < b || std::isnan(a) ? a : b; }
+// The larger (Larger) or the smaller of a and b, or NaN when either is (as numpy.maximum and
+// torch.maximum): a NaN never disappears in a maximum or a minimum.
+template <bool Larger>
+float pick(float a, float b) {
+    return (Larger ? a > b : a < b) || std::isnan(a) ? a : b;
+}
 
-// The share of maximum's gradient that goes to `mine` against `other`: all of it where mine is
-// the larger, none where it is the smaller, half at a tie (as PyTorch: the mean of the one-sided
-// derivatives). Where either is NaN, both inputs get all of it, as in PyTorch (the max reduction
-// instead sends it to the first NaN alone: it picks one element).
-float larger_share(float mine, float other) { return mine < other ? 0.0f : mine == other ? 0.5f : 1.0f; }
-float smaller_share(float mine, float other) { return mine > other ? 0.0f : mine == other ? 0.5f : 1.0f; }
+// The share of the gradient that goes to `mine` against `other`: all of it where mine is picked,
+// none where the other is, half at a tie (as PyTorch: the mean of the one-sided derivatives).
+// Where either is NaN, both inputs get all of it, as in PyTorch (the max and min reductions
+// instead send it to the first NaN alone: they pick one element).
+template <bool Larger>
+float share(float mine, float other) {
+    const float winner = Larger ? mine : other, loser = Larger ? other : mine;
+    return winner < loser ? 0.0f : winner == loser ? 0.5f : 1.0f;
+}
+
+// maximum and minimum: g times a constant share, so their second derivative is 0 away from ties.
+template <bool Larger>
+Tensor picked(const char* op, const Tensor& a, const Tensor& b) {
+    return detail::binary_elementwise(op, a, b, [](float x, float y) { return pick<Larger>(x, y); },
+                                      [](float g, float x, float y, float) { return g * share<Larger>(x, y); },
+                                      [](float g, float x, float y, float) { return g * share<Larger>(y, x); },
+                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
+                                          return g * detail::constant_mask(a, b, [](float x, float y) {
+                                              return share<Larger>(x, y);
+                                          });
+                                      },
+                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
+                                          return g * detail::constant_mask(b, a, [](float x, float y) {
+                                              return share<Larger>(x, y);
+                                          });
+                                      });
+}
 
 }  // namespace
 
-Tensor maximum(const Tensor& a, const Tensor& b) {
-    // g times a constant share: maximum'' = 0 away from ties.
-    return detail::binary_elementwise("maximum", a, b, [](float x, float y) { return larger(x, y); },
-                                      [](float g, float x, float y, float) { return g * larger_share(x, y); },
-                                      [](float g, float x, float y, float) { return g * larger_share(y, x); },
-                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
-                                          return g * detail::constant_mask(a, b, [](float x, float y) { return larger_share(x, y); });
-                                      },
-                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
-                                          return g * detail::constant_mask(b, a, [](float x, float y) { return larger_share(x, y); });
-                                      });
-}
+Tensor maximum(const Tensor& a, const Tensor& b) { return picked<true>("maximum", a, b); }
 
-Tensor minimum(const Tensor& a, const Tensor& b) {
-    return detail::binary_elementwise("minimum", a, b, [](float x, float y) { return smaller(x, y); },
-                                      [](float g, float x, float y, float) { return g * smaller_share(x, y); },
-                                      [](float g, float x, float y, float) { return g * smaller_share(y, x); },
-                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
-                                          return g * detail::constant_mask(a, b, [](float x, float y) { return smaller_share(x, y); });
-                                      },
-                                      [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
-                                          return g * detail::constant_mask(b, a, [](float x, float y) { return smaller_share(x, y); });
-                                      });
-}
+Tensor minimum(const Tensor& a, const Tensor& b) { return picked<false>("minimum", a, b); }
 
 Tensor neg(const Tensor& a) {
     return detail::unary_elementwise("neg", a, [](float v) { return -v; }, [](float g, float, float) { return -g; },
