@@ -287,7 +287,7 @@ TEST_CASE("load_model names the file and the problem") {
     };
     const std::string unknown = with_architecture(
         R"({"kind": "Sequential", "name": "s", "layers": [{"kind": "Conv9D", "name": "c", "config": {}}]})", "unknown.npz");
-    CHECK_THROWS_WITH_AS(xg::load_model(unknown), doctest::Contains("unknown.npz: make_layer: unknown layer kind 'Conv9D'"),
+    CHECK_THROWS_WITH_AS(xg::load_model(unknown), doctest::Contains("unknown.npz: architecture layer 0 ('c'): make_layer: unknown layer kind 'Conv9D'"),
                          xg::IoError);
     const std::string no_layers = with_architecture(R"({"kind": "Sequential", "name": "s"})", "no_layers.npz");
     CHECK_THROWS_WITH_AS(xg::load_model(no_layers), doctest::Contains("has no list of layers"), xg::IoError);
@@ -306,4 +306,36 @@ TEST_CASE("load_model names the file and the problem") {
                      nlohmann::json{{"model", {{"format", "xgrad-model"}, {"version", 1}}}}.dump());
     CHECK_THROWS_WITH_AS(xg::load_model(no_architecture),
                          doctest::Contains("no_architecture.npz: the model record has no architecture"), xg::IoError);
+}
+
+TEST_CASE("load_model refuses a layer size larger than the file's weights before it allocates") {
+    ScratchDir dir;
+    auto net = network();  // 48 values in all
+    auto with_layer = [&](const std::string& layer, const std::string& name) {
+        const std::string path = dir / name;
+        const nlohmann::json arch = {{"kind", "Sequential"}, {"name", "s"}, {"layers", {nlohmann::json::parse(layer)}}};
+        const nlohmann::json model = {{"format", "xgrad-model"}, {"version", 1}, {"architecture", arch}};
+        xg::save_weights(*net, path, nlohmann::json{{"model", model}}.dump());
+        return path;
+    };
+    // 4e18 bytes: without the bound, an allocation the machine cannot make.
+    const std::string huge = with_layer(R"({"kind": "Dense", "name": "d", "config":
+        {"input_dim": "1000000000", "units": "1000000000", "activation": "relu", "use_bias": "true"}})", "huge.npz");
+    CHECK_THROWS_WITH_AS(xg::load_model(huge),
+                         doctest::Contains("huge.npz: architecture layer 0 ('d'): initializer: shape (1000000000, "
+                                           "1000000000) asks for more values than the 48"),
+                         xg::IoError);
+    // 2^32 x 2^32 values is 2^64: a count that wraps to zero in 64 bits.
+    const std::string wraps = with_layer(R"({"kind": "Dense", "name": "d", "config":
+        {"input_dim": "4294967296", "units": "4294967296", "activation": "relu", "use_bias": "false"}})", "wraps.npz");
+    CHECK_THROWS_WITH_AS(xg::load_model(wraps), doctest::Contains("(4294967296, 4294967296) asks for more values"),
+                         xg::IoError);
+    const std::string wide = with_layer(R"({"kind": "LayerNormalization", "name": "n", "config":
+        {"normalized_shape": "9999,9999", "epsilon": "0.001", "center": "true", "scale": "true"}})", "wide.npz");
+    CHECK_THROWS_WITH_AS(xg::load_model(wide), doctest::Contains("wide.npz: architecture layer 0 ('n'): initializer"),
+                         xg::IoError);
+    // The bound is the file's own count: a model of exactly its size still loads.
+    const std::string fits = dir / "fits.npz";
+    xg::save_model(*net, fits);
+    CHECK(xg::load_model(fits)->named_state().size() == net->named_state().size());
 }

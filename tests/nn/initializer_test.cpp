@@ -8,6 +8,7 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/nn/detail/initializer_budget.hpp"
 
 namespace {
 
@@ -145,4 +146,30 @@ TEST_CASE("the same seed gives identical weights, another seed different ones") 
         CHECK(a != a_next);
         CHECK(a != c);
     }
+}
+
+TEST_CASE("an initializer budget bounds the values the built-in initializers make, and nests") {
+    namespace init = xg::initializers;
+    // Without a budget, nothing is counted.
+    CHECK(init::zeros({3, 4}).size() == 12);
+    {
+        xg::detail::InitializerBudget budget(10);
+        CHECK(init::glorot_uniform({2, 3}).size() == 6);
+        CHECK(init::ones({0, 1000000}).size() == 0);  // an empty shape costs nothing
+        CHECK_THROWS_WITH_AS(init::he_normal({5}),
+                             doctest::Contains("initializer: shape (5,) asks for more values than the 4 the budget has left"),
+                             xg::ValueError);
+        // A refused shape takes nothing: the four left are still there.
+        CHECK(init::random_uniform()({4}).size() == 4);
+        CHECK_THROWS_AS(init::zeros({}), xg::ValueError);  // a scalar is one value
+        {
+            xg::detail::InitializerBudget inner(1);
+            CHECK(init::he_uniform({1}).size() == 1);
+            CHECK_THROWS_AS(init::random_normal()({1}), xg::ValueError);
+        }
+        CHECK_THROWS_AS(init::zeros({1}), xg::ValueError);  // the outer budget is back, and spent
+        // Extents whose product passes 2^64 are refused, not wrapped around.
+        CHECK_THROWS_AS(init::zeros({std::size_t{1} << 32, std::size_t{1} << 32}), xg::ValueError);
+    }
+    CHECK(init::zeros({3, 4}).size() == 12);
 }

@@ -231,6 +231,12 @@ void model_file_seeds(const fs::path& dir) {
     resized.emplace<xg::Flatten>();
     resized.emplace<xg::Dense>(16, 2, "softmax");
     xg::save_model(resized, (dir / "resized.npz").string());
+    // LayerNormalization over two trailing axes together (its "normalized_shape" setting).
+    xg::Sequential normalized;
+    normalized.emplace<xg::LayerNormalization>(xg::Shape{2, 3});
+    normalized.emplace<xg::Flatten>();
+    normalized.emplace<xg::Dense>(6, 2, "softmax");
+    xg::save_model(normalized, (dir / "normalized.npz").string());
 }
 
 void onnx_model_seeds(const fs::path& dir) {

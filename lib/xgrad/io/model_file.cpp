@@ -6,6 +6,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/io/detail/manifest.hpp"
 #include "xgrad/io/weights.hpp"
+#include "xgrad/nn/detail/initializer_budget.hpp"
 #include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/nn/sequential.hpp"
 
@@ -58,7 +59,11 @@ std::shared_ptr<Module> build_layer(const json& entry, const std::string& kind, 
         if (!value.is_string()) throw ValueError(fmt::format("{}: setting '{}' of '{}' is not text; expected text", where, key, name));
         config[key] = value.get<std::string>();
     }
-    return make_layer(kind, config, name);
+    try {
+        return make_layer(kind, config, name);
+    } catch (const std::invalid_argument& e) {
+        throw ValueError(fmt::format("{} ('{}'): {}", where, name, e.what()));
+    }
 }
 
 // Builds the module of `entry` with its "trainable" flag where architecture_of wrote one,
@@ -109,10 +114,10 @@ void save_model(const Module& model, const std::string& path) {
 }
 
 std::shared_ptr<Module> load_model(const std::string& path) {
-    const json manifest = detail::read_manifest_json(path);
+    const detail::WeightsFile file = detail::read_weights_file(path, "load_model");
     const json* record = nullptr;
-    if (manifest.contains("metadata") && manifest["metadata"].is_object() && manifest["metadata"].contains("model")) {
-        record = &manifest["metadata"]["model"];
+    if (file.manifest.is_object() && file.manifest["metadata"].contains("model")) {
+        record = &file.manifest["metadata"]["model"];
     }
     if (record == nullptr || !record->is_object() || record->value("format", "") != model_format) {
         throw IoError(fmt::format("load_model: {}: holds weights but no model; expected a file written by save_model "
@@ -133,13 +138,18 @@ std::shared_ptr<Module> load_model(const std::string& path) {
                                   "Sequential of registered layers (build the {} in the program and call load_weights)",
                                   path, record->value("kind", "?"), record->value("name", "?"), record->value("kind", "module")));
     }
+    // The layers are built from settings in the file before its weights go in; a layer can make no
+    // more values than the file holds, so a corrupt size is an error here and not a huge allocation.
+    std::size_t values_in_file = 0;
+    for (const auto& [name, array] : file.arrays) values_in_file += array.size();
     std::shared_ptr<Module> model;
     try {
+        detail::InitializerBudget budget(values_in_file);
         model = build(arch, "architecture", 0, true);
     } catch (const std::invalid_argument& e) {
         throw IoError(fmt::format("load_model: {}: {}", path, e.what()));
     }
-    load_weights(*model, path);
+    detail::copy_weights(model->named_state(), file.arrays, fmt::format("load_model: {}", path));
     return model;
 }
 

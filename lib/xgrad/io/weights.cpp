@@ -187,21 +187,34 @@ void load_weights(Module& model, const std::string& path) { load_weights(model.n
 
 void load_weights(const NamedTensors& tensors, const std::string& path) {
     check_tensors(tensors, "load_weights");
-    const std::string where = fmt::format("load_weights: {}", path);
-    NpzContents file = read_npz_contents(path, NpzMembers::all, "load_weights");
-    // Files without a manifest (written by np.savez) load too; a manifest, when present, must agree.
-    if (auto it = file.files.find(weights_manifest_name); it != file.files.end()) {
-        check_arrays_against_manifest(file.arrays, check_manifest(parse_manifest(it->second, where), where), where);
-    }
+    const detail::WeightsFile file = detail::read_weights_file(path, "load_weights");
+    detail::copy_weights(tensors, file.arrays, fmt::format("load_weights: {}", path));
+}
 
+detail::WeightsFile detail::read_weights_file(const std::string& path, const char* function) {
+    const std::string where = fmt::format("{}: {}", function, path);
+    NpzContents contents = read_npz_contents(path, NpzMembers::all, function);
+    WeightsFile file;
+    file.arrays = std::move(contents.arrays);
+    // Files without a manifest (written by np.savez) load too; a manifest, when present, must agree.
+    if (auto it = contents.files.find(weights_manifest_name); it != contents.files.end()) {
+        file.manifest = parse_manifest(it->second, where);
+        check_arrays_against_manifest(file.arrays, check_manifest(file.manifest, where), where);
+        if (!file.manifest.contains("metadata")) file.manifest["metadata"] = json::object();
+    }
+    return file;
+}
+
+void detail::copy_weights(const NamedTensors& tensors, const std::map<std::string, Array>& arrays,
+                          const std::string& where) {
     // Validate everything, then copy: a mismatch leaves every tensor as it was.
     std::vector<std::string> missing, extra;
     std::set<std::string> wanted;
     for (const auto& [name, t] : tensors) {
         wanted.insert(name);
-        if (!file.arrays.count(name)) missing.push_back(name);
+        if (!arrays.count(name)) missing.push_back(name);
     }
-    for (const auto& [name, array] : file.arrays) {
+    for (const auto& [name, array] : arrays) {
         if (!wanted.count(name)) extra.push_back(name);
     }
     if (!missing.empty()) {
@@ -215,14 +228,14 @@ void load_weights(const NamedTensors& tensors, const std::string& path) {
                                   where, extra.size() == 1 ? "parameter" : "parameters", quoted_names(extra)));
     }
     for (const auto& [name, t] : tensors) {
-        const Shape& in_file = file.arrays.at(name).shape();
+        const Shape& in_file = arrays.at(name).shape();
         if (in_file != t.shape()) {
             throw IoError(fmt::format("{}: parameter '{}' has shape {} in the file; expected {}", where, name,
                                       format_shape(in_file), format_shape(t.shape())));
         }
     }
     for (const auto& [name, t] : tensors) {
-        const Array& src = file.arrays.at(name);
+        const Array& src = arrays.at(name);
         // Copy into the existing buffer: every holder of the tensor keeps seeing the same storage.
         Tensor handle = t;
         if (src.size() > 0) std::memcpy(handle.mutable_value().data(), src.data(), src.size() * sizeof(float));

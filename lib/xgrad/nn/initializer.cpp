@@ -1,5 +1,6 @@
 #include "xgrad/nn/initializer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -7,6 +8,43 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/nn/detail/initializer_budget.hpp"
+
+namespace xg::detail {
+namespace {
+
+// The values the innermost InitializerBudget of this thread has left; none without one.
+thread_local std::optional<std::size_t> values_left;
+
+}  // namespace
+
+InitializerBudget::InitializerBudget(std::size_t values) : outer_(values_left) { values_left = values; }
+
+InitializerBudget::~InitializerBudget() { values_left = outer_; }
+
+void claim_initializer_values(const Shape& shape) {
+    if (!values_left) return;
+    const std::size_t left = *values_left;
+    // Counted with a check for overflow: a shape read from a file may multiply past size_t.
+    std::size_t count = std::find(shape.begin(), shape.end(), 0) != shape.end() ? 0 : 1;
+    bool fits = true;
+    for (std::size_t extent : shape) {
+        if (count == 0) break;
+        if (count > left / extent) {
+            fits = false;
+            break;
+        }
+        count *= extent;
+    }
+    if (!fits || count > left) {
+        throw ValueError(fmt::format("initializer: shape {} asks for more values than the {} the budget has left; "
+                                     "expected sizes that fit the weights being loaded",
+                                     format_shape(shape), left));
+    }
+    *values_left = left - count;
+}
+
+}  // namespace xg::detail
 
 namespace xg::initializers {
 namespace {
@@ -26,6 +64,7 @@ std::pair<double, double> fans(const Shape& shape) {
 
 template <class Distribution>
 Array fill(const Shape& shape, Distribution dist) {
+    detail::claim_initializer_values(shape);
     Array a = uninitialized(shape);
     auto& engine = random_engine();
     for (float& v : a) v = static_cast<float>(dist(engine));
@@ -49,6 +88,7 @@ Array he_normal(const Shape& shape) {
     // Keras draws from a normal truncated at 2 sigma, scaled so the stddev is sqrt(2/fan_in).
     const double stddev = std::sqrt(2.0 / fans(shape).first) / 0.87962566103423978;
     std::normal_distribution<double> normal(0.0, stddev);
+    detail::claim_initializer_values(shape);
     Array a = uninitialized(shape);
     auto& engine = random_engine();
     for (float& v : a) {
@@ -60,9 +100,15 @@ Array he_normal(const Shape& shape) {
     return a;
 }
 
-Array zeros(const Shape& shape) { return xt::zeros<float>(shape); }
+Array zeros(const Shape& shape) {
+    detail::claim_initializer_values(shape);
+    return xt::zeros<float>(shape);
+}
 
-Array ones(const Shape& shape) { return xt::ones<float>(shape); }
+Array ones(const Shape& shape) {
+    detail::claim_initializer_values(shape);
+    return xt::ones<float>(shape);
+}
 
 Initializer random_normal(float mean, float stddev) {
     return [=](const Shape& shape) { return fill(shape, std::normal_distribution<double>(mean, stddev)); };

@@ -3,9 +3,10 @@
 // that build and read metadata as JSON. The public calls (io/weights.hpp) take and give JSON as
 // text, so that a program using xgrad needs no JSON library; this header is not in xgrad.hpp.
 // Defined in io/weights.cpp.
+#include <map>
 #include <string>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "xgrad/io/weights.hpp"
 
@@ -15,5 +16,17 @@ namespace xg::detail {
 void save_weights_json(const NamedTensors& tensors, const std::string& path, const nlohmann::json& metadata);
 /// read_manifest as a JSON value.
 nlohmann::json read_manifest_json(const std::string& path);
+
+/// A weights file read whole: its arrays, checked against its manifest where it has one.
+struct WeightsFile {
+    std::map<std::string, Array> arrays;
+    /// The checked manifest, "metadata" always an object; null for a file without one (np.savez's).
+    nlohmann::json manifest;
+};
+/// Reads every member of `path`; errors name `function` and the file.
+WeightsFile read_weights_file(const std::string& path, const char* function);
+/// Copies `arrays` into `tensors` when their names and shapes match exactly, and changes nothing
+/// otherwise; throws IoError starting with `where`.
+void copy_weights(const NamedTensors& tensors, const std::map<std::string, Array>& arrays, const std::string& where);
 
 }  // namespace xg::detail
