@@ -121,6 +121,8 @@ TEST_CASE("a frozen BatchNormalization runs as in inference even in training mod
 TEST_CASE("without center or scale, beta and gamma are fixed and not parameters") {
     xg::BatchNormalization bn(3, {.center = false, .scale = false});
     CHECK(bn.parameters().empty());
+    CHECK_FALSE(bn.gamma().defined());
+    CHECK_FALSE(bn.beta().defined());
     CHECK(bn.buffers().size() == 2);
     const xg::Array x = random_array({8, 3}, 2, -1.0f, 1.0f);
     const auto [y_mean, y_var] = moments(bn(xg::input(x)).value());

@@ -55,6 +55,8 @@ TEST_CASE("each example is normalized by its own mean and variance, in training 
 TEST_CASE("without center or scale, beta and gamma are fixed and not parameters") {
     xg::LayerNormalization ln(3, {.center = false, .scale = false});
     CHECK(ln.parameters().empty());
+    CHECK_FALSE(ln.gamma().defined());
+    CHECK_FALSE(ln.beta().defined());
     const xg::Array y = ln(xg::input(xg::Array{{1.0f, 2.0f, 6.0f}})).value();
     CHECK(y(0, 0) + y(0, 1) + y(0, 2) == doctest::Approx(0.0).epsilon(1e-6));
     xg::Tape::current().clear();

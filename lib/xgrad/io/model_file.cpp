@@ -114,11 +114,11 @@ void save_model(const Module& model, const std::string& path) {
 }
 
 std::shared_ptr<Module> load_model(const std::string& path) {
-    const detail::WeightsFile file = detail::read_weights_file(path, "load_model");
+    // The manifest alone first (the arrays are not decoded), so that a weights file or a checkpoint
+    // is refused before it is read whole.
+    const json manifest = detail::read_manifest_json(path);
     const json* record = nullptr;
-    if (file.manifest.is_object() && file.manifest["metadata"].contains("model")) {
-        record = &file.manifest["metadata"]["model"];
-    }
+    if (manifest["metadata"].contains("model")) record = &manifest["metadata"]["model"];
     if (record == nullptr || !record->is_object() || record->value("format", "") != model_format) {
         throw IoError(fmt::format("load_model: {}: holds weights but no model; expected a file written by save_model "
                                   "(build the model in code and call load_weights for a weights file)", path));
@@ -140,6 +140,7 @@ std::shared_ptr<Module> load_model(const std::string& path) {
     }
     // The layers are built from settings in the file before its weights go in; a layer can make no
     // more values than the file holds, so a corrupt size is an error here and not a huge allocation.
+    const detail::WeightsFile file = detail::read_weights_file(path, "load_model");
     std::size_t values_in_file = 0;
     for (const auto& [name, array] : file.arrays) values_in_file += array.size();
     std::shared_ptr<Module> model;

@@ -17,7 +17,7 @@ namespace xg {
 void save_model(const Module& model, const std::string& path);
 /// Rebuilds the model saved at `path` with its weights; throws IoError naming the file and
 /// what is wrong (not a model file, an architecture that lives in code, an unknown layer kind,
-/// bad settings, weights that do not fit).
+/// bad settings, layers larger than the weights the file holds, weights that do not fit).
 std::shared_ptr<Module> load_model(const std::string& path);
 
 }  // namespace xg

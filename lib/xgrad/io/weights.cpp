@@ -211,7 +211,10 @@ void detail::copy_weights(const NamedTensors& tensors, const std::map<std::strin
     std::vector<std::string> missing, extra;
     std::set<std::string> wanted;
     for (const auto& [name, t] : tensors) {
-        wanted.insert(name);
+        // Names a model built from a file gives its tensors can meet ("d/x" beside "d" holding "x").
+        if (!wanted.insert(name).second) {
+            throw IoError(fmt::format("{}: the model has two tensors named '{}'; expected unique names", where, name));
+        }
         if (!arrays.count(name)) missing.push_back(name);
     }
     for (const auto& [name, array] : arrays) {

@@ -20,12 +20,9 @@ BatchNormalization::BatchNormalization(std::size_t features, BatchNormalizationO
         throw ValueError(fmt::format("BatchNormalization: momentum {}; expected 0 <= momentum <= 1", momentum_));
     }
     if (!(epsilon_ > 0.0f)) throw ValueError(fmt::format("BatchNormalization: epsilon {}; expected > 0", epsilon_));
-    // Keras's order of weights: gamma, beta, moving_mean, moving_variance. Without scale or
-    // center, gamma and beta are fixed constants the optimizer never sees.
-    gamma_ = options.scale ? register_parameter("gamma", Tensor(options.gamma_initializer({features})))
-                           : constant(xt::ones<float>({features}));
-    beta_ = options.center ? register_parameter("beta", Tensor(options.beta_initializer({features})))
-                           : constant(xt::zeros<float>({features}));
+    // Keras's order of weights: gamma, beta, moving_mean, moving_variance.
+    if (options.scale) gamma_ = register_parameter("gamma", Tensor(options.gamma_initializer({features})));
+    if (options.center) beta_ = register_parameter("beta", Tensor(options.beta_initializer({features})));
     moving_mean_ = register_buffer("moving_mean", Tensor(options.moving_mean_initializer({features})));
     moving_variance_ = register_buffer("moving_variance", Tensor(options.moving_variance_initializer({features})));
 }
@@ -42,8 +39,12 @@ Tensor BatchNormalization::forward(const Tensor& x) {
     check_feature_batch(x.shape(), features_, name());
     // Frozen, it runs as in inference even in training mode, as Keras (TF 2) does: fine-tuning a
     // model around a frozen base must not move the base's statistics under its frozen weights.
-    return batch_norm(x, gamma_, beta_, moving_mean_, moving_variance_, training() && trainable(), momentum_,
-                      epsilon_);
+    // Without scale or center, gamma and beta are a fixed 1 and 0, made for each call rather than kept:
+    // what a layer allocates when it is built is then only its saved state, which load_model bounds
+    // by the file it reads.
+    const Tensor gamma = gamma_.defined() ? gamma_ : constant(xt::ones<float>({features_}));
+    const Tensor beta = beta_.defined() ? beta_ : constant(xt::zeros<float>({features_}));
+    return batch_norm(x, gamma, beta, moving_mean_, moving_variance_, training() && trainable(), momentum_, epsilon_);
 }
 
 Shape BatchNormalization::output_shape(const Shape& input_shape) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <string>
 #include <random>
 
 #include <fmt/format.h>
@@ -13,35 +15,38 @@
 namespace xg::detail {
 namespace {
 
-// The values the innermost InitializerBudget of this thread has left; none without one.
-thread_local std::optional<std::size_t> values_left;
+// The innermost InitializerBudget of this thread; none without one.
+thread_local std::optional<InitializerBudget::Values> budget_in_force;
 
 }  // namespace
 
-InitializerBudget::InitializerBudget(std::size_t values) : outer_(values_left) { values_left = values; }
+InitializerBudget::InitializerBudget(std::size_t values) : outer_(budget_in_force) {
+    budget_in_force = Values{values, values};
+}
 
-InitializerBudget::~InitializerBudget() { values_left = outer_; }
+InitializerBudget::~InitializerBudget() { budget_in_force = outer_; }
 
 void claim_initializer_values(const Shape& shape) {
-    if (!values_left) return;
-    const std::size_t left = *values_left;
+    if (!budget_in_force) return;
+    const std::size_t left = budget_in_force->left;
     // Counted with a check for overflow: a shape read from a file may multiply past size_t.
     std::size_t count = std::find(shape.begin(), shape.end(), 0) != shape.end() ? 0 : 1;
-    bool fits = true;
+    bool counted = true;
     for (std::size_t extent : shape) {
         if (count == 0) break;
-        if (count > left / extent) {
-            fits = false;
+        if (count > std::numeric_limits<std::size_t>::max() / extent) {
+            counted = false;
             break;
         }
         count *= extent;
     }
-    if (!fits || count > left) {
-        throw ValueError(fmt::format("initializer: shape {} asks for more values than the {} the budget has left; "
+    if (!counted || count > left) {
+        throw ValueError(fmt::format("initializer: shape {} is {} values, more than the {} left of the {} allowed; "
                                      "expected sizes that fit the weights being loaded",
-                                     format_shape(shape), left));
+                                     format_shape(shape), counted ? std::to_string(count) : "over 2^64", left,
+                                     budget_in_force->allowed));
     }
-    *values_left = left - count;
+    budget_in_force->left = left - count;
 }
 
 }  // namespace xg::detail
@@ -86,9 +91,9 @@ Array he_uniform(const Shape& shape) { return uniform_limit(shape, std::sqrt(6.0
 
 Array he_normal(const Shape& shape) {
     // Keras draws from a normal truncated at 2 sigma, scaled so the stddev is sqrt(2/fan_in).
+    detail::claim_initializer_values(shape);
     const double stddev = std::sqrt(2.0 / fans(shape).first) / 0.87962566103423978;
     std::normal_distribution<double> normal(0.0, stddev);
-    detail::claim_initializer_values(shape);
     Array a = uninitialized(shape);
     auto& engine = random_engine();
     for (float& v : a) {

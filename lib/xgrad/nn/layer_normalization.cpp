@@ -28,12 +28,9 @@ LayerNormalization::LayerNormalization(Shape normalized_shape, LayerNormalizatio
     if (!(epsilon_ > 0.0f) || std::isinf(epsilon_)) {
         throw ValueError(fmt::format("LayerNormalization: epsilon {}; expected a finite value > 0", epsilon_));
     }
-    // Keras's order of weights: gamma, then beta. Without scale or center they are fixed
-    // constants the optimizer never sees.
-    gamma_ = options.scale ? register_parameter("gamma", Tensor(options.gamma_initializer(normalized_shape_)))
-                           : constant(xt::ones<float>(normalized_shape_));
-    beta_ = options.center ? register_parameter("beta", Tensor(options.beta_initializer(normalized_shape_)))
-                           : constant(xt::zeros<float>(normalized_shape_));
+    // Keras's order of weights: gamma, then beta.
+    if (options.scale) gamma_ = register_parameter("gamma", Tensor(options.gamma_initializer(normalized_shape_)));
+    if (options.center) beta_ = register_parameter("beta", Tensor(options.beta_initializer(normalized_shape_)));
 }
 
 std::optional<LayerConfig> LayerNormalization::config() const {
@@ -51,7 +48,12 @@ std::optional<LayerConfig> LayerNormalization::config() const {
 
 Tensor LayerNormalization::forward(const Tensor& x) {
     check_trailing_batch(x.shape(), normalized_shape_, name());
-    return layer_norm(x, gamma_, beta_, -static_cast<long>(normalized_shape_.size()), epsilon_);
+    // Without scale or center, gamma and beta are a fixed 1 and 0, made for each call at the input's
+    // size rather than kept: what a layer allocates when it is built is then only its saved state,
+    // which load_model bounds by the file it reads.
+    const Tensor gamma = gamma_.defined() ? gamma_ : constant(xt::ones<float>(normalized_shape_));
+    const Tensor beta = beta_.defined() ? beta_ : constant(xt::zeros<float>(normalized_shape_));
+    return layer_norm(x, gamma, beta, -static_cast<long>(normalized_shape_.size()), epsilon_);
 }
 
 Shape LayerNormalization::output_shape(const Shape& input_shape) {

@@ -15,7 +15,10 @@ namespace xg {
 /// Rebuilds a layer named `name` from its settings; throws ValueError for bad settings.
 using LayerFactory = std::function<std::shared_ptr<Module>(const LayerConfig& config, const std::string& name)>;
 
-/// Adds the factory for layers of `kind` (replacing one of that kind).
+/// Adds the factory for layers of `kind` (replacing one of that kind). load_model calls factories
+/// with the values of the file it reads as a budget: the built-in initializers (xg::initializers)
+/// may make no more values in all than the file holds, so a factory should use them only for the
+/// layer's saved parameters and buffers.
 void register_layer(const std::string& kind, LayerFactory factory);
 /// A new layer of `kind` from `config`; throws ValueError for an unknown kind (naming the
 /// registered ones) or bad settings. Dense, Activation, Softmax, Conv2D, Conv2DTranspose,

@@ -15,13 +15,18 @@ namespace xg::detail {
 /// the innermost is in force, and the outer one is back when it ends.
 class InitializerBudget {
 public:
+    /// What a budget has left of what it allowed.
+    struct Values {
+        std::size_t left = 0, allowed = 0;
+    };
+
     explicit InitializerBudget(std::size_t values);
     ~InitializerBudget();
     InitializerBudget(const InitializerBudget&) = delete;
     InitializerBudget& operator=(const InitializerBudget&) = delete;
 
 private:
-    std::optional<std::size_t> outer_;
+    std::optional<Values> outer_;
 };
 
 /// Takes the values of `shape` from the budget in force, if one is; the built-in initializers call
