@@ -229,11 +229,15 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
     // A group per channel is a depthwise convolution: channel c times its own 1x1 filter, w[c].
     const xg::Array depthwise = (*model)(xg::Tensor(xg::Array(xt::ones<float>({1, 2, 3, 3})))).value();
     CHECK(depthwise == xt::concatenate(xt::xtuple(xt::ones<float>({1, 1, 3, 3}), 2.0f * xt::ones<float>({1, 1, 3, 3})), 1));
-    // Any other grouping is not.
+    // With 4 channels, two groups of two read W (C_out, 2, 1, 1): this W is not one.
     CHECK_THROWS_WITH_AS((*model)(xg::Tensor(xg::Array(xt::ones<float>({1, 4, 3, 3})))),
-                         doctest::Contains("node 'the_node' (Conv): group 2; expected 1, or X's 4 channels (a depthwise "
-                                           "convolution)"),
-                         xg::OnnxUnsupportedError);
+                         doctest::Contains("node 'the_node' (Conv): W (2, 1, 1, 1) for X (1, 4, 3, 3) and group 2; "
+                                           "expected (C_out, 2, KH, KW) with C_out a multiple of 2"),
+                         xg::ValueError);
+    // Nor are 3 channels in two groups.
+    CHECK_THROWS_WITH_AS((*model)(xg::Tensor(xg::Array(xt::ones<float>({1, 3, 3, 3})))),
+                         doctest::Contains("group 2 for X (1, 3, 3, 3); expected a divisor of its 3 channels"),
+                         xg::ValueError);
     // No groups at all is not a model, even for an image without channels.
     group->set_i(0);
     auto no_groups = xg::import_onnx(write_model(dir, grouped));
@@ -737,4 +741,45 @@ TEST_CASE("an imported model's initializers are its parameters, a batch normaliz
     // (x - 1) / sqrt(4 + 1e-5) * 1 + 1
     const xg::Array y = predict(*model, xg::Array(xt::ones<float>({1, 2}) * 3.0f));
     CHECK(y(0, 1) == doctest::Approx(2.0f).epsilon(1e-5));
+}
+
+TEST_CASE("import_onnx runs a grouped convolution as each group's convolution, joined in order, and trains it") {
+    // X (1, 4, 2, 2) in two groups of two channels; W (4, 2, 1, 1): filters 0-1 read channels 0-1,
+    // filters 2-3 read channels 2-3.
+    onnx::ModelProto m = one_node("Conv");
+    add_initializer(m.mutable_graph(), "w", {4, 2, 1, 1}, {1, 2, 3, 4, 5, 6, 7, 8});
+    add_initializer(m.mutable_graph(), "b", {4}, {0.5f, 0, 0, -1});
+    m.mutable_graph()->mutable_node(0)->add_input("w");
+    m.mutable_graph()->mutable_node(0)->add_input("b");
+    auto* group = m.mutable_graph()->mutable_node(0)->add_attribute();
+    group->set_name("group");
+    group->set_type(onnx::AttributeProto::INT);
+    group->set_i(2);
+    ScratchDir dir;
+    auto model = xg::import_onnx(write_model(dir, m));
+    const xg::Array x = xt::reshape_view(xt::arange<float>(16.0f), {1, 4, 2, 2});
+    const xg::Array w{1, 2, 3, 4, 5, 6, 7, 8}, b{0.5f, 0, 0, -1};
+    xg::Array expected = xt::zeros<float>({1, 4, 2, 2});
+    for (std::size_t o = 0; o < 4; ++o) {
+        for (std::size_t j = 0; j < 2; ++j) {
+            xt::view(expected, 0, o) += w(o * 2 + j) * xt::view(x, 0, (o / 2) * 2 + j);
+        }
+        xt::view(expected, 0, o) += b(o);
+    }
+    const xg::Tensor y = (*model)(xg::Tensor(x));
+    CHECK(y.value() == expected);
+    // The gradient reaches W through each group's slice: d sum(y) / d W[o, j] sums channel (o / 2) * 2 + j.
+    xg::sum(y).backward();
+    xg::Tensor weights;
+    for (auto& [name, p] : model->named_parameters()) {
+        if (p.shape() == xg::Shape{4, 2, 1, 1}) weights = p;
+    }
+    REQUIRE(weights.defined());
+    for (std::size_t o = 0; o < 4; ++o) {
+        for (std::size_t j = 0; j < 2; ++j) {
+            const float channel_sum = xt::sum(xt::view(x, 0, (o / 2) * 2 + j))();
+            CHECK(weights.grad()(o, j, 0, 0) == channel_sum);
+        }
+    }
+    xg::Tape::current().clear();
 }

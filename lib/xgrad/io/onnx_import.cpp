@@ -554,15 +554,20 @@ private:
         const std::size_t c = x.shape()[1];
         const long group = int_attr("group", 1);
         if (group < 1) invalid(fmt::format("group {}; expected >= 1", group));
-        // A group per input channel is a depthwise convolution, M = C_out / C filters each.
-        const bool depthwise = group != 1 && group == static_cast<long>(c);
-        if (group != 1 && !depthwise) {
-            unsupported(fmt::format("group {}; expected 1, or X's {} channels (a depthwise convolution)", group, c));
+        if (c % static_cast<std::size_t>(group) != 0) {
+            invalid(fmt::format("group {} for X {}; expected a divisor of its {} channels", group, format_shape(x.shape()), c));
         }
-        if (w.rank() != 4 || w.shape()[1] != (depthwise ? 1 : c) || (depthwise && w.shape()[0] % c != 0)) {
-            invalid(fmt::format("W {} for X {} and group {}; expected {}", format_shape(w.shape()),
-                                format_shape(x.shape()), group,
-                                depthwise ? fmt::format("(M * {}, 1, KH, KW)", c) : fmt::format("(C_out, {}, KH, KW)", c)));
+        const std::size_t groups = static_cast<std::size_t>(group);
+        // A group per input channel is a depthwise convolution, M = C_out / C filters each.
+        const bool depthwise = groups != 1 && groups == c;
+        if (w.rank() != 4 || w.shape()[1] != c / groups || w.shape()[0] % groups != 0) {
+            invalid(fmt::format("W {} for X {} and group {}; expected (C_out, {}, KH, KW) with C_out a multiple of {}",
+                                format_shape(w.shape()), format_shape(x.shape()), group, c / groups, group));
+        }
+        const std::size_t filters = w.shape()[0];
+        if (has_input(2) && in(2).shape() != Shape{filters}) {
+            invalid(fmt::format("B {}; expected ({},), one bias per output channel of W {}", format_shape(in(2).shape()),
+                                filters, format_shape(w.shape())));
         }
         const Size2 k{w.shape()[2], w.shape()[3]};
         require_kernel_shape(k, w);
@@ -571,21 +576,33 @@ private:
         // The padded image and at most one output per position of it, for each filter.
         const double positions = static_cast<double>(x.shape()[2] + static_cast<std::size_t>(p[0] + p[2])) *
                                  static_cast<double>(x.shape()[3] + static_cast<std::size_t>(p[1] + p[3]));
-        afford(static_cast<double>(x.shape()[0]) * positions * static_cast<double>(c + w.shape()[0]), "its output");
+        afford(static_cast<double>(x.shape()[0]) * positions * static_cast<double>(c + filters), "its output");
         Tensor y = channels_last(x);
         // Zero padding is what a convolution's padding means, so explicit pads are a pad op.
         if (p[0] || p[2]) y = pad(y, 1, static_cast<std::size_t>(p[0]), static_cast<std::size_t>(p[2]));
         if (p[1] || p[3]) y = pad(y, 2, static_cast<std::size_t>(p[1]), static_cast<std::size_t>(p[3]));
         if (depthwise) {
             // (C * M, 1, KH, KW) -> (C, M, KH, KW) -> (KH, KW, C, M)
-            const long m = static_cast<long>(w.shape()[0] / c), kh = static_cast<long>(k[0]), kw = static_cast<long>(k[1]);
+            const long m = static_cast<long>(filters / c), kh = static_cast<long>(k[0]), kw = static_cast<long>(k[1]);
             const Tensor kernel = transpose(reshape(w, {static_cast<long>(c), m, kh, kw}), {2, 3, 0, 1});
             y = has_input(2) ? depthwise_conv2d_with_bias(y, kernel, in(2), s, Padding::valid)
                              : depthwise_conv2d(y, kernel, s, Padding::valid);
         } else {
-            // (C_out, C_in, KH, KW) -> (KH, KW, C_in, C_out)
+            // (C_out, C_in / group, KH, KW) -> (KH, KW, C_in / group, C_out)
             const Tensor kernel = transpose(w, {2, 3, 1, 0});
-            y = has_input(2) ? conv2d_with_bias(y, kernel, in(2), s, Padding::valid) : conv2d(y, kernel, s, Padding::valid);
+            // Groups of channels convolved apart (ResNeXt's, ShuffleNet's), each with its share of
+            // the filters, and joined again in order.
+            const std::size_t per_group = c / groups, filters_per_group = filters / groups;
+            std::vector<Tensor> outputs;
+            for (std::size_t i = 0; i < groups; ++i) {
+                const auto part = [&](const Tensor& t, long axis, std::size_t size) {
+                    return groups == 1 ? t : slice(t, axis, i * size, (i + 1) * size);
+                };
+                const Tensor xi = part(y, 3, per_group), ki = part(kernel, 3, filters_per_group);
+                outputs.push_back(has_input(2) ? conv2d_with_bias(xi, ki, part(in(2), 0, filters_per_group), s, Padding::valid)
+                                               : conv2d(xi, ki, s, Padding::valid));
+            }
+            y = groups == 1 ? outputs.front() : concat(outputs, 3);
         }
         set(0, channels_first(y));
     }
