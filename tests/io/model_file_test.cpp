@@ -318,39 +318,47 @@ TEST_CASE("load_model refuses a layer size larger than the file's weights before
         xg::save_weights(*net, path, nlohmann::json{{"model", model}}.dump());
         return path;
     };
-    // 4e18 bytes: without the bound, an allocation the machine cannot make.
-    const std::string huge = with_layer(R"({"kind": "Dense", "name": "d", "config":
-        {"input_dim": "1000000000", "units": "1000000000", "activation": "relu", "use_bias": "true"}})", "huge.npz");
-    CHECK_THROWS_WITH_AS(xg::load_model(huge),
-                         doctest::Contains("huge.npz: architecture layer 0 ('d'): initializer: shape (1000000000, "
-                                           "1000000000) is 1000000000000000000 values, more than the 48 left of "
-                                           "the 48 allowed"),
-                         xg::IoError);
-    // 2^32 x 2^32 values is 2^64, a count that would wrap to zero in 64 bits.
-    const std::string wraps = with_layer(R"({"kind": "Dense", "name": "d", "config":
-        {"input_dim": "4294967296", "units": "4294967296", "activation": "relu", "use_bias": "false"}})", "wraps.npz");
-    CHECK_THROWS_WITH_AS(xg::load_model(wraps), doctest::Contains("(4294967296, 4294967296) is over 2^64 values"),
-                         xg::IoError);
-    const std::string wide = with_layer(R"({"kind": "LayerNormalization", "name": "n", "config":
-        {"normalized_shape": "9999,9999", "epsilon": "0.001", "center": "true", "scale": "true"}})", "wide.npz");
-    CHECK_THROWS_WITH_AS(xg::load_model(wide), doctest::Contains("wide.npz: architecture layer 0 ('n'): initializer"),
-                         xg::IoError);
-    // A normalization without scale makes its fixed gamma when it runs, not when it is built: the
-    // moving statistics are what the budget refuses.
-    const std::string fixed_gamma = with_layer(R"({"kind": "BatchNormalization", "name": "b", "config":
-        {"features": "4611686018427387904", "momentum": "0.99", "epsilon": "0.001", "center": "false",
-         "scale": "false"}})", "fixed_gamma.npz");
-    CHECK_THROWS_WITH_AS(xg::load_model(fixed_gamma), doctest::Contains("(4611686018427387904,) is 4611686018427387904"),
-                         xg::IoError);
-    const std::string no_state = with_layer(R"({"kind": "LayerNormalization", "name": "n", "config":
-        {"normalized_shape": "50000,50000", "epsilon": "0.001", "center": "false", "scale": "false"}})", "no_state.npz");
-    CHECK_THROWS_WITH_AS(xg::load_model(no_state), doctest::Contains("that the model does not; expected exactly the model's parameters"),
-                         xg::IoError);
-    // An architecture one unit wider than its weights says how many values the file has.
-    const std::string wider = with_layer(R"({"kind": "Dense", "name": "d", "config":
-        {"input_dim": "7", "units": "7", "activation": "relu", "use_bias": "true"}})", "wider.npz");
-    CHECK_THROWS_WITH_AS(xg::load_model(wider), doctest::Contains("(7, 7) is 49 values, more than the 48 left of the 48"),
-                         xg::IoError);
+    struct Case {
+        const char* file;
+        const char* layer;
+        const char* expected;
+    };
+    const Case cases[] = {
+        // 4e18 bytes: without the bound, an allocation the machine cannot make.
+        {"huge.npz",
+         R"({"kind": "Dense", "name": "d", "config":
+             {"input_dim": "1000000000", "units": "1000000000", "activation": "relu", "use_bias": "true"}})",
+         "huge.npz: architecture layer 0 ('d'): initializer: shape (1000000000, 1000000000) is 1000000000000000000 "
+         "values, more than the 48 left of the 48 allowed"},
+        // 2^32 x 2^32 values is 2^64, a count that would wrap to zero in 64 bits.
+        {"wraps.npz",
+         R"({"kind": "Dense", "name": "d", "config":
+             {"input_dim": "4294967296", "units": "4294967296", "activation": "relu", "use_bias": "false"}})",
+         "(4294967296, 4294967296) is over 2^64 values"},
+        {"wide.npz",
+         R"({"kind": "LayerNormalization", "name": "n", "config":
+             {"normalized_shape": "9999,9999", "epsilon": "0.001", "center": "true", "scale": "true"}})",
+         "wide.npz: architecture layer 0 ('n'): initializer"},
+        // A normalization without scale makes its fixed gamma when it runs, not when it is built:
+        // the moving statistics are what the budget refuses.
+        {"fixed_gamma.npz",
+         R"({"kind": "BatchNormalization", "name": "b", "config": {"features": "4611686018427387904",
+             "momentum": "0.99", "epsilon": "0.001", "center": "false", "scale": "false"}})",
+         "(4611686018427387904,) is 4611686018427387904"},
+        {"no_state.npz",
+         R"({"kind": "LayerNormalization", "name": "n", "config":
+             {"normalized_shape": "50000,50000", "epsilon": "0.001", "center": "false", "scale": "false"}})",
+         "that the model does not; expected exactly the model's parameters"},
+        // An architecture one unit wider than its weights says how many values the file has.
+        {"wider.npz",
+         R"({"kind": "Dense", "name": "d", "config":
+             {"input_dim": "7", "units": "7", "activation": "relu", "use_bias": "true"}})",
+         "(7, 7) is 49 values, more than the 48 left of the 48"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.file);
+        CHECK_THROWS_WITH_AS(xg::load_model(with_layer(c.layer, c.file)), doctest::Contains(c.expected), xg::IoError);
+    }
     // Layer names that meet in a path ("d/x" beside "d" holding "x") are refused, not filled from one array.
     const std::string path_names = dir / "path_names.npz";
     {
