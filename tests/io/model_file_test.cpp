@@ -12,6 +12,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "xgrad/core/random.hpp"
+#include "xgrad/io/npz.hpp"
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
@@ -277,7 +278,14 @@ TEST_CASE("load_model names the file and the problem") {
     xg::save_weights(*net, weights_only);
     CHECK_THROWS_WITH_AS(xg::load_model(weights_only), doctest::Contains((weights_only + ": holds weights but no model").c_str()),
                          xg::IoError);
-    CHECK_THROWS_WITH_AS(xg::load_model(dir / "missing.npz"), doctest::Contains("missing.npz"), xg::IoError);
+    CHECK_THROWS_WITH_AS(xg::load_model(dir / "missing.npz"), doctest::Contains(("load_model: " + dir / "missing.npz").c_str()),
+                         xg::IoError);
+    // An archive as np.savez writes it, without a manifest, holds no model either.
+    const std::string plain = dir / "plain.npz";
+    const xg::Array bias{0.5f, -1.0f};
+    xg::write_npz(plain, {{"out/bias", &bias}});
+    CHECK_THROWS_WITH_AS(xg::load_model(plain), doctest::Contains((plain + ": holds weights but no model").c_str()),
+                         xg::IoError);
 
     auto with_architecture = [&](const char* arch, const std::string& name) {
         const std::string path = dir / name;
@@ -330,11 +338,11 @@ TEST_CASE("load_model refuses a layer size larger than the file's weights before
              {"input_dim": "1000000000", "units": "1000000000", "activation": "relu", "use_bias": "true"}})",
          "huge.npz: architecture layer 0 ('d'): initializer: shape (1000000000, 1000000000) is 1000000000000000000 "
          "values, more than the 48 left of the 48 allowed"},
-        // 2^32 x 2^32 values is 2^64, a count that would wrap to zero in 64 bits.
+        // 2^32 x 2^32 values is 2^64, a count that wraps to zero in 64 bits.
         {"wraps.npz",
          R"({"kind": "Dense", "name": "d", "config":
              {"input_dim": "4294967296", "units": "4294967296", "activation": "relu", "use_bias": "false"}})",
-         "(4294967296, 4294967296) is over 2^64 values"},
+         "(4294967296, 4294967296) is 2^64 values or more"},
         {"wide.npz",
          R"({"kind": "LayerNormalization", "name": "n", "config":
              {"normalized_shape": "9999,9999", "epsilon": "0.001", "center": "true", "scale": "true"}})",

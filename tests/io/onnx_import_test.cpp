@@ -768,6 +768,13 @@ TEST_CASE("import_onnx runs a grouped convolution as each group's convolution, j
     }
     const xg::Tensor y = (*model)(xg::Tensor(x));
     CHECK(y.value() == expected);
+    // It exports again (slices, a Conv per group and a Concat) to a model of the same predictions.
+    xg::export_onnx(*model, x, dir / "grouped_again.onnx");
+    CHECK(max_abs_diff(predict(*xg::import_onnx(dir / "grouped_again.onnx"), x), expected) <= 1e-6f);
+    // Zero channels make no groups, whatever the count.
+    CHECK_THROWS_WITH_AS((*model)(xg::Tensor(xg::Array(xt::ones<float>({1, 0, 2, 2})))),
+                         doctest::Contains("group 2 for X (1, 0, 2, 2); expected a divisor of its 0 channels"),
+                         xg::ValueError);
     // The gradient reaches W through each group's slice: d sum(y) / d W[o, j] sums channel (o / 2) * 2 + j.
     xg::sum(y).backward();
     xg::Tensor weights;

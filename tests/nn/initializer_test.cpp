@@ -173,9 +173,9 @@ TEST_CASE("an initializer budget bounds the values the built-in initializers mak
         CHECK_THROWS_AS(init::zeros({1}), xg::ValueError);
     }
     CHECK(init::zeros({3, 4}).size() == 12);
-    // Extents whose product passes 2^64 are refused even by the largest budget, not wrapped around
+    // Extents whose product reaches 2^64 are refused even by the largest budget, not wrapped around
     // to a small count.
     xg::detail::InitializerBudget unbounded(std::numeric_limits<std::size_t>::max());
     CHECK_THROWS_WITH_AS(init::zeros({std::size_t{1} << 32, std::size_t{1} << 32}),
-                         doctest::Contains("is over 2^64 values"), xg::ValueError);
+                         doctest::Contains("is 2^64 values or more"), xg::ValueError);
 }

@@ -116,9 +116,9 @@ void save_model(const Module& model, const std::string& path) {
 std::shared_ptr<Module> load_model(const std::string& path) {
     // The manifest alone first (the arrays are not decoded), so that a weights file or a checkpoint
     // is refused before it is read whole.
-    const json manifest = detail::read_manifest_json(path);
+    const json manifest = detail::read_manifest_json(path, "load_model", detail::Manifest::optional);
     const json* record = nullptr;
-    if (manifest["metadata"].contains("model")) record = &manifest["metadata"]["model"];
+    if (manifest.is_object() && manifest["metadata"].contains("model")) record = &manifest["metadata"]["model"];
     if (record == nullptr || !record->is_object() || record->value("format", "") != model_format) {
         throw IoError(fmt::format("load_model: {}: holds weights but no model; expected a file written by save_model "
                                   "(build the model in code and call load_weights for a weights file)", path));

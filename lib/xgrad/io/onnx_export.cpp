@@ -296,6 +296,8 @@ private:
                            int64_initializer(base + "/ends", {attrs.integer("end")}),
                            int64_initializer(base + "/axes", {axis})},
                  out);
+        } else if (op == "concat") {
+            set_int(node("Concat", in, out), "axis", attrs.integer("axis"));
         } else if (op == "gather") {
             set_int(node("Gather", {in[0], int64_initializer(base + "/indices", attrs.integers("indices"))}, out),
                     "axis", attrs.integer("axis"));

@@ -554,7 +554,8 @@ private:
         const std::size_t c = x.shape()[1];
         const long group = int_attr("group", 1);
         if (group < 1) invalid(fmt::format("group {}; expected >= 1", group));
-        if (c % static_cast<std::size_t>(group) != 0) {
+        // Zero channels are no groups of channels: a group count then bounds nothing.
+        if (c % static_cast<std::size_t>(group) != 0 || (group > 1 && c == 0)) {
             invalid(fmt::format("group {} for X {}; expected a divisor of its {} channels", group, format_shape(x.shape()), c));
         }
         const std::size_t groups = static_cast<std::size_t>(group);
@@ -591,7 +592,8 @@ private:
             // (C_out, C_in / group, KH, KW) -> (KH, KW, C_in / group, C_out)
             const Tensor kernel = transpose(w, {2, 3, 1, 0});
             // Groups of channels convolved apart (ResNeXt's, ShuffleNet's), each with its share of
-            // the filters, and joined again in order.
+            // the filters: conv2d has no groups of its own, so each group is a convolution of the
+            // slices it reads, and the outputs are joined in order.
             const std::size_t per_group = c / groups, filters_per_group = filters / groups;
             std::vector<Tensor> outputs;
             for (std::size_t i = 0; i < groups; ++i) {

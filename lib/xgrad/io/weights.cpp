@@ -247,11 +247,12 @@ void detail::copy_weights(const NamedTensors& tensors, const std::map<std::strin
 
 std::string read_manifest(const std::string& path) { return detail::read_manifest_json(path).dump(2); }
 
-json detail::read_manifest_json(const std::string& path) {
-    const std::string where = fmt::format("read_manifest: {}", path);
-    NpzContents file = read_npz_contents(path, NpzMembers::files_only, "read_manifest");
+json detail::read_manifest_json(const std::string& path, const char* function, Manifest manifest_is) {
+    const std::string where = fmt::format("{}: {}", function, path);
+    NpzContents file = read_npz_contents(path, NpzMembers::files_only, function);
     auto it = file.files.find(weights_manifest_name);
     if (it == file.files.end()) {
+        if (manifest_is == Manifest::optional) return nullptr;
         throw IoError(fmt::format("{}: no {} member; expected a file written by save_weights", where, weights_manifest_name));
     }
     json manifest = parse_manifest(it->second, where);

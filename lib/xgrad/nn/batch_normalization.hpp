@@ -39,8 +39,8 @@ public:
     /// features, momentum, epsilon, center, scale.
     std::optional<LayerConfig> config() const override;
 
-    /// The trainable scale and shift; empty handles when `scale` or `center` is false (they are
-    /// then a fixed 1 and 0).
+    /// The trainable scale and shift: gamma() is an empty handle when `scale` is false, beta() when
+    /// `center` is false (they are then a fixed 1 and 0).
     const Tensor& gamma() const { return gamma_; }
     const Tensor& beta() const { return beta_; }
     const Tensor& moving_mean() const { return moving_mean_; }

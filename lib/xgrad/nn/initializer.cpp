@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <string>
 #include <random>
 
 #include <fmt/format.h>
@@ -41,9 +40,9 @@ void claim_initializer_values(const Shape& shape) {
         count *= extent;
     }
     if (!counted || count > left) {
-        throw ValueError(fmt::format("initializer: shape {} is {} values, more than the {} left of the {} allowed; "
+        throw ValueError(fmt::format("initializer: shape {} is {}, more than the {} left of the {} allowed; "
                                      "expected sizes that fit the weights being loaded",
-                                     format_shape(shape), counted ? std::to_string(count) : "over 2^64", left,
+                                     format_shape(shape), counted ? fmt::format("{} values", count) : "2^64 values or more", left,
                                      budget_in_force->allowed));
     }
     budget_in_force->left = left - count;

@@ -40,8 +40,8 @@ public:
     /// normalized_shape (features when it is one axis), epsilon, center, scale.
     std::optional<LayerConfig> config() const override;
 
-    /// The trainable scale and shift; empty handles when `scale` or `center` is false (they are
-    /// then a fixed 1 and 0).
+    /// The trainable scale and shift: gamma() is an empty handle when `scale` is false, beta() when
+    /// `center` is false (they are then a fixed 1 and 0).
     const Tensor& gamma() const { return gamma_; }
     const Tensor& beta() const { return beta_; }
     const Shape& normalized_shape() const { return normalized_shape_; }

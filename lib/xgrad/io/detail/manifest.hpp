@@ -14,8 +14,12 @@ namespace xg::detail {
 
 /// save_weights with `metadata` as a JSON value: an object, or null for none.
 void save_weights_json(const NamedTensors& tensors, const std::string& path, const nlohmann::json& metadata);
-/// read_manifest as a JSON value.
-nlohmann::json read_manifest_json(const std::string& path);
+/// Whether a file without a manifest (np.savez's) is an error for read_manifest_json.
+enum class Manifest { required, optional };
+/// read_manifest as a JSON value; errors name `function` and the file. Without a manifest, null
+/// when it is optional.
+nlohmann::json read_manifest_json(const std::string& path, const char* function = "read_manifest",
+                                  Manifest manifest_is = Manifest::required);
 
 /// A weights file read whole: its arrays, checked against its manifest where it has one.
 struct WeightsFile {
