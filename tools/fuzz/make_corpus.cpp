@@ -12,6 +12,7 @@
 #include <initializer_list>
 
 #include <nlohmann/json.hpp>
+#include <onnx/onnx_pb.h>
 
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/idx.hpp"
@@ -275,6 +276,45 @@ void onnx_model_seeds(const fs::path& dir) {
     resized.emplace<xg::Flatten>();
     resized.emplace<xg::Dense>(16, 2, "softmax");
     xg::export_onnx(resized, xg::Array(xt::ones<float>({1, 3, 4, 1})), (dir / "resized.onnx").string());
+    // A grouped Conv node (two groups of two channels, padded), which xgrad does not export: written by hand.
+    {
+        onnx::ModelProto m;
+        m.set_ir_version(8);
+        m.add_opset_import()->set_version(13);
+        auto* g = m.mutable_graph();
+        g->set_name("grouped");
+        for (auto [value, extents] : {std::pair{g->add_input(), std::vector<long>{1, 4, 5, 5}},
+                                      std::pair{g->add_output(), std::vector<long>{1, 4, 5, 5}}}) {
+            value->set_name(value == &g->input(0) ? "x" : "y");
+            auto* type = value->mutable_type()->mutable_tensor_type();
+            type->set_elem_type(onnx::TensorProto::FLOAT);
+            for (long e : extents) type->mutable_shape()->add_dim()->set_dim_value(e);
+        }
+        auto add_initializer = [&](const char* name, std::vector<long> extents) {
+            auto* t = g->add_initializer();
+            t->set_name(name);
+            t->set_data_type(onnx::TensorProto::FLOAT);
+            long count = 1;
+            for (long e : extents) t->add_dims(e), count *= e;
+            for (long i = 0; i < count; ++i) t->add_float_data(static_cast<float>(i % 7) / 7.0f - 0.4f);
+        };
+        add_initializer("w", {4, 2, 3, 3});
+        add_initializer("b", {4});
+        auto* n = g->add_node();
+        n->set_op_type("Conv");
+        n->set_name("grouped_conv");
+        for (const char* input : {"x", "w", "b"}) n->add_input(input);
+        n->add_output("y");
+        auto* group = n->add_attribute();
+        group->set_name("group");
+        group->set_type(onnx::AttributeProto::INT);
+        group->set_i(2);
+        auto* pads = n->add_attribute();
+        pads->set_name("pads");
+        pads->set_type(onnx::AttributeProto::INTS);
+        for (int p : {1, 1, 1, 1}) pads->add_ints(p);
+        write_file(dir / "grouped.onnx", m.SerializeAsString());
+    }
     const std::string whole = read_file(dir / "mlp.onnx");
     write_file(dir / "truncated.onnx", whole.substr(0, whole.size() / 2));
     write_file(dir / "empty.onnx", "");
