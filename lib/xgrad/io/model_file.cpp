@@ -140,9 +140,9 @@ std::shared_ptr<Module> load_model(const std::string& path) {
     }
     // The layers are built from settings in the file before its weights go in; a layer can make no
     // more values than the file holds, so a corrupt size is an error here and not a huge allocation.
-    const detail::WeightsFile file = detail::read_weights_file(path, "load_model");
+    const std::map<std::string, Array> arrays = detail::read_weights_file(path, "load_model");
     std::size_t values_in_file = 0;
-    for (const auto& [name, array] : file.arrays) values_in_file += array.size();
+    for (const auto& [name, array] : arrays) values_in_file += array.size();
     std::shared_ptr<Module> model;
     try {
         detail::InitializerBudget budget(values_in_file);
@@ -150,7 +150,7 @@ std::shared_ptr<Module> load_model(const std::string& path) {
     } catch (const std::invalid_argument& e) {
         throw IoError(fmt::format("load_model: {}: {}", path, e.what()));
     }
-    detail::copy_weights(model->named_state(), file.arrays, fmt::format("load_model: {}", path));
+    detail::copy_weights(model->named_state(), arrays, fmt::format("load_model: {}", path));
     return model;
 }
 

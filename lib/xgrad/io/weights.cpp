@@ -187,22 +187,17 @@ void load_weights(Module& model, const std::string& path) { load_weights(model.n
 
 void load_weights(const NamedTensors& tensors, const std::string& path) {
     check_tensors(tensors, "load_weights");
-    const detail::WeightsFile file = detail::read_weights_file(path, "load_weights");
-    detail::copy_weights(tensors, file.arrays, fmt::format("load_weights: {}", path));
+    detail::copy_weights(tensors, detail::read_weights_file(path, "load_weights"), fmt::format("load_weights: {}", path));
 }
 
-detail::WeightsFile detail::read_weights_file(const std::string& path, const char* function) {
+std::map<std::string, Array> detail::read_weights_file(const std::string& path, const char* function) {
     const std::string where = fmt::format("{}: {}", function, path);
-    NpzContents contents = read_npz_contents(path, NpzMembers::all, function);
-    WeightsFile file;
-    file.arrays = std::move(contents.arrays);
+    NpzContents file = read_npz_contents(path, NpzMembers::all, function);
     // Files without a manifest (written by np.savez) load too; a manifest, when present, must agree.
-    if (auto it = contents.files.find(weights_manifest_name); it != contents.files.end()) {
-        file.manifest = parse_manifest(it->second, where);
-        check_arrays_against_manifest(file.arrays, check_manifest(file.manifest, where), where);
-        if (!file.manifest.contains("metadata")) file.manifest["metadata"] = json::object();
+    if (auto it = file.files.find(weights_manifest_name); it != file.files.end()) {
+        check_arrays_against_manifest(file.arrays, check_manifest(parse_manifest(it->second, where), where), where);
     }
-    return file;
+    return std::move(file.arrays);
 }
 
 void detail::copy_weights(const NamedTensors& tensors, const std::map<std::string, Array>& arrays,

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "xgrad/io/weights.hpp"
 
@@ -21,14 +21,9 @@ enum class Manifest { required, optional };
 nlohmann::json read_manifest_json(const std::string& path, const char* function = "read_manifest",
                                   Manifest manifest_is = Manifest::required);
 
-/// A weights file read whole: its arrays, checked against its manifest where it has one.
-struct WeightsFile {
-    std::map<std::string, Array> arrays;
-    /// The checked manifest, "metadata" always an object; null for a file without one (np.savez's).
-    nlohmann::json manifest;
-};
-/// Reads every member of `path`; errors name `function` and the file.
-WeightsFile read_weights_file(const std::string& path, const char* function);
+/// The arrays of a weights file by name, checked against its manifest where it has one; errors
+/// name `function` and the file.
+std::map<std::string, Array> read_weights_file(const std::string& path, const char* function);
 /// Copies `arrays` into `tensors` when their names and shapes match exactly, and changes nothing
 /// otherwise; throws IoError starting with `where`.
 void copy_weights(const NamedTensors& tensors, const std::map<std::string, Array>& arrays, const std::string& where);
