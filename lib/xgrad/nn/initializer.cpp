@@ -1,8 +1,6 @@
 #include "xgrad/nn/initializer.hpp"
 
-#include <algorithm>
 #include <cmath>
-#include <limits>
 #include <random>
 
 #include <fmt/format.h>
@@ -27,25 +25,15 @@ InitializerBudget::~InitializerBudget() { budget_in_force = outer_; }
 
 void claim_initializer_values(const Shape& shape) {
     if (!budget_in_force) return;
-    const std::size_t left = budget_in_force->left;
-    // Counted with a check for overflow: a shape read from a file may multiply past size_t.
-    std::size_t count = std::find(shape.begin(), shape.end(), 0) != shape.end() ? 0 : 1;
-    bool counted = true;
-    for (std::size_t extent : shape) {
-        if (count == 0) break;
-        if (count > std::numeric_limits<std::size_t>::max() / extent) {
-            counted = false;
-            break;
-        }
-        count *= extent;
-    }
-    if (!counted || count > left) {
-        throw ValueError(fmt::format("initializer: shape {} is {}, more than the {} left of the {} allowed; "
+    // A shape read from a file may multiply past size_t: counted with the overflow check every
+    // array's shape gets.
+    const std::size_t count = checked_element_count(shape, "initializer");
+    if (count > budget_in_force->left) {
+        throw ValueError(fmt::format("initializer: shape {} is {} values, more than the {} left of the {} allowed; "
                                      "expected sizes that fit the weights being loaded",
-                                     format_shape(shape), counted ? fmt::format("{} values", count) : "2^64 values or more", left,
-                                     budget_in_force->allowed));
+                                     format_shape(shape), count, budget_in_force->left, budget_in_force->allowed));
     }
-    budget_in_force->left = left - count;
+    budget_in_force->left -= count;
 }
 
 }  // namespace xg::detail
