@@ -29,6 +29,25 @@ TEST_CASE("same padding gives ceil(H / s) outputs and puts the odd padded row af
     CHECK(exact.pad_top == 0);
 }
 
+TEST_CASE("a dilated window spans (k - 1) * d + 1 pixels, and both paddings count the span") {
+    // Rows: 3 taps 2 apart span 5: valid floor((9 - 5) / 1) + 1 = 5. Columns: 2 taps 3 apart span 4.
+    const xg::Window2d g = xg::window_geometry({1, 9, 8, 1}, {3, 2}, {1, 2}, xg::Padding::valid, "op", "kernel", {2, 3});
+    CHECK(g.span_h() == 5);
+    CHECK(g.span_w() == 4);
+    CHECK(g.oh == 5);
+    CHECK(g.ow == 3);  // floor((8 - 4) / 2) + 1
+    // same: ceil(H / s) outputs; rows total (9 - 1) + 5 - 9 = 4, 2 before; columns (4 - 1) * 2 + 4 - 8 = 2, 1 before.
+    const xg::Window2d s = xg::window_geometry({1, 9, 8, 1}, {3, 2}, {1, 2}, xg::Padding::same, "op", "kernel", {2, 3});
+    CHECK(s.oh == 9);
+    CHECK(s.pad_top == 2);
+    CHECK(s.ow == 4);
+    CHECK(s.pad_left == 1);
+    // An undilated window is the same as before dilation existed.
+    const xg::Window2d plain = xg::window_geometry({1, 9, 8, 1}, {3, 2}, {1, 2}, xg::Padding::valid, "op", "kernel");
+    CHECK(plain.span_h() == 3);
+    CHECK(plain.oh == 7);
+}
+
 TEST_CASE("bad windows are errors naming the op and the argument") {
     CHECK_THROWS_WITH_AS(xg::window_geometry({1, 3, 3}, {2, 2}, {1, 1}, xg::Padding::valid, "pool", "pool_size"),
                          "pool: x has shape (1, 3, 3) (rank 3); expected rank 4, (batch, rows, columns, channels)",
@@ -39,6 +58,15 @@ TEST_CASE("bad windows are errors naming the op and the argument") {
                          "pool: strides are (1, 0); expected both >= 1", xg::ValueError);
     CHECK_THROWS_AS(xg::window_geometry({1, 3, 3, 1}, {2, 4}, {1, 1}, xg::Padding::valid, "pool", "pool_size"),
                     xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::window_geometry({1, 3, 3, 1}, {2, 2}, {1, 1}, xg::Padding::same, "conv", "kernel", {0, 1}),
+                         "conv: dilation is (0, 1); expected both >= 1", xg::ValueError);
+    // 2 taps 2^31 apart span 2^31 + 1 pixels: one past the bound; 2^31 - 1 apart fit it.
+    CHECK_THROWS_WITH_AS(
+        xg::check_window_span({2, 1}, {std::size_t{1} << 31, 1}, "conv", "kernel"),
+        "conv: kernel (2, 1) with dilation (2147483648, 1) spans more than 2147483648 pixels; expected a smaller dilation",
+        xg::ValueError);
+    CHECK_NOTHROW(xg::check_window_span({2, 1}, {(std::size_t{1} << 31) - 1, 1}, "conv", "kernel"));
+    CHECK_NOTHROW(xg::check_window_span({1, 1}, {std::size_t{1} << 62, 1}, "conv", "kernel"));  // one tap spans 1
     CHECK(xg::parse_padding("same", "op") == xg::Padding::same);
     CHECK(xg::padding_name(xg::Padding::valid) == "valid");
 }

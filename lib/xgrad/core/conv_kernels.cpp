@@ -32,11 +32,13 @@ bool is_pointwise(const Window2d& g) {
 // rows [first_row, end_row) (row r = image r / OH, output row r % OH) and pad(row_of_patch,
 // floats) for each run that lies in the padding; patch rows are counted from first_row's first
 // pixel. A run is a whole window row (KW*C contiguous floats) when the window is inside the
-// image horizontally.
+// image horizontally and its taps are adjacent; one tap's C floats otherwise.
 template <typename Copy, typename Pad>
 void for_each_run(const Window2d& g, std::size_t first_row, std::size_t end_row, Copy copy, Pad pad) {
     const std::size_t k = g.kh * g.kw * g.c, run = g.kw * g.c;
     const long h = static_cast<long>(g.h), w = static_cast<long>(g.w);
+    const long span_w = static_cast<long>(g.span_w());
+    const long step_y = static_cast<long>(g.dilation_h), step_x = static_cast<long>(g.dilation_w);
     std::size_t row = 0;
     for (std::size_t r = first_row; r < end_row; ++r) {
         const std::size_t n = r / g.oh, oy = r % g.oh;
@@ -44,21 +46,21 @@ void for_each_run(const Window2d& g, std::size_t first_row, std::size_t end_row,
         const long iy0 = static_cast<long>(oy * g.sh) - static_cast<long>(g.pad_top);
         for (std::size_t ox = 0; ox < g.ow; ++ox, ++row) {
             const long ix0 = static_cast<long>(ox * g.sw) - static_cast<long>(g.pad_left);
-            const bool inside = ix0 >= 0 && ix0 + static_cast<long>(g.kw) <= w;
+            const bool inside = ix0 >= 0 && ix0 + span_w <= w;
             std::size_t at = row * k;
             for (std::size_t ky = 0; ky < g.kh; ++ky, at += run) {
-                const long iy = iy0 + static_cast<long>(ky);
+                const long iy = iy0 + static_cast<long>(ky) * step_y;
                 if (iy < 0 || iy >= h) {
                     pad(at, run);
                     continue;
                 }
                 const std::size_t line = image + static_cast<std::size_t>(iy) * g.w * g.c;
-                if (inside) {
+                if (inside && step_x == 1) {
                     copy(at, line + static_cast<std::size_t>(ix0) * g.c, run);
                     continue;
                 }
                 for (std::size_t kx = 0; kx < g.kw; ++kx) {
-                    const long ix = ix0 + static_cast<long>(kx);
+                    const long ix = ix0 + static_cast<long>(kx) * step_x;
                     if (ix < 0 || ix >= w) {
                         pad(at + kx * g.c, g.c);
                     } else {

@@ -14,7 +14,8 @@ constexpr std::size_t kDepthwiseImageChunks = 8;
 
 // Calls fn(p, q, tap) for each output pixel p of output rows [first_row, end_row) (row r being
 // image r / OH, output row r % OH; pixels counted over the whole batch) and each tap (ky * KW +
-// kx) of its window that lands on input pixel q; taps over the padding are skipped (they read zeros).
+// kx) of its window that lands on input pixel q (taps a dilation apart); taps over the padding
+// are skipped (they read zeros).
 template <class Fn>
 void for_each_tap(const Window2d& g, std::size_t first_row, std::size_t end_row, const Fn& fn) {
     const long h = static_cast<long>(g.h), w = static_cast<long>(g.w);
@@ -25,10 +26,10 @@ void for_each_tap(const Window2d& g, std::size_t first_row, std::size_t end_row,
             const std::size_t p = r * g.ow + ox;
             const long ix0 = static_cast<long>(ox * g.sw) - static_cast<long>(g.pad_left);
             for (std::size_t ky = 0; ky < g.kh; ++ky) {
-                const long iy = iy0 + static_cast<long>(ky);
+                const long iy = iy0 + static_cast<long>(ky * g.dilation_h);
                 if (iy < 0 || iy >= h) continue;
                 for (std::size_t kx = 0; kx < g.kw; ++kx) {
-                    const long ix = ix0 + static_cast<long>(kx);
+                    const long ix = ix0 + static_cast<long>(kx * g.dilation_w);
                     if (ix < 0 || ix >= w) continue;
                     fn(p, (n * g.h + static_cast<std::size_t>(iy)) * g.w + static_cast<std::size_t>(ix), ky * g.kw + kx);
                 }

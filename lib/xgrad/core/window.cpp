@@ -35,8 +35,23 @@ Padding parse_padding(std::string_view name, const char* op) {
     throw ValueError(fmt::format("{}: padding '{}' is unknown; expected 'valid' or 'same'", op, name));
 }
 
+void check_window_span(Size2 size, Size2 dilation, const char* op, const char* window) {
+    if (dilation[0] == 0 || dilation[1] == 0) {
+        throw ValueError(fmt::format("{}: dilation is ({}, {}); expected both >= 1", op, dilation[0], dilation[1]));
+    }
+    // The kernels index pixels with signed offsets up to a span past the image; no image is near this.
+    constexpr std::size_t kMaxSpan = std::size_t{1} << 31;
+    for (int a = 0; a < 2; ++a) {
+        if (size[a] > 0 && dilation[a] > 1 && size[a] - 1 > (kMaxSpan - 1) / dilation[a]) {
+            throw ValueError(fmt::format("{}: {} ({}, {}) with dilation ({}, {}) spans more than {} pixels; expected a "
+                                         "smaller dilation",
+                                         op, window, size[0], size[1], dilation[0], dilation[1], kMaxSpan));
+        }
+    }
+}
+
 Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Padding padding, const char* op,
-                         const char* window) {
+                         const char* window, Size2 dilation) {
     if (x_shape.size() != 4) {
         throw ShapeError(fmt::format("{}: x has shape {} (rank {}); expected rank 4, (batch, rows, columns, channels)", op,
                                      format_shape(x_shape), x_shape.size()));
@@ -47,6 +62,7 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
     if (strides[0] == 0 || strides[1] == 0) {
         throw ValueError(fmt::format("{}: strides are ({}, {}); expected both >= 1", op, strides[0], strides[1]));
     }
+    check_window_span(size, dilation, op, window);
     Window2d g;
     g.n = x_shape[0];
     g.h = x_shape[1];
@@ -56,14 +72,19 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
     g.kw = size[1];
     g.sh = strides[0];
     g.sw = strides[1];
+    g.dilation_h = dilation[0];
+    g.dilation_w = dilation[1];
     // `same` pads up to the window, so only `valid` can leave a window with no room.
-    if (padding == Padding::valid && (g.kh > g.h || g.kw > g.w)) {
-        throw ShapeError(fmt::format("{}: {} ({}, {}) is larger than the input's rows and columns ({}, {}) of x {} with "
+    if (padding == Padding::valid && (g.span_h() > g.h || g.span_w() > g.w)) {
+        const std::string spans = dilation == Size2{1, 1} ? std::string()
+                                                          : fmt::format(" (spanning ({}, {}) with dilation ({}, {}))",
+                                                                        g.span_h(), g.span_w(), dilation[0], dilation[1]);
+        throw ShapeError(fmt::format("{}: {} ({}, {}){} is larger than the input's rows and columns ({}, {}) of x {} with "
                                      "padding 'valid'; expected a window that fits",
-                                     op, window, g.kh, g.kw, g.h, g.w, format_shape(x_shape)));
+                                     op, window, g.kh, g.kw, spans, g.h, g.w, format_shape(x_shape)));
     }
-    axis_geometry(g.h, g.kh, g.sh, padding, g.oh, g.pad_top);
-    axis_geometry(g.w, g.kw, g.sw, padding, g.ow, g.pad_left);
+    axis_geometry(g.h, g.span_h(), g.sh, padding, g.oh, g.pad_top);
+    axis_geometry(g.w, g.span_w(), g.sw, padding, g.ow, g.pad_left);
     return g;
 }
 

@@ -27,16 +27,26 @@ struct Window2d {
     std::size_t n = 0, h = 0, w = 0, c = 0;   // input
     std::size_t kh = 0, kw = 0;               // window
     std::size_t sh = 1, sw = 1;               // strides
+    std::size_t dilation_h = 1, dilation_w = 1;  // taps this far apart (a dilated, or atrous, window)
     std::size_t oh = 0, ow = 0;               // output rows and columns
     std::size_t pad_top = 0, pad_left = 0;    // implicit padding before the first row / column
+
+    /// The rows and columns one window covers, from its first tap to its last.
+    std::size_t span_h() const { return (kh - 1) * dilation_h + 1; }
+    std::size_t span_w() const { return (kw - 1) * dilation_w + 1; }
 };
 
-/// The geometry of window `size` moved by `strides` over x of shape `x_shape` with `padding`.
+/// Checks that a window of `size` taps, `dilation` apart, spans no more pixels than an image can
+/// have: a ValueError naming `op` and `window` when a dilation is 0 or the span is too large.
+void check_window_span(Size2 size, Size2 dilation, const char* op, const char* window);
+
+/// The geometry of window `size` moved by `strides` over x of shape `x_shape` with `padding`,
+/// its taps `dilation` apart (a window of k taps then spans (k - 1) * dilation + 1 pixels).
 /// Throws ShapeError naming `op` when x is not (N, H, W, C) or the window does not fit the
-/// padded input, ValueError when a window extent or stride is 0. `window` names the window
-/// argument in messages ("kernel", "pool_size").
+/// padded input, ValueError when a window extent, stride or dilation is 0 or the span is beyond
+/// any image. `window` names the window argument in messages ("kernel", "pool_size").
 Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Padding padding, const char* op,
-                         const char* window);
+                         const char* window, Size2 dilation = {1, 1});
 
 /// Output rows (image n's rows being n * OH to n * OH + OH - 1) of a loop over g's windows worth
 /// handing to another thread: about 32K floats of windows read, at least one row. A loop that
