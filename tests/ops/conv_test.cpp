@@ -24,12 +24,14 @@ using xg::test::pad_before;
 using xg::test::uniform;
 
 // The convolution as a direct loop over output pixels, window positions and channels.
-xg::Array reference_conv(const xg::Array& x, const xg::Array& k, Size2 strides, Padding padding) {
+xg::Array reference_conv(const xg::Array& x, const xg::Array& k, Size2 strides, Padding padding,
+                         Size2 dilation = {1, 1}) {
     const long n = x.shape(0), h = x.shape(1), w = x.shape(2), c = x.shape(3);
     const long kh = k.shape(0), kw = k.shape(1), co = k.shape(3);
     long oh = 0, ow = 0;
-    const long top = pad_before(h, kh, strides[0], padding, oh);
-    const long left = pad_before(w, kw, strides[1], padding, ow);
+    const long dh = long(dilation[0]), dw = long(dilation[1]);
+    const long top = pad_before(h, (kh - 1) * dh + 1, strides[0], padding, oh);
+    const long left = pad_before(w, (kw - 1) * dw + 1, strides[1], padding, ow);
     xg::Array y = xt::zeros<float>({std::size_t(n), std::size_t(oh), std::size_t(ow), std::size_t(co)});
     for (long b = 0; b < n; ++b)
         for (long oy = 0; oy < oh; ++oy)
@@ -38,7 +40,8 @@ xg::Array reference_conv(const xg::Array& x, const xg::Array& k, Size2 strides, 
                     double acc = 0;
                     for (long ky = 0; ky < kh; ++ky)
                         for (long kx = 0; kx < kw; ++kx) {
-                            const long iy = oy * long(strides[0]) - top + ky, ix = ox * long(strides[1]) - left + kx;
+                            const long iy = oy * long(strides[0]) - top + ky * dh;
+                            const long ix = ox * long(strides[1]) - left + kx * dw;
                             if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                             for (long i = 0; i < c; ++i) acc += double(x(b, iy, ix, i)) * double(k(ky, kx, i, o));
                         }
@@ -57,8 +60,12 @@ std::vector<ConvolutionCase> cases() {
         out.push_back({{2, 6, 5, 1}, {2, 3, 1, 2}, {2, 1}, p});
         out.push_back({{1, 5, 5, 3}, {1, 1, 3, 2}, {1, 1}, p});
         out.push_back({{1, 4, 6, 2}, {2, 2, 2, 1}, {2, 2}, p});
+        // Dilated: taps apart in both directions, and with strides and a different rate per axis.
+        out.push_back({{1, 7, 8, 2}, {3, 3, 2, 2}, {1, 1}, p, {2, 2}});
+        out.push_back({{1, 9, 7, 1}, {2, 3, 1, 2}, {2, 1}, p, {3, 2}});
     }
     out.push_back({{1, 3, 3, 2}, {5, 4, 2, 1}, {1, 1}, Padding::same});  // kernel larger than the image
+    out.push_back({{1, 4, 3, 1}, {2, 2, 1, 2}, {1, 1}, Padding::same, {3, 4}});  // dilated past the image
     return out;
 }
 
@@ -69,8 +76,8 @@ TEST_CASE("conv2d matches a direct loop for every padding and stride") {
     for (const ConvolutionCase& c : cases()) {
         CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel);
-        const xg::Tensor y = xg::conv2d(xg::input(x), xg::input(k), c.strides, c.padding);
-        const xg::Array expected = reference_conv(x, k, c.strides, c.padding);
+        const xg::Tensor y = xg::conv2d(xg::input(x), xg::input(k), c.strides, c.padding, c.dilation);
+        const xg::Array expected = reference_conv(x, k, c.strides, c.padding, c.dilation);
         REQUIRE(y.shape() == expected.shape());
         CHECK(xt::allclose(y.value(), expected, 1e-5, 1e-5));
     }
@@ -97,8 +104,8 @@ TEST_CASE("conv2d with bias adds the bias to every output pixel") {
     for (const ConvolutionCase& c : cases()) {
         CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel), b = uniform({c.kernel[3]});
-        const xg::Tensor y = xg::conv2d_with_bias(xg::input(x), xg::input(k), xg::input(b), c.strides, c.padding);
-        const xg::Array expected = reference_conv(x, k, c.strides, c.padding) + b;
+        const xg::Tensor y = xg::conv2d_with_bias(xg::input(x), xg::input(k), xg::input(b), c.strides, c.padding, c.dilation);
+        const xg::Array expected = reference_conv(x, k, c.strides, c.padding, c.dilation) + b;
         CHECK(xt::allclose(y.value(), expected, 1e-5, 1e-5));
     }
 }
@@ -108,12 +115,12 @@ TEST_CASE("conv2d passes gradcheck for x, kernel and bias") {
     for (const ConvolutionCase& c : cases()) {
         CAPTURE(c.describe());
         const auto plain = xg::gradcheck(
-            [&](const std::vector<xg::Tensor>& in) { return xg::conv2d(in[0], in[1], c.strides, c.padding); },
+            [&](const std::vector<xg::Tensor>& in) { return xg::conv2d(in[0], in[1], c.strides, c.padding, c.dilation); },
             {uniform(c.x), uniform(c.kernel)});
         CHECK_MESSAGE(plain.passed, plain.report());
         const auto biased = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) {
-                return xg::conv2d_with_bias(in[0], in[1], in[2], c.strides, c.padding);
+                return xg::conv2d_with_bias(in[0], in[1], in[2], c.strides, c.padding, c.dilation);
             },
             {uniform(c.x), uniform(c.kernel), uniform({c.kernel[3]})});
         CHECK_MESSAGE(biased.passed, biased.report());
@@ -126,11 +133,11 @@ TEST_CASE("the gradient ops compute conv2d's gradients") {
         CAPTURE(c.describe());
         const xg::Tensor x = xg::parameter(uniform(c.x), "x");
         const xg::Tensor k = xg::parameter(uniform(c.kernel), "k");
-        const xg::Tensor y = xg::conv2d(x, k, c.strides, c.padding);
+        const xg::Tensor y = xg::conv2d(x, k, c.strides, c.padding, c.dilation);
         const xg::Array dy = uniform(y.shape());
         y.backward(dy);
-        const xg::Tensor dx = xg::conv2d_backward_input(xg::input(dy), k.detach(), c.x, c.strides, c.padding);
-        const xg::Tensor dk = xg::conv2d_backward_kernel(x.detach(), xg::input(dy), c.kernel, c.strides, c.padding);
+        const xg::Tensor dx = xg::conv2d_backward_input(xg::input(dy), k.detach(), c.x, c.strides, c.padding, c.dilation);
+        const xg::Tensor dk = xg::conv2d_backward_kernel(x.detach(), xg::input(dy), c.kernel, c.strides, c.padding, c.dilation);
         CHECK(xt::allclose(dx.value(), x.grad(), 1e-5, 1e-5));
         CHECK(xt::allclose(dk.value(), k.grad(), 1e-5, 1e-5));
     }
@@ -141,16 +148,16 @@ TEST_CASE("conv2d_backward_input and conv2d_backward_kernel pass gradcheck (seco
     for (const ConvolutionCase& c : cases()) {
         CAPTURE(c.describe());
         const xg::Shape y_shape = xg::conv2d(xg::input(xt::zeros<float>(c.x)), xg::input(xt::zeros<float>(c.kernel)),
-                                             c.strides, c.padding).shape();
+                                             c.strides, c.padding, c.dilation).shape();
         const auto input_grad = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) {
-                return xg::conv2d_backward_input(in[0], in[1], c.x, c.strides, c.padding);
+                return xg::conv2d_backward_input(in[0], in[1], c.x, c.strides, c.padding, c.dilation);
             },
             {uniform(y_shape), uniform(c.kernel)});
         CHECK_MESSAGE(input_grad.passed, input_grad.report());
         const auto kernel_grad = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) {
-                return xg::conv2d_backward_kernel(in[0], in[1], c.kernel, c.strides, c.padding);
+                return xg::conv2d_backward_kernel(in[0], in[1], c.kernel, c.strides, c.padding, c.dilation);
             },
             {uniform(c.x), uniform(y_shape)});
         CHECK_MESSAGE(kernel_grad.passed, kernel_grad.report());
@@ -162,16 +169,18 @@ TEST_CASE("conv2d, conv2d_with_bias and both gradient ops pass gradgradcheck") {
     for (const ConvolutionCase& c : cases()) {
         CAPTURE(c.describe());
         const xg::Shape y_shape = xg::conv2d(xg::input(xt::zeros<float>(c.x)), xg::input(xt::zeros<float>(c.kernel)),
-                                             c.strides, c.padding).shape();
-        const auto conv = [&](const std::vector<xg::Tensor>& in) { return xg::conv2d(in[0], in[1], c.strides, c.padding); };
+                                             c.strides, c.padding, c.dilation).shape();
+        const auto conv = [&](const std::vector<xg::Tensor>& in) {
+            return xg::conv2d(in[0], in[1], c.strides, c.padding, c.dilation);
+        };
         const auto biased = [&](const std::vector<xg::Tensor>& in) {
-            return xg::conv2d_with_bias(in[0], in[1], in[2], c.strides, c.padding);
+            return xg::conv2d_with_bias(in[0], in[1], in[2], c.strides, c.padding, c.dilation);
         };
         const auto input_grad = [&](const std::vector<xg::Tensor>& in) {
-            return xg::conv2d_backward_input(in[0], in[1], c.x, c.strides, c.padding);
+            return xg::conv2d_backward_input(in[0], in[1], c.x, c.strides, c.padding, c.dilation);
         };
         const auto kernel_grad = [&](const std::vector<xg::Tensor>& in) {
-            return xg::conv2d_backward_kernel(in[0], in[1], c.kernel, c.strides, c.padding);
+            return xg::conv2d_backward_kernel(in[0], in[1], c.kernel, c.strides, c.padding, c.dilation);
         };
         const std::vector<xg::Array> xk{uniform(c.x), uniform(c.kernel)};
         const std::vector<xg::Array> xkb{uniform(c.x), uniform(c.kernel), uniform({c.kernel[3]})};
@@ -224,6 +233,17 @@ TEST_CASE("conv2d rejects bad arguments naming the op, the shapes and the argume
                          xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::conv2d(x, xg::input(xt::zeros<float>({3, 3, 3, 8})), xg::Size2{0, 1}),
                          doctest::Contains("conv2d: strides are (0, 1); expected both >= 1"), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::conv2d(x, k3, {1, 1}, Padding::valid, {1, 0}),
+                         "conv2d: dilation is (1, 0); expected both >= 1", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::conv2d(x, k3, {1, 1}, Padding::valid, {4, 1}),
+                         "conv2d: kernel (3, 3) (spanning (9, 3) with dilation (4, 1)) is larger than the input's rows "
+                         "and columns (7, 7) of x (4, 7, 7, 3) with padding 'valid'; expected a window that fits",
+                         xg::ShapeError);
+    // A span no image has, even where `same` padding would otherwise pad up to it.
+    CHECK_THROWS_WITH_AS(xg::conv2d(x, k3, {1, 1}, Padding::same, {1, std::size_t{1} << 62}),
+                         doctest::Contains("conv2d: kernel (3, 3) with dilation (1, 4611686018427387904) spans more "
+                                           "than 2147483648 pixels"),
+                         xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::conv2d_with_bias(x, k3, xg::input(xt::zeros<float>({3}))),
                          doctest::Contains("conv2d_with_bias: bias has shape (3,); expected (8,) to match kernel (3, 3, 3, 8)"),
                          xg::ShapeError);

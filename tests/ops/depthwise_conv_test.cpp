@@ -22,12 +22,14 @@ using xg::test::pad_before;
 using xg::test::uniform;
 
 // The depthwise convolution as a direct loop: output channel c * M + m sees input channel c only.
-xg::Array reference_depthwise(const xg::Array& x, const xg::Array& k, Size2 strides, Padding padding) {
+xg::Array reference_depthwise(const xg::Array& x, const xg::Array& k, Size2 strides, Padding padding,
+                              Size2 dilation = {1, 1}) {
     const long n = x.shape(0), h = x.shape(1), w = x.shape(2), c = x.shape(3);
     const long kh = k.shape(0), kw = k.shape(1), mult = k.shape(3);
     long oh = 0, ow = 0;
-    const long top = pad_before(h, kh, strides[0], padding, oh);
-    const long left = pad_before(w, kw, strides[1], padding, ow);
+    const long dh = long(dilation[0]), dw = long(dilation[1]);
+    const long top = pad_before(h, (kh - 1) * dh + 1, strides[0], padding, oh);
+    const long left = pad_before(w, (kw - 1) * dw + 1, strides[1], padding, ow);
     xg::Array y = xt::zeros<float>({std::size_t(n), std::size_t(oh), std::size_t(ow), std::size_t(c * mult)});
     for (long b = 0; b < n; ++b)
         for (long oy = 0; oy < oh; ++oy)
@@ -37,7 +39,8 @@ xg::Array reference_depthwise(const xg::Array& x, const xg::Array& k, Size2 stri
                         double acc = 0;
                         for (long ky = 0; ky < kh; ++ky)
                             for (long kx = 0; kx < kw; ++kx) {
-                                const long iy = oy * long(strides[0]) - top + ky, ix = ox * long(strides[1]) - left + kx;
+                                const long iy = oy * long(strides[0]) - top + ky * dh;
+                                const long ix = ox * long(strides[1]) - left + kx * dw;
                                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                                 acc += double(x(b, iy, ix, i)) * double(k(ky, kx, i, m));
                             }
@@ -56,14 +59,18 @@ std::vector<ConvolutionCase> cases() {
         out.push_back({{2, 6, 5, 1}, {2, 3, 1, 3}, {2, 1}, p});
         out.push_back({{1, 5, 5, 3}, {1, 1, 3, 2}, {1, 1}, p});
         out.push_back({{1, 4, 6, 2}, {2, 2, 2, 1}, {2, 2}, p});
+        // Dilated: taps apart in both directions, and with strides and a different rate per axis.
+        out.push_back({{1, 7, 8, 2}, {3, 3, 2, 2}, {1, 1}, p, {2, 2}});
+        out.push_back({{1, 9, 7, 1}, {2, 3, 1, 2}, {2, 1}, p, {3, 2}});
     }
     out.push_back({{1, 3, 3, 2}, {5, 4, 2, 2}, {1, 1}, Padding::same});  // kernel larger than the image
+    out.push_back({{1, 4, 3, 1}, {2, 2, 1, 2}, {1, 1}, Padding::same, {3, 4}});  // dilated past the image
     return out;
 }
 
 xg::Shape output_shape(const ConvolutionCase& c) {
     return xg::depthwise_conv2d(xg::input(xt::zeros<float>(c.x)), xg::input(xt::zeros<float>(c.kernel)), c.strides,
-                                c.padding)
+                                c.padding, c.dilation)
         .shape();
 }
 
@@ -74,12 +81,12 @@ TEST_CASE("depthwise_conv2d matches a direct loop for every padding, stride and 
     for (const ConvolutionCase& c : cases()) {
         CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel), b = uniform({c.x[3] * c.kernel[3]});
-        const xg::Array expected = reference_depthwise(x, k, c.strides, c.padding);
-        const xg::Tensor y = xg::depthwise_conv2d(xg::input(x), xg::input(k), c.strides, c.padding);
+        const xg::Array expected = reference_depthwise(x, k, c.strides, c.padding, c.dilation);
+        const xg::Tensor y = xg::depthwise_conv2d(xg::input(x), xg::input(k), c.strides, c.padding, c.dilation);
         REQUIRE(y.shape() == expected.shape());
         CHECK(xt::allclose(y.value(), expected, 1e-5, 1e-5));
         const xg::Tensor biased = xg::depthwise_conv2d_with_bias(xg::input(x), xg::input(k), xg::input(b), c.strides,
-                                                                 c.padding);
+                                                                 c.padding, c.dilation);
         CHECK(xt::allclose(biased.value(), expected + b, 1e-5, 1e-5));
     }
 }
@@ -93,8 +100,10 @@ TEST_CASE("depthwise_conv2d is conv2d with a kernel that joins each output chann
             for (std::size_t c = 0; c < 3; ++c)
                 for (std::size_t m = 0; m < 2; ++m) full(a, b, c, c * 2 + m) = k(a, b, c, m);
     for (Padding p : {Padding::valid, Padding::same}) {
-        const xg::Array y = xg::depthwise_conv2d(xg::input(x), xg::input(k), {2, 1}, p).value();
-        CHECK(xt::allclose(y, xg::conv2d(xg::input(x), xg::input(full), {2, 1}, p).value(), 1e-5, 1e-5));
+        for (Size2 d : {Size2{1, 1}, Size2{2, 3}}) {
+            const xg::Array y = xg::depthwise_conv2d(xg::input(x), xg::input(k), {2, 1}, p, d).value();
+            CHECK(xt::allclose(y, xg::conv2d(xg::input(x), xg::input(full), {2, 1}, p, d).value(), 1e-5, 1e-5));
+        }
     }
 }
 
@@ -103,12 +112,14 @@ TEST_CASE("depthwise_conv2d passes gradcheck for x, kernel and bias") {
     for (const ConvolutionCase& c : cases()) {
         CAPTURE(c.describe());
         const auto plain = xg::gradcheck(
-            [&](const std::vector<xg::Tensor>& in) { return xg::depthwise_conv2d(in[0], in[1], c.strides, c.padding); },
+            [&](const std::vector<xg::Tensor>& in) {
+                return xg::depthwise_conv2d(in[0], in[1], c.strides, c.padding, c.dilation);
+            },
             {uniform(c.x), uniform(c.kernel)});
         CHECK_MESSAGE(plain.passed, plain.report());
         const auto biased = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) {
-                return xg::depthwise_conv2d_with_bias(in[0], in[1], in[2], c.strides, c.padding);
+                return xg::depthwise_conv2d_with_bias(in[0], in[1], in[2], c.strides, c.padding, c.dilation);
             },
             {uniform(c.x), uniform(c.kernel), uniform({c.x[3] * c.kernel[3]})});
         CHECK_MESSAGE(biased.passed, biased.report());
@@ -121,10 +132,12 @@ TEST_CASE("with many channels, split into blocks and a partial last block, value
                                      ConvolutionCase{{1, 6, 5, 20}, {2, 3, 20, 3}, {2, 1}, Padding::valid}}) {
         CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel);
-        CHECK(xt::allclose(xg::depthwise_conv2d(xg::input(x), xg::input(k), c.strides, c.padding).value(),
-                           reference_depthwise(x, k, c.strides, c.padding), 1e-5, 1e-5));
+        CHECK(xt::allclose(xg::depthwise_conv2d(xg::input(x), xg::input(k), c.strides, c.padding, c.dilation).value(),
+                           reference_depthwise(x, k, c.strides, c.padding, c.dilation), 1e-5, 1e-5));
         const auto result = xg::gradcheck(
-            [&](const std::vector<xg::Tensor>& in) { return xg::depthwise_conv2d(in[0], in[1], c.strides, c.padding); },
+            [&](const std::vector<xg::Tensor>& in) {
+                return xg::depthwise_conv2d(in[0], in[1], c.strides, c.padding, c.dilation);
+            },
             {x, k});
         CHECK_MESSAGE(result.passed, result.report());
     }
@@ -136,12 +149,12 @@ TEST_CASE("the gradient ops compute depthwise_conv2d's gradients") {
         CAPTURE(c.describe());
         const xg::Tensor x = xg::parameter(uniform(c.x), "x");
         const xg::Tensor k = xg::parameter(uniform(c.kernel), "k");
-        const xg::Tensor y = xg::depthwise_conv2d(x, k, c.strides, c.padding);
+        const xg::Tensor y = xg::depthwise_conv2d(x, k, c.strides, c.padding, c.dilation);
         const xg::Array dy = uniform(y.shape());
         y.backward(dy);
-        const xg::Tensor dx = xg::depthwise_conv2d_backward_input(xg::input(dy), k.detach(), c.x, c.strides, c.padding);
+        const xg::Tensor dx = xg::depthwise_conv2d_backward_input(xg::input(dy), k.detach(), c.x, c.strides, c.padding, c.dilation);
         const xg::Tensor dk =
-            xg::depthwise_conv2d_backward_kernel(x.detach(), xg::input(dy), c.kernel, c.strides, c.padding);
+            xg::depthwise_conv2d_backward_kernel(x.detach(), xg::input(dy), c.kernel, c.strides, c.padding, c.dilation);
         CHECK(xt::allclose(dx.value(), x.grad(), 1e-5, 1e-5));
         CHECK(xt::allclose(dk.value(), k.grad(), 1e-5, 1e-5));
     }
@@ -154,13 +167,13 @@ TEST_CASE("depthwise_conv2d_backward_input and _backward_kernel pass gradcheck")
         const xg::Shape y_shape = output_shape(c);
         const auto input_grad = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) {
-                return xg::depthwise_conv2d_backward_input(in[0], in[1], c.x, c.strides, c.padding);
+                return xg::depthwise_conv2d_backward_input(in[0], in[1], c.x, c.strides, c.padding, c.dilation);
             },
             {uniform(y_shape), uniform(c.kernel)});
         CHECK_MESSAGE(input_grad.passed, input_grad.report());
         const auto kernel_grad = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) {
-                return xg::depthwise_conv2d_backward_kernel(in[0], in[1], c.kernel, c.strides, c.padding);
+                return xg::depthwise_conv2d_backward_kernel(in[0], in[1], c.kernel, c.strides, c.padding, c.dilation);
             },
             {uniform(c.x), uniform(y_shape)});
         CHECK_MESSAGE(kernel_grad.passed, kernel_grad.report());
@@ -173,21 +186,23 @@ TEST_CASE("depthwise_conv2d, its bias form and both gradient ops pass gradgradch
         CAPTURE(c.describe());
         const xg::Shape y_shape = output_shape(c);
         xg::test::check_second_order(
-            [&](const std::vector<xg::Tensor>& in) { return xg::depthwise_conv2d(in[0], in[1], c.strides, c.padding); },
+            [&](const std::vector<xg::Tensor>& in) {
+                return xg::depthwise_conv2d(in[0], in[1], c.strides, c.padding, c.dilation);
+            },
             {uniform(c.x), uniform(c.kernel)});
         xg::test::check_second_order(
             [&](const std::vector<xg::Tensor>& in) {
-                return xg::depthwise_conv2d_with_bias(in[0], in[1], in[2], c.strides, c.padding);
+                return xg::depthwise_conv2d_with_bias(in[0], in[1], in[2], c.strides, c.padding, c.dilation);
             },
             {uniform(c.x), uniform(c.kernel), uniform({c.x[3] * c.kernel[3]})});
         xg::test::check_second_order(
             [&](const std::vector<xg::Tensor>& in) {
-                return xg::depthwise_conv2d_backward_input(in[0], in[1], c.x, c.strides, c.padding);
+                return xg::depthwise_conv2d_backward_input(in[0], in[1], c.x, c.strides, c.padding, c.dilation);
             },
             {uniform(y_shape), uniform(c.kernel)});
         xg::test::check_second_order(
             [&](const std::vector<xg::Tensor>& in) {
-                return xg::depthwise_conv2d_backward_kernel(in[0], in[1], c.kernel, c.strides, c.padding);
+                return xg::depthwise_conv2d_backward_kernel(in[0], in[1], c.kernel, c.strides, c.padding, c.dilation);
             },
             {uniform(c.x), uniform(y_shape)});
     }

@@ -36,9 +36,10 @@ void check_kernel_rank(const Shape& kernel, const char* op) {
 }
 
 // The geometry of a convolution of x by kernel, after checking that they fit together.
-Window2d conv_geometry(const Shape& x, const Shape& kernel, Size2 strides, Padding padding, const char* op) {
+Window2d conv_geometry(const Shape& x, const Shape& kernel, Size2 strides, Padding padding, Size2 dilation,
+                       const char* op) {
     check_kernel_rank(kernel, op);
-    const Window2d g = window_geometry(x, {kernel[0], kernel[1]}, strides, padding, op, "kernel");
+    const Window2d g = window_geometry(x, {kernel[0], kernel[1]}, strides, padding, op, "kernel", dilation);
     if (kernel[2] != g.c) {
         throw ShapeError(fmt::format("{}: kernel {} has {} input channels but x {} has {}; expected equal", op,
                                      format_shape(kernel), kernel[2], format_shape(x), g.c));
@@ -80,13 +81,13 @@ BackwardFn conv2d_rule(const Window2d& g, std::size_t c_out) {
 }
 
 // The same as ops.
-TensorRule conv2d_tensor_rule(Size2 strides, Padding padding) {
-    return [strides, padding](TensorGradientContext& ctx) {
+TensorRule conv2d_tensor_rule(Size2 strides, Padding padding, Size2 dilation) {
+    return [strides, padding, dilation](TensorGradientContext& ctx) {
         const Tensor& dy = ctx.grad();
         const Tensor& x = ctx.input(0);
         const Tensor& kernel = ctx.input(1);
-        if (ctx.wants(0)) ctx.accumulate(0, conv2d_backward_input(dy, kernel, x.shape(), strides, padding));
-        if (ctx.wants(1)) ctx.accumulate(1, conv2d_backward_kernel(x, dy, kernel.shape(), strides, padding));
+        if (ctx.wants(0)) ctx.accumulate(0, conv2d_backward_input(dy, kernel, x.shape(), strides, padding, dilation));
+        if (ctx.wants(1)) ctx.accumulate(1, conv2d_backward_kernel(x, dy, kernel.shape(), strides, padding, dilation));
         // (N, OH, OW, C_out) -> (C_out,)
         if (ctx.input_count() > 2 && ctx.wants(2)) ctx.accumulate(2, sum_to(dy, ctx.input(2).shape()));
     };
@@ -94,16 +95,17 @@ TensorRule conv2d_tensor_rule(Size2 strides, Padding padding) {
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& kernel, Size2 strides, Padding padding) {
-    const Window2d g = conv_geometry(x.shape(), kernel.shape(), strides, padding, "conv2d");
+Tensor conv2d(const Tensor& x, const Tensor& kernel, Size2 strides, Padding padding, Size2 dilation) {
+    const Window2d g = conv_geometry(x.shape(), kernel.shape(), strides, padding, dilation, "conv2d");
     const std::size_t c_out = kernel.shape()[3];
     Array y = conv2d_forward(x.value().data(), kernel.value().data(), nullptr, g, c_out);
     return record_op("conv2d", {x, kernel}, std::move(y), conv2d_rule(g, c_out),
-                     conv2d_tensor_rule(strides, padding), window_attributes(strides, padding));
+                     conv2d_tensor_rule(strides, padding, dilation), window_attributes(strides, padding, dilation));
 }
 
-Tensor conv2d_with_bias(const Tensor& x, const Tensor& kernel, const Tensor& bias, Size2 strides, Padding padding) {
-    const Window2d g = conv_geometry(x.shape(), kernel.shape(), strides, padding, "conv2d_with_bias");
+Tensor conv2d_with_bias(const Tensor& x, const Tensor& kernel, const Tensor& bias, Size2 strides, Padding padding,
+                        Size2 dilation) {
+    const Window2d g = conv_geometry(x.shape(), kernel.shape(), strides, padding, dilation, "conv2d_with_bias");
     const std::size_t c_out = kernel.shape()[3];
     if (bias.shape() != Shape{c_out}) {
         throw ShapeError(fmt::format("conv2d_with_bias: bias has shape {}; expected ({},) to match kernel {}",
@@ -111,12 +113,13 @@ Tensor conv2d_with_bias(const Tensor& x, const Tensor& kernel, const Tensor& bia
     }
     Array y = conv2d_forward(x.value().data(), kernel.value().data(), bias.value().data(), g, c_out);
     return record_op("conv2d_with_bias", {x, kernel, bias}, std::move(y), conv2d_rule(g, c_out),
-                     conv2d_tensor_rule(strides, padding), window_attributes(strides, padding));
+                     conv2d_tensor_rule(strides, padding, dilation), window_attributes(strides, padding, dilation));
 }
 
-Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape& x_shape, Size2 strides, Padding padding) {
+Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape& x_shape, Size2 strides, Padding padding,
+                             Size2 dilation) {
     const char* op = "conv2d_backward_input";
-    const Window2d g = conv_geometry(x_shape, kernel.shape(), strides, padding, op);
+    const Window2d g = conv_geometry(x_shape, kernel.shape(), strides, padding, dilation, op);
     const std::size_t c_out = kernel.shape()[3];
     check_output_gradient(dy.shape(), g, c_out, x_shape, kernel.shape(), op);
     Array dx = conv2d_input_grad(dy.value().data(), kernel.value().data(), g, c_out);
@@ -126,19 +129,19 @@ Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape
         if (ctx.wants(0)) ctx.accumulate(0, conv2d_forward(grad.data(), ctx.input(1).data(), nullptr, g, c_out));
         // dkernel = conv2d_backward_kernel(G, dy, kernel.shape())
         if (ctx.wants(1)) ctx.accumulate(1, conv2d_kernel_grad(grad.data(), ctx.input(0).data(), g, c_out));
-    }, [strides, padding](TensorGradientContext& ctx) {
+    }, [strides, padding, dilation](TensorGradientContext& ctx) {
         const Tensor& grad = ctx.grad();
         const Tensor& dy = ctx.input(0);
         const Tensor& kernel = ctx.input(1);
-        if (ctx.wants(0)) ctx.accumulate(0, conv2d(grad, kernel, strides, padding));
-        if (ctx.wants(1)) ctx.accumulate(1, conv2d_backward_kernel(grad, dy, kernel.shape(), strides, padding));
-    }, window_attributes(strides, padding));
+        if (ctx.wants(0)) ctx.accumulate(0, conv2d(grad, kernel, strides, padding, dilation));
+        if (ctx.wants(1)) ctx.accumulate(1, conv2d_backward_kernel(grad, dy, kernel.shape(), strides, padding, dilation));
+    }, window_attributes(strides, padding, dilation));
 }
 
 Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& kernel_shape, Size2 strides,
-                              Padding padding) {
+                              Padding padding, Size2 dilation) {
     const char* op = "conv2d_backward_kernel";
-    const Window2d g = conv_geometry(x.shape(), kernel_shape, strides, padding, op);
+    const Window2d g = conv_geometry(x.shape(), kernel_shape, strides, padding, dilation, op);
     const std::size_t c_out = kernel_shape[3];
     check_output_gradient(dy.shape(), g, c_out, x.shape(), kernel_shape, op);
     Array dw = conv2d_kernel_grad(x.value().data(), dy.value().data(), g, c_out);
@@ -148,13 +151,13 @@ Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& ke
         if (ctx.wants(0)) ctx.accumulate(0, conv2d_input_grad(ctx.input(1).data(), grad.data(), g, c_out));
         // d(dy) = conv2d(x, G)
         if (ctx.wants(1)) ctx.accumulate(1, conv2d_forward(ctx.input(0).data(), grad.data(), nullptr, g, c_out));
-    }, [strides, padding](TensorGradientContext& ctx) {
+    }, [strides, padding, dilation](TensorGradientContext& ctx) {
         const Tensor& grad = ctx.grad();
         const Tensor& x = ctx.input(0);
         const Tensor& dy = ctx.input(1);
-        if (ctx.wants(0)) ctx.accumulate(0, conv2d_backward_input(dy, grad, x.shape(), strides, padding));
-        if (ctx.wants(1)) ctx.accumulate(1, conv2d(x, grad, strides, padding));
-    }, window_attributes(strides, padding));
+        if (ctx.wants(0)) ctx.accumulate(0, conv2d_backward_input(dy, grad, x.shape(), strides, padding, dilation));
+        if (ctx.wants(1)) ctx.accumulate(1, conv2d(x, grad, strides, padding, dilation));
+    }, window_attributes(strides, padding, dilation));
 }
 
 }  // namespace xg

@@ -129,31 +129,37 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels);
 Tensor one_hot(const Tensor& labels, std::size_t classes);
 
 // ---- conv.cpp: 2-D convolution, channels last (images (N, H, W, C), kernels (KH, KW, C_in, C_out)) ----
+// `dilation` spreads a kernel's taps that many pixels apart (Keras's dilation_rate, an atrous
+// convolution); padding and the window's fit count the pixels the spread taps span.
 /// x (N, H, W, C_in) cross-correlated with kernel (KH, KW, C_in, C_out) -> (N, OH, OW, C_out), as Keras's Conv2D.
-Tensor conv2d(const Tensor& x, const Tensor& kernel, Size2 strides = {1, 1}, Padding padding = Padding::valid);
+Tensor conv2d(const Tensor& x, const Tensor& kernel, Size2 strides = {1, 1}, Padding padding = Padding::valid,
+              Size2 dilation = {1, 1});
 /// conv2d(x, kernel) + bias (C_out,) in one op (faster than the two).
 Tensor conv2d_with_bias(const Tensor& x, const Tensor& kernel, const Tensor& bias, Size2 strides = {1, 1},
-                        Padding padding = Padding::valid);
+                        Padding padding = Padding::valid, Size2 dilation = {1, 1});
 /// The gradient of conv2d for x of shape x_shape: dy (N, OH, OW, C_out), kernel -> dx (N, H, W, C_in).
 Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape& x_shape, Size2 strides = {1, 1},
-                             Padding padding = Padding::valid);
+                             Padding padding = Padding::valid, Size2 dilation = {1, 1});
 /// The gradient of conv2d for a kernel of shape kernel_shape: x, dy (N, OH, OW, C_out) -> dkernel (KH, KW, C_in, C_out).
 Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& kernel_shape, Size2 strides = {1, 1},
-                              Padding padding = Padding::valid);
+                              Padding padding = Padding::valid, Size2 dilation = {1, 1});
 
 // ---- depthwise_conv.cpp: depthwise 2-D convolution, channels last (kernels (KH, KW, C, M), M the depth multiplier) ----
 /// Each channel c of x (N, H, W, C) cross-correlated with its own M filters kernel[:, :, c, :] -> (N, OH, OW, C*M),
 /// channel c*M + m from filter m of channel c, as Keras's DepthwiseConv2D (ONNX's Conv with group = C).
-Tensor depthwise_conv2d(const Tensor& x, const Tensor& kernel, Size2 strides = {1, 1}, Padding padding = Padding::valid);
+Tensor depthwise_conv2d(const Tensor& x, const Tensor& kernel, Size2 strides = {1, 1}, Padding padding = Padding::valid,
+                        Size2 dilation = {1, 1});
 /// depthwise_conv2d(x, kernel) + bias (C*M,) in one op.
 Tensor depthwise_conv2d_with_bias(const Tensor& x, const Tensor& kernel, const Tensor& bias, Size2 strides = {1, 1},
-                                  Padding padding = Padding::valid);
+                                  Padding padding = Padding::valid, Size2 dilation = {1, 1});
 /// The gradient of depthwise_conv2d for x of shape x_shape: dy (N, OH, OW, C*M), kernel -> dx (N, H, W, C).
 Tensor depthwise_conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape& x_shape,
-                                       Size2 strides = {1, 1}, Padding padding = Padding::valid);
+                                       Size2 strides = {1, 1}, Padding padding = Padding::valid,
+                                       Size2 dilation = {1, 1});
 /// The gradient of depthwise_conv2d for a kernel of shape kernel_shape: x, dy (N, OH, OW, C*M) -> dkernel (KH, KW, C, M).
 Tensor depthwise_conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& kernel_shape,
-                                        Size2 strides = {1, 1}, Padding padding = Padding::valid);
+                                        Size2 strides = {1, 1}, Padding padding = Padding::valid,
+                                       Size2 dilation = {1, 1});
 
 // ---- pooling.cpp: 2-D pooling, channels last; strides (0, 0) mean pool_size (Keras's None) ----
 /// Maximum of each pool_size window of x (N, H, W, C) -> (N, OH, OW, C); NaN wins; the gradient goes to
