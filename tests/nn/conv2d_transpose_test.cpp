@@ -58,6 +58,9 @@ TEST_CASE("Conv2DTranspose has Keras's kernel (KH, KW, filters, C_in), name and 
     CHECK(xg::Conv2DTranspose(8, 4, {3, 3}, {.strides = {2, 2}, .padding = "same"}).output_shape({5, 7, 8}) ==
           xg::Shape{10, 14, 4});
     CHECK(xg::Conv2DTranspose(8, 4, {1, 2}, {.strides = {3, 2}}).output_shape({5, 7, 8}) == xg::Shape{15, 14, 4});
+    // A dilated kernel reaches its span: 3 taps 2 apart span 5, so valid H * s + max(5 - s, 0).
+    CHECK(xg::Conv2DTranspose(8, 4, {3, 3}, {.strides = {2, 1}, .dilation_rate = {2, 2}}).output_shape({5, 7, 8}) ==
+          xg::Shape{13, 11, 4});
     CHECK(layer.config()->at("filters") == "4");
 }
 
@@ -84,13 +87,22 @@ TEST_CASE("Conv2DTranspose computes activation(transposed convolution + bias), a
 TEST_CASE("Conv2DTranspose is the adjoint of the convolution by the same kernel and window") {
     // <conv2d(y, k), x> = <y, conv2d_transpose(x, k)>: what makes it the decoder's inverse of shapes.
     xt::random::seed(6);
-    xg::Conv2DTranspose layer(3, 2, {3, 3}, {.strides = {2, 2}, .padding = "same", .use_bias = false});
-    const xg::Array x = uniform({1, 4, 5, 3});
-    const xg::Array up = layer(xg::input(x)).value();
-    const xg::Array y = uniform(up.shape());
-    const xg::Array down = xg::conv2d(xg::input(y), xg::input(layer.kernel().value()), {2, 2}, xg::Padding::same).value();
-    REQUIRE(down.shape() == x.shape());
-    CHECK(xt::sum(down * x)() == doctest::Approx(xt::sum(y * up)()).epsilon(1e-5));
+    for (const char* padding : {"same", "valid"}) {
+        for (const xg::Size2 d : {xg::Size2{1, 1}, xg::Size2{2, 3}}) {
+            CAPTURE(padding);
+            CAPTURE(d[0]);
+            xg::Conv2DTranspose layer(3, 2, {3, 3},
+                                      {.strides = {2, 2}, .dilation_rate = d, .padding = padding, .use_bias = false});
+            const xg::Array x = uniform({1, 4, 5, 3});
+            const xg::Array up = layer(xg::input(x)).value();
+            const xg::Array y = uniform(up.shape());
+            const xg::Array down = xg::conv2d(xg::input(y), xg::input(layer.kernel().value()), {2, 2},
+                                              xg::parse_padding(padding, "test"), d)
+                                       .value();
+            REQUIRE(down.shape() == x.shape());
+            CHECK(xt::sum(down * x)() == doctest::Approx(xt::sum(y * up)()).epsilon(1e-5));
+        }
+    }
     xg::Tape::current().clear();
 }
 

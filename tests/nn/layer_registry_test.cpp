@@ -58,8 +58,8 @@ TEST_CASE("built-in layers are rebuilt from their config") {
 }
 
 TEST_CASE("the convnet layers are rebuilt from their config, every setting kept") {
-    const xg::Conv2D conv(3, 8, {5, 3}, xg::Conv2DOptions{.activation = "relu", .strides = {2, 1}, .padding = "same",
-                                                          .use_bias = false});
+    const xg::Conv2D conv(3, 8, {5, 3}, xg::Conv2DOptions{.activation = "relu", .strides = {2, 1},
+                                                          .dilation_rate = {1, 2}, .padding = "same", .use_bias = false});
     const xg::MaxPooling2D max_pool({3, 3}, {.strides = {1, 2}, .padding = "same"});
     const xg::AveragePooling2D avg_pool({2, 3});
     const xg::Conv2DTranspose transposed(4, 2, {3, 2}, {.activation = "relu", .strides = {2, 2}, .padding = "same"});
@@ -88,7 +88,13 @@ TEST_CASE("the convnet layers are rebuilt from their config, every setting kept"
     REQUIRE(c != nullptr);
     CHECK(c->kernel_size() == xg::Size2{5, 3});
     CHECK(c->strides() == xg::Size2{2, 1});
+    CHECK(c->dilation_rate() == xg::Size2{1, 2});
     CHECK(c->padding() == xg::Padding::same);
+    // A config saved before convolutions had a dilation has none: its taps are adjacent.
+    xg::LayerConfig undilated = *conv.config();
+    undilated.erase("dilation_rate");
+    CHECK(std::dynamic_pointer_cast<xg::Conv2D>(xg::make_layer("Conv2D", undilated, "old"))->dilation_rate() ==
+          xg::Size2{1, 1});
     CHECK(c->activation() == "relu");
     CHECK_FALSE(c->bias().defined());
     auto t = std::dynamic_pointer_cast<xg::Conv2DTranspose>(xg::make_layer("Conv2DTranspose", *transposed.config(), "t"));
@@ -129,6 +135,10 @@ TEST_CASE("bad convnet settings are ValueErrors naming the layer and the setting
     config["kernel_size"] = "3,3,";
     CHECK_THROWS_AS(xg::make_layer("Conv2D", config, "c"), xg::ValueError);
     config["kernel_size"] = "3,3";
+    config["dilation_rate"] = "0,1";
+    CHECK_THROWS_WITH_AS(xg::make_layer("Conv2D", config, "c"),
+                         doctest::Contains("Conv2D: setting 'dilation_rate' is '0,1'"), xg::ValueError);
+    config["dilation_rate"] = "1,1";
     config["padding"] = "full";
     CHECK_THROWS_AS(xg::make_layer("Conv2D", config, "c"), xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::make_layer("Dropout", {{"rate", "half"}}, "d"),

@@ -21,8 +21,8 @@ Conv2D::Conv2D(std::size_t input_channels, std::size_t filters, Size2 kernel_siz
     : Conv2D(input_channels, filters, kernel_size, Conv2DOptions{.activation = activation}) {}
 
 Tensor Conv2D::convolve(const Tensor& x) const {
-    return bias().defined() ? conv2d_with_bias(x, kernel_, bias(), strides(), padding())
-                            : conv2d(x, kernel_, strides(), padding());
+    return bias().defined() ? conv2d_with_bias(x, kernel_, bias(), strides(), padding(), dilation_rate())
+                            : conv2d(x, kernel_, strides(), padding(), dilation_rate());
 }
 
 LayerConfig Conv2D::layer_config() const { return {{"filters", std::to_string(filters())}}; }

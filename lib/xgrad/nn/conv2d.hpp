@@ -11,6 +11,9 @@ namespace xg {
 struct Conv2DOptions {
     std::string activation = "linear";
     Size2 strides = {1, 1};
+    /// How far apart the kernel's taps are: (2, 2) spreads a 3x3 kernel over 5x5 pixels (an atrous
+    /// convolution, Keras's dilation_rate); (1, 1) is an ordinary convolution.
+    Size2 dilation_rate = {1, 1};
     /// "valid" (no padding) or "same" (output size ceil(input / stride)).
     std::string padding = "valid";
     Initializer kernel_initializer = initializers::glorot_uniform;

@@ -22,16 +22,20 @@ Conv2DTranspose::Conv2DTranspose(std::size_t input_channels, std::size_t filters
 }
 
 Size2 Conv2DTranspose::output_size(std::size_t h, std::size_t w) const {
-    // The sizes whose convolution by the same window comes back to h x w, as Keras picks them.
-    auto length = [&](std::size_t in, std::size_t k, std::size_t s) {
-        return in * s + (padding() == Padding::valid ? std::max(k, s) - s : 0);
+    // The sizes whose convolution by the same window comes back to h x w, as Keras picks them;
+    // a dilated window reaches as far as its span.
+    auto length = [&](std::size_t in, std::size_t k, std::size_t s, std::size_t d) {
+        const std::size_t span = (k - 1) * d + 1;
+        return in * s + (padding() == Padding::valid ? std::max(span, s) - s : 0);
     };
-    return {length(h, kernel_size()[0], strides()[0]), length(w, kernel_size()[1], strides()[1])};
+    return {length(h, kernel_size()[0], strides()[0], dilation_rate()[0]),
+            length(w, kernel_size()[1], strides()[1], dilation_rate()[1])};
 }
 
 Tensor Conv2DTranspose::convolve(const Tensor& x) const {
     const Size2 out = output_size(x.shape()[1], x.shape()[2]);
-    const Tensor y = conv2d_backward_input(x, kernel_, {x.shape()[0], out[0], out[1], filters()}, strides(), padding());
+    const Tensor y = conv2d_backward_input(x, kernel_, {x.shape()[0], out[0], out[1], filters()}, strides(), padding(),
+                                           dilation_rate());
     return bias().defined() ? y + bias() : y;
 }
 

@@ -12,8 +12,8 @@
 namespace xg {
 
 /// Keras's Conv2DTranspose takes Conv2D's settings; with "valid" padding the output is
-/// (H - 1) * stride + KH (at least H * stride), with "same" H * stride; the default name is
-/// conv2d_transpose_N.
+/// (H - 1) * stride + span (at least H * stride), the span being the kernel's rows (KH - 1) *
+/// dilation + 1, with "same" H * stride; the default name is conv2d_transpose_N.
 using Conv2DTransposeOptions = Conv2DOptions;
 
 class Conv2DTranspose : public Convolution {
@@ -31,7 +31,7 @@ protected:
     Tensor convolve(const Tensor& x) const override;
     /// filters.
     LayerConfig layer_config() const override;
-    /// Keras's lengths: H * stride, plus max(KH - stride, 0) with valid padding.
+    /// Keras's lengths: H * stride, plus max(span - stride, 0) with valid padding.
     Size2 output_size(std::size_t h, std::size_t w) const override;
 
 private:

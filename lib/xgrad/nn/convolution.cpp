@@ -12,13 +12,18 @@ Convolution::Convolution(std::string kind, ConvolutionSettings s)
       output_channels_(s.output_channels),
       kernel_size_(s.kernel_size),
       strides_(s.strides),
+      dilation_rate_(s.dilation_rate),
       padding_(parse_padding(s.padding, kind.c_str())),
       activation_(s.activation.empty() ? "linear" : s.activation),
       activation_fn_(activation_by_name(s.activation)) {
-    if (s.kernel_size[0] == 0 || s.kernel_size[1] == 0 || s.strides[0] == 0 || s.strides[1] == 0) {
-        throw ValueError(fmt::format("{}: kernel_size ({}, {}) and strides ({}, {}); expected every extent > 0", kind,
-                                     s.kernel_size[0], s.kernel_size[1], s.strides[0], s.strides[1]));
+    const auto positive = [](Size2 v) { return v[0] > 0 && v[1] > 0; };
+    if (!positive(s.kernel_size) || !positive(s.strides) || !positive(s.dilation_rate)) {
+        throw ValueError(fmt::format("{}: kernel_size ({}, {}), strides ({}, {}) and dilation_rate ({}, {}); expected "
+                                     "every extent > 0",
+                                     kind, s.kernel_size[0], s.kernel_size[1], s.strides[0], s.strides[1],
+                                     s.dilation_rate[0], s.dilation_rate[1]));
     }
+    check_window_span(s.kernel_size, s.dilation_rate, kind.c_str(), "kernel_size");
 }
 
 void Convolution::add_bias(bool use_bias, const Initializer& initializer) {
@@ -47,6 +52,7 @@ std::optional<LayerConfig> Convolution::config() const {
     c.insert({{"input_channels", std::to_string(input_channels_)},
               {"kernel_size", fmt::format("{},{}", kernel_size_[0], kernel_size_[1])},
               {"strides", fmt::format("{},{}", strides_[0], strides_[1])},
+              {"dilation_rate", fmt::format("{},{}", dilation_rate_[0], dilation_rate_[1])},
               {"padding", std::string(padding_name(padding_))},
               {"activation", activation_},
               {"use_bias", bias_.defined() ? "true" : "false"}});
@@ -54,7 +60,8 @@ std::optional<LayerConfig> Convolution::config() const {
 }
 
 Size2 Convolution::output_size(std::size_t h, std::size_t w) const {
-    const Window2d g = window_geometry({1, h, w, input_channels_}, kernel_size_, strides_, padding_, name().c_str(), "kernel");
+    const Window2d g = window_geometry({1, h, w, input_channels_}, kernel_size_, strides_, padding_, name().c_str(),
+                                       "kernel", dilation_rate_);
     return {g.oh, g.ow};
 }
 

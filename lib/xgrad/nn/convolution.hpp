@@ -18,13 +18,14 @@ struct ConvolutionSettings {
     std::size_t output_channels = 0;
     Size2 kernel_size = {0, 0};
     Size2 strides = {1, 1};
+    Size2 dilation_rate = {1, 1};
     std::string padding = "valid";
     std::string activation = "linear";
     std::string name;
 };
 
-/// The settings of a derived layer's options (any of them: each has strides, padding, activation
-/// and name), its name moved out of them.
+/// The settings of a derived layer's options (any of them: each has strides, dilation_rate,
+/// padding, activation and name), its name moved out of them.
 template <class Options>
 ConvolutionSettings convolution_settings(std::size_t input_channels, std::size_t output_channels, Size2 kernel_size,
                                          Options& options) {
@@ -32,6 +33,7 @@ ConvolutionSettings convolution_settings(std::size_t input_channels, std::size_t
             .output_channels = output_channels,
             .kernel_size = kernel_size,
             .strides = options.strides,
+            .dilation_rate = options.dilation_rate,
             .padding = options.padding,
             .activation = options.activation,
             .name = std::move(options.name)};
@@ -43,7 +45,8 @@ public:
     Tensor forward(const Tensor& x) override { return forward_with_logits(x).output; }
     /// (H, W, input_channels) -> (OH, OW, output_channels)
     Shape output_shape(const Shape& input_shape) override;
-    /// input_channels, kernel_size, strides, padding, activation, use_bias, and the layer's own (layer_config).
+    /// input_channels, kernel_size, strides, dilation_rate, padding, activation, use_bias, and the layer's own
+    /// (layer_config).
     std::optional<LayerConfig> config() const override;
 
     const Tensor& bias() const { return bias_; }
@@ -51,12 +54,14 @@ public:
     std::size_t output_channels() const { return output_channels_; }
     Size2 kernel_size() const { return kernel_size_; }
     Size2 strides() const { return strides_; }
+    /// How far apart the kernel's taps are, (1, 1) for adjacent ones.
+    Size2 dilation_rate() const { return dilation_rate_; }
     Padding padding() const { return padding_; }
     /// The activation's name ("linear" for none).
     const std::string& activation() const { return activation_; }
 
 protected:
-    /// Checks the settings (every count and extent > 0), naming `kind` in errors.
+    /// Checks the settings (every extent, stride and dilation > 0), naming `kind` in errors.
     Convolution(std::string kind, ConvolutionSettings settings);
     /// activation(convolve(x)) with the pre-activation values as logits, after checking x.
     Activated forward_with_logits(const Tensor& x) override;
@@ -74,7 +79,7 @@ private:
     void check_input(const Shape& shape_without_batch) const;
 
     std::size_t input_channels_, output_channels_;
-    Size2 kernel_size_, strides_;
+    Size2 kernel_size_, strides_, dilation_rate_;
     Padding padding_;
     std::string activation_;
     ActivationFn activation_fn_;

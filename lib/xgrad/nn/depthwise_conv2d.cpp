@@ -21,8 +21,9 @@ DepthwiseConv2D::DepthwiseConv2D(std::size_t input_channels, Size2 kernel_size, 
 }
 
 Tensor DepthwiseConv2D::convolve(const Tensor& x) const {
-    return bias().defined() ? depthwise_conv2d_with_bias(x, depthwise_kernel_, bias(), strides(), padding())
-                            : depthwise_conv2d(x, depthwise_kernel_, strides(), padding());
+    return bias().defined()
+               ? depthwise_conv2d_with_bias(x, depthwise_kernel_, bias(), strides(), padding(), dilation_rate())
+               : depthwise_conv2d(x, depthwise_kernel_, strides(), padding(), dilation_rate());
 }
 
 LayerConfig DepthwiseConv2D::layer_config() const { return {{"depth_multiplier", std::to_string(depth_multiplier())}}; }

@@ -36,6 +36,8 @@ Options convolution_options(const LayerConfig& c, const std::string& kind, const
     Options options;
     options.activation = config_text(c, "activation", kind);
     options.strides = config_size2(c, "strides", kind);
+    // Files saved before convolutions had a dilation have none: their taps are adjacent.
+    if (c.contains("dilation_rate")) options.dilation_rate = config_size2(c, "dilation_rate", kind);
     options.padding = config_text(c, "padding", kind);
     options.use_bias = config_flag(c, "use_bias", kind);
     options.name = name;

@@ -25,7 +25,7 @@ SeparableConv2D::SeparableConv2D(std::size_t input_channels, std::size_t filters
 }
 
 Tensor SeparableConv2D::convolve(const Tensor& x) const {
-    const Tensor depthwise = depthwise_conv2d(x, depthwise_kernel_, strides(), padding());
+    const Tensor depthwise = depthwise_conv2d(x, depthwise_kernel_, strides(), padding(), dilation_rate());
     return bias().defined() ? conv2d_with_bias(depthwise, pointwise_kernel_, bias()) : conv2d(depthwise, pointwise_kernel_);
 }
 

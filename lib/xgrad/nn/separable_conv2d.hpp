@@ -12,8 +12,11 @@ namespace xg {
 
 struct SeparableConv2DOptions {
     std::string activation = "linear";
-    /// The depthwise step's strides and padding; the pointwise step is 1x1 with stride 1.
+    /// The depthwise step's strides, dilation and padding; the pointwise step is 1x1 with stride 1.
     Size2 strides = {1, 1};
+    /// How far apart the kernel's taps are: (2, 2) spreads a 3x3 kernel over 5x5 pixels (an atrous
+    /// convolution, Keras's dilation_rate); (1, 1) is an ordinary convolution.
+    Size2 dilation_rate = {1, 1};
     std::string padding = "valid";
     /// Filters per input channel in the depthwise step, M.
     std::size_t depth_multiplier = 1;
