@@ -107,6 +107,26 @@ std::shared_ptr<xg::Sequential> decoder_model() {
     return net;
 }
 
+// Every convolution layer with its kernel's taps apart (ONNX's dilations), with both paddings,
+// a stride, and a different rate per axis.
+std::shared_ptr<xg::Sequential> dilated_model() {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3},
+                             xg::Conv2DOptions{.activation = "relu", .dilation_rate = {2, 2}, .padding = "same"});
+    net->emplace<xg::DepthwiseConv2D>(4, xg::Size2{3, 2}, xg::DepthwiseConv2DOptions{.dilation_rate = {1, 3}});
+    net->emplace<xg::SeparableConv2D>(4, 6, xg::Size2{2, 2},
+                                      xg::SeparableConv2DOptions{.activation = "relu", .strides = {2, 2},
+                                                                 .dilation_rate = {2, 1}, .padding = "same"});
+    net->emplace<xg::Conv2DTranspose>(6, 2, xg::Size2{3, 3},
+                                      xg::Conv2DTransposeOptions{.strides = {2, 1}, .dilation_rate = {2, 2}});
+    net->emplace<xg::GlobalAveragePooling2D>();
+    net->emplace<xg::Dense>(2, 10, "softmax");
+    for (auto& [name, p] : net->named_parameters()) {
+        if (name.ends_with("bias")) p.mutable_value() += 0.1f;
+    }
+    return net;
+}
+
 // A model that takes raw pixels and augments them in training: at inference the random layers
 // pass images through (no node at all), Rescaling is a Mul and an Add.
 std::shared_ptr<xg::Sequential> augmented_model() {
@@ -270,6 +290,13 @@ TEST_CASE("export_onnx writes transposed convolutions as ConvTranspose, output_p
     xg::manual_seed(4);
     auto model = decoder_model();
     check_exported(*model, {9, 11, 1});
+}
+
+TEST_CASE("export_onnx writes dilated convolutions with their dilations, transposed ones too") {
+    xg::manual_seed(11);
+    auto model = dilated_model();
+    CHECK(model->output_shape({13, 12, 1}) == xg::Shape{10});
+    check_exported(*model, {13, 12, 1});
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {

@@ -279,14 +279,16 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
                                         xg::Array{{{{1, 2, 2, 1}, {2, 4, 4, 2}, {2, 4, 4, 2}, {1, 2, 2, 1}}}});
     auto wrong_bias = conv_transpose([](onnx::NodeProto*) {}, {2});
     CHECK_THROWS_WITH_AS((*wrong_bias)(image), doctest::Contains("B (2,); expected (1,)"), xg::ValueError);
-    auto dilated = conv_transpose([&](onnx::NodeProto* n) {
-        ints_attribute(n, "dilations", {2, 2});
-        auto* a = n->add_attribute();
-        a->set_name("auto_pad");
-        a->set_type(onnx::AttributeProto::STRING);
-        a->set_s("SAME_UPPER");
-    }, {});
-    CHECK_THROWS_WITH_AS((*dilated)(image), doctest::Contains("(ConvTranspose): dilations (2, 2); expected 1"),
+    // Taps 2 apart: input pixel p reaches outputs p and p + 2, so output row i is reached
+    // (1, 1, 2, 1, 1) times, each time by 2 channels of 0.5.
+    auto dilated = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "dilations", {2, 2}); }, {});
+    const xg::Array reached = xg::Array{1, 1, 2, 1, 1};
+    xg::Array expected = xt::view(reached, xt::all(), xt::newaxis()) * reached;
+    expected.reshape({1, 1, 5, 5});
+    CHECK((*dilated)(image).value() == expected);
+    auto too_dilated = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "dilations", {8192, 1}); }, {});
+    CHECK_THROWS_WITH_AS((*too_dilated)(image),
+                         doctest::Contains("(ConvTranspose): dilations (8192, 1); expected dilations up to 4096"),
                          xg::OnnxUnsupportedError);
     auto far = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "strides", {1L << 40, 1}); }, {});
     CHECK_THROWS_WITH_AS((*far)(image), doctest::Contains("strides (1099511627776, 1); expected strides up to 4096"),

@@ -215,9 +215,9 @@ private:
 
     // ONNX pads (top, left, bottom, right) for xgrad's window geometry.
     static std::vector<long> pads(const Window2d& g) {
-        const long bottom = std::max(0L, static_cast<long>((g.oh - 1) * g.sh + g.kh) - static_cast<long>(g.h) -
+        const long bottom = std::max(0L, static_cast<long>((g.oh - 1) * g.sh + g.span_h()) - static_cast<long>(g.h) -
                                              static_cast<long>(g.pad_top));
-        const long right = std::max(0L, static_cast<long>((g.ow - 1) * g.sw + g.kw) - static_cast<long>(g.w) -
+        const long right = std::max(0L, static_cast<long>((g.ow - 1) * g.sw + g.span_w()) - static_cast<long>(g.w) -
                                             static_cast<long>(g.pad_left));
         return {static_cast<long>(g.pad_top), static_cast<long>(g.pad_left), bottom, right};
     }
@@ -341,8 +341,14 @@ private:
                 window = {static_cast<std::size_t>(pool.at(0)), static_cast<std::size_t>(pool.at(1))};
             }
             const Size2 s{static_cast<std::size_t>(strides.at(0)), static_cast<std::size_t>(strides.at(1))};
+            Size2 d{1, 1};
+            if (attrs.has("dilation")) {
+                const auto& dilation = attrs.integers("dilation");
+                d = {static_cast<std::size_t>(dilation.at(0)), static_cast<std::size_t>(dilation.at(1))};
+            }
             // A transposed convolution's window is that of the convolution from its output to its input.
-            const Window2d g = window_geometry(transposed_op ? y_shape : x_shape, window, s, padding, "export_onnx", "window");
+            const Window2d g =
+                window_geometry(transposed_op ? y_shape : x_shape, window, s, padding, "export_onnx", "window", d);
             std::vector<std::string> args = in;
             args[0] = transposed(in[0], to_channels_first);
             const std::string y = fresh(base + "_nchw");
@@ -350,13 +356,14 @@ private:
             onnx::NodeProto* n = node(onnx_op, args, y);
             set_ints(n, "kernel_shape", {static_cast<long>(window[0]), static_cast<long>(window[1])});
             set_ints(n, "strides", {static_cast<long>(s[0]), static_cast<long>(s[1])});
+            if (d != Size2{1, 1}) set_ints(n, "dilations", {static_cast<long>(d[0]), static_cast<long>(d[1])});
             const std::vector<long> p = pads(g);
             set_ints(n, "pads", p);
             if (depthwise) set_int(n, "group", static_cast<long>(x_shape[3]));
             if (transposed_op) {
                 // Rows and columns of the output no window reaches (a window smaller than its stride).
-                const long extra_rows = static_cast<long>(g.h) - static_cast<long>((g.oh - 1) * g.sh + g.kh) + p[0] + p[2];
-                const long extra_cols = static_cast<long>(g.w) - static_cast<long>((g.ow - 1) * g.sw + g.kw) + p[1] + p[3];
+                const long extra_rows = static_cast<long>(g.h) - static_cast<long>((g.oh - 1) * g.sh + g.span_h()) + p[0] + p[2];
+                const long extra_cols = static_cast<long>(g.w) - static_cast<long>((g.ow - 1) * g.sw + g.span_w()) + p[1] + p[3];
                 if (extra_rows != 0 || extra_cols != 0) set_ints(n, "output_padding", {extra_rows, extra_cols});
             }
             out = transposed(y, to_channels_last);

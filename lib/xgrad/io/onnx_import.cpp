@@ -505,17 +505,26 @@ private:
         return pad;
     }
 
-    // The pads (top, left, bottom, right) of a 2-D window op on x (N, C, H, W), and checks of
-    // the attributes xgrad has no form for.
-    std::array<long, 4> window_pads(const Shape& x, Size2 k, Size2 s) {
-        require_no_dilation();
+    // A convolution's dilations: how far apart its kernel's taps are.
+    Size2 dilations() {
+        const Size2 d = pair_attr("dilations", {1, 1});
+        if (static_cast<long>(std::max(d[0], d[1])) > kMaxPad) {
+            unsupported(fmt::format("dilations ({}, {}); expected dilations up to {}", d[0], d[1], kMaxPad));
+        }
+        return d;
+    }
+
+    // The pads (top, left, bottom, right) of a 2-D window op on x (N, C, H, W) whose window of
+    // k taps, d apart, spans (k - 1) * d + 1 pixels.
+    std::array<long, 4> window_pads(const Shape& x, Size2 k, Size2 s, Size2 d = {1, 1}) {
         const std::string pad = auto_pad();
         std::array<long, 4> p{0, 0, 0, 0};
         if (pad == "SAME_UPPER" || pad == "SAME_LOWER") {
             for (int a = 0; a < 2; ++a) {
                 const long in = static_cast<long>(x[2 + a]);
                 const long out = (in + static_cast<long>(s[a]) - 1) / static_cast<long>(s[a]);
-                const long total = std::max(0L, (out - 1) * static_cast<long>(s[a]) + static_cast<long>(k[a]) - in);
+                const long span = (static_cast<long>(k[a]) - 1) * static_cast<long>(d[a]) + 1;
+                const long total = std::max(0L, (out - 1) * static_cast<long>(s[a]) + span - in);
                 const long small = total / 2;
                 p[a] = pad == "SAME_UPPER" ? small : total - small;
                 p[a + 2] = total - p[a];
@@ -573,7 +582,8 @@ private:
         const Size2 k{w.shape()[2], w.shape()[3]};
         require_kernel_shape(k, w);
         const Size2 s = pair_attr("strides", {1, 1});
-        const auto p = window_pads(x.shape(), k, s);
+        const Size2 d = dilations();
+        const auto p = window_pads(x.shape(), k, s, d);
         // The padded image and at most one output per position of it, for each filter.
         const double positions = static_cast<double>(x.shape()[2] + static_cast<std::size_t>(p[0] + p[2])) *
                                  static_cast<double>(x.shape()[3] + static_cast<std::size_t>(p[1] + p[3]));
@@ -586,8 +596,8 @@ private:
             // (C * M, 1, KH, KW) -> (C, M, KH, KW) -> (KH, KW, C, M)
             const long m = static_cast<long>(filters / c), kh = static_cast<long>(k[0]), kw = static_cast<long>(k[1]);
             const Tensor kernel = transpose(reshape(w, {static_cast<long>(c), m, kh, kw}), {2, 3, 0, 1});
-            y = has_input(2) ? depthwise_conv2d_with_bias(y, kernel, in(2), s, Padding::valid)
-                             : depthwise_conv2d(y, kernel, s, Padding::valid);
+            y = has_input(2) ? depthwise_conv2d_with_bias(y, kernel, in(2), s, Padding::valid, d)
+                             : depthwise_conv2d(y, kernel, s, Padding::valid, d);
         } else {
             // (C_out, C_in / group, KH, KW) -> (KH, KW, C_in / group, C_out)
             const Tensor kernel = transpose(w, {2, 3, 1, 0});
@@ -601,23 +611,25 @@ private:
                     return groups == 1 ? t : slice(t, axis, i * size, (i + 1) * size);
                 };
                 const Tensor xi = part(y, 3, per_group), ki = part(kernel, 3, filters_per_group);
-                outputs.push_back(has_input(2) ? conv2d_with_bias(xi, ki, part(in(2), 0, filters_per_group), s, Padding::valid)
-                                               : conv2d(xi, ki, s, Padding::valid));
+                outputs.push_back(has_input(2)
+                                      ? conv2d_with_bias(xi, ki, part(in(2), 0, filters_per_group), s, Padding::valid, d)
+                                      : conv2d(xi, ki, s, Padding::valid, d));
             }
             y = groups == 1 ? outputs.front() : concat(outputs, 3);
         }
         set(0, channels_first(y));
     }
 
-    // The adjoint of a convolution: each input pixel spread over a KH x KW window of the output,
-    // windows `strides` apart; then `pads` crop the result's borders and `output_padding` extends
-    // its end, output = S (in - 1) + output_padding + K - pad_begin - pad_end.
+    // The adjoint of a convolution: each input pixel spread over a KH x KW window of the output
+    // (its taps `dilations` apart, spanning (K - 1) D + 1), windows `strides` apart; then `pads`
+    // crop the result's borders and `output_padding` extends its end,
+    // output = S (in - 1) + output_padding + (K - 1) D + 1 - pad_begin - pad_end.
     void conv_transpose() {
         const Tensor x = in(0), w = in(1);
         require_rank4(x);
         only_one_output();
         if (int_attr("group", 1) != 1) unsupported(fmt::format("group {}; expected 1", int_attr("group", 1)));
-        require_no_dilation();
+        const Size2 d = dilations();
         const std::size_t c = x.shape()[1];
         if (w.rank() != 4 || w.shape()[0] != c) {
             invalid(fmt::format("W {} for X {}; expected ({}, C_out, KH, KW)", format_shape(w.shape()),
@@ -641,7 +653,7 @@ private:
                 invalid(fmt::format("output_padding ({}, {}); expected each below its stride ({}, {})", extra[0], extra[1],
                                     s[0], s[1]));
             }
-            full[a] = s[a] * (x.shape()[2 + a] - 1) + k[a] + extra[a];
+            full[a] = s[a] * (x.shape()[2 + a] - 1) + (k[a] - 1) * d[a] + 1 + extra[a];
         }
         // The crop: explicit pads, or what an output size asks for (ONNX's rule: with SAME_UPPER
         // the smaller half before, otherwise after).
@@ -657,7 +669,7 @@ private:
             }
             target = {(*shape)[shape->size() - 2], (*shape)[shape->size() - 1]};
         }
-        std::array<long, 4> p = target ? std::array<long, 4>{0, 0, 0, 0} : window_pads(x.shape(), k, s);
+        std::array<long, 4> p = target ? std::array<long, 4>{0, 0, 0, 0} : window_pads(x.shape(), k, s, d);
         for (int a = 0; target && a < 2; ++a) {
             const long total = static_cast<long>(full[a]) - (*target)[a];
             if (total < 0) unsupported(fmt::format("output size {} beyond the {} the windows reach", (*target)[a], full[a]));
@@ -673,7 +685,7 @@ private:
                "an output");
         // (C_in, C_out, KH, KW) -> (KH, KW, C_out, C_in): the kernel of the convolution it is the adjoint of.
         const Tensor kernel = transpose(w, {2, 3, 1, 0});
-        Tensor y = conv2d_backward_input(channels_last(x), kernel, {x.shape()[0], full[0], full[1], f}, s, Padding::valid);
+        Tensor y = conv2d_backward_input(channels_last(x), kernel, {x.shape()[0], full[0], full[1], f}, s, Padding::valid, d);
         for (int a = 0; a < 2; ++a) {
             if (p[a] || p[a + 2]) y = slice(y, 1 + a, static_cast<std::size_t>(p[a]), full[a] - static_cast<std::size_t>(p[a + 2]));
         }
@@ -690,6 +702,7 @@ private:
         const Size2 k = pair_attr("kernel_shape", {0, 0});
         if (k[0] == 0) invalid("kernel_shape is missing or not 2-D; expected two extents");
         const Size2 s = pair_attr("strides", {1, 1});
+        require_no_dilation();
         const auto p = window_pads(x.shape(), k, s);
         Padding padding = Padding::valid;
         if (p != std::array<long, 4>{0, 0, 0, 0}) {
