@@ -60,9 +60,11 @@ std::vector<ConvolutionCase> cases() {
         out.push_back({{2, 6, 5, 1}, {2, 3, 1, 2}, {2, 1}, p});
         out.push_back({{1, 5, 5, 3}, {1, 1, 3, 2}, {1, 1}, p});
         out.push_back({{1, 4, 6, 2}, {2, 2, 2, 1}, {2, 2}, p});
-        // Dilated: taps apart in both directions, and with strides and a different rate per axis.
+        // Dilated: taps apart in both directions, with strides and a different rate per axis, and
+        // apart in rows only (whole window rows still copied at once).
         out.push_back({{1, 7, 8, 2}, {3, 3, 2, 2}, {1, 1}, p, {2, 2}});
         out.push_back({{1, 9, 7, 1}, {2, 3, 1, 2}, {2, 1}, p, {3, 2}});
+        out.push_back({{1, 8, 6, 2}, {2, 2, 2, 1}, {1, 2}, p, {3, 1}});
     }
     out.push_back({{1, 3, 3, 2}, {5, 4, 2, 1}, {1, 1}, Padding::same});  // kernel larger than the image
     out.push_back({{1, 4, 3, 1}, {2, 2, 1, 2}, {1, 1}, Padding::same, {3, 4}});  // dilated past the image
@@ -255,6 +257,11 @@ TEST_CASE("conv2d rejects bad arguments naming the op, the shapes and the argume
     CHECK_THROWS_WITH_AS(xg::conv2d_backward_kernel(x, xg::input(xt::zeros<float>({4, 7, 7, 8})), {3, 3, 3, 8}),
                          doctest::Contains("conv2d_backward_kernel: dy has shape (4, 7, 7, 8); expected (4, 5, 5, 8)"),
                          xg::ShapeError);
+    // An asked-for shape past any array (a transposed convolution's output, dilated far) is an error, not an allocation.
+    const std::size_t far = std::size_t{1} << 31;
+    CHECK_THROWS_WITH_AS(xg::conv2d_backward_input(xg::input(xt::zeros<float>({1, 1, 1, 8})), k3, {1, far, far, 3}, {1, 1},
+                                                   Padding::valid, {far / 4, far / 4}),
+                         doctest::Contains("conv2d_backward_input: shape (1, 2147483648, 2147483648, 3)"), xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::conv2d_backward_kernel(x, xg::input(xt::zeros<float>({4, 5, 5, 8})), {3, 3, 8}),
                          doctest::Contains("conv2d_backward_kernel: kernel has shape (3, 3, 8) (rank 3)"), xg::ShapeError);
 }

@@ -120,6 +120,7 @@ Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape
                              Size2 dilation) {
     const char* op = "conv2d_backward_input";
     const Window2d g = conv_geometry(x_shape, kernel.shape(), strides, padding, dilation, op);
+    checked_element_count(x_shape, op);  // an asked-for shape, not one of an array that exists
     const std::size_t c_out = kernel.shape()[3];
     check_output_gradient(dy.shape(), g, c_out, x_shape, kernel.shape(), op);
     Array dx = conv2d_input_grad(dy.value().data(), kernel.value().data(), g, c_out);
@@ -142,6 +143,7 @@ Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& ke
                               Padding padding, Size2 dilation) {
     const char* op = "conv2d_backward_kernel";
     const Window2d g = conv_geometry(x.shape(), kernel_shape, strides, padding, dilation, op);
+    checked_element_count(kernel_shape, op);
     const std::size_t c_out = kernel_shape[3];
     check_output_gradient(dy.shape(), g, c_out, x.shape(), kernel_shape, op);
     Array dw = conv2d_kernel_grad(x.value().data(), dy.value().data(), g, c_out);

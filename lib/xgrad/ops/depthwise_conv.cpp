@@ -111,6 +111,7 @@ Tensor depthwise_conv2d_backward_input(const Tensor& dy, const Tensor& kernel, c
                                        Padding padding, Size2 dilation) {
     const char* op = "depthwise_conv2d_backward_input";
     const Window2d g = depthwise_geometry(x_shape, kernel.shape(), strides, padding, dilation, op);
+    checked_element_count(x_shape, op);  // an asked-for shape, not one of an array that exists
     const std::size_t m = kernel.shape()[3];
     check_output_gradient(dy.shape(), g, m, x_shape, kernel.shape(), op);
     Array dx = depthwise_input_grad(dy.value().data(), kernel.value().data(), g, m);
@@ -135,6 +136,7 @@ Tensor depthwise_conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const
                                         Padding padding, Size2 dilation) {
     const char* op = "depthwise_conv2d_backward_kernel";
     const Window2d g = depthwise_geometry(x.shape(), kernel_shape, strides, padding, dilation, op);
+    checked_element_count(kernel_shape, op);
     const std::size_t m = kernel_shape[3];
     check_output_gradient(dy.shape(), g, m, x.shape(), kernel_shape, op);
     Array dw = depthwise_kernel_grad(x.value().data(), dy.value().data(), g, m);
