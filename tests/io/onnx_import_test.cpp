@@ -279,13 +279,16 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
                                         xg::Array{{{{1, 2, 2, 1}, {2, 4, 4, 2}, {2, 4, 4, 2}, {1, 2, 2, 1}}}});
     auto wrong_bias = conv_transpose([](onnx::NodeProto*) {}, {2});
     CHECK_THROWS_WITH_AS((*wrong_bias)(image), doctest::Contains("B (2,); expected (1,)"), xg::ValueError);
-    // Taps 2 apart: input pixel p reaches outputs p and p + 2, so output row i is reached
-    // (1, 1, 2, 1, 1) times, each time by 2 channels of 0.5.
-    auto dilated = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "dilations", {2, 2}); }, {});
-    const xg::Array reached = xg::Array{1, 1, 2, 1, 1};
-    xg::Array expected = xt::view(reached, xt::all(), xt::newaxis()) * reached;
-    expected.reshape({1, 1, 5, 5});
-    CHECK((*dilated)(image).value() == expected);
+    // output_padding reaches past the window only below the stride or the dilation.
+    auto padded_too_far = conv_transpose([&](onnx::NodeProto* n) {
+        ints_attribute(n, "dilations", {2, 1});
+        ints_attribute(n, "output_padding", {2, 0});
+    }, {});
+    CHECK_THROWS_WITH_AS((*padded_too_far)(image),
+                         doctest::Contains("output_padding (2, 0); expected each below its stride (1, 1) or dilation (2, 1)"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*fits)(xg::Tensor(xg::Array(xt::ones<float>({1, 2, 0, 3})))),
+                         doctest::Contains("X (1, 2, 0, 3) has images without pixels; expected H, W >= 1"), xg::ValueError);
     auto too_dilated = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "dilations", {8192, 1}); }, {});
     CHECK_THROWS_WITH_AS((*too_dilated)(image),
                          doctest::Contains("(ConvTranspose): dilations (8192, 1); expected dilations up to 4096"),
@@ -743,6 +746,56 @@ TEST_CASE("an imported model's initializers are its parameters, a batch normaliz
     // (x - 1) / sqrt(4 + 1e-5) * 1 + 1
     const xg::Array y = predict(*model, xg::Array(xt::ones<float>({1, 2}) * 3.0f));
     CHECK(y(0, 1) == doctest::Approx(2.0f).epsilon(1e-5));
+}
+
+TEST_CASE("import_onnx runs dilated Conv and ConvTranspose as direct loops do") {
+    // Taps 2 rows and 1 column apart, so that a swap of the axes would show; distinct weights and
+    // pixels, so that a flip would.
+    auto attribute = [](onnx::ModelProto& m, const char* name, std::vector<long> ints, const char* text = nullptr) {
+        auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
+        a->set_name(name);
+        if (text) {
+            a->set_type(onnx::AttributeProto::STRING);
+            a->set_s(text);
+            return;
+        }
+        a->set_type(onnx::AttributeProto::INTS);
+        for (long v : ints) a->add_ints(v);
+    };
+    const xg::Array w = xt::reshape_view(xg::Array{1, 2, 3, 4}, {2, 2});
+    ScratchDir dir;
+
+    // Conv with SAME_UPPER: the span is 3 x 2, so 2 rows are padded (1 before) and 1 column (after).
+    onnx::ModelProto conv = one_node("Conv");
+    add_initializer(conv.mutable_graph(), "w", {1, 1, 2, 2}, {1, 2, 3, 4});
+    conv.mutable_graph()->mutable_node(0)->add_input("w");
+    attribute(conv, "dilations", {2, 1});
+    attribute(conv, "auto_pad", {}, "SAME_UPPER");
+    const xg::Array x = xt::reshape_view(xt::arange<float>(1.0f, 31.0f), {1, 1, 5, 6});
+    xg::Array expected = xt::zeros<float>({1, 1, 5, 6});
+    for (long i = 0; i < 5; ++i)
+        for (long j = 0; j < 6; ++j)
+            for (long ty = 0; ty < 2; ++ty)
+                for (long tx = 0; tx < 2; ++tx) {
+                    const long r = i - 1 + 2 * ty, c = j + tx;
+                    if (r >= 0 && r < 5 && c < 6) expected(0, 0, i, j) += w(ty, tx) * x(0, 0, r, c);
+                }
+    CHECK((*xg::import_onnx(write_model(dir, conv)))(xg::Tensor(x)).value() == expected);
+
+    // ConvTranspose: each pixel spread over its taps; output_padding 1 adds a row past the last
+    // window's reach, which ONNX allows below the dilation even where the stride is 1.
+    onnx::ModelProto transposed = one_node("ConvTranspose");
+    add_initializer(transposed.mutable_graph(), "w", {1, 1, 2, 2}, {1, 2, 3, 4});
+    transposed.mutable_graph()->mutable_node(0)->add_input("w");
+    attribute(transposed, "dilations", {2, 1});
+    attribute(transposed, "output_padding", {1, 0});
+    const xg::Array small = xt::reshape_view(xt::arange<float>(1.0f, 7.0f), {1, 1, 2, 3});
+    xg::Array spread = xt::zeros<float>({1, 1, 5, 4});  // rows (2 - 1) + 3 + 1, columns (3 - 1) + 2
+    for (long p = 0; p < 2; ++p)
+        for (long q = 0; q < 3; ++q)
+            for (long ty = 0; ty < 2; ++ty)
+                for (long tx = 0; tx < 2; ++tx) spread(0, 0, p + 2 * ty, q + tx) += w(ty, tx) * small(0, 0, p, q);
+    CHECK((*xg::import_onnx(write_model(dir, transposed)))(xg::Tensor(small)).value() == spread);
 }
 
 TEST_CASE("import_onnx runs a grouped convolution as each group's convolution, joined in order, and trains it") {

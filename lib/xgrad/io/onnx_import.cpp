@@ -477,7 +477,7 @@ private:
     static Tensor channels_last(const Tensor& x) { return transpose(x, {0, 2, 3, 1}); }
     static Tensor channels_first(const Tensor& x) { return transpose(x, {0, 3, 1, 2}); }
 
-    // Far more than any network pads or strides by; it keeps a few bytes of a file from asking for gigabytes.
+    // Far more than any network pads, strides or dilates by; it keeps a few bytes of a file from asking for gigabytes.
     static constexpr long kMaxPad = 4096;
     // The same for one Resize: more pixels than a network upsamples by in one step (32 x 32, FCN-32s).
     static constexpr std::size_t kMaxResizeGrowth = 1024;
@@ -636,6 +636,13 @@ private:
                                 format_shape(x.shape()), c));
         }
         const Size2 k{w.shape()[2], w.shape()[3]};
+        // Both would make the output's extent, S (in - 1) + (K - 1) D + 1, wrap around.
+        if (k[0] == 0 || k[1] == 0) {
+            invalid(fmt::format("W {} has an empty window; expected KH, KW >= 1", format_shape(w.shape())));
+        }
+        if (x.shape()[2] == 0 || x.shape()[3] == 0) {
+            invalid(fmt::format("X {} has images without pixels; expected H, W >= 1", format_shape(x.shape())));
+        }
         require_kernel_shape(k, w);
         const std::size_t f = w.shape()[1];
         if (has_input(2) && in(2).shape() != Shape{f}) {
@@ -646,14 +653,16 @@ private:
         if (static_cast<long>(std::max(s[0], s[1])) > kMaxPad) {
             unsupported(fmt::format("strides ({}, {}); expected strides up to {}", s[0], s[1], kMaxPad));
         }
+        // output_padding adds rows and columns past the last window's reach: zeros (then the bias).
         const Size2 extra = pair_attr("output_padding", {0, 0}, 0);
-        std::array<std::size_t, 2> full{};
+        std::array<std::size_t, 2> reach{}, full{};
         for (int a = 0; a < 2; ++a) {
-            if (extra[a] >= s[a]) {
-                invalid(fmt::format("output_padding ({}, {}); expected each below its stride ({}, {})", extra[0], extra[1],
-                                    s[0], s[1]));
+            if (extra[a] >= std::max(s[a], d[a])) {
+                invalid(fmt::format("output_padding ({}, {}); expected each below its stride ({}, {}) or dilation ({}, {})",
+                                    extra[0], extra[1], s[0], s[1], d[0], d[1]));
             }
-            full[a] = s[a] * (x.shape()[2 + a] - 1) + (k[a] - 1) * d[a] + 1 + extra[a];
+            reach[a] = s[a] * (x.shape()[2 + a] - 1) + (k[a] - 1) * d[a] + 1;
+            full[a] = reach[a] + extra[a];
         }
         // The crop: explicit pads, or what an output size asks for (ONNX's rule: with SAME_UPPER
         // the smaller half before, otherwise after).
@@ -685,7 +694,11 @@ private:
                "an output");
         // (C_in, C_out, KH, KW) -> (KH, KW, C_out, C_in): the kernel of the convolution it is the adjoint of.
         const Tensor kernel = transpose(w, {2, 3, 1, 0});
-        Tensor y = conv2d_backward_input(channels_last(x), kernel, {x.shape()[0], full[0], full[1], f}, s, Padding::valid, d);
+        Tensor y =
+            conv2d_backward_input(channels_last(x), kernel, {x.shape()[0], reach[0], reach[1], f}, s, Padding::valid, d);
+        for (int a = 0; a < 2; ++a) {
+            if (extra[a]) y = pad(y, 1 + a, 0, extra[a]);
+        }
         for (int a = 0; a < 2; ++a) {
             if (p[a] || p[a + 2]) y = slice(y, 1 + a, static_cast<std::size_t>(p[a]), full[a] - static_cast<std::size_t>(p[a + 2]));
         }
