@@ -91,6 +91,7 @@ TEST_CASE("Conv2DTranspose is the adjoint of the convolution by the same kernel 
         for (const xg::Size2 d : {xg::Size2{1, 1}, xg::Size2{2, 3}}) {
             CAPTURE(padding);
             CAPTURE(d[0]);
+            CAPTURE(d[1]);
             xg::Conv2DTranspose layer(3, 2, {3, 3},
                                       {.strides = {2, 2}, .dilation_rate = d, .padding = padding, .use_bias = false});
             const xg::Array x = uniform({1, 4, 5, 3});

@@ -91,7 +91,7 @@ TEST_CASE("every convolution layer names itself and the expected shape when the 
                          "Conv2D: kernel_size (3, 3), strides (1, 1) and dilation_rate (0, 2); expected every extent > 0",
                          xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::Conv2D(3, 4, {3, 3}, xg::Conv2DOptions{.dilation_rate = {std::size_t{1} << 40, 1}}),
-                         doctest::Contains("Conv2D: kernel_size (3, 3) with dilation (1099511627776, 1) spans more than"),
+                         doctest::Contains("Conv2D: kernel_size (3, 3) with dilation_rate (1099511627776, 1) spans more than"),
                          xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::Conv2D(3, 4, {3, 3}, xg::Conv2DOptions{.padding = "full"}),
                          "Conv2D: padding 'full' is unknown; expected 'valid' or 'same'", xg::ValueError);

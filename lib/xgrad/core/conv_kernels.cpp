@@ -31,13 +31,12 @@ bool is_pointwise(const Window2d& g) {
 // Calls copy(row_of_patch, image_pixel, floats) for every in-bounds run of the windows of output
 // rows [first_row, end_row) (row r = image r / OH, output row r % OH) and pad(row_of_patch,
 // floats) for each run that lies in the padding; patch rows are counted from first_row's first
-// pixel. A run is a whole window row (KW*C contiguous floats) when the window is inside the
-// image horizontally and its taps are adjacent; one tap's C floats otherwise.
+// pixel. A run is a whole window row (KW*C contiguous floats) when the window's taps are adjacent
+// and it is inside the image horizontally; one tap's C floats otherwise.
 template <typename Copy, typename Pad>
 void for_each_run(const Window2d& g, std::size_t first_row, std::size_t end_row, Copy copy, Pad pad) {
     const std::size_t k = g.kh * g.kw * g.c, run = g.kw * g.c;
     const long h = static_cast<long>(g.h), w = static_cast<long>(g.w);
-    const long span_w = static_cast<long>(g.span_w());
     const long step_y = static_cast<long>(g.dilation_h), step_x = static_cast<long>(g.dilation_w);
     std::size_t row = 0;
     for (std::size_t r = first_row; r < end_row; ++r) {
@@ -46,7 +45,7 @@ void for_each_run(const Window2d& g, std::size_t first_row, std::size_t end_row,
         const long iy0 = static_cast<long>(oy * g.sh) - static_cast<long>(g.pad_top);
         for (std::size_t ox = 0; ox < g.ow; ++ox, ++row) {
             const long ix0 = static_cast<long>(ox * g.sw) - static_cast<long>(g.pad_left);
-            const bool inside = ix0 >= 0 && ix0 + span_w <= w;
+            const bool whole_rows = step_x == 1 && ix0 >= 0 && ix0 + static_cast<long>(g.kw) <= w;
             std::size_t at = row * k;
             for (std::size_t ky = 0; ky < g.kh; ++ky, at += run) {
                 const long iy = iy0 + static_cast<long>(ky) * step_y;
@@ -55,7 +54,7 @@ void for_each_run(const Window2d& g, std::size_t first_row, std::size_t end_row,
                     continue;
                 }
                 const std::size_t line = image + static_cast<std::size_t>(iy) * g.w * g.c;
-                if (inside && step_x == 1) {
+                if (whole_rows) {
                     copy(at, line + static_cast<std::size_t>(ix0) * g.c, run);
                     continue;
                 }

@@ -35,17 +35,19 @@ Padding parse_padding(std::string_view name, const char* op) {
     throw ValueError(fmt::format("{}: padding '{}' is unknown; expected 'valid' or 'same'", op, name));
 }
 
-void check_window_span(Size2 size, Size2 dilation, const char* op, const char* window) {
+void check_window_span(Size2 size, Size2 dilation, const char* op, const char* window, const char* dilation_name) {
     if (dilation[0] == 0 || dilation[1] == 0) {
-        throw ValueError(fmt::format("{}: dilation is ({}, {}); expected both >= 1", op, dilation[0], dilation[1]));
+        throw ValueError(
+            fmt::format("{}: {} is ({}, {}); expected both >= 1", op, dilation_name, dilation[0], dilation[1]));
     }
     // The kernels index pixels with signed offsets up to a span past the image; no image is near this.
     constexpr std::size_t kMaxSpan = std::size_t{1} << 31;
     for (int a = 0; a < 2; ++a) {
         if (size[a] > 0 && dilation[a] > 1 && size[a] - 1 > (kMaxSpan - 1) / dilation[a]) {
-            throw ValueError(fmt::format("{}: {} ({}, {}) with dilation ({}, {}) spans more than {} pixels; expected a "
-                                         "smaller dilation",
-                                         op, window, size[0], size[1], dilation[0], dilation[1], kMaxSpan));
+            throw ValueError(fmt::format("{}: {} ({}, {}) with {} ({}, {}) spans more than {} pixels; expected a "
+                                         "smaller {}",
+                                         op, window, size[0], size[1], dilation_name, dilation[0], dilation[1], kMaxSpan,
+                                         dilation_name));
         }
     }
 }

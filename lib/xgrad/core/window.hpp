@@ -10,7 +10,7 @@
 
 namespace xg {
 
-/// Two extents, (rows, columns): a window's size or its strides.
+/// Two extents, (rows, columns): a window's size, its strides or its dilation.
 using Size2 = std::array<std::size_t, 2>;
 
 /// `valid`: the window stays inside the image; `same`: the image is padded so that the output
@@ -37,8 +37,10 @@ struct Window2d {
 };
 
 /// Checks that a window of `size` taps, `dilation` apart, spans no more pixels than an image can
-/// have: a ValueError naming `op` and `window` when a dilation is 0 or the span is too large.
-void check_window_span(Size2 size, Size2 dilation, const char* op, const char* window);
+/// have: a ValueError naming `op`, `window` and `dilation_name` (the argument's name, "dilation"
+/// or a layer's "dilation_rate") when a dilation is 0 or the span is too large.
+void check_window_span(Size2 size, Size2 dilation, const char* op, const char* window,
+                       const char* dilation_name = "dilation");
 
 /// The geometry of window `size` moved by `strides` over x of shape `x_shape` with `padding`,
 /// its taps `dilation` apart (a window of k taps then spans (k - 1) * dilation + 1 pixels).

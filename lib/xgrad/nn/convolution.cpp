@@ -23,7 +23,7 @@ Convolution::Convolution(std::string kind, ConvolutionSettings s)
                                      kind, s.kernel_size[0], s.kernel_size[1], s.strides[0], s.strides[1],
                                      s.dilation_rate[0], s.dilation_rate[1]));
     }
-    check_window_span(s.kernel_size, s.dilation_rate, kind.c_str(), "kernel_size");
+    check_window_span(s.kernel_size, s.dilation_rate, kind.c_str(), "kernel_size", "dilation_rate");
 }
 
 void Convolution::add_bias(bool use_bias, const Initializer& initializer) {
