@@ -108,7 +108,8 @@ std::shared_ptr<xg::Sequential> decoder_model() {
 }
 
 // Every convolution layer with its kernel's taps apart (ONNX's dilations), with both paddings,
-// a stride, and a different rate per axis.
+// a stride, a different rate per axis, and a dilated window narrower than its stride
+// (output_padding).
 std::shared_ptr<xg::Sequential> dilated_model() {
     auto net = std::make_shared<xg::Sequential>();
     net->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3},
@@ -119,6 +120,9 @@ std::shared_ptr<xg::Sequential> dilated_model() {
                                                                  .dilation_rate = {2, 1}, .padding = "same"});
     net->emplace<xg::Conv2DTranspose>(6, 2, xg::Size2{3, 3},
                                       xg::Conv2DTransposeOptions{.strides = {2, 1}, .dilation_rate = {2, 2}});
+    // Spans 1 x 3 with strides 2 x 4: a row and a column of each step no window reaches.
+    net->emplace<xg::Conv2DTranspose>(2, 2, xg::Size2{1, 2},
+                                      xg::Conv2DTransposeOptions{.strides = {2, 4}, .dilation_rate = {1, 2}});
     net->emplace<xg::GlobalAveragePooling2D>();
     net->emplace<xg::Dense>(2, 10, "softmax");
     for (auto& [name, p] : net->named_parameters()) {

@@ -159,7 +159,7 @@ Tensor depthwise_conv2d_backward_input(const Tensor& dy, const Tensor& kernel, c
 /// The gradient of depthwise_conv2d for a kernel of shape kernel_shape: x, dy (N, OH, OW, C*M) -> dkernel (KH, KW, C, M).
 Tensor depthwise_conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& kernel_shape,
                                         Size2 strides = {1, 1}, Padding padding = Padding::valid,
-                                       Size2 dilation = {1, 1});
+                                        Size2 dilation = {1, 1});
 
 // ---- pooling.cpp: 2-D pooling, channels last; strides (0, 0) mean pool_size (Keras's None) ----
 /// Maximum of each pool_size window of x (N, H, W, C) -> (N, OH, OW, C); NaN wins; the gradient goes to
