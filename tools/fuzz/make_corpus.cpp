@@ -203,11 +203,12 @@ void model_file_seeds(const fs::path& dir) {
     conv.emplace<xg::Flatten>();
     conv.emplace<xg::Dense>(2, 3, "softmax");
     xg::save_model(conv, (dir / "convnet.npz").string());
-    // The Xception-style layers on 5 x 5 x 2 images: separable, depthwise, global pooling.
+    // The Xception-style layers on 5 x 5 x 2 images: separable, depthwise (dilated), global pooling.
     xg::Sequential separable;
     separable.emplace<xg::SeparableConv2D>(2, 3, xg::Size2{3, 3},
                                            xg::SeparableConv2DOptions{.padding = "same", .depth_multiplier = 2});
-    separable.emplace<xg::DepthwiseConv2D>(3, xg::Size2{2, 2}, xg::DepthwiseConv2DOptions{.activation = "relu"});
+    separable.emplace<xg::DepthwiseConv2D>(
+        3, xg::Size2{2, 2}, xg::DepthwiseConv2DOptions{.activation = "relu", .dilation_rate = {2, 1}});
     separable.emplace<xg::GlobalMaxPooling2D>(xg::GlobalPooling2DOptions{.keepdims = true});
     separable.emplace<xg::GlobalAveragePooling2D>();
     separable.emplace<xg::Dense>(3, 2, "softmax");
@@ -241,14 +242,16 @@ void model_file_seeds(const fs::path& dir) {
 }
 
 void onnx_model_seeds(const fs::path& dir) {
-    // Exported by xgrad: a small MLP and a small convnet with every windowed op and batch normalization.
+    // Exported by xgrad: a small MLP and a small convnet with every windowed op (a dilated
+    // convolution among them) and batch normalization.
     xg::manual_seed(4);
     xg::Sequential mlp;
     mlp.emplace<xg::Dense>(3, 4, "relu");
     mlp.emplace<xg::Dense>(4, 2, "softmax");
     xg::export_onnx(mlp, xg::Array(xt::ones<float>({1, 3})), (dir / "mlp.onnx").string());
     xg::Sequential conv;
-    conv.emplace<xg::Conv2D>(1, 2, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "tanh", .padding = "same"});
+    conv.emplace<xg::Conv2D>(1, 2, xg::Size2{3, 3},
+                             xg::Conv2DOptions{.activation = "tanh", .dilation_rate = {2, 2}, .padding = "same"});
     conv.emplace<xg::MaxPooling2D>(xg::Size2{2, 2});
     conv.emplace<xg::BatchNormalization>(2);
     conv.emplace<xg::AveragePooling2D>(xg::Size2{2, 2}, xg::Pooling2DOptions{.strides = {1, 1}});
