@@ -327,6 +327,24 @@ TEST_CASE("export_onnx writes LayerNormalization as its arithmetic (ReduceMean, 
     check_exported(model, {6});
 }
 
+TEST_CASE("export_onnx writes normalizations without a learned scale or shift, their fixed 1 and 0 as constants") {
+    // BatchNormalization and LayerNormalization make a fixed gamma or beta on each call when
+    // scale or center is off: they travel as Constant nodes, and the model has only the rest.
+    xg::manual_seed(12);
+    xg::Sequential model;
+    model.emplace<xg::Dense>(6, 8, "relu");
+    auto shifted = model.emplace<xg::BatchNormalization>(8, xg::BatchNormalizationOptions{.scale = false});
+    model.emplace<xg::BatchNormalization>(8, xg::BatchNormalizationOptions{.center = false, .scale = false});
+    auto scaled = model.emplace<xg::LayerNormalization>(8, xg::LayerNormalizationOptions{.center = false});
+    model.emplace<xg::LayerNormalization>(8, xg::LayerNormalizationOptions{.center = false, .scale = false});
+    model.emplace<xg::Dense>(8, 10, "softmax");
+    perturb_buffers(model);
+    // Not the initial 0 and 1, so that a learned shift or scale left out would show.
+    xg::Tensor(shifted->beta()).mutable_value() = random_input({8});
+    xg::Tensor(scaled->gamma()).mutable_value() = random_input({8}) + 1.0f;
+    check_exported(model, {6});
+}
+
 TEST_CASE("export_onnx writes maximum, minimum and min as Max, Min and ReduceMin") {
     // A hinge of each side of a learned level, less each row's smallest value. The 0.25 is a
     // Tensor made in forward: a constant of the computation, not a weight.
