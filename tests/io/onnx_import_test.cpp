@@ -285,7 +285,8 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
         ints_attribute(n, "output_padding", {2, 0});
     }, {});
     CHECK_THROWS_WITH_AS((*padded_too_far)(image),
-                         doctest::Contains("output_padding (2, 0); expected each below its stride (1, 1) or dilation (2, 1)"),
+                         doctest::Contains("output_padding (2, 0); expected each below the larger of its stride (1, 1) and "
+                                           "dilation (2, 1)"),
                          xg::ValueError);
     CHECK_THROWS_WITH_AS((*fits)(xg::Tensor(xg::Array(xt::ones<float>({1, 2, 0, 3})))),
                          doctest::Contains("X (1, 2, 0, 3) has images without pixels; expected H, W >= 1"), xg::ValueError);
@@ -796,6 +797,18 @@ TEST_CASE("import_onnx runs dilated Conv and ConvTranspose as direct loops do") 
             for (long ty = 0; ty < 2; ++ty)
                 for (long tx = 0; tx < 2; ++tx) spread(0, 0, p + 2 * ty, q + tx) += w(ty, tx) * small(0, 0, p, q);
     CHECK((*xg::import_onnx(write_model(dir, transposed)))(xg::Tensor(small)).value() == spread);
+    // The padded row counts toward a crop: output_shape (4, 4) crops 1 of the 5 rows, before
+    // (ONNX puts the larger half of a crop before, unless SAME_UPPER).
+    attribute(transposed, "output_shape", {4, 4});
+    const xg::Array cropped = xt::view(spread, xt::all(), xt::all(), xt::range(1, 5), xt::all());
+    CHECK((*xg::import_onnx(write_model(dir, transposed)))(xg::Tensor(small)).value() == cropped);
+    // A window of no rows has no span to dilate.
+    onnx::ModelProto empty = one_node("ConvTranspose");
+    add_initializer(empty.mutable_graph(), "w", {1, 1, 0, 2}, {});
+    empty.mutable_graph()->mutable_node(0)->add_input("w");
+    attribute(empty, "dilations", {2, 1});
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, empty)))(xg::Tensor(small)),
+                         doctest::Contains("W (1, 1, 0, 2) has an empty window; expected KH, KW >= 1"), xg::ValueError);
 }
 
 TEST_CASE("import_onnx runs a grouped convolution as each group's convolution, joined in order, and trains it") {

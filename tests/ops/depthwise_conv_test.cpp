@@ -60,7 +60,7 @@ std::vector<ConvolutionCase> cases() {
         out.push_back({{1, 5, 5, 3}, {1, 1, 3, 2}, {1, 1}, p});
         out.push_back({{1, 4, 6, 2}, {2, 2, 2, 1}, {2, 2}, p});
         // Dilated: taps apart in both directions, with strides and a different rate per axis, and
-        // apart in rows only (whole window rows still copied at once).
+        // apart in rows only.
         out.push_back({{1, 7, 8, 2}, {3, 3, 2, 2}, {1, 1}, p, {2, 2}});
         out.push_back({{1, 9, 7, 1}, {2, 3, 1, 2}, {2, 1}, p, {3, 2}});
         out.push_back({{1, 8, 6, 2}, {2, 2, 2, 1}, {1, 2}, p, {3, 1}});

@@ -658,7 +658,8 @@ private:
         std::array<std::size_t, 2> reach{}, full{};
         for (int a = 0; a < 2; ++a) {
             if (extra[a] >= std::max(s[a], d[a])) {
-                invalid(fmt::format("output_padding ({}, {}); expected each below its stride ({}, {}) or dilation ({}, {})",
+                invalid(fmt::format("output_padding ({}, {}); expected each below the larger of its stride ({}, {}) and "
+                                    "dilation ({}, {})",
                                     extra[0], extra[1], s[0], s[1], d[0], d[1]));
             }
             reach[a] = s[a] * (x.shape()[2 + a] - 1) + (k[a] - 1) * d[a] + 1;
@@ -681,7 +682,10 @@ private:
         std::array<long, 4> p = target ? std::array<long, 4>{0, 0, 0, 0} : window_pads(x.shape(), k, s, d);
         for (int a = 0; target && a < 2; ++a) {
             const long total = static_cast<long>(full[a]) - (*target)[a];
-            if (total < 0) unsupported(fmt::format("output size {} beyond the {} the windows reach", (*target)[a], full[a]));
+            if (total < 0) {
+                unsupported(fmt::format("output size {} beyond the {} the windows and output_padding give", (*target)[a],
+                                        full[a]));
+            }
             p[a] = padding == "SAME_UPPER" ? total / 2 : total - total / 2;
             p[a + 2] = total - p[a];
         }
@@ -694,10 +698,17 @@ private:
                "an output");
         // (C_in, C_out, KH, KW) -> (KH, KW, C_out, C_in): the kernel of the convolution it is the adjoint of.
         const Tensor kernel = transpose(w, {2, 3, 1, 0});
-        Tensor y =
-            conv2d_backward_input(channels_last(x), kernel, {x.shape()[0], reach[0], reach[1], f}, s, Padding::valid, d);
+        // Below the stride, the extra rows are the adjoint's own (an output that size has as many
+        // windows); beyond it, only a dilation reaches that far, and they are padded on.
+        std::array<std::size_t, 2> own{}, padded{};
         for (int a = 0; a < 2; ++a) {
-            if (extra[a]) y = pad(y, 1 + a, 0, extra[a]);
+            own[a] = extra[a] < s[a] ? extra[a] : 0;
+            padded[a] = extra[a] - own[a];
+        }
+        Tensor y = conv2d_backward_input(channels_last(x), kernel,
+                                         {x.shape()[0], reach[0] + own[0], reach[1] + own[1], f}, s, Padding::valid, d);
+        for (int a = 0; a < 2; ++a) {
+            if (padded[a]) y = pad(y, 1 + a, 0, padded[a]);
         }
         for (int a = 0; a < 2; ++a) {
             if (p[a] || p[a + 2]) y = slice(y, 1 + a, static_cast<std::size_t>(p[a]), full[a] - static_cast<std::size_t>(p[a + 2]));
