@@ -22,6 +22,9 @@ std::string_view padding_name(Padding padding);
 /// Padding from "valid" or "same" (any other text is a ValueError naming `op`).
 Padding parse_padding(std::string_view name, const char* op);
 
+/// The pixels a window of `taps` taps (>= 1), `dilation` apart, covers from its first tap to its last.
+constexpr std::size_t window_span(std::size_t taps, std::size_t dilation) { return (taps - 1) * dilation + 1; }
+
 /// The geometry of one window sliding over a (N, H, W, C) input.
 struct Window2d {
     std::size_t n = 0, h = 0, w = 0, c = 0;   // input
@@ -32,8 +35,8 @@ struct Window2d {
     std::size_t pad_top = 0, pad_left = 0;    // implicit padding before the first row / column
 
     /// The rows and columns one window covers, from its first tap to its last.
-    std::size_t span_h() const { return (kh - 1) * dilation_h + 1; }
-    std::size_t span_w() const { return (kw - 1) * dilation_w + 1; }
+    std::size_t span_h() const { return window_span(kh, dilation_h); }
+    std::size_t span_w() const { return window_span(kw, dilation_w); }
 };
 
 /// Checks that a window of `size` taps, `dilation` apart, spans no more pixels than an image can

@@ -523,7 +523,7 @@ private:
             for (int a = 0; a < 2; ++a) {
                 const long in = static_cast<long>(x[2 + a]);
                 const long out = (in + static_cast<long>(s[a]) - 1) / static_cast<long>(s[a]);
-                const long span = (static_cast<long>(k[a]) - 1) * static_cast<long>(d[a]) + 1;
+                const long span = static_cast<long>(window_span(k[a], d[a]));
                 const long total = std::max(0L, (out - 1) * static_cast<long>(s[a]) + span - in);
                 const long small = total / 2;
                 p[a] = pad == "SAME_UPPER" ? small : total - small;
@@ -662,7 +662,7 @@ private:
                                     "dilation ({}, {})",
                                     extra[0], extra[1], s[0], s[1], d[0], d[1]));
             }
-            reach[a] = s[a] * (x.shape()[2 + a] - 1) + (k[a] - 1) * d[a] + 1;
+            reach[a] = s[a] * (x.shape()[2 + a] - 1) + window_span(k[a], d[a]);
             full[a] = reach[a] + extra[a];
         }
         // The crop: explicit pads, or what an output size asks for (ONNX's rule: with SAME_UPPER

@@ -25,7 +25,7 @@ Size2 Conv2DTranspose::output_size(std::size_t h, std::size_t w) const {
     // The sizes whose convolution by the same window comes back to h x w, as Keras picks them;
     // a dilated window reaches as far as its span.
     auto length = [&](std::size_t in, std::size_t k, std::size_t s, std::size_t d) {
-        const std::size_t span = (k - 1) * d + 1;
+        const std::size_t span = window_span(k, d);
         return in * s + (padding() == Padding::valid ? std::max(span, s) - s : 0);
     };
     return {length(h, kernel_size()[0], strides()[0], dilation_rate()[0]),
