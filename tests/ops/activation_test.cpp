@@ -1,7 +1,12 @@
-// Tests for lib/xgrad/ops/activation.cpp: relu, sigmoid, tanh.
+// Tests for lib/xgrad/ops/activation.cpp: relu, sigmoid, tanh, and Keras's other activations
+// (elu, selu, softplus, swish, gelu in both forms, mish, leaky_relu, relu6, hard_sigmoid,
+// hard_swish) against formulas written here in double precision.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
@@ -10,6 +15,8 @@
 #include "scalar_path.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
@@ -128,5 +135,191 @@ TEST_CASE("relu, sigmoid and tanh pass gradgradcheck (relu away from its kink), 
         xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::relu(in[0]); }, {x});
         xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::sigmoid(in[0]); }, {x});
         xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::tanh(in[0]); }, {x});
+    }
+}
+
+namespace {
+
+// An activation, its formula in double precision, and whether it takes the scalar path on 0-d
+// inputs (the ops with settings take the array path: their rules capture the settings).
+struct Keras {
+    const char* op;
+    Unary f;
+    double (*formula)(double);
+    bool scalar_path;
+};
+
+double clamp01(double u) { return u < 0.0 ? 0.0 : u > 1.0 ? 1.0 : u; }
+
+const std::vector<Keras>& keras_activations() {
+    static const std::vector<Keras> all{
+        {"elu", [](const xg::Tensor& t) { return xg::elu(t); }, [](double v) { return v > 0 ? v : std::expm1(v); }, false},
+        {"elu", [](const xg::Tensor& t) { return xg::elu(t, 0.7f); },
+         [](double v) { return v > 0 ? v : 0.7 * std::expm1(v); }, false},
+        {"selu", [](const xg::Tensor& t) { return xg::selu(t); },
+         [](double v) { return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * std::expm1(v)); }, true},
+        {"softplus", [](const xg::Tensor& t) { return xg::softplus(t); }, [](double v) { return std::log1p(std::exp(v)); }, true},
+        {"swish", [](const xg::Tensor& t) { return xg::swish(t); }, [](double v) { return v / (1.0 + std::exp(-v)); }, true},
+        {"gelu", [](const xg::Tensor& t) { return xg::gelu(t); },
+         [](double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); }, true},
+        {"gelu_tanh", [](const xg::Tensor& t) { return xg::gelu(t, true); },
+         [](double v) { return 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))); }, true},
+        {"mish", [](const xg::Tensor& t) { return xg::mish(t); },
+         [](double v) { return v * std::tanh(std::log1p(std::exp(v))); }, true},
+        {"leaky_relu", [](const xg::Tensor& t) { return xg::leaky_relu(t); }, [](double v) { return v > 0 ? v : 0.2 * v; }, false},
+        {"leaky_relu", [](const xg::Tensor& t) { return xg::leaky_relu(t, 0.01f); },
+         [](double v) { return v > 0 ? v : 0.01 * v; }, false},
+        {"relu6", [](const xg::Tensor& t) { return xg::relu6(t); }, [](double v) { return std::min(std::max(v, 0.0), 6.0); }, true},
+        {"hard_sigmoid", [](const xg::Tensor& t) { return xg::hard_sigmoid(t); }, [](double v) { return clamp01(0.2 * v + 0.5); },
+         false},
+        {"hard_sigmoid", [](const xg::Tensor& t) { return xg::hard_sigmoid(t, 1.0f / 6.0f, 0.5f); },
+         [](double v) { return clamp01(v / 6.0 + 0.5); }, false},
+        {"hard_swish", [](const xg::Tensor& t) { return xg::hard_swish(t); }, [](double v) { return v * clamp01(v / 6.0 + 0.5); },
+         true},
+    };
+    return all;
+}
+
+// Away from every kink (0, +-2.5, +-3, 6), on both sides of each, and where the functions saturate.
+const std::vector<float> sample_points{-7.0f, -2.9f, -1.3f, -0.4f, 0.3f, 1.1f, 2.7f, 6.5f};
+
+// Random values of either sign away from the kinks: |x| in [0.2, 2] and in [3.5, 5.5].
+xg::Array away_from_kinks(const xg::Shape& shape) {
+    const xg::Array near = away_from_zero(shape);
+    const xg::Array far = xt::random::rand<float>(shape, 3.5f, 5.5f) * xt::where(near < 0.0f, -1.0f, 1.0f);
+    return xt::where(xt::random::rand<float>(shape, 0.0f, 1.0f) < 0.7f, near, far);
+}
+
+}  // namespace
+
+TEST_CASE("Keras's activations give their formulas' values and derivatives, recorded under their names") {
+    xg::Tape& tape = xg::Tape::current();
+    for (const Keras& a : keras_activations()) {
+        CAPTURE(a.op);
+        tape.clear();
+        xg::Array points(xg::Shape{sample_points.size()});
+        std::copy(sample_points.begin(), sample_points.end(), points.begin());
+        const xg::Tensor x = xg::parameter(points, "x");
+        const xg::Tensor y = a.f(x);
+        REQUIRE(tape.size() == 1);
+        CHECK(tape[0].op == a.op);
+        xg::sum(y).backward();
+        for (std::size_t i = 0; i < sample_points.size(); ++i) {
+            const double v = sample_points[i], h = 1e-5;
+            CAPTURE(v);
+            CHECK(y.value()(i) == doctest::Approx(a.formula(v)).epsilon(1e-5).scale(1e-6));
+            const double slope = (a.formula(v + h) - a.formula(v - h)) / (2 * h);
+            CHECK(x.grad()(i) == doctest::Approx(slope).epsilon(1e-4).scale(1e-5));
+        }
+    }
+}
+
+TEST_CASE("Keras's activations pass gradcheck and gradgradcheck away from their kinks, on arrays and 0-d scalars") {
+    xt::random::seed(33);
+    for (const Keras& a : keras_activations()) {
+        CAPTURE(a.op);
+        for (const xg::Shape& shape : {xg::Shape{3, 4}, xg::Shape{2, 3, 4}, xg::Shape{}}) {
+            CAPTURE(xg::format_shape(shape));
+            const xg::Array x = away_from_kinks(shape);
+            check_unary(a.f, x);
+            const Unary f = a.f;
+            xg::test::check_second_order([f](const std::vector<xg::Tensor>& in) { return f(in[0]); }, {x});
+        }
+    }
+}
+
+TEST_CASE("Keras's activations without settings take the scalar path on 0-d inputs; those with settings give the same") {
+    for (const Keras& a : keras_activations()) {
+        for (const float v : {-1.3f, -0.4f, 0.3f, 2.7f}) {
+            if (a.scalar_path) {
+                xg::test::check_scalar_unary(a.op, a.f, v);
+            } else {
+                CAPTURE(a.op);
+                const xg::Tensor x = xg::Tensor::scalar(v, true);
+                const xg::Tensor y = a.f(x);
+                CHECK(y.shape() == xg::Shape{});
+                CHECK(y.item() == doctest::Approx(a.formula(v)).epsilon(1e-5));
+            }
+        }
+    }
+}
+
+TEST_CASE("Keras's activations pass NaN through and stay finite, with finite gradients, where they saturate") {
+    const float nan = std::numeric_limits<float>::quiet_NaN(), big = std::numeric_limits<float>::max();
+    for (const Keras& a : keras_activations()) {
+        CAPTURE(a.op);
+        CHECK(std::isnan(a.f(xg::input(xg::Array{nan})).value()(0)));
+        const xg::Tensor x = xg::parameter(xg::Array{-big, -1000.0f, 1000.0f, big}, "x");
+        const xg::Tensor y = a.f(x);
+        xg::sum(y).backward();
+        for (std::size_t i = 0; i < 4; ++i) {
+            CAPTURE(x.value()(i));
+            CHECK_FALSE(std::isnan(y.value()(i)));
+            CHECK(std::isfinite(x.grad()(i)));
+        }
+    }
+    // The limits: elu and selu approach -alpha (times scale), softplus and swish 0 below and x above.
+    const xg::Tensor x = xg::input(xg::Array{-1000.0f, 1000.0f});
+    CHECK(xg::elu(x, 0.5f).value() == xg::Array{-0.5f, 1000.0f});
+    CHECK(xg::selu(x).value()(0) == doctest::Approx(-1.0507009873554805 * 1.6732632423543772));
+    CHECK(xg::softplus(x).value() == xg::Array{0.0f, 1000.0f});
+    CHECK(xg::swish(x).value() == xg::Array{0.0f, 1000.0f});
+    CHECK(xg::gelu(x).value() == xg::Array{0.0f, 1000.0f});
+    CHECK(xg::gelu(x, true).value() == xg::Array{0.0f, 1000.0f});
+    CHECK(xg::mish(x).value() == xg::Array{0.0f, 1000.0f});
+}
+
+TEST_CASE("the gradients at the kinks are PyTorch's and TensorFlow's") {
+    const xg::Tensor x = xg::parameter(xg::Array{0.0f, 6.0f, -3.0f, 3.0f}, "x");
+    SUBCASE("leaky_relu: alpha at 0") {
+        xg::sum(xg::leaky_relu(x, 0.1f)).backward();
+        CHECK(x.grad()(0) == doctest::Approx(0.1f));
+    }
+    SUBCASE("relu6: 0 at 0 and at 6") {
+        xg::sum(xg::relu6(x)).backward();
+        CHECK(x.grad()(0) == 0.0f);
+        CHECK(x.grad()(1) == 0.0f);
+    }
+    SUBCASE("hard_swish: 0 at -3, 1 at 3") {
+        xg::sum(xg::hard_swish(x)).backward();
+        CHECK(x.grad()(2) == 0.0f);
+        CHECK(x.grad()(3) == 1.0f);
+    }
+    SUBCASE("elu: alpha at 0 (the left side, alpha e^0)") {
+        xg::sum(xg::elu(x, 0.5f)).backward();
+        CHECK(x.grad()(0) == doctest::Approx(0.5f));
+    }
+}
+
+TEST_CASE("elu, leaky_relu and hard_sigmoid record their settings and refuse a non-finite one") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor x = xg::parameter(xg::Array{-1.0f, 2.0f}, "x");
+    (void)xg::elu(x, 0.5f);
+    (void)xg::leaky_relu(x, 0.1f);
+    (void)xg::hard_sigmoid(x, 0.25f, 0.4f);
+    REQUIRE(tape.size() == 3);
+    CHECK(tape[0].attributes().number("alpha") == 0.5f);
+    CHECK(tape[1].attributes().number("alpha") == 0.1f);
+    CHECK(tape[2].attributes().number("alpha") == 0.25f);
+    CHECK(tape[2].attributes().number("beta") == 0.4f);
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    auto message = [](const std::function<void()>& f) {
+        try {
+            f();
+        } catch (const xg::ValueError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no ValueError");
+    };
+    CHECK(message([&] { xg::elu(x, nan); }) == "elu: alpha nan; expected a finite number");
+    CHECK(message([&] { xg::leaky_relu(x, inf); }) == "leaky_relu: alpha inf; expected a finite number");
+    CHECK(message([&] { xg::hard_sigmoid(x, 0.2f, -inf); }) == "hard_sigmoid: beta -inf; expected a finite number");
+}
+
+TEST_CASE("empty tensors go through Keras's activations, forward and backward") {
+    for (const Keras& a : keras_activations()) {
+        CAPTURE(a.op);
+        xg::test::check_empty(a.f, {0, 3}, {0, 3});
     }
 }

@@ -228,3 +228,26 @@ TEST_CASE("abs's differentiable gradient is g * sign(x), a constant mask: the se
     CHECK(g.value() == xg::Array{4.0f, 6.0f});
     CHECK(xg::grad(xg::sum(g), x).value() == xg::Array{-2.0f, 2.0f});  // d/dx 2|x| = 2 sign(x)
 }
+
+TEST_CASE("erf: values, gradient 2 / sqrt(pi) e^(-x^2), NaN passed, scalar path, gradcheck and gradgradcheck") {
+    const xg::Tensor x = xg::parameter(xg::Array{-1.5f, 0.0f, 0.5f, 4.0f}, "x");
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor y = xg::erf(x);
+    REQUIRE(tape.size() == 1);
+    CHECK(tape[0].op == "erf");
+    xg::sum(y).backward();
+    for (std::size_t i = 0; i < 4; ++i) {
+        const double v = x.value()(i);
+        CHECK(y.value()(i) == doctest::Approx(std::erf(v)).epsilon(1e-6));
+        CHECK(x.grad()(i) == doctest::Approx(2.0 / std::sqrt(M_PI) * std::exp(-v * v)).epsilon(1e-6));
+    }
+    CHECK(std::isnan(xg::erf(xg::input(xg::Array{std::numeric_limits<float>::quiet_NaN()})).value()(0)));
+    for (const float v : {-0.8f, 0.3f}) xg::test::check_scalar_unary("erf", [](const xg::Tensor& t) { return xg::erf(t); }, v);
+    xt::random::seed(17);
+    for (const xg::Shape& shape : {xg::Shape{3, 4}, xg::Shape{}}) {
+        const xg::Array a = uniform(shape, -2.0f, 2.0f);
+        check_unary([](const xg::Tensor& t) { return xg::erf(t); }, a);
+        xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::erf(in[0]); }, {a});
+    }
+}

@@ -1,12 +1,45 @@
-// Activation functions; their gradients are written from the saved output.
+// Activation functions: relu, sigmoid and tanh, and the rest of Keras's that are ops of their
+// own (elu, selu, softplus, swish, gelu, mish, leaky_relu, relu6, hard_sigmoid, hard_swish). Each gradient is
+// written from whichever of x and y is cheaper; each differentiable rule is made of ops, so
+// that it is differentiated again for higher orders.
+#include <fmt/format.h>
 #include <xtensor/xmath.hpp>
 
 #include <cmath>
+#include <numbers>
 
+#include "xgrad/core/error.hpp"
 #include "xgrad/ops/elementwise_op.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
+namespace {
+
+// SELU's constants (Klambauer et al. 2017), as Keras and PyTorch give them.
+constexpr float selu_alpha = 1.6732632423543772f;
+constexpr float selu_scale = 1.0507009873554805f;
+// The tanh approximation of GELU: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+constexpr float gelu_tanh_c = 0.7978845608028654f;  // sqrt(2 / pi)
+constexpr float gelu_tanh_k = 0.044715f;
+
+float sigmoid_of(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+// log(1 + e^v) without overflow for large v; NaN stays NaN.
+float softplus_of(float v) { return v > 0.0f ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); }
+
+Tensor positive_mask(const Tensor& x) {
+    return detail::constant_mask(x, [](float v) { return v > 0.0f ? 1.0f : 0.0f; });
+}
+
+Tensor non_positive_mask(const Tensor& x) {
+    return detail::constant_mask(x, [](float v) { return v > 0.0f ? 0.0f : 1.0f; });
+}
+
+void check_finite(const char* op, const char* setting, float value) {
+    if (!std::isfinite(value)) throw ValueError(fmt::format("{}: {} {}; expected a finite number", op, setting, value));
+}
+
+}  // namespace
 
 Tensor relu(const Tensor& x) {
     // v < 0 rather than v > 0: a NaN input stays NaN (anomaly mode must see it).
@@ -33,6 +66,157 @@ Tensor tanh(const Tensor& x) {
                                      [](float g, float, float y) { return g * (1.0f - y * y); },
                                      [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (1.0f - y * y); },
                                      [](const Array& a) { return Array(xt::tanh(a)); });
+}
+
+Tensor elu(const Tensor& x, float alpha) {
+    check_finite("elu", "alpha", alpha);
+    // y = x for x > 0, alpha (e^x - 1) otherwise; dy/dx = 1, or y + alpha = alpha e^x.
+    return detail::unary_elementwise_with(
+        "elu", x, [alpha](float v) { return v > 0.0f ? v : alpha * std::expm1(v); },
+        [alpha](float g, float v, float y) { return v > 0.0f ? g : g * (y + alpha); },
+        [alpha](const Tensor& g, const Tensor& x, const Tensor& y) {
+            return g * (positive_mask(x) + non_positive_mask(x) * (y + alpha));
+        },
+        OpAttributes{{"alpha", alpha}});
+}
+
+Tensor selu(const Tensor& x) {
+    // scale * elu(x, alpha) with SELU's constants; dy/dx = scale, or y + scale alpha.
+    return detail::unary_elementwise(
+        "selu", x, [](float v) { return v > 0.0f ? selu_scale * v : selu_scale * selu_alpha * std::expm1(v); },
+        [](float g, float v, float y) { return v > 0.0f ? g * selu_scale : g * (y + selu_scale * selu_alpha); },
+        [](const Tensor& g, const Tensor& x, const Tensor& y) {
+            return g * (positive_mask(x) * selu_scale + non_positive_mask(x) * (y + selu_scale * selu_alpha));
+        });
+}
+
+Tensor softplus(const Tensor& x) {
+    // log(1 + e^x); dy/dx = sigmoid(x).
+    return detail::unary_elementwise("softplus", x, [](float v) { return softplus_of(v); },
+                                     [](float g, float v, float) { return g * sigmoid_of(v); },
+                                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g * sigmoid(x); });
+}
+
+Tensor swish(const Tensor& x) {
+    // x sigmoid(x); dy/dx = s + x s (1 - s). Written x / (1 + e^-x), which is -0 rather than
+    // NaN where e^-x overflows.
+    return detail::unary_elementwise("swish", x, [](float v) { return v / (1.0f + std::exp(-v)); },
+                                     [](float g, float v, float) {
+                                         const float s = sigmoid_of(v);
+                                         return g * (s + v * s * (1.0f - s));
+                                     },
+                                     [](const Tensor& g, const Tensor& x, const Tensor&) {
+                                         const Tensor s = sigmoid(x);
+                                         return g * (s + x * s * (1.0f - s));
+                                     });
+}
+
+Tensor gelu(const Tensor& x, bool approximate) {
+    if (approximate) {
+        // 0.5 x (1 + t), t = tanh(u), u = c (x + k x^3); dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) u'.
+        return detail::unary_elementwise(
+            "gelu_tanh", x,
+            [](float v) { return 0.5f * v * (1.0f + std::tanh(gelu_tanh_c * (v + gelu_tanh_k * v * v * v))); },
+            [](float g, float v, float) {
+                const float t = std::tanh(gelu_tanh_c * (v + gelu_tanh_k * v * v * v));
+                const float sech2 = 1.0f - t * t;
+                // Where tanh saturates, x^2 may overflow: the second term is 0 there, not 0 * inf.
+                const float rest = sech2 == 0.0f ? 0.0f : 0.5f * v * sech2 * gelu_tanh_c * (1.0f + 3.0f * gelu_tanh_k * v * v);
+                return g * (0.5f * (1.0f + t) + rest);
+            },
+            [](const Tensor& g, const Tensor& x, const Tensor&) {
+                const Tensor x2 = square(x);
+                const Tensor t = tanh(gelu_tanh_c * (x + gelu_tanh_k * x2 * x));
+                return g * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - square(t)) * gelu_tanh_c * (1.0f + 3.0f * gelu_tanh_k * x2));
+            });
+    }
+    // x Phi(x) with Phi the normal distribution's CDF, 0.5 (1 + erf(x / sqrt 2)); dy/dx = Phi(x)
+    // + x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi).
+    constexpr float inv_sqrt2 = 1.0f / std::numbers::sqrt2_v<float>;
+    constexpr float inv_sqrt_2pi = 0.5f * std::numbers::inv_sqrtpi_v<float> * std::numbers::sqrt2_v<float>;
+    return detail::unary_elementwise(
+        "gelu", x, [](float v) { return 0.5f * v * (1.0f + std::erf(v * inv_sqrt2)); },
+        [](float g, float v, float) {
+            return g * (0.5f * (1.0f + std::erf(v * inv_sqrt2)) + v * std::exp(-0.5f * v * v) * inv_sqrt_2pi);
+        },
+        [](const Tensor& g, const Tensor& x, const Tensor&) {
+            return g * (0.5f * (1.0f + erf(x * inv_sqrt2)) + x * exp(-0.5f * square(x)) * inv_sqrt_2pi);
+        });
+}
+
+Tensor mish(const Tensor& x) {
+    // x tanh(softplus(x)); dy/dx = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x)).
+    return detail::unary_elementwise("mish", x, [](float v) { return v * std::tanh(softplus_of(v)); },
+                                     [](float g, float v, float) {
+                                         const float t = std::tanh(softplus_of(v));
+                                         return g * (t + v * (1.0f - t * t) * sigmoid_of(v));
+                                     },
+                                     [](const Tensor& g, const Tensor& x, const Tensor&) {
+                                         const Tensor t = tanh(softplus(x));
+                                         return g * (t + x * (1.0f - square(t)) * sigmoid(x));
+                                     });
+}
+
+Tensor leaky_relu(const Tensor& x, float alpha) {
+    check_finite("leaky_relu", "alpha", alpha);
+    // x for x > 0, alpha x otherwise (NaN stays NaN); dy/dx = 1 or alpha (alpha at 0, as in
+    // PyTorch and TensorFlow).
+    return detail::unary_elementwise_with(
+        "leaky_relu", x, [alpha](float v) { return v > 0.0f ? v : alpha * v; },
+        [alpha](float g, float v, float) { return v > 0.0f ? g : g * alpha; },
+        [alpha](const Tensor& g, const Tensor& x, const Tensor&) {
+            return g * detail::constant_mask(x, [alpha](float v) { return v > 0.0f ? 1.0f : alpha; });
+        },
+        OpAttributes{{"alpha", alpha}});
+}
+
+Tensor relu6(const Tensor& x) {
+    // min(max(x, 0), 6), NaN passed through; dy/dx = 1 strictly inside (0, 6), else 0.
+    return detail::unary_elementwise("relu6", x, [](float v) { return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v; },
+                                     [](float g, float v, float) { return v > 0.0f && v < 6.0f ? g : 0.0f; },
+                                     [](const Tensor& g, const Tensor& x, const Tensor&) {
+                                         return g * detail::constant_mask(x, [](float v) { return v > 0.0f && v < 6.0f ? 1.0f : 0.0f; });
+                                     });
+}
+
+Tensor hard_sigmoid(const Tensor& x, float alpha, float beta) {
+    check_finite("hard_sigmoid", "alpha", alpha);
+    check_finite("hard_sigmoid", "beta", beta);
+    // clip(alpha x + beta, 0, 1), NaN passed through; dy/dx = alpha strictly inside, else 0.
+    return detail::unary_elementwise_with(
+        "hard_sigmoid", x,
+        [alpha, beta](float v) {
+            const float u = alpha * v + beta;
+            return u < 0.0f ? 0.0f : u > 1.0f ? 1.0f : u;
+        },
+        [alpha, beta](float g, float v, float) {
+            const float u = alpha * v + beta;
+            return u > 0.0f && u < 1.0f ? g * alpha : 0.0f;
+        },
+        [alpha, beta](const Tensor& g, const Tensor& x, const Tensor&) {
+            return g * detail::constant_mask(x, [alpha, beta](float v) {
+                const float u = alpha * v + beta;
+                return u > 0.0f && u < 1.0f ? alpha : 0.0f;
+            });
+        },
+        OpAttributes{{"alpha", alpha}, {"beta", beta}});
+}
+
+Tensor hard_swish(const Tensor& x) {
+    // x relu6(x + 3) / 6; dy/dx = 0 below -3, x / 3 + 1/2 inside (-3, 3), 1 above.
+    return detail::unary_elementwise("hard_swish", x,
+                                     [](float v) {
+                                         const float u = v * (1.0f / 6.0f) + 0.5f;
+                                         return v * (u < 0.0f ? 0.0f : u > 1.0f ? 1.0f : u);
+                                     },
+                                     [](float g, float v, float) {
+                                         return v <= -3.0f ? 0.0f : v >= 3.0f ? g : g * (v * (1.0f / 3.0f) + 0.5f);
+                                     },
+                                     [](const Tensor& g, const Tensor& x, const Tensor&) {
+                                         const Tensor above = detail::constant_mask(x, [](float v) { return v >= 3.0f ? 1.0f : 0.0f; });
+                                         const Tensor inside = detail::constant_mask(x, [](float v) { return v > -3.0f && v < 3.0f ? 1.0f : 0.0f; });
+                                         return g * (above + inside * (x * (1.0f / 3.0f) + 0.5f));
+                                     });
 }
 
 }  // namespace xg

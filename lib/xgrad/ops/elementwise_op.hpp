@@ -89,6 +89,19 @@ Tensor unary_elementwise(const char* op, const Tensor& x, F f, Rule rule, Tensor
     return unary_elementwise(op, x, f, rule, tensor_rule, [f](const Array& a) { return map_elements(a, f); });
 }
 
+/// unary_elementwise for an op with settings (elu's alpha), which its rules capture: the rules
+/// are closures, so a 0-d input takes the array path (the scalar path calls plain functions).
+/// The settings are recorded as the op's attributes.
+template <class F, class Rule, class TensorRuleT>
+Tensor unary_elementwise_with(const char* op, const Tensor& x, F f, Rule rule, TensorRuleT tensor_rule,
+                              OpAttributes attributes) {
+    return record_op(op, {x}, map_elements(x.value(), f), [rule](GradientContext& ctx) {
+        ctx.accumulate(0, map_elements(ctx.grad(), ctx.input(0), ctx.output(), rule));
+    }, [tensor_rule](TensorGradientContext& ctx) {
+        ctx.accumulate(0, tensor_rule(ctx.grad(), ctx.input(0), ctx.output()));
+    }, std::move(attributes));
+}
+
 /// y = f(a, b) elementwise with numpy broadcasting; dL/da = rule_a(g, a, b, y) and
 /// dL/db = rule_b(g, a, b, y) in the broadcast shape (the tape sums them back to each input's),
 /// and the same as Tensors: tensor_rule_a(g, a, b, y), tensor_rule_b(g, a, b, y).

@@ -4,6 +4,7 @@
 #include <xtensor/xmath.hpp>
 
 #include <cmath>
+#include <numbers>
 
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -67,6 +68,16 @@ Tensor abs(const Tensor& x) {
                                          });
                                      },
                                      [](const Array& a) { return Array(xt::abs(a)); });
+}
+
+Tensor erf(const Tensor& x) {
+    // d erf(x)/dx = 2 / sqrt(pi) e^(-x^2)
+    constexpr float two_over_sqrtpi = 2.0f * std::numbers::inv_sqrtpi_v<float>;
+    return detail::unary_elementwise("erf", x, [](float v) { return std::erf(v); },
+                                     [](float g, float v, float) { return g * two_over_sqrtpi * std::exp(-v * v); },
+                                     [](const Tensor& g, const Tensor& x, const Tensor&) {
+                                         return g * two_over_sqrtpi * exp(-square(x));
+                                     });
 }
 
 Tensor clip(const Tensor& x, float low, float high) {

@@ -58,6 +58,8 @@ Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 /// |x| elementwise (gradient 0 at 0).
 Tensor abs(const Tensor& x);
+/// The error function erf(x) elementwise.
+Tensor erf(const Tensor& x);
 /// x limited to [low, high] elementwise (NaN stays NaN); the gradient passes only where x is inside.
 Tensor clip(const Tensor& x, float low, float high);
 
@@ -68,6 +70,27 @@ Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 /// tanh(x) elementwise.
 Tensor tanh(const Tensor& x);
+/// x for x > 0, alpha (e^x - 1) otherwise (Keras's elu); alpha must be finite.
+Tensor elu(const Tensor& x, float alpha = 1.0f);
+/// SELU: elu with the self-normalizing constants (alpha 1.6733, scaled by 1.0507).
+Tensor selu(const Tensor& x);
+/// log(1 + e^x), without overflow for large x.
+Tensor softplus(const Tensor& x);
+/// x sigmoid(x) (also called SiLU).
+Tensor swish(const Tensor& x);
+/// x Phi(x), Phi the standard normal CDF; with `approximate`, the tanh form
+/// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) (Keras's and PyTorch's two GELUs).
+Tensor gelu(const Tensor& x, bool approximate = false);
+/// x tanh(softplus(x)).
+Tensor mish(const Tensor& x);
+/// x for x > 0, alpha x otherwise (gradient alpha at 0); alpha must be finite.
+Tensor leaky_relu(const Tensor& x, float alpha = 0.2f);
+/// min(max(x, 0), 6), NaN passed through (gradient 0 at 0 and 6).
+Tensor relu6(const Tensor& x);
+/// clip(alpha x + beta, 0, 1): Keras 2's hard_sigmoid and ONNX's HardSigmoid by default.
+Tensor hard_sigmoid(const Tensor& x, float alpha = 0.2f, float beta = 0.5f);
+/// x relu6(x + 3) / 6 (MobileNetV3's hard swish, PyTorch's hardswish).
+Tensor hard_swish(const Tensor& x);
 
 // ---- linalg.cpp ----------------------------------------------------------------------
 /// (m, k) . (k, n) -> (m, n), through BLAS sgemm.
