@@ -20,7 +20,10 @@ const xg::Array z = {{-2.0f, 0.5f, 3.0f}, {1.0f, -0.25f, 0.0f}};
 }  // namespace
 
 TEST_CASE("activations are found by name in one table") {
-    CHECK(xg::activation_names() == std::vector<std::string>{"linear", "relu", "sigmoid", "tanh", "softmax"});
+    CHECK(xg::activation_names() ==
+          std::vector<std::string>{"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus", "softsign",
+                                   "swish", "silu", "gelu", "mish", "leaky_relu", "relu6", "hard_sigmoid",
+                                   "hard_swish", "exponential", "log_softmax"});
     const xg::Tensor x = xg::input(z);
     CHECK(xg::activation_by_name("")(x).node() == x.node());
     try {
@@ -53,16 +56,45 @@ TEST_CASE("apply_activation computes each function elementwise, softmax along th
     }
 }
 
+TEST_CASE("Keras's other activations are found by name, with Keras's defaults, and pass gradcheck") {
+    const xg::Tensor x = xg::input(z);
+    auto same = [&](const char* name, const xg::Tensor& expected) {
+        CAPTURE(name);
+        const xg::Array y = xg::apply_activation(name, x).value();
+        REQUIRE(y.shape() == expected.shape());
+        for (std::size_t i = 0; i < y.size(); ++i) CHECK(y.data()[i] == doctest::Approx(expected.value().data()[i]).epsilon(1e-6));
+        const auto result = xg::gradcheck([name](const std::vector<xg::Tensor>& in) { return xg::apply_activation(name, in[0]); },
+                                          {z + 0.1f});  // off the kinks at 0
+        CHECK_MESSAGE(result.passed, result.report());
+    };
+    same("elu", xg::elu(x, 1.0f));
+    same("selu", xg::selu(x));
+    same("softplus", xg::softplus(x));
+    same("softsign", x / (1.0f + xg::abs(x)));
+    same("swish", xg::swish(x));
+    same("silu", xg::swish(x));
+    same("gelu", xg::gelu(x, false));
+    same("mish", xg::mish(x));
+    same("leaky_relu", xg::leaky_relu(x, 0.2f));
+    same("relu6", xg::relu6(x));
+    same("hard_sigmoid", xg::hard_sigmoid(x, 0.2f, 0.5f));
+    same("hard_swish", xg::hard_swish(x));
+    same("exponential", xg::exp(x));
+    same("log_softmax", xg::log_softmax(x, -1));
+    CHECK(xg::apply_activation("softsign", x).value()(0, 0) == doctest::Approx(-2.0 / 3.0));
+}
+
 TEST_CASE("a registered activation works in every layer by name, with its ops' gradient") {
-    // softsign(x) = x / (1 + |x|), from existing ops: their gradients make its gradient.
-    xg::register_activation("softsign", [](const xg::Tensor& x) { return x / (1.0f + xg::abs(x)); });
-    CHECK(xg::activation_names().back() == "softsign");
-    xg::Activation layer("softsign");
-    CHECK(layer.activation() == "softsign");
-    CHECK(layer(xg::input(z)).value()(0, 0) == doctest::Approx(-2.0 / 3.0));
-    xg::Dense dense(3, 2, "softsign");
-    CHECK(dense.activation() == "softsign");
-    CHECK(dense.config()->at("activation") == "softsign");
+    // squareplus(x) = (x + sqrt(x^2 + 4)) / 2, a smooth relu, from existing ops: their gradients
+    // make its gradient.
+    xg::register_activation("squareplus", [](const xg::Tensor& x) { return 0.5f * (x + xg::sqrt(xg::square(x) + 4.0f)); });
+    CHECK(xg::activation_names().back() == "squareplus");
+    xg::Activation layer("squareplus");
+    CHECK(layer.activation() == "squareplus");
+    CHECK(layer(xg::input(z)).value()(0, 0) == doctest::Approx(0.5 * (-2.0 + std::sqrt(8.0))));
+    xg::Dense dense(3, 2, "squareplus");
+    CHECK(dense.activation() == "squareplus");
+    CHECK(dense.config()->at("activation") == "squareplus");
     const auto result = xg::gradcheck([&](const std::vector<xg::Tensor>& in) { return layer(in[0]); }, {z});
     CHECK_MESSAGE(result.passed, result.report());
     CHECK_THROWS_AS(xg::register_activation("", [](const xg::Tensor& x) { return x; }), xg::ValueError);
@@ -80,7 +112,7 @@ TEST_CASE("the Activation layer applies its function and keeps the shape") {
     CHECK(act.output_shape({7, 3}) == xg::Shape{7, 3});
     const xg::Array y = act(xg::input(z)).value();
     CHECK(y(0, 2) == doctest::Approx(std::tanh(3.0)).epsilon(1e-6));
-    CHECK_THROWS_AS(xg::Activation("gelu"), xg::ValueError);
+    CHECK_THROWS_AS(xg::Activation("GELU"), xg::ValueError);
 
     const auto result = xg::gradcheck([&](const std::vector<xg::Tensor>& in) { return named(in[0]); }, {z});
     CHECK_MESSAGE(result.passed, result.report());

@@ -106,7 +106,7 @@ TEST_CASE("Conv2D's errors name the layer and the shapes") {
     CHECK_THROWS_AS(xg::Conv2D(1, 3, {0, 3}), xg::ValueError);
     CHECK_THROWS_AS(xg::Conv2D(1, 3, {3, 3}, xg::Conv2DOptions{.strides = {1, 0}}), xg::ValueError);
     CHECK_THROWS_AS(xg::Conv2D(1, 3, {3, 3}, xg::Conv2DOptions{.padding = "full"}), xg::ValueError);
-    CHECK_THROWS_AS(xg::Conv2D(1, 3, {3, 3}, "swish"), xg::ValueError);
+    CHECK_THROWS_AS(xg::Conv2D(1, 3, {3, 3}, "swish_gated"), xg::ValueError);
     xg::Conv2D layer(3, 4, {3, 3}, xg::Conv2DOptions{.name = "c"});
     CHECK_THROWS_WITH_AS(layer(xg::input(xt::zeros<float>({2, 5, 5, 2}))),
                          "c: input shape (5, 5, 2) without the batch axis; expected (height, width, 3)", xg::ShapeError);

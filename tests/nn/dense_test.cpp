@@ -147,7 +147,7 @@ TEST_CASE("Dense options: no bias, initializers, name, activation") {
 TEST_CASE("Dense rejects empty sizes, unknown activations and wrong inputs") {
     CHECK_THROWS_AS(xg::Dense(0, 3), xg::ValueError);
     CHECK_THROWS_AS(xg::Dense(3, 0), xg::ValueError);
-    CHECK_THROWS_AS(xg::Dense(3, 2, "swish"), xg::ValueError);
+    CHECK_THROWS_AS(xg::Dense(3, 2, "swish_gated"), xg::ValueError);
     xg::Dense layer(4, 2, xg::DenseOptions{.name = "checked"});
     try {
         layer(xg::input(xt::ones<float>({5, 3})));

@@ -19,6 +19,21 @@ struct ActivationTable {
         {"sigmoid", [](const Tensor& x) { return sigmoid(x); }},
         {"tanh", [](const Tensor& x) { return tanh(x); }},
         {"softmax", [](const Tensor& x) { return softmax(x, -1); }},
+        // The rest of Keras's, with its defaults (hard_sigmoid is Keras 2's, 0.2 x + 0.5).
+        {"elu", [](const Tensor& x) { return elu(x); }},
+        {"selu", [](const Tensor& x) { return selu(x); }},
+        {"softplus", [](const Tensor& x) { return softplus(x); }},
+        {"softsign", [](const Tensor& x) { return x / (1.0f + abs(x)); }},
+        {"swish", [](const Tensor& x) { return swish(x); }},
+        {"silu", [](const Tensor& x) { return swish(x); }},
+        {"gelu", [](const Tensor& x) { return gelu(x); }},
+        {"mish", [](const Tensor& x) { return mish(x); }},
+        {"leaky_relu", [](const Tensor& x) { return leaky_relu(x); }},
+        {"relu6", [](const Tensor& x) { return relu6(x); }},
+        {"hard_sigmoid", [](const Tensor& x) { return hard_sigmoid(x); }},
+        {"hard_swish", [](const Tensor& x) { return hard_swish(x); }},
+        {"exponential", [](const Tensor& x) { return exp(x); }},
+        {"log_softmax", [](const Tensor& x) { return log_softmax(x, -1); }},
     };
 };
 

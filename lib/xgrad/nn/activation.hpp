@@ -18,9 +18,11 @@ using ActivationFn = std::function<Tensor(const Tensor&)>;
 void register_activation(const std::string& name, ActivationFn fn);
 /// The activation called `name` ("" is "linear"); throws ValueError naming the registered ones.
 ActivationFn activation_by_name(const std::string& name);
-/// The registered names: linear, relu, sigmoid, tanh, softmax, then any added.
+/// The registered names: linear, relu, sigmoid, tanh, softmax, elu, selu, softplus, softsign,
+/// swish, silu, gelu, mish, leaky_relu, relu6, hard_sigmoid, hard_swish, exponential,
+/// log_softmax, then any added.
 std::vector<std::string> activation_names();
-/// Applies the activation called `name` (softmax along the last axis).
+/// Applies the activation called `name` (softmax and log_softmax along the last axis).
 Tensor apply_activation(const std::string& name, const Tensor& x);
 
 /// A layer that applies an activation, like keras.layers.Activation.
