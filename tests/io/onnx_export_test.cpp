@@ -131,6 +131,25 @@ std::shared_ptr<xg::Sequential> dilated_model() {
     return net;
 }
 
+// Keras's activations under the names a model file gives them, and the ops' settings other
+// than Keras's defaults under names of their own.
+void register_test_activations() {
+    xg::register_activation("gelu_tanh", [](const xg::Tensor& x) { return xg::gelu(x, true); });
+    xg::register_activation("elu_0.5", [](const xg::Tensor& x) { return xg::elu(x, 0.5f); });
+    xg::register_activation("leaky_relu_0.01", [](const xg::Tensor& x) { return xg::leaky_relu(x, 0.01f); });
+    xg::register_activation("hard_sigmoid_0.3_0.4", [](const xg::Tensor& x) { return xg::hard_sigmoid(x, 0.3f, 0.4f); });
+}
+
+// One activation of a Dense layer that is the output, so that every difference shows; Rescaling
+// brings the pixels to [-2, 2], so that the layer feeds its activation both signs and its kinks.
+std::shared_ptr<xg::Sequential> activation_model(const char* activation) {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Rescaling>(4.0f, -2.0f);
+    net->emplace<xg::Flatten>();
+    net->emplace<xg::Dense>(9 * 11, 10, activation);
+    return net;
+}
+
 // A model that takes raw pixels and augments them in training: at inference the random layers
 // pass images through (no node at all), Rescaling is a Mul and an Add.
 std::shared_ptr<xg::Sequential> augmented_model() {
@@ -301,6 +320,75 @@ TEST_CASE("export_onnx writes dilated convolutions with their dilations, transpo
     auto model = dilated_model();
     CHECK(model->output_shape({13, 12, 1}) == xg::Shape{10});
     check_exported(*model, {13, 12, 1});
+}
+
+TEST_CASE("export_onnx writes every Keras activation, as one node or as the nodes of its formula") {
+    register_test_activations();
+    // The nodes after the Gemm (Constants left out): opset 13 has no Gelu, Swish, Mish or HardSwish.
+    const std::vector<std::pair<const char*, std::string>> cases{
+        {"gelu", "Mul Erf Add Mul Mul"},
+        {"gelu_tanh", "Mul Mul Mul Add Mul Tanh Add Mul Mul"},
+        {"swish", "Sigmoid Mul"},
+        {"silu", "Sigmoid Mul"},
+        {"mish", "Softplus Tanh Mul"},
+        {"hard_swish", "HardSigmoid Mul"},
+        {"leaky_relu", "LeakyRelu"},
+        {"leaky_relu_0.01", "LeakyRelu"},
+        {"relu6", "Clip"},
+        {"elu", "Elu"},
+        {"elu_0.5", "Elu"},
+        {"selu", "Selu"},
+        {"softplus", "Softplus"},
+        {"softsign", "Abs Add Div"},
+        {"hard_sigmoid", "HardSigmoid"},
+        {"hard_sigmoid_0.3_0.4", "HardSigmoid"},
+        {"exponential", "Exp"},
+        {"log_softmax", "LogSoftmax"},
+    };
+    const xg::Array x = random_input({37, 9, 11, 1});
+    for (const auto& [activation, nodes] : cases) {
+        const std::string name = activation;
+        CAPTURE(name);
+        xg::manual_seed(12);
+        auto model = activation_model(activation);
+        ScratchDir dir;
+        const std::string path = dir / "m.onnx";
+        xg::export_onnx(*model, random_input({1, 9, 11, 1}), path);
+        onnx::ModelProto m;
+        std::ifstream f(path, std::ios::binary);
+        REQUIRE(m.ParseFromIstream(&f));
+        std::string after_gemm;
+        bool seen_gemm = false;
+        for (const auto& n : m.graph().node()) {
+            if (seen_gemm && n.op_type() != "Constant" && n.op_type() != "Identity") after_gemm += n.op_type() + " ";
+            seen_gemm = seen_gemm || n.op_type() == "Gemm";
+        }
+        CHECK(after_gemm == nodes + " ");
+        const xg::Array expected = predict(*model, x);
+        CHECK(max_abs_diff(predict(*xg::import_onnx(path), x), expected) <= 1e-5f);
+        if (auto ort = run_onnxruntime(dir, path, x)) CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
+    }
+}
+
+TEST_CASE("a convolution's activation stays channels-first, a formula of several nodes as one of one node") {
+    register_test_activations();
+    xg::manual_seed(13);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Rescaling>(4.0f, -2.0f);
+    net->emplace<xg::Conv2D>(1, 10, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "gelu_tanh", .padding = "same"});
+    net->emplace<xg::Conv2D>(10, 10, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "elu_0.5", .padding = "same"});
+    net->emplace<xg::GlobalAveragePooling2D>();
+    check_exported(*net, {9, 11, 1});
+    ScratchDir dir;
+    xg::export_onnx(*net, random_input({1, 9, 11, 1}), dir / "m.onnx");
+    onnx::ModelProto m;
+    std::ifstream f(dir / "m.onnx", std::ios::binary);
+    REQUIRE(m.ParseFromIstream(&f));
+    std::string ops;
+    for (const auto& n : m.graph().node()) {
+        if (n.op_type() != "Constant") ops += n.op_type() + " ";
+    }
+    CHECK(ops.find("Transpose Conv Mul Mul Mul Add Mul Tanh Add Mul Mul Conv Elu Transpose") != std::string::npos);
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {

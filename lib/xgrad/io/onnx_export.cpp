@@ -222,6 +222,87 @@ private:
         return {static_cast<long>(g.pad_top), static_cast<long>(g.pad_left), bottom, right};
     }
 
+    // The ops of one input that act on each element alone, and so commute with a Transpose.
+    static bool is_elementwise(const std::string& op) {
+        static const std::unordered_set<std::string> ops{
+            "neg",  "exp",  "log",  "sqrt",      "abs",  "relu", "tanh",       "sigmoid",      "square",
+            "pow",  "clip", "erf",  "elu",       "selu", "softplus", "swish",  "gelu",         "gelu_tanh",
+            "mish", "leaky_relu", "relu6", "hard_sigmoid", "hard_swish"};
+        return ops.contains(op);
+    }
+
+    std::string scalar_constant(const std::string& base, const char* what, float value) {
+        const std::string name = fresh(base + "/" + what);
+        add_constant(name, scalar_array(value), {});
+        return name;
+    }
+
+    // Writes elementwise op `op` of x as ONNX node(s) ending in y. Opset 13 has no Swish, Gelu,
+    // Mish or HardSwish: those are made of the nodes their formulas name.
+    void write_elementwise(const std::string& op, const OpAttributes& attrs, const std::string& x,
+                           const std::string& y, const std::string& base) {
+        static const std::unordered_map<std::string, std::string> one_node{
+            {"neg", "Neg"},   {"exp", "Exp"},   {"log", "Log"},   {"sqrt", "Sqrt"},         {"abs", "Abs"},
+            {"relu", "Relu"}, {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"erf", "Erf"}, {"softplus", "Softplus"}};
+        auto part = [&](const char* what) { return fresh(base + "/" + what); };
+        if (auto it = one_node.find(op); it != one_node.end()) {
+            node(it->second, {x}, y);
+        } else if (op == "square") {
+            node("Mul", {x, x}, y);
+        } else if (op == "pow") {
+            node("Pow", {x, scalar_constant(base, "exponent", attrs.number("p"))}, y);
+        } else if (op == "clip" || op == "relu6") {
+            const bool relu6 = op == "relu6";
+            node("Clip", {x, scalar_constant(base, "min", relu6 ? 0.0f : attrs.number("min")),
+                          scalar_constant(base, "max", relu6 ? 6.0f : attrs.number("max"))},
+                 y);
+        } else if (op == "elu" || op == "leaky_relu") {
+            set_float(node(op == "elu" ? "Elu" : "LeakyRelu", {x}, y), "alpha", attrs.number("alpha"));
+        } else if (op == "selu") {
+            // ONNX's defaults are the same constants, rounded to float as xgrad's are.
+            node("Selu", {x}, y);
+        } else if (op == "hard_sigmoid") {
+            onnx::NodeProto* n = node("HardSigmoid", {x}, y);
+            set_float(n, "alpha", attrs.number("alpha"));
+            set_float(n, "beta", attrs.number("beta"));
+        } else if (op == "swish") {
+            const std::string s = part("sigmoid");
+            node("Sigmoid", {x}, s);
+            node("Mul", {x, s}, y);
+        } else if (op == "mish") {
+            const std::string sp = part("softplus"), t = part("tanh");
+            node("Softplus", {x}, sp);
+            node("Tanh", {sp}, t);
+            node("Mul", {x, t}, y);
+        } else if (op == "hard_swish") {
+            const std::string h = part("hard_sigmoid");
+            onnx::NodeProto* n = node("HardSigmoid", {x}, h);
+            set_float(n, "alpha", 1.0f / 6.0f);
+            set_float(n, "beta", 0.5f);
+            node("Mul", {x, h}, y);
+        } else if (op == "gelu") {
+            // 0.5 x (1 + erf(x / sqrt 2))
+            const std::string z = part("scaled"), e = part("erf"), p = part("plus_one"), h = part("half");
+            node("Mul", {x, scalar_constant(base, "inv_sqrt2", 0.70710678118654752f)}, z);
+            node("Erf", {z}, e);
+            node("Add", {e, scalar_constant(base, "one", 1.0f)}, p);
+            node("Mul", {x, scalar_constant(base, "half_factor", 0.5f)}, h);
+            node("Mul", {h, p}, y);
+        } else {  // gelu_tanh: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+            const std::string x2 = part("x2"), x3 = part("x3"), kx3 = part("kx3"), inner = part("inner"),
+                              u = part("u"), t = part("tanh"), p = part("plus_one"), h = part("half");
+            node("Mul", {x, x}, x2);
+            node("Mul", {x2, x}, x3);
+            node("Mul", {x3, scalar_constant(base, "k", 0.044715f)}, kx3);
+            node("Add", {x, kx3}, inner);
+            node("Mul", {inner, scalar_constant(base, "sqrt_2_over_pi", 0.7978845608028654f)}, u);
+            node("Tanh", {u}, t);
+            node("Add", {t, scalar_constant(base, "one", 1.0f)}, p);
+            node("Mul", {x, scalar_constant(base, "half_factor", 0.5f)}, h);
+            node("Mul", {h, p}, y);
+        }
+    }
+
     void write(const Record& r) {
         scope_ = std::string(r.scope);
         const std::string op(r.op);
@@ -243,31 +324,21 @@ private:
             set_int(n, "keepdims", attrs.flag("keepdims") ? 1 : 0);
         };
         static const std::unordered_map<std::string, std::string> same_name{
-            {"add", "Add"}, {"sub", "Sub"},   {"mul", "Mul"},         {"div", "Div"},   {"neg", "Neg"},
-            {"exp", "Exp"}, {"log", "Log"},   {"sqrt", "Sqrt"},       {"abs", "Abs"},   {"relu", "Relu"},
-            {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"matmul", "MatMul"}, {"linear", "Gemm"},
+            {"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"div", "Div"}, {"matmul", "MatMul"}, {"linear", "Gemm"},
             {"maximum", "Max"}, {"minimum", "Min"}};
-        static const std::unordered_set<std::string> unary{"neg", "exp", "log", "sqrt", "abs", "relu", "tanh", "sigmoid"};
-        if (auto t = transposes_.find(in[0]); unary.contains(op) && t != transposes_.end()) {
-            // An elementwise op commutes with a Transpose: applied before it, a conv's activation
-            // stays channels-first, between the Conv and the next pooling.
-            const auto [source, perm] = t->second;
-            const std::string y = fresh(base + "_t");
-            node(same_name.at(op), {source}, y);
-            out = transposed(y, perm);
+        if (is_elementwise(op)) {
+            if (auto t = transposes_.find(in[0]); t != transposes_.end()) {
+                // An elementwise op commutes with a Transpose: applied before it, a conv's activation
+                // stays channels-first, between the Conv and the next pooling.
+                const auto [source, perm] = t->second;
+                const std::string y = fresh(base + "_t");
+                write_elementwise(op, attrs, source, y, base);
+                out = transposed(y, perm);
+            } else {
+                write_elementwise(op, attrs, in[0], out, base);
+            }
         } else if (auto it = same_name.find(op); it != same_name.end()) {
             node(it->second, in, out);
-        } else if (op == "square") {
-            node("Mul", {in[0], in[0]}, out);
-        } else if (op == "pow") {
-            const std::string p = fresh(base + "/exponent");
-            add_constant(p, scalar_array(attrs.number("p")), {});
-            node("Pow", {in[0], p}, out);
-        } else if (op == "clip") {
-            const std::string lo = fresh(base + "/min"), hi = fresh(base + "/max");
-            add_constant(lo, scalar_array(attrs.number("min")), {});
-            add_constant(hi, scalar_array(attrs.number("max")), {});
-            node("Clip", {in[0], lo, hi}, out);
         } else if (op == "softmax" || op == "log_softmax") {
             set_int(node(op == "softmax" ? "Softmax" : "LogSoftmax", in, out), "axis",
                     attrs.integer("axis"));
@@ -395,7 +466,8 @@ private:
         } else {
             throw ValueError(fmt::format(
                 "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, maximum, "
-                "minimum, exp, log, sqrt, abs, square, pow, clip, relu, sigmoid, tanh, softmax, log_softmax, matmul, "
+                "minimum, exp, log, sqrt, abs, square, pow, clip, erf, relu, sigmoid, tanh, elu, selu, softplus, swish, "
+                "gelu, gelu_tanh, mish, leaky_relu, relu6, hard_sigmoid, hard_swish, softmax, log_softmax, matmul, "
                 "linear, transpose, reshape, pad, slice, gather, sum, mean, max, min, conv2d, conv2d_with_bias, "
                 "conv2d_backward_input, depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, "
                 "batch_norm, resize_images",

@@ -52,9 +52,10 @@ struct Value {
 
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
-        "Abs",                "Add",                "AveragePool",        "BatchNormalization", "Clip",
-        "Concat",             "Constant",           "Conv",               "ConvTranspose",      "Div",
-        "Dropout",            "Elu",                "Exp",                "Flatten",            "Gather",
+        "Abs",                "Add",                "AveragePool",        "BatchNormalization", "Celu",
+        "Clip",               "Concat",             "Constant",           "Conv",               "ConvTranspose",
+        "Div",                "Dropout",            "Elu",                "Erf",                "Exp",
+        "Flatten",            "Gather",
         "Gemm",               "GlobalAveragePool",  "GlobalMaxPool",      "HardSigmoid",        "HardSwish",
         "Identity",           "LayerNormalization", "LeakyRelu",          "Log",                "LogSoftmax",
         "MatMul",             "Max",                "MaxPool",            "Mean",               "Min",
@@ -62,7 +63,8 @@ const std::set<std::string>& supported_ops() {
         "Reciprocal",         "ReduceL1",           "ReduceL2",           "ReduceLogSum",       "ReduceLogSumExp",
         "ReduceMax",          "ReduceMean",         "ReduceMin",          "ReduceSum",          "ReduceSumSquare",
         "Relu",               "Reshape",            "Resize",             "Selu",               "Sigmoid",
-        "Slice",              "Softmax",            "Softsign",           "Split",              "Sqrt",
+        "Slice",              "Softmax",            "Softplus",           "Softsign",           "Split",
+        "Sqrt",
         "Squeeze",            "Sub",                "Sum",                "Tanh",               "Transpose",
         "Unsqueeze",          "Upsample",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
@@ -1374,17 +1376,22 @@ private:
         if (op == "Neg") return set(0, -in(0));
         if (op == "Reciprocal") return set(0, 1.0f / in(0));
         if (op == "Identity") return set(0, in(0));
-        if (op == "LeakyRelu") {
-            const float alpha = float_attr("alpha", 0.01f);
-            const Tensor x = in(0);
-            return set(0, relu(x) - alpha * relu(-x));
+        if (op == "Erf") return set(0, erf(in(0)));
+        if (op == "Softplus") return set(0, softplus(in(0)));
+        if (op == "LeakyRelu") return set(0, leaky_relu(in(0), float_attr("alpha", 0.01f)));
+        if (op == "Elu") return set(0, elu(in(0), float_attr("alpha", 1.0f)));
+        if (op == "Celu") {
+            // alpha elu(x / alpha): x for x > 0, alpha (e^(x / alpha) - 1) otherwise.
+            const float alpha = float_attr("alpha", 1.0f);
+            if (!(alpha != 0.0f && std::isfinite(alpha))) invalid(fmt::format("alpha {}; expected a finite alpha other than 0", alpha));
+            return set(0, alpha * elu(in(0) * (1.0f / alpha)));
         }
-        // The piecewise activations from relu: relu(x) and -relu(-x) are x's positive and negative parts.
-        if (op == "Elu" || op == "Selu") {
-            const Tensor x = in(0);
-            const float alpha = float_attr("alpha", op == "Elu" ? 1.0f : 1.67326319217681884765625f);
-            const Tensor y = relu(x) + alpha * (exp(-relu(-x)) - 1.0f);
-            return set(0, op == "Elu" ? y : y * float_attr("gamma", 1.05070102214813232421875f));
+        if (op == "Selu") {
+            // ONNX's defaults are xgrad's selu; other constants are scale * elu(x, alpha).
+            const float alpha = float_attr("alpha", 1.67326319217681884765625f);
+            const float gamma = float_attr("gamma", 1.05070102214813232421875f);
+            if (alpha == 1.67326319217681884765625f && gamma == 1.05070102214813232421875f) return set(0, selu(in(0)));
+            return set(0, gamma * elu(in(0), alpha));
         }
         if (op == "PRelu") {
             const Tensor x = in(0);
@@ -1395,17 +1402,15 @@ private:
                 s[0] = slope.shape()[0];
                 slope = reshape_to(slope, s);
             }
+            // relu(x) and -relu(-x) are x's positive and negative parts.
             return set(0, relu(x) - slope * relu(-x));
         }
         if (op == "Softsign") {
             const Tensor x = in(0);
             return set(0, x / (abs(x) + 1.0f));
         }
-        if (op == "HardSigmoid") return set(0, clip(in(0) * float_attr("alpha", 0.2f) + float_attr("beta", 0.5f), 0.0f, 1.0f));
-        if (op == "HardSwish") {
-            const Tensor x = in(0);
-            return set(0, x * clip(x * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f));
-        }
+        if (op == "HardSigmoid") return set(0, hard_sigmoid(in(0), float_attr("alpha", 0.2f), float_attr("beta", 0.5f)));
+        if (op == "HardSwish") return set(0, hard_swish(in(0)));
         if (op == "Mean") {
             check_variadic_shapes();
             Tensor y = in(0);
