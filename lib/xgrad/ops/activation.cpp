@@ -1,11 +1,14 @@
 // Activation functions: relu, sigmoid and tanh, and the rest of Keras's that are ops of their
-// own (elu, selu, softplus, swish, gelu, mish, leaky_relu, relu6, hard_sigmoid, hard_swish). Each gradient is
-// written from whichever of x and y is cheaper; each differentiable rule is made of ops, so
-// that it is differentiated again for higher orders.
+// own (elu, selu, softplus, swish, gelu, mish, leaky_relu, relu6, hard_sigmoid, hard_swish).
+// Each gradient is written from whichever of x and y is cheaper; each differentiable rule is
+// made of ops, so that it is differentiated again for higher orders. Every activation passes a
+// NaN through (anomaly mode looks for it); std::clamp does.
 #include <fmt/format.h>
 #include <xtensor/xmath.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "xgrad/core/error.hpp"
@@ -23,6 +26,15 @@ constexpr float gelu_tanh_c = 0.7978845608028654f;  // sqrt(2 / pi)
 constexpr float gelu_tanh_k = 0.044715f;
 
 float sigmoid_of(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+// The tanh GELU's u = sqrt(2 / pi) (x + 0.044715 x^3), with x limited to [-10, 10]: tanh(u) is
+// exactly +-1 in float from |x| = 5.4 on, and the cube of a large x would overflow (0 * inf
+// making the gradient NaN).
+constexpr float gelu_tanh_limit = 10.0f;
+float gelu_tanh_u(float v) {
+    const float c = std::clamp(v, -gelu_tanh_limit, gelu_tanh_limit);
+    return gelu_tanh_c * (c + gelu_tanh_k * c * c * c);
+}
 
 // log(1 + e^v) without overflow for large v; NaN stays NaN.
 float softplus_of(float v) { return v > 0.0f ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); }
@@ -54,7 +66,7 @@ Tensor relu(const Tensor& x) {
 
 Tensor sigmoid(const Tensor& x) {
     // dy/dx = y (1 - y)
-    return detail::unary_elementwise("sigmoid", x, [](float v) { return 1.0f / (1.0f + std::exp(-v)); },
+    return detail::unary_elementwise("sigmoid", x, [](float v) { return sigmoid_of(v); },
                                      [](float g, float, float y) { return g * y * (1.0f - y); },
                                      [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * (1.0f - y); },
                                      [](const Array& a) { return Array(1.0f / (1.0f + xt::exp(-a))); });
@@ -74,8 +86,9 @@ Tensor elu(const Tensor& x, float alpha) {
     return detail::unary_elementwise_with(
         "elu", x, [alpha](float v) { return v > 0.0f ? v : alpha * std::expm1(v); },
         [alpha](float g, float v, float y) { return v > 0.0f ? g : g * (y + alpha); },
-        [alpha](const Tensor& g, const Tensor& x, const Tensor& y) {
-            return g * (positive_mask(x) + non_positive_mask(x) * (y + alpha));
+        [alpha](const Tensor& g, const Tensor& x, const Tensor&) {
+            // alpha e^min(x, 0) rather than y + alpha: finite at x = inf, where the mask is 0.
+            return g * (positive_mask(x) + non_positive_mask(x) * (alpha * exp(-relu(-x))));
         },
         OpAttributes{{"alpha", alpha}});
 }
@@ -85,8 +98,8 @@ Tensor selu(const Tensor& x) {
     return detail::unary_elementwise(
         "selu", x, [](float v) { return v > 0.0f ? selu_scale * v : selu_scale * selu_alpha * std::expm1(v); },
         [](float g, float v, float y) { return v > 0.0f ? g * selu_scale : g * (y + selu_scale * selu_alpha); },
-        [](const Tensor& g, const Tensor& x, const Tensor& y) {
-            return g * (positive_mask(x) * selu_scale + non_positive_mask(x) * (y + selu_scale * selu_alpha));
+        [](const Tensor& g, const Tensor& x, const Tensor&) {
+            return g * (positive_mask(x) * selu_scale + non_positive_mask(x) * (selu_scale * selu_alpha * exp(-relu(-x))));
         });
 }
 
@@ -98,8 +111,7 @@ Tensor softplus(const Tensor& x) {
 }
 
 Tensor swish(const Tensor& x) {
-    // x sigmoid(x); dy/dx = s + x s (1 - s). Written x / (1 + e^-x), which is -0 rather than
-    // NaN where e^-x overflows.
+    // x sigmoid(x); dy/dx = s + x s (1 - s).
     return detail::unary_elementwise("swish", x, [](float v) { return v / (1.0f + std::exp(-v)); },
                                      [](float g, float v, float) {
                                          const float s = sigmoid_of(v);
@@ -113,31 +125,33 @@ Tensor swish(const Tensor& x) {
 
 Tensor gelu(const Tensor& x, bool approximate) {
     if (approximate) {
-        // 0.5 x (1 + t), t = tanh(u), u = c (x + k x^3); dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) u'.
+        // 0.5 x (1 + t), t = tanh(u), u = c (x + k x^3): x sigmoid(2u), which keeps its precision
+        // where 1 + t cancels. dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) u'.
         return detail::unary_elementwise(
             "gelu_tanh", x,
-            [](float v) { return 0.5f * v * (1.0f + std::tanh(gelu_tanh_c * (v + gelu_tanh_k * v * v * v))); },
+            [](float v) { return v / (1.0f + std::exp(-2.0f * gelu_tanh_u(v))); },
             [](float g, float v, float) {
-                const float t = std::tanh(gelu_tanh_c * (v + gelu_tanh_k * v * v * v));
-                const float sech2 = 1.0f - t * t;
-                // Where tanh saturates, x^2 may overflow: the second term is 0 there, not 0 * inf.
-                const float rest = sech2 == 0.0f ? 0.0f : 0.5f * v * sech2 * gelu_tanh_c * (1.0f + 3.0f * gelu_tanh_k * v * v);
-                return g * (0.5f * (1.0f + t) + rest);
+                const float t = std::tanh(gelu_tanh_u(v)), c = std::clamp(v, -gelu_tanh_limit, gelu_tanh_limit);
+                return g * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * gelu_tanh_c * (1.0f + 3.0f * gelu_tanh_k * c * c));
             },
             [](const Tensor& g, const Tensor& x, const Tensor&) {
-                const Tensor x2 = square(x);
-                const Tensor t = tanh(gelu_tanh_c * (x + gelu_tanh_k * x2 * x));
-                return g * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - square(t)) * gelu_tanh_c * (1.0f + 3.0f * gelu_tanh_k * x2));
+                // The limited x in the second term too: 1 - t^2 is 0 beyond the limit, and x there
+                // would make the next derivative inf * 0.
+                const Tensor c = clip(x, -gelu_tanh_limit, gelu_tanh_limit);
+                const Tensor c2 = square(c);
+                const Tensor t = tanh(gelu_tanh_c * (c + gelu_tanh_k * c2 * c));
+                return g * (0.5f * (1.0f + t) + 0.5f * c * (1.0f - square(t)) * gelu_tanh_c * (1.0f + 3.0f * gelu_tanh_k * c2));
             });
     }
-    // x Phi(x) with Phi the normal distribution's CDF, 0.5 (1 + erf(x / sqrt 2)); dy/dx = Phi(x)
-    // + x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi).
+    // x Phi(x) with Phi the normal distribution's CDF, 0.5 (1 + erf(x / sqrt 2)), computed as
+    // 0.5 erfc(-x / sqrt 2), which keeps its precision where 1 + erf cancels; dy/dx = Phi(x) +
+    // x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi).
     constexpr float inv_sqrt2 = 1.0f / std::numbers::sqrt2_v<float>;
     constexpr float inv_sqrt_2pi = 0.5f * std::numbers::inv_sqrtpi_v<float> * std::numbers::sqrt2_v<float>;
     return detail::unary_elementwise(
-        "gelu", x, [](float v) { return 0.5f * v * (1.0f + std::erf(v * inv_sqrt2)); },
+        "gelu", x, [](float v) { return 0.5f * v * std::erfc(-v * inv_sqrt2); },
         [](float g, float v, float) {
-            return g * (0.5f * (1.0f + std::erf(v * inv_sqrt2)) + v * std::exp(-0.5f * v * v) * inv_sqrt_2pi);
+            return g * (0.5f * std::erfc(-v * inv_sqrt2) + v * std::exp(-0.5f * v * v) * inv_sqrt_2pi);
         },
         [](const Tensor& g, const Tensor& x, const Tensor&) {
             return g * (0.5f * (1.0f + erf(x * inv_sqrt2)) + x * exp(-0.5f * square(x)) * inv_sqrt_2pi);
@@ -153,7 +167,10 @@ Tensor mish(const Tensor& x) {
                                      },
                                      [](const Tensor& g, const Tensor& x, const Tensor&) {
                                          const Tensor t = tanh(softplus(x));
-                                         return g * (t + x * (1.0f - square(t)) * sigmoid(x));
+                                         // 1 - t^2 is 0 from x = 9 on: x limited to 20 in that term,
+                                         // lest the next derivative meet inf * 0.
+                                         const Tensor c = clip(x, -std::numeric_limits<float>::max(), 20.0f);
+                                         return g * (t + c * (1.0f - square(t)) * sigmoid(x));
                                      });
 }
 
@@ -172,7 +189,7 @@ Tensor leaky_relu(const Tensor& x, float alpha) {
 
 Tensor relu6(const Tensor& x) {
     // min(max(x, 0), 6), NaN passed through; dy/dx = 1 strictly inside (0, 6), else 0.
-    return detail::unary_elementwise("relu6", x, [](float v) { return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v; },
+    return detail::unary_elementwise("relu6", x, [](float v) { return std::clamp(v, 0.0f, 6.0f); },
                                      [](float g, float v, float) { return v > 0.0f && v < 6.0f ? g : 0.0f; },
                                      [](const Tensor& g, const Tensor& x, const Tensor&) {
                                          return g * detail::constant_mask(x, [](float v) { return v > 0.0f && v < 6.0f ? 1.0f : 0.0f; });
@@ -182,13 +199,11 @@ Tensor relu6(const Tensor& x) {
 Tensor hard_sigmoid(const Tensor& x, float alpha, float beta) {
     check_finite("hard_sigmoid", "alpha", alpha);
     check_finite("hard_sigmoid", "beta", beta);
-    // clip(alpha x + beta, 0, 1), NaN passed through; dy/dx = alpha strictly inside, else 0.
+    // clip(alpha x + beta, 0, 1), NaN passed through; dy/dx = alpha strictly inside, else 0
+    // (0 at the bounds, as PyTorch's hardsigmoid and relu6 everywhere).
     return detail::unary_elementwise_with(
         "hard_sigmoid", x,
-        [alpha, beta](float v) {
-            const float u = alpha * v + beta;
-            return u < 0.0f ? 0.0f : u > 1.0f ? 1.0f : u;
-        },
+        [alpha, beta](float v) { return std::clamp(alpha * v + beta, 0.0f, 1.0f); },
         [alpha, beta](float g, float v, float) {
             const float u = alpha * v + beta;
             return u > 0.0f && u < 1.0f ? g * alpha : 0.0f;
@@ -203,12 +218,10 @@ Tensor hard_sigmoid(const Tensor& x, float alpha, float beta) {
 }
 
 Tensor hard_swish(const Tensor& x) {
-    // x relu6(x + 3) / 6; dy/dx = 0 below -3, x / 3 + 1/2 inside (-3, 3), 1 above.
+    // x relu6(x + 3) / 6; dy/dx = 0 below -3, x / 3 + 1/2 inside (-3, 3), 1 above (0 at -3 and 1
+    // at 3, as TensorFlow's relu6 gives them).
     return detail::unary_elementwise("hard_swish", x,
-                                     [](float v) {
-                                         const float u = v * (1.0f / 6.0f) + 0.5f;
-                                         return v * (u < 0.0f ? 0.0f : u > 1.0f ? 1.0f : u);
-                                     },
+                                     [](float v) { return v * std::clamp(v * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f); },
                                      [](float g, float v, float) {
                                          return v <= -3.0f ? 0.0f : v >= 3.0f ? g : g * (v * (1.0f / 3.0f) + 0.5f);
                                      },

@@ -83,11 +83,13 @@ Tensor swish(const Tensor& x);
 Tensor gelu(const Tensor& x, bool approximate = false);
 /// x tanh(softplus(x)).
 Tensor mish(const Tensor& x);
-/// x for x > 0, alpha x otherwise (gradient alpha at 0); alpha must be finite.
+/// x for x > 0, alpha x otherwise (gradient alpha at 0); alpha must be finite. The default 0.2 is
+/// Keras's leaky_relu activation's and tf.nn's; Keras's LeakyReLU layer takes 0.3, PyTorch and ONNX 0.01.
 Tensor leaky_relu(const Tensor& x, float alpha = 0.2f);
 /// min(max(x, 0), 6), NaN passed through (gradient 0 at 0 and 6).
 Tensor relu6(const Tensor& x);
-/// clip(alpha x + beta, 0, 1): Keras 2's hard_sigmoid and ONNX's HardSigmoid by default.
+/// clip(alpha x + beta, 0, 1): by default Keras 2's hard_sigmoid and ONNX's HardSigmoid (Keras 3's
+/// is alpha 1/6, beta 1/2, PyTorch's hardsigmoid).
 Tensor hard_sigmoid(const Tensor& x, float alpha = 0.2f, float beta = 0.5f);
 /// x relu6(x + 3) / 6 (MobileNetV3's hard swish, PyTorch's hardswish).
 Tensor hard_swish(const Tensor& x);
