@@ -138,10 +138,11 @@ void register_test_activations() {
     xg::register_activation("elu_0.5", [](const xg::Tensor& x) { return xg::elu(x, 0.5f); });
     xg::register_activation("leaky_relu_0.01", [](const xg::Tensor& x) { return xg::leaky_relu(x, 0.01f); });
     xg::register_activation("hard_sigmoid_0.3_0.4", [](const xg::Tensor& x) { return xg::hard_sigmoid(x, 0.3f, 0.4f); });
+    xg::register_activation("clipped_square", [](const xg::Tensor& x) { return xg::clip(xg::square(x), 0.0f, 0.5f); });
 }
 
 // One activation of a Dense layer that is the output, so that every difference shows; Rescaling
-// brings the pixels to [-2, 2], so that the layer feeds its activation both signs and its kinks.
+// brings the pixels to [-2, 2], so that the layer feeds its activation values of both signs.
 std::shared_ptr<xg::Sequential> activation_model(const char* activation) {
     auto net = std::make_shared<xg::Sequential>();
     net->emplace<xg::Rescaling>(4.0f, -2.0f);
@@ -370,13 +371,14 @@ TEST_CASE("export_onnx writes every Keras activation, as one node or as the node
     }
 }
 
-TEST_CASE("a convolution's activation stays channels-first, a formula of several nodes as one of one node") {
+TEST_CASE("a convolution's activation stays channels-first, a formula of several nodes as one of one node, square and clip too") {
     register_test_activations();
     xg::manual_seed(13);
     auto net = std::make_shared<xg::Sequential>();
     net->emplace<xg::Rescaling>(4.0f, -2.0f);
     net->emplace<xg::Conv2D>(1, 10, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "gelu_tanh", .padding = "same"});
     net->emplace<xg::Conv2D>(10, 10, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "elu_0.5", .padding = "same"});
+    net->emplace<xg::Conv2D>(10, 10, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "clipped_square", .padding = "same"});
     net->emplace<xg::GlobalAveragePooling2D>();
     check_exported(*net, {9, 11, 1});
     ScratchDir dir;
@@ -388,7 +390,7 @@ TEST_CASE("a convolution's activation stays channels-first, a formula of several
     for (const auto& n : m.graph().node()) {
         if (n.op_type() != "Constant") ops += n.op_type() + " ";
     }
-    CHECK(ops.find("Transpose Conv Mul Mul Mul Add Mul Tanh Add Mul Mul Conv Elu Transpose") != std::string::npos);
+    CHECK(ops.find("Transpose Conv Mul Mul Mul Add Mul Tanh Add Mul Mul Conv Elu Conv Mul Clip Transpose") != std::string::npos);
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {

@@ -858,3 +858,38 @@ TEST_CASE("import_onnx runs a grouped convolution as each group's convolution, j
     }
     xg::Tape::current().clear();
 }
+
+TEST_CASE("import_onnx runs the activations with ONNX's defaults and settings, Celu's alpha of either sign") {
+    ScratchDir dir;
+    auto activation = [&](const std::string& op, std::vector<std::pair<const char*, float>> settings = {}) {
+        onnx::ModelProto m = one_node(op);
+        for (const auto& [name, value] : settings) {
+            auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
+            a->set_name(name);
+            a->set_type(onnx::AttributeProto::FLOAT);
+            a->set_f(value);
+        }
+        return xg::import_onnx(write_model(dir, m));
+    };
+    const xg::Array x{{-2.0f, -0.5f, 0.0f}, {0.25f, 1.5f, 4.0f}};
+    auto check_formula = [&](xg::Module& m, double (*formula)(double)) {
+        const xg::Array y = predict(m, x);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            CAPTURE(x.data()[i]);
+            CHECK(y.data()[i] == doctest::Approx(formula(x.data()[i])).epsilon(1e-6).scale(1e-7));
+        }
+    };
+    check_formula(*activation("LeakyRelu"), [](double v) { return v > 0 ? v : 0.01 * v; });
+    check_formula(*activation("HardSigmoid", {{"alpha", 0.3f}, {"beta", 0.4f}}),
+                  [](double v) { return std::clamp(0.3 * v + 0.4, 0.0, 1.0); });
+    check_formula(*activation("Selu", {{"alpha", 2.0f}, {"gamma", 3.0f}}), [](double v) { return 3.0 * (v > 0 ? v : 2.0 * std::expm1(v)); });
+    check_formula(*activation("Celu", {{"alpha", 2.0f}}), [](double v) { return v > 0 ? v : 2.0 * std::expm1(v / 2.0); });
+    // ONNX's max(0, x) + min(0, alpha (e^(x / alpha) - 1)): for alpha < 0 the second term is 0 below 0 too.
+    check_formula(*activation("Celu", {{"alpha", -1.5f}}), [](double v) {
+        return std::max(0.0, v) + std::min(0.0, -1.5 * std::expm1(v / -1.5));
+    });
+    CHECK_THROWS_WITH_AS(predict(*activation("Celu", {{"alpha", 0.0f}}), x),
+                         doctest::Contains("(Celu): alpha 0; expected a finite alpha other than 0"), xg::ValueError);
+    check_formula(*activation("Softplus"), [](double v) { return std::log1p(std::exp(v)); });
+    check_formula(*activation("Erf"), [](double v) { return std::erf(v); });
+}

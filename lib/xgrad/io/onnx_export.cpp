@@ -288,7 +288,7 @@ private:
             node("Add", {e, scalar_constant(base, "one", 1.0f)}, p);
             node("Mul", {x, scalar_constant(base, "half_factor", 0.5f)}, h);
             node("Mul", {h, p}, y);
-        } else {  // gelu_tanh: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+        } else if (op == "gelu_tanh") {  // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
             const std::string x2 = part("x2"), x3 = part("x3"), kx3 = part("kx3"), inner = part("inner"),
                               u = part("u"), t = part("tanh"), p = part("plus_one"), h = part("half");
             node("Mul", {x, x}, x2);
@@ -300,6 +300,8 @@ private:
             node("Add", {t, scalar_constant(base, "one", 1.0f)}, p);
             node("Mul", {x, scalar_constant(base, "half_factor", 0.5f)}, h);
             node("Mul", {h, p}, y);
+        } else {
+            throw StateError(fmt::format("export_onnx: elementwise op '{}' has no ONNX form written", op));
         }
     }
 

@@ -1381,10 +1381,12 @@ private:
         if (op == "LeakyRelu") return set(0, leaky_relu(in(0), float_attr("alpha", 0.01f)));
         if (op == "Elu") return set(0, elu(in(0), float_attr("alpha", 1.0f)));
         if (op == "Celu") {
-            // alpha elu(x / alpha): x for x > 0, alpha (e^(x / alpha) - 1) otherwise.
+            // ONNX's formula, max(0, x) + min(0, alpha (e^(x / alpha) - 1)): exactly x for x > 0,
+            // for an alpha of either sign.
             const float alpha = float_attr("alpha", 1.0f);
             if (!(alpha != 0.0f && std::isfinite(alpha))) invalid(fmt::format("alpha {}; expected a finite alpha other than 0", alpha));
-            return set(0, alpha * elu(in(0) * (1.0f / alpha)));
+            const Tensor x = in(0);
+            return set(0, relu(x) - relu(-alpha * (exp(x / alpha) - 1.0f)));
         }
         if (op == "Selu") {
             // ONNX's defaults are xgrad's selu; other constants are scale * elu(x, alpha).
