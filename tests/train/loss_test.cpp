@@ -4,10 +4,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <initializer_list>
+#include <limits>
+#include <numeric>
+#include <vector>
 #include <string>
 
 #include <doctest/doctest.h>
+
+#include "../ops/second_order.hpp"
 
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
@@ -222,7 +228,7 @@ TEST_CASE("losses are found by their Keras names") {
     CHECK(xg::loss_by_name("binary_crossentropy")(p, y).item() == xg::binary_crossentropy(p, y).item());
     CHECK(xg::loss_by_name("mean_squared_error")(p, y).item() == xg::mean_squared_error(p, y).item());
     CHECK(xg::loss_by_name("mse")(p, y).item() == xg::mean_squared_error(p, y).item());
-    CHECK_THROWS_AS(xg::loss_by_name("hinge"), xg::ValueError);
+    CHECK_THROWS_AS(xg::loss_by_name("hinge_loss"), xg::ValueError);
     CHECK(xg::Loss("mse").name() == "mse");
 }
 
@@ -245,4 +251,171 @@ TEST_CASE("a Loss takes a call's logits when the call ends in the activation it 
     CHECK(custom(xg::Activated{p, logits, "softmax"}, y).item() == xg::mean_squared_error(p, y).item());
     CHECK_THROWS_AS(xg::Loss(xg::LossFn()), xg::ValueError);
     CHECK_THROWS_AS(xg::Loss("half", xg::mean_squared_error, "softmax", xg::LossFn()), xg::ValueError);
+}
+
+namespace {
+
+// Predictions and targets of a regression, 3 rows of 4, no difference 0 or of size 1 (the kinks
+// of mae and huber).
+const xg::Array reg_pred = {{1.5f, -0.2f, 3.0f, 0.7f}, {-1.0f, 2.5f, 0.1f, 4.0f}, {0.3f, 0.9f, -2.0f, 1.2f}};
+const xg::Array reg_true = {{1.0f, 0.4f, 1.5f, 0.2f}, {-0.4f, 2.0f, 0.7f, 1.0f}, {0.8f, 0.1f, -1.7f, 1.4f}};
+
+// mean over every element of f(pred, true), in double.
+double mean_of(const std::function<double(double, double)>& f, const xg::Array& p, const xg::Array& t) {
+    double total = 0.0;
+    for (std::size_t i = 0; i < p.size(); ++i) total += f(p.data()[i], t.data()[i]);
+    return total / static_cast<double>(p.size());
+}
+
+// mean over rows of f(row of pred, row of true), in double.
+double row_mean_of(const std::function<double(const float*, const float*, std::size_t)>& f, const xg::Array& p,
+                   const xg::Array& t) {
+    const std::size_t n = p.shape()[0], w = p.size() / n;
+    double total = 0.0;
+    for (std::size_t r = 0; r < n; ++r) total += f(p.data() + r * w, t.data() + r * w, w);
+    return total / static_cast<double>(n);
+}
+
+using LossOf = std::function<xg::Tensor(const xg::Tensor&, const xg::Tensor&)>;
+
+// A loss's gradcheck and gradgradcheck with respect to the predictions, targets fixed.
+void check_gradients(const char* name, const LossOf& loss, const xg::Array& p, const xg::Array& t) {
+    CAPTURE(std::string(name));
+    const auto f = [loss, t](const std::vector<xg::Tensor>& in) { return loss(in[0], xg::constant(t)); };
+    const auto result = xg::gradcheck(f, {p});
+    CHECK_MESSAGE(result.passed, result.report());
+    xg::test::check_second_order(f, {p});
+}
+
+const double eps = 1e-7;
+
+}  // namespace
+
+TEST_CASE("the regression losses are Keras's formulas, with their gradients to the second order") {
+    const xg::Tensor p = xg::constant(reg_pred), t = xg::constant(reg_true);
+    const double mae = mean_of([](double a, double b) { return std::abs(a - b); }, reg_pred, reg_true);
+    CHECK(xg::mean_absolute_error(p, t).item() == doctest::Approx(mae).epsilon(1e-6));
+    const double mape = 100.0 * mean_of([](double a, double b) { return std::abs((b - a) / std::max(std::abs(b), eps)); },
+                                        reg_pred, reg_true);
+    CHECK(xg::mean_absolute_percentage_error(p, t).item() == doctest::Approx(mape).epsilon(1e-5));
+    const double msle = mean_of([](double a, double b) {
+        const double d = std::log1p(std::max(a, eps)) - std::log1p(std::max(b, eps));
+        return d * d;
+    }, reg_pred, reg_true);
+    CHECK(xg::mean_squared_logarithmic_error(p, t).item() == doctest::Approx(msle).epsilon(1e-5));
+    for (const float delta : {1.0f, 0.5f, 2.5f}) {
+        CAPTURE(delta);
+        const double h = mean_of([delta](double a, double b) {
+            const double x = std::abs(a - b);
+            return x <= delta ? 0.5 * x * x : delta * (x - 0.5 * delta);
+        }, reg_pred, reg_true);
+        CHECK(xg::huber(p, t, delta).item() == doctest::Approx(h).epsilon(1e-6));
+    }
+    const double lc = mean_of([](double a, double b) { return std::log(std::cosh(a - b)); }, reg_pred, reg_true);
+    CHECK(xg::log_cosh(p, t).item() == doctest::Approx(lc).epsilon(1e-5));
+
+    check_gradients("mean_absolute_error", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_absolute_error(a, b); }, reg_pred, reg_true);
+    check_gradients("mean_absolute_percentage_error", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_absolute_percentage_error(a, b); }, reg_pred,
+                    reg_true);
+    check_gradients("mean_squared_logarithmic_error", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_squared_logarithmic_error(a, b); },
+                    xt::abs(reg_pred) + 0.1f, reg_true);
+    check_gradients("huber", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::huber(a, b, 0.75f); }, reg_pred, reg_true);
+    check_gradients("log_cosh", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::log_cosh(a, b); }, reg_pred, reg_true);
+}
+
+TEST_CASE("log_cosh stays finite for large errors, where cosh overflows, and approaches |x| - log 2") {
+    const xg::Tensor loss = xg::log_cosh(xg::constant(xg::Array{{1000.0f, -1000.0f}}), xg::constant(xg::Array{{0.0f, 0.0f}}));
+    CHECK(loss.item() == doctest::Approx(1000.0 - std::log(2.0)));
+}
+
+TEST_CASE("kl_divergence, poisson and cosine_similarity are Keras's formulas, with their gradients") {
+    const xg::Tensor p = xg::constant(probs), t = xg::constant(one_hot);
+    const double kld = row_mean_of([](const float* a, const float* b, std::size_t w) {
+        double s = 0.0;
+        for (std::size_t i = 0; i < w; ++i) {
+            const double q = std::clamp<double>(b[i], eps, 1.0), r = std::clamp<double>(a[i], eps, 1.0);
+            s += q * std::log(q / r);
+        }
+        return s;
+    }, probs, one_hot);
+    CHECK(xg::kl_divergence(p, t).item() == doctest::Approx(kld).epsilon(1e-5));
+    CHECK(xg::kl_divergence(t, t).item() == doctest::Approx(0.0).scale(1e-6));
+    const xg::Array counts = {{0.0f, 2.0f, 1.0f, 5.0f}, {3.0f, 0.0f, 1.0f, 1.0f}, {2.0f, 2.0f, 0.0f, 4.0f}};
+    const xg::Array rates = xt::abs(reg_pred) + 0.5f;
+    const double pois = mean_of([](double a, double b) { return a - b * std::log(a + eps); }, rates, counts);
+    CHECK(xg::poisson(xg::constant(rates), xg::constant(counts)).item() == doctest::Approx(pois).epsilon(1e-5));
+    const double cos = row_mean_of([](const float* a, const float* b, std::size_t w) {
+        const double ab = std::inner_product(a, a + w, b, 0.0), aa = std::inner_product(a, a + w, a, 0.0),
+                     bb = std::inner_product(b, b + w, b, 0.0);
+        return -ab / std::sqrt(aa * bb);
+    }, reg_pred, reg_true);
+    CHECK(xg::cosine_similarity(xg::constant(reg_pred), xg::constant(reg_true)).item() == doctest::Approx(cos).epsilon(1e-5));
+    CHECK(xg::cosine_similarity(xg::constant(reg_true), xg::constant(2.0f * reg_true)).item() == doctest::Approx(-1.0));
+
+    check_gradients("kl_divergence", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::kl_divergence(a, b); },
+                    probs * 0.5f + 0.2f, probs);  // away from 0, where t / p^2 makes differences inexact
+    check_gradients("poisson", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::poisson(a, b); }, rates, counts);
+    check_gradients("cosine_similarity", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::cosine_similarity(a, b); }, reg_pred, reg_true);
+}
+
+TEST_CASE("the hinge losses take labels -1 and 1, and make labels of 0 and 1 into them, as Keras does") {
+    const xg::Array scores = {{0.3f, -1.4f, 2.0f}, {-0.6f, 0.8f, -0.1f}};
+    const xg::Array signs = {{1.0f, -1.0f, -1.0f}, {1.0f, 1.0f, -1.0f}};
+    const xg::Array bits = (signs + 1.0f) / 2.0f;
+    const double h = mean_of([](double a, double b) { return std::max(1.0 - a * b, 0.0); }, scores, signs);
+    const double sq = mean_of([](double a, double b) { return std::pow(std::max(1.0 - a * b, 0.0), 2); }, scores, signs);
+    for (const xg::Array* labels : {&signs, &bits}) {
+        CHECK(xg::hinge(xg::constant(scores), xg::constant(*labels)).item() == doctest::Approx(h).epsilon(1e-6));
+        CHECK(xg::squared_hinge(xg::constant(scores), xg::constant(*labels)).item() == doctest::Approx(sq).epsilon(1e-6));
+    }
+    // categorical: max(0, 1 + best wrong score - true score) per row.
+    const double ch = row_mean_of([](const float* a, const float* b, std::size_t w) {
+        double pos = 0.0, neg = -std::numeric_limits<double>::infinity();
+        for (std::size_t i = 0; i < w; ++i) {
+            if (b[i] == 1.0f) pos = a[i];
+            else neg = std::max(neg, static_cast<double>(a[i]));
+        }
+        return std::max(0.0, 1.0 + neg - pos);
+    }, logits, one_hot);
+    CHECK(xg::categorical_hinge(xg::constant(logits), xg::constant(one_hot)).item() == doctest::Approx(ch).epsilon(1e-6));
+
+    check_gradients("hinge", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::hinge(a, b); }, scores, signs);
+    check_gradients("squared_hinge", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::squared_hinge(a, b); }, scores, bits);
+    check_gradients("categorical_hinge", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::categorical_hinge(a, b); }, logits, one_hot);
+}
+
+TEST_CASE("every loss is found by its Keras name and aliases, names itself in a shape error, and refuses a bad delta") {
+    // Positive, so that every loss (poisson's log, msle's) is defined.
+    const xg::Tensor p = xg::constant(xt::abs(reg_pred) + 0.1f), t = xg::constant(xt::abs(reg_true) + 0.1f);
+    const std::vector<std::pair<std::vector<const char*>, LossOf>> named{
+        {{"mean_absolute_error", "mae"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_absolute_error(a, b); }},
+        {{"mean_absolute_percentage_error", "mape"},
+         [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_absolute_percentage_error(a, b); }},
+        {{"mean_squared_logarithmic_error", "msle"},
+         [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_squared_logarithmic_error(a, b); }},
+        {{"huber", "huber_loss"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::huber(a, b); }},
+        {{"log_cosh", "logcosh"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::log_cosh(a, b); }},
+        {{"kl_divergence", "kullback_leibler_divergence", "kld"},
+         [](const xg::Tensor& a, const xg::Tensor& b) { return xg::kl_divergence(a, b); }},
+        {{"poisson"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::poisson(a, b); }},
+        {{"hinge"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::hinge(a, b); }},
+        {{"squared_hinge"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::squared_hinge(a, b); }},
+        {{"categorical_hinge"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::categorical_hinge(a, b); }},
+        {{"cosine_similarity"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::cosine_similarity(a, b); }},
+    };
+    for (const auto& [names, loss] : named) {
+        for (const char* name : names) {
+            CAPTURE(std::string(name));
+            CHECK(xg::loss_by_name(name)(p, t).item() == loss(p, t).item());
+            CHECK(xg::loss_by_name(name).name() == name);
+        }
+        const std::string expected = std::string(names[0]) + ": predictions have shape (3, 4), targets (3, 1)";
+        CHECK_THROWS_WITH_AS(loss(p, xg::constant(xt::zeros<float>({3, 1}))), doctest::Contains(expected.c_str()), xg::ShapeError);
+    }
+    CHECK(xg::huber(p, t).item() == xg::huber(p, t, 1.0f).item());
+    CHECK_THROWS_WITH_AS(xg::huber(p, t, 0.0f), "huber: delta 0; expected a finite delta > 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::loss_by_name("hinge_loss"),
+                         doctest::Contains("unknown loss 'hinge_loss'; expected one of categorical_crossentropy"), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::loss_by_name("hinge_loss"), doctest::Contains("kl_divergence or kullback_leibler_divergence or kld"),
+                         xg::ValueError);
 }

@@ -1,6 +1,13 @@
 #include "xgrad/train/loss.hpp"
 
+#include <algorithm>
+#include <limits>
+#include <numbers>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -60,6 +67,97 @@ Tensor mean_squared_error(const Tensor& y_pred, const Tensor& y_true) {
     return mean(square(y_pred - y_true));
 }
 
+// The regression and margin losses below are, as Keras's, means over the last axis and then over
+// the batch: with rows of one width, the mean of every element.
+
+Tensor mean_absolute_error(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "mean_absolute_error");
+    return mean(abs(y_pred - y_true));
+}
+
+Tensor mean_absolute_percentage_error(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "mean_absolute_percentage_error");
+    // A target of 0 counts as clip_epsilon, as in Keras: large, not infinite.
+    return 100.0f * mean(abs((y_true - y_pred) / clip(abs(y_true), clip_epsilon, std::numeric_limits<float>::max())));
+}
+
+Tensor mean_squared_logarithmic_error(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "mean_squared_logarithmic_error");
+    const float big = std::numeric_limits<float>::max();
+    return mean(square(log(clip(y_pred, clip_epsilon, big) + 1.0f) - log(clip(y_true, clip_epsilon, big) + 1.0f)));
+}
+
+Tensor huber(const Tensor& y_pred, const Tensor& y_true, float delta) {
+    check_same_shape(y_pred, y_true, "huber");
+    if (!(delta > 0.0f && std::isfinite(delta))) throw ValueError(fmt::format("huber: delta {}; expected a finite delta > 0", delta));
+    // 0.5 x^2 for |x| <= delta, delta (|x| - 0.5 delta) beyond: with q = min(|x|, delta), 0.5 q^2 + delta (|x| - q).
+    const Tensor a = abs(y_pred - y_true);
+    const Tensor q = clip(a, 0.0f, delta);
+    return mean(0.5f * square(q) + delta * (a - q));
+}
+
+Tensor log_cosh(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "log_cosh");
+    // log cosh x = x + softplus(-2x) - log 2, without overflow for large |x|.
+    const Tensor x = y_pred - y_true;
+    return mean(x + softplus(-2.0f * x) - std::numbers::ln2_v<float>);
+}
+
+Tensor kl_divergence(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "kl_divergence");
+    // Both clipped to [eps, 1] as Keras does, so that a 0 in either is finite.
+    const Tensor t = clip(y_true, clip_epsilon, 1.0f), p = clip(y_pred, clip_epsilon, 1.0f);
+    return mean(sum(t * log(t / p), -1));
+}
+
+Tensor poisson(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "poisson");
+    return mean(y_pred - y_true * log(y_pred + clip_epsilon));
+}
+
+namespace {
+
+// Keras's hinge losses take labels -1 and 1, and turn labels that are all 0 or 1 into them.
+Tensor signed_labels(const Tensor& y_true) {
+    const Array& v = y_true.value();
+    const bool binary = std::all_of(v.begin(), v.end(), [](float t) { return t == 0.0f || t == 1.0f; });
+    return binary ? 2.0f * y_true - 1.0f : y_true;
+}
+
+}  // namespace
+
+Tensor hinge(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "hinge");
+    return mean(relu(1.0f - signed_labels(y_true) * y_pred));
+}
+
+Tensor squared_hinge(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "squared_hinge");
+    return mean(square(relu(1.0f - signed_labels(y_true) * y_pred)));
+}
+
+Tensor categorical_hinge(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "categorical_hinge");
+    if (y_pred.rank() != 2) {
+        throw ShapeError(fmt::format("categorical_hinge: predictions have shape {}; expected (batch, classes)",
+                                     format_shape(y_pred.shape())));
+    }
+    // max(0, 1 + (the best wrong class's score) - (the true class's score)), per row.
+    const Tensor positive = sum(y_true * y_pred, -1);
+    const Tensor negative = max((1.0f - y_true) * y_pred, -1);
+    return mean(relu(1.0f + negative - positive));
+}
+
+Tensor cosine_similarity(const Tensor& y_pred, const Tensor& y_true) {
+    check_same_shape(y_pred, y_true, "cosine_similarity");
+    if (y_pred.rank() == 0) throw ShapeError("cosine_similarity: 0-d predictions; expected vectors along the last axis");
+    // Each row scaled to unit length (a row of zeros stays 0: its length counts as sqrt(eps)).
+    auto unit = [](const Tensor& v) {
+        return v / sqrt(clip(sum(square(v), -1, true), 1e-12f, std::numeric_limits<float>::max()));
+    };
+    return -mean(sum(unit(y_true) * unit(y_pred), -1));
+}
+
 Loss::Loss(const std::string& name) : Loss(loss_by_name(name)) {}
 
 Loss::Loss(LossFn on_outputs, std::string name) : Loss(std::move(name), std::move(on_outputs), {}, {}) {}
@@ -94,9 +192,26 @@ Loss loss_by_name(const std::string& name) {
         return Loss(name, [](const Tensor& p, const Tensor& y) { return binary_crossentropy(p, y); }, "sigmoid",
                     [](const Tensor& z, const Tensor& y) { return binary_crossentropy(z, y, true); });
     }
-    if (name == "mean_squared_error" || name == "mse") return Loss(mean_squared_error, name);
-    throw ValueError(fmt::format("loss_by_name: unknown loss '{}'; expected categorical_crossentropy, "
-                                 "sparse_categorical_crossentropy, binary_crossentropy or mean_squared_error", name));
+    static const std::vector<std::pair<std::vector<std::string>, LossFn>> others{
+        {{"mean_squared_error", "mse"}, mean_squared_error},
+        {{"mean_absolute_error", "mae"}, mean_absolute_error},
+        {{"mean_absolute_percentage_error", "mape"}, mean_absolute_percentage_error},
+        {{"mean_squared_logarithmic_error", "msle"}, mean_squared_logarithmic_error},
+        {{"huber", "huber_loss"}, [](const Tensor& p, const Tensor& y) { return huber(p, y); }},
+        {{"log_cosh", "logcosh"}, log_cosh},
+        {{"kl_divergence", "kullback_leibler_divergence", "kld"}, kl_divergence},
+        {{"poisson"}, poisson},
+        {{"hinge"}, hinge},
+        {{"squared_hinge"}, squared_hinge},
+        {{"categorical_hinge"}, categorical_hinge},
+        {{"cosine_similarity"}, cosine_similarity},
+    };
+    for (const auto& [names, fn] : others) {
+        if (std::find(names.begin(), names.end(), name) != names.end()) return Loss(fn, name);
+    }
+    std::string known = "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy";
+    for (const auto& [names, fn] : others) known += ", " + fmt::format("{}", fmt::join(names, " or "));
+    throw ValueError(fmt::format("loss_by_name: unknown loss '{}'; expected one of {}", name, known));
 }
 
 }  // namespace xg

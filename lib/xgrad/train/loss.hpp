@@ -25,6 +25,30 @@ Tensor sparse_categorical_crossentropy(const Tensor& y_pred, const Tensor& y_tru
 Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits = false);
 /// mean((y_pred - y_true)^2).
 Tensor mean_squared_error(const Tensor& y_pred, const Tensor& y_true);
+/// mean(|y_pred - y_true|).
+Tensor mean_absolute_error(const Tensor& y_pred, const Tensor& y_true);
+/// 100 mean(|(y_true - y_pred) / y_true|), |y_true| at least 1e-7.
+Tensor mean_absolute_percentage_error(const Tensor& y_pred, const Tensor& y_true);
+/// mean((log(1 + y_pred) - log(1 + y_true))^2), both at least 1e-7.
+Tensor mean_squared_logarithmic_error(const Tensor& y_pred, const Tensor& y_true);
+/// mean of 0.5 x^2 where |x| <= delta, delta (|x| - delta / 2) beyond, x = y_pred - y_true;
+/// delta must be finite and > 0.
+Tensor huber(const Tensor& y_pred, const Tensor& y_true, float delta = 1.0f);
+/// mean(log(cosh(y_pred - y_true))), computed without overflow.
+Tensor log_cosh(const Tensor& y_pred, const Tensor& y_true);
+/// mean over rows of sum(t log(t / p)), t and p clipped to [1e-7, 1].
+Tensor kl_divergence(const Tensor& y_pred, const Tensor& y_true);
+/// mean(y_pred - y_true log(y_pred + 1e-7)), for counts.
+Tensor poisson(const Tensor& y_pred, const Tensor& y_true);
+/// mean(max(1 - y_true y_pred, 0)) for labels -1 and 1 (labels all 0 or 1 are made -1 and 1, as Keras does).
+Tensor hinge(const Tensor& y_pred, const Tensor& y_true);
+/// mean(max(1 - y_true y_pred, 0)^2), labels as for hinge.
+Tensor squared_hinge(const Tensor& y_pred, const Tensor& y_true);
+/// mean over rows of max(0, 1 + max_wrong(y_pred) - y_pred[true]) for (n, c) scores and one-hot targets.
+Tensor categorical_hinge(const Tensor& y_pred, const Tensor& y_true);
+/// -mean over rows of the cosine of the angle between y_pred and y_true (along the last axis):
+/// -1 when they point the same way.
+Tensor cosine_similarity(const Tensor& y_pred, const Tensor& y_true);
 
 /// A loss as compile() takes it: a name, its formula on the network's outputs and, for the
 /// crossentropies, the exact formula on the logits before the activation it undoes.
@@ -56,8 +80,12 @@ private:
     LossFn on_logits_;
 };
 
-/// The loss called `name`: categorical_crossentropy, sparse_categorical_crossentropy,
-/// binary_crossentropy, mean_squared_error (also "mse"); throws ValueError for others.
+/// The loss called `name`, by Keras's names and aliases: categorical_crossentropy,
+/// sparse_categorical_crossentropy, binary_crossentropy, mean_squared_error (mse),
+/// mean_absolute_error (mae), mean_absolute_percentage_error (mape),
+/// mean_squared_logarithmic_error (msle), huber (delta 1), log_cosh (logcosh), kl_divergence
+/// (kld), poisson, hinge, squared_hinge, categorical_hinge, cosine_similarity; throws
+/// ValueError for others.
 Loss loss_by_name(const std::string& name);
 
 }  // namespace xg
