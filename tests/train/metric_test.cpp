@@ -5,6 +5,7 @@
 #include <initializer_list>
 
 #include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
 
 #include "xgrad/core/error.hpp"
 
@@ -82,7 +83,10 @@ TEST_CASE("metric_by_name picks accuracy's kind from the loss, as Keras does") {
     CHECK(explicit_kind->result() == 1.0);
     CHECK(xg::metric_by_name("categorical_accuracy", "mse")->name() == "categorical_accuracy");
     CHECK(xg::metric_by_name("sparse_categorical_accuracy", "mse")->name() == "sparse_categorical_accuracy");
-    CHECK_THROWS_AS(xg::metric_by_name("precision", "binary_crossentropy"), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::metric_by_name("precision", "binary_crossentropy"),
+                         "metric_by_name: unknown metric 'precision'; expected accuracy, categorical_accuracy, "
+                         "sparse_categorical_accuracy, binary_accuracy or a loss's name (mae, mse, ...)",
+                         xg::ValueError);
 }
 
 TEST_CASE("Mean is a weighted running mean") {
@@ -93,4 +97,25 @@ TEST_CASE("Mean is a weighted running mean") {
     CHECK(m.result() == doctest::Approx(1.25));
     m.reset();
     CHECK(m.result() == 0.0);
+}
+
+TEST_CASE("a loss's name is a metric: its mean over every sample added, batch by batch") {
+    const xg::Array p = {{1.0f, 2.0f}, {0.5f, -1.0f}, {3.0f, 0.0f}};
+    const xg::Array y = {{0.0f, 2.5f}, {0.5f, 1.0f}, {1.0f, 1.0f}};
+    auto mae = xg::metric_by_name("mae", "mse");
+    CHECK(mae->name() == "mae");
+    // Batches of 1 and 2 rows: weighted by rows, the result is the mean over all three.
+    mae->update(xt::view(p, xt::range(0, 1), xt::all()), xt::view(y, xt::range(0, 1), xt::all()));
+    mae->update(xt::view(p, xt::range(1, 3), xt::all()), xt::view(y, xt::range(1, 3), xt::all()));
+    CHECK(mae->result() == doctest::Approx((1.0 + 0.5 + 0.0 + 2.0 + 2.0 + 1.0) / 6.0));
+    mae->reset();
+    CHECK(mae->result() == 0.0);
+    auto mse = xg::metric_by_name("mean_squared_error", "mae");
+    mse->update(p, y);
+    CHECK(mse->result() == doctest::Approx((1.0 + 0.25 + 0.0 + 4.0 + 4.0 + 1.0) / 6.0));
+    // Keras's cosine_similarity metric is the similarity, the loss its negative.
+    auto cosine = xg::metric_by_name("cosine_similarity", "mse");
+    cosine->update(y, 2.0f * y);
+    CHECK(cosine->result() == doctest::Approx(1.0));
+    CHECK_THROWS_AS(xg::LossMetric("none", nullptr), xg::ValueError);
 }

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
 
 namespace xg {
 namespace {
@@ -53,6 +55,17 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
     total_ += n;
 }
 
+LossMetric::LossMetric(std::string name, LossFn formula) : Metric(std::move(name)), formula_(std::move(formula)) {
+    if (!formula_) throw ValueError(fmt::format("LossMetric '{}': no formula; expected a loss function", this->name()));
+}
+
+void LossMetric::update(const Array& y_pred, const Array& y_true) {
+    NoGradGuard no_grad;
+    const double value = formula_(constant(y_pred), constant(y_true)).item();
+    // Weighted by the batch's samples: the epoch's figure is the mean over all of them.
+    mean_.add(value, y_pred.dimension() == 0 ? 1.0 : static_cast<double>(y_pred.shape()[0]));
+}
+
 std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::string& loss) {
     if (name == "accuracy" || name == "acc") {
         AccuracyKind kind = AccuracyKind::categorical;
@@ -63,8 +76,19 @@ std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::strin
     if (name == "categorical_accuracy") return std::make_unique<Accuracy>(AccuracyKind::categorical, name);
     if (name == "sparse_categorical_accuracy") return std::make_unique<Accuracy>(AccuracyKind::sparse, name);
     if (name == "binary_accuracy") return std::make_unique<Accuracy>(AccuracyKind::binary, name);
-    throw ValueError(fmt::format("metric_by_name: unknown metric '{}'; expected accuracy, categorical_accuracy, "
-                                 "sparse_categorical_accuracy or binary_accuracy", name));
+    Loss formula = [&] {
+        try {
+            return loss_by_name(name);
+        } catch (const ValueError&) {
+            throw ValueError(fmt::format("metric_by_name: unknown metric '{}'; expected accuracy, categorical_accuracy, "
+                                         "sparse_categorical_accuracy, binary_accuracy or a loss's name (mae, mse, ...)",
+                                         name));
+        }
+    }();
+    if (name == "cosine_similarity") {
+        return std::make_unique<LossMetric>(name, [](const Tensor& p, const Tensor& y) { return -cosine_similarity(p, y); });
+    }
+    return std::make_unique<LossMetric>(name, [formula](const Tensor& p, const Tensor& y) { return formula(p, y); });
 }
 
 }  // namespace xg

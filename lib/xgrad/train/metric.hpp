@@ -4,6 +4,7 @@
 #include <string>
 
 #include "xgrad/core/array.hpp"
+#include "xgrad/train/loss.hpp"
 
 namespace xg {
 
@@ -57,7 +58,23 @@ private:
     double total_ = 0.0, weight_ = 0.0;
 };
 
-/// "accuracy" / "acc" -> the Accuracy that fits `loss` (as Keras chooses); throws ValueError otherwise.
+/// A loss formula as a metric: its mean over the samples of an epoch (Keras's "mae", "mse", ...).
+class LossMetric : public Metric {
+public:
+    LossMetric(std::string name, LossFn formula);
+    void reset() override { mean_.reset(); }
+    void update(const Array& y_pred, const Array& y_true) override;
+    double result() const override { return mean_.result(); }
+
+private:
+    LossFn formula_;
+    Mean mean_;
+};
+
+/// "accuracy" / "acc" -> the Accuracy that fits `loss` (as Keras chooses); categorical_accuracy,
+/// sparse_categorical_accuracy, binary_accuracy; or any name loss_by_name knows ("mae", "mse",
+/// "kld", ...) -> that loss's mean (cosine_similarity's sign turned, as Keras's metric is the
+/// similarity itself). Throws ValueError otherwise.
 std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::string& loss);
 
 }  // namespace xg
