@@ -72,6 +72,25 @@ std::vector<xg::Array> weights(xg::Module& m) {
 
 }  // namespace
 
+namespace {
+
+// Passes an epoch's loss on to `inner` under another key.
+class Renamer : public xg::Callback {
+public:
+    Renamer(std::shared_ptr<xg::Callback> inner, std::string key) : inner_(std::move(inner)), key_(std::move(key)) {}
+    void on_train_begin(xg::Model& m) override { inner_->on_train_begin(m); }
+    void on_epoch_end(xg::Model& m, std::size_t epoch, const xg::Logs& logs) override {
+        inner_->on_epoch_end(m, epoch, {{key_, xg::log_value(logs, "loss")}});
+    }
+    void on_train_end(xg::Model& m) override { inner_->on_train_end(m); }
+
+private:
+    std::shared_ptr<xg::Callback> inner_;
+    std::string key_;
+};
+
+}  // namespace
+
 TEST_CASE("fit calls callbacks at train and epoch boundaries, in order") {
     const Regression data;
     Setup s;
@@ -161,7 +180,7 @@ TEST_CASE("EarlyStopping's min_delta: smaller changes are not improvements") {
     CHECK(s.model->fit(data.x, data.y, quiet(20, {stop})).epochs() == 3);
 }
 
-TEST_CASE("EarlyStopping's auto mode maximises accuracy-like keys") {
+TEST_CASE("EarlyStopping's auto mode maximises accuracy-like keys and the cosine similarity, minimises the rest") {
     const Regression data;
     Setup s;
     // "val_acc" does not exist in these logs: naming it is an error that lists what does.
@@ -169,23 +188,16 @@ TEST_CASE("EarlyStopping's auto mode maximises accuracy-like keys") {
     CHECK_THROWS_AS(s.model->fit(data.x, data.y, quiet(2, {missing})), xg::ValueError);
     CHECK_THROWS_AS(xg::EarlyStopping(xg::EarlyStoppingOptions{.mode = "lowest"}), xg::ValueError);
 
-    // A metric-free model logs only "loss"; monitor it as if it were an accuracy ("loss_acc" is
-    // not a key), through a callback that renames it.
-    class Renamer : public xg::Callback {
-    public:
-        explicit Renamer(std::shared_ptr<xg::Callback> inner) : inner_(std::move(inner)) {}
-        void on_train_begin(xg::Model& m) override { inner_->on_train_begin(m); }
-        void on_epoch_end(xg::Model& m, std::size_t epoch, const xg::Logs& logs) override {
-            inner_->on_epoch_end(m, epoch, {{"my_accuracy", xg::log_value(logs, "loss")}});
-        }
-        void on_train_end(xg::Model& m) override { inner_->on_train_end(m); }
-
-    private:
-        std::shared_ptr<xg::Callback> inner_;
-    };
-    // Auto mode on "my_accuracy" maximises, so a decreasing value stops training as in max mode.
-    auto stop = std::make_shared<xg::EarlyStopping>(xg::EarlyStoppingOptions{.monitor = "my_accuracy", .patience = 2});
-    CHECK(s.model->fit(data.x, data.y, quiet(20, {std::make_shared<Renamer>(stop)})).epochs() == 3);
+    // A metric-free model logs only "loss" (which falls epoch after epoch); monitored under
+    // another key through a callback that renames it, auto mode maximises accuracy-like keys
+    // and the cosine similarity, so the falling value stops training as in max mode, and
+    // minimises the rest.
+    for (const char* key : {"my_accuracy", "val_cosine_similarity", "val_mae"}) {
+        CAPTURE(std::string(key));
+        auto stop = std::make_shared<xg::EarlyStopping>(xg::EarlyStoppingOptions{.monitor = key, .patience = 2});
+        const std::size_t epochs = s.model->fit(data.x, data.y, quiet(20, {std::make_shared<Renamer>(stop, key)})).epochs();
+        CHECK(epochs == (std::string(key) == "val_mae" ? 20 : 3));
+    }
 }
 
 TEST_CASE("EarlyStopping with restore_best_weights puts back the best epoch's weights") {

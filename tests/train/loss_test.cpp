@@ -246,7 +246,7 @@ TEST_CASE("a Loss takes a call's logits when the call ends in the activation it 
     CHECK(xg::loss_by_name("binary_crossentropy").fused_activation() == "sigmoid");
     CHECK(xg::loss_by_name("mse").fused_activation().empty());
 
-    const xg::Loss custom([](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_squared_error(a, b); }, "mine");
+    const xg::Loss custom(xg::mean_squared_error, "mine");
     CHECK(custom.name() == "mine");
     CHECK(custom(xg::Activated{p, logits, "softmax"}, y).item() == xg::mean_squared_error(p, y).item());
     CHECK_THROWS_AS(xg::Loss(xg::LossFn()), xg::ValueError);
@@ -255,8 +255,8 @@ TEST_CASE("a Loss takes a call's logits when the call ends in the activation it 
 
 namespace {
 
-// Predictions and targets of a regression, 3 rows of 4, no difference 0 or of size 1 (the kinks
-// of mae and huber).
+// Predictions and targets of a regression, 3 rows of 4, no difference 0 or 0.75 (the kinks of
+// mae and of huber in the gradient checks).
 const xg::Array reg_pred = {{1.5f, -0.2f, 3.0f, 0.7f}, {-1.0f, 2.5f, 0.1f, 4.0f}, {0.3f, 0.9f, -2.0f, 1.2f}};
 const xg::Array reg_true = {{1.0f, 0.4f, 1.5f, 0.2f}, {-0.4f, 2.0f, 0.7f, 1.0f}, {0.8f, 0.1f, -1.7f, 1.4f}};
 
@@ -314,13 +314,13 @@ TEST_CASE("the regression losses are Keras's formulas, with their gradients to t
     const double lc = mean_of([](double a, double b) { return std::log(std::cosh(a - b)); }, reg_pred, reg_true);
     CHECK(xg::log_cosh(p, t).item() == doctest::Approx(lc).epsilon(1e-5));
 
-    check_gradients("mean_absolute_error", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_absolute_error(a, b); }, reg_pred, reg_true);
-    check_gradients("mean_absolute_percentage_error", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_absolute_percentage_error(a, b); }, reg_pred,
+    check_gradients("mean_absolute_error", xg::mean_absolute_error, reg_pred, reg_true);
+    check_gradients("mean_absolute_percentage_error", xg::mean_absolute_percentage_error, reg_pred,
                     reg_true);
-    check_gradients("mean_squared_logarithmic_error", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_squared_logarithmic_error(a, b); },
+    check_gradients("mean_squared_logarithmic_error", xg::mean_squared_logarithmic_error,
                     xt::abs(reg_pred) + 0.1f, reg_true);
     check_gradients("huber", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::huber(a, b, 0.75f); }, reg_pred, reg_true);
-    check_gradients("log_cosh", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::log_cosh(a, b); }, reg_pred, reg_true);
+    check_gradients("log_cosh", xg::log_cosh, reg_pred, reg_true);
 }
 
 TEST_CASE("log_cosh stays finite for large errors, where cosh overflows, and approaches |x| - log 2") {
@@ -352,10 +352,10 @@ TEST_CASE("kl_divergence, poisson and cosine_similarity are Keras's formulas, wi
     CHECK(xg::cosine_similarity(xg::constant(reg_pred), xg::constant(reg_true)).item() == doctest::Approx(cos).epsilon(1e-5));
     CHECK(xg::cosine_similarity(xg::constant(reg_true), xg::constant(2.0f * reg_true)).item() == doctest::Approx(-1.0));
 
-    check_gradients("kl_divergence", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::kl_divergence(a, b); },
+    check_gradients("kl_divergence", xg::kl_divergence,
                     probs * 0.5f + 0.2f, probs);  // away from 0, where t / p^2 makes differences inexact
-    check_gradients("poisson", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::poisson(a, b); }, rates, counts);
-    check_gradients("cosine_similarity", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::cosine_similarity(a, b); }, reg_pred, reg_true);
+    check_gradients("poisson", xg::poisson, rates, counts);
+    check_gradients("cosine_similarity", xg::cosine_similarity, reg_pred, reg_true);
 }
 
 TEST_CASE("the hinge losses take labels -1 and 1, and make labels of 0 and 1 into them, as Keras does") {
@@ -368,40 +368,41 @@ TEST_CASE("the hinge losses take labels -1 and 1, and make labels of 0 and 1 int
         CHECK(xg::hinge(xg::constant(scores), xg::constant(*labels)).item() == doctest::Approx(h).epsilon(1e-6));
         CHECK(xg::squared_hinge(xg::constant(scores), xg::constant(*labels)).item() == doctest::Approx(sq).epsilon(1e-6));
     }
-    // categorical: max(0, 1 + best wrong score - true score) per row.
+    // categorical, Keras's formula: max(0, 1 + max((1 - y) p) - p[true]) per row, where the true
+    // class's slot counts as 0 in the max: the second row's wrong scores are all negative.
+    const xg::Array class_scores = {{2.0f, -1.0f, 0.5f, 0.0f}, {-0.5f, -1.5f, 0.4f, -2.0f}, {0.3f, 0.2f, -0.1f, 1.2f}};
     const double ch = row_mean_of([](const float* a, const float* b, std::size_t w) {
-        double pos = 0.0, neg = -std::numeric_limits<double>::infinity();
+        double pos = 0.0, neg = 0.0;
         for (std::size_t i = 0; i < w; ++i) {
             if (b[i] == 1.0f) pos = a[i];
             else neg = std::max(neg, static_cast<double>(a[i]));
         }
         return std::max(0.0, 1.0 + neg - pos);
-    }, logits, one_hot);
-    CHECK(xg::categorical_hinge(xg::constant(logits), xg::constant(one_hot)).item() == doctest::Approx(ch).epsilon(1e-6));
+    }, class_scores, one_hot);
+    CHECK(ch == doctest::Approx((0.0 + 0.6 + 0.1) / 3.0));  // the wrong classes alone: 0.1 in the second row
+    CHECK(xg::categorical_hinge(xg::constant(class_scores), xg::constant(one_hot)).item() == doctest::Approx(ch).epsilon(1e-6));
 
-    check_gradients("hinge", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::hinge(a, b); }, scores, signs);
-    check_gradients("squared_hinge", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::squared_hinge(a, b); }, scores, bits);
-    check_gradients("categorical_hinge", [](const xg::Tensor& a, const xg::Tensor& b) { return xg::categorical_hinge(a, b); }, logits, one_hot);
+    check_gradients("hinge", xg::hinge, scores, signs);
+    check_gradients("squared_hinge", xg::squared_hinge, scores, bits);
+    check_gradients("categorical_hinge", xg::categorical_hinge, class_scores, one_hot);
 }
 
 TEST_CASE("every loss is found by its Keras name and aliases, names itself in a shape error, and refuses a bad delta") {
     // Positive, so that every loss (poisson's log, msle's) is defined.
     const xg::Tensor p = xg::constant(xt::abs(reg_pred) + 0.1f), t = xg::constant(xt::abs(reg_true) + 0.1f);
     const std::vector<std::pair<std::vector<const char*>, LossOf>> named{
-        {{"mean_absolute_error", "mae"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_absolute_error(a, b); }},
-        {{"mean_absolute_percentage_error", "mape"},
-         [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_absolute_percentage_error(a, b); }},
-        {{"mean_squared_logarithmic_error", "msle"},
-         [](const xg::Tensor& a, const xg::Tensor& b) { return xg::mean_squared_logarithmic_error(a, b); }},
+        {{"mean_squared_error", "mse", "MSE"}, xg::mean_squared_error},
+        {{"mean_absolute_error", "mae", "MAE"}, xg::mean_absolute_error},
+        {{"mean_absolute_percentage_error", "mape", "MAPE"}, xg::mean_absolute_percentage_error},
+        {{"mean_squared_logarithmic_error", "msle", "MSLE"}, xg::mean_squared_logarithmic_error},
         {{"huber", "huber_loss"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::huber(a, b); }},
-        {{"log_cosh", "logcosh"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::log_cosh(a, b); }},
-        {{"kl_divergence", "kullback_leibler_divergence", "kld"},
-         [](const xg::Tensor& a, const xg::Tensor& b) { return xg::kl_divergence(a, b); }},
-        {{"poisson"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::poisson(a, b); }},
-        {{"hinge"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::hinge(a, b); }},
-        {{"squared_hinge"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::squared_hinge(a, b); }},
-        {{"categorical_hinge"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::categorical_hinge(a, b); }},
-        {{"cosine_similarity"}, [](const xg::Tensor& a, const xg::Tensor& b) { return xg::cosine_similarity(a, b); }},
+        {{"log_cosh", "logcosh"}, xg::log_cosh},
+        {{"kl_divergence", "kullback_leibler_divergence", "kld", "KLD"}, xg::kl_divergence},
+        {{"poisson"}, xg::poisson},
+        {{"hinge"}, xg::hinge},
+        {{"squared_hinge"}, xg::squared_hinge},
+        {{"categorical_hinge"}, xg::categorical_hinge},
+        {{"cosine_similarity"}, xg::cosine_similarity},
     };
     for (const auto& [names, loss] : named) {
         for (const char* name : names) {
@@ -416,6 +417,56 @@ TEST_CASE("every loss is found by its Keras name and aliases, names itself in a 
     CHECK_THROWS_WITH_AS(xg::huber(p, t, 0.0f), "huber: delta 0; expected a finite delta > 0", xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::loss_by_name("hinge_loss"),
                          doctest::Contains("unknown loss 'hinge_loss'; expected one of categorical_crossentropy"), xg::ValueError);
-    CHECK_THROWS_WITH_AS(xg::loss_by_name("hinge_loss"), doctest::Contains("kl_divergence or kullback_leibler_divergence or kld"),
-                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::loss_by_name("hinge_loss"), doctest::Contains(xg::loss_names().c_str()), xg::ValueError);
+    CHECK(xg::loss_names().find("binary_crossentropy (bce, BCE), mean_squared_error (mse, MSE)") != std::string::npos);
+    CHECK(xg::loss_by_name("BCE")(p * 0.1f, t * 0.1f).item() == xg::binary_crossentropy(p * 0.1f, t * 0.1f).item());
+}
+
+TEST_CASE("the losses stay finite where Keras's clips keep them so") {
+    const xg::Tensor pred = xg::parameter(xg::Array{{-0.5f, 0.0f, 2.0f}}, "pred");
+    const xg::Tensor zero_target = xg::constant(xg::Array{{0.0f, 0.0f, 1.0f}});
+    // Predictions 0, 0 and 2 against targets with zeros: every log and division meets a 0.
+    for (const auto& loss : {LossOf(xg::mean_absolute_percentage_error), LossOf(xg::mean_squared_logarithmic_error),
+                             LossOf(xg::poisson), LossOf(xg::kl_divergence), LossOf(xg::cosine_similarity)}) {
+        CHECK(std::isfinite(loss(xg::relu(pred), zero_target).item()));
+        CHECK(std::isfinite(loss(zero_target, xg::relu(pred)).item()));
+    }
+    // A target of 0 counts as 1e-7 in mape; msle's negative prediction is clipped: no gradient.
+    CHECK(xg::mean_absolute_percentage_error(xg::constant(column({0.5f})), xg::constant(column({0.0f}))).item() ==
+          doctest::Approx(100.0 * 0.5 / 1e-7).epsilon(1e-5));
+    xg::mean_squared_logarithmic_error(pred, xg::constant(xg::Array{{1.0f, 1.0f, 1.0f}})).backward();
+    CHECK(pred.grad()(0, 0) == 0.0f);
+    // A row of zeros has no direction: cosine 0, not NaN.
+    CHECK(xg::cosine_similarity(xg::constant(xg::Array{{0.0f, 0.0f}}), xg::constant(xg::Array{{1.0f, 0.0f}})).item() == 0.0f);
+}
+
+TEST_CASE("targets (n,) meet predictions (n, 1) in the losses of one target per prediction, as in Keras") {
+    const xg::Array p = column({0.2f, 0.9f, 0.6f});
+    const xg::Array y = {0.0f, 1.0f, 1.0f};
+    const xg::Tensor pc = xg::constant(p), yc = xg::constant(y), y_column = xg::constant(column({0.0f, 1.0f, 1.0f}));
+    for (const auto& loss : {LossOf(xg::mean_squared_error), LossOf(xg::mean_absolute_error), LossOf(xg::log_cosh),
+                             LossOf(xg::hinge), LossOf([](const xg::Tensor& a, const xg::Tensor& b) { return xg::binary_crossentropy(a, b); })}) {
+        CHECK(loss(pc, yc).item() == loss(pc, y_column).item());
+        CHECK(loss(xg::constant(y), y_column).item() == loss(xg::constant(y), yc).item());
+    }
+    CHECK_THROWS_WITH_AS(xg::mean_absolute_error(pc, xg::constant(xg::Array{0.0f, 1.0f})),
+                         "mean_absolute_error: predictions have shape (3, 1), targets (2,); expected equal shapes, or "
+                         "shapes that differ by a trailing axis of 1",
+                         xg::ShapeError);
+    // kl_divergence and the class losses compare whole rows: no such leeway.
+    CHECK_THROWS_AS(xg::kl_divergence(pc, yc), xg::ShapeError);
+}
+
+TEST_CASE("hinge passes labels other than 0 and 1 unchanged; huber and the row losses refuse what they cannot take") {
+    const xg::Array scores = {{0.3f, -1.4f}};
+    CHECK(xg::hinge(xg::constant(scores), xg::constant(xg::Array{{0.5f, -1.0f}})).item() ==
+          doctest::Approx((0.85 + 0.0) / 2.0));
+    const xg::Tensor p = xg::constant(scores);
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    for (const float delta : {-1.0f, nan, inf}) CHECK_THROWS_AS(xg::huber(p, p, delta), xg::ValueError);
+    const xg::Tensor scalar = xg::constant(xg::scalar_array(1.0f));
+    CHECK_THROWS_WITH_AS(xg::categorical_hinge(scalar, scalar), "categorical_hinge: 0-d predictions; expected scores along the last axis",
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::cosine_similarity(scalar, scalar), "cosine_similarity: 0-d predictions; expected vectors along the last axis",
+                         xg::ShapeError);
 }

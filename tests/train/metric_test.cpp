@@ -83,10 +83,9 @@ TEST_CASE("metric_by_name picks accuracy's kind from the loss, as Keras does") {
     CHECK(explicit_kind->result() == 1.0);
     CHECK(xg::metric_by_name("categorical_accuracy", "mse")->name() == "categorical_accuracy");
     CHECK(xg::metric_by_name("sparse_categorical_accuracy", "mse")->name() == "sparse_categorical_accuracy");
-    CHECK_THROWS_WITH_AS(xg::metric_by_name("precision", "binary_crossentropy"),
-                         "metric_by_name: unknown metric 'precision'; expected accuracy, categorical_accuracy, "
-                         "sparse_categorical_accuracy, binary_accuracy or a loss's name (mae, mse, ...)",
-                         xg::ValueError);
+    const std::string unknown = "metric_by_name: unknown metric 'precision'; expected accuracy, categorical_accuracy, "
+                                "sparse_categorical_accuracy, binary_accuracy or a loss's name: " + xg::loss_names();
+    CHECK_THROWS_WITH_AS(xg::metric_by_name("precision", "binary_crossentropy"), unknown.c_str(), xg::ValueError);
 }
 
 TEST_CASE("Mean is a weighted running mean") {
@@ -115,7 +114,16 @@ TEST_CASE("a loss's name is a metric: its mean over every sample added, batch by
     CHECK(mse->result() == doctest::Approx((1.0 + 0.25 + 0.0 + 4.0 + 4.0 + 1.0) / 6.0));
     // Keras's cosine_similarity metric is the similarity, the loss its negative.
     auto cosine = xg::metric_by_name("cosine_similarity", "mse");
-    cosine->update(y, 2.0f * y);
-    CHECK(cosine->result() == doctest::Approx(1.0));
+    cosine->update(xg::Array{{1.0f, 0.0f}, {1.0f, 0.0f}, {1.0f, 0.0f}}, xg::Array{{2.0f, 0.0f}, {0.0f, 3.0f}, {-1.0f, 0.0f}});
+    CHECK(cosine->result() == doctest::Approx((1.0 + 0.0 - 1.0) / 3.0));
     CHECK_THROWS_AS(xg::LossMetric("none", nullptr), xg::ValueError);
+}
+
+TEST_CASE("a loss metric takes targets (n,) for predictions (n, 1), and names itself when shapes do not pair up") {
+    auto mae = xg::metric_by_name("mae", "mse");
+    mae->update(column({1.0f, 2.0f}), xg::Array{0.5f, 3.0f});
+    CHECK(mae->result() == doctest::Approx(0.75));
+    CHECK_THROWS_WITH_AS(mae->update(column({1.0f, 2.0f}), xg::Array{0.5f, 3.0f, 1.0f}),
+                         doctest::Contains("metric 'mae': mean_absolute_error: predictions have shape (2, 1), targets (3,)"),
+                         xg::ShapeError);
 }

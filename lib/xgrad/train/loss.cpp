@@ -1,6 +1,7 @@
 #include "xgrad/train/loss.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numbers>
 #include <utility>
@@ -25,6 +26,23 @@ void check_same_shape(const Tensor& y_pred, const Tensor& y_true, const char* lo
     }
 }
 
+// The targets in the predictions' shape. As Keras does, targets (n,) meet predictions (n, 1)
+// (one output per sample, its targets as a vector: a regression's, a binary classifier's),
+// and targets (n, 1) predictions (n,); any other difference is a ShapeError.
+Tensor matching_targets(const Tensor& y_pred, const Tensor& y_true, const char* loss) {
+    const Shape& p = y_pred.shape();
+    const Shape& t = y_true.shape();
+    if (p == t) return y_true;
+    const bool trailing_one = (p.size() == t.size() + 1 && p.back() == 1 && std::equal(t.begin(), t.end(), p.begin())) ||
+                              (t.size() == p.size() + 1 && t.back() == 1 && std::equal(p.begin(), p.end(), t.begin()));
+    if (!trailing_one) {
+        throw ShapeError(fmt::format("{}: predictions have shape {}, targets {}; expected equal shapes, or shapes that "
+                                     "differ by a trailing axis of 1",
+                                     loss, format_shape(p), format_shape(t)));
+    }
+    return reshape(y_true, std::vector<long>(p.begin(), p.end()));
+}
+
 }  // namespace
 
 Tensor categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits) {
@@ -47,8 +65,8 @@ Tensor sparse_categorical_crossentropy(const Tensor& y_pred, const Tensor& y_tru
     return categorical_crossentropy(y_pred, one_hot(y_true, y_pred.shape()[1]));
 }
 
-Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits) {
-    check_same_shape(y_pred, y_true, "binary_crossentropy");
+Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& targets, bool from_logits) {
+    const Tensor y_true = matching_targets(y_pred, targets, "binary_crossentropy");
     if (from_logits) {
         const Tensor& x = y_pred;
         // -[y log s(x) + (1-y) log(1-s(x))] = max(x, 0) - x y + log(1 + e^-|x|), stable for any x.
@@ -62,33 +80,33 @@ Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from
     return -mean(y_true * log(p) + (1.0f - y_true) * log(1.0f - p));
 }
 
-Tensor mean_squared_error(const Tensor& y_pred, const Tensor& y_true) {
-    check_same_shape(y_pred, y_true, "mean_squared_error");
+Tensor mean_squared_error(const Tensor& y_pred, const Tensor& targets) {
+    const Tensor y_true = matching_targets(y_pred, targets, "mean_squared_error");
     return mean(square(y_pred - y_true));
 }
 
 // The regression and margin losses below are, as Keras's, means over the last axis and then over
 // the batch: with rows of one width, the mean of every element.
 
-Tensor mean_absolute_error(const Tensor& y_pred, const Tensor& y_true) {
-    check_same_shape(y_pred, y_true, "mean_absolute_error");
+Tensor mean_absolute_error(const Tensor& y_pred, const Tensor& targets) {
+    const Tensor y_true = matching_targets(y_pred, targets, "mean_absolute_error");
     return mean(abs(y_pred - y_true));
 }
 
-Tensor mean_absolute_percentage_error(const Tensor& y_pred, const Tensor& y_true) {
-    check_same_shape(y_pred, y_true, "mean_absolute_percentage_error");
+Tensor mean_absolute_percentage_error(const Tensor& y_pred, const Tensor& targets) {
+    const Tensor y_true = matching_targets(y_pred, targets, "mean_absolute_percentage_error");
     // A target of 0 counts as clip_epsilon, as in Keras: large, not infinite.
     return 100.0f * mean(abs((y_true - y_pred) / clip(abs(y_true), clip_epsilon, std::numeric_limits<float>::max())));
 }
 
-Tensor mean_squared_logarithmic_error(const Tensor& y_pred, const Tensor& y_true) {
-    check_same_shape(y_pred, y_true, "mean_squared_logarithmic_error");
+Tensor mean_squared_logarithmic_error(const Tensor& y_pred, const Tensor& targets) {
+    const Tensor y_true = matching_targets(y_pred, targets, "mean_squared_logarithmic_error");
     const float big = std::numeric_limits<float>::max();
     return mean(square(log(clip(y_pred, clip_epsilon, big) + 1.0f) - log(clip(y_true, clip_epsilon, big) + 1.0f)));
 }
 
-Tensor huber(const Tensor& y_pred, const Tensor& y_true, float delta) {
-    check_same_shape(y_pred, y_true, "huber");
+Tensor huber(const Tensor& y_pred, const Tensor& targets, float delta) {
+    const Tensor y_true = matching_targets(y_pred, targets, "huber");
     if (!(delta > 0.0f && std::isfinite(delta))) throw ValueError(fmt::format("huber: delta {}; expected a finite delta > 0", delta));
     // 0.5 x^2 for |x| <= delta, delta (|x| - 0.5 delta) beyond: with q = min(|x|, delta), 0.5 q^2 + delta (|x| - q).
     const Tensor a = abs(y_pred - y_true);
@@ -96,8 +114,8 @@ Tensor huber(const Tensor& y_pred, const Tensor& y_true, float delta) {
     return mean(0.5f * square(q) + delta * (a - q));
 }
 
-Tensor log_cosh(const Tensor& y_pred, const Tensor& y_true) {
-    check_same_shape(y_pred, y_true, "log_cosh");
+Tensor log_cosh(const Tensor& y_pred, const Tensor& targets) {
+    const Tensor y_true = matching_targets(y_pred, targets, "log_cosh");
     // log cosh x = x + softplus(-2x) - log 2, without overflow for large |x|.
     const Tensor x = y_pred - y_true;
     return mean(x + softplus(-2.0f * x) - std::numbers::ln2_v<float>);
@@ -110,8 +128,8 @@ Tensor kl_divergence(const Tensor& y_pred, const Tensor& y_true) {
     return mean(sum(t * log(t / p), -1));
 }
 
-Tensor poisson(const Tensor& y_pred, const Tensor& y_true) {
-    check_same_shape(y_pred, y_true, "poisson");
+Tensor poisson(const Tensor& y_pred, const Tensor& targets) {
+    const Tensor y_true = matching_targets(y_pred, targets, "poisson");
     return mean(y_pred - y_true * log(y_pred + clip_epsilon));
 }
 
@@ -126,23 +144,21 @@ Tensor signed_labels(const Tensor& y_true) {
 
 }  // namespace
 
-Tensor hinge(const Tensor& y_pred, const Tensor& y_true) {
-    check_same_shape(y_pred, y_true, "hinge");
+Tensor hinge(const Tensor& y_pred, const Tensor& targets) {
+    const Tensor y_true = matching_targets(y_pred, targets, "hinge");
     return mean(relu(1.0f - signed_labels(y_true) * y_pred));
 }
 
-Tensor squared_hinge(const Tensor& y_pred, const Tensor& y_true) {
-    check_same_shape(y_pred, y_true, "squared_hinge");
+Tensor squared_hinge(const Tensor& y_pred, const Tensor& targets) {
+    const Tensor y_true = matching_targets(y_pred, targets, "squared_hinge");
     return mean(square(relu(1.0f - signed_labels(y_true) * y_pred)));
 }
 
 Tensor categorical_hinge(const Tensor& y_pred, const Tensor& y_true) {
     check_same_shape(y_pred, y_true, "categorical_hinge");
-    if (y_pred.rank() != 2) {
-        throw ShapeError(fmt::format("categorical_hinge: predictions have shape {}; expected (batch, classes)",
-                                     format_shape(y_pred.shape())));
-    }
-    // max(0, 1 + (the best wrong class's score) - (the true class's score)), per row.
+    if (y_pred.rank() == 0) throw ShapeError("categorical_hinge: 0-d predictions; expected scores along the last axis");
+    // Keras's formula, per row: max(0, 1 + max((1 - y) p) - sum(y p)). The true class's slot
+    // counts as 0 among the others, so a row whose wrong scores are all negative meets 1 - p[true].
     const Tensor positive = sum(y_true * y_pred, -1);
     const Tensor negative = max((1.0f - y_true) * y_pred, -1);
     return mean(relu(1.0f + negative - positive));
@@ -151,7 +167,8 @@ Tensor categorical_hinge(const Tensor& y_pred, const Tensor& y_true) {
 Tensor cosine_similarity(const Tensor& y_pred, const Tensor& y_true) {
     check_same_shape(y_pred, y_true, "cosine_similarity");
     if (y_pred.rank() == 0) throw ShapeError("cosine_similarity: 0-d predictions; expected vectors along the last axis");
-    // Each row scaled to unit length (a row of zeros stays 0: its length counts as sqrt(eps)).
+    // Each row scaled to unit length as Keras's l2_normalize does: a row of zeros stays 0, its
+    // length counted as 1e-6.
     auto unit = [](const Tensor& v) {
         return v / sqrt(clip(sum(square(v), -1, true), 1e-12f, std::numeric_limits<float>::max()));
     };
@@ -179,39 +196,70 @@ Tensor Loss::operator()(const Activated& y_pred, const Tensor& y_true) const {
     return on_outputs_(y_pred.output, y_true);
 }
 
-Loss loss_by_name(const std::string& name) {
-    if (name == "categorical_crossentropy") {
-        return Loss(name, [](const Tensor& p, const Tensor& y) { return categorical_crossentropy(p, y); }, "softmax",
-                    [](const Tensor& z, const Tensor& y) { return categorical_crossentropy(z, y, true); });
-    }
-    if (name == "sparse_categorical_crossentropy") {
-        return Loss(name, [](const Tensor& p, const Tensor& y) { return sparse_categorical_crossentropy(p, y); }, "softmax",
-                    [](const Tensor& z, const Tensor& y) { return sparse_categorical_crossentropy(z, y, true); });
-    }
-    if (name == "binary_crossentropy") {
-        return Loss(name, [](const Tensor& p, const Tensor& y) { return binary_crossentropy(p, y); }, "sigmoid",
-                    [](const Tensor& z, const Tensor& y) { return binary_crossentropy(z, y, true); });
-    }
-    static const std::vector<std::pair<std::vector<std::string>, LossFn>> others{
-        {{"mean_squared_error", "mse"}, mean_squared_error},
-        {{"mean_absolute_error", "mae"}, mean_absolute_error},
-        {{"mean_absolute_percentage_error", "mape"}, mean_absolute_percentage_error},
-        {{"mean_squared_logarithmic_error", "msle"}, mean_squared_logarithmic_error},
-        {{"huber", "huber_loss"}, [](const Tensor& p, const Tensor& y) { return huber(p, y); }},
-        {{"log_cosh", "logcosh"}, log_cosh},
-        {{"kl_divergence", "kullback_leibler_divergence", "kld"}, kl_divergence},
-        {{"poisson"}, poisson},
-        {{"hinge"}, hinge},
-        {{"squared_hinge"}, squared_hinge},
-        {{"categorical_hinge"}, categorical_hinge},
-        {{"cosine_similarity"}, cosine_similarity},
+namespace {
+
+// Every loss by its Keras name and aliases: how it is made from a name.
+struct NamedLoss {
+    std::vector<std::string> names;
+    Loss (*make)(const std::string& name);
+};
+
+const std::vector<NamedLoss>& named_losses() {
+    static const std::vector<NamedLoss> table{
+        {{"categorical_crossentropy"},
+         [](const std::string& name) {
+             return Loss(name, [](const Tensor& p, const Tensor& y) { return categorical_crossentropy(p, y); }, "softmax",
+                         [](const Tensor& z, const Tensor& y) { return categorical_crossentropy(z, y, true); });
+         }},
+        {{"sparse_categorical_crossentropy"},
+         [](const std::string& name) {
+             return Loss(name, [](const Tensor& p, const Tensor& y) { return sparse_categorical_crossentropy(p, y); },
+                         "softmax", [](const Tensor& z, const Tensor& y) { return sparse_categorical_crossentropy(z, y, true); });
+         }},
+        {{"binary_crossentropy", "bce", "BCE"},
+         [](const std::string& name) {
+             return Loss(name, [](const Tensor& p, const Tensor& y) { return binary_crossentropy(p, y); }, "sigmoid",
+                         [](const Tensor& z, const Tensor& y) { return binary_crossentropy(z, y, true); });
+         }},
+        {{"mean_squared_error", "mse", "MSE"}, [](const std::string& name) { return Loss(mean_squared_error, name); }},
+        {{"mean_absolute_error", "mae", "MAE"}, [](const std::string& name) { return Loss(mean_absolute_error, name); }},
+        {{"mean_absolute_percentage_error", "mape", "MAPE"},
+         [](const std::string& name) { return Loss(mean_absolute_percentage_error, name); }},
+        {{"mean_squared_logarithmic_error", "msle", "MSLE"},
+         [](const std::string& name) { return Loss(mean_squared_logarithmic_error, name); }},
+        {{"huber", "huber_loss"},
+         [](const std::string& name) { return Loss([](const Tensor& p, const Tensor& y) { return huber(p, y); }, name); }},
+        {{"log_cosh", "logcosh"}, [](const std::string& name) { return Loss(log_cosh, name); }},
+        {{"kl_divergence", "kullback_leibler_divergence", "kld", "KLD"},
+         [](const std::string& name) { return Loss(kl_divergence, name); }},
+        {{"poisson"}, [](const std::string& name) { return Loss(poisson, name); }},
+        {{"hinge"}, [](const std::string& name) { return Loss(hinge, name); }},
+        {{"squared_hinge"}, [](const std::string& name) { return Loss(squared_hinge, name); }},
+        {{"categorical_hinge"}, [](const std::string& name) { return Loss(categorical_hinge, name); }},
+        {{"cosine_similarity"}, [](const std::string& name) { return Loss(cosine_similarity, name); }},
     };
-    for (const auto& [names, fn] : others) {
-        if (std::find(names.begin(), names.end(), name) != names.end()) return Loss(fn, name);
+    return table;
+}
+
+}  // namespace
+
+Loss loss_by_name(const std::string& name) {
+    for (const NamedLoss& entry : named_losses()) {
+        if (std::find(entry.names.begin(), entry.names.end(), name) != entry.names.end()) return entry.make(name);
     }
-    std::string known = "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy";
-    for (const auto& [names, fn] : others) known += ", " + fmt::format("{}", fmt::join(names, " or "));
-    throw ValueError(fmt::format("loss_by_name: unknown loss '{}'; expected one of {}", name, known));
+    throw ValueError(fmt::format("loss_by_name: unknown loss '{}'; expected one of {}", name, loss_names()));
+}
+
+std::string loss_names() {
+    std::vector<std::string> each;
+    for (const NamedLoss& entry : named_losses()) {
+        std::string names = entry.names[0];
+        if (entry.names.size() > 1) {
+            names += fmt::format(" ({})", fmt::join(entry.names.begin() + 1, entry.names.end(), ", "));
+        }
+        each.push_back(std::move(names));
+    }
+    return fmt::format("{}", fmt::join(each, ", "));
 }
 
 }  // namespace xg

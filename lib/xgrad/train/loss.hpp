@@ -23,6 +23,10 @@ Tensor sparse_categorical_crossentropy(const Tensor& y_pred, const Tensor& y_tru
 /// -mean(y log p + (1 - y) log(1 - p)), p clipped as above; with from_logits, p = sigmoid(y_pred)
 /// computed stably from the logits.
 Tensor binary_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits = false);
+// binary_crossentropy, mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+// mean_squared_logarithmic_error, huber, log_cosh, poisson, hinge and squared_hinge, a target
+// per prediction, take targets (n,) for predictions (n, 1) and (n, 1) for (n,), as Keras's do.
+
 /// mean((y_pred - y_true)^2).
 Tensor mean_squared_error(const Tensor& y_pred, const Tensor& y_true);
 /// mean(|y_pred - y_true|).
@@ -38,13 +42,15 @@ Tensor huber(const Tensor& y_pred, const Tensor& y_true, float delta = 1.0f);
 Tensor log_cosh(const Tensor& y_pred, const Tensor& y_true);
 /// mean over rows of sum(t log(t / p)), t and p clipped to [1e-7, 1].
 Tensor kl_divergence(const Tensor& y_pred, const Tensor& y_true);
-/// mean(y_pred - y_true log(y_pred + 1e-7)), for counts.
+/// mean(y_pred - y_true log(y_pred + 1e-7)), for counts: the predictions must not be negative
+/// (an exp or softplus output).
 Tensor poisson(const Tensor& y_pred, const Tensor& y_true);
 /// mean(max(1 - y_true y_pred, 0)) for labels -1 and 1 (labels all 0 or 1 are made -1 and 1, as Keras does).
 Tensor hinge(const Tensor& y_pred, const Tensor& y_true);
 /// mean(max(1 - y_true y_pred, 0)^2), labels as for hinge.
 Tensor squared_hinge(const Tensor& y_pred, const Tensor& y_true);
-/// mean over rows of max(0, 1 + max_wrong(y_pred) - y_pred[true]) for (n, c) scores and one-hot targets.
+/// mean over rows of max(0, 1 + max((1 - y_true) y_pred) - sum(y_true y_pred)) for scores and
+/// one-hot targets along the last axis (Keras's: the true class's slot counts as 0 in the max).
 Tensor categorical_hinge(const Tensor& y_pred, const Tensor& y_true);
 /// -mean over rows of the cosine of the angle between y_pred and y_true (along the last axis):
 /// -1 when they point the same way.
@@ -80,12 +86,11 @@ private:
     LossFn on_logits_;
 };
 
-/// The loss called `name`, by Keras's names and aliases: categorical_crossentropy,
-/// sparse_categorical_crossentropy, binary_crossentropy, mean_squared_error (mse),
-/// mean_absolute_error (mae), mean_absolute_percentage_error (mape),
-/// mean_squared_logarithmic_error (msle), huber (delta 1), log_cosh (logcosh), kl_divergence
-/// (kld), poisson, hinge, squared_hinge, categorical_hinge, cosine_similarity; throws
-/// ValueError for others.
+/// The loss called `name`, by Keras's names and aliases (loss_names(); huber's delta is 1);
+/// throws ValueError for others.
 Loss loss_by_name(const std::string& name);
+/// "categorical_crossentropy, ..., mean_squared_error (mse, MSE), ...": every name
+/// loss_by_name knows, each with its aliases.
+std::string loss_names();
 
 }  // namespace xg

@@ -61,7 +61,12 @@ LossMetric::LossMetric(std::string name, LossFn formula) : Metric(std::move(name
 
 void LossMetric::update(const Array& y_pred, const Array& y_true) {
     NoGradGuard no_grad;
-    const double value = formula_(constant(y_pred), constant(y_true)).item();
+    double value = 0.0;
+    try {
+        value = formula_(constant(y_pred), constant(y_true)).item();
+    } catch (const ShapeError& e) {
+        throw ShapeError(fmt::format("metric '{}': {}", name(), e.what()));
+    }
     // Weighted by the batch's samples: the epoch's figure is the mean over all of them.
     mean_.add(value, y_pred.dimension() == 0 ? 1.0 : static_cast<double>(y_pred.shape()[0]));
 }
@@ -76,19 +81,18 @@ std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::strin
     if (name == "categorical_accuracy") return std::make_unique<Accuracy>(AccuracyKind::categorical, name);
     if (name == "sparse_categorical_accuracy") return std::make_unique<Accuracy>(AccuracyKind::sparse, name);
     if (name == "binary_accuracy") return std::make_unique<Accuracy>(AccuracyKind::binary, name);
-    Loss formula = [&] {
-        try {
-            return loss_by_name(name);
-        } catch (const ValueError&) {
-            throw ValueError(fmt::format("metric_by_name: unknown metric '{}'; expected accuracy, categorical_accuracy, "
-                                         "sparse_categorical_accuracy, binary_accuracy or a loss's name (mae, mse, ...)",
-                                         name));
-        }
-    }();
+    // Keras's cosine_similarity metric is the similarity; the loss is its negative.
     if (name == "cosine_similarity") {
         return std::make_unique<LossMetric>(name, [](const Tensor& p, const Tensor& y) { return -cosine_similarity(p, y); });
     }
-    return std::make_unique<LossMetric>(name, [formula](const Tensor& p, const Tensor& y) { return formula(p, y); });
+    try {
+        const Loss formula = loss_by_name(name);
+        return std::make_unique<LossMetric>(name, [formula](const Tensor& p, const Tensor& y) { return formula(p, y); });
+    } catch (const ValueError&) {
+        throw ValueError(fmt::format("metric_by_name: unknown metric '{}'; expected accuracy, categorical_accuracy, "
+                                     "sparse_categorical_accuracy, binary_accuracy or a loss's name: {}",
+                                     name, loss_names()));
+    }
 }
 
 }  // namespace xg
