@@ -2,6 +2,7 @@
 #include "xgrad/nn/activation.hpp"
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -133,4 +134,31 @@ TEST_CASE("the Softmax layer normalises the last axis and records one softmax op
 
     const auto result = xg::gradcheck([&](const std::vector<xg::Tensor>& in) { return layer(in[0]); }, {z});
     CHECK_MESSAGE(result.passed, result.report());
+}
+
+TEST_CASE("LeakyReLU and ELU are Keras's layers, with Keras's names and default alphas, and their config") {
+    const xg::Tensor x = xg::input(z);
+    xg::LeakyReLU leaky;
+    xg::ELU elu;
+    CHECK(leaky.name() == "leaky_re_lu_1");
+    CHECK(elu.name() == "elu_1");
+    CHECK(leaky.alpha() == 0.3f);
+    CHECK(elu.alpha() == 1.0f);
+    CHECK(leaky(x).value()(0, 0) == doctest::Approx(-0.6));
+    CHECK(elu(x).value()(0, 0) == doctest::Approx(std::expm1(-2.0)));
+    xg::LeakyReLU steep(0.05f, "steep");
+    xg::ELU soft(0.5f);
+    CHECK(steep(x).value()(1, 1) == doctest::Approx(-0.0125));
+    CHECK(soft(x).value()(1, 1) == doctest::Approx(0.5 * std::expm1(-0.25)));
+    CHECK(steep.config()->at("alpha") == "0.05");
+    CHECK(soft.config()->at("alpha") == "0.5");
+    CHECK(steep.output_shape({4, 3}) == xg::Shape{4, 3});
+    CHECK(steep.parameters().empty());
+    for (xg::Module* layer : {static_cast<xg::Module*>(&steep), static_cast<xg::Module*>(&soft)}) {
+        const auto result = xg::gradcheck([layer](const std::vector<xg::Tensor>& in) { return (*layer)(in[0]); }, {z + 0.1f});
+        CHECK_MESSAGE(result.passed, result.report());
+    }
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH_AS(xg::LeakyReLU{nan}, "LeakyReLU: alpha nan; expected a finite number", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::ELU{inf}, "ELU: alpha inf; expected a finite number", xg::ValueError);
 }

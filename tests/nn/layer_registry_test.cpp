@@ -55,6 +55,11 @@ TEST_CASE("built-in layers are rebuilt from their config") {
     auto act = xg::make_layer("Activation", *xg::Activation("relu").config(), "act");
     CHECK(dynamic_cast<xg::Activation&>(*act).activation() == "relu");
     CHECK(xg::make_layer("Softmax", {}, "probs")->kind() == "Softmax");
+    auto leaky = xg::make_layer("LeakyReLU", *xg::LeakyReLU(0.05f).config(), "leaky");
+    CHECK(dynamic_cast<xg::LeakyReLU&>(*leaky).alpha() == 0.05f);
+    CHECK(leaky->name() == "leaky");
+    auto elu = xg::make_layer("ELU", *xg::ELU(0.7f).config(), "elu");
+    CHECK(dynamic_cast<xg::ELU&>(*elu).alpha() == 0.7f);
 }
 
 TEST_CASE("the convnet layers are rebuilt from their config, every setting kept") {

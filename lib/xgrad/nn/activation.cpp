@@ -1,5 +1,6 @@
 #include "xgrad/nn/activation.hpp"
 
+#include <cmath>
 #include <mutex>
 #include <utility>
 
@@ -86,6 +87,28 @@ Activation::Activation(const std::string& activation, std::string name)
     : Module("Activation", std::move(name)),
       activation_(activation.empty() ? "linear" : activation),
       fn_(activation_by_name(activation)) {}
+
+namespace {
+
+float checked_alpha(float alpha, const char* layer) {
+    if (!std::isfinite(alpha)) throw ValueError(fmt::format("{}: alpha {}; expected a finite number", layer, alpha));
+    return alpha;
+}
+
+}  // namespace
+
+LeakyReLU::LeakyReLU(float alpha, std::string name)
+    : Module("LeakyReLU", std::move(name)), alpha_(checked_alpha(alpha, "LeakyReLU")) {}
+
+Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, alpha_); }
+
+std::optional<LayerConfig> LeakyReLU::config() const { return LayerConfig{{"alpha", fmt::format("{}", alpha_)}}; }
+
+ELU::ELU(float alpha, std::string name) : Module("ELU", std::move(name)), alpha_(checked_alpha(alpha, "ELU")) {}
+
+Tensor ELU::forward(const Tensor& x) { return elu(x, alpha_); }
+
+std::optional<LayerConfig> ELU::config() const { return LayerConfig{{"alpha", fmt::format("{}", alpha_)}}; }
 
 Tensor Softmax::forward(const Tensor& x) { return softmax(x, -1); }
 

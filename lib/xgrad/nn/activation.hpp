@@ -1,5 +1,6 @@
 #pragma once
-// Activation functions by name, in one table, and the layers that apply them. Dense,
+// Activation functions by name, in one table, and the layers that apply them (Activation by
+// name; LeakyReLU and ELU with their alpha; Softmax). Dense,
 // Activation, graph export and saved models all read the table, so a new activation is one
 // register_activation call.
 #include <functional>
@@ -41,6 +42,33 @@ protected:
 private:
     std::string activation_;
     ActivationFn fn_;
+};
+
+/// x for x > 0, alpha x otherwise, like keras.layers.LeakyReLU (alpha 0.3, Keras's layer
+/// default; the "leaky_relu" activation by name takes 0.2).
+class LeakyReLU : public Module {
+public:
+    explicit LeakyReLU(float alpha = 0.3f, std::string name = {});
+    Tensor forward(const Tensor& x) override;
+    Shape output_shape(const Shape& input_shape) override { return input_shape; }
+    std::optional<LayerConfig> config() const override;
+    float alpha() const { return alpha_; }
+
+private:
+    float alpha_;
+};
+
+/// x for x > 0, alpha (e^x - 1) otherwise, like keras.layers.ELU (alpha 1).
+class ELU : public Module {
+public:
+    explicit ELU(float alpha = 1.0f, std::string name = {});
+    Tensor forward(const Tensor& x) override;
+    Shape output_shape(const Shape& input_shape) override { return input_shape; }
+    std::optional<LayerConfig> config() const override;
+    float alpha() const { return alpha_; }
+
+private:
+    float alpha_;
 };
 
 /// Softmax along the last axis, like keras.layers.Softmax.

@@ -133,6 +133,14 @@ struct LayerTable {
              return std::make_shared<Activation>(config_text(c, "activation", "Activation"), name);
          }},
         {"Softmax", [](const LayerConfig&, const std::string& name) { return std::make_shared<Softmax>(name); }},
+        {"LeakyReLU",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<LeakyReLU>(config_number(c, "alpha", "LeakyReLU"), name);
+         }},
+        {"ELU",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<ELU>(config_number(c, "alpha", "ELU"), name);
+         }},
         {"Conv2D",
          [](const LayerConfig& c, const std::string& name) { return layer_with_filters<Conv2D>(c, "Conv2D", name); }},
         {"Conv2DTranspose",
