@@ -469,4 +469,6 @@ TEST_CASE("hinge passes labels other than 0 and 1 unchanged; huber and the row l
                          xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::cosine_similarity(scalar, scalar), "cosine_similarity: 0-d predictions; expected vectors along the last axis",
                          xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::kl_divergence(scalar, scalar), "kl_divergence: 0-d predictions; expected distributions along the last axis",
+                         xg::ShapeError);
 }

@@ -126,4 +126,24 @@ TEST_CASE("a loss metric takes targets (n,) for predictions (n, 1), and names it
     CHECK_THROWS_WITH_AS(mae->update(column({1.0f, 2.0f}), xg::Array{0.5f, 3.0f, 1.0f}),
                          doctest::Contains("metric 'mae': mean_absolute_error: predictions have shape (2, 1), targets (3,)"),
                          xg::ShapeError);
+    // A label out of range for sparse_categorical_crossentropy: the metric names itself too.
+    auto sparse = xg::metric_by_name("sparse_categorical_crossentropy", "mse");
+    CHECK_THROWS_WITH_AS(sparse->update(xg::Array{{0.2f, 0.8f}}, xg::Array{5.0f}), doctest::Contains("metric 'sparse_categorical_crossentropy': "),
+                         xg::ValueError);
+}
+
+TEST_CASE("accuracy after a loss that is not a crossentropy is binary for one output per sample, as in Keras") {
+    // bce is binary_crossentropy: binary accuracy, not argmax over one column (always right).
+    auto bce = xg::metric_by_name("accuracy", "bce");
+    bce->update(column({0.7f, 0.2f}), xg::Array{1.0f, 1.0f});
+    CHECK(bce->result() == 0.5);
+    auto mse = xg::metric_by_name("accuracy", "mse");
+    mse->update(column({0.7f, 0.2f, 0.9f}), column({1.0f, 1.0f, 0.0f}));
+    CHECK(mse->result() == doctest::Approx(1.0 / 3.0));
+    auto wide = xg::metric_by_name("accuracy", "hinge");
+    wide->update(xg::Array{{0.2f, 0.8f}, {0.9f, 0.1f}}, xg::Array{{0.0f, 1.0f}, {0.0f, 1.0f}});
+    CHECK(wide->result() == 0.5);
+    // Sparse labels must be one per sample.
+    auto sparse = xg::metric_by_name("accuracy", "sparse_categorical_crossentropy");
+    CHECK_THROWS_AS(sparse->update(xg::Array{{0.2f, 0.8f}, {0.9f, 0.1f}}, xg::Array{1.0f}), xg::ShapeError);
 }

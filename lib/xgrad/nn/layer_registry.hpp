@@ -21,10 +21,9 @@ using LayerFactory = std::function<std::shared_ptr<Module>(const LayerConfig& co
 /// layer's saved parameters and buffers.
 void register_layer(const std::string& kind, LayerFactory factory);
 /// A new layer of `kind` from `config`; throws ValueError for an unknown kind (naming the
-/// registered ones) or bad settings. Dense, Activation, Softmax, Conv2D, Conv2DTranspose,
-/// DepthwiseConv2D, SeparableConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
-/// GlobalMaxPooling2D, Flatten, Dropout, Rescaling, RandomFlip, RandomTranslation, RandomRotation,
-/// RandomZoom and BatchNormalization are registered from the start.
+/// registered ones) or bad settings. Every layer of xgrad is registered from the start (layer_kinds()
+/// lists them: Dense, the activation layers, the convolutions and poolings, Flatten, Dropout, the
+/// normalizations, Rescaling, Resizing, the crops and the augmentation layers).
 std::shared_ptr<Module> make_layer(const std::string& kind, const LayerConfig& config, const std::string& name);
 /// The registered kinds.
 std::vector<std::string> layer_kinds();

@@ -129,7 +129,8 @@ Tensor gelu(const Tensor& x, bool approximate) {
         // where 1 + t cancels. dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) u'.
         return detail::unary_elementwise(
             "gelu_tanh", x,
-            [](float v) { return v / (1.0f + std::exp(-2.0f * gelu_tanh_u(v))); },
+            // Below the limit the value is under 1e-37 in size: 0, as the formula rounds.
+            [](float v) { return v < -gelu_tanh_limit ? -0.0f : v / (1.0f + std::exp(-2.0f * gelu_tanh_u(v))); },
             [](float g, float v, float) {
                 const float t = std::tanh(gelu_tanh_u(v)), c = std::clamp(v, -gelu_tanh_limit, gelu_tanh_limit);
                 return g * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * gelu_tanh_c * (1.0f + 3.0f * gelu_tanh_k * c * c));
@@ -167,7 +168,7 @@ Tensor mish(const Tensor& x) {
                                      },
                                      [](const Tensor& g, const Tensor& x, const Tensor&) {
                                          const Tensor t = tanh(softplus(x));
-                                         // 1 - t^2 is 0 from x = 9 on: x limited to 20 in that term,
+                                         // 1 - t^2 is 0 from about x = 9 on: x limited to 20 in that term,
                                          // lest the next derivative meet inf * 0.
                                          const Tensor c = clip(x, -std::numeric_limits<float>::max(), 20.0f);
                                          return g * (t + c * (1.0f - square(t)) * sigmoid(x));

@@ -123,6 +123,7 @@ Tensor log_cosh(const Tensor& y_pred, const Tensor& targets) {
 
 Tensor kl_divergence(const Tensor& y_pred, const Tensor& y_true) {
     check_same_shape(y_pred, y_true, "kl_divergence");
+    if (y_pred.rank() == 0) throw ShapeError("kl_divergence: 0-d predictions; expected distributions along the last axis");
     // Both clipped to [eps, 1] as Keras does, so that a 0 in either is finite.
     const Tensor t = clip(y_true, clip_epsilon, 1.0f), p = clip(y_pred, clip_epsilon, 1.0f);
     return mean(sum(t * log(t / p), -1));
@@ -248,6 +249,13 @@ Loss loss_by_name(const std::string& name) {
         if (std::find(entry.names.begin(), entry.names.end(), name) != entry.names.end()) return entry.make(name);
     }
     throw ValueError(fmt::format("loss_by_name: unknown loss '{}'; expected one of {}", name, loss_names()));
+}
+
+std::string canonical_loss_name(const std::string& name) {
+    for (const NamedLoss& entry : named_losses()) {
+        if (std::find(entry.names.begin(), entry.names.end(), name) != entry.names.end()) return entry.names[0];
+    }
+    return name;
 }
 
 std::string loss_names() {

@@ -92,5 +92,8 @@ Loss loss_by_name(const std::string& name);
 /// "categorical_crossentropy, ..., mean_squared_error (mse, MSE), ...": every name
 /// loss_by_name knows, each with its aliases.
 std::string loss_names();
+/// The first name of the loss called `name` ("binary_crossentropy" for "bce"), or `name` itself
+/// when loss_by_name does not know it.
+std::string canonical_loss_name(const std::string& name);
 
 }  // namespace xg

@@ -28,7 +28,11 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
     }
     const std::size_t n = y_pred.shape()[0];
     const std::size_t width = y_pred.size() / std::max<std::size_t>(n, 1);
-    switch (kind_) {
+    AccuracyKind kind = kind_;
+    // One output per sample is a yes/no: argmax of one column would always be right.
+    if (kind == AccuracyKind::by_width) kind = width == 1 ? AccuracyKind::binary : AccuracyKind::categorical;
+    switch (kind) {
+        case AccuracyKind::by_width:  // resolved above
         case AccuracyKind::categorical:
             if (y_true.shape() != y_pred.shape()) {
                 throw ShapeError(fmt::format("{}: predictions {} and one-hot targets {}; expected equal shapes", name(),
@@ -39,6 +43,10 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
             }
             break;
         case AccuracyKind::sparse:
+            if (y_true.size() != n) {
+                throw ShapeError(fmt::format("{}: predictions {} and labels {}; expected one label per sample", name(),
+                                             format_shape(y_pred.shape()), format_shape(y_true.shape())));
+            }
             for (std::size_t r = 0; r < n; ++r) {
                 correct_ += static_cast<float>(argmax_row(y_pred.data() + r * width, width)) == y_true.data()[r];
             }
@@ -66,6 +74,8 @@ void LossMetric::update(const Array& y_pred, const Array& y_true) {
         value = formula_(constant(y_pred), constant(y_true)).item();
     } catch (const ShapeError& e) {
         throw ShapeError(fmt::format("metric '{}': {}", name(), e.what()));
+    } catch (const ValueError& e) {
+        throw ValueError(fmt::format("metric '{}': {}", name(), e.what()));
     }
     // Weighted by the batch's samples: the epoch's figure is the mean over all of them.
     mean_.add(value, y_pred.dimension() == 0 ? 1.0 : static_cast<double>(y_pred.shape()[0]));
@@ -73,9 +83,12 @@ void LossMetric::update(const Array& y_pred, const Array& y_true) {
 
 std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::string& loss) {
     if (name == "accuracy" || name == "acc") {
-        AccuracyKind kind = AccuracyKind::categorical;
-        if (loss == "sparse_categorical_crossentropy") kind = AccuracyKind::sparse;
-        if (loss == "binary_crossentropy") kind = AccuracyKind::binary;
+        // As Keras chooses: by the loss for the crossentropies, else by the predictions' width.
+        const std::string canonical = canonical_loss_name(loss);
+        AccuracyKind kind = AccuracyKind::by_width;
+        if (canonical == "categorical_crossentropy") kind = AccuracyKind::categorical;
+        if (canonical == "sparse_categorical_crossentropy") kind = AccuracyKind::sparse;
+        if (canonical == "binary_crossentropy") kind = AccuracyKind::binary;
         return std::make_unique<Accuracy>(kind, name);
     }
     if (name == "categorical_accuracy") return std::make_unique<Accuracy>(AccuracyKind::categorical, name);

@@ -29,6 +29,8 @@ enum class AccuracyKind {
     categorical,  // argmax(pred) == argmax(one-hot target)
     sparse,       // argmax(pred) == integer label
     binary,       // (pred > 0.5) == target
+    by_width,     // binary for one prediction per sample, else categorical (Keras's choice after
+                  // a loss that is not a crossentropy)
 };
 
 /// Fraction of samples predicted right.
@@ -71,7 +73,7 @@ private:
     Mean mean_;
 };
 
-/// "accuracy" / "acc" -> the Accuracy that fits `loss` (as Keras chooses); categorical_accuracy,
+/// "accuracy" / "acc" -> the Accuracy that fits `loss` and the predictions (as Keras chooses); categorical_accuracy,
 /// sparse_categorical_accuracy, binary_accuracy; or any name loss_by_name knows ("mae", "mse",
 /// "kld", ...) -> that loss's mean (cosine_similarity's sign turned, as Keras's metric is the
 /// similarity itself). Throws ValueError otherwise.
