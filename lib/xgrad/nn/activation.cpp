@@ -88,27 +88,16 @@ Activation::Activation(const std::string& activation, std::string name)
       activation_(activation.empty() ? "linear" : activation),
       fn_(activation_by_name(activation)) {}
 
-namespace {
-
-float checked_alpha(float alpha, const char* layer) {
-    if (!std::isfinite(alpha)) throw ValueError(fmt::format("{}: alpha {}; expected a finite number", layer, alpha));
-    return alpha;
+AlphaActivation::AlphaActivation(const char* kind, float alpha, std::string name)
+    : Module(kind, std::move(name)), alpha_(alpha) {
+    if (!std::isfinite(alpha)) throw ValueError(fmt::format("{}: alpha {}; expected a finite number", kind, alpha));
 }
 
-}  // namespace
+std::optional<LayerConfig> AlphaActivation::config() const { return LayerConfig{{"alpha", fmt::format("{}", alpha_)}}; }
 
-LeakyReLU::LeakyReLU(float alpha, std::string name)
-    : Module("LeakyReLU", std::move(name)), alpha_(checked_alpha(alpha, "LeakyReLU")) {}
+Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, alpha()); }
 
-Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, alpha_); }
-
-std::optional<LayerConfig> LeakyReLU::config() const { return LayerConfig{{"alpha", fmt::format("{}", alpha_)}}; }
-
-ELU::ELU(float alpha, std::string name) : Module("ELU", std::move(name)), alpha_(checked_alpha(alpha, "ELU")) {}
-
-Tensor ELU::forward(const Tensor& x) { return elu(x, alpha_); }
-
-std::optional<LayerConfig> ELU::config() const { return LayerConfig{{"alpha", fmt::format("{}", alpha_)}}; }
+Tensor ELU::forward(const Tensor& x) { return elu(x, alpha()); }
 
 Tensor Softmax::forward(const Tensor& x) { return softmax(x, -1); }
 

@@ -44,31 +44,34 @@ private:
     ActivationFn fn_;
 };
 
-/// x for x > 0, alpha x otherwise, like keras.layers.LeakyReLU (alpha 0.3, Keras's layer
-/// default; the "leaky_relu" activation by name takes 0.2).
-class LeakyReLU : public Module {
+/// What LeakyReLU and ELU share: one setting, alpha (finite, checked when made), kept in the
+/// config; the shape passes through.
+class AlphaActivation : public Module {
 public:
-    explicit LeakyReLU(float alpha = 0.3f, std::string name = {});
-    Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override { return input_shape; }
     std::optional<LayerConfig> config() const override;
     float alpha() const { return alpha_; }
+
+protected:
+    AlphaActivation(const char* kind, float alpha, std::string name);
 
 private:
     float alpha_;
 };
 
-/// x for x > 0, alpha (e^x - 1) otherwise, like keras.layers.ELU (alpha 1).
-class ELU : public Module {
+/// x for x > 0, alpha x otherwise, like keras.layers.LeakyReLU (alpha 0.3, Keras's layer
+/// default; the "leaky_relu" activation by name takes 0.2).
+class LeakyReLU : public AlphaActivation {
 public:
-    explicit ELU(float alpha = 1.0f, std::string name = {});
+    explicit LeakyReLU(float alpha = 0.3f, std::string name = {}) : AlphaActivation("LeakyReLU", alpha, std::move(name)) {}
     Tensor forward(const Tensor& x) override;
-    Shape output_shape(const Shape& input_shape) override { return input_shape; }
-    std::optional<LayerConfig> config() const override;
-    float alpha() const { return alpha_; }
+};
 
-private:
-    float alpha_;
+/// x for x > 0, alpha (e^x - 1) otherwise, like keras.layers.ELU (alpha 1).
+class ELU : public AlphaActivation {
+public:
+    explicit ELU(float alpha = 1.0f, std::string name = {}) : AlphaActivation("ELU", alpha, std::move(name)) {}
+    Tensor forward(const Tensor& x) override;
 };
 
 /// Softmax along the last axis, like keras.layers.Softmax.
