@@ -1,5 +1,5 @@
 // Tests for lib/xgrad/ops/activation.cpp: relu, sigmoid, tanh, and Keras's other activations
-// (elu, selu, softplus, swish, gelu in both forms, mish, leaky_relu, relu6, hard_sigmoid,
+// (elu, selu, softplus, swish, gelu in both forms, mish, leaky_relu, thresholded_relu, relu6, hard_sigmoid,
 // hard_swish) against formulas written here in double precision.
 #include <algorithm>
 #include <cmath>
@@ -171,6 +171,10 @@ const std::vector<Keras>& keras_activations() {
         {"leaky_relu", [](const xg::Tensor& t) { return xg::leaky_relu(t); }, [](double v) { return v > 0 ? v : 0.2 * v; }, false},
         {"leaky_relu", [](const xg::Tensor& t) { return xg::leaky_relu(t, 0.01f); },
          [](double v) { return v > 0 ? v : 0.01 * v; }, false},
+        {"thresholded_relu", [](const xg::Tensor& t) { return xg::thresholded_relu(t, 2.5f); },
+         [](double v) { return v > 2.5 ? v : 0.0; }, false},
+        {"thresholded_relu", [](const xg::Tensor& t) { return xg::thresholded_relu(t, -3.0f); },
+         [](double v) { return v > -3.0 ? v : 0.0; }, false},
         {"relu6", [](const xg::Tensor& t) { return xg::relu6(t); }, [](double v) { return std::min(std::max(v, 0.0), 6.0); }, true},
         {"hard_sigmoid", [](const xg::Tensor& t) { return xg::hard_sigmoid(t); }, [](double v) { return clamp01(0.2 * v + 0.5); },
          false},
@@ -251,20 +255,21 @@ TEST_CASE("Keras's activations without settings take the scalar path on 0-d inpu
     }
 }
 
-TEST_CASE("Keras's activations pass NaN through and stay finite, with finite first and second derivatives, where they saturate") {
+TEST_CASE("Keras's activations pass NaN through and have finite first and second derivatives where they saturate, at infinity too") {
     const float nan = std::numeric_limits<float>::quiet_NaN(), big = std::numeric_limits<float>::max();
     for (const Keras& a : keras_activations()) {
         const std::string op = a.op;
         CAPTURE(op);
         CHECK(std::isnan(a.f(xg::input(xg::Array{nan})).value()(0)));
-        const xg::Tensor x = xg::parameter(xg::Array{-big, -1e30f, -1000.0f, 1000.0f, 1e30f, big}, "x");
+        const float inf = std::numeric_limits<float>::infinity();
+        const xg::Tensor x = xg::parameter(xg::Array{-inf, -big, -1e30f, -1000.0f, 1000.0f, 1e30f, big, inf}, "x");
         const xg::Tensor y = a.f(x);
         // dy/dx by the plain rule, then by the differentiable one, and its derivative.
         xg::sum(y).backward(true);
         const xg::Tensor dx = xg::grad(xg::sum(y), x, {.create_graph = true});
         // A piecewise linear activation's differentiable rule is g times a constant: nothing to differentiate.
-        const xg::Array d2x = dx.requires_grad() ? xg::grad(xg::sum(dx), x).value() : xt::zeros<float>({6});
-        for (std::size_t i = 0; i < 6; ++i) {
+        const xg::Array d2x = dx.requires_grad() ? xg::grad(xg::sum(dx), x).value() : xt::zeros<float>({8});
+        for (std::size_t i = 0; i < 8; ++i) {
             CAPTURE(x.value()(i));
             CHECK_FALSE(std::isnan(y.value()(i)));
             CHECK(std::isfinite(x.grad()(i)));
@@ -285,6 +290,12 @@ TEST_CASE("Keras's activations pass NaN through and stay finite, with finite fir
     CHECK(xg::gelu(xg::input(xg::Array{-std::numeric_limits<float>::max(), -1e30f})).value() == xg::Array{0.0f, 0.0f});
     CHECK(xg::gelu(xg::input(xg::Array{-std::numeric_limits<float>::max(), -1e30f}), true).value() == xg::Array{0.0f, 0.0f});
     CHECK(xg::mish(x).value() == xg::Array{0.0f, 1000.0f});
+    // At -inf the limits, 0, rather than -inf * 0.
+    const xg::Tensor minus_inf = xg::input(xg::Array{-std::numeric_limits<float>::infinity()});
+    for (const Unary f : {Unary([](const xg::Tensor& t) { return xg::swish(t); }), Unary([](const xg::Tensor& t) { return xg::gelu(t); }),
+                          Unary([](const xg::Tensor& t) { return xg::mish(t); }), Unary([](const xg::Tensor& t) { return xg::hard_swish(t); })}) {
+        CHECK(f(minus_inf).value()(0) == 0.0f);
+    }
 }
 
 TEST_CASE("the gradients at the kinks: leaky_relu alpha and elu alpha at 0, relu6 0 at 0 and 6, hard_swish TensorFlow's 0 and 1") {
@@ -303,20 +314,29 @@ TEST_CASE("the gradients at the kinks: leaky_relu alpha and elu alpha at 0, relu
         CHECK(x.grad()(2) == 0.0f);
         CHECK(x.grad()(3) == 1.0f);
     }
+    SUBCASE("thresholded_relu: 0 at theta, where it jumps from 0 to theta") {
+        const xg::Tensor y = xg::thresholded_relu(x, 3.0f);
+        CHECK(y.value() == xg::Array{0.0f, 6.0f, 0.0f, 0.0f});
+        xg::sum(y).backward();
+        CHECK(x.grad() == xg::Array{0.0f, 1.0f, 0.0f, 0.0f});
+        CHECK(xg::thresholded_relu(xg::input(xg::Array{1.0f, 1.5f})).value() == xg::Array{0.0f, 1.5f});
+    }
     SUBCASE("elu: alpha at 0 (the left side, alpha e^0)") {
         xg::sum(xg::elu(x, 0.5f)).backward();
         CHECK(x.grad()(0) == doctest::Approx(0.5f));
     }
 }
 
-TEST_CASE("elu, leaky_relu and hard_sigmoid record their settings and refuse a non-finite one") {
+TEST_CASE("elu, leaky_relu, thresholded_relu and hard_sigmoid record their settings and refuse a non-finite one") {
     xg::Tape& tape = xg::Tape::current();
     tape.clear();
     const xg::Tensor x = xg::parameter(xg::Array{-1.0f, 2.0f}, "x");
     (void)xg::elu(x, 0.5f);
     (void)xg::leaky_relu(x, 0.1f);
     (void)xg::hard_sigmoid(x, 0.25f, 0.4f);
-    REQUIRE(tape.size() == 3);
+    (void)xg::thresholded_relu(x, 0.75f);
+    REQUIRE(tape.size() == 4);
+    CHECK(tape[3].attributes().number("theta") == 0.75f);
     CHECK(tape[0].attributes().number("alpha") == 0.5f);
     CHECK(tape[1].attributes().number("alpha") == 0.1f);
     CHECK(tape[2].attributes().number("alpha") == 0.25f);
@@ -324,6 +344,8 @@ TEST_CASE("elu, leaky_relu and hard_sigmoid record their settings and refuse a n
     const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
     CHECK_THROWS_WITH_AS(xg::elu(x, nan), "elu: alpha nan; expected a finite number", xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::leaky_relu(x, inf), "leaky_relu: alpha inf; expected a finite number", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::thresholded_relu(x, nan), "thresholded_relu: theta nan; expected a finite number",
+                         xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::hard_sigmoid(x, 0.2f, -inf), "hard_sigmoid: beta -inf; expected a finite number", xg::ValueError);
 }
 

@@ -1,5 +1,6 @@
 // Activation functions: relu, sigmoid and tanh, and the rest of Keras's that are ops of their
-// own (elu, selu, softplus, swish, gelu, mish, leaky_relu, relu6, hard_sigmoid, hard_swish).
+// own (elu, selu, softplus, swish, gelu, mish, leaky_relu, thresholded_relu, relu6, hard_sigmoid,
+// hard_swish).
 // Each gradient is written from whichever of x and y is cheaper; each differentiable rule is
 // made of ops, so that it is differentiated again for higher orders. Every activation passes a
 // NaN through (anomaly mode looks for it); std::clamp does.
@@ -8,7 +9,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <numbers>
 
 #include "xgrad/core/error.hpp"
@@ -26,6 +26,12 @@ constexpr float gelu_tanh_c = 0.7978845608028654f;  // sqrt(2 / pi)
 constexpr float gelu_tanh_k = 0.044715f;
 
 float sigmoid_of(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+// Beyond +-sigmoid_limit, sigmoid(x) is exactly 0 or 1 in float, so s (1 - s) is 0.
+constexpr float sigmoid_limit = 200.0f;
+// Beyond +-phi_limit the normal density e^(-x^2 / 2) / sqrt(2 pi) is exactly 0 in float.
+constexpr float phi_limit = 20.0f;
+// From mish_limit on, 1 - tanh(softplus(x))^2 is exactly 0 in float.
+constexpr float mish_limit = 20.0f;
 
 // The tanh GELU's u = sqrt(2 / pi) (x + 0.044715 x^3), with x limited to [-10, 10]: tanh(u) is
 // exactly +-1 in float from |x| = 5.4 on, and the cube of a large x would overflow (0 * inf
@@ -111,15 +117,17 @@ Tensor softplus(const Tensor& x) {
 }
 
 Tensor swish(const Tensor& x) {
-    // x sigmoid(x); dy/dx = s + x s (1 - s).
-    return detail::unary_elementwise("swish", x, [](float v) { return v / (1.0f + std::exp(-v)); },
+    // x sigmoid(x); dy/dx = s + x s (1 - s), with x limited to +-sigmoid_limit in the second term
+    // (s (1 - s) is exactly 0 there already; an infinite x would make it inf * 0).
+    // The value's x is limited below as well: -inf / inf would be NaN.
+    return detail::unary_elementwise("swish", x, [](float v) { return std::max(v, -sigmoid_limit) / (1.0f + std::exp(-v)); },
                                      [](float g, float v, float) {
                                          const float s = sigmoid_of(v);
-                                         return g * (s + v * s * (1.0f - s));
+                                         return g * (s + std::clamp(v, -sigmoid_limit, sigmoid_limit) * s * (1.0f - s));
                                      },
                                      [](const Tensor& g, const Tensor& x, const Tensor&) {
                                          const Tensor s = sigmoid(x);
-                                         return g * (s + x * s * (1.0f - s));
+                                         return g * (s + clip(x, -sigmoid_limit, sigmoid_limit) * s * (1.0f - s));
                                      });
 }
 
@@ -133,7 +141,7 @@ Tensor gelu(const Tensor& x, bool approximate) {
             [](float v) { return v < -gelu_tanh_limit ? -0.0f : v / (1.0f + std::exp(-2.0f * gelu_tanh_u(v))); },
             [](float g, float v, float) {
                 const float t = std::tanh(gelu_tanh_u(v)), c = std::clamp(v, -gelu_tanh_limit, gelu_tanh_limit);
-                return g * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * gelu_tanh_c * (1.0f + 3.0f * gelu_tanh_k * c * c));
+                return g * (0.5f * (1.0f + t) + 0.5f * c * (1.0f - t * t) * gelu_tanh_c * (1.0f + 3.0f * gelu_tanh_k * c * c));
             },
             [](const Tensor& g, const Tensor& x, const Tensor&) {
                 // The limited x in the second term too: 1 - t^2 is 0 beyond the limit, and x there
@@ -146,32 +154,36 @@ Tensor gelu(const Tensor& x, bool approximate) {
     }
     // x Phi(x) with Phi the normal distribution's CDF, 0.5 (1 + erf(x / sqrt 2)), computed as
     // 0.5 erfc(-x / sqrt 2), which keeps its precision where 1 + erf cancels; dy/dx = Phi(x) +
-    // x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi).
+    // x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi). In the second term x is limited to +-phi_limit
+    // (an infinite x would make it inf * 0).
     constexpr float inv_sqrt2 = 1.0f / std::numbers::sqrt2_v<float>;
     constexpr float inv_sqrt_2pi = 0.5f * std::numbers::inv_sqrtpi_v<float> * std::numbers::sqrt2_v<float>;
     return detail::unary_elementwise(
-        "gelu", x, [](float v) { return 0.5f * v * std::erfc(-v * inv_sqrt2); },
+        // Below -phi_limit, erfc is 0 too: limiting x there keeps -inf * 0 from making NaN.
+        "gelu", x, [](float v) { return 0.5f * std::max(v, -phi_limit) * std::erfc(-v * inv_sqrt2); },
         [](float g, float v, float) {
-            return g * (0.5f * std::erfc(-v * inv_sqrt2) + v * std::exp(-0.5f * v * v) * inv_sqrt_2pi);
+            const float c = std::clamp(v, -phi_limit, phi_limit);
+            return g * (0.5f * std::erfc(-v * inv_sqrt2) + c * std::exp(-0.5f * c * c) * inv_sqrt_2pi);
         },
         [](const Tensor& g, const Tensor& x, const Tensor&) {
-            return g * (0.5f * (1.0f + erf(x * inv_sqrt2)) + x * exp(-0.5f * square(x)) * inv_sqrt_2pi);
+            const Tensor c = clip(x, -phi_limit, phi_limit);
+            return g * (0.5f * (1.0f + erf(x * inv_sqrt2)) + c * exp(-0.5f * square(c)) * inv_sqrt_2pi);
         });
 }
 
 Tensor mish(const Tensor& x) {
-    // x tanh(softplus(x)); dy/dx = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x)).
-    return detail::unary_elementwise("mish", x, [](float v) { return v * std::tanh(softplus_of(v)); },
+    // x tanh(softplus(x)); dy/dx = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x)). In the second
+    // term x is limited to [-sigmoid_limit, mish_limit]: 1 - t^2 is 0 from about x = 9 on and sigmoid(x)
+    // below -sigmoid_limit, and beyond them x would make the term (or the next derivative) inf * 0.
+    // The value's x is limited too: below -sigmoid_limit, tanh(softplus(x)) is 0 and -inf * 0 NaN.
+    return detail::unary_elementwise("mish", x, [](float v) { return std::max(v, -sigmoid_limit) * std::tanh(softplus_of(v)); },
                                      [](float g, float v, float) {
                                          const float t = std::tanh(softplus_of(v));
-                                         return g * (t + v * (1.0f - t * t) * sigmoid_of(v));
+                                         return g * (t + std::clamp(v, -sigmoid_limit, mish_limit) * (1.0f - t * t) * sigmoid_of(v));
                                      },
                                      [](const Tensor& g, const Tensor& x, const Tensor&) {
                                          const Tensor t = tanh(softplus(x));
-                                         // 1 - t^2 is 0 from about x = 9 on: x limited to 20 in that term,
-                                         // lest the next derivative meet inf * 0.
-                                         const Tensor c = clip(x, -std::numeric_limits<float>::max(), 20.0f);
-                                         return g * (t + c * (1.0f - square(t)) * sigmoid(x));
+                                         return g * (t + clip(x, -sigmoid_limit, mish_limit) * (1.0f - square(t)) * sigmoid(x));
                                      });
 }
 
@@ -186,6 +198,19 @@ Tensor leaky_relu(const Tensor& x, float alpha) {
             return g * detail::constant_mask(x, [alpha](float v) { return v > 0.0f ? 1.0f : alpha; });
         },
         OpAttributes{{"alpha", alpha}});
+}
+
+Tensor thresholded_relu(const Tensor& x, float theta) {
+    check_finite("thresholded_relu", "theta", theta);
+    // x for x > theta, else 0 (NaN stays NaN); dy/dx = 1 above theta, else 0 (0 at theta, where
+    // the function jumps unless theta is 0).
+    return detail::unary_elementwise_with(
+        "thresholded_relu", x, [theta](float v) { return v > theta || std::isnan(v) ? v : 0.0f; },
+        [theta](float g, float v, float) { return v > theta ? g : 0.0f; },
+        [theta](const Tensor& g, const Tensor& x, const Tensor&) {
+            return g * detail::constant_mask(x, [theta](float v) { return v > theta ? 1.0f : 0.0f; });
+        },
+        OpAttributes{{"theta", theta}});
 }
 
 Tensor relu6(const Tensor& x) {
@@ -221,15 +246,17 @@ Tensor hard_sigmoid(const Tensor& x, float alpha, float beta) {
 Tensor hard_swish(const Tensor& x) {
     // x relu6(x + 3) / 6; dy/dx = 0 below -3, x / 3 + 1/2 inside (-3, 3), 1 above (0 at -3 and 1
     // at 3, as TensorFlow's relu6 gives them).
+    // At and below -3 the value is 0 (-inf * 0 would be NaN); in the gradient's middle term x is
+    // limited to [-3, 3] for the same reason.
     return detail::unary_elementwise("hard_swish", x,
-                                     [](float v) { return v * std::clamp(v * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f); },
+                                     [](float v) { return v <= -3.0f ? -0.0f : v * std::clamp(v * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f); },
                                      [](float g, float v, float) {
                                          return v <= -3.0f ? 0.0f : v >= 3.0f ? g : g * (v * (1.0f / 3.0f) + 0.5f);
                                      },
                                      [](const Tensor& g, const Tensor& x, const Tensor&) {
                                          const Tensor above = detail::constant_mask(x, [](float v) { return v >= 3.0f ? 1.0f : 0.0f; });
                                          const Tensor inside = detail::constant_mask(x, [](float v) { return v > -3.0f && v < 3.0f ? 1.0f : 0.0f; });
-                                         return g * (above + inside * (x * (1.0f / 3.0f) + 0.5f));
+                                         return g * (above + inside * (clip(x, -3.0f, 3.0f) * (1.0f / 3.0f) + 0.5f));
                                      });
 }
 

@@ -86,6 +86,9 @@ Tensor mish(const Tensor& x);
 /// x for x > 0, alpha x otherwise (gradient alpha at 0); alpha must be finite. The default 0.2 is
 /// Keras's leaky_relu activation's and tf.nn's; Keras's LeakyReLU layer takes 0.3, PyTorch and ONNX 0.01.
 Tensor leaky_relu(const Tensor& x, float alpha = 0.2f);
+/// x for x > theta, 0 otherwise (ONNX's ThresholdedRelu, Keras 2's ThresholdedReLU; theta 1 by
+/// default); theta must be finite. The gradient is 1 above theta, else 0.
+Tensor thresholded_relu(const Tensor& x, float theta = 1.0f);
 /// min(max(x, 0), 6), NaN passed through (gradient 0 at 0 and 6).
 Tensor relu6(const Tensor& x);
 /// clip(alpha x + beta, 0, 1): by default Keras 2's hard_sigmoid and ONNX's HardSigmoid (Keras 3's
