@@ -138,6 +138,7 @@ void register_test_activations() {
     xg::register_activation("elu_0.5", [](const xg::Tensor& x) { return xg::elu(x, 0.5f); });
     xg::register_activation("leaky_relu_0.01", [](const xg::Tensor& x) { return xg::leaky_relu(x, 0.01f); });
     xg::register_activation("hard_sigmoid_0.3_0.4", [](const xg::Tensor& x) { return xg::hard_sigmoid(x, 0.3f, 0.4f); });
+    xg::register_activation("thresholded_relu_0.5", [](const xg::Tensor& x) { return xg::thresholded_relu(x, 0.5f); });
     xg::register_activation("clipped_square", [](const xg::Tensor& x) { return xg::clip(xg::square(x), 0.0f, 0.5f); });
 }
 
@@ -336,6 +337,7 @@ TEST_CASE("export_onnx writes every Keras activation, as one node or as the node
         {"leaky_relu", "LeakyRelu"},
         {"leaky_relu_0.01", "LeakyRelu"},
         {"relu6", "Clip"},
+        {"thresholded_relu_0.5", "ThresholdedRelu"},
         {"elu", "Elu"},
         {"elu_0.5", "Elu"},
         {"selu", "Selu"},

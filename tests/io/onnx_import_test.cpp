@@ -892,4 +892,6 @@ TEST_CASE("import_onnx runs the activations with ONNX's defaults and settings, C
                          doctest::Contains("(Celu): alpha 0; expected a finite alpha other than 0"), xg::ValueError);
     check_formula(*activation("Softplus"), [](double v) { return std::log1p(std::exp(v)); });
     check_formula(*activation("Erf"), [](double v) { return std::erf(v); });
+    check_formula(*activation("ThresholdedRelu"), [](double v) { return v > 1.0 ? v : 0.0; });
+    check_formula(*activation("ThresholdedRelu", {{"alpha", -0.75f}}), [](double v) { return v > -0.75 ? v : 0.0; });
 }

@@ -227,7 +227,7 @@ private:
         static const std::unordered_set<std::string> ops{
             "neg",  "exp",  "log",  "sqrt",      "abs",  "relu", "tanh",       "sigmoid",      "square",
             "pow",  "clip", "erf",  "elu",       "selu", "softplus", "swish",  "gelu",         "gelu_tanh",
-            "mish", "leaky_relu", "relu6", "hard_sigmoid", "hard_swish"};
+            "mish", "leaky_relu", "thresholded_relu", "relu6", "hard_sigmoid", "hard_swish"};
         return ops.contains(op);
     }
 
@@ -258,6 +258,8 @@ private:
                  y);
         } else if (op == "elu" || op == "leaky_relu") {
             set_float(node(op == "elu" ? "Elu" : "LeakyRelu", {x}, y), "alpha", attrs.number("alpha"));
+        } else if (op == "thresholded_relu") {
+            set_float(node("ThresholdedRelu", {x}, y), "alpha", attrs.number("theta"));
         } else if (op == "selu") {
             // ONNX's defaults are the same constants, rounded to float as xgrad's are.
             node("Selu", {x}, y);

@@ -65,7 +65,8 @@ const std::set<std::string>& supported_ops() {
         "Relu",               "Reshape",            "Resize",             "Selu",               "Sigmoid",
         "Slice",              "Softmax",            "Softplus",           "Softsign",           "Split",
         "Sqrt",
-        "Squeeze",            "Sub",                "Sum",                "Tanh",               "Transpose",
+        "Squeeze",            "Sub",                "Sum",                "Tanh",               "ThresholdedRelu",
+        "Transpose",
         "Unsqueeze",          "Upsample",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Shape"};
@@ -1380,6 +1381,7 @@ private:
         if (op == "Softplus") return set(0, softplus(in(0)));
         if (op == "LeakyRelu") return set(0, leaky_relu(in(0), float_attr("alpha", 0.01f)));
         if (op == "Elu") return set(0, elu(in(0), float_attr("alpha", 1.0f)));
+        if (op == "ThresholdedRelu") return set(0, thresholded_relu(in(0), float_attr("alpha", 1.0f)));
         if (op == "Celu") {
             // ONNX's formula, max(0, x) + min(0, alpha (e^(x / alpha) - 1)): exactly x for x > 0,
             // for an alpha of either sign.
