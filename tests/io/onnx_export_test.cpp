@@ -35,6 +35,7 @@
 #include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/prelu.hpp"
 #include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
@@ -393,6 +394,25 @@ TEST_CASE("a convolution's activation stays channels-first, a formula of several
         if (n.op_type() != "Constant") ops += n.op_type() + " ";
     }
     CHECK(ops.find("Transpose Conv Mul Mul Mul Add Mul Tanh Add Mul Mul Conv Elu Conv Mul Clip Transpose") != std::string::npos);
+}
+
+TEST_CASE("export_onnx writes the ReLU and PReLU layers: their ops, PReLU's learned slopes as initializers") {
+    xg::manual_seed(14);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Rescaling>(4.0f, -2.0f);
+    net->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3}, xg::Conv2DOptions{.padding = "same"});
+    auto per_channel = net->emplace<xg::PReLU>(xg::Shape{9, 11, 4}, xg::PReLUOptions{.shared_axes = {1, 2}});
+    net->emplace<xg::ReLU>(4.0f, 0.1f, 0.5f);
+    net->emplace<xg::Conv2D>(4, 4, xg::Size2{3, 3});
+    net->emplace<xg::ReLU>(6.0f);
+    net->emplace<xg::Flatten>();
+    net->emplace<xg::Dense>(7 * 9 * 4, 10);
+    auto per_unit = net->emplace<xg::PReLU>(xg::Shape{10});
+    net->emplace<xg::ReLU>(std::nullopt, 0.0f, 0.25f);
+    // Slopes of either sign, not the initial 0, so that a slope lost or misplaced would show.
+    xg::Tensor(per_channel->alpha()).mutable_value() = random_input({1, 1, 4});
+    xg::Tensor(per_unit->alpha()).mutable_value() = random_input({10});
+    check_exported(*net, {9, 11, 1});
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
@@ -161,4 +163,81 @@ TEST_CASE("LeakyReLU and ELU are Keras's layers, with Keras's names and default 
     const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
     CHECK_THROWS_WITH_AS(xg::LeakyReLU{nan}, "LeakyReLU: alpha nan; expected a finite number", xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::ELU{inf}, "ELU: alpha inf; expected a finite number", xg::ValueError);
+}
+
+namespace {
+
+// Keras's ReLU layer, in double precision: x where x > threshold (else 0), clipped to
+// [0, max_value], minus negative_slope (threshold - x) where x <= threshold.
+double keras_relu(double v, std::optional<double> max_value, double slope, double threshold) {
+    double y = v > threshold ? v : 0.0;
+    if (max_value) y = std::min(std::max(y, 0.0), *max_value);
+    return y - slope * std::max(threshold - v, 0.0);
+}
+
+struct ReLUSettings {
+    std::optional<float> max_value;
+    float negative_slope, threshold;
+    const char* op;  // the op a plain setting records, or "" for the general form
+};
+
+}  // namespace
+
+TEST_CASE("the ReLU layer is Keras's for every setting, the plain ones as the one op each is") {
+    const std::vector<ReLUSettings> settings{
+        {std::nullopt, 0.0f, 0.0f, "relu"},   {6.0f, 0.0f, 0.0f, "relu6"},       {std::nullopt, 0.1f, 0.0f, "leaky_relu"},
+        {2.5f, 0.0f, 0.0f, "clip"},           {4.0f, 0.1f, 0.0f, ""},            {std::nullopt, 0.0f, 1.5f, "thresholded_relu"},
+        {std::nullopt, 0.2f, 1.5f, ""},       {4.0f, 0.1f, 1.5f, ""},            {1.0f, 0.3f, 2.0f, ""},
+    };
+    // Points of both signs, away from every kink (0, 1, 1.5, 2, 2.5, 4, 6), beyond them on both sides.
+    const xg::Array points = {{-3.3f, -1.1f, -0.2f, 0.4f, 1.2f}, {1.8f, 2.2f, 3.1f, 5.3f, 7.1f}};
+    xg::Tape& tape = xg::Tape::current();
+    for (const ReLUSettings& s : settings) {
+        CAPTURE(s.max_value.value_or(-1.0f));
+        CAPTURE(s.negative_slope);
+        CAPTURE(s.threshold);
+        xg::ReLU layer(s.max_value, s.negative_slope, s.threshold);
+        CHECK(layer.name() == "re_lu_1");
+        CHECK(layer.parameters().empty());
+        tape.clear();
+        const xg::Array y = layer(xg::parameter(points, "x")).value();
+        if (*s.op != '\0') {
+            REQUIRE(tape.size() == 1);
+            CHECK(tape[0].op == std::string(s.op));
+        }
+        for (std::size_t i = 0; i < points.size(); ++i) {
+            const std::optional<double> max_value = s.max_value ? std::optional<double>(*s.max_value) : std::nullopt;
+            CHECK(y.data()[i] == doctest::Approx(keras_relu(points.data()[i], max_value, s.negative_slope, s.threshold)).epsilon(1e-6));
+        }
+        auto f = [&layer](const std::vector<xg::Tensor>& in) { return layer(in[0]); };
+        const auto first = xg::gradcheck(f, {points});
+        CHECK_MESSAGE(first.passed, first.report());
+        const auto second = xg::gradgradcheck(f, {points});
+        CHECK_MESSAGE(second.passed, second.report());
+        // Rebuilt from its config, the same function.
+        auto rebuilt = xg::make_layer("ReLU", *layer.config(), "again");
+        CHECK((*rebuilt)(xg::input(points)).value() == y);
+        CHECK(rebuilt->output_shape({2, 5}) == xg::Shape{2, 5});
+    }
+    tape.clear();
+}
+
+TEST_CASE("the ReLU layer keeps max_value out of its config when there is none, and refuses negative or non-finite settings") {
+    CHECK(*xg::ReLU().config() == xg::LayerConfig{{"negative_slope", "0"}, {"threshold", "0"}});
+    CHECK(xg::ReLU(6.0f, 0.5f, 1.0f).config()->at("max_value") == "6");
+    CHECK_FALSE(xg::ReLU().max_value().has_value());
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH_AS(xg::ReLU{-1.0f}, "ReLU: max_value -1; expected a finite number >= 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::ReLU{inf}, "ReLU: max_value inf; expected a finite number >= 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::ReLU(std::nullopt, -0.1f), "ReLU: negative_slope -0.1; expected a finite number >= 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::ReLU(std::nullopt, 0.0f, nan), "ReLU: threshold nan; expected a finite number >= 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::make_layer("ReLU", {{"negative_slope", "0"}, {"threshold", "-2"}}, "r"),
+                         "ReLU: threshold -2; expected a finite number >= 0", xg::ValueError);
+    // NaN passes through every form.
+    for (const std::optional<float> max_value : {std::optional<float>(), std::optional<float>(3.0f)}) {
+        for (const float threshold : {0.0f, 1.5f}) {
+            xg::ReLU layer(max_value, 0.1f, threshold);
+            CHECK(std::isnan(layer(xg::input(xg::Array{nan})).value()(0)));
+        }
+    }
 }

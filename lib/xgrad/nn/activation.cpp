@@ -99,6 +99,38 @@ Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, alpha()); }
 
 Tensor ELU::forward(const Tensor& x) { return elu(x, alpha()); }
 
+ReLU::ReLU(std::optional<float> max_value, float negative_slope, float threshold, std::string name)
+    : Module("ReLU", std::move(name)), max_value_(max_value), negative_slope_(negative_slope), threshold_(threshold) {
+    auto check = [](const char* setting, float value) {
+        if (!(value >= 0.0f) || std::isinf(value)) {
+            throw ValueError(fmt::format("ReLU: {} {}; expected a finite number >= 0", setting, value));
+        }
+    };
+    if (max_value) check("max_value", *max_value);
+    check("negative_slope", negative_slope);
+    check("threshold", threshold);
+}
+
+Tensor ReLU::forward(const Tensor& x) {
+    // The common settings as the one op each is (and exports as).
+    if (threshold_ == 0.0f) {
+        if (!max_value_) return negative_slope_ == 0.0f ? relu(x) : leaky_relu(x, negative_slope_);
+        if (negative_slope_ == 0.0f) return *max_value_ == 6.0f ? relu6(x) : clip(x, 0.0f, *max_value_);
+    }
+    // Keras's general form: x where threshold < x, clipped at max_value, plus negative_slope
+    // (x - threshold) where x <= threshold.
+    Tensor y = threshold_ > 0.0f ? thresholded_relu(x, threshold_) : relu(x);
+    if (max_value_) y = clip(y, 0.0f, *max_value_);
+    if (negative_slope_ > 0.0f) y = y - negative_slope_ * relu(threshold_ - x);
+    return y;
+}
+
+std::optional<LayerConfig> ReLU::config() const {
+    LayerConfig c{{"negative_slope", fmt::format("{}", negative_slope_)}, {"threshold", fmt::format("{}", threshold_)}};
+    if (max_value_) c["max_value"] = fmt::format("{}", *max_value_);
+    return c;
+}
+
 Tensor Softmax::forward(const Tensor& x) { return softmax(x, -1); }
 
 }  // namespace xg

@@ -1,9 +1,10 @@
 #pragma once
 // Activation functions by name, in one table, and the layers that apply them (Activation by
-// name; LeakyReLU and ELU with their alpha; Softmax). Dense,
+// name; LeakyReLU and ELU with their alpha; ReLU with Keras's three settings; Softmax). Dense,
 // Activation, graph export and saved models all read the table, so a new activation is one
 // register_activation call.
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,27 @@ class ELU : public AlphaActivation {
 public:
     explicit ELU(float alpha = 1.0f, std::string name = {}) : AlphaActivation("ELU", alpha, std::move(name)) {}
     Tensor forward(const Tensor& x) override;
+};
+
+/// Keras's ReLU layer: x clipped at max_value (none by default) from `threshold` up, and
+/// negative_slope (x - threshold) below it: ReLU() is relu, ReLU(6) relu6 (MobileNet's),
+/// ReLU(std::nullopt, 0.1) a leaky relu. All three settings must be finite and >= 0, as Keras
+/// requires. As Keras's, the function jumps at a threshold above 0: from 0 to the threshold.
+class ReLU : public Module {
+public:
+    explicit ReLU(std::optional<float> max_value = std::nullopt, float negative_slope = 0.0f, float threshold = 0.0f,
+                  std::string name = {});
+    Tensor forward(const Tensor& x) override;
+    Shape output_shape(const Shape& input_shape) override { return input_shape; }
+    /// negative_slope and threshold, and max_value when there is one.
+    std::optional<LayerConfig> config() const override;
+    const std::optional<float>& max_value() const { return max_value_; }
+    float negative_slope() const { return negative_slope_; }
+    float threshold() const { return threshold_; }
+
+private:
+    std::optional<float> max_value_;
+    float negative_slope_, threshold_;
 };
 
 /// Softmax along the last axis, like keras.layers.Softmax.

@@ -13,6 +13,7 @@
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
+#include "xgrad/nn/prelu.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -140,6 +141,22 @@ struct LayerTable {
         {"ELU",
          [](const LayerConfig& c, const std::string& name) {
              return std::make_shared<ELU>(config_number(c, "alpha", "ELU"), name);
+         }},
+        {"ReLU",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::optional<float> max_value =
+                 c.contains("max_value") ? std::optional(config_number(c, "max_value", "ReLU")) : std::nullopt;
+             return std::make_shared<ReLU>(max_value, config_number(c, "negative_slope", "ReLU"),
+                                           config_number(c, "threshold", "ReLU"), name);
+         }},
+        {"PReLU",
+         [](const LayerConfig& c, const std::string& name) {
+             PReLUOptions options{.name = name};
+             if (c.contains("shared_axes")) {
+                 const Shape axes = config_extents(c, "shared_axes", "PReLU");
+                 options.shared_axes.assign(axes.begin(), axes.end());
+             }
+             return std::make_shared<PReLU>(config_extents(c, "input_shape", "PReLU"), std::move(options));
          }},
         {"Conv2D",
          [](const LayerConfig& c, const std::string& name) { return layer_with_filters<Conv2D>(c, "Conv2D", name); }},

@@ -1,0 +1,42 @@
+#pragma once
+// PReLU: a leaky relu whose slope below 0 is learned, one per input element or shared along
+// chosen axes, like keras.layers.PReLU (He et al. 2015).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "xgrad/nn/initializer.hpp"
+#include "xgrad/nn/module.hpp"
+
+namespace xg {
+
+struct PReLUOptions {
+    Initializer alpha_initializer = initializers::zeros;
+    /// Axes of the input, counted as Keras does (1 is the first after the batch), along which one
+    /// slope is shared: {1, 2} for one slope per channel of an (N, H, W, C) image.
+    std::vector<std::size_t> shared_axes;
+    std::string name;  // "" -> p_re_lu_N
+};
+
+class PReLU : public Module {
+public:
+    /// For inputs (batch, *input_shape): a trainable alpha of input_shape, extent 1 on the shared axes.
+    explicit PReLU(Shape input_shape, PReLUOptions options = {});
+
+    /// x where x > 0, alpha x elsewhere: relu(x) - alpha relu(-x).
+    Tensor forward(const Tensor& x) override;
+    Shape output_shape(const Shape& input_shape) override;
+    /// input_shape, and shared_axes when there are any.
+    std::optional<LayerConfig> config() const override;
+
+    const Tensor& alpha() const { return alpha_; }
+    const Shape& input_shape() const { return input_shape_; }
+    const std::vector<std::size_t>& shared_axes() const { return shared_axes_; }
+
+private:
+    Shape input_shape_;
+    std::vector<std::size_t> shared_axes_;
+    Tensor alpha_;
+};
+
+}  // namespace xg
