@@ -25,6 +25,7 @@
 #include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/pooling.hpp"
+#include "xgrad/nn/prelu.hpp"
 #include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
@@ -187,6 +188,30 @@ TEST_CASE("a model that resizes and crops its images is rebuilt with its sizes")
     CHECK(dynamic_cast<xg::CenterCrop&>(*layers[2]).size() == xg::Size2{8, 8});
     xg::Array x = xg::uninitialized({3, 15, 20, 1});
     for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.7f * static_cast<float>(i));
+    CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
+}
+
+TEST_CASE("a model with ReLU and PReLU layers is rebuilt with their settings and PReLU's learned slopes") {
+    ScratchDir dir;
+    const std::string path = dir / "slopes.npz";
+    xg::manual_seed(13);
+    auto saved = std::make_shared<xg::Sequential>();
+    saved->emplace<xg::Conv2D>(1, 3, xg::Size2{3, 3});
+    auto prelu = saved->emplace<xg::PReLU>(xg::Shape{4, 4, 3}, xg::PReLUOptions{.shared_axes = {1, 2}});
+    saved->emplace<xg::ReLU>(2.0f, 0.1f, 0.25f);
+    xg::Tensor(prelu->alpha()).mutable_value() = xg::Array{{{0.3f, -0.2f, 0.7f}}};
+    xg::save_model(*saved, path);
+    std::shared_ptr<xg::Module> loaded = xg::load_model(path);
+    const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
+    REQUIRE(layers.size() == 3);
+    CHECK(dynamic_cast<xg::PReLU&>(*layers[1]).alpha().value() == prelu->alpha().value());
+    CHECK(dynamic_cast<xg::PReLU&>(*layers[1]).shared_axes() == std::vector<std::size_t>{1, 2});
+    auto& relu = dynamic_cast<xg::ReLU&>(*layers[2]);
+    CHECK(relu.max_value() == 2.0f);
+    CHECK(relu.negative_slope() == 0.1f);
+    CHECK(relu.threshold() == 0.25f);
+    xg::Array x = xg::uninitialized({2, 6, 6, 1});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.9f * static_cast<float>(i));
     CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
 }
 
