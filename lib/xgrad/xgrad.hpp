@@ -68,6 +68,7 @@
 #include "xgrad/train/logs.hpp"
 #include "xgrad/train/csv_logger.hpp"
 #include "xgrad/train/loss.hpp"
+#include "xgrad/train/confusion_metrics.hpp"
 #include "xgrad/train/metric.hpp"
 #include "xgrad/train/model.hpp"
 #include "xgrad/train/progress.hpp"

@@ -297,6 +297,29 @@ TEST_CASE("threads as processes: fit takes the steps of one process, identical o
     }
 }
 
+TEST_CASE("threads as processes: precision, recall, AUC and top-k accuracy are the whole data's, not averages of each member's") {
+    const Problem data = make_problem(101, 17);
+    auto compiled = [](std::uint64_t s) {
+        auto model = make_model(s);
+        model->compile("rmsprop", "categorical_crossentropy",
+                       {"precision", "recall", "auc", std::make_shared<xg::TopKAccuracy>(2)});
+        return model;
+    };
+    const xg::Logs alone = compiled(seed)->evaluate(data.x, data.y, 16);
+    std::vector<xg::Logs> shared(3);
+    ThreadGroup(3).run([&](std::shared_ptr<xg::Collectives> member) {
+        auto model = compiled(seed);
+        model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
+        shared[member->rank()] = model->evaluate(data.x, data.y, 16);
+    });
+    for (const std::string key : {"precision", "recall", "auc", "top_k_categorical_accuracy"}) {
+        CAPTURE(key);
+        const double expected = xg::log_value(alone, key);
+        CHECK(expected > 0.0);
+        for (const xg::Logs& logs : shared) CHECK(std::abs(xg::log_value(logs, key) - expected) < 1e-12);
+    }
+}
+
 TEST_CASE("threads as processes: Adam's step count and state are broadcast with the weights") {
     const Problem data = make_problem(100, 5);
     xg::FitOptions options = fit_options();

@@ -180,7 +180,7 @@ TEST_CASE("EarlyStopping's min_delta: smaller changes are not improvements") {
     CHECK(s.model->fit(data.x, data.y, quiet(20, {stop})).epochs() == 3);
 }
 
-TEST_CASE("EarlyStopping's auto mode maximises accuracy-like keys and the cosine similarity, minimises the rest") {
+TEST_CASE("EarlyStopping's auto mode maximises accuracy-like keys, the cosine similarity, precision, recall and AUC, minimises the rest") {
     const Regression data;
     Setup s;
     // "val_acc" does not exist in these logs: naming it is an error that lists what does.
@@ -189,10 +189,10 @@ TEST_CASE("EarlyStopping's auto mode maximises accuracy-like keys and the cosine
     CHECK_THROWS_AS(xg::EarlyStopping(xg::EarlyStoppingOptions{.mode = "lowest"}), xg::ValueError);
 
     // A metric-free model logs only "loss" (which falls epoch after epoch); monitored under
-    // another key through a callback that renames it, auto mode maximises accuracy-like keys
-    // and the cosine similarity, so the falling value stops training as in max mode, and
-    // minimises the rest.
-    for (const char* key : {"my_accuracy", "val_cosine_similarity", "val_mae"}) {
+    // another key through a callback that renames it, auto mode maximises accuracy-like keys,
+    // the cosine similarity, precision, recall and AUC, so the falling value stops training as
+    // in max mode, and minimises the rest.
+    for (const char* key : {"my_accuracy", "val_cosine_similarity", "val_auc", "precision", "val_recall", "val_mae"}) {
         CAPTURE(std::string(key));
         auto stop = std::make_shared<xg::EarlyStopping>(xg::EarlyStoppingOptions{.monitor = key, .patience = 2});
         const std::size_t epochs = s.model->fit(data.x, data.y, quiet(20, {std::make_shared<Renamer>(stop, key)})).epochs();

@@ -1,8 +1,12 @@
-// Metrics: accuracy of each kind over several batches, reset, errors, lookup by name, Mean.
+// Metrics: accuracy of each kind (top-k too) over several batches, reset, errors, lookup by name,
+// Mean, and the sums data-parallel training adds up.
 #include "xgrad/train/metric.hpp"
 
 #include <algorithm>
 #include <initializer_list>
+#include <limits>
+#include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <xtensor/xview.hpp>
@@ -83,9 +87,11 @@ TEST_CASE("metric_by_name picks accuracy's kind from the loss, as Keras does") {
     CHECK(explicit_kind->result() == 1.0);
     CHECK(xg::metric_by_name("categorical_accuracy", "mse")->name() == "categorical_accuracy");
     CHECK(xg::metric_by_name("sparse_categorical_accuracy", "mse")->name() == "sparse_categorical_accuracy");
-    const std::string unknown = "metric_by_name: unknown metric 'precision'; expected accuracy, categorical_accuracy, "
-                                "sparse_categorical_accuracy, binary_accuracy or a loss's name: " + xg::loss_names();
-    CHECK_THROWS_WITH_AS(xg::metric_by_name("precision", "binary_crossentropy"), unknown.c_str(), xg::ValueError);
+    const std::string unknown = "metric_by_name: unknown metric 'f1_score'; expected accuracy, categorical_accuracy, "
+                                "sparse_categorical_accuracy, binary_accuracy, top_k_categorical_accuracy, "
+                                "sparse_top_k_categorical_accuracy, precision, recall, auc or a loss's name: " +
+                                xg::loss_names();
+    CHECK_THROWS_WITH_AS(xg::metric_by_name("f1_score", "binary_crossentropy"), unknown.c_str(), xg::ValueError);
 }
 
 TEST_CASE("Mean is a weighted running mean") {
@@ -146,4 +152,68 @@ TEST_CASE("accuracy after a loss that is not a crossentropy is binary for one ou
     // Sparse labels must be one per sample.
     auto sparse = xg::metric_by_name("accuracy", "sparse_categorical_crossentropy");
     CHECK_THROWS_AS(sparse->update(xg::Array{{0.2f, 0.8f}, {0.9f, 0.1f}}, xg::Array{1.0f}), xg::ShapeError);
+}
+
+TEST_CASE("top-k accuracy counts a sample right when its target is among the k highest, ties with the k-th included") {
+    // Targets: class 2, 0, 3, 1. Row 0: the target is the highest; row 1: third; row 2: tied
+    // for second with class 1; row 3: last.
+    const xg::Array pred = {{0.1f, 0.2f, 0.6f, 0.1f}, {0.3f, 0.4f, 0.1f, 0.35f}, {0.1f, 0.3f, 0.9f, 0.3f}, {0.4f, 0.0f, 0.3f, 0.3f}};
+    const xg::Array one_hot = {{0, 0, 1, 0}, {1, 0, 0, 0}, {0, 0, 0, 1}, {0, 1, 0, 0}};
+    const xg::Array labels = {2.0f, 0.0f, 3.0f, 1.0f};
+    for (const auto& [k, right] : std::initializer_list<std::pair<std::size_t, double>>{{1, 1}, {2, 2}, {3, 3}, {4, 4}}) {
+        CAPTURE(k);
+        xg::TopKAccuracy categorical(k), sparse(k, true);
+        categorical.update(pred, one_hot);
+        sparse.update(pred, labels);
+        CHECK(categorical.result() == right / 4);
+        CHECK(sparse.result() == right / 4);
+    }
+    // Keras's names and default k.
+    auto named = xg::metric_by_name("top_k_categorical_accuracy", "categorical_crossentropy");
+    CHECK(named->name() == "top_k_categorical_accuracy");
+    CHECK(dynamic_cast<xg::TopKAccuracy&>(*named).k() == 5);
+    auto sparse_named = xg::metric_by_name("sparse_top_k_categorical_accuracy", "sparse_categorical_crossentropy");
+    sparse_named->update(pred, labels);
+    CHECK(sparse_named->result() == 1.0);
+    // Over batches, and reset.
+    xg::TopKAccuracy top2(2);
+    top2.update(xt::view(pred, xt::range(0, 1)), xt::view(one_hot, xt::range(0, 1)));
+    top2.update(xt::view(pred, xt::range(1, 4)), xt::view(one_hot, xt::range(1, 4)));
+    CHECK(top2.result() == 0.5);
+    top2.reset();
+    CHECK(top2.result() == 0.0);
+}
+
+TEST_CASE("top-k accuracy counts a row with a NaN as wrong and refuses bad k, shapes and labels, naming them") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    xg::TopKAccuracy top2(2, true);
+    top2.update(xg::Array{{nan, 0.1f, 0.2f}, {0.5f, 0.1f, 0.2f}}, xg::Array{2.0f, 0.0f});
+    CHECK(top2.result() == 0.5);
+    CHECK_THROWS_WITH_AS(xg::TopKAccuracy(0), "top_k_categorical_accuracy: k 0; expected at least 1", xg::ValueError);
+    CHECK_THROWS_WITH_AS(top2.update(xg::Array{{0.5f, 0.1f, 0.2f}}, xg::Array{3.0f}),
+                         "sparse_top_k_categorical_accuracy: label 3 in row 0; expected a class from 0 to 2", xg::ValueError);
+    CHECK_THROWS_WITH_AS(top2.update(xg::Array{{0.5f, 0.1f, 0.2f}}, xg::Array{0.5f}), doctest::Contains("label 0.5 in row 0"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(top2.update(xg::Array{0.5f, 0.1f}, xg::Array{1.0f, 0.0f}),
+                         doctest::Contains("predictions (2,) and targets (2,); expected predictions (batch, classes)"),
+                         xg::ShapeError);
+    xg::TopKAccuracy categorical(2);
+    CHECK_THROWS_WITH_AS(categorical.update(xg::Array{{0.5f, 0.1f, 0.2f}}, xg::Array{{1.0f, 0.0f}}),
+                         doctest::Contains("expected one-hot targets of the predictions' shape"), xg::ShapeError);
+}
+
+TEST_CASE("a metric's sums hold its state: set onto a fresh one, the same result; a wrong length is refused") {
+    xg::Accuracy accuracy(xg::AccuracyKind::binary);
+    accuracy.update(column({0.9f, 0.2f, 0.7f}), column({1.0f, 1.0f, 0.0f}));
+    CHECK(accuracy.sums() == std::vector<double>{1.0, 3.0});
+    xg::Accuracy other(xg::AccuracyKind::binary);
+    // Another process's counts added: 3 right of 5 in all.
+    const std::vector<double> added{accuracy.sums()[0] + 2.0, accuracy.sums()[1] + 2.0};
+    other.set_sums(added);
+    CHECK(other.result() == 0.6);
+    auto mae = xg::metric_by_name("mae", "mse");
+    mae->update(column({1.0f, 2.0f}), column({0.0f, 0.0f}));
+    CHECK(mae->sums() == std::vector<double>{3.0, 2.0});
+    CHECK_THROWS_WITH_AS(other.set_sums(std::vector<double>{1.0}), "metric 'accuracy': set_sums given 1 values; expected 2",
+                         xg::ValueError);
 }

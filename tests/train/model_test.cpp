@@ -25,6 +25,7 @@
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/train/confusion_metrics.hpp"
 #include "xgrad/train/progress.hpp"
 
 namespace {
@@ -653,4 +654,41 @@ TEST_CASE("a regression trains with mse and reports mae, as the book's Boston ho
     const xg::Array p = model.predict(x);
     const double mae = xg::mean_absolute_error(xg::constant(p), xg::constant(y)).item();
     CHECK(xg::log_value(model.evaluate(x, y, 10), "mae") == doctest::Approx(mae).epsilon(1e-5));
+}
+
+TEST_CASE("a binary classifier reports precision, recall and AUC, epoch by epoch and in evaluate") {
+    // Two overlapping Gaussian classes on a line, labels (n,): good but imperfect separation.
+    xg::manual_seed(22);
+    const std::size_t n = 200;
+    xg::Array x = xt::random::randn<float>({n, std::size_t{2}});
+    xg::Array y = xg::uninitialized({n});
+    for (std::size_t i = 0; i < n; ++i) {
+        y(i) = i % 2 == 0 ? 1.0f : 0.0f;
+        x(i, 0) += y(i) == 1.0f ? 1.5f : -1.5f;
+    }
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Dense>(2, 8, "relu");
+    net->emplace<xg::Dense>(8, 1, "sigmoid");
+    xg::Model model(net);
+    model.compile("rmsprop", "binary_crossentropy", {"accuracy", "precision", "recall", "auc"});
+    model.optimizer().set_learning_rate(0.01f);
+    xg::FitOptions options = quiet(30, 16);
+    options.validation_split = 0.25;
+    const xg::History history = model.fit(x, y, options);
+    for (const char* key : {"precision", "recall", "auc", "val_precision", "val_recall", "val_auc"}) {
+        CAPTURE(std::string(key));
+        REQUIRE(history[key].size() == 30);
+        CHECK(history[key].back() > 0.85);
+        CHECK(history[key].back() <= 1.0);
+    }
+    // evaluate's figures are the metrics of predict's outputs.
+    const xg::Logs logs = model.evaluate(x, y, 32);
+    const xg::Array p = model.predict(x);
+    xg::Precision precision;
+    xg::Recall recall;
+    xg::AUC auc;
+    for (xg::Metric* m : std::initializer_list<xg::Metric*>{&precision, &recall, &auc}) {
+        m->update(p, y);
+        CHECK(xg::log_value(logs, m->name()) == m->result());
+    }
 }

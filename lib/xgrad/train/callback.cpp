@@ -14,9 +14,12 @@ EarlyStopping::EarlyStopping(EarlyStoppingOptions options) : options_(std::move(
     if (options_.mode == "max") {
         maximize_ = true;
     } else if (options_.mode == "auto") {
-        // Accuracies and the cosine similarity grow as the model improves; losses and errors fall.
-        maximize_ = options_.monitor.find("acc") != std::string::npos ||
-                    options_.monitor.find("cosine_similarity") != std::string::npos;
+        // Accuracies, the cosine similarity, precision, recall and AUC grow as the model
+        // improves; losses and errors fall.
+        maximize_ = false;
+        for (const char* rising : {"acc", "cosine_similarity", "precision", "recall", "auc"}) {
+            maximize_ = maximize_ || options_.monitor.find(rising) != std::string::npos;
+        }
     } else if (options_.mode != "min") {
         throw ValueError(fmt::format("EarlyStopping: mode '{}'; expected min, max or auto", options_.mode));
     }

@@ -37,7 +37,7 @@ struct EarlyStoppingOptions {
     std::string monitor = "val_loss";
     double min_delta = 0.0;    // smaller changes do not count as improvement
     std::size_t patience = 0;  // stop once this many epochs in a row did not improve
-    std::string mode = "auto"; // "min", "max", or "auto" (max for accuracy-like keys and cosine_similarity)
+    std::string mode = "auto"; // "min", "max", or "auto" (max for accuracy-like keys, cosine_similarity, precision, recall and auc)
     bool restore_best_weights = false;
 };
 

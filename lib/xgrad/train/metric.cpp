@@ -1,10 +1,13 @@
 #include "xgrad/train/metric.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "xgrad/train/confusion_metrics.hpp"
 
 namespace xg {
 namespace {
@@ -18,6 +21,18 @@ std::size_t argmax_row(const float* row, std::size_t n) {
 }
 
 }  // namespace
+
+void detail::check_sums_length(const Metric& metric, std::span<const double> sums, std::size_t expected) {
+    if (sums.size() != expected) {
+        throw ValueError(fmt::format("metric '{}': set_sums given {} values; expected {}", metric.name(), sums.size(), expected));
+    }
+}
+
+void Mean::set_sums(std::span<const double> sums) {
+    if (sums.size() != 2) throw ValueError(fmt::format("Mean: set_sums given {} values; expected 2", sums.size()));
+    total_ = sums[0];
+    weight_ = sums[1];
+}
 
 Accuracy::Accuracy(AccuracyKind kind, std::string name) : Metric(std::move(name)), kind_(kind) {}
 
@@ -63,6 +78,63 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
     total_ += n;
 }
 
+void Accuracy::set_sums(std::span<const double> sums) {
+    detail::check_sums_length(*this, sums, 2);
+    correct_ = sums[0];
+    total_ = sums[1];
+}
+
+TopKAccuracy::TopKAccuracy(std::size_t k, bool sparse, std::string name)
+    : Metric(name.empty() ? (sparse ? "sparse_top_k_categorical_accuracy" : "top_k_categorical_accuracy") : std::move(name)),
+      k_(k),
+      sparse_(sparse) {
+    if (k == 0) throw ValueError(fmt::format("{}: k 0; expected at least 1", this->name()));
+}
+
+void TopKAccuracy::update(const Array& y_pred, const Array& y_true) {
+    if (y_pred.dimension() != 2 || y_true.dimension() == 0 || y_true.shape()[0] != y_pred.shape()[0]) {
+        throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected predictions (batch, classes) and "
+                                     "targets of the same batch",
+                                     name(), format_shape(y_pred.shape()), format_shape(y_true.shape())));
+    }
+    const std::size_t n = y_pred.shape()[0], width = y_pred.shape()[1];
+    if (sparse_ ? y_true.size() != n : y_true.shape() != y_pred.shape()) {
+        throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected {}", name(), format_shape(y_pred.shape()),
+                                     format_shape(y_true.shape()),
+                                     sparse_ ? "one label per sample" : "one-hot targets of the predictions' shape"));
+    }
+    for (std::size_t r = 0; r < n; ++r) {
+        std::size_t target = 0;
+        if (sparse_) {
+            const float label = y_true.data()[r];
+            if (!(label >= 0.0f && label < static_cast<float>(width) && label == std::floor(label))) {
+                throw ValueError(fmt::format("{}: label {} in row {}; expected a class from 0 to {}", name(), label, r,
+                                             width - 1));
+            }
+            target = static_cast<std::size_t>(label);
+        } else {
+            target = argmax_row(y_true.data() + r * width, width);
+        }
+        const float* row = y_pred.data() + r * width;
+        // In the top k unless k or more classes score strictly higher; a NaN anywhere makes the
+        // row's ranking meaningless.
+        std::size_t higher = 0;
+        bool has_nan = false;
+        for (std::size_t j = 0; j < width; ++j) {
+            higher += row[j] > row[target];
+            has_nan = has_nan || std::isnan(row[j]);
+        }
+        correct_ += !has_nan && higher < k_;
+    }
+    total_ += static_cast<double>(n);
+}
+
+void TopKAccuracy::set_sums(std::span<const double> sums) {
+    detail::check_sums_length(*this, sums, 2);
+    correct_ = sums[0];
+    total_ = sums[1];
+}
+
 LossMetric::LossMetric(std::string name, LossFn formula) : Metric(std::move(name)), formula_(std::move(formula)) {
     if (!formula_) throw ValueError(fmt::format("LossMetric '{}': no formula; expected a loss function", this->name()));
 }
@@ -94,6 +166,11 @@ std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::strin
     if (name == "categorical_accuracy") return std::make_unique<Accuracy>(AccuracyKind::categorical, name);
     if (name == "sparse_categorical_accuracy") return std::make_unique<Accuracy>(AccuracyKind::sparse, name);
     if (name == "binary_accuracy") return std::make_unique<Accuracy>(AccuracyKind::binary, name);
+    if (name == "top_k_categorical_accuracy") return std::make_unique<TopKAccuracy>(5, false);
+    if (name == "sparse_top_k_categorical_accuracy") return std::make_unique<TopKAccuracy>(5, true);
+    if (name == "precision" || name == "Precision") return std::make_unique<Precision>(0.5f, "precision");
+    if (name == "recall" || name == "Recall") return std::make_unique<Recall>(0.5f, "recall");
+    if (name == "auc" || name == "AUC") return std::make_unique<AUC>();
     // Keras's cosine_similarity metric is the similarity; the loss is its negative.
     if (name == "cosine_similarity") {
         return std::make_unique<LossMetric>(name, [](const Tensor& p, const Tensor& y) { return -cosine_similarity(p, y); });
@@ -103,7 +180,8 @@ std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::strin
         return std::make_unique<LossMetric>(name, [formula](const Tensor& p, const Tensor& y) { return formula(p, y); });
     } catch (const ValueError&) {
         throw ValueError(fmt::format("metric_by_name: unknown metric '{}'; expected accuracy, categorical_accuracy, "
-                                     "sparse_categorical_accuracy, binary_accuracy or a loss's name: {}",
+                                     "sparse_categorical_accuracy, binary_accuracy, top_k_categorical_accuracy, "
+                                     "sparse_top_k_categorical_accuracy, precision, recall, auc or a loss's name: {}",
                                      name, loss_names()));
     }
 }

@@ -1,7 +1,9 @@
 #pragma once
 // Metrics: running values over the batches of an epoch, reset at each epoch.
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "xgrad/core/array.hpp"
 #include "xgrad/train/loss.hpp"
@@ -19,10 +21,22 @@ public:
     virtual void update(const Array& y_pred, const Array& y_true) = 0;
     /// The value over everything added since reset (0 if nothing was).
     virtual double result() const = 0;
+    /// What result() is computed from, as sums over the samples (counts, totals), so that
+    /// data-parallel training can add up every process's: its figure is then the whole data's,
+    /// as for one process. Empty (the default) for a metric without such sums: data-parallel
+    /// training then averages the processes' results, weighted by their samples.
+    virtual std::vector<double> sums() const { return {}; }
+    /// Replaces the sums with `sums`, of the length sums() gives (the sums over all processes).
+    virtual void set_sums(std::span<const double> sums) { (void)sums; }
 
 private:
     std::string name_;
 };
+
+namespace detail {
+/// Throws ValueError naming the metric unless `sums` holds `expected` values (set_sums's check).
+void check_sums_length(const Metric& metric, std::span<const double> sums, std::size_t expected);
+}  // namespace detail
 
 /// Which targets an Accuracy compares against.
 enum class AccuracyKind {
@@ -39,11 +53,34 @@ public:
     explicit Accuracy(AccuracyKind kind, std::string name = "accuracy");
     void reset() override { correct_ = total_ = 0; }
     void update(const Array& y_pred, const Array& y_true) override;
-    double result() const override { return total_ == 0 ? 0.0 : static_cast<double>(correct_) / static_cast<double>(total_); }
+    double result() const override { return total_ == 0.0 ? 0.0 : correct_ / total_; }
+    std::vector<double> sums() const override { return {correct_, total_}; }
+    void set_sums(std::span<const double> sums) override;
 
 private:
     AccuracyKind kind_;
-    std::size_t correct_ = 0, total_ = 0;
+    double correct_ = 0.0, total_ = 0.0;
+};
+
+/// Fraction of samples whose target class is among the k highest predictions (Keras's
+/// top_k_categorical_accuracy, or with `sparse` its sparse_top_k_categorical_accuracy, for
+/// integer labels). As Keras's in_top_k, classes tied with the k-th highest count as in the top
+/// k; a row holding a NaN counts as wrong.
+class TopKAccuracy : public Metric {
+public:
+    /// k >= 1 (Keras's default is 5); the name defaults to Keras's for the kind.
+    explicit TopKAccuracy(std::size_t k = 5, bool sparse = false, std::string name = {});
+    void reset() override { correct_ = total_ = 0.0; }
+    void update(const Array& y_pred, const Array& y_true) override;
+    double result() const override { return total_ == 0.0 ? 0.0 : correct_ / total_; }
+    std::vector<double> sums() const override { return {correct_, total_}; }
+    void set_sums(std::span<const double> sums) override;
+    std::size_t k() const { return k_; }
+
+private:
+    std::size_t k_;
+    bool sparse_;
+    double correct_ = 0.0, total_ = 0.0;
 };
 
 /// Weighted running mean of scalar values (the loss shown during training).
@@ -55,6 +92,9 @@ public:
         weight_ += weight;
     }
     double result() const { return weight_ == 0.0 ? 0.0 : total_ / weight_; }
+    /// The weighted total and the total weight.
+    std::vector<double> sums() const { return {total_, weight_}; }
+    void set_sums(std::span<const double> sums);
 
 private:
     double total_ = 0.0, weight_ = 0.0;
@@ -67,6 +107,8 @@ public:
     void reset() override { mean_.reset(); }
     void update(const Array& y_pred, const Array& y_true) override;
     double result() const override { return mean_.result(); }
+    std::vector<double> sums() const override { return mean_.sums(); }
+    void set_sums(std::span<const double> sums) override { mean_.set_sums(sums); }
 
 private:
     LossFn formula_;
@@ -74,9 +116,11 @@ private:
 };
 
 /// "accuracy" / "acc" -> the Accuracy that fits `loss` and the predictions (as Keras chooses); categorical_accuracy,
-/// sparse_categorical_accuracy, binary_accuracy; or any name loss_by_name knows ("mae", "mse",
-/// "kld", ...) -> that loss's mean (cosine_similarity's sign turned, as Keras's metric is the
-/// similarity itself). Throws ValueError otherwise.
+/// sparse_categorical_accuracy, binary_accuracy; top_k_categorical_accuracy and
+/// sparse_top_k_categorical_accuracy (k 5); precision, recall and auc (also as Keras's class
+/// names Precision, Recall, AUC; see confusion_metrics.hpp); or any name loss_by_name knows
+/// ("mae", "mse", "kld", ...) -> that loss's mean (cosine_similarity's sign turned, as Keras's
+/// metric is the similarity itself). Throws ValueError otherwise.
 std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::string& loss);
 
 }  // namespace xg

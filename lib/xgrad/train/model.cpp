@@ -171,7 +171,18 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
     }
     logs = {{"loss", loss_mean.result()}};
     for (auto& m : metrics_) logs.emplace_back(m->name(), m->result());
-    if (parallel_) logs = parallel_->average_logs(logs, local_samples);
+    if (parallel_) {
+        logs = parallel_->average_logs(logs, local_samples);
+        // A metric with sums (counts, totals) gets the whole data's figure from their sums over
+        // the processes: an average of the processes' precisions or AUCs would not be it.
+        for (std::size_t i = 0; i < metrics_.size(); ++i) {
+            std::vector<double> sums = metrics_[i]->sums();
+            if (sums.empty()) continue;
+            parallel_->group().sum(std::span(sums));
+            metrics_[i]->set_sums(sums);
+            logs[i + 1].second = metrics_[i]->result();
+        }
+    }
 }
 
 History Model::fit(const Array& x, const Array& y, const FitOptions& options) {
