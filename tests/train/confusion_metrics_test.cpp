@@ -66,7 +66,7 @@ TEST_CASE("precision and recall give Keras's documented values, over batches, an
     CHECK(precision.result() == 0.0);
 }
 
-TEST_CASE("AUC gives Keras's documented value, and the exact area when no two classes share a threshold interval") {
+TEST_CASE("AUC gives Keras's documented value, and the exact area when the predictions in each threshold interval are equal") {
     // keras.metrics.AUC(num_thresholds=3).update_state([0, 0, 1, 1], [0, 0.5, 0.3, 0.9]) -> 0.75.
     xg::AUC three({.num_thresholds = 3});
     three.update(xg::Array{0.0f, 0.5f, 0.3f, 0.9f}, xg::Array{0.0f, 0.0f, 1.0f, 1.0f});
@@ -114,12 +114,16 @@ TEST_CASE("AUC from logits is AUC of their sigmoids; a prediction outside [0, 1]
     CHECK(from_logits.result() == doctest::Approx(4.0 / 6.0));
     xg::AUC auc;
     auc.update(xg::Array{0.2f, 0.7f}, xg::Array{0.0f, 1.0f});
-    CHECK_THROWS_WITH_AS(auc.update(xg::Array{0.3f, 1.5f}, xg::Array{1.0f, 0.0f}),
+    // Had 0.1 (a positive below the negative 0.2) been counted before the throw, the area would be 0.5.
+    CHECK_THROWS_WITH_AS(auc.update(xg::Array{0.1f, 1.5f}, xg::Array{1.0f, 0.0f}),
                          "auc: prediction 1.5 (element 1); expected a probability from 0 to 1 (or from_logits for logits)",
                          xg::ValueError);
     CHECK_THROWS_WITH_AS(auc.update(xg::Array{std::numeric_limits<float>::quiet_NaN()}, xg::Array{1.0f}),
                          doctest::Contains("auc: prediction nan (element 0)"), xg::ValueError);
     CHECK(auc.result() == 1.0);  // the refused batches left no counts
+    xg::AUC nan_logit({.from_logits = true});
+    CHECK_THROWS_WITH_AS(nan_logit.update(xg::Array{std::numeric_limits<float>::quiet_NaN()}, xg::Array{1.0f}),
+                         "auc: logit nan (element 0); expected a number", xg::ValueError);
 }
 
 TEST_CASE("the confusion metrics' sums add up across processes: the whole data's figure, not the mean of the parts'") {
@@ -142,7 +146,7 @@ TEST_CASE("the confusion metrics' sums add up across processes: the whole data's
     CHECK(auc_sums.size() == 2 * 201);
     both.set_sums(auc_sums);
     CHECK(both.result() == all.result());
-    CHECK_THROWS_WITH_AS(both.set_sums(std::vector<double>(3)), "metric 'auc': set_sums given 3 values; expected 402",
+    CHECK_THROWS_WITH_AS(both.set_sums(std::vector<double>(3)), "metric 'auc': set_sums given 3 numbers; expected 402",
                          xg::ValueError);
 }
 

@@ -184,11 +184,14 @@ TEST_CASE("top-k accuracy counts a sample right when its target is among the k h
     CHECK(top2.result() == 0.0);
 }
 
-TEST_CASE("top-k accuracy counts a row with a NaN as wrong and refuses bad k, shapes and labels, naming them") {
-    const float nan = std::numeric_limits<float>::quiet_NaN();
+TEST_CASE("top-k accuracy counts a row with a NaN or an infinity as wrong and refuses bad k, shapes and labels, naming them") {
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
     xg::TopKAccuracy top2(2, true);
-    top2.update(xg::Array{{nan, 0.1f, 0.2f}, {0.5f, 0.1f, 0.2f}}, xg::Array{2.0f, 0.0f});
-    CHECK(top2.result() == 0.5);
+    top2.update(xg::Array{{nan, 0.1f, 0.2f}, {0.5f, 0.1f, 0.2f}, {inf, 0.1f, 0.2f}, {0.3f, -inf, 0.2f}},
+                xg::Array{2.0f, 0.0f, 0.0f, 0.0f});
+    CHECK(top2.result() == 0.25);
+    CHECK_THROWS_WITH_AS(top2.update(xg::Array(xt::zeros<float>({2, 0})), xg::Array{0.0f, 0.0f}),
+                         "sparse_top_k_categorical_accuracy: predictions (2, 0); expected at least one class", xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::TopKAccuracy(0), "top_k_categorical_accuracy: k 0; expected at least 1", xg::ValueError);
     CHECK_THROWS_WITH_AS(top2.update(xg::Array{{0.5f, 0.1f, 0.2f}}, xg::Array{3.0f}),
                          "sparse_top_k_categorical_accuracy: label 3 in row 0; expected a class from 0 to 2", xg::ValueError);
@@ -214,6 +217,19 @@ TEST_CASE("a metric's sums hold its state: set onto a fresh one, the same result
     auto mae = xg::metric_by_name("mae", "mse");
     mae->update(column({1.0f, 2.0f}), column({0.0f, 0.0f}));
     CHECK(mae->sums() == std::vector<double>{3.0, 2.0});
-    CHECK_THROWS_WITH_AS(other.set_sums(std::vector<double>{1.0}), "metric 'accuracy': set_sums given 1 values; expected 2",
+    CHECK_THROWS_WITH_AS(other.set_sums(std::vector<double>{1.0}), "metric 'accuracy': set_sums given 1 number; expected 2",
                          xg::ValueError);
+    CHECK_THROWS_WITH_AS(mae->set_sums(std::vector<double>{1.0, 2.0, 3.0}), "metric 'mae': set_sums given 3 numbers; expected 2",
+                         xg::ValueError);
+    // A metric of one's own that gives sums must take them back: the default refuses.
+    struct Forgetful : xg::Metric {
+        Forgetful() : xg::Metric("forgetful") {}
+        void reset() override {}
+        void update(const xg::Array&, const xg::Array&) override {}
+        double result() const override { return 0.0; }
+        std::vector<double> sums() const override { return {1.0}; }
+    } forgetful;
+    CHECK_THROWS_WITH_AS(forgetful.set_sums(std::vector<double>{2.0}),
+                         "metric 'forgetful': set_sums is not overridden; a metric that gives sums() must take them back",
+                         xg::StateError);
 }

@@ -1,6 +1,9 @@
 #include "xgrad/train/callback.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -16,10 +19,8 @@ EarlyStopping::EarlyStopping(EarlyStoppingOptions options) : options_(std::move(
     } else if (options_.mode == "auto") {
         // Accuracies, the cosine similarity, precision, recall and AUC grow as the model
         // improves; losses and errors fall.
-        maximize_ = false;
-        for (const char* rising : {"acc", "cosine_similarity", "precision", "recall", "auc"}) {
-            maximize_ = maximize_ || options_.monitor.find(rising) != std::string::npos;
-        }
+        static const std::array<std::string_view, 5> rising{"acc", "cosine_similarity", "precision", "recall", "auc"};
+        maximize_ = std::ranges::any_of(rising, [&](std::string_view key) { return options_.monitor.find(key) != std::string::npos; });
     } else if (options_.mode != "min") {
         throw ValueError(fmt::format("EarlyStopping: mode '{}'; expected min, max or auto", options_.mode));
     }

@@ -27,46 +27,33 @@ void check_threshold(const std::string& metric, float threshold) {
     }
 }
 
+// A rate with nothing to count is 0, as Keras's divide_no_nan gives it.
 double ratio(double part, double whole) { return whole > 0.0 ? part / whole : 0.0; }
 
 }  // namespace
 
-Precision::Precision(float threshold, std::string name) : Metric(std::move(name)), threshold_(threshold) {
+Precision::Precision(float threshold, std::string name) : RatioMetric(std::move(name)), threshold_(threshold) {
     check_threshold(this->name(), threshold);
 }
 
 void Precision::update(const Array& y_pred, const Array& y_true) {
     check_pairs(*this, y_pred, y_true);
+    // Of the predicted positives, the true ones.
     for (std::size_t k = 0; k < y_pred.size(); ++k) {
-        if (y_pred.data()[k] > threshold_) (y_true.data()[k] > 0.5f ? true_positives_ : false_positives_) += 1.0;
+        if (y_pred.data()[k] > threshold_) count(y_true.data()[k] > 0.5f, 1.0);
     }
 }
 
-double Precision::result() const { return ratio(true_positives_, true_positives_ + false_positives_); }
-
-void Precision::set_sums(std::span<const double> sums) {
-    detail::check_sums_length(*this, sums, 2);
-    true_positives_ = sums[0];
-    false_positives_ = sums[1];
-}
-
-Recall::Recall(float threshold, std::string name) : Metric(std::move(name)), threshold_(threshold) {
+Recall::Recall(float threshold, std::string name) : RatioMetric(std::move(name)), threshold_(threshold) {
     check_threshold(this->name(), threshold);
 }
 
 void Recall::update(const Array& y_pred, const Array& y_true) {
     check_pairs(*this, y_pred, y_true);
+    // Of the actual positives, the ones predicted.
     for (std::size_t k = 0; k < y_pred.size(); ++k) {
-        if (y_true.data()[k] > 0.5f) (y_pred.data()[k] > threshold_ ? true_positives_ : false_negatives_) += 1.0;
+        if (y_true.data()[k] > 0.5f) count(y_pred.data()[k] > threshold_, 1.0);
     }
-}
-
-double Recall::result() const { return ratio(true_positives_, true_positives_ + false_negatives_); }
-
-void Recall::set_sums(std::span<const double> sums) {
-    detail::check_sums_length(*this, sums, 2);
-    true_positives_ = sums[0];
-    false_negatives_ = sums[1];
 }
 
 AUC::AUC(AUCOptions options) : Metric(std::move(options.name)), from_logits_(options.from_logits) {
@@ -95,8 +82,11 @@ void AUC::update(const Array& y_pred, const Array& y_true) {
         float p = y_pred.data()[k];
         if (from_logits_) p = 1.0f / (1.0f + std::exp(-p));
         if (!(p >= 0.0f && p <= 1.0f)) {
-            throw ValueError(fmt::format("{}: prediction {} (element {}); expected a probability from 0 to 1{}", name(),
-                                         y_pred.data()[k], k, from_logits_ ? "" : " (or from_logits for logits)"));
+            throw ValueError(from_logits_ ? fmt::format("{}: logit {} (element {}); expected a number", name(),
+                                                        y_pred.data()[k], k)
+                                          : fmt::format("{}: prediction {} (element {}); expected a probability from 0 "
+                                                        "to 1 (or from_logits for logits)",
+                                                        name(), y_pred.data()[k], k));
         }
         // The number of thresholds the prediction is above: it is positive at each of them.
         buckets[k] = static_cast<std::size_t>(std::lower_bound(thresholds_.begin(), thresholds_.end(), p) - thresholds_.begin());
@@ -131,8 +121,9 @@ std::vector<double> AUC::sums() const {
 
 void AUC::set_sums(std::span<const double> sums) {
     detail::check_sums_length(*this, sums, 2 * positives_.size());
-    std::copy(sums.begin(), sums.begin() + static_cast<long>(positives_.size()), positives_.begin());
-    std::copy(sums.begin() + static_cast<long>(positives_.size()), sums.end(), negatives_.begin());
+    const auto middle = sums.begin() + static_cast<std::ptrdiff_t>(positives_.size());
+    std::copy(sums.begin(), middle, positives_.begin());
+    std::copy(middle, sums.end(), negatives_.begin());
 }
 
 }  // namespace xg

@@ -1,9 +1,11 @@
 #pragma once
 // The metrics of a binary classifier's confusion counts, as Keras computes them: Precision,
 // Recall, and AUC (the area under the ROC curve from the counts at fixed thresholds). Each
-// prediction is a probability of the positive class, each target 0 or 1 (above 0.5 is
-// positive); every element of a batch counts, so (batch, 1) and (batch,) alike. Their
-// counts add up across data-parallel processes (Metric::sums), so a figure is the whole data's.
+// prediction is a probability of the positive class, each target 0 or 1; every element of a
+// batch counts, so (batch, 1) and (batch,) alike. Their counts add up across data-parallel
+// processes (Metric::sums), so a figure is the whole data's. Two choices differ from Keras's: a
+// target is positive above 0.5 (Keras: any nonzero target, so a smoothed 0.1 label would be
+// positive), and AUC refuses a prediction outside [0, 1] (Keras asserts it, or clips it).
 #include <string>
 #include <vector>
 
@@ -13,34 +15,24 @@ namespace xg {
 
 /// True positives over predicted positives: tp / (tp + fp), 0 when nothing was predicted
 /// positive. A prediction above `threshold` is positive.
-class Precision : public Metric {
+class Precision : public RatioMetric {
 public:
     explicit Precision(float threshold = 0.5f, std::string name = "precision");
-    void reset() override { true_positives_ = false_positives_ = 0.0; }
     void update(const Array& y_pred, const Array& y_true) override;
-    double result() const override;
-    std::vector<double> sums() const override { return {true_positives_, false_positives_}; }
-    void set_sums(std::span<const double> sums) override;
 
 private:
     float threshold_;
-    double true_positives_ = 0.0, false_positives_ = 0.0;
 };
 
 /// True positives over actual positives: tp / (tp + fn), 0 when there were none. A prediction
 /// above `threshold` is positive.
-class Recall : public Metric {
+class Recall : public RatioMetric {
 public:
     explicit Recall(float threshold = 0.5f, std::string name = "recall");
-    void reset() override { true_positives_ = false_negatives_ = 0.0; }
     void update(const Array& y_pred, const Array& y_true) override;
-    double result() const override;
-    std::vector<double> sums() const override { return {true_positives_, false_negatives_}; }
-    void set_sums(std::span<const double> sums) override;
 
 private:
     float threshold_;
-    double true_positives_ = 0.0, false_negatives_ = 0.0;
 };
 
 struct AUCOptions {
@@ -54,8 +46,9 @@ struct AUCOptions {
 
 /// The area under the ROC curve (true positive rate against false positive rate), as Keras's
 /// AUC() computes it: the confusion counts at each threshold, joined by the trapezoid rule.
-/// Predictions of the same threshold interval count as tied (half a correct ordering), so with
-/// the default 200 thresholds the figure is within about 1/200 of the exact area.
+/// Predictions of the same threshold interval count as tied (half a correct ordering): the figure
+/// is close to the exact area when the predictions spread over [0, 1], and can be far from it
+/// when they crowd into a few intervals (as Keras warns of its own).
 class AUC : public Metric {
 public:
     explicit AUC(AUCOptions options = {});

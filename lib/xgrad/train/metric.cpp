@@ -24,17 +24,23 @@ std::size_t argmax_row(const float* row, std::size_t n) {
 
 void detail::check_sums_length(const Metric& metric, std::span<const double> sums, std::size_t expected) {
     if (sums.size() != expected) {
-        throw ValueError(fmt::format("metric '{}': set_sums given {} values; expected {}", metric.name(), sums.size(), expected));
+        throw ValueError(fmt::format("metric '{}': set_sums given {} number{}; expected {}", metric.name(), sums.size(),
+                                     sums.size() == 1 ? "" : "s", expected));
     }
 }
 
-void Mean::set_sums(std::span<const double> sums) {
-    if (sums.size() != 2) throw ValueError(fmt::format("Mean: set_sums given {} values; expected 2", sums.size()));
-    total_ = sums[0];
-    weight_ = sums[1];
+void Metric::set_sums(std::span<const double>) {
+    throw StateError(fmt::format("metric '{}': set_sums is not overridden; a metric that gives sums() must take them back",
+                                 name()));
 }
 
-Accuracy::Accuracy(AccuracyKind kind, std::string name) : Metric(std::move(name)), kind_(kind) {}
+void RatioMetric::set_sums(std::span<const double> sums) {
+    detail::check_sums_length(*this, sums, 2);
+    hits_ = sums[0];
+    total_ = sums[1];
+}
+
+Accuracy::Accuracy(AccuracyKind kind, std::string name) : RatioMetric(std::move(name)), kind_(kind) {}
 
 void Accuracy::update(const Array& y_pred, const Array& y_true) {
     if (y_pred.dimension() == 0 || y_true.dimension() == 0 || y_pred.shape()[0] != y_true.shape()[0]) {
@@ -54,7 +60,7 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
                                              format_shape(y_pred.shape()), format_shape(y_true.shape())));
             }
             for (std::size_t r = 0; r < n; ++r) {
-                correct_ += argmax_row(y_pred.data() + r * width, width) == argmax_row(y_true.data() + r * width, width);
+                count(argmax_row(y_pred.data() + r * width, width) == argmax_row(y_true.data() + r * width, width), 1.0);
             }
             break;
         case AccuracyKind::sparse:
@@ -63,7 +69,7 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
                                              format_shape(y_pred.shape()), format_shape(y_true.shape())));
             }
             for (std::size_t r = 0; r < n; ++r) {
-                correct_ += static_cast<float>(argmax_row(y_pred.data() + r * width, width)) == y_true.data()[r];
+                count(static_cast<float>(argmax_row(y_pred.data() + r * width, width)) == y_true.data()[r], 1.0);
             }
             break;
         case AccuracyKind::binary:
@@ -71,21 +77,13 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
                 throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected equal sizes", name(),
                                              format_shape(y_pred.shape()), format_shape(y_true.shape())));
             }
-            for (std::size_t k = 0; k < y_pred.size(); ++k) correct_ += (y_pred.data()[k] > 0.5f) == (y_true.data()[k] > 0.5f);
-            total_ += y_pred.size();
+            for (std::size_t k = 0; k < y_pred.size(); ++k) count((y_pred.data()[k] > 0.5f) == (y_true.data()[k] > 0.5f), 1.0);
             return;
     }
-    total_ += n;
-}
-
-void Accuracy::set_sums(std::span<const double> sums) {
-    detail::check_sums_length(*this, sums, 2);
-    correct_ = sums[0];
-    total_ = sums[1];
 }
 
 TopKAccuracy::TopKAccuracy(std::size_t k, bool sparse, std::string name)
-    : Metric(name.empty() ? (sparse ? "sparse_top_k_categorical_accuracy" : "top_k_categorical_accuracy") : std::move(name)),
+    : RatioMetric(name.empty() ? (sparse ? "sparse_top_k_categorical_accuracy" : "top_k_categorical_accuracy") : std::move(name)),
       k_(k),
       sparse_(sparse) {
     if (k == 0) throw ValueError(fmt::format("{}: k 0; expected at least 1", this->name()));
@@ -98,6 +96,9 @@ void TopKAccuracy::update(const Array& y_pred, const Array& y_true) {
                                      name(), format_shape(y_pred.shape()), format_shape(y_true.shape())));
     }
     const std::size_t n = y_pred.shape()[0], width = y_pred.shape()[1];
+    if (width == 0) {
+        throw ShapeError(fmt::format("{}: predictions {}; expected at least one class", name(), format_shape(y_pred.shape())));
+    }
     if (sparse_ ? y_true.size() != n : y_true.shape() != y_pred.shape()) {
         throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected {}", name(), format_shape(y_pred.shape()),
                                      format_shape(y_true.shape()),
@@ -116,27 +117,25 @@ void TopKAccuracy::update(const Array& y_pred, const Array& y_true) {
             target = argmax_row(y_true.data() + r * width, width);
         }
         const float* row = y_pred.data() + r * width;
-        // In the top k unless k or more classes score strictly higher; a NaN anywhere makes the
-        // row's ranking meaningless.
+        // In the top k unless k or more classes score strictly higher; a NaN or an infinity
+        // anywhere leaves the row without a ranking (TensorFlow's rule).
         std::size_t higher = 0;
-        bool has_nan = false;
+        bool finite = true;
         for (std::size_t j = 0; j < width; ++j) {
             higher += row[j] > row[target];
-            has_nan = has_nan || std::isnan(row[j]);
+            finite = finite && std::isfinite(row[j]);
         }
-        correct_ += !has_nan && higher < k_;
+        count(finite && higher < k_, 1.0);
     }
-    total_ += static_cast<double>(n);
-}
-
-void TopKAccuracy::set_sums(std::span<const double> sums) {
-    detail::check_sums_length(*this, sums, 2);
-    correct_ = sums[0];
-    total_ = sums[1];
 }
 
 LossMetric::LossMetric(std::string name, LossFn formula) : Metric(std::move(name)), formula_(std::move(formula)) {
     if (!formula_) throw ValueError(fmt::format("LossMetric '{}': no formula; expected a loss function", this->name()));
+}
+
+void LossMetric::set_sums(std::span<const double> sums) {
+    detail::check_sums_length(*this, sums, 2);
+    mean_.set_sums(sums);
 }
 
 void LossMetric::update(const Array& y_pred, const Array& y_true) {

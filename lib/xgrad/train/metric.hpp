@@ -27,7 +27,8 @@ public:
     /// training then averages the processes' results, weighted by their samples.
     virtual std::vector<double> sums() const { return {}; }
     /// Replaces the sums with `sums`, of the length sums() gives (the sums over all processes).
-    virtual void set_sums(std::span<const double> sums) { (void)sums; }
+    /// The default throws StateError: a metric that gives sums must take them back.
+    virtual void set_sums(std::span<const double> sums);
 
 private:
     std::string name_;
@@ -47,40 +48,53 @@ enum class AccuracyKind {
                   // a loss that is not a crossentropy)
 };
 
+/// A metric that is a fraction of counts, hits of a total (0 before any): accuracies, precision,
+/// recall. Derived metrics count in update().
+class RatioMetric : public Metric {
+public:
+    void reset() override { hits_ = total_ = 0.0; }
+    double result() const override { return total_ == 0.0 ? 0.0 : hits_ / total_; }
+    /// The hits and the total.
+    std::vector<double> sums() const override { return {hits_, total_}; }
+    void set_sums(std::span<const double> sums) override;
+
+protected:
+    using Metric::Metric;
+    /// Adds `total` cases, `hits` of them hits.
+    void count(double hits, double total) {
+        hits_ += hits;
+        total_ += total;
+    }
+
+private:
+    double hits_ = 0.0, total_ = 0.0;
+};
+
 /// Fraction of samples predicted right.
-class Accuracy : public Metric {
+class Accuracy : public RatioMetric {
 public:
     explicit Accuracy(AccuracyKind kind, std::string name = "accuracy");
-    void reset() override { correct_ = total_ = 0; }
     void update(const Array& y_pred, const Array& y_true) override;
-    double result() const override { return total_ == 0.0 ? 0.0 : correct_ / total_; }
-    std::vector<double> sums() const override { return {correct_, total_}; }
-    void set_sums(std::span<const double> sums) override;
 
 private:
     AccuracyKind kind_;
-    double correct_ = 0.0, total_ = 0.0;
 };
 
 /// Fraction of samples whose target class is among the k highest predictions (Keras's
 /// top_k_categorical_accuracy, or with `sparse` its sparse_top_k_categorical_accuracy, for
-/// integer labels). As Keras's in_top_k, classes tied with the k-th highest count as in the top
-/// k; a row holding a NaN counts as wrong.
-class TopKAccuracy : public Metric {
+/// integer labels). As TensorFlow's in_top_k, classes tied with the k-th highest count as in the
+/// top k, and a row holding a NaN or an infinity counts as wrong. A label that is not a class
+/// (TensorFlow counts it wrong) is a ValueError: it is a mistake in the data.
+class TopKAccuracy : public RatioMetric {
 public:
     /// k >= 1 (Keras's default is 5); the name defaults to Keras's for the kind.
     explicit TopKAccuracy(std::size_t k = 5, bool sparse = false, std::string name = {});
-    void reset() override { correct_ = total_ = 0.0; }
     void update(const Array& y_pred, const Array& y_true) override;
-    double result() const override { return total_ == 0.0 ? 0.0 : correct_ / total_; }
-    std::vector<double> sums() const override { return {correct_, total_}; }
-    void set_sums(std::span<const double> sums) override;
     std::size_t k() const { return k_; }
 
 private:
     std::size_t k_;
     bool sparse_;
-    double correct_ = 0.0, total_ = 0.0;
 };
 
 /// Weighted running mean of scalar values (the loss shown during training).
@@ -94,7 +108,11 @@ public:
     double result() const { return weight_ == 0.0 ? 0.0 : total_ / weight_; }
     /// The weighted total and the total weight.
     std::vector<double> sums() const { return {total_, weight_}; }
-    void set_sums(std::span<const double> sums);
+    /// Replaces them; `sums` holds two values.
+    void set_sums(std::span<const double> sums) {
+        total_ = sums[0];
+        weight_ = sums[1];
+    }
 
 private:
     double total_ = 0.0, weight_ = 0.0;
@@ -108,7 +126,7 @@ public:
     void update(const Array& y_pred, const Array& y_true) override;
     double result() const override { return mean_.result(); }
     std::vector<double> sums() const override { return mean_.sums(); }
-    void set_sums(std::span<const double> sums) override { mean_.set_sums(sums); }
+    void set_sums(std::span<const double> sums) override;
 
 private:
     LossFn formula_;

@@ -175,11 +175,19 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
         logs = parallel_->average_logs(logs, local_samples);
         // A metric with sums (counts, totals) gets the whole data's figure from their sums over
         // the processes: an average of the processes' precisions or AUCs would not be it.
+        std::vector<double> sums;
+        for (auto& m : metrics_) {
+            const std::vector<double> own = m->sums();
+            sums.insert(sums.end(), own.begin(), own.end());
+        }
+        if (sums.empty()) return;
+        parallel_->group().sum(std::span(sums));
+        auto next = sums.begin();
         for (std::size_t i = 0; i < metrics_.size(); ++i) {
-            std::vector<double> sums = metrics_[i]->sums();
-            if (sums.empty()) continue;
-            parallel_->group().sum(std::span(sums));
-            metrics_[i]->set_sums(sums);
+            const std::size_t length = metrics_[i]->sums().size();
+            if (length == 0) continue;
+            metrics_[i]->set_sums(std::span(next, next + static_cast<std::ptrdiff_t>(length)));
+            next += static_cast<std::ptrdiff_t>(length);
             logs[i + 1].second = metrics_[i]->result();
         }
     }
