@@ -2,9 +2,11 @@
 #include "xgrad/nn/activation.hpp"
 
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -186,7 +188,7 @@ struct ReLUSettings {
 TEST_CASE("the ReLU layer is Keras's for every setting, the plain ones as the one op each is") {
     const std::vector<ReLUSettings> settings{
         {std::nullopt, 0.0f, 0.0f, "relu"},   {6.0f, 0.0f, 0.0f, "relu6"},       {std::nullopt, 0.1f, 0.0f, "leaky_relu"},
-        {2.5f, 0.0f, 0.0f, "clip"},           {4.0f, 0.1f, 0.0f, ""},            {std::nullopt, 0.0f, 1.5f, "thresholded_relu"},
+        {2.5f, 0.0f, 0.0f, ""},               {4.0f, 0.1f, 0.0f, ""},            {std::nullopt, 0.0f, 1.5f, "thresholded_relu"},
         {std::nullopt, 0.2f, 1.5f, ""},       {4.0f, 0.1f, 1.5f, ""},            {1.0f, 0.3f, 2.0f, ""},
     };
     // Points of both signs, away from every kink (0, 1, 1.5, 2, 2.5, 4, 6), beyond them on both sides.
@@ -220,6 +222,22 @@ TEST_CASE("the ReLU layer is Keras's for every setting, the plain ones as the on
         CHECK(rebuilt->output_shape({2, 5}) == xg::Shape{2, 5});
     }
     tape.clear();
+}
+
+TEST_CASE("the ReLU layer's gradient at its kinks is Keras's: 0 at 0 under any max_value, 1 at a max_value but 6") {
+    const xg::Tensor x = xg::parameter(xg::Array{0.0f, 2.5f, 6.0f}, "x");
+    for (const auto& [max_value, expected] : std::initializer_list<std::pair<float, xg::Array>>{
+             {2.5f, xg::Array{0.0f, 1.0f, 0.0f}}, {6.0f, xg::Array{0.0f, 1.0f, 0.0f}}}) {
+        CAPTURE(max_value);
+        xg::Tensor(x).zero_grad();
+        xg::sum(xg::ReLU(max_value)(x)).backward();
+        CHECK(x.grad() == expected);
+    }
+    // With a slope, the slope's relu(threshold - x) adds nothing at the threshold itself.
+    xg::Tensor(x).zero_grad();
+    xg::sum(xg::ReLU(std::nullopt, 0.5f, 2.5f)(x)).backward();
+    CHECK(x.grad() == xg::Array{0.5f, 0.0f, 1.0f});
+    xg::Tape::current().clear();
 }
 
 TEST_CASE("the ReLU layer keeps max_value out of its config when there is none, and refuses negative or non-finite settings") {

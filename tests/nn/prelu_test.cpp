@@ -39,6 +39,14 @@ TEST_CASE("PReLU shares one slope along the shared axes: one per channel of an i
         CHECK(y.data()[i] == doctest::Approx(v > 0.0f ? v : slope * v));
     }
     CHECK(xg::PReLU({5, 7, 3}, {.shared_axes = {2}}).alpha().shape() == xg::Shape{5, 1, 3});
+    // As Keras's, any extent along a shared axis: a larger image gets the same channel slopes.
+    const xg::Array larger = random_array({1, 5, 4, 2}, 3, -1.0f, 1.0f);
+    CHECK(layer.output_shape({5, 4, 2}) == xg::Shape{5, 4, 2});
+    const xg::Array z = layer(xg::input(larger)).value();
+    CHECK(z(0, 4, 3, 1) == doctest::Approx(larger(0, 4, 3, 1) > 0.0f ? larger(0, 4, 3, 1) : -0.5f * larger(0, 4, 3, 1)));
+    CHECK_THROWS_WITH_AS(layer(xg::input(xt::zeros<float>({1, 5, 4, 3}))),
+                         "p_re_lu_1: input has shape (1, 5, 4, 3); expected (batch, any, any, 2)", xg::ShapeError);
+    CHECK_THROWS_WITH_AS(layer.output_shape({5, 4}), "p_re_lu_1: input shape (5, 4); expected (any, any, 2)", xg::ShapeError);
     xg::Tape::current().clear();
 }
 
@@ -89,6 +97,7 @@ TEST_CASE("PReLU's config rebuilds it; its settings and inputs are checked, nami
     CHECK_THROWS_WITH_AS(dense_slopes(xg::input(xt::zeros<float>({3}))), "slopes: input has shape (3,); expected (batch, 3)",
                          xg::ShapeError);
     CHECK_THROWS_WITH_AS(dense_slopes.output_shape({2, 3}), "slopes: input shape (2, 3); expected (3,)", xg::ShapeError);
+    CHECK_THROWS_WITH_AS(dense_slopes(xg::Tensor::scalar(1.0f)), "slopes: input has shape (); expected (batch, 3)", xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::make_layer("PReLU", {{"input_shape", "4,x"}}, "p"), doctest::Contains("setting 'input_shape' is '4,x'"),
                          xg::ValueError);
 }

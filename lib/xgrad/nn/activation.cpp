@@ -112,15 +112,13 @@ ReLU::ReLU(std::optional<float> max_value, float negative_slope, float threshold
 }
 
 Tensor ReLU::forward(const Tensor& x) {
-    // The common settings as the one op each is (and exports as).
-    if (threshold_ == 0.0f) {
-        if (!max_value_) return negative_slope_ == 0.0f ? relu(x) : leaky_relu(x, negative_slope_);
-        if (negative_slope_ == 0.0f) return *max_value_ == 6.0f ? relu6(x) : clip(x, 0.0f, *max_value_);
-    }
-    // Keras's general form: x where threshold < x, clipped at max_value, plus negative_slope
-    // (x - threshold) where x <= threshold.
-    Tensor y = threshold_ > 0.0f ? thresholded_relu(x, threshold_) : relu(x);
-    if (max_value_) y = clip(y, 0.0f, *max_value_);
+    // Keras's steps, op for op, so that the gradient at the kinks is Keras's too: leaky_relu when
+    // it is one; else x where x > threshold (relu, or relu6 for a max_value of 6 with no
+    // threshold), clipped at max_value, minus negative_slope (threshold - x) below the threshold.
+    if (threshold_ == 0.0f && !max_value_ && negative_slope_ > 0.0f) return leaky_relu(x, negative_slope_);
+    const bool relu6_clips = threshold_ == 0.0f && max_value_ == 6.0f;
+    Tensor y = threshold_ > 0.0f ? thresholded_relu(x, threshold_) : relu6_clips ? relu6(x) : relu(x);
+    if (max_value_ && !relu6_clips) y = clip(y, 0.0f, *max_value_);
     if (negative_slope_ > 0.0f) y = y - negative_slope_ * relu(threshold_ - x);
     return y;
 }

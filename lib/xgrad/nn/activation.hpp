@@ -77,8 +77,9 @@ public:
 
 /// Keras's ReLU layer: x clipped at max_value (none by default) from `threshold` up, and
 /// negative_slope (x - threshold) below it: ReLU() is relu, ReLU(6) relu6 (MobileNet's),
-/// ReLU(std::nullopt, 0.1) a leaky relu. All three settings must be finite and >= 0, as Keras
-/// requires. As Keras's, the function jumps at a threshold above 0: from 0 to the threshold.
+/// ReLU(std::nullopt, 0.1) a leaky relu. All three settings must be >= 0, as Keras requires, and
+/// finite (no max_value is std::nullopt). As Keras's, the function jumps at a threshold above 0:
+/// from 0 to the threshold.
 class ReLU : public Module {
 public:
     explicit ReLU(std::optional<float> max_value = std::nullopt, float negative_slope = 0.0f, float threshold = 0.0f,

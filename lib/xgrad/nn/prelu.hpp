@@ -2,6 +2,7 @@
 // PReLU: a leaky relu whose slope below 0 is learned, one per input element or shared along
 // chosen axes, like keras.layers.PReLU (He et al. 2015).
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,9 @@ struct PReLUOptions {
 
 class PReLU : public Module {
 public:
-    /// For inputs (batch, *input_shape): a trainable alpha of input_shape, extent 1 on the shared axes.
+    /// For inputs (batch, *input_shape): a trainable alpha of input_shape, extent 1 on the shared
+    /// axes, along which the input may then have any extent (as Keras's input spec fixes only the
+    /// others).
     explicit PReLU(Shape input_shape, PReLUOptions options = {});
 
     /// x where x > 0, alpha x elsewhere: relu(x) - alpha relu(-x).
@@ -34,6 +37,13 @@ public:
     const std::vector<std::size_t>& shared_axes() const { return shared_axes_; }
 
 private:
+    /// Whether input axis `axis` (0 the first after the batch) is a shared one.
+    bool shared(std::size_t axis) const;
+    /// Whether an input's extents (without the batch axis) fit: input_shape's on the unshared axes.
+    bool fits(std::span<const std::size_t> extents) const;
+    /// The extents an input may have, for errors: "any, any, 3".
+    std::string expected_extents() const;
+
     Shape input_shape_;
     std::vector<std::size_t> shared_axes_;
     Tensor alpha_;
