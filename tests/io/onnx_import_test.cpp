@@ -77,12 +77,27 @@ class ResizeNet(torch.nn.Module):
         x = torch.nn.functional.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False)
         return self.fc(x.flatten(1))
 resize = ResizeNet()
+class PoolNet(torch.nn.Module):
+    """Padded poolings as PyTorch writes them (explicit pads): ResNet's stem max_pool2d(3, 2,
+    padding=1), avg_pool2d counting its pads (PyTorch's default) and not, and ceil_mode."""
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 4, 3, padding=1)
+        self.fc = torch.nn.Linear(4 * 3 * 3, 5)
+    def forward(self, x):
+        x = self.conv(x)
+        x = torch.nn.functional.max_pool2d(x, 3, 2, padding=1)
+        x = torch.nn.functional.avg_pool2d(x, 3, 1, padding=1)
+        x = torch.nn.functional.avg_pool2d(x, 2, 1, padding=1, count_include_pad=False)
+        x = torch.nn.functional.max_pool2d(x, 3, 2, ceil_mode=True)
+        return self.fc(x.flatten(1))
+pool = PoolNet()
 with torch.no_grad():
     bn = conv[1]
     bn.running_mean.uniform_(-0.5, 0.5); bn.running_var.uniform_(0.5, 2.0)
     bn.weight.uniform_(0.5, 1.5); bn.bias.uniform_(-0.5, 0.5)
 for name, model, shape in (("mlp", mlp, (7, 20)), ("convnet", conv, (7, 3, 12, 12)), ("viewnet", view, (7, 2, 6, 6)),
-                           ("resizenet", resize, (7, 2, 6, 6))):
+                           ("resizenet", resize, (7, 2, 6, 6)), ("poolnet", pool, (7, 2, 9, 9))):
     model.eval()
     x = torch.randn(*shape)
     torch.onnx.export(model, x, f"{out}/{name}.onnx", opset_version=13, input_names=["input"],
@@ -149,7 +164,7 @@ TEST_CASE("models exported by torch.onnx.export predict as in PyTorch and fine-t
     }
     REQUIRE(std::system(fmt::format("{} {} {}", python, dir / "make.py", dir / "").c_str()) == 0);
 
-    for (const std::string name : {"mlp", "convnet", "viewnet", "resizenet"}) {
+    for (const std::string name : {"mlp", "convnet", "viewnet", "resizenet", "poolnet"}) {
         CAPTURE(name);
         auto model = xg::import_onnx(dir / (name + ".onnx"));
         const xg::Array x = xg::read_onnx_tensor(dir / (name + "_x.pb"));
@@ -859,6 +874,57 @@ TEST_CASE("import_onnx runs a grouped convolution as each group's convolution, j
     xg::Tape::current().clear();
 }
 
+TEST_CASE("import_onnx pools with explicit pads: a maximum never taken from the padding, a mean counting the pads or not") {
+    ScratchDir dir;
+    auto pool = [&](const char* op, std::vector<std::pair<const char*, std::vector<long>>> ints, long count_include_pad = 0,
+                    long ceil_mode = 0) {
+        onnx::ModelProto m = one_node(op);
+        auto* n = m.mutable_graph()->mutable_node(0);
+        ints.emplace_back("count_include_pad", std::vector<long>{});
+        for (const auto& [name, values] : ints) {
+            auto* a = n->add_attribute();
+            a->set_name(name);
+            if (values.empty()) {
+                a->set_type(onnx::AttributeProto::INT);
+                a->set_i(count_include_pad);
+            } else {
+                a->set_type(onnx::AttributeProto::INTS);
+                for (long v : values) a->add_ints(v);
+            }
+        }
+        auto* ceil = n->add_attribute();
+        ceil->set_name("ceil_mode");
+        ceil->set_type(onnx::AttributeProto::INT);
+        ceil->set_i(ceil_mode);
+        return xg::import_onnx(write_model(dir, m));
+    };
+    // x (1, 1, 3, 3) = -1 ... -9, all below the zeros a padding of zeros would add.
+    xg::Array x = xg::uninitialized({1, 1, 3, 3});
+    for (std::size_t i = 0; i < 9; ++i) x.data()[i] = -1.0f - static_cast<float>(i);
+    auto max_pool = pool("MaxPool", {{"kernel_shape", {2, 2}}, {"pads", {1, 1, 1, 1}}, {"strides", {2, 2}}});
+    CHECK(predict(*max_pool, x) == xg::Array{{{{-1.0f, -2.0f}, {-4.0f, -5.0f}}}});
+    // Each 2x2 window at stride 2 over the image padded by one: the top-left holds one pixel.
+    auto counted = pool("AveragePool", {{"kernel_shape", {2, 2}}, {"pads", {1, 1, 1, 1}}, {"strides", {2, 2}}}, 1);
+    auto uncounted = pool("AveragePool", {{"kernel_shape", {2, 2}}, {"pads", {1, 1, 1, 1}}, {"strides", {2, 2}}}, 0);
+    CHECK(predict(*counted, x) == xg::Array{{{{-0.25f, -1.25f}, {-2.75f, -7.0f}}}});
+    CHECK(predict(*uncounted, x) == xg::Array{{{{-1.0f, -2.5f}, {-5.5f, -7.0f}}}});
+    // ceil_mode: a last window over the rows the floor leaves out (3 -> 2 windows of 2 at stride 2).
+    auto ceiled = pool("MaxPool", {{"kernel_shape", {2, 2}}, {"strides", {2, 2}}}, 0, 1);
+    CHECK(predict(*ceiled, x) == xg::Array{{{{-1.0f, -3.0f}, {-7.0f, -9.0f}}}});
+    // The gradient reaches the image through the padding.
+    const xg::Tensor input = xg::parameter(x, "x");
+    xg::sum((*uncounted)(input)).backward();
+    CHECK(input.grad() == xg::Array{{{{1.0f, 0.5f, 0.5f}, {0.5f, 0.25f, 0.25f}, {0.5f, 0.25f, 0.25f}}}});
+    xg::Tape::current().clear();
+
+    const xg::Tensor image(x);
+    CHECK_THROWS_WITH_AS((*pool("MaxPool", {{"kernel_shape", {2, 2}}, {"pads", {2, 0, 0, 0}}}))(image),
+                         doctest::Contains("pads (2, 0, 0, 0) for kernel_shape (2, 2); expected each pad smaller than its window"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*pool("AveragePool", {{"kernel_shape", {2, 2}}}, 0, 1))(image),
+                         doctest::Contains("ceil_mode 1 for AveragePool; expected 0"), xg::OnnxUnsupportedError);
+}
+
 TEST_CASE("import_onnx runs the activations with ONNX's defaults and settings, Celu's alpha of either sign") {
     ScratchDir dir;
     auto activation = [&](const std::string& op, std::vector<std::pair<const char*, float>> settings = {}) {
@@ -894,4 +960,6 @@ TEST_CASE("import_onnx runs the activations with ONNX's defaults and settings, C
     check_formula(*activation("Erf"), [](double v) { return std::erf(v); });
     check_formula(*activation("ThresholdedRelu"), [](double v) { return v > 1.0 ? v : 0.0; });
     check_formula(*activation("ThresholdedRelu", {{"alpha", -0.75f}}), [](double v) { return v > -0.75 ? v : 0.0; });
+    CHECK_THROWS_WITH_AS(predict(*activation("ThresholdedRelu", {{"alpha", std::numeric_limits<float>::infinity()}}), x),
+                         doctest::Contains("(ThresholdedRelu): alpha inf; expected a finite number"), xg::ValueError);
 }

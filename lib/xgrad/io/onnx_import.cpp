@@ -724,33 +724,89 @@ private:
         const Tensor x = in(0);
         require_rank4(x);
         only_one_output();
-        if (int_attr("ceil_mode", 0) != 0) unsupported("ceil_mode 1; expected 0");
         if (int_attr("storage_order", 0) != 0) unsupported("storage_order 1; expected 0");
         const Size2 k = pair_attr("kernel_shape", {0, 0});
         if (k[0] == 0) invalid("kernel_shape is missing or not 2-D; expected two extents");
         const Size2 s = pair_attr("strides", {1, 1});
         require_no_dilation();
-        const auto p = window_pads(x.shape(), k, s);
-        Padding padding = Padding::valid;
-        if (p != std::array<long, 4>{0, 0, 0, 0}) {
-            // xgrad's `same` pads (total / 2) before and the rest after, windows ignoring the padding.
-            std::array<long, 4> same{};
-            for (int a = 0; a < 2; ++a) {
-                const long in = static_cast<long>(x.shape()[2 + a]);
-                const long out = (in + static_cast<long>(s[a]) - 1) / static_cast<long>(s[a]);
-                const long total = std::max(0L, (out - 1) * static_cast<long>(s[a]) + static_cast<long>(k[a]) - in);
-                same[a] = total / 2;
-                same[a + 2] = total - total / 2;
+        const bool ceil_mode = int_attr("ceil_mode", 0) != 0;
+        // Averages over windows that reach past the input: only a maximum's are meant the same by
+        // every runtime.
+        if (ceil_mode && !max) unsupported("ceil_mode 1 for AveragePool; expected 0");
+        const bool count_pads = !max && int_attr("count_include_pad", 0) != 0;
+        std::array<long, 4> p = window_pads(x.shape(), k, s);
+        for (int a = 0; a < 2; ++a) {
+            const long in = static_cast<long>(x.shape()[2 + a]), padded = in + p[a] + p[a + 2];
+            // As ONNX Runtime requires: so every window holds a pixel of the image.
+            if (p[a] >= static_cast<long>(k[a]) || p[a + 2] >= static_cast<long>(k[a])) {
+                invalid(fmt::format("pads ({}) for kernel_shape ({}, {}); expected each pad smaller than its window",
+                                    fmt::join(p, ", "), k[0], k[1]));
             }
-            if (p != same) {
-                unsupported(fmt::format("pads ({}); expected none or the SAME_UPPER padding ({})", fmt::join(p, ", "),
-                                        fmt::join(same, ", ")));
+            if (padded < static_cast<long>(k[a])) {
+                invalid(fmt::format("kernel_shape ({}, {}) larger than X {} with pads ({})", k[0], k[1],
+                                    format_shape(x.shape()), fmt::join(p, ", ")));
             }
-            if (!max && int_attr("count_include_pad", 0) != 0) unsupported("count_include_pad 1 with padding; expected 0");
-            padding = Padding::same;
+            if (ceil_mode) {
+                // ONNX's ceil mode: one more window where the last would leave rows out, unless it
+                // would start in the end padding (as PyTorch, whose exports use it); it reaches
+                // past the padded input, by rows that never win a maximum.
+                const long stride = static_cast<long>(s[a]);
+                long out = (padded - static_cast<long>(k[a]) + stride - 1) / stride + 1;
+                if ((out - 1) * stride >= in + p[a]) --out;
+                p[a + 2] += std::max(0L, (out - 1) * stride + static_cast<long>(k[a]) - padded);
+            }
         }
-        const Tensor y = max ? max_pool2d(channels_last(x), k, s, padding) : avg_pool2d(channels_last(x), k, s, padding);
+        const Tensor image = channels_last(x);
+        Tensor y;
+        if (p == std::array<long, 4>{0, 0, 0, 0}) {
+            y = max ? max_pool2d(image, k, s) : avg_pool2d(image, k, s);
+        } else if (!count_pads && p == same_pads(x.shape(), k, s)) {
+            // xgrad's `same`: (total / 2) before and the rest after, windows ignoring the padding.
+            y = max ? max_pool2d(image, k, s, Padding::same) : avg_pool2d(image, k, s, Padding::same);
+        } else {
+            y = padded_pool(image, k, s, p, max, count_pads);
+        }
         set(0, channels_first(y));
+    }
+
+    // The pads xgrad's `same` window gives x (N, C, H, W): (total / 2) before, the rest after.
+    static std::array<long, 4> same_pads(const Shape& x, Size2 k, Size2 s) {
+        std::array<long, 4> same{};
+        for (int a = 0; a < 2; ++a) {
+            const long in = static_cast<long>(x[2 + a]);
+            const long out = (in + static_cast<long>(s[a]) - 1) / static_cast<long>(s[a]);
+            const long total = std::max(0L, (out - 1) * static_cast<long>(s[a]) + static_cast<long>(k[a]) - in);
+            same[a] = total / 2;
+            same[a + 2] = total - total / 2;
+        }
+        return same;
+    }
+
+    // A pooling of image (N, H, W, C) with any pads p (top, left, bottom, right), as ops: the
+    // image padded, then windows inside it. Padding is -inf for a maximum (it never wins); for a
+    // mean, zeros, divided by the share of each window inside the image unless the pads count.
+    Tensor padded_pool(const Tensor& image, Size2 k, Size2 s, const std::array<long, 4>& p, bool max, bool count_pads) {
+        const std::size_t h = image.shape()[1], w = image.shape()[2];
+        const std::size_t top = static_cast<std::size_t>(p[0]), left = static_cast<std::size_t>(p[1]);
+        const std::size_t ph = h + top + static_cast<std::size_t>(p[2]), pw = w + left + static_cast<std::size_t>(p[3]);
+        afford(static_cast<double>(image.shape()[0] * image.shape()[3]) * static_cast<double>(ph) * static_cast<double>(pw),
+               "a padded image");
+        Tensor padded = pad(pad(image, 1, top, static_cast<std::size_t>(p[2])), 2, left, static_cast<std::size_t>(p[3]));
+        // 1 inside the image, 0 in the pads, (1, PH, PW, 1) so that it broadcasts over any batch.
+        Array inside = xt::zeros<float>({std::size_t{1}, ph, pw, std::size_t{1}});
+        for (std::size_t i = 0; i < h; ++i) {
+            for (std::size_t j = 0; j < w; ++j) inside(0, top + i, left + j, 0) = 1.0f;
+        }
+        if (max) {
+            const Array floor = xt::where(inside > 0.0f, 0.0f, -std::numeric_limits<float>::infinity());
+            return max_pool2d(padded + constant(floor), k, s);
+        }
+        const Tensor means = avg_pool2d(padded, k, s);
+        if (count_pads) return means;
+        // The mean over a window's image pixels: its mean over the whole window, over the image's
+        // share of the window.
+        const Array share = avg_pool2d(constant(inside), k, s).value();
+        return means / constant(share);
     }
 
     void batch_normalization() {
@@ -1381,7 +1437,11 @@ private:
         if (op == "Softplus") return set(0, softplus(in(0)));
         if (op == "LeakyRelu") return set(0, leaky_relu(in(0), float_attr("alpha", 0.01f)));
         if (op == "Elu") return set(0, elu(in(0), float_attr("alpha", 1.0f)));
-        if (op == "ThresholdedRelu") return set(0, thresholded_relu(in(0), float_attr("alpha", 1.0f)));
+        if (op == "ThresholdedRelu") {
+            const float alpha = float_attr("alpha", 1.0f);
+            if (!std::isfinite(alpha)) invalid(fmt::format("alpha {}; expected a finite number", alpha));
+            return set(0, thresholded_relu(in(0), alpha));
+        }
         if (op == "Celu") {
             // ONNX's formula, max(0, x) + min(0, alpha (e^(x / alpha) - 1)): exactly x for x > 0,
             // for an alpha of either sign.
