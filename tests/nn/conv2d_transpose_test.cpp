@@ -115,6 +115,13 @@ TEST_CASE("Conv2DTranspose's errors name the layer and the setting") {
     CHECK_THROWS_WITH_AS(layer(xg::input(xt::zeros<float>({1, 4, 4, 2}))),
                          "conv2d_transpose_1: input shape (4, 4, 2) without the batch axis; expected (height, width, 3)",
                          xg::ShapeError);
+    // An output extent past what a size can hold is an error, not a wrapped-around size.
+    const std::size_t huge = std::size_t{1} << 40;
+    xg::Conv2DTranspose wide(3, 2, {3, 3}, {.strides = {huge, 1}, .name = "wide"});
+    CHECK_THROWS_WITH_AS(wide.output_shape({huge, 4, 3}),
+                         "wide: an input of extent 1099511627776 at stride 1099511627776 gives an output larger than any "
+                         "array; expected a smaller input or stride",
+                         xg::ShapeError);
 }
 
 TEST_CASE("gradients flow through Conv2DTranspose to its input, kernel and bias") {

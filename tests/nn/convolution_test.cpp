@@ -114,7 +114,7 @@ TEST_CASE("every convolution layer spreads its kernel's taps by dilation_rate") 
         CHECK(layer->output_shape({7, 5, 3}) == xg::Shape{3, 2, 6});
         CHECK((*layer)(xg::input(x)).shape() == xg::Shape{2, 3, 2, 6});
         CHECK_THROWS_WITH_AS(layer->output_shape({4, 5, 3}),
-                             doctest::Contains("kernel (3, 2) (spanning (5, 4) with dilation (2, 3)) is larger than the "
+                             doctest::Contains("kernel_size (3, 2) (spanning (5, 4) with dilation_rate (2, 3)) is larger than the "
                                                "input's rows and columns (4, 5)"),
                              xg::ShapeError);
     }

@@ -53,7 +53,7 @@ void check_window_span(Size2 size, Size2 dilation, const char* op, const char* w
 }
 
 Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Padding padding, const char* op,
-                         const char* window, Size2 dilation) {
+                         const char* window, Size2 dilation, const char* dilation_name) {
     if (x_shape.size() != 4) {
         throw ShapeError(fmt::format("{}: x has shape {} (rank {}); expected rank 4, (batch, rows, columns, channels)", op,
                                      format_shape(x_shape), x_shape.size()));
@@ -64,7 +64,7 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
     if (strides[0] == 0 || strides[1] == 0) {
         throw ValueError(fmt::format("{}: strides are ({}, {}); expected both >= 1", op, strides[0], strides[1]));
     }
-    check_window_span(size, dilation, op, window);
+    check_window_span(size, dilation, op, window, dilation_name);
     Window2d g;
     g.n = x_shape[0];
     g.h = x_shape[1];
@@ -79,8 +79,9 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
     // `same` pads up to the window, so only `valid` can leave a window with no room.
     if (padding == Padding::valid && (g.span_h() > g.h || g.span_w() > g.w)) {
         const std::string spans = dilation == Size2{1, 1} ? std::string()
-                                                          : fmt::format(" (spanning ({}, {}) with dilation ({}, {}))",
-                                                                        g.span_h(), g.span_w(), dilation[0], dilation[1]);
+                                                          : fmt::format(" (spanning ({}, {}) with {} ({}, {}))",
+                                                                        g.span_h(), g.span_w(), dilation_name,
+                                                                        dilation[0], dilation[1]);
         throw ShapeError(fmt::format("{}: {} ({}, {}){} is larger than the input's rows and columns ({}, {}) of x {} with "
                                      "padding 'valid'; expected a window that fits",
                                      op, window, g.kh, g.kw, spans, g.h, g.w, format_shape(x_shape)));

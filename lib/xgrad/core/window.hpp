@@ -49,9 +49,10 @@ void check_window_span(Size2 size, Size2 dilation, const char* op, const char* w
 /// its taps `dilation` apart (a window of k taps then spans (k - 1) * dilation + 1 pixels).
 /// Throws ShapeError naming `op` when x is not (N, H, W, C) or the window does not fit the
 /// padded input, ValueError when a window extent, stride or dilation is 0 or the span is beyond
-/// any image. `window` names the window argument in messages ("kernel", "pool_size").
+/// any image. `window` and `dilation_name` name those arguments in messages ("kernel" or a layer's
+/// "kernel_size", "pool_size"; "dilation" or a layer's "dilation_rate").
 Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Padding padding, const char* op,
-                         const char* window, Size2 dilation = {1, 1});
+                         const char* window, Size2 dilation = {1, 1}, const char* dilation_name = "dilation");
 
 /// Output rows (image n's rows being n * OH to n * OH + OH - 1) of a loop over g's windows worth
 /// handing to another thread: about 32K floats of windows read, at least one row. A loop that

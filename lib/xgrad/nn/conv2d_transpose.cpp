@@ -26,7 +26,14 @@ Size2 Conv2DTranspose::output_size(std::size_t h, std::size_t w) const {
     // a dilated window reaches as far as its span.
     auto length = [&](std::size_t in, std::size_t k, std::size_t s, std::size_t d) {
         const std::size_t span = window_span(k, d);
-        return in * s + (padding() == Padding::valid ? std::max(span, s) - s : 0);
+        const std::size_t extra = padding() == Padding::valid ? std::max(span, s) - s : 0;
+        std::size_t out = 0;
+        if (__builtin_mul_overflow(in, s, &out) || __builtin_add_overflow(out, extra, &out)) {
+            throw ShapeError(fmt::format("{}: an input of extent {} at stride {} gives an output larger than any "
+                                         "array; expected a smaller input or stride",
+                                         name(), in, s));
+        }
+        return out;
     };
     return {length(h, kernel_size()[0], strides()[0], dilation_rate()[0]),
             length(w, kernel_size()[1], strides()[1], dilation_rate()[1])};

@@ -61,7 +61,7 @@ std::optional<LayerConfig> Convolution::config() const {
 
 Size2 Convolution::output_size(std::size_t h, std::size_t w) const {
     const Window2d g = window_geometry({1, h, w, input_channels_}, kernel_size_, strides_, padding_, name().c_str(),
-                                       "kernel", dilation_rate_);
+                                       "kernel_size", dilation_rate_, "dilation_rate");
     return {g.oh, g.ow};
 }
 
