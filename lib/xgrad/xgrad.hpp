@@ -35,6 +35,7 @@
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/prelu.hpp"
+#include "xgrad/nn/conv1d.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/convolution.hpp"

@@ -16,6 +16,7 @@
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/conv1d.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
@@ -212,6 +213,27 @@ TEST_CASE("a model with ReLU and PReLU layers is rebuilt with their settings and
     CHECK(relu.threshold() == 0.25f);
     xg::Array x = xg::uninitialized({2, 6, 6, 1});
     for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.9f * static_cast<float>(i));
+    CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
+}
+
+TEST_CASE("a sequence model (Conv1D, the 1-D poolings) is rebuilt with its settings and weights") {
+    ScratchDir dir;
+    const std::string path = dir / "sequence.npz";
+    xg::manual_seed(14);
+    auto saved = std::make_shared<xg::Sequential>();
+    saved->emplace<xg::Conv1D>(2, 4, 3, xg::Conv1DOptions{.activation = "relu", .dilation_rate = 2, .padding = "causal"});
+    saved->emplace<xg::MaxPooling1D>(2, xg::Pooling1DOptions{.padding = "same"});
+    saved->emplace<xg::Conv1D>(4, 3, 2, xg::Conv1DOptions{.strides = 2});
+    saved->emplace<xg::GlobalAveragePooling1D>(xg::GlobalPooling1DOptions{.keepdims = true});
+    xg::save_model(*saved, path);
+    std::shared_ptr<xg::Module> loaded = xg::load_model(path);
+    const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
+    REQUIRE(layers.size() == 4);
+    CHECK(dynamic_cast<xg::Conv1D&>(*layers[0]).padding() == "causal");
+    CHECK(dynamic_cast<xg::Conv1D&>(*layers[0]).dilation_rate() == 2);
+    CHECK(dynamic_cast<xg::GlobalAveragePooling1D&>(*layers[3]).keepdims());
+    xg::Array x = xg::uninitialized({3, 11, 2});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.4f * static_cast<float>(i));
     CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
 }
 

@@ -25,6 +25,7 @@
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
+#include "xgrad/nn/conv1d.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -413,6 +414,24 @@ TEST_CASE("export_onnx writes the ReLU and PReLU layers: their ops, PReLU's lear
     xg::Tensor(per_channel->alpha()).mutable_value() = random_input({1, 1, 4});
     xg::Tensor(per_unit->alpha()).mutable_value() = random_input({10});
     check_exported(*net, {9, 11, 1});
+}
+
+TEST_CASE("export_onnx writes the 1-D layers: Conv1D (causal and dilated too) as Conv over one row, the poolings, their global forms") {
+    xg::manual_seed(15);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Conv1D>(3, 6, 5, xg::Conv1DOptions{.activation = "relu"});
+    net->emplace<xg::MaxPooling1D>(2);
+    net->emplace<xg::Conv1D>(6, 6, 3, xg::Conv1DOptions{.dilation_rate = 2, .padding = "causal"});
+    net->emplace<xg::AveragePooling1D>(3, xg::Pooling1DOptions{.strides = 2, .padding = "same"});
+    net->emplace<xg::Conv1D>(6, 8, 2, xg::Conv1DOptions{.activation = "tanh", .strides = 2, .padding = "same"});
+    net->emplace<xg::GlobalMaxPooling1D>();
+    net->emplace<xg::Dense>(8, 10);
+    CHECK(net->output_shape({24, 3}) == xg::Shape{10});
+    check_exported(*net, {24, 3});
+    auto averaged = std::make_shared<xg::Sequential>();
+    averaged->emplace<xg::Conv1D>(3, 10, 3, xg::Conv1DOptions{.padding = "same", .use_bias = false});
+    averaged->emplace<xg::GlobalAveragePooling1D>();
+    check_exported(*averaged, {7, 3});
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {

@@ -1,5 +1,6 @@
 // GlobalAveragePooling2D and GlobalMaxPooling2D: Keras's names and shapes, each channel's mean
-// and maximum against a direct loop, keepdims, NaN, errors, first and second derivatives.
+// and maximum against a direct loop, keepdims, NaN, errors, first and second derivatives; and
+// GlobalAveragePooling1D and GlobalMaxPooling1D over the steps of sequences.
 #include "xgrad/nn/global_pooling.hpp"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "test_arrays.hpp"
@@ -139,4 +141,46 @@ TEST_CASE("gradients of both global poolings, first and second order, match fini
     CHECK_MESSAGE(second_average.passed, second_average.report());
     auto second_max = xg::gradgradcheck(through_max, {x});
     CHECK_MESSAGE(second_max.passed, second_max.report());
+}
+
+TEST_CASE("GlobalAveragePooling1D and GlobalMaxPooling1D reduce each channel over the steps, keepdims too") {
+    const xg::Array x = xg::test::random_array({3, 5, 4}, 10);
+    xg::GlobalAveragePooling1D avg;
+    xg::GlobalMaxPooling1D max_pool({.keepdims = true});
+    CHECK(avg.name() == "global_average_pooling1d_1");
+    CHECK(max_pool.name() == "global_max_pooling1d_1");
+    const xg::Array a = avg(xg::input(x)).value();
+    const xg::Array m = max_pool(xg::input(x)).value();
+    REQUIRE(a.shape() == xg::Shape{3, 4});
+    REQUIRE(m.shape() == xg::Shape{3, 1, 4});
+    for (std::size_t b = 0; b < 3; ++b) {
+        for (std::size_t c = 0; c < 4; ++c) {
+            double total = 0.0, best = -1e30;
+            for (std::size_t t = 0; t < 5; ++t) {
+                total += x(b, t, c);
+                best = std::max(best, static_cast<double>(x(b, t, c)));
+            }
+            CHECK(a(b, c) == doctest::Approx(total / 5.0));
+            CHECK(m(b, 0, c) == static_cast<float>(best));
+        }
+    }
+    CHECK(avg.output_shape({5, 4}) == xg::Shape{4});
+    CHECK(max_pool.output_shape({5, 4}) == xg::Shape{1, 4});
+    for (xg::Module* layer : {static_cast<xg::Module*>(&avg), static_cast<xg::Module*>(&max_pool)}) {
+        CAPTURE(layer->kind());
+        auto f = [layer](const std::vector<xg::Tensor>& in) { return (*layer)(in[0]); };
+        const auto second = xg::gradgradcheck(f, {x});
+        CHECK_MESSAGE(second.passed, second.report());
+        auto rebuilt = xg::make_layer(layer->kind(), *layer->config(), "again");
+        CHECK((*rebuilt)(xg::input(x)).value() == (*layer)(xg::input(x)).value());
+    }
+    // No sequences: an empty result; no steps or another rank: an error naming the layer.
+    CHECK(avg(xg::input(xt::zeros<float>({0, 5, 4}))).shape() == xg::Shape{0, 4});
+    CHECK_THROWS_WITH_AS(avg(xg::input(xt::zeros<float>({2, 0, 4}))),
+                         "global_average_pooling1d_1: input has shape (2, 0, 4); expected (batch, steps, channels) with at "
+                         "least one step",
+                         xg::ShapeError);
+    CHECK_THROWS_AS(max_pool(xg::input(xt::zeros<float>({2, 3, 3, 4}))), xg::ShapeError);
+    CHECK_THROWS_AS(max_pool.output_shape({3, 3, 4}), xg::ShapeError);
+    xg::Tape::current().clear();
 }

@@ -14,6 +14,7 @@
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/prelu.hpp"
+#include "xgrad/nn/conv1d.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/conv2d_transpose.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -50,6 +51,15 @@ template <class Layer>
 std::shared_ptr<Module> layer_with_filters(const LayerConfig& c, const std::string& kind, const std::string& name) {
     return std::make_shared<Layer>(config_count(c, "input_channels", kind), config_count(c, "filters", kind),
                                    config_size2(c, "kernel_size", kind), convolution_options<Conv2DOptions>(c, kind, name));
+}
+
+// A MaxPooling1D or AveragePooling1D from its settings.
+template <class Layer>
+std::shared_ptr<Module> pooling1d(const LayerConfig& c, const std::string& kind, const std::string& name) {
+    return std::make_shared<Layer>(config_count(c, "pool_size", kind),
+                                   Pooling1DOptions{.strides = config_count(c, "strides", kind),
+                                                    .padding = config_text(c, "padding", kind),
+                                                    .name = name});
 }
 
 // Reads all of [first, last) as one T; false when the text is not exactly one.
@@ -157,6 +167,34 @@ struct LayerTable {
                  options.shared_axes.assign(axes.begin(), axes.end());
              }
              return std::make_shared<PReLU>(config_extents(c, "input_shape", "PReLU"), std::move(options));
+         }},
+        {"Conv1D",
+         [](const LayerConfig& c, const std::string& name) {
+             const std::string kind = "Conv1D";
+             return std::make_shared<Conv1D>(config_count(c, "input_channels", kind), config_count(c, "filters", kind),
+                                             config_count(c, "kernel_size", kind),
+                                             Conv1DOptions{.activation = config_text(c, "activation", kind),
+                                                           .strides = config_count(c, "strides", kind),
+                                                           .dilation_rate = config_count(c, "dilation_rate", kind),
+                                                           .padding = config_text(c, "padding", kind),
+                                                           .use_bias = config_flag(c, "use_bias", kind),
+                                                           .name = name});
+         }},
+        {"MaxPooling1D",
+         [](const LayerConfig& c, const std::string& name) { return pooling1d<MaxPooling1D>(c, "MaxPooling1D", name); }},
+        {"AveragePooling1D",
+         [](const LayerConfig& c, const std::string& name) {
+             return pooling1d<AveragePooling1D>(c, "AveragePooling1D", name);
+         }},
+        {"GlobalAveragePooling1D",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<GlobalAveragePooling1D>(
+                 GlobalPooling1DOptions{.keepdims = config_flag(c, "keepdims", "GlobalAveragePooling1D"), .name = name});
+         }},
+        {"GlobalMaxPooling1D",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<GlobalMaxPooling1D>(
+                 GlobalPooling1DOptions{.keepdims = config_flag(c, "keepdims", "GlobalMaxPooling1D"), .name = name});
          }},
         {"Conv2D",
          [](const LayerConfig& c, const std::string& name) { return layer_with_filters<Conv2D>(c, "Conv2D", name); }},
