@@ -232,4 +232,18 @@ TEST_CASE("a metric's sums hold its state: set onto a fresh one, the same result
     CHECK_THROWS_WITH_AS(forgetful.set_sums(std::vector<double>{2.0}),
                          "metric 'forgetful': set_sums is not overridden; a metric that gives sums() must take them back",
                          xg::StateError);
+    // One without sums takes back none.
+    struct Plain : xg::Metric {
+        Plain() : xg::Metric("plain") {}
+        void reset() override {}
+        void update(const xg::Array&, const xg::Array&) override {}
+        double result() const override { return 0.0; }
+    } plain;
+    CHECK_NOTHROW(plain.set_sums({}));
+    xg::Mean mean;
+    CHECK_THROWS_WITH_AS(mean.set_sums(std::vector<double>{1.0}), "Mean: set_sums given 1 number(s); expected 2", xg::ValueError);
+    // Accuracy over predictions of no classes: an error, not every row right.
+    xg::Accuracy categorical(xg::AccuracyKind::categorical);
+    CHECK_THROWS_WITH_AS(categorical.update(xg::Array(xt::zeros<float>({2, 0})), xg::Array(xt::zeros<float>({2, 0}))),
+                         "accuracy: predictions (2, 0); expected at least one class", xg::ShapeError);
 }

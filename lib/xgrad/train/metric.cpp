@@ -29,9 +29,16 @@ void detail::check_sums_length(const Metric& metric, std::span<const double> sum
     }
 }
 
-void Metric::set_sums(std::span<const double>) {
+void Metric::set_sums(std::span<const double> sums) {
+    if (sums.empty() && this->sums().empty()) return;
     throw StateError(fmt::format("metric '{}': set_sums is not overridden; a metric that gives sums() must take them back",
                                  name()));
+}
+
+void Mean::set_sums(std::span<const double> sums) {
+    if (sums.size() != 2) throw ValueError(fmt::format("Mean: set_sums given {} number(s); expected 2", sums.size()));
+    total_ = sums[0];
+    weight_ = sums[1];
 }
 
 void RatioMetric::set_sums(std::span<const double> sums) {
@@ -52,6 +59,9 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
     AccuracyKind kind = kind_;
     // One output per sample is a yes/no: argmax of one column would always be right.
     if (kind == AccuracyKind::by_width) kind = width == 1 ? AccuracyKind::binary : AccuracyKind::categorical;
+    if (width == 0 && n > 0 && kind != AccuracyKind::binary) {
+        throw ShapeError(fmt::format("{}: predictions {}; expected at least one class", name(), format_shape(y_pred.shape())));
+    }
     switch (kind) {
         case AccuracyKind::by_width:  // resolved above
         case AccuracyKind::categorical:
@@ -78,7 +88,7 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
                                              format_shape(y_pred.shape()), format_shape(y_true.shape())));
             }
             for (std::size_t k = 0; k < y_pred.size(); ++k) count((y_pred.data()[k] > 0.5f) == (y_true.data()[k] > 0.5f), 1.0);
-            return;
+            break;
     }
 }
 

@@ -59,7 +59,7 @@ public:
     void set_sums(std::span<const double> sums) override;
 
 protected:
-    using Metric::Metric;
+    explicit RatioMetric(std::string name) : Metric(std::move(name)) {}
     /// Adds `total` cases, `hits` of them hits.
     void count(double hits, double total) {
         hits_ += hits;
@@ -108,11 +108,8 @@ public:
     double result() const { return weight_ == 0.0 ? 0.0 : total_ / weight_; }
     /// The weighted total and the total weight.
     std::vector<double> sums() const { return {total_, weight_}; }
-    /// Replaces them; `sums` holds two values.
-    void set_sums(std::span<const double> sums) {
-        total_ = sums[0];
-        weight_ = sums[1];
-    }
+    /// Replaces them; throws ValueError unless `sums` holds two values.
+    void set_sums(std::span<const double> sums);
 
 private:
     double total_ = 0.0, weight_ = 0.0;

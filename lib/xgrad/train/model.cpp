@@ -176,18 +176,19 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
         // A metric with sums (counts, totals) gets the whole data's figure from their sums over
         // the processes: an average of the processes' precisions or AUCs would not be it.
         std::vector<double> sums;
+        std::vector<std::size_t> lengths;
         for (auto& m : metrics_) {
             const std::vector<double> own = m->sums();
             sums.insert(sums.end(), own.begin(), own.end());
+            lengths.push_back(own.size());
         }
         if (sums.empty()) return;
         parallel_->group().sum(std::span(sums));
         auto next = sums.begin();
         for (std::size_t i = 0; i < metrics_.size(); ++i) {
-            const std::size_t length = metrics_[i]->sums().size();
-            if (length == 0) continue;
-            metrics_[i]->set_sums(std::span(next, next + static_cast<std::ptrdiff_t>(length)));
-            next += static_cast<std::ptrdiff_t>(length);
+            if (lengths[i] == 0) continue;
+            metrics_[i]->set_sums(std::span(next, next + static_cast<std::ptrdiff_t>(lengths[i])));
+            next += static_cast<std::ptrdiff_t>(lengths[i]);
             logs[i + 1].second = metrics_[i]->result();
         }
     }
