@@ -77,22 +77,31 @@ TEST_CASE("Conv1D has Keras's kernel (kernel_size, C_in, filters), name, default
 
 TEST_CASE("Conv1D computes activation(convolution + bias) as a direct loop does, for every padding, stride and dilation") {
     const xg::Array x = random_array({2, 9, 3}, 1);
+    // Kernels of 2 and 3: 'same' pads an odd total (the odd step after) and an even one.
     for (const std::string padding : {"valid", "same", "causal"}) {
         for (const std::size_t strides : {1, 2}) {
             for (const std::size_t dilation : {1, 2}) {
+              for (const std::size_t size : {2, 3}) {
                 CAPTURE(padding);
                 CAPTURE(strides);
                 CAPTURE(dilation);
-                xg::Conv1D layer(3, 4, 3, xg::Conv1DOptions{.activation = "tanh", .strides = strides, .dilation_rate = dilation, .padding = padding});
+                CAPTURE(size);
+                xg::Conv1D layer(3, 4, size, xg::Conv1DOptions{.activation = "tanh", .strides = strides, .dilation_rate = dilation, .padding = padding});
                 xg::Tensor(layer.bias()).mutable_value() = random_array({4}, 3);
                 const xg::Array y = layer(xg::input(x)).value();
                 const xg::Array expected = xt::tanh(direct_conv1d(x, layer.kernel().value(), layer.bias().value(), strides,
                                                                   dilation, padding));
                 xg::test::check_close(y, expected);
                 CHECK(layer.output_shape({9, 3}) == xg::Shape{y.shape()[1], 4});
+              }
             }
         }
     }
+    // A causal kernel reaching further back than the sequence: its earliest taps meet only
+    // padding, and the values are still the direct loop's.
+    xg::Conv1D far(3, 2, 4, xg::Conv1DOptions{.dilation_rate = 1 << 20, .padding = "causal"});
+    xg::test::check_close(far(xg::input(x)).value(),
+                          direct_conv1d(x, far.kernel().value(), far.bias().value(), 1, std::size_t{1} << 20, "causal"));
     // Without a bias, the convolution alone.
     xg::Conv1D plain(3, 2, 2, xg::Conv1DOptions{.use_bias = false});
     CHECK_FALSE(plain.bias().defined());
@@ -121,13 +130,26 @@ TEST_CASE("gradients flow through Conv1D: gradcheck and gradgradcheck on its inp
     CHECK_MESSAGE(first.passed, first.report());
     const auto second = xg::gradgradcheck(f, {x});
     CHECK_MESSAGE(second.passed, second.report());
-    // The kernel's and the bias's gradients, by the kernel as an input of the same computation.
-    xg::Tensor(layer.kernel()).zero_grad();
-    xg::Tensor(layer.bias()).zero_grad();
-    xg::sum(layer(xg::input(x))).backward();
-    CHECK(layer.kernel().grad().shape() == xg::Shape{3, 2, 3});
-    CHECK(xt::any(xt::not_equal(layer.kernel().grad(), 0.0f)));
-    CHECK(xt::any(xt::not_equal(layer.bias().grad(), 0.0f)));
+    // The kernel's and the bias's gradients of sum(y) for a linear layer: each tap's the sum of
+    // the inputs it meets (zeros in the padding), the bias's the number of outputs.
+    xg::Conv1D linear(2, 3, 3, xg::Conv1DOptions{.strides = 2, .padding = "same"});
+    xg::sum(linear(xg::input(x))).backward();
+    // 'same' over 7 steps at stride 2: 4 outputs, (4 - 1) * 2 + 3 - 7 = 2 steps of padding, 1 before.
+    const std::size_t out = 4;
+    const long left = 1;
+    for (std::size_t q = 0; q < 3; ++q) {
+        for (std::size_t c = 0; c < 2; ++c) {
+            double met = 0.0;
+            for (std::size_t n = 0; n < 2; ++n) {
+                for (std::size_t t = 0; t < out; ++t) {
+                    const long at = static_cast<long>(t * 2 + q) - left;
+                    if (at >= 0 && at < 7) met += x(n, static_cast<std::size_t>(at), c);
+                }
+            }
+            for (std::size_t f = 0; f < 3; ++f) CHECK(linear.kernel().grad()(q, c, f) == doctest::Approx(met));
+        }
+    }
+    CHECK(linear.bias().grad() == xg::Array{8.0f, 8.0f, 8.0f});
     xg::Tape::current().clear();
 }
 
@@ -148,6 +170,10 @@ TEST_CASE("Conv1D's config rebuilds it; its settings and inputs are checked, nam
     CHECK_THROWS_WITH_AS(xg::Conv1D(0, 2, 3), "Conv1D: input_channels 0 and filters 2; expected both > 0", xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::Conv1D(1, 2, 3, xg::Conv1DOptions{.strides = 0}),
                          "Conv1D: kernel_size 3, strides 0 and dilation_rate 1; expected every one > 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::Conv1D(1, 2, 3, xg::Conv1DOptions{.dilation_rate = std::size_t{1} << 31}),
+                         "Conv1D: kernel_size 3 with dilation_rate 2147483648 spans more than 2147483648 steps; expected a "
+                         "smaller dilation_rate",
+                         xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::Conv1D(1, 2, 3, xg::Conv1DOptions{.padding = "full"}),
                          "Conv1D: padding 'full' is unknown; expected 'valid', 'same' or 'causal'", xg::ValueError);
     xg::Conv1D short_one(2, 2, 3, xg::Conv1DOptions{.dilation_rate = 2, .name = "short"});

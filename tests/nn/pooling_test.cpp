@@ -132,11 +132,15 @@ TEST_CASE("MaxPooling1D and AveragePooling1D: Keras's defaults, and the values o
             CAPTURE(same);
             CAPTURE(strides);
             const xg::Pooling1DOptions options{.strides = strides, .padding = same ? "same" : "valid"};
-            xg::MaxPooling1D m(3, options);
-            xg::AveragePooling1D a(3, options);
-            check_close(m(xg::input(x)).value(), direct_pool1d(x, 3, strides, same, true));
-            check_close(a(xg::input(x)).value(), direct_pool1d(x, 3, strides, same, false));
-            CHECK(m.output_shape({9, 3})[0] == direct_pool1d(x, 3, strides, same, true).shape()[1]);
+            // Windows of 2 and 3: 'same' pads an odd total (the odd step after) and an even one.
+            for (const std::size_t size : {2, 3}) {
+                CAPTURE(size);
+                xg::MaxPooling1D m(size, options);
+                xg::AveragePooling1D a(size, options);
+                check_close(m(xg::input(x)).value(), direct_pool1d(x, size, strides, same, true));
+                check_close(a(xg::input(x)).value(), direct_pool1d(x, size, strides, same, false));
+                CHECK(m.output_shape({9, 3})[0] == direct_pool1d(x, size, strides, same, true).shape()[1]);
+            }
         }
     }
 }

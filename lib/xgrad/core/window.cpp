@@ -10,22 +10,18 @@
 namespace xg {
 namespace {
 
-// Output extent and padding before the first element along one axis (Keras's rules):
+}  // namespace
+
+// Keras's rules:
 //   valid: floor((in - k) / s) + 1, no padding;
 //   same:  ceil(in / s), total padding max((out - 1) * s + k - in, 0) split with the odd one after.
-void axis_geometry(std::size_t in, std::size_t k, std::size_t s, Padding padding, std::size_t& out, std::size_t& before) {
-    if (padding == Padding::valid) {
-        out = (in - k) / s + 1;
-        before = 0;
-        return;
-    }
-    out = (in + s - 1) / s;
-    const std::size_t needed = out == 0 ? 0 : (out - 1) * s + k;
-    const std::size_t total = needed > in ? needed - in : 0;
-    before = total / 2;
+AxisWindows axis_windows(std::size_t extent, std::size_t span, std::size_t stride, Padding padding) {
+    if (padding == Padding::valid) return {(extent - span) / stride + 1, 0, 0};
+    const std::size_t count = (extent + stride - 1) / stride;
+    const std::size_t needed = count == 0 ? 0 : (count - 1) * stride + span;
+    const std::size_t total = needed > extent ? needed - extent : 0;
+    return {count, total / 2, total};
 }
-
-}  // namespace
 
 std::string_view padding_name(Padding padding) { return padding == Padding::valid ? "valid" : "same"; }
 
@@ -86,8 +82,12 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
                                      "padding 'valid'; expected a window that fits",
                                      op, window, g.kh, g.kw, spans, g.h, g.w, format_shape(x_shape)));
     }
-    axis_geometry(g.h, g.span_h(), g.sh, padding, g.oh, g.pad_top);
-    axis_geometry(g.w, g.span_w(), g.sw, padding, g.ow, g.pad_left);
+    const AxisWindows rows = axis_windows(g.h, g.span_h(), g.sh, padding);
+    const AxisWindows columns = axis_windows(g.w, g.span_w(), g.sw, padding);
+    g.oh = rows.count;
+    g.pad_top = rows.pad_before;
+    g.ow = columns.count;
+    g.pad_left = columns.pad_before;
     return g;
 }
 

@@ -25,6 +25,14 @@ Padding parse_padding(std::string_view name, const char* op);
 /// The pixels a window of `taps` taps (>= 1), `dilation` apart, covers from its first tap to its last.
 constexpr std::size_t window_span(std::size_t taps, std::size_t dilation) { return (taps - 1) * dilation + 1; }
 
+/// The windows along one axis of `extent` elements: how many, and the padding before the first
+/// and in all, by Keras's rules (`same`: ceil(extent / stride) windows, the padding split with the
+/// odd element after). With `valid` the span must fit the extent.
+struct AxisWindows {
+    std::size_t count = 0, pad_before = 0, pad_total = 0;
+};
+AxisWindows axis_windows(std::size_t extent, std::size_t span, std::size_t stride, Padding padding);
+
 /// The geometry of one window sliding over a (N, H, W, C) input.
 struct Window2d {
     std::size_t n = 0, h = 0, w = 0, c = 0;   // input

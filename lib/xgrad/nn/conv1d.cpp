@@ -28,7 +28,13 @@ Conv1D::Conv1D(std::size_t input_channels, std::size_t filters, std::size_t kern
     if (padding_ != "valid" && padding_ != "same" && padding_ != "causal") {
         throw ValueError(fmt::format("Conv1D: padding '{}' is unknown; expected 'valid', 'same' or 'causal'", padding_));
     }
-    check_window_span({1, kernel_size}, {1, dilation_rate_}, "Conv1D", "kernel_size", "dilation_rate");
+    // The kernels index steps with signed offsets up to a span past the sequence; no sequence is near this.
+    constexpr std::size_t max_span = std::size_t{1} << 31;
+    if (kernel_size - 1 > (max_span - 1) / dilation_rate_) {
+        throw ValueError(fmt::format("Conv1D: kernel_size {} with dilation_rate {} spans more than {} steps; expected a "
+                                     "smaller dilation_rate",
+                                     kernel_size, dilation_rate_, max_span));
+    }
     kernel_ = register_parameter("kernel", Tensor(options.kernel_initializer({kernel_size, input_channels, filters})));
     if (options.use_bias) bias_ = register_parameter("bias", Tensor(options.bias_initializer({filters})));
 }
@@ -39,15 +45,14 @@ Conv1D::Conv1D(std::size_t input_channels, std::size_t filters, std::size_t kern
 std::size_t Conv1D::output_steps(std::size_t steps) const {
     const std::size_t span = window_span(kernel_size_, dilation_rate_);
     if (steps == 0) throw ShapeError(fmt::format("{}: an input of 0 steps; expected at least one", name()));
-    if (padding_ == "same") return (steps + strides_ - 1) / strides_;
-    // Causal padding puts span - 1 zeros before the sequence: one output per step at stride 1.
-    if (padding_ == "causal") return (steps - 1) / strides_ + 1;
-    if (steps < span) {
+    // Causal padding puts span - 1 zeros before the sequence: a valid window at every step.
+    if (padding_ == "causal") return axis_windows(steps + span - 1, span, strides_, Padding::valid).count;
+    if (padding_ == "valid" && steps < span) {
         throw ShapeError(fmt::format("{}: an input of {} steps is shorter than the kernel, which spans {} (kernel_size "
                                      "{}, dilation_rate {}), with padding 'valid'; expected at least {} steps",
                                      name(), steps, span, kernel_size_, dilation_rate_, span));
     }
-    return (steps - span) / strides_ + 1;
+    return axis_windows(steps, span, strides_, padding_ == "same" ? Padding::same : Padding::valid).count;
 }
 
 Activated Conv1D::forward_with_logits(const Tensor& x) {
@@ -56,17 +61,27 @@ Activated Conv1D::forward_with_logits(const Tensor& x) {
                                      input_channels_));
     }
     const long n = static_cast<long>(x.shape()[0]), c = static_cast<long>(input_channels_);
-    const std::size_t steps = output_steps(x.shape()[1]);
-    Tensor row = x;
-    if (padding_ == "causal") row = pad(x, 1, window_span(kernel_size_, dilation_rate_) - 1, 0);
+    const std::size_t steps = x.shape()[1], out_steps = output_steps(steps);
+    Tensor row = x, kernel = kernel_;
+    std::size_t taps = kernel_size_;
+    if (padding_ == "causal") {
+        // The first taps of a kernel that reaches further back than the sequence is long read
+        // only the zeros before it: left out, so that the zeros padded stay fewer than the steps.
+        const std::size_t reach = (steps - 1) / dilation_rate_ + 1;
+        if (taps > reach) {
+            kernel = slice(kernel_, 0, taps - reach, taps);
+            taps = reach;
+        }
+        row = pad(x, 1, window_span(taps, dilation_rate_) - 1, 0);
+    }
     // The sequence as an image of one row, and the kernel as a window one row high.
     const Tensor image = reshape(row, {n, 1, static_cast<long>(row.shape()[1]), c});
-    const Tensor window = reshape(kernel_, {1, static_cast<long>(kernel_size_), c, static_cast<long>(filters_)});
+    const Tensor window = reshape(kernel, {1, static_cast<long>(taps), c, static_cast<long>(filters_)});
     const Padding padding = padding_ == "same" ? Padding::same : Padding::valid;
     const Size2 strides{1, strides_}, dilation{1, dilation_rate_};
     const Tensor y = bias_.defined() ? conv2d_with_bias(image, window, bias_, strides, padding, dilation)
                                      : conv2d(image, window, strides, padding, dilation);
-    const Tensor z = reshape(y, {n, static_cast<long>(steps), static_cast<long>(filters_)});
+    const Tensor z = reshape(y, {n, static_cast<long>(out_steps), static_cast<long>(filters_)});
     return {activation_fn_(z), z, activation_};
 }
 

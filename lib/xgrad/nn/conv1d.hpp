@@ -1,7 +1,9 @@
 #pragma once
 // Conv1D: y = activation(conv1d(x, kernel) + bias) along sequences (batch, steps, channels), like
 // keras.layers.Conv1D: the book's convnets over text and time series. The kernel is Keras's
-// (kernel_size, C_in, C_out); the layer runs it as a 2-D convolution over a single row.
+// (kernel_size, C_in, C_out); the layer runs it as a 2-D convolution over a single row. Two
+// choices differ from Keras's: strides and a dilation_rate above 1 may go together (Keras
+// refuses them), and a sequence of 0 steps is a ShapeError (Keras gives 0 steps out).
 #include <optional>
 #include <string>
 

@@ -11,18 +11,22 @@
 
 namespace xg {
 
-struct GlobalPooling2DOptions {
-    /// Keep the spatial axes as extent 1: (n, 1, 1, C) instead of (n, C), as Keras's keepdims.
+struct GlobalPoolingOptions {
+    /// Keep the reduced axes as extent 1: (n, 1, 1, C) for images, (n, 1, C) for sequences,
+    /// instead of (n, C), as Keras's keepdims.
     bool keepdims = false;
-    std::string name;  // "" -> global_average_pooling2d_N / global_max_pooling2d_N
+    std::string name;  // "" -> global_average_pooling2d_N, global_max_pooling1d_N, ...
 };
+using GlobalPooling2DOptions = GlobalPoolingOptions;
+using GlobalPooling1DOptions = GlobalPoolingOptions;
 
-/// What the two global poolings share: the input check, the shapes and the setting.
-class GlobalPooling2D : public Module {
+/// What the global poolings share: the input check, the shapes and the setting, for images (two
+/// axes between the batch and the channels) and sequences (one).
+class GlobalPooling : public Module {
 public:
-    /// (n, H, W, C) -> (n, C), or (n, 1, 1, C) with keepdims.
+    /// (n, H, W, C) or (n, steps, C) -> (n, C), or with keepdims (n, 1, 1, C) or (n, 1, C).
     Tensor forward(const Tensor& x) override;
-    /// (H, W, C) -> (C,), or (1, 1, C) with keepdims.
+    /// The same without the batch axis.
     Shape output_shape(const Shape& input_shape) override;
     /// keepdims.
     std::optional<LayerConfig> config() const override;
@@ -30,80 +34,46 @@ public:
     bool keepdims() const { return keepdims_; }
 
 protected:
-    GlobalPooling2D(std::string kind, GlobalPooling2DOptions options);
-    /// The reduction itself, over axis 1 of the image's pixels as rows: (n, H W, C) -> (n, C).
-    virtual Tensor reduce_pixels(const Tensor& pixels) const = 0;
+    enum class Reduction { mean, max };
+    GlobalPooling(std::string kind, std::size_t spatial_axes, Reduction reduction, GlobalPoolingOptions options);
 
 private:
+    /// Throws ShapeError unless `shape` (without the batch axis) is an image or a sequence, as the
+    /// layer takes, with at least one position.
+    void check_positions(const Shape& shape, bool with_batch) const;
+
+    std::size_t spatial_axes_;
+    Reduction reduction_;
     bool keepdims_;
 };
 
-class GlobalAveragePooling2D : public GlobalPooling2D {
+class GlobalAveragePooling2D : public GlobalPooling {
 public:
     /// The mean of each channel over all pixels.
     explicit GlobalAveragePooling2D(GlobalPooling2DOptions options = {})
-        : GlobalPooling2D("GlobalAveragePooling2D", std::move(options)) {}
-
-protected:
-    Tensor reduce_pixels(const Tensor& pixels) const override;
+        : GlobalPooling("GlobalAveragePooling2D", 2, Reduction::mean, std::move(options)) {}
 };
 
-class GlobalMaxPooling2D : public GlobalPooling2D {
+class GlobalMaxPooling2D : public GlobalPooling {
 public:
     /// The maximum of each channel over all pixels; its gradient goes to one maximal pixel, and a
     /// NaN pixel is the maximum (as max_pool2d).
     explicit GlobalMaxPooling2D(GlobalPooling2DOptions options = {})
-        : GlobalPooling2D("GlobalMaxPooling2D", std::move(options)) {}
-
-protected:
-    Tensor reduce_pixels(const Tensor& pixels) const override;
+        : GlobalPooling("GlobalMaxPooling2D", 2, Reduction::max, std::move(options)) {}
 };
 
-struct GlobalPooling1DOptions {
-    /// Keep the steps axis as extent 1: (n, 1, C) instead of (n, C), as Keras's keepdims.
-    bool keepdims = false;
-    std::string name;  // "" -> global_average_pooling1d_N / global_max_pooling1d_N
-};
-
-/// What the two global poolings of sequences share: the input check, the shapes and the setting.
-class GlobalPooling1D : public Module {
-public:
-    /// (n, steps, C) -> (n, C), or (n, 1, C) with keepdims.
-    Tensor forward(const Tensor& x) override;
-    /// (steps, C) -> (C,), or (1, C) with keepdims.
-    Shape output_shape(const Shape& input_shape) override;
-    /// keepdims.
-    std::optional<LayerConfig> config() const override;
-
-    bool keepdims() const { return keepdims_; }
-
-protected:
-    GlobalPooling1D(std::string kind, GlobalPooling1DOptions options);
-    /// The reduction over the steps, axis 1: (n, steps, C) -> (n, C).
-    virtual Tensor reduce_steps(const Tensor& x) const = 0;
-
-private:
-    bool keepdims_;
-};
-
-class GlobalAveragePooling1D : public GlobalPooling1D {
+class GlobalAveragePooling1D : public GlobalPooling {
 public:
     /// The mean of each channel over all steps.
     explicit GlobalAveragePooling1D(GlobalPooling1DOptions options = {})
-        : GlobalPooling1D("GlobalAveragePooling1D", std::move(options)) {}
-
-protected:
-    Tensor reduce_steps(const Tensor& x) const override;
+        : GlobalPooling("GlobalAveragePooling1D", 1, Reduction::mean, std::move(options)) {}
 };
 
-class GlobalMaxPooling1D : public GlobalPooling1D {
+class GlobalMaxPooling1D : public GlobalPooling {
 public:
     /// The maximum of each channel over all steps (the gradient to one maximal step; NaN wins).
     explicit GlobalMaxPooling1D(GlobalPooling1DOptions options = {})
-        : GlobalPooling1D("GlobalMaxPooling1D", std::move(options)) {}
-
-protected:
-    Tensor reduce_steps(const Tensor& x) const override;
+        : GlobalPooling("GlobalMaxPooling1D", 1, Reduction::max, std::move(options)) {}
 };
 
 }  // namespace xg

@@ -62,13 +62,12 @@ std::optional<LayerConfig> Pooling1D::config() const {
 
 std::size_t Pooling1D::output_steps(std::size_t steps) const {
     if (steps == 0) throw ShapeError(fmt::format("{}: an input of 0 steps; expected at least one", name()));
-    if (padding_ == Padding::same) return (steps + strides_ - 1) / strides_;
-    if (steps < pool_size_) {
+    if (padding_ == Padding::valid && steps < pool_size_) {
         throw ShapeError(fmt::format("{}: an input of {} steps is shorter than pool_size {} with padding 'valid'; "
                                      "expected at least {} steps",
                                      name(), steps, pool_size_, pool_size_));
     }
-    return (steps - pool_size_) / strides_ + 1;
+    return axis_windows(steps, pool_size_, strides_, padding_).count;
 }
 
 Tensor Pooling1D::forward(const Tensor& x) {

@@ -39,7 +39,7 @@ bool PReLU::fits(std::span<const std::size_t> extents) const {
     if (extents.size() != input_shape_.size()) return false;
     for (std::size_t a = 0; a < extents.size(); ++a) {
         // A shared axis has one slope for all its positions, so any extent.
-        if (shared(a) ? extents[a] == 0 : extents[a] != input_shape_[a]) return false;
+        if (!shared(a) && extents[a] != input_shape_[a]) return false;
     }
     return true;
 }
