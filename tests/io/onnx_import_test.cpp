@@ -880,7 +880,7 @@ TEST_CASE("import_onnx pools with explicit pads: a maximum never taken from the 
                     long ceil_mode = 0) {
         onnx::ModelProto m = one_node(op);
         auto* n = m.mutable_graph()->mutable_node(0);
-        ints.emplace_back("count_include_pad", std::vector<long>{});
+        if (std::string(op) == "AveragePool") ints.emplace_back("count_include_pad", std::vector<long>{});
         for (const auto& [name, values] : ints) {
             auto* a = n->add_attribute();
             a->set_name(name);
@@ -923,6 +923,23 @@ TEST_CASE("import_onnx pools with explicit pads: a maximum never taken from the 
                          xg::ValueError);
     CHECK_THROWS_WITH_AS((*pool("AveragePool", {{"kernel_shape", {2, 2}}}, 0, 1))(image),
                          doctest::Contains("ceil_mode 1 for AveragePool; expected 0"), xg::OnnxUnsupportedError);
+    onnx::ModelProto same_ceil = one_node("MaxPool");
+    auto* node = same_ceil.mutable_graph()->mutable_node(0);
+    for (const auto& [name, value] : {std::pair<const char*, long>{"ceil_mode", 1}}) {
+        auto* a = node->add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(value);
+    }
+    auto* kernel = node->add_attribute();
+    kernel->set_name("kernel_shape");
+    kernel->set_type(onnx::AttributeProto::INTS);
+    kernel->add_ints(2);
+    kernel->add_ints(2);
+    add_string(node, "auto_pad", "SAME_UPPER");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, same_ceil)))(image),
+                         doctest::Contains("ceil_mode 1 with auto_pad SAME_UPPER; expected explicit pads"),
+                         xg::OnnxUnsupportedError);
 }
 
 TEST_CASE("import_onnx runs the activations with ONNX's defaults and settings, Celu's alpha of either sign") {

@@ -728,24 +728,34 @@ private:
         const Size2 k = pair_attr("kernel_shape", {0, 0});
         if (k[0] == 0) invalid("kernel_shape is missing or not 2-D; expected two extents");
         const Size2 s = pair_attr("strides", {1, 1});
+        if (static_cast<long>(std::max(s[0], s[1])) > kMaxPad) {
+            unsupported(fmt::format("strides ({}, {}); expected strides up to {}", s[0], s[1], kMaxPad));
+        }
         require_no_dilation();
         const bool ceil_mode = int_attr("ceil_mode", 0) != 0;
         // Averages over windows that reach past the input: only a maximum's are meant the same by
-        // every runtime.
+        // every runtime. With auto_pad, ONNX's own reference refuses ceil_mode.
         if (ceil_mode && !max) unsupported("ceil_mode 1 for AveragePool; expected 0");
+        if (ceil_mode && auto_pad() != "NOTSET") {
+            unsupported(fmt::format("ceil_mode 1 with auto_pad {}; expected explicit pads", auto_pad()));
+        }
         const bool count_pads = !max && int_attr("count_include_pad", 0) != 0;
-        std::array<long, 4> p = window_pads(x.shape(), k, s);
+        const std::array<long, 4> file_pads = window_pads(x.shape(), k, s);
         for (int a = 0; a < 2; ++a) {
-            const long in = static_cast<long>(x.shape()[2 + a]), padded = in + p[a] + p[a + 2];
+            const long in = static_cast<long>(x.shape()[2 + a]), padded = in + file_pads[a] + file_pads[a + 2];
             // As ONNX Runtime requires: so every window holds a pixel of the image.
-            if (p[a] >= static_cast<long>(k[a]) || p[a + 2] >= static_cast<long>(k[a])) {
+            if (file_pads[a] >= static_cast<long>(k[a]) || file_pads[a + 2] >= static_cast<long>(k[a])) {
                 invalid(fmt::format("pads ({}) for kernel_shape ({}, {}); expected each pad smaller than its window",
-                                    fmt::join(p, ", "), k[0], k[1]));
+                                    fmt::join(file_pads, ", "), k[0], k[1]));
             }
             if (padded < static_cast<long>(k[a])) {
                 invalid(fmt::format("kernel_shape ({}, {}) larger than X {} with pads ({})", k[0], k[1],
-                                    format_shape(x.shape()), fmt::join(p, ", ")));
+                                    format_shape(x.shape()), fmt::join(file_pads, ", ")));
             }
+        }
+        std::array<long, 4> p = file_pads;
+        for (int a = 0; a < 2; ++a) {
+            const long in = static_cast<long>(x.shape()[2 + a]), padded = in + p[a] + p[a + 2];
             if (ceil_mode) {
                 // ONNX's ceil mode: one more window where the last would leave rows out, unless it
                 // would start in the end padding (as PyTorch, whose exports use it); it reaches
@@ -769,15 +779,13 @@ private:
         set(0, channels_first(y));
     }
 
-    // The pads xgrad's `same` window gives x (N, C, H, W): (total / 2) before, the rest after.
+    // The pads xgrad's `same` window gives x (N, C, H, W).
     static std::array<long, 4> same_pads(const Shape& x, Size2 k, Size2 s) {
         std::array<long, 4> same{};
         for (int a = 0; a < 2; ++a) {
-            const long in = static_cast<long>(x[2 + a]);
-            const long out = (in + static_cast<long>(s[a]) - 1) / static_cast<long>(s[a]);
-            const long total = std::max(0L, (out - 1) * static_cast<long>(s[a]) + static_cast<long>(k[a]) - in);
-            same[a] = total / 2;
-            same[a + 2] = total - total / 2;
+            const AxisWindows w = axis_windows(x[2 + a], k[a], s[a], Padding::same);
+            same[a] = static_cast<long>(w.pad_before);
+            same[a + 2] = static_cast<long>(w.pad_total - w.pad_before);
         }
         return same;
     }
