@@ -14,6 +14,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
+#include <xtensor/xview.hpp>
 
 #include "scratch_dir.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
@@ -31,6 +32,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/embedding.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
@@ -432,6 +434,29 @@ TEST_CASE("export_onnx writes the 1-D layers: Conv1D (causal and dilated too) as
     averaged->emplace<xg::Conv1D>(3, 10, 3, xg::Conv1DOptions{.padding = "same", .use_bias = false});
     averaged->emplace<xg::GlobalAveragePooling1D>();
     check_exported(*averaged, {7, 3});
+}
+
+TEST_CASE("export_onnx writes an Embedding as Cast and Gather, the ids an input of the graph") {
+    xg::manual_seed(16);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Embedding>(50, 6);
+    net->emplace<xg::Conv1D>(6, 8, 3, xg::Conv1DOptions{.activation = "relu", .padding = "causal"});
+    net->emplace<xg::GlobalMaxPooling1D>();
+    net->emplace<xg::Dense>(8, 10);
+    xg::Array ids = xg::uninitialized({37, 12});
+    for (std::size_t i = 0; i < ids.size(); ++i) ids.data()[i] = static_cast<float>((i * 17 + 5) % 50);
+    ScratchDir dir;
+    const std::string path = dir / "m.onnx";
+    // Exported with one example's ids, run on others: a Gather of constant ids would give the example's rows.
+    xg::export_onnx(*net, xg::Array(xt::view(ids, xt::range(0, 1))), path);
+    onnx::ModelProto m;
+    std::ifstream f(path, std::ios::binary);
+    REQUIRE(m.ParseFromIstream(&f));
+    CHECK(m.graph().node(0).op_type() == "Cast");
+    CHECK(m.graph().node(1).op_type() == "Gather");
+    if (auto ort = run_onnxruntime(dir, path, ids)) CHECK(max_abs_diff(*ort, predict(*net, ids)) <= 1e-5f);
+    // import_onnx runs Gather on constant indices only: it names the Cast it does not run.
+    CHECK_THROWS_WITH_AS(xg::import_onnx(path), doctest::Contains("Cast"), xg::OnnxUnsupportedError);
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {

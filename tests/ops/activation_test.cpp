@@ -292,7 +292,7 @@ TEST_CASE("Keras's activations pass NaN through and have finite first and second
     CHECK(xg::mish(x).value() == xg::Array{0.0f, 1000.0f});
     // At -inf the limits, 0, rather than -inf * 0.
     const xg::Tensor minus_inf = xg::input(xg::Array{-std::numeric_limits<float>::infinity()});
-    for (const Unary f : {Unary([](const xg::Tensor& t) { return xg::swish(t); }), Unary([](const xg::Tensor& t) { return xg::gelu(t); }),
+    for (const Unary& f : {Unary([](const xg::Tensor& t) { return xg::swish(t); }), Unary([](const xg::Tensor& t) { return xg::gelu(t); }),
                           Unary([](const xg::Tensor& t) { return xg::mish(t); }), Unary([](const xg::Tensor& t) { return xg::hard_swish(t); })}) {
         CHECK(f(minus_inf).value()(0) == 0.0f);
     }

@@ -376,6 +376,11 @@ private:
         } else if (op == "gather") {
             set_int(node("Gather", {in[0], int64_initializer(base + "/indices", attrs.integers("indices"))}, out),
                     "axis", attrs.integer("axis"));
+        } else if (op == "embedding_lookup") {
+            // The ids are float data, as every input; Gather takes them as integers.
+            const std::string ids = fresh(base + "/ids");
+            set_int(node("Cast", {in[1]}, ids), "to", onnx::TensorProto::INT64);
+            set_int(node("Gather", {in[0], ids}, out), "axis", 0);
         } else if (op == "resize_images") {
             // Bilinear (nearest resizing is two gathers): Resize, channels first, to (N, C) of the
             // value itself and the size recorded, so that the batch stays dynamic. Its half-pixel

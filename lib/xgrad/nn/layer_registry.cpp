@@ -20,6 +20,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/embedding.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
@@ -167,6 +168,11 @@ struct LayerTable {
                  options.shared_axes.assign(axes.begin(), axes.end());
              }
              return std::make_shared<PReLU>(config_extents(c, "input_shape", "PReLU"), std::move(options));
+         }},
+        {"Embedding",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<Embedding>(config_count(c, "input_dim", "Embedding"),
+                                                config_count(c, "output_dim", "Embedding"), EmbeddingOptions{.name = name});
          }},
         {"Conv1D",
          [](const LayerConfig& c, const std::string& name) {

@@ -115,6 +115,11 @@ Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end);
 /// Slices x[indices[0]], x[indices[1]], ... along `axis` (numpy.take, torch.index_select, ONNX Gather);
 /// repeats are allowed. Along axis 0 it picks rows: a batch.
 Tensor gather(const Tensor& x, const std::vector<std::size_t>& indices, long axis = 0);
+/// The rows of `table` (rows, width) that `ids` (any shape, whole numbers from 0 to rows - 1, held
+/// as floats like all data) pick -> (*ids.shape, width): an embedding lookup, exported as ONNX's
+/// Cast and Gather. The gradient goes to the table's rows (added where an id repeats); the ids
+/// are data and get none.
+Tensor embedding_lookup(const Tensor& table, const Tensor& ids);
 /// Joins tensors along `axis`; all other extents must agree.
 Tensor concat(const std::vector<Tensor>& xs, long axis);
 /// x with `before` and `after` zero slices added along `axis` (slice's gradient).

@@ -1,0 +1,39 @@
+#include "xgrad/nn/embedding.hpp"
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+
+Embedding::Embedding(std::size_t input_dim, std::size_t output_dim, EmbeddingOptions options)
+    : Module("Embedding", std::move(options.name)) {
+    if (input_dim == 0 || output_dim == 0) {
+        throw ValueError(fmt::format("Embedding: input_dim {} and output_dim {}; expected both > 0", input_dim, output_dim));
+    }
+    embeddings_ = register_parameter("embeddings", Tensor(options.embeddings_initializer({input_dim, output_dim})));
+}
+
+Tensor Embedding::forward(const Tensor& ids) {
+    if (ids.rank() == 0) {
+        throw ShapeError(fmt::format("{}: ids of shape (); expected (batch, ...)", name()));
+    }
+    try {
+        return embedding_lookup(embeddings_, ids);
+    } catch (const ValueError& e) {
+        throw ValueError(fmt::format("{}: {}", name(), e.what()));
+    }
+}
+
+Shape Embedding::output_shape(const Shape& input_shape) {
+    Shape out = input_shape;
+    out.push_back(output_dim());
+    return out;
+}
+
+std::optional<LayerConfig> Embedding::config() const {
+    return LayerConfig{{"input_dim", std::to_string(input_dim())}, {"output_dim", std::to_string(output_dim())}};
+}
+
+}  // namespace xg

@@ -1,0 +1,40 @@
+#pragma once
+// Embedding: each id of a sequence (a word's index in a vocabulary) turned into a learned vector,
+// like keras.layers.Embedding: the first layer of the book's text models, before Conv1D or
+// Dense. The ids are whole numbers held as floats, as all of xgrad's data.
+#include <optional>
+#include <string>
+
+#include "xgrad/nn/initializer.hpp"
+#include "xgrad/nn/module.hpp"
+
+namespace xg {
+
+struct EmbeddingOptions {
+    /// Keras's default: uniform over [-0.05, 0.05].
+    Initializer embeddings_initializer = initializers::random_uniform(-0.05f, 0.05f);
+    std::string name;  // "" -> embedding_N
+};
+
+class Embedding : public Module {
+public:
+    /// A vector of output_dim for each of input_dim ids: embeddings (input_dim, output_dim).
+    Embedding(std::size_t input_dim, std::size_t output_dim, EmbeddingOptions options = {});
+
+    /// ids (n, ...) -> (n, ..., output_dim); a ValueError for an id that is not a whole number
+    /// from 0 to input_dim - 1.
+    Tensor forward(const Tensor& ids) override;
+    /// (...) -> (..., output_dim)
+    Shape output_shape(const Shape& input_shape) override;
+    /// input_dim, output_dim.
+    std::optional<LayerConfig> config() const override;
+
+    const Tensor& embeddings() const { return embeddings_; }
+    std::size_t input_dim() const { return embeddings_.shape()[0]; }
+    std::size_t output_dim() const { return embeddings_.shape()[1]; }
+
+private:
+    Tensor embeddings_;
+};
+
+}  // namespace xg

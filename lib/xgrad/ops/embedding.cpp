@@ -1,0 +1,57 @@
+// Embedding lookup: the rows of a table picked by integer ids that are data (a batch of word
+// indices), not constants of the computation. Its own op rather than a gather, whose indices are
+// fixed when it is recorded: exported, the ids must stay an input of the graph.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/autograd/tensor_rule.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+
+Tensor embedding_lookup(const Tensor& table, const Tensor& ids) {
+    if (table.rank() != 2) {
+        throw ShapeError(fmt::format("embedding_lookup: table {}; expected (rows, width)", format_shape(table.shape())));
+    }
+    const std::size_t rows = table.shape()[0], width = table.shape()[1];
+    std::vector<std::size_t> picked(ids.size());
+    const float* id = ids.value().data();
+    for (std::size_t k = 0; k < picked.size(); ++k) {
+        if (!(id[k] >= 0.0f && id[k] < static_cast<float>(rows) && id[k] == std::floor(id[k]))) {
+            throw ValueError(fmt::format("embedding_lookup: id {} (element {} of ids {}); expected a whole number from 0 "
+                                         "to {}",
+                                         id[k], k, format_shape(ids.shape()), rows == 0 ? 0 : rows - 1));
+        }
+        picked[k] = static_cast<std::size_t>(id[k]);
+    }
+    Shape out_shape = ids.shape();
+    out_shape.push_back(width);
+    checked_element_count(out_shape, "embedding_lookup");
+    Array y = uninitialized(out_shape);
+    const float* t = table.value().data();
+    for (std::size_t k = 0; k < picked.size(); ++k) {
+        if (width) std::memcpy(y.data() + k * width, t + picked[k] * width, width * sizeof(float));
+    }
+    // dL/dtable: each picked row's gradient added into its row (twice for an id seen twice);
+    // the ids get none.
+    return record_op("embedding_lookup", {table, ids}, std::move(y), [picked, width](GradientContext& ctx) {
+        if (!ctx.wants(0)) return;
+        Array g = xt::zeros<float>(ctx.input(0).shape());
+        const float* dy = ctx.grad().data();
+        for (std::size_t k = 0; k < picked.size(); ++k) {
+            float* row = g.data() + picked[k] * width;
+            for (std::size_t j = 0; j < width; ++j) row[j] += dy[k * width + j];
+        }
+        ctx.accumulate(0, std::move(g));
+    }, [picked, rows, width](TensorGradientContext& ctx) {
+        const Tensor flat = reshape(ctx.grad(), {static_cast<long>(picked.size()), static_cast<long>(width)});
+        ctx.accumulate(0, scatter_add(flat, picked, rows, 0));
+    });
+}
+
+}  // namespace xg
