@@ -2,6 +2,8 @@
 // shapes, config, errors naming the layer, and a text-like model that learns through it.
 #include "xgrad/nn/embedding.hpp"
 
+#include <random>
+
 #include <doctest/doctest.h>
 #include <xtensor/xview.hpp>
 
@@ -36,6 +38,11 @@ TEST_CASE("Embedding's config rebuilds it; bad settings and ids are errors namin
     CHECK(embedding.input_dim() == 50);
     CHECK(embedding.output_dim() == 4);
     CHECK_THROWS_WITH_AS(xg::Embedding(0, 4), "Embedding: input_dim 0 and output_dim 4; expected both > 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::Embedding((std::size_t{1} << 24) + 1, 4),
+                         "Embedding: input_dim 16777217; expected at most 16777216, the ids a float holds exactly",
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::Embedding(5, 4, {.embeddings_initializer = [](const xg::Shape&) { return xg::Array{1.0f}; }}),
+                         "Embedding: embeddings_initializer gave (1,); expected (5, 4)", xg::ShapeError);
     xg::Embedding words(50, 4, {.name = "words"});
     CHECK_THROWS_WITH_AS(words(xg::input(xg::Array{{1.0f, 50.0f}})),
                          "words: embedding_lookup: id 50 (element 1 of ids (1, 2)); expected a whole number from 0 to 49",
@@ -44,19 +51,23 @@ TEST_CASE("Embedding's config rebuilds it; bad settings and ids are errors namin
 }
 
 TEST_CASE("a text-like model learns through Embedding: sequences holding word 1 apart from those that do not") {
-    // 64 sequences of 6 ids from a vocabulary of 10; label 1 where word 1 occurs.
+    // 64 sequences of 6 ids from a vocabulary of 10, the other words drawn at random, apart
+    // from the label; label 1 where word 1 occurs.
     xg::manual_seed(6);
+    std::mt19937 rng(6);
+    std::uniform_int_distribution<int> filler(2, 9);
     xg::Array ids = xg::uninitialized({64, 6});
     xg::Array labels = xt::zeros<float>({64, 1});
     for (std::size_t i = 0; i < 64; ++i) {
-        for (std::size_t s = 0; s < 6; ++s) ids(i, s) = static_cast<float>(2 + (i * 7 + s * 3) % 8);
+        for (std::size_t s = 0; s < 6; ++s) ids(i, s) = static_cast<float>(filler(rng));
         if (i % 2 == 0) {
             ids(i, (i / 2) % 6) = 1.0f;
             labels(i, 0) = 1.0f;
         }
     }
     auto net = std::make_shared<xg::Sequential>();
-    net->emplace<xg::Embedding>(10, 8);
+    auto embedding = net->emplace<xg::Embedding>(10, 8);
+    const xg::Array before = embedding->embeddings().value();
     net->emplace<xg::GlobalMaxPooling1D>();
     net->emplace<xg::Dense>(8, 1, "sigmoid");
     xg::Model model(net);
@@ -69,4 +80,8 @@ TEST_CASE("a text-like model learns through Embedding: sequences holding word 1 
     const xg::History history = model.fit(ids, labels, options);
     CHECK(history["accuracy"].back() == 1.0);
     CHECK(history["loss"].back() < history["loss"].front());
+    // Word 1's vector moved; word 0, in no sequence, kept its own.
+    const xg::Array after = embedding->embeddings().value();
+    CHECK(xt::amax(xt::abs(xt::view(after, 1) - xt::view(before, 1)))() > 0.05f);
+    CHECK(xt::view(after, 0) == xt::view(before, 0));
 }

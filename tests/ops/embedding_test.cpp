@@ -64,6 +64,8 @@ TEST_CASE("embedding_lookup refuses ids that are not rows and a table that is no
                          xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::embedding_lookup(t, xg::input(xg::Array{nan})), doctest::Contains("id nan (element 0"),
                          xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::embedding_lookup(xg::input(xt::zeros<float>({0, 3})), xg::input(xg::Array{0.0f})),
+                         "embedding_lookup: table (0, 3) has no rows; expected at least one for ids (1,)", xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::embedding_lookup(xg::input(xg::Array{1.0f, 2.0f}), xg::input(xg::Array{0.0f})),
                          "embedding_lookup: table (2,); expected (rows, width)", xg::ShapeError);
     // No ids: no rows, and a gradient of zeros for the table.

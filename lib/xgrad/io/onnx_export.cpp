@@ -476,8 +476,8 @@ private:
             throw ValueError(fmt::format(
                 "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, maximum, "
                 "minimum, exp, log, sqrt, abs, square, pow, clip, erf, relu, sigmoid, tanh, elu, selu, softplus, swish, "
-                "gelu, gelu_tanh, mish, leaky_relu, relu6, hard_sigmoid, hard_swish, softmax, log_softmax, matmul, "
-                "linear, transpose, reshape, pad, slice, gather, sum, mean, max, min, conv2d, conv2d_with_bias, "
+                "gelu, gelu_tanh, mish, leaky_relu, thresholded_relu, relu6, hard_sigmoid, hard_swish, softmax, log_softmax, "
+                "matmul, linear, transpose, reshape, pad, slice, gather, embedding_lookup, sum, mean, max, min, conv2d, conv2d_with_bias, "
                 "conv2d_backward_input, depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, "
                 "batch_norm, resize_images",
                 op, scope_.empty() ? "top level" : scope_));

@@ -8,11 +8,22 @@
 namespace xg {
 
 Embedding::Embedding(std::size_t input_dim, std::size_t output_dim, EmbeddingOptions options)
-    : Module("Embedding", std::move(options.name)) {
+    : Module("Embedding", std::move(options.name)), input_dim_(input_dim), output_dim_(output_dim) {
     if (input_dim == 0 || output_dim == 0) {
         throw ValueError(fmt::format("Embedding: input_dim {} and output_dim {}; expected both > 0", input_dim, output_dim));
     }
-    embeddings_ = register_parameter("embeddings", Tensor(options.embeddings_initializer({input_dim, output_dim})));
+    // Ids are floats: above 2^24 some whole numbers have none of their own.
+    constexpr std::size_t max_ids = std::size_t{1} << 24;
+    if (input_dim > max_ids) {
+        throw ValueError(fmt::format("Embedding: input_dim {}; expected at most {}, the ids a float holds exactly",
+                                     input_dim, max_ids));
+    }
+    Array table = options.embeddings_initializer({input_dim, output_dim});
+    if (table.shape() != Shape{input_dim, output_dim}) {
+        throw ShapeError(fmt::format("Embedding: embeddings_initializer gave {}; expected ({}, {})",
+                                     format_shape(table.shape()), input_dim, output_dim));
+    }
+    embeddings_ = register_parameter("embeddings", Tensor(std::move(table)));
 }
 
 Tensor Embedding::forward(const Tensor& ids) {

@@ -1,7 +1,11 @@
 #pragma once
 // Embedding: each id of a sequence (a word's index in a vocabulary) turned into a learned vector,
 // like keras.layers.Embedding: the first layer of the book's text models, before Conv1D or
-// Dense. The ids are whole numbers held as floats, as all of xgrad's data.
+// Dense. The ids are whole numbers held as floats, as all of xgrad's data, so a vocabulary holds
+// at most 2^24 ids (every whole number a float holds exactly). Unlike Keras's: no mask_zero (a
+// padding id 0 has a learned vector of its own, which the layers after it see), and an id that
+// is not a row (negative, fractional, too large) is a ValueError where Keras truncates or wraps
+// it. The gradient is a whole table's, zeros where no id looked (Keras's is sparse).
 #include <optional>
 #include <string>
 
@@ -30,10 +34,11 @@ public:
     std::optional<LayerConfig> config() const override;
 
     const Tensor& embeddings() const { return embeddings_; }
-    std::size_t input_dim() const { return embeddings_.shape()[0]; }
-    std::size_t output_dim() const { return embeddings_.shape()[1]; }
+    std::size_t input_dim() const { return input_dim_; }
+    std::size_t output_dim() const { return output_dim_; }
 
 private:
+    std::size_t input_dim_, output_dim_;
     Tensor embeddings_;
 };
 

@@ -19,13 +19,17 @@ Tensor embedding_lookup(const Tensor& table, const Tensor& ids) {
         throw ShapeError(fmt::format("embedding_lookup: table {}; expected (rows, width)", format_shape(table.shape())));
     }
     const std::size_t rows = table.shape()[0], width = table.shape()[1];
+    if (rows == 0 && ids.size() > 0) {
+        throw ShapeError(fmt::format("embedding_lookup: table {} has no rows; expected at least one for ids {}",
+                                     format_shape(table.shape()), format_shape(ids.shape())));
+    }
     std::vector<std::size_t> picked(ids.size());
     const float* id = ids.value().data();
     for (std::size_t k = 0; k < picked.size(); ++k) {
         if (!(id[k] >= 0.0f && id[k] < static_cast<float>(rows) && id[k] == std::floor(id[k]))) {
             throw ValueError(fmt::format("embedding_lookup: id {} (element {} of ids {}); expected a whole number from 0 "
                                          "to {}",
-                                         id[k], k, format_shape(ids.shape()), rows == 0 ? 0 : rows - 1));
+                                         id[k], k, format_shape(ids.shape()), rows - 1));
         }
         picked[k] = static_cast<std::size_t>(id[k]);
     }
@@ -49,6 +53,7 @@ Tensor embedding_lookup(const Tensor& table, const Tensor& ids) {
         }
         ctx.accumulate(0, std::move(g));
     }, [picked, rows, width](TensorGradientContext& ctx) {
+        if (!ctx.wants(0)) return;
         const Tensor flat = reshape(ctx.grad(), {static_cast<long>(picked.size()), static_cast<long>(width)});
         ctx.accumulate(0, scatter_add(flat, picked, rows, 0));
     });
