@@ -21,10 +21,13 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/embedding.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/gru.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/image_crop.hpp"
+#include "xgrad/nn/lstm.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/prelu.hpp"
 #include "xgrad/nn/rescaling.hpp"
@@ -32,6 +35,7 @@
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/train/model.hpp"
 #include "xgrad/nn/sequential.hpp"
+#include "xgrad/nn/simple_rnn.hpp"
 
 using xg::test::ScratchDir;
 
@@ -235,6 +239,29 @@ TEST_CASE("a sequence model (Conv1D, the 1-D poolings) is rebuilt with its setti
     xg::Array x = xg::uninitialized({3, 11, 2});
     for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.4f * static_cast<float>(i));
     CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
+}
+
+TEST_CASE("a text model (Embedding, LSTM, GRU, SimpleRNN) is rebuilt with its settings and weights") {
+    ScratchDir dir;
+    const std::string path = dir / "text.npz";
+    xg::manual_seed(15);
+    auto saved = std::make_shared<xg::Sequential>();
+    saved->emplace<xg::Embedding>(20, 4);
+    saved->emplace<xg::LSTM>(4, 5, xg::LSTMOptions{.return_sequences = true, .recurrent_dropout = 0.2f});
+    saved->emplace<xg::GRU>(5, 3, xg::GRUOptions{.recurrent_activation = "hard_sigmoid", .return_sequences = true,
+                                                 .go_backwards = true, .bias_initializer = xg::initializers::ones});
+    saved->emplace<xg::SimpleRNN>(3, 2, xg::SimpleRNNOptions{.activation = "relu", .use_bias = false});
+    xg::save_model(*saved, path);
+    std::shared_ptr<xg::Module> loaded = xg::load_model(path);
+    const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
+    REQUIRE(layers.size() == 4);
+    CHECK(dynamic_cast<xg::LSTM&>(*layers[1]).settings().recurrent_dropout == 0.2f);
+    CHECK(dynamic_cast<xg::GRU&>(*layers[2]).recurrent_activation() == "hard_sigmoid");
+    CHECK(dynamic_cast<xg::GRU&>(*layers[2]).settings().go_backwards);
+    CHECK_FALSE(dynamic_cast<xg::SimpleRNN&>(*layers[3]).bias().defined());
+    xg::Array ids = xg::uninitialized({3, 6});
+    for (std::size_t i = 0; i < ids.size(); ++i) ids.data()[i] = static_cast<float>((i * 7) % 20);
+    CHECK(xg::Model(loaded).predict(ids) == xg::Model(saved).predict(ids));
 }
 
 TEST_CASE("a saved Sequential is rebuilt with its weights by a program that never built it") {

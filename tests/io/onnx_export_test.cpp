@@ -26,6 +26,7 @@
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
+#include "xgrad/nn/lstm.hpp"
 #include "xgrad/nn/conv1d.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/conv2d_transpose.hpp"
@@ -35,6 +36,7 @@
 #include "xgrad/nn/embedding.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/gru.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/pooling.hpp"
@@ -43,6 +45,7 @@
 #include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/nn/sequential.hpp"
+#include "xgrad/nn/simple_rnn.hpp"
 #include "xgrad/ops/ops.hpp"
 
 using xg::test::ScratchDir;
@@ -457,6 +460,18 @@ TEST_CASE("export_onnx writes an Embedding as Cast and Gather, the ids an input 
     if (auto ort = run_onnxruntime(dir, path, ids)) CHECK(max_abs_diff(*ort, predict(*net, ids)) <= 1e-5f);
     // import_onnx runs Gather on constant indices only: it names the Cast it does not run.
     CHECK_THROWS_WITH_AS(xg::import_onnx(path), doctest::Contains("Cast"), xg::OnnxUnsupportedError);
+}
+
+TEST_CASE("export_onnx unrolls recurrent layers over the example's steps, the batch still dynamic") {
+    xg::manual_seed(17);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::LSTM>(3, 8, xg::LSTMOptions{.return_sequences = true, .dropout = 0.3f});
+    net->emplace<xg::GRU>(8, 6, xg::GRUOptions{.return_sequences = true, .go_backwards = true,
+                                               .bias_initializer = xg::initializers::random_uniform()});
+    net->emplace<xg::SimpleRNN>(6, 5, xg::SimpleRNNOptions{.recurrent_dropout = 0.3f});
+    net->emplace<xg::Dense>(5, 10);
+    // Exported in inference mode: no dropout masks in the graph.
+    check_exported(*net, {7, 3});
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {

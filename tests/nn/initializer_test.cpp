@@ -116,9 +116,54 @@ TEST_CASE("zeros, random_normal and random_uniform") {
     CHECK(du.max > 0.049);
 }
 
+namespace {
+
+// The largest |G - I| of the Gram matrix of a's rows (by_rows) or columns, a read as (rows, last axis).
+double orthonormality_error(const xg::Array& a, bool by_rows) {
+    const std::size_t cols = a.shape().back(), rows = a.size() / cols;
+    const std::size_t count = by_rows ? rows : cols, length = by_rows ? cols : rows;
+    const auto at = [&](std::size_t vector, std::size_t k) {
+        return double(by_rows ? a.data()[vector * cols + k] : a.data()[k * cols + vector]);
+    };
+    double worst = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        for (std::size_t j = 0; j < count; ++j) {
+            double dot = 0;
+            for (std::size_t k = 0; k < length; ++k) dot += at(i, k) * at(j, k);
+            worst = std::max(worst, std::abs(dot - (i == j ? 1.0 : 0.0)));
+        }
+    }
+    return worst;
+}
+
+}  // namespace
+
+TEST_CASE("orthogonal gives orthonormal columns, or rows when there are fewer rows, as Keras's Orthogonal") {
+    xg::manual_seed(3);
+    const xg::Array square = xg::initializers::orthogonal({16, 16});
+    CHECK(orthonormality_error(square, false) < 1e-5);
+    CHECK(orthonormality_error(square, true) < 1e-5);
+    const xg::Array tall = xg::initializers::orthogonal({20, 6});
+    CHECK(orthonormality_error(tall, false) < 1e-5);
+    const xg::Array wide = xg::initializers::orthogonal({6, 20});
+    CHECK(orthonormality_error(wide, true) < 1e-5);
+    // More axes: (3 * 2 * 4, 5) as one matrix.
+    const xg::Array kernel = xg::initializers::orthogonal({3, 2, 4, 5});
+    CHECK(kernel.shape() == xg::Shape{3, 2, 4, 5});
+    CHECK(orthonormality_error(kernel, false) < 1e-5);
+    // Drawn, not fixed: another draw differs; the same seed repeats it.
+    CHECK(xg::initializers::orthogonal({16, 16}) != square);
+    xg::manual_seed(3);
+    CHECK(xg::initializers::orthogonal({16, 16}) == square);
+    CHECK(xg::initializers::orthogonal({0, 4}).size() == 0);
+    CHECK_THROWS_WITH_AS(xg::initializers::orthogonal({4}), "orthogonal: shape (4,); expected at least two axes",
+                         xg::ShapeError);
+}
+
 TEST_CASE("initializers are found by name") {
     xg::manual_seed(5);
-    for (const char* name : {"glorot_uniform", "he_normal", "he_uniform", "zeros", "ones", "random_normal", "random_uniform"}) {
+    for (const char* name : {"glorot_uniform", "he_normal", "he_uniform", "orthogonal", "zeros", "ones", "random_normal",
+                             "random_uniform"}) {
         CAPTURE(name);
         CHECK(xg::initializer_by_name(name)({4, 5}).shape() == xg::Shape{4, 5});
     }
@@ -129,7 +174,7 @@ TEST_CASE("initializers are found by name") {
     const xg::Array a = xg::initializer_by_name("glorot_uniform")({8, 8});
     xg::manual_seed(6);
     CHECK(a == xg::initializers::glorot_uniform({8, 8}));
-    CHECK_THROWS_AS(xg::initializer_by_name("orthogonal"), xg::ValueError);
+    CHECK_THROWS_AS(xg::initializer_by_name("lecun_normal"), xg::ValueError);
 }
 
 TEST_CASE("the same seed gives identical weights, another seed different ones") {

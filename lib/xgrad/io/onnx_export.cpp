@@ -355,8 +355,13 @@ private:
                 set_int(node("Flatten", in, out), "axis", 1);
             } else {
                 std::vector<long> target(y_shape.begin(), y_shape.end());
-                // The batch axis stays dynamic: 0 copies the input's extent.
-                if (!target.empty() && !x_shape.empty() && y_shape[0] == x_shape[0]) target[0] = 0;
+                // The batch axis stays dynamic: 0 copies the input's extent. When the batch moved
+                // into another extent (batch * steps), the extent the op inferred holds it.
+                if (!target.empty() && !x_shape.empty() && y_shape[0] == x_shape[0]) {
+                    target[0] = 0;
+                } else if (attrs.has("inferred_axis")) {
+                    target.at(static_cast<std::size_t>(attrs.integer("inferred_axis"))) = -1;
+                }
                 node("Reshape", {in[0], int64_initializer(base + "/shape", target)}, out);
             }
         } else if (op == "pad") {

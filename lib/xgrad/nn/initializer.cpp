@@ -1,9 +1,13 @@
 #include "xgrad/nn/initializer.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <random>
 
 #include <fmt/format.h>
+#include <xtensor-blas/xlinalg.hpp>
+#include <xtensor/xtensor.hpp>
+#include <xtensor/xview.hpp>
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
@@ -92,6 +96,35 @@ Array he_normal(const Shape& shape) {
     return a;
 }
 
+Array orthogonal(const Shape& shape) {
+    if (shape.size() < 2) {
+        throw ShapeError(fmt::format("orthogonal: shape {}; expected at least two axes", format_shape(shape)));
+    }
+    detail::claim_initializer_values(shape);
+    const std::size_t cols = shape.back();
+    const std::size_t rows = cols == 0 ? 0 : element_count(shape) / cols;
+    Array out = uninitialized(shape);
+    if (out.size() == 0) return out;
+    // QR of a tall normal matrix: Q's columns are orthonormal; flipped by R's diagonal's signs
+    // so that Q is drawn uniformly (Haar), not biased by the decomposition's convention.
+    const std::size_t tall = std::max(rows, cols), wide = std::min(rows, cols);
+    xt::xtensor<double, 2> a = xt::empty<double>({tall, wide});
+    std::normal_distribution<double> normal(0.0, 1.0);
+    auto& engine = random_engine();
+    for (double& v : a) v = normal(engine);
+    auto [q, r] = xt::linalg::qr(a);
+    for (std::size_t j = 0; j < wide; ++j) {
+        if (r(j, j) < 0) xt::view(q, xt::all(), j) *= -1.0;
+    }
+    // Fewer rows than columns: orthonormal rows, the transpose of a tall Q.
+    for (std::size_t i = 0; i < rows; ++i) {
+        for (std::size_t j = 0; j < cols; ++j) {
+            out.flat(i * cols + j) = static_cast<float>(rows >= cols ? q(i, j) : q(j, i));
+        }
+    }
+    return out;
+}
+
 Array zeros(const Shape& shape) {
     detail::claim_initializer_values(shape);
     return xt::zeros<float>(shape);
@@ -118,12 +151,13 @@ Initializer initializer_by_name(const std::string& name) {
     if (name == "glorot_uniform") return initializers::glorot_uniform;
     if (name == "he_normal") return initializers::he_normal;
     if (name == "he_uniform") return initializers::he_uniform;
+    if (name == "orthogonal") return initializers::orthogonal;
     if (name == "zeros") return initializers::zeros;
     if (name == "ones") return initializers::ones;
     if (name == "random_normal") return initializers::random_normal();
     if (name == "random_uniform") return initializers::random_uniform();
     throw ValueError(fmt::format("initializer_by_name: unknown initializer '{}'; expected glorot_uniform, he_normal, "
-                                 "he_uniform, zeros, ones, random_normal or random_uniform", name));
+                                 "he_uniform, orthogonal, zeros, ones, random_normal or random_uniform", name));
 }
 
 }  // namespace xg

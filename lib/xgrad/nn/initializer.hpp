@@ -20,6 +20,11 @@ Array glorot_uniform(const Shape& shape);
 Array he_normal(const Shape& shape);
 /// U(-l, l) with l = sqrt(6 / fan_in).
 Array he_uniform(const Shape& shape);
+/// A random orthogonal matrix (Saxe et al. 2014), as Keras's Orthogonal(gain=1): the Q of a
+/// normal matrix's QR decomposition, its columns' signs set by R's diagonal. A shape of more than
+/// two axes is read as (product of all but the last, last). Orthonormal rows or columns,
+/// whichever are fewer (Keras's recurrent_kernel default).
+Array orthogonal(const Shape& shape);
 /// All zeros (Keras's bias default).
 Array zeros(const Shape& shape);
 /// All ones (BatchNormalization's gamma and moving variance).
@@ -30,8 +35,8 @@ Initializer random_normal(float mean = 0.0f, float stddev = 0.05f);
 Initializer random_uniform(float low = -0.05f, float high = 0.05f);
 }  // namespace initializers
 
-/// The initializer called `name` ("glorot_uniform", "he_normal", "he_uniform", "zeros", "ones",
-/// "random_normal", "random_uniform"); throws ValueError for others.
+/// The initializer called `name` ("glorot_uniform", "he_normal", "he_uniform", "orthogonal",
+/// "zeros", "ones", "random_normal", "random_uniform"); throws ValueError for others.
 Initializer initializer_by_name(const std::string& name);
 
 }  // namespace xg

@@ -23,12 +23,15 @@
 #include "xgrad/nn/embedding.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/gru.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/image_crop.hpp"
+#include "xgrad/nn/lstm.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
+#include "xgrad/nn/simple_rnn.hpp"
 
 namespace xg {
 namespace {
@@ -61,6 +64,23 @@ std::shared_ptr<Module> pooling1d(const LayerConfig& c, const std::string& kind,
                                    Pooling1DOptions{.strides = config_count(c, "strides", kind),
                                                     .padding = config_text(c, "padding", kind),
                                                     .name = name});
+}
+
+// A SimpleRNN, LSTM or GRU from its settings; the gated ones have a recurrent_activation.
+template <class Layer, class Options>
+std::shared_ptr<Module> recurrent(const LayerConfig& c, const std::string& kind, const std::string& name) {
+    Options options;
+    options.activation = config_text(c, "activation", kind);
+    options.use_bias = config_flag(c, "use_bias", kind);
+    options.return_sequences = config_flag(c, "return_sequences", kind);
+    options.go_backwards = config_flag(c, "go_backwards", kind);
+    options.dropout = config_number(c, "dropout", kind);
+    options.recurrent_dropout = config_number(c, "recurrent_dropout", kind);
+    if constexpr (requires { options.recurrent_activation; }) {
+        options.recurrent_activation = config_text(c, "recurrent_activation", kind);
+    }
+    options.name = name;
+    return std::make_shared<Layer>(config_count(c, "input_dim", kind), config_count(c, "units", kind), std::move(options));
 }
 
 // Reads all of [first, last) as one T; false when the text is not exactly one.
@@ -174,6 +194,13 @@ struct LayerTable {
              return std::make_shared<Embedding>(config_count(c, "input_dim", "Embedding"),
                                                 config_count(c, "output_dim", "Embedding"), EmbeddingOptions{.name = name});
          }},
+        {"SimpleRNN",
+         [](const LayerConfig& c, const std::string& name) {
+             return recurrent<SimpleRNN, SimpleRNNOptions>(c, "SimpleRNN", name);
+         }},
+        {"LSTM",
+         [](const LayerConfig& c, const std::string& name) { return recurrent<LSTM, LSTMOptions>(c, "LSTM", name); }},
+        {"GRU", [](const LayerConfig& c, const std::string& name) { return recurrent<GRU, GRUOptions>(c, "GRU", name); }},
         {"Conv1D",
          [](const LayerConfig& c, const std::string& name) {
              const std::string kind = "Conv1D";

@@ -94,6 +94,10 @@ Tensor reshape(const Tensor& x, const std::vector<long>& shape) {
     }
     Array y = x.value();
     y.reshape(target);
+    OpAttributes attributes{{"shape", target}};
+    // Which extent was left to the element count: export_onnx writes -1 there, so that an extent
+    // computed from the batch (batch * steps) follows another batch.
+    if (inferred >= 0) attributes.add("inferred_axis", inferred);
     return record_op("reshape", {x}, std::move(y), [](GradientContext& ctx) {
         Array g = ctx.grad();
         g.reshape(ctx.input(0).shape());
@@ -101,7 +105,7 @@ Tensor reshape(const Tensor& x, const std::vector<long>& shape) {
     }, [](TensorGradientContext& ctx) {
         const Shape& s = ctx.input(0).shape();
         ctx.accumulate(0, reshape(ctx.grad(), std::vector<long>(s.begin(), s.end())));
-    }, OpAttributes{{"shape", target}});
+    }, std::move(attributes));
 }
 
 Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end) {

@@ -1,0 +1,121 @@
+#include "xgrad/nn/recurrent.hpp"
+
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "xgrad/autograd/creation.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+namespace {
+
+bool is_rate(float rate) { return rate >= 0.0f && rate < 1.0f; }
+
+// An initializer's array, checked against the shape it was asked for.
+Array initialized(const Initializer& initializer, const Shape& shape, const char* kind, const char* what) {
+    Array a = initializer(shape);
+    if (a.shape() != shape) {
+        throw ShapeError(fmt::format("{}: {} gave {}; expected {}", kind, what, format_shape(a.shape()),
+                                     format_shape(shape)));
+    }
+    return a;
+}
+
+}  // namespace
+
+Recurrent::Recurrent(const char* kind, std::string name, std::size_t input_dim, std::size_t units,
+                     RecurrentSettings settings, const Weights& weights)
+    : Module(kind, std::move(name)),
+      input_dim_(input_dim),
+      units_(units),
+      gates_(weights.gates),
+      settings_(std::move(settings)),
+      activation_fn_(activation_by_name(settings_.activation)) {
+    if (settings_.activation.empty()) settings_.activation = "linear";
+    if (input_dim == 0 || units == 0) {
+        throw ValueError(fmt::format("{}: input_dim {} and units {}; expected both > 0", kind, input_dim, units));
+    }
+    if (!is_rate(settings_.dropout) || !is_rate(settings_.recurrent_dropout)) {
+        throw ValueError(fmt::format("{}: dropout {} and recurrent_dropout {}; expected 0 <= rate < 1", kind,
+                                     settings_.dropout, settings_.recurrent_dropout));
+    }
+    const std::size_t columns = gates_ * units;
+    kernel_ = register_parameter(
+        "kernel", Tensor(initialized(weights.kernel_initializer, {input_dim, columns}, kind, "kernel_initializer")));
+    recurrent_kernel_ = register_parameter(
+        "recurrent_kernel",
+        Tensor(initialized(weights.recurrent_initializer, {units, columns}, kind, "recurrent_initializer")));
+    if (settings_.use_bias) {
+        bias_ = register_parameter(
+            "bias", Tensor(initialized(weights.bias_initializer, weights.bias_shape, kind, "bias_initializer")));
+    }
+}
+
+std::string Recurrent::expected_input() const { return fmt::format("(batch, steps, {})", input_dim_); }
+
+Tensor Recurrent::forward(const Tensor& x) {
+    if (x.rank() != 3 || x.shape()[2] != input_dim_ || x.shape()[1] == 0) {
+        throw ShapeError(fmt::format("{}: input has shape {}; expected {} with steps > 0", name(),
+                                     format_shape(x.shape()), expected_input()));
+    }
+    const std::size_t batch = x.shape()[0], steps = x.shape()[1];
+    const long columns = static_cast<long>(gates_ * units_);
+    const bool drop_inputs = training() && settings_.dropout > 0.0f;
+    const bool drop_state = training() && settings_.recurrent_dropout > 0.0f;
+
+    // One mask per sequence, the same at every step.
+    const Tensor inputs = drop_inputs ? x * dropout(ones({batch, 1, input_dim_}), settings_.dropout, true) : x;
+    const Tensor state_mask = drop_state ? dropout(ones({batch, units_}), settings_.recurrent_dropout, true) : Tensor();
+
+    // The inputs' part of every step at once: (batch * steps, input_dim) . kernel.
+    // The batch's extents are left to reshape (-1), so that an exported graph takes any batch.
+    const Tensor flat = reshape(inputs, {-1, static_cast<long>(input_dim_)});
+    const Tensor in_bias = input_bias();
+    const Tensor projected =
+        reshape(in_bias.defined() ? linear(flat, kernel_, in_bias) : matmul(flat, kernel_), {-1, static_cast<long>(steps), columns});
+
+    State state;
+    std::vector<Tensor> outputs;
+    if (settings_.return_sequences) outputs.reserve(steps);
+    for (std::size_t k = 0; k < steps; ++k) {
+        const std::size_t t = settings_.go_backwards ? steps - 1 - k : k;
+        const Tensor step_inputs = reshape(slice(projected, 1, t, t + 1), {-1, columns});
+        Tensor recurrent;
+        if (state.h.defined()) recurrent = matmul(drop_state ? state.h * state_mask : state.h, recurrent_kernel_);
+        step(step_inputs, recurrent, state);
+        if (settings_.return_sequences) outputs.push_back(reshape(state.h, {-1, 1, static_cast<long>(units_)}));
+    }
+    if (!settings_.return_sequences) return state.h;
+    return outputs.size() == 1 ? outputs.front() : concat(outputs, 1);
+}
+
+Tensor Recurrent::gate(const Tensor& product, std::size_t gate) const {
+    return slice(product, -1, gate * units_, (gate + 1) * units_);
+}
+
+Tensor Recurrent::plus(const Tensor& a, const Tensor& b) { return b.defined() ? a + b : a; }
+
+Shape Recurrent::output_shape(const Shape& input_shape) {
+    if (input_shape.size() != 2 || input_shape[1] != input_dim_ || input_shape[0] == 0) {
+        throw ShapeError(fmt::format("{}: input shape {}; expected (steps, {}) with steps > 0", name(),
+                                     format_shape(input_shape), input_dim_));
+    }
+    if (settings_.return_sequences) return {input_shape[0], units_};
+    return {units_};
+}
+
+std::optional<LayerConfig> Recurrent::config() const {
+    const auto flag = [](bool on) { return std::string(on ? "true" : "false"); };
+    return LayerConfig{{"input_dim", std::to_string(input_dim_)},
+                       {"units", std::to_string(units_)},
+                       {"activation", settings_.activation},
+                       {"use_bias", flag(settings_.use_bias)},
+                       {"return_sequences", flag(settings_.return_sequences)},
+                       {"go_backwards", flag(settings_.go_backwards)},
+                       {"dropout", fmt::format("{}", settings_.dropout)},
+                       {"recurrent_dropout", fmt::format("{}", settings_.recurrent_dropout)}};
+}
+
+}  // namespace xg

@@ -1,0 +1,92 @@
+#pragma once
+// Recurrent: what SimpleRNN, LSTM and GRU share, as Keras's RNN base does: a sequence
+// (batch, steps, features) read one step at a time, a state carried from step to step, the last
+// state or every step's as output. The steps are ops on the tape (backpropagation through time is
+// the tape's ordinary backward), so every gradient order comes with them.
+//
+// The input's part of every step is one matrix product for the whole sequence (x . kernel +
+// bias); a step adds the state's part (h . recurrent_kernel) and applies the cell's gates. The
+// state starts at zero: the first step has no state's part at all, so nothing in the graph
+// depends on the batch size.
+//
+// Dropout as Keras applies it in training: one mask per sequence on the inputs (`dropout`) and one
+// on the state entering the recurrent product (`recurrent_dropout`), the same at every step
+// (Gal and Ghahramani 2016). Unlike Keras's: no masking, no return_state, no stateful mode.
+#include <optional>
+#include <string>
+
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/initializer.hpp"
+#include "xgrad/nn/module.hpp"
+
+namespace xg {
+
+/// The settings every recurrent layer has (each layer's options list them with its own).
+struct RecurrentSettings {
+    std::string activation = "tanh";
+    bool use_bias = true;
+    /// Every step's output (batch, steps, units), not only the last (batch, units).
+    bool return_sequences = false;
+    /// Reads the sequence from its last step; the outputs are then in that order, as Keras's.
+    bool go_backwards = false;
+    /// Fractions of the inputs and of the state dropped in training, 0 <= rate < 1.
+    float dropout = 0.0f;
+    float recurrent_dropout = 0.0f;
+};
+
+class Recurrent : public Module {
+public:
+    /// (batch, steps, input_dim) -> (batch, units), or (batch, steps, units) with return_sequences.
+    Tensor forward(const Tensor& x) override;
+    /// (steps, input_dim) -> (units,) or (steps, units).
+    Shape output_shape(const Shape& input_shape) override;
+    /// input_dim, units and the shared settings; each layer adds its own.
+    std::optional<LayerConfig> config() const override;
+
+    const Tensor& kernel() const { return kernel_; }
+    const Tensor& recurrent_kernel() const { return recurrent_kernel_; }
+    const Tensor& bias() const { return bias_; }
+    std::size_t input_dim() const { return input_dim_; }
+    std::size_t units() const { return units_; }
+    const RecurrentSettings& settings() const { return settings_; }
+
+protected:
+    /// The weights a layer of `gates` gates has: kernel (input_dim, gates * units), recurrent_kernel
+    /// (units, gates * units), and with use_bias a bias of `bias_shape`, drawn by the initializers.
+    struct Weights {
+        std::size_t gates;
+        Shape bias_shape;
+        Initializer kernel_initializer, recurrent_initializer, bias_initializer;
+    };
+    Recurrent(const char* kind, std::string name, std::size_t input_dim, std::size_t units, RecurrentSettings settings,
+              const Weights& weights);
+
+    /// The state a step reads and writes: h (batch, units), and the cell state c for an LSTM.
+    /// Undefined before the first step (zero).
+    struct State {
+        Tensor h, c;
+    };
+    /// One step: `inputs` the input's part (x_t . kernel + input_bias()), `recurrent` the state's
+    /// (h . recurrent_kernel), undefined at the first step. Updates `state`.
+    virtual void step(const Tensor& inputs, const Tensor& recurrent, State& state) = 0;
+    /// The bias added to the inputs' product; the whole bias unless a layer splits it (GRU).
+    virtual Tensor input_bias() const { return bias_; }
+
+    /// Columns [gate * units, (gate + 1) * units) of a (batch, gates * units) product or a bias row.
+    Tensor gate(const Tensor& product, std::size_t gate) const;
+    /// a + b, or a alone when b is undefined (the first step's absent state).
+    static Tensor plus(const Tensor& a, const Tensor& b);
+
+    const ActivationFn& activation_fn() const { return activation_fn_; }
+
+private:
+    /// The shapes an input may have, for errors: "(batch, steps, 3)".
+    std::string expected_input() const;
+
+    std::size_t input_dim_, units_, gates_;
+    RecurrentSettings settings_;
+    ActivationFn activation_fn_;
+    Tensor kernel_, recurrent_kernel_, bias_;
+};
+
+}  // namespace xg

@@ -1,0 +1,212 @@
+// Recurrent, through its three layers: the sequence read step by step (forwards and backwards, the
+// last output or all), gradients through time against finite differences to the second order,
+// dropout's one mask per sequence, errors naming the layer, and models that need a memory.
+#include "xgrad/nn/recurrent.hpp"
+
+#include <functional>
+#include <string>
+#include <memory>
+
+#include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
+
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/random.hpp"
+#include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/gru.hpp"
+#include "xgrad/nn/lstm.hpp"
+#include "xgrad/nn/sequential.hpp"
+#include "xgrad/nn/simple_rnn.hpp"
+#include "xgrad/ops/ops.hpp"
+#include "xgrad/train/model.hpp"
+#include "test_arrays.hpp"
+
+namespace {
+
+using xg::test::random_array;
+
+// A layer of each kind with the settings a test asks for.
+struct Kind {
+    std::string name;
+    std::function<std::shared_ptr<xg::Recurrent>(std::size_t, std::size_t, const xg::RecurrentSettings&)> make;
+};
+
+template <class Layer, class Options>
+std::shared_ptr<xg::Recurrent> make_layer(std::size_t input_dim, std::size_t units, const xg::RecurrentSettings& s) {
+    Options options;
+    options.activation = s.activation;
+    options.use_bias = s.use_bias;
+    options.return_sequences = s.return_sequences;
+    options.go_backwards = s.go_backwards;
+    options.dropout = s.dropout;
+    options.recurrent_dropout = s.recurrent_dropout;
+    // Biases away from zero, so that a bias put in the wrong place shows.
+    options.bias_initializer = xg::initializers::random_uniform(-0.5f, 0.5f);
+    return std::make_shared<Layer>(input_dim, units, std::move(options));
+}
+
+const Kind kinds[] = {{"SimpleRNN", make_layer<xg::SimpleRNN, xg::SimpleRNNOptions>},
+                      {"LSTM", make_layer<xg::LSTM, xg::LSTMOptions>},
+                      {"GRU", make_layer<xg::GRU, xg::GRUOptions>}};
+
+xg::Array run(xg::Recurrent& layer, const xg::Array& x) {
+    xg::NoGradGuard no_grad;
+    return layer(xg::input(x)).value();
+}
+
+// The tape's gradient of sum(layer(x) * r) for every parameter, against central differences.
+void check_parameter_gradients(xg::Recurrent& layer, const xg::Array& x) {
+    const xg::Array r = random_array(run(layer, x).shape(), 99);
+    const auto loss = [&] { return xg::sum(layer(xg::input(x)) * xg::input(r)); };
+    for (auto [name, p] : layer.named_parameters()) p.zero_grad();
+    loss().backward();
+    for (auto [name, p] : layer.named_parameters()) {
+        CAPTURE(name);
+        xg::Array& w = p.mutable_value();
+        for (std::size_t i = 0; i < w.size(); ++i) {
+            const float kept = w.data()[i], h = 1e-2f;
+            w.data()[i] = kept + h;
+            const double up = loss().item();
+            w.data()[i] = kept - h;
+            const double down = loss().item();
+            w.data()[i] = kept;
+            CHECK(p.grad().data()[i] == doctest::Approx((up - down) / (2 * h)).epsilon(1e-2).scale(1.0));
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a recurrent layer reads its sequence in order: the last output is return_sequences' last step") {
+    for (const Kind& kind : kinds) {
+        CAPTURE(kind.name);
+        xg::manual_seed(1);
+        const auto all = kind.make(3, 4, {.return_sequences = true});
+        xg::manual_seed(1);
+        const auto last = kind.make(3, 4, {});
+        const xg::Array x = random_array({2, 5, 3}, 2);
+        const xg::Array sequence = run(*all, x);
+        REQUIRE(sequence.shape() == xg::Shape{2, 5, 4});
+        CHECK(run(*last, x) == xg::Array(xt::view(sequence, xt::all(), 4)));
+        CHECK(all->output_shape({5, 3}) == xg::Shape{5, 4});
+        CHECK(last->output_shape({5, 3}) == xg::Shape{4});
+        // A step's output depends on the steps before it only: the first 3 steps alone give the same 3 outputs.
+        const xg::Array head = run(*all, xg::Array(xt::view(x, xt::all(), xt::range(0, 3))));
+        xg::test::check_close(head, xg::Array(xt::view(sequence, xt::all(), xt::range(0, 3))));
+        // One step.
+        CHECK(run(*all, xg::Array(xt::view(x, xt::all(), xt::range(0, 1)))).shape() == xg::Shape{2, 1, 4});
+    }
+}
+
+TEST_CASE("go_backwards reads the sequence from its end: the reversed sequence read forwards, outputs in reading order") {
+    for (const Kind& kind : kinds) {
+        CAPTURE(kind.name);
+        xg::manual_seed(3);
+        const auto backwards = kind.make(3, 4, {.return_sequences = true, .go_backwards = true});
+        xg::manual_seed(3);
+        const auto forwards = kind.make(3, 4, {.return_sequences = true});
+        const xg::Array x = random_array({2, 5, 3}, 4);
+        const xg::Array reversed = xt::view(x, xt::all(), xt::range(4, -6, -1));
+        CHECK(run(*backwards, x) == run(*forwards, reversed));
+    }
+}
+
+TEST_CASE("gradients flow through time: gradcheck and gradgradcheck on the input, every parameter's gradient") {
+    for (const Kind& kind : kinds) {
+        CAPTURE(kind.name);
+        xg::manual_seed(5);
+        const auto layer = kind.make(2, 3, {.return_sequences = true});
+        auto f = [&layer](const std::vector<xg::Tensor>& in) { return (*layer)(in[0]); };
+        const xg::Array x = random_array({2, 4, 2}, 6);
+        const auto first = xg::gradcheck(f, {x});
+        CHECK_MESSAGE(first.passed, first.report());
+        const auto second = xg::gradgradcheck(f, {x});
+        CHECK_MESSAGE(second.passed, second.report());
+        check_parameter_gradients(*layer, x);
+        xg::manual_seed(7);
+        const auto backwards = kind.make(2, 3, {.use_bias = false, .go_backwards = true});
+        CHECK(backwards->named_parameters().size() == 2);
+        check_parameter_gradients(*backwards, x);
+    }
+}
+
+TEST_CASE("dropout keeps one mask per sequence, on the inputs and on the state, in training only") {
+    // A linear SimpleRNN with identity kernels and no bias: h_t = x_t m + h_{t-1} m' with the masks m, m'.
+    const auto identity = [](const xg::Shape& shape) { return xg::Array(xt::eye<float>(shape[0])); };
+    xg::SimpleRNN layer(6, 6,
+                        {.activation = "linear", .use_bias = false, .return_sequences = true, .dropout = 0.5f,
+                         .recurrent_dropout = 0.5f, .kernel_initializer = identity, .recurrent_initializer = identity});
+    // Ones at step 0 and nothing after: h_0 = m, h_1 = m m', h_2 = m m'^2.
+    xg::Array x = xt::zeros<float>({40, 3, 6});
+    xt::view(x, xt::all(), 0) = 1.0f;
+    xg::manual_seed(8);
+    const xg::Array h = run(layer, x);
+    const xg::Array h0 = xt::view(h, xt::all(), 0), h1 = xt::view(h, xt::all(), 1), h2 = xt::view(h, xt::all(), 2);
+    std::size_t dropped = 0, kept = 0;
+    for (std::size_t i = 0; i < h0.size(); ++i) {
+        const float m = h0.data()[i];
+        CHECK((m == 0.0f || m == 2.0f));  // kept entries scaled by 1 / (1 - rate)
+        (m == 0.0f ? dropped : kept) += 1;
+        // The state's mask m' is the same at both steps: h_2 = h_1 m'.
+        const float state_mask = m == 0.0f ? 0.0f : h1.data()[i] / m;
+        CHECK((state_mask == 0.0f || state_mask == 2.0f));
+        CHECK(h2.data()[i] == h1.data()[i] * state_mask);
+    }
+    CHECK(dropped > 60);
+    CHECK(kept > 60);
+    // Inference: no masks, h_t = 1 at every step.
+    layer.eval();
+    CHECK(run(layer, x) == xt::ones<float>({40, 3, 6}));
+}
+
+TEST_CASE("recurrent layers' errors name the layer, the shapes and the setting") {
+    xg::SimpleRNN rnn(3, 4, {.name = "rnn"});
+    CHECK_THROWS_WITH_AS(rnn(xg::input(xt::zeros<float>({2, 3}))),
+                         "rnn: input has shape (2, 3); expected (batch, steps, 3) with steps > 0", xg::ShapeError);
+    CHECK_THROWS_WITH_AS(rnn(xg::input(xt::zeros<float>({2, 5, 4}))),
+                         "rnn: input has shape (2, 5, 4); expected (batch, steps, 3) with steps > 0", xg::ShapeError);
+    CHECK_THROWS_WITH_AS(rnn(xg::input(xt::zeros<float>({2, 0, 3}))),
+                         "rnn: input has shape (2, 0, 3); expected (batch, steps, 3) with steps > 0", xg::ShapeError);
+    CHECK_THROWS_WITH_AS(rnn.output_shape({5, 2}), "rnn: input shape (5, 2); expected (steps, 3) with steps > 0",
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::LSTM(0, 4), "LSTM: input_dim 0 and units 4; expected both > 0", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::GRU(3, 4, {.dropout = 1.0f}),
+                         "GRU: dropout 1 and recurrent_dropout 0; expected 0 <= rate < 1", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::GRU(3, 4, {.recurrent_dropout = -0.1f}),
+                         "GRU: dropout 0 and recurrent_dropout -0.1; expected 0 <= rate < 1", xg::ValueError);
+    CHECK_THROWS_AS(xg::LSTM(3, 4, {.recurrent_activation = "sigmoidal"}), xg::ValueError);
+    CHECK_THROWS_WITH_AS(
+        xg::SimpleRNN(3, 4, {.recurrent_initializer = [](const xg::Shape&) { return xg::Array(xt::zeros<float>({4})); }}),
+        "SimpleRNN: recurrent_initializer gave (4,); expected (4, 4)", xg::ShapeError);
+}
+
+TEST_CASE("each recurrent layer learns what needs a memory: the sign of a sequence's first step, read at its end") {
+    // 10 steps: the first +-1, the rest noise; the label is the first step's sign.
+    std::mt19937 rng(9);
+    std::normal_distribution<float> noise(0.0f, 1.0f);
+    xg::Array x = xg::uninitialized({128, 10, 1});
+    xg::Array labels = xg::uninitialized({128, 1});
+    for (std::size_t i = 0; i < 128; ++i) {
+        for (std::size_t t = 0; t < 10; ++t) x(i, t, 0) = noise(rng);
+        labels(i, 0) = static_cast<float>(i % 2);
+        x(i, 0, 0) = i % 2 ? 1.0f : -1.0f;
+    }
+    for (const Kind& kind : kinds) {
+        CAPTURE(kind.name);
+        xg::manual_seed(10);
+        auto net = std::make_shared<xg::Sequential>();
+        net->add(kind.make(1, 8, {}));
+        net->emplace<xg::Dense>(8, 1, "sigmoid");
+        xg::Model model(net);
+        model.compile("rmsprop", "binary_crossentropy", {"accuracy"});
+        model.optimizer().set_learning_rate(0.01f);
+        xg::FitOptions options;
+        options.epochs = 30;
+        options.batch_size = 16;
+        options.verbose = 0;
+        const xg::History history = model.fit(x, labels, options);
+        CHECK(history["accuracy"].back() >= 0.95);
+    }
+}
