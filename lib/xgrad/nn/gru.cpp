@@ -5,25 +5,29 @@
 
 namespace xg {
 
+namespace {
+
+// Row `row` of a (2, 3 units) bias as a (3 units,) vector; undefined without a bias.
+Tensor bias_row(const Tensor& bias, std::size_t row) {
+    if (!bias.defined()) return {};
+    return reshape(slice(bias, 0, row, row + 1), {static_cast<long>(bias.shape()[1])});
+}
+
+}  // namespace
+
 GRU::GRU(std::size_t input_dim, std::size_t units, GRUOptions options)
     : Recurrent("GRU", std::move(options.name), input_dim, units, detail::recurrent_settings(options),
                 {3, {2, 3 * units}, options.kernel_initializer, options.recurrent_initializer, options.bias_initializer}),
       recurrent_activation_(options.recurrent_activation.empty() ? "linear" : options.recurrent_activation),
       recurrent_activation_fn_(activation_by_name(options.recurrent_activation)) {}
 
-Tensor GRU::input_bias() const {
-    if (!bias().defined()) return {};
-    return reshape(slice(bias(), 0, 0, 1), {static_cast<long>(3 * units())});
-}
+Tensor GRU::input_bias() const { return bias_row(bias(), 0); }
+
+Tensor GRU::recurrent_bias() const { return bias_row(bias(), 1); }
 
 void GRU::step(const Tensor& inputs, const Tensor& recurrent, State& state) {
-    // The state's part with its own bias; at the first step (h = 0) the bias alone.
-    Tensor inner = recurrent;
-    if (bias().defined()) {
-        const Tensor recurrent_bias = reshape(slice(bias(), 0, 1, 2), {static_cast<long>(3 * units())});
-        inner = inner.defined() ? inner + recurrent_bias : recurrent_bias;
-    }
-    const auto part = [&](std::size_t g) { return inner.defined() ? gate(inner, g) : Tensor(); };
+    // `recurrent` is h R + b' (b' alone at the first step, where h = 0; nothing without a bias).
+    const auto part = [&](std::size_t g) { return recurrent.defined() ? gate(recurrent, g) : Tensor(); };
     const Tensor z = recurrent_activation_fn_(plus(gate(inputs, 0), part(0)));
     const Tensor r = recurrent_activation_fn_(plus(gate(inputs, 1), part(1)));
     const Tensor inner_h = part(2);

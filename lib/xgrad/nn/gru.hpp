@@ -45,6 +45,8 @@ protected:
     void step(const Tensor& inputs, const Tensor& recurrent, State& state) override;
     /// The bias's first row.
     Tensor input_bias() const override;
+    /// The bias's second row.
+    Tensor recurrent_bias() const override;
 
 private:
     std::string recurrent_activation_;

@@ -76,14 +76,17 @@ Tensor Recurrent::forward(const Tensor& x) {
     const Tensor projected =
         reshape(in_bias.defined() ? linear(flat, kernel_, in_bias) : matmul(flat, kernel_), {-1, static_cast<long>(steps), columns});
 
+    const Tensor state_bias = recurrent_bias();
     State state;
     std::vector<Tensor> outputs;
     if (settings_.return_sequences) outputs.reserve(steps);
     for (std::size_t k = 0; k < steps; ++k) {
         const std::size_t t = settings_.go_backwards ? steps - 1 - k : k;
         const Tensor step_inputs = reshape(slice(projected, 1, t, t + 1), {-1, columns});
-        Tensor recurrent;
-        if (state.h.defined()) recurrent = matmul(drop_state ? state.h * state_mask : state.h, recurrent_kernel_);
+        Tensor recurrent = state_bias;
+        if (state.h.defined()) {
+            recurrent = plus(matmul(drop_state ? state.h * state_mask : state.h, recurrent_kernel_), state_bias);
+        }
         step(step_inputs, recurrent, state);
         if (settings_.return_sequences) outputs.push_back(reshape(state.h, {-1, 1, static_cast<long>(units_)}));
     }

@@ -67,10 +67,13 @@ protected:
         Tensor h, c;
     };
     /// One step: `inputs` the input's part (x_t . kernel + input_bias()), `recurrent` the state's
-    /// (h . recurrent_kernel), undefined at the first step. Updates `state`.
+    /// (h . recurrent_kernel + recurrent_bias()): at the first step the recurrent bias alone, or
+    /// undefined without one. Updates `state`.
     virtual void step(const Tensor& inputs, const Tensor& recurrent, State& state) = 0;
     /// The bias added to the inputs' product; the whole bias unless a layer splits it (GRU).
     virtual Tensor input_bias() const { return bias_; }
+    /// The bias added to the state's product; none unless a layer splits it (GRU).
+    virtual Tensor recurrent_bias() const { return {}; }
 
     /// Columns [gate * units, (gate + 1) * units) of a (batch, gates * units) product or a bias row.
     Tensor gate(const Tensor& product, std::size_t gate) const;
