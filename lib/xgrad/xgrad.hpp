@@ -33,6 +33,7 @@
 #include "xgrad/io/onnx_import.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/bidirectional.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/prelu.hpp"
 #include "xgrad/nn/conv1d.hpp"

@@ -16,6 +16,7 @@
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/bidirectional.hpp"
 #include "xgrad/nn/conv1d.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
@@ -241,7 +242,7 @@ TEST_CASE("a sequence model (Conv1D, the 1-D poolings) is rebuilt with its setti
     CHECK(xg::Model(loaded).predict(x) == xg::Model(saved).predict(x));
 }
 
-TEST_CASE("a text model (Embedding, LSTM, GRU, SimpleRNN) is rebuilt with its settings and weights") {
+TEST_CASE("a text model (Embedding, LSTM, GRU, a Bidirectional SimpleRNN) is rebuilt with its settings and weights") {
     ScratchDir dir;
     const std::string path = dir / "text.npz";
     xg::manual_seed(15);
@@ -250,15 +251,18 @@ TEST_CASE("a text model (Embedding, LSTM, GRU, SimpleRNN) is rebuilt with its se
     saved->emplace<xg::LSTM>(4, 5, xg::LSTMOptions{.return_sequences = true, .recurrent_dropout = 0.2f});
     saved->emplace<xg::GRU>(5, 3, xg::GRUOptions{.recurrent_activation = "hard_sigmoid", .return_sequences = true,
                                                  .go_backwards = true, .bias_initializer = xg::initializers::ones});
-    saved->emplace<xg::SimpleRNN>(3, 2, xg::SimpleRNNOptions{.activation = "relu", .use_bias = false});
+    saved->emplace<xg::Bidirectional>(
+        std::make_shared<xg::SimpleRNN>(3, 2, xg::SimpleRNNOptions{.activation = "relu", .use_bias = false}),
+        xg::BidirectionalOptions{.merge_mode = "ave"});
     xg::save_model(*saved, path);
     std::shared_ptr<xg::Module> loaded = xg::load_model(path);
     const auto& layers = dynamic_cast<xg::Sequential&>(*loaded).layers();
     REQUIRE(layers.size() == 4);
+    CHECK(dynamic_cast<xg::Bidirectional&>(*layers[3]).merge_mode() == "ave");
     CHECK(dynamic_cast<xg::LSTM&>(*layers[1]).settings().recurrent_dropout == 0.2f);
     CHECK(dynamic_cast<xg::GRU&>(*layers[2]).recurrent_activation() == "hard_sigmoid");
     CHECK(dynamic_cast<xg::GRU&>(*layers[2]).settings().go_backwards);
-    CHECK_FALSE(dynamic_cast<xg::SimpleRNN&>(*layers[3]).bias().defined());
+    CHECK_FALSE(dynamic_cast<xg::Bidirectional&>(*layers[3]).backward_layer().bias().defined());
     xg::Array ids = xg::uninitialized({3, 6});
     for (std::size_t i = 0; i < ids.size(); ++i) ids.data()[i] = static_cast<float>((i * 7) % 20);
     CHECK(xg::Model(loaded).predict(ids) == xg::Model(saved).predict(ids));

@@ -25,6 +25,7 @@
 #include "xgrad/io/onnx_import.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/bidirectional.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/lstm.hpp"
 #include "xgrad/nn/conv1d.hpp"
@@ -468,7 +469,8 @@ TEST_CASE("export_onnx unrolls recurrent layers over the example's steps, the ba
     net->emplace<xg::LSTM>(3, 8, xg::LSTMOptions{.return_sequences = true, .dropout = 0.3f});
     net->emplace<xg::GRU>(8, 6, xg::GRUOptions{.return_sequences = true, .go_backwards = true,
                                                .bias_initializer = xg::initializers::random_uniform()});
-    net->emplace<xg::SimpleRNN>(6, 5, xg::SimpleRNNOptions{.recurrent_dropout = 0.3f});
+    net->emplace<xg::Bidirectional>(std::make_shared<xg::SimpleRNN>(6, 5, xg::SimpleRNNOptions{.return_sequences = true}));
+    net->emplace<xg::SimpleRNN>(10, 5, xg::SimpleRNNOptions{.recurrent_dropout = 0.3f});
     net->emplace<xg::Dense>(5, 10);
     // Exported in inference mode: no dropout masks in the graph.
     check_exported(*net, {7, 3});

@@ -32,8 +32,9 @@ json architecture_of(const Module& m, bool parent_trainable) {
         }
         entry = {{"kind", "Sequential"}, {"name", m.name()}, {"layers", std::move(layers)}};
     } else {
+        // A layer with children (Bidirectional) describes them in its own settings.
         const std::optional<LayerConfig> config = m.config();
-        if (!config || !m.children().empty()) return nullptr;
+        if (!config) return nullptr;
         json settings = json::object();
         for (auto& [key, value] : *config) settings[key] = value;
         entry = {{"kind", m.kind()}, {"name", m.name()}, {"config", std::move(settings)}};

@@ -12,6 +12,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/bidirectional.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/prelu.hpp"
 #include "xgrad/nn/conv1d.hpp"
@@ -81,6 +82,29 @@ std::shared_ptr<Module> recurrent(const LayerConfig& c, const std::string& kind,
     }
     options.name = name;
     return std::make_shared<Layer>(config_count(c, "input_dim", kind), config_count(c, "units", kind), std::move(options));
+}
+
+// A Bidirectional from its settings: the wrapped layer's kind, and each layer's settings under
+// "forward." and "backward.".
+std::shared_ptr<Module> bidirectional(const LayerConfig& c, const std::string& name) {
+    const std::string kind = "Bidirectional";
+    const std::string& layer_kind = config_text(c, "layer", kind);
+    const std::string& layer_name = config_text(c, "layer_name", kind);
+    const auto part = [&](const std::string& prefix) {
+        LayerConfig settings;
+        for (const auto& [key, value] : c) {
+            if (key.starts_with(prefix)) settings[key.substr(prefix.size())] = value;
+        }
+        auto layer = std::dynamic_pointer_cast<Recurrent>(make_layer(layer_kind, settings, layer_name));
+        if (!layer) {
+            throw ValueError(fmt::format("{}: setting 'layer' is '{}'; expected SimpleRNN, LSTM or GRU", kind, layer_kind));
+        }
+        return layer;
+    };
+    auto forward = part("forward.");
+    return std::make_shared<Bidirectional>(
+        std::move(forward),
+        BidirectionalOptions{.merge_mode = config_text(c, "merge_mode", kind), .backward_layer = part("backward."), .name = name});
 }
 
 // Reads all of [first, last) as one T; false when the text is not exactly one.
@@ -201,6 +225,7 @@ struct LayerTable {
         {"LSTM",
          [](const LayerConfig& c, const std::string& name) { return recurrent<LSTM, LSTMOptions>(c, "LSTM", name); }},
         {"GRU", [](const LayerConfig& c, const std::string& name) { return recurrent<GRU, GRUOptions>(c, "GRU", name); }},
+        {"Bidirectional", bidirectional},
         {"Conv1D",
          [](const LayerConfig& c, const std::string& name) {
              const std::string kind = "Conv1D";

@@ -1,0 +1,83 @@
+#include "xgrad/nn/bidirectional.hpp"
+
+#include <numeric>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+#include "xgrad/nn/layer_registry.hpp"
+#include "xgrad/ops/ops.hpp"
+
+namespace xg {
+namespace {
+
+bool known_merge_mode(const std::string& mode) {
+    return mode == "concat" || mode == "sum" || mode == "mul" || mode == "ave";
+}
+
+// `layer`'s kind built again from its settings, reading the sequence the other way.
+std::shared_ptr<Recurrent> reversed_copy(const Recurrent& layer) {
+    LayerConfig c = *layer.config();
+    c["go_backwards"] = layer.settings().go_backwards ? "false" : "true";
+    return std::dynamic_pointer_cast<Recurrent>(make_layer(layer.kind(), c, layer.name()));
+}
+
+}  // namespace
+
+Bidirectional::Bidirectional(std::shared_ptr<Recurrent> layer, BidirectionalOptions options)
+    : Module("Bidirectional", std::move(options.name)), merge_mode_(std::move(options.merge_mode)) {
+    if (!layer) throw ValueError("Bidirectional: layer is null; expected a SimpleRNN, LSTM or GRU");
+    if (!known_merge_mode(merge_mode_)) {
+        throw ValueError(fmt::format("Bidirectional: merge_mode '{}'; expected concat, sum, mul or ave", merge_mode_));
+    }
+    std::shared_ptr<Recurrent> backward = options.backward_layer ? options.backward_layer : reversed_copy(*layer);
+    const RecurrentSettings &f = layer->settings(), &b = backward->settings();
+    if (backward->kind() != layer->kind() || backward->input_dim() != layer->input_dim() ||
+        b.return_sequences != f.return_sequences || b.go_backwards == f.go_backwards) {
+        throw ValueError(fmt::format(
+            "Bidirectional: backward_layer is a {} of input_dim {}, return_sequences {}, go_backwards {}; expected a {} "
+            "of input_dim {}, return_sequences {}, go_backwards {}",
+            backward->kind(), backward->input_dim(), b.return_sequences, b.go_backwards, layer->kind(),
+            layer->input_dim(), f.return_sequences, !f.go_backwards));
+    }
+    if (merge_mode_ != "concat" && backward->units() != layer->units()) {
+        throw ValueError(fmt::format("Bidirectional: merge_mode '{}' with {} and {} units; expected as many units in "
+                                     "both layers, or merge_mode concat",
+                                     merge_mode_, layer->units(), backward->units()));
+    }
+    layer_name_ = layer->name();
+    forward_ = register_module("forward_" + layer_name_, std::move(layer));
+    backward_ = register_module("backward_" + layer_name_, std::move(backward));
+}
+
+Tensor Bidirectional::forward(const Tensor& x) {
+    const Tensor y = (*forward_)(x);
+    Tensor y_reversed = (*backward_)(x);
+    if (forward_->settings().return_sequences) {
+        // The backward layer's outputs come in its reading order: step T-1 first.
+        std::vector<std::size_t> order(y_reversed.shape()[1]);
+        std::iota(order.rbegin(), order.rend(), std::size_t{0});
+        y_reversed = gather(y_reversed, order, 1);
+    }
+    if (merge_mode_ == "concat") return concat({y, y_reversed}, -1);
+    if (merge_mode_ == "sum") return y + y_reversed;
+    if (merge_mode_ == "mul") return y * y_reversed;
+    return (y + y_reversed) * 0.5f;
+}
+
+Shape Bidirectional::output_shape(const Shape& input_shape) {
+    Shape out = forward_->output_shape(input_shape);
+    if (merge_mode_ == "concat") out.back() += backward_->units();
+    return out;
+}
+
+std::optional<LayerConfig> Bidirectional::config() const {
+    LayerConfig c{{"merge_mode", merge_mode_}, {"layer", forward_->kind()}, {"layer_name", layer_name_}};
+    const LayerConfig forward = *forward_->config(), backward = *backward_->config();
+    for (const auto& [key, value] : forward) c["forward." + key] = value;
+    for (const auto& [key, value] : backward) c["backward." + key] = value;
+    return c;
+}
+
+}  // namespace xg

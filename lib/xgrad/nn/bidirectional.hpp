@@ -1,0 +1,47 @@
+#pragma once
+// Bidirectional: a recurrent layer and a copy reading the sequence the other way, their outputs
+// merged, like keras.layers.Bidirectional (Schuster and Paliwal 1997). With return_sequences the
+// backward layer's outputs are put back in the sequence's order first, so that step t of the
+// output sees the whole sequence.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "xgrad/nn/recurrent.hpp"
+
+namespace xg {
+
+struct BidirectionalOptions {
+    /// How the two outputs are merged: "concat" (along the last axis), "sum", "mul" or "ave".
+    std::string merge_mode = "concat";
+    /// The layer reading the other way; when null, one is made from `layer`'s settings with
+    /// go_backwards flipped and its weights drawn by the default initializers (Keras copies the
+    /// layer's initializers too: pass a backward_layer to choose them).
+    std::shared_ptr<Recurrent> backward_layer;
+    std::string name;  // "" -> bidirectional_N
+};
+
+class Bidirectional : public Module {
+public:
+    /// Wraps `layer`; its children are named forward_<layer's name> and backward_<layer's name>.
+    /// Throws ValueError for a null layer, a backward_layer of another kind, input_dim or
+    /// return_sequences, or one that reads the same way as `layer`, or an unknown merge_mode.
+    explicit Bidirectional(std::shared_ptr<Recurrent> layer, BidirectionalOptions options = {});
+
+    /// (batch, steps, input_dim) -> the two layers' outputs merged: (batch, 2 units) with "concat".
+    Tensor forward(const Tensor& x) override;
+    Shape output_shape(const Shape& input_shape) override;
+    /// merge_mode, the layer's kind and name, and both layers' settings ("forward.units", "backward.units").
+    std::optional<LayerConfig> config() const override;
+
+    const Recurrent& forward_layer() const { return *forward_; }
+    const Recurrent& backward_layer() const { return *backward_; }
+    const std::string& merge_mode() const { return merge_mode_; }
+
+private:
+    std::string merge_mode_;
+    std::string layer_name_;
+    std::shared_ptr<Recurrent> forward_, backward_;
+};
+
+}  // namespace xg

@@ -1,0 +1,123 @@
+// Bidirectional: Keras's weights and names, the backward layer's outputs put back in the
+// sequence's order, the four merge modes, gradients, config and errors.
+#include "xgrad/nn/bidirectional.hpp"
+
+#include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
+
+#include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/random.hpp"
+#include "xgrad/nn/gru.hpp"
+#include "xgrad/nn/layer_registry.hpp"
+#include "xgrad/nn/lstm.hpp"
+#include "xgrad/nn/simple_rnn.hpp"
+#include "test_arrays.hpp"
+
+namespace {
+
+xg::Array run(xg::Module& layer, const xg::Array& x) {
+    xg::NoGradGuard no_grad;
+    return layer(xg::input(x)).value();
+}
+
+}  // namespace
+
+TEST_CASE("Bidirectional(LSTM(32)) has Keras's weights: two LSTMs, 16,640 parameters, 64 outputs") {
+    xg::manual_seed(1);
+    xg::Bidirectional layer(std::make_shared<xg::LSTM>(32, 32));
+    CHECK(layer.name() == "bidirectional_1");
+    CHECK(layer.parameter_count() == 16640);
+    CHECK(layer.output_shape({100, 32}) == xg::Shape{64});
+    CHECK(layer.forward_layer().name() == "forward_lstm_1");
+    CHECK(layer.backward_layer().name() == "backward_lstm_1");
+    CHECK(layer.backward_layer().settings().go_backwards);
+    CHECK(layer.named_parameters()[3].first == "backward_lstm_1/kernel");
+    // Weights of its own, drawn anew.
+    CHECK(layer.backward_layer().kernel().value() != layer.forward_layer().kernel().value());
+}
+
+TEST_CASE("Bidirectional's step t sees the whole sequence: the backward outputs are put back in order") {
+    xg::manual_seed(2);
+    auto forward = std::make_shared<xg::GRU>(3, 4, xg::GRUOptions{.return_sequences = true});
+    auto backward = std::make_shared<xg::GRU>(3, 2, xg::GRUOptions{.return_sequences = true, .go_backwards = true});
+    xg::Bidirectional layer(forward, {.backward_layer = backward});
+    const xg::Array x = xg::test::random_array({2, 5, 3}, 3);
+    const xg::Array y = run(layer, x);
+    REQUIRE(y.shape() == xg::Shape{2, 5, 6});
+    CHECK(layer.output_shape({5, 3}) == xg::Shape{5, 6});
+    const xg::Array f = run(*forward, x), b = run(*backward, x);
+    CHECK(xt::view(y, xt::all(), xt::all(), xt::range(0, 4)) == f);
+    for (std::size_t t = 0; t < 5; ++t) {
+        CHECK(xt::view(y, xt::all(), t, xt::range(4, 6)) == xt::view(b, xt::all(), 4 - t));
+    }
+    // Without return_sequences: the two last states side by side.
+    xg::manual_seed(4);
+    xg::Bidirectional last(std::make_shared<xg::SimpleRNN>(3, 4));
+    const xg::Array h = run(last, x);
+    CHECK(xt::view(h, xt::all(), xt::range(4, 8)) == run(const_cast<xg::Recurrent&>(last.backward_layer()), x));
+}
+
+TEST_CASE("Bidirectional merges by sum, mul and ave as well as concat") {
+    const xg::Array x = xg::test::random_array({2, 4, 3}, 5);
+    for (const char* mode : {"sum", "mul", "ave"}) {
+        CAPTURE(std::string(mode));
+        xg::manual_seed(6);
+        xg::Bidirectional layer(std::make_shared<xg::LSTM>(3, 4), {.merge_mode = mode});
+        CHECK(layer.output_shape({4, 3}) == xg::Shape{4});
+        const xg::Array y = run(layer, x);
+        const xg::Array f = run(const_cast<xg::Recurrent&>(layer.forward_layer()), x);
+        const xg::Array b = run(const_cast<xg::Recurrent&>(layer.backward_layer()), x);
+        const std::string m = mode;
+        const xg::Array expected = m == "sum" ? xg::Array(f + b) : m == "mul" ? xg::Array(f * b) : xg::Array((f + b) * 0.5f);
+        xg::test::check_close(y, expected);
+    }
+}
+
+TEST_CASE("gradients flow through both directions: gradcheck and gradgradcheck") {
+    xg::manual_seed(7);
+    xg::Bidirectional layer(std::make_shared<xg::GRU>(2, 3, xg::GRUOptions{.return_sequences = true}));
+    auto f = [&layer](const std::vector<xg::Tensor>& in) { return layer(in[0]); };
+    const xg::Array x = xg::test::random_array({2, 4, 2}, 8);
+    const auto first = xg::gradcheck(f, {x});
+    CHECK_MESSAGE(first.passed, first.report());
+    const auto second = xg::gradgradcheck(f, {x});
+    CHECK_MESSAGE(second.passed, second.report());
+}
+
+TEST_CASE("Bidirectional's config rebuilds both layers; bad layers and merge modes are errors") {
+    xg::manual_seed(9);
+    auto forward = std::make_shared<xg::LSTM>(3, 4, xg::LSTMOptions{.return_sequences = true});
+    auto backward = std::make_shared<xg::LSTM>(3, 5, xg::LSTMOptions{.return_sequences = true, .go_backwards = true});
+    const xg::Bidirectional layer(forward, {.backward_layer = backward, .name = "both"});
+    auto rebuilt = xg::make_layer("Bidirectional", *layer.config(), "both");
+    auto& both = dynamic_cast<xg::Bidirectional&>(*rebuilt);
+    CHECK(both.config() == layer.config());
+    CHECK(both.backward_layer().units() == 5);
+    CHECK(both.named_parameters().size() == layer.named_parameters().size());
+    for (std::size_t i = 0; i < layer.named_parameters().size(); ++i) {
+        CHECK(both.named_parameters()[i].first == layer.named_parameters()[i].first);
+    }
+
+    CHECK_THROWS_WITH_AS(xg::Bidirectional(nullptr), "Bidirectional: layer is null; expected a SimpleRNN, LSTM or GRU",
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::Bidirectional(std::make_shared<xg::GRU>(3, 4), {.merge_mode = "max"}),
+                         "Bidirectional: merge_mode 'max'; expected concat, sum, mul or ave", xg::ValueError);
+    CHECK_THROWS_WITH_AS(
+        xg::Bidirectional(std::make_shared<xg::GRU>(3, 4), {.backward_layer = std::make_shared<xg::GRU>(3, 4)}),
+        "Bidirectional: backward_layer is a GRU of input_dim 3, return_sequences false, go_backwards false; expected a "
+        "GRU of input_dim 3, return_sequences false, go_backwards true",
+        xg::ValueError);
+    CHECK_THROWS_AS(xg::Bidirectional(std::make_shared<xg::GRU>(3, 4),
+                                      {.backward_layer = std::make_shared<xg::LSTM>(3, 4, xg::LSTMOptions{.go_backwards = true})}),
+                    xg::ValueError);
+    CHECK_THROWS_WITH_AS(
+        xg::Bidirectional(std::make_shared<xg::GRU>(3, 4),
+                          {.merge_mode = "sum", .backward_layer = std::make_shared<xg::GRU>(3, 2, xg::GRUOptions{.go_backwards = true})}),
+        "Bidirectional: merge_mode 'sum' with 4 and 2 units; expected as many units in both layers, or merge_mode concat",
+        xg::ValueError);
+    xg::LayerConfig bad = *layer.config();
+    bad["layer"] = "Dense";
+    CHECK_THROWS_AS(xg::make_layer("Bidirectional", bad, "both"), xg::ValueError);
+}
