@@ -2,7 +2,6 @@
 // indices), not constants of the computation. Its own op rather than a gather, whose indices are
 // fixed when it is recorded: exported, the ids must stay an input of the graph.
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
@@ -10,6 +9,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/ops/detail/slice_table.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -37,25 +37,20 @@ Tensor embedding_lookup(const Tensor& table, const Tensor& ids) {
     out_shape.push_back(width);
     checked_element_count(out_shape, "embedding_lookup");
     Array y = uninitialized(out_shape);
-    const float* t = table.value().data();
-    for (std::size_t k = 0; k < picked.size(); ++k) {
-        if (width) std::memcpy(y.data() + k * width, t + picked[k] * width, width * sizeof(float));
-    }
+    // The table as one block of `rows` rows: a gather along its axis 0.
+    const detail::SliceTable rows_of{std::move(picked), rows, width, 1};
+    rows_of.gather(table.value().data(), y.data());
     // dL/dtable: each picked row's gradient added into its row (twice for an id seen twice);
     // the ids get none.
-    return record_op("embedding_lookup", {table, ids}, std::move(y), [picked, width](GradientContext& ctx) {
+    return record_op("embedding_lookup", {table, ids}, std::move(y), [rows_of](GradientContext& ctx) {
         if (!ctx.wants(0)) return;
         Array g = xt::zeros<float>(ctx.input(0).shape());
-        const float* dy = ctx.grad().data();
-        for (std::size_t k = 0; k < picked.size(); ++k) {
-            float* row = g.data() + picked[k] * width;
-            for (std::size_t j = 0; j < width; ++j) row[j] += dy[k * width + j];
-        }
+        rows_of.scatter_add(ctx.grad().data(), g.data());
         ctx.accumulate(0, std::move(g));
-    }, [picked, rows, width](TensorGradientContext& ctx) {
+    }, [rows_of](TensorGradientContext& ctx) {
         if (!ctx.wants(0)) return;
-        const Tensor flat = reshape(ctx.grad(), {static_cast<long>(picked.size()), static_cast<long>(width)});
-        ctx.accumulate(0, scatter_add(flat, picked, rows, 0));
+        const Tensor flat = reshape(ctx.grad(), {static_cast<long>(rows_of.indices.size()), static_cast<long>(rows_of.inner)});
+        ctx.accumulate(0, scatter_add(flat, rows_of.indices, rows_of.extent, 0));
     });
 }
 

@@ -9,6 +9,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor_rule.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/ops/detail/slice_table.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -39,36 +40,6 @@ void copy_blocks(const float* from, std::size_t from_start, std::size_t from_str
     to += to_start;
     for (std::size_t o = 0; o < outer; ++o) std::memcpy(to + o * to_stride, from + o * from_stride, width * sizeof(float));
 }
-
-// gather and scatter_add along one axis: slices indices[0], indices[1], ... of a tensor with
-// `extent` slices along the axis, each `inner` elements, `outer` times over.
-struct SliceTable {
-    std::vector<std::size_t> indices;
-    std::size_t extent, inner, outer;
-
-    // to[o, r] = from[o, indices[r]]
-    void gather(const float* from, float* to) const {
-        if (inner == 0) return;
-        for (std::size_t o = 0; o < outer; ++o) {
-            const float* block = from + o * extent * inner;
-            for (std::size_t i : indices) {
-                to = std::copy_n(block + i * inner, inner, to);
-            }
-        }
-    }
-    // to[o, indices[r]] += from[o, r]: a slice named twice receives both.
-    void scatter_add(const float* from, float* to) const {
-        if (inner == 0) return;
-        for (std::size_t o = 0; o < outer; ++o) {
-            float* block = to + o * extent * inner;
-            for (std::size_t i : indices) {
-                float* target = block + i * inner;
-                for (std::size_t k = 0; k < inner; ++k) target[k] += from[k];
-                from += inner;
-            }
-        }
-    }
-};
 
 }  // namespace
 
@@ -144,7 +115,7 @@ Tensor gather(const Tensor& x, const std::vector<std::size_t>& indices, long axi
     Shape out_shape = in;
     out_shape[ax] = indices.size();
     checked_element_count(out_shape, "gather");
-    const SliceTable table{indices, in[ax], inner_size(in, ax), outer_size(in, ax)};
+    const detail::SliceTable table{indices, in[ax], inner_size(in, ax), outer_size(in, ax)};
     Array y = uninitialized(out_shape);
     table.gather(x.value().data(), y.data());
     return record_op("gather", {x}, std::move(y), [table](GradientContext& ctx) {
@@ -238,7 +209,7 @@ Tensor scatter_add(const Tensor& x, const std::vector<std::size_t>& indices, std
     Shape out_shape = in;
     out_shape[ax] = extent;
     checked_element_count(out_shape, "scatter_add");
-    const SliceTable table{indices, extent, inner_size(in, ax), outer_size(in, ax)};
+    const detail::SliceTable table{indices, extent, inner_size(in, ax), outer_size(in, ax)};
     Array y = xt::zeros<float>(out_shape);
     table.scatter_add(x.value().data(), y.data());
     return record_op("scatter_add", {x}, std::move(y), [table](GradientContext& ctx) {
