@@ -36,13 +36,11 @@ void check_window_span(Size2 size, Size2 dilation, const char* op, const char* w
         throw ValueError(
             fmt::format("{}: {} is ({}, {}); expected both >= 1", op, dilation_name, dilation[0], dilation[1]));
     }
-    // The kernels index pixels with signed offsets up to a span past the image; no image is near this.
-    constexpr std::size_t kMaxSpan = std::size_t{1} << 31;
     for (int a = 0; a < 2; ++a) {
-        if (size[a] > 0 && dilation[a] > 1 && size[a] - 1 > (kMaxSpan - 1) / dilation[a]) {
+        if (window_too_long(size[a], dilation[a])) {
             throw ValueError(fmt::format("{}: {} ({}, {}) with {} ({}, {}) spans more than {} pixels; expected a "
                                          "smaller {}",
-                                         op, window, size[0], size[1], dilation_name, dilation[0], dilation[1], kMaxSpan,
+                                         op, window, size[0], size[1], dilation_name, dilation[0], dilation[1], kMaxWindowSpan,
                                          dilation_name));
         }
     }

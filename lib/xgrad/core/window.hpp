@@ -25,6 +25,15 @@ Padding parse_padding(std::string_view name, const char* op);
 /// The pixels a window of `taps` taps (>= 1), `dilation` apart, covers from its first tap to its last.
 constexpr std::size_t window_span(std::size_t taps, std::size_t dilation) { return (taps - 1) * dilation + 1; }
 
+/// The longest span a window may have: the kernels index elements with signed offsets up to a
+/// span past the input, and no image or sequence is near this.
+inline constexpr std::size_t kMaxWindowSpan = std::size_t{1} << 31;
+/// Whether `taps` taps `dilation` apart (dilation >= 1) span more than kMaxWindowSpan, computed
+/// without overflowing.
+constexpr bool window_too_long(std::size_t taps, std::size_t dilation) {
+    return taps > 0 && dilation > 1 && taps - 1 > (kMaxWindowSpan - 1) / dilation;
+}
+
 /// The windows along one axis of `extent` elements: how many, and the padding before the first
 /// and in all, by Keras's rules (`same`: ceil(extent / stride) windows, the padding split with the
 /// odd element after). With `valid` the span must fit the extent.

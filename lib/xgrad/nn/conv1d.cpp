@@ -28,12 +28,10 @@ Conv1D::Conv1D(std::size_t input_channels, std::size_t filters, std::size_t kern
     if (padding_ != "valid" && padding_ != "same" && padding_ != "causal") {
         throw ValueError(fmt::format("Conv1D: padding '{}' is unknown; expected 'valid', 'same' or 'causal'", padding_));
     }
-    // The kernels index steps with signed offsets up to a span past the sequence; no sequence is near this.
-    constexpr std::size_t max_span = std::size_t{1} << 31;
-    if (kernel_size - 1 > (max_span - 1) / dilation_rate_) {
+    if (window_too_long(kernel_size, dilation_rate_)) {
         throw ValueError(fmt::format("Conv1D: kernel_size {} with dilation_rate {} spans more than {} steps; expected a "
                                      "smaller dilation_rate",
-                                     kernel_size, dilation_rate_, max_span));
+                                     kernel_size, dilation_rate_, kMaxWindowSpan));
     }
     kernel_ = register_parameter("kernel", Tensor(options.kernel_initializer({kernel_size, input_channels, filters})));
     if (options.use_bias) bias_ = register_parameter("bias", Tensor(options.bias_initializer({filters})));
