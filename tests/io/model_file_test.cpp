@@ -60,6 +60,16 @@ private:
     xg::Tensor w_;
 };
 
+// A built-in layer with a child its own code adds: its settings do not describe the child.
+class ScaledDense : public xg::Dense {
+public:
+    ScaledDense() : Dense(2, 2) { scale_ = register_module(std::make_shared<Twice>()); }
+    xg::Tensor forward(const xg::Tensor& x) override { return (*scale_)(Dense::forward(x)); }
+
+private:
+    std::shared_ptr<Twice> scale_;
+};
+
 }  // namespace
 
 TEST_CASE("a saved convnet is rebuilt with its weights and BatchNormalization's moving statistics") {
@@ -268,6 +278,22 @@ TEST_CASE("a text model (Embedding, LSTM, GRU, a Bidirectional SimpleRNN) is reb
     CHECK(xg::Model(loaded).predict(ids) == xg::Model(saved).predict(ids));
 }
 
+TEST_CASE("a Bidirectional with one half frozen keeps both flags") {
+    ScratchDir dir;
+    const std::string path = dir / "half.npz";
+    xg::manual_seed(16);
+    auto saved = std::make_shared<xg::Sequential>();
+    auto both = saved->emplace<xg::Bidirectional>(std::make_shared<xg::LSTM>(3, 2));
+    both->forward_layer().set_trainable(false);
+    xg::save_model(*saved, path);
+    std::shared_ptr<xg::Module> loaded = xg::load_model(path);
+    auto& rebuilt = dynamic_cast<xg::Bidirectional&>(*dynamic_cast<xg::Sequential&>(*loaded).layers()[0]);
+    CHECK(rebuilt.trainable());
+    CHECK_FALSE(rebuilt.forward_layer().trainable());
+    CHECK(rebuilt.backward_layer().trainable());
+    CHECK(loaded->trainable_parameters().size() == saved->trainable_parameters().size());
+}
+
 TEST_CASE("a saved Sequential is rebuilt with its weights by a program that never built it") {
     ScratchDir dir;
     const std::string path = dir / "model.npz";
@@ -341,6 +367,11 @@ TEST_CASE("a custom module saves its weights and says its architecture lives in 
     CHECK_THROWS_WITH_AS(xg::load_model(path), doctest::Contains("keeps its architecture in its code"), xg::IoError);
     Twice again;
     xg::load_weights(again, path);
+
+    // A layer with settings but a child of its code's is code as well.
+    ScaledDense scaled;
+    xg::save_model(scaled, path);
+    CHECK(nlohmann::json::parse(xg::read_manifest(path))["metadata"]["model"]["architecture"] == "code");
 
     // A Sequential holding such a module is the same.
     xg::Sequential seq("holder");

@@ -2,6 +2,8 @@
 // sequence's order, the four merge modes, gradients, config and errors.
 #include "xgrad/nn/bidirectional.hpp"
 
+#include <optional>
+
 #include <doctest/doctest.h>
 #include <xtensor/xview.hpp>
 
@@ -56,7 +58,8 @@ TEST_CASE("Bidirectional's step t sees the whole sequence: the backward outputs 
     xg::manual_seed(4);
     xg::Bidirectional last(std::make_shared<xg::SimpleRNN>(3, 4));
     const xg::Array h = run(last, x);
-    CHECK(xt::view(h, xt::all(), xt::range(4, 8)) == run(const_cast<xg::Recurrent&>(last.backward_layer()), x));
+    CHECK(xt::view(h, xt::all(), xt::range(0, 4)) == run(last.forward_layer(), x));
+    CHECK(xt::view(h, xt::all(), xt::range(4, 8)) == run(last.backward_layer(), x));
 }
 
 TEST_CASE("Bidirectional merges by sum, mul and ave as well as concat") {
@@ -67,8 +70,8 @@ TEST_CASE("Bidirectional merges by sum, mul and ave as well as concat") {
         xg::Bidirectional layer(std::make_shared<xg::LSTM>(3, 4), {.merge_mode = mode});
         CHECK(layer.output_shape({4, 3}) == xg::Shape{4});
         const xg::Array y = run(layer, x);
-        const xg::Array f = run(const_cast<xg::Recurrent&>(layer.forward_layer()), x);
-        const xg::Array b = run(const_cast<xg::Recurrent&>(layer.backward_layer()), x);
+        const xg::Array f = run(layer.forward_layer(), x);
+        const xg::Array b = run(layer.backward_layer(), x);
         const std::string m = mode;
         const xg::Array expected = m == "sum" ? xg::Array(f + b) : m == "mul" ? xg::Array(f * b) : xg::Array((f + b) * 0.5f);
         xg::test::check_close(y, expected);
@@ -119,5 +122,35 @@ TEST_CASE("Bidirectional's config rebuilds both layers; bad layers and merge mod
         xg::ValueError);
     xg::LayerConfig bad = *layer.config();
     bad["layer"] = "Dense";
-    CHECK_THROWS_AS(xg::make_layer("Bidirectional", bad, "both"), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::make_layer("Bidirectional", bad, "both"),
+                         "Bidirectional: setting 'layer' is 'Dense'; expected SimpleRNN, LSTM or GRU", xg::ValueError);
+    // Checked before anything is built, however deep the keys nest.
+    bad["layer"] = "Bidirectional";
+    CHECK_THROWS_WITH_AS(xg::make_layer("Bidirectional", bad, "both"),
+                         "Bidirectional: setting 'layer' is 'Bidirectional'; expected SimpleRNN, LSTM or GRU", xg::ValueError);
+}
+
+namespace {
+
+// A recurrent layer of a user's own, with no settings to rebuild it from.
+class Doubling : public xg::SimpleRNN {
+public:
+    using SimpleRNN::SimpleRNN;
+    std::optional<xg::LayerConfig> config() const override { return std::nullopt; }
+};
+
+}  // namespace
+
+TEST_CASE("Bidirectional copies the layer's settings, unit_forget_bias included; a layer without settings needs a backward_layer") {
+    xg::manual_seed(10);
+    xg::Bidirectional plain(std::make_shared<xg::LSTM>(3, 2, xg::LSTMOptions{.unit_forget_bias = false}));
+    CHECK(plain.backward_layer().bias().value() == xt::zeros<float>({8}));
+    CHECK_THROWS_WITH_AS(xg::Bidirectional(std::make_shared<Doubling>(3, 2)),
+                         "Bidirectional: a SimpleRNN cannot be rebuilt from its settings to read the other way; expected a "
+                         "backward_layer",
+                         xg::ValueError);
+    // With one: its architecture is code, so the pair's is too.
+    xg::Bidirectional own(std::make_shared<Doubling>(3, 2),
+                          {.backward_layer = std::make_shared<Doubling>(3, 2, xg::SimpleRNNOptions{.go_backwards = true})});
+    CHECK_FALSE(own.config().has_value());
 }

@@ -1,5 +1,5 @@
 // LSTM: Keras's weights and defaults (the forget gate's bias at 1), its gates i, f, c, o against
-// a loop written here, its config, and the book's Embedding -> LSTM text model saved whole.
+// a loop written here, and its config.
 #include "xgrad/nn/lstm.hpp"
 
 #include <cmath>
@@ -67,8 +67,19 @@ TEST_CASE("LSTM's config rebuilds it with its recurrent_activation") {
     auto rebuilt = xg::make_layer("LSTM", *layer.config(), "memory");
     auto& lstm = dynamic_cast<xg::LSTM&>(*rebuilt);
     CHECK(lstm.recurrent_activation() == "hard_sigmoid");
+    CHECK(lstm.unit_forget_bias());
     CHECK(lstm.settings().activation == "relu");
     CHECK(lstm.settings().return_sequences);
     CHECK(lstm.config() == layer.config());
     CHECK(lstm.parameter_count() == layer.parameter_count());
+}
+
+TEST_CASE("LSTM's config keeps unit_forget_bias for the copies made from it; files without it take Keras's default") {
+    const xg::LSTM plain(3, 2, {.unit_forget_bias = false});
+    auto copy = xg::make_layer("LSTM", *plain.config(), "copy");
+    CHECK_FALSE(dynamic_cast<xg::LSTM&>(*copy).unit_forget_bias());
+    CHECK(dynamic_cast<xg::LSTM&>(*copy).bias().value() == xt::zeros<float>({8}));
+    xg::LayerConfig older = *plain.config();
+    older.erase("unit_forget_bias");
+    CHECK(dynamic_cast<xg::LSTM&>(*xg::make_layer("LSTM", older, "older")).unit_forget_bias());
 }

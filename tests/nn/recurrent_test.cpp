@@ -95,8 +95,10 @@ TEST_CASE("a recurrent layer reads its sequence in order: the last output is ret
         // A step's output depends on the steps before it only: the first 3 steps alone give the same 3 outputs.
         const xg::Array head = run(*all, xg::Array(xt::view(x, xt::all(), xt::range(0, 3))));
         xg::test::check_close(head, xg::Array(xt::view(sequence, xt::all(), xt::range(0, 3))));
-        // One step.
+        // One step; a batch of none.
         CHECK(run(*all, xg::Array(xt::view(x, xt::all(), xt::range(0, 1)))).shape() == xg::Shape{2, 1, 4});
+        CHECK(run(*all, xt::zeros<float>({0, 5, 3})).shape() == xg::Shape{0, 5, 4});
+        CHECK(run(*last, xt::zeros<float>({0, 5, 3})).shape() == xg::Shape{0, 4});
     }
 }
 
@@ -176,7 +178,11 @@ TEST_CASE("recurrent layers' errors name the layer, the shapes and the setting")
                          "GRU: dropout 1 and recurrent_dropout 0; expected 0 <= rate < 1", xg::ValueError);
     CHECK_THROWS_WITH_AS(xg::GRU(3, 4, {.recurrent_dropout = -0.1f}),
                          "GRU: dropout 0 and recurrent_dropout -0.1; expected 0 <= rate < 1", xg::ValueError);
-    CHECK_THROWS_AS(xg::LSTM(3, 4, {.recurrent_activation = "sigmoidal"}), xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::LSTM(3, 4, {.recurrent_activation = "sigmoidal"}),
+                         doctest::Contains("LSTM: recurrent_activation 'sigmoidal' is unknown; expected one of linear, "),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::SimpleRNN(3, 4, {.activation = "tan"}),
+                         doctest::Contains("SimpleRNN: activation 'tan' is unknown; expected one of linear, "), xg::ValueError);
     CHECK_THROWS_WITH_AS(
         xg::SimpleRNN(3, 4, {.recurrent_initializer = [](const xg::Shape&) { return xg::Array(xt::zeros<float>({4})); }}),
         "SimpleRNN: recurrent_initializer gave (4,); expected (4, 4)", xg::ShapeError);

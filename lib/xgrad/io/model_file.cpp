@@ -1,5 +1,7 @@
 #include "xgrad/io/model_file.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -32,12 +34,16 @@ json architecture_of(const Module& m, bool parent_trainable) {
         }
         entry = {{"kind", "Sequential"}, {"name", m.name()}, {"layers", std::move(layers)}};
     } else {
-        // A layer with children (Bidirectional) describes them in its own settings.
         const std::optional<LayerConfig> config = m.config();
-        if (!config) return nullptr;
+        if (!config || (!m.children().empty() && !m.config_describes_children())) return nullptr;
         json settings = json::object();
         for (auto& [key, value] : *config) settings[key] = value;
         entry = {{"kind", m.kind()}, {"name", m.name()}, {"config", std::move(settings)}};
+        // The children the settings describe come back with the layer's flag, unless written here
+        // (one half of a Bidirectional frozen).
+        for (const auto& child : m.children()) {
+            if (child->trainable() != m.trainable()) entry["trainable_children"][child->name()] = child->trainable();
+        }
     }
     if (m.trainable() != parent_trainable) entry["trainable"] = m.trainable();
     return entry;
@@ -96,6 +102,23 @@ std::shared_ptr<Module> build(const json& entry, const std::string& where, int d
     }
     std::shared_ptr<Module> layer = build_layer(entry, kind, name, where);
     layer->set_trainable(trainable);
+    if (entry.contains("trainable_children")) {
+        const json& flags = entry["trainable_children"];
+        if (!flags.is_object()) {
+            throw ValueError(fmt::format("{}: 'trainable_children' of '{}' is {}; expected {{\"child\": true or false}}",
+                                         where, name, flags.dump()));
+        }
+        for (const auto& [child_name, flag] : flags.items()) {
+            const auto& children = layer->children();
+            auto child = std::find_if(children.begin(), children.end(), [&](auto& c) { return c->name() == child_name; });
+            if (child == children.end() || !flag.is_boolean()) {
+                throw ValueError(fmt::format("{}: 'trainable_children' of '{}' gives {} for '{}'; expected true or false "
+                                             "for one of its layers",
+                                             where, name, flag.dump(), child_name));
+            }
+            (*child)->set_trainable(flag.get<bool>());
+        }
+    }
     return layer;
 }
 

@@ -18,9 +18,18 @@ bool known_merge_mode(const std::string& mode) {
 
 // `layer`'s kind built again from its settings, reading the sequence the other way.
 std::shared_ptr<Recurrent> reversed_copy(const Recurrent& layer) {
-    LayerConfig c = *layer.config();
-    c["go_backwards"] = layer.settings().go_backwards ? "false" : "true";
-    return std::dynamic_pointer_cast<Recurrent>(make_layer(layer.kind(), c, layer.name()));
+    std::optional<LayerConfig> c = layer.config();
+    std::shared_ptr<Recurrent> copy;
+    if (c) {
+        (*c)["go_backwards"] = layer.settings().go_backwards ? "false" : "true";
+        copy = std::dynamic_pointer_cast<Recurrent>(make_layer(layer.kind(), *c, layer.name()));
+    }
+    if (!copy) {
+        throw ValueError(fmt::format("Bidirectional: a {} cannot be rebuilt from its settings to read the other way; "
+                                     "expected a backward_layer",
+                                     layer.kind()));
+    }
+    return copy;
 }
 
 }  // namespace
@@ -73,10 +82,12 @@ Shape Bidirectional::output_shape(const Shape& input_shape) {
 }
 
 std::optional<LayerConfig> Bidirectional::config() const {
+    const std::optional<LayerConfig> forward = forward_->config(), backward = backward_->config();
+    // A layer whose architecture is code makes the pair's code too.
+    if (!forward || !backward) return std::nullopt;
     LayerConfig c{{"merge_mode", merge_mode_}, {"layer", forward_->kind()}, {"layer_name", layer_name_}};
-    const LayerConfig forward = *forward_->config(), backward = *backward_->config();
-    for (const auto& [key, value] : forward) c["forward." + key] = value;
-    for (const auto& [key, value] : backward) c["backward." + key] = value;
+    for (const auto& [key, value] : *forward) c["forward." + key] = value;
+    for (const auto& [key, value] : *backward) c["backward." + key] = value;
     return c;
 }
 

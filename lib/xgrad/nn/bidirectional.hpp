@@ -25,15 +25,21 @@ class Bidirectional : public Module {
 public:
     /// Wraps `layer`; its children are named forward_<layer's name> and backward_<layer's name>.
     /// Throws ValueError for a null layer, a backward_layer of another kind, input_dim or
-    /// return_sequences, or one that reads the same way as `layer`, or an unknown merge_mode.
+    /// return_sequences, or one that reads the same way as `layer`, an unknown merge_mode, or,
+    /// without a backward_layer, a layer that cannot be rebuilt from its settings.
     explicit Bidirectional(std::shared_ptr<Recurrent> layer, BidirectionalOptions options = {});
 
     /// (batch, steps, input_dim) -> the two layers' outputs merged: (batch, 2 units) with "concat".
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override;
-    /// merge_mode, the layer's kind and name, and both layers' settings ("forward.units", "backward.units").
+    /// merge_mode, the layer's kind and name, and both layers' settings ("forward.units",
+    /// "backward.units"); nullopt when either layer has none.
     std::optional<LayerConfig> config() const override;
+    /// True: config() describes both layers.
+    bool config_describes_children() const override { return true; }
 
+    Recurrent& forward_layer() { return *forward_; }
+    Recurrent& backward_layer() { return *backward_; }
     const Recurrent& forward_layer() const { return *forward_; }
     const Recurrent& backward_layer() const { return *backward_; }
     const std::string& merge_mode() const { return merge_mode_; }

@@ -17,9 +17,7 @@ Tensor bias_row(const Tensor& bias, std::size_t row) {
 
 GRU::GRU(std::size_t input_dim, std::size_t units, GRUOptions options)
     : Recurrent("GRU", std::move(options.name), input_dim, units, detail::recurrent_settings(options),
-                {3, {2, 3 * units}, options.kernel_initializer, options.recurrent_initializer, options.bias_initializer}),
-      recurrent_activation_(options.recurrent_activation.empty() ? "linear" : options.recurrent_activation),
-      recurrent_activation_fn_(activation_by_name(options.recurrent_activation)) {}
+                {3, {2, 3 * units}, options.kernel_initializer, options.recurrent_initializer, options.bias_initializer}) {}
 
 Tensor GRU::input_bias() const { return bias_row(bias(), 0); }
 
@@ -28,17 +26,11 @@ Tensor GRU::recurrent_bias() const { return bias_row(bias(), 1); }
 void GRU::step(const Tensor& inputs, const Tensor& recurrent, State& state) {
     // `recurrent` is h R + b' (b' alone at the first step, where h = 0; nothing without a bias).
     const auto part = [&](std::size_t g) { return recurrent.defined() ? gate(recurrent, g) : Tensor(); };
-    const Tensor z = recurrent_activation_fn_(plus(gate(inputs, 0), part(0)));
-    const Tensor r = recurrent_activation_fn_(plus(gate(inputs, 1), part(1)));
+    const Tensor z = recurrent_activation_fn()(plus(gate(inputs, 0), part(0)));
+    const Tensor r = recurrent_activation_fn()(plus(gate(inputs, 1), part(1)));
     const Tensor inner_h = part(2);
     const Tensor candidate = activation_fn()(inner_h.defined() ? gate(inputs, 2) + r * inner_h : gate(inputs, 2));
     state.h = state.h.defined() ? z * state.h + (1.0f - z) * candidate : (1.0f - z) * candidate;
-}
-
-std::optional<LayerConfig> GRU::config() const {
-    LayerConfig c = *Recurrent::config();
-    c["recurrent_activation"] = recurrent_activation_;
-    return c;
 }
 
 }  // namespace xg

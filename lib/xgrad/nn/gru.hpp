@@ -5,7 +5,6 @@
 //   g = tanh(x W_h + b_h + r (h R_h + b'_h))   h_t = z h_{t-1} + (1 - z) g
 // with sigma the recurrent_activation, tanh the activation, b the input bias and b' the
 // recurrent one. Keras's reset_after=False form (the reset applied before R_h) is not built.
-#include <optional>
 #include <string>
 
 #include "xgrad/nn/recurrent.hpp"
@@ -37,20 +36,12 @@ public:
     /// z, r, h side by side.
     GRU(std::size_t input_dim, std::size_t units, GRUOptions options = {});
 
-    /// The shared settings and recurrent_activation.
-    std::optional<LayerConfig> config() const override;
-    const std::string& recurrent_activation() const { return recurrent_activation_; }
-
 protected:
     void step(const Tensor& inputs, const Tensor& recurrent, State& state) override;
     /// The bias's first row.
     Tensor input_bias() const override;
     /// The bias's second row.
     Tensor recurrent_bias() const override;
-
-private:
-    std::string recurrent_activation_;
-    ActivationFn recurrent_activation_fn_;
 };
 
 }  // namespace xg

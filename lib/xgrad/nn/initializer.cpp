@@ -1,7 +1,7 @@
 #include "xgrad/nn/initializer.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include <fmt/format.h>

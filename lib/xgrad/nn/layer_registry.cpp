@@ -80,6 +80,10 @@ std::shared_ptr<Module> recurrent(const LayerConfig& c, const std::string& kind,
     if constexpr (requires { options.recurrent_activation; }) {
         options.recurrent_activation = config_text(c, "recurrent_activation", kind);
     }
+    // Only the initial bias depends on it: files without it keep Keras's default.
+    if constexpr (requires { options.unit_forget_bias; }) {
+        if (c.contains("unit_forget_bias")) options.unit_forget_bias = config_flag(c, "unit_forget_bias", kind);
+    }
     options.name = name;
     return std::make_shared<Layer>(config_count(c, "input_dim", kind), config_count(c, "units", kind), std::move(options));
 }
@@ -90,6 +94,11 @@ std::shared_ptr<Module> bidirectional(const LayerConfig& c, const std::string& n
     const std::string kind = "Bidirectional";
     const std::string& layer_kind = config_text(c, "layer", kind);
     const std::string& layer_name = config_text(c, "layer_name", kind);
+    // Checked before anything is built: a file naming Bidirectional inside Bidirectional would
+    // otherwise recurse as deep as its keys go.
+    if (layer_kind == kind) {
+        throw ValueError(fmt::format("{}: setting 'layer' is '{}'; expected SimpleRNN, LSTM or GRU", kind, layer_kind));
+    }
     const auto part = [&](const std::string& prefix) {
         LayerConfig settings;
         for (const auto& [key, value] : c) {

@@ -22,8 +22,9 @@ using LayerFactory = std::function<std::shared_ptr<Module>(const LayerConfig& co
 void register_layer(const std::string& kind, LayerFactory factory);
 /// A new layer of `kind` from `config`; throws ValueError for an unknown kind (naming the
 /// registered ones) or bad settings. Every layer of xgrad is registered from the start (layer_kinds()
-/// lists them: Dense, Embedding, the activation layers, the convolutions and poolings, Flatten, Dropout, the
-/// normalizations, Rescaling, Resizing, the crops and the augmentation layers).
+/// lists them: Dense, Embedding, the activation layers, the convolutions and poolings, the recurrent
+/// layers and Bidirectional, Flatten, Dropout, the normalizations, Rescaling, Resizing, the crops and
+/// the augmentation layers).
 std::shared_ptr<Module> make_layer(const std::string& kind, const LayerConfig& config, const std::string& name);
 /// The registered kinds.
 std::vector<std::string> layer_kinds();

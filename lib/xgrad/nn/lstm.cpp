@@ -26,21 +26,21 @@ LSTM::LSTM(std::size_t input_dim, std::size_t units, LSTMOptions options)
     : Recurrent("LSTM", std::move(options.name), input_dim, units, detail::recurrent_settings(options),
                 {4, {4 * units}, options.kernel_initializer, options.recurrent_initializer,
                  options.unit_forget_bias ? forget_bias_one(options.bias_initializer) : options.bias_initializer}),
-      recurrent_activation_(options.recurrent_activation.empty() ? "linear" : options.recurrent_activation),
-      recurrent_activation_fn_(activation_by_name(options.recurrent_activation)) {}
+      unit_forget_bias_(options.unit_forget_bias) {}
 
 void LSTM::step(const Tensor& inputs, const Tensor& recurrent, State& state) {
     const Tensor z = plus(inputs, recurrent);
-    const Tensor i = recurrent_activation_fn_(gate(z, 0));
+    const Tensor i = recurrent_activation_fn()(gate(z, 0));
     const Tensor candidate = i * activation_fn()(gate(z, 2));
     // The first step's cell state is zero, so f has nothing to keep.
-    state.c = state.c.defined() ? recurrent_activation_fn_(gate(z, 1)) * state.c + candidate : candidate;
-    state.h = recurrent_activation_fn_(gate(z, 3)) * activation_fn()(state.c);
+    state.c = state.c.defined() ? recurrent_activation_fn()(gate(z, 1)) * state.c + candidate : candidate;
+    state.h = recurrent_activation_fn()(gate(z, 3)) * activation_fn()(state.c);
 }
 
 std::optional<LayerConfig> LSTM::config() const {
+    // Kept for the copies made from it (Bidirectional's backward layer), which draw new weights.
     LayerConfig c = *Recurrent::config();
-    c["recurrent_activation"] = recurrent_activation_;
+    c["unit_forget_bias"] = unit_forget_bias_ ? "true" : "false";
     return c;
 }
 

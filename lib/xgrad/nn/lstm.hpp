@@ -37,16 +37,15 @@ public:
     /// (units, 4 units), bias (4 units,), each the gates i, f, c, o side by side.
     LSTM(std::size_t input_dim, std::size_t units, LSTMOptions options = {});
 
-    /// The shared settings and recurrent_activation.
+    /// The shared settings and unit_forget_bias.
     std::optional<LayerConfig> config() const override;
-    const std::string& recurrent_activation() const { return recurrent_activation_; }
+    bool unit_forget_bias() const { return unit_forget_bias_; }
 
 protected:
     void step(const Tensor& inputs, const Tensor& recurrent, State& state) override;
 
 private:
-    std::string recurrent_activation_;
-    ActivationFn recurrent_activation_fn_;
+    bool unit_forget_bias_;
 };
 
 }  // namespace xg

@@ -51,6 +51,10 @@ public:
     /// The settings make_layer(kind(), ...) rebuilds this layer from, or nullopt for a module
     /// whose architecture lives in its code (the default).
     virtual std::optional<LayerConfig> config() const { return std::nullopt; }
+    /// Whether config() describes this module's children too, so that make_layer rebuilds them
+    /// (Bidirectional's two layers). False by default: a module whose children its code builds is
+    /// saved by save_model as code.
+    virtual bool config_describes_children() const { return false; }
 
     /// The parameters (weights a model learns) of this module and all its children, in
     /// registration order, frozen ones included (trainable_parameters() leaves them out).

@@ -1,8 +1,10 @@
 #include "xgrad/nn/recurrent.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "xgrad/autograd/creation.hpp"
 #include "xgrad/core/error.hpp"
@@ -23,6 +25,17 @@ Array initialized(const Initializer& initializer, const Shape& shape, const char
     return a;
 }
 
+// The activation a setting names, "" read as "linear"; an unknown name is a ValueError naming the
+// layer and the setting.
+ActivationFn named_activation(std::string& name, const char* kind, const char* setting) {
+    if (name.empty()) name = "linear";
+    const std::vector<std::string> known = activation_names();
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+        throw ValueError(fmt::format("{}: {} '{}' is unknown; expected one of {}", kind, setting, name, fmt::join(known, ", ")));
+    }
+    return activation_by_name(name);
+}
+
 }  // namespace
 
 Recurrent::Recurrent(const char* kind, std::string name, std::size_t input_dim, std::size_t units,
@@ -32,8 +45,10 @@ Recurrent::Recurrent(const char* kind, std::string name, std::size_t input_dim, 
       units_(units),
       gates_(weights.gates),
       settings_(std::move(settings)),
-      activation_fn_(activation_by_name(settings_.activation)) {
-    if (settings_.activation.empty()) settings_.activation = "linear";
+      activation_fn_(named_activation(settings_.activation, kind, "activation")) {
+    if (settings_.recurrent_activation) {
+        recurrent_activation_fn_ = named_activation(*settings_.recurrent_activation, kind, "recurrent_activation");
+    }
     if (input_dim == 0 || units == 0) {
         throw ValueError(fmt::format("{}: input_dim {} and units {}; expected both > 0", kind, input_dim, units));
     }
@@ -111,14 +126,16 @@ Shape Recurrent::output_shape(const Shape& input_shape) {
 
 std::optional<LayerConfig> Recurrent::config() const {
     const auto flag = [](bool on) { return std::string(on ? "true" : "false"); };
-    return LayerConfig{{"input_dim", std::to_string(input_dim_)},
-                       {"units", std::to_string(units_)},
-                       {"activation", settings_.activation},
-                       {"use_bias", flag(settings_.use_bias)},
-                       {"return_sequences", flag(settings_.return_sequences)},
-                       {"go_backwards", flag(settings_.go_backwards)},
-                       {"dropout", fmt::format("{}", settings_.dropout)},
-                       {"recurrent_dropout", fmt::format("{}", settings_.recurrent_dropout)}};
+    LayerConfig c{{"input_dim", std::to_string(input_dim_)},
+                  {"units", std::to_string(units_)},
+                  {"activation", settings_.activation},
+                  {"use_bias", flag(settings_.use_bias)},
+                  {"return_sequences", flag(settings_.return_sequences)},
+                  {"go_backwards", flag(settings_.go_backwards)},
+                  {"dropout", fmt::format("{}", settings_.dropout)},
+                  {"recurrent_dropout", fmt::format("{}", settings_.recurrent_dropout)}};
+    if (settings_.recurrent_activation) c["recurrent_activation"] = *settings_.recurrent_activation;
+    return c;
 }
 
 }  // namespace xg

@@ -11,7 +11,9 @@
 //
 // Dropout as Keras applies it in training: one mask per sequence on the inputs (`dropout`) and one
 // on the state entering the recurrent product (`recurrent_dropout`), the same at every step
-// (Gal and Ghahramani 2016). Unlike Keras's: no masking, no return_state, no stateful mode.
+// (Gal and Ghahramani 2016). Unlike Keras's: the masks are shared by an LSTM's or a GRU's gates
+// (Keras draws one per gate once recurrent_dropout is set); no masking, no return_state, no
+// stateful mode.
 #include <optional>
 #include <string>
 
@@ -24,6 +26,8 @@ namespace xg {
 /// The settings every recurrent layer has (each layer's options list them with its own).
 struct RecurrentSettings {
     std::string activation = "tanh";
+    /// The gates' function, for the layers that have gates (LSTM, GRU); none for SimpleRNN.
+    std::optional<std::string> recurrent_activation;
     bool use_bias = true;
     /// Every step's output (batch, steps, units), not only the last (batch, units).
     bool return_sequences = false;
@@ -40,7 +44,7 @@ public:
     Tensor forward(const Tensor& x) override;
     /// (steps, input_dim) -> (units,) or (steps, units).
     Shape output_shape(const Shape& input_shape) override;
-    /// input_dim, units and the shared settings; each layer adds its own.
+    /// input_dim, units and the shared settings (recurrent_activation for a gated layer).
     std::optional<LayerConfig> config() const override;
 
     const Tensor& kernel() const { return kernel_; }
@@ -49,6 +53,8 @@ public:
     std::size_t input_dim() const { return input_dim_; }
     std::size_t units() const { return units_; }
     const RecurrentSettings& settings() const { return settings_; }
+    /// The gates' function's name ("" for SimpleRNN, which has none).
+    std::string recurrent_activation() const { return settings_.recurrent_activation.value_or(""); }
 
 protected:
     /// The weights a layer of `gates` gates has: kernel (input_dim, gates * units), recurrent_kernel
@@ -81,6 +87,7 @@ protected:
     static Tensor plus(const Tensor& a, const Tensor& b);
 
     const ActivationFn& activation_fn() const { return activation_fn_; }
+    const ActivationFn& recurrent_activation_fn() const { return recurrent_activation_fn_; }
 
 private:
     /// The shapes an input may have, for errors: "(batch, steps, 3)".
@@ -88,7 +95,7 @@ private:
 
     std::size_t input_dim_, units_, gates_;
     RecurrentSettings settings_;
-    ActivationFn activation_fn_;
+    ActivationFn activation_fn_, recurrent_activation_fn_;
     Tensor kernel_, recurrent_kernel_, bias_;
 };
 
