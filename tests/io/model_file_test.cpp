@@ -292,6 +292,19 @@ TEST_CASE("a Bidirectional with one half frozen keeps both flags") {
     CHECK_FALSE(rebuilt.forward_layer().trainable());
     CHECK(rebuilt.backward_layer().trainable());
     CHECK(loaded->trainable_parameters().size() == saved->trainable_parameters().size());
+
+    // A flag for a layer it does not have, or not a boolean, is an IoError naming it.
+    auto manifest = nlohmann::json::parse(xg::read_manifest(path));
+    auto& flags = manifest["metadata"]["model"]["architecture"]["layers"][0]["trainable_children"];
+    REQUIRE(flags == nlohmann::json{{"forward_lstm_1", false}});
+    flags = {{"forward_lstm_1", "no"}};
+    xg::save_weights(*saved, dir / "bad.npz", manifest["metadata"].dump());
+    CHECK_THROWS_WITH_AS(xg::load_model(dir / "bad.npz"),
+                         doctest::Contains("'trainable_children' of 'bidirectional_1' gives \"no\" for 'forward_lstm_1'"),
+                         xg::IoError);
+    flags = {{"sideways_lstm_1", false}};
+    xg::save_weights(*saved, dir / "bad.npz", manifest["metadata"].dump());
+    CHECK_THROWS_WITH_AS(xg::load_model(dir / "bad.npz"), doctest::Contains("false for 'sideways_lstm_1'"), xg::IoError);
 }
 
 TEST_CASE("a saved Sequential is rebuilt with its weights by a program that never built it") {

@@ -9,12 +9,9 @@
 #include <memory>
 
 #include <doctest/doctest.h>
-#include <xtensor/xview.hpp>
 
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/random.hpp"
-#include "xgrad/data/image_dataset.hpp"
-#include "xgrad/data/mnist.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
@@ -27,32 +24,12 @@
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/train/model.hpp"
-
-#ifndef XGRAD_MNIST_DIR
-#error "XGRAD_MNIST_DIR must name the folder with the four MNIST .gz files"
-#endif
+#include "mnist_slices.hpp"
 
 namespace {
 
-// The first `count` images and labels of a split, kept for an ImageDataset to read.
-struct Slice {
-    Slice(const xg::ByteArray& images, const xg::ByteArray& labels, std::size_t count)
-        : images(xt::view(images, xt::range(0, count), xt::all(), xt::all())),
-          labels(xt::view(labels, xt::range(0, count))) {}
-    xg::ByteArray images, labels;
-};
-
-// The first 2000 training and 1000 test images of MNIST as (28, 28, 1) images, read once for
-// both tests (the datasets read the slices, which live as long as they do).
-struct MnistSlices {
-    xg::MnistData data = xg::load_mnist(XGRAD_MNIST_DIR);
-    Slice train_slice{data.train_images, data.train_labels, 2000}, test_slice{data.test_images, data.test_labels, 1000};
-    xg::ImageDataset train{train_slice.images, train_slice.labels, xg::Shape{28, 28, 1}};
-    xg::ImageDataset test{test_slice.images, test_slice.labels, xg::Shape{28, 28, 1}};
-};
-
-const MnistSlices& mnist() {
-    static const MnistSlices slices;
+const xg::test::MnistSlices& mnist() {
+    static const xg::test::MnistSlices slices(xg::Shape{28, 28, 1});
     return slices;
 }
 
