@@ -3,6 +3,7 @@
 // dropout's one mask per sequence, errors naming the layer, and models that need a memory.
 #include "xgrad/nn/recurrent.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <memory>
@@ -161,6 +162,58 @@ TEST_CASE("dropout keeps one mask per sequence, on the inputs and on the state, 
     // Inference: no masks, h_t = 1 at every step.
     layer.eval();
     CHECK(run(layer, x) == xt::ones<float>({40, 3, 6}));
+}
+
+namespace {
+
+// For each gate's block of columns of a kernel's gradient, the rows that are all zero: the
+// features (or state units) that gate's mask dropped for a batch of one.
+std::vector<std::vector<std::size_t>> dropped_rows(const xg::Array& grad, std::size_t gates) {
+    const std::size_t rows = grad.shape()[0], units = grad.shape()[1] / gates;
+    std::vector<std::vector<std::size_t>> dropped(gates);
+    for (std::size_t g = 0; g < gates; ++g) {
+        for (std::size_t r = 0; r < rows; ++r) {
+            bool zero = true;
+            for (std::size_t u = 0; u < units; ++u) zero = zero && grad(r, g * units + u) == 0.0f;
+            if (zero) dropped[g].push_back(r);
+        }
+    }
+    return dropped;
+}
+
+}  // namespace
+
+TEST_CASE("with recurrent_dropout each gate has masks of its own, as Keras's gate-by-gate implementation") {
+    const xg::Array x = random_array({1, 3, 30}, 11);
+    for (const std::size_t gates : {4, 3}) {
+        for (const bool recurrent : {true, false}) {
+            CAPTURE(gates);
+            CAPTURE(recurrent);
+            xg::manual_seed(12);
+            const float recurrent_rate = recurrent ? 0.5f : 0.0f;
+            std::shared_ptr<xg::Recurrent> layer;
+            if (gates == 4) {
+                layer = std::make_shared<xg::LSTM>(30, 20, xg::LSTMOptions{.dropout = 0.5f, .recurrent_dropout = recurrent_rate});
+            } else {
+                layer = std::make_shared<xg::GRU>(30, 20, xg::GRUOptions{.dropout = 0.5f, .recurrent_dropout = recurrent_rate});
+            }
+            xg::sum((*layer)(xg::input(x))).backward();
+            // A feature a gate's mask dropped reaches none of its columns.
+            const auto inputs = dropped_rows(layer->kernel().grad(), gates);
+            for (const auto& rows : inputs) {
+                CHECK(rows.size() > 4);
+                CHECK(rows.size() < 26);
+            }
+            const bool all_same = std::all_of(inputs.begin(), inputs.end(), [&](const auto& r) { return r == inputs[0]; });
+            // One mask for all the gates without recurrent_dropout (Keras's fused implementation).
+            CHECK(all_same == !recurrent);
+            if (recurrent) {
+                const auto state = dropped_rows(layer->recurrent_kernel().grad(), gates);
+                CHECK(state[0].size() > 2);
+                CHECK_FALSE(std::all_of(state.begin(), state.end(), [&](const auto& r) { return r == state[0]; }));
+            }
+        }
+    }
 }
 
 TEST_CASE("recurrent layers' errors name the layer, the shapes and the setting") {

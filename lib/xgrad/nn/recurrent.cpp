@@ -79,17 +79,38 @@ Tensor Recurrent::forward(const Tensor& x) {
     const long columns = static_cast<long>(gates_ * units_);
     const bool drop_inputs = training() && settings_.dropout > 0.0f;
     const bool drop_state = training() && settings_.recurrent_dropout > 0.0f;
-
-    // One mask per sequence, the same at every step.
-    const Tensor inputs = drop_inputs ? x * dropout(ones({batch, 1, input_dim_}), settings_.dropout, true) : x;
-    const Tensor state_mask = drop_state ? dropout(ones({batch, units_}), settings_.recurrent_dropout, true) : Tensor();
-
-    // The inputs' part of every step at once: (batch * steps, input_dim) . kernel.
-    // The batch's extents are left to reshape (-1), so that an exported graph takes any batch.
-    const Tensor flat = reshape(inputs, {-1, static_cast<long>(input_dim_)});
+    // Masks drawn once per sequence, the same at every step. With recurrent_dropout, Keras runs a
+    // gated layer gate by gate (its implementation 1), each gate with masks of its own.
+    const std::size_t mask_count = drop_state ? gates_ : 1;
+    std::vector<Tensor> input_masks, state_masks;
+    for (std::size_t g = 0; g < mask_count; ++g) {
+        if (drop_inputs) input_masks.push_back(dropout(ones({batch, 1, input_dim_}), settings_.dropout, true));
+        if (drop_state) state_masks.push_back(dropout(ones({batch, units_}), settings_.recurrent_dropout, true));
+    }
+    // The inputs' part of every step at once: (batch * steps, input_dim) . kernel. The batch's
+    // extents are left to reshape (-1), so that an exported graph takes any batch.
+    const auto flat = [&](const Tensor& t) { return reshape(t, {-1, static_cast<long>(input_dim_)}); };
     const Tensor in_bias = input_bias();
-    const Tensor projected =
-        reshape(in_bias.defined() ? linear(flat, kernel_, in_bias) : matmul(flat, kernel_), {-1, static_cast<long>(steps), columns});
+    Tensor product;
+    if (input_masks.size() > 1) {
+        std::vector<Tensor> parts;
+        for (std::size_t g = 0; g < gates_; ++g) parts.push_back(matmul(flat(x * input_masks[g]), gate(kernel_, g)));
+        product = plus(concat(parts, -1), in_bias);
+    } else {
+        const Tensor inputs = flat(input_masks.empty() ? x : x * input_masks[0]);
+        product = in_bias.defined() ? linear(inputs, kernel_, in_bias) : matmul(inputs, kernel_);
+    }
+    const Tensor projected = reshape(product, {-1, static_cast<long>(steps), columns});
+
+    // The state's part: h . recurrent_kernel, h masked gate by gate when each gate has a mask.
+    const auto state_product = [&](const Tensor& h) {
+        if (state_masks.size() > 1) {
+            std::vector<Tensor> parts;
+            for (std::size_t g = 0; g < gates_; ++g) parts.push_back(matmul(h * state_masks[g], gate(recurrent_kernel_, g)));
+            return concat(parts, -1);
+        }
+        return matmul(state_masks.empty() ? h : h * state_masks[0], recurrent_kernel_);
+    };
 
     const Tensor state_bias = recurrent_bias();
     State state;
@@ -99,9 +120,7 @@ Tensor Recurrent::forward(const Tensor& x) {
         const std::size_t t = settings_.go_backwards ? steps - 1 - k : k;
         const Tensor step_inputs = reshape(slice(projected, 1, t, t + 1), {-1, columns});
         Tensor recurrent = state_bias;
-        if (state.h.defined()) {
-            recurrent = plus(matmul(drop_state ? state.h * state_mask : state.h, recurrent_kernel_), state_bias);
-        }
+        if (state.h.defined()) recurrent = plus(state_product(state.h), state_bias);
         step(step_inputs, recurrent, state);
         if (settings_.return_sequences) outputs.push_back(reshape(state.h, {-1, 1, static_cast<long>(units_)}));
     }

@@ -11,9 +11,9 @@
 //
 // Dropout as Keras applies it in training: one mask per sequence on the inputs (`dropout`) and one
 // on the state entering the recurrent product (`recurrent_dropout`), the same at every step
-// (Gal and Ghahramani 2016). Unlike Keras's: the masks are shared by an LSTM's or a GRU's gates
-// (Keras draws one per gate once recurrent_dropout is set); no masking, no return_state, no
-// stateful mode.
+// (Gal and Ghahramani 2016); with recurrent_dropout, an LSTM's or a GRU's gates each have masks of
+// their own, as Keras's gate-by-gate implementation draws them. Unlike Keras's: no masking, no
+// return_state, no stateful mode.
 #include <optional>
 #include <string>
 
