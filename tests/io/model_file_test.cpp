@@ -302,6 +302,13 @@ TEST_CASE("a Bidirectional with one half frozen keeps both flags") {
     CHECK_THROWS_WITH_AS(xg::load_model(dir / "bad.npz"),
                          doctest::Contains("'trainable_children' of 'bidirectional_1' gives \"no\" for 'forward_lstm_1'"),
                          xg::IoError);
+    xg::save_weights(*saved, dir / "bad.npz",
+                     nlohmann::json{{"model", {{"format", "xgrad-model"}, {"version", 1},
+                                               {"architecture", {{"kind", "Sequential"}, {"name", "s"}, {"layers", nlohmann::json::array()},
+                                                                 {"trainable_children", {{"a", false}}}}}}}}
+                         .dump());
+    CHECK_THROWS_WITH_AS(xg::load_model(dir / "bad.npz"), doctest::Contains("Sequential 's' has 'trainable_children'"),
+                         xg::IoError);
     flags = {{"sideways_lstm_1", false}};
     xg::save_weights(*saved, dir / "bad.npz", manifest["metadata"].dump());
     CHECK_THROWS_WITH_AS(xg::load_model(dir / "bad.npz"), doctest::Contains("false for 'sideways_lstm_1'"), xg::IoError);

@@ -15,6 +15,7 @@
 #include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/nn/lstm.hpp"
 #include "xgrad/nn/simple_rnn.hpp"
+#include "xgrad/ops/ops.hpp"
 #include "test_arrays.hpp"
 
 namespace {
@@ -139,9 +140,16 @@ public:
     std::optional<xg::LayerConfig> config() const override { return std::nullopt; }
 };
 
+// One that keeps its base's settings: rebuilt from them, it would be a plain SimpleRNN.
+class Halving : public xg::SimpleRNN {
+public:
+    using SimpleRNN::SimpleRNN;
+    xg::Tensor forward(const xg::Tensor& x) override { return SimpleRNN::forward(x) * 0.5f; }
+};
+
 }  // namespace
 
-TEST_CASE("Bidirectional copies the layer's settings, unit_forget_bias included; a layer without settings needs a backward_layer") {
+TEST_CASE("Bidirectional copies the layer's settings and flag; a layer of a user's own needs a backward_layer") {
     xg::manual_seed(10);
     xg::Bidirectional plain(std::make_shared<xg::LSTM>(3, 2, xg::LSTMOptions{.unit_forget_bias = false}));
     CHECK(plain.backward_layer().bias().value() == xt::zeros<float>({8}));
@@ -149,6 +157,14 @@ TEST_CASE("Bidirectional copies the layer's settings, unit_forget_bias included;
                          "Bidirectional: a SimpleRNN cannot be rebuilt from its settings to read the other way; expected a "
                          "backward_layer",
                          xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::Bidirectional(std::make_shared<Halving>(3, 2)),
+                         doctest::Contains("a SimpleRNN cannot be rebuilt from its settings"), xg::ValueError);
+    // A frozen layer's copy is frozen too, as Keras's.
+    auto frozen = std::make_shared<xg::GRU>(3, 2);
+    frozen->set_trainable(false);
+    xg::Bidirectional still(frozen);
+    CHECK_FALSE(still.backward_layer().trainable());
+    CHECK(still.trainable_parameters().empty());
     // With one: its architecture is code, so the pair's is too.
     xg::Bidirectional own(std::make_shared<Doubling>(3, 2),
                           {.backward_layer = std::make_shared<Doubling>(3, 2, xg::SimpleRNNOptions{.go_backwards = true})});

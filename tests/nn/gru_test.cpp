@@ -66,3 +66,17 @@ TEST_CASE("GRU's config rebuilds it; without a bias it has kernel and recurrent_
     CHECK(gru.parameter_count() == 3 * 12 + 4 * 12);
     CHECK(gru.config() == layer.config());
 }
+
+TEST_CASE("GRU's carry z h uses the state as it is: recurrent_dropout masks only the recurrent product") {
+    // With a zero recurrent kernel the masked product is zero whatever the masks; what is left of
+    // the state in training is the carry, which must then equal inference's.
+    xg::manual_seed(4);
+    xg::GRU layer(3, 5, {.return_sequences = true, .recurrent_dropout = 0.5f,
+                         .recurrent_initializer = xg::initializers::zeros,
+                         .bias_initializer = xg::initializers::random_uniform(-1, 1)});
+    const xg::Array x = xg::test::random_array({4, 6, 3}, 5);
+    xg::NoGradGuard no_grad;
+    const xg::Array trained = layer(xg::input(x)).value();
+    layer.eval();
+    CHECK(trained == layer(xg::input(x)).value());
+}

@@ -27,6 +27,9 @@ struct MnistSlice {
 struct MnistSlices {
     explicit MnistSlices(const Shape& sample)
         : train(train_slice.images, train_slice.labels, sample), test(test_slice.images, test_slice.labels, sample) {}
+    // A copy's datasets would read the original's slices.
+    MnistSlices(const MnistSlices&) = delete;
+    MnistSlices& operator=(const MnistSlices&) = delete;
     MnistData data = load_mnist(XGRAD_MNIST_DIR);
     MnistSlice train_slice{data.train_images, data.train_labels, 2000}, test_slice{data.test_images, data.test_labels, 1000};
     ImageDataset train, test;

@@ -92,6 +92,11 @@ std::shared_ptr<Module> build(const json& entry, const std::string& where, int d
         if (!entry.contains("layers") || !entry["layers"].is_array()) {
             throw ValueError(fmt::format("{}: Sequential '{}' has no list of layers; expected \"layers\": [...]", where, name));
         }
+        if (entry.contains("trainable_children")) {
+            throw ValueError(fmt::format("{}: Sequential '{}' has 'trainable_children'; expected its layers' own "
+                                         "\"trainable\" flags",
+                                         where, name));
+        }
         auto seq = std::make_shared<Sequential>(name);
         seq->set_trainable(trainable);
         std::size_t i = 0;

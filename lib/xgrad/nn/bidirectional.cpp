@@ -1,6 +1,7 @@
 #include "xgrad/nn/bidirectional.hpp"
 
 #include <numeric>
+#include <typeinfo>
 #include <vector>
 
 #include <fmt/format.h>
@@ -16,14 +17,22 @@ bool known_merge_mode(const std::string& mode) {
     return mode == "concat" || mode == "sum" || mode == "mul" || mode == "ave";
 }
 
-// `layer`'s kind built again from its settings, reading the sequence the other way.
+// `layer`'s kind built again from its settings, reading the sequence the other way, frozen when
+// it is. A user's subclass is refused even when its settings rebuild its base: the copy would lose
+// what the subclass changes.
 std::shared_ptr<Recurrent> reversed_copy(const Recurrent& layer) {
     std::optional<LayerConfig> c = layer.config();
     std::shared_ptr<Recurrent> copy;
     if (c) {
         (*c)["go_backwards"] = layer.settings().go_backwards ? "false" : "true";
-        copy = std::dynamic_pointer_cast<Recurrent>(make_layer(layer.kind(), *c, layer.name()));
+        try {
+            copy = std::dynamic_pointer_cast<Recurrent>(make_layer(layer.kind(), *c, layer.name()));
+        } catch (const ValueError&) {
+            copy = nullptr;  // a kind the registry does not know: refused below
+        }
     }
+    if (copy && typeid(*copy) != typeid(layer)) copy = nullptr;
+    if (copy) copy->set_trainable(layer.trainable());
     if (!copy) {
         throw ValueError(fmt::format("Bidirectional: a {} cannot be rebuilt from its settings to read the other way; "
                                      "expected a backward_layer",

@@ -22,7 +22,8 @@ struct LSTMOptions {
     bool return_sequences = false;
     /// Reads the sequence from its last step (outputs in that order).
     bool go_backwards = false;
-    /// Fractions of the inputs and of the state dropped in training (one mask per sequence).
+    /// Fractions of the inputs and of the state dropped in training: masks drawn once per sequence
+    /// (with recurrent_dropout, a gated layer's gates each draw their own, as Keras's).
     float dropout = 0.0f;
     float recurrent_dropout = 0.0f;
     Initializer kernel_initializer = initializers::glorot_uniform;

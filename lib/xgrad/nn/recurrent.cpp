@@ -31,7 +31,8 @@ ActivationFn named_activation(std::string& name, const char* kind, const char* s
     if (name.empty()) name = "linear";
     const std::vector<std::string> known = activation_names();
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-        throw ValueError(fmt::format("{}: {} '{}' is unknown; expected one of {}", kind, setting, name, fmt::join(known, ", ")));
+        throw ValueError(fmt::format("{}: {} '{}' is unknown; expected one of {} (or register_activation)", kind, setting,
+                                     name, fmt::join(known, ", ")));
     }
     return activation_by_name(name);
 }
@@ -48,6 +49,13 @@ Recurrent::Recurrent(const char* kind, std::string name, std::size_t input_dim, 
       activation_fn_(named_activation(settings_.activation, kind, "activation")) {
     if (settings_.recurrent_activation) {
         recurrent_activation_fn_ = named_activation(*settings_.recurrent_activation, kind, "recurrent_activation");
+    } else {
+        // A layer of a user's own that has gates but set none.
+        recurrent_activation_fn_ = [kind = std::string(kind)](const Tensor&) -> Tensor {
+            throw StateError(fmt::format("{}: recurrent_activation_fn() called, but the layer was built with no "
+                                         "recurrent_activation; expected one in its RecurrentSettings",
+                                         kind));
+        };
     }
     if (input_dim == 0 || units == 0) {
         throw ValueError(fmt::format("{}: input_dim {} and units {}; expected both > 0", kind, input_dim, units));
@@ -102,11 +110,16 @@ Tensor Recurrent::forward(const Tensor& x) {
     }
     const Tensor projected = reshape(product, {-1, static_cast<long>(steps), columns});
 
-    // The state's part: h . recurrent_kernel, h masked gate by gate when each gate has a mask.
+    // The state's part: h . recurrent_kernel, h masked gate by gate when each gate has a mask
+    // (the kernel's blocks sliced once per sequence).
+    std::vector<Tensor> kernel_blocks;
+    if (state_masks.size() > 1) {
+        for (std::size_t g = 0; g < gates_; ++g) kernel_blocks.push_back(gate(recurrent_kernel_, g));
+    }
     const auto state_product = [&](const Tensor& h) {
-        if (state_masks.size() > 1) {
+        if (!kernel_blocks.empty()) {
             std::vector<Tensor> parts;
-            for (std::size_t g = 0; g < gates_; ++g) parts.push_back(matmul(h * state_masks[g], gate(recurrent_kernel_, g)));
+            for (std::size_t g = 0; g < gates_; ++g) parts.push_back(matmul(h * state_masks[g], kernel_blocks[g]));
             return concat(parts, -1);
         }
         return matmul(state_masks.empty() ? h : h * state_masks[0], recurrent_kernel_);
