@@ -113,7 +113,9 @@ std::shared_ptr<Module> build(const json& entry, const std::string& where, int d
             throw ValueError(fmt::format("{}: 'trainable_children' of '{}' is {}; expected {{\"child\": true or false}}",
                                          where, name, flags.dump()));
         }
-        for (const auto& [child_name, flag] : flags.items()) {
+        for (const auto& item : flags.items()) {
+            const std::string child_name = item.key();
+            const json& flag = item.value();
             const auto& children = layer->children();
             auto child = std::find_if(children.begin(), children.end(), [&](auto& c) { return c->name() == child_name; });
             if (child == children.end() || !flag.is_boolean()) {
