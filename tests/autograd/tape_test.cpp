@@ -412,6 +412,31 @@ TEST_CASE("accumulate sums a broadcast gradient back and rejects one that cannot
     CHECK(xg::Tape::current().size() == 0);
 }
 
+TEST_CASE("accumulate_part adds a part in place: onto zeros first, then onto what is there") {
+    xg::Tensor x = xg::parameter(xg::Array{1.0f, 2.0f, 3.0f, 4.0f}, "x");
+    // An op that reads x[k] alone, its rule adding into that element of x's gradient only.
+    const auto pick = [&x](std::size_t k) {
+        return xg::record_op("pick", {x}, xg::Array{x.value()(k)}, [k](xg::GradientContext& ctx) {
+            ctx.accumulate_part(0, [&](float* g) { g[k] += ctx.grad()(0); });
+        });
+    };
+    // Parts of two ops, one of them taken twice, and a whole gradient from another consumer.
+    (xg::sum(pick(1) * 3.0f + pick(3) + pick(1)) + xg::sum(x * 10.0f)).backward();
+    CHECK(x.grad() == xg::Array{10.0f, 14.0f, 10.0f, 11.0f});
+    // A second backward without zero_grad adds onto the first, as every gradient does.
+    xg::sum(pick(0)).backward();
+    CHECK(x.grad() == xg::Array{11.0f, 14.0f, 10.0f, 11.0f});
+    // Nothing for an input that needs no gradient.
+    const xg::Tensor c = xg::constant(xg::Array{1.0f, 2.0f});
+    const xg::Tensor both = xg::record_op("both", {c, x}, xg::Array{0.0f}, [](xg::GradientContext& ctx) {
+        ctx.accumulate_part(0, [](float*) { FAIL("called for a constant"); });
+        ctx.accumulate_part(1, [](float* g) { g[2] += 1.0f; });
+    });
+    x.zero_grad();
+    xg::sum(both).backward();
+    CHECK(x.grad() == xg::Array{0.0f, 0.0f, 1.0f, 0.0f});
+}
+
 TEST_CASE("a user-defined op made with record_op takes part like a library op") {
     const xg::Tensor x = xg::parameter(xg::Array{-1.0f, 0.5f, 2.0f}, "x");
     const xg::Tensor y = cube(x);

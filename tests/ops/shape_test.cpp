@@ -83,6 +83,21 @@ TEST_CASE("slice gradient is zero outside the slice") {
     CHECK(x.grad() == xg::Array{{0.0f, 1.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 1.0f, 0.0f}});
 }
 
+TEST_CASE("slices of one tensor add their gradients, as a recurrent layer's steps read it") {
+    xt::random::seed(53);
+    const xg::Array x = uniform({2, 5, 3});
+    // Every step's slice, overlapping windows, and the whole tensor used as well.
+    check_gradients([](const std::vector<xg::Tensor>& in) {
+        xg::Tensor total = xg::sum(in[0] * in[0]);
+        for (std::size_t t = 0; t < 5; ++t) total = total + xg::sum(xg::slice(in[0], 1, t, t + 1) * static_cast<float>(t + 1));
+        for (std::size_t t = 0; t + 2 <= 5; ++t) total = total + xg::sum(xg::tanh(xg::slice(in[0], 1, t, t + 2)));
+        return total;
+    }, {x});
+    const xg::Tensor p = xg::parameter(xt::zeros<float>({1, 3}), "p");
+    (xg::sum(xg::slice(p, 1, 0, 2) + xg::slice(p, 1, 1, 3)) + xg::sum(xg::slice(p, 1, 1, 2))).backward();
+    CHECK(p.grad() == xg::Array{{1.0f, 3.0f, 1.0f}});
+}
+
 TEST_CASE("slice rejects ranges outside the axis") {
     const xg::Tensor x = xg::input(xt::zeros<float>({3, 4}));
     CHECK_THROWS_WITH_AS(xg::slice(x, 1, 2, 5), doctest::Contains("slice: range [2, 5) does not fit axis 1 of (3, 4)"),

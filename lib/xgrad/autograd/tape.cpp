@@ -124,6 +124,11 @@ void GradientContext::accumulate(std::size_t i, Array g) const {
     node.add_grad(std::move(g));
 }
 
+void GradientContext::accumulate_part(std::size_t i, const std::function<void(float* grad)>& add) const {
+    Node& node = *record_.inputs[i];
+    if (node.requires_grad) add(node.grad_to_add_into().data());
+}
+
 ScopeGuard::ScopeGuard(const std::string& name) {
     Tape& tape = Tape::current();
     previous_length_ = tape.scope_.size();

@@ -123,6 +123,17 @@ void Node::add_grad(Array g) {
     for (std::size_t k = 0, n = g.size(); k < n; ++k) total[k] += share[k];
 }
 
+Array& Node::grad_to_add_into() {
+    forget_recorded_grad();
+    if (grad_.empty() || grad_.array().shape() != shape()) {
+        Array whole = uninitialized(shape());
+        std::fill(whole.begin(), whole.end(), 0.0f);
+        if (!grad_.empty()) whole += grad_.array();  // a gradient set by hand; let xtensor check the shapes
+        grad_.assign(std::move(whole));
+    }
+    return grad_.mutable_array();
+}
+
 long live_node_count() {
     std::lock_guard lock(counters_mutex);
     long total = retired_count.load(std::memory_order_relaxed);

@@ -41,6 +41,19 @@ void copy_blocks(const float* from, std::size_t from_start, std::size_t from_str
     for (std::size_t o = 0; o < outer; ++o) std::memcpy(to + o * to_stride, from + o * from_stride, width * sizeof(float));
 }
 
+// copy_blocks that adds into `to` instead of overwriting it: slice's gradient, added in place.
+void add_blocks(const float* from, std::size_t from_start, std::size_t from_stride, float* to, std::size_t to_start,
+                std::size_t to_stride, std::size_t outer, std::size_t width) {
+    if (width == 0 || outer == 0) return;
+    from += from_start;
+    to += to_start;
+    for (std::size_t o = 0; o < outer; ++o) {
+        const float* row = from + o * from_stride;
+        float* target = to + o * to_stride;
+        for (std::size_t k = 0; k < width; ++k) target[k] += row[k];
+    }
+}
+
 }  // namespace
 
 Tensor reshape(const Tensor& x, const std::vector<long>& shape) {
@@ -93,11 +106,11 @@ Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end) {
     copy_blocks(x.value().data(), begin * inner, in[ax] * inner, y.data(), 0, (end - begin) * inner, outer,
                 (end - begin) * inner);
     return record_op("slice", {x}, std::move(y), [ax, begin, end, inner, outer](GradientContext& ctx) {
-        const Shape& full = ctx.input(0).shape();
-        Array g = xt::zeros<float>(full);
-        copy_blocks(ctx.grad().data(), 0, (end - begin) * inner, g.data(), begin * inner, full[ax] * inner, outer,
-                    (end - begin) * inner);
-        ctx.accumulate(0, std::move(g));
+        const std::size_t extent = ctx.input(0).shape()[ax];
+        ctx.accumulate_part(0, [&](float* g) {
+            add_blocks(ctx.grad().data(), 0, (end - begin) * inner, g, begin * inner, extent * inner, outer,
+                       (end - begin) * inner);
+        });
     }, [ax, begin, end](TensorGradientContext& ctx) {
         ctx.accumulate(0, pad(ctx.grad(), static_cast<long>(ax), begin, ctx.input(0).shape()[ax] - end));
     }, OpAttributes{{"axis", ax}, {"begin", begin}, {"end", end}});
@@ -119,9 +132,7 @@ Tensor gather(const Tensor& x, const std::vector<std::size_t>& indices, long axi
     Array y = uninitialized(out_shape);
     table.gather(x.value().data(), y.data());
     return record_op("gather", {x}, std::move(y), [table](GradientContext& ctx) {
-        Array g = xt::zeros<float>(ctx.input(0).shape());
-        table.scatter_add(ctx.grad().data(), g.data());
-        ctx.accumulate(0, std::move(g));
+        ctx.accumulate_part(0, [&](float* g) { table.scatter_add(ctx.grad().data(), g); });
     }, [indices, ax](TensorGradientContext& ctx) {
         ctx.accumulate(0, scatter_add(ctx.grad(), indices, ctx.input(0).shape()[ax], static_cast<long>(ax)));
     }, OpAttributes{{"axis", ax}, {"indices", indices}});

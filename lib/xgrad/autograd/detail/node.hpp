@@ -65,6 +65,9 @@ struct Node {
     }
     /// Adds `g` to the gradient (takes it as the gradient when there is none yet).
     void add_grad(Array g);
+    /// The gradient to add a part into in place: zeros of the value's shape when there is none
+    /// yet (a recorded one is forgotten, as by add_grad).
+    Array& grad_to_add_into();
     /// Adds `g` to the gradient of a one-element value.
     void add_grad(float g) {
         forget_recorded_grad();
