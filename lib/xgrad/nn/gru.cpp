@@ -25,12 +25,18 @@ Tensor GRU::recurrent_bias() const { return bias_row(bias(), 1); }
 
 void GRU::step(const Tensor& inputs, const Tensor& recurrent, State& state) {
     // `recurrent` is h R + b' (b' alone at the first step, where h = 0; nothing without a bias).
-    const auto part = [&](std::size_t g) { return recurrent.defined() ? gate(recurrent, g) : Tensor(); };
-    const Tensor z = recurrent_activation_fn()(plus(gate(inputs, 0), part(0)));
-    const Tensor r = recurrent_activation_fn()(plus(gate(inputs, 1), part(1)));
-    const Tensor inner_h = part(2);
-    const Tensor candidate = activation_fn()(inner_h.defined() ? gate(inputs, 2) + r * inner_h : gate(inputs, 2));
-    state.h = state.h.defined() ? z * state.h + (1.0f - z) * candidate : (1.0f - z) * candidate;
+    // z and r are adjacent columns under one activation: one add and one sigmoid for both.
+    Tensor update_reset = gates(inputs, 0, 2), inner_h;
+    if (recurrent.defined()) {
+        update_reset = update_reset + gates(recurrent, 0, 2);
+        inner_h = gate(recurrent, 2);
+    }
+    update_reset = recurrent_activation_fn()(update_reset);
+    const Tensor z = gate(update_reset, 0);
+    const Tensor candidate =
+        activation_fn()(inner_h.defined() ? gate(inputs, 2) + gate(update_reset, 1) * inner_h : gate(inputs, 2));
+    // z h + (1 - z) candidate, in three ops rather than four.
+    state.h = state.h.defined() ? candidate + z * (state.h - candidate) : candidate - z * candidate;
 }
 
 }  // namespace xg

@@ -112,6 +112,7 @@ Tensor Recurrent::forward(const Tensor& x) {
 
     // The state's part: h . recurrent_kernel, h masked gate by gate when each gate has a mask
     // (the kernel's blocks sliced once per sequence).
+    const Tensor state_bias = recurrent_bias();
     std::vector<Tensor> kernel_blocks;
     if (state_masks.size() > 1) {
         for (std::size_t g = 0; g < gates_; ++g) kernel_blocks.push_back(gate(recurrent_kernel_, g));
@@ -120,12 +121,13 @@ Tensor Recurrent::forward(const Tensor& x) {
         if (!kernel_blocks.empty()) {
             std::vector<Tensor> parts;
             for (std::size_t g = 0; g < gates_; ++g) parts.push_back(matmul(h * state_masks[g], kernel_blocks[g]));
-            return concat(parts, -1);
+            return plus(concat(parts, -1), state_bias);
         }
-        return matmul(state_masks.empty() ? h : h * state_masks[0], recurrent_kernel_);
+        const Tensor masked = state_masks.empty() ? h : h * state_masks[0];
+        // The bias in the product's op: every op a step records is paid at every step.
+        return state_bias.defined() ? linear(masked, recurrent_kernel_, state_bias) : matmul(masked, recurrent_kernel_);
     };
 
-    const Tensor state_bias = recurrent_bias();
     State state;
     std::vector<Tensor> outputs;
     if (settings_.return_sequences) outputs.reserve(steps);
@@ -133,7 +135,7 @@ Tensor Recurrent::forward(const Tensor& x) {
         const std::size_t t = settings_.go_backwards ? steps - 1 - k : k;
         const Tensor step_inputs = reshape(slice(projected, 1, t, t + 1), {-1, columns});
         Tensor recurrent = state_bias;
-        if (state.h.defined()) recurrent = plus(state_product(state.h), state_bias);
+        if (state.h.defined()) recurrent = state_product(state.h);
         step(step_inputs, recurrent, state);
         if (settings_.return_sequences) outputs.push_back(reshape(state.h, {-1, 1, static_cast<long>(units_)}));
     }
@@ -141,8 +143,8 @@ Tensor Recurrent::forward(const Tensor& x) {
     return outputs.size() == 1 ? outputs.front() : concat(outputs, 1);
 }
 
-Tensor Recurrent::gate(const Tensor& product, std::size_t gate) const {
-    return slice(product, -1, gate * units_, (gate + 1) * units_);
+Tensor Recurrent::gates(const Tensor& product, std::size_t first, std::size_t last) const {
+    return slice(product, -1, first * units_, last * units_);
 }
 
 Tensor Recurrent::plus(const Tensor& a, const Tensor& b) { return b.defined() ? a + b : a; }

@@ -82,7 +82,9 @@ protected:
     virtual Tensor recurrent_bias() const { return {}; }
 
     /// Columns [gate * units, (gate + 1) * units) of a (batch, gates * units) product or a bias row.
-    Tensor gate(const Tensor& product, std::size_t gate) const;
+    Tensor gate(const Tensor& product, std::size_t gate) const { return gates(product, gate, gate + 1); }
+    /// Gates [first, last) at once: adjacent gates under one activation make one op, not several.
+    Tensor gates(const Tensor& product, std::size_t first, std::size_t last) const;
     /// a + b, or a alone when b is undefined (the first step's absent state).
     static Tensor plus(const Tensor& a, const Tensor& b);
 
