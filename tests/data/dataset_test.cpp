@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -72,11 +73,19 @@ TEST_CASE("gather reuses the buffers' memory when the batch shape is unchanged")
     CHECK(bx.shape() == xg::Shape{0, 2, 3});
 }
 
+// It refers to its arrays: a temporary (to_categorical(labels) written in place) would be freed
+// before the first gather, so the compiler refuses one.
+static_assert(std::is_constructible_v<xg::ArrayDataset, const xg::Array&, const xg::Array&>);
+static_assert(!std::is_constructible_v<xg::ArrayDataset, xg::Array, const xg::Array&>);
+static_assert(!std::is_constructible_v<xg::ArrayDataset, const xg::Array&, xg::Array>);
+static_assert(!std::is_constructible_v<xg::ArrayDataset, xg::Array, xg::Array>);
+
 TEST_CASE("ArrayDataset refuses arrays that do not pair up, and rows out of range") {
     const xg::Array x = make_x();
-    CHECK_THROWS_AS(xg::ArrayDataset(x, xt::zeros<float>({4})), xg::ShapeError);
-    CHECK_THROWS_AS(xg::ArrayDataset(x, xg::scalar_array(1.0f)), xg::ShapeError);
-    CHECK_THROWS_AS(xg::ArrayDataset(xg::scalar_array(1.0f), xt::zeros<float>({5})), xg::ShapeError);
+    const xg::Array four = xt::zeros<float>({4}), five = xt::zeros<float>({5}), one = xg::scalar_array(1.0f);
+    CHECK_THROWS_AS(xg::ArrayDataset(x, four), xg::ShapeError);
+    CHECK_THROWS_AS(xg::ArrayDataset(x, one), xg::ShapeError);
+    CHECK_THROWS_AS(xg::ArrayDataset(one, five), xg::ShapeError);
     const xg::Array y = make_y();
     const xg::ArrayDataset data(x, y);
     xg::Array bx, by;

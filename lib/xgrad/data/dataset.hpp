@@ -28,6 +28,10 @@ class ArrayDataset : public Dataset {
 public:
     /// Throws ShapeError if x and y have no axes or different first extents.
     ArrayDataset(const Array& x, const Array& y);
+    // A temporary would be gone before the first gather: refused where it is written.
+    ArrayDataset(Array&&, const Array&) = delete;
+    ArrayDataset(const Array&, Array&&) = delete;
+    ArrayDataset(Array&&, Array&&) = delete;
     std::size_t size() const override { return x_.shape()[0]; }
     Shape x_shape() const override;
     Shape y_shape() const override;
