@@ -18,6 +18,7 @@
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/threads.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "timing.hpp"
 
 namespace {
 
@@ -25,17 +26,6 @@ struct Layer {
     const char* name;
     xg::Shape x, kernel;
 };
-
-double cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
-}
 
 }  // namespace
 
@@ -68,10 +58,10 @@ int main(int argc, char** argv) {
         double round_wall = 0, round_cpu = 0;
         for (std::size_t i = 0; i < layers.size(); ++i) {
             const auto w0 = std::chrono::steady_clock::now();
-            const double c0 = cpu_seconds();
+            const double c0 = bench::cpu_seconds();
             const xg::Tensor y = unfused ? xg::conv2d(xs[i], ks[i]) + bs[i] : xg::conv2d_with_bias(xs[i], ks[i], bs[i]);
             y.backward(xt::ones<float>(y.shape()));
-            const double c = cpu_seconds() - c0;
+            const double c = bench::cpu_seconds() - c0;
             const double w = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
             ks[i].zero_grad();
             bs[i].zero_grad();
@@ -90,9 +80,9 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("{{\"peer\": \"{}\", \"batch\": {}, \"blas_threads\": {}", unfused ? "xgrad-unfused" : "xgrad",
                              batch, xg::num_threads());
     for (std::size_t i = 0; i < layers.size(); ++i) {
-        std::cout << fmt::format(", \"{}_ms\": {:.3f}, \"{}_cpu_ms\": {:.3f}", layers[i].name, median(wall[i]),
-                                 layers[i].name, median(cpu[i]));
+        std::cout << fmt::format(", \"{}_ms\": {:.3f}, \"{}_cpu_ms\": {:.3f}", layers[i].name, bench::median(wall[i]),
+                                 layers[i].name, bench::median(cpu[i]));
     }
-    std::cout << fmt::format(", \"total_ms\": {:.3f}, \"total_cpu_ms\": {:.3f}}}\n", median(total_wall), median(total_cpu));
+    std::cout << fmt::format(", \"total_ms\": {:.3f}, \"total_cpu_ms\": {:.3f}}}\n", bench::median(total_wall), bench::median(total_cpu));
     return 0;
 }

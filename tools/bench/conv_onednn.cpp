@@ -15,22 +15,13 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "timing.hpp"
+
 namespace {
 
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-double cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
-}
 
 // One layer's primitives and buffers: forward with bias, backward data (unless first), backward weights and bias.
 struct Layer {
@@ -126,9 +117,9 @@ int main(int argc, char** argv) {
         double rw = 0, rc = 0;
         for (std::size_t i = 0; i < layers.size(); ++i) {
             const auto w0 = std::chrono::steady_clock::now();
-            const double c0 = cpu_seconds();
+            const double c0 = bench::cpu_seconds();
             layers[i].step(s);
-            const double c = (cpu_seconds() - c0) * 1e3;
+            const double c = (bench::cpu_seconds() - c0) * 1e3;
             const double w = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count() * 1e3;
             if (r == 0) continue;
             wall[i].push_back(w);
@@ -143,9 +134,9 @@ int main(int argc, char** argv) {
     }
     std::cout << "{\"peer\": \"onednn\", \"batch\": 64";
     for (std::size_t i = 0; i < layers.size(); ++i) {
-        std::cout << ", \"" << layers[i].name << "_ms\": " << median(wall[i]) << ", \"" << layers[i].name
-                  << "_cpu_ms\": " << median(cpu[i]);
+        std::cout << ", \"" << layers[i].name << "_ms\": " << bench::median(wall[i]) << ", \"" << layers[i].name
+                  << "_cpu_ms\": " << bench::median(cpu[i]);
     }
-    std::cout << ", \"total_ms\": " << median(total_wall) << ", \"total_cpu_ms\": " << median(total_cpu) << "}\n";
+    std::cout << ", \"total_ms\": " << bench::median(total_wall) << ", \"total_cpu_ms\": " << bench::median(total_cpu) << "}\n";
     return 0;
 }
