@@ -435,6 +435,11 @@ TEST_CASE("accumulate_part adds a part in place: onto zeros first, then onto wha
     x.zero_grad();
     xg::sum(both).backward();
     CHECK(x.grad() == xg::Array{0.0f, 0.0f, 1.0f, 0.0f});
+    // A gradient reshaped by hand cannot take a part at the value's offsets: an error, not a guess.
+    x.mutable_grad() = xt::zeros<float>({2});
+    CHECK_THROWS_WITH_AS(xg::sum(pick(2)).backward(),
+                         doctest::Contains("the gradient held for a value of shape (4,) has shape (2,)"), xg::ShapeError);
+    CHECK(xg::Tape::current().size() == 0);
 }
 
 TEST_CASE("a user-defined op made with record_op takes part like a library op") {

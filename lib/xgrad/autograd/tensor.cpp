@@ -125,11 +125,13 @@ void Node::add_grad(Array g) {
 
 Array& Node::grad_to_add_into() {
     forget_recorded_grad();
-    if (grad_.empty() || grad_.array().shape() != shape()) {
+    if (grad_.empty()) {
         Array whole = uninitialized(shape());
         std::fill(whole.begin(), whole.end(), 0.0f);
-        if (!grad_.empty()) whole += grad_.array();  // a gradient set by hand; let xtensor check the shapes
         grad_.assign(std::move(whole));
+    } else if (grad_.array().shape() != shape()) {  // only a gradient set by hand can differ
+        throw ShapeError(fmt::format("backward: the gradient held for a value of shape {} has shape {}; expected the value's",
+                                     format_shape(shape()), format_shape(grad_.array().shape())));
     }
     return grad_.mutable_array();
 }
