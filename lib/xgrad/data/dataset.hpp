@@ -46,6 +46,7 @@ private:
 class SubsetDataset : public Dataset {
 public:
     SubsetDataset(const Dataset& base, std::size_t begin, std::size_t end);
+    SubsetDataset(Dataset&&, std::size_t, std::size_t) = delete;  // a temporary base: refused, as ArrayDataset's
     std::size_t size() const override { return end_ - begin_; }
     Shape x_shape() const override { return base_.x_shape(); }
     Shape y_shape() const override { return base_.y_shape(); }
