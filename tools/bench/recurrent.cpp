@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -19,20 +20,10 @@
 #include "xgrad/xgrad.hpp"
 #include "timing.hpp"
 
-int main(int argc, char** argv) {
-    CLI::App app{"a training step of Embedding -> recurrent layer -> Dense(1)"};
-    std::string layer = "lstm";
-    int rounds = 30;
-    int threads = 0;
-    std::size_t batch = 128, steps = 100, units = 32, vocabulary = 10000;
-    app.add_option("--layer", layer, "simple_rnn, lstm or gru")->check(CLI::IsMember({"simple_rnn", "lstm", "gru"}));
-    app.add_option("--rounds", rounds, "timed rounds (one warm-up round is added)")->check(CLI::PositiveNumber);
-    app.add_option("--threads", threads, "Threads (0: OpenBLAS's default: OPENBLAS_NUM_THREADS, else the cores)")->check(CLI::NonNegativeNumber);
-    app.add_option("--batch", batch, "sequences per batch")->check(CLI::PositiveNumber);
-    app.add_option("--steps", steps, "word ids per sequence")->check(CLI::PositiveNumber);
-    app.add_option("--units", units, "the embedding's width and the recurrent layer's units")->check(CLI::PositiveNumber);
-    app.add_option("--vocabulary", vocabulary, "the embedding's rows")->check(CLI::PositiveNumber);
-    CLI11_PARSE(app, argc, argv);
+namespace {
+
+void run(const std::string& layer, int rounds, int threads, std::size_t batch, std::size_t steps, std::size_t units,
+         std::size_t vocabulary) {
     if (threads > 0) xg::set_num_threads(threads);
 
     xg::manual_seed(1);
@@ -71,5 +62,34 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("{{\"peer\": \"xgrad\", \"layer\": \"{}\", \"batch\": {}, \"steps\": {}, \"units\": {}, "
                              "\"threads\": {}, \"step_ms\": {:.3f}, \"step_cpu_ms\": {:.3f}}}\n",
                              layer, batch, steps, units, xg::num_threads(), bench::median(wall), bench::median(cpu));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"a training step of Embedding -> recurrent layer -> Dense(1)"};
+    std::string layer = "lstm";
+    int rounds = 30;
+    int threads = 0;
+    std::size_t batch = 128, steps = 100, units = 32, vocabulary = 10000;
+    app.add_option("--layer", layer, "simple_rnn, lstm or gru")->check(CLI::IsMember({"simple_rnn", "lstm", "gru"}));
+    app.add_option("--rounds", rounds, "timed rounds (one warm-up round is added)")->check(CLI::PositiveNumber);
+    app.add_option("--threads", threads, "Threads (0: OpenBLAS's default: OPENBLAS_NUM_THREADS, else the cores)")->check(CLI::NonNegativeNumber);
+    app.add_option("--batch", batch, "sequences per batch")->check(CLI::PositiveNumber);
+    app.add_option("--steps", steps, "word ids per sequence")->check(CLI::PositiveNumber);
+    app.add_option("--units", units, "the embedding's width and the recurrent layer's units")->check(CLI::PositiveNumber);
+    app.add_option("--vocabulary", vocabulary, "the embedding's rows")->check(CLI::PositiveNumber);
+    CLI11_PARSE(app, argc, argv);
+    // Word ids travel as floats: above 2^24 they would no longer be exact.
+    if (vocabulary > (std::size_t{1} << 24)) {
+        std::cerr << "bench_recurrent: --vocabulary " << vocabulary << "; expected at most 16777216\n";
+        return 1;
+    }
+    try {
+        run(layer, rounds, threads, batch, steps, units, vocabulary);
+    } catch (const std::exception& e) {
+        std::cerr << "bench_recurrent: " << e.what() << "\n";
+        return 1;
+    }
     return 0;
 }

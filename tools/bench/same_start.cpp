@@ -5,11 +5,13 @@
 // prints each epoch's training loss and test accuracy as JSON. tools/peers/same_start_torch.py
 // trains PyTorch from the same weights in the same order: what then differs is arithmetic,
 // not the draw of the weights or the batches.
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import zipfile
 
 import numpy as np
 import torch
@@ -37,12 +38,17 @@ def build_convnet(weights):
         for name, layer in zip(names, layers):
             kernel = torch.from_numpy(np.asarray(weights[f"{name}/kernel"], dtype=np.float32))
             # xgrad: (KH, KW, C_in, C_out) and (in, out); torch: (C_out, C_in, KH, KW) and (out, in).
+            if kernel.dim() not in (2, 4):
+                raise ValueError(f"{name}/kernel has {kernel.dim()} axes; expected 4 (a convolution) or 2 (a dense layer)")
             kernel = kernel.permute(3, 2, 0, 1) if kernel.dim() == 4 else kernel.t()
             if kernel.shape != layer.weight.shape:
                 raise ValueError(f"{name}/kernel has shape {tuple(kernel.shape)} in torch's layout; "
                                  f"expected {tuple(layer.weight.shape)}")
+            bias = torch.from_numpy(np.asarray(weights[f"{name}/bias"], dtype=np.float32))
+            if bias.shape != layer.bias.shape:
+                raise ValueError(f"{name}/bias has shape {tuple(bias.shape)}; expected {tuple(layer.bias.shape)}")
             layer.weight.copy_(kernel)
-            layer.bias.copy_(torch.from_numpy(np.asarray(weights[f"{name}/bias"], dtype=np.float32)))
+            layer.bias.copy_(bias)
     return model
 
 
@@ -62,8 +68,9 @@ def main():
         with np.load(args.start + "_initial.npz") as weights:
             model = build_convnet(weights)
         order = np.fromfile(args.start + "_order.bin", dtype="<u4").astype(np.int64)
-    except (OSError, ValueError, KeyError) as e:
-        print(f"same_start_torch: {e}", file=sys.stderr)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        # A missing or corrupt file: a truncated .gz (EOFError), a damaged .npz (BadZipFile).
+        print(f"same_start_torch: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     n = x_train.shape[0]
     if order.size < args.epochs * n or order.max(initial=0) >= n:
