@@ -72,7 +72,7 @@ public:
     /// Adds g to dL/dinput(i); g may have the broadcast shape, it is summed back to the input's.
     void accumulate(std::size_t i, Array g) const;
     /// Adds a part of dL/dinput(i) in place: `add` adds it into the input's whole gradient,
-    /// zeros the first time. For an op that reads part of its input (slice, gather): each
+    /// zeros the first time. For an op that reads part of its input (slice, gather, embedding_lookup): each
     /// costs its part, where a zero-padded whole per op would make a loop of slices quadratic.
     void accumulate_part(std::size_t i, const std::function<void(float* grad)>& add) const;
 

@@ -43,10 +43,7 @@ Tensor embedding_lookup(const Tensor& table, const Tensor& ids) {
     // dL/dtable: each picked row's gradient added into its row (twice for an id seen twice);
     // the ids get none.
     return record_op("embedding_lookup", {table, ids}, std::move(y), [rows_of](GradientContext& ctx) {
-        if (!ctx.wants(0)) return;
-        Array g = xt::zeros<float>(ctx.input(0).shape());
-        rows_of.scatter_add(ctx.grad().data(), g.data());
-        ctx.accumulate(0, std::move(g));
+        ctx.accumulate_part(0, [&](float* g) { rows_of.scatter_add(ctx.grad().data(), g); });
     }, [rows_of](TensorGradientContext& ctx) {
         if (!ctx.wants(0)) return;
         const Tensor flat = reshape(ctx.grad(), {static_cast<long>(rows_of.indices.size()), static_cast<long>(rows_of.inner)});
