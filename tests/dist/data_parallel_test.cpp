@@ -359,7 +359,9 @@ TEST_CASE("threads as processes: Adam's step count and state are broadcast with 
 TEST_CASE("threads as processes: average_gradients weights by sample count and fills missing gradients") {
     ThreadGroup group(2);
     std::vector<std::vector<float>> seen(2);
-    std::vector<bool> b_has_grad(2, true);
+    // One byte per member: std::vector<bool> packs both flags into one word, and the members'
+    // threads writing it at once race.
+    std::vector<char> b_has_grad(2, 1);
     group.run([&](std::shared_ptr<xg::Collectives> member) {
         xg::DataParallel parallel(member);
         const std::size_t rank = member->rank();
