@@ -79,7 +79,11 @@ static_assert(std::is_constructible_v<xg::ArrayDataset, const xg::Array&, const 
 static_assert(!std::is_constructible_v<xg::ArrayDataset, xg::Array, const xg::Array&>);
 static_assert(!std::is_constructible_v<xg::ArrayDataset, const xg::Array&, xg::Array>);
 static_assert(!std::is_constructible_v<xg::ArrayDataset, xg::Array, xg::Array>);
+static_assert(!std::is_constructible_v<xg::ArrayDataset, const xg::Array, const xg::Array&>);
+static_assert(!std::is_constructible_v<xg::ArrayDataset, const xg::Array&, const xg::Array>);
+static_assert(!std::is_constructible_v<xg::ArrayDataset, const xg::Array, const xg::Array>);
 static_assert(!std::is_constructible_v<xg::SubsetDataset, xg::ArrayDataset, std::size_t, std::size_t>);
+static_assert(!std::is_constructible_v<xg::SubsetDataset, const xg::ArrayDataset, std::size_t, std::size_t>);
 
 TEST_CASE("ArrayDataset refuses arrays that do not pair up, and rows out of range") {
     const xg::Array x = make_x();

@@ -28,10 +28,11 @@ class ArrayDataset : public Dataset {
 public:
     /// Throws ShapeError if x and y have no axes or different first extents.
     ArrayDataset(const Array& x, const Array& y);
-    // A temporary would be gone before the first gather: refused where it is written.
-    ArrayDataset(Array&&, const Array&) = delete;
-    ArrayDataset(const Array&, Array&&) = delete;
-    ArrayDataset(Array&&, Array&&) = delete;
+    // A temporary would be gone before the first gather: refused where it is written. The
+    // const&& overloads catch const temporaries (a function returning const Array) as well.
+    ArrayDataset(const Array&&, const Array&) = delete;
+    ArrayDataset(const Array&, const Array&&) = delete;
+    ArrayDataset(const Array&&, const Array&&) = delete;
     std::size_t size() const override { return x_.shape()[0]; }
     Shape x_shape() const override;
     Shape y_shape() const override;
@@ -46,7 +47,7 @@ private:
 class SubsetDataset : public Dataset {
 public:
     SubsetDataset(const Dataset& base, std::size_t begin, std::size_t end);
-    SubsetDataset(Dataset&&, std::size_t, std::size_t) = delete;  // a temporary base: refused, as ArrayDataset's
+    SubsetDataset(const Dataset&&, std::size_t, std::size_t) = delete;  // a temporary base: refused, as ArrayDataset's
     std::size_t size() const override { return end_ - begin_; }
     Shape x_shape() const override { return base_.x_shape(); }
     Shape y_shape() const override { return base_.y_shape(); }
