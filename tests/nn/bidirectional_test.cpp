@@ -14,6 +14,7 @@
 #include "xgrad/nn/gru.hpp"
 #include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/nn/lstm.hpp"
+#include "xgrad/nn/sequential.hpp"
 #include "xgrad/nn/simple_rnn.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "test_arrays.hpp"
@@ -129,6 +130,25 @@ TEST_CASE("Bidirectional's config rebuilds both layers; bad layers and merge mod
     bad["layer"] = "Bidirectional";
     CHECK_THROWS_WITH_AS(xg::make_layer("Bidirectional", bad, "both"),
                          "Bidirectional: setting 'layer' is 'Bidirectional'; expected SimpleRNN, LSTM or GRU", xg::ValueError);
+}
+
+TEST_CASE("a layer registered elsewhere is refused before either direction is registered") {
+    auto taken = std::make_shared<xg::GRU>(3, 4, xg::GRUOptions{.go_backwards = true, .name = "taken"});
+    xg::Sequential other;
+    other.add(taken);
+    auto forward = std::make_shared<xg::GRU>(3, 4, xg::GRUOptions{.name = "mine"});
+    CHECK_THROWS_WITH_AS(xg::Bidirectional(forward, {.backward_layer = taken}),
+                         "Bidirectional: layer 'taken' is already registered in a model; expected a layer of its own for "
+                         "each direction",
+                         xg::StateError);
+    // The caller's forward layer is as it was: not registered, not renamed, usable again.
+    CHECK_FALSE(forward->registered());
+    CHECK(forward->name() == "mine");
+    const xg::Bidirectional both(forward);
+    CHECK(forward->registered());
+    CHECK(both.backward_layer().units() == 4);
+    CHECK_THROWS_AS(xg::Bidirectional(std::make_shared<xg::GRU>(3, 4), {.backward_layer = taken}), xg::StateError);
+    CHECK_THROWS_AS(xg::Bidirectional{forward}, xg::StateError);
 }
 
 namespace {

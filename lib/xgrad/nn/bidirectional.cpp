@@ -64,6 +64,15 @@ Bidirectional::Bidirectional(std::shared_ptr<Recurrent> layer, BidirectionalOpti
                                      "both layers, or merge_mode concat",
                                      merge_mode_, layer->units(), backward->units()));
     }
+    // Both checked before either is registered: a refused backward layer must not leave the
+    // caller's forward layer registered in (and renamed by) a Bidirectional that never was.
+    for (const Recurrent* child : {layer.get(), backward.get()}) {
+        if (child->registered()) {
+            throw StateError(fmt::format("Bidirectional: layer '{}' is already registered in a model; expected a layer "
+                                         "of its own for each direction",
+                                         child->name()));
+        }
+    }
     layer_name_ = layer->name();
     forward_ = register_module("forward_" + layer_name_, std::move(layer));
     backward_ = register_module("backward_" + layer_name_, std::move(backward));

@@ -48,6 +48,8 @@ public:
 
     const std::string& name() const { return name_; }
     const std::string& kind() const { return kind_; }
+    /// Whether the module is a child of another (a module is registered in one place only).
+    bool registered() const { return registered_; }
     /// The settings make_layer(kind(), ...) rebuilds this layer from, or nullopt for a module
     /// whose architecture lives in its code (the default).
     virtual std::optional<LayerConfig> config() const { return std::nullopt; }
