@@ -92,12 +92,28 @@ class PoolNet(torch.nn.Module):
         x = torch.nn.functional.max_pool2d(x, 3, 2, ceil_mode=True)
         return self.fc(x.flatten(1))
 pool = PoolNet()
+class SeqNet(torch.nn.Module):
+    """Sequences (N, C, L): Conv1d padded, strided and dilated, max_pool1d padded, avg_pool1d and a
+    ConvTranspose1d, as PyTorch writes them (Conv, MaxPool, AveragePool, ConvTranspose of rank 3)."""
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv1d(3, 6, 3, padding=1)
+        self.dilated = torch.nn.Conv1d(6, 4, 3, stride=2, dilation=2)
+        self.up = torch.nn.ConvTranspose1d(4, 4, 2, stride=2)
+        self.fc = torch.nn.Linear(4 * 8, 5)
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        x = torch.nn.functional.max_pool1d(x, 3, 1, padding=1)
+        x = torch.nn.functional.avg_pool1d(self.dilated(x), 2)
+        return self.fc(self.up(x).flatten(1))
+seq = SeqNet()
 with torch.no_grad():
     bn = conv[1]
     bn.running_mean.uniform_(-0.5, 0.5); bn.running_var.uniform_(0.5, 2.0)
     bn.weight.uniform_(0.5, 1.5); bn.bias.uniform_(-0.5, 0.5)
 for name, model, shape in (("mlp", mlp, (7, 20)), ("convnet", conv, (7, 3, 12, 12)), ("viewnet", view, (7, 2, 6, 6)),
-                           ("resizenet", resize, (7, 2, 6, 6)), ("poolnet", pool, (7, 2, 9, 9))):
+                           ("resizenet", resize, (7, 2, 6, 6)), ("poolnet", pool, (7, 2, 9, 9)),
+                           ("seqnet", seq, (7, 3, 20))):
     model.eval()
     x = torch.randn(*shape)
     torch.onnx.export(model, x, f"{out}/{name}.onnx", opset_version=13, input_names=["input"],
@@ -164,7 +180,7 @@ TEST_CASE("models exported by torch.onnx.export predict as in PyTorch and fine-t
     }
     REQUIRE(std::system(fmt::format("{} {} {}", python, dir / "make.py", dir / "").c_str()) == 0);
 
-    for (const std::string name : {"mlp", "convnet", "viewnet", "resizenet", "poolnet"}) {
+    for (const std::string name : {"mlp", "convnet", "viewnet", "resizenet", "poolnet", "seqnet"}) {
         CAPTURE(name);
         auto model = xg::import_onnx(dir / (name + ".onnx"));
         const xg::Array x = xg::read_onnx_tensor(dir / (name + "_x.pb"));
@@ -346,6 +362,13 @@ void add_string(onnx::NodeProto* n, const char* name, const char* value) {
     a->set_s(value);
 }
 
+void add_ints(onnx::NodeProto* n, const char* name, const std::vector<long>& values) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (long v : values) a->add_ints(v);
+}
+
 // x (1, 1, 2, 3) = [[0, 1, 2], [3, 4, 5]]: a linear function of the pixel, which bilinear
 // interpolation reproduces exactly wherever it reads.
 xg::Tensor ramp() {
@@ -391,7 +414,8 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
         {"round_prefer_ceil", {0, 1, 1, 2, 2, 2}},
         {"floor", {0, 0, 1, 1, 2, 2}},
         {"ceil", {0, 1, 1, 2, 2, 2}}};
-    for (const auto& [rounding, columns] : roundings) {
+    for (const auto& [name, columns] : roundings) {
+        const char* rounding = name;  // a plain variable: CAPTURE's lambda cannot take a structured binding in clang
         CAPTURE(rounding);
         auto m = resize({{"nearest_mode", rounding}, {"coordinate_transformation_mode", "asymmetric"}}, {1, 1, 2, 2});
         const xg::Array first_row = xt::view((*m)(x).value(), 0, 0, 0, xt::all());
@@ -824,6 +848,79 @@ TEST_CASE("import_onnx runs dilated Conv and ConvTranspose as direct loops do") 
     attribute(empty, "dilations", {2, 1});
     CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, empty)))(xg::Tensor(small)),
                          doctest::Contains("W (1, 1, 0, 2) has an empty window; expected KH, KW >= 1"), xg::ValueError);
+}
+
+TEST_CASE("import_onnx runs Conv, ConvTranspose and the pools over sequences (N, C, L), and names what does not fit") {
+    // Two channels of seven steps, 1 ... 14: small integers, so every sum below is exact.
+    const xg::Array x = xt::reshape_view(xt::arange<float>(1.0f, 15.0f), {1, 2, 7});
+    const auto at = [&](long c, long t) { return t >= 0 && t < 7 ? x(0, c, t) : 0.0f; };  // zero outside
+    ScratchDir dir;
+    const auto with_weights = [](const std::string& op, std::vector<long> w_dims) {
+        onnx::ModelProto m = one_node(op);
+        add_initializer(m.mutable_graph(), "w", w_dims, {1, 2, 3, 4});
+        m.mutable_graph()->mutable_node(0)->add_input("w");
+        return m;
+    };
+    const auto run = [&](const onnx::ModelProto& m) { return (*xg::import_onnx(write_model(dir, m)))(xg::Tensor(x)).value(); };
+
+    // Conv: one filter of two taps two steps apart, stride 2, pads 1 before and 2 after, a bias.
+    onnx::ModelProto conv = with_weights("Conv", {1, 2, 2});  // w[0][c][t] = 1 + 2c + t
+    add_initializer(conv.mutable_graph(), "b", {1}, {0.5f});
+    auto* node = conv.mutable_graph()->mutable_node(0);
+    node->add_input("b");
+    add_ints(node, "dilations", {2});
+    add_ints(node, "strides", {2});
+    add_ints(node, "pads", {1, 2});
+    xg::Array expected = xt::zeros<float>({1, 1, 4});  // (7 + 3 - 3) / 2 + 1 windows
+    for (long o = 0; o < 4; ++o) {
+        expected(0, 0, o) = 0.5f;
+        for (long c = 0; c < 2; ++c)
+            for (long t = 0; t < 2; ++t) expected(0, 0, o) += static_cast<float>(1 + 2 * c + t) * at(c, 2 * o + 2 * t - 1);
+    }
+    CHECK(run(conv) == expected);
+
+    // ConvTranspose: each step spread over two outputs, stride 2.
+    onnx::ModelProto transposed = with_weights("ConvTranspose", {2, 1, 2});  // w[c][0][t] = 1 + 2c + t
+    add_ints(transposed.mutable_graph()->mutable_node(0), "strides", {2});
+    xg::Array spread = xt::zeros<float>({1, 1, 14});
+    for (long c = 0; c < 2; ++c)
+        for (long p = 0; p < 7; ++p)
+            for (long t = 0; t < 2; ++t) spread(0, 0, 2 * p + t) += static_cast<float>(1 + 2 * c + t) * x(0, c, p);
+    CHECK(run(transposed) == spread);
+
+    // MaxPool over three steps, stride 2, one step of padding each side (never the maximum);
+    // AveragePool over pairs.
+    onnx::ModelProto max_pool = one_node("MaxPool");
+    add_ints(max_pool.mutable_graph()->mutable_node(0), "kernel_shape", {3});
+    add_ints(max_pool.mutable_graph()->mutable_node(0), "strides", {2});
+    add_ints(max_pool.mutable_graph()->mutable_node(0), "pads", {1, 1});
+    onnx::ModelProto average = one_node("AveragePool");
+    add_ints(average.mutable_graph()->mutable_node(0), "kernel_shape", {2});
+    xg::Array maxima = xt::zeros<float>({1, 2, 4}), means = xt::zeros<float>({1, 2, 6});
+    for (long c = 0; c < 2; ++c) {
+        for (long o = 0; o < 4; ++o) maxima(0, c, o) = x(0, c, std::min(2 * o + 1, 6L));  // the steps rise
+        for (long o = 0; o < 6; ++o) means(0, c, o) = (x(0, c, o) + x(0, c, o + 1)) / 2.0f;
+    }
+    CHECK(run(max_pool) == maxima);
+    CHECK(run(average) == means);
+
+    // Attributes and weights of another rank are named as they are in the file.
+    onnx::ModelProto two_strides = with_weights("Conv", {1, 2, 2});
+    add_ints(two_strides.mutable_graph()->mutable_node(0), "strides", {1, 2});
+    CHECK_THROWS_WITH_AS(run(two_strides), doctest::Contains("strides (1, 2); expected one value for sequences (N, C, L)"),
+                         xg::ValueError);
+    onnx::ModelProto one_pad = one_node("MaxPool");
+    add_ints(one_pad.mutable_graph()->mutable_node(0), "kernel_shape", {2});
+    add_ints(one_pad.mutable_graph()->mutable_node(0), "pads", {1});
+    CHECK_THROWS_WITH_AS(run(one_pad),
+                         doctest::Contains("pads (1); expected two values (begin, end) for sequences (N, C, L)"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(run(with_weights("Conv", {1, 2, 1, 2})),
+                         doctest::Contains("W (1, 2, 1, 2) for X (1, 2, 7); expected 3 axes, as X's"), xg::ValueError);
+    const xg::Tensor volume(xg::Array(xt::zeros<float>({1, 2, 3, 3, 3})));
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, with_weights("Conv", {2, 2, 1, 1, 1}))))(volume),
+                         doctest::Contains("input X (1, 2, 3, 3, 3); expected sequences (N, C, L) or images (N, C, H, W)"),
+                         xg::OnnxUnsupportedError);
 }
 
 TEST_CASE("import_onnx runs a grouped convolution as each group's convolution, joined in order, and trains it") {

@@ -557,10 +557,80 @@ private:
     }
 
     void require_rank4(const Tensor& x) {
-        if (x.rank() != 4) unsupported(fmt::format("input X {}; expected 2-D images (N, C, H, W)", format_shape(x.shape())));
+        if (x.rank() != 4) {
+            unsupported(fmt::format("input X {}; expected sequences (N, C, L) or images (N, C, H, W)", format_shape(x.shape())));
+        }
+    }
+
+    // A window op (Conv, ConvTranspose, MaxPool, AveragePool) over sequences (N, C, L), run as the
+    // same op over images of one row (N, C, 1, L), as PyTorch's Conv1d and its pools export: each
+    // spatial attribute gains a leading extent (a window one row high, stride and dilation 1, no
+    // pads above or below), X and W gain a row axis, and the output loses it again. `op` is the
+    // 2-D op, which sees the lifted node in place of this one.
+    template <class Op>
+    void in_one_row(Op op) {
+        const OpNode& n = *n_;
+        OpNode lifted = n;
+        for (auto& [key, a] : lifted.attributes) {
+            const bool spatial = key == "kernel_shape" || key == "strides" || key == "dilations" || key == "output_padding";
+            if (spatial) {
+                if (a.ints.size() != 1) {
+                    invalid(fmt::format("{} ({}); expected one value for sequences (N, C, L)", key, fmt::join(a.ints, ", ")));
+                }
+                a.ints.insert(a.ints.begin(), key == "output_padding" ? 0 : 1);
+            } else if (key == "pads") {
+                if (a.ints.size() != 2) {
+                    invalid(fmt::format("pads ({}); expected two values (begin, end) for sequences (N, C, L)",
+                                        fmt::join(a.ints, ", ")));
+                }
+                a.ints = {0, a.ints[0], 0, a.ints[1]};
+            } else if (key == "output_shape") {
+                // (L) or (N, C, L), as ConvTranspose may give it.
+                if (a.ints.size() != 1 && a.ints.size() != 3) {
+                    invalid(fmt::format("output_shape ({}); expected (L) or (N, C, L) for sequences (N, C, L)",
+                                        fmt::join(a.ints, ", ")));
+                }
+                a.ints.insert(a.ints.end() - 1, 1);
+            }
+        }
+        // Names no file can clash with: ONNX names are text, and this one starts with a control character.
+        const auto temporary = [](const std::string& name) { return "\x01one row/" + name; };
+        std::vector<std::string> made;
+        const auto add_row = [&](std::size_t k, const char* what) {
+            const Tensor t = in(k);
+            if (t.rank() != 3) {
+                invalid(fmt::format("{} {} for X {}; expected 3 axes, as X's", what, format_shape(t.shape()),
+                                    format_shape(in(0).shape())));
+            }
+            lifted.inputs[k] = temporary(n.inputs[k]);
+            values_[lifted.inputs[k]] = Value{reshape_to(t, {t.shape()[0], t.shape()[1], 1, t.shape()[2]}), {}};
+            made.push_back(lifted.inputs[k]);
+        };
+        struct Restore {
+            Runner& r;
+            const OpNode& n;
+            std::vector<std::string>& made;
+            ~Restore() {
+                r.n_ = &n;
+                for (const auto& name : made) r.values_.erase(name);
+            }
+        } restore{*this, n, made};
+        add_row(0, "X");
+        if (n.op != "MaxPool" && n.op != "AveragePool" && has_input(1)) add_row(1, "W");
+        if (!n.outputs.empty() && !n.outputs[0].empty()) {
+            lifted.outputs[0] = temporary(n.outputs[0]);
+            made.push_back(lifted.outputs[0]);
+        }
+        n_ = &lifted;
+        op();
+        n_ = &n;
+        if (lifted.outputs.empty() || lifted.outputs[0].empty()) return;
+        const Tensor y = tensor_value(lifted.outputs[0]);
+        set(0, reshape_to(y, {y.shape()[0], y.shape()[1], y.shape()[3]}));
     }
 
     void conv() {
+        if (in(0).rank() == 3) return in_one_row([this] { conv(); });
         Tensor x = in(0), w = in(1);
         require_rank4(x);
         const std::size_t c = x.shape()[1];
@@ -628,6 +698,7 @@ private:
     // crop the result's borders and `output_padding` extends its end,
     // output = S (in - 1) + output_padding + (K - 1) D + 1 - pad_begin - pad_end.
     void conv_transpose() {
+        if (in(0).rank() == 3) return in_one_row([this] { conv_transpose(); });
         const Tensor x = in(0), w = in(1);
         require_rank4(x);
         only_one_output();
@@ -721,6 +792,7 @@ private:
     }
 
     void pool(bool max) {
+        if (in(0).rank() == 3) return in_one_row([this, max] { pool(max); });
         const Tensor x = in(0);
         require_rank4(x);
         only_one_output();
