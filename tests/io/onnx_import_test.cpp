@@ -915,6 +915,13 @@ TEST_CASE("import_onnx runs Conv, ConvTranspose and the pools over sequences (N,
     CHECK_THROWS_WITH_AS(run(one_pad),
                          doctest::Contains("pads (1); expected two values (begin, end) for sequences (N, C, L)"),
                          xg::ValueError);
+    // What the 2-D op refuses names its shapes, and says where their row axis comes from.
+    onnx::ModelProto wide_window = one_node("AveragePool");
+    add_ints(wide_window.mutable_graph()->mutable_node(0), "kernel_shape", {9});
+    CHECK_THROWS_WITH_AS(run(wide_window),
+                         doctest::Contains("kernel_shape (1, 9) larger than X (1, 2, 1, 7) with pads (0, 0, 0, 0) (sequences "
+                                           "(N, C, L) run as images of one row (N, C, 1, L))"),
+                         xg::ValueError);
     CHECK_THROWS_WITH_AS(run(with_weights("Conv", {1, 2, 1, 2})),
                          doctest::Contains("W (1, 2, 1, 2) for X (1, 2, 7); expected 3 axes, as X's"), xg::ValueError);
     const xg::Tensor volume(xg::Array(xt::zeros<float>({1, 2, 3, 3, 3})));

@@ -622,7 +622,18 @@ private:
             made.push_back(lifted.outputs[0]);
         }
         n_ = &lifted;
-        op();
+        // What the 2-D op finds wrong names the lifted shapes: say why they have a row axis.
+        const auto as_read = [](const char* what) { return fmt::format("{} (sequences (N, C, L) run as images of one row "
+                                                                       "(N, C, 1, L))", what); };
+        try {
+            op();
+        } catch (const OnnxUnsupportedError& e) {
+            throw OnnxUnsupportedError(as_read(e.what()));
+        } catch (const ShapeError& e) {
+            throw ShapeError(as_read(e.what()));
+        } catch (const ValueError& e) {
+            throw ValueError(as_read(e.what()));
+        }
         n_ = &n;
         if (lifted.outputs.empty() || lifted.outputs[0].empty()) return;
         const Tensor y = tensor_value(lifted.outputs[0]);
