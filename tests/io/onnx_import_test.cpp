@@ -107,13 +107,27 @@ class SeqNet(torch.nn.Module):
         x = torch.nn.functional.avg_pool1d(self.dilated(x), 2)
         return self.fc(self.up(x).flatten(1))
 seq = SeqNet()
+class RecurrentNet(torch.nn.Module):
+    """torch.nn.LSTM (two layers, both directions) into torch.nn.GRU, batch first, as
+    torch.onnx.export writes them: LSTM and GRU nodes (the GRU's reset after its product), their
+    zero initial states made by ConstantOfShape for a batch of any size."""
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True)
+        self.gru = torch.nn.GRU(12, 5, batch_first=True)
+        self.fc = torch.nn.Linear(5, 3)
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        _, h = self.gru(y)
+        return self.fc(h[-1])
+recurrent = RecurrentNet()
 with torch.no_grad():
     bn = conv[1]
     bn.running_mean.uniform_(-0.5, 0.5); bn.running_var.uniform_(0.5, 2.0)
     bn.weight.uniform_(0.5, 1.5); bn.bias.uniform_(-0.5, 0.5)
 for name, model, shape in (("mlp", mlp, (7, 20)), ("convnet", conv, (7, 3, 12, 12)), ("viewnet", view, (7, 2, 6, 6)),
                            ("resizenet", resize, (7, 2, 6, 6)), ("poolnet", pool, (7, 2, 9, 9)),
-                           ("seqnet", seq, (7, 3, 20))):
+                           ("seqnet", seq, (7, 3, 20)), ("recurrentnet", recurrent, (7, 9, 4))):
     model.eval()
     x = torch.randn(*shape)
     torch.onnx.export(model, x, f"{out}/{name}.onnx", opset_version=13, input_names=["input"],
@@ -180,7 +194,7 @@ TEST_CASE("models exported by torch.onnx.export predict as in PyTorch and fine-t
     }
     REQUIRE(std::system(fmt::format("{} {} {}", python, dir / "make.py", dir / "").c_str()) == 0);
 
-    for (const std::string name : {"mlp", "convnet", "viewnet", "resizenet", "poolnet", "seqnet"}) {
+    for (const std::string name : {"mlp", "convnet", "viewnet", "resizenet", "poolnet", "seqnet", "recurrentnet"}) {
         CAPTURE(name);
         auto model = xg::import_onnx(dir / (name + ".onnx"));
         const xg::Array x = xg::read_onnx_tensor(dir / (name + "_x.pb"));
@@ -192,7 +206,7 @@ TEST_CASE("models exported by torch.onnx.export predict as in PyTorch and fine-t
         {
             const xg::Tensor out = (*model)(xg::Tensor(x, true));
             const bool drew_conv = xg::ops_to_dot(out).find("conv2d") != std::string::npos;
-            CHECK(drew_conv == (name != "mlp"));
+            CHECK(drew_conv == (name != "mlp" && name != "recurrentnet"));
             xg::Tape::current().clear();
         }
         xg::export_onnx(*model, x, dir / (name + "_again.onnx"));
@@ -928,6 +942,70 @@ TEST_CASE("import_onnx runs Conv, ConvTranspose and the pools over sequences (N,
     CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, with_weights("Conv", {2, 2, 1, 1, 1}))))(volume),
                          doctest::Contains("input X (1, 2, 3, 3, 3); expected sequences (N, C, L) or images (N, C, H, W)"),
                          xg::OnnxUnsupportedError);
+}
+
+TEST_CASE("import_onnx runs LSTM, GRU and RNN nodes in either direction, and names the forms it does not run") {
+    ScratchDir dir;
+    // An RNN of 2 units over 3 steps of 2 features, batch 1: W (1, 2, 2), R (1, 2, 2), B (1, 4).
+    const auto rnn = [](const std::string& direction) {
+        onnx::ModelProto m = one_node("RNN");
+        auto* g = m.mutable_graph();
+        add_initializer(g, "w", {1, 2, 2}, {0.5f, -0.25f, 0.75f, 0.125f});
+        add_initializer(g, "r", {1, 2, 2}, {0.25f, -0.5f, 0.375f, 0.625f});
+        add_initializer(g, "b", {1, 4}, {0.1f, -0.2f, 0.05f, 0.3f});
+        auto* n = g->mutable_node(0);
+        for (const char* input : {"w", "r", "b"}) n->add_input(input);
+        n->set_output(0, "");
+        n->add_output("y");  // Y_h only: every step's state left unnamed, as ONNX's own tests do
+        g->mutable_output(0)->set_name("y");
+        if (!direction.empty()) add_string(n, "direction", direction.c_str());
+        return m;
+    };
+    const xg::Array x = xt::reshape_view(xg::Array{1, 2, -1, 0.5f, 0.25f, -2}, {3, 1, 2});
+    const xg::Array backwards = xt::flip(x, 0);
+    const xg::Array last = (*xg::import_onnx(write_model(dir, rnn(""))))(xg::Tensor(x)).value();
+    // The same recurrence by hand: h = tanh(x W^T + h R^T + Wb + Rb).
+    float h[2] = {0, 0};
+    for (std::size_t t = 0; t < 3; ++t) {
+        const float a = std::tanh(0.5f * x(t, 0, 0) - 0.25f * x(t, 0, 1) + 0.25f * h[0] - 0.5f * h[1] + 0.15f);
+        const float b = std::tanh(0.75f * x(t, 0, 0) + 0.125f * x(t, 0, 1) + 0.375f * h[0] + 0.625f * h[1] + 0.1f);
+        h[0] = a, h[1] = b;
+    }
+    REQUIRE(last.shape() == xg::Shape{1, 1, 2});
+    CHECK(last(0, 0, 0) == doctest::Approx(h[0]).epsilon(1e-6));
+    CHECK(last(0, 0, 1) == doctest::Approx(h[1]).epsilon(1e-6));
+    // reverse reads the sequence from its end: the forward state of the flipped sequence.
+    CHECK(max_abs_diff((*xg::import_onnx(write_model(dir, rnn("reverse"))))(xg::Tensor(backwards)).value(), last) <= 1e-6f);
+
+    const auto refused = [&](onnx::ModelProto m, const char* message, bool unsupported) {
+        const auto call = [&] { (*xg::import_onnx(write_model(dir, m)))(xg::Tensor(x)); };
+        if (unsupported) {
+            CHECK_THROWS_WITH_AS(call(), doctest::Contains(message), xg::OnnxUnsupportedError);
+        } else {
+            CHECK_THROWS_WITH_AS(call(), doctest::Contains(message), xg::ValueError);
+        }
+    };
+    onnx::ModelProto sideways = rnn("sideways");
+    refused(sideways, "direction 'sideways'; expected forward, reverse or bidirectional", false);
+    onnx::ModelProto clipped = rnn("");
+    auto* clip = clipped.mutable_graph()->mutable_node(0)->add_attribute();
+    clip->set_name("clip");
+    clip->set_type(onnx::AttributeProto::FLOAT);
+    clip->set_f(3.0f);
+    refused(clipped, "clip; expected none", true);
+    onnx::ModelProto hard = rnn("");
+    auto* functions = hard.mutable_graph()->mutable_node(0)->add_attribute();
+    functions->set_name("activations");
+    functions->set_type(onnx::AttributeProto::STRINGS);
+    functions->add_strings("HardSigmoid");
+    refused(hard, "activation HardSigmoid; expected Sigmoid, Tanh or Relu", true);
+    onnx::ModelProto two_directions = rnn("bidirectional");  // W, R and B hold one direction
+    refused(two_directions, "W (1, 2, 2); expected (2, 2, 2) for X (3, 1, 2), 2 direction(s) and hidden_size 2", false);
+    onnx::ModelProto short_sequences = rnn("");
+    add_initializer(short_sequences.mutable_graph(), "lengths", {1}, {}, {2});
+    auto* node = short_sequences.mutable_graph()->mutable_node(0);
+    node->add_input("lengths");
+    refused(short_sequences, "sequence_lens (2); expected every one of the 1 sequences at its full length 3", true);
 }
 
 TEST_CASE("import_onnx runs a grouped convolution as each group's convolution, joined in order, and trains it") {

@@ -35,6 +35,7 @@ struct Attribute {
     std::string s;
     std::vector<long> ints;
     std::vector<float> floats;
+    std::vector<std::string> strings;
     std::optional<Constant> t;
 };
 
@@ -53,10 +54,12 @@ struct Value {
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
         "Abs",                "Add",                "AveragePool",        "BatchNormalization", "Celu",
-        "Clip",               "Concat",             "Constant",           "Conv",               "ConvTranspose",
+        "Clip",               "Concat",             "Constant",           "ConstantOfShape",    "Conv",
+        "ConvTranspose",
         "Div",                "Dropout",            "Elu",                "Erf",                "Exp",
         "Flatten",            "Gather",
-        "Gemm",               "GlobalAveragePool",  "GlobalMaxPool",      "HardSigmoid",        "HardSwish",
+        "Gemm",               "GlobalAveragePool",  "GlobalMaxPool",      "GRU",                "HardSigmoid",
+        "HardSwish",          "LSTM",               "RNN",
         "Identity",           "LayerNormalization", "LeakyRelu",          "Log",                "LogSoftmax",
         "MatMul",             "Max",                "MaxPool",            "Mean",               "Min",
         "Mul",                "Neg",                "Pad",                "Pow",                "PRelu",
@@ -231,7 +234,8 @@ std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& conte
             }
             node.outputs.push_back(out);
         }
-        if (node.outputs.empty() || node.outputs[0].empty()) {
+        // The recurrent ops may leave their first output (every step's state) unnamed.
+        if (std::all_of(node.outputs.begin(), node.outputs.end(), [](const std::string& o) { return o.empty(); })) {
             throw IoError(fmt::format("import_onnx: {}: node {} has no output; expected at least one", context,
                                       node.name));
         }
@@ -242,6 +246,7 @@ std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& conte
             attr.s = a.s();
             attr.ints.assign(a.ints().begin(), a.ints().end());
             attr.floats.assign(a.floats().begin(), a.floats().end());
+            attr.strings.assign(a.strings().begin(), a.strings().end());
             if (a.has_t()) attr.t = decode(a.t(), context, fmt::format("attribute '{}' of node {}", a.name(), node.name));
             if (a.type() == onnx::AttributeProto::GRAPH || a.type() == onnx::AttributeProto::GRAPHS) {
                 throw OnnxUnsupportedError(fmt::format("import_onnx: {}: node {} has a subgraph attribute '{}'; "
@@ -900,6 +905,157 @@ private:
         return means / constant(share);
     }
 
+    // LSTM, GRU and RNN, unrolled into ops over the sequence as xgrad's own recurrent layers run:
+    // the inputs' product for every step at once, then one product of the state per step. ONNX's
+    // gate orders: i, o, f, c (LSTM) and z, r, h (GRU). A bidirectional node's second direction
+    // reads W, R, B, the initial states and P at index 1 and the sequence from its end.
+    void recurrent(const std::string& kind) {
+        const std::size_t gates = kind == "LSTM" ? 4 : kind == "GRU" ? 3 : 1;
+        if (attr("clip")) unsupported("clip; expected none");
+        if (int_attr("input_forget", 0) != 0) unsupported("input_forget 1; expected 0");
+        if (attr("activation_alpha") || attr("activation_beta")) {
+            unsupported("activation_alpha or activation_beta; expected activations without parameters");
+        }
+        const long layout = int_attr("layout", 0);
+        if (layout != 0 && layout != 1) invalid(fmt::format("layout {}; expected 0 or 1", layout));
+        const std::string direction = text_attr("direction", "forward");
+        if (direction != "forward" && direction != "reverse" && direction != "bidirectional") {
+            invalid(fmt::format("direction '{}'; expected forward, reverse or bidirectional", direction));
+        }
+        const std::size_t directions = direction == "bidirectional" ? 2 : 1;
+        // Layout 1 puts the batch first: (batch, steps, ...) and (batch, directions, ...).
+        Tensor x = in(0);
+        if (x.rank() != 3) {
+            invalid(fmt::format("X {}; expected {}", format_shape(x.shape()),
+                                layout ? "(batch_size, seq_length, input_size)" : "(seq_length, batch_size, input_size)"));
+        }
+        if (layout) x = transpose(x, {1, 0, 2});
+        const std::size_t steps = x.shape()[0], batch = x.shape()[1], features = x.shape()[2];
+        if (has_input(4)) {
+            const std::vector<long> lengths = ints_in(4);
+            if (lengths.size() != batch ||
+                std::any_of(lengths.begin(), lengths.end(), [&](long n) { return n != static_cast<long>(steps); })) {
+                unsupported(fmt::format("sequence_lens ({}); expected every one of the {} sequences at its full length {}",
+                                        fmt::join(lengths, ", "), batch, steps));
+            }
+        }
+        const Tensor w = in(1), r = in(2);
+        const std::size_t hidden = r.rank() == 3 ? r.shape()[2] : 0, width = gates * hidden;
+        if (const long h = int_attr("hidden_size", static_cast<long>(hidden)); h != static_cast<long>(hidden) || hidden == 0) {
+            invalid(fmt::format("R {} for hidden_size {}; expected ({}, {} * hidden_size, hidden_size)",
+                                format_shape(r.shape()), h, directions, gates));
+        }
+        const auto require_shape = [&](const Tensor& t, const char* what, const Shape& expected) {
+            if (t.shape() != expected) {
+                invalid(fmt::format("{} {}; expected {} for X {}, {} direction(s) and hidden_size {}", what,
+                                    format_shape(t.shape()), format_shape(expected), format_shape(in(0).shape()),
+                                    directions, hidden));
+            }
+        };
+        require_shape(w, "W", {directions, width, features});
+        require_shape(r, "R", {directions, width, hidden});
+        afford(static_cast<double>(steps * batch) * static_cast<double>(width + 3 * hidden) * static_cast<double>(directions),
+               "its steps");
+        // Activations: f for the gates, g for the candidate, h for the output (LSTM), per direction.
+        const std::size_t per_direction = kind == "LSTM" ? 3 : kind == "GRU" ? 2 : 1;
+        std::vector<std::string> functions;
+        if (const Attribute* a = attr("activations")) functions = a->strings;
+        if (functions.empty()) {
+            const std::vector<std::string> defaults = kind == "LSTM"  ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
+                                                      : kind == "GRU" ? std::vector<std::string>{"Sigmoid", "Tanh"}
+                                                                      : std::vector<std::string>{"Tanh"};
+            for (std::size_t d = 0; d < directions; ++d) functions.insert(functions.end(), defaults.begin(), defaults.end());
+        }
+        if (functions.size() != per_direction * directions) {
+            invalid(fmt::format("activations ({}); expected {} per direction", fmt::join(functions, ", "), per_direction));
+        }
+        for (const auto& f : functions) {
+            if (f != "Sigmoid" && f != "Tanh" && f != "Relu") unsupported(fmt::format("activation {}; expected Sigmoid, Tanh or Relu", f));
+        }
+        const auto activate = [](const std::string& f, const Tensor& t) {
+            return f == "Sigmoid" ? sigmoid(t) : f == "Tanh" ? tanh(t) : relu(t);
+        };
+        const bool reset_after = kind == "GRU" && int_attr("linear_before_reset", 0) != 0;
+        // Direction d's part of t (directions, ...) as `shape`.
+        const auto part = [&](const Tensor& t, std::size_t d, const Shape& shape) {
+            return reshape_to(directions == 1 ? t : slice(t, 0, d, d + 1), shape);
+        };
+        const auto state_in = [&](std::size_t k, const char* what, std::size_t d) {
+            if (!has_input(k)) return constant(xt::zeros<float>({batch, hidden}));
+            Tensor t = in(k);
+            if (layout && t.rank() == 3) t = transpose(t, {1, 0, 2});
+            require_shape(t, what, {directions, batch, hidden});
+            return part(t, d, {batch, hidden});
+        };
+        if (has_input(3)) require_shape(in(3), "B", {directions, 2 * width});
+        if (kind == "LSTM" && has_input(7)) require_shape(in(7), "P", {directions, 3 * hidden});
+        const bool wants_sequence = !n_->outputs[0].empty();
+        std::vector<Tensor> sequences, last_states, last_cells;
+        for (std::size_t d = 0; d < directions; ++d) {
+            const bool backwards = direction == "reverse" || d == 1;
+            const Tensor wd = transpose(part(w, d, {width, features})), rd = transpose(part(r, d, {width, hidden}));
+            const Tensor wb = has_input(3) ? slice(part(in(3), d, {2 * width}), 0, 0, width)
+                                           : constant(xt::zeros<float>({width}));
+            const Tensor rb = has_input(3) ? slice(part(in(3), d, {2 * width}), 0, width, 2 * width)
+                                           : constant(xt::zeros<float>({width}));
+            // Every step's input product at once, its bias in it: (steps * batch, width).
+            const Tensor projected = linear(reshape_to(x, {steps * batch, features}), wd, wb);
+            const auto f = [&](std::size_t k, const Tensor& t) { return activate(functions[d * per_direction + k], t); };
+            const auto gate = [&](const Tensor& t, std::size_t k) { return slice(t, 1, k * hidden, (k + 1) * hidden); };
+            Tensor h = state_in(5, "initial_h", d), c;
+            if (kind == "LSTM") c = state_in(6, "initial_c", d);
+            std::vector<Tensor> outputs(steps);
+            for (std::size_t i = 0; i < steps; ++i) {
+                const std::size_t t = backwards ? steps - 1 - i : i;
+                const Tensor xt = slice(projected, 0, t * batch, (t + 1) * batch);
+                if (kind == "LSTM") {
+                    const Tensor g = xt + linear(h, rd, rb);
+                    Tensor in_gate = gate(g, 0), forget = gate(g, 2), out_gate = gate(g, 1);
+                    Tensor peep_o;
+                    if (has_input(7)) {
+                        const Tensor p = part(in(7), d, {3 * hidden});  // i, o, f
+                        in_gate = in_gate + slice(p, 0, 0, hidden) * c;
+                        forget = forget + slice(p, 0, 2 * hidden, 3 * hidden) * c;
+                        peep_o = slice(p, 0, hidden, 2 * hidden);
+                    }
+                    c = f(0, forget) * c + f(0, in_gate) * f(1, gate(g, 3));
+                    if (peep_o.defined()) out_gate = out_gate + peep_o * c;
+                    h = f(0, out_gate) * f(2, c);
+                } else if (kind == "GRU") {
+                    const Tensor zr = slice(xt, 1, 0, 2 * hidden) +
+                                      linear(h, slice(rd, 1, 0, 2 * hidden), slice(rb, 0, 0, 2 * hidden));
+                    const Tensor z = f(0, gate(zr, 0)), reset = f(0, gate(zr, 1));
+                    const Tensor rd_h = slice(rd, 1, 2 * hidden, width), rb_h = slice(rb, 0, 2 * hidden, width);
+                    const Tensor recurrent = reset_after ? reset * linear(h, rd_h, rb_h) : linear(reset * h, rd_h, rb_h);
+                    const Tensor candidate = f(1, gate(xt, 2) + recurrent);
+                    h = candidate + z * (h - candidate);  // (1 - z) candidate + z h
+                } else {
+                    h = f(0, xt + linear(h, rd, rb));
+                }
+                if (wants_sequence) outputs[t] = reshape_to(h, {1, 1, batch, hidden});
+            }
+            if (wants_sequence) sequences.push_back(steps ? concat(outputs, 0) : constant(xt::zeros<float>({std::size_t{0}, std::size_t{1}, batch, hidden})));
+            last_states.push_back(reshape_to(h, {1, batch, hidden}));
+            if (kind == "LSTM") last_cells.push_back(reshape_to(c, {1, batch, hidden}));
+        }
+        const auto joined = [&](const std::vector<Tensor>& parts, long axis) {
+            return parts.size() == 1 ? parts.front() : concat(parts, axis);
+        };
+        // Y (steps, directions, batch, hidden), Y_h and Y_c (directions, batch, hidden); batch first in layout 1.
+        if (wants_sequence) {
+            const Tensor y = joined(sequences, 1);
+            set(0, layout ? transpose(y, {2, 0, 1, 3}) : y);
+        }
+        const Tensor y_h = joined(last_states, 0);
+        set(1, layout ? transpose(y_h, {1, 0, 2}) : y_h);
+        if (kind == "LSTM") {
+            const Tensor y_c = joined(last_cells, 0);
+            set(2, layout ? transpose(y_c, {1, 0, 2}) : y_c);
+        } else if (n_->outputs.size() > 2 && !n_->outputs[2].empty()) {
+            invalid(fmt::format("output 2 is requested; {} has two outputs", kind));
+        }
+    }
+
     void batch_normalization() {
         only_one_output();
         if (int_attr("training_mode", 0) != 0) unsupported("training_mode 1; expected inference (0)");
@@ -1475,6 +1631,31 @@ private:
         }
     }
 
+    // ConstantOfShape: a constant int64 shape filled with `value`'s one element (float 0 by
+    // default), as PyTorch makes a recurrent layer's zero initial state for a batch of any size.
+    void constant_of_shape() {
+        const std::vector<long> dims = ints_in(0);
+        Shape shape;
+        double count = 1;
+        for (long d : dims) {
+            if (d < 0) invalid(fmt::format("shape ({}); expected extents >= 0", fmt::join(dims, ", ")));
+            shape.push_back(static_cast<std::size_t>(d));
+            count *= static_cast<double>(d);
+        }
+        const Attribute* a = attr("value");
+        const bool ints = a && a->t && a->t->is_int;
+        if (a && a->t && (ints ? a->t->ints.size() : a->t->floats.size()) != 1) {
+            invalid(fmt::format("value {}; expected one element", format_shape(a->t->shape)));
+        }
+        afford(count, "its output");
+        const std::size_t n = static_cast<std::size_t>(count);
+        if (ints) return set_ints(0, Constant{true, {}, std::vector<long>(n, a->t->ints[0]), shape});
+        const float fill = a && a->t ? a->t->floats.data()[0] : 0.0f;
+        Array values = uninitialized(shape);
+        values.fill(fill);
+        set(0, constant(std::move(values)));
+    }
+
     // B of a binary op. Before opset 7, B broadcast only when asked (broadcast=1), aligned at
     // `axis` of A rather than at the end.
     Tensor second_operand() {
@@ -1609,6 +1790,7 @@ private:
         if (op == "ConvTranspose") return conv_transpose();
         if (op == "MaxPool" || op == "AveragePool") return pool(op == "MaxPool");
         if (op == "BatchNormalization") return batch_normalization();
+        if (op == "LSTM" || op == "GRU" || op == "RNN") return recurrent(op);
         if (op == "LayerNormalization") return layer_normalization();
         if (op == "Flatten") return flatten();
         if (op == "Reshape") return reshape_node();
@@ -1657,6 +1839,7 @@ private:
             return set(0, concat(xs, static_cast<long>(axis(int_attr("axis", 0), xs[0].rank()))));
         }
         if (op == "Constant") return constant_node();
+        if (op == "ConstantOfShape") return constant_of_shape();
         if (op == "Pad") return pad_node();
         unsupported(fmt::format("op {}; expected a supported op", op));
     }
