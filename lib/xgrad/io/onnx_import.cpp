@@ -489,6 +489,8 @@ private:
     static constexpr long kMaxPad = 4096;
     // The same for one Resize: more pixels than a network upsamples by in one step (32 x 32, FCN-32s).
     static constexpr std::size_t kMaxResizeGrowth = 1024;
+    // What one step of a recurrent node counts as at least, in values (recurrent).
+    static constexpr double kStepCost = 1024;
 
     void require_no_dilation() {
         if (auto d = ints_attr("dilations"); d && std::any_of(d->begin(), d->end(), [](long v) { return v != 1; })) {
@@ -954,7 +956,10 @@ private:
         };
         require_shape(w, "W", {directions, width, features});
         require_shape(r, "R", {directions, width, hidden});
-        afford(static_cast<double>(steps * batch) * static_cast<double>(width + 3 * hidden) * static_cast<double>(directions),
+        // Each step is a dozen ops whose bookkeeping outweighs a small state: charged as at least
+        // kStepCost values, so that a long sequence of tiny states cannot run for minutes.
+        afford(static_cast<double>(steps) * static_cast<double>(directions) *
+                   std::max(static_cast<double>(batch) * static_cast<double>(width + 3 * hidden), kStepCost),
                "its steps");
         // Activations: f for the gates, g for the candidate, h for the output (LSTM), per direction.
         const std::size_t per_direction = kind == "LSTM" ? 3 : kind == "GRU" ? 2 : 1;
@@ -1643,6 +1648,7 @@ private:
             count *= static_cast<double>(d);
         }
         const Attribute* a = attr("value");
+        if (a && !a->t) invalid("value is not a tensor; expected a tensor of one element");
         const bool ints = a && a->t && a->t->is_int;
         if (a && a->t && (ints ? a->t->ints.size() : a->t->floats.size()) != 1) {
             invalid(fmt::format("value {}; expected one element", format_shape(a->t->shape)));
