@@ -241,6 +241,66 @@ void model_file_seeds(const fs::path& dir) {
     xg::save_model(normalized, (dir / "normalized.npz").string());
 }
 
+// A model of one node written by hand: x (`in`) into the graph's output y (`out`), the node
+// reading x and then `weights` (initializers of small varied values), with INTS, INT and STRING
+// attributes, writing `outputs` (y among them).
+struct OneNode {
+    std::string op;
+    std::vector<long> in, out;
+    std::vector<std::pair<std::string, std::vector<long>>> weights;
+    std::vector<std::pair<std::string, std::vector<long>>> ints;
+    std::vector<std::pair<std::string, long>> int_values;
+    std::vector<std::pair<std::string, std::string>> texts;
+    std::vector<std::string> outputs = {"y"};
+};
+
+void write_one_node(const fs::path& path, const OneNode& spec) {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(14);
+    auto* g = m.mutable_graph();
+    g->set_name(spec.op);
+    for (auto [value, extents] : {std::pair{g->add_input(), spec.in}, std::pair{g->add_output(), spec.out}}) {
+        value->set_name(value == &g->input(0) ? "x" : "y");
+        auto* type = value->mutable_type()->mutable_tensor_type();
+        type->set_elem_type(onnx::TensorProto::FLOAT);
+        for (long e : extents) type->mutable_shape()->add_dim()->set_dim_value(e);
+    }
+    auto* n = g->add_node();
+    n->set_op_type(spec.op);
+    n->set_name(spec.op + "_node");
+    n->add_input("x");
+    for (const auto& [name, extents] : spec.weights) {
+        auto* t = g->add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        long count = 1;
+        for (long e : extents) t->add_dims(e), count *= e;
+        for (long i = 0; i < count; ++i) t->add_float_data(static_cast<float>(i % 7) / 7.0f - 0.4f);
+        n->add_input(name);
+    }
+    for (const auto& output : spec.outputs) n->add_output(output);
+    for (const auto& [name, values] : spec.ints) {
+        auto* a = n->add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::INTS);
+        for (long v : values) a->add_ints(v);
+    }
+    for (const auto& [name, value] : spec.int_values) {
+        auto* a = n->add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(value);
+    }
+    for (const auto& [name, text] : spec.texts) {
+        auto* a = n->add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::STRING);
+        a->set_s(text);
+    }
+    write_file(path, m.SerializeAsString());
+}
+
 void onnx_model_seeds(const fs::path& dir) {
     // Exported by xgrad: a small MLP and a small convnet with every windowed op (a dilated
     // convolution among them) and batch normalization.
@@ -279,45 +339,22 @@ void onnx_model_seeds(const fs::path& dir) {
     resized.emplace<xg::Flatten>();
     resized.emplace<xg::Dense>(16, 2, "softmax");
     xg::export_onnx(resized, xg::Array(xt::ones<float>({1, 3, 4, 1})), (dir / "resized.onnx").string());
-    // A grouped Conv node (two groups of two channels, padded), which xgrad does not export: written by hand.
-    {
-        onnx::ModelProto m;
-        m.set_ir_version(8);
-        m.add_opset_import()->set_version(13);
-        auto* g = m.mutable_graph();
-        g->set_name("grouped");
-        for (auto [value, extents] : {std::pair{g->add_input(), std::vector<long>{1, 4, 5, 5}},
-                                      std::pair{g->add_output(), std::vector<long>{1, 4, 5, 5}}}) {
-            value->set_name(value == &g->input(0) ? "x" : "y");
-            auto* type = value->mutable_type()->mutable_tensor_type();
-            type->set_elem_type(onnx::TensorProto::FLOAT);
-            for (long e : extents) type->mutable_shape()->add_dim()->set_dim_value(e);
-        }
-        auto add_initializer = [&](const char* name, std::vector<long> extents) {
-            auto* t = g->add_initializer();
-            t->set_name(name);
-            t->set_data_type(onnx::TensorProto::FLOAT);
-            long count = 1;
-            for (long e : extents) t->add_dims(e), count *= e;
-            for (long i = 0; i < count; ++i) t->add_float_data(static_cast<float>(i % 7) / 7.0f - 0.4f);
-        };
-        add_initializer("w", {4, 2, 3, 3});
-        add_initializer("b", {4});
-        auto* n = g->add_node();
-        n->set_op_type("Conv");
-        n->set_name("grouped_conv");
-        for (const char* input : {"x", "w", "b"}) n->add_input(input);
-        n->add_output("y");
-        auto* group = n->add_attribute();
-        group->set_name("group");
-        group->set_type(onnx::AttributeProto::INT);
-        group->set_i(2);
-        auto* pads = n->add_attribute();
-        pads->set_name("pads");
-        pads->set_type(onnx::AttributeProto::INTS);
-        for (int p : {1, 1, 1, 1}) pads->add_ints(p);
-        write_file(dir / "grouped.onnx", m.SerializeAsString());
-    }
+    // Nodes xgrad does not export, written by hand: a grouped Conv (two groups of two channels,
+    // padded), a Conv over sequences (strided, dilated, padded), a bidirectional LSTM and a GRU of
+    // layout 1 resetting after its product. The recurrent ones name only their last state.
+    write_one_node(dir / "grouped.onnx", {.op = "Conv", .in = {1, 4, 5, 5}, .out = {1, 4, 5, 5},
+                                          .weights = {{"w", {4, 2, 3, 3}}, {"b", {4}}},
+                                          .ints = {{"pads", {1, 1, 1, 1}}}, .int_values = {{"group", 2}}});
+    write_one_node(dir / "conv1d.onnx", {.op = "Conv", .in = {1, 2, 7}, .out = {1, 3, 4},
+                                         .weights = {{"w", {3, 2, 2}}, {"b", {3}}},
+                                         .ints = {{"strides", {2}}, {"dilations", {2}}, {"pads", {1, 2}}}});
+    write_one_node(dir / "lstm.onnx", {.op = "LSTM", .in = {3, 1, 2}, .out = {2, 1, 2},
+                                       .weights = {{"w", {2, 8, 2}}, {"r", {2, 8, 2}}, {"b", {2, 16}}},
+                                       .int_values = {{"hidden_size", 2}}, .texts = {{"direction", "bidirectional"}},
+                                       .outputs = {"", "y"}});
+    write_one_node(dir / "gru.onnx", {.op = "GRU", .in = {1, 3, 2}, .out = {1, 1, 2},
+                                      .weights = {{"w", {1, 6, 2}}, {"r", {1, 6, 2}}},
+                                      .int_values = {{"layout", 1}, {"linear_before_reset", 1}}, .outputs = {"", "y"}});
     const std::string whole = read_file(dir / "mlp.onnx");
     write_file(dir / "truncated.onnx", whole.substr(0, whole.size() / 2));
     write_file(dir / "empty.onnx", "");
