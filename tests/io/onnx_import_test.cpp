@@ -917,6 +917,13 @@ TEST_CASE("import_onnx runs Conv, ConvTranspose and the pools over sequences (N,
     }
     CHECK(run(max_pool) == maxima);
     CHECK(run(average) == means);
+    // MaxPool's two taps two steps apart, one step of padding before: the later tap wins.
+    onnx::ModelProto dilated_pool = one_node("MaxPool");
+    add_ints(dilated_pool.mutable_graph()->mutable_node(0), "kernel_shape", {2});
+    add_ints(dilated_pool.mutable_graph()->mutable_node(0), "dilations", {2});
+    add_ints(dilated_pool.mutable_graph()->mutable_node(0), "pads", {1, 0});
+    const xg::Array later = xt::view(x, xt::all(), xt::all(), xt::range(1, 7));
+    CHECK(run(dilated_pool) == later);
 
     // Attributes and weights of another rank are named as they are in the file.
     onnx::ModelProto two_strides = with_weights("Conv", {1, 2, 2});

@@ -821,7 +821,11 @@ private:
         if (static_cast<long>(std::max(s[0], s[1])) > kMaxPad) {
             unsupported(fmt::format("strides ({}, {}); expected strides up to {}", s[0], s[1], kMaxPad));
         }
-        require_no_dilation();
+        // MaxPool's taps may be `dilations` apart (AveragePool has no dilations before opset 19).
+        if (!max) require_no_dilation();
+        const Size2 d = max ? dilations() : Size2{1, 1};
+        const bool dilated = d != Size2{1, 1};
+        const Size2 span{window_span(k[0], d[0]), window_span(k[1], d[1])};
         const bool ceil_mode = int_attr("ceil_mode", 0) != 0;
         // Averages over windows that reach past the input: only a maximum's are meant the same by
         // every runtime. With auto_pad, ONNX's own reference refuses ceil_mode.
@@ -830,7 +834,7 @@ private:
             unsupported(fmt::format("ceil_mode 1 with auto_pad {}; expected explicit pads", auto_pad()));
         }
         const bool count_pads = !max && int_attr("count_include_pad", 0) != 0;
-        const std::array<long, 4> file_pads = window_pads(x.shape(), k, s);
+        const std::array<long, 4> file_pads = window_pads(x.shape(), k, s, d);
         for (int a = 0; a < 2; ++a) {
             const long in = static_cast<long>(x.shape()[2 + a]), padded = in + file_pads[a] + file_pads[a + 2];
             // As ONNX Runtime requires: so every window holds a pixel of the image.
@@ -838,8 +842,9 @@ private:
                 invalid(fmt::format("pads ({}) for kernel_shape ({}, {}); expected each pad smaller than its window",
                                     fmt::join(file_pads, ", "), k[0], k[1]));
             }
-            if (padded < static_cast<long>(k[a])) {
-                invalid(fmt::format("kernel_shape ({}, {}) larger than X {} with pads ({})", k[0], k[1],
+            if (padded < static_cast<long>(span[a])) {
+                invalid(fmt::format("kernel_shape ({}, {}){} larger than X {} with pads ({})", k[0], k[1],
+                                    dilated ? fmt::format(" with dilations ({}, {})", d[0], d[1]) : std::string{},
                                     format_shape(x.shape()), fmt::join(file_pads, ", ")));
             }
         }
@@ -851,14 +856,16 @@ private:
                 // would start in the end padding (as PyTorch, whose exports use it); it reaches
                 // past the padded input, by rows that never win a maximum.
                 const long stride = static_cast<long>(s[a]);
-                long out = (padded - static_cast<long>(k[a]) + stride - 1) / stride + 1;
+                long out = (padded - static_cast<long>(span[a]) + stride - 1) / stride + 1;
                 if ((out - 1) * stride >= in + p[a]) --out;
-                p[a + 2] += std::max(0L, (out - 1) * stride + static_cast<long>(k[a]) - padded);
+                p[a + 2] += std::max(0L, (out - 1) * stride + static_cast<long>(span[a]) - padded);
             }
         }
         const Tensor image = channels_last(x);
         Tensor y;
-        if (p == std::array<long, 4>{0, 0, 0, 0}) {
+        if (dilated) {
+            y = dilated_max_pool(image, k, s, d, p);
+        } else if (p == std::array<long, 4>{0, 0, 0, 0}) {
             y = max ? max_pool2d(image, k, s) : avg_pool2d(image, k, s);
         } else if (!count_pads && p == same_pads(x.shape(), k, s)) {
             // xgrad's `same`: (total / 2) before and the rest after, windows ignoring the padding.
@@ -880,6 +887,46 @@ private:
         return same;
     }
 
+    // 1 inside an image (N, H, W, C) padded by p (top, left, bottom, right), 0 in the pads:
+    // (1, PH, PW, 1), so that it broadcasts over any batch and channels.
+    static Array inside_of(const Shape& image, const std::array<long, 4>& p) {
+        const std::size_t h = image[1], w = image[2], top = static_cast<std::size_t>(p[0]), left = static_cast<std::size_t>(p[1]);
+        Array inside = xt::zeros<float>({std::size_t{1}, h + top + static_cast<std::size_t>(p[2]),
+                                         w + left + static_cast<std::size_t>(p[3]), std::size_t{1}});
+        for (std::size_t i = 0; i < h; ++i) {
+            for (std::size_t j = 0; j < w; ++j) inside(0, top + i, left + j, 0) = 1.0f;
+        }
+        return inside;
+    }
+
+    // A maximum over taps d apart (MaxPool's dilations), as ops: the image padded with -inf (it
+    // never wins), then for each tap the pixel it reads in every window (a 1 x 1 pooling strided
+    // as the windows are), and their elementwise maximum.
+    Tensor dilated_max_pool(const Tensor& image, Size2 k, Size2 s, Size2 d, const std::array<long, 4>& p) {
+        const std::size_t ph = image.shape()[1] + static_cast<std::size_t>(p[0] + p[2]);
+        const std::size_t pw = image.shape()[2] + static_cast<std::size_t>(p[1] + p[3]);
+        const std::size_t oh = (ph - window_span(k[0], d[0])) / s[0] + 1, ow = (pw - window_span(k[1], d[1])) / s[1] + 1;
+        // The padded image (and its mask, of one image and channel), then every tap's pixels.
+        const double images = static_cast<double>(std::max<std::size_t>(image.shape()[0] * image.shape()[3], 1));
+        afford(images * static_cast<double>(ph) * static_cast<double>(pw), "a padded image");
+        afford(images * static_cast<double>(k[0] * k[1]) * static_cast<double>(oh * ow), "its taps");
+        const Array inside = inside_of(image.shape(), p);
+        const Array floor = xt::where(inside > 0.0f, 0.0f, -std::numeric_limits<float>::infinity());
+        const Tensor padded = pad(pad(image, 1, static_cast<std::size_t>(p[0]), static_cast<std::size_t>(p[2])), 2,
+                                  static_cast<std::size_t>(p[1]), static_cast<std::size_t>(p[3])) +
+                              constant(floor);
+        Tensor y;
+        for (std::size_t ty = 0; ty < k[0]; ++ty) {
+            for (std::size_t tx = 0; tx < k[1]; ++tx) {
+                const std::size_t row = ty * d[0], column = tx * d[1];
+                const Tensor reach = slice(slice(padded, 1, row, row + (oh - 1) * s[0] + 1), 2, column, column + (ow - 1) * s[1] + 1);
+                const Tensor taps = max_pool2d(reach, {1, 1}, s);
+                y = y.defined() ? maximum(y, taps) : taps;
+            }
+        }
+        return y;
+    }
+
     // A pooling of image (N, H, W, C) with any pads p (top, left, bottom, right), as ops: the
     // image padded, then windows inside it. Padding is -inf for a maximum (it never wins); for a
     // mean, zeros, divided by the share of each window inside the image unless the pads count.
@@ -890,11 +937,7 @@ private:
         afford(static_cast<double>(image.shape()[0] * image.shape()[3]) * static_cast<double>(ph) * static_cast<double>(pw),
                "a padded image");
         Tensor padded = pad(pad(image, 1, top, static_cast<std::size_t>(p[2])), 2, left, static_cast<std::size_t>(p[3]));
-        // 1 inside the image, 0 in the pads, (1, PH, PW, 1) so that it broadcasts over any batch.
-        Array inside = xt::zeros<float>({std::size_t{1}, ph, pw, std::size_t{1}});
-        for (std::size_t i = 0; i < h; ++i) {
-            for (std::size_t j = 0; j < w; ++j) inside(0, top + i, left + j, 0) = 1.0f;
-        }
+        const Array inside = inside_of(image.shape(), p);
         if (max) {
             const Array floor = xt::where(inside > 0.0f, 0.0f, -std::numeric_limits<float>::infinity());
             return max_pool2d(padded + constant(floor), k, s);
@@ -975,7 +1018,9 @@ private:
             invalid(fmt::format("activations ({}); expected {} per direction", fmt::join(functions, ", "), per_direction));
         }
         for (const auto& f : functions) {
-            if (f != "Sigmoid" && f != "Tanh" && f != "Relu") unsupported(fmt::format("activation {}; expected Sigmoid, Tanh or Relu", f));
+            if (f != "Sigmoid" && f != "Tanh" && f != "Relu") {
+                unsupported(fmt::format("activation {}; expected Sigmoid, Tanh or Relu", f));
+            }
         }
         const auto activate = [](const std::string& f, const Tensor& t) {
             return f == "Sigmoid" ? sigmoid(t) : f == "Tanh" ? tanh(t) : relu(t);
@@ -1039,7 +1084,10 @@ private:
                 }
                 if (wants_sequence) outputs[t] = reshape_to(h, {1, 1, batch, hidden});
             }
-            if (wants_sequence) sequences.push_back(steps ? concat(outputs, 0) : constant(xt::zeros<float>({std::size_t{0}, std::size_t{1}, batch, hidden})));
+            if (wants_sequence) {
+                const Shape none{0, 1, batch, hidden};  // a sequence of no steps
+                sequences.push_back(steps ? concat(outputs, 0) : constant(Array(xt::zeros<float>(none))));
+            }
             last_states.push_back(reshape_to(h, {1, batch, hidden}));
             if (kind == "LSTM") last_cells.push_back(reshape_to(c, {1, batch, hidden}));
         }
