@@ -943,6 +943,11 @@ TEST_CASE("import_onnx runs Conv, ConvTranspose and the pools over sequences (N,
                          doctest::Contains("kernel_shape (1, 9) larger than X (1, 2, 1, 7) with pads (0, 0, 0, 0) (sequences "
                                            "(N, C, L) run as images of one row (N, C, 1, L))"),
                          xg::ValueError);
+    onnx::ModelProto endless = one_node("MaxPool");
+    add_ints(endless.mutable_graph()->mutable_node(0), "kernel_shape", {long{1} << 62});
+    add_ints(endless.mutable_graph()->mutable_node(0), "dilations", {4});
+    CHECK_THROWS_WITH_AS(run(endless), doctest::Contains("expected windows spanning at most 2147483648 pixels"),
+                         xg::OnnxUnsupportedError);
     CHECK_THROWS_WITH_AS(run(with_weights("Conv", {1, 2, 1, 2})),
                          doctest::Contains("W (1, 2, 1, 2) for X (1, 2, 7); expected 3 axes, as X's"), xg::ValueError);
     const xg::Tensor volume(xg::Array(xt::zeros<float>({1, 2, 3, 3, 3})));
@@ -953,8 +958,9 @@ TEST_CASE("import_onnx runs Conv, ConvTranspose and the pools over sequences (N,
 
 TEST_CASE("import_onnx runs LSTM, GRU and RNN nodes in either direction, and names the forms it does not run") {
     ScratchDir dir;
-    // An RNN of 2 units over 3 steps of 2 features, batch 1: W (1, 2, 2), R (1, 2, 2), B (1, 4).
-    const auto rnn = [](const std::string& direction) {
+    // An RNN of 2 units over 3 steps of 2 features, batch 1: W (1, 2, 2), R (1, 2, 2), B (1, 4);
+    // its output y is Y_h, or Y (every step's state) when `every_step`.
+    const auto rnn = [](const std::string& direction, bool every_step = false) {
         onnx::ModelProto m = one_node("RNN");
         auto* g = m.mutable_graph();
         add_initializer(g, "w", {1, 2, 2}, {0.5f, -0.25f, 0.75f, 0.125f});
@@ -962,8 +968,10 @@ TEST_CASE("import_onnx runs LSTM, GRU and RNN nodes in either direction, and nam
         add_initializer(g, "b", {1, 4}, {0.1f, -0.2f, 0.05f, 0.3f});
         auto* n = g->mutable_node(0);
         for (const char* input : {"w", "r", "b"}) n->add_input(input);
-        n->set_output(0, "");
-        n->add_output("y");  // Y_h only: every step's state left unnamed, as ONNX's own tests do
+        if (!every_step) {
+            n->set_output(0, "");
+            n->add_output("y");  // Y_h only: every step's state left unnamed, as ONNX's own tests do
+        }
         g->mutable_output(0)->set_name("y");
         if (!direction.empty()) add_string(n, "direction", direction.c_str());
         return m;
@@ -983,6 +991,24 @@ TEST_CASE("import_onnx runs LSTM, GRU and RNN nodes in either direction, and nam
     CHECK(last(0, 0, 1) == doctest::Approx(h[1]).epsilon(1e-6));
     // reverse reads the sequence from its end: the forward state of the flipped sequence.
     CHECK(max_abs_diff((*xg::import_onnx(write_model(dir, rnn("reverse"))))(xg::Tensor(backwards)).value(), last) <= 1e-6f);
+    // Its Y keeps the steps in the input's order: Y[t] is the state after reading steps T-1 ... t.
+    const xg::Array forward_states = (*xg::import_onnx(write_model(dir, rnn("", true))))(xg::Tensor(x)).value();
+    const xg::Array reverse_states = (*xg::import_onnx(write_model(dir, rnn("reverse", true))))(xg::Tensor(backwards)).value();
+    REQUIRE(forward_states.shape() == xg::Shape{3, 1, 1, 2});
+    CHECK(max_abs_diff(reverse_states, xt::flip(forward_states, 0)) <= 1e-6f);
+    // Both directions: (steps, 2, batch, units), the second direction's states at their own steps.
+    onnx::ModelProto both = rnn("bidirectional", true);
+    for (int i = 0; i < 3; ++i) {
+        auto* t = both.mutable_graph()->mutable_initializer(i);
+        const std::vector<float> once(t->float_data().begin(), t->float_data().end());
+        for (float v : once) t->add_float_data(v);  // the same weights for both directions
+        t->set_dims(0, 2);
+    }
+    const xg::Array both_states = (*xg::import_onnx(write_model(dir, both)))(xg::Tensor(x)).value();
+    REQUIRE(both_states.shape() == xg::Shape{3, 2, 1, 2});
+    CHECK(max_abs_diff(xt::view(both_states, xt::all(), xt::range(0, 1)), forward_states) <= 1e-6f);
+    const xg::Array flipped_states = (*xg::import_onnx(write_model(dir, rnn("", true))))(xg::Tensor(backwards)).value();
+    CHECK(max_abs_diff(xt::view(both_states, xt::all(), xt::range(1, 2)), xt::flip(flipped_states, 0)) <= 1e-6f);
 
     const auto refused = [&](onnx::ModelProto m, const char* message, bool unsupported) {
         const auto call = [&] { (*xg::import_onnx(write_model(dir, m)))(xg::Tensor(x)); };
@@ -1013,6 +1039,28 @@ TEST_CASE("import_onnx runs LSTM, GRU and RNN nodes in either direction, and nam
     auto* node = short_sequences.mutable_graph()->mutable_node(0);
     node->add_input("lengths");
     refused(short_sequences, "sequence_lens (2); expected every one of the 1 sequences at its full length 3", true);
+    // An initial state is named in the layout of the file: batch first in layout 1.
+    onnx::ModelProto batch_first = rnn("");
+    add_initializer(batch_first.mutable_graph(), "h0", {1, 3, 2}, {0, 0, 0, 0, 0, 0});
+    auto* first = batch_first.mutable_graph()->mutable_node(0);
+    first->add_input("");  // no sequence_lens
+    first->add_input("h0");
+    auto* layout = first->add_attribute();
+    layout->set_name("layout");
+    layout->set_type(onnx::AttributeProto::INT);
+    layout->set_i(1);
+    const auto call_batch_first = [&] {
+        (*xg::import_onnx(write_model(dir, batch_first)))(xg::Tensor(xg::Array(xt::zeros<float>({1, 3, 2}))));
+    };
+    CHECK_THROWS_WITH_AS(call_batch_first(),
+                         doctest::Contains("initial_h (1, 3, 2); expected (1, 1, 2) for X (1, 3, 2), 1 direction(s)"),
+                         xg::ValueError);
+    // Only the recurrent ops may leave their first output unnamed.
+    onnx::ModelProto unnamed = one_node("Relu");
+    unnamed.mutable_graph()->mutable_node(0)->set_output(0, "");
+    unnamed.mutable_graph()->mutable_node(0)->add_output("y");
+    CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, unnamed)), doctest::Contains("has no output; expected at least one"),
+                         xg::IoError);
 }
 
 TEST_CASE("import_onnx runs a grouped convolution as each group's convolution, joined in order, and trains it") {

@@ -16,6 +16,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "xgrad/autograd/creation.hpp"
+#include "xgrad/core/window.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -234,8 +235,11 @@ std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& conte
             }
             node.outputs.push_back(out);
         }
-        // The recurrent ops may leave their first output (every step's state) unnamed.
-        if (std::all_of(node.outputs.begin(), node.outputs.end(), [](const std::string& o) { return o.empty(); })) {
+        // The recurrent ops may leave their first output (every step's state) unnamed; the others
+        // write their result there.
+        const bool recurrent = node.op == "LSTM" || node.op == "GRU" || node.op == "RNN";
+        if (std::all_of(node.outputs.begin(), node.outputs.end(), [](const std::string& o) { return o.empty(); }) ||
+            (!recurrent && node.outputs[0].empty())) {
             throw IoError(fmt::format("import_onnx: {}: node {} has no output; expected at least one", context,
                                       node.name));
         }
@@ -600,8 +604,12 @@ private:
                 a.ints.insert(a.ints.end() - 1, 1);
             }
         }
-        // Names no file can clash with: ONNX names are text, and this one starts with a control character.
-        const auto temporary = [](const std::string& name) { return "\x01one row/" + name; };
+        // A name for a lifted value that no value of the run has (a file may use any text).
+        const auto temporary = [&](const std::string& name) {
+            std::string t = "one row/" + name;
+            while (values_.contains(t)) t += "'";
+            return t;
+        };
         std::vector<std::string> made;
         const auto add_row = [&](std::size_t k, const char* what) {
             const Tensor t = in(k);
@@ -816,7 +824,7 @@ private:
         only_one_output();
         if (int_attr("storage_order", 0) != 0) unsupported("storage_order 1; expected 0");
         const Size2 k = pair_attr("kernel_shape", {0, 0});
-        if (k[0] == 0) invalid("kernel_shape is missing or not 2-D; expected two extents");
+        if (k[0] == 0) invalid("kernel_shape is missing; expected the window's extents");
         const Size2 s = pair_attr("strides", {1, 1});
         if (static_cast<long>(std::max(s[0], s[1])) > kMaxPad) {
             unsupported(fmt::format("strides ({}, {}); expected strides up to {}", s[0], s[1], kMaxPad));
@@ -825,6 +833,13 @@ private:
         if (!max) require_no_dilation();
         const Size2 d = max ? dilations() : Size2{1, 1};
         const bool dilated = d != Size2{1, 1};
+        for (int a = 0; a < 2; ++a) {
+            if (k[a] > kMaxWindowSpan || window_too_long(k[a], d[a])) {
+                unsupported(fmt::format("kernel_shape ({}, {}) with dilations ({}, {}); expected windows spanning at most "
+                                        "{} pixels",
+                                        k[0], k[1], d[0], d[1], kMaxWindowSpan));
+            }
+        }
         const Size2 span{window_span(k[0], d[0]), window_span(k[1], d[1])};
         const bool ceil_mode = int_attr("ceil_mode", 0) != 0;
         // Averages over windows that reach past the input: only a maximum's are meant the same by
@@ -900,28 +915,36 @@ private:
     }
 
     // A maximum over taps d apart (MaxPool's dilations), as ops: the image padded with -inf (it
-    // never wins), then for each tap the pixel it reads in every window (a 1 x 1 pooling strided
-    // as the windows are), and their elementwise maximum.
+    // never wins), then for each tap the pixel it reads in every window (the rows of a tap row
+    // gathered once, then each tap's columns of them), and their elementwise maximum.
     Tensor dilated_max_pool(const Tensor& image, Size2 k, Size2 s, Size2 d, const std::array<long, 4>& p) {
         const std::size_t ph = image.shape()[1] + static_cast<std::size_t>(p[0] + p[2]);
         const std::size_t pw = image.shape()[2] + static_cast<std::size_t>(p[1] + p[3]);
         const std::size_t oh = (ph - window_span(k[0], d[0])) / s[0] + 1, ow = (pw - window_span(k[1], d[1])) / s[1] + 1;
-        // The padded image (and its mask, of one image and channel), then every tap's pixels.
+        // The padded image, each tap row's rows and each tap's pixels; a tap is a few ops, charged
+        // as at least kStepCost values however small its windows.
         const double images = static_cast<double>(std::max<std::size_t>(image.shape()[0] * image.shape()[3], 1));
-        afford(images * static_cast<double>(ph) * static_cast<double>(pw), "a padded image");
-        afford(images * static_cast<double>(k[0] * k[1]) * static_cast<double>(oh * ow), "its taps");
-        const Array inside = inside_of(image.shape(), p);
-        const Array floor = xt::where(inside > 0.0f, 0.0f, -std::numeric_limits<float>::infinity());
+        const double taps = static_cast<double>(k[0]) * static_cast<double>(k[1]);
+        afford(images * static_cast<double>(ph) * static_cast<double>(pw) +
+                   static_cast<double>(k[0]) * images * static_cast<double>(oh) * static_cast<double>(pw) +
+                   taps * std::max(images * static_cast<double>(oh) * static_cast<double>(ow), kStepCost),
+               "its taps");
+        const Array floor = xt::where(inside_of(image.shape(), p) > 0.0f, 0.0f, -std::numeric_limits<float>::infinity());
         const Tensor padded = pad(pad(image, 1, static_cast<std::size_t>(p[0]), static_cast<std::size_t>(p[2])), 2,
                                   static_cast<std::size_t>(p[1]), static_cast<std::size_t>(p[3])) +
                               constant(floor);
+        // The positions a tap `first` pixels into each window reads: one per window, `stride` apart.
+        const auto positions = [](std::size_t first, std::size_t windows, std::size_t stride) {
+            std::vector<std::size_t> at(windows);
+            for (std::size_t i = 0; i < windows; ++i) at[i] = first + i * stride;
+            return at;
+        };
         Tensor y;
         for (std::size_t ty = 0; ty < k[0]; ++ty) {
+            const Tensor rows = gather(padded, positions(ty * d[0], oh, s[0]), 1);
             for (std::size_t tx = 0; tx < k[1]; ++tx) {
-                const std::size_t row = ty * d[0], column = tx * d[1];
-                const Tensor reach = slice(slice(padded, 1, row, row + (oh - 1) * s[0] + 1), 2, column, column + (ow - 1) * s[1] + 1);
-                const Tensor taps = max_pool2d(reach, {1, 1}, s);
-                y = y.defined() ? maximum(y, taps) : taps;
+                const Tensor pixels = gather(rows, positions(tx * d[1], ow, s[1]), 2);
+                y = y.defined() ? maximum(y, pixels) : pixels;
             }
         }
         return y;
@@ -985,7 +1008,10 @@ private:
             }
         }
         const Tensor w = in(1), r = in(2);
-        const std::size_t hidden = r.rank() == 3 ? r.shape()[2] : 0, width = gates * hidden;
+        if (r.rank() != 3) {
+            invalid(fmt::format("R {}; expected ({}, {} * hidden_size, hidden_size)", format_shape(r.shape()), directions, gates));
+        }
+        const std::size_t hidden = r.shape()[2], width = gates * hidden;
         if (const long h = int_attr("hidden_size", static_cast<long>(hidden)); h != static_cast<long>(hidden) || hidden == 0) {
             invalid(fmt::format("R {} for hidden_size {}; expected ({}, {} * hidden_size, hidden_size)",
                                 format_shape(r.shape()), h, directions, gates));
@@ -1015,7 +1041,8 @@ private:
             for (std::size_t d = 0; d < directions; ++d) functions.insert(functions.end(), defaults.begin(), defaults.end());
         }
         if (functions.size() != per_direction * directions) {
-            invalid(fmt::format("activations ({}); expected {} per direction", fmt::join(functions, ", "), per_direction));
+            invalid(fmt::format("activations ({}); expected {} per direction, {} in all", fmt::join(functions, ", "),
+                                per_direction, per_direction * directions));
         }
         for (const auto& f : functions) {
             if (f != "Sigmoid" && f != "Tanh" && f != "Relu") {
@@ -1033,8 +1060,9 @@ private:
         const auto state_in = [&](std::size_t k, const char* what, std::size_t d) {
             if (!has_input(k)) return constant(xt::zeros<float>({batch, hidden}));
             Tensor t = in(k);
-            if (layout && t.rank() == 3) t = transpose(t, {1, 0, 2});
-            require_shape(t, what, {directions, batch, hidden});
+            // Named in the file's layout, then read as layout 0's (directions, batch, hidden).
+            require_shape(t, what, layout ? Shape{batch, directions, hidden} : Shape{directions, batch, hidden});
+            if (layout) t = transpose(t, {1, 0, 2});
             return part(t, d, {batch, hidden});
         };
         if (has_input(3)) require_shape(in(3), "B", {directions, 2 * width});
