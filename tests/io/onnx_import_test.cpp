@@ -180,6 +180,20 @@ onnx::ModelProto one_node(const std::string& op, int opset = 13) {
     return m;
 }
 
+void add_string(onnx::NodeProto* n, const char* name, const char* value) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(value);
+}
+
+void add_ints(onnx::NodeProto* n, const char* name, const std::vector<long>& values) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (long v : values) a->add_ints(v);
+}
+
 }  // namespace
 
 TEST_CASE("models exported by torch.onnx.export predict as in PyTorch and fine-tune with fit") {
@@ -312,12 +326,6 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
         edit(g->mutable_node(0));
         return xg::import_onnx(write_model(dir, m));
     };
-    auto ints_attribute = [](onnx::NodeProto* n, const char* name, std::vector<long> values) {
-        auto* a = n->add_attribute();
-        a->set_name(name);
-        a->set_type(onnx::AttributeProto::INTS);
-        for (long v : values) a->add_ints(v);
-    };
     const xg::Tensor image(xg::Array(xt::ones<float>({1, 2, 3, 3})));
     auto fits = conv_transpose([](onnx::NodeProto*) {}, {1});
     CHECK((*fits)(image).value() == xt::full_like(xg::Array(xt::zeros<float>({1, 1, 4, 4})), 1.0f) +
@@ -326,8 +334,8 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
     CHECK_THROWS_WITH_AS((*wrong_bias)(image), doctest::Contains("B (2,); expected (1,)"), xg::ValueError);
     // output_padding reaches past the window only below the stride or the dilation.
     auto padded_too_far = conv_transpose([&](onnx::NodeProto* n) {
-        ints_attribute(n, "dilations", {2, 1});
-        ints_attribute(n, "output_padding", {2, 0});
+        add_ints(n, "dilations", {2, 1});
+        add_ints(n, "output_padding", {2, 0});
     }, {});
     CHECK_THROWS_WITH_AS((*padded_too_far)(image),
                          doctest::Contains("output_padding (2, 0); expected each below the larger of its stride (1, 1) and "
@@ -335,14 +343,14 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
                          xg::ValueError);
     CHECK_THROWS_WITH_AS((*fits)(xg::Tensor(xg::Array(xt::ones<float>({1, 2, 0, 3})))),
                          doctest::Contains("X (1, 2, 0, 3) has images without pixels; expected H, W >= 1"), xg::ValueError);
-    auto too_dilated = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "dilations", {8192, 1}); }, {});
+    auto too_dilated = conv_transpose([&](onnx::NodeProto* n) { add_ints(n, "dilations", {8192, 1}); }, {});
     CHECK_THROWS_WITH_AS((*too_dilated)(image),
                          doctest::Contains("(ConvTranspose): dilations (8192, 1); expected dilations up to 4096"),
                          xg::OnnxUnsupportedError);
-    auto far = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "strides", {1L << 40, 1}); }, {});
+    auto far = conv_transpose([&](onnx::NodeProto* n) { add_ints(n, "strides", {1L << 40, 1}); }, {});
     CHECK_THROWS_WITH_AS((*far)(image), doctest::Contains("strides (1099511627776, 1); expected strides up to 4096"),
                          xg::OnnxUnsupportedError);
-    auto wrong_window = conv_transpose([&](onnx::NodeProto* n) { ints_attribute(n, "kernel_shape", {3, 3}); }, {});
+    auto wrong_window = conv_transpose([&](onnx::NodeProto* n) { add_ints(n, "kernel_shape", {3, 3}); }, {});
     CHECK_THROWS_WITH_AS((*wrong_window)(image), doctest::Contains("kernel_shape (3, 3) differs from W (2, 1, 2, 2)"),
                          xg::ValueError);
 
@@ -367,20 +375,6 @@ void add_initializer(onnx::GraphProto* g, const std::string& name, std::vector<l
     for (long d : dims) t->add_dims(d);
     for (float v : floats) t->add_float_data(v);
     for (long v : ints) t->add_int64_data(v);
-}
-
-void add_string(onnx::NodeProto* n, const char* name, const char* value) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::STRING);
-    a->set_s(value);
-}
-
-void add_ints(onnx::NodeProto* n, const char* name, const std::vector<long>& values) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (long v : values) a->add_ints(v);
 }
 
 // x (1, 1, 2, 3) = [[0, 1, 2], [3, 4, 5]]: a linear function of the pixel, which bilinear
@@ -805,17 +799,6 @@ TEST_CASE("an imported model's initializers are its parameters, a batch normaliz
 TEST_CASE("import_onnx runs dilated Conv and ConvTranspose as direct loops do") {
     // Taps 2 rows and 1 column apart, so that a swap of the axes would show; distinct weights and
     // pixels, so that a flip would.
-    auto attribute = [](onnx::ModelProto& m, const char* name, std::vector<long> ints, const char* text = nullptr) {
-        auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
-        a->set_name(name);
-        if (text) {
-            a->set_type(onnx::AttributeProto::STRING);
-            a->set_s(text);
-            return;
-        }
-        a->set_type(onnx::AttributeProto::INTS);
-        for (long v : ints) a->add_ints(v);
-    };
     const xg::Array w = xt::reshape_view(xg::Array{1, 2, 3, 4}, {2, 2});
     ScratchDir dir;
 
@@ -823,8 +806,8 @@ TEST_CASE("import_onnx runs dilated Conv and ConvTranspose as direct loops do") 
     onnx::ModelProto conv = one_node("Conv");
     add_initializer(conv.mutable_graph(), "w", {1, 1, 2, 2}, {1, 2, 3, 4});
     conv.mutable_graph()->mutable_node(0)->add_input("w");
-    attribute(conv, "dilations", {2, 1});
-    attribute(conv, "auto_pad", {}, "SAME_UPPER");
+    add_ints(conv.mutable_graph()->mutable_node(0), "dilations", {2, 1});
+    add_string(conv.mutable_graph()->mutable_node(0), "auto_pad", "SAME_UPPER");
     const xg::Array x = xt::reshape_view(xt::arange<float>(1.0f, 31.0f), {1, 1, 5, 6});
     xg::Array expected = xt::zeros<float>({1, 1, 5, 6});
     for (long i = 0; i < 5; ++i)
@@ -841,8 +824,8 @@ TEST_CASE("import_onnx runs dilated Conv and ConvTranspose as direct loops do") 
     onnx::ModelProto transposed = one_node("ConvTranspose");
     add_initializer(transposed.mutable_graph(), "w", {1, 1, 2, 2}, {1, 2, 3, 4});
     transposed.mutable_graph()->mutable_node(0)->add_input("w");
-    attribute(transposed, "dilations", {2, 1});
-    attribute(transposed, "output_padding", {1, 0});
+    add_ints(transposed.mutable_graph()->mutable_node(0), "dilations", {2, 1});
+    add_ints(transposed.mutable_graph()->mutable_node(0), "output_padding", {1, 0});
     const xg::Array small = xt::reshape_view(xt::arange<float>(1.0f, 7.0f), {1, 1, 2, 3});
     xg::Array spread = xt::zeros<float>({1, 1, 5, 4});  // rows (2 - 1) + 3 + 1, columns (3 - 1) + 2
     for (long p = 0; p < 2; ++p)
@@ -852,14 +835,14 @@ TEST_CASE("import_onnx runs dilated Conv and ConvTranspose as direct loops do") 
     CHECK((*xg::import_onnx(write_model(dir, transposed)))(xg::Tensor(small)).value() == spread);
     // The padded row counts toward a crop: output_shape (4, 4) crops 1 of the 5 rows, before
     // (ONNX puts the larger half of a crop before, unless SAME_UPPER).
-    attribute(transposed, "output_shape", {4, 4});
+    add_ints(transposed.mutable_graph()->mutable_node(0), "output_shape", {4, 4});
     const xg::Array cropped = xt::view(spread, xt::all(), xt::all(), xt::range(1, 5), xt::all());
     CHECK((*xg::import_onnx(write_model(dir, transposed)))(xg::Tensor(small)).value() == cropped);
     // A window of no rows has no span to dilate.
     onnx::ModelProto empty = one_node("ConvTranspose");
     add_initializer(empty.mutable_graph(), "w", {1, 1, 0, 2}, {});
     empty.mutable_graph()->mutable_node(0)->add_input("w");
-    attribute(empty, "dilations", {2, 1});
+    add_ints(empty.mutable_graph()->mutable_node(0), "dilations", {2, 1});
     CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, empty)))(xg::Tensor(small)),
                          doctest::Contains("W (1, 1, 0, 2) has an empty window; expected KH, KW >= 1"), xg::ValueError);
 }
