@@ -914,6 +914,15 @@ private:
         return inside;
     }
 
+    // image (N, H, W, C) padded by p (top, left, bottom, right) with -inf: a padding that never
+    // wins a maximum.
+    static Tensor padded_below_all(const Tensor& image, const std::array<long, 4>& p) {
+        const Array floor = xt::where(inside_of(image.shape(), p) > 0.0f, 0.0f, -std::numeric_limits<float>::infinity());
+        return pad(pad(image, 1, static_cast<std::size_t>(p[0]), static_cast<std::size_t>(p[2])), 2,
+                   static_cast<std::size_t>(p[1]), static_cast<std::size_t>(p[3])) +
+               constant(floor);
+    }
+
     // A maximum over taps d apart (MaxPool's dilations), as ops: the image padded with -inf (it
     // never wins), then for each tap the pixel it reads in every window (the rows of a tap row
     // gathered once, then each tap's columns of them), and their elementwise maximum.
@@ -929,10 +938,7 @@ private:
                    static_cast<double>(k[0]) * images * static_cast<double>(oh) * static_cast<double>(pw) +
                    taps * std::max(images * static_cast<double>(oh) * static_cast<double>(ow), kStepCost),
                "its taps");
-        const Array floor = xt::where(inside_of(image.shape(), p) > 0.0f, 0.0f, -std::numeric_limits<float>::infinity());
-        const Tensor padded = pad(pad(image, 1, static_cast<std::size_t>(p[0]), static_cast<std::size_t>(p[2])), 2,
-                                  static_cast<std::size_t>(p[1]), static_cast<std::size_t>(p[3])) +
-                              constant(floor);
+        const Tensor padded = padded_below_all(image, p);
         // The positions a tap `first` pixels into each window reads: one per window, `stride` apart.
         const auto positions = [](std::size_t first, std::size_t windows, std::size_t stride) {
             std::vector<std::size_t> at(windows);
@@ -959,12 +965,9 @@ private:
         const std::size_t ph = h + top + static_cast<std::size_t>(p[2]), pw = w + left + static_cast<std::size_t>(p[3]);
         afford(static_cast<double>(image.shape()[0] * image.shape()[3]) * static_cast<double>(ph) * static_cast<double>(pw),
                "a padded image");
-        Tensor padded = pad(pad(image, 1, top, static_cast<std::size_t>(p[2])), 2, left, static_cast<std::size_t>(p[3]));
+        if (max) return max_pool2d(padded_below_all(image, p), k, s);
+        const Tensor padded = pad(pad(image, 1, top, static_cast<std::size_t>(p[2])), 2, left, static_cast<std::size_t>(p[3]));
         const Array inside = inside_of(image.shape(), p);
-        if (max) {
-            const Array floor = xt::where(inside > 0.0f, 0.0f, -std::numeric_limits<float>::infinity());
-            return max_pool2d(padded + constant(floor), k, s);
-        }
         const Tensor means = avg_pool2d(padded, k, s);
         if (count_pads) return means;
         // The mean over a window's image pixels: its mean over the whole window, over the image's
@@ -1072,14 +1075,24 @@ private:
         for (std::size_t d = 0; d < directions; ++d) {
             const bool backwards = direction == "reverse" || d == 1;
             const Tensor wd = transpose(part(w, d, {width, features})), rd = transpose(part(r, d, {width, hidden}));
-            const Tensor wb = has_input(3) ? slice(part(in(3), d, {2 * width}), 0, 0, width)
-                                           : constant(xt::zeros<float>({width}));
-            const Tensor rb = has_input(3) ? slice(part(in(3), d, {2 * width}), 0, width, 2 * width)
-                                           : constant(xt::zeros<float>({width}));
+            const Tensor biases = has_input(3) ? part(in(3), d, {2 * width}) : constant(xt::zeros<float>({2 * width}));
+            const Tensor wb = slice(biases, 0, 0, width), rb = slice(biases, 0, width, 2 * width);
             // Every step's input product at once, its bias in it: (steps * batch, width).
             const Tensor projected = linear(reshape_to(x, {steps * batch, features}), wd, wb);
             const auto f = [&](std::size_t k, const Tensor& t) { return activate(functions[d * per_direction + k], t); };
             const auto gate = [&](const Tensor& t, std::size_t k) { return slice(t, 1, k * hidden, (k + 1) * hidden); };
+            // Taken once for all steps: LSTM's peepholes (i, o, f); GRU's state weights and biases
+            // of z and r apart from those of the candidate.
+            Tensor peep_i, peep_o, peep_f, rd_zr, rb_zr, rd_h, rb_h;
+            if (kind == "LSTM" && has_input(7)) {
+                const Tensor p = part(in(7), d, {3 * hidden});
+                peep_i = slice(p, 0, 0, hidden), peep_o = slice(p, 0, hidden, 2 * hidden);
+                peep_f = slice(p, 0, 2 * hidden, 3 * hidden);
+            }
+            if (kind == "GRU") {
+                rd_zr = slice(rd, 1, 0, 2 * hidden), rb_zr = slice(rb, 0, 0, 2 * hidden);
+                rd_h = slice(rd, 1, 2 * hidden, width), rb_h = slice(rb, 0, 2 * hidden, width);
+            }
             Tensor h = state_in(5, "initial_h", d), c;
             if (kind == "LSTM") c = state_in(6, "initial_c", d);
             std::vector<Tensor> outputs(steps);
@@ -1089,21 +1102,16 @@ private:
                 if (kind == "LSTM") {
                     const Tensor g = xt + linear(h, rd, rb);
                     Tensor in_gate = gate(g, 0), forget = gate(g, 2), out_gate = gate(g, 1);
-                    Tensor peep_o;
-                    if (has_input(7)) {
-                        const Tensor p = part(in(7), d, {3 * hidden});  // i, o, f
-                        in_gate = in_gate + slice(p, 0, 0, hidden) * c;
-                        forget = forget + slice(p, 0, 2 * hidden, 3 * hidden) * c;
-                        peep_o = slice(p, 0, hidden, 2 * hidden);
+                    if (peep_i.defined()) {
+                        in_gate = in_gate + peep_i * c;
+                        forget = forget + peep_f * c;
                     }
                     c = f(0, forget) * c + f(0, in_gate) * f(1, gate(g, 3));
                     if (peep_o.defined()) out_gate = out_gate + peep_o * c;
                     h = f(0, out_gate) * f(2, c);
                 } else if (kind == "GRU") {
-                    const Tensor zr = slice(xt, 1, 0, 2 * hidden) +
-                                      linear(h, slice(rd, 1, 0, 2 * hidden), slice(rb, 0, 0, 2 * hidden));
+                    const Tensor zr = slice(xt, 1, 0, 2 * hidden) + linear(h, rd_zr, rb_zr);
                     const Tensor z = f(0, gate(zr, 0)), reset = f(0, gate(zr, 1));
-                    const Tensor rd_h = slice(rd, 1, 2 * hidden, width), rb_h = slice(rb, 0, 2 * hidden, width);
                     const Tensor recurrent = reset_after ? reset * linear(h, rd_h, rb_h) : linear(reset * h, rd_h, rb_h);
                     const Tensor candidate = f(1, gate(xt, 2) + recurrent);
                     h = candidate + z * (h - candidate);  // (1 - z) candidate + z h
