@@ -28,21 +28,16 @@ double test_accuracy(xg::Sequential& model, const xg::Array& images, const xg::B
     const xg::ArrayDataset test(images, label_values);
     const xg::ModeGuard inference(model, false);
     const xg::NoGradGuard no_recording;
-    std::size_t correct = 0;
+    xg::Accuracy accuracy(xg::AccuracyKind::sparse);
     xg::Array xb, yb;
     std::vector<std::size_t> rows;
     for (std::size_t first = 0; first < test.size(); first += 1000) {
         rows.clear();
         for (std::size_t i = first; i < std::min(first + 1000, test.size()); ++i) rows.push_back(i);
         test.gather(rows, xb, yb);
-        const xg::Array scores = model(xg::input(xb)).value();
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            std::size_t best = 0;
-            for (std::size_t k = 1; k < scores.shape()[1]; ++k) best = scores(i, k) > scores(i, best) ? k : best;
-            correct += best == static_cast<std::size_t>(yb(i));
-        }
+        accuracy.update(model(xg::input(xb)).value(), yb);
     }
-    return static_cast<double>(correct) / static_cast<double>(test.size());
+    return accuracy.result();
 }
 
 int run(const std::string& data_dir, std::uint64_t seed, std::size_t epochs, const std::string& prefix) {
