@@ -267,7 +267,20 @@ std::optional<xg::Array> run_onnxruntime(const ScratchDir& dir, const std::strin
     return y;
 }
 
-void check_exported(xg::Module& model, const xg::Shape& sample) {
+// The ops of the ONNX file at `path`, in order, separated by spaces.
+std::string onnx_ops(const std::string& path) {
+    onnx::ModelProto m;
+    std::ifstream f(path, std::ios::binary);
+    REQUIRE(m.ParseFromIstream(&f));
+    std::string ops;
+    for (const auto& n : m.graph().node()) ops += n.op_type() + " ";
+    return ops;
+}
+
+// Exports `model` for inputs of `sample`'s shape; checks the file with ONNX's Python checker,
+// import_onnx and ONNX Runtime. The imported model has `extra_parameters` more than `model`
+// (the zero state biases of ONNX's recurrent nodes).
+void check_exported(xg::Module& model, const xg::Shape& sample, std::size_t extra_parameters = 0) {
     ScratchDir dir;
     const std::string path = dir / "model.onnx";
     xg::Shape example{1};
@@ -293,7 +306,7 @@ void check_exported(xg::Module& model, const xg::Shape& sample) {
 
     auto imported = xg::import_onnx(path);
     CHECK(max_abs_diff(predict(*imported, x), expected) <= 1e-5f);
-    CHECK(imported->parameter_count() == model.parameter_count());
+    CHECK(imported->parameter_count() == model.parameter_count() + extra_parameters);
     if (auto ort = run_onnxruntime(dir, path, x)) CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
 }
 
@@ -463,17 +476,85 @@ TEST_CASE("export_onnx writes an Embedding as Cast and Gather, the ids an input 
     CHECK_THROWS_WITH_AS(xg::import_onnx(path), doctest::Contains("Cast"), xg::OnnxUnsupportedError);
 }
 
-TEST_CASE("export_onnx unrolls recurrent layers over the example's steps, the batch still dynamic") {
+TEST_CASE("export_onnx writes recurrent layers as ONNX's LSTM, GRU and RNN nodes, the batch still dynamic") {
     xg::manual_seed(17);
     auto net = std::make_shared<xg::Sequential>();
     net->emplace<xg::LSTM>(3, 8, xg::LSTMOptions{.return_sequences = true, .dropout = 0.3f});
     net->emplace<xg::GRU>(8, 6, xg::GRUOptions{.return_sequences = true, .go_backwards = true,
                                                .bias_initializer = xg::initializers::random_uniform()});
     net->emplace<xg::Bidirectional>(std::make_shared<xg::SimpleRNN>(6, 5, xg::SimpleRNNOptions{.return_sequences = true}));
-    net->emplace<xg::SimpleRNN>(10, 5, xg::SimpleRNNOptions{.recurrent_dropout = 0.3f});
+    net->emplace<xg::LSTM>(10, 4, xg::LSTMOptions{.activation = "relu", .recurrent_activation = "tanh",
+                                                  .use_bias = false, .return_sequences = true, .go_backwards = true});
+    net->emplace<xg::SimpleRNN>(4, 5, xg::SimpleRNNOptions{.recurrent_dropout = 0.3f});
     net->emplace<xg::Dense>(5, 10);
-    // Exported in inference mode: no dropout masks in the graph.
-    check_exported(*net, {7, 3});
+    ScratchDir dir;
+    xg::export_onnx(*net, random_input({1, 7, 3}), dir / "m.onnx");
+    // One node per layer, none per step. The GRU's reversed outputs are put back in order by a
+    // Gather; the Bidirectional's backward layer's two reversals cancel.
+    CHECK(onnx_ops(dir / "m.onnx") ==
+          "Transpose LSTM Squeeze GRU Squeeze Transpose Gather Transpose RNN Squeeze Transpose RNN Squeeze Transpose "
+          "Concat Transpose LSTM Squeeze Transpose Gather Transpose RNN Squeeze Gemm Identity ");
+    // Exported in inference mode: no dropout masks in the graph. ONNX's B holds a state's bias
+    // beside the input's: zeros for LSTM and RNN (4 * 8 + 3 * 5 values), GRU's second row.
+    check_exported(*net, {7, 3}, 4 * 8 + 3 * 5);
+}
+
+// A GRU applied to x and to 2x, in a row or with an op between the calls.
+class TwoCalls : public xg::Module {
+public:
+    explicit TwoCalls(bool in_a_row) : Module("TwoCalls"), in_a_row_(in_a_row) {
+        gru_ = register_module("gru", std::make_shared<xg::GRU>(3, 5, xg::GRUOptions{}));
+        dense_ = register_module("dense", std::make_shared<xg::Dense>(5, 10));  // ONNX Runtime's check reads 10
+    }
+    xg::Tensor forward(const xg::Tensor& x) override {
+        xg::Tensor doubled, first;
+        if (in_a_row_) doubled = x * 2.0f;
+        first = (*gru_)(x);
+        if (!in_a_row_) doubled = x * 2.0f;
+        return (*dense_)(first + (*gru_)(doubled));
+    }
+
+private:
+    bool in_a_row_;
+    std::shared_ptr<xg::GRU> gru_;
+    std::shared_ptr<xg::Dense> dense_;
+};
+
+TEST_CASE("a recurrent layer with no ONNX node of its form is written unrolled over the example's steps") {
+    xg::manual_seed(19);
+    ScratchDir dir;
+    SUBCASE("an activation ONNX's recurrent nodes do not name") {
+        xg::LSTM lstm(3, 10, xg::LSTMOptions{.activation = "elu"});
+        xg::export_onnx(lstm, random_input({1, 5, 3}), dir / "m.onnx");
+        const std::string ops = onnx_ops(dir / "m.onnx");
+        CHECK(ops.find("LSTM") == std::string::npos);
+        CHECK(ops.find("Elu") != std::string::npos);
+        check_exported(lstm, {5, 3});
+    }
+    SUBCASE("a layer called twice in a row: its records are not one call's") {
+        TwoCalls model(true);
+        xg::export_onnx(model, random_input({1, 4, 3}), dir / "m.onnx");
+        CHECK(onnx_ops(dir / "m.onnx").find("GRU") == std::string::npos);
+        check_exported(model, {4, 3});
+    }
+}
+
+TEST_CASE("a recurrent layer called twice apart is two nodes sharing one W, R and B") {
+    xg::manual_seed(23);
+    TwoCalls model(false);
+    ScratchDir dir;
+    xg::export_onnx(model, random_input({1, 4, 3}), dir / "m.onnx");
+    onnx::ModelProto m;
+    std::ifstream f(dir / "m.onnx", std::ios::binary);
+    REQUIRE(m.ParseFromIstream(&f));
+    std::vector<std::vector<std::string>> gru_inputs;
+    for (const auto& n : m.graph().node()) {
+        if (n.op_type() == "GRU") gru_inputs.emplace_back(n.input().begin() + 1, n.input().end());
+    }
+    REQUIRE(gru_inputs.size() == 2);
+    CHECK(gru_inputs[0] == std::vector<std::string>{"gru/W", "gru/R", "gru/B"});
+    CHECK(gru_inputs[1] == gru_inputs[0]);
+    check_exported(model, {4, 3});
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {

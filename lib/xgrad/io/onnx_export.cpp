@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <string_view>
+#include <typeinfo>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -23,6 +25,9 @@
 #include "xgrad/core/window.hpp"
 #include "xgrad/io/atomic_file.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/gru.hpp"
+#include "xgrad/nn/lstm.hpp"
+#include "xgrad/nn/simple_rnn.hpp"
 
 namespace xg {
 namespace {
@@ -35,7 +40,7 @@ const Perm to_channels_last{0, 2, 3, 1};
 
 class Writer {
 public:
-    Writer(Module& model, const Tensor& input) : model_(model) {
+    Writer(Module& model, const Tensor& input, const Tensor& output) : model_(model), output_(output.node()) {
         graph_ = model_proto_.mutable_graph();
         names_.emplace(input.node(), "input");
         used_.insert("input");
@@ -44,7 +49,24 @@ public:
 
     void write_records(const std::vector<std::size_t>& chosen) {
         const Tape& tape = Tape::current();
-        for (std::size_t i : chosen) write(tape[i]);
+        std::vector<const Record*> records;
+        for (std::size_t i : chosen) records.push_back(&tape[i]);
+        for (std::size_t k = 0; k < records.size(); ++k) {
+            for (std::size_t i = 0; i < records[k]->inputs.size(); ++i) last_use_[records[k]->inputs[i]] = k;
+        }
+        for (std::size_t k = 0; k < records.size();) {
+            // The records of one call of a recurrent layer: one ONNX node, when they are what the
+            // layer's forward records; else they are written op by op, as any others.
+            const std::string_view scope = records[k]->scope;
+            std::size_t end = k + 1;
+            while (end < records.size() && records[end]->scope == scope) ++end;
+            if (auto it = recurrents_.find(std::string(scope)); it != recurrents_.end() &&
+                                                                write_recurrent(*it->second, records, k, end)) {
+                k = end;
+                continue;
+            }
+            for (; k < end; ++k) write(*records[k]);
+        }
     }
 
     onnx::ModelProto finish(const Tensor& input, const Tensor& output) {
@@ -64,9 +86,11 @@ public:
     }
 
 private:
-    // Scope path -> BatchNormalization layer: its record does not carry the moving statistics.
+    // Scope path -> BatchNormalization layer (its record does not carry the moving statistics),
+    // and -> recurrent layer that has an ONNX node of its own.
     void index_modules(const Module& m, const std::string& path) {
         if (auto* bn = dynamic_cast<const BatchNormalization*>(&m)) batch_norms_.emplace(path, bn);
+        if (auto* r = dynamic_cast<const Recurrent*>(&m); r && onnx_recurrent_op(*r)) recurrents_.emplace(path, r);
         for (const auto& child : m.children()) index_modules(*child, path + "/" + child->name());
     }
 
@@ -162,6 +186,12 @@ private:
         a->set_type(onnx::AttributeProto::STRING);
         a->set_s(std::string(value));
     }
+    static void set_strings(onnx::NodeProto* n, const char* key, const std::vector<std::string>& values) {
+        auto* a = n->add_attribute();
+        a->set_name(key);
+        a->set_type(onnx::AttributeProto::STRINGS);
+        for (const auto& v : values) a->add_strings(v);
+    }
     static void set_float(onnx::NodeProto* n, const char* key, float value) {
         auto* a = n->add_attribute();
         a->set_name(key);
@@ -178,10 +208,12 @@ private:
             for (std::size_t i = 0; inverse && i < perm.size(); ++i) inverse = first[perm[i]] == static_cast<long>(i);
             if (inverse) return source;
         }
-        const std::string out = fresh(value + "_t");
-        set_ints(node("Transpose", {value}, out), "perm", perm);
-        transposes_.emplace(out, std::pair{value, perm});
-        return out;
+        auto [made, first_time] = transposes_made_.try_emplace({value, perm});
+        if (!first_time) return made->second;  // the value is read in this order twice (a Bidirectional's layers)
+        made->second = fresh(value + "_t");
+        set_ints(node("Transpose", {value}, made->second), "perm", perm);
+        transposes_.emplace(made->second, std::pair{value, perm});
+        return made->second;
     }
 
     // The kernel (KH, KW, C_in, C_out) as ONNX's (C_out, C_in, KH, KW), or a depthwise kernel
@@ -211,6 +243,170 @@ private:
         }
         stored.emplace(kernel, name);
         return name;
+    }
+
+    // The ONNX node a recurrent layer is written as: LSTM, GRU or RNN for xgrad's own layers (a
+    // subclass may step otherwise) whose functions ONNX names, nullptr for the others.
+    static const char* onnx_recurrent_op(const Recurrent& layer) {
+        static const std::unordered_set<std::string> named{"tanh", "sigmoid", "relu"};
+        if (!named.contains(layer.settings().activation)) return nullptr;
+        const std::type_info& type = typeid(layer);
+        if (type == typeid(SimpleRNN)) return "RNN";
+        if (!named.contains(layer.recurrent_activation())) return nullptr;
+        if (type == typeid(LSTM)) return "LSTM";
+        if (type == typeid(GRU)) return "GRU";
+        return nullptr;
+    }
+
+    static std::string onnx_activation(const std::string& name) {
+        if (name == "tanh") return "Tanh";
+        return name == "sigmoid" ? "Sigmoid" : "Relu";
+    }
+
+    // The layer's input when records [begin, end) are one call of `layer` as its forward records
+    // it (one input, the step values used only inside); nullptr when not: a layer called on two
+    // inputs in a row, a value of a step used outside the layer.
+    const Node* one_call_input(const Recurrent& layer, const std::vector<const Record*>& records, std::size_t begin,
+                               std::size_t end) const {
+        std::unordered_set<const Node*> made, weights{layer.kernel().node(), layer.recurrent_kernel().node()};
+        if (layer.bias().defined()) weights.insert(layer.bias().node());
+        for (const Node* w : weights) {
+            if (w->role != Role::parameter) return nullptr;
+        }
+        for (std::size_t k = begin; k < end; ++k) made.insert(records[k]->output.get());
+        const Node* x = nullptr;
+        for (std::size_t k = begin; k < end; ++k) {
+            for (std::size_t i = 0; i < records[k]->inputs.size(); ++i) {
+                const Node* in = records[k]->inputs[i];
+                if (made.contains(in) || weights.contains(in)) continue;
+                if (x != nullptr && x != in) return nullptr;
+                x = in;
+            }
+        }
+        const Node* y = records[end - 1]->output.get();
+        for (const Node* n : made) {
+            auto use = last_use_.find(n);
+            if (n != y && (n == output_ || (use != last_use_.end() && use->second >= end))) return nullptr;
+        }
+        if (x == nullptr || x->shape().size() != 3 || x->shape()[2] != layer.input_dim()) return nullptr;
+        const std::size_t batch = x->shape()[0], steps = x->shape()[1], units = layer.units();
+        const bool sequences = layer.settings().return_sequences;
+        return y->shape() == (sequences ? Shape{batch, steps, units} : Shape{batch, units}) ? x : nullptr;
+    }
+
+    // The initializers W, R and B of ONNX's `op` holding `layer`'s weights, written at the first
+    // call; a layer called again reuses them, so that the copies stay one weight.
+    const std::vector<std::string>& recurrent_weights(const Recurrent& layer, const std::string& op,
+                                                      const std::string& base) {
+        if (auto it = recurrent_weights_.find(&layer); it != recurrent_weights_.end()) return it->second;
+        // Gate blocks in ONNX's order: LSTM i, o, f, c from Keras's i, f, c, o; GRU z, r, h as Keras's.
+        const std::vector<std::size_t> order = op == "LSTM" ? std::vector<std::size_t>{0, 3, 1, 2}
+                                               : op == "GRU" ? std::vector<std::size_t>{0, 1, 2}
+                                                             : std::vector<std::size_t>{0};
+        const std::size_t gates = order.size(), units = layer.units(), rows = gates * units;
+        // ONNX's (1, gates * units, columns) from xgrad's (columns, gates * units) kernel.
+        const auto stacked = [&](const Array& kernel, std::size_t columns) {
+            Array w = uninitialized({1, rows, columns});
+            for (std::size_t g = 0; g < gates; ++g) {
+                for (std::size_t j = 0; j < units; ++j) {
+                    for (std::size_t c = 0; c < columns; ++c) {
+                        w.data()[(g * units + j) * columns + c] = kernel.data()[c * rows + order[g] * units + j];
+                    }
+                }
+            }
+            return w;
+        };
+        // Named as the layer's weights are: "lstm_1/W" beside "lstm_1/kernel".
+        std::string path = layer.kernel().node()->name();
+        path = path.ends_with("/kernel") ? path.substr(0, path.size() - 7) : base;
+        std::vector<std::string> names;
+        const auto weight = [&](const char* what, const Array& value) {
+            names.push_back(fresh(path + "/" + what));
+            add_initializer(names.back(), value, Shape(value.shape().begin(), value.shape().end()));
+        };
+        weight("W", stacked(layer.kernel().value(), layer.input_dim()));
+        weight("R", stacked(layer.recurrent_kernel().value(), units));
+        if (layer.bias().defined()) {
+            // ONNX's B is the input's bias then the state's: GRU's two rows; the others' bias and zeros.
+            const Array& bias = layer.bias().value();
+            Array b = xt::zeros<float>({std::size_t{1}, 2 * rows});
+            for (std::size_t half = 0; half < (op == "GRU" ? 2 : 1); ++half) {
+                for (std::size_t g = 0; g < gates; ++g) {
+                    for (std::size_t j = 0; j < units; ++j) {
+                        b.data()[half * rows + g * units + j] = bias.data()[half * rows + order[g] * units + j];
+                    }
+                }
+            }
+            weight("B", b);
+        }
+        return recurrent_weights_.emplace(&layer, std::move(names)).first->second;
+    }
+
+    // Writes records [begin, end) as one LSTM, GRU or RNN node when they are one call of `layer`;
+    // false, nothing written, when they are not.
+    bool write_recurrent(const Recurrent& layer, const std::vector<const Record*>& records, std::size_t begin,
+                         std::size_t end) {
+        const Node* x = one_call_input(layer, records, begin, end);
+        if (x == nullptr) return false;
+        const RecurrentSettings& settings = layer.settings();
+        scope_ = std::string(records[begin]->scope);
+        const std::string op = onnx_recurrent_op(layer);
+        const std::string base = fresh(scope_ + "/" + op);
+        std::vector<std::string> inputs{transposed(name_of(x), {1, 0, 2})};  // ONNX's (steps, N, features)
+        const std::vector<std::string>& weights = recurrent_weights(layer, op, base);
+        inputs.insert(inputs.end(), weights.begin(), weights.end());
+        const std::string sequence = fresh(base + "_Y"), last = fresh(base + "_Y_h");
+        onnx::NodeProto* n = node(op, inputs, settings.return_sequences ? sequence : "");
+        if (!settings.return_sequences) n->add_output(last);
+        set_int(n, "hidden_size", static_cast<long>(layer.units()));
+        set_string(n, "direction", settings.go_backwards ? "reverse" : "forward");
+        std::vector<std::string> activations;
+        if (op != "RNN") activations.push_back(onnx_activation(layer.recurrent_activation()));
+        activations.push_back(onnx_activation(settings.activation));
+        if (op == "LSTM") activations.push_back(activations.back());
+        set_strings(n, "activations", activations);
+        // Keras's GRU applies the reset gate after the state's product (reset_after).
+        if (op == "GRU") set_int(n, "linear_before_reset", 1);
+
+        std::string out = fresh(base + "_out");
+        if (!settings.return_sequences) {
+            node("Squeeze", {last, int64_initializer(base + "/axes", {0})}, out);  // (1, N, units)
+        } else {
+            // Y is (steps, 1, N, units) in the sequence's order; going backwards, xgrad's outputs
+            // are in the order the steps ran.
+            const std::string squeezed = fresh(base + "_steps_first");
+            node("Squeeze", {sequence, int64_initializer(base + "/axes", {1})}, squeezed);
+            out = transposed(squeezed, {1, 0, 2});
+            if (settings.go_backwards) {
+                const std::size_t steps = x->shape()[1];
+                std::vector<long> reversed(steps);
+                std::iota(reversed.rbegin(), reversed.rend(), 0L);
+                out = gathered(out, steps, reversed, 1, base);
+            }
+        }
+        names_[records[end - 1]->output.get()] = out;
+        return true;
+    }
+
+    // Gathers `indices` of `value` (`extent` long on `axis`), or reuses the value a gather that this
+    // one undoes was made from (a Bidirectional putting its backward layer's reversed outputs back
+    // in order).
+    std::string gathered(const std::string& value, std::size_t extent, const std::vector<long>& indices, long axis,
+                         const std::string& base) {
+        if (auto it = gathers_.find(value); it != gathers_.end()) {
+            const Gathered& first = it->second;
+            bool undone = first.axis == axis && first.extent == indices.size() && first.indices.size() == indices.size();
+            for (std::size_t i = 0; undone && i < indices.size(); ++i) {
+                const long k = indices[i];
+                undone = k >= 0 && static_cast<std::size_t>(k) < indices.size() &&
+                         first.indices[static_cast<std::size_t>(k)] == static_cast<long>(i);
+            }
+            if (undone) return first.source;
+        }
+        const std::string out = fresh(base + "_gathered");
+        set_int(node("Gather", {value, int64_initializer(base + "/indices", indices)}, out), "axis", axis);
+        gathers_.emplace(out, Gathered{value, extent, indices, axis});
+        return out;
     }
 
     // ONNX pads (top, left, bottom, right) for xgrad's window geometry.
@@ -379,8 +575,9 @@ private:
         } else if (op == "concat") {
             set_int(node("Concat", in, out), "axis", attrs.integer("axis"));
         } else if (op == "gather") {
-            set_int(node("Gather", {in[0], int64_initializer(base + "/indices", attrs.integers("indices"))}, out),
-                    "axis", attrs.integer("axis"));
+            long axis = attrs.integer("axis");
+            if (axis < 0) axis += static_cast<long>(x_shape.size());
+            out = gathered(in[0], x_shape.at(static_cast<std::size_t>(axis)), attrs.integers("indices"), axis, base);
         } else if (op == "embedding_lookup") {
             // The ids are float data, as every input; Gather takes them as integers.
             const std::string ids = fresh(base + "/ids");
@@ -497,7 +694,10 @@ private:
         std::vector<bool> keep(static_cast<std::size_t>(graph_->node_size()), false);
         for (int i = graph_->node_size(); i-- > 0;) {
             const auto& n = graph_->node(i);
-            if (!needed.contains(n.output(0))) continue;
+            // An LSTM's first output may be unnamed (only its last state is used).
+            if (std::none_of(n.output().begin(), n.output().end(), [&](const auto& o) { return needed.contains(o); })) {
+                continue;
+            }
             keep[static_cast<std::size_t>(i)] = true;
             for (const auto& in : n.input()) needed.insert(in);
         }
@@ -534,8 +734,21 @@ private:
     std::unordered_map<const Node*, std::string> kernels_;            // leaves stored as ONNX kernels
     std::unordered_map<const Node*, std::string> depthwise_kernels_;  // and as grouped ONNX kernels
     std::unordered_set<std::string> used_;
-    std::unordered_map<std::string, std::pair<std::string, Perm>> transposes_;
+    std::unordered_map<std::string, std::pair<std::string, Perm>> transposes_;  // Transpose output -> its input, perm
+    std::map<std::pair<std::string, Perm>, std::string> transposes_made_;        // and back
     std::unordered_map<std::string, const BatchNormalization*> batch_norms_;
+    std::unordered_map<std::string, const Recurrent*> recurrents_;
+    std::unordered_map<const Recurrent*, std::vector<std::string>> recurrent_weights_;  // W, R and B
+    // The gather a value was made by, so that a gather undoing it reuses its source.
+    struct Gathered {
+        std::string source;
+        std::size_t extent;
+        std::vector<long> indices;
+        long axis;
+    };
+    std::unordered_map<std::string, Gathered> gathers_;
+    const Node* output_;
+    std::unordered_map<const Node*, std::size_t> last_use_;  // the last record (of those chosen) reading a value
     std::string scope_;
 };
 
@@ -564,7 +777,7 @@ void export_onnx(Module& model, const Array& example_input, const std::string& p
         Tensor x(example_input, true);
         x.set_name("input");
         const Tensor y = model(x);
-        Writer writer(model, x);
+        Writer writer(model, x, y);
         if (y.node()->role == Role::result && y.node()->recorded() && tape.holds(*y.node())) {
             std::unordered_set<const Node*> needed{y.node()};
             std::vector<std::size_t> chosen;
