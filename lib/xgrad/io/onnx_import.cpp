@@ -1410,25 +1410,18 @@ private:
         if (begin != extent) bad_lengths();
     }
 
-    // Slice with step 1: of a tensor, or of int64 values (a shape). starts, ends and axes are
-    // inputs from opset 10, attributes before.
+    // Slice, of a tensor or of int64 values (a shape): a slice per axis of step 1, a gather of
+    // the indices it picks otherwise (a step -1 reverses). starts, ends, axes and steps are inputs
+    // from opset 10, attributes (no steps) before.
     void slice_node() {
         const bool ints = ints_at(0);
         const Shape x = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
-        std::vector<long> starts, ends, axes;
+        std::vector<long> starts, ends, axes, steps;
         if (g_.opset >= 10) {
             starts = ints_in(1);
             ends = ints_in(2);
             if (has_input(3)) axes = ints_in(3);
-            if (has_input(4)) {
-                const std::vector<long> steps = ints_in(4);
-                if (steps.size() != starts.size()) {
-                    invalid(fmt::format("{} steps for {} starts; expected as many", steps.size(), starts.size()));
-                }
-                for (long step : steps) {
-                    if (step != 1) unsupported(fmt::format("steps holding {}; expected 1", step));
-                }
-            }
+            if (has_input(4)) steps = ints_in(4);
         } else {
             const auto given_starts = ints_attr("starts"), given_ends = ints_attr("ends");
             if (!given_starts || !given_ends) invalid("no starts or no ends attribute; expected both");
@@ -1439,36 +1432,64 @@ private:
         if (axes.empty()) {
             for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<long>(i));
         }
-        if (starts.size() != ends.size() || starts.size() != axes.size()) {
-            invalid(fmt::format("{} starts, {} ends and {} axes; expected as many of each", starts.size(), ends.size(),
-                                axes.size()));
+        if (steps.empty()) steps.assign(starts.size(), 1);
+        if (starts.size() != ends.size() || starts.size() != axes.size() || starts.size() != steps.size()) {
+            invalid(fmt::format("{} starts, {} ends, {} axes and {} steps; expected as many of each", starts.size(),
+                                ends.size(), axes.size(), steps.size()));
         }
-        // Per axis [begin, end) after ONNX's rules: negative from the end, clamped to the extent.
-        std::vector<std::pair<std::size_t, std::size_t>> ranges(x.size());
-        for (std::size_t i = 0; i < x.size(); ++i) ranges[i] = {0, x[i]};
+        // Per axis the indices picked, after ONNX's rules: negative from the end, clamped to the
+        // extent (to [0, extent - 1] and [-1, extent - 1] going backwards), every step-th.
+        struct Picked {
+            long first = 0, step = 1;
+            std::size_t count = 0;
+            std::size_t at(std::size_t k) const { return static_cast<std::size_t>(first + static_cast<long>(k) * step); }
+        };
+        std::vector<Picked> picked(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) picked[i].count = x[i];
         std::vector<bool> seen(x.size(), false);
         for (std::size_t k = 0; k < axes.size(); ++k) {
             const std::size_t a = axis(axes[k], x.size());
             if (seen[a]) invalid(fmt::format("axis {} is sliced twice; expected each axis once", a));
             seen[a] = true;
-            const long extent = static_cast<long>(x[a]);
-            auto place = [extent](long v) { return std::clamp(v < 0 ? v + extent : v, 0L, extent); };
-            const long begin = place(starts[k]), end = std::max(begin, place(ends[k]));
-            ranges[a] = {static_cast<std::size_t>(begin), static_cast<std::size_t>(end)};
+            const long extent = static_cast<long>(x[a]), step = steps[k];
+            if (step == 0) invalid(fmt::format("a step of 0 for axis {}; expected a step other than 0", axes[k]));
+            const auto place = [extent](long v, long low, long high) {
+                return std::clamp(v < 0 ? v + extent : v, low, high);
+            };
+            long first = 0, count = 0;
+            if (step > 0) {
+                first = place(starts[k], 0, extent);
+                const long end = place(ends[k], 0, extent);
+                if (end > first) count = (end - first - 1) / step + 1;
+            } else {
+                first = place(starts[k], 0, extent - 1);
+                const long end = place(ends[k], -1, extent - 1);
+                // -step overflows for the lowest step; any step past the extent picks one index.
+                if (first > end) count = (first - end - 1) / (step < -extent ? extent + 1 : -step) + 1;
+            }
+            picked[a] = {first, step, static_cast<std::size_t>(count)};
         }
+        const auto indices = [](const Picked& p) {
+            std::vector<std::size_t> out(p.count);
+            for (std::size_t k = 0; k < p.count; ++k) out[k] = p.at(k);
+            return out;
+        };
         if (ints) {
             if (x.size() != 1) unsupported("int64 data of rank > 1; expected a 1-D shape");
             const Constant& data = *value(n_->inputs[0]).ints;
             Constant c{true, {}, {}, {}};
-            c.ints.assign(data.ints.begin() + static_cast<long>(ranges[0].first),
-                          data.ints.begin() + static_cast<long>(ranges[0].second));
+            for (std::size_t k : indices(picked[0])) c.ints.push_back(data.ints[k]);
             c.shape = {c.ints.size()};
             return set_ints(0, std::move(c));
         }
         Tensor y = in(0);
         for (std::size_t a = 0; a < x.size(); ++a) {
-            if (ranges[a].first != 0 || ranges[a].second != x[a]) {
-                y = slice(y, static_cast<long>(a), ranges[a].first, ranges[a].second);
+            const Picked& p = picked[a];
+            if (p.step == 1 || p.count == 0) {
+                const std::size_t first = p.count == 0 ? 0 : static_cast<std::size_t>(p.first);
+                if (first != 0 || p.count != x[a]) y = slice(y, static_cast<long>(a), first, first + p.count);
+            } else {
+                y = gather(y, indices(p), static_cast<long>(a));
             }
         }
         set(0, y);
