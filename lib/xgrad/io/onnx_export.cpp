@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -377,35 +378,25 @@ private:
             const std::string squeezed = fresh(base + "_steps_first");
             node("Squeeze", {sequence, int64_initializer(base + "/axes", {1})}, squeezed);
             out = transposed(squeezed, {1, 0, 2});
-            if (settings.go_backwards) {
-                const std::size_t steps = x->shape()[1];
-                std::vector<long> reversed(steps);
-                std::iota(reversed.rbegin(), reversed.rend(), 0L);
-                out = gathered(out, steps, reversed, 1, base);
-            }
+            if (settings.go_backwards) out = reversed(out, 1, base);
         }
         names_[records[end - 1]->output.get()] = out;
         return true;
     }
 
-    // Gathers `indices` of `value` (`extent` long on `axis`), or reuses the value a gather that this
-    // one undoes was made from (a Bidirectional putting its backward layer's reversed outputs back
-    // in order).
-    std::string gathered(const std::string& value, std::size_t extent, const std::vector<long>& indices, long axis,
-                         const std::string& base) {
-        if (auto it = gathers_.find(value); it != gathers_.end()) {
-            const Gathered& first = it->second;
-            bool undone = first.axis == axis && first.extent == indices.size() && first.indices.size() == indices.size();
-            for (std::size_t i = 0; undone && i < indices.size(); ++i) {
-                const long k = indices[i];
-                undone = k >= 0 && static_cast<std::size_t>(k) < indices.size() &&
-                         first.indices[static_cast<std::size_t>(k)] == static_cast<long>(i);
-            }
-            if (undone) return first.source;
+    // `value` reversed along `axis`: a Slice of step -1, which takes any extent; or the value a
+    // reversal along the same axis was made from (a Bidirectional puts its backward layer's
+    // reversed outputs back in order).
+    std::string reversed(const std::string& value, long axis, const std::string& base) {
+        if (auto it = reversals_.find(value); it != reversals_.end() && it->second.second == axis) {
+            return it->second.first;
         }
-        const std::string out = fresh(base + "_gathered");
-        set_int(node("Gather", {value, int64_initializer(base + "/indices", indices)}, out), "axis", axis);
-        gathers_.emplace(out, Gathered{value, extent, indices, axis});
+        const std::string out = fresh(base + "_reversed");
+        node("Slice", {value, int64_initializer(base + "/starts", {-1}),
+                       int64_initializer(base + "/ends", {std::numeric_limits<std::int64_t>::min()}),
+                       int64_initializer(base + "/axes", {axis}), int64_initializer(base + "/steps", {-1})},
+             out);
+        reversals_.emplace(out, std::pair{value, axis});
         return out;
     }
 
@@ -577,7 +568,17 @@ private:
         } else if (op == "gather") {
             long axis = attrs.integer("axis");
             if (axis < 0) axis += static_cast<long>(x_shape.size());
-            out = gathered(in[0], x_shape.at(static_cast<std::size_t>(axis)), attrs.integers("indices"), axis, base);
+            const std::vector<long>& indices = attrs.integers("indices");
+            const auto extent = static_cast<long>(x_shape.at(static_cast<std::size_t>(axis)));
+            bool reversal = static_cast<long>(indices.size()) == extent;
+            for (std::size_t i = 0; reversal && i < indices.size(); ++i) {
+                reversal = indices[i] == extent - 1 - static_cast<long>(i);
+            }
+            if (reversal) {
+                out = reversed(in[0], axis, base);
+            } else {
+                set_int(node("Gather", {in[0], int64_initializer(base + "/indices", indices)}, out), "axis", axis);
+            }
         } else if (op == "embedding_lookup") {
             // The ids are float data, as every input; Gather takes them as integers.
             const std::string ids = fresh(base + "/ids");
@@ -739,14 +740,7 @@ private:
     std::unordered_map<std::string, const BatchNormalization*> batch_norms_;
     std::unordered_map<std::string, const Recurrent*> recurrents_;
     std::unordered_map<const Recurrent*, std::vector<std::string>> recurrent_weights_;  // W, R and B
-    // The gather a value was made by, so that a gather undoing it reuses its source.
-    struct Gathered {
-        std::string source;
-        std::size_t extent;
-        std::vector<long> indices;
-        long axis;
-    };
-    std::unordered_map<std::string, Gathered> gathers_;
+    std::unordered_map<std::string, std::pair<std::string, long>> reversals_;  // Slice output -> its input, axis
     const Node* output_;
     std::unordered_map<const Node*, std::size_t> last_use_;  // the last record (of those chosen) reading a value
     std::string scope_;
