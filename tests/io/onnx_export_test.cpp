@@ -18,6 +18,7 @@
 
 #include "scratch_dir.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
+#include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/mnist.hpp"
@@ -234,8 +235,10 @@ std::string python_with_onnx() {
 
 std::string ort_dir() { return std::string(XGRAD_SOURCE_ROOT) + "/tools/onnxruntime/node_modules/onnxruntime-node"; }
 
-// Runs `model` in ONNX Runtime on the .npy input; returns the output, or nothing when ONNX Runtime is absent.
-std::optional<xg::Array> run_onnxruntime(const ScratchDir& dir, const std::string& model, const xg::Array& x) {
+// Runs `model` in ONNX Runtime on the .npy input; returns the output, of `output_shape` ((batch,
+// 10) when empty), or nothing when ONNX Runtime is absent.
+std::optional<xg::Array> run_onnxruntime(const ScratchDir& dir, const std::string& model, const xg::Array& x,
+                                         xg::Shape output_shape = {}) {
     if (!std::filesystem::exists(ort_dir()) || std::system("node --version >/dev/null 2>&1") != 0) {
         MESSAGE("skipped: ONNX Runtime (onnxruntime-node, installed by tools/setup) or Node.js is not present");
         return std::nullopt;
@@ -261,7 +264,8 @@ std::optional<xg::Array> run_onnxruntime(const ScratchDir& dir, const std::strin
     REQUIRE(std::system(("node " + script).c_str()) == 0);
     std::ifstream f(out, std::ios::binary);
     std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    xg::Array y = xg::uninitialized({x.shape()[0], 10});
+    if (output_shape.empty()) output_shape = {x.shape()[0], 10};
+    xg::Array y = xg::uninitialized(output_shape);
     REQUIRE(bytes.size() == y.size() * sizeof(float));
     std::memcpy(y.data(), bytes.data(), bytes.size());
     return y;
@@ -555,6 +559,78 @@ TEST_CASE("a recurrent layer called twice apart is two nodes sharing one W, R an
     CHECK(gru_inputs[0] == std::vector<std::string>{"gru/W", "gru/R", "gru/B"});
     CHECK(gru_inputs[1] == gru_inputs[0]);
     check_exported(model, {4, 3});
+}
+
+TEST_CASE("export_onnx with dynamic_axes writes a sequence model that runs on sequences of any length") {
+    xg::manual_seed(29);
+    ScratchDir dir;
+    const auto dims = [&](const std::string& path, bool output) {
+        onnx::ModelProto m;
+        std::ifstream f(path, std::ios::binary);
+        REQUIRE(m.ParseFromIstream(&f));
+        const auto& value = output ? m.graph().output(0) : m.graph().input(0);
+        std::vector<std::string> out;
+        for (const auto& d : value.type().tensor_type().shape().dim()) {
+            out.push_back(d.has_dim_param() ? d.dim_param() : std::to_string(d.dim_value()));
+        }
+        return out;
+    };
+    SUBCASE("a classifier: the steps in, a class out") {
+        auto net = std::make_shared<xg::Sequential>();
+        net->emplace<xg::LSTM>(3, 8, xg::LSTMOptions{.return_sequences = true, .go_backwards = true});
+        net->emplace<xg::Bidirectional>(std::make_shared<xg::GRU>(8, 6, xg::GRUOptions{.return_sequences = true}));
+        net->emplace<xg::GlobalAveragePooling1D>();
+        net->emplace<xg::Dense>(12, 10, "softmax");
+        const std::string path = dir / "m.onnx";
+        xg::export_onnx(*net, random_input({1, 7, 3}), path, {.dynamic_axes = {1}});
+        CHECK(dims(path, false) == std::vector<std::string>{"batch", "axis_1", "3"});
+        CHECK(dims(path, true) == std::vector<std::string>{"batch", "10"});
+        auto imported = xg::import_onnx(path);
+        for (std::size_t steps : {1, 4, 12}) {
+            CAPTURE(steps);
+            const xg::Array x = random_input({5, steps, 3});
+            const xg::Array expected = predict(*net, x);
+            CHECK(max_abs_diff(predict(*imported, x), expected) <= 1e-5f);
+            if (auto ort = run_onnxruntime(dir, path, x)) CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
+        }
+    }
+    SUBCASE("every step's output: the output's steps follow the input's") {
+        xg::SimpleRNN rnn(3, 4, xg::SimpleRNNOptions{.activation = "relu", .return_sequences = true});
+        const std::string path = dir / "m.onnx";
+        xg::export_onnx(rnn, random_input({2, 5, 3}), path, {.dynamic_axes = {0, 1, 1}});  // 0 and repeats are no-ops
+        CHECK(dims(path, false) == std::vector<std::string>{"batch", "axis_1", "3"});
+        CHECK(dims(path, true) == std::vector<std::string>{"batch", "axis_1", "4"});
+        const xg::Array x = random_input({3, 9, 3});
+        if (auto ort = run_onnxruntime(dir, path, x, {3, 9, 4})) CHECK(max_abs_diff(*ort, predict(rnn, x)) <= 1e-5f);
+    }
+}
+
+TEST_CASE("export_onnx refuses a dynamic axis the graph depends on, names it and writes nothing") {
+    xg::manual_seed(31);
+    ScratchDir dir;
+    const std::string path = dir / "m.onnx";
+    SUBCASE("a recurrent layer unrolled over the steps") {
+        xg::LSTM lstm(3, 4, xg::LSTMOptions{.activation = "elu"});
+        CHECK_THROWS_WITH_AS(xg::export_onnx(lstm, random_input({1, 5, 3}), path, {.dynamic_axes = {1}}),
+                             doctest::Contains("axis 1 of the input cannot be dynamic: the graph of LSTM 'lstm_"),
+                             xg::ValueError);
+    }
+    SUBCASE("a Dense after a Flatten of the steps") {
+        auto net = std::make_shared<xg::Sequential>();
+        net->emplace<xg::GRU>(3, 4, xg::GRUOptions{.return_sequences = true});
+        net->emplace<xg::Flatten>();
+        net->emplace<xg::Dense>(5 * 4, 10);
+        CHECK_THROWS_WITH_AS(xg::export_onnx(*net, random_input({1, 5, 3}), path, {.dynamic_axes = {1}}),
+                             doctest::Contains("takes (1, 5, 3) but refuses (1, 6, 3)"), xg::ValueError);
+    }
+    SUBCASE("an axis the input does not have") {
+        auto net = dense_model();
+        CHECK_THROWS_WITH_AS(xg::export_onnx(*net, random_input({1, 784}), path, {.dynamic_axes = {2}}),
+                             doctest::Contains("dynamic axis 2 of an example_input (1, 784); expected an axis below 2"),
+                             xg::ValueError);
+    }
+    CHECK_FALSE(std::filesystem::exists(path));
+    CHECK(xg::Tape::current().size() == 0);  // the traces' records dropped
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {

@@ -17,6 +17,8 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xstrided_view.hpp>
 
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/detail/node.hpp"
@@ -748,11 +750,10 @@ private:
 
 }  // namespace
 
-void export_onnx(Module& model, const Array& example_input, const std::string& path) {
-    if (example_input.dimension() < 1 || example_input.shape()[0] == 0) {
-        throw ShapeError(fmt::format("export_onnx: example_input has shape {}; expected a batch of at least one sample",
-                                     format_shape(Shape(example_input.shape().begin(), example_input.shape().end()))));
-    }
+namespace {
+
+// The model's inference pass on `example_input`, traced and written as ONNX.
+onnx::ModelProto traced(Module& model, const Array& example_input) {
     Tape& tape = Tape::current();
     // The trace's records are dropped afterwards, thrown or not, when the tape held nothing else.
     struct TapeGuard {
@@ -762,34 +763,120 @@ void export_onnx(Module& model, const Array& example_input, const std::string& p
             if (was_empty) tape.clear();
         }
     } tape_guard{tape, tape.size() == 0};
-    onnx::ModelProto proto;
-    {
-        ModeGuard inference(model, false);
-        // The input requires a gradient so that every op on the way to the output is recorded,
-        // the ones before the first parameter too.
-        GradModeGuard recording(true);
-        Tensor x(example_input, true);
-        x.set_name("input");
-        const Tensor y = model(x);
-        Writer writer(model, x, y);
-        if (y.node()->role == Role::result && y.node()->recorded() && tape.holds(*y.node())) {
-            std::unordered_set<const Node*> needed{y.node()};
-            std::vector<std::size_t> chosen;
-            for (std::size_t i = y.node()->record + 1; i-- > 0;) {
-                const Record& r = tape[i];
-                if (!needed.contains(r.output.get())) continue;
-                chosen.push_back(i);
-                for (std::size_t k = 0; k < r.inputs.size(); ++k) needed.insert(r.inputs[k]);
-            }
-            std::reverse(chosen.begin(), chosen.end());
-            writer.write_records(chosen);
-        } else if (y.node() != x.node()) {
-            throw ValueError(fmt::format("export_onnx: the output of {} '{}' {} was not recorded from the input; "
-                                         "expected a forward pass made of xgrad ops",
-                                         model.kind(), model.name(), format_shape(y.shape())));
+    ModeGuard inference(model, false);
+    // The input requires a gradient so that every op on the way to the output is recorded, the
+    // ones before the first parameter too.
+    GradModeGuard recording(true);
+    Tensor x(example_input, true);
+    x.set_name("input");
+    const Tensor y = model(x);
+    Writer writer(model, x, y);
+    if (y.node()->role == Role::result && y.node()->recorded() && tape.holds(*y.node())) {
+        std::unordered_set<const Node*> needed{y.node()};
+        std::vector<std::size_t> chosen;
+        for (std::size_t i = y.node()->record + 1; i-- > 0;) {
+            const Record& r = tape[i];
+            if (!needed.contains(r.output.get())) continue;
+            chosen.push_back(i);
+            for (std::size_t k = 0; k < r.inputs.size(); ++k) needed.insert(r.inputs[k]);
         }
-        proto = writer.finish(x, y);
+        std::reverse(chosen.begin(), chosen.end());
+        writer.write_records(chosen);
+    } else if (y.node() != x.node()) {
+        throw ValueError(fmt::format("export_onnx: the output of {} '{}' {} was not recorded from the input; "
+                                     "expected a forward pass made of xgrad ops",
+                                     model.kind(), model.name(), format_shape(y.shape())));
     }
+    return writer.finish(x, y);
+}
+
+// `example` one longer along `axis`, its last slice repeated (a valid word id, a valid pixel).
+Array extended(const Array& example, std::size_t axis) {
+    xt::xstrided_slice_vector last(example.dimension(), xt::all());
+    const std::size_t extent = example.shape()[axis];
+    last[axis] = xt::range(extent - 1, extent);
+    const Array tail = xt::strided_view(example, last);
+    return xt::concatenate(xt::xtuple(example, tail), axis);
+}
+
+// The first node or initializer of `a` that `b` does not have as it is, named; empty when the
+// two graphs are the same.
+std::string first_difference(const onnx::GraphProto& a, const onnx::GraphProto& b) {
+    for (int i = 0; i < std::max(a.node_size(), b.node_size()); ++i) {
+        const onnx::NodeProto& n = i < a.node_size() ? a.node(i) : b.node(i);
+        if (i >= a.node_size() || i >= b.node_size() || n.SerializeAsString() != b.node(i).SerializeAsString()) {
+            return fmt::format("node '{}' ({})", n.name(), n.op_type());
+        }
+    }
+    for (int i = 0; i < std::max(a.initializer_size(), b.initializer_size()); ++i) {
+        const onnx::TensorProto& t = i < a.initializer_size() ? a.initializer(i) : b.initializer(i);
+        if (i >= a.initializer_size() || i >= b.initializer_size() ||
+            t.SerializeAsString() != b.initializer(i).SerializeAsString()) {
+            return fmt::format("initializer '{}'", t.name());
+        }
+    }
+    return {};
+}
+
+// Declares `axes` of the graph's input dynamic ("axis_1"), and the output's axes that follow
+// them, after checking that the graph written for an input one longer along each is the same.
+void make_dynamic(Module& model, const Array& example, const std::vector<std::size_t>& axes, onnx::ModelProto& proto) {
+    const std::size_t rank = example.dimension();
+    const std::string input_shape = format_shape(Shape(example.shape().begin(), example.shape().end()));
+    std::vector<bool> seen(rank, false);
+    for (std::size_t axis : axes) {
+        if (axis >= rank) {
+            throw ValueError(fmt::format("export_onnx: dynamic axis {} of an example_input {}; expected an axis "
+                                         "below {}",
+                                         axis, input_shape, rank));
+        }
+        if (axis == 0 || seen[axis]) continue;  // the batch axis is dynamic always
+        seen[axis] = true;
+        const Array longer = extended(example, axis);
+        const std::string longer_shape = format_shape(Shape(longer.shape().begin(), longer.shape().end()));
+        onnx::ModelProto other;
+        try {
+            other = traced(model, longer);
+        } catch (const std::invalid_argument& e) {
+            throw ValueError(fmt::format("export_onnx: axis {} of the input cannot be dynamic: {} '{}' takes {} but "
+                                         "refuses {} ({})",
+                                         axis, model.kind(), model.name(), input_shape, longer_shape, e.what()));
+        }
+        if (const std::string d = first_difference(proto.graph(), other.graph()); !d.empty()) {
+            throw ValueError(fmt::format(
+                "export_onnx: axis {} of the input cannot be dynamic: the graph of {} '{}' for {} differs from its "
+                "graph for {} at {}; expected a graph that does not depend on the extent (a recurrent layer with no "
+                "ONNX node of its form is unrolled over the steps, a reshape may hold the extent)",
+                axis, model.kind(), model.name(), input_shape, longer_shape, d));
+        }
+        const std::string name = fmt::format("axis_{}", axis);
+        auto* in = proto.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+        const std::int64_t extent = in->dim(static_cast<int>(axis)).dim_value();
+        in->mutable_dim(static_cast<int>(axis))->set_dim_param(name);
+        // The output's axes that change with it: the same name where they are as long, one of
+        // their own where not (a valid convolution's steps, shorter than the input's).
+        auto* out = proto.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+        const auto& longer_out = other.graph().output(0).type().tensor_type().shape();
+        for (int k = 1; k < out->dim_size(); ++k) {
+            auto* dim = out->mutable_dim(k);
+            if (dim->has_dim_value() && dim->dim_value() == longer_out.dim(k).dim_value()) continue;
+            const bool same = dim->has_dim_value() && dim->dim_value() == extent &&
+                              longer_out.dim(k).dim_value() == extent + 1;
+            dim->set_dim_param(same ? name : fmt::format("output_axis_{}", k));
+        }
+    }
+}
+
+}  // namespace
+
+void export_onnx(Module& model, const Array& example_input, const std::string& path,
+                 const OnnxExportOptions& options) {
+    if (example_input.dimension() < 1 || example_input.shape()[0] == 0) {
+        throw ShapeError(fmt::format("export_onnx: example_input has shape {}; expected a batch of at least one sample",
+                                     format_shape(Shape(example_input.shape().begin(), example_input.shape().end()))));
+    }
+    onnx::ModelProto proto = traced(model, example_input);
+    if (!options.dynamic_axes.empty()) make_dynamic(model, example_input, options.dynamic_axes, proto);
     try {
         onnx::checker::check_model(proto);
         onnx::ShapeInferenceOptions options(true, 1, false);

@@ -5,6 +5,7 @@
 // convolution, pooling and 4-D batch normalization is wrapped in Transpose nodes to and from
 // ONNX's channels-first order, its kernel stored as ONNX's (C_out, C_in, KH, KW). See docs/onnx.md.
 #include <string>
+#include <vector>
 
 #include "xgrad/core/array.hpp"
 #include "xgrad/nn/module.hpp"
@@ -14,9 +15,22 @@ namespace xg {
 /// The opset exported models declare.
 inline constexpr int kOnnxOpset = 13;
 
+/// How export_onnx writes a model.
+struct OnnxExportOptions {
+    /// Axes of the input besides the batch (which is always dynamic) that the graph takes at any
+    /// extent: a sequence's steps, 1. The graph's input declares them by name ("axis_1"), and so
+    /// does its output where it follows them. Export checks each by writing the graph again for an
+    /// input one longer along it, and refuses an axis the graph depends on: a recurrent layer
+    /// unrolled over the steps, a Dense after a Flatten of them.
+    std::vector<std::size_t> dynamic_axes;
+};
+
 /// Writes `model` as an ONNX file at `path`: its forward pass on `example_input` (batch first) in
-/// inference mode, the parameters and buffers as named initializers, the batch axis dynamic.
-/// Throws ValueError naming an op with no ONNX form, IoError when the file cannot be written.
-void export_onnx(Module& model, const Array& example_input, const std::string& path);
+/// inference mode, the parameters and buffers as named initializers, the batch axis dynamic and
+/// the other axes of the example's extents unless `options` names them dynamic.
+/// Throws ValueError naming an op with no ONNX form or an axis that cannot be dynamic, IoError
+/// when the file cannot be written.
+void export_onnx(Module& model, const Array& example_input, const std::string& path,
+                 const OnnxExportOptions& options = {});
 
 }  // namespace xg
