@@ -9,22 +9,27 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/nn/module.hpp"
+#include "xgrad/train/detail/monitor_mode.hpp"
 #include "xgrad/train/model.hpp"
 
 namespace xg {
 
-EarlyStopping::EarlyStopping(EarlyStoppingOptions options) : options_(std::move(options)) {
-    if (options_.mode == "max") {
-        maximize_ = true;
-    } else if (options_.mode == "auto") {
-        // Accuracies, the cosine similarity, precision, recall and AUC grow as the model
-        // improves; losses and errors fall.
-        static const std::array<std::string_view, 5> rising{"acc", "cosine_similarity", "precision", "recall", "auc"};
-        maximize_ = std::ranges::any_of(rising, [&](std::string_view key) { return options_.monitor.find(key) != std::string::npos; });
-    } else if (options_.mode != "min") {
-        throw ValueError(fmt::format("EarlyStopping: mode '{}'; expected min, max or auto", options_.mode));
-    }
+namespace detail {
+
+bool monitor_rises(const std::string& monitor, const std::string& mode, const char* who) {
+    if (mode == "max") return true;
+    if (mode == "min") return false;
+    if (mode != "auto") throw ValueError(fmt::format("{}: mode '{}'; expected min, max or auto", who, mode));
+    // Accuracies, the cosine similarity, precision, recall and AUC grow as the model improves;
+    // losses and errors fall.
+    static const std::array<std::string_view, 5> rising{"acc", "cosine_similarity", "precision", "recall", "auc"};
+    return std::ranges::any_of(rising, [&](std::string_view key) { return monitor.find(key) != std::string::npos; });
 }
+
+}  // namespace detail
+
+EarlyStopping::EarlyStopping(EarlyStoppingOptions options)
+    : options_(std::move(options)), maximize_(detail::monitor_rises(options_.monitor, options_.mode, "EarlyStopping")) {}
 
 void EarlyStopping::on_train_begin(Model&) {
     best_ = maximize_ ? -INFINITY : INFINITY;
