@@ -1,0 +1,68 @@
+#pragma once
+// Callbacks that change the optimizer's learning rate between epochs, as Keras's
+// LearningRateScheduler and ReduceLROnPlateau do.
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "xgrad/train/callback.hpp"
+#include "xgrad/train/history.hpp"
+
+namespace xg {
+
+/// Sets the learning rate before each epoch to `schedule(epoch, current learning rate)`, epochs
+/// counted from 0 (from FitOptions::initial_epoch when resuming), as
+/// keras.callbacks.LearningRateScheduler. A schedule that returns no learning rate (not finite,
+/// or <= 0) stops fit with a ValueError naming the epoch and the value.
+class LearningRateScheduler : public Callback {
+public:
+    using Schedule = std::function<float(std::size_t epoch, float learning_rate)>;
+    explicit LearningRateScheduler(Schedule schedule);
+    void on_epoch_begin(Model& model, std::size_t epoch) override;
+
+private:
+    Schedule schedule_;
+};
+
+struct ReduceLROnPlateauOptions {
+    std::string monitor = "val_loss";
+    /// The learning rate is multiplied by it at each plateau: 0 < factor < 1.
+    float factor = 0.1f;
+    /// Epochs in a row without improvement that make a plateau.
+    std::size_t patience = 10;
+    /// "min", "max", or "auto" (max for accuracy-like keys, as EarlyStopping).
+    std::string mode = "auto";
+    /// Smaller changes do not count as improvement.
+    double min_delta = 1e-4;
+    /// Epochs after a reduction during which no plateau is counted.
+    std::size_t cooldown = 0;
+    /// The learning rate is never reduced below it (>= 0).
+    float min_lr = 0.0f;
+};
+
+/// Multiplies the learning rate by `factor` when the monitored value has not improved for
+/// `patience` epochs, then waits `cooldown` epochs, never going below `min_lr`: as
+/// keras.callbacks.ReduceLROnPlateau. Its counters start afresh at each fit; a run resumed from
+/// a checkpoint passes the History load_checkpoint returned, whose epochs it replays (the
+/// learning rate itself comes back with the checkpoint), so that the resumed run reduces the
+/// learning rate at the epochs the uninterrupted one would.
+class ReduceLROnPlateau : public Callback {
+public:
+    /// Throws ValueError for a factor outside (0, 1), a negative or non-finite min_lr or
+    /// min_delta, or an unknown mode.
+    explicit ReduceLROnPlateau(ReduceLROnPlateauOptions options = {}, History history_so_far = {});
+    void on_train_begin(Model& model) override;
+    void on_epoch_end(Model& model, std::size_t epoch, const Logs& logs) override;
+
+private:
+    /// Counts one epoch's value; true when it ends a plateau (the learning rate is due a reduction).
+    bool plateau_after(double value);
+
+    ReduceLROnPlateauOptions options_;
+    History history_so_far_;
+    bool maximize_;
+    double best_ = 0.0;
+    std::size_t wait_ = 0, cooldown_left_ = 0;
+};
+
+}  // namespace xg
