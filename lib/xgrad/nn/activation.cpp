@@ -7,18 +7,24 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/nn/detail/builtin_activation.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
 namespace {
 
+// Plain functions, not lambdas: detail::is_builtin_activation knows them by address.
+Tensor builtin_relu(const Tensor& x) { return relu(x); }
+Tensor builtin_sigmoid(const Tensor& x) { return sigmoid(x); }
+Tensor builtin_tanh(const Tensor& x) { return tanh(x); }
+
 struct ActivationTable {
     std::mutex mutex;
     std::vector<std::pair<std::string, ActivationFn>> entries = {
         {"linear", [](const Tensor& x) { return x; }},
-        {"relu", [](const Tensor& x) { return relu(x); }},
-        {"sigmoid", [](const Tensor& x) { return sigmoid(x); }},
-        {"tanh", [](const Tensor& x) { return tanh(x); }},
+        {"relu", builtin_relu},
+        {"sigmoid", builtin_sigmoid},
+        {"tanh", builtin_tanh},
         {"softmax", [](const Tensor& x) { return softmax(x, -1); }},
         // The rest of Keras's, with its defaults (hard_sigmoid is Keras 2's, 0.2 x + 0.5).
         {"elu", [](const Tensor& x) { return elu(x); }},
@@ -44,6 +50,19 @@ ActivationTable& table() {
 }
 
 }  // namespace
+
+namespace detail {
+
+bool is_builtin_activation(const ActivationFn& fn, const std::string& name) {
+    using Plain = Tensor (*)(const Tensor&);
+    const Plain* target = fn.target<Plain>();
+    if (target == nullptr) return false;
+    if (name == "relu") return *target == builtin_relu;
+    if (name == "sigmoid") return *target == builtin_sigmoid;
+    return name == "tanh" && *target == builtin_tanh;
+}
+
+}  // namespace detail
 
 void register_activation(const std::string& name, ActivationFn fn) {
     if (name.empty() || !fn) {

@@ -55,6 +55,9 @@ public:
     const RecurrentSettings& settings() const { return settings_; }
     /// The gates' function's name ("" for SimpleRNN, which has none).
     std::string recurrent_activation() const { return settings_.recurrent_activation.value_or(""); }
+    /// The functions the layer applies, as its activation names found them.
+    const ActivationFn& activation_fn() const { return activation_fn_; }
+    const ActivationFn& recurrent_activation_fn() const { return recurrent_activation_fn_; }
 
 protected:
     /// The weights a layer of `gates` gates has: kernel (input_dim, gates * units), recurrent_kernel
@@ -87,9 +90,6 @@ protected:
     Tensor gates(const Tensor& product, std::size_t first, std::size_t last) const;
     /// a + b, or a alone when b is undefined (the first step's absent state).
     static Tensor plus(const Tensor& a, const Tensor& b);
-
-    const ActivationFn& activation_fn() const { return activation_fn_; }
-    const ActivationFn& recurrent_activation_fn() const { return recurrent_activation_fn_; }
 
 private:
     /// The shapes an input may have, for errors: "(batch, steps, 3)".
