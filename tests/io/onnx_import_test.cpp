@@ -637,6 +637,8 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
     CHECK((*reversed_rows)(xg::Tensor(flat)).value() == column({5, 2}));
     auto far_steps = slice({0, -1}, {3, -4}, {0, 1}, {highest, lowest});
     CHECK((*far_steps)(xg::Tensor(flat)).value() == column({2}));
+    xg::Array no_columns = xt::zeros<float>({2, 0});
+    CHECK((*reversed)(xg::Tensor(no_columns)).shape() == xg::Shape{2, 0});
     auto nothing = slice({0}, {3}, {1}, {-1});
     CHECK((*nothing)(xg::Tensor(flat)).shape() == xg::Shape{2, 0});
     auto still = slice({0}, {3}, {1}, {0});

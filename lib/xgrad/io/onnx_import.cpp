@@ -1457,7 +1457,9 @@ private:
                 return std::clamp(v < 0 ? v + extent : v, low, high);
             };
             long first = 0, count = 0;
-            if (step > 0) {
+            if (extent == 0) {
+                // Nothing to pick (and no index to clamp a start to).
+            } else if (step > 0) {
                 first = place(starts[k], 0, extent);
                 const long end = place(ends[k], 0, extent);
                 if (end > first) count = (end - first - 1) / step + 1;
