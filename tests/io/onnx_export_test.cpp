@@ -543,6 +543,43 @@ TEST_CASE("a recurrent layer with no ONNX node of its form is written unrolled o
     }
 }
 
+TEST_CASE("a recurrent layer called on its own output, or whose function was registered over, is written unrolled") {
+    xg::manual_seed(37);
+    ScratchDir dir;
+    SUBCASE("called on its own output: two calls in one run of records") {
+        class Chained : public xg::Module {
+        public:
+            Chained() : Module("Chained") {
+                lstm_ = register_module("lstm", std::make_shared<xg::LSTM>(4, 4, xg::LSTMOptions{.return_sequences = true}));
+                pool_ = register_module("pool", std::make_shared<xg::GlobalAveragePooling1D>());
+                dense_ = register_module("dense", std::make_shared<xg::Dense>(4, 10));
+            }
+            xg::Tensor forward(const xg::Tensor& x) override { return (*dense_)((*pool_)((*lstm_)((*lstm_)(x)))); }
+
+        private:
+            std::shared_ptr<xg::LSTM> lstm_;
+            std::shared_ptr<xg::GlobalAveragePooling1D> pool_;
+            std::shared_ptr<xg::Dense> dense_;
+        };
+        Chained model;
+        xg::export_onnx(model, random_input({1, 5, 4}), dir / "m.onnx");
+        CHECK(onnx_ops(dir / "m.onnx").find("LSTM") == std::string::npos);
+        check_exported(model, {5, 4});
+    }
+    SUBCASE("tanh registered over: the layer computes what it was given, not ONNX's Tanh") {
+        const xg::ActivationFn builtin = xg::activation_by_name("tanh");
+        xg::register_activation("tanh", [](const xg::Tensor& x) { return xg::relu(x); });
+        xg::LSTM lstm(3, 10);
+        xg::register_activation("tanh", builtin);  // xgrad's own again, for what follows
+        xg::export_onnx(lstm, random_input({1, 5, 3}), dir / "m.onnx");
+        CHECK(onnx_ops(dir / "m.onnx").find("LSTM") == std::string::npos);
+        check_exported(lstm, {5, 3});
+        xg::LSTM restored(3, 10);
+        xg::export_onnx(restored, random_input({1, 5, 3}), dir / "m.onnx");
+        CHECK(onnx_ops(dir / "m.onnx").find("LSTM") != std::string::npos);
+    }
+}
+
 TEST_CASE("a recurrent layer called twice apart is two nodes sharing one W, R and B") {
     xg::manual_seed(23);
     TwoCalls model(false);
@@ -594,6 +631,40 @@ TEST_CASE("export_onnx with dynamic_axes writes a sequence model that runs on se
             if (auto ort = run_onnxruntime(dir, path, x)) CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
         }
     }
+    SUBCASE("convolutions and pooling over sequences and images, strided same padding left to the runtime") {
+        auto seq = std::make_shared<xg::Sequential>();
+        seq->emplace<xg::Conv1D>(3, 4, 3, xg::Conv1DOptions{.activation = "relu", .strides = 2, .padding = "same"});
+        seq->emplace<xg::MaxPooling1D>(2);
+        seq->emplace<xg::Conv1D>(4, 4, 2, xg::Conv1DOptions{.padding = "causal"});
+        seq->emplace<xg::GlobalAveragePooling1D>();
+        seq->emplace<xg::Dense>(4, 10);
+        const std::string path = dir / "seq.onnx";
+        xg::export_onnx(*seq, random_input({1, 9, 3}), path, {.dynamic_axes = {1}});
+        auto imported = xg::import_onnx(path);
+        for (std::size_t steps : {4, 13, 20}) {
+            CAPTURE(steps);
+            const xg::Array x = random_input({2, steps, 3});
+            CHECK(max_abs_diff(predict(*imported, x), predict(*seq, x)) <= 1e-5f);
+            if (auto ort = run_onnxruntime(dir, path, x)) CHECK(max_abs_diff(*ort, predict(*seq, x)) <= 1e-5f);
+        }
+        // Pads that fit 5 and 6 rows (none) but not 7: the runtime works them out (SAME_UPPER).
+        auto image = std::make_shared<xg::Sequential>();
+        image->emplace<xg::Conv2D>(1, 2, xg::Size2{2, 1}, xg::Conv2DOptions{.strides = {3, 1}, .padding = "same"});
+        image->emplace<xg::MaxPooling2D>(xg::Size2{2, 1});
+        const std::string image_path = dir / "image.onnx";
+        xg::export_onnx(*image, random_input({1, 5, 2, 1}), image_path, {.dynamic_axes = {1, 2}});
+        // Shape inference proves nothing of the rows and columns: named, not the example's.
+        CHECK(dims(image_path, true) == std::vector<std::string>{"batch", "output_axis_1", "output_axis_2", "2"});
+        for (std::size_t rows : {7, 12}) {
+            CAPTURE(rows);
+            const xg::Array x = random_input({1, rows, 3, 1});
+            const xg::Array expected = predict(*image, x);
+            CHECK(max_abs_diff(predict(*xg::import_onnx(image_path), x), expected) <= 1e-5f);
+            if (auto ort = run_onnxruntime(dir, image_path, x, xg::Shape(expected.shape().begin(), expected.shape().end()))) {
+                CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
+            }
+        }
+    }
     SUBCASE("every step's output: the output's steps follow the input's") {
         xg::SimpleRNN rnn(3, 4, xg::SimpleRNNOptions{.activation = "relu", .return_sequences = true});
         const std::string path = dir / "m.onnx";
@@ -621,7 +692,12 @@ TEST_CASE("export_onnx refuses a dynamic axis the graph depends on, names it and
         net->emplace<xg::Flatten>();
         net->emplace<xg::Dense>(5 * 4, 10);
         CHECK_THROWS_WITH_AS(xg::export_onnx(*net, random_input({1, 5, 3}), path, {.dynamic_axes = {1}}),
-                             doctest::Contains("takes (1, 5, 3) but refuses (1, 6, 3)"), xg::ValueError);
+                             doctest::Contains("takes (1, 5, 3) but not (1, 6, 3) (dense_"), xg::ValueError);
+    }
+    SUBCASE("an axis of the example that is empty: nothing to check it with") {
+        xg::Activation relu("relu");
+        CHECK_THROWS_WITH_AS(xg::export_onnx(relu, xt::zeros<float>({1, 0, 3}), path, {.dynamic_axes = {1}}),
+                             doctest::Contains("dynamic axis 1 of an example_input (1, 0, 3) is empty"), xg::ValueError);
     }
     SUBCASE("an axis the input does not have") {
         auto net = dense_model();

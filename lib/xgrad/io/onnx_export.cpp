@@ -28,6 +28,7 @@
 #include "xgrad/core/window.hpp"
 #include "xgrad/io/atomic_file.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/detail/builtin_activation.hpp"
 #include "xgrad/nn/gru.hpp"
 #include "xgrad/nn/lstm.hpp"
 #include "xgrad/nn/simple_rnn.hpp"
@@ -43,7 +44,9 @@ const Perm to_channels_last{0, 2, 3, 1};
 
 class Writer {
 public:
-    Writer(Module& model, const Tensor& input, const Tensor& output) : model_(model), output_(output.node()) {
+    // `extents_dynamic`: the graph must take other extents than the input's (dynamic axes).
+    Writer(Module& model, const Tensor& input, const Tensor& output, bool extents_dynamic)
+        : model_(model), extents_dynamic_(extents_dynamic), output_(output.node()) {
         graph_ = model_proto_.mutable_graph();
         names_.emplace(input.node(), "input");
         used_.insert("input");
@@ -249,13 +252,13 @@ private:
     }
 
     // The ONNX node a recurrent layer is written as: LSTM, GRU or RNN for xgrad's own layers (a
-    // subclass may step otherwise) whose functions ONNX names, nullptr for the others.
+    // subclass may step otherwise) whose functions are xgrad's relu, sigmoid or tanh (ONNX's
+    // Relu, Sigmoid and Tanh, which import_onnx reads back), nullptr for the others.
     static const char* onnx_recurrent_op(const Recurrent& layer) {
-        static const std::unordered_set<std::string> named{"tanh", "sigmoid", "relu"};
-        if (!named.contains(layer.settings().activation)) return nullptr;
+        if (!detail::is_builtin_activation(layer.activation_fn(), layer.settings().activation)) return nullptr;
         const std::type_info& type = typeid(layer);
         if (type == typeid(SimpleRNN)) return "RNN";
-        if (!named.contains(layer.recurrent_activation())) return nullptr;
+        if (!detail::is_builtin_activation(layer.recurrent_activation_fn(), layer.recurrent_activation())) return nullptr;
         if (type == typeid(LSTM)) return "LSTM";
         if (type == typeid(GRU)) return "GRU";
         return nullptr;
@@ -267,8 +270,8 @@ private:
     }
 
     // The layer's input when records [begin, end) are one call of `layer` as its forward records
-    // it (one input, the step values used only inside); nullptr when not: a layer called on two
-    // inputs in a row, a value of a step used outside the layer.
+    // it (one input, the kernel read once, the step values used only inside); nullptr when not:
+    // a layer called twice in a row, a value of a step used outside the layer.
     const Node* one_call_input(const Recurrent& layer, const std::vector<const Record*>& records, std::size_t begin,
                                std::size_t end) const {
         std::unordered_set<const Node*> made, weights{layer.kernel().node(), layer.recurrent_kernel().node()};
@@ -278,14 +281,17 @@ private:
         }
         for (std::size_t k = begin; k < end; ++k) made.insert(records[k]->output.get());
         const Node* x = nullptr;
+        std::size_t kernel_reads = 0;  // one product of the whole sequence per call
         for (std::size_t k = begin; k < end; ++k) {
             for (std::size_t i = 0; i < records[k]->inputs.size(); ++i) {
                 const Node* in = records[k]->inputs[i];
+                if (in == layer.kernel().node()) ++kernel_reads;
                 if (made.contains(in) || weights.contains(in)) continue;
                 if (x != nullptr && x != in) return nullptr;
                 x = in;
             }
         }
+        if (kernel_reads != 1) return nullptr;  // the layer called on its own output, in one run
         const Node* y = records[end - 1]->output.get();
         for (const Node* n : made) {
             auto use = last_use_.find(n);
@@ -544,12 +550,14 @@ private:
                 set_int(node("Flatten", in, out), "axis", 1);
             } else {
                 std::vector<long> target(y_shape.begin(), y_shape.end());
-                // The batch axis stays dynamic: 0 copies the input's extent. When the batch moved
-                // into another extent (batch * steps), the extent the op inferred holds it.
-                if (!target.empty() && !x_shape.empty() && y_shape[0] == x_shape[0]) {
-                    target[0] = 0;
-                } else if (attrs.has("inferred_axis")) {
-                    target.at(static_cast<std::size_t>(attrs.integer("inferred_axis"))) = -1;
+                // The batch axis stays dynamic: 0 copies the input's extent. The extent the op
+                // inferred is inferred again (-1): where the batch moved into another extent
+                // (batch * steps), or a sequence's steps that the graph takes at any length.
+                const bool batch_kept = !target.empty() && !x_shape.empty() && y_shape[0] == x_shape[0];
+                if (batch_kept) target[0] = 0;
+                if (attrs.has("inferred_axis")) {
+                    const auto inferred = static_cast<std::size_t>(attrs.integer("inferred_axis"));
+                    if (!batch_kept || inferred != 0) target.at(inferred) = -1;
                 }
                 node("Reshape", {in[0], int64_initializer(base + "/shape", target)}, out);
             }
@@ -643,7 +651,13 @@ private:
             set_ints(n, "strides", {static_cast<long>(s[0]), static_cast<long>(s[1])});
             if (d != Size2{1, 1}) set_ints(n, "dilations", {static_cast<long>(d[0]), static_cast<long>(d[1])});
             const std::vector<long> p = pads(g);
-            set_ints(n, "pads", p);
+            if (padding == Padding::same && extents_dynamic_ && !transposed_op) {
+                // Keras's same is ONNX's SAME_UPPER (the extra row at the bottom): pads that the
+                // runtime works out for each extent, where a stride makes them depend on it.
+                set_string(n, "auto_pad", "SAME_UPPER");
+            } else {
+                set_ints(n, "pads", p);
+            }
             if (depthwise) set_int(n, "group", static_cast<long>(x_shape[3]));
             if (transposed_op) {
                 // Rows and columns of the output no window reaches (a window smaller than its stride).
@@ -731,6 +745,7 @@ private:
     }
 
     Module& model_;
+    bool extents_dynamic_;
     onnx::ModelProto model_proto_;
     onnx::GraphProto* graph_;
     std::unordered_map<const Node*, std::string> names_;
@@ -752,8 +767,9 @@ private:
 
 namespace {
 
-// The model's inference pass on `example_input`, traced and written as ONNX.
-onnx::ModelProto traced(Module& model, const Array& example_input) {
+// The model's inference pass on `example_input`, traced and written as ONNX; with
+// `extents_dynamic`, written to take other extents than the example's.
+onnx::ModelProto traced(Module& model, const Array& example_input, bool extents_dynamic) {
     Tape& tape = Tape::current();
     // The trace's records are dropped afterwards, thrown or not, when the tape held nothing else.
     struct TapeGuard {
@@ -770,7 +786,7 @@ onnx::ModelProto traced(Module& model, const Array& example_input) {
     Tensor x(example_input, true);
     x.set_name("input");
     const Tensor y = model(x);
-    Writer writer(model, x, y);
+    Writer writer(model, x, y, extents_dynamic);
     if (y.node()->role == Role::result && y.node()->recorded() && tape.holds(*y.node())) {
         std::unordered_set<const Node*> needed{y.node()};
         std::vector<std::size_t> chosen;
@@ -790,13 +806,17 @@ onnx::ModelProto traced(Module& model, const Array& example_input) {
     return writer.finish(x, y);
 }
 
-// `example` one longer along `axis`, its last slice repeated (a valid word id, a valid pixel).
-Array extended(const Array& example, std::size_t axis) {
+// `example` `more` longer along `axis`, its last slice repeated (a valid word id, a valid pixel).
+Array extended(const Array& example, std::size_t axis, std::size_t more) {
     xt::xstrided_slice_vector last(example.dimension(), xt::all());
     const std::size_t extent = example.shape()[axis];
     last[axis] = xt::range(extent - 1, extent);
-    const Array tail = xt::strided_view(example, last);
-    return xt::concatenate(xt::xtuple(example, tail), axis);
+    Array out = example;
+    for (std::size_t k = 0; k < more; ++k) {
+        const Array tail = xt::strided_view(example, last);
+        out = xt::concatenate(xt::xtuple(out, tail), axis);
+    }
+    return out;
 }
 
 // The first node or initializer of `a` that `b` does not have as it is, named; empty when the
@@ -818,12 +838,20 @@ std::string first_difference(const onnx::GraphProto& a, const onnx::GraphProto& 
     return {};
 }
 
-// Declares `axes` of the graph's input dynamic ("axis_1"), and the output's axes that follow
-// them, after checking that the graph written for an input one longer along each is the same.
+// How many longer inputs make_dynamic traces along each axis. An attribute that depends on the
+// extent only through a division by k (a crop's centre, by 2) is the same for up to k
+// consecutive extents; the strides' pads, which depend on the extent modulo the stride, are
+// left to the runtime (SAME_UPPER) when extents are dynamic.
+constexpr std::size_t kLongerTraces = 2;
+
+// Declares `axes` of the graph's input dynamic ("axis_1") after checking that the graphs written
+// for inputs longer along each are the same as `proto`'s; the output's extents are left for
+// ONNX's shape inference to find: a number where it proves one, else a name.
 void make_dynamic(Module& model, const Array& example, const std::vector<std::size_t>& axes, onnx::ModelProto& proto) {
     const std::size_t rank = example.dimension();
     const std::string input_shape = format_shape(Shape(example.shape().begin(), example.shape().end()));
     std::vector<bool> seen(rank, false);
+    auto* in = proto.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
     for (std::size_t axis : axes) {
         if (axis >= rank) {
             throw ValueError(fmt::format("export_onnx: dynamic axis {} of an example_input {}; expected an axis "
@@ -832,38 +860,52 @@ void make_dynamic(Module& model, const Array& example, const std::vector<std::si
         }
         if (axis == 0 || seen[axis]) continue;  // the batch axis is dynamic always
         seen[axis] = true;
-        const Array longer = extended(example, axis);
-        const std::string longer_shape = format_shape(Shape(longer.shape().begin(), longer.shape().end()));
-        onnx::ModelProto other;
-        try {
-            other = traced(model, longer);
-        } catch (const std::invalid_argument& e) {
-            throw ValueError(fmt::format("export_onnx: axis {} of the input cannot be dynamic: {} '{}' takes {} but "
-                                         "refuses {} ({})",
-                                         axis, model.kind(), model.name(), input_shape, longer_shape, e.what()));
+        if (example.shape()[axis] == 0) {
+            throw ValueError(fmt::format("export_onnx: dynamic axis {} of an example_input {} is empty; expected an "
+                                         "example with at least one element along it",
+                                         axis, input_shape));
         }
-        if (const std::string d = first_difference(proto.graph(), other.graph()); !d.empty()) {
-            throw ValueError(fmt::format(
-                "export_onnx: axis {} of the input cannot be dynamic: the graph of {} '{}' for {} differs from its "
-                "graph for {} at {}; expected a graph that does not depend on the extent (a recurrent layer with no "
-                "ONNX node of its form is unrolled over the steps, a reshape may hold the extent)",
-                axis, model.kind(), model.name(), input_shape, longer_shape, d));
+        for (std::size_t more = 1; more <= kLongerTraces; ++more) {
+            const Array longer = extended(example, axis, more);
+            const std::string longer_shape = format_shape(Shape(longer.shape().begin(), longer.shape().end()));
+            onnx::ModelProto other;
+            try {
+                other = traced(model, longer, true);
+            } catch (const std::bad_alloc&) {
+                throw;
+            } catch (const std::exception& e) {
+                throw ValueError(fmt::format("export_onnx: axis {} of the input cannot be dynamic: {} '{}' takes {} "
+                                             "but not {} ({})",
+                                             axis, model.kind(), model.name(), input_shape, longer_shape, e.what()));
+            }
+            if (const std::string d = first_difference(proto.graph(), other.graph()); !d.empty()) {
+                throw ValueError(fmt::format(
+                    "export_onnx: axis {} of the input cannot be dynamic: the graph of {} '{}' for {} differs from "
+                    "its graph for {} at {}; expected a graph that does not depend on the extent (a recurrent layer "
+                    "with no ONNX node of its form is unrolled over the steps; an op may hold the extent)",
+                    axis, model.kind(), model.name(), input_shape, longer_shape, d));
+            }
         }
-        const std::string name = fmt::format("axis_{}", axis);
-        auto* in = proto.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
-        const std::int64_t extent = in->dim(static_cast<int>(axis)).dim_value();
-        in->mutable_dim(static_cast<int>(axis))->set_dim_param(name);
-        // The output's axes that change with it: the same name where they are as long, one of
-        // their own where not (a valid convolution's steps, shorter than the input's).
-        auto* out = proto.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
-        const auto& longer_out = other.graph().output(0).type().tensor_type().shape();
-        for (int k = 1; k < out->dim_size(); ++k) {
-            auto* dim = out->mutable_dim(k);
-            if (dim->has_dim_value() && dim->dim_value() == longer_out.dim(k).dim_value()) continue;
-            const bool same = dim->has_dim_value() && dim->dim_value() == extent &&
-                              longer_out.dim(k).dim_value() == extent + 1;
-            dim->set_dim_param(same ? name : fmt::format("output_axis_{}", k));
-        }
+        in->mutable_dim(static_cast<int>(axis))->set_dim_param(fmt::format("axis_{}", axis));
+    }
+    // The output's extents are left to shape inference: what the example gave may hold only for
+    // the example's extents (a pooling's output may be as long for two extents).
+    auto* out = proto.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+    for (int k = 1; k < out->dim_size(); ++k) out->mutable_dim(k)->Clear();
+}
+
+// Names the output's extents that shape inference did not find to be a number or one of the
+// input's ("output_axis_2" where it left none, or one of its own making).
+void name_unknown_output_extents(onnx::ModelProto& proto) {
+    std::unordered_set<std::string> input_names;
+    for (const auto& d : proto.graph().input(0).type().tensor_type().shape().dim()) {
+        if (d.has_dim_param()) input_names.insert(d.dim_param());
+    }
+    auto* out = proto.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+    for (int k = 1; k < out->dim_size(); ++k) {
+        auto* dim = out->mutable_dim(k);
+        if (dim->has_dim_value() || (dim->has_dim_param() && input_names.contains(dim->dim_param()))) continue;
+        dim->set_dim_param(fmt::format("output_axis_{}", k));
     }
 }
 
@@ -875,12 +917,14 @@ void export_onnx(Module& model, const Array& example_input, const std::string& p
         throw ShapeError(fmt::format("export_onnx: example_input has shape {}; expected a batch of at least one sample",
                                      format_shape(Shape(example_input.shape().begin(), example_input.shape().end()))));
     }
-    onnx::ModelProto proto = traced(model, example_input);
-    if (!options.dynamic_axes.empty()) make_dynamic(model, example_input, options.dynamic_axes, proto);
+    const bool dynamic = std::ranges::any_of(options.dynamic_axes, [](std::size_t axis) { return axis != 0; });
+    onnx::ModelProto proto = traced(model, example_input, dynamic);
+    if (dynamic) make_dynamic(model, example_input, options.dynamic_axes, proto);
     try {
         onnx::checker::check_model(proto);
         onnx::ShapeInferenceOptions options(true, 1, false);
         onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), options);
+        if (dynamic) name_unknown_output_extents(proto);
     } catch (const std::exception& e) {
         throw StateError(fmt::format("export_onnx: the ONNX checker rejects the model written for {} '{}' ({}); "
                                      "expected a valid model: this is a bug in export_onnx",

@@ -18,10 +18,11 @@ inline constexpr int kOnnxOpset = 13;
 /// How export_onnx writes a model.
 struct OnnxExportOptions {
     /// Axes of the input besides the batch (which is always dynamic) that the graph takes at any
-    /// extent: a sequence's steps, 1. The graph's input declares them by name ("axis_1"), and so
-    /// does its output where it follows them. Export checks each by writing the graph again for an
-    /// input one longer along it, and refuses an axis the graph depends on: a recurrent layer
-    /// unrolled over the steps, a Dense after a Flatten of them.
+    /// extent: a sequence's steps, 1. The graph's input declares them by name ("axis_1"); the
+    /// output's extents are what ONNX's shape inference finds. Export checks each axis by writing
+    /// the graph again for inputs one and two longer along it, and refuses an axis the graph
+    /// depends on: a recurrent layer unrolled over the steps, a Dense after a Flatten of them.
+    /// `same` padding is then written as SAME_UPPER, which the runtime works out per extent.
     std::vector<std::size_t> dynamic_axes;
 };
 
