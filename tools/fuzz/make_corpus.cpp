@@ -23,6 +23,7 @@
 #include "xgrad/io/weights.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
+#include "xgrad/nn/bidirectional.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
@@ -30,13 +31,16 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
 #include "xgrad/nn/global_pooling.hpp"
+#include "xgrad/nn/gru.hpp"
 #include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/image_crop.hpp"
+#include "xgrad/nn/lstm.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/resizing.hpp"
 #include "xgrad/nn/separable_conv2d.hpp"
 #include "xgrad/nn/sequential.hpp"
+#include "xgrad/nn/simple_rnn.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/train/checkpoint.hpp"
 #include "xgrad/train/model.hpp"
@@ -339,6 +343,14 @@ void onnx_model_seeds(const fs::path& dir) {
     resized.emplace<xg::Flatten>();
     resized.emplace<xg::Dense>(16, 2, "softmax");
     xg::export_onnx(resized, xg::Array(xt::ones<float>({1, 3, 4, 1})), (dir / "resized.onnx").string());
+    // Recurrent layers as xgrad exports them, with the steps dynamic: LSTM, GRU and RNN nodes of
+    // layout 0 between Transposes and Squeezes, a reversal as a Slice of step -1.
+    xg::Sequential recurrent;
+    recurrent.emplace<xg::LSTM>(2, 3, xg::LSTMOptions{.return_sequences = true, .go_backwards = true});
+    recurrent.emplace<xg::Bidirectional>(std::make_shared<xg::GRU>(3, 2, xg::GRUOptions{.return_sequences = true}));
+    recurrent.emplace<xg::SimpleRNN>(4, 2);
+    xg::export_onnx(recurrent, xg::Array(xt::ones<float>({1, 3, 2})), (dir / "recurrent.onnx").string(),
+                    {.dynamic_axes = {1}});
     // Nodes xgrad does not export, written by hand: a grouped Conv (two groups of two channels,
     // padded), a Conv over sequences (strided, dilated, padded), a bidirectional LSTM and a GRU of
     // layout 1 resetting after its product. The recurrent ones name only their last state.
