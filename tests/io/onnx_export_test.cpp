@@ -636,6 +636,7 @@ TEST_CASE("export_onnx with dynamic_axes writes a sequence model that runs on se
         seq->emplace<xg::Conv1D>(3, 4, 3, xg::Conv1DOptions{.activation = "relu", .strides = 2, .padding = "same"});
         seq->emplace<xg::MaxPooling1D>(2);
         seq->emplace<xg::Conv1D>(4, 4, 2, xg::Conv1DOptions{.padding = "causal"});
+        seq->emplace<xg::Conv1D>(4, 4, 3, xg::Conv1DOptions{.dilation_rate = 2, .padding = "same"});
         seq->emplace<xg::GlobalAveragePooling1D>();
         seq->emplace<xg::Dense>(4, 10);
         const std::string path = dir / "seq.onnx";
@@ -647,6 +648,10 @@ TEST_CASE("export_onnx with dynamic_axes writes a sequence model that runs on se
             CHECK(max_abs_diff(predict(*imported, x), predict(*seq, x)) <= 1e-5f);
             if (auto ort = run_onnxruntime(dir, path, x)) CHECK(max_abs_diff(*ort, predict(*seq, x)) <= 1e-5f);
         }
+        // The sequence becomes an image of one row by Unsqueeze, not by a Reshape holding the
+        // steps: an empty batch runs too.
+        CHECK(onnx_ops(path).find("Unsqueeze") != std::string::npos);
+        if (auto ort = run_onnxruntime(dir, path, xt::zeros<float>({0, 6, 3}), {0, 10})) CHECK(ort->size() == 0);
         // Pads that fit 5 and 6 rows (none) but not 7: the runtime works them out (SAME_UPPER).
         auto image = std::make_shared<xg::Sequential>();
         image->emplace<xg::Conv2D>(1, 2, xg::Size2{2, 1}, xg::Conv2DOptions{.strides = {3, 1}, .padding = "same"});
@@ -663,6 +668,18 @@ TEST_CASE("export_onnx with dynamic_axes writes a sequence model that runs on se
             if (auto ort = run_onnxruntime(dir, image_path, x, xg::Shape(expected.shape().begin(), expected.shape().end()))) {
                 CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
             }
+        }
+        // A fully convolutional classifier: images of any size.
+        auto classifier = std::make_shared<xg::Sequential>();
+        classifier->emplace<xg::Conv2D>(1, 4, xg::Size2{3, 3}, xg::Conv2DOptions{.activation = "relu", .strides = {2, 2}});
+        classifier->emplace<xg::GlobalAveragePooling2D>();
+        classifier->emplace<xg::Dense>(4, 10, "softmax");
+        const std::string classifier_path = dir / "classifier.onnx";
+        xg::export_onnx(*classifier, random_input({1, 9, 9, 1}), classifier_path, {.dynamic_axes = {1, 2}});
+        CHECK(dims(classifier_path, true) == std::vector<std::string>{"batch", "10"});
+        const xg::Array other_size = random_input({3, 14, 11, 1});
+        if (auto ort = run_onnxruntime(dir, classifier_path, other_size)) {
+            CHECK(max_abs_diff(*ort, predict(*classifier, other_size)) <= 1e-5f);
         }
     }
     SUBCASE("every step's output: the output's steps follow the input's") {
@@ -693,6 +710,14 @@ TEST_CASE("export_onnx refuses a dynamic axis the graph depends on, names it and
         net->emplace<xg::Dense>(5 * 4, 10);
         CHECK_THROWS_WITH_AS(xg::export_onnx(*net, random_input({1, 5, 3}), path, {.dynamic_axes = {1}}),
                              doctest::Contains("takes (1, 5, 3) but not (1, 6, 3) (dense_"), xg::ValueError);
+    }
+    SUBCASE("same padding with strides and dilations: pads that ONNX Runtime cannot work out") {
+        xg::Conv1D conv(3, 10, 3, xg::Conv1DOptions{.strides = 2, .dilation_rate = 2, .padding = "same"});
+        CHECK_THROWS_WITH_AS(xg::export_onnx(conv, random_input({1, 9, 3}), path, {.dynamic_axes = {1}}),
+                             doctest::Contains("same padding with strides (1, 2) and dilations (1, 2)"), xg::ValueError);
+        xg::export_onnx(conv, random_input({1, 9, 3}), path);  // the example's length: explicit pads
+        CHECK(std::filesystem::exists(path));
+        std::filesystem::remove(path);
     }
     SUBCASE("an axis of the example that is empty: nothing to check it with") {
         xg::Activation relu("relu");

@@ -408,6 +408,22 @@ private:
         return out;
     }
 
+    // The axis after the batch's at which `to` is `from` with one extent of 1 inserted, or -1. Not
+    // the batch's own: the graph's batch is any (the example's batch of 1 may have moved into
+    // another extent, batch * steps).
+    static long unit_axis_inserted(const Shape& from, const Shape& to) {
+        if (to.size() != from.size() + 1) return -1;
+        const auto inserted_at = [&](std::size_t a) {
+            const auto at = static_cast<long>(a);
+            return to[a] == 1 && std::equal(from.begin(), from.begin() + at, to.begin()) &&
+                   std::equal(from.begin() + at, from.end(), to.begin() + at + 1);
+        };
+        for (std::size_t a = 1; a < to.size(); ++a) {
+            if (inserted_at(a)) return static_cast<long>(a);
+        }
+        return -1;
+    }
+
     // ONNX pads (top, left, bottom, right) for xgrad's window geometry.
     static std::vector<long> pads(const Window2d& g) {
         const long bottom = std::max(0L, static_cast<long>((g.oh - 1) * g.sh + g.span_h()) - static_cast<long>(g.h) -
@@ -546,18 +562,26 @@ private:
             set_ints(node("Transpose", in, out), "perm", perm);
             transposes_.emplace(out, std::pair{in[0], perm});
         } else if (op == "reshape") {
-            if (y_shape.size() == 2 && !x_shape.empty() && y_shape[0] == x_shape[0]) {
+            if (const long axis = unit_axis_inserted(x_shape, y_shape); axis >= 0) {
+                // A unit axis in or out (a sequence as an image of one row): right for any batch
+                // and any extent, where a Reshape would hold them.
+                node("Unsqueeze", {in[0], int64_initializer(base + "/axes", {axis})}, out);
+            } else if (const long removed = unit_axis_inserted(y_shape, x_shape); removed >= 0) {
+                node("Squeeze", {in[0], int64_initializer(base + "/axes", {removed})}, out);
+            } else if (y_shape.size() == 2 && !x_shape.empty() && y_shape[0] == x_shape[0]) {
                 set_int(node("Flatten", in, out), "axis", 1);
             } else {
                 std::vector<long> target(y_shape.begin(), y_shape.end());
                 // The batch axis stays dynamic: 0 copies the input's extent. The extent the op
                 // inferred is inferred again (-1): where the batch moved into another extent
-                // (batch * steps), or a sequence's steps that the graph takes at any length.
+                // (batch * steps), or pixels that the graph takes at any size.
+                // With the batch kept, an inferred extent is written only when the graph must take
+                // other extents (0 and -1 together), as an empty batch leaves nothing to infer from.
                 const bool batch_kept = !target.empty() && !x_shape.empty() && y_shape[0] == x_shape[0];
                 if (batch_kept) target[0] = 0;
                 if (attrs.has("inferred_axis")) {
                     const auto inferred = static_cast<std::size_t>(attrs.integer("inferred_axis"));
-                    if (!batch_kept || inferred != 0) target.at(inferred) = -1;
+                    if (!batch_kept || (extents_dynamic_ && inferred != 0)) target.at(inferred) = -1;
                 }
                 node("Reshape", {in[0], int64_initializer(base + "/shape", target)}, out);
             }
@@ -651,9 +675,18 @@ private:
             set_ints(n, "strides", {static_cast<long>(s[0]), static_cast<long>(s[1])});
             if (d != Size2{1, 1}) set_ints(n, "dilations", {static_cast<long>(d[0]), static_cast<long>(d[1])});
             const std::vector<long> p = pads(g);
-            if (padding == Padding::same && extents_dynamic_ && !transposed_op) {
-                // Keras's same is ONNX's SAME_UPPER (the extra row at the bottom): pads that the
-                // runtime works out for each extent, where a stride makes them depend on it.
+            // Keras's same is ONNX's SAME_UPPER (the extra row at the bottom). Explicit pads hold
+            // for every extent at stride 1; with a stride they depend on the extent, and a graph
+            // that must take others leaves them to the runtime, which does not run SAME_UPPER with
+            // dilations.
+            if (padding == Padding::same && extents_dynamic_ && !transposed_op && s != Size2{1, 1}) {
+                if (d != Size2{1, 1}) {
+                    throw ValueError(fmt::format(
+                        "export_onnx: {} in '{}' has same padding with strides ({}, {}) and dilations ({}, {}), "
+                        "whose pads depend on the extent; expected no dynamic axes for it (ONNX Runtime does not "
+                        "run SAME_UPPER with dilations), or strides or dilations of 1",
+                        op, scope_.empty() ? "top level" : scope_, s[0], s[1], d[0], d[1]));
+                }
                 set_string(n, "auto_pad", "SAME_UPPER");
             } else {
                 set_ints(n, "pads", p);

@@ -59,8 +59,7 @@ Activated Conv1D::forward_with_logits(const Tensor& x) {
                                      input_channels_));
     }
     const long n = static_cast<long>(x.shape()[0]), c = static_cast<long>(input_channels_);
-    const std::size_t steps = x.shape()[1];
-    output_steps(steps);  // names a sequence the kernel does not fit
+    const std::size_t steps = x.shape()[1], out_steps = output_steps(steps);
     Tensor row = x, kernel = kernel_;
     std::size_t taps = kernel_size_;
     if (padding_ == "causal") {
@@ -73,17 +72,14 @@ Activated Conv1D::forward_with_logits(const Tensor& x) {
         }
         row = pad(x, 1, window_span(taps, dilation_rate_) - 1, 0);
     }
-    // The sequence as an image of one row, and the kernel as a window one row high. The steps
-    // are left to reshape (-1), so that an exported graph takes sequences of any length (an
-    // empty batch has no elements to infer them from).
-    const auto steps_of = [n](std::size_t known) { return n == 0 ? static_cast<long>(known) : -1L; };
-    const Tensor image = reshape(row, {n, 1, steps_of(row.shape()[1]), c});
+    // The sequence as an image of one row, and the kernel as a window one row high.
+    const Tensor image = reshape(row, {n, 1, static_cast<long>(row.shape()[1]), c});
     const Tensor window = reshape(kernel, {1, static_cast<long>(taps), c, static_cast<long>(filters_)});
     const Padding padding = padding_ == "same" ? Padding::same : Padding::valid;
     const Size2 strides{1, strides_}, dilation{1, dilation_rate_};
     const Tensor y = bias_.defined() ? conv2d_with_bias(image, window, bias_, strides, padding, dilation)
                                      : conv2d(image, window, strides, padding, dilation);
-    const Tensor z = reshape(y, {n, steps_of(y.shape()[2]), static_cast<long>(filters_)});
+    const Tensor z = reshape(y, {n, static_cast<long>(out_steps), static_cast<long>(filters_)});
     return {activation_fn_(z), z, activation_};
 }
 

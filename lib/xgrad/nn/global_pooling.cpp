@@ -43,8 +43,9 @@ Tensor GlobalPooling::forward(const Tensor& x) {
     kept.back() = c;
     // No examples or no channels: nothing to reduce (a reduction refuses an empty tensor), an empty result.
     if (n == 0 || c == 0) return reshape(x, keepdims_ ? kept : std::vector<long>{n, c});
-    // The positions (pixels, steps) as the rows of one matrix per example: one reduction over one axis.
-    const Tensor positions = spatial_axes_ == 1 ? x : reshape(x, {n, static_cast<long>(s[1] * s[2]), c});
+    // The positions (pixels, steps) as the rows of one matrix per example: one reduction over one
+    // axis. Their count is left to reshape (-1), so that an exported graph takes images of any size.
+    const Tensor positions = spatial_axes_ == 1 ? x : reshape(x, {n, -1, c});
     const Tensor y = reduction_ == Reduction::max ? max(positions, 1) : mean(positions, 1);
     return keepdims_ ? reshape(y, kept) : y;
 }

@@ -75,13 +75,10 @@ Tensor Pooling1D::forward(const Tensor& x) {
         throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, steps, channels)", name(),
                                      format_shape(x.shape())));
     }
-    // The sequence as an image of one row; the steps left to reshape (-1), so that an exported
-    // graph takes sequences of any length (an empty batch has no elements to infer them from).
     const long n = static_cast<long>(x.shape()[0]), c = static_cast<long>(x.shape()[2]);
-    const auto steps_of = [n](std::size_t known) { return n == 0 ? static_cast<long>(known) : -1L; };
-    output_steps(x.shape()[1]);  // names a sequence the window does not fit
-    const Tensor y = pool_row(reshape(x, {n, 1, steps_of(x.shape()[1]), c}));
-    return reshape(y, {n, steps_of(y.shape()[2]), c});
+    const long steps = static_cast<long>(output_steps(x.shape()[1]));
+    const Tensor y = pool_row(reshape(x, {n, 1, static_cast<long>(x.shape()[1]), c}));
+    return reshape(y, {n, steps, c});
 }
 
 Shape Pooling1D::output_shape(const Shape& input_shape) {
