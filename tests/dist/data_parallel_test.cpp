@@ -32,6 +32,7 @@
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/train/checkpoint.hpp"
+#include "xgrad/train/learning_rate_callbacks.hpp"
 #include "xgrad/train/loss.hpp"
 #include "xgrad/train/model.hpp"
 
@@ -566,6 +567,60 @@ TEST_CASE("threads as processes: checkpoints move between a group and one proces
         CHECK(max_abs_diff(runs[0].weights, straight.weights) < 1e-4);
         CHECK(max_abs_diff(runs[2].weights, runs[0].weights) == 0.0);
     }
+}
+
+TEST_CASE("threads as processes: ReduceLROnPlateau resumed where process 0 alone read the History reduces on every process alike") {
+    const Problem data = make_problem(100, 17);
+    xg::FitOptions options;
+    options.epochs = 4;
+    options.batch_size = 16;
+    options.verbose = 0;
+    // The training loss falls: in mode max every epoch after the first ends a plateau.
+    const xg::ReduceLROnPlateauOptions every_epoch{.monitor = "loss", .factor = 0.5f, .patience = 1, .mode = "max"};
+    xg::test::ScratchDir dir;
+    {
+        auto model = make_model(seed);
+        xg::FitOptions o = options;
+        o.epochs = 2;
+        o.callbacks = {std::make_shared<xg::CheckpointCallback>(dir / "run"), std::make_shared<xg::ReduceLROnPlateau>(every_epoch)};
+        model->fit(data.x, data.y, o);
+    }
+    std::vector<float> rates(2);
+    std::vector<Run> runs(2);
+    ThreadGroup(2).run([&](std::shared_ptr<xg::Collectives> member) {
+        const std::size_t rank = member->rank();
+        auto model = make_model(seed + 100 + rank);
+        xg::History history;
+        std::vector<std::size_t> epochs_done = {0};
+        if (rank == 0) {
+            const xg::CheckpointInfo info = xg::load_checkpoint(dir / "run", *model).value();
+            epochs_done[0] = info.epochs_done;
+            history = info.history;
+        }
+        member->broadcast(std::span(epochs_done));
+        model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
+        xg::FitOptions o = options;
+        o.initial_epoch = epochs_done[0];
+        o.callbacks = {std::make_shared<xg::ReduceLROnPlateau>(every_epoch, history)};
+        runs[rank] = finish(*model, model->fit(data.x, data.y, o));
+        rates[rank] = model->optimizer().learning_rate();
+    });
+    CHECK(rates[0] == 0.01f * 0.125f);  // three plateaus, after epochs 1, 2 and 3
+    CHECK(rates[1] == rates[0]);
+    CHECK(max_abs_diff(runs[1].weights, runs[0].weights) == 0.0);
+}
+
+TEST_CASE("threads as processes: a History ReduceLROnPlateau cannot replay on process 0 stops every process") {
+    xg::History other;
+    other.add({{"accuracy", 0.5}}, 1.0);
+    const std::vector<std::string> errors = value_errors(2, [&](std::shared_ptr<xg::Collectives> member) {
+        auto model = make_model(seed);
+        model->set_data_parallel(std::make_shared<xg::DataParallel>(member));
+        xg::ReduceLROnPlateau reduce({}, member->rank() == 0 ? other : xg::History{});
+        reduce.on_train_begin(*model);
+    });
+    CHECK(errors[0].find("val_loss") != std::string::npos);
+    CHECK(errors[1] == "ReduceLROnPlateau: process 0 could not replay the resumed History");
 }
 
 TEST_CASE("over the world: the first epoch's loss is one process's, and every process ends the same") {

@@ -9,8 +9,10 @@
 
 #include <doctest/doctest.h>
 
+#include "../io/scratch_dir.hpp"
 #include "regression_fixture.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/train/checkpoint.hpp"
 
 namespace {
 
@@ -18,16 +20,20 @@ using fixture::quiet;
 using fixture::Regression;
 using fixture::Setup;
 
-// The learning rate after each epoch when `callback` sees `series` under `key`, from `lr`.
+// The learning rate after each epoch (as the next begins, or training ends) when `callback` sees
+// `series` under `key`, from `lr`.
 std::vector<float> rates_after(xg::ReduceLROnPlateau& callback, const std::vector<double>& series, float lr,
                                const std::string& key = "val_loss") {
     Setup s(lr);
     callback.on_train_begin(*s.model);
     std::vector<float> rates;
     for (std::size_t epoch = 0; epoch < series.size(); ++epoch) {
+        callback.on_epoch_begin(*s.model, epoch);
+        if (epoch > 0) rates.push_back(s.model->optimizer().learning_rate());
         callback.on_epoch_end(*s.model, epoch, {{key, series[epoch]}});
-        rates.push_back(s.model->optimizer().learning_rate());
     }
+    callback.on_train_end(*s.model);
+    rates.push_back(s.model->optimizer().learning_rate());
     return rates;
 }
 
@@ -80,22 +86,59 @@ TEST_CASE("ReduceLROnPlateau inside fit: the training loss never rises, so mode 
 TEST_CASE("ReduceLROnPlateau resumed with the History so far reduces where the uninterrupted run did") {
     xg::ReduceLROnPlateau whole(keras_walk);
     const std::vector<float> uninterrupted = rates_after(whole, plateaus, 1.0f);
+    const auto first = [](std::size_t epochs) {
+        xg::History h;
+        for (std::size_t e = 0; e < epochs; ++e) h.add({{"val_loss", plateaus[e]}}, 1.0);
+        return h;
+    };
+    const auto rest = [](std::size_t epochs) { return std::vector<double>(plateaus.begin() + static_cast<long>(epochs), plateaus.end()); };
+    const auto tail = [&](std::size_t epochs) {
+        return std::vector<float>(uninterrupted.begin() + static_cast<long>(epochs), uninterrupted.end());
+    };
     // Stopped after 5 epochs (waiting one epoch since 0.9, at a learning rate of 0.5).
-    xg::History first_five;
-    for (std::size_t e = 0; e < 5; ++e) first_five.add({{"val_loss", plateaus[e]}}, 1.0);
-    const std::vector<double> rest(plateaus.begin() + 5, plateaus.end());
-    xg::ReduceLROnPlateau resumed(keras_walk, first_five);
-    CHECK(rates_after(resumed, rest, 0.5f) == std::vector<float>(uninterrupted.begin() + 5, uninterrupted.end()));
+    xg::ReduceLROnPlateau resumed(keras_walk, first(5));
+    CHECK(rates_after(resumed, rest(5), 0.5f) == tail(5));
     // Without the History, it would wait from scratch and miss the reduction at epoch 5.
     xg::ReduceLROnPlateau fresh(keras_walk);
-    CHECK(rates_after(fresh, rest, 0.5f).front() == 0.5f);
+    CHECK(rates_after(fresh, rest(5), 0.5f).front() == 0.5f);
     CHECK(uninterrupted[5] == 0.25f);
+    // Stopped after epoch 3, whose plateau is due: its checkpoint holds the rate before it (1).
+    xg::ReduceLROnPlateau at_plateau(keras_walk, first(4));
+    CHECK(rates_after(at_plateau, rest(4), 1.0f) == tail(4));
     // A History without the monitored key is named when training begins.
     xg::History other;
     other.add({{"loss", 1.0}}, 1.0);
     xg::ReduceLROnPlateau lost(keras_walk, other);
     Setup s;
     CHECK_THROWS_WITH_AS(lost.on_train_begin(*s.model), doctest::Contains("val_loss"), xg::ValueError);
+}
+
+TEST_CASE("ReduceLROnPlateau resumed from a checkpoint ends where the uninterrupted run does, in either order of callbacks") {
+    const Regression data;
+    const xg::ReduceLROnPlateauOptions every_epoch{.monitor = "loss", .factor = 0.5f, .patience = 1, .mode = "max"};
+    Setup whole(0.04f);
+    whole.model->fit(data.x, data.y, quiet(4, {std::make_shared<xg::ReduceLROnPlateau>(every_epoch)}));
+    const float uninterrupted = whole.model->optimizer().learning_rate();
+    CHECK(uninterrupted == 0.005f);
+    for (bool checkpoint_first : {true, false}) {
+        CAPTURE(checkpoint_first);
+        xg::test::ScratchDir dir;
+        Setup first(0.04f);
+        const auto callbacks = [&](std::shared_ptr<xg::Callback> reduce) {
+            std::shared_ptr<xg::Callback> checkpoint = std::make_shared<xg::CheckpointCallback>(dir / "run");
+            std::vector<std::shared_ptr<xg::Callback>> both{checkpoint, reduce};
+            if (!checkpoint_first) std::swap(both[0], both[1]);
+            return both;
+        };
+        first.model->fit(data.x, data.y, quiet(2, callbacks(std::make_shared<xg::ReduceLROnPlateau>(every_epoch))));
+        Setup second(0.04f);
+        const auto info = xg::load_checkpoint(dir / "run", *second.model);
+        REQUIRE(info);
+        xg::FitOptions rest = quiet(4, callbacks(std::make_shared<xg::ReduceLROnPlateau>(every_epoch, info->history)));
+        rest.initial_epoch = info->epochs_done;
+        second.model->fit(data.x, data.y, rest);
+        CHECK(second.model->optimizer().learning_rate() == uninterrupted);
+    }
 }
 
 TEST_CASE("ReduceLROnPlateau names bad options and a missing key") {

@@ -1,12 +1,14 @@
 #include "xgrad/train/learning_rate_callbacks.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/optim/optimizer.hpp"
+#include "xgrad/train/data_parallel.hpp"
 #include "xgrad/train/detail/monitor_mode.hpp"
 #include "xgrad/train/model.hpp"
 
@@ -42,18 +44,50 @@ ReduceLROnPlateau::ReduceLROnPlateau(ReduceLROnPlateauOptions options, History h
     }
 }
 
-void ReduceLROnPlateau::on_train_begin(Model&) {
+void ReduceLROnPlateau::on_train_begin(Model& model) {
     best_ = maximize_ ? -INFINITY : INFINITY;
     wait_ = 0;
     cooldown_left_ = 0;
-    if (history_so_far_.epochs() == 0) return;
-    // Each plateau of the resumed epochs reduced the learning rate unless it was at min_lr
-    // already; and once it is there, the counters no longer matter. So replaying them as if
-    // every plateau reduced it leaves the counters where the uninterrupted run had them.
-    for (double value : history_so_far_[options_.monitor]) plateau_after(value);
+    due_ = false;
+    std::string error;
+    if (history_so_far_.epochs() > 0) {
+        // Each plateau of the resumed epochs reduced the learning rate unless it was at min_lr
+        // already, and once it is there the counters no longer matter (unless something else
+        // raises it again): replaying them as if every plateau reduced it leaves the counters
+        // where the uninterrupted run had them. A plateau at the last epoch is still due.
+        try {
+            for (double value : history_so_far_[options_.monitor]) due_ = plateau_after(value, true);
+        } catch (const ValueError& e) {
+            error = e.what();
+        }
+        history_so_far_ = {};  // replayed once; a later fit starts afresh, as any fit
+    }
+    share_counters(model, error);
 }
 
-bool ReduceLROnPlateau::plateau_after(double value) {
+void ReduceLROnPlateau::share_counters(Model& model, const std::string& error) {
+    DataParallel* parallel = model.data_parallel();
+    if (parallel == nullptr) {
+        if (!error.empty()) throw ValueError(error);
+        return;
+    }
+    // Every process learns whether process 0's replay failed, so that none waits for the others.
+    std::array<double, 1> failed{error.empty() ? 0.0 : 1.0};
+    parallel->group().sum(failed);
+    if (failed[0] > 0.0) {
+        throw ValueError(error.empty() ? "ReduceLROnPlateau: process 0 could not replay the resumed History" : error);
+    }
+    std::array<double, 1> best{best_};
+    std::array<std::size_t, 3> counters{wait_, cooldown_left_, due_ ? 1U : 0U};
+    parallel->group().broadcast(best);
+    parallel->group().broadcast(counters);
+    best_ = best[0];
+    wait_ = counters[0];
+    cooldown_left_ = counters[1];
+    due_ = counters[2] != 0;
+}
+
+bool ReduceLROnPlateau::plateau_after(double value, bool reducible) {
     // As Keras: a cooldown epoch counts down and clears the wait, and may still be an improvement;
     // the last one already counts towards the next plateau.
     if (cooldown_left_ > 0) {
@@ -66,7 +100,8 @@ bool ReduceLROnPlateau::plateau_after(double value) {
         wait_ = 0;
         return false;
     }
-    if (cooldown_left_ > 0 || ++wait_ < options_.patience) return false;
+    // At min_lr Keras leaves the counters as they are: the wait goes on growing.
+    if (cooldown_left_ > 0 || ++wait_ < options_.patience || !reducible) return false;
     wait_ = 0;
     cooldown_left_ = options_.cooldown;
     return true;
@@ -74,7 +109,17 @@ bool ReduceLROnPlateau::plateau_after(double value) {
 
 void ReduceLROnPlateau::on_epoch_end(Model& model, std::size_t, const Logs& logs) {
     // log_value names the available keys when the monitored one is missing.
-    if (!plateau_after(log_value(logs, options_.monitor))) return;
+    const double value = log_value(logs, options_.monitor);
+    due_ = plateau_after(value, model.optimizer().learning_rate() > options_.min_lr);
+}
+
+void ReduceLROnPlateau::on_epoch_begin(Model& model, std::size_t) { reduce_if_due(model); }
+
+void ReduceLROnPlateau::on_train_end(Model& model) { reduce_if_due(model); }
+
+void ReduceLROnPlateau::reduce_if_due(Model& model) {
+    if (!due_) return;
+    due_ = false;
     Optimizer& optimizer = model.optimizer();
     const float lr = optimizer.learning_rate();
     if (lr <= options_.min_lr) return;

@@ -30,7 +30,9 @@ struct ReduceLROnPlateauOptions {
     float factor = 0.1f;
     /// Epochs in a row without improvement that make a plateau.
     std::size_t patience = 10;
-    /// "min", "max", or "auto" (max for accuracy-like keys, as EarlyStopping).
+    /// "min", "max", or "auto": max for accuracy-like keys (accuracies, the cosine similarity,
+    /// precision, recall, AUC), as EarlyStopping; Keras's looks for "acc" alone, and would
+    /// minimise an AUC.
     std::string mode = "auto";
     /// Smaller changes do not count as improvement.
     double min_delta = 1e-4;
@@ -42,27 +44,42 @@ struct ReduceLROnPlateauOptions {
 
 /// Multiplies the learning rate by `factor` when the monitored value has not improved for
 /// `patience` epochs, then waits `cooldown` epochs, never going below `min_lr`: as
-/// keras.callbacks.ReduceLROnPlateau. Its counters start afresh at each fit; a run resumed from
-/// a checkpoint passes the History load_checkpoint returned, whose epochs it replays (the
-/// learning rate itself comes back with the checkpoint), so that the resumed run reduces the
-/// learning rate at the epochs the uninterrupted one would.
+/// keras.callbacks.ReduceLROnPlateau, with two differences. The epoch that ends a plateau
+/// decides the reduction, which takes effect as the next epoch begins (or as training ends), so
+/// that a checkpoint written at that epoch's end holds the same learning rate whatever the order
+/// of the callbacks. And a missing monitored value is a ValueError naming the logged ones, where
+/// Keras warns and skips the epoch.
+///
+/// Its counters start afresh at each fit. A run resumed from a checkpoint passes the History
+/// load_checkpoint returned: the first fit replays its epochs (the learning rate itself comes
+/// back with the checkpoint), so that the resumed run reduces the learning rate at the epochs the
+/// uninterrupted one would. In data-parallel training, process 0's counters (the process that
+/// read the checkpoint) are every process's.
 class ReduceLROnPlateau : public Callback {
 public:
     /// Throws ValueError for a factor outside (0, 1), a negative or non-finite min_lr or
     /// min_delta, or an unknown mode.
     explicit ReduceLROnPlateau(ReduceLROnPlateauOptions options = {}, History history_so_far = {});
     void on_train_begin(Model& model) override;
+    void on_epoch_begin(Model& model, std::size_t epoch) override;
     void on_epoch_end(Model& model, std::size_t epoch, const Logs& logs) override;
+    void on_train_end(Model& model) override;
 
 private:
-    /// Counts one epoch's value; true when it ends a plateau (the learning rate is due a reduction).
-    bool plateau_after(double value);
+    /// Counts one epoch's value; true when it ends a plateau while the learning rate can still
+    /// fall (`reducible`): the rate is then due a reduction, and the counters start again.
+    bool plateau_after(double value, bool reducible);
+    /// Applies a reduction an epoch's end decided.
+    void reduce_if_due(Model& model);
+    /// Makes process 0's counters every process's (`error`: what its replay threw, if anything).
+    void share_counters(Model& model, const std::string& error);
 
     ReduceLROnPlateauOptions options_;
     History history_so_far_;
     bool maximize_;
     double best_ = 0.0;
     std::size_t wait_ = 0, cooldown_left_ = 0;
+    bool due_ = false;
 };
 
 }  // namespace xg
