@@ -912,11 +912,13 @@ void make_dynamic(Module& model, const Array& example, const std::vector<std::si
                                              axis, model.kind(), model.name(), input_shape, longer_shape, e.what()));
             }
             if (const std::string d = first_difference(proto.graph(), other.graph()); !d.empty()) {
+                // An extent of 1 makes a reshape of it look like a unit axis added or dropped.
+                const char* hint = example.shape()[axis] == 1 ? "; an example of at least 2 along the axis" : "";
                 throw ValueError(fmt::format(
                     "export_onnx: axis {} of the input cannot be dynamic: the graph of {} '{}' for {} differs from "
                     "its graph for {} at {}; expected a graph that does not depend on the extent (a recurrent layer "
-                    "with no ONNX node of its form is unrolled over the steps; an op may hold the extent)",
-                    axis, model.kind(), model.name(), input_shape, longer_shape, d));
+                    "with no ONNX node of its form is unrolled over the steps; an op may hold the extent){}",
+                    axis, model.kind(), model.name(), input_shape, longer_shape, d, hint));
             }
         }
         in->mutable_dim(static_cast<int>(axis))->set_dim_param(fmt::format("axis_{}", axis));

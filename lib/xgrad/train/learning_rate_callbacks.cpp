@@ -57,10 +57,10 @@ void ReduceLROnPlateau::on_train_begin(Model& model) {
         // where the uninterrupted run had them. A plateau at the last epoch is still due.
         try {
             for (double value : history_so_far_[options_.monitor]) due_ = plateau_after(value, true);
+            history_so_far_ = {};  // replayed once; a later fit starts afresh, as any fit
         } catch (const ValueError& e) {
             error = e.what();
         }
-        history_so_far_ = {};  // replayed once; a later fit starts afresh, as any fit
     }
     share_counters(model, error);
 }
@@ -75,7 +75,8 @@ void ReduceLROnPlateau::share_counters(Model& model, const std::string& error) {
     std::array<double, 1> failed{error.empty() ? 0.0 : 1.0};
     parallel->group().sum(failed);
     if (failed[0] > 0.0) {
-        throw ValueError(error.empty() ? "ReduceLROnPlateau: process 0 could not replay the resumed History" : error);
+        throw ValueError(error.empty() ? "ReduceLROnPlateau: another process could not replay its resumed History"
+                                       : error);
     }
     std::array<double, 1> best{best_};
     std::array<std::size_t, 3> counters{wait_, cooldown_left_, due_ ? 1U : 0U};

@@ -44,17 +44,20 @@ struct ReduceLROnPlateauOptions {
 
 /// Multiplies the learning rate by `factor` when the monitored value has not improved for
 /// `patience` epochs, then waits `cooldown` epochs, never going below `min_lr`: as
-/// keras.callbacks.ReduceLROnPlateau, with two differences. The epoch that ends a plateau
-/// decides the reduction, which takes effect as the next epoch begins (or as training ends), so
-/// that a checkpoint written at that epoch's end holds the same learning rate whatever the order
-/// of the callbacks. And a missing monitored value is a ValueError naming the logged ones, where
-/// Keras warns and skips the epoch.
+/// keras.callbacks.ReduceLROnPlateau, with three differences (docs/custom_models.md). The epoch
+/// that ends a plateau decides the reduction, which takes effect as the next epoch begins (or as
+/// training ends), so that a checkpoint written at that epoch's end holds the same learning rate
+/// whatever the order of the callbacks; list it before a LearningRateScheduler, which then sees
+/// the reduced rate, as in Keras. "auto" maximises every accuracy-like key. And a missing
+/// monitored value is a ValueError naming the logged ones, where Keras warns and skips the epoch.
 ///
-/// Its counters start afresh at each fit. A run resumed from a checkpoint passes the History
-/// load_checkpoint returned: the first fit replays its epochs (the learning rate itself comes
-/// back with the checkpoint), so that the resumed run reduces the learning rate at the epochs the
-/// uninterrupted one would. In data-parallel training, process 0's counters (the process that
-/// read the checkpoint) are every process's.
+/// Its counters start afresh at each fit. A run resumed from a CheckpointCallback's checkpoint
+/// passes the History load_checkpoint returned: the first fit replays its epochs (the learning
+/// rate itself comes back with the checkpoint, as it was at the last epoch's end), so that the
+/// resumed run reduces the learning rate at the epochs the uninterrupted one would. (A checkpoint
+/// saved after fit returned already holds a reduction the last epoch decided, which the replay
+/// would apply again.) In data-parallel training, process 0's counters (the process that read
+/// the checkpoint) are every process's.
 class ReduceLROnPlateau : public Callback {
 public:
     /// Throws ValueError for a factor outside (0, 1), a negative or non-finite min_lr or
