@@ -379,17 +379,23 @@ private:
 
         std::string out = fresh(base + "_out");
         if (!settings.return_sequences) {
-            node("Squeeze", {last, int64_initializer(base + "/axes", {0})}, out);  // (1, N, units)
+            unit_axis_node("Squeeze", last, 0, base, out);  // (1, N, units)
         } else {
             // Y is (steps, 1, N, units) in the sequence's order; going backwards, xgrad's outputs
             // are in the order the steps ran.
             const std::string squeezed = fresh(base + "_steps_first");
-            node("Squeeze", {sequence, int64_initializer(base + "/axes", {1})}, squeezed);
+            unit_axis_node("Squeeze", sequence, 1, base, squeezed);
             out = transposed(squeezed, {1, 0, 2});
             if (settings.go_backwards) out = reversed(out, 1, base);
         }
         names_[records[end - 1]->output.get()] = out;
         return true;
+    }
+
+    // An Unsqueeze or a Squeeze of one unit axis: its axes are an input (opset 13 on).
+    void unit_axis_node(const char* op, const std::string& value, long axis, const std::string& base,
+                        const std::string& out) {
+        node(op, {value, int64_initializer(base + "/axes", {axis})}, out);
     }
 
     // `value` reversed along `axis`: a Slice of step -1, which takes any extent; or the value a
@@ -565,9 +571,9 @@ private:
             if (const long axis = unit_axis_inserted(x_shape, y_shape); axis >= 0) {
                 // A unit axis in or out (a sequence as an image of one row): right for any batch
                 // and any extent, where a Reshape would hold them.
-                node("Unsqueeze", {in[0], int64_initializer(base + "/axes", {axis})}, out);
+                unit_axis_node("Unsqueeze", in[0], axis, base, out);
             } else if (const long removed = unit_axis_inserted(y_shape, x_shape); removed >= 0) {
-                node("Squeeze", {in[0], int64_initializer(base + "/axes", {removed})}, out);
+                unit_axis_node("Squeeze", in[0], removed, base, out);
             } else if (y_shape.size() == 2 && !x_shape.empty() && y_shape[0] == x_shape[0]) {
                 set_int(node("Flatten", in, out), "axis", 1);
             } else {
