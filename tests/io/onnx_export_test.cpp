@@ -598,6 +598,46 @@ TEST_CASE("a recurrent layer called twice apart is two nodes sharing one W, R an
     check_exported(model, {4, 3});
 }
 
+// An encoder's last state starting a decoder (call_with_state), the sequence's features split
+// between the two: (batch, steps, 3 + 2).
+template <class Layer, class Options>
+class EncoderDecoder : public xg::Module {
+public:
+    EncoderDecoder() : Module("EncoderDecoder") {
+        encoder_ = register_module("encoder", std::make_shared<Layer>(3, 6, Options{}));
+        decoder_ = register_module("decoder", std::make_shared<Layer>(2, 6, Options{}));
+        dense_ = register_module("dense", std::make_shared<xg::Dense>(6, 10));
+    }
+    xg::Tensor forward(const xg::Tensor& x) override {
+        const xg::RecurrentOutput encoded = encoder_->call_with_state(xg::slice(x, -1, 0, 3));
+        return (*dense_)(decoder_->call_with_state(xg::slice(x, -1, 3, 5), encoded.state).output);
+    }
+
+private:
+    std::shared_ptr<Layer> encoder_, decoder_;
+    std::shared_ptr<xg::Dense> dense_;
+};
+
+TEST_CASE("a layer started from a given state, or whose inner state is used, is written unrolled and computes the same") {
+    ScratchDir dir;
+    SUBCASE("GRU: the encoder's state is its output, so the encoder stays one node") {
+        xg::manual_seed(29);
+        EncoderDecoder<xg::GRU, xg::GRUOptions> model;
+        xg::export_onnx(model, random_input({1, 4, 5}), dir / "m.onnx");
+        const std::string ops = onnx_ops(dir / "m.onnx");
+        CHECK(ops.find("GRU") != std::string::npos);
+        CHECK(ops.find("GRU") == ops.rfind("GRU"));
+        check_exported(model, {4, 5});
+    }
+    SUBCASE("LSTM: the encoder's cell state is used after it") {
+        xg::manual_seed(31);
+        EncoderDecoder<xg::LSTM, xg::LSTMOptions> model;
+        xg::export_onnx(model, random_input({1, 4, 5}), dir / "m.onnx");
+        CHECK(onnx_ops(dir / "m.onnx").find("LSTM") == std::string::npos);
+        check_exported(model, {4, 5});
+    }
+}
+
 TEST_CASE("export_onnx with dynamic_axes writes a sequence model that runs on sequences of any length") {
     xg::manual_seed(29);
     ScratchDir dir;

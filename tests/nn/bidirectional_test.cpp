@@ -3,6 +3,7 @@
 #include "xgrad/nn/bidirectional.hpp"
 
 #include <optional>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <xtensor/xview.hpp>
@@ -89,6 +90,37 @@ TEST_CASE("gradients flow through both directions: gradcheck and gradgradcheck")
     CHECK_MESSAGE(first.passed, first.report());
     const auto second = xg::gradgradcheck(f, {x});
     CHECK_MESSAGE(second.passed, second.report());
+}
+
+TEST_CASE("Bidirectional's call_with_state: the forward layer's state then the backward layer's, both ways") {
+    xg::manual_seed(10);
+    xg::Bidirectional layer(std::make_shared<xg::LSTM>(3, 4, xg::LSTMOptions{.return_sequences = true}),
+                            {.name = "bi"});
+    const xg::Array x = xg::test::random_array({2, 5, 3}, 11);
+    xg::NoGradGuard no_grad;
+    const xg::RecurrentOutput out = layer.call_with_state(xg::input(x));
+    CHECK(out.output.value() == run(layer, x));
+    const xg::RecurrentOutput f = layer.forward_layer().call_with_state(xg::input(x));
+    const xg::RecurrentOutput b = layer.backward_layer().call_with_state(xg::input(x));
+    REQUIRE(out.state.size() == 4);
+    CHECK(out.state[0].value() == f.state[0].value());
+    CHECK(out.state[1].value() == f.state[1].value());
+    CHECK(out.state[2].value() == b.state[0].value());
+    CHECK(out.state[3].value() == b.state[1].value());
+    // Started from a state: the first two start the forward layer, the last two the backward one.
+    std::vector<xg::Tensor> start;
+    for (std::uint64_t k = 0; k < 4; ++k) start.push_back(xg::input(xg::test::random_array({2, 4}, 12 + k)));
+    const xg::RecurrentOutput resumed = layer.call_with_state(xg::input(x), start);
+    const xg::RecurrentOutput f2 = layer.forward_layer().call_with_state(xg::input(x), {start[0], start[1]});
+    const xg::RecurrentOutput b2 = layer.backward_layer().call_with_state(xg::input(x), {start[2], start[3]});
+    CHECK(resumed.state[0].value() == f2.state[0].value());
+    CHECK(resumed.state[3].value() == b2.state[1].value());
+    CHECK(xt::view(resumed.output.value(), xt::all(), 0, xt::range(0, 4)) == xt::view(f2.output.value(), xt::all(), 0));
+    CHECK(xt::view(resumed.output.value(), xt::all(), 0, xt::range(4, 8)) == xt::view(b2.output.value(), xt::all(), 4));
+    CHECK(resumed.output.value() != out.output.value());
+    CHECK_THROWS_WITH_AS(layer.call_with_state(xg::input(x), {start[0], start[1]}),
+                         "bi: initial_state has 2 tensors; expected 4: 2 for forward_lstm_1 then 2 for backward_lstm_1",
+                         xg::ValueError);
 }
 
 TEST_CASE("Bidirectional's config rebuilds both layers; bad layers and merge modes are errors") {

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <functional>
-#include <string>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
+#include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
 #include "xgrad/autograd/grad_mode.hpp"
@@ -214,6 +216,115 @@ TEST_CASE("with recurrent_dropout each gate has masks of its own, as Keras's gat
             }
         }
     }
+}
+
+TEST_CASE("call_with_state returns the state a call ends in, and a run continued from it is the whole run") {
+    for (const Kind& kind : kinds) {
+        CAPTURE(kind.name);
+        xg::manual_seed(41);
+        const auto layer = kind.make(3, 4, {.return_sequences = true});
+        const xg::Array x = random_array({2, 5, 3}, 42);
+        xg::NoGradGuard no_grad;
+        const xg::RecurrentOutput whole = layer->call_with_state(xg::input(x));
+        CHECK(whole.output.value() == run(*layer, x));
+        REQUIRE(whole.state.size() == layer->state_size());
+        CHECK(layer->state_size() == (kind.name == "LSTM" ? 2u : 1u));
+        // h is the last step's output; an LSTM's c is its own.
+        CHECK(whole.state[0].value() == xg::Array(xt::view(whole.output.value(), xt::all(), 4)));
+        if (kind.name == "LSTM") CHECK(whole.state[1].value() != whole.state[0].value());
+        // Three steps, then the other two from where they ended: the same outputs and last state.
+        const xg::Array head_x = xt::view(x, xt::all(), xt::range(0, 3)), tail_x = xt::view(x, xt::all(), xt::range(3, 5));
+        const xg::RecurrentOutput head = layer->call_with_state(xg::input(head_x));
+        const xg::RecurrentOutput tail = layer->call_with_state(xg::input(tail_x), head.state);
+        xg::test::check_close(xg::concat({head.output, tail.output}, 1).value(), whole.output.value());
+        for (std::size_t k = 0; k < whole.state.size(); ++k) xg::test::check_close(tail.state[k].value(), whole.state[k].value());
+        // Starting from zeros given explicitly is starting from none.
+        std::vector<xg::Tensor> zeros(layer->state_size(), xg::input(xt::zeros<float>({2, 4})));
+        xg::test::check_close(layer->call_with_state(xg::input(x), zeros).output.value(), whole.output.value());
+
+        // Reading backwards, the state is the one after the first step (the last one read).
+        xg::manual_seed(43);
+        const auto last_only = kind.make(3, 4, {.go_backwards = true});
+        const xg::RecurrentOutput backwards = last_only->call_with_state(xg::input(x));
+        CHECK(backwards.state[0].value() == backwards.output.value());
+        const xg::RecurrentOutput late = last_only->call_with_state(xg::input(tail_x));
+        const xg::RecurrentOutput resumed = last_only->call_with_state(xg::input(head_x), late.state);
+        xg::test::check_close(resumed.output.value(), backwards.output.value());
+    }
+}
+
+TEST_CASE("gradients flow into the initial state and out of the last one: gradcheck and gradgradcheck") {
+    for (const Kind& kind : kinds) {
+        CAPTURE(kind.name);
+        xg::manual_seed(44);
+        const auto layer = kind.make(2, 3, {.return_sequences = true, .go_backwards = kind.name == "GRU"});
+        const std::size_t n = layer->state_size();
+        // Every output step and every piece of the last state, from x and every piece of the first.
+        auto f = [&layer, n](const std::vector<xg::Tensor>& in) {
+            const xg::RecurrentOutput out =
+                layer->call_with_state(in[0], std::vector<xg::Tensor>(in.begin() + 1, in.begin() + 1 + static_cast<long>(n)));
+            xg::Tensor y = xg::sum(out.output * out.output);
+            for (const xg::Tensor& s : out.state) y = y + xg::sum(s * xg::input(random_array(s.shape(), 45)));
+            return y;
+        };
+        std::vector<xg::Array> in{random_array({2, 3, 2}, 46)};
+        for (std::size_t k = 0; k < n; ++k) in.push_back(random_array({2, 3}, 47 + k));
+        const auto first = xg::gradcheck(f, in);
+        CHECK_MESSAGE(first.passed, first.report());
+        const auto second = xg::gradgradcheck(f, in);
+        CHECK_MESSAGE(second.passed, second.report());
+    }
+}
+
+TEST_CASE("a model of calls with state: an encoder's state starts a decoder, and summary lists both") {
+    class Translator : public xg::Module {
+    public:
+        Translator() : Module("Translator") {
+            encoder_ = register_module("encoder", std::make_shared<xg::LSTM>(3, 4));
+            decoder_ = register_module("decoder", std::make_shared<xg::LSTM>(2, 4, xg::LSTMOptions{.return_sequences = true}));
+        }
+        // The source sequence, then the target's two features a step: (batch, 5, 3 + 2).
+        xg::Tensor forward(const xg::Tensor& x) override {
+            const xg::Tensor source = xg::slice(x, -1, 0, 3), target = xg::slice(x, -1, 3, 5);
+            return decoder_->call_with_state(target, encoder_->call_with_state(source).state).output;
+        }
+
+    private:
+        std::shared_ptr<xg::LSTM> encoder_, decoder_;
+    };
+    xg::manual_seed(48);
+    Translator model;
+    const std::string table = model.summary({5, 5});
+    CHECK(table.find("encoder (LSTM)") != std::string::npos);
+    CHECK(table.find("decoder (LSTM)") != std::string::npos);
+    CHECK(table.find("(None, 5, 4)") != std::string::npos);
+    // The decoder's loss reaches the encoder's weights through the state alone.
+    const xg::Tensor loss = xg::sum(model(xg::input(random_array({2, 5, 5}, 49))));
+    loss.backward();
+    const xg::Array& g = model.named_parameters().front().second.grad();
+    CHECK(model.named_parameters().front().first == "encoder/kernel");
+    CHECK(xt::amax(xt::abs(g))() > 0.0f);
+}
+
+TEST_CASE("call_with_state's errors name the layer, the state's tensors and their shapes") {
+    xg::LSTM lstm(3, 4, {.name = "lstm"});
+    xg::GRU gru(3, 4, {.name = "gru"});
+    const xg::Tensor x = xg::input(xt::zeros<float>({2, 5, 3}));
+    const xg::Tensor h = xg::input(xt::zeros<float>({2, 4}));
+    CHECK_THROWS_WITH_AS(lstm.call_with_state(x, {h}), "lstm: initial_state has 1 tensors; expected 2 (h and c)",
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(gru.call_with_state(x, {h, h}), "gru: initial_state has 2 tensors; expected 1 (h)",
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(lstm.call_with_state(x, {h, xg::Tensor{}}),
+                         "lstm: initial_state[1] is an empty handle; expected a tensor (2, 4)", xg::ValueError);
+    CHECK_THROWS_WITH_AS(gru.call_with_state(x, {xg::input(xt::zeros<float>({3, 4}))}),
+                         "gru: initial_state[0] has shape (3, 4); expected (2, 4) for an input of (2, 5, 3)",
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(gru.call_with_state(x, {xg::input(xt::zeros<float>({2, 5}))}),
+                         "gru: initial_state[0] has shape (2, 5); expected (2, 4) for an input of (2, 5, 3)",
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(gru.call_with_state(xg::Tensor{}),
+                         "gru: input is an empty handle; expected (batch, steps, 3)", xg::ValueError);
 }
 
 TEST_CASE("recurrent layers' errors name the layer, the shapes and the setting") {

@@ -78,9 +78,33 @@ Bidirectional::Bidirectional(std::shared_ptr<Recurrent> layer, BidirectionalOpti
     backward_ = register_module("backward_" + layer_name_, std::move(backward));
 }
 
-Tensor Bidirectional::forward(const Tensor& x) {
-    const Tensor y = (*forward_)(x);
-    Tensor y_reversed = (*backward_)(x);
+Tensor Bidirectional::forward(const Tensor& x) { return merged((*forward_)(x), (*backward_)(x)); }
+
+RecurrentOutput Bidirectional::call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state) {
+    const std::size_t forward_size = forward_->state_size(), size = forward_size + backward_->state_size();
+    if (!initial_state.empty() && initial_state.size() != size) {
+        throw ValueError(fmt::format("{}: initial_state has {} tensors; expected {}: {} for {} then {} for {}", name(),
+                                     initial_state.size(), size, forward_size, forward_->name(),
+                                     size - forward_size, backward_->name()));
+    }
+    const auto part = [&](std::size_t begin, std::size_t end) {
+        if (initial_state.empty()) return std::vector<Tensor>{};
+        return std::vector<Tensor>(initial_state.begin() + static_cast<long>(begin),
+                                   initial_state.begin() + static_cast<long>(end));
+    };
+    RecurrentOutput out;
+    call_in_scope([&] {
+        RecurrentOutput f = forward_->call_with_state(x, part(0, forward_size));
+        RecurrentOutput b = backward_->call_with_state(x, part(forward_size, size));
+        out.output = merged(f.output, b.output);
+        out.state = std::move(f.state);
+        out.state.insert(out.state.end(), b.state.begin(), b.state.end());
+        return out.output;
+    });
+    return out;
+}
+
+Tensor Bidirectional::merged(const Tensor& y, Tensor y_reversed) const {
     if (forward_->settings().return_sequences) {
         // The backward layer's outputs come in its reading order: step T-1 first.
         std::vector<std::size_t> order(y_reversed.shape()[1]);

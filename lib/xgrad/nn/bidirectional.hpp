@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "xgrad/nn/recurrent.hpp"
 
@@ -31,6 +32,10 @@ public:
 
     /// (batch, steps, input_dim) -> the two layers' outputs merged: (batch, 2 units) with "concat".
     Tensor forward(const Tensor& x) override;
+    /// forward(x) in the layer's scope with both layers' last states, as Keras's return_state: the
+    /// forward layer's (h, and c for an LSTM) then the backward layer's. `initial_state`, when
+    /// given, is in the same order: the first half starts the forward layer, the rest the backward.
+    RecurrentOutput call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state = {});
     Shape output_shape(const Shape& input_shape) override;
     /// merge_mode, the layer's kind and name, and both layers' settings ("forward.units",
     /// "backward.units"); nullopt when either layer has none.
@@ -45,6 +50,9 @@ public:
     const std::string& merge_mode() const { return merge_mode_; }
 
 private:
+    /// The two layers' outputs merged (the backward one's steps put back in order first).
+    Tensor merged(const Tensor& y, Tensor y_reversed) const;
+
     std::string merge_mode_;
     std::string layer_name_;
     std::shared_ptr<Recurrent> forward_, backward_;

@@ -41,6 +41,8 @@ public:
     /// The shared settings and unit_forget_bias.
     std::optional<LayerConfig> config() const override;
     bool unit_forget_bias() const { return unit_forget_bias_; }
+    /// h and the cell state c.
+    std::size_t state_size() const override { return 2; }
 
 protected:
     void step(const Tensor& inputs, const Tensor& recurrent, State& state) override;

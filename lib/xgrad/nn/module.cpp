@@ -54,12 +54,16 @@ Module::Module(std::string kind, std::string name)
 }
 
 Tensor Module::operator()(const Tensor& x) {
+    return call_in_scope([&] { return forward(x); });
+}
+
+Tensor Module::call_in_scope(const std::function<Tensor()>& compute) {
     ScopeGuard scope(name_);
-    if (call_trace == nullptr) return forward(x);
+    if (call_trace == nullptr) return compute();
     // Summaries only: depth 1 means the root's forward is calling this module directly.
     const bool direct_child = call_trace->depth == 1;
     ++call_trace->depth;
-    Tensor y = forward(x);
+    Tensor y = compute();
     --call_trace->depth;
     if (direct_child) {
         auto& calls = call_trace->calls;

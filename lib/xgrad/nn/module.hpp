@@ -3,6 +3,7 @@
 // module records its ops inside a scope named after it, so graphs group them. Names are
 // local, as PyTorch's attribute names: a parent names its children, and a parameter's name
 // is its path from the module it is asked of ("dense_1/kernel").
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -107,6 +108,9 @@ public:
     bool training() const { return training_; }
 
 protected:
+    /// Runs `compute` (a call of this module) as operator() runs forward: in the module's scope,
+    /// and seen by summary() with its output's shape. For the calls a layer adds (call_with_state).
+    Tensor call_in_scope(const std::function<Tensor()>& compute);
     /// forward(x) with its last activation made explicit; the default is
     /// {forward(x), forward(x), "linear"}. Layers ending in an activation override it.
     virtual Activated forward_with_logits(const Tensor& x);

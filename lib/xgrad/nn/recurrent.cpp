@@ -78,11 +78,49 @@ Recurrent::Recurrent(const char* kind, std::string name, std::size_t input_dim, 
 
 std::string Recurrent::expected_input() const { return fmt::format("(batch, steps, {})", input_dim_); }
 
-Tensor Recurrent::forward(const Tensor& x) {
+Tensor Recurrent::forward(const Tensor& x) { return run(x, {}).output; }
+
+RecurrentOutput Recurrent::call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state) {
+    RecurrentOutput out;
+    call_in_scope([&] {
+        out = run(x, initial_state);
+        return out.output;
+    });
+    return out;
+}
+
+Recurrent::State Recurrent::starting_state(const Tensor& x, const std::vector<Tensor>& initial_state) const {
+    if (initial_state.empty()) return {};
+    const std::size_t size = state_size();
+    if (size == 0 || size > 2) {
+        throw StateError(fmt::format("{}: state_size() is {}; a recurrent layer's state is h, or h and c", name(), size));
+    }
+    if (initial_state.size() != size) {
+        throw ValueError(fmt::format("{}: initial_state has {} tensors; expected {} ({})", name(),
+                                     initial_state.size(), size, size == 2 ? "h and c" : "h"));
+    }
+    const Shape expected{x.shape()[0], units_};
+    for (std::size_t k = 0; k < size; ++k) {
+        const Tensor& t = initial_state[k];
+        if (!t.defined()) {
+            throw ValueError(fmt::format("{}: initial_state[{}] is an empty handle; expected a tensor {}", name(), k,
+                                         format_shape(expected)));
+        }
+        if (t.shape() != expected) {
+            throw ShapeError(fmt::format("{}: initial_state[{}] has shape {}; expected {} for an input of {}", name(),
+                                         k, format_shape(t.shape()), format_shape(expected), format_shape(x.shape())));
+        }
+    }
+    return {initial_state[0], size == 2 ? initial_state[1] : Tensor{}};
+}
+
+RecurrentOutput Recurrent::run(const Tensor& x, const std::vector<Tensor>& initial_state) {
+    if (!x.defined()) throw ValueError(fmt::format("{}: input is an empty handle; expected {}", name(), expected_input()));
     if (x.rank() != 3 || x.shape()[2] != input_dim_ || x.shape()[1] == 0) {
         throw ShapeError(fmt::format("{}: input has shape {}; expected {} with steps > 0", name(),
                                      format_shape(x.shape()), expected_input()));
     }
+    State state = starting_state(x, initial_state);
     const std::size_t batch = x.shape()[0], steps = x.shape()[1];
     const long columns = static_cast<long>(gates_ * units_);
     const bool drop_inputs = training() && settings_.dropout > 0.0f;
@@ -128,7 +166,6 @@ Tensor Recurrent::forward(const Tensor& x) {
         return state_bias.defined() ? linear(masked, recurrent_kernel_, state_bias) : matmul(masked, recurrent_kernel_);
     };
 
-    State state;
     std::vector<Tensor> outputs;
     if (settings_.return_sequences) outputs.reserve(steps);
     for (std::size_t k = 0; k < steps; ++k) {
@@ -139,8 +176,10 @@ Tensor Recurrent::forward(const Tensor& x) {
         step(step_inputs, recurrent, state);
         if (settings_.return_sequences) outputs.push_back(reshape(state.h, {-1, 1, static_cast<long>(units_)}));
     }
-    if (!settings_.return_sequences) return state.h;
-    return outputs.size() == 1 ? outputs.front() : concat(outputs, 1);
+    std::vector<Tensor> last{state.h};
+    if (state_size() == 2) last.push_back(state.c);
+    if (!settings_.return_sequences) return {state.h, std::move(last)};
+    return {outputs.size() == 1 ? outputs.front() : concat(outputs, 1), std::move(last)};
 }
 
 Tensor Recurrent::gates(const Tensor& product, std::size_t first, std::size_t last) const {

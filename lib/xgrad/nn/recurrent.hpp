@@ -6,16 +6,20 @@
 //
 // The input's part of every step is one matrix product for the whole sequence (x . kernel +
 // bias); a step adds the state's part (h . recurrent_kernel) and applies the cell's gates. The
-// state starts at zero: the first step has no state's part at all, so nothing in the graph
-// depends on the batch size.
+// state starts at zero unless a call gives one: the first step then has no state's part at all, so
+// nothing in the graph depends on the batch size.
 //
 // Dropout as Keras applies it in training: one mask per sequence on the inputs (`dropout`) and one
 // on the state entering the recurrent product (`recurrent_dropout`), the same at every step
 // (Gal and Ghahramani 2016); with recurrent_dropout, an LSTM's or a GRU's gates each have masks of
-// their own, as Keras's gate-by-gate implementation draws them. Unlike Keras's: no masking, no
-// return_state, no stateful mode.
+// their own, as Keras's gate-by-gate implementation draws them.
+//
+// Keras's return_state and initial_state are call_with_state: the state a call ends in, and a
+// state to start from (an encoder's last state handed to a decoder). Unlike Keras's: no masking,
+// no stateful mode.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/initializer.hpp"
@@ -38,10 +42,25 @@ struct RecurrentSettings {
     float recurrent_dropout = 0.0f;
 };
 
+/// A call's output with the state the layer ended in (Keras's return_state).
+struct RecurrentOutput {
+    /// What forward returns.
+    Tensor output;
+    /// The state after the last step read, (batch, units) each: h, and for an LSTM h then c.
+    std::vector<Tensor> state;
+};
+
 class Recurrent : public Module {
 public:
     /// (batch, steps, input_dim) -> (batch, units), or (batch, steps, units) with return_sequences.
     Tensor forward(const Tensor& x) override;
+    /// forward(x) in the layer's scope, starting from `initial_state` rather than zeros (Keras's
+    /// initial_state: state_size() tensors of (batch, units), h first), and returning the state
+    /// the layer ends in with its output. An empty initial_state starts from zeros, as forward.
+    /// Gradients flow into the initial state, so an encoder's weights learn from its decoder's loss.
+    RecurrentOutput call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state = {});
+    /// How many tensors a state holds: 1 (h), or 2 for an LSTM (h, c).
+    virtual std::size_t state_size() const { return 1; }
     /// (steps, input_dim) -> (units,) or (steps, units).
     Shape output_shape(const Shape& input_shape) override;
     /// input_dim, units and the shared settings (recurrent_activation for a gated layer).
@@ -94,6 +113,10 @@ protected:
 private:
     /// The shapes an input may have, for errors: "(batch, steps, 3)".
     std::string expected_input() const;
+    /// The computation of forward and call_with_state.
+    RecurrentOutput run(const Tensor& x, const std::vector<Tensor>& initial_state);
+    /// The state a run starts from: `initial_state` checked against x's batch, or none (zeros).
+    State starting_state(const Tensor& x, const std::vector<Tensor>& initial_state) const;
 
     std::size_t input_dim_, units_, gates_;
     RecurrentSettings settings_;
