@@ -54,6 +54,7 @@
 #include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/initializer.hpp"
 #include "xgrad/nn/layer_registry.hpp"
+#include "xgrad/nn/masking.hpp"
 #include "xgrad/nn/module.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"

@@ -29,6 +29,7 @@
 #include "xgrad/nn/bidirectional.hpp"
 #include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/lstm.hpp"
+#include "xgrad/nn/masking.hpp"
 #include "xgrad/nn/conv1d.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/conv2d_transpose.hpp"
@@ -635,6 +636,44 @@ TEST_CASE("a layer started from a given state, or whose inner state is used, is 
         xg::export_onnx(model, random_input({1, 4, 5}), dir / "m.onnx");
         CHECK(onnx_ops(dir / "m.onnx").find("LSTM") == std::string::npos);
         check_exported(model, {4, 5});
+    }
+}
+
+TEST_CASE("a mask travels as ops of the input: Equal, Not and Cast, the recurrent layers unrolled over it") {
+    ScratchDir dir;
+    const std::string path = dir / "m.onnx";
+    SUBCASE("Embedding(mask_zero) -> LSTM -> Dense") {
+        xg::manual_seed(33);
+        auto net = std::make_shared<xg::Sequential>();
+        net->emplace<xg::Embedding>(20, 4, xg::EmbeddingOptions{.mask_zero = true});
+        net->emplace<xg::LSTM>(4, 6);
+        net->emplace<xg::Dense>(6, 10);
+        // Sequences padded in front, behind and in the middle, by as many zeros as they need.
+        xg::Array ids = xg::uninitialized({37, 6});
+        for (std::size_t i = 0; i < ids.size(); ++i) ids.data()[i] = static_cast<float>((i * 7 + 3) % 20);
+        for (std::size_t n = 0; n < 37; ++n) {
+            ids(n, n % 6) = 0.0f;
+            ids(n, (n / 6) % 6) = 0.0f;
+        }
+        // The example has no padding: a mask frozen at the example's would be all ones.
+        xg::export_onnx(*net, xg::Array{{1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f}}, path);
+        const std::string ops = onnx_ops(path);
+        CHECK(ops.find("Equal Not Cast") != std::string::npos);
+        CHECK(ops.find("LSTM") == std::string::npos);
+        if (auto ort = run_onnxruntime(dir, path, ids)) CHECK(max_abs_diff(*ort, predict(*net, ids)) <= 1e-5f);
+    }
+    SUBCASE("Masking -> Bidirectional(GRU) -> GlobalAveragePooling1D -> Dense") {
+        xg::manual_seed(34);
+        auto net = std::make_shared<xg::Sequential>();
+        net->emplace<xg::Masking>(-1.0f);
+        net->emplace<xg::Bidirectional>(std::make_shared<xg::GRU>(3, 4, xg::GRUOptions{.return_sequences = true}));
+        net->emplace<xg::GlobalAveragePooling1D>();
+        net->emplace<xg::Dense>(8, 10);
+        xg::Array x = random_input({37, 5, 3});
+        for (std::size_t n = 0; n < 37; ++n) xt::view(x, n, n % 5) = -1.0f;
+        xt::view(x, 0) = -1.0f;  // a sequence of padding alone
+        xg::export_onnx(*net, random_input({1, 5, 3}), path);
+        if (auto ort = run_onnxruntime(dir, path, x)) CHECK(max_abs_diff(*ort, predict(*net, x)) <= 1e-5f);
     }
 }
 

@@ -123,6 +123,55 @@ TEST_CASE("Bidirectional's call_with_state: the forward layer's state then the b
                          xg::ValueError);
 }
 
+TEST_CASE("Bidirectional with a mask: both layers skip its steps, and the masked steps' outputs are zeros") {
+    xg::manual_seed(14);
+    xg::Bidirectional layer(std::make_shared<xg::GRU>(3, 4, xg::GRUOptions{.return_sequences = true}));
+    const xg::Array x = xg::test::random_array({2, 5, 3}, 15);
+    const xg::Array mask = {{1.0f, 1.0f, 0.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 1.0f, 1.0f, 1.0f}};
+    xg::NoGradGuard no_grad;
+    const xg::Masked out = layer.call_masked(xg::input(x), xg::input(mask));
+    CHECK(out.mask.value() == mask);
+    const xg::Array f = layer.forward_layer().call_masked(xg::input(x), xg::input(mask)).output.value();
+    const xg::Array b = layer.backward_layer().call_masked(xg::input(x), xg::input(mask)).output.value();
+    const xg::Array& y = out.output.value();
+    for (std::size_t n = 0; n < 2; ++n) {
+        for (std::size_t t = 0; t < 5; ++t) {
+            CAPTURE(n);
+            CAPTURE(t);
+            const float m = mask(n, t);
+            CHECK(xt::view(y, n, t, xt::range(0, 4)) == xt::view(f, n, t) * m);
+            CHECK(xt::view(y, n, t, xt::range(4, 8)) == xt::view(b, n, 4 - t) * m);
+        }
+    }
+    CHECK(layer.call_with_state(xg::input(x), {}, xg::input(mask)).output.value() == y);
+    // Without return_sequences: the two last states, no mask after.
+    xg::manual_seed(16);
+    xg::Bidirectional last(std::make_shared<xg::LSTM>(3, 4));
+    const xg::Masked h = last.call_masked(xg::input(x), xg::input(mask));
+    CHECK_FALSE(h.mask.defined());
+    CHECK(xt::view(h.output.value(), xt::all(), xt::range(0, 4)) ==
+          last.forward_layer().call_masked(xg::input(x), xg::input(mask)).output.value());
+}
+
+TEST_CASE("Bidirectional runs its forward layer first in every form of call: the same dropout masks for a seed") {
+    xg::manual_seed(17);
+    xg::Bidirectional layer(std::make_shared<xg::LSTM>(3, 4, xg::LSTMOptions{.dropout = 0.5f, .recurrent_dropout = 0.5f}));
+    const xg::Array x = xg::test::random_array({4, 5, 3}, 18);
+    xg::NoGradGuard no_grad;
+    xg::manual_seed(19);
+    const xg::Array called = layer(xg::input(x)).value();
+    xg::manual_seed(19);
+    const xg::Array with_state = layer.call_with_state(xg::input(x)).output.value();
+    xg::manual_seed(19);
+    const xg::Array masked = layer.call_masked(xg::input(x), xg::input(xt::ones<float>({4, 5}))).output.value();
+    CHECK(with_state == called);
+    xg::test::check_close(masked, called);  // the same masks; a mask of ones rounds h + 1 (h' - h) apart from h'
+
+    // The forward layer's own call, drawing first from the same seed, gives the first half.
+    xg::manual_seed(19);
+    CHECK(xt::view(called, xt::all(), xt::range(0, 4)) == layer.forward_layer()(xg::input(x)).value());
+}
+
 TEST_CASE("Bidirectional's config rebuilds both layers; bad layers and merge modes are errors") {
     xg::manual_seed(9);
     auto forward = std::make_shared<xg::LSTM>(3, 4, xg::LSTMOptions{.return_sequences = true});

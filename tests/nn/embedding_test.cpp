@@ -5,6 +5,7 @@
 #include <random>
 
 #include <doctest/doctest.h>
+#include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
 #include "xgrad/core/error.hpp"
@@ -12,6 +13,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/layer_registry.hpp"
+#include "xgrad/nn/lstm.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "xgrad/train/model.hpp"
@@ -84,4 +86,61 @@ TEST_CASE("a text-like model learns through Embedding: sequences holding word 1 
     const xg::Array after = embedding->embeddings().value();
     CHECK(xt::amax(xt::abs(xt::view(after, 1) - xt::view(before, 1)))() > 0.05f);
     CHECK(xt::view(after, 0) == xt::view(before, 0));
+}
+
+TEST_CASE("mask_zero: id 0 is padding, the mask marks the other ids, and its config keeps it") {
+    xg::Embedding words(10, 3, {.mask_zero = true, .name = "words"});
+    const xg::Array ids = {{0.0f, 0.0f, 4.0f, 2.0f}, {7.0f, 0.0f, 1.0f, 0.0f}};
+    const xg::Masked out = words.call_masked(xg::input(ids));
+    CHECK(out.mask.value() == xg::Array{{0.0f, 0.0f, 1.0f, 1.0f}, {1.0f, 0.0f, 1.0f, 0.0f}});
+    CHECK(out.output.value() == words(xg::input(ids)).value());  // id 0 keeps a row of its own
+    CHECK(words.mask_zero());
+    CHECK_FALSE(xg::Embedding(10, 3).call_masked(xg::input(ids)).mask.defined());
+    auto rebuilt = xg::make_layer("Embedding", *words.config(), "words");
+    CHECK(dynamic_cast<xg::Embedding&>(*rebuilt).mask_zero());
+    // A config written before mask_zero existed has none: false.
+    auto older = xg::make_layer("Embedding", {{"input_dim", "10"}, {"output_dim", "3"}}, "words");
+    CHECK_FALSE(dynamic_cast<xg::Embedding&>(*older).mask_zero());
+    CHECK_THROWS_WITH_AS(words.call_masked(xg::input(xt::ones<float>({2, 3, 2}))),
+                         "words: ids of shape (2, 3, 2) with mask_zero; expected (batch, steps), whose mask is "
+                         "(batch, steps)",
+                         xg::ShapeError);
+}
+
+TEST_CASE("Embedding(mask_zero) -> LSTM -> Dense trains with fit and predicts the same whatever the padding") {
+    // 48 sequences of 2 to 6 word ids from 1 to 9, padded with 0 in front to 6 steps; label: the
+    // first word is above 5.
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> word(1, 9), length(2, 6);
+    xg::Array ids = xt::zeros<float>({48, 6}), labels = xt::zeros<float>({48, 1});
+    for (std::size_t i = 0; i < 48; ++i) {
+        const std::size_t n = static_cast<std::size_t>(length(rng));
+        for (std::size_t s = 6 - n; s < 6; ++s) ids(i, s) = static_cast<float>(word(rng));
+        labels(i, 0) = ids(i, 6 - n) > 5.0f ? 1.0f : 0.0f;
+    }
+    const auto make = [](bool mask_zero) {
+        xg::manual_seed(8);
+        auto net = std::make_shared<xg::Sequential>();
+        net->emplace<xg::Embedding>(10, 8, xg::EmbeddingOptions{.mask_zero = mask_zero});
+        net->emplace<xg::LSTM>(8, 8);
+        net->emplace<xg::Dense>(8, 1, "sigmoid");
+        return net;
+    };
+    xg::Model model(make(true));
+    model.compile("adam", "binary_crossentropy", {"accuracy"});
+    xg::FitOptions options;
+    options.epochs = 5;
+    options.batch_size = 16;
+    options.verbose = 0;
+    const xg::History history = model.fit(ids, labels, options);
+    CHECK(history["loss"].back() < history["loss"].front());
+    // Three more steps of padding in front: the masked model reads the same words, so predicts the same.
+    xg::Array longer = xt::zeros<float>({48, 9});
+    xt::view(longer, xt::all(), xt::range(3, 9)) = ids;
+    const xg::Array p = model.predict(ids), p_longer = model.predict(longer);
+    for (std::size_t i = 0; i < p.size(); ++i) CHECK(p_longer.data()[i] == doctest::Approx(p.data()[i]).epsilon(1e-5));
+    // Without the mask, the padding's vectors go through the LSTM: the predictions move.
+    xg::Model unmasked(make(false));
+    unmasked.compile("adam", "binary_crossentropy");
+    CHECK(xt::amax(xt::abs(unmasked.predict(longer) - unmasked.predict(ids)))() > 1e-4f);
 }

@@ -9,6 +9,7 @@
 #include <random>
 
 #include <doctest/doctest.h>
+#include <xtensor/xmanipulation.hpp>
 
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -183,4 +184,31 @@ TEST_CASE("GlobalAveragePooling1D and GlobalMaxPooling1D reduce each channel ove
     CHECK_THROWS_AS(max_pool(xg::input(xt::zeros<float>({2, 3, 3, 4}))), xg::ShapeError);
     CHECK_THROWS_AS(max_pool.output_shape({3, 3, 4}), xg::ShapeError);
     xg::Tape::current().clear();
+}
+
+TEST_CASE("GlobalAveragePooling1D with a mask averages the steps it keeps; a sequence of padding alone gives zeros") {
+    const xg::Array x = xg::test::random_array({3, 4, 2}, 20);
+    const xg::Array mask = {{1.0f, 0.0f, 1.0f, 0.0f}, {1.0f, 1.0f, 1.0f, 1.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+    for (const bool keepdims : {false, true}) {
+        CAPTURE(keepdims);
+        xg::GlobalAveragePooling1D pool({.keepdims = keepdims});
+        const xg::Masked out = pool.call_masked(xg::input(x), xg::input(mask));
+        CHECK_FALSE(out.mask.defined());
+        const xg::Array y = xt::reshape_view(out.output.value(), {3, 2});
+        for (std::size_t c = 0; c < 2; ++c) {
+            CHECK(y(0, c) == doctest::Approx((x(0, 0, c) + x(0, 2, c)) / 2.0f));
+            CHECK(y(1, c) == doctest::Approx((x(1, 0, c) + x(1, 1, c) + x(1, 2, c) + x(1, 3, c)) / 4.0f));
+            CHECK(y(2, c) == 0.0f);
+        }
+    }
+    xg::GlobalAveragePooling1D pool;
+    auto f = [&pool, &mask](const std::vector<xg::Tensor>& in) { return pool.call_masked(in[0], xg::input(mask)).output; };
+    const auto second = xg::gradgradcheck(f, {x});
+    CHECK_MESSAGE(second.passed, second.report());
+    // An empty batch passes through.
+    CHECK(pool.call_masked(xg::input(xt::zeros<float>({0, 4, 2})), xg::input(xt::zeros<float>({0, 4}))).output.shape() ==
+          xg::Shape{0, 2});
+    // GlobalMaxPooling1D has no masked form: a mask is an error, not ignored.
+    xg::GlobalMaxPooling1D max_pool;
+    CHECK_THROWS_AS(max_pool.call_masked(xg::input(x), xg::input(mask)), xg::ValueError);
 }

@@ -295,15 +295,87 @@ TEST_CASE("a model of calls with state: an encoder's state starts a decoder, and
     xg::manual_seed(48);
     Translator model;
     const std::string table = model.summary({5, 5});
-    CHECK(table.find("encoder (LSTM)") != std::string::npos);
-    CHECK(table.find("decoder (LSTM)") != std::string::npos);
-    CHECK(table.find("(None, 5, 4)") != std::string::npos);
+    CAPTURE(table);
+    // Both seen called, with their outputs' shapes (a child never called is listed "(not called)").
+    CHECK(table.find("(not called)") == std::string::npos);
+    CHECK(table.find("encoder (LSTM)               (None, 4) ") != std::string::npos);
+    CHECK(table.find("decoder (LSTM)               (None, 5, 4) ") != std::string::npos);
     // The decoder's loss reaches the encoder's weights through the state alone.
     const xg::Tensor loss = xg::sum(model(xg::input(random_array({2, 5, 5}, 49))));
     loss.backward();
     const xg::Array& g = model.named_parameters().front().second.grad();
     CHECK(model.named_parameters().front().first == "encoder/kernel");
     CHECK(xt::amax(xt::abs(g))() > 0.0f);
+}
+
+TEST_CASE("a mask skips steps: a masked step keeps the state and repeats the last output, as if it were not there") {
+    // Steps 2 and 4 masked in the first sequence, step 0 in the second.
+    const xg::Array mask = {{1.0f, 1.0f, 0.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 1.0f, 1.0f, 1.0f}};
+    const std::vector<std::vector<std::size_t>> kept = {{0, 1, 3}, {1, 2, 3, 4}};
+    for (const Kind& kind : kinds) {
+        for (const bool backwards : {false, true}) {
+            CAPTURE(kind.name);
+            CAPTURE(backwards);
+            xg::manual_seed(50);
+            const auto layer = kind.make(3, 4, {.return_sequences = true, .go_backwards = backwards});
+            const xg::Array x = random_array({2, 5, 3}, 51);
+            xg::NoGradGuard no_grad;
+            const xg::RecurrentOutput out = layer->call_with_state(xg::input(x), {}, xg::input(mask));
+            const xg::Masked masked = layer->call_masked(xg::input(x), xg::input(mask));
+            CHECK(masked.output.value() == out.output.value());
+            CHECK(masked.mask.value() == mask);  // return_sequences: the mask passes on
+            for (std::size_t b = 0; b < 2; ++b) {
+                // The sequence of its kept steps alone ends in the same state.
+                const xg::Array alone = xt::view(x, xt::keep(b), xt::keep(kept[b]), xt::all());
+                const xg::RecurrentOutput reference = layer->call_with_state(xg::input(alone));
+                for (std::size_t k = 0; k < out.state.size(); ++k) {
+                    xg::test::check_close(xg::Array(xt::view(out.state[k].value(), xt::range(b, b + 1))),
+                                          reference.state[k].value());
+                }
+            }
+            // A masked step's output repeats the one before it, in reading order (zeros before any).
+            const xg::Array& y = out.output.value();
+            const auto at = [&](std::size_t b, std::size_t k) { return xg::Array(xt::view(y, b, k)); };
+            if (!backwards) {
+                CHECK(at(0, 2) == at(0, 1));
+                CHECK(at(0, 4) == at(0, 3));
+                CHECK(at(1, 0) == xg::Array(xt::zeros<float>({4})));
+            } else {
+                // Read from step 4 down: the first read (step 4) is masked, and the third (step 2).
+                CHECK(at(0, 0) == xg::Array(xt::zeros<float>({4})));
+                CHECK(at(0, 2) == at(0, 1));
+                CHECK(at(1, 4) == at(1, 3));
+            }
+            // Without return_sequences the layer's output is the last state, and no mask passes on.
+            xg::manual_seed(50);
+            const auto last = kind.make(3, 4, {.go_backwards = backwards});
+            const xg::Masked last_out = last->call_masked(xg::input(x), xg::input(mask));
+            CHECK_FALSE(last_out.mask.defined());
+            CHECK(last_out.output.value() == out.state[0].value());
+        }
+    }
+}
+
+TEST_CASE("gradients through a masked sequence: gradcheck and gradgradcheck, nothing for the masked steps' inputs") {
+    const xg::Array mask = {{1.0f, 0.0f, 1.0f, 1.0f}, {0.0f, 0.0f, 1.0f, 0.0f}};
+    for (const Kind& kind : kinds) {
+        CAPTURE(kind.name);
+        xg::manual_seed(52);
+        const auto layer = kind.make(2, 3, {.return_sequences = true});
+        auto f = [&layer, &mask](const std::vector<xg::Tensor>& in) {
+            return layer->call_masked(in[0], xg::input(mask)).output;
+        };
+        const xg::Array x = random_array({2, 4, 2}, 53);
+        const auto first = xg::gradcheck(f, {x});
+        CHECK_MESSAGE(first.passed, first.report());
+        const auto second = xg::gradgradcheck(f, {x});
+        CHECK_MESSAGE(second.passed, second.report());
+        const xg::Tensor t = xg::parameter(x, "x");
+        xg::sum(layer->call_masked(t, xg::input(mask)).output).backward();
+        CHECK(xt::amax(xt::abs(xt::view(t.grad(), 0, 1)))() == 0.0f);
+        CHECK(xt::amax(xt::abs(xt::view(t.grad(), 1, 3)))() == 0.0f);
+        CHECK(xt::amax(xt::abs(xt::view(t.grad(), 1, 2)))() > 0.0f);
+    }
 }
 
 TEST_CASE("call_with_state's errors name the layer, the state's tensors and their shapes") {
@@ -325,6 +397,25 @@ TEST_CASE("call_with_state's errors name the layer, the state's tensors and thei
                          xg::ShapeError);
     CHECK_THROWS_WITH_AS(gru.call_with_state(xg::Tensor{}),
                          "gru: input is an empty handle; expected (batch, steps, 3)", xg::ValueError);
+    CHECK_THROWS_WITH_AS(gru.call_with_state(x, {}, xg::input(xt::ones<float>({2, 4}))),
+                         "gru: mask has shape (2, 4) for an input of (2, 5, 3); expected (batch, steps), the input's "
+                         "first two extents",
+                         xg::ShapeError);
+    // A layer of a user's own whose state_size() does not say what its steps keep.
+    class Forgetful : public xg::Recurrent {
+    public:
+        Forgetful() : Recurrent("Forgetful", "forgetful", 3, 4, {}, {1, {4}, xg::initializers::glorot_uniform,
+                                                                     xg::initializers::orthogonal, xg::initializers::zeros}) {}
+
+    protected:
+        void step(const xg::Tensor& inputs, const xg::Tensor& recurrent, State& state) override {
+            state.c = state.c.defined() ? state.c + inputs : inputs;
+            state.h = xg::tanh(plus(state.c, recurrent));
+        }
+    };
+    Forgetful forgetful;
+    CHECK_THROWS_WITH_AS(forgetful(x), "forgetful: the steps keep a cell state c, but state_size() is 1; expected 2",
+                         xg::StateError);
 }
 
 TEST_CASE("recurrent layers' errors name the layer, the shapes and the setting") {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
 
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -15,7 +16,9 @@
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/embedding.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/gru.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -147,4 +150,32 @@ TEST_CASE("summary of the book's convnet shows Keras's output shapes and paramet
     CHECK(s.find(std::string(67, '=')) != std::string::npos);
     CHECK(model.parameter_count() == 93322);
     CHECK(xg::Tape::current().size() == 0);
+}
+
+TEST_CASE("Sequential hands a mask from layer to layer: used by the last layer too, refused by one that would mix steps") {
+    xg::manual_seed(30);
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Embedding>(6, 3, xg::EmbeddingOptions{.mask_zero = true});
+    net->emplace<xg::Activation>("tanh");  // keeps steps apart: passes the mask on
+    auto gru = net->emplace<xg::GRU>(3, 2, xg::GRUOptions{.return_sequences = true});
+    const xg::Array ids = {{0.0f, 3.0f, 1.0f}, {2.0f, 0.0f, 5.0f}};
+    const xg::Masked out = net->call_masked(xg::input(ids));
+    CHECK(out.mask.value() == xg::Array{{0.0f, 1.0f, 1.0f}, {1.0f, 0.0f, 1.0f}});  // the GRU's sequences keep it
+    CHECK((*net)(xg::input(ids)).value() == out.output.value());
+    // The logits path (compile's losses) ends in the same masked call: the mask reaches the last layer.
+    const xg::Activated logits = net->call_with_logits(xg::input(ids));
+    CHECK(logits.output.value() == out.output.value());
+    CHECK(logits.activation == "linear");
+    // Step 1 of the second sequence is padding: its output repeats step 0's.
+    CHECK(xt::view(out.output.value(), 1, 1) == xt::view(out.output.value(), 1, 0));
+    CHECK(gru->name() == "gru_1");
+
+    auto flat = std::make_shared<xg::Sequential>();
+    flat->emplace<xg::Embedding>(6, 3, xg::EmbeddingOptions{.mask_zero = true});
+    flat->emplace<xg::Flatten>();
+    CHECK_THROWS_WITH_AS((*flat)(xg::input(ids)),
+                         doctest::Contains("flatten_1 (Flatten): got a mask (from an Embedding with mask_zero or a "
+                                           "Masking layer) but neither uses nor passes one; expected a SimpleRNN, LSTM, "
+                                           "GRU, Bidirectional or GlobalAveragePooling1D"),
+                         xg::ValueError);
 }

@@ -619,6 +619,12 @@ private:
             } else {
                 set_int(node("Gather", {in[0], int64_initializer(base + "/indices", indices)}, out), "axis", axis);
             }
+        } else if (op == "not_equal") {
+            // Equal's result is a bool tensor: negated, then 1.0 and 0.0 as xgrad's masks hold them.
+            const std::string equal = fresh(base + "_equal"), differs = fresh(base + "_not");
+            node("Equal", {in[0], scalar_constant(base, "value", attrs.number("value"))}, equal);
+            node("Not", {equal}, differs);
+            set_int(node("Cast", {differs}, out), "to", onnx::TensorProto::FLOAT);
         } else if (op == "embedding_lookup") {
             // The ids are float data, as every input; Gather takes them as integers.
             const std::string ids = fresh(base + "/ids");
@@ -735,7 +741,7 @@ private:
                 "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, maximum, "
                 "minimum, exp, log, sqrt, abs, square, pow, clip, erf, relu, sigmoid, tanh, elu, selu, softplus, swish, "
                 "gelu, gelu_tanh, mish, leaky_relu, thresholded_relu, relu6, hard_sigmoid, hard_swish, softmax, log_softmax, "
-                "matmul, linear, transpose, reshape, pad, slice, gather, embedding_lookup, sum, mean, max, min, conv2d, conv2d_with_bias, "
+                "matmul, linear, transpose, reshape, pad, slice, gather, embedding_lookup, not_equal, sum, mean, max, min, conv2d, conv2d_with_bias, "
                 "conv2d_backward_input, depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, "
                 "batch_norm, resize_images",
                 op, scope_.empty() ? "top level" : scope_));

@@ -33,6 +33,8 @@ public:
     explicit Activation(const std::string& activation, std::string name = {});
     Tensor forward(const Tensor& x) override { return fn_(x); }
     Shape output_shape(const Shape& input_shape) override { return input_shape; }
+    /// True: a function of each element (softmax's is the last axis, the features of one step).
+    bool passes_mask() const override { return true; }
     std::optional<LayerConfig> config() const override { return LayerConfig{{"activation", activation_}}; }
     /// The activation's name ("linear" for an empty one).
     const std::string& activation() const { return activation_; }
@@ -49,6 +51,8 @@ private:
 /// config; the shape passes through.
 class AlphaActivation : public Module {
 public:
+    /// True: a function of each element.
+    bool passes_mask() const override { return true; }
     Shape output_shape(const Shape& input_shape) override { return input_shape; }
     std::optional<LayerConfig> config() const override;
     float alpha() const { return alpha_; }
@@ -86,6 +90,8 @@ public:
                   std::string name = {});
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override { return input_shape; }
+    /// True: a function of each element.
+    bool passes_mask() const override { return true; }
     /// negative_slope and threshold, and max_value when there is one.
     std::optional<LayerConfig> config() const override;
     const std::optional<float>& max_value() const { return max_value_; }

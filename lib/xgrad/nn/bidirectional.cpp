@@ -78,14 +78,40 @@ Bidirectional::Bidirectional(std::shared_ptr<Recurrent> layer, BidirectionalOpti
     backward_ = register_module("backward_" + layer_name_, std::move(backward));
 }
 
-Tensor Bidirectional::forward(const Tensor& x) { return merged((*forward_)(x), (*backward_)(x)); }
+// The forward layer runs first, in every form of call: with dropout, the two layers' masks are
+// drawn from the random engine in that order.
+Tensor Bidirectional::forward(const Tensor& x) {
+    const Tensor y = (*forward_)(x);
+    return merged(y, (*backward_)(x), {});
+}
 
-RecurrentOutput Bidirectional::call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state) {
+Masked Bidirectional::forward_masked(const Tensor& x, const Tensor& mask) {
+    const Tensor y = forward_->call_masked(x, mask).output;
+    const Tensor merged_output = merged(y, backward_->call_masked(x, mask).output, mask);
+    return {merged_output, forward_->settings().return_sequences ? mask : Tensor{}};
+}
+
+RecurrentOutput Bidirectional::call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state,
+                                               const Tensor& mask) {
+    check_mask(x, mask);
     const std::size_t forward_size = forward_->state_size(), size = forward_size + backward_->state_size();
     if (!initial_state.empty() && initial_state.size() != size) {
         throw ValueError(fmt::format("{}: initial_state has {} tensors; expected {}: {} for {} then {} for {}", name(),
                                      initial_state.size(), size, forward_size, forward_->name(),
                                      size - forward_size, backward_->name()));
+    }
+    // Checked here, so that an error counts the tensors as the caller does.
+    for (std::size_t k = 0; k < initial_state.size(); ++k) {
+        const Shape expected{x.shape()[0], (k < forward_size ? forward_ : backward_)->units()};
+        if (!initial_state[k].defined()) {
+            throw ValueError(fmt::format("{}: initial_state[{}] is an empty handle; expected a tensor {}", name(), k,
+                                         format_shape(expected)));
+        }
+        if (initial_state[k].shape() != expected) {
+            throw ShapeError(fmt::format("{}: initial_state[{}] has shape {}; expected {} for an input of {}", name(), k,
+                                         format_shape(initial_state[k].shape()), format_shape(expected),
+                                         format_shape(x.shape())));
+        }
     }
     const auto part = [&](std::size_t begin, std::size_t end) {
         if (initial_state.empty()) return std::vector<Tensor>{};
@@ -94,9 +120,9 @@ RecurrentOutput Bidirectional::call_with_state(const Tensor& x, const std::vecto
     };
     RecurrentOutput out;
     call_in_scope([&] {
-        RecurrentOutput f = forward_->call_with_state(x, part(0, forward_size));
-        RecurrentOutput b = backward_->call_with_state(x, part(forward_size, size));
-        out.output = merged(f.output, b.output);
+        RecurrentOutput f = forward_->call_with_state(x, part(0, forward_size), mask);
+        RecurrentOutput b = backward_->call_with_state(x, part(forward_size, size), mask);
+        out.output = merged(f.output, b.output, mask);
         out.state = std::move(f.state);
         out.state.insert(out.state.end(), b.state.begin(), b.state.end());
         return out.output;
@@ -104,17 +130,21 @@ RecurrentOutput Bidirectional::call_with_state(const Tensor& x, const std::vecto
     return out;
 }
 
-Tensor Bidirectional::merged(const Tensor& y, Tensor y_reversed) const {
-    if (forward_->settings().return_sequences) {
+Tensor Bidirectional::merged(const Tensor& y, Tensor y_reversed, const Tensor& mask) const {
+    const bool sequences = forward_->settings().return_sequences;
+    if (sequences) {
         // The backward layer's outputs come in its reading order: step T-1 first.
         std::vector<std::size_t> order(y_reversed.shape()[1]);
         std::iota(order.rbegin(), order.rend(), std::size_t{0});
         y_reversed = gather(y_reversed, order, 1);
     }
-    if (merge_mode_ == "concat") return concat({y, y_reversed}, -1);
-    if (merge_mode_ == "sum") return y + y_reversed;
-    if (merge_mode_ == "mul") return y * y_reversed;
-    return (y + y_reversed) * 0.5f;
+    Tensor out = merge_mode_ == "concat" ? concat({y, y_reversed}, -1)
+                 : merge_mode_ == "sum"  ? y + y_reversed
+                 : merge_mode_ == "mul"  ? y * y_reversed
+                                         : (y + y_reversed) * 0.5f;
+    // Keras's Bidirectional zeroes the masked steps' outputs (each layer alone repeats its last).
+    if (sequences && mask.defined()) out = out * reshape(mask, {-1, static_cast<long>(mask.shape()[1]), 1});
+    return out;
 }
 
 Shape Bidirectional::output_shape(const Shape& input_shape) {

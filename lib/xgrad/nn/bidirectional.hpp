@@ -35,7 +35,10 @@ public:
     /// forward(x) in the layer's scope with both layers' last states, as Keras's return_state: the
     /// forward layer's (h, and c for an LSTM) then the backward layer's. `initial_state`, when
     /// given, is in the same order: the first half starts the forward layer, the rest the backward.
-    RecurrentOutput call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state = {});
+    /// With a `mask`, both layers skip its steps, and with return_sequences the masked steps'
+    /// outputs are zeros (as Keras's Bidirectional makes them).
+    RecurrentOutput call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state = {},
+                                    const Tensor& mask = {});
     Shape output_shape(const Shape& input_shape) override;
     /// merge_mode, the layer's kind and name, and both layers' settings ("forward.units",
     /// "backward.units"); nullopt when either layer has none.
@@ -49,9 +52,14 @@ public:
     const Recurrent& backward_layer() const { return *backward_; }
     const std::string& merge_mode() const { return merge_mode_; }
 
+protected:
+    /// Both layers with the mask; it passes on with return_sequences.
+    Masked forward_masked(const Tensor& x, const Tensor& mask) override;
+
 private:
-    /// The two layers' outputs merged (the backward one's steps put back in order first).
-    Tensor merged(const Tensor& y, Tensor y_reversed) const;
+    /// The two layers' outputs merged (the backward one's steps put back in order first), the
+    /// masked steps zero with return_sequences.
+    Tensor merged(const Tensor& y, Tensor y_reversed, const Tensor& mask) const;
 
     std::string merge_mode_;
     std::string layer_name_;

@@ -15,6 +15,8 @@ public:
     /// Any shape -> the same shape.
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override { return input_shape; }
+    /// True: each element is dropped on its own.
+    bool passes_mask() const override { return true; }
     /// rate.
     std::optional<LayerConfig> config() const override;
     float rate() const { return rate_; }

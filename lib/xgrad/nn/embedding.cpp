@@ -8,7 +8,10 @@
 namespace xg {
 
 Embedding::Embedding(std::size_t input_dim, std::size_t output_dim, EmbeddingOptions options)
-    : Module("Embedding", std::move(options.name)), input_dim_(input_dim), output_dim_(output_dim) {
+    : Module("Embedding", std::move(options.name)),
+      input_dim_(input_dim),
+      output_dim_(output_dim),
+      mask_zero_(options.mask_zero) {
     if (input_dim == 0 || output_dim == 0) {
         throw ValueError(fmt::format("Embedding: input_dim {} and output_dim {}; expected both > 0", input_dim, output_dim));
     }
@@ -37,6 +40,17 @@ Tensor Embedding::forward(const Tensor& ids) {
     }
 }
 
+Masked Embedding::forward_masked(const Tensor& ids, const Tensor&) {
+    const Tensor y = forward(ids);
+    if (!mask_zero_) return {y, {}};
+    if (ids.rank() != 2) {
+        throw ShapeError(fmt::format("{}: ids of shape {} with mask_zero; expected (batch, steps), whose mask is "
+                                     "(batch, steps)",
+                                     name(), format_shape(ids.shape())));
+    }
+    return {y, not_equal(ids, 0.0f)};
+}
+
 Shape Embedding::output_shape(const Shape& input_shape) {
     Shape out = input_shape;
     out.push_back(output_dim());
@@ -44,7 +58,9 @@ Shape Embedding::output_shape(const Shape& input_shape) {
 }
 
 std::optional<LayerConfig> Embedding::config() const {
-    return LayerConfig{{"input_dim", std::to_string(input_dim())}, {"output_dim", std::to_string(output_dim())}};
+    return LayerConfig{{"input_dim", std::to_string(input_dim())},
+                       {"output_dim", std::to_string(output_dim())},
+                       {"mask_zero", mask_zero_ ? "true" : "false"}};
 }
 
 }  // namespace xg

@@ -1,5 +1,7 @@
 #include "xgrad/nn/global_pooling.hpp"
 
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
@@ -48,6 +50,19 @@ Tensor GlobalPooling::forward(const Tensor& x) {
     const Tensor positions = spatial_axes_ == 1 ? x : reshape(x, {n, -1, c});
     const Tensor y = reduction_ == Reduction::max ? max(positions, 1) : mean(positions, 1);
     return keepdims_ ? reshape(y, kept) : y;
+}
+
+Masked GlobalAveragePooling1D::forward_masked(const Tensor& x, const Tensor& mask) {
+    if (!mask.defined()) return {forward(x), {}};
+    const Shape& s = x.shape();
+    check_positions(s, true);
+    if (s[0] == 0 || s[2] == 0) return {forward(x), {}};
+    const long n = static_cast<long>(s[0]), c = static_cast<long>(s[2]);
+    const Tensor m = reshape(mask, {n, -1, 1});
+    // At least one step counted: a sequence of padding alone averages to zero.
+    const Tensor steps = clip(sum(m, 1), 1.0f, std::numeric_limits<float>::max());
+    const Tensor y = sum(x * m, 1) / steps;
+    return {keepdims() ? reshape(y, {n, 1, c}) : y, {}};
 }
 
 Shape GlobalPooling::output_shape(const Shape& input_shape) {

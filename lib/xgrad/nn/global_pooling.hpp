@@ -36,11 +36,11 @@ public:
 protected:
     enum class Reduction { mean, max };
     GlobalPooling(std::string kind, std::size_t spatial_axes, Reduction reduction, GlobalPoolingOptions options);
-
-private:
     /// Throws ShapeError unless `shape` (without the batch axis) is an image or a sequence, as the
     /// layer takes, with at least one position.
     void check_positions(const Shape& shape, bool with_batch) const;
+
+private:
 
     std::size_t spatial_axes_;
     Reduction reduction_;
@@ -67,6 +67,11 @@ public:
     /// The mean of each channel over all steps.
     explicit GlobalAveragePooling1D(GlobalPooling1DOptions options = {})
         : GlobalPooling("GlobalAveragePooling1D", 1, Reduction::mean, std::move(options)) {}
+
+protected:
+    /// With a mask, the mean over the steps it keeps, as Keras's (zeros for a sequence of
+    /// padding alone, where Keras's divides by zero); no mask after it.
+    Masked forward_masked(const Tensor& x, const Tensor& mask) override;
 };
 
 class GlobalMaxPooling1D : public GlobalPooling {

@@ -45,6 +45,8 @@ public:
     const Tensor& gamma() const { return gamma_; }
     const Tensor& beta() const { return beta_; }
     const Shape& normalized_shape() const { return normalized_shape_; }
+    /// True when it normalizes the last axis alone (each step's features on their own).
+    bool passes_mask() const override { return normalized_shape_.size() == 1; }
     /// The last normalized axis's extent: the features of a one-axis layer.
     std::size_t features() const { return normalized_shape_.back(); }
     float epsilon() const { return epsilon_; }

@@ -28,6 +28,7 @@
 #include "xgrad/nn/image_augmentation.hpp"
 #include "xgrad/nn/image_crop.hpp"
 #include "xgrad/nn/lstm.hpp"
+#include "xgrad/nn/masking.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/nn/rescaling.hpp"
 #include "xgrad/nn/resizing.hpp"
@@ -224,8 +225,11 @@ struct LayerTable {
          }},
         {"Embedding",
          [](const LayerConfig& c, const std::string& name) {
+             // Files written before mask_zero have none: the default, false.
+             const bool mask_zero = c.contains("mask_zero") && config_flag(c, "mask_zero", "Embedding");
              return std::make_shared<Embedding>(config_count(c, "input_dim", "Embedding"),
-                                                config_count(c, "output_dim", "Embedding"), EmbeddingOptions{.name = name});
+                                                config_count(c, "output_dim", "Embedding"),
+                                                EmbeddingOptions{.mask_zero = mask_zero, .name = name});
          }},
         {"SimpleRNN",
          [](const LayerConfig& c, const std::string& name) {
@@ -315,6 +319,10 @@ struct LayerTable {
         {"Dropout",
          [](const LayerConfig& c, const std::string& name) {
              return std::make_shared<Dropout>(config_number(c, "rate", "Dropout"), name);
+         }},
+        {"Masking",
+         [](const LayerConfig& c, const std::string& name) {
+             return std::make_shared<Masking>(config_number(c, "mask_value", "Masking"), name);
          }},
         {"Rescaling",
          [](const LayerConfig& c, const std::string& name) {

@@ -62,9 +62,18 @@ Tensor Module::call_in_scope(const std::function<Tensor()>& compute) {
     if (call_trace == nullptr) return compute();
     // Summaries only: depth 1 means the root's forward is calling this module directly.
     const bool direct_child = call_trace->depth == 1;
-    ++call_trace->depth;
-    Tensor y = compute();
-    --call_trace->depth;
+    struct Deeper {
+        int& depth;
+        explicit Deeper(int& d) : depth(d) { ++depth; }
+        ~Deeper() { --depth; }
+        Deeper(const Deeper&) = delete;
+        Deeper& operator=(const Deeper&) = delete;
+    };
+    Tensor y;
+    {
+        Deeper deeper(call_trace->depth);  // restored if the call throws (a caller may catch it)
+        y = compute();
+    }
     if (direct_child) {
         auto& calls = call_trace->calls;
         const bool seen = std::any_of(calls.begin(), calls.end(), [&](auto& c) { return c.first == this; });
@@ -76,6 +85,38 @@ Tensor Module::call_in_scope(const std::function<Tensor()>& compute) {
 Activated Module::call_with_logits(const Tensor& x) {
     ScopeGuard scope(name_);
     return forward_with_logits(x);
+}
+
+void Module::check_mask(const Tensor& x, const Tensor& mask) const {
+    if (!mask.defined()) return;
+    if (!x.defined()) throw ValueError(fmt::format("{}: input is an empty handle; expected a tensor", name_));
+    const Shape& xs = x.shape();
+    if (mask.rank() != 2 || xs.size() < 2 || mask.shape()[0] != xs[0] || mask.shape()[1] != xs[1]) {
+        throw ShapeError(fmt::format("{}: mask has shape {} for an input of {}; expected (batch, steps), the input's "
+                                     "first two extents",
+                                     name_, format_shape(mask.shape()), format_shape(xs)));
+    }
+}
+
+Masked Module::call_masked(const Tensor& x, const Tensor& mask) {
+    check_mask(x, mask);
+    Masked out;
+    call_in_scope([&] {
+        out = forward_masked(x, mask);
+        return out.output;
+    });
+    return out;
+}
+
+Masked Module::forward_masked(const Tensor& x, const Tensor& mask) {
+    if (mask.defined() && !passes_mask()) {
+        throw ValueError(fmt::format(
+            "{} ({}): got a mask (from an Embedding with mask_zero or a Masking layer) but neither uses nor passes "
+            "one; expected a SimpleRNN, LSTM, GRU, Bidirectional or GlobalAveragePooling1D to take it, with only "
+            "layers that keep steps apart (Dropout, Activation, LayerNormalization, Rescaling) before",
+            name_, kind_));
+    }
+    return {forward(x), mask};
 }
 
 Activated Module::forward_with_logits(const Tensor& x) {

@@ -27,6 +27,15 @@ struct Activated {
     std::string activation;  // "linear" when output is logits
 };
 
+/// A call's output with the mask of its steps, as Keras's masking: `mask` is (batch, steps), 1 for
+/// a step of the sequence and 0 for padding, or undefined when every step counts. An Embedding
+/// with mask_zero or a Masking layer makes one; the recurrent layers, Bidirectional and
+/// GlobalAveragePooling1D use it; Sequential hands it from layer to layer.
+struct Masked {
+    Tensor output;
+    Tensor mask;
+};
+
 class Module {
 public:
     /// `kind` is the layer type shown in summaries ("Dense"); `name` is the module's own
@@ -43,6 +52,14 @@ public:
     virtual Tensor forward(const Tensor& x) = 0;
     /// Runs forward_with_logits(x) in the module's scope, as operator() runs forward.
     Activated call_with_logits(const Tensor& x);
+    /// Runs forward_masked(x, mask) in the module's scope: x (batch, steps, ...) whose steps `mask`
+    /// marks (undefined: none), to the output and its mask. A mask of another shape than x's first
+    /// two extents is a ShapeError.
+    Masked call_masked(const Tensor& x, const Tensor& mask = {});
+    /// Whether the module computes each step of a sequence from that step alone, so that a mask
+    /// passes through it unchanged (Dropout, Activation, LayerNormalization, Rescaling); false by
+    /// default.
+    virtual bool passes_mask() const { return false; }
     /// Output shape without the batch axis, for an input shape without the batch axis.
     /// The default runs forward on one zero sample without recording.
     virtual Shape output_shape(const Shape& input_shape);
@@ -111,6 +128,12 @@ protected:
     /// Runs `compute` (a call of this module) as operator() runs forward: in the module's scope,
     /// and seen by summary() with its output's shape. For the calls a layer adds (call_with_state).
     Tensor call_in_scope(const std::function<Tensor()>& compute);
+    /// A ShapeError naming the module unless `mask` is undefined or (batch, steps) for x.
+    void check_mask(const Tensor& x, const Tensor& mask) const;
+    /// The computation of call_masked. The default is forward(x), with the mask passed on when
+    /// passes_mask(); a module that neither uses a mask nor passes it refuses one (ValueError): it
+    /// would mix the padding into the steps.
+    virtual Masked forward_masked(const Tensor& x, const Tensor& mask);
     /// forward(x) with its last activation made explicit; the default is
     /// {forward(x), forward(x), "linear"}. Layers ending in an activation override it.
     virtual Activated forward_with_logits(const Tensor& x);

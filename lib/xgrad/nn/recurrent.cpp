@@ -15,6 +15,12 @@ namespace {
 
 bool is_rate(float rate) { return rate >= 0.0f && rate < 1.0f; }
 
+// A state after a step whose mask is m (batch, 1) of 1 and 0: `after` where m is 1, `before` where
+// it is 0 (zero when there was no state yet).
+Tensor masked_update(const Tensor& before, const Tensor& after, const Tensor& m) {
+    return before.defined() ? before + m * (after - before) : after * m;
+}
+
 // An initializer's array, checked against the shape it was asked for.
 Array initialized(const Initializer& initializer, const Shape& shape, const char* kind, const char* what) {
     Array a = initializer(shape);
@@ -78,12 +84,18 @@ Recurrent::Recurrent(const char* kind, std::string name, std::size_t input_dim, 
 
 std::string Recurrent::expected_input() const { return fmt::format("(batch, steps, {})", input_dim_); }
 
-Tensor Recurrent::forward(const Tensor& x) { return run(x, {}).output; }
+Tensor Recurrent::forward(const Tensor& x) { return run(x, {}, {}).output; }
 
-RecurrentOutput Recurrent::call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state) {
+Masked Recurrent::forward_masked(const Tensor& x, const Tensor& mask) {
+    return {run(x, {}, mask).output, settings_.return_sequences ? mask : Tensor{}};
+}
+
+RecurrentOutput Recurrent::call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state,
+                                           const Tensor& mask) {
+    check_mask(x, mask);
     RecurrentOutput out;
     call_in_scope([&] {
-        out = run(x, initial_state);
+        out = run(x, initial_state, mask);
         return out.output;
     });
     return out;
@@ -92,9 +104,6 @@ RecurrentOutput Recurrent::call_with_state(const Tensor& x, const std::vector<Te
 Recurrent::State Recurrent::starting_state(const Tensor& x, const std::vector<Tensor>& initial_state) const {
     if (initial_state.empty()) return {};
     const std::size_t size = state_size();
-    if (size == 0 || size > 2) {
-        throw StateError(fmt::format("{}: state_size() is {}; a recurrent layer's state is h, or h and c", name(), size));
-    }
     if (initial_state.size() != size) {
         throw ValueError(fmt::format("{}: initial_state has {} tensors; expected {} ({})", name(),
                                      initial_state.size(), size, size == 2 ? "h and c" : "h"));
@@ -114,8 +123,12 @@ Recurrent::State Recurrent::starting_state(const Tensor& x, const std::vector<Te
     return {initial_state[0], size == 2 ? initial_state[1] : Tensor{}};
 }
 
-RecurrentOutput Recurrent::run(const Tensor& x, const std::vector<Tensor>& initial_state) {
+RecurrentOutput Recurrent::run(const Tensor& x, const std::vector<Tensor>& initial_state, const Tensor& mask) {
     if (!x.defined()) throw ValueError(fmt::format("{}: input is an empty handle; expected {}", name(), expected_input()));
+    if (state_size() == 0 || state_size() > 2) {
+        throw StateError(fmt::format("{}: state_size() is {}; a recurrent layer's state is h, or h and c", name(),
+                                     state_size()));
+    }
     if (x.rank() != 3 || x.shape()[2] != input_dim_ || x.shape()[1] == 0) {
         throw ShapeError(fmt::format("{}: input has shape {}; expected {} with steps > 0", name(),
                                      format_shape(x.shape()), expected_input()));
@@ -173,8 +186,19 @@ RecurrentOutput Recurrent::run(const Tensor& x, const std::vector<Tensor>& initi
         const Tensor step_inputs = reshape(slice(projected, 1, t, t + 1), {-1, columns});
         Tensor recurrent = state_bias;
         if (state.h.defined()) recurrent = state_product(state.h);
+        const State before = state;
         step(step_inputs, recurrent, state);
+        if (mask.defined()) {
+            // A masked step (m = 0) keeps the state it found: before + m (after - before).
+            const Tensor m = reshape(slice(mask, 1, t, t + 1), {-1, 1});
+            state.h = masked_update(before.h, state.h, m);
+            if (state.c.defined()) state.c = masked_update(before.c, state.c, m);
+        }
         if (settings_.return_sequences) outputs.push_back(reshape(state.h, {-1, 1, static_cast<long>(units_)}));
+    }
+    if (state.c.defined() != (state_size() == 2)) {
+        throw StateError(fmt::format("{}: the steps {} a cell state c, but state_size() is {}; expected {}", name(),
+                                     state.c.defined() ? "keep" : "keep no", state_size(), state.c.defined() ? 2 : 1));
     }
     std::vector<Tensor> last{state.h};
     if (state_size() == 2) last.push_back(state.c);

@@ -6,8 +6,8 @@
 //
 // The input's part of every step is one matrix product for the whole sequence (x . kernel +
 // bias); a step adds the state's part (h . recurrent_kernel) and applies the cell's gates. The
-// state starts at zero unless a call gives one: the first step then has no state's part at all, so
-// nothing in the graph depends on the batch size.
+// state starts at zero unless a call gives one. Without one, the first step has no state's part at
+// all, so nothing in the graph depends on the batch size.
 //
 // Dropout as Keras applies it in training: one mask per sequence on the inputs (`dropout`) and one
 // on the state entering the recurrent product (`recurrent_dropout`), the same at every step
@@ -15,8 +15,10 @@
 // their own, as Keras's gate-by-gate implementation draws them.
 //
 // Keras's return_state and initial_state are call_with_state: the state a call ends in, and a
-// state to start from (an encoder's last state handed to a decoder). Unlike Keras's: no masking,
-// no stateful mode.
+// state to start from (an encoder's last state handed to a decoder). A mask (an Embedding's
+// mask_zero, a Masking layer) skips steps as Keras's does: a masked step keeps the state and
+// repeats the last output, h + m (h_new - h) with m its 1 or 0; with return_sequences the mask
+// passes on. Unlike Keras's: no stateful mode.
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,8 +60,12 @@ public:
     /// initial_state: state_size() tensors of (batch, units), h first), and returning the state
     /// the layer ends in with its output. An empty initial_state starts from zeros, as forward.
     /// Gradients flow into the initial state, so an encoder's weights learn from its decoder's loss.
-    RecurrentOutput call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state = {});
-    /// How many tensors a state holds: 1 (h), or 2 for an LSTM (h, c).
+    /// With a `mask` (batch, steps), a masked step leaves the state as it was, and its output is
+    /// the state carried (Keras's masking).
+    RecurrentOutput call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state = {},
+                                    const Tensor& mask = {});
+    /// How many tensors a state holds: 1 (h), or 2 for an LSTM (h, c). A layer of a user's own
+    /// whose step keeps a cell state returns 2.
     virtual std::size_t state_size() const { return 1; }
     /// (steps, input_dim) -> (units,) or (steps, units).
     Shape output_shape(const Shape& input_shape) override;
@@ -79,6 +85,8 @@ public:
     const ActivationFn& recurrent_activation_fn() const { return recurrent_activation_fn_; }
 
 protected:
+    /// forward with the mask's steps skipped; the mask passes on with return_sequences.
+    Masked forward_masked(const Tensor& x, const Tensor& mask) override;
     /// The weights a layer of `gates` gates has: kernel (input_dim, gates * units), recurrent_kernel
     /// (units, gates * units), and with use_bias a bias of `bias_shape`, drawn by the initializers.
     struct Weights {
@@ -114,7 +122,7 @@ private:
     /// The shapes an input may have, for errors: "(batch, steps, 3)".
     std::string expected_input() const;
     /// The computation of forward and call_with_state.
-    RecurrentOutput run(const Tensor& x, const std::vector<Tensor>& initial_state);
+    RecurrentOutput run(const Tensor& x, const std::vector<Tensor>& initial_state, const Tensor& mask);
     /// The state a run starts from: `initial_state` checked against x's batch, or none (zeros).
     State starting_state(const Tensor& x, const std::vector<Tensor>& initial_state) const;
 

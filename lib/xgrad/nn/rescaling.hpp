@@ -15,6 +15,8 @@ public:
     /// Any shape -> the same shape, each value times scale plus offset.
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override { return input_shape; }
+    /// True: a function of each element.
+    bool passes_mask() const override { return true; }
     /// scale, offset.
     std::optional<LayerConfig> config() const override;
     float scale() const { return scale_; }

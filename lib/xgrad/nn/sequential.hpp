@@ -27,8 +27,11 @@ public:
     const std::vector<std::shared_ptr<Module>>& layers() const { return children(); }
 
 protected:
-    /// The last layer's output and logits.
+    /// The last layer's output and logits (with a mask reaching the last layer, its output as logits).
     Activated forward_with_logits(const Tensor& x) override;
+    /// Each layer called with the mask the one before made (an Embedding's mask_zero); the last
+    /// layer's output and mask.
+    Masked forward_masked(const Tensor& x, const Tensor& mask) override;
 };
 
 }  // namespace xg

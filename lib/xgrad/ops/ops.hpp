@@ -236,6 +236,11 @@ Tensor resize_images_backward(const Tensor& dy, const Shape& images_shape,
 /// (tf.image.crop_to_bounding_box): two slices, the images themselves when the window is all of them.
 Tensor crop_images(const Tensor& images, std::size_t top, std::size_t left, Size2 size);
 
+// ---- comparison.cpp --------------------------------------------------------------------
+/// 1 where x != value, 0 where x == value (NaN differs from every value), as an op of x with no
+/// gradient: Keras's masks of padding (an Embedding's mask_zero, a Masking layer).
+Tensor not_equal(const Tensor& x, float value);
+
 // ---- dropout.cpp -----------------------------------------------------------------------
 /// Inverted dropout: in training, each element zeroed with probability rate and the rest scaled by
 /// 1 / (1 - rate), the mask drawn from random_engine(); x itself at inference or rate 0. rate in [0, 1).
