@@ -22,6 +22,7 @@
 #include <xtensor/xmath.hpp>
 
 #include "../io/scratch_dir.hpp"
+#include "../train/quiet_fit.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/data/dataset.hpp"
@@ -191,15 +192,6 @@ Run finish(xg::Model& model, xg::History history) {
 }
 
 constexpr std::uint64_t seed = 42;
-
-// `epochs` of batches of `batch_size`, nothing printed, nothing held out.
-xg::FitOptions quiet_options(std::size_t epochs, std::size_t batch_size) {
-    xg::FitOptions options;
-    options.epochs = epochs;
-    options.batch_size = batch_size;
-    options.verbose = 0;
-    return options;
-}
 
 // 161 samples, 20% held out: 129 to train in batches of 32, so the last batch has one sample
 // and a group of 3 has two members without samples in it; 32 validation samples split 11/11/10.
@@ -525,7 +517,7 @@ TEST_CASE("threads as processes: only process 0 prints progress") {
 
 TEST_CASE("threads as processes: checkpoints move between a group and one process, both ways") {
     const Problem data = make_problem(100, 17);
-    const xg::FitOptions options = quiet_options(2, 16);
+    const xg::FitOptions options = xg::test::quiet_fit(2, 16);
     const Run straight = train_alone(data, options);
     xg::FitOptions first = options, rest = options;
     first.epochs = 1;
@@ -577,7 +569,7 @@ TEST_CASE("threads as processes: checkpoints move between a group and one proces
 
 TEST_CASE("threads as processes: ReduceLROnPlateau resumed where process 0 alone read the History reduces on every process alike") {
     const Problem data = make_problem(100, 17);
-    const xg::FitOptions options = quiet_options(4, 16);
+    const xg::FitOptions options = xg::test::quiet_fit(4, 16);
     // The training loss falls: in mode max every epoch after the first ends a plateau.
     const xg::ReduceLROnPlateauOptions every_epoch{.monitor = "loss", .factor = 0.5f, .patience = 1, .mode = "max"};
     xg::test::ScratchDir dir;

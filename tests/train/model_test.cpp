@@ -27,6 +27,7 @@
 #include "xgrad/optim/sgd.hpp"
 #include "xgrad/train/confusion_metrics.hpp"
 #include "xgrad/train/progress.hpp"
+#include "quiet_fit.hpp"
 
 namespace {
 
@@ -70,13 +71,7 @@ std::vector<std::string> lines_of(const std::string& s) {
     return out;
 }
 
-xg::FitOptions quiet(std::size_t epochs, std::size_t batch_size) {
-    xg::FitOptions o;
-    o.epochs = epochs;
-    o.batch_size = batch_size;
-    o.verbose = 0;
-    return o;
-}
+using xg::test::quiet_fit;
 
 }  // namespace
 
@@ -88,7 +83,7 @@ TEST_CASE("fit learns XOR to 100% training accuracy") {
     xg::Model model(net);
     model.compile(std::make_shared<xg::Adam>(net->parameters(), xg::AdamOptions{.learning_rate = 0.05f}),
                   "binary_crossentropy", {"accuracy"});
-    const xg::History history = model.fit(xor_x, xor_y, quiet(300, 4));
+    const xg::History history = model.fit(xor_x, xor_y, quiet_fit(300, 4));
     CHECK(history.epochs() == 300);
     CHECK(history["accuracy"].back() == 1.0);
     CHECK(history["loss"].back() < 0.1);
@@ -115,7 +110,7 @@ TEST_CASE("fit separates two Gaussian blobs with RMSprop by name") {
     CHECK(model.optimizer().learning_rate() == 0.001f);
     CHECK(model.loss_name() == "categorical_crossentropy");
     model.optimizer().set_learning_rate(0.02f);
-    const xg::History history = model.fit(data.x, data.y, quiet(40, 16));
+    const xg::History history = model.fit(data.x, data.y, quiet_fit(40, 16));
     CHECK(history["accuracy"].back() == 1.0);
     CHECK(xg::log_value(model.evaluate(data.x, data.y), "accuracy") == 1.0);
 }
@@ -127,7 +122,7 @@ TEST_CASE("fit, evaluate and predict give every layer back its own mode: a froze
     net->children().at(0)->eval();  // frozen by the user; the model as a whole trains
     xg::Model model(net);
     model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
-    model.fit(data.x, data.y, quiet(1, 8));
+    model.fit(data.x, data.y, quiet_fit(1, 8));
     model.evaluate(data.x, data.y);
     model.predict(data.x);
     CHECK(net->training());
@@ -148,7 +143,7 @@ TEST_CASE("a layer frozen with set_trainable(false) keeps its weights through fi
     model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
     CHECK(model.optimizer().parameters().size() == 2);  // the head's kernel and bias only
     model.optimizer().set_learning_rate(0.02f);
-    const xg::History history = model.fit(data.x, data.y, quiet(10, 16));
+    const xg::History history = model.fit(data.x, data.y, quiet_fit(10, 16));
     CHECK(history["loss"].back() < history["loss"].front());
     for (std::size_t i = 0; i < frozen_before.size(); ++i) CHECK(frozen.parameters()[i].value() == frozen_before[i]);
     for (std::size_t i = 0; i < head_before.size(); ++i) {
@@ -162,7 +157,7 @@ TEST_CASE("a layer frozen with set_trainable(false) keeps its weights through fi
     frozen.set_trainable(true);
     std::vector<xg::Array> head_frozen;
     for (const auto& t : head.parameters()) head_frozen.push_back(t.value());
-    model.fit(data.x, data.y, quiet(2, 16));
+    model.fit(data.x, data.y, quiet_fit(2, 16));
     for (std::size_t i = 0; i < head_frozen.size(); ++i) CHECK(head.parameters()[i].value() == head_frozen[i]);
 
     // An optimizer handed a frozen parameter says what to pass instead.
@@ -177,7 +172,7 @@ TEST_CASE("the same seed gives identical losses and weights") {
         auto net = classifier();
         xg::Model model(net);
         model.compile("adam", "categorical_crossentropy", {"accuracy"});
-        const xg::History h = model.fit(data.x, data.y, quiet(3, 8));  // shuffled: the seed fixes the order too
+        const xg::History h = model.fit(data.x, data.y, quiet_fit(3, 8));  // shuffled: the seed fixes the order too
         return std::make_pair(h["loss"], net->parameters()[0].value());
     };
     const auto [loss_a, kernel_a] = run();
@@ -214,7 +209,7 @@ Trained train_seeded(const Blobs& data, std::uint64_t seed, std::size_t hidden, 
     net->emplace<xg::Dense>(hidden, data.y.shape()[1], "softmax");
     xg::Model model(net);
     model.compile(optimizer, "categorical_crossentropy", {"accuracy"});
-    const xg::History h = model.fit(data.x, data.y, quiet(epochs, 32));
+    const xg::History h = model.fit(data.x, data.y, quiet_fit(epochs, 32));
     Trained out{h["loss"], {}};
     for (auto& t : net->parameters()) out.weights.push_back(t.value());
     return out;
@@ -265,7 +260,7 @@ TEST_CASE("validation_split holds out the last samples and adds val_ logs") {
     xg::Model model(net);
     model.compile(std::make_shared<xg::SGD>(net->parameters(), xg::SGDOptions{.learning_rate = 0.1f}),
                   "categorical_crossentropy", {"accuracy"});
-    xg::FitOptions options = quiet(2, 30);
+    xg::FitOptions options = quiet_fit(2, 30);
     options.shuffle = false;
     options.validation_split = 0.25;
     const xg::History history = model.fit(data.x, data.y, options);
@@ -284,7 +279,7 @@ TEST_CASE("validation_split holds out the last samples and adds val_ logs") {
     xg::Model twin_model(twin);
     twin_model.compile(std::make_shared<xg::SGD>(twin->parameters(), xg::SGDOptions{.learning_rate = 0.1f}),
                        "categorical_crossentropy", {"accuracy"});
-    xg::FitOptions twin_options = quiet(2, 30);
+    xg::FitOptions twin_options = quiet_fit(2, 30);
     twin_options.shuffle = false;
     twin_model.fit(rows(data.x, 0, 30), rows(data.y, 0, 30), twin_options);
     for (std::size_t i = 0; i < 4; ++i) CHECK(net->parameters()[i].value() == twin->parameters()[i].value());
@@ -296,7 +291,7 @@ TEST_CASE("validation_data is evaluated after every epoch") {
     xg::Model model(classifier());
     model.compile("sgd", "categorical_crossentropy", {"accuracy"});
     const xg::ArrayDataset val_set(val.x, val.y);
-    xg::FitOptions options = quiet(3, 8);
+    xg::FitOptions options = quiet_fit(3, 8);
     options.validation_data = &val_set;
     const xg::History history = model.fit(data.x, data.y, options);
     CHECK(history["val_loss"].size() == 3);
@@ -314,7 +309,7 @@ TEST_CASE("verbose 0 prints nothing; verbose 2 prints a header and one line per 
     model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
 
     std::ostringstream silent;
-    xg::FitOptions options = quiet(2, 8);
+    xg::FitOptions options = quiet_fit(2, 8);
     options.out = &silent;
     model.fit(data.x, data.y, options);
     CHECK(silent.str().empty());
@@ -362,7 +357,7 @@ TEST_CASE("initial_epoch resumes the epoch count") {
     xg::Model model(classifier());
     model.compile("sgd", "categorical_crossentropy");
     std::ostringstream out;
-    xg::FitOptions options = quiet(3, 8);
+    xg::FitOptions options = quiet_fit(3, 8);
     options.initial_epoch = 1;
     options.verbose = 2;
     options.out = &out;
@@ -413,7 +408,7 @@ TEST_CASE("misuse is reported with typed errors") {
     const Blobs data = blobs(10, 12);
     CHECK_THROWS_AS(xg::Model(nullptr), xg::ValueError);
     xg::Model model(classifier());
-    CHECK_THROWS_AS(model.fit(data.x, data.y, quiet(1, 4)), xg::StateError);
+    CHECK_THROWS_AS(model.fit(data.x, data.y, quiet_fit(1, 4)), xg::StateError);
     CHECK_THROWS_AS(model.evaluate(data.x, data.y), xg::StateError);
     CHECK_THROWS_AS(model.optimizer(), xg::StateError);
     CHECK_THROWS_AS(model.compile("adagrad", "categorical_crossentropy"), xg::ValueError);
@@ -422,10 +417,10 @@ TEST_CASE("misuse is reported with typed errors") {
     CHECK_THROWS_AS(model.compile(std::shared_ptr<xg::Optimizer>(), "categorical_crossentropy"), xg::ValueError);
 
     model.compile("sgd", "categorical_crossentropy", {"accuracy"});
-    CHECK_THROWS_AS(model.fit(data.x, data.y, quiet(1, 0)), xg::ValueError);
-    CHECK_THROWS_AS(model.fit(data.x, rows(data.y, 0, 9), quiet(1, 4)), xg::ShapeError);
-    CHECK_THROWS_AS(model.fit(data.x, xt::zeros<float>({10, 3}), quiet(1, 4)), xg::ShapeError);
-    xg::FitOptions split = quiet(1, 4);
+    CHECK_THROWS_AS(model.fit(data.x, data.y, quiet_fit(1, 0)), xg::ValueError);
+    CHECK_THROWS_AS(model.fit(data.x, rows(data.y, 0, 9), quiet_fit(1, 4)), xg::ShapeError);
+    CHECK_THROWS_AS(model.fit(data.x, xt::zeros<float>({10, 3}), quiet_fit(1, 4)), xg::ShapeError);
+    xg::FitOptions split = quiet_fit(1, 4);
     split.validation_split = 1.0;
     CHECK_THROWS_AS(model.fit(data.x, data.y, split), xg::ValueError);
     split.validation_split = -0.1;
@@ -457,7 +452,7 @@ std::string fit_diverging(bool detect_anomaly) {
     model.compile(std::make_shared<xg::SGD>(net->parameters(), xg::SGDOptions{.learning_rate = 1e6f}), "mse");
     const AnomalyMode anomaly(detect_anomaly);
     try {
-        model.fit(x, y, quiet(50, 8));
+        model.fit(x, y, quiet_fit(50, 8));
     } catch (const xg::NumericError& e) {
         return e.what();
     }
@@ -488,7 +483,7 @@ TEST_CASE("fit keeps memory flat: an empty tape, and as many live nodes after ep
     xg::Model model(classifier(16));
     model.compile("rmsprop", "categorical_crossentropy", {"accuracy"});
     std::vector<long> live;
-    xg::FitOptions options = quiet(3, 16);
+    xg::FitOptions options = quiet_fit(3, 16);
     options.validation_split = 0.2;
     options.callbacks.push_back(std::make_shared<xg::LambdaCallback>([&](xg::Model&, std::size_t, const xg::Logs&) {
         live.push_back(xg::detail::live_node_count());
@@ -537,7 +532,7 @@ TEST_CASE("compile accepts a custom loss function") {
                       "my_mse"),
                   {"accuracy"});
     CHECK(model.loss_name() == "my_mse");
-    const xg::History h = model.fit(data.x, data.y, quiet(1, 4));
+    const xg::History h = model.fit(data.x, data.y, quiet_fit(1, 4));
     CHECK(calls == 4);
     CHECK(h.values.count("accuracy") == 1);
 }
@@ -570,7 +565,7 @@ TEST_CASE("fit and train_step run in training mode, evaluate and predict in infe
         CAPTURE(start_training);
         net->train(start_training);
         probe->training_calls = probe->inference_calls = 0;
-        xg::FitOptions options = quiet(1, 5);
+        xg::FitOptions options = quiet_fit(1, 5);
         options.validation_split = 0.5;  // validation inside fit is inference too
         model.fit(data.x, data.y, options);
         CHECK(probe->training_calls == 2);
@@ -604,7 +599,7 @@ TEST_CASE("training loss, evaluate and val_loss are one formula, also for confid
     // A negligible learning rate keeps the weights, so every figure is of the same network.
     model.compile(std::make_shared<xg::SGD>(net->parameters(), xg::SGDOptions{.learning_rate = 1e-20f}),
                   "categorical_crossentropy", {"accuracy"});
-    xg::FitOptions options = quiet(1, 1);
+    xg::FitOptions options = quiet_fit(1, 1);
     const xg::ArrayDataset validation(x, y);
     options.validation_data = &validation;
     const xg::History h = model.fit(x, y, options);
@@ -645,7 +640,7 @@ TEST_CASE("a regression trains with mse and reports mae, as the book's Boston ho
     xg::Model model(net);
     model.compile("rmsprop", "mse", {"mae"});
     model.optimizer().set_learning_rate(0.05f);
-    xg::FitOptions options = quiet(60, 16);
+    xg::FitOptions options = quiet_fit(60, 16);
     options.validation_split = 0.25;
     const xg::History history = model.fit(x, y, options);
     CHECK(history["mae"].back() < 0.1);
@@ -673,7 +668,7 @@ TEST_CASE("a binary classifier reports precision, recall and AUC, epoch by epoch
     xg::Model model(net);
     model.compile("rmsprop", "binary_crossentropy", {"accuracy", "precision", "recall", "auc"});
     model.optimizer().set_learning_rate(0.01f);
-    xg::FitOptions options = quiet(30, 16);
+    xg::FitOptions options = quiet_fit(30, 16);
     options.validation_split = 0.25;
     const xg::History history = model.fit(x, y, options);
     for (const char* key : {"precision", "recall", "auc", "val_precision", "val_recall", "val_auc"}) {
