@@ -121,6 +121,15 @@ TEST_CASE("Bidirectional's call_with_state: the forward layer's state then the b
     CHECK_THROWS_WITH_AS(layer.call_with_state(xg::input(x), {start[0], start[1]}),
                          "bi: initial_state has 2 tensors; expected 4: 2 for forward_lstm_1 then 2 for backward_lstm_1",
                          xg::ValueError);
+    // Errors count the tensors as the caller gave them.
+    CHECK_THROWS_WITH_AS(layer.call_with_state(xg::input(x), {start[0], start[1], start[2], xg::input(xt::zeros<float>({3, 4}))}),
+                         "bi: initial_state[3] has shape (3, 4); expected (2, 4) for an input of (2, 5, 3)", xg::ShapeError);
+    CHECK_THROWS_WITH_AS(layer.call_with_state(xg::input(x), {start[0], xg::Tensor{}, start[2], start[3]}),
+                         "bi: initial_state[1] is an empty handle; expected a tensor (2, 4)", xg::ValueError);
+    CHECK_THROWS_WITH_AS(layer.call_with_state(xg::Tensor{}, start),
+                         "bi: input is an empty handle; expected (batch, steps, 3)", xg::ValueError);
+    CHECK_THROWS_WITH_AS(layer.call_with_state(xg::Tensor::scalar(1.0f), start),
+                         "bi: input has shape (); expected (batch, steps, 3)", xg::ShapeError);
 }
 
 TEST_CASE("Bidirectional with a mask: both layers skip its steps, and the masked steps' outputs are zeros") {

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xview.hpp>
 
+#include "xgrad/autograd/functional.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/core/error.hpp"
@@ -49,6 +50,14 @@ TEST_CASE("Masking's gradient is the mask: padding's features get none, first an
     xg::Array expected = r;
     xt::view(expected, 0, 2) = 0.0f;
     CHECK(t.grad() == expected);
+    // Differentiated twice through the padding: d/dx sum(masking(x)^2) = 2 x mask, and its
+    // derivative 2 mask.
+    const xg::Tensor g = xg::grad(xg::sum(xg::square(masking(t))), t, {.create_graph = true});
+    xg::Array mask = xt::ones<float>({2, 4, 3});
+    xt::view(mask, 0, 2) = 0.0f;
+    xg::test::check_close(g.value(), xg::Array(2.0f * x * mask));
+    const xg::Tensor h = xg::grad(xg::sum(g), t);
+    CHECK(h.value() == xg::Array(2.0f * mask));
     // Away from padding (a difference quotient would turn a padding step into a step), against
     // finite differences to the second order.
     const xg::Array steps = xg::test::random_array({2, 4, 3}, 5);

@@ -144,6 +144,29 @@ TEST_CASE("summary lists the children a forward pass calls, for any module") {
     CHECK(ScaleShift("alone").summary({3}).find("alone (own parameters)") != std::string::npos);
 }
 
+TEST_CASE("summary still sees the calls after one that threw and was caught inside forward") {
+    // A forward that tries a call its child refuses (a mask it cannot take), then calls it plainly.
+    class Tolerant : public xg::Module {
+    public:
+        Tolerant() : Module("Tolerant") { child_ = register_module("child", std::make_shared<ScaleShift>()); }
+        xg::Tensor forward(const xg::Tensor& x) override {
+            try {
+                child_->call_masked(x, xg::input(xt::ones<float>({x.shape()[0], std::size_t{3}})));
+            } catch (const xg::ValueError&) {
+                // refused: the layer takes no mask
+            }
+            return (*child_)(x);
+        }
+
+    private:
+        std::shared_ptr<ScaleShift> child_;
+    };
+    Tolerant model;
+    const std::string s = model.summary({3, 3});
+    CAPTURE(s);
+    CHECK(s.find("child (ScaleShift)           (None, 3, 3)") != std::string::npos);
+}
+
 TEST_CASE("registered parameters are trainable, named by path and shared with the module") {
     ScaleShift m("affine");
     const auto& own = m.own_parameters();

@@ -356,6 +356,55 @@ TEST_CASE("a mask skips steps: a masked step keeps the state and repeats the las
     }
 }
 
+TEST_CASE("from a given state, masked steps before the first kept one output zeros, as Keras's, and keep the state") {
+    for (const Kind& kind : kinds) {
+        CAPTURE(kind.name);
+        xg::manual_seed(54);
+        const auto layer = kind.make(3, 2, {.return_sequences = true});
+        const xg::Array x = random_array({2, 4, 3}, 55);
+        const xg::Array mask = {{0.0f, 0.0f, 1.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+        std::vector<xg::Tensor> start;
+        for (std::size_t k = 0; k < layer->state_size(); ++k) start.push_back(xg::input(random_array({2, 2}, 56 + k)));
+        xg::NoGradGuard no_grad;
+        const xg::RecurrentOutput out = layer->call_with_state(xg::input(x), start, xg::input(mask));
+        const xg::Array& y = out.output.value();
+        const xg::Array zeros = xt::zeros<float>({2});
+        CHECK(xg::Array(xt::view(y, 0, 0)) == zeros);
+        CHECK(xg::Array(xt::view(y, 0, 1)) == zeros);
+        CHECK(xg::Array(xt::view(y, 0, 3)) == xg::Array(xt::view(y, 0, 2)));
+        // A sequence of padding alone: zero outputs, its state the one it was given.
+        for (std::size_t t = 0; t < 4; ++t) CHECK(xg::Array(xt::view(y, 1, t)) == zeros);
+        for (std::size_t k = 0; k < start.size(); ++k) {
+            CHECK(xg::Array(xt::view(out.state[k].value(), 1)) == xg::Array(xt::view(start[k].value(), 1)));
+        }
+        // Step 2 alone from the given state: the first sequence's state.
+        const xg::Array step2 = xt::view(x, xt::range(0, 1), xt::range(2, 3), xt::all());
+        std::vector<xg::Tensor> first_start;
+        for (const xg::Tensor& s : start) first_start.push_back(xg::input(xg::Array(xt::view(s.value(), xt::range(0, 1)))));
+        const xg::RecurrentOutput alone = layer->call_with_state(xg::input(step2), first_start);
+        xg::test::check_close(xg::Array(xt::view(out.state[0].value(), xt::range(0, 1))), alone.state[0].value());
+        // A mask of ones changes no value.
+        const xg::Tensor ones = xg::input(xt::ones<float>({2, 4}));
+        CHECK(layer->call_with_state(xg::input(x), start, ones).output.value() ==
+              layer->call_with_state(xg::input(x), start).output.value());
+    }
+}
+
+TEST_CASE("a recurrent layer of a user's own that overrides forward is called through it inside a Sequential") {
+    class Doubled : public xg::LSTM {
+    public:
+        Doubled() : LSTM(3, 2) {}
+        xg::Tensor forward(const xg::Tensor& x) override { return LSTM::forward(x) * 2.0f; }
+    };
+    xg::manual_seed(57);
+    auto net = std::make_shared<xg::Sequential>();
+    auto doubled = net->emplace<Doubled>();
+    const xg::Array x = random_array({2, 4, 3}, 58);
+    xg::NoGradGuard no_grad;
+    CHECK((*net)(xg::input(x)).value() == (*doubled)(xg::input(x)).value());
+    CHECK(net->call_with_logits(xg::input(x)).output.value() == (*doubled)(xg::input(x)).value());
+}
+
 TEST_CASE("gradients through a masked sequence: gradcheck and gradgradcheck, nothing for the masked steps' inputs") {
     const xg::Array mask = {{1.0f, 0.0f, 1.0f, 1.0f}, {0.0f, 0.0f, 1.0f, 0.0f}};
     for (const Kind& kind : kinds) {

@@ -170,6 +170,25 @@ TEST_CASE("Sequential hands a mask from layer to layer: used by the last layer t
     CHECK(xt::view(out.output.value(), 1, 1) == xt::view(out.output.value(), 1, 0));
     CHECK(gru->name() == "gru_1");
 
+    // A last layer that passes the mask keeps its logits, so does a nested Sequential's last layer:
+    // the crossentropies stay fused.
+    auto activated = std::make_shared<xg::Sequential>();
+    activated->emplace<xg::Embedding>(6, 3, xg::EmbeddingOptions{.mask_zero = true});
+    activated->emplace<xg::GRU>(3, 2, xg::GRUOptions{.return_sequences = true});
+    activated->emplace<xg::Activation>("sigmoid");
+    const xg::Activated sigmoid = activated->call_with_logits(xg::input(ids));
+    CHECK(sigmoid.activation == "sigmoid");
+    CHECK(sigmoid.output.value() == (*activated)(xg::input(ids)).value());
+    auto outer = std::make_shared<xg::Sequential>();
+    outer->emplace<xg::Embedding>(6, 3, xg::EmbeddingOptions{.mask_zero = true});
+    auto inner = outer->emplace<xg::Sequential>();
+    inner->emplace<xg::GRU>(3, 2);
+    inner->emplace<xg::Dense>(2, 1, "sigmoid");
+    const xg::Activated nested = outer->call_with_logits(xg::input(ids));
+    CHECK(nested.activation == "sigmoid");
+    CHECK(nested.output.value() == (*outer)(xg::input(ids)).value());
+    CHECK(xg::sigmoid(nested.logits).value() == nested.output.value());
+
     auto flat = std::make_shared<xg::Sequential>();
     flat->emplace<xg::Embedding>(6, 3, xg::EmbeddingOptions{.mask_zero = true});
     flat->emplace<xg::Flatten>();

@@ -929,7 +929,8 @@ void make_dynamic(Module& model, const Array& example, const std::vector<std::si
                 throw ValueError(fmt::format(
                     "export_onnx: axis {} of the input cannot be dynamic: the graph of {} '{}' for {} differs from "
                     "its graph for {} at {}; expected a graph that does not depend on the extent (a recurrent layer "
-                    "with no ONNX node of its form is unrolled over the steps; an op may hold the extent){}",
+                    "with no ONNX node of its form, or called with a mask, is unrolled over the steps; an op may hold "
+                    "the extent){}",
                     axis, model.kind(), model.name(), input_shape, longer_shape, d, hint));
             }
         }

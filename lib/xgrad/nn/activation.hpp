@@ -106,6 +106,8 @@ private:
 /// Softmax along the last axis, like keras.layers.Softmax.
 class Softmax : public Module {
 public:
+    /// True: each step's features alone (the last axis).
+    bool passes_mask() const override { return true; }
     explicit Softmax(std::string name = {}) : Module("Softmax", std::move(name)) {}
     Tensor forward(const Tensor& x) override;
     Shape output_shape(const Shape& input_shape) override { return input_shape; }

@@ -86,6 +86,7 @@ Tensor Bidirectional::forward(const Tensor& x) {
 }
 
 Masked Bidirectional::forward_masked(const Tensor& x, const Tensor& mask) {
+    if (!mask.defined()) return {forward(x), {}};  // a subclass's own forward
     const Tensor y = forward_->call_masked(x, mask).output;
     const Tensor merged_output = merged(y, backward_->call_masked(x, mask).output, mask);
     return {merged_output, forward_->settings().return_sequences ? mask : Tensor{}};
@@ -93,6 +94,14 @@ Masked Bidirectional::forward_masked(const Tensor& x, const Tensor& mask) {
 
 RecurrentOutput Bidirectional::call_with_state(const Tensor& x, const std::vector<Tensor>& initial_state,
                                                const Tensor& mask) {
+    if (!x.defined()) {
+        throw ValueError(fmt::format("{}: input is an empty handle; expected (batch, steps, {})", name(),
+                                     forward_->input_dim()));
+    }
+    if (x.rank() != 3) {
+        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, steps, {})", name(),
+                                     format_shape(x.shape()), forward_->input_dim()));
+    }
     check_mask(x, mask);
     const std::size_t forward_size = forward_->state_size(), size = forward_size + backward_->state_size();
     if (!initial_state.empty() && initial_state.size() != size) {

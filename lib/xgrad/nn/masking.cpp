@@ -16,9 +16,10 @@ Masking::Masking(float mask_value, std::string name) : Module("Masking", std::mo
 Tensor Masking::forward(const Tensor& x) { return forward_masked(x, {}).output; }
 
 Masked Masking::forward_masked(const Tensor& x, const Tensor&) {
-    if (!x.defined() || x.rank() != 3) {
+    if (!x.defined()) throw ValueError(fmt::format("{}: input is an empty handle; expected (batch, steps, features)", name()));
+    if (x.rank() != 3) {
         throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, steps, features)", name(),
-                                     x.defined() ? format_shape(x.shape()) : "of an empty handle"));
+                                     format_shape(x.shape())));
     }
     const Shape& s = x.shape();
     // No features: every step is padding (a reduction refuses an empty axis).

@@ -57,8 +57,8 @@ public:
     /// two extents is a ShapeError.
     Masked call_masked(const Tensor& x, const Tensor& mask = {});
     /// Whether the module computes each step of a sequence from that step alone, so that a mask
-    /// passes through it unchanged (Dropout, Activation, LayerNormalization, Rescaling); false by
-    /// default.
+    /// passes through it unchanged (Dropout, the activation layers, PReLU, Rescaling, a one-axis
+    /// LayerNormalization); false by default.
     virtual bool passes_mask() const { return false; }
     /// Output shape without the batch axis, for an input shape without the batch axis.
     /// The default runs forward on one zero sample without recording.

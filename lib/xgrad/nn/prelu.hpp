@@ -31,6 +31,8 @@ public:
     Shape output_shape(const Shape& input_shape) override;
     /// input_shape, and shared_axes when there are any.
     std::optional<LayerConfig> config() const override;
+    /// True: each element by its own slope.
+    bool passes_mask() const override { return true; }
 
     const Tensor& alpha() const { return alpha_; }
     const Shape& input_shape() const { return input_shape_; }

@@ -15,10 +15,11 @@ namespace {
 
 bool is_rate(float rate) { return rate >= 0.0f && rate < 1.0f; }
 
-// A state after a step whose mask is m (batch, 1) of 1 and 0: `after` where m is 1, `before` where
-// it is 0 (zero when there was no state yet).
-Tensor masked_update(const Tensor& before, const Tensor& after, const Tensor& m) {
-    return before.defined() ? before + m * (after - before) : after * m;
+// A value after a step whose mask is `keep` (batch, 1) of 1 and 0 (`skip` = 1 - keep): `after`
+// where the step is kept, `before` where it is skipped (zero when there was nothing before). Both
+// products are exact for 0 and 1, so a mask of ones changes no value.
+Tensor masked_update(const Tensor& before, const Tensor& after, const Tensor& keep, const Tensor& skip) {
+    return before.defined() ? after * keep + before * skip : after * keep;
 }
 
 // An initializer's array, checked against the shape it was asked for.
@@ -87,6 +88,7 @@ std::string Recurrent::expected_input() const { return fmt::format("(batch, step
 Tensor Recurrent::forward(const Tensor& x) { return run(x, {}, {}).output; }
 
 Masked Recurrent::forward_masked(const Tensor& x, const Tensor& mask) {
+    if (!mask.defined()) return {forward(x), {}};  // a subclass's own forward
     return {run(x, {}, mask).output, settings_.return_sequences ? mask : Tensor{}};
 }
 
@@ -179,6 +181,12 @@ RecurrentOutput Recurrent::run(const Tensor& x, const std::vector<Tensor>& initi
         return state_bias.defined() ? linear(masked, recurrent_kernel_, state_bias) : matmul(masked, recurrent_kernel_);
     };
 
+    // With a mask, a skipped step keeps the state it found, and its output repeats the last one.
+    // The outputs start at zero even from a given state (Keras's), so they are a value of their
+    // own then; otherwise they are h.
+    const Tensor skip_mask = mask.defined() ? 1.0f - mask : Tensor{};
+    const bool own_outputs = mask.defined() && !initial_state.empty();
+    Tensor output;
     std::vector<Tensor> outputs;
     if (settings_.return_sequences) outputs.reserve(steps);
     for (std::size_t k = 0; k < steps; ++k) {
@@ -186,15 +194,17 @@ RecurrentOutput Recurrent::run(const Tensor& x, const std::vector<Tensor>& initi
         const Tensor step_inputs = reshape(slice(projected, 1, t, t + 1), {-1, columns});
         Tensor recurrent = state_bias;
         if (state.h.defined()) recurrent = state_product(state.h);
-        const State before = state;
+        State before;
+        if (mask.defined()) before = state;
         step(step_inputs, recurrent, state);
         if (mask.defined()) {
-            // A masked step (m = 0) keeps the state it found: before + m (after - before).
-            const Tensor m = reshape(slice(mask, 1, t, t + 1), {-1, 1});
-            state.h = masked_update(before.h, state.h, m);
-            if (state.c.defined()) state.c = masked_update(before.c, state.c, m);
+            const Tensor keep = slice(mask, 1, t, t + 1), skip = slice(skip_mask, 1, t, t + 1);  // (batch, 1)
+            if (own_outputs) output = masked_update(output, state.h, keep, skip);
+            state.h = masked_update(before.h, state.h, keep, skip);
+            if (state.c.defined()) state.c = masked_update(before.c, state.c, keep, skip);
         }
-        if (settings_.return_sequences) outputs.push_back(reshape(state.h, {-1, 1, static_cast<long>(units_)}));
+        if (!own_outputs) output = state.h;
+        if (settings_.return_sequences) outputs.push_back(reshape(output, {-1, 1, static_cast<long>(units_)}));
     }
     if (state.c.defined() != (state_size() == 2)) {
         throw StateError(fmt::format("{}: the steps {} a cell state c, but state_size() is {}; expected {}", name(),
@@ -202,7 +212,7 @@ RecurrentOutput Recurrent::run(const Tensor& x, const std::vector<Tensor>& initi
     }
     std::vector<Tensor> last{state.h};
     if (state_size() == 2) last.push_back(state.c);
-    if (!settings_.return_sequences) return {state.h, std::move(last)};
+    if (!settings_.return_sequences) return {output, std::move(last)};
     return {outputs.size() == 1 ? outputs.front() : concat(outputs, 1), std::move(last)};
 }
 

@@ -19,14 +19,26 @@ Masked Sequential::forward_masked(const Tensor& x, const Tensor& mask) {
 
 Activated Sequential::forward_with_logits(const Tensor& x) {
     if (layers().empty()) throw StateError(fmt::format("{}: has no layers; expected add() before use", name()));
-    Masked h{x, {}};
+    return logits_masked(x, {});
+}
+
+Activated Sequential::logits_masked(const Tensor& x, const Tensor& mask) {
+    Masked h{x, mask};
     for (std::size_t i = 0; i + 1 < layers().size(); ++i) h = layers()[i]->call_masked(h.output, h.mask);
-    if (h.mask.defined()) {
-        // The mask reaches the last layer (a recurrent one): its call uses it, its output is the logits.
-        const Tensor y = layers().back()->call_masked(h.output, h.mask).output;
-        return {y, y, "linear"};
+    Module& last = *layers().back();
+    // A layer that passes the mask computes its output without it: its logits are its own.
+    if (!h.mask.defined() || last.passes_mask()) return last.call_with_logits(h.output);
+    if (auto* nested = dynamic_cast<Sequential*>(&last); nested != nullptr && !nested->layers().empty()) {
+        Activated out;
+        nested->call_in_scope([&] {
+            out = nested->logits_masked(h.output, h.mask);
+            return out.output;
+        });
+        return out;
     }
-    return layers().back()->call_with_logits(h.output);
+    // A layer that uses the mask (a recurrent one): its masked call, its output as the logits.
+    const Tensor y = last.call_masked(h.output, h.mask).output;
+    return {y, y, "linear"};
 }
 
 Shape Sequential::output_shape(const Shape& input_shape) {

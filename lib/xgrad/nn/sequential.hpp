@@ -27,11 +27,17 @@ public:
     const std::vector<std::shared_ptr<Module>>& layers() const { return children(); }
 
 protected:
-    /// The last layer's output and logits (with a mask reaching the last layer, its output as logits).
+    /// The last layer's output and logits (a layer that uses a mask reaching it: its output as logits).
     Activated forward_with_logits(const Tensor& x) override;
     /// Each layer called with the mask the one before made (an Embedding's mask_zero); the last
-    /// layer's output and mask.
+    /// layer's output and mask. A subclass that overrides forward overrides this too (and
+    /// forward_with_logits), as the calls through a parent Sequential and Model use them.
     Masked forward_masked(const Tensor& x, const Tensor& mask) override;
+
+private:
+    /// forward_with_logits for an input that carries `mask`: the last layer's logits, through a
+    /// nested Sequential's last layer too.
+    Activated logits_masked(const Tensor& x, const Tensor& mask);
 };
 
 }  // namespace xg
