@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/nn/detail/initial_state.hpp"
 #include "xgrad/nn/layer_registry.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -112,15 +113,7 @@ RecurrentOutput Bidirectional::call_with_state(const Tensor& x, const std::vecto
     // Checked here, so that an error counts the tensors as the caller does.
     for (std::size_t k = 0; k < initial_state.size(); ++k) {
         const Shape expected{x.shape()[0], (k < forward_size ? forward_ : backward_)->units()};
-        if (!initial_state[k].defined()) {
-            throw ValueError(fmt::format("{}: initial_state[{}] is an empty handle; expected a tensor {}", name(), k,
-                                         format_shape(expected)));
-        }
-        if (initial_state[k].shape() != expected) {
-            throw ShapeError(fmt::format("{}: initial_state[{}] has shape {}; expected {} for an input of {}", name(), k,
-                                         format_shape(initial_state[k].shape()), format_shape(expected),
-                                         format_shape(x.shape())));
-        }
+        detail::check_initial_state(name(), k, initial_state[k], expected, x.shape());
     }
     const auto part = [&](std::size_t begin, std::size_t end) {
         if (initial_state.empty()) return std::vector<Tensor>{};

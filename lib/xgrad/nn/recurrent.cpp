@@ -8,6 +8,7 @@
 
 #include "xgrad/autograd/creation.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/nn/detail/initial_state.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
@@ -111,17 +112,7 @@ Recurrent::State Recurrent::starting_state(const Tensor& x, const std::vector<Te
                                      initial_state.size(), size, size == 2 ? "h and c" : "h"));
     }
     const Shape expected{x.shape()[0], units_};
-    for (std::size_t k = 0; k < size; ++k) {
-        const Tensor& t = initial_state[k];
-        if (!t.defined()) {
-            throw ValueError(fmt::format("{}: initial_state[{}] is an empty handle; expected a tensor {}", name(), k,
-                                         format_shape(expected)));
-        }
-        if (t.shape() != expected) {
-            throw ShapeError(fmt::format("{}: initial_state[{}] has shape {}; expected {} for an input of {}", name(),
-                                         k, format_shape(t.shape()), format_shape(expected), format_shape(x.shape())));
-        }
-    }
+    for (std::size_t k = 0; k < size; ++k) detail::check_initial_state(name(), k, initial_state[k], expected, x.shape());
     return {initial_state[0], size == 2 ? initial_state[1] : Tensor{}};
 }
 

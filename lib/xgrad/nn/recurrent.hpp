@@ -17,7 +17,7 @@
 // Keras's return_state and initial_state are call_with_state: the state a call ends in, and a
 // state to start from (an encoder's last state handed to a decoder). A mask (an Embedding's
 // mask_zero, a Masking layer) skips steps as Keras's does: a masked step keeps the state and
-// repeats the last output, h + m (h_new - h) with m its 1 or 0; with return_sequences the mask
+// repeats the last output, h_new m + h (1 - m) with m its 1 or 0; with return_sequences the mask
 // passes on. Unlike Keras's: no stateful mode.
 #include <optional>
 #include <string>
