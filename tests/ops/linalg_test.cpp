@@ -210,3 +210,31 @@ TEST_CASE("matmul, linear and transpose pass gradgradcheck") {
         [](const std::vector<xg::Tensor>& x) { return xg::tanh(xg::linear(x[0], x[1], x[2])); },
         {uniform({3, 4}), uniform({4, 2}), uniform({2})});
 }
+
+TEST_CASE("matmul takes a stack of rows on the left: (..., k) . (k, n) -> (..., n), row by row") {
+    xt::random::seed(43);
+    const xg::Array a = uniform({2, 3, 4}), b = uniform({4, 5});
+    const xg::Tensor y = xg::matmul(xg::input(a), xg::input(b));
+    REQUIRE(y.shape() == xg::Shape{2, 3, 5});
+    const xg::Array rows = xg::matmul(xg::input(xt::reshape_view(a, {6, 4})), xg::input(b)).value();
+    CHECK(xt::allclose(xt::reshape_view(y.value(), {6, 5}), rows));
+    const auto product = [](const std::vector<xg::Tensor>& x) { return xg::matmul(x[0], x[1]); };
+    for (const xg::Shape& sa : {xg::Shape{2, 3, 4}, xg::Shape{2, 1, 3, 4}, xg::Shape{1, 1, 4}}) {
+        CAPTURE(xg::format_shape(sa));
+        const auto result = xg::gradcheck(product, {uniform(sa), uniform({4, 2})});
+        CHECK_MESSAGE(result.passed, result.report());
+    }
+    xg::test::check_second_order(product, {uniform({2, 3, 4}), uniform({4, 2})});
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) { return xg::tanh(xg::matmul(x[0], x[1])); },
+                                 {uniform({3, 2, 4}), uniform({4, 2})});
+    using xg::test::check_empty;
+    xg::Tensor w = xg::parameter(uniform({3, 4}), "w");
+    check_empty([&](const xg::Tensor& x) { return xg::matmul(x, w); }, {2, 0, 3}, {2, 0, 4});
+    CHECK(xg::matmul(xg::input(xt::ones<float>({2, 3, 0})), xg::input(xt::ones<float>({0, 2}))).value() ==
+          xg::Array(xg::Shape{2, 3, 2}, 0.0f));
+    CHECK_THROWS_WITH_AS(xg::matmul(xg::input(a), xg::input(uniform({5, 4}))),
+                         doctest::Contains("matmul: cannot multiply (2, 3, 4) by (5, 4)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::matmul(xg::input(b), xg::input(a)), doctest::Contains("matmul: right operand has shape (2, 3, 4)"),
+                         xg::ShapeError);
+    xg::Tape::current().clear();
+}

@@ -1211,13 +1211,8 @@ private:
 
     void mat_mul() {
         const Tensor a = in(0), b = in(1);
-        if (a.rank() == 2 && b.rank() == 2) {
-            set(0, matmul(a, b));
-        } else if (a.rank() > 2 && b.rank() == 2) {
-            // (..., K) . (K, N): one matrix product over the stacked rows.
-            Shape out(a.shape().begin(), a.shape().end() - 1);
-            out.push_back(b.shape()[1]);
-            set(0, reshape_to(matmul(reshape(a, {-1, static_cast<long>(a.shape().back())}), b), out));
+        if (a.rank() >= 2 && b.rank() == 2) {
+            set(0, matmul(a, b));  // (..., K) . (K, N) too: one product over the stacked rows
         } else {
             unsupported(fmt::format("A {} . B {}; expected matrices, or a stack of rows times a matrix",
                                     format_shape(a.shape()), format_shape(b.shape())));

@@ -2,6 +2,7 @@
 //   y = a . b      (m,k) . (k,n) -> (m,n)
 //   da = dy . b^T  (m,n) . (n,k) -> (m,k)
 //   db = a^T . dy  (k,m) . (m,n) -> (k,n)
+#include <functional>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -23,14 +24,20 @@ void check_matrix(const Tensor& t, const char* op, const char* what) {
     }
 }
 
-// Gradients of y = a . b (+ bias) with respect to a and b, shared by matmul and linear.
+// The rows of a (..., k): the product of its leading extents.
+std::size_t leading_rows(const Shape& shape) {
+    return std::accumulate(shape.begin(), shape.end() - 1, std::size_t{1}, std::multiplies<>());
+}
+
+// Gradients of y = a . b (+ bias) with respect to a and b, shared by matmul and linear; a's
+// leading positions are the rows.
 void matmul_backward(GradientContext& ctx) {
     const Array& a = ctx.input(0);
     const Array& b = ctx.input(1);
     const Array& dy = ctx.grad();
-    const std::size_t m = a.shape(0), k = a.shape(1), n = b.shape(1);
+    const std::size_t m = leading_rows(a.shape()), k = b.shape(0), n = b.shape(1);
     if (ctx.wants(0)) {
-        Array da = uninitialized({m, k});
+        Array da = uninitialized(a.shape());
         gemm(dy.data(), b.data(), da.data(), m, k, n, false, true);
         ctx.accumulate(0, std::move(da));
     }
@@ -41,23 +48,39 @@ void matmul_backward(GradientContext& ctx) {
     }
 }
 
-// The same as ops: da = dy . b^T, db = a^T . dy.
+// The same as ops: da = dy . b^T, db = a^T . dy (over a's rows, however many axes hold them).
 void matmul_tensor_backward(TensorGradientContext& ctx) {
     if (ctx.wants(0)) ctx.accumulate(0, matmul(ctx.grad(), transpose(ctx.input(1))));
-    if (ctx.wants(1)) ctx.accumulate(1, matmul(transpose(ctx.input(0)), ctx.grad()));
+    if (ctx.wants(1)) {
+        const Tensor& a = ctx.input(0);
+        if (a.rank() == 2) {
+            ctx.accumulate(1, matmul(transpose(a), ctx.grad()));
+        } else {
+            // Every extent given outright: an inferred one (-1) is lost when another is 0.
+            const auto m = static_cast<long>(leading_rows(a.shape()));
+            const long k = static_cast<long>(a.shape().back()), n = static_cast<long>(ctx.grad().shape().back());
+            ctx.accumulate(1, matmul(transpose(reshape(a, {m, k})), reshape(ctx.grad(), {m, n})));
+        }
+    }
 }
 
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-    check_matrix(a, "matmul", "left operand");
+    if (a.rank() < 2) {
+        throw ShapeError(fmt::format("matmul: left operand has shape {}; expected a matrix, or rows along a last axis "
+                                     "(at least 2 axes)",
+                                     format_shape(a.shape())));
+    }
     check_matrix(b, "matmul", "right operand");
-    const std::size_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+    const std::size_t m = leading_rows(a.shape()), k = a.shape().back(), n = b.shape()[1];
     if (b.shape()[0] != k) {
         throw ShapeError(fmt::format("matmul: cannot multiply {} by {}; expected the left's columns to equal the right's rows",
                                      format_shape(a.shape()), format_shape(b.shape())));
     }
-    Array y = uninitialized({m, n});
+    Shape y_shape = a.shape();
+    y_shape.back() = n;
+    Array y = uninitialized(y_shape);
     gemm(a.value().data(), b.value().data(), y.data(), m, n, k, false, false);
     return record_op("matmul", {a, b}, std::move(y), matmul_backward, matmul_tensor_backward);
 }

@@ -98,7 +98,8 @@ Tensor hard_sigmoid(const Tensor& x, float alpha = 0.2f, float beta = 0.5f);
 Tensor hard_swish(const Tensor& x);
 
 // ---- linalg.cpp ----------------------------------------------------------------------
-/// (m, k) . (k, n) -> (m, n), through BLAS sgemm.
+/// (m, k) . (k, n) -> (m, n), through BLAS sgemm; (..., k) . (k, n) -> (..., n), every leading
+/// position a row (numpy's and ONNX MatMul's product of a stack of rows with a matrix).
 Tensor matmul(const Tensor& a, const Tensor& b);
 /// x . w + b for x (n, k), w (k, m), b (m,): a dense layer's affine map in one op.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
