@@ -15,6 +15,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/random.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "../ops/second_order.hpp"
 #include "test_arrays.hpp"
 
 namespace {
@@ -30,7 +31,9 @@ double projected(const xg::Array& y, const xg::Array& r) {
 // Worst relative error, over every element of every parameter of `layer`, between the tape's
 // gradient of sum(layer(x) * r) and central differences (the measure xg::gradcheck uses).
 double worst_parameter_error(xg::Dense& layer, const xg::Array& x) {
-    const xg::Array r = random_array({x.shape()[0], layer.units()}, 99, 0.5f, 1.5f);
+    xg::Shape out_shape(x.shape().begin(), x.shape().end());
+    out_shape.back() = layer.units();
+    const xg::Array r = random_array(out_shape, 99, 0.5f, 1.5f);
     for (auto& p : layer.parameters()) p.zero_grad();
     xg::sum(layer(xg::input(x)) * xg::constant(r)).backward();
     double worst = 0.0;
@@ -205,4 +208,36 @@ TEST_CASE("Dense's kernel and bias gradients are x^T . dy and the column sums of
     for (std::size_t j = 0; j < 2; ++j) {
         CHECK(layer.bias().grad()(j) == doctest::Approx(r(0, j) + r(1, j) + r(2, j)).epsilon(1e-5));
     }
+}
+
+TEST_CASE("Dense maps the last axis of a longer input, each position as a row of its own (Keras's)") {
+    xg::manual_seed(11);
+    const xg::Array x = random_array({3, 4, 5}, 5);
+    for (const char* name : {"linear", "softmax"}) {
+        CAPTURE(name);
+        xg::Dense layer(5, 2, name);
+        const xg::Activated out = layer.call_with_logits(xg::input(x));
+        REQUIRE(out.output.shape() == xg::Shape{3, 4, 2});
+        REQUIRE(out.logits.shape() == xg::Shape{3, 4, 2});
+        const xg::Array rows = layer(xg::input(xt::reshape_view(x, {12, 5}))).value();
+        CHECK(xt::allclose(xt::reshape_view(out.output.value(), {12, 2}), rows));
+        const auto result = xg::gradcheck([&](const std::vector<xg::Tensor>& in) { return layer(in[0]); }, {x});
+        CHECK_MESSAGE(result.passed, result.report());
+        CHECK(worst_parameter_error(layer, x) < 1e-2);
+        xg::Tape::current().clear();
+    }
+    xg::Dense layer(5, 2, "tanh");
+    xg::test::check_second_order([&](const std::vector<xg::Tensor>& in) { return layer(in[0]); }, {random_array({2, 3, 5}, 6)});
+    CHECK(layer.output_shape({4, 5}) == xg::Shape{4, 2});
+    CHECK(layer.output_shape({2, 4, 5}) == xg::Shape{2, 4, 2});
+    CHECK_THROWS_WITH_AS(layer.output_shape({4, 3}), doctest::Contains("input shape (4, 3); expected (5,) or (..., 5)"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(layer(xg::input(xt::zeros<float>({2, 4, 3}))),
+                         doctest::Contains("input has shape (2, 4, 3); expected (batch, 5) or (batch, ..., 5)"), xg::ShapeError);
+    // Each step on its own: a mask reaching it passes on.
+    CHECK(layer.passes_mask());
+    const xg::Array mask = {{1.0f, 1.0f, 0.0f, 0.0f}, {1.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 1.0f, 1.0f, 1.0f}};
+    const xg::Masked masked = layer.call_masked(xg::input(x), xg::constant(mask));
+    CHECK(masked.mask.value() == mask);
+    xg::Tape::current().clear();
 }

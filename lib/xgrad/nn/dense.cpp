@@ -24,11 +24,21 @@ Dense::Dense(std::size_t input_dim, std::size_t units, const std::string& activa
     : Dense(input_dim, units, DenseOptions{.activation = activation}) {}
 
 Activated Dense::forward_with_logits(const Tensor& x) {
-    if (x.rank() != 2 || x.shape()[1] != input_dim_) {
-        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, {})", name(), format_shape(x.shape()),
-                                     input_dim_));
+    if (x.rank() < 2 || x.shape().back() != input_dim_) {
+        throw ShapeError(fmt::format("{}: input has shape {}; expected (batch, {}) or (batch, ..., {})", name(),
+                                     format_shape(x.shape()), input_dim_, input_dim_));
     }
-    const Tensor z = bias_.defined() ? linear(x, kernel_, bias_) : matmul(x, kernel_);
+    // A longer input (a sequence's steps) maps its last axis, each position a row, as Keras's
+    // Dense: one product over all rows, the bias added after it (exported as MatMul and Add,
+    // which take any batch and steps); a matrix takes the fused op.
+    Tensor z;
+    if (!bias_.defined()) {
+        z = matmul(x, kernel_);
+    } else if (x.rank() == 2) {
+        z = linear(x, kernel_, bias_);
+    } else {
+        z = matmul(x, kernel_) + bias_;
+    }
     return {activation_fn_(z), z, activation_};
 }
 
@@ -40,10 +50,13 @@ std::optional<LayerConfig> Dense::config() const {
 }
 
 Shape Dense::output_shape(const Shape& input_shape) {
-    if (input_shape.size() != 1 || input_shape[0] != input_dim_) {
-        throw ShapeError(fmt::format("{}: input shape {}; expected ({},)", name(), format_shape(input_shape), input_dim_));
+    if (input_shape.empty() || input_shape.back() != input_dim_) {
+        throw ShapeError(fmt::format("{}: input shape {}; expected ({},) or (..., {})", name(), format_shape(input_shape),
+                                     input_dim_, input_dim_));
     }
-    return {units_};
+    Shape out = input_shape;
+    out.back() = units_;
+    return out;
 }
 
 }  // namespace xg

@@ -24,9 +24,11 @@ public:
     /// Shorthand: Dense(784, 512, "relu").
     Dense(std::size_t input_dim, std::size_t units, const std::string& activation);
 
-    /// (n, input_dim) -> (n, units)
+    /// (n, input_dim) -> (n, units); (n, ..., input_dim) -> (n, ..., units), each position on its own.
     Tensor forward(const Tensor& x) override { return forward_with_logits(x).output; }
     Shape output_shape(const Shape& input_shape) override;
+    /// True: each step of a sequence is mapped on its own, so its mask passes on (Keras's).
+    bool passes_mask() const override { return true; }
     /// input_dim, units, activation, use_bias.
     std::optional<LayerConfig> config() const override;
 

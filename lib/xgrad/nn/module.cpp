@@ -113,8 +113,8 @@ Masked Module::forward_masked(const Tensor& x, const Tensor& mask) {
         throw ValueError(fmt::format(
             "{} ({}): got a mask (from an Embedding with mask_zero or a Masking layer) but neither uses nor passes "
             "one; expected a SimpleRNN, LSTM, GRU, Bidirectional or GlobalAveragePooling1D to take it, with only "
-            "layers that keep steps apart (Dropout, Activation, ReLU, LeakyReLU, ELU, Softmax, PReLU, Rescaling, a "
-            "one-axis LayerNormalization) before",
+            "layers that keep steps apart (Dense, Dropout, Activation, ReLU, LeakyReLU, ELU, Softmax, PReLU, "
+            "Rescaling, a one-axis LayerNormalization) before",
             name_, kind_));
     }
     return {forward(x), mask};
