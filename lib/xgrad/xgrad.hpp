@@ -73,6 +73,7 @@
 #include "xgrad/train/checkpoint.hpp"
 #include "xgrad/train/data_parallel.hpp"
 #include "xgrad/train/history.hpp"
+#include "xgrad/train/kept_steps.hpp"
 #include "xgrad/train/learning_rate_callbacks.hpp"
 #include "xgrad/train/logs.hpp"
 #include "xgrad/train/csv_logger.hpp"

@@ -29,6 +29,8 @@
 #include "xgrad/dist/communicator.hpp"
 #include "xgrad/nn/batch_normalization.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/embedding.hpp"
+#include "xgrad/nn/gru.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/rmsprop.hpp"
@@ -687,4 +689,63 @@ TEST_CASE("over the world: a hand-written loop needs shard and average_gradients
     std::vector<xg::Array> weights;
     for (auto& p : network->parameters()) weights.push_back(p.value());
     CHECK(max_abs_diff(weights, reference.weights) < 1e-5);
+}
+
+namespace {
+
+// Ids padded behind with 0, tagged per step with id % 3. Rows 4-7 are padding alone (a member of
+// a pair has no kept step in the first batch of 8), and so are rows 8-15 (a batch with none at all).
+struct Tagged {
+    xg::Array ids, tags;
+};
+
+Tagged padded_tags() {
+    std::mt19937 rng(3);
+    std::uniform_int_distribution<int> id(1, 9), length(1, 5);
+    Tagged t{xt::zeros<float>(xg::Shape{40, 5}), xt::zeros<float>(xg::Shape{40, 5})};
+    for (std::size_t i = 0; i < 40; ++i) {
+        if (i >= 4 && i < 16) continue;
+        const int kept = length(rng);
+        for (int s = 0; s < kept; ++s) {
+            const int token = id(rng);
+            t.ids(i, s) = static_cast<float>(token);
+            t.tags(i, s) = static_cast<float>(token % 3);
+        }
+    }
+    return t;
+}
+
+Run train_tagger(const Tagged& data, std::shared_ptr<xg::DataParallel> parallel) {
+    xg::manual_seed(parallel && !parallel->is_root() ? seed + 1 : seed);
+    auto network = std::make_shared<xg::Sequential>();
+    network->emplace<xg::Embedding>(10, 4, xg::EmbeddingOptions{.mask_zero = true, .name = "embedding"});
+    network->emplace<xg::GRU>(4, 6, xg::GRUOptions{.return_sequences = true, .name = "gru"});
+    network->emplace<xg::Dense>(6, 3, xg::DenseOptions{.activation = "softmax", .name = "tags"});
+    xg::Model model(network);
+    model.compile(std::make_shared<xg::RMSprop>(network->parameters(), xg::RMSpropOptions{.learning_rate = 0.01f}),
+                  "sparse_categorical_crossentropy", {"accuracy"});
+    if (parallel) model.set_data_parallel(parallel);
+    xg::FitOptions options = xg::test::quiet_fit(3, 8);
+    options.shuffle = false;
+    return finish(model, model.fit(data.ids, data.tags, options));
+}
+
+}  // namespace
+
+TEST_CASE("threads as processes: a masked sequence output's steps weigh the gradient, also where a member has none") {
+    const Tagged data = padded_tags();
+    const Run reference = train_tagger(data, nullptr);
+    std::vector<Run> runs(2);
+    ThreadGroup(2).run([&](std::shared_ptr<xg::Collectives> member) {
+        runs[member->rank()] = train_tagger(data, std::make_shared<xg::DataParallel>(member));
+    });
+    for (const Run& run : runs) {
+        REQUIRE(run.history["loss"].size() == 3);
+        for (std::size_t e = 0; e < 3; ++e) {
+            CHECK(relative(run.history["loss"][e], reference.history["loss"][e]) < 1e-4);
+            CHECK(run.history["accuracy"][e] == doctest::Approx(reference.history["accuracy"][e]));
+        }
+        CHECK(max_abs_diff(run.weights, reference.weights) < 1e-4);
+    }
+    CHECK(max_abs_diff(runs[1].weights, runs[0].weights) == 0.0);
 }

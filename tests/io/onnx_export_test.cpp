@@ -662,6 +662,21 @@ TEST_CASE("a mask travels as ops of the input: Equal, Not and Cast, the recurren
         CHECK(ops.find("LSTM") == std::string::npos);
         if (auto ort = run_onnxruntime(dir, path, ids)) CHECK(max_abs_diff(*ort, predict(*net, ids)) <= 1e-5f);
     }
+    SUBCASE("Embedding(mask_zero) -> LSTM(return_sequences) -> Dense per step: a tagger") {
+        xg::manual_seed(35);
+        auto net = std::make_shared<xg::Sequential>();
+        net->emplace<xg::Embedding>(20, 4, xg::EmbeddingOptions{.mask_zero = true});
+        net->emplace<xg::LSTM>(4, 6, xg::LSTMOptions{.return_sequences = true});
+        net->emplace<xg::Dense>(6, 3, "softmax");
+        xg::Array ids = xg::uninitialized({37, 6});
+        for (std::size_t i = 0; i < ids.size(); ++i) ids.data()[i] = static_cast<float>((i * 5 + 1) % 20);
+        for (std::size_t n = 0; n < 37; ++n) {
+            for (std::size_t s = 6 - n % 4; s < 6; ++s) ids(n, s) = 0.0f;
+        }
+        xg::export_onnx(*net, xg::Array{{1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f}}, path);
+        CHECK(onnx_ops(path).find("Equal Not Cast") != std::string::npos);
+        if (auto ort = run_onnxruntime(dir, path, ids, {37, 6, 3})) CHECK(max_abs_diff(*ort, predict(*net, ids)) <= 1e-5f);
+    }
     SUBCASE("Masking -> Bidirectional(GRU) -> GlobalAveragePooling1D -> Dense") {
         xg::manual_seed(34);
         auto net = std::make_shared<xg::Sequential>();
@@ -711,6 +726,23 @@ TEST_CASE("export_onnx with dynamic_axes writes a sequence model that runs on se
             const xg::Array expected = predict(*net, x);
             CHECK(max_abs_diff(predict(*imported, x), expected) <= 1e-5f);
             if (auto ort = run_onnxruntime(dir, path, x)) CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
+        }
+    }
+    SUBCASE("a tagger: a class per step, the Dense over every step") {
+        auto net = std::make_shared<xg::Sequential>();
+        net->emplace<xg::GRU>(3, 8, xg::GRUOptions{.return_sequences = true});
+        net->emplace<xg::Dense>(8, 4, "softmax");
+        const std::string path = dir / "m.onnx";
+        xg::export_onnx(*net, random_input({1, 7, 3}), path, {.dynamic_axes = {1}});
+        CHECK(onnx_ops(path).find("MatMul Add Softmax") != std::string::npos);
+        CHECK(dims(path, true) == std::vector<std::string>{"batch", "axis_1", "4"});
+        auto imported = xg::import_onnx(path);
+        for (std::size_t steps : {1, 4, 12}) {
+            CAPTURE(steps);
+            const xg::Array x = random_input({5, steps, 3});
+            const xg::Array expected = predict(*net, x);
+            CHECK(max_abs_diff(predict(*imported, x), expected) <= 1e-5f);
+            if (auto ort = run_onnxruntime(dir, path, x, {5, steps, 4})) CHECK(max_abs_diff(*ort, expected) <= 1e-5f);
         }
     }
     SUBCASE("convolutions and pooling over sequences and images, strided same padding left to the runtime") {

@@ -18,6 +18,7 @@
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/embedding.hpp"
 #include "xgrad/nn/flatten.hpp"
+#include "xgrad/nn/global_pooling.hpp"
 #include "xgrad/nn/gru.hpp"
 #include "xgrad/nn/pooling.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -166,6 +167,7 @@ TEST_CASE("Sequential hands a mask from layer to layer: used by the last layer t
     const xg::Activated logits = net->call_with_logits(xg::input(ids));
     CHECK(logits.output.value() == out.output.value());
     CHECK(logits.activation == "linear");
+    CHECK(logits.mask.value() == out.mask.value());  // a loss counts the kept steps alone
     // Step 1 of the second sequence is padding: its output repeats step 0's.
     CHECK(xt::view(out.output.value(), 1, 1) == xt::view(out.output.value(), 1, 0));
     CHECK(gru->name() == "gru_1");
@@ -179,6 +181,7 @@ TEST_CASE("Sequential hands a mask from layer to layer: used by the last layer t
     const xg::Activated sigmoid = activated->call_with_logits(xg::input(ids));
     CHECK(sigmoid.activation == "sigmoid");
     CHECK(sigmoid.output.value() == (*activated)(xg::input(ids)).value());
+    CHECK(sigmoid.mask.value() == out.mask.value());
     auto outer = std::make_shared<xg::Sequential>();
     outer->emplace<xg::Embedding>(6, 3, xg::EmbeddingOptions{.mask_zero = true});
     auto inner = outer->emplace<xg::Sequential>();
@@ -188,6 +191,24 @@ TEST_CASE("Sequential hands a mask from layer to layer: used by the last layer t
     CHECK(nested.activation == "sigmoid");
     CHECK(nested.output.value() == (*outer)(xg::input(ids)).value());
     CHECK(xg::sigmoid(nested.logits).value() == nested.output.value());
+    // The GRU's last state has no steps: nothing for a loss to mask.
+    CHECK_FALSE(nested.mask.defined());
+    // A nested Sequential whose output is a sequence hands its mask out, through its Dense too.
+    auto tagger = std::make_shared<xg::Sequential>();
+    tagger->emplace<xg::Embedding>(6, 3, xg::EmbeddingOptions{.mask_zero = true});
+    auto steps = tagger->emplace<xg::Sequential>();
+    steps->emplace<xg::GRU>(3, 2, xg::GRUOptions{.return_sequences = true});
+    steps->emplace<xg::Dense>(2, 4, "softmax");
+    const xg::Activated tags = tagger->call_with_logits(xg::input(ids));
+    CHECK(tags.activation == "softmax");
+    CHECK(tags.output.shape() == xg::Shape{2, 3, 4});
+    CHECK(tags.mask.value() == out.mask.value());
+    // Pooled over the kept steps: no mask after it.
+    auto pooled = std::make_shared<xg::Sequential>();
+    pooled->emplace<xg::Embedding>(6, 3, xg::EmbeddingOptions{.mask_zero = true});
+    pooled->emplace<xg::GlobalAveragePooling1D>();
+    pooled->emplace<xg::Dense>(3, 2, "softmax");
+    CHECK_FALSE(pooled->call_with_logits(xg::input(ids)).mask.defined());
 
     auto flat = std::make_shared<xg::Sequential>();
     flat->emplace<xg::Embedding>(6, 3, xg::EmbeddingOptions{.mask_zero = true});

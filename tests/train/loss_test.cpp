@@ -12,6 +12,7 @@
 #include <string>
 
 #include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
 
 #include "../ops/second_order.hpp"
 
@@ -471,4 +472,117 @@ TEST_CASE("hinge passes labels other than 0 and 1 unchanged; huber and the row l
                          xg::ShapeError);
     CHECK_THROWS_WITH_AS(xg::kl_divergence(scalar, scalar), "kl_divergence: 0-d predictions; expected distributions along the last axis",
                          xg::ShapeError);
+}
+
+namespace {
+
+// The (n, c) rows as (n / 2, 2, c): two steps per sequence.
+xg::Array as_steps(const xg::Array& a) {
+    xg::Shape s(a.shape().begin(), a.shape().end());
+    s[0] /= 2;
+    s.insert(s.begin() + 1, 2);
+    return xt::reshape_view(a, s);
+}
+
+// Six rows of four classes, as (3, 2, 4) sequences.
+const xg::Array step_logits = {{2.0f, -1.0f, 0.5f, 0.0f},  {-0.5f, 1.5f, 1.0f, -2.0f}, {0.3f, 0.2f, -0.1f, 1.2f},
+                               {1.0f, 1.1f, -0.3f, 0.4f},  {-1.2f, 0.6f, 0.9f, 0.1f},  {0.0f, -0.7f, 1.3f, 0.8f}};
+const xg::Array step_labels = {0.0f, 2.0f, 3.0f, 1.0f, 2.0f, 0.0f};
+
+}  // namespace
+
+TEST_CASE("the crossentropies take a distribution per step, (batch, steps, classes), as the mean over all steps") {
+    const xg::Array one_hots = xg::one_hot(xg::constant(step_labels), 4).value();
+    const xg::Array probabilities = xg::softmax(xg::constant(step_logits)).value();
+    for (const bool from_logits : {false, true}) {
+        CAPTURE(from_logits);
+        const xg::Array& p = from_logits ? step_logits : probabilities;
+        const float rows = xg::categorical_crossentropy(xg::constant(p), xg::constant(one_hots), from_logits).item();
+        CHECK(xg::categorical_crossentropy(xg::constant(as_steps(p)), xg::constant(as_steps(one_hots)), from_logits).item() ==
+              doctest::Approx(rows).epsilon(1e-6));
+        const xg::Array step_label_rows = xt::reshape_view(step_labels, {3, 2});
+        CHECK(xg::sparse_categorical_crossentropy(xg::constant(as_steps(p)), xg::constant(step_label_rows), from_logits)
+                  .item() == doctest::Approx(rows).epsilon(1e-6));
+        const auto f = [&](const std::vector<xg::Tensor>& in) {
+            return xg::categorical_crossentropy(in[0], xg::constant(as_steps(one_hots)), from_logits);
+        };
+        const auto result = xg::gradcheck(f, {as_steps(p)}, {.epsilon = 1e-3f});
+        CHECK_MESSAGE(result.passed, result.report());
+    }
+    check_gradients("categorical_crossentropy per step, from logits",
+                    [](const xg::Tensor& y_pred, const xg::Tensor& y_true) {
+                        return xg::categorical_crossentropy(y_pred, y_true, true);
+                    },
+                    as_steps(step_logits), as_steps(one_hots));
+    CHECK_THROWS_WITH_AS(xg::sparse_categorical_crossentropy(xg::constant(as_steps(step_logits)), xg::constant(step_labels)),
+                         "sparse_categorical_crossentropy: predictions have shape (3, 2, 4), labels (6,); expected "
+                         "labels of shape (3, 2)",
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::categorical_crossentropy(xg::constant(as_steps(step_logits)), xg::constant(step_logits)),
+                    xg::ShapeError);
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("a Loss given a call's mask counts the kept steps alone: padding's targets and values change nothing") {
+    const xg::Array mask = {{1.0f, 0.0f}, {1.0f, 1.0f}, {0.0f, 1.0f}};
+    const std::vector<std::size_t> kept_rows{0, 2, 3, 5};
+    const xg::Array kept_logits = xt::view(step_logits, xt::keep(kept_rows), xt::all());
+    const xg::Array kept_labels = xt::view(step_labels, xt::keep(kept_rows));
+    const xg::Loss loss = xg::loss_by_name("sparse_categorical_crossentropy");
+    const float expected = xg::sparse_categorical_crossentropy(xg::constant(kept_logits), xg::constant(kept_labels), true).item();
+    // Padding holds anything: other values, other labels.
+    xg::Array padded_logits = as_steps(step_logits), labels = xt::reshape_view(step_labels, {3, 2});
+    const auto masked = [&](const xg::Tensor& z) {
+        return loss(xg::Activated{xg::softmax(z), z, "softmax", xg::constant(mask)}, xg::constant(labels));
+    };
+    CHECK(masked(xg::constant(padded_logits)).item() == doctest::Approx(expected).epsilon(1e-6));
+    padded_logits(0, 1, 2) = 50.0f;
+    padded_logits(2, 0, 0) = -1e30f;
+    labels(0, 1) = 3.0f;
+    CHECK(masked(xg::constant(padded_logits)).item() == doctest::Approx(expected).epsilon(1e-6));
+    // The outputs' formula (no fused activation) is masked the same way.
+    const xg::Loss mse = xg::loss_by_name("mse");
+    const xg::Array targets = xt::zeros<float>({3, 2, 4});
+    CHECK(mse(xg::Activated{xg::constant(padded_logits), xg::constant(padded_logits), "linear", xg::constant(mask)},
+              xg::constant(targets))
+              .item() == doctest::Approx(xg::mean_squared_error(xg::constant(kept_logits), xg::constant(xt::zeros<float>({4, 4}))).item()).epsilon(1e-6));
+
+    // The gradient reaches the kept steps alone, to the second order.
+    const auto f = [&](const std::vector<xg::Tensor>& in) { return masked(in[0]); };
+    const auto result = xg::gradcheck(f, {as_steps(step_logits)});
+    CHECK_MESSAGE(result.passed, result.report());
+    xg::test::check_second_order(f, {as_steps(step_logits)});
+    xg::Tensor z(as_steps(step_logits), true);
+    masked(z).backward();
+    CHECK(xt::all(xt::equal(xt::view(z.grad(), 0, 1), 0.0f)));
+    CHECK(xt::all(xt::equal(xt::view(z.grad(), 2, 0), 0.0f)));
+    CHECK(xt::any(xt::not_equal(xt::view(z.grad(), 1, 1), 0.0f)));
+
+    // A batch of padding alone: loss 0, no NaN, no gradient.
+    xg::Tensor none(as_steps(step_logits), true);
+    const xg::Tensor zero = loss(xg::Activated{xg::softmax(none), none, "softmax", xg::constant(xt::zeros<float>({3, 2}))},
+                                 xg::constant(labels));
+    CHECK(zero.item() == 0.0f);
+    zero.backward();
+    CHECK(xt::all(xt::equal(none.grad(), 0.0f)));
+
+    // Targets or a mask that do not fit the steps are named.
+    CHECK_THROWS_WITH_AS(loss(xg::Activated{xg::constant(padded_logits), xg::constant(padded_logits), "linear",
+                                            xg::constant(mask)},
+                              xg::constant(step_labels)),
+                         "sparse_categorical_crossentropy of a masked sequence output (the model's output carries a "
+                         "(batch, steps) mask): kept_steps: targets have shape (6,) for a mask (3, 2); expected (3, 2, "
+                         "...), a value per step",
+                         xg::ShapeError);
+    // Labels with a last axis of 1, as Keras takes them.
+    const xg::Array unit_labels = xt::reshape_view(labels, {3, 2, 1});
+    CHECK(loss(xg::Activated{xg::softmax(xg::constant(padded_logits)), xg::constant(padded_logits), "softmax",
+                             xg::constant(mask)},
+               xg::constant(unit_labels))
+              .item() == doctest::Approx(expected).epsilon(1e-6));
+    CHECK_THROWS_WITH_AS(loss(xg::Activated{xg::constant(step_logits), xg::constant(step_logits), "linear",
+                                            xg::constant(mask)},
+                              xg::constant(step_labels)),
+                         doctest::Contains("kept_steps: predictions have shape (6, 4) for a mask (3, 2)"), xg::ShapeError);
+    xg::Tape::current().clear();
 }

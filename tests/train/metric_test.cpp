@@ -48,6 +48,28 @@ TEST_CASE("sparse accuracy compares argmax with integer labels") {
     CHECK(acc.result() == doctest::Approx(2.0 / 3.0));
 }
 
+TEST_CASE("accuracy counts a prediction per position of (batch, steps, classes), as Keras's") {
+    // Two sequences of two steps, three classes: argmaxes 1, 0 | 2, 2.
+    const xg::Array p = {{{0.1f, 0.7f, 0.2f}, {0.5f, 0.3f, 0.2f}}, {{0.1f, 0.1f, 0.8f}, {0.2f, 0.3f, 0.5f}}};
+    xg::Accuracy sparse(xg::AccuracyKind::sparse);
+    sparse.update(p, {{1.0f, 2.0f}, {2.0f, 2.0f}});
+    CHECK(sparse.result() == doctest::Approx(3.0 / 4.0));
+    xg::Accuracy categorical(xg::AccuracyKind::categorical);
+    categorical.update(p, {{{0.0f, 1.0f, 0.0f}, {0.0f, 0.0f, 1.0f}}, {{0.0f, 0.0f, 1.0f}, {1.0f, 0.0f, 0.0f}}});
+    CHECK(categorical.result() == doctest::Approx(2.0 / 4.0));
+    // By width: one output per step is a yes/no.
+    xg::Accuracy by_width(xg::AccuracyKind::by_width);
+    by_width.update(xt::reshape_view(column({0.9f, 0.2f, 0.6f, 0.4f}), {2, 2, 1}),
+                    xt::reshape_view(column({1.0f, 1.0f, 1.0f, 0.0f}), {2, 2, 1}));
+    CHECK(by_width.result() == doctest::Approx(3.0 / 4.0));
+    CHECK_THROWS_WITH_AS(sparse.update(p, {1.0f, 2.0f}), doctest::Contains("expected one label per prediction"),
+                         xg::ShapeError);
+    // Top-k ranks each position too: label 0 is second at (0, 0) and (1, 1), last at (1, 0).
+    xg::TopKAccuracy top2(2, true);
+    top2.update(p, {{0.0f, 1.0f}, {0.0f, 1.0f}});
+    CHECK(top2.result() == doctest::Approx(3.0 / 4.0));
+}
+
 TEST_CASE("binary accuracy thresholds predictions at 0.5, element by element") {
     xg::Accuracy acc(xg::AccuracyKind::binary);
     acc.update(column({0.9f, 0.5f, 0.51f, 0.1f}), column({1.0f, 1.0f, 1.0f, 0.0f}));

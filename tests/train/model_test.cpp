@@ -20,6 +20,8 @@
 #include "xgrad/core/random.hpp"
 #include "xgrad/core/threads.hpp"
 #include "xgrad/nn/dense.hpp"
+#include "xgrad/nn/embedding.hpp"
+#include "xgrad/nn/lstm.hpp"
 #include "xgrad/nn/sequential.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "xgrad/optim/adam.hpp"
@@ -687,4 +689,96 @@ TEST_CASE("a binary classifier reports precision, recall and AUC, epoch by epoch
         m->update(p, y);
         CHECK(xg::log_value(logs, m->name()) == m->result());
     }
+}
+
+namespace {
+
+// Sequences of ids 1..9 padded with 0 behind to 6 steps (2 to 6 kept), tagged per step with
+// id % 3; the tags at padding are `padding_tag` (anything: they must not count).
+struct Tagged {
+    xg::Array ids, tags;
+};
+
+Tagged tagged_sequences(std::size_t n, float padding_tag) {
+    std::mt19937 engine(5);
+    std::uniform_int_distribution<int> id(1, 9), length(2, 6);
+    Tagged t{xt::zeros<float>({n, std::size_t{6}}), xt::zeros<float>({n, std::size_t{6}})};
+    for (std::size_t i = 0; i < n; ++i) {
+        const int kept = length(engine);
+        for (int s = 0; s < 6; ++s) {
+            const int token = id(engine);
+            t.ids(i, s) = s < kept ? static_cast<float>(token) : 0.0f;
+            t.tags(i, s) = s < kept ? static_cast<float>(token % 3) : padding_tag;
+        }
+    }
+    return t;
+}
+
+// Embedding(10, 4) -> LSTM(8, return_sequences) -> Dense(3, softmax): a tag per step.
+std::shared_ptr<xg::Sequential> tagger(bool mask_zero) {
+    auto net = std::make_shared<xg::Sequential>();
+    net->emplace<xg::Embedding>(10, 4, xg::EmbeddingOptions{.mask_zero = mask_zero});
+    net->emplace<xg::LSTM>(4, 8, xg::LSTMOptions{.return_sequences = true});
+    net->emplace<xg::Dense>(8, 3, "softmax");
+    return net;
+}
+
+struct Fitted {
+    xg::History history;
+    std::vector<xg::Array> weights;
+};
+
+Fitted fit_tagger(bool mask_zero, const Tagged& data) {
+    xg::manual_seed(17);
+    auto net = tagger(mask_zero);
+    xg::Model model(net);
+    model.compile("rmsprop", "sparse_categorical_crossentropy", {"accuracy"});
+    Fitted out{model.fit(data.ids, data.tags, quiet_fit(2, 16)), {}};
+    for (const xg::Tensor& p : net->parameters()) out.weights.push_back(p.value());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("fit counts a masked sequence output's kept steps alone: the tags at padding change nothing") {
+    const Tagged zeros = tagged_sequences(64, 0.0f), twos = tagged_sequences(64, 2.0f);
+    const Fitted a = fit_tagger(true, zeros), b = fit_tagger(true, twos);
+    CHECK(a.history["loss"] == b.history["loss"]);
+    CHECK(a.history["accuracy"] == b.history["accuracy"]);
+    REQUIRE(a.weights.size() == b.weights.size());
+    for (std::size_t i = 0; i < a.weights.size(); ++i) CHECK(xt::all(xt::equal(a.weights[i], b.weights[i])));
+    // Without a mask the padding's tags are targets like any other, and they do change the run.
+    const Fitted c = fit_tagger(false, zeros), d = fit_tagger(false, twos);
+    CHECK(c.history["loss"] != d.history["loss"]);
+}
+
+TEST_CASE("a masked tagger learns its tags, and evaluate's accuracy is over the kept steps of predict's outputs") {
+    const Tagged data = tagged_sequences(256, 0.0f);
+    xg::manual_seed(19);
+    auto net = tagger(true);
+    xg::Model model(net);
+    model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+    model.optimizer().set_learning_rate(0.02f);
+    model.fit(data.ids, data.tags, quiet_fit(15, 32));
+    // Evaluated against tags of 2 at the padding, which the outputs there (the last kept step's,
+    // repeated) mostly miss: counted, they would lower the accuracy.
+    const Tagged twos = tagged_sequences(256, 2.0f);
+    const xg::Logs logs = model.evaluate(twos.ids, twos.tags, 32);
+    const xg::Array p = model.predict(twos.ids);
+    REQUIRE(p.shape() == xg::Shape{256, 6, 3});
+    std::size_t right = 0, kept = 0, right_anywhere = 0;
+    for (std::size_t i = 0; i < 256; ++i) {
+        for (std::size_t s = 0; s < 6; ++s) {
+            const auto row = xt::view(p, i, s);
+            const bool hit = static_cast<float>(std::distance(row.begin(), std::max_element(row.begin(), row.end()))) ==
+                             twos.tags(i, s);
+            right_anywhere += hit;
+            if (twos.ids(i, s) == 0.0f) continue;
+            ++kept;
+            right += hit;
+        }
+    }
+    CHECK(xg::log_value(logs, "accuracy") == doctest::Approx(static_cast<double>(right) / kept));
+    CHECK(static_cast<double>(right_anywhere) / p.size() * 3 < static_cast<double>(right) / kept - 0.05);
+    CHECK(xg::log_value(logs, "accuracy") > 0.9);
 }

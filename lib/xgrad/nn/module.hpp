@@ -15,16 +15,18 @@
 
 namespace xg {
 
-/// A call's output with the values before its last activation: output = activation(logits).
-/// Losses that have an exact form on logits (the crossentropies after softmax or sigmoid)
-/// use `logits` when `activation` names the function they fuse.
 /// A layer's settings as text ("units": "512"), enough to rebuild it (Keras's get_config).
 using LayerConfig = std::map<std::string, std::string>;
 
+/// A call's output with the values before its last activation: output = activation(logits).
+/// Losses that have an exact form on logits (the crossentropies after softmax or sigmoid)
+/// use `logits` when `activation` names the function they fuse. A sequence output whose steps
+/// a mask marks carries it, and a loss counts the kept steps alone (Keras's masked losses).
 struct Activated {
     Tensor output;
     Tensor logits;
     std::string activation;  // "linear" when output is logits
+    Tensor mask{};           // (batch, steps), or undefined when every position counts
 };
 
 /// A call's output with the mask of its steps, as Keras's masking: `mask` is (batch, steps), 1 for
@@ -57,8 +59,8 @@ public:
     /// two extents is a ShapeError.
     Masked call_masked(const Tensor& x, const Tensor& mask = {});
     /// Whether the module computes each step of a sequence from that step alone, so that a mask
-    /// passes through it unchanged (Dropout, the activation layers, PReLU, Rescaling, a one-axis
-    /// LayerNormalization); false by default.
+    /// passes through it unchanged (Dense, Dropout, the activation layers, PReLU, Rescaling, a
+    /// one-axis LayerNormalization); false by default.
     virtual bool passes_mask() const { return false; }
     /// Output shape without the batch axis, for an input shape without the batch axis.
     /// The default runs forward on one zero sample without recording.

@@ -26,8 +26,14 @@ Activated Sequential::logits_masked(const Tensor& x, const Tensor& mask) {
     Masked h{x, mask};
     for (std::size_t i = 0; i + 1 < layers().size(); ++i) h = layers()[i]->call_masked(h.output, h.mask);
     Module& last = *layers().back();
-    // A layer that passes the mask computes its output without it: its logits are its own.
-    if (!h.mask.defined() || last.passes_mask()) return last.call_with_logits(h.output);
+    if (!h.mask.defined()) return last.call_with_logits(h.output);
+    // A layer that passes the mask computes its output without it: its logits are its own, and
+    // the mask goes on with them (a loss then counts the kept steps alone).
+    if (last.passes_mask()) {
+        Activated out = last.call_with_logits(h.output);
+        out.mask = h.mask;
+        return out;
+    }
     if (auto* nested = dynamic_cast<Sequential*>(&last); nested != nullptr && !nested->layers().empty()) {
         Activated out;
         nested->call_in_scope([&] {
@@ -37,8 +43,8 @@ Activated Sequential::logits_masked(const Tensor& x, const Tensor& mask) {
         return out;
     }
     // A layer that uses the mask (a recurrent one): its masked call, its output as the logits.
-    const Tensor y = last.call_masked(h.output, h.mask).output;
-    return {y, y, "linear"};
+    Masked y = last.call_masked(h.output, h.mask);
+    return {y.output, y.output, "linear", y.mask};
 }
 
 Shape Sequential::output_shape(const Shape& input_shape) {

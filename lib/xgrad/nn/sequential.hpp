@@ -27,7 +27,8 @@ public:
     const std::vector<std::shared_ptr<Module>>& layers() const { return children(); }
 
 protected:
-    /// The last layer's output and logits (a layer that uses a mask reaching it: its output as logits).
+    /// The last layer's output and logits (a layer that uses a mask reaching it: its output as
+    /// logits), and the mask of the output's steps as forward_masked gives it.
     Activated forward_with_logits(const Tensor& x) override;
     /// Each layer called with the mask the one before made (an Embedding's mask_zero); the last
     /// layer's output and mask. A subclass that overrides forward overrides this too (and

@@ -12,6 +12,7 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
+#include "xgrad/train/kept_steps.hpp"
 
 namespace xg {
 namespace {
@@ -43,13 +44,22 @@ Tensor matching_targets(const Tensor& y_pred, const Tensor& y_true, const char* 
     return reshape(y_true, std::vector<long>(p.begin(), p.end()));
 }
 
+// x in `shape`, the extents given outright: an inferred extent (-1) is lost when another is 0.
+Tensor reshaped(const Tensor& x, const Shape& shape) { return reshape(x, std::vector<long>(shape.begin(), shape.end())); }
+
 }  // namespace
 
 Tensor categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits) {
     check_same_shape(y_pred, y_true, "categorical_crossentropy");
-    if (y_pred.rank() != 2) {
-        throw ShapeError(fmt::format("categorical_crossentropy: predictions have shape {}; expected (batch, classes)",
+    if (y_pred.rank() < 2) {
+        throw ShapeError(fmt::format("categorical_crossentropy: predictions have shape {}; expected (batch, classes) "
+                                     "or (batch, ..., classes)",
                                      format_shape(y_pred.shape())));
+    }
+    if (y_pred.rank() > 2) {
+        // A distribution per position (each step of a sequence): the mean over all of them.
+        const Shape rows{y_pred.size() / std::max<std::size_t>(y_pred.shape().back(), 1), y_pred.shape().back()};
+        return categorical_crossentropy(reshaped(y_pred, rows), reshaped(y_true, rows), from_logits);
     }
     if (from_logits) return softmax_cross_entropy(y_pred, y_true);
     Tensor p = clip(y_pred / sum(y_pred, -1, true), clip_epsilon, 1.0f - clip_epsilon);
@@ -57,9 +67,28 @@ Tensor categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool
 }
 
 Tensor sparse_categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits) {
-    if (y_pred.rank() != 2) {
-        throw ShapeError(fmt::format("sparse_categorical_crossentropy: predictions have shape {}; expected (batch, classes)",
+    if (y_pred.rank() < 2) {
+        throw ShapeError(fmt::format("sparse_categorical_crossentropy: predictions have shape {}; expected (batch, "
+                                     "classes) or (batch, ..., classes)",
                                      format_shape(y_pred.shape())));
+    }
+    const Shape& p = y_pred.shape();
+    const Shape positions(p.begin(), p.end() - 1);
+    if (y_true.shape() != positions) {
+        // A label per position, as Keras's, in the predictions' shape without its classes axis
+        // or with a last axis of 1 in its place.
+        Shape with_unit = positions;
+        with_unit.push_back(1);
+        if (y_true.shape() != with_unit) {
+            throw ShapeError(fmt::format("sparse_categorical_crossentropy: predictions have shape {}, labels {}; expected "
+                                         "labels of shape {}",
+                                         format_shape(p), format_shape(y_true.shape()), format_shape(positions)));
+        }
+        return sparse_categorical_crossentropy(y_pred, reshaped(y_true, positions), from_logits);
+    }
+    if (y_pred.rank() > 2) {
+        const std::size_t rows = y_true.size();
+        return sparse_categorical_crossentropy(reshaped(y_pred, {rows, p.back()}), reshaped(y_true, {rows}), from_logits);
     }
     if (from_logits) return sparse_softmax_cross_entropy(y_pred, y_true);
     return categorical_crossentropy(y_pred, one_hot(y_true, y_pred.shape()[1]));
@@ -193,8 +222,20 @@ Loss::Loss(std::string name, LossFn on_outputs, std::string activation, LossFn o
 Tensor Loss::operator()(const Tensor& y_pred, const Tensor& y_true) const { return on_outputs_(y_pred, y_true); }
 
 Tensor Loss::operator()(const Activated& y_pred, const Tensor& y_true) const {
-    if (!activation_.empty() && y_pred.activation == activation_) return on_logits_(y_pred.logits, y_true);
-    return on_outputs_(y_pred.output, y_true);
+    const bool fused = !activation_.empty() && y_pred.activation == activation_;
+    if (!y_pred.mask.defined()) return fused ? on_logits_(y_pred.logits, y_true) : on_outputs_(y_pred.output, y_true);
+    // Padding adds nothing: the formula's mean over the kept steps alone.
+    try {
+        const Tensor kept = kept_steps(fused ? y_pred.logits : y_pred.output, y_pred.mask, fused ? "logits" : "predictions");
+        // A batch of padding alone: no step to average over, a loss of 0 (no NaN) and no gradient.
+        if (kept.shape()[0] == 0) return sum(kept);
+        const Tensor targets = kept_steps(y_true, y_pred.mask, "targets");
+        return fused ? on_logits_(kept, targets) : on_outputs_(kept, targets);
+    } catch (const ShapeError& e) {
+        throw ShapeError(fmt::format("{} of a masked sequence output (the model's output carries a (batch, steps) mask): "
+                                     "{}",
+                                     name_, e.what()));
+    }
 }
 
 namespace {

@@ -14,11 +14,12 @@ namespace xg {
 /// A loss formula: (predictions, targets) -> scalar tensor.
 using LossFn = std::function<Tensor(const Tensor& y_pred, const Tensor& y_true)>;
 
-/// -mean(sum(y_true * log(p), -1)) for (n, c) predictions and one-hot/probability targets.
+/// -mean(sum(y_true * log(p), -1)) for (n, c) predictions and one-hot/probability targets; for
+/// (n, ..., c), the mean over every position's distribution (each step of a sequence).
 /// Probabilities are renormalised and clipped to [1e-7, 1 - 1e-7] as Keras does; with
 /// from_logits, y_pred are logits and the fused softmax_cross_entropy is exact for any value.
 Tensor categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits = false);
-/// The same with integer labels (n,) as targets.
+/// The same with integer labels (n,) as targets ((n, ...) for predictions (n, ..., c)).
 Tensor sparse_categorical_crossentropy(const Tensor& y_pred, const Tensor& y_true, bool from_logits = false);
 /// -mean(y log p + (1 - y) log(1 - p)), p clipped as above; with from_logits, p = sigmoid(y_pred)
 /// computed stably from the logits.
@@ -73,6 +74,9 @@ public:
     Tensor operator()(const Tensor& y_pred, const Tensor& y_true) const;
     /// The loss of a call: on its logits when it ends in the activation this loss fuses
     /// (Dense(..., "softmax") with a crossentropy), else on its output. Both are one formula.
+    /// With a mask (a sequence output, (batch, steps, ...)), the formula sees the kept steps
+    /// alone as rows, their targets likewise (kept_steps): the mean over the sequences' own
+    /// steps, as Keras's; a batch with no kept step has loss 0.
     Tensor operator()(const Activated& y_pred, const Tensor& y_true) const;
 
     const std::string& name() const { return name_; }

@@ -54,12 +54,14 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
         throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected the same batch size", name(),
                                      format_shape(y_pred.shape()), format_shape(y_true.shape())));
     }
-    const std::size_t n = y_pred.shape()[0];
-    const std::size_t width = y_pred.size() / std::max<std::size_t>(n, 1);
+    // A prediction per position: a row per sample, or per step of a sequence ((batch, steps,
+    // classes) as Keras's accuracies read it); a vector holds one output per sample.
+    const std::size_t width = y_pred.dimension() == 1 ? 1 : y_pred.shape().back();
+    const std::size_t n = width == 0 ? 0 : y_pred.size() / width;
     AccuracyKind kind = kind_;
     // One output per sample is a yes/no: argmax of one column would always be right.
     if (kind == AccuracyKind::by_width) kind = width == 1 ? AccuracyKind::binary : AccuracyKind::categorical;
-    if (width == 0 && n > 0 && kind != AccuracyKind::binary) {
+    if (width == 0 && y_pred.shape()[0] > 0 && kind != AccuracyKind::binary) {
         throw ShapeError(fmt::format("{}: predictions {}; expected at least one class", name(), format_shape(y_pred.shape())));
     }
     switch (kind) {
@@ -75,7 +77,7 @@ void Accuracy::update(const Array& y_pred, const Array& y_true) {
             break;
         case AccuracyKind::sparse:
             if (y_true.size() != n) {
-                throw ShapeError(fmt::format("{}: predictions {} and labels {}; expected one label per sample", name(),
+                throw ShapeError(fmt::format("{}: predictions {} and labels {}; expected one label per prediction", name(),
                                              format_shape(y_pred.shape()), format_shape(y_true.shape())));
             }
             for (std::size_t r = 0; r < n; ++r) {
@@ -100,19 +102,21 @@ TopKAccuracy::TopKAccuracy(std::size_t k, bool sparse, std::string name)
 }
 
 void TopKAccuracy::update(const Array& y_pred, const Array& y_true) {
-    if (y_pred.dimension() != 2 || y_true.dimension() == 0 || y_true.shape()[0] != y_pred.shape()[0]) {
-        throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected predictions (batch, classes) and "
-                                     "targets of the same batch",
+    if (y_pred.dimension() < 2 || y_true.dimension() == 0 || y_true.shape()[0] != y_pred.shape()[0]) {
+        throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected predictions (batch, classes) or "
+                                     "(batch, ..., classes) and targets of the same batch",
                                      name(), format_shape(y_pred.shape()), format_shape(y_true.shape())));
     }
-    const std::size_t n = y_pred.shape()[0], width = y_pred.shape()[1];
+    // A ranking per position: a row per sample, or per step of a sequence, as for Accuracy.
+    const std::size_t width = y_pred.shape().back();
+    const std::size_t n = width == 0 ? y_pred.shape()[0] : y_pred.size() / width;
     if (width == 0) {
         throw ShapeError(fmt::format("{}: predictions {}; expected at least one class", name(), format_shape(y_pred.shape())));
     }
     if (sparse_ ? y_true.size() != n : y_true.shape() != y_pred.shape()) {
         throw ShapeError(fmt::format("{}: predictions {} and targets {}; expected {}", name(), format_shape(y_pred.shape()),
                                      format_shape(y_true.shape()),
-                                     sparse_ ? "one label per sample" : "one-hot targets of the predictions' shape"));
+                                     sparse_ ? "one label per prediction" : "one-hot targets of the predictions' shape"));
     }
     for (std::size_t r = 0; r < n; ++r) {
         std::size_t target = 0;

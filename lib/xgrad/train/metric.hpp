@@ -70,7 +70,8 @@ private:
     double hits_ = 0.0, total_ = 0.0;
 };
 
-/// Fraction of samples predicted right.
+/// Fraction of predictions right: one per sample, or one per position of (batch, ..., classes)
+/// predictions (each step of a sequence), as Keras's accuracies count them.
 class Accuracy : public RatioMetric {
 public:
     explicit Accuracy(AccuracyKind kind, std::string name = "accuracy");

@@ -1,5 +1,6 @@
 #include "xgrad/train/model.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -12,6 +13,7 @@
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/train/kept_steps.hpp"
 #include "xgrad/train/progress.hpp"
 
 namespace xg {
@@ -66,13 +68,14 @@ void Model::check_compiled(const char* call) const {
     if (!optimizer_) throw StateError(fmt::format("{}: model is not compiled; expected compile(optimizer, loss) first", call));
 }
 
-Tensor Model::compute_loss(const Tensor& x, const Tensor& y, Tensor* y_pred) {
+Tensor Model::compute_loss(const Tensor& x, const Tensor& y, Tensor* y_pred, Tensor* y_mask) {
     check_compiled("compute_loss");
     // The network says which activation ends it, so a crossentropy after softmax is computed
     // on the logits (fused, exact) in training and evaluation alike.
     Activated out = network_->call_with_logits(x);
     Tensor loss = (*loss_)(out, y);
     if (y_pred) *y_pred = out.output;
+    if (y_mask) *y_mask = out.mask;
     return loss;
 }
 
@@ -92,12 +95,12 @@ Tensor Model::forward_loss(const Tensor& x, const Tensor& y) {
     return loss;
 }
 
-Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred) {
+Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred, Tensor* y_mask) {
     check_compiled("train_step");
     ModeGuard mode(*network_, true);
-    Tensor out, loss;
+    Tensor out, loss, mask;
     try {
-        loss = compute_loss(x, y, &out);
+        loss = compute_loss(x, y, &out, &mask);
     } catch (...) {
         // A step that fails half-way (targets that do not fit the loss, ...) must not leave
         // its activations on the tape.
@@ -111,16 +114,32 @@ Tensor Model::train_step(const Tensor& x, const Tensor& y, Tensor* y_pred) {
     }
     optimizer_->zero_grad();
     loss.backward();
-    apply_gradients(x.rank() > 0 ? x.shape()[0] : 1);
+    const std::size_t samples = x.rank() > 0 ? x.shape()[0] : 1;
+    apply_gradients(samples, loss_weight(samples, mask));
     if (y_pred) *y_pred = out;
+    if (y_mask) *y_mask = mask;
     return loss;
 }
 
-void Model::apply_gradients(std::size_t local_count) {
-    // Data-parallel, the local gradients are means over this process's share; the step needs
-    // the mean over the global batch, the same on every process.
+std::size_t Model::loss_weight(std::size_t samples, const Tensor& mask) {
+    if (!mask.defined()) return samples;
+    const Array& flags = mask.value();
+    return static_cast<std::size_t>(std::count_if(flags.begin(), flags.end(), [](float f) { return f != 0.0f; }));
+}
+
+void Model::apply_gradients(std::size_t local_count, std::size_t local_weight) {
+    // Data-parallel, the local gradients are means over this process's share (its samples, or
+    // a masked output's kept steps); the step needs the mean over the global batch, the same on
+    // every process.
     if (parallel_) {
-        parallel_->average_gradients(optimizer_->parameters(), local_count);
+        try {
+            parallel_->average_gradients(optimizer_->parameters(), local_weight);
+        } catch (const ValueError&) {
+            // Not one kept step in the whole batch (padding alone), on every process alike: the
+            // loss is 0 and so is the gradient, as on one process.
+            if (local_weight != 0) throw;
+            for (Tensor p : optimizer_->parameters()) p.set_grad(Array(p.shape(), 0.0f));
+        }
         // Moving statistics were updated from this process's share only; averaged after every
         // step, they stay the same on every process (what a checkpoint from process 0 keeps).
         parallel_->average_buffers(network_->buffers(), local_count);
@@ -133,7 +152,8 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
     Mean loss_mean;
     for (auto& m : metrics_) m->reset();
     const std::size_t n = order.size();
-    std::size_t local_samples = 0;
+    // The loss is weighted by what it averages: samples, or a masked output's kept steps.
+    std::size_t local_weight = 0;
     for (std::size_t start = 0; start < n; start += batch_size) {
         const std::size_t count = std::min(batch_size, n - start);
         std::span<const std::size_t> rows = std::span(order).subspan(start, count);
@@ -143,23 +163,35 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
         if (rows.empty()) {
             // A last batch smaller than the group: no samples here, but the step is collective.
             optimizer_->zero_grad();
-            apply_gradients(0);
+            apply_gradients(0, 0);
             continue;
         }
-        local_samples += rows.size();
         data.gather(rows, batch_x_, batch_y_);
         // The batch buffers move into the tensors for the step and back out after it.
         Tensor x = input(std::move(batch_x_));
         Tensor y = constant(std::move(batch_y_));
-        Tensor loss, out;
+        Tensor loss, out, mask;
         if (train) {
-            loss = train_step(x, y, &out);
+            loss = train_step(x, y, &out, &mask);
         } else {
             NoGradGuard no_grad;
-            loss = compute_loss(x, y, &out);
+            loss = compute_loss(x, y, &out, &mask);
         }
-        loss_mean.add(loss.item(), static_cast<double>(rows.size()));
-        for (auto& m : metrics_) m->update(out.value(), y.value());
+        const std::size_t weight = loss_weight(rows.size(), mask);
+        local_weight += weight;
+        loss_mean.add(loss.item(), static_cast<double>(weight));
+        if (mask.defined()) {
+            // The metrics, like the loss, count the steps the mask keeps (a batch of padding
+            // alone has none to count).
+            if (!metrics_.empty() && weight > 0) {
+                NoGradGuard no_grad;
+                const Array kept_out = kept_steps(out, mask, "predictions").value();
+                const Array kept_y = kept_steps(y, mask, "targets").value();
+                for (auto& m : metrics_) m->update(kept_out, kept_y);
+            }
+        } else {
+            for (auto& m : metrics_) m->update(out.value(), y.value());
+        }
         batch_x_ = std::move(x.mutable_value());
         batch_y_ = std::move(y.mutable_value());
         if (progress) {
@@ -172,7 +204,7 @@ void Model::run_epoch(const Dataset& data, const std::vector<std::size_t>& order
     logs = {{"loss", loss_mean.result()}};
     for (auto& m : metrics_) logs.emplace_back(m->name(), m->result());
     if (parallel_) {
-        logs = parallel_->average_logs(logs, local_samples);
+        logs = parallel_->average_logs(logs, local_weight);
         // A metric with sums (counts, totals) gets the whole data's figure from their sums over
         // the processes: an average of the processes' precisions or AUCs would not be it.
         std::vector<double> sums;

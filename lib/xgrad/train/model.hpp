@@ -76,12 +76,16 @@ public:
     Array predict(const Array& x, std::size_t batch_size = 32);
 
     /// One optimisation step on a batch (forward in training mode, loss, backward, update); returns the loss
-    /// tensor (its graph already released) and leaves the predictions in `y_pred`. Data-parallel,
-    /// x is this process's share of the batch and gradients are averaged before the update.
-    Tensor train_step(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr);
+    /// tensor (its graph already released) and leaves the predictions in `y_pred` and the mask of
+    /// their steps in `y_mask` (undefined: none). Data-parallel, x is this process's share of the
+    /// batch and gradients are averaged before the update.
+    Tensor train_step(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr, Tensor* y_mask = nullptr);
     /// The network's outputs and the loss for a batch, by one formula in training and
-    /// evaluation: loss(network.call_with_logits(x), y), in the network's current mode.
-    Tensor compute_loss(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr);
+    /// evaluation: loss(network.call_with_logits(x), y), in the network's current mode. A
+    /// network whose output carries a mask (an Embedding with mask_zero before a recurrent layer
+    /// with return_sequences) has it in `y_mask`, and the loss and fit's metrics count the kept
+    /// steps alone (kept_steps), as Keras's.
+    Tensor compute_loss(const Tensor& x, const Tensor& y, Tensor* y_pred = nullptr, Tensor* y_mask = nullptr);
     /// The loss of a batch in training mode, recorded on the tape but not back-propagated (for graph
     /// export); moving statistics and the random engine are left as they were.
     Tensor forward_loss(const Tensor& x, const Tensor& y);
@@ -103,7 +107,11 @@ public:
 
 private:
     void check_compiled(const char* call) const;
-    void apply_gradients(std::size_t local_count);
+    /// What a batch's loss averages over: its samples, or the steps its output's mask keeps.
+    static std::size_t loss_weight(std::size_t samples, const Tensor& mask);
+    /// The update: data-parallel, the gradients averaged weighted by each process's loss_weight
+    /// and the buffers by its samples (local_count).
+    void apply_gradients(std::size_t local_count, std::size_t local_weight);
     void run_epoch(const Dataset& data, const std::vector<std::size_t>& order, std::size_t batch_size, bool train,
                    Logs& logs, class ProgressBar* progress);
 
