@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include <functional>
+#include <limits>
 #include <optional>
 
 #include <doctest/doctest.h>
@@ -708,7 +709,7 @@ TEST_CASE("import_onnx runs Gather on float data by constant indices of any rank
     add_initializer(floats.mutable_graph(), "indices", {1}, {0.0f});
     floats.mutable_graph()->mutable_node(0)->add_input("indices");
     CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, floats)))(x),
-                         doctest::Contains("float indices or indices computed at run time; expected constant int64"),
+                         doctest::Contains("float indices, or indices computed at run time other than a Cast to an integer type; expected constant int64"),
                          xg::OnnxUnsupportedError);
 }
 
@@ -1222,4 +1223,64 @@ TEST_CASE("import_onnx runs the activations with ONNX's defaults and settings, C
     check_formula(*activation("ThresholdedRelu", {{"alpha", -0.75f}}), [](double v) { return v > -0.75 ? v : 0.0; });
     CHECK_THROWS_WITH_AS(predict(*activation("ThresholdedRelu", {{"alpha", std::numeric_limits<float>::infinity()}}), x),
                          doctest::Contains("(ThresholdedRelu): alpha inf; expected a finite number"), xg::ValueError);
+}
+
+TEST_CASE("import_onnx runs Cast, Equal and Not on the 0 and 1 that stand for booleans, and a Cast of ids as a Gather's indices") {
+    ScratchDir dir;
+    const auto cast_to = [](long to) {
+        onnx::ModelProto m = one_node("Cast");
+        auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
+        a->set_name("to");
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(to);
+        return m;
+    };
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const xg::Tensor x(xg::Array{{0.0f, 2.0f, -1.5f}, {0.0f, nan, 3.0f}});
+    CHECK((*xg::import_onnx(write_model(dir, cast_to(onnx::TensorProto::BOOL))))(x).value() ==
+          xg::Array{{0.0f, 1.0f, 1.0f}, {0.0f, 1.0f, 1.0f}});
+    const xg::Array same = (*xg::import_onnx(write_model(dir, cast_to(onnx::TensorProto::DOUBLE))))(x).value();
+    CHECK(same(0, 2) == -1.5f);
+    CHECK(std::isnan(same(1, 1)));
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, cast_to(onnx::TensorProto::FLOAT16))))(x),
+                         doctest::Contains("a cast to FLOAT16; expected FLOAT, DOUBLE, BOOL or an integer type"),
+                         xg::OnnxUnsupportedError);
+    // An integer cast would round: refused where its values are used as numbers.
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, cast_to(onnx::TensorProto::INT64))))(x),
+                         doctest::Contains("'y' is a Cast of values computed at run time to an integer type, used other "
+                                           "than as a Gather's indices"),
+                         xg::OnnxUnsupportedError);
+
+    // Equal against one value, then Not: the mask of steps that are not padding.
+    onnx::ModelProto mask = one_node("Equal");
+    add_initializer(mask.mutable_graph(), "zero", {}, {0.0f});
+    auto* equal = mask.mutable_graph()->mutable_node(0);
+    equal->add_input("zero");
+    equal->set_output(0, "is_zero");
+    auto* negate = mask.mutable_graph()->add_node();
+    negate->set_op_type("Not");
+    negate->add_input("is_zero");
+    negate->add_output("y");
+    CHECK((*xg::import_onnx(write_model(dir, mask)))(x).value() == xg::Array{{0.0f, 1.0f, 1.0f}, {0.0f, 1.0f, 1.0f}});
+    onnx::ModelProto pairwise = one_node("Equal");
+    add_initializer(pairwise.mutable_graph(), "other", {2, 3}, {0, 0, 0, 0, 0, 0});
+    pairwise.mutable_graph()->mutable_node(0)->add_input("other");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, pairwise)))(x),
+                         doctest::Contains("A (2, 3) == B (2, 3); expected one of them a single value"),
+                         xg::OnnxUnsupportedError);
+
+    // Cast of float ids to INT64, then Gather of a table's rows: an embedding lookup.
+    onnx::ModelProto lookup = cast_to(onnx::TensorProto::INT64);
+    lookup.mutable_graph()->mutable_node(0)->set_output(0, "ids");
+    add_initializer(lookup.mutable_graph(), "table", {4, 2}, {0, 1, 10, 11, 20, 21, 30, 31});
+    auto* gather = lookup.mutable_graph()->add_node();
+    gather->set_op_type("Gather");
+    gather->add_input("table");
+    gather->add_input("ids");
+    gather->add_output("y");
+    auto embedded = xg::import_onnx(write_model(dir, lookup));
+    const xg::Array rows = (*embedded)(xg::Tensor(xg::Array{{3.0f, 0.0f, 1.0f}, {2.0f, 2.0f, 0.0f}})).value();
+    CHECK(rows == xg::Array{{{30, 31}, {0, 1}, {10, 11}}, {{20, 21}, {20, 21}, {0, 1}}});
+    CHECK_THROWS_WITH_AS((*embedded)(xg::Tensor(xg::Array{{4.0f, 0.0f, 1.0f}, {2.0f, 2.0f, 0.0f}})),
+                         doctest::Contains("4"), xg::ValueError);
 }

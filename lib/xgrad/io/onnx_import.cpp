@@ -50,20 +50,26 @@ struct OpNode {
 struct Value {
     Tensor tensor;           // float values
     std::optional<Constant> ints;  // int64 values (only from constants)
+    // Float values cast to an integer type at run time (an exported Embedding's ids): whole
+    // numbers only as a Gather's indices, where xgrad checks them; elsewhere the cast's rounding
+    // would be needed, which xgrad does not run.
+    bool cast_to_integer = false;
 };
 
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
-        "Abs",                "Add",                "AveragePool",        "BatchNormalization", "Celu",
-        "Clip",               "Concat",             "Constant",           "ConstantOfShape",    "Conv",
-        "ConvTranspose",
-        "Div",                "Dropout",            "Elu",                "Erf",                "Exp",
+        "Abs",                "Add",                "AveragePool",        "BatchNormalization", "Cast",
+        "Celu",               "Clip",               "Concat",             "Constant",           "ConstantOfShape",
+        "Conv",               "ConvTranspose",
+        "Div",                "Dropout",            "Elu",                "Equal",              "Erf",
+        "Exp",
         "Flatten",            "Gather",
         "Gemm",               "GlobalAveragePool",  "GlobalMaxPool",      "GRU",                "HardSigmoid",
         "HardSwish",          "LSTM",               "RNN",
         "Identity",           "LayerNormalization", "LeakyRelu",          "Log",                "LogSoftmax",
         "MatMul",             "Max",                "MaxPool",            "Mean",               "Min",
-        "Mul",                "Neg",                "Pad",                "Pow",                "PRelu",
+        "Mul",                "Neg",                "Not",                "Pad",                "Pow",
+        "PRelu",
         "Reciprocal",         "ReduceL1",           "ReduceL2",           "ReduceLogSum",       "ReduceLogSumExp",
         "ReduceMax",          "ReduceMean",         "ReduceMin",          "ReduceSum",          "ReduceSumSquare",
         "Relu",               "Reshape",            "Resize",             "Selu",               "Sigmoid",
@@ -413,6 +419,12 @@ private:
     }
     Tensor tensor_value(const std::string& name) {
         const Value& v = value(name);
+        if (v.cast_to_integer) {
+            unsupported(fmt::format("'{}' is a Cast of values computed at run time to an integer type, used other "
+                                    "than as a Gather's indices; expected the cast's rounding only where the values "
+                                    "are whole (a Gather's indices)",
+                                    name));
+        }
         if (!v.tensor.defined()) {
             // Int64 data read as floats (an integer constant fed to a float op).
             const Constant& c = *v.ints;
@@ -1324,7 +1336,11 @@ private:
     // Gather: of float data by constant int64 indices of any rank along any axis (the output's
     // axis becomes the indices' axes), or of int64 values (a shape) along their one axis.
     void gather_node() {
-        if (!ints_at(1)) unsupported("float indices or indices computed at run time; expected constant int64 indices");
+        if (has_input(1) && value(n_->inputs[1]).cast_to_integer) return gather_rows();
+        if (!ints_at(1)) {
+            unsupported("float indices, or indices computed at run time other than a Cast to an integer type; expected "
+                        "constant int64 indices");
+        }
         const Constant& indices = *value(n_->inputs[1]).ints;
         const bool ints = ints_at(0);
         const Shape data = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
@@ -1354,6 +1370,54 @@ private:
         shape.insert(shape.end(), data.begin() + static_cast<long>(ax) + 1, data.end());
         const Tensor y = gather(x, picked, static_cast<long>(ax));
         set(0, indices.shape.size() == 1 ? y : reshape(y, shape));
+    }
+
+    // Gather by indices computed at run time (an exported Embedding: Cast of float ids, then
+    // Gather of the table's rows): xgrad's embedding lookup, which needs whole ids from 0 to
+    // rows - 1 and names any other.
+    void gather_rows() {
+        const Tensor table = in(0);
+        if (table.rank() != 2 || int_attr("axis", 0) != 0) {
+            unsupported(fmt::format("indices computed at run time into data {} along axis {}; expected rows of a "
+                                    "matrix (axis 0)",
+                                    format_shape(table.shape()), int_attr("axis", 0)));
+        }
+        const Tensor& ids = value(n_->inputs[1]).tensor;
+        afford(static_cast<double>(ids.size()) * static_cast<double>(table.shape()[1]),
+               fmt::format("a gather of {} rows", ids.size()));
+        set(0, embedding_lookup(table, ids));
+    }
+
+    // Cast: xgrad holds every value as float, so a cast to FLOAT or DOUBLE keeps the values and a
+    // cast to BOOL is x != 0; a cast to an integer type of values computed at run time serves
+    // as a Gather's indices (gather_rows). FLOAT16 and the others would round: not run.
+    void cast_node() {
+        using T = onnx::TensorProto;
+        const long to = int_attr("to", T::UNDEFINED);
+        const bool integer = to == T::INT64 || to == T::INT32 || to == T::INT16 || to == T::INT8 || to == T::UINT64 ||
+                             to == T::UINT32 || to == T::UINT16 || to == T::UINT8;
+        if (integer && ints_at(0)) return set_ints(0, *value(n_->inputs[0]).ints);
+        if (integer) {
+            const Tensor x = in(0);
+            if (!n_->outputs.empty() && !n_->outputs[0].empty()) values_[n_->outputs[0]] = Value{x, {}, true};
+            return;
+        }
+        if (to == T::FLOAT || to == T::DOUBLE) return set(0, in(0));
+        if (to == T::BOOL) return set(0, not_equal(in(0), 0.0f));
+        unsupported(fmt::format("a cast to {}; expected FLOAT, DOUBLE, BOOL or an integer type",
+                                data_type_name(static_cast<int>(to))));
+    }
+
+    // Equal against one value (x == 0: a mask of padding), as 1 - (x != value); Not as 1 - x
+    // on the 0 and 1 that stand for booleans.
+    void equal_node() {
+        Tensor a = in(0), b = in(1);
+        if (a.size() == 1 && b.size() != 1) std::swap(a, b);
+        if (b.size() != 1 || b.rank() > a.rank()) {
+            unsupported(fmt::format("A {} == B {}; expected one of them a single value, of no more axes than the other",
+                                    format_shape(in(0).shape()), format_shape(in(1).shape())));
+        }
+        set(0, 1.0f - not_equal(a, b.value().data()[0]));
     }
 
     // Max, Min, Mean and Sum broadcast their inputs from opset 8; before, all have one shape.
@@ -1928,6 +1992,9 @@ private:
         if (op == "Resize") return resize_node();
         if (op == "Upsample") return upsample_node();
         if (op == "Gather") return gather_node();
+        if (op == "Cast") return cast_node();
+        if (op == "Equal") return equal_node();
+        if (op == "Not") return set(0, 1.0f - in(0));
         if (op == "Concat" && !n.inputs.empty() && ints_at(0)) {
             Constant c{true, {}, {}, {}};
             for (std::size_t k = 0; k < n.inputs.size(); ++k) {
