@@ -1262,6 +1262,13 @@ TEST_CASE("import_onnx runs Cast, Equal and Not on the 0 and 1 that stand for bo
     negate->add_input("is_zero");
     negate->add_output("y");
     CHECK((*xg::import_onnx(write_model(dir, mask)))(x).value() == xg::Array{{0.0f, 1.0f, 1.0f}, {0.0f, 1.0f, 1.0f}});
+    // The single value first: the same comparison.
+    equal->set_input(0, "zero");
+    equal->set_input(1, "x");
+    CHECK((*xg::import_onnx(write_model(dir, mask)))(x).value() == xg::Array{{0.0f, 1.0f, 1.0f}, {0.0f, 1.0f, 1.0f}});
+    // Not of any number is ONNX's of its truth (nonzero): 0.
+    onnx::ModelProto not_only = one_node("Not");
+    CHECK((*xg::import_onnx(write_model(dir, not_only)))(x).value() == xg::Array{{1.0f, 0.0f, 0.0f}, {1.0f, 0.0f, 0.0f}});
     onnx::ModelProto pairwise = one_node("Equal");
     add_initializer(pairwise.mutable_graph(), "other", {2, 3}, {0, 0, 0, 0, 0, 0});
     pairwise.mutable_graph()->mutable_node(0)->add_input("other");
@@ -1282,5 +1289,49 @@ TEST_CASE("import_onnx runs Cast, Equal and Not on the 0 and 1 that stand for bo
     const xg::Array rows = (*embedded)(xg::Tensor(xg::Array{{3.0f, 0.0f, 1.0f}, {2.0f, 2.0f, 0.0f}})).value();
     CHECK(rows == xg::Array{{{30, 31}, {0, 1}, {10, 11}}, {{20, 21}, {20, 21}, {0, 1}}});
     CHECK_THROWS_WITH_AS((*embedded)(xg::Tensor(xg::Array{{4.0f, 0.0f, 1.0f}, {2.0f, 2.0f, 0.0f}})),
-                         doctest::Contains("4"), xg::ValueError);
+                         doctest::Contains("id 4 (element 0 of ids (2, 3)); expected a whole number from 0 to 3"),
+                         xg::ValueError);
+    // Along axis -2 of the table is along its rows too; a table of rank 1 is not run.
+    auto* axis = gather->add_attribute();
+    axis->set_name("axis");
+    axis->set_type(onnx::AttributeProto::INT);
+    axis->set_i(-2);
+    CHECK((*xg::import_onnx(write_model(dir, lookup)))(xg::Tensor(xg::Array{{3.0f, 0.0f, 1.0f}, {2.0f, 2.0f, 0.0f}})).value() ==
+          rows);
+    lookup.mutable_graph()->mutable_initializer(0)->clear_dims();
+    lookup.mutable_graph()->mutable_initializer(0)->add_dims(8);
+    axis->set_i(0);
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, lookup)))(x),
+                         doctest::Contains("indices computed at run time into data (8,) along axis 0; expected rows of a "
+                                           "matrix"),
+                         xg::OnnxUnsupportedError);
+    // Passed on by Identity, the cast still reaches no output.
+    onnx::ModelProto passed = cast_to(onnx::TensorProto::INT32);
+    passed.mutable_graph()->mutable_node(0)->set_output(0, "ids");
+    auto* identity = passed.mutable_graph()->add_node();
+    identity->set_op_type("Identity");
+    identity->add_input("ids");
+    identity->add_output("y");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, passed)))(x), doctest::Contains("'ids' is a Cast of values"),
+                         xg::OnnxUnsupportedError);
+
+    // A constant cast to an integer type is truncated into int64 data: here Reshape's shape.
+    onnx::ModelProto reshape = one_node("Reshape");
+    add_initializer(reshape.mutable_graph(), "float_shape", {2}, {3.9f, 2.0f});
+    auto* shape_cast = reshape.mutable_graph()->add_node();
+    shape_cast->set_op_type("Cast");
+    shape_cast->add_input("float_shape");
+    shape_cast->add_output("shape");
+    auto* to = shape_cast->add_attribute();
+    to->set_name("to");
+    to->set_type(onnx::AttributeProto::INT);
+    to->set_i(onnx::TensorProto::INT64);
+    reshape.mutable_graph()->mutable_node(0)->add_input("shape");
+    std::swap(*reshape.mutable_graph()->mutable_node(0), *reshape.mutable_graph()->mutable_node(1));  // the cast first
+    CHECK((*xg::import_onnx(write_model(dir, reshape)))(x).shape() == xg::Shape{3, 2});
+    reshape.mutable_graph()->mutable_initializer(0)->set_float_data(0, 300.0f);
+    to->set_i(onnx::TensorProto::UINT8);
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, reshape)))(x),
+                         doctest::Contains("a constant 300 cast to UINT8, which cannot hold it; expected values from 0 to 255"),
+                         xg::OnnxUnsupportedError);
 }

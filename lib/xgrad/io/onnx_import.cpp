@@ -50,6 +50,10 @@ struct OpNode {
 struct Value {
     Tensor tensor;           // float values
     std::optional<Constant> ints;  // int64 values (only from constants)
+    // Computed from the graph's inputs, not from initializers and Constant nodes alone: values
+    // that change from call to call, which must stay ops on the tape (a trace of the imported
+    // model, as export_onnx makes, would otherwise hold one call's values).
+    bool computed = false;
     // Float values cast to an integer type at run time (an exported Embedding's ids): whole
     // numbers only as a Gather's indices, where xgrad checks them; elsewhere the cast's rounding
     // would be needed, which xgrad does not run.
@@ -478,7 +482,16 @@ private:
         return a->ints;
     }
     void set(std::size_t k, Tensor t) {
-        if (k < n_->outputs.size() && !n_->outputs[k].empty()) values_[n_->outputs[k]] = Value{std::move(t), {}};
+        if (k < n_->outputs.size() && !n_->outputs[k].empty()) {
+            values_[n_->outputs[k]] = Value{std::move(t), {}, reads_computed()};
+        }
+    }
+    // Whether any input of the node is computed from the graph's inputs.
+    bool reads_computed() const {
+        return std::any_of(n_->inputs.begin(), n_->inputs.end(), [this](const std::string& name) {
+            auto it = values_.find(name);
+            return it != values_.end() && it->second.computed;
+        });
     }
     void set_ints(std::size_t k, Constant c) {
         if (k < n_->outputs.size() && !n_->outputs[k].empty()) values_[n_->outputs[k]] = Value{{}, std::move(c)};
@@ -630,7 +643,8 @@ private:
                                     format_shape(in(0).shape())));
             }
             lifted.inputs[k] = temporary(n.inputs[k]);
-            values_[lifted.inputs[k]] = Value{reshape_to(t, {t.shape()[0], t.shape()[1], 1, t.shape()[2]}), {}};
+            values_[lifted.inputs[k]] =
+                Value{reshape_to(t, {t.shape()[0], t.shape()[1], 1, t.shape()[2]}), {}, value(n.inputs[k]).computed};
             made.push_back(lifted.inputs[k]);
         };
         struct Restore {
@@ -1377,7 +1391,7 @@ private:
     // rows - 1 and names any other.
     void gather_rows() {
         const Tensor table = in(0);
-        if (table.rank() != 2 || int_attr("axis", 0) != 0) {
+        if (table.rank() != 2 || axis(int_attr("axis", 0), table.rank()) != 0) {
             unsupported(fmt::format("indices computed at run time into data {} along axis {}; expected rows of a "
                                     "matrix (axis 0)",
                                     format_shape(table.shape()), int_attr("axis", 0)));
@@ -1389,23 +1403,53 @@ private:
     }
 
     // Cast: xgrad holds every value as float, so a cast to FLOAT or DOUBLE keeps the values and a
-    // cast to BOOL is x != 0; a cast to an integer type of values computed at run time serves
-    // as a Gather's indices (gather_rows). FLOAT16 and the others would round: not run.
+    // cast to BOOL is x != 0. A cast to an integer type truncates a constant into int64 data
+    // (refusing a value the type cannot hold); of values computed at run time, it serves as a
+    // Gather's indices (gather_rows). FLOAT16 and the others would round: not run.
     void cast_node() {
         using T = onnx::TensorProto;
         const long to = int_attr("to", T::UNDEFINED);
-        const bool integer = to == T::INT64 || to == T::INT32 || to == T::INT16 || to == T::INT8 || to == T::UINT64 ||
-                             to == T::UINT32 || to == T::UINT16 || to == T::UINT8;
-        if (integer && ints_at(0)) return set_ints(0, *value(n_->inputs[0]).ints);
-        if (integer) {
-            const Tensor x = in(0);
-            if (!n_->outputs.empty() && !n_->outputs[0].empty()) values_[n_->outputs[0]] = Value{x, {}, true};
+        const std::map<long, std::pair<double, double>> integer_ranges{
+            {T::INT8, {-128.0, 127.0}},      {T::UINT8, {0.0, 255.0}},
+            {T::INT16, {-32768.0, 32767.0}}, {T::UINT16, {0.0, 65535.0}},
+            {T::INT32, {-2147483648.0, 2147483647.0}}, {T::UINT32, {0.0, 4294967295.0}},
+            // int64 data: what a long holds (UINT64 beyond it is not read).
+            {T::INT64, {-9223372036854775808.0, 9223372036854774784.0}}, {T::UINT64, {0.0, 9223372036854774784.0}}};
+        const auto range = integer_ranges.find(to);
+        if (range == integer_ranges.end()) {
+            if (to == T::FLOAT || to == T::DOUBLE) return set(0, in(0));
+            if (to == T::BOOL) return set(0, not_equal(in(0), 0.0f));
+            unsupported(fmt::format("a cast to {}; expected FLOAT, DOUBLE, BOOL or an integer type",
+                                    data_type_name(static_cast<int>(to))));
+        }
+        const bool ints = ints_at(0);
+        const Tensor x = ints ? Tensor{} : in(0);  // in() names a missing input
+        if (!ints && value(n_->inputs[0]).computed) {
+            if (!n_->outputs.empty() && !n_->outputs[0].empty()) values_[n_->outputs[0]] = Value{x, {}, true, true};
             return;
         }
-        if (to == T::FLOAT || to == T::DOUBLE) return set(0, in(0));
-        if (to == T::BOOL) return set(0, not_equal(in(0), 0.0f));
-        unsupported(fmt::format("a cast to {}; expected FLOAT, DOUBLE, BOOL or an integer type",
-                                data_type_name(static_cast<int>(to))));
+        // A constant: its values truncated toward zero, each of them one the type holds.
+        Constant c{true, {}, {}, ints ? value(n_->inputs[0]).ints->shape : x.shape()};
+        const auto hold = [&](double v) {
+            if (!(v >= range->second.first && v <= range->second.second)) {
+                unsupported(fmt::format("a constant {} cast to {}, which cannot hold it; expected values from {} to {}", v,
+                                        data_type_name(static_cast<int>(to)), range->second.first,
+                                        range->second.second));
+            }
+        };
+        if (ints) {
+            for (long v : value(n_->inputs[0]).ints->ints) {
+                hold(static_cast<double>(v));
+                c.ints.push_back(v);
+            }
+        } else {
+            for (float v : x.value()) {
+                const double whole = std::trunc(static_cast<double>(v));
+                hold(whole);
+                c.ints.push_back(static_cast<long>(whole));
+            }
+        }
+        set_ints(0, std::move(c));
     }
 
     // Equal against one value (x == 0: a mask of padding), as 1 - (x != value); Not as 1 - x
@@ -1994,7 +2038,7 @@ private:
         if (op == "Gather") return gather_node();
         if (op == "Cast") return cast_node();
         if (op == "Equal") return equal_node();
-        if (op == "Not") return set(0, 1.0f - in(0));
+        if (op == "Not") return set(0, 1.0f - not_equal(in(0), 0.0f));
         if (op == "Concat" && !n.inputs.empty() && ints_at(0)) {
             Constant c{true, {}, {}, {}};
             for (std::size_t k = 0; k < n.inputs.size(); ++k) {
@@ -2085,7 +2129,7 @@ std::vector<Tensor> OnnxModel::run(const std::vector<Tensor>& inputs) {
             throw StateError(fmt::format("OnnxModel::run: input '{}' is an empty handle; expected a tensor",
                                          graph_->inputs[i]));
         }
-        values[graph_->inputs[i]] = Value{inputs[i], {}};
+        values[graph_->inputs[i]] = Value{inputs[i], {}, true};
     }
     Runner runner(*graph_, std::move(values), value_limit_);
     for (const auto& n : graph_->nodes) runner.run(n);
