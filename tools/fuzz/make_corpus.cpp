@@ -27,6 +27,7 @@
 #include "xgrad/nn/layer_normalization.hpp"
 #include "xgrad/nn/conv2d.hpp"
 #include "xgrad/nn/dropout.hpp"
+#include "xgrad/nn/embedding.hpp"
 #include "xgrad/nn/flatten.hpp"
 #include "xgrad/nn/dense.hpp"
 #include "xgrad/nn/depthwise_conv2d.hpp"
@@ -351,6 +352,13 @@ void onnx_model_seeds(const fs::path& dir) {
     recurrent.emplace<xg::SimpleRNN>(4, 2);
     xg::export_onnx(recurrent, xg::Array(xt::ones<float>({1, 3, 2})), (dir / "recurrent.onnx").string(),
                     {.dynamic_axes = {1}});
+    // A tagger over padded ids: the Embedding's Cast and Gather, the mask's Equal, Not and Cast,
+    // an LSTM unrolled over the mask, a Dense over every step (MatMul, Add).
+    xg::Sequential tagger;
+    tagger.emplace<xg::Embedding>(5, 2, xg::EmbeddingOptions{.mask_zero = true});
+    tagger.emplace<xg::LSTM>(2, 2, xg::LSTMOptions{.return_sequences = true});
+    tagger.emplace<xg::Dense>(2, 3, "softmax");
+    xg::export_onnx(tagger, xg::Array{{1.0f, 4.0f, 0.0f}}, (dir / "tagger.onnx").string());
     // Nodes xgrad does not export, written by hand: a grouped Conv (two groups of two channels,
     // padded), a Conv over sequences (strided, dilated, padded), a bidirectional LSTM and a GRU of
     // layout 1 resetting after its product. The recurrent ones name only their last state.
