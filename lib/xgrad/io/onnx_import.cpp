@@ -1452,8 +1452,8 @@ private:
         set_ints(0, std::move(c));
     }
 
-    // Equal against one value (x == 0: a mask of padding), as 1 - (x != value); Not as 1 - x
-    // on the 0 and 1 that stand for booleans.
+    // Equal against one value (x == 0: a mask of padding), as 1 - (x != value), a 0 or 1 that
+    // stands for a boolean (Not, in step(), takes any nonzero as true).
     void equal_node() {
         Tensor a = in(0), b = in(1);
         if (a.size() == 1 && b.size() != 1) std::swap(a, b);
