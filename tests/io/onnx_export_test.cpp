@@ -921,6 +921,39 @@ TEST_CASE("export_onnx writes maximum, minimum and min as Max, Min and ReduceMin
     check_exported(model, {6});
 }
 
+TEST_CASE("export_onnx writes the comparisons and ArgMax, ArgMin, each cast to float as xgrad holds them") {
+    // A gate of each unit against a learned level, counts of units above and below fixed values,
+    // and each row's winning and losing unit as numbers: every comparison and both indices.
+    class Gated : public xg::Module {
+    public:
+        Gated() : Module("Gated") {
+            w_ = register_parameter("w", xg::Tensor(random_input({6, 10})));
+            level_ = register_parameter("level", xg::Tensor(random_input({10})));
+        }
+        xg::Tensor forward(const xg::Tensor& x) override {
+            const xg::Tensor h = xg::matmul(x, w_);
+            const xg::Tensor gate = xg::greater(h, level_);
+            const xg::Tensor same = xg::equal(gate, 1.0f - xg::less_equal(h, level_));  // 1 everywhere
+            const xg::Tensor high = xg::sum(xg::greater_equal(h, xg::Tensor::scalar(0.5f)), 1, true);
+            const xg::Tensor low = xg::sum(xg::less(h, xg::Tensor::scalar(-0.5f)), 1, true);
+            return h * gate + same + high - 2.0f * low + xg::argmax(h, 1, true) - 0.5f * xg::argmin(h, -1, true);
+        }
+
+    private:
+        xg::Tensor w_, level_;
+    };
+    xg::manual_seed(10);
+    Gated model;
+    check_exported(model, {6});
+    ScratchDir dir;
+    xg::export_onnx(model, random_input({1, 6}), dir / "gated.onnx");
+    const std::vector<std::string> ops = xg::import_onnx(dir / "gated.onnx")->op_types();
+    for (const char* op : {"Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Equal", "ArgMax", "ArgMin", "Cast"}) {
+        CAPTURE(op);
+        CHECK(std::find(ops.begin(), ops.end(), op) != ops.end());
+    }
+}
+
 TEST_CASE("export_onnx writes a LayerNormalization of several axes, the batch still dynamic") {
     xg::manual_seed(9);
     xg::Sequential model;

@@ -1225,6 +1225,74 @@ TEST_CASE("import_onnx runs the activations with ONNX's defaults and settings, C
                          doctest::Contains("(ThresholdedRelu): alpha inf; expected a finite number"), xg::ValueError);
 }
 
+TEST_CASE("import_onnx runs Greater, Less and their -OrEqual forms with broadcasting, and ArgMax and ArgMin as indices") {
+    ScratchDir dir;
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const xg::Tensor x(xg::Array{{0.0f, 2.0f, -1.5f}, {1.0f, nan, 3.0f}});
+    const auto against_row = [&](const std::string& op) {
+        onnx::ModelProto m = one_node(op);
+        add_initializer(m.mutable_graph(), "row", {3}, {0.0f, 1.0f, 3.0f});
+        m.mutable_graph()->mutable_node(0)->add_input("row");
+        return (*xg::import_onnx(write_model(dir, m)))(x).value();
+    };
+    CHECK(against_row("Greater") == xg::Array{{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}});
+    CHECK(against_row("GreaterOrEqual") == xg::Array{{1.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 1.0f}});
+    CHECK(against_row("Less") == xg::Array{{0.0f, 0.0f, 1.0f}, {0.0f, 0.0f, 0.0f}});
+    CHECK(against_row("LessOrEqual") == xg::Array{{1.0f, 0.0f, 1.0f}, {0.0f, 0.0f, 1.0f}});
+
+    const auto arg = [&](const std::string& op, std::vector<std::pair<const char*, long>> settings) {
+        onnx::ModelProto m = one_node(op);
+        for (const auto& [name, value] : settings) {
+            auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
+            a->set_name(name);
+            a->set_type(onnx::AttributeProto::INT);
+            a->set_i(value);
+        }
+        return xg::import_onnx(write_model(dir, m));
+    };
+    const xg::Tensor ties(xg::Array{{1.0f, 4.0f, 4.0f, 0.0f}, {2.0f, -1.0f, 2.0f, -1.0f}});
+    // ONNX's defaults: axis 0, keepdims 1, the first of tied extrema.
+    CHECK((*arg("ArgMax", {}))(ties).value() == xg::Array{{1.0f, 0.0f, 0.0f, 0.0f}});
+    CHECK((*arg("ArgMax", {{"axis", -1}, {"keepdims", 0}}))(ties).value() == xg::Array{1.0f, 0.0f});
+    CHECK((*arg("ArgMin", {{"axis", 1}, {"keepdims", 0}}))(ties).value() == xg::Array{3.0f, 1.0f});
+    // select_last_index: the last of them.
+    CHECK((*arg("ArgMax", {{"axis", 1}, {"keepdims", 0}, {"select_last_index", 1}}))(ties).value() ==
+          xg::Array{2.0f, 2.0f});
+    CHECK((*arg("ArgMin", {{"axis", 1}, {"keepdims", 0}, {"select_last_index", 1}}))(ties).value() ==
+          xg::Array{3.0f, 3.0f});
+    CHECK_THROWS_WITH_AS((*arg("ArgMax", {{"axis", 2}}))(ties), doctest::Contains("axis 2 is out of range for rank 2"),
+                         xg::ValueError);
+
+    // ArgMax's indices, cast to int64, pick rows of a table: a class's embedding, all on the tape.
+    onnx::ModelProto pick = one_node("ArgMax");
+    auto* graph = pick.mutable_graph();
+    auto* argmax = graph->mutable_node(0);
+    argmax->set_output(0, "index");
+    auto* axis = argmax->add_attribute();
+    axis->set_name("axis");
+    axis->set_type(onnx::AttributeProto::INT);
+    axis->set_i(1);
+    auto* keep = argmax->add_attribute();
+    keep->set_name("keepdims");
+    keep->set_type(onnx::AttributeProto::INT);
+    keep->set_i(0);
+    auto* cast = graph->add_node();
+    cast->set_op_type("Cast");
+    cast->add_input("index");
+    cast->add_output("ids");
+    auto* to = cast->add_attribute();
+    to->set_name("to");
+    to->set_type(onnx::AttributeProto::INT);
+    to->set_i(onnx::TensorProto::INT64);
+    add_initializer(graph, "table", {4, 2}, {0, 1, 10, 11, 20, 21, 30, 31});
+    auto* gather = graph->add_node();
+    gather->set_op_type("Gather");
+    gather->add_input("table");
+    gather->add_input("ids");
+    gather->add_output("y");
+    CHECK((*xg::import_onnx(write_model(dir, pick)))(ties).value() == xg::Array{{10, 11}, {0, 1}});
+}
+
 TEST_CASE("import_onnx runs Cast, Equal and Not on the 0 and 1 that stand for booleans, and a Cast of ids as a Gather's indices") {
     ScratchDir dir;
     const auto cast_to = [](long to) {
@@ -1269,12 +1337,11 @@ TEST_CASE("import_onnx runs Cast, Equal and Not on the 0 and 1 that stand for bo
     // Not of any number is ONNX's of its truth (nonzero): 0.
     onnx::ModelProto not_only = one_node("Not");
     CHECK((*xg::import_onnx(write_model(dir, not_only)))(x).value() == xg::Array{{1.0f, 0.0f, 0.0f}, {1.0f, 0.0f, 0.0f}});
+    // Equal of two tensors: elementwise (NaN equal to nothing).
     onnx::ModelProto pairwise = one_node("Equal");
-    add_initializer(pairwise.mutable_graph(), "other", {2, 3}, {0, 0, 0, 0, 0, 0});
+    add_initializer(pairwise.mutable_graph(), "other", {2, 3}, {0, 2, 0, 1, nan, 3});
     pairwise.mutable_graph()->mutable_node(0)->add_input("other");
-    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, pairwise)))(x),
-                         doctest::Contains("A (2, 3) == B (2, 3); expected one of them a single value"),
-                         xg::OnnxUnsupportedError);
+    CHECK((*xg::import_onnx(write_model(dir, pairwise)))(x).value() == xg::Array{{1.0f, 1.0f, 0.0f}, {0.0f, 0.0f, 1.0f}});
 
     // Cast of float ids to INT64, then Gather of a table's rows: an embedding lookup.
     onnx::ModelProto lookup = cast_to(onnx::TensorProto::INT64);

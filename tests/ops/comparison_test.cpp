@@ -1,5 +1,7 @@
-// Tests for lib/xgrad/ops/comparison.cpp: not_equal's 1 and 0 (NaN included), recorded as an op
-// of its input with its value, and no gradient of any order through it.
+// Tests for lib/xgrad/ops/comparison.cpp: not_equal against a value, and equal, greater, greater_equal,
+// less, less_equal of two tensors (broadcast, NaN false): their 1 and 0, recorded as ops of their
+// inputs, and no gradient of any order through them.
+
 #include <limits>
 
 #include <doctest/doctest.h>
@@ -36,5 +38,54 @@ TEST_CASE("not_equal is recorded as an op of its input, its value kept, and pass
     CHECK(g.value() == xg::Array{2.0f, 0.0f, 4.0f});
     const xg::Tensor h = xg::grad(xg::sum(g), x);
     CHECK(h.value() == xg::Array{2.0f, 0.0f, 2.0f});
+    tape.clear();
+}
+
+TEST_CASE("equal, greater, greater_equal, less and less_equal compare elementwise with broadcasting, NaN false") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const xg::Tensor a = xg::input(xg::Array{{1.0f, 2.0f, nan}, {3.0f, -0.0f, 5.0f}});
+    const xg::Tensor b = xg::input(xg::Array{2.0f, 0.0f, nan});  // broadcast over a's rows
+    CHECK(xg::equal(a, b).value() == xg::Array{{0.0f, 0.0f, 0.0f}, {0.0f, 1.0f, 0.0f}});
+    CHECK(xg::greater(a, b).value() == xg::Array{{0.0f, 1.0f, 0.0f}, {1.0f, 0.0f, 0.0f}});
+    CHECK(xg::greater_equal(a, b).value() == xg::Array{{0.0f, 1.0f, 0.0f}, {1.0f, 1.0f, 0.0f}});
+    CHECK(xg::less(a, b).value() == xg::Array{{1.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f}});
+    CHECK(xg::less_equal(a, b).value() == xg::Array{{1.0f, 0.0f, 0.0f}, {0.0f, 1.0f, 0.0f}});
+    // A column against a row: the outer comparison; 0-d tensors on either side.
+    xg::Array two_rows = {1.0f, 2.0f};
+    two_rows.reshape({2, 1});
+    const xg::Tensor column = xg::input(two_rows);
+    const xg::Tensor row = xg::input(xg::Array{{0.0f, 1.0f, 2.0f}});
+    CHECK(xg::greater(column, row).value() == xg::Array{{1.0f, 0.0f, 0.0f}, {1.0f, 1.0f, 0.0f}});
+    CHECK(xg::less(xg::Tensor::scalar(1.0f), xg::Tensor::scalar(2.0f)).value()() == 1.0f);
+    CHECK(xg::equal(a, xg::Tensor::scalar(3.0f)).value() == xg::Array{{0.0f, 0.0f, 0.0f}, {1.0f, 0.0f, 0.0f}});
+    CHECK(xg::less(xg::input(xt::zeros<float>({0, 3})), b).shape() == xg::Shape{0, 3});
+}
+
+TEST_CASE("comparisons refuse shapes that do not broadcast and empty handles, naming the op") {
+    const xg::Tensor a = xg::input(xt::zeros<float>({2, 3}));
+    CHECK_THROWS_WITH_AS(xg::greater(a, xg::input(xt::zeros<float>({2}))), doctest::Contains("greater"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::less_equal(a, xg::input(xt::zeros<float>({4, 3}))), doctest::Contains("less_equal"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::equal(xg::Tensor{}, a), "equal: a is an empty handle; expected a tensor", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::less(a, xg::Tensor{}), "less: b is an empty handle; expected a tensor", xg::ValueError);
+}
+
+TEST_CASE("comparisons are recorded as ops of both inputs and pass no gradient, first or second") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor x = xg::parameter(xg::Array{1.0f, -2.0f, 3.0f}, "x");
+    const xg::Tensor t = xg::parameter(xg::Array{0.0f, 0.0f, 5.0f}, "t");
+    const xg::Tensor above = xg::greater(x, t);
+    REQUIRE(tape.size() == 1);
+    CHECK(tape[0].op == "greater");
+    CHECK(tape[0].inputs.size() == 2);
+    // x * (x > t): where it holds the derivative is 1 (2x for x * x * mask), nothing through the mask.
+    xg::sum(x * above).backward();
+    CHECK(x.grad() == xg::Array{1.0f, 0.0f, 0.0f});
+    CHECK_THROWS_WITH(t.grad(), doctest::Contains("'t' (3,) has no gradient"));  // nothing reached t
+    const xg::Tensor g = xg::grad(xg::sum(x * x * xg::less_equal(x, t)), x, {.create_graph = true});
+    CHECK(g.value() == xg::Array{0.0f, -4.0f, 6.0f});
+    CHECK(xg::grad(xg::sum(g), x).value() == xg::Array{0.0f, 2.0f, 2.0f});
     tape.clear();
 }

@@ -1,4 +1,4 @@
-// Tests for lib/xgrad/ops/reduction.cpp: sum, mean, max, min.
+// Tests for lib/xgrad/ops/reduction.cpp: sum, mean, max, min, argmax, argmin.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -6,9 +6,11 @@
 
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
+#include <xtensor/xsort.hpp>
 
 #include "empty_tensor.hpp"
 #include "second_order.hpp"
+#include "xgrad/autograd/functional.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -220,4 +222,59 @@ TEST_CASE("sum, mean, max and min pass gradgradcheck on every axis (max and min 
                 [=](const std::vector<xg::Tensor>& x) { return xg::min(x[0], axis, keepdims); }, {distinct(shape, 63)});
         }
     }
+}
+
+TEST_CASE("argmax and argmin give the index of the first extremum along an axis, as floats, with or without keepdims") {
+    const xg::Tensor x = xg::input(xg::Array{{1.0f, 5.0f, 5.0f}, {4.0f, 2.0f, 6.0f}});
+    CHECK(xg::argmax(x).value() == xg::Array{1.0f, 2.0f});  // a tie: the first of them
+    CHECK(xg::argmax(x, 0).value() == xg::Array{1.0f, 0.0f, 1.0f});
+    xg::Array lowest = {0.0f, 1.0f};
+    lowest.reshape({2, 1});
+    CHECK(xg::argmin(x, -1, true).value() == lowest);
+    CHECK(xg::argmin(x, 0, true).value() == xg::Array{{0.0f, 1.0f, 0.0f}});
+    // Any axis of a rank-3 tensor: the same as numpy's argmax over it.
+    const xg::Array cube = distinct({2, 3, 4}, 5);
+    for (long axis = 0; axis < 3; ++axis) {
+        const xg::Array want = xt::cast<float>(xt::argmax(cube, static_cast<std::size_t>(axis)));
+        CHECK(xg::argmax(xg::input(cube), axis).value() == want);
+        const xg::Array low = xt::cast<float>(xt::argmin(cube, static_cast<std::size_t>(axis)));
+        CHECK(xg::argmin(xg::input(cube), axis - 3).value() == low);
+    }
+}
+
+TEST_CASE("argmax and argmin pick the first NaN of a line, as numpy") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const xg::Tensor x = xg::input(xg::Array{{1.0f, nan, 3.0f, nan}, {0.0f, 2.0f, -1.0f, 2.0f}});
+    CHECK(xg::argmax(x, 1).value() == xg::Array{1.0f, 1.0f});
+    CHECK(xg::argmin(x, 1).value() == xg::Array{1.0f, 2.0f});
+}
+
+TEST_CASE("argmax and argmin are recorded with their axis and pass no gradient, first or second") {
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor x = xg::parameter(xg::Array{{3.0f, 1.0f}, {0.5f, 2.0f}}, "x");
+    const xg::Tensor index = xg::argmax(x, 1);
+    REQUIRE(index.creator() != nullptr);
+    CHECK(index.creator()->op == "argmax");
+    CHECK(index.creator()->attributes().to_string() == "axis=1");
+    CHECK(xg::argmin(x, 0, true).creator()->attributes().to_string() == "axis=0, keepdims");
+    // x times its row's argmax: the index is a constant factor, d/dx is the index alone.
+    xg::sum(x * xg::argmax(x, 1, true)).backward();
+    CHECK(x.grad() == xg::Array{{0.0f, 0.0f}, {1.0f, 1.0f}});
+    const xg::Tensor g = xg::grad(xg::sum(x * x * xg::argmin(x, 1, true)), x, {.create_graph = true});
+    CHECK(g.value() == xg::Array{{2.0f * 3.0f, 2.0f * 1.0f}, {0.0f, 0.0f}});
+    CHECK(xg::grad(xg::sum(g), x).value() == xg::Array{{2.0f, 2.0f}, {0.0f, 0.0f}});
+    tape.clear();
+}
+
+TEST_CASE("argmax and argmin refuse an axis out of range and an empty axis, naming the op") {
+    CHECK_THROWS_WITH_AS(xg::argmax(xg::input(matrix), 2), doctest::Contains("argmax: axis 2 is out of range"),
+                         xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::argmin(xg::input(xt::zeros<float>({3, 0})), 1),
+                         doctest::Contains("argmin: axis 1 of tensor (3, 0) is empty"), xg::ShapeError);
+    CHECK_THROWS_AS(xg::argmax(xg::input(xg::scalar_array(1.0f))), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::argmax(xg::Tensor{}), "argmax: x is an empty handle; expected a tensor", xg::ValueError);
+    CHECK_THROWS_WITH_AS(xg::max(xg::Tensor{}, 0), "max: x is an empty handle; expected a tensor", xg::ValueError);
+    // Lines of an empty batch: no indices.
+    CHECK(xg::argmax(xg::input(xt::zeros<float>({0, 3})), 1).shape() == xg::Shape{0});
 }

@@ -547,6 +547,9 @@ private:
         static const std::unordered_map<std::string, std::string> same_name{
             {"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"div", "Div"}, {"matmul", "MatMul"}, {"linear", "Gemm"},
             {"maximum", "Max"}, {"minimum", "Min"}};
+        static const std::unordered_map<std::string, std::string> comparisons{
+            {"equal", "Equal"}, {"greater", "Greater"}, {"greater_equal", "GreaterOrEqual"}, {"less", "Less"},
+            {"less_equal", "LessOrEqual"}};
         if (is_elementwise(op)) {
             if (auto t = transposes_.find(in[0]); t != transposes_.end()) {
                 // An elementwise op commutes with a Transpose: applied before it, a conv's activation
@@ -625,6 +628,19 @@ private:
             node("Equal", {in[0], scalar_constant(base, "value", attrs.number("value"))}, equal);
             node("Not", {equal}, differs);
             set_int(node("Cast", {differs}, out), "to", onnx::TensorProto::FLOAT);
+        } else if (comparisons.contains(op)) {
+            // ONNX's comparisons give bool tensors: cast to 1.0 and 0.0, as xgrad holds them.
+            const std::string truth = fresh(base + "_bool");
+            node(comparisons.at(op), in, truth);
+            set_int(node("Cast", {truth}, out), "to", onnx::TensorProto::FLOAT);
+        } else if (op == "argmax" || op == "argmin") {
+            // ONNX's index is int64: cast to float, as xgrad's. Ties go to the first extremum in both
+            // (select_last_index 0); which index a line holding a NaN gives is the runtime's choice.
+            const std::string index = fresh(base + "_index");
+            onnx::NodeProto* n = node(op == "argmax" ? "ArgMax" : "ArgMin", in, index);
+            set_int(n, "axis", attrs.integer("axis"));
+            set_int(n, "keepdims", attrs.flag("keepdims") ? 1 : 0);
+            set_int(node("Cast", {index}, out), "to", onnx::TensorProto::FLOAT);
         } else if (op == "embedding_lookup") {
             // The ids are float data, as every input; Gather takes them as integers.
             const std::string ids = fresh(base + "/ids");
@@ -741,7 +757,8 @@ private:
                 "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, maximum, "
                 "minimum, exp, log, sqrt, abs, square, pow, clip, erf, relu, sigmoid, tanh, elu, selu, softplus, swish, "
                 "gelu, gelu_tanh, mish, leaky_relu, thresholded_relu, relu6, hard_sigmoid, hard_swish, softmax, log_softmax, "
-                "matmul, linear, transpose, reshape, pad, slice, gather, embedding_lookup, not_equal, sum, mean, max, min, conv2d, conv2d_with_bias, "
+                "matmul, linear, transpose, reshape, pad, slice, gather, embedding_lookup, not_equal, equal, greater, "
+                "greater_equal, less, less_equal, argmax, argmin, sum, mean, max, min, conv2d, conv2d_with_bias, "
                 "conv2d_backward_input, depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, "
                 "batch_norm, resize_images",
                 op, scope_.empty() ? "top level" : scope_));

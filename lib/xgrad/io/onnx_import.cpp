@@ -62,15 +62,16 @@ struct Value {
 
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
-        "Abs",                "Add",                "AveragePool",        "BatchNormalization", "Cast",
+        "Abs",                "Add",                "ArgMax",             "ArgMin",             "AveragePool",        "BatchNormalization", "Cast",
         "Celu",               "Clip",               "Concat",             "Constant",           "ConstantOfShape",
         "Conv",               "ConvTranspose",
         "Div",                "Dropout",            "Elu",                "Equal",              "Erf",
         "Exp",
-        "Flatten",            "Gather",
+        "Flatten",            "Gather",             "Greater",            "GreaterOrEqual",
         "Gemm",               "GlobalAveragePool",  "GlobalMaxPool",      "GRU",                "HardSigmoid",
         "HardSwish",          "LSTM",               "RNN",
-        "Identity",           "LayerNormalization", "LeakyRelu",          "Log",                "LogSoftmax",
+        "Identity",           "LayerNormalization", "LeakyRelu",          "Less",               "LessOrEqual",
+        "Log",                "LogSoftmax",
         "MatMul",             "Max",                "MaxPool",            "Mean",               "Min",
         "Mul",                "Neg",                "Not",                "Pad",                "Pow",
         "PRelu",
@@ -341,8 +342,9 @@ private:
     // An upper bound of node n's output size from its inputs' shapes, for the ops that can
     // outgrow them; 0 for the others.
     double bound_of_output(const OpNode& n) {
-        static const std::set<std::string> broadcasting{"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "Max", "Min",
-                                                        "PRelu"};
+        static const std::set<std::string> broadcasting{"Add",   "Sub",     "Mul",            "Div",  "Pow",
+                                                        "Sum",   "Mean",    "Max",            "Min",  "PRelu",
+                                                        "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual"};
         std::vector<Shape> shapes;
         for (std::size_t k = 0; k < n.inputs.size(); ++k) {
             if (n.inputs[k].empty()) continue;
@@ -1452,16 +1454,40 @@ private:
         set_ints(0, std::move(c));
     }
 
-    // Equal against one value (x == 0: a mask of padding), as 1 - (x != value), a 0 or 1 that
-    // stands for a boolean (Not, in step(), takes any nonzero as true).
-    void equal_node() {
-        Tensor a = in(0), b = in(1);
-        if (a.size() == 1 && b.size() != 1) std::swap(a, b);
-        if (b.size() != 1 || b.rank() > a.rank()) {
-            unsupported(fmt::format("A {} == B {}; expected one of them a single value, of no more axes than the other",
-                                    format_shape(in(0).shape()), format_shape(in(1).shape())));
+    // Equal, Greater, Less and their -OrEqual forms: 1 and 0, a float that stands for a boolean
+    // (Not, in step(), takes any nonzero as true; a Cast to FLOAT keeps it).
+    void comparison_node(const std::string& op) {
+        const Tensor a = in(0), b = in(1);
+        if (g_.opset < 7 && a.shape() != b.shape()) {
+            unsupported(fmt::format("A {} and B {} of different shapes in opset {} (broadcast attribute); expected "
+                                    "opset 7 or later",
+                                    format_shape(a.shape()), format_shape(b.shape()), g_.opset));
         }
-        set(0, 1.0f - not_equal(a, b.value().data()[0]));
+        if (op == "Equal") return set(0, equal(a, b));
+        if (op == "Greater") return set(0, greater(a, b));
+        if (op == "GreaterOrEqual") return set(0, greater_equal(a, b));
+        if (op == "Less") return set(0, less(a, b));
+        set(0, less_equal(a, b));
+    }
+
+    // ArgMax and ArgMin: the index as a float, exact (a whole number below 2^24), so that a Cast
+    // to an integer type or a Gather reads it as ONNX's int64. select_last_index picks the last of
+    // tied extrema: the first of the reversed axis, counted from the end.
+    void arg_extremum_node(const std::string& op) {
+        Tensor x = in(0);
+        if (x.rank() == 0) invalid("input of no axes; expected at least one");
+        const long ax = static_cast<long>(axis(int_attr("axis", 0), x.rank()));
+        const bool keep = int_attr("keepdims", 1) != 0;
+        const bool last = int_attr("select_last_index", 0) != 0;
+        const std::size_t extent = x.shape()[static_cast<std::size_t>(ax)];
+        if (last && extent > 0) {
+            std::vector<std::size_t> reversed(extent);
+            for (std::size_t i = 0; i < extent; ++i) reversed[i] = extent - 1 - i;
+            x = gather(x, reversed, ax);
+        }
+        Tensor index = op == "ArgMax" ? argmax(x, ax, keep) : argmin(x, ax, keep);
+        if (last && extent > 0) index = static_cast<float>(extent - 1) - index;
+        set(0, index);
     }
 
     // Max, Min, Mean and Sum broadcast their inputs from opset 8; before, all have one shape.
@@ -2037,7 +2063,10 @@ private:
         if (op == "Upsample") return upsample_node();
         if (op == "Gather") return gather_node();
         if (op == "Cast") return cast_node();
-        if (op == "Equal") return equal_node();
+        if (op == "Equal" || op == "Greater" || op == "GreaterOrEqual" || op == "Less" || op == "LessOrEqual") {
+            return comparison_node(op);
+        }
+        if (op == "ArgMax" || op == "ArgMin") return arg_extremum_node(op);
         if (op == "Not") return set(0, 1.0f - not_equal(in(0), 0.0f));
         if (op == "Concat" && !n.inputs.empty() && ints_at(0)) {
             Constant c{true, {}, {}, {}};
@@ -2163,12 +2192,29 @@ Array read_onnx_tensor(const std::string& path) {
         !t.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
         throw IoError(fmt::format("read_onnx_tensor: {}: not a serialized ONNX tensor; expected a TensorProto", path));
     }
-    Constant c = decode(t, path, "the tensor");
-    if (c.is_int) {
-        throw OnnxUnsupportedError(fmt::format("read_onnx_tensor: {}: data type {}; expected FLOAT", path,
-                                               data_type_name(t.data_type())));
+    if (t.data_type() == onnx::TensorProto::BOOL) {
+        // Stored one byte per value in raw_data, or one int32 per value.
+        t.set_data_type(onnx::TensorProto::INT32);
+        if (t.has_raw_data()) {
+            const std::string raw = t.raw_data();
+            t.clear_raw_data();
+            for (char b : raw) t.add_int32_data(b != 0 ? 1 : 0);
+        }
     }
-    return c.floats;
+    Constant c = decode(t, path, "the tensor");
+    if (!c.is_int) return c.floats;
+    // Indices and truths (ArgMax's, a comparison's) as the floats xgrad computes them: each exact.
+    constexpr long exact = long{1} << 24;
+    Array a = uninitialized(c.shape);
+    for (std::size_t i = 0; i < c.ints.size(); ++i) {
+        if (c.ints[i] < -exact || c.ints[i] > exact) {
+            throw OnnxUnsupportedError(fmt::format("read_onnx_tensor: {}: value {} of data type {}; expected integers "
+                                                   "a float holds exactly (at most 2^24 in size)",
+                                                   path, c.ints[i], data_type_name(t.data_type())));
+        }
+        a.data()[i] = static_cast<float>(c.ints[i]);
+    }
+    return a;
 }
 
 }  // namespace xg

@@ -57,8 +57,10 @@ private:
 std::shared_ptr<OnnxModel> import_onnx(const std::string& path);
 /// The same for a serialized model in memory; `context` names it in errors.
 std::shared_ptr<OnnxModel> import_onnx_bytes(std::string_view bytes, const std::string& context);
-/// The float tensor serialized (as an ONNX TensorProto) in the file at `path`, as ONNX's test data
-/// stores inputs and outputs; throws IoError, OnnxUnsupportedError for other data types.
+/// The tensor serialized (as an ONNX TensorProto) in the file at `path`, as ONNX's test data
+/// stores inputs and outputs, as floats: FLOAT as it is; INT64, INT32 and BOOL (ArgMax's indices,
+/// a comparison's truths) as the whole numbers they hold, each of which must be exact as a float
+/// (at most 2^24 in size). Throws IoError, OnnxUnsupportedError for other data types.
 Array read_onnx_tensor(const std::string& path);
 
 }  // namespace xg

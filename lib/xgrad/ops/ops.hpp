@@ -148,6 +148,11 @@ Tensor mean(const Tensor& x, long axis, bool keepdims = false);
 Tensor max(const Tensor& x, long axis, bool keepdims = false);
 /// Minimum along `axis` (NaN if any element is); the gradient goes to the first minimal element.
 Tensor min(const Tensor& x, long axis, bool keepdims = false);
+/// Index along `axis` of the first maximal element (of the first NaN, if any: numpy's and
+/// PyTorch's argmax), as a float (exact below 2^24). An op of x with no gradient, of any order.
+Tensor argmax(const Tensor& x, long axis = -1, bool keepdims = false);
+/// Index along `axis` of the first minimal element (of the first NaN, if any), as argmax.
+Tensor argmin(const Tensor& x, long axis = -1, bool keepdims = false);
 
 // ---- softmax.cpp ---------------------------------------------------------------------
 /// e^x / sum(e^x) along `axis`, computed stably (the max is subtracted first).
@@ -241,6 +246,15 @@ Tensor crop_images(const Tensor& images, std::size_t top, std::size_t left, Size
 /// 1 where x != value, 0 where x == value (NaN differs from every value), as an op of x with no
 /// gradient: Keras's masks of padding (an Embedding's mask_zero, a Masking layer).
 Tensor not_equal(const Tensor& x, float value);
+/// a == b, a > b, a >= b, a < b, a <= b elementwise (numpy broadcasting) as 1 and 0; a NaN on
+/// either side compares false. Ops of a and b with no gradient (a comparison is piecewise
+/// constant), of any order: a mask computed from data stays an op of the data (exported, it is
+/// computed from the graph's input).
+Tensor equal(const Tensor& a, const Tensor& b);
+Tensor greater(const Tensor& a, const Tensor& b);
+Tensor greater_equal(const Tensor& a, const Tensor& b);
+Tensor less(const Tensor& a, const Tensor& b);
+Tensor less_equal(const Tensor& a, const Tensor& b);
 
 // ---- dropout.cpp -----------------------------------------------------------------------
 /// Inverted dropout: in training, each element zeroed with probability rate and the rest scaled by

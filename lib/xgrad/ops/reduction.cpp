@@ -1,6 +1,8 @@
 // Reductions. Their gradients broadcast dL/dy back over the reduced axis.
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <vector>
 
 #include <fmt/format.h>
 #include <xtensor/xbroadcast.hpp>
@@ -107,10 +109,17 @@ Tensor mean(const Tensor& x, long axis, bool keepdims) {
 
 namespace {
 
-// max or min along an axis: `better(a, b)` says a beats b. The gradient goes to the first extremal
-// element of each line.
+// Where the max or min of each line along an axis is: `better(a, b)` says a beats b. The first
+// extremal element of a line is chosen; the first NaN counts as the extremum, as in numpy: a NaN
+// never disappears in a max or min.
+struct Extrema {
+    std::size_t axis, extent, inner;
+    std::vector<std::size_t> chosen;  // per line (outer * inner of them), its index along the axis
+};
+
 template <class Better>
-Tensor extremum(const char* op, const Tensor& x, long axis, bool keepdims, Better better) {
+Extrema find_extrema(const char* op, const Tensor& x, long axis, Better better) {
+    if (!x.defined()) throw ValueError(fmt::format("{}: x is an empty handle; expected a tensor", op));
     const std::size_t ax = normalize_axis(axis, x.rank(), op);
     check_axis_not_empty(x, ax, op);
     const Shape& in = x.shape();
@@ -120,21 +129,32 @@ Tensor extremum(const char* op, const Tensor& x, long axis, bool keepdims, Bette
     for (std::size_t i = ax + 1; i < in.size(); ++i) inner *= in[i];
     const std::size_t extent = in[ax];
     std::vector<std::size_t> chosen(outer * inner, 0);
-    Array y = uninitialized(reduced_shape(in, ax, keepdims));
     const float* v = x.value().data();
     for (std::size_t o = 0; o < outer; ++o) {
         for (std::size_t i = 0; i < inner; ++i) {
-            // The first NaN counts as the extremum, as in numpy: a NaN never disappears in a max or min.
             std::size_t best = 0;
             for (std::size_t e = 1; e < extent && !std::isnan(v[(o * extent + best) * inner + i]); ++e) {
                 const float candidate = v[(o * extent + e) * inner + i];
                 if (better(candidate, v[(o * extent + best) * inner + i]) || std::isnan(candidate)) best = e;
             }
             chosen[o * inner + i] = best;
-            y.data()[o * inner + i] = v[(o * extent + best) * inner + i];
         }
     }
-    auto where = std::make_shared<const std::vector<std::size_t>>(std::move(chosen));
+    return {ax, extent, inner, std::move(chosen)};
+}
+
+// max or min along an axis. The gradient goes to the chosen element of each line.
+template <class Better>
+Tensor extremum(const char* op, const Tensor& x, long axis, bool keepdims, Better better) {
+    Extrema found = find_extrema(op, x, axis, better);
+    const std::size_t ax = found.axis, extent = found.extent, inner = found.inner;
+    Array y = uninitialized(reduced_shape(x.shape(), ax, keepdims));
+    const float* v = x.value().data();
+    for (std::size_t j = 0; j < found.chosen.size(); ++j) {
+        const std::size_t o = j / inner, i = j % inner;
+        y.data()[j] = v[(o * extent + found.chosen[j]) * inner + i];
+    }
+    auto where = std::make_shared<const std::vector<std::size_t>>(std::move(found.chosen));
     return record_op(op, {x}, std::move(y), [where, extent, inner](GradientContext& ctx) {
         const std::vector<std::size_t>& chosen = *where;
         Array g = xt::zeros<float>(ctx.input(0).shape());
@@ -157,6 +177,17 @@ Tensor extremum(const char* op, const Tensor& x, long axis, bool keepdims, Bette
     }, axis_attributes(ax, keepdims));
 }
 
+// argmax or argmin: the chosen indices as floats. An index is piecewise constant in x, so no
+// gradient flows through it, of any order.
+template <class Better>
+Tensor arg_extremum(const char* op, const Tensor& x, long axis, bool keepdims, Better better) {
+    const Extrema found = find_extrema(op, x, axis, better);
+    Array y = uninitialized(reduced_shape(x.shape(), found.axis, keepdims));
+    std::copy(found.chosen.begin(), found.chosen.end(), y.begin());
+    return record_op(op, {x}, std::move(y), [](GradientContext&) {}, [](TensorGradientContext&) {},
+                     axis_attributes(found.axis, keepdims));
+}
+
 }  // namespace
 
 Tensor max(const Tensor& x, long axis, bool keepdims) {
@@ -165,6 +196,14 @@ Tensor max(const Tensor& x, long axis, bool keepdims) {
 
 Tensor min(const Tensor& x, long axis, bool keepdims) {
     return extremum("min", x, axis, keepdims, [](float a, float b) { return a < b; });
+}
+
+Tensor argmax(const Tensor& x, long axis, bool keepdims) {
+    return arg_extremum("argmax", x, axis, keepdims, [](float a, float b) { return a > b; });
+}
+
+Tensor argmin(const Tensor& x, long axis, bool keepdims) {
+    return arg_extremum("argmin", x, axis, keepdims, [](float a, float b) { return a < b; });
 }
 
 }  // namespace xg
