@@ -256,6 +256,54 @@ TEST_CASE("import_onnx names the file for what is not an ONNX model") {
     CHECK_THROWS_WITH_AS(xg::import_onnx(dir / "empty.onnx"), doctest::Contains("no graph"), xg::IoError);
 }
 
+TEST_CASE("read_onnx_tensor reads float tensors, and int and bool ones as the whole numbers they hold") {
+    ScratchDir dir;
+    const auto written = [&](const onnx::TensorProto& t, const std::string& name) {
+        const std::string path = dir / name;
+        std::ofstream(path, std::ios::binary) << t.SerializeAsString();
+        return path;
+    };
+    onnx::TensorProto floats;
+    floats.set_data_type(onnx::TensorProto::FLOAT);
+    floats.add_dims(2);
+    for (float v : {1.5f, -2.0f}) floats.add_float_data(v);
+    CHECK(xg::read_onnx_tensor(written(floats, "floats.pb")) == xg::Array{1.5f, -2.0f});
+    onnx::TensorProto indices;
+    indices.set_data_type(onnx::TensorProto::INT64);
+    indices.add_dims(2);
+    indices.add_dims(1);
+    for (long v : {3L, -2L}) indices.add_int64_data(v);
+    xg::Array column = {3.0f, -2.0f};
+    column.reshape({2, 1});
+    CHECK(xg::read_onnx_tensor(written(indices, "indices.pb")) == column);
+    // Bool: one byte per value in raw_data, or int32_data.
+    onnx::TensorProto truths;
+    truths.set_data_type(onnx::TensorProto::BOOL);
+    truths.add_dims(3);
+    truths.set_raw_data(std::string("\x01\x00\x01", 3));
+    CHECK(xg::read_onnx_tensor(written(truths, "raw_truths.pb")) == xg::Array{1.0f, 0.0f, 1.0f});
+    truths.clear_raw_data();
+    for (int v : {0, 1, 1}) truths.add_int32_data(v);
+    CHECK(xg::read_onnx_tensor(written(truths, "truths.pb")) == xg::Array{0.0f, 1.0f, 1.0f});
+    truths.add_int32_data(0);
+    CHECK_THROWS_WITH_AS(xg::read_onnx_tensor(written(truths, "short.pb")), doctest::Contains("holds 4 values; expected 3"),
+                         xg::IoError);
+    // An integer a float does not hold exactly, and types xgrad does not read, are refused by name.
+    indices.set_int64_data(0, (1L << 24) + 1);
+    CHECK_THROWS_WITH_AS(xg::read_onnx_tensor(written(indices, "wide.pb")),
+                         doctest::Contains("value 16777217 of data type INT64; expected integers a float holds exactly"),
+                         xg::OnnxUnsupportedError);
+    onnx::TensorProto doubles;
+    doubles.set_data_type(onnx::TensorProto::DOUBLE);
+    doubles.add_dims(1);
+    doubles.add_double_data(1.0);
+    CHECK_THROWS_WITH_AS(xg::read_onnx_tensor(written(doubles, "doubles.pb")), doctest::Contains("data type DOUBLE"),
+                         xg::OnnxUnsupportedError);
+    std::ofstream(dir / "junk.pb") << "\x08\x07 this is not protobuf \xff\xff";
+    CHECK_THROWS_WITH_AS(xg::read_onnx_tensor(dir / "junk.pb"), doctest::Contains("not a serialized ONNX tensor"),
+                         xg::IoError);
+}
+
 TEST_CASE("import_onnx names the node and the reason for what xgrad does not run") {
     ScratchDir dir;
     CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, one_node("Einsum"))),
