@@ -1341,6 +1341,71 @@ TEST_CASE("import_onnx runs Greater, Less and their -OrEqual forms with broadcas
     CHECK((*xg::import_onnx(write_model(dir, pick)))(ties).value() == xg::Array{{10, 11}, {0, 1}});
 }
 
+TEST_CASE("import_onnx runs NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss with constant targets, the gradient to the scores") {
+    ScratchDir dir;
+    // Scores (2, 3) and constant targets (2,): the loss of each row's target class.
+    const auto loss_model = [&](const std::string& op, std::vector<long> targets,
+                                std::vector<std::pair<const char*, std::string>> settings = {}, long ignore = -100) {
+        onnx::ModelProto m = one_node(op);
+        auto* g = m.mutable_graph();
+        add_initializer(g, "targets", {static_cast<long>(targets.size())}, {}, targets);
+        auto* n = g->mutable_node(0);
+        n->add_input("targets");
+        for (const auto& [name, value] : settings) add_string(n, name, value.c_str());
+        if (ignore != -100) {
+            auto* a = n->add_attribute();
+            a->set_name("ignore_index");
+            a->set_type(onnx::AttributeProto::INT);
+            a->set_i(ignore);
+        }
+        return m;
+    };
+    const xg::Array scores{{0.5f, -1.0f, 2.0f}, {1.5f, 0.25f, -0.5f}};
+    // SoftmaxCrossEntropyLoss's mean is xgrad's sparse_softmax_cross_entropy; its gradient too.
+    auto sce = xg::import_onnx(write_model(dir, loss_model("SoftmaxCrossEntropyLoss", {2, 0})));
+    xg::Tensor x = xg::parameter(scores, "scores");
+    xg::Tensor loss = (*sce)(x);
+    loss.backward();
+    xg::Tensor y = xg::parameter(scores, "reference");
+    xg::Tensor reference = xg::sparse_softmax_cross_entropy(y, xg::constant(xg::Array{2.0f, 0.0f}));
+    CHECK(loss.item() == doctest::Approx(reference.item()).epsilon(1e-6));
+    reference.backward();
+    CHECK(max_abs_diff(x.grad(), y.grad()) <= 1e-6f);
+    // NegativeLogLikelihoodLoss reads the scores as log-probabilities: -x[n, t] per row.
+    CHECK((*xg::import_onnx(write_model(dir, loss_model("NegativeLogLikelihoodLoss", {1, 2}, {{"reduction", "none"}}))))(
+              xg::Tensor(scores))
+              .value() == xg::Array{1.0f, 0.5f});
+    CHECK((*xg::import_onnx(write_model(dir, loss_model("NegativeLogLikelihoodLoss", {1, 2}, {{"reduction", "sum"}}))))(
+              xg::Tensor(scores))
+              .item() == 1.5f);
+    // An ignored target counts for nothing, also in the mean's count.
+    CHECK((*xg::import_onnx(write_model(dir, loss_model("NegativeLogLikelihoodLoss", {1, 7}, {}, 7))))(
+              xg::Tensor(scores))
+              .item() == 1.0f);
+    // What is not run, or not right, is named.
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, loss_model("NegativeLogLikelihoodLoss", {1, 3}))))(
+                             xg::Tensor(scores)),
+                         doctest::Contains("target 3 (element 1 of the targets); expected a class from 0 to 2"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, loss_model("NegativeLogLikelihoodLoss", {1, 2},
+                                                                           {{"reduction", "average"}}))))(
+                             xg::Tensor(scores)),
+                         doctest::Contains("reduction 'average'; expected none, sum or mean"), xg::ValueError);
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, loss_model("NegativeLogLikelihoodLoss", {1, 2, 0}))))(
+                             xg::Tensor(scores)),
+                         doctest::Contains("targets (3,) for input (2, 3); expected (2,)"), xg::ValueError);
+    onnx::ModelProto weighted = loss_model("NegativeLogLikelihoodLoss", {1, 2});
+    add_initializer(weighted.mutable_graph(), "weight", {2}, {1.0f, 2.0f});
+    weighted.mutable_graph()->mutable_node(0)->add_input("weight");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, weighted)))(xg::Tensor(scores)),
+                         doctest::Contains("weight (2,) for 3 classes; expected (3,)"), xg::ValueError);
+    onnx::ModelProto float_targets = one_node("NegativeLogLikelihoodLoss");
+    add_initializer(float_targets.mutable_graph(), "targets", {2}, {1.0f, 2.0f});
+    float_targets.mutable_graph()->mutable_node(0)->add_input("targets");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, float_targets)))(xg::Tensor(scores)),
+                         doctest::Contains("expected constant int64 targets"), xg::OnnxUnsupportedError);
+}
+
 TEST_CASE("import_onnx runs Cast, Equal and Not on the 0 and 1 that stand for booleans, and a Cast of ids as a Gather's indices") {
     ScratchDir dir;
     const auto cast_to = [](long to) {

@@ -278,3 +278,15 @@ TEST_CASE("argmax and argmin refuse an axis out of range and an empty axis, nami
     // Lines of an empty batch: no indices.
     CHECK(xg::argmax(xg::input(xt::zeros<float>({0, 3})), 1).shape() == xg::Shape{0});
 }
+
+TEST_CASE("sum and mean of all elements keep float's precision over many elements") {
+    // 100,000 times 0.1f is 10000.000149 exactly; a float accumulator drifts from it by about 1e-4
+    // relative, several hundred times float's precision.
+    const xg::Array tenths = xt::ones<float>({100000}) * 0.1f;
+    const double exact = 100000.0 * static_cast<double>(0.1f);
+    CHECK(static_cast<double>(xg::sum(xg::input(tenths)).item()) == doctest::Approx(exact).epsilon(1e-7));
+    CHECK(static_cast<double>(xg::mean(xg::input(tenths)).item()) == doctest::Approx(exact / 100000.0).epsilon(1e-7));
+    // A length that is not a multiple of the lanes: the remainder counted once.
+    const xg::Array odd = xt::arange<float>(1.0f, 12.0f);
+    CHECK(xg::sum(xg::input(odd)).item() == 66.0f);
+}

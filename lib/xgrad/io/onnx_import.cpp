@@ -62,27 +62,15 @@ struct Value {
 
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
-        "Abs",                "Add",                "ArgMax",             "ArgMin",             "AveragePool",        "BatchNormalization", "Cast",
-        "Celu",               "Clip",               "Concat",             "Constant",           "ConstantOfShape",
-        "Conv",               "ConvTranspose",
-        "Div",                "Dropout",            "Elu",                "Equal",              "Erf",
-        "Exp",
-        "Flatten",            "Gather",             "Greater",            "GreaterOrEqual",
-        "Gemm",               "GlobalAveragePool",  "GlobalMaxPool",      "GRU",                "HardSigmoid",
-        "HardSwish",          "LSTM",               "RNN",
-        "Identity",           "LayerNormalization", "LeakyRelu",          "Less",               "LessOrEqual",
-        "Log",                "LogSoftmax",
-        "MatMul",             "Max",                "MaxPool",            "Mean",               "Min",
-        "Mul",                "Neg",                "Not",                "Pad",                "Pow",
-        "PRelu",
-        "Reciprocal",         "ReduceL1",           "ReduceL2",           "ReduceLogSum",       "ReduceLogSumExp",
-        "ReduceMax",          "ReduceMean",         "ReduceMin",          "ReduceSum",          "ReduceSumSquare",
-        "Relu",               "Reshape",            "Resize",             "Selu",               "Sigmoid",
-        "Slice",              "Softmax",            "Softplus",           "Softsign",           "Split",
-        "Sqrt",
-        "Squeeze",            "Sub",                "Sum",                "Tanh",               "ThresholdedRelu",
-        "Transpose",
-        "Unsqueeze",          "Upsample",
+        "Abs", "Add", "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Celu", "Clip", "Concat",
+        "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp",
+        "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "GRU",
+        "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log",
+        "LogSoftmax", "LSTM", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg", "NegativeLogLikelihoodLoss",
+        "Not", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
+        "ReduceMin", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "RNN", "Selu", "Sigmoid", "Slice",
+        "Softmax", "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum",
+        "Tanh", "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Shape"};
     return ops;
@@ -1470,6 +1458,69 @@ private:
         set(0, less_equal(a, b));
     }
 
+    // NegativeLogLikelihoodLoss, and SoftmaxCrossEntropyLoss (the same of log_softmax over the
+    // classes, which is its second output): input (N, C, d1, ...), constant int64 targets
+    // (N, d1, ...), an optional weight per class. Each element's loss is -input[n, target, d...]
+    // times its target's weight, 0 where the target is ignore_index; reduced by "none", "sum" or
+    // "mean" (the sum over the weights of the targets counted). The picked values are gathered
+    // from the input, so that a model trained after import sends the gradient to them alone.
+    void class_loss_node(const std::string& op) {
+        Tensor x = in(0);
+        if (x.rank() < 2) invalid(fmt::format("input {}; expected (N, C, d1, ...)", format_shape(x.shape())));
+        if (has_input(1) && !value(n_->inputs[1]).ints) {
+            unsupported("targets computed at run time or of float type; expected constant int64 targets");
+        }
+        const std::vector<long> targets = ints_in(1);
+        const Shape& shape = x.shape();
+        const std::size_t classes = shape[1];
+        Shape target_shape{shape[0]};
+        target_shape.insert(target_shape.end(), shape.begin() + 2, shape.end());
+        if (value(n_->inputs[1]).ints->shape != target_shape) {
+            invalid(fmt::format("targets {} for input {}; expected {}", format_shape(value(n_->inputs[1]).ints->shape),
+                                format_shape(shape), format_shape(target_shape)));
+        }
+        const std::string reduction = text_attr("reduction", "mean");
+        if (reduction != "none" && reduction != "sum" && reduction != "mean") {
+            invalid(fmt::format("reduction '{}'; expected none, sum or mean", reduction));
+        }
+        const Attribute* ignored = attr("ignore_index");
+        if (op == "SoftmaxCrossEntropyLoss") {
+            x = log_softmax(x, 1);
+            if (n_->outputs.size() > 1 && !n_->outputs[1].empty()) values_[n_->outputs[1]] = Value{x, {}, reads_computed()};
+        }
+        // Element k = (n, d) of the targets reads x at (n, target, d) of the flat input; an ignored
+        // one reads class 0 and weighs 0.
+        std::size_t inner = 1;
+        for (std::size_t a = 2; a < shape.size(); ++a) inner *= shape[a];
+        std::vector<std::size_t> picked(targets.size()), classes_picked(targets.size());
+        Array kept = uninitialized({targets.size()});
+        for (std::size_t k = 0; k < targets.size(); ++k) {
+            const long t = targets[k];
+            const bool skip = ignored && t == ignored->i;
+            if (!skip && (t < 0 || t >= static_cast<long>(classes))) {
+                invalid(fmt::format("target {} (element {} of the targets); expected a class from 0 to {}{}", t, k,
+                                    classes - 1,
+                                    ignored ? fmt::format(" or the ignore_index {}", ignored->i) : std::string()));
+            }
+            classes_picked[k] = skip ? 0 : static_cast<std::size_t>(t);
+            picked[k] = ((k / inner) * classes + classes_picked[k]) * inner + k % inner;
+            kept.data()[k] = skip ? 0.0f : 1.0f;
+        }
+        const Tensor flat = reshape(x, {-1});
+        Tensor weight = constant(std::move(kept));
+        if (has_input(2)) {
+            const Tensor w = in(2);
+            if (w.shape() != Shape{classes}) {
+                invalid(fmt::format("weight {} for {} classes; expected ({},)", format_shape(w.shape()), classes, classes));
+            }
+            weight = gather(w, classes_picked, 0) * weight;
+        }
+        const Tensor loss = -gather(flat, picked, 0) * weight;
+        if (reduction == "none") return set(0, reshape_to(loss, target_shape));
+        if (reduction == "sum") return set(0, sum(loss));
+        set(0, sum(loss) / sum(weight));
+    }
+
     // ArgMax and ArgMin: the index as a float, exact (a whole number below 2^24), so that a Cast
     // to an integer type or a Gather reads it as ONNX's int64. select_last_index picks the last of
     // tied extrema: the first of the reversed axis, counted from the end.
@@ -2067,6 +2118,7 @@ private:
             return comparison_node(op);
         }
         if (op == "ArgMax" || op == "ArgMin") return arg_extremum_node(op);
+        if (op == "NegativeLogLikelihoodLoss" || op == "SoftmaxCrossEntropyLoss") return class_loss_node(op);
         if (op == "Not") return set(0, 1.0f - not_equal(in(0), 0.0f));
         if (op == "Concat" && !n.inputs.empty() && ints_at(0)) {
             Constant c{true, {}, {}, {}};
