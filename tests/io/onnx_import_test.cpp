@@ -1399,11 +1399,85 @@ TEST_CASE("import_onnx runs NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLos
     weighted.mutable_graph()->mutable_node(0)->add_input("weight");
     CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, weighted)))(xg::Tensor(scores)),
                          doctest::Contains("weight (2,) for 3 classes; expected (3,)"), xg::ValueError);
+    // A second output of NegativeLogLikelihoodLoss does not exist; an input of no classes has no loss.
+    onnx::ModelProto two_outputs = loss_model("NegativeLogLikelihoodLoss", {1, 2});
+    two_outputs.mutable_graph()->mutable_node(0)->add_output("z");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, two_outputs)))(xg::Tensor(scores)),
+                         doctest::Contains("output 1 is requested; expected only the first"), xg::OnnxUnsupportedError);
+    onnx::ModelProto no_classes = loss_model("NegativeLogLikelihoodLoss", {-1, -1}, {}, -1);
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, no_classes)))(xg::Tensor(xt::zeros<float>({2, 0}))),
+                         doctest::Contains("input (2, 0) of no classes; expected at least one along axis 1"),
+                         xg::ValueError);
     onnx::ModelProto float_targets = one_node("NegativeLogLikelihoodLoss");
     add_initializer(float_targets.mutable_graph(), "targets", {2}, {1.0f, 2.0f});
     float_targets.mutable_graph()->mutable_node(0)->add_input("targets");
     CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, float_targets)))(xg::Tensor(scores)),
-                         doctest::Contains("expected constant int64 targets"), xg::OnnxUnsupportedError);
+                         doctest::Contains("expected constant integer targets"), xg::OnnxUnsupportedError);
+}
+
+TEST_CASE("NegativeLogLikelihoodLoss over (N, C, d): class weights, a negative ignore_index whose scores never enter, log_prob") {
+    ScratchDir dir;
+    const float inf = std::numeric_limits<float>::infinity();
+    // Scores (2, 3, 2): sample n, class c, position d. The ignored element (n 1, d 0) holds -inf at
+    // every class, and class 0's weight is huge: neither may reach the loss.
+    const xg::Array scores{{{-0.5f, -1.0f}, {-2.0f, -0.25f}, {-3.0f, -4.0f}}, {{-inf, -1.5f}, {-inf, -0.75f}, {-inf, -2.5f}}};
+    onnx::ModelProto m = one_node("NegativeLogLikelihoodLoss");
+    auto* g = m.mutable_graph();
+    add_initializer(g, "targets", {2, 2}, {}, {2, 1, -1, 0});
+    add_initializer(g, "weight", {3}, {1e30f, 2.0f, 0.5f});
+    auto* n = g->mutable_node(0);
+    n->add_input("targets");
+    n->add_input("weight");
+    auto* ignore = n->add_attribute();
+    ignore->set_name("ignore_index");
+    ignore->set_type(onnx::AttributeProto::INT);
+    ignore->set_i(-1);
+    // Kept: (0, 0) class 2, (0, 1) class 1, (1, 1) class 0: losses 0.5 * 3, 2 * 0.25, 1e30 * 1.5.
+    add_string(n, "reduction", "none");
+    const xg::Array each = (*xg::import_onnx(write_model(dir, m)))(xg::Tensor(scores)).value();
+    REQUIRE(each.shape() == xg::Shape{2, 2});
+    CHECK(each(0, 0) == 1.5f);
+    CHECK(each(0, 1) == 0.5f);
+    CHECK(each(1, 0) == 0.0f);
+    CHECK(each(1, 1) == doctest::Approx(1.5e30f));
+    // The mean divides by the weights of the kept elements: (1.5 + 0.5) / (0.5 + 2) without class 0's.
+    add_initializer(g, "sane_weight", {3}, {4.0f, 2.0f, 0.5f});
+    n->set_input(2, "sane_weight");
+    n->mutable_attribute(1)->set_s("mean");
+    CHECK((*xg::import_onnx(write_model(dir, m)))(xg::Tensor(scores)).item() ==
+          doctest::Approx((1.5 + 0.5 + 4.0 * 1.5) / (0.5 + 2.0 + 4.0)));
+    // SoftmaxCrossEntropyLoss's second output is the log-probabilities over the classes (axis 1).
+    n->set_op_type("SoftmaxCrossEntropyLoss");
+    n->add_output("log_prob");
+    auto* out = g->add_output();
+    out->set_name("log_prob");
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    const xg::Array finite = xt::where(xt::isinf(scores), 0.0f, scores);
+    const std::vector<xg::Tensor> both = xg::import_onnx(write_model(dir, m))->run({xg::Tensor(finite)});
+    REQUIRE(both.size() == 2);
+    CHECK(max_abs_diff(both[1].value(), xg::log_softmax(xg::Tensor(finite), 1).value()) <= 1e-6f);
+    CHECK(std::isfinite(both[0].item()));
+}
+
+TEST_CASE("import_onnx refuses integer constants a float cannot hold in a comparison, and ArgMax keeps its axis as asked") {
+    ScratchDir dir;
+    onnx::ModelProto m = one_node("Equal");
+    add_initializer(m.mutable_graph(), "big", {1}, {}, {(1L << 24) + 1});
+    m.mutable_graph()->mutable_node(0)->add_input("big");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, m)))(xg::Tensor(xt::zeros<float>({2, 3}))),
+                         doctest::Contains("input 1 holds the integer 16777217; expected integers a float holds exactly"),
+                         xg::OnnxUnsupportedError);
+    onnx::ModelProto arg = one_node("ArgMax");
+    for (const auto& [name, value] : {std::pair{"axis", 1L}, {"select_last_index", 1L}}) {
+        auto* a = arg.mutable_graph()->mutable_node(0)->add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(value);
+    }
+    xg::Array last = {2.0f, 2.0f};  // keepdims 1, ONNX's default: (2, 1)
+    last.reshape({2, 1});
+    CHECK((*xg::import_onnx(write_model(dir, arg)))(xg::Tensor(xg::Array{{1.0f, 4.0f, 4.0f}, {0.0f, 3.0f, 3.0f}})).value() ==
+          last);
 }
 
 TEST_CASE("import_onnx runs Cast, Equal and Not on the 0 and 1 that stand for booleans, and a Cast of ids as a Gather's indices") {

@@ -67,10 +67,10 @@ const std::set<std::string>& supported_ops() {
         "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "GRU",
         "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log",
         "LogSoftmax", "LSTM", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg", "NegativeLogLikelihoodLoss",
-        "Not", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
-        "ReduceMin", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "RNN", "Selu", "Sigmoid", "Slice",
-        "Softmax", "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum",
-        "Tanh", "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample",
+        "Not", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
+        "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "RNN",
+        "Selu", "Sigmoid", "Slice", "Softmax", "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "Split", "Sqrt",
+        "Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Shape"};
     return ops;
@@ -1445,6 +1445,17 @@ private:
     // Equal, Greater, Less and their -OrEqual forms: 1 and 0, a float that stands for a boolean
     // (Not, in step(), takes any nonzero as true; a Cast to FLOAT keeps it).
     void comparison_node(const std::string& op) {
+        // Integer constants (shapes, labels) are compared as the floats xgrad holds: exact up to 2^24.
+        for (std::size_t k = 0; k < 2; ++k) {
+            if (!ints_at(k)) continue;
+            for (long v : value(n_->inputs[k]).ints->ints) {
+                if (v < -(1L << 24) || v > (1L << 24)) {
+                    unsupported(fmt::format("input {} holds the integer {}; expected integers a float holds exactly "
+                                            "(at most 2^24 in size)",
+                                            k, v));
+                }
+            }
+        }
         const Tensor a = in(0), b = in(1);
         if (g_.opset < 7 && a.shape() != b.shape()) {
             unsupported(fmt::format("A {} and B {} of different shapes in opset {} (broadcast attribute); expected "
@@ -1468,11 +1479,15 @@ private:
         Tensor x = in(0);
         if (x.rank() < 2) invalid(fmt::format("input {}; expected (N, C, d1, ...)", format_shape(x.shape())));
         if (has_input(1) && !value(n_->inputs[1]).ints) {
-            unsupported("targets computed at run time or of float type; expected constant int64 targets");
+            unsupported("targets computed at run time or of float type; expected constant integer targets");
         }
         const std::vector<long> targets = ints_in(1);
         const Shape& shape = x.shape();
         const std::size_t classes = shape[1];
+        if (classes == 0) {
+            invalid(fmt::format("input {} of no classes; expected at least one along axis 1", format_shape(shape)));
+        }
+        if (op == "NegativeLogLikelihoodLoss") only_one_output();
         Shape target_shape{shape[0]};
         target_shape.insert(target_shape.end(), shape.begin() + 2, shape.end());
         if (value(n_->inputs[1]).ints->shape != target_shape) {
@@ -1486,12 +1501,14 @@ private:
         const Attribute* ignored = attr("ignore_index");
         if (op == "SoftmaxCrossEntropyLoss") {
             x = log_softmax(x, 1);
-            if (n_->outputs.size() > 1 && !n_->outputs[1].empty()) values_[n_->outputs[1]] = Value{x, {}, reads_computed()};
+            set(1, x);
         }
-        // Element k = (n, d) of the targets reads x at (n, target, d) of the flat input; an ignored
-        // one reads class 0 and weighs 0.
+        // Element k = (n, d) of the targets reads x at (n, target, d) of the flat input. An ignored
+        // one reads a zero appended to it, and weighs a zero appended to the weights: no score of
+        // the input enters its loss, not even a -inf (a probability of 0) times a weight of 0.
         std::size_t inner = 1;
         for (std::size_t a = 2; a < shape.size(); ++a) inner *= shape[a];
+        const std::size_t past_scores = x.size();
         std::vector<std::size_t> picked(targets.size()), classes_picked(targets.size());
         Array kept = uninitialized({targets.size()});
         for (std::size_t k = 0; k < targets.size(); ++k) {
@@ -1502,20 +1519,21 @@ private:
                                     classes - 1,
                                     ignored ? fmt::format(" or the ignore_index {}", ignored->i) : std::string()));
             }
-            classes_picked[k] = skip ? 0 : static_cast<std::size_t>(t);
-            picked[k] = ((k / inner) * classes + classes_picked[k]) * inner + k % inner;
+            classes_picked[k] = skip ? classes : static_cast<std::size_t>(t);
+            picked[k] = skip ? past_scores : ((k / inner) * classes + classes_picked[k]) * inner + k % inner;
             kept.data()[k] = skip ? 0.0f : 1.0f;
         }
-        const Tensor flat = reshape(x, {-1});
+        const Tensor zero = constant(Array(xt::zeros<float>({1})));
+        const Tensor scores = concat({reshape(x, {-1}), zero}, 0);
         Tensor weight = constant(std::move(kept));
         if (has_input(2)) {
             const Tensor w = in(2);
             if (w.shape() != Shape{classes}) {
                 invalid(fmt::format("weight {} for {} classes; expected ({},)", format_shape(w.shape()), classes, classes));
             }
-            weight = gather(w, classes_picked, 0) * weight;
+            weight = gather(concat({w, zero}, 0), classes_picked, 0);
         }
-        const Tensor loss = -gather(flat, picked, 0) * weight;
+        const Tensor loss = -gather(scores, picked, 0) * weight;
         if (reduction == "none") return set(0, reshape_to(loss, target_shape));
         if (reduction == "sum") return set(0, sum(loss));
         set(0, sum(loss) / sum(weight));
@@ -2244,9 +2262,14 @@ Array read_onnx_tensor(const std::string& path) {
         !t.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
         throw IoError(fmt::format("read_onnx_tensor: {}: not a serialized ONNX tensor; expected a TensorProto", path));
     }
-    if (t.data_type() == onnx::TensorProto::BOOL) {
+    using T = onnx::TensorProto;
+    if (t.data_type() != T::FLOAT && t.data_type() != T::INT64 && t.data_type() != T::INT32 && t.data_type() != T::BOOL) {
+        throw OnnxUnsupportedError(fmt::format("read_onnx_tensor: {}: data type {}; expected FLOAT, INT64, INT32 or BOOL",
+                                               path, data_type_name(t.data_type())));
+    }
+    if (t.data_type() == T::BOOL) {
         // Stored one byte per value in raw_data, or one int32 per value.
-        t.set_data_type(onnx::TensorProto::INT32);
+        t.set_data_type(T::INT32);
         if (t.has_raw_data()) {
             const std::string raw = t.raw_data();
             t.clear_raw_data();

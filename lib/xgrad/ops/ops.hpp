@@ -136,11 +136,11 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape);
 Tensor sum_to(const Tensor& x, const Shape& shape);
 
 // ---- reduction.cpp -------------------------------------------------------------------
-/// Sum of all elements (0-d).
+/// Sum of all elements (0-d), accumulated in double (sum along an axis accumulates in float).
 Tensor sum(const Tensor& x);
 /// Sum along `axis`, keeping it as extent 1 when keepdims.
 Tensor sum(const Tensor& x, long axis, bool keepdims = false);
-/// Mean of all elements (0-d).
+/// Mean of all elements (0-d), accumulated in double as sum(x).
 Tensor mean(const Tensor& x);
 /// Mean along `axis`.
 Tensor mean(const Tensor& x, long axis, bool keepdims = false);
@@ -149,7 +149,8 @@ Tensor max(const Tensor& x, long axis, bool keepdims = false);
 /// Minimum along `axis` (NaN if any element is); the gradient goes to the first minimal element.
 Tensor min(const Tensor& x, long axis, bool keepdims = false);
 /// Index along `axis` of the first maximal element (of the first NaN, if any: numpy's and
-/// PyTorch's argmax), as a float (exact below 2^24). An op of x with no gradient, of any order.
+/// PyTorch's argmax), as a float: an axis of more than 2^24 elements, whose indices a float cannot
+/// hold, is a ShapeError. An op of x with no gradient, of any order.
 Tensor argmax(const Tensor& x, long axis = -1, bool keepdims = false);
 /// Index along `axis` of the first minimal element (of the first NaN, if any), as argmax.
 Tensor argmin(const Tensor& x, long axis = -1, bool keepdims = false);
