@@ -118,14 +118,15 @@ TEST_CASE("gemm over an empty inner dimension gives zeros") {
 }
 
 TEST_CASE("a product split across threads is the product, and the same on every run") {
-    // Shapes on both sides of the split threshold, split along rows (m >= n) and columns, with
-    // sides that are not multiples of the split alignment, every transpose, and beta = 0 and 1.
-    // The parts are single-threaded sgemm calls over all of k, so every element is one sum in
-    // k's order; which of sgemm's kernels (a full tile or an edge) computes it depends on where
-    // the parts end, so the last bits may differ between thread counts, never between runs.
+    // Shapes on both sides of the split threshold, split along rows (m >= n), columns, and k
+    // (k the largest side, b not transposed: a batch through a layer's kernel), with sides that
+    // are not multiples of the split alignment, every transpose, and beta = 0 and 1. Where the
+    // parts end decides which of sgemm's kernels (a full tile or an edge) computes an element,
+    // and a split along k adds the parts' sums in part order, so the last bits may differ
+    // between thread counts, never between runs.
     const std::vector<std::array<std::size_t, 3>> shapes{
         {128, 384, 300}, {300, 384, 128}, {128, 512, 10}, {97, 301, 53}, {301, 97, 53}, {33, 2000, 17}, {8, 8, 8},
-        {1, 700, 300}, {700, 1, 300}, {1, 40, 30}};
+        {1, 700, 300}, {700, 1, 300}, {1, 40, 30}, {32, 512, 784}, {17, 45, 2001}, {128, 300, 400}};
     xt::random::seed(11);
     for (const auto& [m, n, k] : shapes) {
         const xg::Array a = xt::random::rand<float>(xg::Shape{m * k}, -1.0f, 1.0f);

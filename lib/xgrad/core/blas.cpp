@@ -1,6 +1,7 @@
 #include "xgrad/core/blas.hpp"
 
 #include <algorithm>
+#include <vector>
 
 // xlinalg.hpp declares the cblas interface itself (OpenBLAS's <cblas.h> would clash).
 #include <xtensor-blas/xlinalg.hpp>
@@ -105,11 +106,45 @@ void gemm(const float* a, const float* b, float* c, std::size_t m, std::size_t n
     const int lda = static_cast<int>(transpose_a ? m : k);
     const int ldb = static_cast<int>(transpose_b ? k : n);
     const int ldc = static_cast<int>(n);
+    // A few rows through a tall matrix (a batch through a layer's kernel, k the larger side):
+    // split along k, each part reading its own rows of b and adding its partial product into
+    // c in part order. Those rows are the ones the same thread computes the gradient of and
+    // updates (the gradient's product splits its output's rows, and the caller takes the front
+    // part of every loop, parallel.cpp), so a kernel's rows stay in one core's cache from step
+    // to step. Split along n, each part read half of every row, and moved half the kernel
+    // between the cores' caches at every step, which cost more than the second core gave.
+    if (!transpose_b && k > std::max(m, n)) {
+        const std::size_t parts = parts_for(k, m * n * k, kSplitWork);
+        if (parts > 1) {
+            auto start = [k, parts](std::size_t p) {
+                return p == parts ? k : (k * p / parts + kSplitAlign / 2) / kSplitAlign * kSplitAlign;
+            };
+            // Kept per thread from call to call: a step's products reuse it instead of allocating
+            // (and clearing) a fresh one each time; sgemm clears each part's share before adding.
+            thread_local std::vector<float> buffer;
+            if (buffer.size() < (parts - 1) * m * n) buffer.resize((parts - 1) * m * n);
+            float* const partial = buffer.data();  // the caller's buffer, which the workers write too
+            parallel_for(0, parts, 1, [&](std::size_t p0, std::size_t p1) {
+                for (std::size_t p = p0; p < p1; ++p) {
+                    const std::size_t lo = start(p), hi = start(p + 1);
+                    const float* a_part = transpose_a ? a + lo * m : a + lo;  // columns lo..hi of op(a)
+                    float* out = p == 0 ? c : partial + (p - 1) * m * n;
+                    sgemm(a_part, lda, b + lo * n, ldb, out, ldc, m, n, hi - lo, transpose_a, false, alpha,
+                          p == 0 ? beta : 0.0f);
+                }
+            });
+            for (std::size_t p = 1; p < parts; ++p) {
+                const float* add = partial + (p - 1) * m * n;
+                for (std::size_t i = 0; i < m * n; ++i) c[i] += add[i];
+            }
+            return;
+        }
+    }
     // Split along the longer side of c, so that each part packs its own share of the larger
-    // operand and only the smaller one is packed by every part. Each element of c is still one
-    // sum over k in sgemm's order (splitting k would need a reduction); only which of sgemm's
-    // kernels computes it, a full tile's or an edge's, depends on where the parts end, so the
-    // last bits may differ between thread counts, never between runs.
+    // operand and only the smaller one is packed by every part. Each element of c is then one
+    // sum over k in sgemm's order; only which of sgemm's kernels computes it, a full tile's or
+    // an edge's, depends on where the parts end, so the last bits may differ between thread
+    // counts, never between runs.
     if (m >= n) {
         for_each_part(m, parts_for(m, m * n * k, kSplitWork), [&](std::size_t lo, std::size_t hi) {
             const float* a_part = transpose_a ? a + lo : a + lo * k;  // rows lo..hi of op(a)
