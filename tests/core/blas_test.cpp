@@ -12,6 +12,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "xgrad/core/parallel.hpp"
 #include "xgrad/core/threads.hpp"
 
 namespace {
@@ -169,5 +170,33 @@ TEST_CASE("a product split across threads is the product, and the same on every 
                 }
             }
         }
+    }
+}
+
+TEST_CASE("a product split along k clears c with beta 0 and gives the same bits when its loop runs nested") {
+    // (32, 512, 784): a batch through a kernel, split along k on two threads.
+    const std::size_t m = 32, n = 512, k = 784;
+    xt::random::seed(12);
+    const xg::Array a = xt::random::rand<float>(xg::Shape{m * k}, -1.0f, 1.0f);
+    const xg::Array b = xt::random::rand<float>(xg::Shape{k * n}, -1.0f, 1.0f);
+    const int saved = xg::num_threads();
+    xg::set_num_threads(2);
+    xg::Array top = xt::zeros<float>({m * n});
+    top(5) = std::numeric_limits<float>::quiet_NaN();  // beta = 0 ignores what c held
+    xg::gemm(a.data(), b.data(), top.data(), m, n, k, false, false, 1.0f, 0.0f);
+    CHECK(std::all_of(top.begin(), top.end(), [](float v) { return std::isfinite(v); }));
+    // Inside a loop's range the product runs on that thread alone: the same parts, added in the
+    // same order, so the same bits.
+    std::vector<xg::Array> nested(2, xg::Array(xt::zeros<float>({m * n})));
+    xg::parallel_for(0, 2, 1, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t i = lo; i < hi; ++i) {
+            xg::gemm(a.data(), b.data(), nested[i].data(), m, n, k, false, false, 1.0f, 0.0f);
+        }
+    });
+    xg::set_num_threads(saved);
+    for (const xg::Array& c : nested) {
+        CHECK(std::equal(c.begin(), c.end(), top.begin(), [](float x, float y) {
+            return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+        }));
     }
 }

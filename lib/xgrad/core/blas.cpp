@@ -21,12 +21,23 @@ constexpr std::size_t kSplitMatrixVector = std::size_t{1} << 17;
 
 // Parts split the output at multiples of this many rows or columns, whole tiles of sgemm's kernel.
 constexpr std::size_t kSplitAlign = 16;
+// The partial results a product split along k may hold beyond c itself, in floats: a batch
+// through a kernel, or a kernel's gradient over a batch, have a small c; a product whose c is
+// as large as its inputs is split along c instead, needing no partials.
+constexpr std::size_t kSplitPartials = std::size_t{1} << 19;
 
 // How many parts to cut a side of c into, for a product of `work` multiply-adds: 1 below
 // `threshold`, else one per thread, each at least kSplitAlign long.
 std::size_t parts_for(std::size_t side, std::size_t work, std::size_t threshold) {
     if (work < threshold) return 1;
     return std::min(static_cast<std::size_t>(num_threads()), (side + kSplitAlign - 1) / kSplitAlign);
+}
+
+// Where part p of `parts` pieces of [0, side) starts, at a multiple of kSplitAlign: the same
+// cut for the products split along c and along k, so that a thread's rows of a kernel are the
+// same in both.
+std::size_t part_start(std::size_t side, std::size_t parts, std::size_t p) {
+    return p == parts ? side : std::min(side, (side * p / parts + kSplitAlign / 2) / kSplitAlign * kSplitAlign);
 }
 
 // fn(lo, hi) over `parts` pieces of [0, side) on the library's threads. Adjacent parts handed
@@ -37,9 +48,7 @@ void for_each_part(std::size_t side, std::size_t parts, const F& fn) {
         fn(std::size_t{0}, side);
         return;
     }
-    auto start = [side, parts](std::size_t p) {
-        return p == parts ? side : std::min(side, (side * p / parts + kSplitAlign / 2) / kSplitAlign * kSplitAlign);
-    };
+    auto start = [side, parts](std::size_t p) { return part_start(side, parts, p); };
     parallel_for(0, parts, 1, [&fn, start](std::size_t p0, std::size_t p1) {
         const std::size_t lo = start(p0), hi = start(p1);
         if (hi > lo) fn(lo, hi);
@@ -106,27 +115,31 @@ void gemm(const float* a, const float* b, float* c, std::size_t m, std::size_t n
     const int lda = static_cast<int>(transpose_a ? m : k);
     const int ldb = static_cast<int>(transpose_b ? k : n);
     const int ldc = static_cast<int>(n);
-    // A few rows through a tall matrix (a batch through a layer's kernel, k the larger side):
-    // split along k, each part reading its own rows of b and adding its partial product into
-    // c in part order. Those rows are the ones the same thread computes the gradient of and
-    // updates (the gradient's product splits its output's rows, and the caller takes the front
-    // part of every loop, parallel.cpp), so a kernel's rows stay in one core's cache from step
-    // to step. Split along n, each part read half of every row, and moved half the kernel
-    // between the cores' caches at every step, which cost more than the second core gave.
+    // k the largest side, c small: a batch through a layer's kernel (the rows of b), or a
+    // kernel's gradient over a long batch (a convolution's). Split along k, each part reading
+    // its own rows of b and adding its partial product into c in part order. For the batch
+    // through a kernel, those rows are the ones the same thread computes the gradient of and
+    // updates (the gradient's product splits its output's rows at the same cuts, and the caller
+    // takes the front part of every loop, parallel.cpp), so a kernel's rows stay in one core's
+    // cache from step to step. Split along n, each part read half of every row, and moved half
+    // the kernel between the cores' caches at every step, which cost more than the second core
+    // gave.
     if (!transpose_b && k > std::max(m, n)) {
         const std::size_t parts = parts_for(k, m * n * k, kSplitWork);
-        if (parts > 1) {
-            auto start = [k, parts](std::size_t p) {
-                return p == parts ? k : (k * p / parts + kSplitAlign / 2) / kSplitAlign * kSplitAlign;
-            };
-            // Kept per thread from call to call: a step's products reuse it instead of allocating
-            // (and clearing) a fresh one each time; sgemm clears each part's share before adding.
+        if (parts > 1 && (parts - 1) * m * n <= kSplitPartials) {
+            // Kept per thread from call to call (at most kSplitPartials floats): a step's products
+            // reuse it instead of allocating and clearing one each time. The pointer is taken
+            // here, on the caller: inside the loop `buffer` would name each worker's own. A call
+            // whose loop runs serially (nested, or the pool busy) still computes the same parts
+            // and adds them in the same order, so its bits do not depend on the pool.
             thread_local std::vector<float> buffer;
             if (buffer.size() < (parts - 1) * m * n) buffer.resize((parts - 1) * m * n);
-            float* const partial = buffer.data();  // the caller's buffer, which the workers write too
+            float* const partial = buffer.data();
+            auto start = [k, parts](std::size_t p) { return part_start(k, parts, p); };
             parallel_for(0, parts, 1, [&](std::size_t p0, std::size_t p1) {
                 for (std::size_t p = p0; p < p1; ++p) {
                     const std::size_t lo = start(p), hi = start(p + 1);
+                    if (p > 0 && hi == lo) continue;  // an empty part (many threads, short k): added as nothing
                     const float* a_part = transpose_a ? a + lo * m : a + lo;  // columns lo..hi of op(a)
                     float* out = p == 0 ? c : partial + (p - 1) * m * n;
                     sgemm(a_part, lda, b + lo * n, ldb, out, ldc, m, n, hi - lo, transpose_a, false, alpha,
@@ -134,6 +147,7 @@ void gemm(const float* a, const float* b, float* c, std::size_t m, std::size_t n
                 }
             });
             for (std::size_t p = 1; p < parts; ++p) {
+                if (start(p + 1) == start(p)) continue;
                 const float* add = partial + (p - 1) * m * n;
                 for (std::size_t i = 0; i < m * n; ++i) c[i] += add[i];
             }

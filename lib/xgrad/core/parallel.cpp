@@ -38,8 +38,9 @@ thread_local bool t_inside_loop = false;
 
 // One loop in flight: ranges (chunks) are claimed one at a time, by the caller and the workers
 // alike, so a worker that wakes late finds nothing left and the caller never waits for it to
-// start. The caller claims from the front and the workers from the back: with both on time,
-// each thread takes one contiguous part, the same part at every loop of the same size. A step's
+// start. The caller claims from the front and the workers from the back: with two threads on
+// time, each takes one contiguous part, the same part at every loop of the same size (with
+// more, the caller's part is still one and the same; the workers share the back). A step's
 // loops then keep their data where the last one left it: the caller updates the rows of a
 // weight whose gradient it computed (a product splits its output the same way), and each
 // optimizer slot stays in one core's cache. Claimed in an interleaved order, every loop moved
@@ -49,7 +50,7 @@ struct Job {
     detail::RangeFn fn;
     std::size_t begin, size, chunks;
     // The unclaimed chunks [front, back), packed as front << 32 | back so that one compare and
-    // swap claims from either end.
+    // swap claims from either end (run_parallel keeps chunks below 2^32).
     std::atomic<std::uint64_t> unclaimed;
     std::atomic<std::size_t> done{0};
     std::atomic<int> active{0};  // workers that have seen the job and not yet left it (changed under the mutex)
@@ -246,7 +247,8 @@ void run_parallel(std::size_t begin, std::size_t end, std::size_t grain, const v
     // A few ranges per thread: a worker that wakes late (its core busy with another program,
     // or blocked after a pause) still finds some left instead of leaving the caller
     // with half of the loop after its own half.
-    const std::size_t chunks = threads < 2 ? 1 : std::min(pieces, kRangesPerThread * threads);
+    const std::size_t chunks =
+        threads < 2 ? 1 : std::min({pieces, kRangesPerThread * threads, std::size_t{0xffffffffu}});
     if (chunks < 2 || t_inside_loop) {
         fn(context, begin, end);
         return;
