@@ -76,6 +76,20 @@ const std::set<std::string>& supported_ops() {
     return ops;
 }
 
+// Integers a float holds exactly: xgrad holds every value as a float, so an integer constant
+// compared with one, or an index or truth read from a file, must be at most this in size.
+constexpr long kExactInFloat = long{1} << 24;
+
+bool exact_in_float(long v) { return v >= -kExactInFloat && v <= kExactInFloat; }
+
+// ONNX's comparisons and the xgrad op each runs as.
+const std::map<std::string, Tensor (*)(const Tensor&, const Tensor&)>& comparison_ops() {
+    static const std::map<std::string, Tensor (*)(const Tensor&, const Tensor&)> ops{
+        {"Equal", &equal}, {"Greater", &greater}, {"GreaterOrEqual", &greater_equal}, {"Less", &less},
+        {"LessOrEqual", &less_equal}};
+    return ops;
+}
+
 std::string data_type_name(int type) {
     return onnx::TensorProto_DataType_IsValid(type)
                ? onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(type))
@@ -1449,7 +1463,7 @@ private:
         for (std::size_t k = 0; k < 2; ++k) {
             if (!ints_at(k)) continue;
             for (long v : value(n_->inputs[k]).ints->ints) {
-                if (v < -(1L << 24) || v > (1L << 24)) {
+                if (!exact_in_float(v)) {
                     unsupported(fmt::format("input {} holds the integer {}; expected integers a float holds exactly "
                                             "(at most 2^24 in size)",
                                             k, v));
@@ -1462,11 +1476,7 @@ private:
                                     "opset 7 or later",
                                     format_shape(a.shape()), format_shape(b.shape()), g_.opset));
         }
-        if (op == "Equal") return set(0, equal(a, b));
-        if (op == "Greater") return set(0, greater(a, b));
-        if (op == "GreaterOrEqual") return set(0, greater_equal(a, b));
-        if (op == "Less") return set(0, less(a, b));
-        set(0, less_equal(a, b));
+        set(0, comparison_ops().at(op)(a, b));
     }
 
     // NegativeLogLikelihoodLoss, and SoftmaxCrossEntropyLoss (the same of log_softmax over the
@@ -2132,9 +2142,7 @@ private:
         if (op == "Upsample") return upsample_node();
         if (op == "Gather") return gather_node();
         if (op == "Cast") return cast_node();
-        if (op == "Equal" || op == "Greater" || op == "GreaterOrEqual" || op == "Less" || op == "LessOrEqual") {
-            return comparison_node(op);
-        }
+        if (comparison_ops().contains(op)) return comparison_node(op);
         if (op == "ArgMax" || op == "ArgMin") return arg_extremum_node(op);
         if (op == "NegativeLogLikelihoodLoss" || op == "SoftmaxCrossEntropyLoss") return class_loss_node(op);
         if (op == "Not") return set(0, 1.0f - not_equal(in(0), 0.0f));
@@ -2279,10 +2287,9 @@ Array read_onnx_tensor(const std::string& path) {
     Constant c = decode(t, path, "the tensor");
     if (!c.is_int) return c.floats;
     // Indices and truths (ArgMax's, a comparison's) as the floats xgrad computes them: each exact.
-    constexpr long exact = long{1} << 24;
     Array a = uninitialized(c.shape);
     for (std::size_t i = 0; i < c.ints.size(); ++i) {
-        if (c.ints[i] < -exact || c.ints[i] > exact) {
+        if (!exact_in_float(c.ints[i])) {
             throw OnnxUnsupportedError(fmt::format("read_onnx_tensor: {}: value {} of data type {}; expected integers "
                                                    "a float holds exactly (at most 2^24 in size)",
                                                    path, c.ints[i], data_type_name(t.data_type())));
