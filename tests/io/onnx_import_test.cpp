@@ -188,6 +188,13 @@ void add_string(onnx::NodeProto* n, const char* name, const char* value) {
     a->set_s(value);
 }
 
+void add_int(onnx::NodeProto* n, const char* name, long value) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(value);
+}
+
 void add_ints(onnx::NodeProto* n, const char* name, const std::vector<long>& values) {
     auto* a = n->add_attribute();
     a->set_name(name);
@@ -1290,12 +1297,7 @@ TEST_CASE("import_onnx runs Greater, Less and their -OrEqual forms with broadcas
 
     const auto arg = [&](const std::string& op, std::vector<std::pair<const char*, long>> settings) {
         onnx::ModelProto m = one_node(op);
-        for (const auto& [name, value] : settings) {
-            auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
-            a->set_name(name);
-            a->set_type(onnx::AttributeProto::INT);
-            a->set_i(value);
-        }
+        for (const auto& [name, value] : settings) add_int(m.mutable_graph()->mutable_node(0), name, value);
         return xg::import_onnx(write_model(dir, m));
     };
     const xg::Tensor ties(xg::Array{{1.0f, 4.0f, 4.0f, 0.0f}, {2.0f, -1.0f, 2.0f, -1.0f}});
@@ -1316,22 +1318,13 @@ TEST_CASE("import_onnx runs Greater, Less and their -OrEqual forms with broadcas
     auto* graph = pick.mutable_graph();
     auto* argmax = graph->mutable_node(0);
     argmax->set_output(0, "index");
-    auto* axis = argmax->add_attribute();
-    axis->set_name("axis");
-    axis->set_type(onnx::AttributeProto::INT);
-    axis->set_i(1);
-    auto* keep = argmax->add_attribute();
-    keep->set_name("keepdims");
-    keep->set_type(onnx::AttributeProto::INT);
-    keep->set_i(0);
+    add_int(argmax, "axis", 1);
+    add_int(argmax, "keepdims", 0);
     auto* cast = graph->add_node();
     cast->set_op_type("Cast");
     cast->add_input("index");
     cast->add_output("ids");
-    auto* to = cast->add_attribute();
-    to->set_name("to");
-    to->set_type(onnx::AttributeProto::INT);
-    to->set_i(onnx::TensorProto::INT64);
+    add_int(cast, "to", onnx::TensorProto::INT64);
     add_initializer(graph, "table", {4, 2}, {0, 1, 10, 11, 20, 21, 30, 31});
     auto* gather = graph->add_node();
     gather->set_op_type("Gather");
@@ -1352,12 +1345,7 @@ TEST_CASE("import_onnx runs NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLos
         auto* n = g->mutable_node(0);
         n->add_input("targets");
         for (const auto& [name, value] : settings) add_string(n, name, value.c_str());
-        if (ignore != -100) {
-            auto* a = n->add_attribute();
-            a->set_name("ignore_index");
-            a->set_type(onnx::AttributeProto::INT);
-            a->set_i(ignore);
-        }
+        if (ignore != -100) add_int(n, "ignore_index", ignore);
         return m;
     };
     const xg::Array scores{{0.5f, -1.0f, 2.0f}, {1.5f, 0.25f, -0.5f}};
@@ -1428,10 +1416,7 @@ TEST_CASE("NegativeLogLikelihoodLoss over (N, C, d): class weights, a negative i
     auto* n = g->mutable_node(0);
     n->add_input("targets");
     n->add_input("weight");
-    auto* ignore = n->add_attribute();
-    ignore->set_name("ignore_index");
-    ignore->set_type(onnx::AttributeProto::INT);
-    ignore->set_i(-1);
+    add_int(n, "ignore_index", -1);
     // Kept: (0, 0) class 2, (0, 1) class 1, (1, 1) class 0: losses 0.5 * 3, 2 * 0.25, 1e30 * 1.5.
     add_string(n, "reduction", "none");
     const xg::Array each = (*xg::import_onnx(write_model(dir, m)))(xg::Tensor(scores)).value();
@@ -1468,12 +1453,8 @@ TEST_CASE("import_onnx refuses integer constants a float cannot hold in a compar
                          doctest::Contains("input 1 holds the integer 16777217; expected integers a float holds exactly"),
                          xg::OnnxUnsupportedError);
     onnx::ModelProto arg = one_node("ArgMax");
-    for (const auto& [name, value] : {std::pair{"axis", 1L}, {"select_last_index", 1L}}) {
-        auto* a = arg.mutable_graph()->mutable_node(0)->add_attribute();
-        a->set_name(name);
-        a->set_type(onnx::AttributeProto::INT);
-        a->set_i(value);
-    }
+    add_int(arg.mutable_graph()->mutable_node(0), "axis", 1);
+    add_int(arg.mutable_graph()->mutable_node(0), "select_last_index", 1);
     xg::Array last = {2.0f, 2.0f};  // keepdims 1, ONNX's default: (2, 1)
     last.reshape({2, 1});
     CHECK((*xg::import_onnx(write_model(dir, arg)))(xg::Tensor(xg::Array{{1.0f, 4.0f, 4.0f}, {0.0f, 3.0f, 3.0f}})).value() ==
