@@ -101,3 +101,34 @@ TEST_CASE("ImageDataset gives samples of another shape with the same pixels, for
     CHECK_THROWS_AS(xg::ImageDataset(images, labels, xg::Shape{3, 3, 1}, 3), xg::ShapeError);
     CHECK_THROWS_AS(xg::ImageDataset(images, labels, xg::Shape{}, 3), xg::ShapeError);
 }
+
+TEST_CASE("ImageDataset gathers a batch longer than it reads ahead, rows in any order and repeated") {
+    // 300 images of 37 bytes: rows that start anywhere in a cache line and end in the next.
+    xg::ByteArray images = xt::zeros<std::uint8_t>({300, 37});
+    for (std::size_t i = 0; i < images.size(); ++i) images.data()[i] = static_cast<std::uint8_t>((i * 7 + i / 37) % 251);
+    xg::ByteArray labels = xt::zeros<std::uint8_t>({300});
+    for (std::size_t i = 0; i < labels.size(); ++i) labels(i) = static_cast<std::uint8_t>(i % 10);
+    const xg::ImageDataset data(images, labels, 10, false);
+    std::vector<std::size_t> rows;
+    for (std::size_t r = 0; r < 260; ++r) rows.push_back((r * 113 + 5) % 300);
+    rows.push_back(rows.front());
+    xg::Array x, y;
+    data.gather(rows, x, y);
+    REQUIRE(x.shape() == xg::Shape{rows.size(), 37});
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        for (std::size_t f = 0; f < 37; ++f) REQUIRE(x(r, f) == static_cast<float>(images(rows[r], f)) / 255.0f);
+        CHECK(y(r) == static_cast<float>(rows[r] % 10));
+    }
+}
+
+TEST_CASE("ImageDataset of no images has no samples and the sample shape of its extents") {
+    const xg::ByteArray images = xt::zeros<std::uint8_t>({0, 4, 3});
+    const xg::ByteArray labels = xt::zeros<std::uint8_t>({0});
+    const xg::ImageDataset data(images, labels, 10);
+    CHECK(data.size() == 0);
+    CHECK(data.x_shape() == xg::Shape{12});
+    xg::Array x, y;
+    data.gather(std::vector<std::size_t>{}, x, y);
+    CHECK(x.shape() == xg::Shape{0, 12});
+    CHECK_THROWS_AS(data.gather(std::vector<std::size_t>{0}, x, y), xg::ShapeError);
+}

@@ -21,7 +21,8 @@ ImageDataset::ImageDataset(const ByteArray& images, const ByteArray& labels, std
             throw ValueError(fmt::format("ImageDataset: label {} at index {}; expected < {}", labels(i), i, classes));
         }
     }
-    features_ = images.size() / images.shape()[0];
+    // The product of the sample's extents, not size / n: a file of no images has n = 0.
+    features_ = element_count(Shape(images.shape().begin() + 1, images.shape().end()));
     x_shape_ = {features_};
 }
 
