@@ -628,15 +628,17 @@ TEST_CASE("import_onnx runs Resize and Slice as far as xgrad's ops reach, and na
         CHECK_THROWS_WITH_AS((*padded)(xg::Tensor(small)), doctest::Contains("(Pad): an output of 67149830 values"),
                              xg::OnnxUnsupportedError);
     }
-    // Broadcasting, before it allocates: a column times a row.
-    {
-        onnx::ModelProto m = one_node("Mul");
+    // Broadcasting, before it allocates: a column times a row, or compared with one.
+    for (const char* op : {"Mul", "Greater"}) {
+        CAPTURE(op);
+        onnx::ModelProto m = one_node(op);
         add_initializer(m.mutable_graph(), "row", {1, 2048}, std::vector<float>(2048, 1.0f));
         m.mutable_graph()->mutable_node(0)->add_input("row");
         auto outer = xg::import_onnx(write_model(dir, m));
         outer->limit_values(1'000'000);
         const xg::Array column = xt::ones<float>({2048, 1});
-        CHECK_THROWS_WITH_AS((*outer)(xg::Tensor(column)), doctest::Contains("(Mul): its output of 4194304 values"),
+        CHECK_THROWS_WITH_AS((*outer)(xg::Tensor(column)),
+                             doctest::Contains(fmt::format("({}): its output of 4194304 values", op).c_str()),
                              xg::OnnxUnsupportedError);
         outer->limit_values(0);  // the default: 65536 times the 4096 values held and fed
         CHECK((*outer)(xg::Tensor(column)).shape() == xg::Shape{2048, 2048});

@@ -344,9 +344,8 @@ private:
     // An upper bound of node n's output size from its inputs' shapes, for the ops that can
     // outgrow them; 0 for the others.
     double bound_of_output(const OpNode& n) {
-        static const std::set<std::string> broadcasting{"Add",   "Sub",     "Mul",            "Div",  "Pow",
-                                                        "Sum",   "Mean",    "Max",            "Min",  "PRelu",
-                                                        "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual"};
+        static const std::set<std::string> broadcasting{"Add", "Sub", "Mul", "Div", "Pow",
+                                                        "Sum", "Mean", "Max", "Min", "PRelu"};
         std::vector<Shape> shapes;
         for (std::size_t k = 0; k < n.inputs.size(); ++k) {
             if (n.inputs[k].empty()) continue;
@@ -370,7 +369,7 @@ private:
             }
             return count(out);
         };
-        if (broadcasting.contains(n.op)) return broadcast(shapes);
+        if (broadcasting.contains(n.op) || comparison_ops().contains(n.op)) return broadcast(shapes);
         if (n.op == "Concat") {
             double c = 0;
             for (const Shape& s : shapes) c += count(s);
