@@ -257,6 +257,13 @@ Tensor greater_equal(const Tensor& a, const Tensor& b);
 Tensor less(const Tensor& a, const Tensor& b);
 Tensor less_equal(const Tensor& a, const Tensor& b);
 
+// ---- where.cpp -------------------------------------------------------------------------
+/// a where condition is not 0 (NaN counts as true, as a cast to bool), b elsewhere, elementwise
+/// with numpy broadcasting of all three (numpy.where, torch.where, ONNX's Where). The gradient
+/// goes to a where the condition holds and to b where it does not, exactly 0 on the other side
+/// (a NaN gradient there does not leak through); the condition gets none.
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+
 // ---- dropout.cpp -----------------------------------------------------------------------
 /// Inverted dropout: in training, each element zeroed with probability rate and the rest scaled by
 /// 1 / (1 - rate), the mask drawn from random_engine(); x itself at inference or rate 0. rate in [0, 1).
