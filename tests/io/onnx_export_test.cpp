@@ -954,6 +954,34 @@ TEST_CASE("export_onnx writes the comparisons and ArgMax, ArgMin, each cast to f
     }
 }
 
+TEST_CASE("export_onnx writes where as a Cast of the condition to BOOL and a Where") {
+    // A leaky unit written with where (its slope learned), and each row kept or negated whole by
+    // a condition of one column: conditions computed from data, broadcast against both sides.
+    class Piecewise : public xg::Module {
+    public:
+        Piecewise() : Module("Piecewise") {
+            w_ = register_parameter("w", xg::Tensor(random_input({6, 10})));
+            slope_ = register_parameter("slope", xg::Tensor(random_input({10})));
+        }
+        xg::Tensor forward(const xg::Tensor& x) override {
+            const xg::Tensor h = xg::matmul(x, w_);
+            const xg::Tensor leaky = xg::where(xg::greater(h, xg::Tensor::scalar(0.0f)), h, h * slope_);
+            const xg::Tensor any_high = xg::max(xg::greater(h, xg::Tensor::scalar(0.8f)), 1, true);
+            return xg::where(any_high, leaky, -leaky);
+        }
+
+    private:
+        xg::Tensor w_, slope_;
+    };
+    xg::manual_seed(12);
+    Piecewise model;
+    check_exported(model, {6});
+    ScratchDir dir;
+    xg::export_onnx(model, random_input({1, 6}), dir / "piecewise.onnx");
+    const std::vector<std::string> ops = xg::import_onnx(dir / "piecewise.onnx")->op_types();
+    CHECK(std::count(ops.begin(), ops.end(), "Where") == 2);
+}
+
 TEST_CASE("export_onnx writes a LayerNormalization of several axes, the batch still dynamic") {
     xg::manual_seed(9);
     xg::Sequential model;

@@ -1336,6 +1336,71 @@ TEST_CASE("import_onnx runs Greater, Less and their -OrEqual forms with broadcas
     CHECK((*xg::import_onnx(write_model(dir, pick)))(ties).value() == xg::Array{{10, 11}, {0, 1}});
 }
 
+TEST_CASE("import_onnx runs Where on a bool constant or a comparison, broadcasting, the gradient to the sides picked") {
+    ScratchDir dir;
+    // Where(mask, x, fallback): a bool mask held as bytes (raw_data) or as int32 values.
+    const auto masked = [&](bool raw) {
+        onnx::ModelProto m = one_node("Where");
+        auto* g = m.mutable_graph();
+        auto* mask = g->add_initializer();
+        mask->set_name("mask");
+        mask->set_data_type(onnx::TensorProto::BOOL);
+        mask->add_dims(3);
+        if (raw) {
+            mask->set_raw_data(std::string("\x01\x00\x02", 3));  // any byte but 0 is true
+        } else {
+            for (int v : {1, 0, 1}) mask->add_int32_data(v);
+        }
+        add_initializer(g, "fallback", {}, {-1.0f});
+        auto* n = g->mutable_node(0);
+        n->set_input(0, "mask");
+        n->add_input("x");
+        n->add_input("fallback");
+        return xg::import_onnx(write_model(dir, m));
+    };
+    xg::Tensor x = xg::parameter(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}}, "x");
+    for (bool raw : {true, false}) {
+        CAPTURE(raw);
+        const auto model = masked(raw);
+        CHECK((*model)(x).value() == xg::Array{{1.0f, -1.0f, 3.0f}, {4.0f, -1.0f, 6.0f}});
+        x.zero_grad();
+        xg::sum((*model)(x)).backward();
+        CHECK(x.grad() == xg::Array{{1.0f, 0.0f, 1.0f}, {1.0f, 0.0f, 1.0f}});
+    }
+
+    // The condition computed from the input: relu written as Where(Greater(x, 0), x, 0).
+    onnx::ModelProto relu = one_node("Greater");
+    auto* g = relu.mutable_graph();
+    add_initializer(g, "zero", {}, {0.0f});
+    g->mutable_node(0)->add_input("zero");
+    g->mutable_node(0)->set_output(0, "positive");
+    auto* where = g->add_node();
+    where->set_op_type("Where");
+    for (const char* v : {"positive", "x", "zero"}) where->add_input(v);
+    where->add_output("y");
+    const xg::Tensor signs(xg::Array{{-1.0f, 2.0f, 0.0f}, {3.0f, -4.0f, 5.0f}});
+    CHECK((*xg::import_onnx(write_model(dir, relu)))(signs).value() == xg::Array{{0.0f, 2.0f, 0.0f}, {3.0f, 0.0f, 5.0f}});
+
+    // An integer side a float cannot hold exactly is refused, as a comparison's.
+    onnx::ModelProto big = one_node("Where");
+    add_initializer(big.mutable_graph(), "large", {1}, {}, {(1L << 24) + 1});
+    big.mutable_graph()->mutable_node(0)->add_input("large");
+    big.mutable_graph()->mutable_node(0)->add_input("x");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, big)))(signs),
+                         doctest::Contains("input 1 holds the integer 16777217"), xg::OnnxUnsupportedError);
+
+    // A bool constant with the wrong number of values is a damaged file.
+    onnx::ModelProto short_mask = one_node("Where");
+    auto* bad = short_mask.mutable_graph()->add_initializer();
+    bad->set_name("mask");
+    bad->set_data_type(onnx::TensorProto::BOOL);
+    bad->add_dims(3);
+    bad->set_raw_data(std::string("\x01\x00", 2));
+    short_mask.mutable_graph()->mutable_node(0)->set_input(0, "mask");
+    CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, short_mask)), doctest::Contains("holds 2 values; expected 3"),
+                         xg::IoError);
+}
+
 TEST_CASE("import_onnx runs NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss with constant targets, the gradient to the scores") {
     ScratchDir dir;
     // Scores (2, 3) and constant targets (2,): the loss of each row's target class.

@@ -633,6 +633,12 @@ private:
             const std::string truth = fresh(base + "_bool");
             node(comparisons.at(op), in, truth);
             set_int(node("Cast", {truth}, out), "to", onnx::TensorProto::FLOAT);
+        } else if (op == "where") {
+            // ONNX's Where takes a bool condition; xgrad's is a float, true where not 0, as a Cast to
+            // BOOL reads it (NaN included).
+            const std::string truth = fresh(base + "_bool");
+            set_int(node("Cast", {in[0]}, truth), "to", onnx::TensorProto::BOOL);
+            node("Where", {truth, in[1], in[2]}, out);
         } else if (op == "argmax" || op == "argmin") {
             // ONNX's index is int64: cast to float, as xgrad's. Ties go to the first extremum in both
             // (select_last_index 0); which index a line holding a NaN gives is the runtime's choice.
@@ -758,7 +764,7 @@ private:
                 "minimum, exp, log, sqrt, abs, square, pow, clip, erf, relu, sigmoid, tanh, elu, selu, softplus, swish, "
                 "gelu, gelu_tanh, mish, leaky_relu, thresholded_relu, relu6, hard_sigmoid, hard_swish, softmax, log_softmax, "
                 "matmul, linear, transpose, reshape, pad, slice, gather, embedding_lookup, not_equal, equal, greater, "
-                "greater_equal, less, less_equal, argmax, argmin, sum, mean, max, min, conv2d, conv2d_with_bias, "
+                "greater_equal, less, less_equal, where, argmax, argmin, sum, mean, max, min, conv2d, conv2d_with_bias, "
                 "conv2d_backward_input, depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, "
                 "batch_norm, resize_images",
                 op, scope_.empty() ? "top level" : scope_));

@@ -70,7 +70,7 @@ const std::set<std::string>& supported_ops() {
         "Not", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
         "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "RNN",
         "Selu", "Sigmoid", "Slice", "Softmax", "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "Split", "Sqrt",
-        "Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample",
+        "Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample", "Where",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Shape"};
     return ops;
@@ -159,9 +159,21 @@ Constant decode(const onnx::TensorProto& t, const std::string& context, const st
             }
             return c;
         }
+        case onnx::TensorProto::BOOL: {
+            // Masks and conditions (a causal mask, Where's condition): 1 and 0, as xgrad's comparisons give them.
+            c.is_int = true;
+            if (t.has_raw_data()) {
+                if (raw.size() != n) throw wrong_size(raw.size());
+                for (char v : raw) c.ints.push_back(v != 0 ? 1 : 0);
+            } else {
+                if (static_cast<std::size_t>(t.int32_data_size()) != n) throw wrong_size(t.int32_data_size());
+                for (auto v : t.int32_data()) c.ints.push_back(v != 0 ? 1 : 0);
+            }
+            return c;
+        }
         default:
             throw OnnxUnsupportedError(fmt::format("import_onnx: {}: {} has data type {}; expected FLOAT (or INT64/INT32 "
-                                                   "for shapes and axes)",
+                                                   "for shapes and axes, BOOL for masks)",
                                                    context, what, data_type_name(t.data_type())));
     }
 }
@@ -345,7 +357,7 @@ private:
     // outgrow them; 0 for the others.
     double bound_of_output(const OpNode& n) {
         static const std::set<std::string> broadcasting{"Add", "Sub", "Mul", "Div", "Pow",
-                                                        "Sum", "Mean", "Max", "Min", "PRelu"};
+                                                        "Sum", "Mean", "Max", "Min", "PRelu", "Where"};
         std::vector<Shape> shapes;
         for (std::size_t k = 0; k < n.inputs.size(); ++k) {
             if (n.inputs[k].empty()) continue;
@@ -1455,11 +1467,10 @@ private:
         set_ints(0, std::move(c));
     }
 
-    // Equal, Greater, Less and their -OrEqual forms: 1 and 0, a float that stands for a boolean
-    // (Not, in step(), takes any nonzero as true; a Cast to FLOAT keeps it).
-    void comparison_node(const std::string& op) {
-        // Integer constants (shapes, labels) are compared as the floats xgrad holds: exact up to 2^24.
-        for (std::size_t k = 0; k < 2; ++k) {
+    // Integer constants among the first `count` inputs (shapes, labels, an integer Where picks
+    // from) are used as the floats xgrad holds: refused unless a float holds them exactly.
+    void require_exact_ints(std::size_t count) {
+        for (std::size_t k = 0; k < count; ++k) {
             if (!ints_at(k)) continue;
             for (long v : value(n_->inputs[k]).ints->ints) {
                 if (!exact_in_float(v)) {
@@ -1469,6 +1480,12 @@ private:
                 }
             }
         }
+    }
+
+    // Equal, Greater, Less and their -OrEqual forms: 1 and 0, a float that stands for a boolean
+    // (Not, in step(), takes any nonzero as true; a Cast to FLOAT keeps it).
+    void comparison_node(const std::string& op) {
+        require_exact_ints(2);
         const Tensor a = in(0), b = in(1);
         if (g_.opset < 7 && a.shape() != b.shape()) {
             unsupported(fmt::format("A {} and B {} of different shapes in opset {} (broadcast attribute); expected "
@@ -1476,6 +1493,13 @@ private:
                                     format_shape(a.shape()), format_shape(b.shape()), g_.opset));
         }
         set(0, comparison_ops().at(op)(a, b));
+    }
+
+    // Where(condition, X, Y): the condition a comparison's 1 and 0, a Cast to BOOL or a bool
+    // constant, all of them floats true where not 0, as xgrad's where reads them.
+    void where_node() {
+        require_exact_ints(3);
+        set(0, where(in(0), in(1), in(2)));
     }
 
     // NegativeLogLikelihoodLoss, and SoftmaxCrossEntropyLoss (the same of log_softmax over the
@@ -2142,6 +2166,7 @@ private:
         if (op == "Gather") return gather_node();
         if (op == "Cast") return cast_node();
         if (comparison_ops().contains(op)) return comparison_node(op);
+        if (op == "Where") return where_node();
         if (op == "ArgMax" || op == "ArgMin") return arg_extremum_node(op);
         if (op == "NegativeLogLikelihoodLoss" || op == "SoftmaxCrossEntropyLoss") return class_loss_node(op);
         if (op == "Not") return set(0, 1.0f - not_equal(in(0), 0.0f));
