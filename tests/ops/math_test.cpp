@@ -252,3 +252,49 @@ TEST_CASE("erf: values, gradient 2 / sqrt(pi) e^(-x^2), NaN passed, scalar path,
         xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::erf(in[0]); }, {a});
     }
 }
+
+TEST_CASE("sin and cos: values, gradients cos and -sin, NaN passed, scalar path, gradcheck and gradgradcheck") {
+    const xg::Tensor x = xg::parameter(xg::Array{-4.0f, -0.5f, 0.0f, 1.0f, 3.0f}, "x");
+    xg::Tape& tape = xg::Tape::current();
+    tape.clear();
+    const xg::Tensor s = xg::sin(x);
+    const xg::Tensor c = xg::cos(x);
+    REQUIRE(tape.size() == 2);
+    CHECK(tape[0].op == "sin");
+    CHECK(tape[1].op == "cos");
+    // d(sin x + 2 cos x)/dx = cos x - 2 sin x
+    xg::sum(s + 2.0f * c).backward();
+    for (std::size_t i = 0; i < 5; ++i) {
+        const double v = x.value()(i);
+        CHECK(s.value()(i) == doctest::Approx(std::sin(v)).epsilon(1e-6));
+        CHECK(c.value()(i) == doctest::Approx(std::cos(v)).epsilon(1e-6));
+        CHECK(x.grad()(i) == doctest::Approx(std::cos(v) - 2.0 * std::sin(v)).epsilon(1e-6));
+    }
+    const xg::Tensor nan = xg::input(xg::Array{std::numeric_limits<float>::quiet_NaN()});
+    CHECK(std::isnan(xg::sin(nan).value()(0)));
+    CHECK(std::isnan(xg::cos(nan).value()(0)));
+    for (const float v : {-0.8f, 2.5f}) {
+        xg::test::check_scalar_unary("sin", [](const xg::Tensor& t) { return xg::sin(t); }, v);
+        xg::test::check_scalar_unary("cos", [](const xg::Tensor& t) { return xg::cos(t); }, v);
+    }
+    xt::random::seed(19);
+    for (const xg::Shape& shape : {xg::Shape{3, 4}, xg::Shape{}}) {
+        const xg::Array a = uniform(shape, -4.0f, 4.0f);
+        for (const Unary& op : {Unary([](const xg::Tensor& t) { return xg::sin(t); }),
+                                Unary([](const xg::Tensor& t) { return xg::cos(t); })}) {
+            check_unary(op, a);
+            xg::test::check_second_order([&op](const std::vector<xg::Tensor>& in) { return op(in[0]); }, {a});
+        }
+    }
+    // Third order, where the rules' own rules are differentiated: d^3 sin / dx^3 = -cos.
+    xg::Tensor t = xg::parameter(xg::Array{0.3f, -1.2f}, "t");
+    const xg::Tensor d1 = xg::grad(xg::sum(xg::sin(t)), t, {.create_graph = true});
+    const xg::Tensor d2 = xg::grad(xg::sum(d1), t, {.create_graph = true});
+    const xg::Tensor d3 = xg::grad(xg::sum(d2), t);
+    for (std::size_t i = 0; i < 2; ++i) CHECK(d3.value()(i) == doctest::Approx(-std::cos(t.value()(i))).epsilon(1e-6));
+}
+
+TEST_CASE("empty tensors go through sin and cos, forward and backward") {
+    xg::test::check_empty([](const xg::Tensor& t) { return xg::sin(t); }, {0, 3}, {0, 3});
+    xg::test::check_empty([](const xg::Tensor& t) { return xg::cos(t); }, {2, 0}, {2, 0});
+}

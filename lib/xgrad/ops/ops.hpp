@@ -60,6 +60,9 @@ Tensor log(const Tensor& x);
 Tensor abs(const Tensor& x);
 /// The error function erf(x) elementwise.
 Tensor erf(const Tensor& x);
+/// sin(x) and cos(x) elementwise, x in radians (a transformer's positional encoding, a periodic feature).
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
 /// x limited to [low, high] elementwise (NaN stays NaN); the gradient passes only where x is inside.
 Tensor clip(const Tensor& x, float low, float high);
 
