@@ -982,6 +982,28 @@ TEST_CASE("export_onnx writes where as a Cast of the condition to BOOL and a Whe
     CHECK(std::count(ops.begin(), ops.end(), "Where") == 2);
 }
 
+TEST_CASE("export_onnx writes sin and cos as Sin and Cos") {
+    // Periodic features of a learned projection, as a positional encoding or a Fourier feature.
+    class Periodic : public xg::Module {
+    public:
+        Periodic() : Module("Periodic") { w_ = register_parameter("w", xg::Tensor(random_input({6, 5}) * 3.0f)); }
+        xg::Tensor forward(const xg::Tensor& x) override {
+            const xg::Tensor z = xg::matmul(x, w_);
+            return xg::concat({xg::sin(z), xg::cos(z)}, 1);
+        }
+
+    private:
+        xg::Tensor w_;
+    };
+    xg::manual_seed(14);
+    Periodic model;
+    check_exported(model, {6});
+    ScratchDir dir;
+    xg::export_onnx(model, random_input({1, 6}), dir / "periodic.onnx");
+    const std::vector<std::string> ops = xg::import_onnx(dir / "periodic.onnx")->op_types();
+    for (const char* op : {"Sin", "Cos"}) CHECK(std::count(ops.begin(), ops.end(), op) == 1);
+}
+
 TEST_CASE("export_onnx writes a LayerNormalization of several axes, the batch still dynamic") {
     xg::manual_seed(9);
     xg::Sequential model;

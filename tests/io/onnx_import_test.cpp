@@ -1401,6 +1401,71 @@ TEST_CASE("import_onnx runs Where on a bool constant or a comparison, broadcasti
                          xg::IoError);
 }
 
+TEST_CASE("import_onnx runs Sin and Cos, Size, and Add, Sub and Mul of integer constants as exact shape arithmetic") {
+    ScratchDir dir;
+    const xg::Tensor x(xg::Array{{0.0f, 1.0f, -2.0f}, {3.0f, 0.5f, -0.25f}});
+    for (const char* op : {"Sin", "Cos"}) {
+        CAPTURE(op);
+        const xg::Array y = (*xg::import_onnx(write_model(dir, one_node(op))))(x).value();
+        const xg::Array expected = std::string(op) == "Sin" ? xg::Array(xt::sin(x.value())) : xg::Array(xt::cos(x.value()));
+        CHECK(y == expected);
+    }
+
+    // y = Reshape(x, Concat(Size(x) - 1 - [2], [2])): the element count of x and integer
+    // arithmetic on it, (2, 3) -> (3, 2).
+    onnx::ModelProto m = one_node("Size");
+    auto* g = m.mutable_graph();
+    g->mutable_node(0)->set_output(0, "count");
+    add_initializer(g, "one", {}, {}, {1});
+    add_initializer(g, "two", {1}, {}, {2});
+    const auto add_node = [g](const char* op, std::vector<const char*> in, const char* out) {
+        auto* n = g->add_node();
+        n->set_op_type(op);
+        for (const char* v : in) n->add_input(v);
+        n->add_output(out);
+        return n;
+    };
+    add_node("Sub", {"count", "one"}, "five");
+    add_node("Sub", {"five", "two"}, "three");  // a 0-d less a (1,): shape (1,)
+    add_int(add_node("Concat", {"three", "two"}, "shape"), "axis", 0);
+    add_node("Reshape", {"x", "shape"}, "y");
+    CHECK((*xg::import_onnx(write_model(dir, m)))(x).shape() == xg::Shape{3, 2});
+
+    // Mul of extents, exact past 2^24 where a float would round; overflow and mismatched shapes refused.
+    const auto product = [&](std::vector<long> a_dims, std::vector<long> a, std::vector<long> b_dims,
+                             std::vector<long> b) {
+        onnx::ModelProto p = one_node("Mul");
+        auto* pg = p.mutable_graph();
+        add_initializer(pg, "a", a_dims, {}, a);
+        add_initializer(pg, "b", b_dims, {}, b);
+        auto* mul = pg->mutable_node(0);
+        mul->set_input(0, "a");
+        mul->add_input("b");
+        mul->set_output(0, "ab");
+        // The product's value reaches the output as the extent of a ConstantOfShape's zeros.
+        auto* fill = pg->add_node();
+        fill->set_op_type("ConstantOfShape");
+        fill->add_input("ab");
+        fill->add_output("zeros");
+        auto* shape = pg->add_node();
+        shape->set_op_type("Shape");
+        shape->add_input("zeros");
+        shape->add_output("extents");
+        auto* cast = pg->add_node();
+        cast->set_op_type("Cast");
+        cast->add_input("extents");
+        cast->add_output("y");
+        add_int(cast, "to", onnx::TensorProto::FLOAT);
+        return xg::import_onnx(write_model(dir, p));
+    };
+    CHECK((*product({2}, {3, 5}, {}, {2}))(x).value() == xg::Array{6.0f, 10.0f});
+    CHECK_THROWS_WITH_AS((*product({1}, {4'611'686'018'427'387'904L}, {1}, {4}))(x),
+                         doctest::Contains("4611686018427387904 Mul 4 overflows int64"), xg::ValueError);
+    CHECK_THROWS_WITH_AS((*product({2}, {1, 2}, {3}, {1, 2, 3}))(x),
+                         doctest::Contains("int64 operands (2,) and (3,); expected one shape"),
+                         xg::OnnxUnsupportedError);
+}
+
 TEST_CASE("import_onnx runs NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss with constant targets, the gradient to the scores") {
     ScratchDir dir;
     // Scores (2, 3) and constant targets (2,): the loss of each row's target class.

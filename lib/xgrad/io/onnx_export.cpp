@@ -444,7 +444,7 @@ private:
         static const std::unordered_set<std::string> ops{
             "neg",  "exp",  "log",  "sqrt",      "abs",  "relu", "tanh",       "sigmoid",      "square",
             "pow",  "clip", "erf",  "elu",       "selu", "softplus", "swish",  "gelu",         "gelu_tanh",
-            "mish", "leaky_relu", "thresholded_relu", "relu6", "hard_sigmoid", "hard_swish"};
+            "mish", "leaky_relu", "thresholded_relu", "relu6", "hard_sigmoid", "hard_swish", "sin", "cos"};
         return ops.contains(op);
     }
 
@@ -460,7 +460,8 @@ private:
                            const std::string& y, const std::string& base) {
         static const std::unordered_map<std::string, std::string> one_node{
             {"neg", "Neg"},   {"exp", "Exp"},   {"log", "Log"},   {"sqrt", "Sqrt"},         {"abs", "Abs"},
-            {"relu", "Relu"}, {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"erf", "Erf"}, {"softplus", "Softplus"}};
+            {"relu", "Relu"}, {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"erf", "Erf"}, {"softplus", "Softplus"},
+            {"sin", "Sin"},   {"cos", "Cos"}};
         auto part = [&](const char* what) { return fresh(base + "/" + what); };
         if (auto it = one_node.find(op); it != one_node.end()) {
             node(it->second, {x}, y);
@@ -761,7 +762,7 @@ private:
         } else {
             throw ValueError(fmt::format(
                 "export_onnx: op '{}' (in '{}') has no ONNX form; expected ops among add, sub, mul, div, neg, maximum, "
-                "minimum, exp, log, sqrt, abs, square, pow, clip, erf, relu, sigmoid, tanh, elu, selu, softplus, swish, "
+                "minimum, exp, log, sqrt, abs, square, pow, clip, erf, sin, cos, relu, sigmoid, tanh, elu, selu, softplus, swish, "
                 "gelu, gelu_tanh, mish, leaky_relu, thresholded_relu, relu6, hard_sigmoid, hard_swish, softmax, log_softmax, "
                 "matmul, linear, transpose, reshape, pad, slice, gather, embedding_lookup, not_equal, equal, greater, "
                 "greater_equal, less, less_equal, where, argmax, argmin, sum, mean, max, min, conv2d, conv2d_with_bias, "

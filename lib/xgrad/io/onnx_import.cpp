@@ -63,14 +63,15 @@ struct Value {
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
         "Abs", "Add", "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Celu", "Clip", "Concat",
-        "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp",
-        "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "GRU",
-        "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log",
-        "LogSoftmax", "LSTM", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg", "NegativeLogLikelihoodLoss",
-        "Not", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
-        "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "RNN",
-        "Selu", "Sigmoid", "Slice", "Softmax", "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "Split", "Sqrt",
-        "Squeeze", "Sub", "Sum", "Tanh", "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample", "Where",
+        "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf",
+        "Exp", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual",
+        "GRU", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual",
+        "Log", "LogSoftmax", "LSTM", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg",
+        "NegativeLogLikelihoodLoss", "Not", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2",
+        "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "ReduceSumSquare",
+        "Relu", "Reshape", "Resize", "RNN", "Selu", "Sigmoid", "Sin", "Size", "Slice", "Softmax",
+        "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh",
+        "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample", "Where",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Shape"};
     return ops;
@@ -1362,6 +1363,15 @@ private:
         set_ints(0, std::move(c));
     }
 
+    // Size: how many elements the input holds, an int64 of no axes, as Shape on a tensor or on a
+    // computed shape.
+    void size_node() {
+        const Shape x = ints_at(0) ? value(n_->inputs[0]).ints->shape : in(0).shape();
+        Constant c{true, {}, {}, {}};
+        c.ints.push_back(static_cast<long>(element_count(x)));
+        set_ints(0, std::move(c));
+    }
+
     // Gather: of float data by constant int64 indices of any rank along any axis (the output's
     // axis becomes the indices' axes), or of int64 values (a shape) along their one axis.
     void gather_node() {
@@ -2000,6 +2010,30 @@ private:
         set(0, constant(std::move(values)));
     }
 
+    // Add, Sub or Mul of two integer constants: the arithmetic of a shape computed at run time
+    // (a rank less an axis, a product of extents), exact, where floats would round past 2^24. One
+    // side of one value broadcasts against the other; overflow is refused.
+    void int_arithmetic(const std::string& op) {
+        const Constant& a = *value(n_->inputs[0]).ints;
+        const Constant& b = *value(n_->inputs[1]).ints;
+        if (a.ints.size() != 1 && b.ints.size() != 1 && a.shape != b.shape) {
+            unsupported(fmt::format("int64 operands {} and {}; expected one shape, or one value on a side",
+                                    format_shape(a.shape), format_shape(b.shape)));
+        }
+        Constant c{true, {}, {}, broadcast_shapes(a.shape, b.shape, op.c_str())};
+        const std::size_t n = std::max(a.ints.size(), b.ints.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            const long x = a.ints[a.ints.size() == 1 ? 0 : i], y = b.ints[b.ints.size() == 1 ? 0 : i];
+            long z = 0;
+            const bool overflow = op == "Add"   ? __builtin_add_overflow(x, y, &z)
+                                  : op == "Sub" ? __builtin_sub_overflow(x, y, &z)
+                                                : __builtin_mul_overflow(x, y, &z);
+            if (overflow) invalid(fmt::format("{} {} {} overflows int64", x, op, y));
+            c.ints.push_back(z);
+        }
+        set_ints(0, std::move(c));
+    }
+
     // B of a binary op. Before opset 7, B broadcast only when asked (broadcast=1), aligned at
     // `axis` of A rather than at the end.
     Tensor second_operand() {
@@ -2050,6 +2084,8 @@ private:
         if (op == "Reciprocal") return set(0, 1.0f / in(0));
         if (op == "Identity") return set(0, in(0));
         if (op == "Erf") return set(0, erf(in(0)));
+        if (op == "Sin") return set(0, sin(in(0)));
+        if (op == "Cos") return set(0, cos(in(0)));
         if (op == "Softplus") return set(0, softplus(in(0)));
         if (op == "LeakyRelu") return set(0, leaky_relu(in(0), float_attr("alpha", 0.01f)));
         if (op == "Elu") return set(0, elu(in(0), float_attr("alpha", 1.0f)));
@@ -2105,6 +2141,7 @@ private:
             for (std::size_t k = 1; k < n.inputs.size(); ++k) y = op == "Max" ? maximum(y, in(k)) : minimum(y, in(k));
             return set(0, y);
         }
+        if ((op == "Add" || op == "Sub" || op == "Mul") && ints_at(0) && ints_at(1)) return int_arithmetic(op);
         if (op == "Add") return set(0, in(0) + second_operand());
         if (op == "Sub") return set(0, in(0) - second_operand());
         if (op == "Mul") return set(0, in(0) * second_operand());
@@ -2159,6 +2196,7 @@ private:
         }
         if (op == "Squeeze" || op == "Unsqueeze") return squeeze_like(op == "Squeeze");
         if (op == "Shape") return shape_node();
+        if (op == "Size") return size_node();
         if (op == "Slice") return slice_node();
         if (op == "Split") return split_node();
         if (op == "Resize") return resize_node();
