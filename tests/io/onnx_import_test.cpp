@@ -423,6 +423,15 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
 
 namespace {
 
+// Appends a node of `op` reading `in` and writing `out` to graph g.
+onnx::NodeProto* add_node_to(onnx::GraphProto* g, const char* op, std::vector<const char*> in, const char* out) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    for (const char* v : in) n->add_input(v);
+    n->add_output(out);
+    return n;
+}
+
 void add_initializer(onnx::GraphProto* g, const std::string& name, std::vector<long> dims, std::vector<float> floats,
                      std::vector<long> ints = {}) {
     auto* t = g->add_initializer();
@@ -1418,26 +1427,24 @@ TEST_CASE("import_onnx runs Sin and Cos, Size, and Add, Sub and Mul of integer c
     g->mutable_node(0)->set_output(0, "count");
     add_initializer(g, "one", {}, {}, {1});
     add_initializer(g, "two", {1}, {}, {2});
-    const auto add_node = [g](const char* op, std::vector<const char*> in, const char* out) {
-        auto* n = g->add_node();
-        n->set_op_type(op);
-        for (const char* v : in) n->add_input(v);
-        n->add_output(out);
-        return n;
-    };
-    add_node("Sub", {"count", "one"}, "five");
-    add_node("Sub", {"five", "two"}, "three");  // a 0-d less a (1,): shape (1,)
-    add_int(add_node("Concat", {"three", "two"}, "shape"), "axis", 0);
-    add_node("Reshape", {"x", "shape"}, "y");
+    add_node_to(g, "Sub", {"count", "one"}, "five");
+    add_node_to(g, "Sub", {"five", "two"}, "three");  // a 0-d less a (1,): shape (1,)
+    add_int(add_node_to(g, "Concat", {"three", "two"}, "shape"), "axis", 0);
+    add_node_to(g, "Reshape", {"x", "shape"}, "y");
     CHECK((*xg::import_onnx(write_model(dir, m)))(x).shape() == xg::Shape{3, 2});
 
-    // Mul of extents, exact past 2^24 where a float would round; overflow and mismatched shapes refused.
+    // Mul of extents; overflow and mismatched shapes refused.
     const auto product = [&](std::vector<long> a_dims, std::vector<long> a, std::vector<long> b_dims,
                              std::vector<long> b) {
         onnx::ModelProto p = one_node("Mul");
         auto* pg = p.mutable_graph();
-        add_initializer(pg, "a", a_dims, {}, a);
-        add_initializer(pg, "b", b_dims, {}, b);
+        for (const auto& [name, dims, values] : {std::tuple{"a", a_dims, a}, std::tuple{"b", b_dims, b}}) {
+            auto* t = pg->add_initializer();  // int64 even when empty (add_initializer would make it float)
+            t->set_name(name);
+            t->set_data_type(onnx::TensorProto::INT64);
+            for (long d : dims) t->add_dims(d);
+            for (long v : values) t->add_int64_data(v);
+        }
         auto* mul = pg->mutable_node(0);
         mul->set_input(0, "a");
         mul->add_input("b");
@@ -1459,11 +1466,87 @@ TEST_CASE("import_onnx runs Sin and Cos, Size, and Add, Sub and Mul of integer c
         return xg::import_onnx(write_model(dir, p));
     };
     CHECK((*product({2}, {3, 5}, {}, {2}))(x).value() == xg::Array{6.0f, 10.0f});
+    // 4097 * 4097 = 16785409, which a float rounds to 16785408: less 16785408, 1 left, not 0.
+    {
+        onnx::ModelProto p = one_node("Mul");
+        auto* pg = p.mutable_graph();
+        add_initializer(pg, "a", {1}, {}, {4097});
+        add_initializer(pg, "big", {1}, {}, {16'785'408});
+        pg->mutable_node(0)->set_input(0, "a");
+        pg->mutable_node(0)->add_input("a");
+        pg->mutable_node(0)->set_output(0, "square");
+        add_node_to(pg, "Sub", {"square", "big"}, "left");
+        add_node_to(pg, "ConstantOfShape", {"left"}, "y");
+        CHECK((*xg::import_onnx(write_model(dir, p)))(x).shape() == xg::Shape{1});
+    }
+    // One value against an empty side: an empty result, however high the value's rank.
+    CHECK((*product({0}, {}, {}, {5}))(x).value().size() == 0);
+    CHECK((*product({1, 1, 1}, {7}, {0}, {}))(x).value().size() == 0);
     CHECK_THROWS_WITH_AS((*product({1}, {4'611'686'018'427'387'904L}, {1}, {4}))(x),
                          doctest::Contains("4611686018427387904 Mul 4 overflows int64"), xg::ValueError);
     CHECK_THROWS_WITH_AS((*product({2}, {1, 2}, {3}, {1, 2, 3}))(x),
-                         doctest::Contains("int64 operands (2,) and (3,); expected one shape"),
+                         doctest::Contains("integer operands (2,) and (3,); expected one shape"),
                          xg::OnnxUnsupportedError);
+    // int32 data stays within 32 bits.
+    {
+        onnx::ModelProto p = one_node("Add");
+        auto* pg = p.mutable_graph();
+        for (const char* name : {"a", "b"}) {
+            auto* t = pg->add_initializer();
+            t->set_name(name);
+            t->set_data_type(onnx::TensorProto::INT32);
+            t->add_int32_data(name == std::string("a") ? 2'147'483'647 : 1);
+        }
+        pg->mutable_node(0)->set_input(0, "a");
+        pg->mutable_node(0)->add_input("b");
+        CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, p)))(x),
+                             doctest::Contains("2147483647 Add 1 overflows int32"), xg::ValueError);
+    }
+}
+
+TEST_CASE("import_onnx negates and picks integer constants exactly: Neg and Where of a computed shape") {
+    ScratchDir dir;
+    const xg::Tensor x(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}});
+    // Reshape(x, Where([1, 0], Neg([-3, 7]), [9, 2])) = Reshape(x, [3, 2]).
+    onnx::ModelProto m = one_node("Neg");
+    auto* g = m.mutable_graph();
+    add_initializer(g, "v", {2}, {}, {-3, 7});
+    add_initializer(g, "other", {2}, {}, {9, 2});
+    auto* mask = g->add_initializer();
+    mask->set_name("mask");
+    mask->set_data_type(onnx::TensorProto::BOOL);
+    mask->add_dims(2);
+    mask->set_raw_data(std::string("\x01\x00", 2));
+    g->mutable_node(0)->set_input(0, "v");
+    g->mutable_node(0)->set_output(0, "negated");
+    add_node_to(g, "Where", {"mask", "negated", "other"}, "shape");
+    add_node_to(g, "Reshape", {"x", "shape"}, "y");
+    CHECK((*xg::import_onnx(write_model(dir, m)))(x).shape() == xg::Shape{3, 2});
+    // Integers Where picks from are exact past 2^24.
+    onnx::ModelProto big = one_node("Where");
+    auto* bg = big.mutable_graph();
+    add_initializer(bg, "cond", {}, {}, {1});
+    add_initializer(bg, "large", {1}, {}, {(1L << 24) + 1});
+    auto* where = bg->mutable_node(0);
+    where->set_input(0, "cond");
+    where->add_input("large");
+    where->add_input("large");
+    where->set_output(0, "picked");
+    add_node_to(bg, "Sub", {"picked", "large"}, "zero");
+    add_node_to(bg, "ConstantOfShape", {"zero"}, "y");
+    CHECK((*xg::import_onnx(write_model(dir, big)))(x).shape() == xg::Shape{0});
+    // Neg of the most negative int64 has no int64 result.
+    onnx::ModelProto lowest = one_node("Neg");
+    add_initializer(lowest.mutable_graph(), "min", {1}, {}, {std::numeric_limits<long>::min()});
+    lowest.mutable_graph()->mutable_node(0)->set_input(0, "min");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, lowest)))(x), doctest::Contains("overflows int64"),
+                         xg::ValueError);
+    // A Where without one of its three inputs.
+    onnx::ModelProto missing = one_node("Where");
+    missing.mutable_graph()->mutable_node(0)->add_input("");
+    missing.mutable_graph()->mutable_node(0)->add_input("x");
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, missing)))(x),
+                         doctest::Contains("input 1 is missing; expected 3 inputs (condition, X, Y)"), xg::ValueError);
 }
 
 TEST_CASE("import_onnx runs NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss with constant targets, the gradient to the scores") {

@@ -22,12 +22,14 @@
 namespace xg {
 namespace {
 
-// A constant of the graph: float data (weights) or int64 data (shapes, axes).
+// A constant of the graph: float data (weights) or integer data (shapes, axes; int64, int32, or
+// bool masks as 1 and 0).
 struct Constant {
     bool is_int = false;
     Array floats;
     std::vector<long> ints;
     Shape shape;
+    bool int32 = false;  // int32 data, whose arithmetic must stay within 32 bits
 };
 
 struct Attribute {
@@ -49,7 +51,7 @@ struct OpNode {
 // A value while the graph runs.
 struct Value {
     Tensor tensor;           // float values
-    std::optional<Constant> ints;  // int64 values (only from constants)
+    std::optional<Constant> ints;  // integer values (only from constants)
     // Computed from the graph's inputs, not from initializers and Constant nodes alone: values
     // that change from call to call, which must stay ops on the tape (a trace of the imported
     // model, as export_onnx makes, would otherwise hold one call's values).
@@ -137,6 +139,7 @@ Constant decode(const onnx::TensorProto& t, const std::string& context, const st
         case onnx::TensorProto::INT32: {
             c.is_int = true;
             const bool wide = t.data_type() == onnx::TensorProto::INT64;
+            c.int32 = !wide;
             const std::size_t width = wide ? 8 : 4;
             if (t.has_raw_data()) {
                 if (raw.size() != n * width) throw wrong_size(raw.size() / width);
@@ -461,9 +464,10 @@ private:
     std::vector<long> ints_in(std::size_t k) {
         if (!has_input(k)) invalid(fmt::format("input {} is missing; expected {} inputs", k, k + 1));
         const Value& v = value(n_->inputs[k]);
-        if (!v.ints) unsupported(fmt::format("input {} ('{}') is computed at run time; expected a constant int64 "
-                                             "tensor",
-                                             k, n_->inputs[k]));
+        if (!v.ints) {
+            unsupported(fmt::format("input {} ('{}') is {}; expected a constant int64 tensor", k, n_->inputs[k],
+                                    v.computed ? "computed at run time" : "float data"));
+        }
         return v.ints->ints;
     }
     float scalar_in(std::size_t k, float fallback) {
@@ -1508,8 +1512,32 @@ private:
     // Where(condition, X, Y): the condition a comparison's 1 and 0, a Cast to BOOL or a bool
     // constant, all of them floats true where not 0, as xgrad's where reads them.
     void where_node() {
+        for (std::size_t k = 0; k < 3; ++k) {
+            if (!has_input(k)) invalid(fmt::format("input {} is missing; expected 3 inputs (condition, X, Y)", k));
+        }
+        if (ints_at(0) && ints_at(1) && ints_at(2)) return where_of_ints();
         require_exact_ints(3);
         set(0, where(in(0), in(1), in(2)));
+    }
+
+    // Where of integer constants (a shape picked by a constant condition): the integers
+    // themselves, exact at any size. Each input is either of the result's shape or one value.
+    void where_of_ints() {
+        const Constant& cond = *value(n_->inputs[0]).ints;
+        const Constant& x = *value(n_->inputs[1]).ints;
+        const Constant& y = *value(n_->inputs[2]).ints;
+        Constant c{true, {}, {}, broadcast_shapes(broadcast_shapes(cond.shape, x.shape, "Where"), y.shape, "Where"),
+                   x.int32 && y.int32};
+        const std::size_t n = element_count(c.shape);
+        for (const Constant* v : {&cond, &x, &y}) {
+            if (v->ints.size() != 1 && v->ints.size() != n) {
+                unsupported(fmt::format("integer inputs {}, {} and {}; expected each of the result's shape or one value",
+                                        format_shape(cond.shape), format_shape(x.shape), format_shape(y.shape)));
+            }
+        }
+        const auto at = [](const Constant& v, std::size_t i) { return v.ints[v.ints.size() == 1 ? 0 : i]; };
+        for (std::size_t i = 0; i < n; ++i) c.ints.push_back(at(cond, i) != 0 ? at(x, i) : at(y, i));
+        set_ints(0, std::move(c));
     }
 
     // NegativeLogLikelihoodLoss, and SoftmaxCrossEntropyLoss (the same of log_softmax over the
@@ -2017,21 +2045,30 @@ private:
         const Constant& a = *value(n_->inputs[0]).ints;
         const Constant& b = *value(n_->inputs[1]).ints;
         if (a.ints.size() != 1 && b.ints.size() != 1 && a.shape != b.shape) {
-            unsupported(fmt::format("int64 operands {} and {}; expected one shape, or one value on a side",
+            unsupported(fmt::format("integer operands {} and {}; expected one shape, or one value on a side",
                                     format_shape(a.shape), format_shape(b.shape)));
         }
-        Constant c{true, {}, {}, broadcast_shapes(a.shape, b.shape, op.c_str())};
-        const std::size_t n = std::max(a.ints.size(), b.ints.size());
+        Constant c{true, {}, {}, broadcast_shapes(a.shape, b.shape, op.c_str()), a.int32 && b.int32};
+        // With one value on a side, the result has as many as the other side (none when it is empty).
+        const std::size_t n = element_count(c.shape);
         for (std::size_t i = 0; i < n; ++i) {
             const long x = a.ints[a.ints.size() == 1 ? 0 : i], y = b.ints[b.ints.size() == 1 ? 0 : i];
             long z = 0;
             const bool overflow = op == "Add"   ? __builtin_add_overflow(x, y, &z)
                                   : op == "Sub" ? __builtin_sub_overflow(x, y, &z)
                                                 : __builtin_mul_overflow(x, y, &z);
-            if (overflow) invalid(fmt::format("{} {} {} overflows int64", x, op, y));
+            check_int_range(overflow, z, c.int32, fmt::format("{} {} {}", x, op, y));
             c.ints.push_back(z);
         }
         set_ints(0, std::move(c));
+    }
+
+    // Refuses an integer result outside its type (`overflow`: outside int64 already).
+    void check_int_range(bool overflow, long z, bool int32, const std::string& what) const {
+        if (overflow || (int32 && (z < std::numeric_limits<std::int32_t>::min() ||
+                                   z > std::numeric_limits<std::int32_t>::max()))) {
+            invalid(fmt::format("{} overflows {}", what, int32 ? "int32" : "int64"));
+        }
     }
 
     // B of a binary op. Before opset 7, B broadcast only when asked (broadcast=1), aligned at
@@ -2080,6 +2117,16 @@ private:
         if (op == "Log") return set(0, log(in(0)));
         if (op == "Sqrt") return set(0, sqrt(in(0)));
         if (op == "Abs") return set(0, abs(in(0)));
+        if (op == "Neg" && ints_at(0)) {
+            // A computed shape's negated axis count (ONNX's LayerNormalization for a negative axis).
+            Constant c = *value(n_->inputs[0]).ints;
+            for (long& v : c.ints) {
+                long z = 0;
+                check_int_range(__builtin_sub_overflow(0L, v, &z), z, c.int32, fmt::format("Neg {}", v));
+                v = z;
+            }
+            return set_ints(0, std::move(c));
+        }
         if (op == "Neg") return set(0, -in(0));
         if (op == "Reciprocal") return set(0, 1.0f / in(0));
         if (op == "Identity") return set(0, in(0));
@@ -2336,15 +2383,6 @@ Array read_onnx_tensor(const std::string& path) {
     if (t.data_type() != T::FLOAT && t.data_type() != T::INT64 && t.data_type() != T::INT32 && t.data_type() != T::BOOL) {
         throw OnnxUnsupportedError(fmt::format("read_onnx_tensor: {}: data type {}; expected FLOAT, INT64, INT32 or BOOL",
                                                path, data_type_name(t.data_type())));
-    }
-    if (t.data_type() == T::BOOL) {
-        // Stored one byte per value in raw_data, or one int32 per value.
-        t.set_data_type(T::INT32);
-        if (t.has_raw_data()) {
-            const std::string raw = t.raw_data();
-            t.clear_raw_data();
-            for (char b : raw) t.add_int32_data(b != 0 ? 1 : 0);
-        }
     }
     Constant c = decode(t, path, "the tensor");
     if (!c.is_int) return c.floats;
