@@ -102,7 +102,7 @@ TEST_CASE("ImageDataset gives samples of another shape with the same pixels, for
     CHECK_THROWS_AS(xg::ImageDataset(images, labels, xg::Shape{}, 3), xg::ShapeError);
 }
 
-TEST_CASE("ImageDataset gathers a batch longer than it reads ahead, rows in any order and repeated") {
+TEST_CASE("ImageDataset gathers a long batch, rows in any order and repeated") {
     // 300 images of 37 bytes: rows that start anywhere in a cache line and end in the next.
     xg::ByteArray images = xt::zeros<std::uint8_t>({300, 37});
     for (std::size_t i = 0; i < images.size(); ++i) images.data()[i] = static_cast<std::uint8_t>((i * 7 + i / 37) % 251);

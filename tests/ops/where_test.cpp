@@ -120,3 +120,18 @@ TEST_CASE("empty tensors go through where, forward and backward") {
     CHECK(xg::where(xg::input(xt::zeros<float>({0, 3})), ones_row, ones_row).shape() == xg::Shape{0, 3});
     check_empty([&](const xg::Tensor& t) { return xg::where(ones_row, ones_row, t); }, {2, 0, 1}, {2, 0, 3});
 }
+
+TEST_CASE("where keeps the gradient finite only when the side not picked is finite itself, as PyTorch") {
+    // The documented caveat and its remedy: sqrt of a negative x is NaN, and its derivative
+    // times where's 0 is still NaN; where inside the sqrt keeps it away from negative values.
+    xg::Tensor x = xg::parameter(xg::Array{-1.0f, 4.0f}, "x");
+    const xg::Tensor zero = xg::zeros({}), one = xg::ones({});
+    xg::sum(xg::where(xg::greater(x, zero), xg::sqrt(x), zero)).backward();
+    CHECK(std::isnan(x.grad()(0)));
+    CHECK(x.grad()(1) == 0.25f);
+    x.zero_grad();
+    const xg::Tensor safe = xg::sqrt(xg::where(xg::greater(x, zero), x, one));
+    xg::sum(xg::where(xg::greater(x, zero), safe, zero)).backward();
+    CHECK(x.grad()(0) == 0.0f);
+    CHECK(x.grad()(1) == 0.25f);
+}

@@ -263,8 +263,11 @@ Tensor less_equal(const Tensor& a, const Tensor& b);
 // ---- where.cpp -------------------------------------------------------------------------
 /// a where condition is not 0 (NaN counts as true, as a cast to bool), b elsewhere, elementwise
 /// with numpy broadcasting of all three (numpy.where, torch.where, ONNX's Where). The gradient
-/// goes to a where the condition holds and to b where it does not, exactly 0 on the other side
-/// (a NaN gradient there does not leak through); the condition gets none.
+/// goes to a where the condition holds and to b where it does not, exactly 0 on the other side;
+/// the condition gets none. As in PyTorch, a side that is NaN or infinite where it is not picked
+/// still makes its own op's gradient NaN there (0 times an infinite derivative):
+/// where(greater(x, zero), sqrt(x), zero) has a NaN gradient where x < 0; with
+/// sqrt(where(greater(x, zero), x, one)) in place of sqrt(x) it has 0 there.
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
 
 // ---- dropout.cpp -----------------------------------------------------------------------
