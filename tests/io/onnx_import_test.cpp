@@ -1410,6 +1410,39 @@ TEST_CASE("import_onnx runs Where on a bool constant or a comparison, broadcasti
                          xg::IoError);
 }
 
+TEST_CASE("integer constants read as floats by several nodes give the same values in every run, and are not parameters") {
+    // y = Where(mask, x, -1) * counts + counts: a bool mask and an int64 initializer, the latter
+    // read as floats twice.
+    onnx::ModelProto m = one_node("Where");
+    auto* g = m.mutable_graph();
+    auto* mask = g->add_initializer();
+    mask->set_name("mask");
+    mask->set_data_type(onnx::TensorProto::BOOL);
+    mask->add_dims(3);
+    mask->set_raw_data(std::string("\x01\x00\x01", 3));
+    add_initializer(g, "fallback", {}, {-1.0f});
+    add_initializer(g, "counts", {3}, {}, {2, 3, 4});
+    auto* where = g->mutable_node(0);
+    where->set_input(0, "mask");
+    where->add_input("x");
+    where->add_input("fallback");
+    where->set_output(0, "picked");
+    add_node_to(g, "Mul", {"picked", "counts"}, "scaled");
+    add_node_to(g, "Add", {"scaled", "counts"}, "y");
+    ScratchDir dir;
+    const auto model = xg::import_onnx(write_model(dir, m));
+    CHECK(model->named_parameters().size() == 1);  // fallback
+    xg::Tensor x = xg::parameter(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}}, "x");
+    for (int run = 0; run < 3; ++run) {
+        CAPTURE(run);
+        x.zero_grad();
+        const xg::Tensor y = (*model)(x);
+        CHECK(y.value() == xg::Array{{4.0f, 0.0f, 16.0f}, {10.0f, 0.0f, 28.0f}});
+        xg::sum(y).backward();
+        CHECK(x.grad() == xg::Array{{2.0f, 0.0f, 4.0f}, {2.0f, 0.0f, 4.0f}});
+    }
+}
+
 TEST_CASE("import_onnx runs Sin and Cos, Size, and Add, Sub and Mul of integer constants as exact shape arithmetic") {
     ScratchDir dir;
     const xg::Tensor x(xg::Array{{0.0f, 1.0f, -2.0f}, {3.0f, 0.5f, -0.25f}});

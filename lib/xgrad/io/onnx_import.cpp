@@ -39,7 +39,7 @@ struct Attribute {
     std::vector<long> ints;
     std::vector<float> floats;
     std::vector<std::string> strings;
-    std::optional<Constant> t;
+    std::shared_ptr<const Constant> t;
 };
 
 struct OpNode {
@@ -50,8 +50,8 @@ struct OpNode {
 
 // A value while the graph runs.
 struct Value {
-    Tensor tensor;           // float values
-    std::optional<Constant> ints;  // integer values (only from constants)
+    Tensor tensor;                          // float values
+    std::shared_ptr<const Constant> ints;   // integer values (only from constants), shared, not copied
     // Computed from the graph's inputs, not from initializers and Constant nodes alone: values
     // that change from call to call, which must stay ops on the tape (a trace of the imported
     // model, as export_onnx makes, would otherwise hold one call's values).
@@ -60,6 +60,9 @@ struct Value {
     // numbers only as a Gather's indices, where xgrad checks them; elsewhere the cast's rounding
     // would be needed, which xgrad does not run.
     bool cast_to_integer = false;
+    // The integer values as floats, made once for all the nodes that read them so (a mask every
+    // attention layer applies).
+    Tensor ints_as_floats;
 };
 
 const std::set<std::string>& supported_ops() {
@@ -182,6 +185,13 @@ Constant decode(const onnx::TensorProto& t, const std::string& context, const st
     }
 }
 
+// An integer constant's values as a float tensor (a mask or a shape fed to a float op).
+Tensor floats_of(const Constant& c) {
+    Array a = uninitialized(c.shape);
+    std::transform(c.ints.begin(), c.ints.end(), a.begin(), [](long x) { return static_cast<float>(x); });
+    return constant(std::move(a));
+}
+
 }  // namespace
 
 struct OnnxModel::Graph {
@@ -189,7 +199,7 @@ struct OnnxModel::Graph {
     long opset = 0;
     std::vector<OpNode> nodes;
     std::vector<std::string> inputs, outputs;
-    std::vector<std::pair<std::string, Constant>> initializers;
+    std::vector<std::pair<std::string, std::shared_ptr<const Constant>>> initializers;
     std::set<std::string> statistics;  // BatchNormalization's running mean and variance
 };
 
@@ -217,7 +227,7 @@ std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& conte
             throw IoError(fmt::format("import_onnx: {}: {} is unnamed or named twice; expected unique names", context,
                                       what));
         }
-        g->initializers.emplace_back(t.name(), decode(t, context, what));
+        g->initializers.emplace_back(t.name(), std::make_shared<const Constant>(decode(t, context, what)));
     }
     for (const auto& v : graph.input()) {
         if (defined.contains(v.name())) continue;  // an initializer's default, not fed by the caller
@@ -280,7 +290,10 @@ std::shared_ptr<Graph> parse(const onnx::ModelProto& m, const std::string& conte
             attr.ints.assign(a.ints().begin(), a.ints().end());
             attr.floats.assign(a.floats().begin(), a.floats().end());
             attr.strings.assign(a.strings().begin(), a.strings().end());
-            if (a.has_t()) attr.t = decode(a.t(), context, fmt::format("attribute '{}' of node {}", a.name(), node.name));
+            if (a.has_t()) {
+                attr.t = std::make_shared<const Constant>(
+                    decode(a.t(), context, fmt::format("attribute '{}' of node {}", a.name(), node.name)));
+            }
             if (a.type() == onnx::AttributeProto::GRAPH || a.type() == onnx::AttributeProto::GRAPHS) {
                 throw OnnxUnsupportedError(fmt::format("import_onnx: {}: node {} has a subgraph attribute '{}'; "
                                                        "expected none",
@@ -441,7 +454,8 @@ private:
         return it->second;
     }
     Tensor tensor_value(const std::string& name) {
-        const Value& v = value(name);
+        if (!values_.contains(name)) value(name);  // names the missing value
+        Value& v = values_.at(name);
         if (v.cast_to_integer) {
             unsupported(fmt::format("'{}' is a Cast of values computed at run time to an integer type, used other "
                                     "than as a Gather's indices; expected the cast's rounding only where the values "
@@ -449,11 +463,9 @@ private:
                                     name));
         }
         if (!v.tensor.defined()) {
-            // Int64 data read as floats (an integer constant fed to a float op).
-            const Constant& c = *v.ints;
-            Array a = uninitialized(c.shape);
-            std::transform(c.ints.begin(), c.ints.end(), a.begin(), [](long x) { return static_cast<float>(x); });
-            return constant(std::move(a));
+            // Integer data read as floats (an integer constant fed to a float op).
+            if (!v.ints_as_floats.defined()) v.ints_as_floats = floats_of(*v.ints);
+            return v.ints_as_floats;
         }
         return v.tensor;
     }
@@ -513,9 +525,10 @@ private:
             return it != values_.end() && it->second.computed;
         });
     }
-    void set_ints(std::size_t k, Constant c) {
+    void set_ints(std::size_t k, std::shared_ptr<const Constant> c) {
         if (k < n_->outputs.size() && !n_->outputs[k].empty()) values_[n_->outputs[k]] = Value{{}, std::move(c)};
     }
+    void set_ints(std::size_t k, Constant c) { set_ints(k, std::make_shared<const Constant>(std::move(c))); }
     // An axis in [-rank, rank) as an index.
     std::size_t axis(long a, std::size_t rank) const {
         const long r = static_cast<long>(rank);
@@ -1352,7 +1365,7 @@ private:
     }
 
     bool ints_at(std::size_t k) {
-        return has_input(k) && value(n_->inputs[k]).ints.has_value() && !value(n_->inputs[k]).tensor.defined();
+        return has_input(k) && value(n_->inputs[k]).ints != nullptr && !value(n_->inputs[k]).tensor.defined();
     }
 
     // Shape: the input's extents as int64, from `start` to `end` (opset 15).
@@ -1993,7 +2006,7 @@ private:
     void constant_node() {
         if (const Attribute* a = attr("value"); a && a->t) {
             if (a->t->is_int) {
-                set_ints(0, *a->t);
+                set_ints(0, a->t);
             } else {
                 set(0, constant(a->t->floats));
             }
@@ -2310,12 +2323,13 @@ std::string read_file(const std::string& path, const char* function) {
 OnnxModel::OnnxModel(std::shared_ptr<const Graph> graph, std::string name)
     : Module("OnnxModel", std::move(name)), graph_(std::move(graph)) {
     for (const auto& [name, c] : graph_->initializers) {
-        if (c.is_int) {
-            weights_.emplace_back();
+        if (c->is_int) {
+            // Made once here rather than by each run that reads them as floats.
+            initializers_.push_back(floats_of(*c));
             continue;
         }
-        Tensor t(c.floats);
-        weights_.push_back(graph_->statistics.contains(name) ? register_buffer(name, t) : register_parameter(name, t));
+        Tensor t(c->floats);
+        initializers_.push_back(graph_->statistics.contains(name) ? register_buffer(name, t) : register_parameter(name, t));
     }
 }
 
@@ -2338,7 +2352,7 @@ std::vector<Tensor> OnnxModel::run(const std::vector<Tensor>& inputs) {
     std::unordered_map<std::string, Value> values;
     for (std::size_t i = 0; i < graph_->initializers.size(); ++i) {
         const auto& [name, c] = graph_->initializers[i];
-        values[name] = c.is_int ? Value{{}, c} : Value{weights_[i], {}};
+        values[name] = c->is_int ? Value{{}, c, false, false, initializers_[i]} : Value{initializers_[i], {}};
     }
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (!inputs[i].defined()) {

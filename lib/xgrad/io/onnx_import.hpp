@@ -47,7 +47,8 @@ public:
 
 private:
     std::shared_ptr<const Graph> graph_;
-    std::vector<Tensor> weights_;  // the initializers as registered, in the graph's order
+    // The initializers in the graph's order: float ones as registered, integer ones as floats.
+    std::vector<Tensor> initializers_;
     std::size_t value_limit_ = 0;
 };
 
