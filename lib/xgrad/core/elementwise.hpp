@@ -1,16 +1,22 @@
 #pragma once
 // Elementwise kernels shared by the ops and their gradient rules: a plain loop over the
-// contiguous buffers when the shapes agree (the compiler vectorizes it), xtensor's
-// broadcasting when they do not. On small tensors the fixed cost of an xtensor expression
-// (building and checking its shape, choosing a stepper) dwarfs the arithmetic: a scalar
-// expression graph spends most of its time there without these loops. Large arrays are split
-// between threads (the functions are pure, so the result is the same for any split).
+// contiguous buffers when the shapes agree (the compiler vectorizes it), and when they broadcast,
+// the same loop along each row of the output (broadcast.hpp), an operand that holds one value for
+// a row read from a short run of copies of it. xtensor's broadcasting steps an index per element
+// through a function it cannot vectorize, several times slower; on small tensors the fixed cost
+// of its expressions (building and checking a shape, choosing a stepper) dwarfs the arithmetic.
+// Large arrays are split between threads (the functions are pure, so the result is the same for
+// any split).
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <utility>
+#include <vector>
 
 #include <xtensor/xmath.hpp>
 
 #include "xgrad/core/array.hpp"
+#include "xgrad/core/broadcast.hpp"
 #include "xgrad/core/parallel.hpp"
 
 namespace xg {
@@ -34,11 +40,78 @@ Array map_same_shape(const F& f, const Array& a, const Rest&... rest) {
     });
     return out;
 }
-// f over arrays that broadcast together: the plain loop when all shapes agree.
+// Rows shorter than this go to xtensor: a row's fixed cost would outweigh its few elements.
+inline constexpr std::size_t kShortestRow = 8;
+// Copies of a held value read in one stretch of a row: a few cache lines per operand.
+inline constexpr std::size_t kHeldCopies = 256;
+
+// z[i] = f(p[0][i], p[1][i], ...) for i < n.
+template <class F, std::size_t N, std::size_t... I>
+void map_stretch(const F& f, float* z, std::size_t n, const std::array<const float*, N>& p,
+                 std::index_sequence<I...>) {
+    // Local copies: stores to z could otherwise alias what f captured and the pointers.
+    const F fn = f;
+    const std::array<const float*, N> q = p;
+    for (std::size_t i = 0; i < n; ++i) z[i] = fn(q[I][i]...);
+}
+
+// Output elements [lo, hi) of the walk w over the operands at `base`, into z.
+template <class F, std::size_t N>
+void map_walk_range(const F& f, const BroadcastWalk& w, const std::array<const float*, N>& base, float* z,
+                    std::size_t lo, std::size_t hi) {
+    const std::size_t length = w.row_length;
+    const std::size_t axes = w.outer.size();
+    // The row lo falls in, as an index along each outer axis, and each operand's offset there.
+    std::vector<std::size_t> index(axes, 0);
+    std::array<std::size_t, N> offset{};
+    for (std::size_t a = axes, row = lo / length; a-- > 0;) {
+        index[a] = row % w.outer[a];
+        row /= w.outer[a];
+        for (std::size_t k = 0; k < N; ++k) offset[k] += index[a] * w.strides[k][a];
+    }
+    alignas(64) float held[N][kHeldCopies];
+    std::size_t column = lo % length;
+    while (lo < hi) {
+        const std::size_t end = std::min(length, column + (hi - lo));
+        for (std::size_t k = 0; k < N; ++k) {
+            if (!w.runs[k]) std::fill_n(held[k], std::min(kHeldCopies, end - column), base[k][offset[k]]);
+        }
+        for (std::size_t c = column; c < end; c += kHeldCopies) {
+            const std::size_t n = std::min(kHeldCopies, end - c);
+            std::array<const float*, N> p;
+            for (std::size_t k = 0; k < N; ++k) p[k] = w.runs[k] ? base[k] + offset[k] + c : held[k];
+            map_stretch(f, z + lo + (c - column), n, p, std::make_index_sequence<N>{});
+        }
+        lo += end - column;
+        column = 0;
+        // The next row: the odometer over the outer axes.
+        for (std::size_t a = axes; a-- > 0;) {
+            for (std::size_t k = 0; k < N; ++k) offset[k] += w.strides[k][a];
+            if (++index[a] < w.outer[a]) break;
+            for (std::size_t k = 0; k < N; ++k) offset[k] -= w.outer[a] * w.strides[k][a];
+            index[a] = 0;
+        }
+    }
+}
+
+// f over arrays that broadcast together: the plain loop when all shapes agree, else along the rows
+// of the broadcast.
 template <class F, class... Rest>
 Array map_broadcast(F f, const Array& a, const Rest&... rest) {
-    if (((a.shape() != rest.shape()) || ...)) return xt::make_lambda_xfunction(std::move(f), a, rest...);
-    return map_same_shape(f, a, rest...);
+    if (!((a.shape() != rest.shape()) || ...)) return map_same_shape(f, a, rest...);
+    const BroadcastWalk w = broadcast_walk({a.shape(), rest.shape()...}, "elementwise");
+    if (w.row_length < kShortestRow) return xt::make_lambda_xfunction(std::move(f), a, rest...);
+    Array out = uninitialized(w.shape);
+    const std::size_t n = w.size();
+    const std::array<const float*, 1 + sizeof...(Rest)> base{a.data(), rest.data()...};
+    float* z = out.data();
+    if (n == 0) return out;
+    if (n < 2 * kParallelGrain) {
+        map_walk_range(f, w, base, z, 0, n);
+    } else {
+        parallel_for(0, n, kParallelGrain, [&](std::size_t lo, std::size_t hi) { map_walk_range(f, w, base, z, lo, hi); });
+    }
+    return out;
 }
 }  // namespace detail
 

@@ -1,0 +1,61 @@
+#include "xgrad/core/broadcast.hpp"
+
+#include <doctest/doctest.h>
+
+#include "xgrad/core/error.hpp"
+
+using xg::Shape;
+using xg::detail::broadcast_walk;
+
+TEST_CASE("broadcast_walk merges the axes every operand moves along alike into rows") {
+    SUBCASE("a bias over a batch: rows of the bias's length, the bias held between rows") {
+        const auto w = broadcast_walk({Shape{128, 512}, Shape{512}}, "add");
+        CHECK(w.shape == Shape{128, 512});
+        CHECK(w.row_length == 512);
+        CHECK(w.outer == Shape{128});
+        CHECK(w.strides == std::vector<std::vector<std::size_t>>{{512}, {0}});
+        CHECK(w.runs == std::vector<bool>{true, true});
+    }
+    SUBCASE("a scalar against a 4-d array: one row, the scalar held") {
+        const auto w = broadcast_walk({Shape{4, 512, 512}, Shape{}}, "mul");
+        CHECK(w.row_length == 4 * 512 * 512);
+        CHECK(w.outer.empty());
+        CHECK(w.runs == std::vector<bool>{true, false});
+    }
+    SUBCASE("a column against a row: the column holds along each row, the row runs") {
+        const auto w = broadcast_walk({Shape{64, 1}, Shape{1, 48}}, "mul");
+        CHECK(w.shape == Shape{64, 48});
+        CHECK(w.row_length == 48);
+        CHECK(w.outer == Shape{64});
+        CHECK(w.strides == std::vector<std::vector<std::size_t>>{{1}, {0}});
+        CHECK(w.runs == std::vector<bool>{false, true});
+    }
+    SUBCASE("a mask over heads: the heads axis stays apart, the two inner axes merge") {
+        const auto w = broadcast_walk({Shape{1, 1, 8, 8}, Shape{2, 4, 8, 8}}, "where");
+        CHECK(w.row_length == 64);
+        CHECK(w.outer == Shape{8});  // batch and heads: both operands move alike along them
+        CHECK(w.strides == std::vector<std::vector<std::size_t>>{{0}, {64}});
+    }
+    SUBCASE("channels last: a per-channel scale over (N, H, W, C)") {
+        const auto w = broadcast_walk({Shape{2, 5, 5, 3}, Shape{1, 1, 3}, Shape{2, 5, 5, 3}}, "scale");
+        CHECK(w.row_length == 3);
+        CHECK(w.outer == Shape{50});
+        CHECK(w.strides == std::vector<std::vector<std::size_t>>{{3}, {0}, {3}});
+    }
+    SUBCASE("every extent 1: one row of one element") {
+        const auto w = broadcast_walk({Shape{1, 1}, Shape{}}, "add");
+        CHECK(w.shape == Shape{1, 1});
+        CHECK(w.row_length == 1);
+        CHECK(w.outer.empty());
+        CHECK(w.size() == 1);
+    }
+    SUBCASE("an empty output has no elements") {
+        const auto w = broadcast_walk({Shape{0, 3}, Shape{3}}, "add");
+        CHECK(w.shape == Shape{0, 3});
+        CHECK(w.size() == 0);
+    }
+}
+
+TEST_CASE("broadcast_walk refuses shapes that do not broadcast, naming the op") {
+    CHECK_THROWS_WITH_AS(broadcast_walk({Shape{2, 3}, Shape{4}}, "add"), doctest::Contains("add"), xg::ShapeError);
+}
