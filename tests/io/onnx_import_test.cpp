@@ -1443,6 +1443,95 @@ TEST_CASE("integer constants read as floats by several nodes give the same value
     }
 }
 
+TEST_CASE("import_onnx runs Trilu on float data with its gradient to the kept triangle, and on integer constants exactly") {
+    ScratchDir dir;
+    // Trilu(x, k) on x (2, 3): upper keeps j - i >= k, lower keeps j - i <= k.
+    const auto trilu = [&](bool upper, long k) {
+        onnx::ModelProto m = one_node("Trilu", 14);
+        add_int(m.mutable_graph()->mutable_node(0), "upper", upper ? 1 : 0);
+        add_initializer(m.mutable_graph(), "k", {}, {}, {k});
+        m.mutable_graph()->mutable_node(0)->add_input("k");
+        return xg::import_onnx(write_model(dir, m));
+    };
+    xg::Tensor x = xg::parameter(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}}, "x");
+    CHECK((*trilu(true, 0))(x).value() == xg::Array{{1.0f, 2.0f, 3.0f}, {0.0f, 5.0f, 6.0f}});
+    CHECK((*trilu(true, 1))(x).value() == xg::Array{{0.0f, 2.0f, 3.0f}, {0.0f, 0.0f, 6.0f}});
+    CHECK((*trilu(false, 0))(x).value() == xg::Array{{1.0f, 0.0f, 0.0f}, {4.0f, 5.0f, 0.0f}});
+    CHECK((*trilu(false, -1))(x).value() == xg::Array{{0.0f, 0.0f, 0.0f}, {4.0f, 0.0f, 0.0f}});
+    const auto lower = trilu(false, 0);
+    xg::sum((*lower)(x) * 2.0f).backward();
+    CHECK(x.grad() == xg::Array{{2.0f, 0.0f, 0.0f}, {2.0f, 2.0f, 0.0f}});
+
+    // Integer data (a constant), the upper triangle of a stack of two 2x2 matrices.
+    onnx::ModelProto ints = one_node("Trilu", 14);
+    auto* g = ints.mutable_graph();
+    add_initializer(g, "counts", {2, 2, 2}, {}, {1, 2, 3, 4, 5, 6, 7, 8});
+    g->mutable_node(0)->set_input(0, "counts");
+    g->mutable_node(0)->set_output(0, "upper");
+    add_node_to(g, "Add", {"x", "upper"}, "y");
+    const xg::Tensor zeros(xg::Array(xt::zeros<float>({2, 2, 2})));
+    CHECK((*xg::import_onnx(write_model(dir, ints)))(zeros).value() ==
+          xg::Array{{{1.0f, 2.0f}, {0.0f, 4.0f}}, {{5.0f, 6.0f}, {0.0f, 8.0f}}});
+
+    onnx::ModelProto flat = one_node("Trilu", 14);
+    auto* type = flat.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+    type->mutable_dim()->RemoveLast();
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, flat)))(xg::Tensor(xg::Array{1.0f, 2.0f})),
+                         doctest::Contains("input (2,); expected at least 2 axes"), xg::ValueError);
+}
+
+TEST_CASE("import_onnx runs GatherElements along either axis, the gradient added back as often as each element was read") {
+    ScratchDir dir;
+    const auto gather_elements = [&](long axis, const std::vector<long>& dims, const std::vector<long>& indices) {
+        onnx::ModelProto m = one_node("GatherElements");
+        add_int(m.mutable_graph()->mutable_node(0), "axis", axis);
+        add_initializer(m.mutable_graph(), "indices", dims, {}, indices);
+        m.mutable_graph()->mutable_node(0)->add_input("indices");
+        return xg::import_onnx(write_model(dir, m));
+    };
+    xg::Tensor x = xg::parameter(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}}, "x");
+    // Along axis 1: each row picks its own columns, -1 the last; a column read twice.
+    const auto columns = gather_elements(1, {2, 2}, {2, 2, -1, 0});
+    const xg::Tensor y = (*columns)(x);
+    CHECK(y.value() == xg::Array{{3.0f, 3.0f}, {6.0f, 4.0f}});
+    xg::sum(y).backward();
+    CHECK(x.grad() == xg::Array{{0.0f, 0.0f, 2.0f}, {1.0f, 0.0f, 1.0f}});
+    // Along axis 0: each column picks its rows.
+    CHECK((*gather_elements(0, {1, 3}, {1, 0, 1}))(x).value() == xg::Array{{4.0f, 2.0f, 6.0f}});
+
+    CHECK_THROWS_WITH_AS((*gather_elements(0, {1, 3}, {1, 2, 0}))(x), doctest::Contains("index 2 for axis 0 of data (2, 3)"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*gather_elements(1, {3}, {0, 1, 2}))(x),
+                         doctest::Contains("indices (3,) for data (2, 3); expected indices of the data's rank"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*gather_elements(1, {3, 1}, {0, 1, 2}))(x),
+                         doctest::Contains("axis 0 is longer than the data's; expected at most 2"), xg::ValueError);
+}
+
+TEST_CASE("import_onnx runs And, Or and Xor on truths computed from the input, with broadcasting") {
+    // op(Greater(x, 2), mask) with mask (3,) = [1, 0, 1] as a bool constant.
+    ScratchDir dir;
+    for (const auto& [op, expected] : std::vector<std::pair<const char*, xg::Array>>{
+             {"And", xg::Array{{0.0f, 0.0f, 1.0f}, {1.0f, 0.0f, 1.0f}}},
+             {"Or", xg::Array{{1.0f, 0.0f, 1.0f}, {1.0f, 1.0f, 1.0f}}},
+             {"Xor", xg::Array{{1.0f, 0.0f, 0.0f}, {0.0f, 1.0f, 0.0f}}}}) {
+        CAPTURE(op);
+        onnx::ModelProto m = one_node("Greater");
+        auto* g = m.mutable_graph();
+        add_initializer(g, "two", {}, {2.0f});
+        g->mutable_node(0)->add_input("two");
+        g->mutable_node(0)->set_output(0, "large");
+        auto* mask = g->add_initializer();
+        mask->set_name("mask");
+        mask->set_data_type(onnx::TensorProto::BOOL);
+        mask->add_dims(3);
+        mask->set_raw_data(std::string("\x01\x00\x01", 3));
+        add_node_to(g, op, {"large", "mask"}, "y");
+        CHECK((*xg::import_onnx(write_model(dir, m)))(xg::Tensor(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}})).value() ==
+              expected);
+    }
+}
+
 TEST_CASE("import_onnx runs Sin and Cos, Size, and Add, Sub and Mul of integer constants as exact shape arithmetic") {
     ScratchDir dir;
     const xg::Tensor x(xg::Array{{0.0f, 1.0f, -2.0f}, {3.0f, 0.5f, -0.25f}});

@@ -67,16 +67,16 @@ struct Value {
 
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops{
-        "Abs", "Add", "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Celu", "Clip", "Concat",
+        "Abs", "Add", "And", "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Celu", "Clip", "Concat",
         "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf",
-        "Exp", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual",
+        "Exp", "Flatten", "Gather", "GatherElements", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual",
         "GRU", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual",
         "Log", "LogSoftmax", "LSTM", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg",
-        "NegativeLogLikelihoodLoss", "Not", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2",
+        "NegativeLogLikelihoodLoss", "Not", "Or", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2",
         "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "ReduceSumSquare",
         "Relu", "Reshape", "Resize", "RNN", "Selu", "Sigmoid", "Sin", "Size", "Slice", "Softmax",
         "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh",
-        "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample", "Where",
+        "ThresholdedRelu", "Transpose", "Trilu", "Unsqueeze", "Upsample", "Where", "Xor",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Shape"};
     return ops;
@@ -373,8 +373,8 @@ private:
     // An upper bound of node n's output size from its inputs' shapes, for the ops that can
     // outgrow them; 0 for the others.
     double bound_of_output(const OpNode& n) {
-        static const std::set<std::string> broadcasting{"Add", "Sub", "Mul", "Div", "Pow",
-                                                        "Sum", "Mean", "Max", "Min", "PRelu", "Where"};
+        static const std::set<std::string> broadcasting{"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Mean", "Max",
+                                                        "Min", "PRelu", "Where", "And", "Or", "Xor"};
         std::vector<Shape> shapes;
         for (std::size_t k = 0; k < n.inputs.size(); ++k) {
             if (n.inputs[k].empty()) continue;
@@ -1428,6 +1428,84 @@ private:
         set(0, indices.shape.size() == 1 ? y : reshape(y, shape));
     }
 
+    // Trilu: the upper (j - i >= k) or lower (j - i <= k) triangle of each matrix in the last two
+    // axes, zeros elsewhere; integer constants stay exact, float data is a Where by a constant mask
+    // (its gradient goes to the kept elements only).
+    void trilu_node() {
+        const bool upper = int_attr("upper", 1) != 0;
+        long k = 0;
+        if (has_input(1)) {
+            const std::vector<long> ks = ints_in(1);
+            if (ks.size() != 1) invalid(fmt::format("k holds {} values; expected one", ks.size()));
+            k = ks[0];
+        }
+        const bool ints = ints_at(0);
+        const Shape shape = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
+        if (shape.size() < 2) invalid(fmt::format("input {}; expected at least 2 axes", format_shape(shape)));
+        const std::size_t rows = shape[shape.size() - 2], cols = shape.back();
+        const auto kept = [&](std::size_t i, std::size_t j) {
+            const long above = static_cast<long>(j) - static_cast<long>(i);
+            return upper ? above >= k : above <= k;
+        };
+        if (ints) {
+            Constant c = *value(n_->inputs[0]).ints;
+            for (std::size_t e = 0; e < c.ints.size(); ++e) {
+                if (!kept(e / cols % rows, e % cols)) c.ints[e] = 0;
+            }
+            return set_ints(0, std::move(c));
+        }
+        Array mask = uninitialized(Shape{rows, cols});
+        for (std::size_t i = 0; i < rows; ++i) {
+            for (std::size_t j = 0; j < cols; ++j) mask(i, j) = kept(i, j) ? 1.0f : 0.0f;
+        }
+        set(0, where(constant(std::move(mask)), in(0), zeros({})));
+    }
+
+    // GatherElements: out[..., i, ...] = data[..., indices[..., i, ...], ...] along `axis`, indices of
+    // data's rank; as a gather of the flattened data at each element's flat position, so that the
+    // gradient adds back onto the positions read, as often as each was read.
+    void gather_elements_node() {
+        if (!ints_at(1)) {
+            unsupported("indices that are float data or computed at run time; expected constant int64 indices");
+        }
+        const Constant& indices = *value(n_->inputs[1]).ints;
+        const Tensor x = in(0);
+        const Shape& data = x.shape();
+        if (data.empty()) invalid("data is a scalar; expected at least one axis");
+        if (indices.shape.size() != data.size()) {
+            invalid(fmt::format("indices {} for data {}; expected indices of the data's rank", format_shape(indices.shape),
+                                format_shape(data)));
+        }
+        const std::size_t ax = axis(int_attr("axis", 0), data.size());
+        for (std::size_t a = 0; a < data.size(); ++a) {
+            if (a != ax && indices.shape[a] > data[a]) {
+                invalid(fmt::format("indices {} for data {}: axis {} is longer than the data's; expected at most {}",
+                                    format_shape(indices.shape), format_shape(data), a, data[a]));
+            }
+        }
+        // Row-major strides of the data, and each index element's position there.
+        std::vector<std::size_t> stride(data.size(), 1);
+        for (std::size_t a = data.size() - 1; a-- > 0;) stride[a] = stride[a + 1] * data[a + 1];
+        const long n = static_cast<long>(data[ax]);
+        std::vector<std::size_t> flat(indices.ints.size());
+        for (std::size_t e = 0; e < flat.size(); ++e) {
+            const long i = indices.ints[e];
+            if (i < -n || i >= n) {
+                invalid(fmt::format("index {} for axis {} of data {}; expected -{} to {}", i, ax, format_shape(data), n,
+                                    n - 1));
+            }
+            std::size_t position = 0;
+            for (std::size_t a = data.size(), rest = e; a-- > 0;) {
+                const std::size_t coordinate = rest % indices.shape[a];
+                rest /= indices.shape[a];
+                position += (a == ax ? static_cast<std::size_t>(i < 0 ? i + n : i) : coordinate) * stride[a];
+            }
+            flat[e] = position;
+        }
+        const Tensor picked = gather(reshape_to(x, {x.size()}), flat, 0);
+        set(0, reshape_to(picked, indices.shape));
+    }
+
     // Gather by indices computed at run time (an exported Embedding: Cast of float ids, then
     // Gather of the table's rows): xgrad's embedding lookup, which needs whole ids from 0 to
     // rows - 1 and names any other.
@@ -2268,6 +2346,14 @@ private:
         if (op == "ArgMax" || op == "ArgMin") return arg_extremum_node(op);
         if (op == "NegativeLogLikelihoodLoss" || op == "SoftmaxCrossEntropyLoss") return class_loss_node(op);
         if (op == "Not") return set(0, 1.0f - not_equal(in(0), 0.0f));
+        if (op == "And" || op == "Or" || op == "Xor") {
+            // On truths as xgrad holds them (1 and 0; any value but 0 counts as true, as a cast to bool).
+            const Tensor a = not_equal(in(0), 0.0f);
+            const Tensor b = not_equal(in(1), 0.0f);
+            return set(0, op == "And" ? a * b : not_equal(op == "Or" ? a + b : a - b, 0.0f));
+        }
+        if (op == "Trilu") return trilu_node();
+        if (op == "GatherElements") return gather_elements_node();
         if (op == "Concat" && !n.inputs.empty() && ints_at(0)) {
             Constant c{true, {}, {}, {}};
             for (std::size_t k = 0; k < n.inputs.size(); ++k) {
