@@ -53,9 +53,17 @@ TEST_CASE("broadcast_walk merges the axes every operand moves along alike into r
         const auto w = broadcast_walk({Shape{0, 3}, Shape{3}}, "add");
         CHECK(w.shape == Shape{0, 3});
         CHECK(w.size() == 0);
+        CHECK(w.outer == Shape{0});
+        const auto rows_of_none = broadcast_walk({Shape{4, 0}, Shape{1}}, "add");
+        CHECK(rows_of_none.size() == 0);
+        CHECK(rows_of_none.row_length == 0);
     }
 }
 
 TEST_CASE("broadcast_walk refuses shapes that do not broadcast, naming the op") {
-    CHECK_THROWS_WITH_AS(broadcast_walk({Shape{2, 3}, Shape{4}}, "add"), doctest::Contains("add"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(broadcast_walk({Shape{2, 3}, Shape{4}}, "add"),
+                         doctest::Contains("add: shapes (2, 3), (4,) do not broadcast together"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(broadcast_walk({Shape{2, 3}, Shape{2, 1}, Shape{3, 1}}, "where"),
+                         doctest::Contains("where: shapes (2, 3), (2, 1), (3, 1) do not broadcast together"),
+                         xg::ShapeError);
 }

@@ -1,7 +1,13 @@
 #include "xgrad/core/elementwise.hpp"
 
+#include <array>
+#include <utility>
+#include <vector>
+
 #include <doctest/doctest.h>
 #include <xtensor/xio.hpp>
+
+#include "xgrad/core/threads.hpp"
 
 TEST_CASE("map_elements applies a function to every element and keeps the shape") {
     const xg::Array a = {{1.0f, -2.0f, 3.0f}, {-4.0f, 5.0f, -6.0f}};
@@ -84,18 +90,64 @@ TEST_CASE("map_elements over broadcast shapes agrees with the rule element by el
         CHECK(xg::map_elements(a, b, a, f3) == broadcast_reference(f3, a, b, a));
         CHECK(xg::map_elements(b, a, b, a, f4) == broadcast_reference(f4, b, a, b, a));
     }
+    // Three and four operands that each hold and run along different axes.
+    const std::vector<std::vector<xg::Shape>> mixed = {
+        {{1, 1, 8, 16}, {2, 3, 8, 16}, {}}, {{4, 1, 16}, {3, 1}, {16}}, {{5, 1, 9}, {1, 7, 1}, {5, 7, 9}, {9}}};
+    for (const auto& shapes : mixed) {
+        const xg::Array a = counting(shapes[0], -2.0f);
+        const xg::Array b = counting(shapes[1], 0.5f);
+        const xg::Array c = counting(shapes[2], 4.0f);
+        CHECK(xg::map_elements(a, b, c, f3) == broadcast_reference(f3, a, b, c));
+        if (shapes.size() == 4) {
+            const xg::Array d = counting(shapes[3], 1.0f);
+            CHECK(xg::map_elements(a, b, c, d, f4) == broadcast_reference(f4, a, b, c, d));
+        }
+    }
+}
+
+TEST_CASE("a broadcast walk gives every element once from any range of the output, rows cut anywhere") {
+    // The kernel on every [lo, hi) of small outputs, as a split between threads could hand it out.
+    const auto f = [](float x, float y, float z) { return x + 10.0f * y + 100.0f * z; };
+    const std::vector<std::vector<xg::Shape>> cases = {{{3, 1, 9}, {1, 4, 9}, {}}, {{2, 3, 10}, {3, 1}, {10}},
+                                                       {{13}, {}, {1}}};
+    for (const auto& shapes : cases) {
+        const xg::Array a = counting(shapes[0], 1.0f);
+        const xg::Array b = counting(shapes[1], 2.0f);
+        const xg::Array c = counting(shapes[2], 3.0f);
+        const xg::Array expected = broadcast_reference(f, a, b, c);
+        const auto walk = xg::detail::broadcast_walk(shapes, "test");
+        const std::array<const float*, 3> base{a.data(), b.data(), c.data()};
+        const std::size_t n = expected.size();
+        for (std::size_t lo = 0; lo < n; ++lo) {
+            for (std::size_t hi = lo + 1; hi <= n; ++hi) {
+                std::vector<float> out(n, -1.0f);
+                xg::detail::map_walk_range(f, walk, base, out.data(), lo, hi);
+                bool right = true;
+                for (std::size_t e = 0; e < n; ++e) right &= out[e] == (e >= lo && e < hi ? expected.data()[e] : -1.0f);
+                CAPTURE(lo);
+                CAPTURE(hi);
+                CHECK(right);
+            }
+        }
+    }
 }
 
 TEST_CASE("map_elements over broadcast shapes split between threads: rows cut anywhere come out whole") {
     const auto f = [](float x, float y) { return x - 3.0f * y; };
-    // One long row (a scalar held), rows that do not divide a thread's share, and a held column.
+    // One long row (a scalar held), rows that a thread's share cuts in the middle, and a held column.
     const std::vector<std::pair<xg::Shape, xg::Shape>> pairs = {
-        {{300001}, {}}, {{3, 70001}, {70001}}, {{2, 1, 90001}, {2, 2, 1}}, {{1000, 1}, {1000, 333}}};
-    for (const auto& [sa, sb] : pairs) {
-        CAPTURE(xg::format_shape(sa));
-        CAPTURE(xg::format_shape(sb));
-        const xg::Array a = counting(sa, 2.0f);
-        const xg::Array b = counting(sb, -1.0f);
-        CHECK(xg::map_elements(a, b, f) == broadcast_reference(f, a, b));
+        {{300001}, {}}, {{3, 70003}, {70003}}, {{2, 1, 90001}, {2, 2, 1}}, {{1001, 1}, {1001, 337}}};
+    const int threads = xg::num_threads();
+    for (int split : {2, 3}) {
+        xg::set_num_threads(split);
+        for (const auto& [sa, sb] : pairs) {
+            CAPTURE(split);
+            CAPTURE(xg::format_shape(sa));
+            CAPTURE(xg::format_shape(sb));
+            const xg::Array a = counting(sa, 2.0f);
+            const xg::Array b = counting(sb, -1.0f);
+            CHECK(xg::map_elements(a, b, f) == broadcast_reference(f, a, b));
+        }
     }
+    xg::set_num_threads(threads);
 }

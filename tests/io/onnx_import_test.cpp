@@ -1441,6 +1441,15 @@ TEST_CASE("integer constants read as floats by several nodes give the same value
         xg::sum(y).backward();
         CHECK(x.grad() == xg::Array{{2.0f, 0.0f, 4.0f}, {2.0f, 0.0f, 4.0f}});
     }
+
+    // An output that is the integer constant itself is the caller's own copy.
+    onnx::ModelProto same = one_node("Identity");
+    add_initializer(same.mutable_graph(), "counts", {3}, {}, {2, 3, 4});
+    same.mutable_graph()->mutable_node(0)->set_input(0, "counts");
+    const auto constant_out = xg::import_onnx(write_model(dir, same));
+    xg::Tensor first = (*constant_out)(x);
+    first.mutable_value()(0) = 99.0f;
+    CHECK((*constant_out)(x).value() == xg::Array{2.0f, 3.0f, 4.0f});
 }
 
 TEST_CASE("import_onnx runs Trilu on float data with its gradient to the kept triangle, and on integer constants exactly") {
@@ -1472,6 +1481,10 @@ TEST_CASE("import_onnx runs Trilu on float data with its gradient to the kept tr
     const xg::Tensor zeros(xg::Array(xt::zeros<float>({2, 2, 2})));
     CHECK((*xg::import_onnx(write_model(dir, ints)))(zeros).value() ==
           xg::Array{{{1.0f, 2.0f}, {0.0f, 4.0f}}, {{5.0f, 6.0f}, {0.0f, 8.0f}}});
+
+    // An empty stack of long rows is returned as it is, with no mask made for its rows.
+    const xg::Array none = xt::zeros<float>({std::size_t{0}, std::size_t{100000}, std::size_t{100000}});
+    CHECK((*trilu(true, 0))(xg::Tensor(none)).shape() == xg::Shape{0, 100000, 100000});
 
     onnx::ModelProto flat = one_node("Trilu", 14);
     auto* type = flat.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();

@@ -1,11 +1,25 @@
 #include "xgrad/core/broadcast.hpp"
 
+#include <string>
+
+#include <fmt/format.h>
+
+#include "xgrad/core/error.hpp"
+
 namespace xg::detail {
 
 BroadcastWalk broadcast_walk(const std::vector<Shape>& shapes, const char* op) {
     BroadcastWalk w;
     if (!shapes.empty()) w.shape = shapes.front();
-    for (std::size_t k = 1; k < shapes.size(); ++k) w.shape = broadcast_shapes(w.shape, shapes[k], op);
+    try {
+        for (std::size_t k = 1; k < shapes.size(); ++k) w.shape = broadcast_shapes(w.shape, shapes[k], op);
+    } catch (const ShapeError&) {
+        std::vector<std::string> all;
+        for (const Shape& s : shapes) all.push_back(format_shape(s));
+        throw ShapeError(fmt::format("{}: shapes {} do not broadcast together; expected each axis, counted from the "
+                                     "last, to be 1 or one common extent",
+                                     op, fmt::join(all, ", ")));
+    }
     const std::size_t rank = w.shape.size();
     const std::size_t n = shapes.size();
     // Each operand's stride along each output axis: 0 where it is broadcast (extent 1 or absent).

@@ -14,7 +14,9 @@ namespace xg::detail {
 /// The walk of an output of `shape` over operands of the shapes given to broadcast_walk.
 struct BroadcastWalk {
     Shape shape;                 // the output's: the broadcast of all operands
-    std::size_t row_length = 1;  // elements per row: the merged innermost axes (1 for a scalar output)
+    // Elements per row: the merged innermost axes (1 for a scalar output). An empty output may have
+    // rows of 0 elements, or outer axes of 0: it has nothing to walk, and must not be walked.
+    std::size_t row_length = 1;
     Shape outer;                 // the merged axes outside a row, outermost first (empty for one row)
     // strides[k][a]: how far operand k moves, in elements, for one step along outer axis a.
     std::vector<std::vector<std::size_t>> strides;
@@ -23,7 +25,7 @@ struct BroadcastWalk {
     std::size_t size() const { return element_count(shape); }
 };
 
-/// The walk for operands of `shapes`; throws ShapeError naming `op` if they do not broadcast.
+/// The walk for operands of `shapes`; throws ShapeError naming `op` and every shape if they do not broadcast.
 BroadcastWalk broadcast_walk(const std::vector<Shape>& shapes, const char* op);
 
 }  // namespace xg::detail

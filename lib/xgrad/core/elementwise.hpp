@@ -42,7 +42,7 @@ Array map_same_shape(const F& f, const Array& a, const Rest&... rest) {
 }
 // Rows shorter than this go to xtensor: a row's fixed cost would outweigh its few elements.
 inline constexpr std::size_t kShortestRow = 8;
-// Copies of a held value read in one stretch of a row: a few cache lines per operand.
+// Copies of a held value read in one stretch of a row: 1 KiB per operand, on the stack.
 inline constexpr std::size_t kHeldCopies = 256;
 
 // z[i] = f(p[0][i], p[1][i], ...) for i < n.
@@ -99,7 +99,7 @@ void map_walk_range(const F& f, const BroadcastWalk& w, const std::array<const f
 template <class F, class... Rest>
 Array map_broadcast(F f, const Array& a, const Rest&... rest) {
     if (!((a.shape() != rest.shape()) || ...)) return map_same_shape(f, a, rest...);
-    const BroadcastWalk w = broadcast_walk({a.shape(), rest.shape()...}, "elementwise");
+    const BroadcastWalk w = broadcast_walk({a.shape(), rest.shape()...}, "map_elements");
     if (w.row_length < kShortestRow) return xt::make_lambda_xfunction(std::move(f), a, rest...);
     Array out = uninitialized(w.shape);
     const std::size_t n = w.size();

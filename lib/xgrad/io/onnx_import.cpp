@@ -60,8 +60,8 @@ struct Value {
     // numbers only as a Gather's indices, where xgrad checks them; elsewhere the cast's rounding
     // would be needed, which xgrad does not run.
     bool cast_to_integer = false;
-    // The integer values as floats, made once for all the nodes that read them so (a mask every
-    // attention layer applies).
+    // The integer values as floats, made once however many nodes read them as floats (a mask that
+    // every attention layer applies).
     Tensor ints_as_floats;
 };
 
@@ -347,7 +347,13 @@ public:
         }
     }
 
-    Tensor output(const std::string& name) { return tensor_value(name); }
+    // A graph output that is a constant (an integer initializer read as floats, passed on by an
+    // Identity or a Cast) is a copy: the float view is the model's, shared by every run, and the
+    // caller may change what it is given.
+    Tensor output(const std::string& name) {
+        const Tensor t = tensor_value(name);
+        return t.role() == Role::constant ? constant(t.value()) : t;
+    }
 
 private:
     // The value limit (OnnxModel::limit_values): what the run has computed, checked before a node
@@ -454,8 +460,9 @@ private:
         return it->second;
     }
     Tensor tensor_value(const std::string& name) {
-        if (!values_.contains(name)) value(name);  // names the missing value
-        Value& v = values_.at(name);
+        auto it = values_.find(name);
+        if (it == values_.end()) invalid(fmt::format("value '{}' is not computed", name));
+        Value& v = it->second;
         if (v.cast_to_integer) {
             unsupported(fmt::format("'{}' is a Cast of values computed at run time to an integer type, used other "
                                     "than as a Gather's indices; expected the cast's rounding only where the values "
@@ -1454,6 +1461,8 @@ private:
             }
             return set_ints(0, std::move(c));
         }
+        // An empty input has no triangle, and its other axes may be long: no mask for it.
+        if (in(0).size() == 0) return set(0, in(0));
         Array mask = uninitialized(Shape{rows, cols});
         for (std::size_t i = 0; i < rows; ++i) {
             for (std::size_t j = 0; j < cols; ++j) mask(i, j) = kept(i, j) ? 1.0f : 0.0f;
@@ -2410,7 +2419,9 @@ OnnxModel::OnnxModel(std::shared_ptr<const Graph> graph, std::string name)
     : Module("OnnxModel", std::move(name)), graph_(std::move(graph)) {
     for (const auto& [name, c] : graph_->initializers) {
         if (c->is_int) {
-            // Made once here rather than by each run that reads them as floats.
+            // Made once here rather than by each run that reads them as floats (4 bytes a value more
+            // for the model's life, on top of the 8 of each decoded integer): made lazily, they would
+            // make run() change the model, which two threads may share for inference.
             initializers_.push_back(floats_of(*c));
             continue;
         }
@@ -2438,7 +2449,8 @@ std::vector<Tensor> OnnxModel::run(const std::vector<Tensor>& inputs) {
     std::unordered_map<std::string, Value> values;
     for (std::size_t i = 0; i < graph_->initializers.size(); ++i) {
         const auto& [name, c] = graph_->initializers[i];
-        values[name] = c->is_int ? Value{{}, c, false, false, initializers_[i]} : Value{initializers_[i], {}};
+        values[name] = c->is_int ? Value{.ints = c, .ints_as_floats = initializers_[i]}
+                                 : Value{.tensor = initializers_[i]};
     }
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (!inputs[i].defined()) {
