@@ -442,6 +442,15 @@ void add_initializer(onnx::GraphProto* g, const std::string& name, std::vector<l
     for (long v : ints) t->add_int64_data(v);
 }
 
+// A 1-D bool initializer of g, its truths as bytes (raw_data: any byte but 0 is true).
+void add_bool_initializer(onnx::GraphProto* g, const std::string& name, const std::string& bytes) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::BOOL);
+    t->add_dims(static_cast<long>(bytes.size()));
+    t->set_raw_data(bytes);
+}
+
 // x (1, 1, 2, 3) = [[0, 1, 2], [3, 4, 5]]: a linear function of the pixel, which bilinear
 // interpolation reproduces exactly wherever it reads.
 xg::Tensor ramp() {
@@ -1415,11 +1424,7 @@ TEST_CASE("integer constants read as floats by several nodes give the same value
     // read as floats twice.
     onnx::ModelProto m = one_node("Where");
     auto* g = m.mutable_graph();
-    auto* mask = g->add_initializer();
-    mask->set_name("mask");
-    mask->set_data_type(onnx::TensorProto::BOOL);
-    mask->add_dims(3);
-    mask->set_raw_data(std::string("\x01\x00\x01", 3));
+    add_bool_initializer(g, "mask", std::string("\x01\x00\x01", 3));
     add_initializer(g, "fallback", {}, {-1.0f});
     add_initializer(g, "counts", {3}, {}, {2, 3, 4});
     auto* where = g->mutable_node(0);
@@ -1534,11 +1539,7 @@ TEST_CASE("import_onnx runs And, Or and Xor on truths computed from the input, w
         add_initializer(g, "two", {}, {2.0f});
         g->mutable_node(0)->add_input("two");
         g->mutable_node(0)->set_output(0, "large");
-        auto* mask = g->add_initializer();
-        mask->set_name("mask");
-        mask->set_data_type(onnx::TensorProto::BOOL);
-        mask->add_dims(3);
-        mask->set_raw_data(std::string("\x01\x00\x01", 3));
+        add_bool_initializer(g, "mask", std::string("\x01\x00\x01", 3));
         add_node_to(g, op, {"large", "mask"}, "y");
         CHECK((*xg::import_onnx(write_model(dir, m)))(xg::Tensor(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}})).value() ==
               expected);
@@ -1647,11 +1648,7 @@ TEST_CASE("import_onnx negates and picks integer constants exactly: Neg and Wher
     auto* g = m.mutable_graph();
     add_initializer(g, "v", {2}, {}, {-3, 7});
     add_initializer(g, "other", {2}, {}, {9, 2});
-    auto* mask = g->add_initializer();
-    mask->set_name("mask");
-    mask->set_data_type(onnx::TensorProto::BOOL);
-    mask->add_dims(2);
-    mask->set_raw_data(std::string("\x01\x00", 2));
+    add_bool_initializer(g, "mask", std::string("\x01\x00", 2));
     g->mutable_node(0)->set_input(0, "v");
     g->mutable_node(0)->set_output(0, "negated");
     add_node_to(g, "Where", {"mask", "negated", "other"}, "shape");
