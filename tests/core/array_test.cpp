@@ -1,5 +1,8 @@
 #include "xgrad/core/array.hpp"
 
+#include <utility>
+#include <vector>
+
 #include <doctest/doctest.h>
 
 #include "xgrad/core/error.hpp"
@@ -73,6 +76,47 @@ TEST_CASE("sum_to undoes broadcasting") {
         CHECK(r.shape() == xg::Shape{3, 1});
         CHECK(r == xg::Array(xg::Shape{3, 1}, 8.0f));
     }
+}
+
+TEST_CASE("sum_to agrees with a sum in double over every broadcast it can undo") {
+    // Kept and summed axes interleaved, leading axes, extents of 1 on either side, empty arrays.
+    const std::vector<std::pair<xg::Shape, xg::Shape>> cases = {
+        {{5, 7}, {7}},         {{5, 7}, {5, 1}},          {{5, 7}, {}},             {{3, 4, 5, 6}, {4, 1, 6}},
+        {{3, 4, 5, 6}, {1, 5, 1}}, {{2, 1, 9}, {1, 1, 1}}, {{1, 1}, {1}},          {{4, 1, 3}, {1, 3}},
+        {{0, 5}, {5}},         {{6, 0}, {6, 1}},          {{2, 3, 1000}, {3, 1}},   {{1, 1, 2, 3}, {2, 3}}};
+    for (const auto& [from, to] : cases) {
+        CAPTURE(xg::format_shape(from));
+        CAPTURE(xg::format_shape(to));
+        xg::Array g = xg::uninitialized(from);
+        for (std::size_t i = 0; i < g.size(); ++i) g.data()[i] = static_cast<float>(i % 13) * 0.25f - 1.0f;
+        // Each gradient element added onto the output element it broadcast from.
+        std::vector<double> expected(xg::element_count(to), 0.0);
+        const std::size_t lead = from.size() - to.size();
+        for (std::size_t e = 0; e < g.size(); ++e) {
+            std::size_t rest = e, target = 0, step = 1;
+            for (std::size_t a = from.size(); a-- > 0;) {
+                const std::size_t index = rest % from[a];
+                rest /= from[a];
+                if (a >= lead) {
+                    if (to[a - lead] != 1) target += index * step;
+                    step *= to[a - lead];
+                }
+            }
+            expected[target] += g.data()[e];
+        }
+        const xg::Array r = xg::sum_to(g, to);
+        REQUIRE(r.shape() == to);
+        for (std::size_t i = 0; i < expected.size(); ++i) CHECK(r.data()[i] == doctest::Approx(expected[i]).epsilon(1e-6));
+    }
+}
+
+TEST_CASE("sum_to of many values to one stays close to the exact sum") {
+    // A million times 0.1f: a single float running sum drifts to about 100958; the exact sum is
+    // 100000.0015 (0.1f is 0.100000001490116...).
+    const xg::Array g = xt::ones<float>({1000, 1000}) * 0.1f;
+    CHECK(xg::sum_to(g, {})() == doctest::Approx(100000.0015).epsilon(1e-6));
+    xg::Array columns = xg::sum_to(g, {1000, 1});
+    CHECK(columns(999, 0) == doctest::Approx(100.0).epsilon(1e-6));
 }
 
 TEST_CASE("sum_to rejects shapes that do not broadcast to the gradient") {

@@ -1,5 +1,8 @@
 #include "xgrad/core/array.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "xgrad/core/error.hpp"
@@ -74,6 +77,32 @@ Array sum_axis(const Array& a, std::size_t axis) {
     return out;
 }
 
+namespace {
+
+// The sum of n contiguous floats: sixteen running sums side by side (one vector's worth of
+// independent additions, which the compiler vectorizes, where one running sum waits on the last
+// addition at every element), each 256 values' total added into a double. Closer to the exact sum
+// than a single float running sum, whose error grows with n.
+float sum_contiguous(const float* p, std::size_t n) {
+    constexpr std::size_t lanes = 16, block = 256;
+    double total = 0.0;
+    for (std::size_t start = 0; start < n; start += block) {
+        const std::size_t end = std::min(n, start + block);
+        float lane[lanes] = {};
+        std::size_t i = start;
+        for (; i + lanes <= end; i += lanes) {
+            for (std::size_t j = 0; j < lanes; ++j) lane[j] += p[i + j];
+        }
+        float part = 0.0f;
+        for (std::size_t j = 0; j < lanes; ++j) part += lane[j];
+        for (; i < end; ++i) part += p[i];
+        total += part;
+    }
+    return static_cast<float>(total);
+}
+
+}  // namespace
+
 Array sum_to(const Array& grad, const Shape& shape) {
     const Shape& from = grad.shape();
     if (from == shape) return grad;
@@ -88,21 +117,59 @@ Array sum_to(const Array& grad, const Shape& shape) {
                                          format_shape(from), format_shape(shape)));
         }
     }
-    // Leading axes that broadcasting prepended collapse into one, summed away first.
-    Array g = grad;
-    if (lead > 0) {
-        std::size_t leading = 1;
-        for (std::size_t i = 0; i < lead; ++i) leading *= from[i];
-        Shape rest(from.begin() + static_cast<long>(lead), from.end());
-        g.reshape({leading, element_count(rest)});
-        g = sum_axis(g, 0);
-        g.reshape(rest);
+    Array out = xt::zeros<float>(shape);
+    if (grad.size() == 0) return out;
+    // The gradient's axes merged into runs that are all kept or all summed away (axes of extent 1
+    // dropped), innermost first, with the output's stride for each kept run.
+    struct Run {
+        std::size_t extent;
+        bool summed;
+        std::size_t out_stride = 0;
+    };
+    std::vector<Run> runs;
+    for (std::size_t a = from.size(); a-- > 0;) {
+        if (from[a] == 1) continue;
+        const bool summed = a < lead || shape[a - lead] == 1;
+        if (!runs.empty() && runs.back().summed == summed) {
+            runs.back().extent *= from[a];
+        } else {
+            runs.push_back({from[a], summed});
+        }
     }
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (shape[i] == 1 && g.shape()[i] != 1) g = sum_axis(g, i);
+    std::size_t kept = 1;
+    for (Run& r : runs) {
+        if (r.summed) continue;
+        r.out_stride = kept;
+        kept *= r.extent;
     }
-    g.reshape(shape);
-    return g;
+    if (runs.empty()) {  // one element, (1, 1) to (1,)
+        out.data()[0] = grad.data()[0];
+        return out;
+    }
+    const Run inner = runs.front();
+    const std::vector<Run> outer(runs.rbegin(), runs.rend() - 1);  // outermost first
+    std::vector<std::size_t> index(outer.size(), 0);
+    const float* in = grad.data();
+    float* dst = out.data();
+    std::size_t out_offset = 0;
+    // Each step of the outer runs: one inner run of the gradient, added onto the output's run of the
+    // same extent (kept) or summed into one of its values (summed).
+    for (std::size_t at = 0; at < grad.size(); at += inner.extent) {
+        if (inner.summed) {
+            dst[out_offset] += sum_contiguous(in + at, inner.extent);
+        } else {
+            float* row = dst + out_offset;
+            const float* line = in + at;
+            for (std::size_t i = 0; i < inner.extent; ++i) row[i] += line[i];
+        }
+        for (std::size_t a = outer.size(); a-- > 0;) {
+            out_offset += outer[a].out_stride;
+            if (++index[a] < outer[a].extent) break;
+            out_offset -= outer[a].extent * outer[a].out_stride;
+            index[a] = 0;
+        }
+    }
+    return out;
 }
 
 std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
