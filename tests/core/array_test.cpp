@@ -88,7 +88,8 @@ TEST_CASE("sum_to agrees with a sum in double over every broadcast it can undo")
         CAPTURE(xg::format_shape(from));
         CAPTURE(xg::format_shape(to));
         xg::Array g = xg::uninitialized(from);
-        for (std::size_t i = 0; i < g.size(); ++i) g.data()[i] = static_cast<float>(i % 13) * 0.25f - 1.0f;
+        // Tenths, which float sums round: the kernel's order of additions shows within the tolerance.
+        for (std::size_t i = 0; i < g.size(); ++i) g.data()[i] = static_cast<float>(i % 13) * 0.1f - 0.55f;
         // Each gradient element added onto the output element it broadcast from.
         std::vector<double> expected(xg::element_count(to), 0.0);
         const std::size_t lead = from.size() - to.size();

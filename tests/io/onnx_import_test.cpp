@@ -419,6 +419,18 @@ TEST_CASE("import_onnx names the node and the reason for what xgrad does not run
     short_weights.mutable_graph()->mutable_node(0)->add_input("b");
     CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, short_weights)),
                          doctest::Contains("initializer 'b' holds 1 values; expected 3"), xg::IoError);
+
+    // An empty initializer whose other extents no array could hold, wherever its 0 stands.
+    for (const std::vector<long>& dims : {std::vector<long>{0, 1L << 40, 1L << 40}, std::vector<long>{1L << 40, 0}}) {
+        onnx::ModelProto vast = one_node("Add");
+        auto* v = vast.mutable_graph()->add_initializer();
+        v->set_name("v");
+        v->set_data_type(onnx::TensorProto::INT64);
+        for (long d : dims) v->add_dims(d);
+        vast.mutable_graph()->mutable_node(0)->add_input("v");
+        CHECK_THROWS_WITH_AS(xg::import_onnx(write_model(dir, vast)),
+                             doctest::Contains("expected extents >= 0 with fewer than 2^31 elements"), xg::IoError);
+    }
 }
 
 namespace {
@@ -1495,7 +1507,29 @@ TEST_CASE("import_onnx runs Trilu on float data with its gradient to the kept tr
     auto* type = flat.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
     type->mutable_dim()->RemoveLast();
     CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, flat)))(xg::Tensor(xg::Array{1.0f, 2.0f})),
-                         doctest::Contains("input (2,); expected at least 2 axes"), xg::ValueError);
+                         doctest::Contains("input (2,) has 1 axis; expected at least 2"), xg::ValueError);
+
+    // A stack of non-square matrices, upper and k left to their defaults (1 and 0), and a k past
+    // the matrix's corner (nothing kept).
+    onnx::ModelProto stacked = one_node("Trilu", 14);
+    const xg::Array cube = xt::arange<float>(1.0f, 13.0f).reshape({2, 2, 3});
+    CHECK((*xg::import_onnx(write_model(dir, stacked)))(xg::Tensor(cube)).value() ==
+          xg::Array{{{1.0f, 2.0f, 3.0f}, {0.0f, 5.0f, 6.0f}}, {{7.0f, 8.0f, 9.0f}, {0.0f, 11.0f, 12.0f}}});
+    CHECK((*trilu(true, 3))(xg::Tensor(cube)).value() == xg::Array(xt::zeros<float>({2, 2, 3})));
+    CHECK((*trilu(false, -2))(xg::Tensor(cube)).value() == xg::Array(xt::zeros<float>({2, 2, 3})));
+
+    // Integer data of non-square matrices: the lower triangle of (3, 2) with k = -1.
+    onnx::ModelProto tall = one_node("Trilu", 14);
+    auto* tg = tall.mutable_graph();
+    add_int(tg->mutable_node(0), "upper", 0);
+    add_initializer(tg, "column", {3, 2}, {}, {1, 2, 3, 4, 5, 6});
+    add_initializer(tg, "k", {}, {}, {-1});
+    tg->mutable_node(0)->set_input(0, "column");
+    tg->mutable_node(0)->add_input("k");
+    tg->mutable_node(0)->set_output(0, "lower");
+    add_node_to(tg, "Add", {"x", "lower"}, "y");
+    CHECK((*xg::import_onnx(write_model(dir, tall)))(xg::Tensor(xg::Array(xt::zeros<float>({3, 2})))).value() ==
+          xg::Array{{0.0f, 0.0f}, {3.0f, 0.0f}, {5.0f, 6.0f}});
 }
 
 TEST_CASE("import_onnx runs GatherElements along either axis, the gradient added back as often as each element was read") {
@@ -1516,18 +1550,42 @@ TEST_CASE("import_onnx runs GatherElements along either axis, the gradient added
     CHECK(x.grad() == xg::Array{{0.0f, 0.0f, 2.0f}, {1.0f, 0.0f, 1.0f}});
     // Along axis 0: each column picks its rows.
     CHECK((*gather_elements(0, {1, 3}, {1, 0, 1}))(x).value() == xg::Array{{4.0f, 2.0f, 6.0f}});
+    // Rank 3 along the middle axis: out[i][j][k] = data[i][indices[i][j][k]][k].
+    const xg::Array cube = xt::arange<float>(0.0f, 12.0f).reshape({2, 3, 2});
+    CHECK((*gather_elements(1, {2, 1, 2}, {2, 0, -1, 1}))(xg::Tensor(cube)).value() ==
+          xg::Array{{{4.0f, 1.0f}}, {{10.0f, 9.0f}}});
+    // Integer data stays exact integers: a shape picked in reverse order feeds a Reshape.
+    onnx::ModelProto reversed = one_node("GatherElements");
+    auto* rg = reversed.mutable_graph();
+    add_initializer(rg, "shape", {2}, {}, {2, 3});
+    add_initializer(rg, "order", {2}, {}, {1, 0});
+    rg->mutable_node(0)->set_input(0, "shape");
+    rg->mutable_node(0)->add_input("order");
+    rg->mutable_node(0)->set_output(0, "swapped");
+    add_node_to(rg, "Reshape", {"x", "swapped"}, "y");
+    CHECK((*xg::import_onnx(write_model(dir, reversed)))(x).shape() == xg::Shape{3, 2});
+    // An empty axis, and a missing input.
+    onnx::ModelProto empty_axis = one_node("GatherElements");
+    add_initializer(empty_axis.mutable_graph(), "indices", {2, 1}, {}, {0, 0});
+    empty_axis.mutable_graph()->mutable_node(0)->add_input("indices");
+    add_int(empty_axis.mutable_graph()->mutable_node(0), "axis", 1);
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, empty_axis)))(xg::Tensor(xg::Array(xt::zeros<float>({2, 0})))),
+                         doctest::Contains("axis 1 of data (2, 0) is empty; expected no indices"), xg::ValueError);
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, one_node("GatherElements"))))(x),
+                         doctest::Contains("input 1 is missing; expected 2 inputs (data, indices)"), xg::ValueError);
 
     CHECK_THROWS_WITH_AS((*gather_elements(0, {1, 3}, {1, 2, 0}))(x), doctest::Contains("index 2 for axis 0 of data (2, 3)"),
                          xg::ValueError);
     CHECK_THROWS_WITH_AS((*gather_elements(1, {3}, {0, 1, 2}))(x),
-                         doctest::Contains("indices (3,) for data (2, 3); expected indices of the data's rank"),
+                         doctest::Contains("indices (3,) have rank 1, data (2, 3) rank 2; expected equal ranks"),
                          xg::ValueError);
     CHECK_THROWS_WITH_AS((*gather_elements(1, {3, 1}, {0, 1, 2}))(x),
                          doctest::Contains("axis 0 is longer than the data's; expected at most 2"), xg::ValueError);
 }
 
 TEST_CASE("import_onnx runs And, Or and Xor on truths computed from the input, with broadcasting") {
-    // op(Greater(x, 2), mask) with mask (3,) = [1, 0, 1] as a bool constant.
+    // op(Greater(x, 2), mask) with mask (3,) = [1, 0, 1] as a bool constant; then op(x, mask) on
+    // x's own values, of which any but 0 is true.
     ScratchDir dir;
     for (const auto& [op, expected] : std::vector<std::pair<const char*, xg::Array>>{
              {"And", xg::Array{{0.0f, 0.0f, 1.0f}, {1.0f, 0.0f, 1.0f}}},
@@ -1543,6 +1601,17 @@ TEST_CASE("import_onnx runs And, Or and Xor on truths computed from the input, w
         add_node_to(g, op, {"large", "mask"}, "y");
         CHECK((*xg::import_onnx(write_model(dir, m)))(xg::Tensor(xg::Array{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}})).value() ==
               expected);
+    }
+    const xg::Tensor values(xg::Array{{2.0f, -1.0f, 0.0f}, {0.0f, 0.0f, -3.0f}});
+    for (const auto& [op, expected] : std::vector<std::pair<const char*, xg::Array>>{
+             {"And", xg::Array{{1.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 1.0f}}},
+             {"Or", xg::Array{{1.0f, 1.0f, 1.0f}, {1.0f, 0.0f, 1.0f}}},
+             {"Xor", xg::Array{{0.0f, 1.0f, 1.0f}, {1.0f, 0.0f, 0.0f}}}}) {
+        CAPTURE(op);
+        onnx::ModelProto m = one_node(op);
+        add_bool_initializer(m.mutable_graph(), "mask", std::string("\x01\x00\x01", 3));
+        m.mutable_graph()->mutable_node(0)->add_input("mask");
+        CHECK((*xg::import_onnx(write_model(dir, m)))(values).value() == expected);
     }
 }
 

@@ -85,6 +85,11 @@ namespace {
 // than a single float running sum, whose error grows with n.
 float sum_contiguous(const float* p, std::size_t n) {
     constexpr std::size_t lanes = 16, block = 256;
+    if (n < lanes) {  // a few values (a row of two or three columns): the lanes would cost more than they save
+        float sum = 0.0f;
+        for (std::size_t i = 0; i < n; ++i) sum += p[i];
+        return sum;
+    }
     double total = 0.0;
     for (std::size_t start = 0; start < n; start += block) {
         const std::size_t end = std::min(n, start + block);

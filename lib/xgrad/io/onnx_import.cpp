@@ -110,14 +110,17 @@ Constant decode(const onnx::TensorProto& t, const std::string& context, const st
                                                context, what));
     }
     Constant c;
-    std::size_t n = 1;
+    // The extents other than 0 are bounded too: an empty (0, 2^40, 2^40) would still be a shape
+    // no array can take, wherever its 0 stands.
+    std::size_t n = 1, nonzero = 1;
     for (auto d : t.dims()) {
-        if (d < 0 || (d > 0 && n > (std::size_t{1} << 31) / static_cast<std::size_t>(d))) {
+        if (d < 0 || (d > 0 && nonzero > (std::size_t{1} << 31) / static_cast<std::size_t>(d))) {
             throw IoError(fmt::format("import_onnx: {}: {} has dims ({}); expected extents >= 0 with fewer than 2^31 "
                                       "elements",
                                       context, what, fmt::join(t.dims(), ", ")));
         }
         n *= static_cast<std::size_t>(d);
+        if (d > 0) nonzero *= static_cast<std::size_t>(d);
         c.shape.push_back(static_cast<std::size_t>(d));
     }
     const std::string& raw = t.raw_data();
@@ -361,6 +364,10 @@ private:
     // weights and inputs for the deepest image models), yet keeps a tiny file from asking for more
     // than about a gigabyte.
     static constexpr std::size_t kDefaultGrowth = 65536;
+    // What one index of a Gather or GatherElements costs in values before the gather's output is
+    // charged: its position, and the copies of the index list the gather op keeps for its
+    // gradient and its attributes.
+    static constexpr double kIndexCost = 16;
     static constexpr std::size_t kMinLimitBase = 4096;
     // Ops whose output can outgrow their inputs bound it from the input shapes here
     // (broadcasting, Concat, MatMul, Gemm) or in their own code (Resize, Upsample, Pad, Conv,
@@ -1405,11 +1412,16 @@ private:
                         "constant int64 indices");
         }
         const Constant& indices = *value(n_->inputs[1]).ints;
+        afford(kIndexCost * static_cast<double>(indices.ints.size()),
+               fmt::format("the bookkeeping of {} indices", indices.ints.size()));
         const bool ints = ints_at(0);
         const Shape data = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
         if (data.empty()) invalid("data is a scalar; expected at least one axis");
         const std::size_t ax = axis(int_attr("axis", 0), data.size());
         const long n = static_cast<long>(data[ax]);
+        if (n == 0 && !indices.ints.empty()) {
+            invalid(fmt::format("axis {} of data {} is empty; expected no indices", ax, format_shape(data)));
+        }
         std::vector<std::size_t> picked;
         for (long i : indices.ints) {
             if (i < -n || i >= n) {
@@ -1448,7 +1460,9 @@ private:
         }
         const bool ints = ints_at(0);
         const Shape shape = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
-        if (shape.size() < 2) invalid(fmt::format("input {}; expected at least 2 axes", format_shape(shape)));
+        if (shape.size() < 2) {
+            invalid(fmt::format("input {} has {} axis; expected at least 2", format_shape(shape), shape.size()));
+        }
         const std::size_t rows = shape[shape.size() - 2], cols = shape.back();
         const auto kept = [&](std::size_t i, std::size_t j) {
             const long above = static_cast<long>(j) - static_cast<long>(i);
@@ -1474,16 +1488,19 @@ private:
     // data's rank; as a gather of the flattened data at each element's flat position, so that the
     // gradient adds back onto the positions read, as often as each was read.
     void gather_elements_node() {
+        if (!has_input(1)) invalid("input 1 is missing; expected 2 inputs (data, indices)");
         if (!ints_at(1)) {
             unsupported("indices that are float data or computed at run time; expected constant int64 indices");
         }
         const Constant& indices = *value(n_->inputs[1]).ints;
-        const Tensor x = in(0);
-        const Shape& data = x.shape();
+        afford(kIndexCost * static_cast<double>(indices.ints.size()),
+               fmt::format("the bookkeeping of {} indices", indices.ints.size()));
+        const bool ints = ints_at(0);
+        const Shape data = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
         if (data.empty()) invalid("data is a scalar; expected at least one axis");
         if (indices.shape.size() != data.size()) {
-            invalid(fmt::format("indices {} for data {}; expected indices of the data's rank", format_shape(indices.shape),
-                                format_shape(data)));
+            invalid(fmt::format("indices {} have rank {}, data {} rank {}; expected equal ranks",
+                                format_shape(indices.shape), indices.shape.size(), format_shape(data), data.size()));
         }
         const std::size_t ax = axis(int_attr("axis", 0), data.size());
         for (std::size_t a = 0; a < data.size(); ++a) {
@@ -1496,6 +1513,9 @@ private:
         std::vector<std::size_t> stride(data.size(), 1);
         for (std::size_t a = data.size() - 1; a-- > 0;) stride[a] = stride[a + 1] * data[a + 1];
         const long n = static_cast<long>(data[ax]);
+        if (n == 0 && !indices.ints.empty()) {
+            invalid(fmt::format("axis {} of data {} is empty; expected no indices", ax, format_shape(data)));
+        }
         std::vector<std::size_t> flat(indices.ints.size());
         for (std::size_t e = 0; e < flat.size(); ++e) {
             const long i = indices.ints[e];
@@ -1511,6 +1531,13 @@ private:
             }
             flat[e] = position;
         }
+        if (ints) {
+            const Constant& source = *value(n_->inputs[0]).ints;
+            Constant c{true, {}, {}, indices.shape, source.int32};
+            for (std::size_t position : flat) c.ints.push_back(source.ints[position]);
+            return set_ints(0, std::move(c));
+        }
+        const Tensor x = in(0);
         const Tensor picked = gather(reshape_to(x, {x.size()}), flat, 0);
         set(0, reshape_to(picked, indices.shape));
     }
