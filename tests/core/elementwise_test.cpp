@@ -80,6 +80,9 @@ TEST_CASE("map_elements over broadcast shapes agrees with the rule element by el
         {{3, 17}, {17}},     {{17}, {3, 17}},           {{5, 1}, {1, 40}},         {{2, 3, 40}, {3, 1}},
         {{2, 3, 40}, {}},    {{}, {2, 3, 40}},          {{4, 1, 9, 12}, {1, 3, 1, 12}}, {{7, 1, 33}, {7, 2, 33}},
         {{0, 12}, {12}},     {{2, 3, 4}, {2, 1, 4}},    {{1, 1}, {}},              {{9, 8}, {1, 1, 1}},
+        // rows of three or two, widened
+        {{4, 6, 6, 3}, {3}}, {{5, 1}, {5, 3}},          {{7, 2}, {2}},             {{2, 1, 3}, {2, 2, 1}},
+        {{3, 3}, {3, 1}},    {{2, 2}, {}},
     };
     for (const auto& [sa, sb] : pairs) {
         CAPTURE(xg::format_shape(sa));
@@ -109,7 +112,11 @@ TEST_CASE("a broadcast walk gives every element once from any range of the outpu
     // The kernel on every [lo, hi) of small outputs, as a split between threads could hand it out.
     const auto f = [](float x, float y, float z) { return x + 10.0f * y + 100.0f * z; };
     const std::vector<std::vector<xg::Shape>> cases = {{{3, 1, 9}, {1, 4, 9}, {}}, {{2, 3, 10}, {3, 1}, {10}},
-                                                       {{13}, {}, {1}}};
+                                                       {{13}, {}, {1}},
+                                                       // short rows widened: cycling, repeating, held
+                                                       {{2, 4, 3}, {3}, {2, 1, 1}},
+                                                       {{3, 5, 1}, {3, 5, 2}, {1, 5, 1}},
+                                                       {{4, 5, 1}, {4, 1, 2}, {}}};
     for (const auto& shapes : cases) {
         const xg::Array a = counting(shapes[0], 1.0f);
         const xg::Array b = counting(shapes[1], 2.0f);
@@ -136,7 +143,8 @@ TEST_CASE("map_elements over broadcast shapes split between threads: rows cut an
     const auto f = [](float x, float y) { return x - 3.0f * y; };
     // One long row (a scalar held), rows that a thread's share cuts in the middle, and a held column.
     const std::vector<std::pair<xg::Shape, xg::Shape>> pairs = {
-        {{300001}, {}}, {{3, 70003}, {70003}}, {{2, 1, 90001}, {2, 2, 1}}, {{1001, 1}, {1001, 337}}};
+        {{300001}, {}}, {{3, 70003}, {70003}}, {{2, 1, 90001}, {2, 2, 1}}, {{1001, 1}, {1001, 337}},
+        {{100003, 3}, {3}}, {{70001, 1}, {70001, 3}}};
     const int threads = xg::num_threads();
     for (int split : {2, 3}) {
         xg::set_num_threads(split);

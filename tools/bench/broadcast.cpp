@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
         {{1, 4, 512, 512}, {}},       // a scalar
         {{4, 512, 512}, {1, 512, 512}},  // a mask over heads
         {{256, 1}, {1, 256}},         // an outer product
-        {{64, 26, 26, 3}, {3}},       // three channels: rows too short, xtensor's in both
+        {{64, 26, 26, 3}, {3}},       // three channels: rows widened, the (3,) cycling along them
         {{32, 10}, {10}},             // a small bias
     };
     fmt::print("{:<18} {:<14} {:>12} {:>12} {:>7} {:>16}\n", "a", "b", "xtensor us", "rows us", "ratio",

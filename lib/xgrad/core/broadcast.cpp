@@ -48,14 +48,28 @@ BroadcastWalk broadcast_walk(const std::vector<Shape>& shapes, const char* op) {
         extent.push_back(w.shape[a]);
         for (std::size_t k = 0; k < n; ++k) merged[k].push_back(stride[k][a]);
     }
-    w.runs.assign(n, false);
+    w.along.assign(n, Along::holds);
     w.strides.assign(n, {});
     if (extent.empty()) return w;  // every extent is 1: one row of one element
-    w.row_length = extent.front();
-    for (std::size_t k = 0; k < n; ++k) {
-        w.runs[k] = merged[k].front() != 0;
-        w.strides[k].assign(merged[k].rbegin(), merged[k].rend() - 1);
+    for (std::size_t k = 0; k < n; ++k) w.along[k] = merged[k].front() != 0 ? Along::runs : Along::holds;
+    // A short row takes in the axis outside it. Along the wider row an operand that ran on across
+    // that axis still runs; one that ran and started over cycles; one that held and moved on by one
+    // value repeats; one that held still holds. (Those are the only patterns: a row is whole axes.)
+    if (extent.size() >= 2 && extent[0] > 0 && extent[0] < kShortestRow) {
+        const std::size_t length = extent[0];
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t across = merged[k][1];
+            const bool ran = w.along[k] == Along::runs;
+            w.along[k] = ran ? (across == 0 ? Along::cycles : Along::runs) : (across == 0 ? Along::holds : Along::repeats);
+            merged[k].erase(merged[k].begin());
+            merged[k].front() = w.along[k] == Along::runs ? 1 : 0;
+        }
+        w.period = length;
+        extent[1] *= length;
+        extent.erase(extent.begin());
     }
+    w.row_length = extent.front();
+    for (std::size_t k = 0; k < n; ++k) w.strides[k].assign(merged[k].rbegin(), merged[k].rend() - 1);
     w.outer.assign(extent.rbegin(), extent.rend() - 1);
     return w;
 }

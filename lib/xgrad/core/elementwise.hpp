@@ -1,8 +1,8 @@
 #pragma once
 // Elementwise kernels shared by the ops and their gradient rules: a plain loop over the
 // contiguous buffers when the shapes agree (the compiler vectorizes it), and when they broadcast,
-// the same loop along each row of the output (broadcast.hpp), an operand that holds one value for
-// a row read from a short run of copies of it. xtensor's broadcasting steps an index per element
+// the same loop along each row of the output (broadcast.hpp), an operand that does not run along
+// the row (holds, cycles, repeats) read from a short run of its values laid out. xtensor's broadcasting steps an index per element
 // through a function it cannot vectorize, several times slower; on small tensors the fixed cost
 // of its expressions (building and checking a shape, choosing a stepper) dwarfs the arithmetic.
 // Large arrays are split between threads (the functions are pure, so the result is the same for
@@ -40,10 +40,28 @@ Array map_same_shape(const F& f, const Array& a, const Rest&... rest) {
     });
     return out;
 }
-// Rows shorter than this go to xtensor: a row's fixed cost would outweigh its few elements.
-inline constexpr std::size_t kShortestRow = 8;
-// Copies of a held value read in one stretch of a row: 1 KiB per operand, on the stack.
+// Values of an operand that does not run, laid out for one stretch of a row: 1 KiB per operand,
+// on the stack.
 inline constexpr std::size_t kHeldCopies = 256;
+
+// The values operand k (at `from`) takes at columns [c, c + n) of a row, into `to`.
+inline void lay_out(Along along, std::size_t period, const float* from, std::size_t c, std::size_t n, float* to) {
+    if (along == Along::holds) {
+        std::fill_n(to, n, from[0]);
+        return;
+    }
+    std::size_t value = along == Along::repeats ? c / period : c % period;
+    std::size_t count = along == Along::repeats ? c % period : 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        to[i] = from[value];
+        if (along == Along::cycles) {
+            if (++value == period) value = 0;
+        } else if (++count == period) {
+            count = 0;
+            ++value;
+        }
+    }
+}
 
 // z[i] = f(p[0][i], p[1][i], ...) for i < n.
 template <class F, std::size_t N, std::size_t... I>
@@ -73,13 +91,23 @@ void map_walk_range(const F& f, const BroadcastWalk& w, const std::array<const f
     std::size_t column = lo % length;
     while (lo < hi) {
         const std::size_t end = std::min(length, column + (hi - lo));
+        // A held value is laid out once a row; cycling and repeating ones change along it.
         for (std::size_t k = 0; k < N; ++k) {
-            if (!w.runs[k]) std::fill_n(held[k], std::min(kHeldCopies, end - column), base[k][offset[k]]);
+            if (w.along[k] == Along::holds) {
+                lay_out(Along::holds, 1, base[k] + offset[k], 0, std::min(kHeldCopies, end - column), held[k]);
+            }
         }
         for (std::size_t c = column; c < end; c += kHeldCopies) {
             const std::size_t n = std::min(kHeldCopies, end - c);
             std::array<const float*, N> p;
-            for (std::size_t k = 0; k < N; ++k) p[k] = w.runs[k] ? base[k] + offset[k] + c : held[k];
+            for (std::size_t k = 0; k < N; ++k) {
+                if (w.along[k] == Along::runs) {
+                    p[k] = base[k] + offset[k] + c;
+                    continue;
+                }
+                if (w.along[k] != Along::holds) lay_out(w.along[k], w.period, base[k] + offset[k], c, n, held[k]);
+                p[k] = held[k];
+            }
             map_stretch(f, z + lo + (c - column), n, p, std::make_index_sequence<N>{});
         }
         lo += end - column;
