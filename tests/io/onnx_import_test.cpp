@@ -792,6 +792,9 @@ TEST_CASE("import_onnx runs Gather on float data by constant indices of any rank
                          xg::ValueError);
     CHECK_THROWS_WITH_AS((*gather({1}, {0}, 2))(x), doctest::Contains("axis 2 is out of range for rank 2"),
                          xg::ValueError);
+    CHECK_THROWS_WITH_AS((*gather({1}, {-1}, 1))(xg::Tensor(xg::Array(xt::zeros<float>({2, 0})))),
+                         doctest::Contains("(Gather): axis 1 of data (2, 0) is empty; expected no indices"),
+                         xg::ValueError);
     onnx::ModelProto floats = one_node("Gather");
     add_initializer(floats.mutable_graph(), "indices", {1}, {0.0f});
     floats.mutable_graph()->mutable_node(0)->add_input("indices");

@@ -1403,6 +1403,32 @@ private:
         set_ints(0, std::move(c));
     }
 
+    // The constant indices of a Gather or GatherElements (input 1), their bookkeeping charged to
+    // the run's value limit before the op builds any of it.
+    const Constant& charged_indices() {
+        const Constant& indices = *value(n_->inputs[1]).ints;
+        afford(kIndexCost * static_cast<double>(indices.ints.size()),
+               fmt::format("the bookkeeping of {} indices", indices.ints.size()));
+        return indices;
+    }
+    // The shape of the data a Gather or GatherElements reads (input 0, float or integer).
+    Shape gathered_shape() {
+        const Shape data = ints_at(0) ? value(n_->inputs[0]).ints->shape : in(0).shape();
+        if (data.empty()) invalid("data is a scalar; expected at least one axis");
+        return data;
+    }
+    // Index i along axis ax of data as a position from its start (a negative index counts from
+    // the end, as ONNX's gathers allow).
+    std::size_t position_along(long i, std::size_t ax, const Shape& data) const {
+        const long n = static_cast<long>(data[ax]);
+        if (n == 0) invalid(fmt::format("axis {} of data {} is empty; expected no indices", ax, format_shape(data)));
+        if (i < -n || i >= n) {
+            invalid(fmt::format("index {} for axis {} of data {}; expected -{} to {}", i, ax, format_shape(data), n,
+                                n - 1));
+        }
+        return static_cast<std::size_t>(i < 0 ? i + n : i);
+    }
+
     // Gather: of float data by constant int64 indices of any rank along any axis (the output's
     // axis becomes the indices' axes), or of int64 values (a shape) along their one axis.
     void gather_node() {
@@ -1411,25 +1437,12 @@ private:
             unsupported("float indices, or indices computed at run time other than a Cast to an integer type; expected "
                         "constant int64 indices");
         }
-        const Constant& indices = *value(n_->inputs[1]).ints;
-        afford(kIndexCost * static_cast<double>(indices.ints.size()),
-               fmt::format("the bookkeeping of {} indices", indices.ints.size()));
+        const Constant& indices = charged_indices();
         const bool ints = ints_at(0);
-        const Shape data = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
-        if (data.empty()) invalid("data is a scalar; expected at least one axis");
+        const Shape data = gathered_shape();
         const std::size_t ax = axis(int_attr("axis", 0), data.size());
-        const long n = static_cast<long>(data[ax]);
-        if (n == 0 && !indices.ints.empty()) {
-            invalid(fmt::format("axis {} of data {} is empty; expected no indices", ax, format_shape(data)));
-        }
         std::vector<std::size_t> picked;
-        for (long i : indices.ints) {
-            if (i < -n || i >= n) {
-                invalid(fmt::format("index {} for axis {} of data {}; expected -{} to {}", i, ax, format_shape(data), n,
-                                    n - 1));
-            }
-            picked.push_back(static_cast<std::size_t>(i < 0 ? i + n : i));
-        }
+        for (long i : indices.ints) picked.push_back(position_along(i, ax, data));
         if (ints) {
             if (data.size() != 1) unsupported("int64 data of rank > 1; expected a 1-D shape");
             Constant c{true, {}, {}, indices.shape};
@@ -1492,12 +1505,9 @@ private:
         if (!ints_at(1)) {
             unsupported("indices that are float data or computed at run time; expected constant int64 indices");
         }
-        const Constant& indices = *value(n_->inputs[1]).ints;
-        afford(kIndexCost * static_cast<double>(indices.ints.size()),
-               fmt::format("the bookkeeping of {} indices", indices.ints.size()));
+        const Constant& indices = charged_indices();
         const bool ints = ints_at(0);
-        const Shape data = ints ? value(n_->inputs[0]).ints->shape : in(0).shape();
-        if (data.empty()) invalid("data is a scalar; expected at least one axis");
+        const Shape data = gathered_shape();
         if (indices.shape.size() != data.size()) {
             invalid(fmt::format("indices {} have rank {}, data {} rank {}; expected equal ranks",
                                 format_shape(indices.shape), indices.shape.size(), format_shape(data), data.size()));
@@ -1512,22 +1522,14 @@ private:
         // Row-major strides of the data, and each index element's position there.
         std::vector<std::size_t> stride(data.size(), 1);
         for (std::size_t a = data.size() - 1; a-- > 0;) stride[a] = stride[a + 1] * data[a + 1];
-        const long n = static_cast<long>(data[ax]);
-        if (n == 0 && !indices.ints.empty()) {
-            invalid(fmt::format("axis {} of data {} is empty; expected no indices", ax, format_shape(data)));
-        }
         std::vector<std::size_t> flat(indices.ints.size());
         for (std::size_t e = 0; e < flat.size(); ++e) {
-            const long i = indices.ints[e];
-            if (i < -n || i >= n) {
-                invalid(fmt::format("index {} for axis {} of data {}; expected -{} to {}", i, ax, format_shape(data), n,
-                                    n - 1));
-            }
+            const std::size_t along = position_along(indices.ints[e], ax, data);
             std::size_t position = 0;
             for (std::size_t a = data.size(), rest = e; a-- > 0;) {
                 const std::size_t coordinate = rest % indices.shape[a];
                 rest /= indices.shape[a];
-                position += (a == ax ? static_cast<std::size_t>(i < 0 ? i + n : i) : coordinate) * stride[a];
+                position += (a == ax ? along : coordinate) * stride[a];
             }
             flat[e] = position;
         }
