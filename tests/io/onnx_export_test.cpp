@@ -921,6 +921,27 @@ TEST_CASE("export_onnx writes maximum, minimum and min as Max, Min and ReduceMin
     check_exported(model, {6});
 }
 
+TEST_CASE("export_onnx writes pow with a tensor of exponents as Pow, broadcast as xgrad does") {
+    // A learned exponent per unit over a positive base: ONNX Runtime and the import must broadcast
+    // the exponents along the batch as xgrad does.
+    class Powered : public xg::Module {
+    public:
+        Powered() : Module("Powered") {
+            w_ = register_parameter("w", xg::Tensor(random_input({6, 10})));
+            exponent_ = register_parameter("exponent", xg::Tensor(random_input({10}) * 2.0f));
+        }
+        xg::Tensor forward(const xg::Tensor& x) override {
+            return xg::pow(xg::sigmoid(xg::matmul(x, w_)) + 0.5f, exponent_);
+        }
+
+    private:
+        xg::Tensor w_, exponent_;
+    };
+    xg::manual_seed(9);
+    Powered model;
+    check_exported(model, {6});
+}
+
 TEST_CASE("export_onnx writes the comparisons and ArgMax, ArgMin, each cast to float as xgrad holds them") {
     // A gate of each unit against a learned level, counts of units above and below fixed values,
     // and each row's winning and losing unit as numbers: every comparison and both indices.

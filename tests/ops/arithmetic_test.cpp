@@ -9,6 +9,7 @@
 #include "empty_tensor.hpp"
 #include "scalar_path.hpp"
 #include "second_order.hpp"
+#include "xgrad/autograd/functional.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
@@ -329,5 +330,73 @@ TEST_CASE("maximum and minimum of empty tensors are empty, forward and backward"
     const xg::Tensor row = xg::parameter(xt::ones<float>({3}), "row");
     check_empty([&](const xg::Tensor& t) { return xg::maximum(t, row); }, {0, 3}, {0, 3});
     check_empty([&](const xg::Tensor& t) { return xg::minimum(row, t); }, {0, 3}, {0, 3});
+    CHECK(row.grad() == xt::zeros<float>({3}));
+}
+
+TEST_CASE("pow with a tensor of exponents: values with numpy broadcasting, and its gradients by hand") {
+    const xg::Tensor x = xg::parameter(xg::Array{{2.0f, 3.0f, 0.5f}, {4.0f, 1.5f, 9.0f}}, "x");
+    const xg::Tensor p = xg::parameter(xg::Array{2.0f, -1.0f, 0.5f}, "p");
+    const xg::Tensor y = xg::pow(x, p);
+    CHECK(y.creator()->op == "power");
+    CHECK(xt::allclose(y.value(), xg::Array{{4.0f, 1.0f / 3.0f, std::sqrt(0.5f)}, {16.0f, 1.0f / 1.5f, 3.0f}}));
+    xg::sum(y).backward();
+    // dy/dx = p x^(p-1); dy/dp = x^p ln x, summed over the rows p was broadcast along.
+    CHECK(xt::allclose(x.grad(), xg::Array{{4.0f, -1.0f / 9.0f, 0.5f / std::sqrt(0.5f)},
+                                           {8.0f, -1.0f / (1.5f * 1.5f), 0.5f / 3.0f}}));
+    CHECK(xt::allclose(p.grad(), xg::Array{4.0f * std::log(2.0f) + 16.0f * std::log(4.0f),
+                                           std::log(3.0f) / 3.0f + std::log(1.5f) / 1.5f,
+                                           std::sqrt(0.5f) * std::log(0.5f) + 3.0f * std::log(9.0f)}));
+    // A negative base is fine with a whole exponent and NaN with any other, as std::pow.
+    CHECK(xg::pow(xg::Tensor(xg::Array{-2.0f}), xg::Tensor(xg::Array{3.0f})).value()(0) == -8.0f);
+    CHECK(std::isnan(xg::pow(xg::Tensor(xg::Array{-2.0f}), xg::Tensor(xg::Array{0.5f})).value()(0)));
+    // Shapes that do not broadcast name the op.
+    CHECK_THROWS_WITH_AS(xg::pow(xg::Tensor(xg::Array{1.0f, 2.0f}), xg::Tensor(xg::Array{1.0f, 2.0f, 3.0f})),
+                         doctest::Contains("power"), xg::ShapeError);
+}
+
+TEST_CASE("pow with a tensor of exponents takes x^0 and 0^p for p >= 0 as flat, as PyTorch does") {
+    // x^0 is 1 for every x: no gradient for x there, even at x = 0 (where p x^(p-1) is 0 * inf);
+    // 0^p for p >= 0 gets no gradient for p (x^p ln x is 0 * -inf there).
+    const xg::Tensor x = xg::parameter(xg::Array{0.0f, 0.0f, 0.0f, 2.0f}, "x");
+    const xg::Tensor p = xg::parameter(xg::Array{0.0f, 2.0f, 0.5f, 0.0f}, "p");
+    const xg::Tensor y = xg::pow(x, p);
+    CHECK(y.value() == xg::Array{1.0f, 0.0f, 0.0f, 1.0f});
+    xg::sum(y).backward();
+    CHECK(x.grad() == xg::Array{0.0f, 0.0f, std::numeric_limits<float>::infinity(), 0.0f});
+    CHECK(p.grad() == xg::Array{0.0f, 0.0f, 0.0f, std::log(2.0f)});
+    // The differentiable rules give the same first derivatives, and finite second ones there.
+    const xg::Tensor u = xg::parameter(xg::Array{0.0f, 0.0f, 2.0f}, "u");
+    const xg::Tensor q = xg::parameter(xg::Array{0.0f, 2.0f, 0.0f}, "q");
+    const std::vector<xg::Tensor> first = xg::grad({xg::sum(xg::pow(u, q))}, {u, q}, {.create_graph = true});
+    CHECK(first[0].value() == xg::Array{0.0f, 0.0f, 0.0f});
+    CHECK(first[1].value() == xg::Array{0.0f, 0.0f, std::log(2.0f)});
+    const std::vector<xg::Tensor> second = xg::grad({xg::sum(first[0]) + xg::sum(first[1])}, {u, q});
+    CHECK(xt::all(xt::isfinite(second[0].value())));
+    CHECK(xt::all(xt::isfinite(second[1].value())));
+}
+
+TEST_CASE("pow with a tensor of exponents passes gradcheck and gradgradcheck on equal, broadcast and scalar shapes") {
+    xt::random::seed(14);
+    const auto f = [](const std::vector<xg::Tensor>& in) { return xg::pow(in[0], in[1]); };
+    for (const auto& [sa, sb] : shape_pairs) {
+        CAPTURE(xg::format_shape(sa));
+        CAPTURE(xg::format_shape(sb));
+        // Positive bases (a real power for any exponent), exponents of either sign.
+        const xg::Array a = uniform(sa, 0.5f, 2.0f);
+        const xg::Array b = uniform(sb, -1.5f, 2.5f);
+        const auto result = xg::gradcheck(f, {a, b});
+        CHECK_MESSAGE(result.passed, result.report());
+        xg::test::check_second_order(f, {a, b});
+    }
+}
+
+TEST_CASE("pow with a tensor of exponents takes the scalar path on 0-d scalars and handles empty tensors") {
+    const auto power = [](const xg::Tensor& a, const xg::Tensor& b) { return xg::pow(a, b); };
+    for (const auto& [a, b] : {std::pair{1.3f, -0.7f}, std::pair{2.5f, 0.4f}, std::pair{0.8f, 1.9f}}) {
+        xg::test::check_scalar_binary("power", power, a, b);
+    }
+    xg::test::check_scalar_with_array("power", power, 1.5f, xg::Array{{0.5f, 1.2f, 0.9f}, {1.4f, 0.6f, 0.7f}});
+    const xg::Tensor row = xg::parameter(xt::ones<float>({3}), "row");
+    xg::test::check_empty([&](const xg::Tensor& t) { return xg::pow(t, row); }, {0, 3}, {0, 3});
     CHECK(row.grad() == xt::zeros<float>({3}));
 }

@@ -547,7 +547,7 @@ private:
         };
         static const std::unordered_map<std::string, std::string> same_name{
             {"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"div", "Div"}, {"matmul", "MatMul"}, {"linear", "Gemm"},
-            {"maximum", "Max"}, {"minimum", "Min"}};
+            {"maximum", "Max"}, {"minimum", "Min"}, {"power", "Pow"}};
         static const std::unordered_map<std::string, std::string> comparisons{
             {"equal", "Equal"}, {"greater", "Greater"}, {"greater_equal", "GreaterOrEqual"}, {"less", "Less"},
             {"less_equal", "LessOrEqual"}};

@@ -2328,7 +2328,17 @@ private:
             for (std::size_t k = 1; k < n.inputs.size(); ++k) y = y + in(k);
             return set(0, y);
         }
-        if (op == "Pow") return set(0, pow(in(0), scalar_in(1, 1.0f)));
+        if (op == "Pow") {
+            // One constant exponent that does not add axes is xgrad's pow(x, p) (what xgrad exports);
+            // any other, a tensor of exponents broadcast against x.
+            const Tensor x = in(0), exponent = in(1);
+            const Value& e = value(n_->inputs[1]);
+            const bool constant = !(e.tensor.defined() && e.tensor.role() == Role::result);
+            if (constant && exponent.size() == 1 && exponent.rank() <= x.rank()) {
+                return set(0, pow(x, exponent.value().data()[0]));
+            }
+            return set(0, pow(x, exponent));
+        }
         if (op == "Clip") {
             const float inf = std::numeric_limits<float>::infinity();
             const float lo = g_.opset >= 11 ? scalar_in(1, -inf) : float_attr("min", -inf);

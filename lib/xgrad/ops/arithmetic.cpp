@@ -2,6 +2,7 @@
 // shape; GradientContext::accumulate sums them back to each input's shape.
 #include <cmath>
 
+#include "xgrad/autograd/creation.hpp"
 #include "xgrad/ops/elementwise_op.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -48,6 +49,28 @@ Tensor div(const Tensor& a, const Tensor& b) {
                                       [](const Tensor& g, const Tensor&, const Tensor& b, const Tensor& q) {
                                           return -(g * q) / b;
                                       });
+}
+
+Tensor pow(const Tensor& x, const Tensor& p) {
+    // d(x^p)/dx = p x^(p-1), taken as 0 where p = 0 (x^0 is 1 for every x, but 0 * 0^-1 is NaN);
+    // d(x^p)/dp = x^p ln x, taken as 0 where x = 0 and p >= 0 (0 * ln 0 is NaN), as PyTorch takes
+    // them. The differentiable rules keep those points out of every operand they differentiate
+    // (p - 1 and ln x are evaluated at a stand-in there), so that no derivative of any order is
+    // 0 times an infinity; like PyTorch's, their derivatives there are 0.
+    return detail::binary_elementwise(
+        "power", x, p, [](float a, float b) { return std::pow(a, b); },
+        [](float g, float a, float b, float) { return b == 0.0f ? 0.0f * g : g * b * std::pow(a, b - 1.0f); },
+        [](float g, float a, float b, float y) { return a == 0.0f && b >= 0.0f ? 0.0f * g : g * y * std::log(a); },
+        [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
+            const Tensor zero_exponent = detail::constant_mask(b, [](float v) { return v == 0.0f ? 1.0f : 0.0f; });
+            const Tensor exponent = where(zero_exponent, ones({}), b);
+            return where(zero_exponent, zeros({}), g * b * pow(a, exponent - 1.0f));
+        },
+        [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor& y) {
+            const Tensor flat_at_zero =
+                detail::constant_mask(a, b, [](float u, float v) { return u == 0.0f && v >= 0.0f ? 1.0f : 0.0f; });
+            return g * y * log(where(flat_at_zero, ones({}), a));
+        });
 }
 
 namespace {

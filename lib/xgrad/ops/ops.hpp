@@ -23,6 +23,10 @@ Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 /// a / b elementwise, numpy broadcasting.
 Tensor div(const Tensor& a, const Tensor& b);
+/// x^p elementwise with a tensor of exponents, numpy broadcasting (pow(x, 2.0f) below for one
+/// exponent). Negative x with a non-whole p gives NaN. As in PyTorch, the gradient for x is 0
+/// where p = 0 and the one for p is 0 where x = 0 and p >= 0.
+Tensor pow(const Tensor& x, const Tensor& p);
 /// -a.
 Tensor neg(const Tensor& a);
 /// The larger of a and b elementwise (NaN where either is), numpy broadcasting; at a tie each
