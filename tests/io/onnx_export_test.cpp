@@ -942,6 +942,27 @@ TEST_CASE("export_onnx writes pow with a tensor of exponents as Pow, broadcast a
     check_exported(model, {6});
 }
 
+TEST_CASE("export_onnx writes top_k's values and indices as TopK, the indices cast to float") {
+    // The three largest units of each row and where they are, and the two smallest of each column
+    // of units across the features: both settings of largest, two axes.
+    class Ranked : public xg::Module {
+    public:
+        Ranked() : Module("Ranked") { w_ = register_parameter("w", xg::Tensor(random_input({6, 10}))); }
+        xg::Tensor forward(const xg::Tensor& x) override {
+            const xg::Tensor h = xg::reshape(xg::matmul(x, w_), {-1, 2, 5});
+            const xg::TopK top = xg::top_k(h, 3);
+            const xg::TopK low = xg::top_k(h, 1, 1, false);
+            return xg::reshape(xg::sum(top.values * top.indices, 2, true) + low.values - low.indices, {-1, 10});
+        }
+
+    private:
+        xg::Tensor w_;
+    };
+    xg::manual_seed(11);
+    Ranked model;
+    check_exported(model, {6});
+}
+
 TEST_CASE("export_onnx writes the comparisons and ArgMax, ArgMin, each cast to float as xgrad holds them") {
     // A gate of each unit against a learned level, counts of units above and below fixed values,
     // and each row's winning and losing unit as numbers: every comparison and both indices.

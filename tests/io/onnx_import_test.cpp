@@ -1989,3 +1989,39 @@ TEST_CASE("import_onnx runs Cast, Equal and Not on the 0 and 1 that stand for bo
                          doctest::Contains("a constant 300 cast to UINT8, which cannot hold it; expected values from 0 to 255"),
                          xg::OnnxUnsupportedError);
 }
+
+TEST_CASE("import_onnx runs TopK with K as an input or, before opset 10, an attribute, and names a bad K") {
+    ScratchDir dir;
+    const xg::Tensor x(xg::Array{{1.0f, 5.0f, 3.0f}, {6.0f, 2.0f, 4.0f}});
+    // Values and indices both as graph outputs; the indices come as floats.
+    const auto top = [&](std::vector<long> k, long largest, int opset) {
+        onnx::ModelProto m = one_node("TopK", opset);
+        auto* g = m.mutable_graph();
+        auto* n = g->mutable_node(0);
+        if (opset < 10) {
+            add_int(n, "k", k[0]);
+        } else {
+            add_initializer(g, "k", {static_cast<long>(k.size())}, {}, k);
+            n->add_input("k");
+        }
+        add_int(n, "largest", largest);
+        n->add_output("where");
+        *g->add_output() = g->output(0);
+        g->mutable_output(1)->set_name("where");
+        return xg::import_onnx(write_model(dir, m));
+    };
+    const std::vector<xg::Tensor> largest = top({2}, 1, 13)->run({x});
+    REQUIRE(largest.size() == 2);
+    CHECK(largest[0].value() == xg::Array{{5.0f, 3.0f}, {6.0f, 4.0f}});
+    CHECK(largest[1].value() == xg::Array{{1.0f, 2.0f}, {0.0f, 2.0f}});
+    const xg::Tensor smallest = top({1}, 0, 9)->run({x})[0];
+    CHECK(smallest.shape() == xg::Shape{2, 1});
+    CHECK(smallest.value()(0, 0) == 1.0f);
+    CHECK(smallest.value()(1, 0) == 2.0f);
+    CHECK_THROWS_WITH_AS(top({4}, 1, 13)->run({x}), doctest::Contains("(TopK): K = 4 for axis 1 of input (2, 3); expected 0 to 3"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS(top({1, 2}, 1, 13)->run({x}), doctest::Contains("(TopK): K holds 2 values; expected one"),
+                         xg::ValueError);
+    CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, one_node("TopK", 9))))(x),
+                         doctest::Contains("(TopK): attribute k is missing"), xg::ValueError);
+}

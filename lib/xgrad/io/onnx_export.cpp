@@ -648,6 +648,19 @@ private:
             set_int(n, "axis", attrs.integer("axis"));
             set_int(n, "keepdims", attrs.flag("keepdims") ? 1 : 0);
             set_int(node("Cast", {index}, out), "to", onnx::TensorProto::FLOAT);
+        } else if (op == "top_k" || op == "top_k_indices") {
+            // ONNX's TopK gives the values and the indices; xgrad records each as an op of x, and
+            // each is written as its own TopK (sorted, ties to the lower index in both). The index is
+            // int64: cast to float, as xgrad's.
+            const std::string k = int64_initializer(base + "/k", {attrs.integer("k")});
+            const bool values = op == "top_k";
+            const std::string index = fresh(base + "_index");
+            onnx::NodeProto* n = node("TopK", {in[0], k}, values ? out : fresh(base + "_values"));
+            n->add_output(index);
+            set_int(n, "axis", attrs.integer("axis"));
+            set_int(n, "largest", attrs.flag("largest") ? 1 : 0);
+            set_int(n, "sorted", 1);
+            if (!values) set_int(node("Cast", {index}, out), "to", onnx::TensorProto::FLOAT);
         } else if (op == "embedding_lookup") {
             // The ids are float data, as every input; Gather takes them as integers.
             const std::string ids = fresh(base + "/ids");
@@ -765,7 +778,7 @@ private:
                 "minimum, exp, log, sqrt, abs, square, pow, clip, erf, sin, cos, relu, sigmoid, tanh, elu, selu, softplus, swish, "
                 "gelu, gelu_tanh, mish, leaky_relu, thresholded_relu, relu6, hard_sigmoid, hard_swish, softmax, log_softmax, "
                 "matmul, linear, transpose, reshape, pad, slice, gather, embedding_lookup, not_equal, equal, greater, "
-                "greater_equal, less, less_equal, where, argmax, argmin, sum, mean, max, min, conv2d, conv2d_with_bias, "
+                "greater_equal, less, less_equal, where, argmax, argmin, top_k, top_k_indices, power, sum, mean, max, min, conv2d, conv2d_with_bias, "
                 "conv2d_backward_input, depthwise_conv2d, depthwise_conv2d_with_bias, max_pool2d, avg_pool2d, "
                 "batch_norm, resize_images",
                 op, scope_.empty() ? "top level" : scope_));

@@ -76,7 +76,7 @@ const std::set<std::string>& supported_ops() {
         "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "ReduceSumSquare",
         "Relu", "Reshape", "Resize", "RNN", "Selu", "Sigmoid", "Sin", "Size", "Slice", "Softmax",
         "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh",
-        "ThresholdedRelu", "Transpose", "Trilu", "Unsqueeze", "Upsample", "Where", "Xor",
+        "ThresholdedRelu", "TopK", "Transpose", "Trilu", "Unsqueeze", "Upsample", "Where", "Xor",
         // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
         "Shape"};
     return ops;
@@ -1759,6 +1759,32 @@ private:
         set(0, index);
     }
 
+    // TopK: the k largest or smallest along an axis, sorted (a sorted result is also one that
+    // sorted = 0 allows), and their indices as floats, exact below 2^24 as ArgMax's. K is an
+    // attribute before opset 10 and a constant input from it.
+    void top_k_node() {
+        const Tensor x = in(0);
+        if (x.rank() == 0) invalid("input of no axes; expected at least one");
+        long k = 0;
+        if (g_.opset < 10) {
+            if (!attr("k")) invalid("attribute k is missing; expected how many elements to keep");
+            k = int_attr("k", 0);
+        } else {
+            const std::vector<long> ks = ints_in(1);
+            if (ks.size() != 1) invalid(fmt::format("K holds {} values; expected one", ks.size()));
+            k = ks[0];
+        }
+        const std::size_t ax = axis(int_attr("axis", -1), x.rank());
+        const std::size_t extent = x.shape()[ax];
+        if (k < 0 || static_cast<std::size_t>(k) > extent) {
+            invalid(fmt::format("K = {} for axis {} of input {}; expected 0 to {}", k, ax, format_shape(x.shape()),
+                                extent));
+        }
+        const TopK found = top_k(x, static_cast<std::size_t>(k), static_cast<long>(ax), int_attr("largest", 1) != 0);
+        set(0, found.values);
+        set(1, found.indices);
+    }
+
     // Max, Min, Mean and Sum broadcast their inputs from opset 8; before, all have one shape.
     void check_variadic_shapes() {
         if (g_.opset >= 8) return;
@@ -2392,6 +2418,7 @@ private:
         if (comparison_ops().contains(op)) return comparison_node(op);
         if (op == "Where") return where_node();
         if (op == "ArgMax" || op == "ArgMin") return arg_extremum_node(op);
+        if (op == "TopK") return top_k_node();
         if (op == "NegativeLogLikelihoodLoss" || op == "SoftmaxCrossEntropyLoss") return class_loss_node(op);
         if (op == "Not") return set(0, 1.0f - not_equal(in(0), 0.0f));
         if (op == "And" || op == "Or" || op == "Xor") {

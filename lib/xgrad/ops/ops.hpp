@@ -162,6 +162,19 @@ Tensor argmax(const Tensor& x, long axis = -1, bool keepdims = false);
 /// Index along `axis` of the first minimal element (of the first NaN, if any), as argmax.
 Tensor argmin(const Tensor& x, long axis = -1, bool keepdims = false);
 
+// ---- top_k.cpp -----------------------------------------------------------------------
+/// What top_k found: the values, and their indices along the axis as floats (like argmax's).
+struct TopK {
+    Tensor values;
+    Tensor indices;
+};
+/// The k largest (or smallest) elements along `axis` and their indices (torch.topk, ONNX TopK),
+/// the most extreme first; of equal elements the one of lower index comes first, and NaN counts
+/// as larger than any number, as in PyTorch. The values' gradient goes to the elements picked;
+/// the indices have none. k larger than the axis, or an axis of more than 2^24 elements (whose
+/// indices a float cannot hold), is a ShapeError.
+TopK top_k(const Tensor& x, std::size_t k, long axis = -1, bool largest = true);
+
 // ---- softmax.cpp ---------------------------------------------------------------------
 /// e^x / sum(e^x) along `axis`, computed stably (the max is subtracted first).
 Tensor softmax(const Tensor& x, long axis = -1);
