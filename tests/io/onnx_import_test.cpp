@@ -2004,7 +2004,7 @@ TEST_CASE("import_onnx runs TopK with K as an input or, before opset 10, an attr
             add_initializer(g, "k", {static_cast<long>(k.size())}, {}, k);
             n->add_input("k");
         }
-        add_int(n, "largest", largest);
+        if (opset >= 11) add_int(n, "largest", largest);
         n->add_output("where");
         *g->add_output() = g->output(0);
         g->mutable_output(1)->set_name("where");
@@ -2014,10 +2014,12 @@ TEST_CASE("import_onnx runs TopK with K as an input or, before opset 10, an attr
     REQUIRE(largest.size() == 2);
     CHECK(largest[0].value() == xg::Array{{5.0f, 3.0f}, {6.0f, 4.0f}});
     CHECK(largest[1].value() == xg::Array{{1.0f, 2.0f}, {0.0f, 2.0f}});
-    const xg::Tensor smallest = top({1}, 0, 9)->run({x})[0];
+    // largest (from opset 11) = 0: the smallest; before opset 10, k an attribute.
+    const xg::Tensor smallest = top({1}, 0, 11)->run({x})[0];
     CHECK(smallest.shape() == xg::Shape{2, 1});
     CHECK(smallest.value()(0, 0) == 1.0f);
     CHECK(smallest.value()(1, 0) == 2.0f);
+    CHECK(top({3}, 1, 9)->run({x})[1].value() == xg::Array{{1.0f, 2.0f, 0.0f}, {0.0f, 2.0f, 1.0f}});
     CHECK_THROWS_WITH_AS(top({4}, 1, 13)->run({x}), doctest::Contains("(TopK): K = 4 for axis 1 of input (2, 3); expected 0 to 3"),
                          xg::ValueError);
     CHECK_THROWS_WITH_AS(top({1, 2}, 1, 13)->run({x}), doctest::Contains("(TopK): K holds 2 values; expected one"),

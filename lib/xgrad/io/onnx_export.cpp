@@ -650,8 +650,9 @@ private:
             set_int(node("Cast", {index}, out), "to", onnx::TensorProto::FLOAT);
         } else if (op == "top_k" || op == "top_k_indices") {
             // ONNX's TopK gives the values and the indices; xgrad records each as an op of x, and
-            // each is written as its own TopK (sorted, ties to the lower index in both). The index is
-            // int64: cast to float, as xgrad's.
+            // each is written as its own TopK (sorted, ties to the lower index in both; where a line
+            // holding a NaN puts it is the runtime's choice). The index is int64: cast to float, as
+            // xgrad's.
             const std::string k = int64_initializer(base + "/k", {attrs.integer("k")});
             const bool values = op == "top_k";
             const std::string index = fresh(base + "_index");

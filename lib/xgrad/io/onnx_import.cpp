@@ -1780,7 +1780,7 @@ private:
             invalid(fmt::format("K = {} for axis {} of input {}; expected 0 to {}", k, ax, format_shape(x.shape()),
                                 extent));
         }
-        const TopK found = top_k(x, static_cast<std::size_t>(k), static_cast<long>(ax), int_attr("largest", 1) != 0);
+        const TopK found = top_k(x, k, static_cast<long>(ax), int_attr("largest", 1) != 0);
         set(0, found.values);
         set(1, found.indices);
     }
@@ -2356,10 +2356,11 @@ private:
         }
         if (op == "Pow") {
             // One constant exponent that does not add axes is xgrad's pow(x, p) (what xgrad exports);
-            // any other, a tensor of exponents broadcast against x.
-            const Tensor x = in(0), exponent = in(1);
+            // any other, a weight or an input included (they get a gradient), a tensor of exponents
+            // broadcast against x.
+            const Tensor x = in(0), exponent = second_operand();
             const Value& e = value(n_->inputs[1]);
-            const bool constant = !(e.tensor.defined() && e.tensor.role() == Role::result);
+            const bool constant = e.ints || (e.tensor.defined() && e.tensor.role() == Role::constant);
             if (constant && exponent.size() == 1 && exponent.rank() <= x.rank()) {
                 return set(0, pow(x, exponent.value().data()[0]));
             }

@@ -54,13 +54,14 @@ Tensor div(const Tensor& a, const Tensor& b) {
 Tensor pow(const Tensor& x, const Tensor& p) {
     // d(x^p)/dx = p x^(p-1), taken as 0 where p = 0 (x^0 is 1 for every x, but 0 * 0^-1 is NaN);
     // d(x^p)/dp = x^p ln x, taken as 0 where x = 0 and p >= 0 (0 * ln 0 is NaN), as PyTorch takes
-    // them. The differentiable rules keep those points out of every operand they differentiate
-    // (p - 1 and ln x are evaluated at a stand-in there), so that no derivative of any order is
-    // 0 times an infinity; like PyTorch's, their derivatives there are 0.
+    // them (exactly 0, whatever the incoming gradient, as pow(x, float) at p = 0). The
+    // differentiable rules evaluate p - 1 and ln x at a stand-in there, so that those points add
+    // no 0 times an infinity to the derivatives of higher order either (which are 0 there, as
+    // PyTorch's; where the derivative itself is infinite, at x = 0 for 0 < p < 1, so is theirs).
     return detail::binary_elementwise(
         "power", x, p, [](float a, float b) { return std::pow(a, b); },
-        [](float g, float a, float b, float) { return b == 0.0f ? 0.0f * g : g * b * std::pow(a, b - 1.0f); },
-        [](float g, float a, float b, float y) { return a == 0.0f && b >= 0.0f ? 0.0f * g : g * y * std::log(a); },
+        [](float g, float a, float b, float) { return b == 0.0f ? 0.0f : g * b * std::pow(a, b - 1.0f); },
+        [](float g, float a, float b, float y) { return a == 0.0f && b >= 0.0f ? 0.0f : g * y * std::log(a); },
         [](const Tensor& g, const Tensor& a, const Tensor& b, const Tensor&) {
             const Tensor zero_exponent = detail::constant_mask(b, [](float v) { return v == 0.0f ? 1.0f : 0.0f; });
             const Tensor exponent = where(zero_exponent, ones({}), b);

@@ -171,9 +171,9 @@ struct TopK {
 /// The k largest (or smallest) elements along `axis` and their indices (torch.topk, ONNX TopK),
 /// the most extreme first; of equal elements the one of lower index comes first, and NaN counts
 /// as larger than any number, as in PyTorch. The values' gradient goes to the elements picked;
-/// the indices have none. k larger than the axis, or an axis of more than 2^24 elements (whose
+/// the indices have none. k below 0 or larger than the axis, or an axis of more than 2^24 elements (whose
 /// indices a float cannot hold), is a ShapeError.
-TopK top_k(const Tensor& x, std::size_t k, long axis = -1, bool largest = true);
+TopK top_k(const Tensor& x, long k, long axis = -1, bool largest = true);
 
 // ---- softmax.cpp ---------------------------------------------------------------------
 /// e^x / sum(e^x) along `axis`, computed stably (the max is subtracted first).

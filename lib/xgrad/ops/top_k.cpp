@@ -25,16 +25,17 @@ bool goes_before(float u, float v, bool largest) {
 
 }  // namespace
 
-TopK top_k(const Tensor& x, std::size_t k, long axis, bool largest) {
+TopK top_k(const Tensor& x, long k, long axis, bool largest) {
     if (!x.defined()) throw ValueError("top_k: x is an empty handle; expected a tensor");
     if (x.rank() == 0) throw ShapeError("top_k: x is a scalar; expected at least one axis");
     const std::size_t ax = normalize_axis(axis, x.rank(), "top_k");
     const Shape& shape = x.shape();
     const std::size_t n = shape[ax];
-    if (k > n) {
-        throw ShapeError(fmt::format("top_k: k = {} for axis {} of {}, which holds {}; expected k <= {}", k, ax,
+    if (k < 0 || static_cast<std::size_t>(k) > n) {
+        throw ShapeError(fmt::format("top_k: k = {} for axis {} of {}, which holds {}; expected 0 to {}", k, ax,
                                      format_shape(shape), n, n));
     }
+    const std::size_t kept = static_cast<std::size_t>(k);
     if (n > (std::size_t{1} << 24)) {
         throw ShapeError(fmt::format("top_k: axis {} of {} holds {} elements; expected at most 2^24, the indices a float "
                                      "holds exactly",
@@ -44,7 +45,7 @@ TopK top_k(const Tensor& x, std::size_t k, long axis, bool largest) {
     for (std::size_t a = ax + 1; a < shape.size(); ++a) inner *= shape[a];
     for (std::size_t a = 0; a < ax; ++a) outer *= shape[a];
     Shape out_shape = shape;
-    out_shape[ax] = k;
+    out_shape[ax] = kept;
     Array values = uninitialized(out_shape), indices = uninitialized(out_shape);
     // Where each value came from in x, for the gradient.
     std::vector<std::size_t> source(values.size());
@@ -55,13 +56,13 @@ TopK top_k(const Tensor& x, std::size_t k, long axis, bool largest) {
             const float* line = data + o * n * inner + i;
             std::iota(order.begin(), order.end(), std::size_t{0});
             // Ties keep the lower index first, as ONNX asks and PyTorch does.
-            std::partial_sort(order.begin(), order.begin() + static_cast<long>(k), order.end(),
+            std::partial_sort(order.begin(), order.begin() + k, order.end(),
                               [&](std::size_t a, std::size_t b) {
                                   const float u = line[a * inner], v = line[b * inner];
                                   return goes_before(u, v, largest) || (!goes_before(v, u, largest) && a < b);
                               });
-            for (std::size_t r = 0; r < k; ++r) {
-                const std::size_t out = (o * k + r) * inner + i;
+            for (std::size_t r = 0; r < kept; ++r) {
+                const std::size_t out = (o * kept + r) * inner + i;
                 source[out] = o * n * inner + order[r] * inner + i;
                 values.data()[out] = line[order[r] * inner];
                 indices.data()[out] = static_cast<float>(order[r]);
