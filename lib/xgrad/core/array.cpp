@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "xgrad/core/axis_view.hpp"
 #include "xgrad/core/error.hpp"
 
 namespace xg {
@@ -57,10 +58,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 
 Array sum_axis(const Array& a, std::size_t axis) {
     const Shape& in = a.shape();
-    std::size_t outer = 1, inner = 1;
-    for (std::size_t i = 0; i < axis; ++i) outer *= in[i];
-    for (std::size_t i = axis + 1; i < in.size(); ++i) inner *= in[i];
-    const std::size_t extent = in[axis];
+    const detail::AxisView view(in, axis);
+    const std::size_t outer = view.outer, extent = view.extent, inner = view.inner;
     Shape out_shape = in;
     out_shape[axis] = 1;
     Array out = xt::zeros<float>(out_shape);

@@ -10,6 +10,7 @@
 
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor_rule.hpp"
+#include "xgrad/core/axis_view.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -142,10 +143,8 @@ Extrema find_extrema(const char* op, const Tensor& x, long axis, Better better) 
     check_axis_not_empty(x, ax, op);
     const Shape& in = x.shape();
     // View x as (outer, extent, inner) so that one pass serves any axis.
-    std::size_t outer = 1, inner = 1;
-    for (std::size_t i = 0; i < ax; ++i) outer *= in[i];
-    for (std::size_t i = ax + 1; i < in.size(); ++i) inner *= in[i];
-    const std::size_t extent = in[ax];
+    const detail::AxisView view(in, ax);
+    const std::size_t outer = view.outer, extent = view.extent, inner = view.inner;
     std::vector<std::size_t> chosen(outer * inner, 0);
     const float* v = x.value().data();
     for (std::size_t o = 0; o < outer; ++o) {

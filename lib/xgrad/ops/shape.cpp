@@ -8,25 +8,13 @@
 
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor_rule.hpp"
+#include "xgrad/core/axis_view.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/detail/slice_table.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
 namespace {
-
-// Elements of one "row" along `axis`: the product of the extents after it.
-std::size_t inner_size(const Shape& s, std::size_t axis) {
-    std::size_t n = 1;
-    for (std::size_t i = axis + 1; i < s.size(); ++i) n *= s[i];
-    return n;
-}
-
-std::size_t outer_size(const Shape& s, std::size_t axis) {
-    std::size_t n = 1;
-    for (std::size_t i = 0; i < axis; ++i) n *= s[i];
-    return n;
-}
 
 // Copies a block of slices along an axis between two row-major buffers, as (outer, width)
 // sub-matrices starting `from_start` and `to_start` elements in: the common core of slice,
@@ -101,7 +89,8 @@ Tensor slice(const Tensor& x, long axis, std::size_t begin, std::size_t end) {
     }
     Shape out_shape = in;
     out_shape[ax] = end - begin;
-    const std::size_t inner = inner_size(in, ax), outer = outer_size(in, ax);
+    const detail::AxisView view(in, ax);
+    const std::size_t inner = view.inner, outer = view.outer;
     Array y = uninitialized(out_shape);
     copy_blocks(x.value().data(), begin * inner, in[ax] * inner, y.data(), 0, (end - begin) * inner, outer,
                 (end - begin) * inner);
@@ -128,7 +117,8 @@ Tensor gather(const Tensor& x, const std::vector<std::size_t>& indices, long axi
     Shape out_shape = in;
     out_shape[ax] = indices.size();
     checked_element_count(out_shape, "gather");
-    const detail::SliceTable table{indices, in[ax], inner_size(in, ax), outer_size(in, ax)};
+    const detail::AxisView view(in, ax);
+    const detail::SliceTable table{indices, in[ax], view.inner, view.outer};
     Array y = uninitialized(out_shape);
     table.gather(x.value().data(), y.data());
     return record_op("gather", {x}, std::move(y), [table](GradientContext& ctx) {
@@ -154,7 +144,8 @@ Tensor concat(const std::vector<Tensor>& xs, long axis) {
         }
         out_shape[ax] += s[ax];
     }
-    const std::size_t inner = inner_size(first, ax), outer = outer_size(first, ax);
+    const detail::AxisView view(first, ax);
+    const std::size_t inner = view.inner, outer = view.outer;
     const std::size_t out_width = out_shape[ax] * inner;
     Array y = uninitialized(out_shape);
     std::vector<std::size_t> offsets;  // start of each input along the axis
@@ -187,7 +178,8 @@ Tensor pad(const Tensor& x, long axis, std::size_t before, std::size_t after) {
     Shape out_shape = in;
     out_shape[ax] = in[ax] + before + after;
     checked_element_count(out_shape, "pad");
-    const std::size_t inner = inner_size(in, ax), outer = outer_size(in, ax);
+    const detail::AxisView view(in, ax);
+    const std::size_t inner = view.inner, outer = view.outer;
     Array y = xt::zeros<float>(out_shape);
     copy_blocks(x.value().data(), 0, in[ax] * inner, y.data(), before * inner, out_shape[ax] * inner, outer,
                 in[ax] * inner);
@@ -220,7 +212,8 @@ Tensor scatter_add(const Tensor& x, const std::vector<std::size_t>& indices, std
     Shape out_shape = in;
     out_shape[ax] = extent;
     checked_element_count(out_shape, "scatter_add");
-    const detail::SliceTable table{indices, extent, inner_size(in, ax), outer_size(in, ax)};
+    const detail::AxisView view(in, ax);
+    const detail::SliceTable table{indices, extent, view.inner, view.outer};
     Array y = xt::zeros<float>(out_shape);
     table.scatter_add(x.value().data(), y.data());
     return record_op("scatter_add", {x}, std::move(y), [table](GradientContext& ctx) {

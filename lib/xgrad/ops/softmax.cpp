@@ -6,27 +6,15 @@
 
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor_rule.hpp"
+#include "xgrad/core/axis_view.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace xg {
-namespace {
 
-// An array viewed as (outer, extent, inner) around one axis: element (o, e, i) is at
-// (o * extent + e) * inner + i. Softmax normalises along e.
-struct AxisView {
-    std::size_t outer = 1, extent = 1, inner = 1;
-    AxisView(const Shape& s, std::size_t axis) : extent(s[axis]) {
-        for (std::size_t i = 0; i < axis; ++i) outer *= s[i];
-        for (std::size_t i = axis + 1; i < s.size(); ++i) inner *= s[i];
-    }
-    template <class F>
-    void for_each_line(F&& f) const {  // f(first element offset, stride)
-        for (std::size_t o = 0; o < outer; ++o) {
-            for (std::size_t i = 0; i < inner; ++i) f(o * extent * inner + i, inner);
-        }
-    }
-};
+using detail::AxisView;
+
+namespace {
 
 // out = x - max - log(sum(exp(x - max))) along each line.
 Array log_softmax_values(const Array& x, const AxisView& view) {

@@ -9,6 +9,7 @@
 
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor_rule.hpp"
+#include "xgrad/core/axis_view.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
@@ -41,9 +42,8 @@ TopK top_k(const Tensor& x, long k, long axis, bool largest) {
                                      "holds exactly",
                                      ax, format_shape(shape), n));
     }
-    std::size_t inner = 1, outer = 1;
-    for (std::size_t a = ax + 1; a < shape.size(); ++a) inner *= shape[a];
-    for (std::size_t a = 0; a < ax; ++a) outer *= shape[a];
+    const detail::AxisView view(shape, ax);
+    const std::size_t outer = view.outer, inner = view.inner;
     Shape out_shape = shape;
     out_shape[ax] = kept;
     Array values = uninitialized(out_shape), indices = uninitialized(out_shape);
