@@ -2027,3 +2027,38 @@ TEST_CASE("import_onnx runs TopK with K as an input or, before opset 10, an attr
     CHECK_THROWS_WITH_AS((*xg::import_onnx(write_model(dir, one_node("TopK", 9))))(x),
                          doctest::Contains("(TopK): attribute k is missing"), xg::ValueError);
 }
+
+TEST_CASE("import_onnx keeps a Pow's one-value exponent trainable when it is a weight, and fixed when it is a Constant") {
+    ScratchDir dir;
+    const xg::Array x_values{{0.5f, 1.0f, 2.0f}, {3.0f, 1.5f, 4.0f}};
+    // y = x ** p with p an initializer of one value: a parameter, its gradient sum(x^p ln x).
+    onnx::ModelProto weighted = one_node("Pow");
+    add_initializer(weighted.mutable_graph(), "p", {}, {2.0f});
+    weighted.mutable_graph()->mutable_node(0)->add_input("p");
+    auto model = xg::import_onnx(write_model(dir, weighted));
+    const auto parameters = model->named_parameters();
+    REQUIRE(parameters.size() == 1);
+    const xg::Tensor p = parameters[0].second;
+    const xg::Tensor y = (*model)(xg::Tensor(x_values));
+    CHECK(max_abs_diff(y.value(), x_values * x_values) < 1e-6f);
+    xg::sum(y).backward();
+    REQUIRE(p.grad().size() == 1);
+    double expected = 0;
+    for (float v : x_values) expected += double(v) * v * std::log(double(v));
+    CHECK(p.grad().data()[0] == doctest::Approx(expected).epsilon(1e-5));
+    // The same exponent from a Constant node: no parameter, the same values.
+    onnx::ModelProto fixed = one_node("Pow");
+    auto* c = fixed.mutable_graph()->add_node();
+    c->set_op_type("Constant");
+    c->add_output("p");
+    auto* value = c->add_attribute();
+    value->set_name("value");
+    value->set_type(onnx::AttributeProto::TENSOR);
+    value->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+    value->mutable_t()->add_float_data(2.0f);
+    fixed.mutable_graph()->mutable_node()->SwapElements(0, 1);
+    fixed.mutable_graph()->mutable_node(1)->add_input("p");
+    auto constant_model = xg::import_onnx(write_model(dir, fixed));
+    CHECK(constant_model->named_parameters().empty());
+    CHECK(max_abs_diff(predict(*constant_model, x_values), x_values * x_values) < 1e-6f);
+}
