@@ -143,6 +143,16 @@ TEST_CASE("normalize_axis accepts negative axes and names the op when out of ran
                          xg::ShapeError);
 }
 
+TEST_CASE("check_float_indices takes an axis of up to 2^24 elements, every position a float of its own") {
+    const std::size_t limit = std::size_t{1} << 24;
+    CHECK_NOTHROW(xg::check_float_indices(xg::Shape{3, limit}, 1, "argmax"));
+    CHECK_NOTHROW(xg::check_float_indices(xg::Shape{limit + 1, 3}, 1, "argmax"));
+    CHECK_THROWS_WITH_AS(xg::check_float_indices(xg::Shape{limit + 1, 3}, 0, "top_k"),
+                         doctest::Contains("top_k: axis 0 of (16777217, 3) holds 16777217 elements; expected at most "
+                                           "2^24, the indices a float holds exactly"),
+                         xg::ShapeError);
+}
+
 TEST_CASE("checked_element_count counts like element_count, and rejects products past max_array_elements") {
     constexpr std::size_t huge = std::size_t{1} << 40;
     CHECK(xg::checked_element_count({}, "op") == 1);

@@ -190,6 +190,14 @@ std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
     return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
 }
 
+void check_float_indices(const Shape& shape, std::size_t axis, const char* op) {
+    if (shape[axis] > (std::size_t{1} << 24)) {
+        throw ShapeError(fmt::format("{}: axis {} of {} holds {} elements; expected at most 2^24, the indices a float "
+                                     "holds exactly",
+                                     op, axis, format_shape(shape), shape[axis]));
+    }
+}
+
 Array uninitialized(const Shape& shape) {
     // xtensor multiplies the extents unchecked: a product that wraps would allocate too little.
     checked_element_count(shape, "uninitialized");

@@ -42,6 +42,10 @@ Array sum_to(const Array& grad, const Shape& shape);
 /// Normalises a possibly negative axis for an array of `rank`; throws ShapeError naming `op`.
 std::size_t normalize_axis(long axis, std::size_t rank, const char* op);
 
+/// Throws ShapeError naming `op` if `axis` of `shape` holds more than 2^24 elements: past that, some
+/// positions along it have no float of their own, and xgrad's indices are floats.
+void check_float_indices(const Shape& shape, std::size_t axis, const char* op);
+
 /// An array of `shape` with unspecified contents, for outputs that are fully overwritten.
 Array uninitialized(const Shape& shape);
 

@@ -199,11 +199,7 @@ Tensor extremum(const char* op, const Tensor& x, long axis, bool keepdims, Bette
 template <class Better>
 Tensor arg_extremum(const char* op, const Tensor& x, long axis, bool keepdims, Better better) {
     const Extrema found = find_extrema(op, x, axis, better);
-    if (found.extent > (std::size_t{1} << 24)) {
-        throw ShapeError(fmt::format("{}: axis {} of tensor {} holds {} elements; expected at most 2^24, the indices a "
-                                     "float holds exactly",
-                                     op, found.axis, format_shape(x.shape()), found.extent));
-    }
+    check_float_indices(x.shape(), found.axis, op);
     Array y = uninitialized(reduced_shape(x.shape(), found.axis, keepdims));
     std::copy(found.chosen.begin(), found.chosen.end(), y.begin());
     return record_op(op, {x}, std::move(y), [](GradientContext&) {}, [](TensorGradientContext&) {},

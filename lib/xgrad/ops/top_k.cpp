@@ -37,11 +37,7 @@ TopK top_k(const Tensor& x, long k, long axis, bool largest) {
                                      format_shape(shape), n, n));
     }
     const std::size_t kept = static_cast<std::size_t>(k);
-    if (n > (std::size_t{1} << 24)) {
-        throw ShapeError(fmt::format("top_k: axis {} of {} holds {} elements; expected at most 2^24, the indices a float "
-                                     "holds exactly",
-                                     ax, format_shape(shape), n));
-    }
+    check_float_indices(shape, ax, "top_k");
     const detail::AxisView view(shape, ax);
     const std::size_t outer = view.outer, inner = view.inner;
     Shape out_shape = shape;
