@@ -444,7 +444,8 @@ private:
         static const std::unordered_set<std::string> ops{
             "neg",  "exp",  "log",  "sqrt",      "abs",  "relu", "tanh",       "sigmoid",      "square",
             "pow",  "clip", "erf",  "elu",       "selu", "softplus", "swish",  "gelu",         "gelu_tanh",
-            "mish", "leaky_relu", "thresholded_relu", "relu6", "hard_sigmoid", "hard_swish", "sin", "cos"};
+            "mish", "leaky_relu", "thresholded_relu", "relu6", "hard_sigmoid", "hard_swish", "sin", "cos",
+            "tan",  "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "floor", "ceil", "round", "sign"};
         return ops.contains(op);
     }
 
@@ -461,7 +462,9 @@ private:
         static const std::unordered_map<std::string, std::string> one_node{
             {"neg", "Neg"},   {"exp", "Exp"},   {"log", "Log"},   {"sqrt", "Sqrt"},         {"abs", "Abs"},
             {"relu", "Relu"}, {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"erf", "Erf"}, {"softplus", "Softplus"},
-            {"sin", "Sin"},   {"cos", "Cos"}};
+            {"sin", "Sin"},   {"cos", "Cos"},   {"tan", "Tan"},   {"asin", "Asin"},         {"acos", "Acos"},
+            {"atan", "Atan"}, {"sinh", "Sinh"}, {"cosh", "Cosh"}, {"asinh", "Asinh"},       {"acosh", "Acosh"},
+            {"atanh", "Atanh"}, {"floor", "Floor"}, {"ceil", "Ceil"}, {"round", "Round"}, {"sign", "Sign"}};
         auto part = [&](const char* what) { return fresh(base + "/" + what); };
         if (auto it = one_node.find(op); it != one_node.end()) {
             node(it->second, {x}, y);

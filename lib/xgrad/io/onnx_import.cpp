@@ -65,20 +65,34 @@ struct Value {
     Tensor ints_as_floats;
 };
 
+// The ONNX ops that are one xgrad function of one float tensor, attribute-free.
+const std::map<std::string, Tensor (*)(const Tensor&)>& unary_functions() {
+    static const std::map<std::string, Tensor (*)(const Tensor&)> functions{
+        {"Abs", abs},   {"Acos", acos},   {"Acosh", acosh}, {"Asin", asin},   {"Asinh", asinh},       {"Atan", atan},
+        {"Atanh", atanh}, {"Ceil", ceil}, {"Cos", cos},     {"Cosh", cosh},   {"Erf", erf},           {"Exp", exp},
+        {"Floor", floor}, {"Log", log},   {"Relu", relu},   {"Round", round}, {"Sigmoid", sigmoid},   {"Sign", sign},
+        {"Sin", sin},   {"Sinh", sinh},   {"Softplus", softplus}, {"Sqrt", sqrt}, {"Tan", tan},       {"Tanh", tanh}};
+    return functions;
+}
+
 const std::set<std::string>& supported_ops() {
-    static const std::set<std::string> ops{
-        "Abs", "Add", "And", "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Celu", "Clip", "Concat",
-        "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf",
-        "Exp", "Flatten", "Gather", "GatherElements", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual",
-        "GRU", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual",
-        "Log", "LogSoftmax", "LSTM", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg",
-        "NegativeLogLikelihoodLoss", "Not", "Or", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2",
-        "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "ReduceSumSquare",
-        "Relu", "Reshape", "Resize", "RNN", "Selu", "Sigmoid", "Sin", "Size", "Slice", "Softmax",
-        "SoftmaxCrossEntropyLoss", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh",
-        "ThresholdedRelu", "TopK", "Transpose", "Trilu", "Unsqueeze", "Upsample", "Where", "Xor",
-        // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
-        "Shape"};
+    static const std::set<std::string> ops = [] {
+        std::set<std::string> names{
+            "Add", "And", "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Celu", "Clip", "Concat",
+            "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Div", "Dropout", "Elu", "Equal", "Flatten",
+            "Gather", "GatherElements", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual",
+            "GRU", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual",
+            "LogSoftmax", "LSTM", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg",
+            "NegativeLogLikelihoodLoss", "Not", "Or", "Pad", "Pow", "PRelu", "Reciprocal", "ReduceL1", "ReduceL2",
+            "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum", "ReduceSumSquare",
+            "Reshape", "Resize", "RNN", "Selu", "Size", "Slice", "Softmax", "SoftmaxCrossEntropyLoss", "Softsign",
+            "Split", "Squeeze", "Sub", "Sum", "ThresholdedRelu", "TopK", "Transpose", "Trilu", "Unsqueeze", "Upsample",
+            "Where", "Xor",
+            // On the int64 shapes a PyTorch `x.view(x.size(0), -1)` computes at run time only.
+            "Shape"};
+        for (const auto& [name, function] : unary_functions()) names.insert(name);
+        return names;
+    }();
     return ops;
 }
 
@@ -2265,13 +2279,7 @@ private:
 
     void step(const OpNode& n) {
         const std::string& op = n.op;
-        if (op == "Relu") return set(0, relu(in(0)));
-        if (op == "Sigmoid") return set(0, sigmoid(in(0)));
-        if (op == "Tanh") return set(0, tanh(in(0)));
-        if (op == "Exp") return set(0, exp(in(0)));
-        if (op == "Log") return set(0, log(in(0)));
-        if (op == "Sqrt") return set(0, sqrt(in(0)));
-        if (op == "Abs") return set(0, abs(in(0)));
+        if (const auto f = unary_functions().find(op); f != unary_functions().end()) return set(0, f->second(in(0)));
         if (op == "Neg" && ints_at(0)) {
             // A computed shape's negated axis count (ONNX's LayerNormalization for a negative axis).
             Constant c = *value(n_->inputs[0]).ints;
@@ -2285,10 +2293,6 @@ private:
         if (op == "Neg") return set(0, -in(0));
         if (op == "Reciprocal") return set(0, 1.0f / in(0));
         if (op == "Identity") return set(0, in(0));
-        if (op == "Erf") return set(0, erf(in(0)));
-        if (op == "Sin") return set(0, sin(in(0)));
-        if (op == "Cos") return set(0, cos(in(0)));
-        if (op == "Softplus") return set(0, softplus(in(0)));
         if (op == "LeakyRelu") return set(0, leaky_relu(in(0), float_attr("alpha", 0.01f)));
         if (op == "Elu") return set(0, elu(in(0), float_attr("alpha", 1.0f)));
         if (op == "ThresholdedRelu") {

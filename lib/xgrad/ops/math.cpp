@@ -80,20 +80,6 @@ Tensor erf(const Tensor& x) {
                                      });
 }
 
-Tensor sin(const Tensor& x) {
-    return detail::unary_elementwise("sin", x, [](float v) { return std::sin(v); },
-                                     [](float g, float v, float) { return g * std::cos(v); },
-                                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g * cos(x); },
-                                     [](const Array& a) { return Array(xt::sin(a)); });
-}
-
-Tensor cos(const Tensor& x) {
-    return detail::unary_elementwise("cos", x, [](float v) { return std::cos(v); },
-                                     [](float g, float v, float) { return -g * std::sin(v); },
-                                     [](const Tensor& g, const Tensor& x, const Tensor&) { return -(g * sin(x)); },
-                                     [](const Array& a) { return Array(xt::cos(a)); });
-}
-
 Tensor clip(const Tensor& x, float low, float high) {
     if (!(low <= high)) throw ValueError(fmt::format("clip: low {} > high {}; expected low <= high", low, high));
     return record_op("clip", {x}, xt::clip(x.value(), low, high), [low, high](GradientContext& ctx) {

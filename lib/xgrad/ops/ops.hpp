@@ -64,11 +64,37 @@ Tensor log(const Tensor& x);
 Tensor abs(const Tensor& x);
 /// The error function erf(x) elementwise.
 Tensor erf(const Tensor& x);
+/// x limited to [low, high] elementwise (NaN stays NaN); the gradient passes only where x is inside.
+Tensor clip(const Tensor& x, float low, float high);
+
+// ---- trigonometric.cpp: circular and hyperbolic functions, elementwise --------------
 /// sin(x) and cos(x) elementwise, x in radians (a transformer's positional encoding, a periodic feature).
 Tensor sin(const Tensor& x);
 Tensor cos(const Tensor& x);
-/// x limited to [low, high] elementwise (NaN stays NaN); the gradient passes only where x is inside.
-Tensor clip(const Tensor& x, float low, float high);
+/// tan(x) elementwise, x in radians.
+Tensor tan(const Tensor& x);
+/// The inverse circular functions elementwise: asin and acos on [-1, 1] (NaN outside, the gradient
+/// too, and an infinite gradient at -1 and 1), atan on every number.
+Tensor asin(const Tensor& x);
+Tensor acos(const Tensor& x);
+Tensor atan(const Tensor& x);
+/// sinh(x) and cosh(x) elementwise (tanh is with the activations).
+Tensor sinh(const Tensor& x);
+Tensor cosh(const Tensor& x);
+/// The inverse hyperbolic functions elementwise: asinh on every number, acosh on [1, inf), atanh on
+/// (-1, 1) (+-inf at -1 and 1); NaN outside, the gradient too.
+Tensor asinh(const Tensor& x);
+Tensor acosh(const Tensor& x);
+Tensor atanh(const Tensor& x);
+
+// ---- rounding.cpp: piecewise-constant functions, their gradient 0 ------------------------
+/// The largest whole number <= x and the smallest >= x, elementwise.
+Tensor floor(const Tensor& x);
+Tensor ceil(const Tensor& x);
+/// x to the nearest whole number elementwise, halves to the even one (numpy, PyTorch and ONNX).
+Tensor round(const Tensor& x);
+/// -1, 0 or 1 by the sign of x elementwise; NaN stays NaN (numpy's; PyTorch and ONNX Runtime give 0).
+Tensor sign(const Tensor& x);
 
 // ---- activation.cpp -------------------------------------------------------------------
 /// max(x, 0) elementwise, NaN passed through (gradient 0 at 0).
