@@ -1076,6 +1076,30 @@ TEST_CASE("export_onnx writes tan, the inverse circular and hyperbolic functions
     }
 }
 
+TEST_CASE("export_onnx writes a product of stacks of matrices as one MatMul, the stacks broadcast") {
+    // Self-attention's arithmetic without its projections: each example's (3, 4) features against
+    // themselves, scores softmaxed, then the weighted values times a (4, 2) read-out shared by all.
+    class Attending : public xg::Module {
+    public:
+        Attending() : Module("Attending") { w_ = register_parameter("w", xg::Tensor(random_input({1, 4, 2}) - 0.5f)); }
+        xg::Tensor forward(const xg::Tensor& x) override {
+            const long batch = static_cast<long>(x.shape()[0]);
+            const xg::Tensor q = xg::reshape(x, {batch, 3, 4});
+            const xg::Tensor scores = xg::softmax(xg::matmul(q, xg::transpose(q, {0, 2, 1})), -1);
+            return xg::reshape(xg::matmul(xg::matmul(scores, q), w_), {batch, 6});
+        }
+
+    private:
+        xg::Tensor w_;
+    };
+    Attending model;
+    check_exported(model, {12});
+    ScratchDir dir;
+    xg::export_onnx(model, random_input({1, 12}), dir / "attending.onnx");
+    const std::vector<std::string> ops = xg::import_onnx(dir / "attending.onnx")->op_types();
+    CHECK(std::count(ops.begin(), ops.end(), "MatMul") == 3);
+}
+
 TEST_CASE("export_onnx writes a LayerNormalization of several axes, the batch still dynamic") {
     xg::manual_seed(9);
     xg::Sequential model;

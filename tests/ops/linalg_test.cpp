@@ -234,7 +234,92 @@ TEST_CASE("matmul takes a stack of rows on the left: (..., k) . (k, n) -> (..., 
           xg::Array(xg::Shape{2, 3, 2}, 0.0f));
     CHECK_THROWS_WITH_AS(xg::matmul(xg::input(a), xg::input(uniform({5, 4}))),
                          doctest::Contains("matmul: cannot multiply (2, 3, 4) by (5, 4)"), xg::ShapeError);
-    CHECK_THROWS_WITH_AS(xg::matmul(xg::input(b), xg::input(a)), doctest::Contains("matmul: right operand has shape (2, 3, 4)"),
+    CHECK_THROWS_WITH_AS(xg::matmul(xg::input(b), xg::input(a)), doctest::Contains("matmul: cannot multiply (4, 5) by (2, 3, 4)"),
+                         xg::ShapeError);
+    xg::Tape::current().clear();
+}
+
+TEST_CASE("matmul multiplies stacks of matrices pairwise, the stacks broadcast: (..., m, k) . (..., k, n)") {
+    xt::random::seed(47);
+    // Each matrix of the product against a product of two matrices picked by hand.
+    const auto matrix = [](const xg::Array& stack, std::size_t index) {
+        const std::size_t rows = stack.shape(stack.dimension() - 2), cols = stack.shape(stack.dimension() - 1);
+        xg::Array m = xg::uninitialized({rows, cols});
+        std::copy_n(stack.data() + index * rows * cols, rows * cols, m.data());
+        return xg::input(m);
+    };
+    struct Case {
+        xg::Shape a, b, y;
+        std::vector<std::pair<std::size_t, std::size_t>> picked;  // per matrix of y: a's and b's
+    };
+    for (const Case& c : std::vector<Case>{
+             {{2, 3, 4}, {2, 4, 5}, {2, 3, 5}, {{0, 0}, {1, 1}}},
+             {{3, 4}, {2, 4, 5}, {2, 3, 5}, {{0, 0}, {0, 1}}},
+             {{2, 1, 3, 4}, {3, 4, 2}, {2, 3, 3, 2}, {{0, 0}, {0, 1}, {0, 2}, {1, 0}, {1, 1}, {1, 2}}},
+             {{1, 3, 4}, {2, 4, 2}, {2, 3, 2}, {{0, 0}, {0, 1}}},
+             {{2, 3, 4}, {1, 4, 5}, {2, 3, 5}, {{0, 0}, {1, 0}}},
+             {{3, 4}, {1, 1, 4, 2}, {1, 1, 3, 2}, {{0, 0}}},
+             {{3, 1, 2, 3}, {2, 3, 1}, {3, 2, 2, 1}, {{0, 0}, {0, 1}, {1, 0}, {1, 1}, {2, 0}, {2, 1}}}}) {
+        CAPTURE(xg::format_shape(c.a));
+        CAPTURE(xg::format_shape(c.b));
+        const xg::Array a = uniform(c.a), b = uniform(c.b);
+        const xg::Array y = xg::matmul(xg::input(a), xg::input(b)).value();
+        REQUIRE(y.shape() == c.y);
+        const std::size_t m = c.y[c.y.size() - 2], n = c.y.back();
+        for (std::size_t t = 0; t < c.picked.size(); ++t) {
+            const xg::Array expected = xg::matmul(matrix(a, c.picked[t].first), matrix(b, c.picked[t].second)).value();
+            for (std::size_t i = 0; i < m * n; ++i) CHECK(y.data()[t * m * n + i] == doctest::Approx(expected.data()[i]));
+        }
+        const auto product = [](const std::vector<xg::Tensor>& x) { return xg::matmul(x[0], x[1]); };
+        const auto result = xg::gradcheck(product, {a, b});
+        CHECK_MESSAGE(result.passed, result.report());
+        xg::test::check_second_order(product, {a, b});
+    }
+    // A broadcast matrix gets the sum of its products' gradients: (3, 4) against two (4, 5).
+    const xg::Tensor shared = xg::parameter(uniform({3, 4}), "shared");
+    const xg::Tensor stack = xg::parameter(uniform({2, 4, 5}), "stack");
+    xg::sum(xg::matmul(shared, stack)).backward();
+    for (std::size_t j = 0; j < 4; ++j) {
+        // d/d shared[i][j] = the sum over both matrices t and columns c of stack[t][j][c], for every i
+        double expected = 0;
+        for (std::size_t t = 0; t < 2; ++t) {
+            for (std::size_t c = 0; c < 5; ++c) expected += stack.value()(t, j, c);
+        }
+        for (std::size_t i = 0; i < 3; ++i) CHECK(shared.grad()(i, j) == doctest::Approx(expected));
+    }
+    // Attention's scores through softmax, differentiated twice: q k^T over a stack of heads.
+    xg::test::check_second_order([](const std::vector<xg::Tensor>& x) {
+        return xg::matmul(xg::softmax(xg::matmul(x[0], xg::transpose(x[1], {0, 2, 1})), -1), x[1]);
+    }, {uniform({2, 3, 4}), uniform({2, 5, 4})});
+    // Empty stacks and empty inner extents.
+    using xg::test::check_empty;
+    const xg::Tensor right = xg::parameter(uniform({1, 4, 2}), "right");
+    check_empty([&](const xg::Tensor& x) { return xg::matmul(x, right); }, {0, 3, 4}, {0, 3, 2});
+    CHECK(xg::matmul(xg::input(xt::ones<float>({2, 3, 0})), xg::input(xt::ones<float>({2, 0, 2}))).value() ==
+          xg::Array(xg::Shape{2, 3, 2}, 0.0f));
+    // A long stack of empty products costs nothing per matrix: no rows, and no inner extent.
+    const xg::Tensor long_stack = xg::parameter(xt::zeros<float>({1000000000, 1, 0, 2}), "long_stack");
+    const xg::Tensor y = xg::matmul(long_stack, xg::input(xt::ones<float>({2, 2, 3})));
+    CHECK(y.shape() == xg::Shape{1000000000, 2, 0, 3});
+    xg::sum(y).backward();
+    CHECK(long_stack.grad().shape() == long_stack.shape());
+    const xg::Tensor no_inner = xg::parameter(xt::zeros<float>({1000000, 1, 0}), "no_inner");
+    const xg::Tensor inner_right = xg::parameter(xt::zeros<float>({2, 1, 0, 1}), "inner_right");
+    const xg::Tensor sums_of_nothing = xg::matmul(no_inner, inner_right);
+    CHECK(sums_of_nothing.shape() == xg::Shape{2, 1000000, 1, 1});
+    CHECK(xt::all(xt::equal(sums_of_nothing.value(), 0.0f)));
+    xg::sum(sums_of_nothing).backward();
+    CHECK(no_inner.grad().shape() == no_inner.shape());
+    CHECK(inner_right.grad().shape() == inner_right.shape());
+    // k = 0 with products to make, differentiated: the gradients are empty, the product zeros.
+    const auto empty_inner = [](const std::vector<xg::Tensor>& x) { return xg::matmul(x[0], x[1]); };
+    const auto checked = xg::gradcheck(empty_inner, {uniform({2, 3, 0}), uniform({2, 0, 2})});
+    CHECK_MESSAGE(checked.passed, checked.report());
+    CHECK_THROWS_WITH_AS(xg::matmul(xg::input(uniform({2, 3, 4})), xg::input(uniform({2, 5, 2}))),
+                         doctest::Contains("matmul: cannot multiply (2, 3, 4) by (2, 5, 2)"), xg::ShapeError);
+    CHECK_THROWS_WITH_AS(xg::matmul(xg::input(uniform({2, 3, 4})), xg::input(uniform({3, 4, 2}))),
+                         doctest::Contains("matmul: the stacks of matrices of (2, 3, 4) and (3, 4, 2) ((2,) and (3,)) do "
+                                           "not broadcast"),
                          xg::ShapeError);
     xg::Tape::current().clear();
 }

@@ -1298,10 +1298,10 @@ private:
 
     void mat_mul() {
         const Tensor a = in(0), b = in(1);
-        if (a.rank() >= 2 && b.rank() == 2) {
-            set(0, matmul(a, b));  // (..., K) . (K, N) too: one product over the stacked rows
+        if (a.rank() >= 2 && b.rank() >= 2) {
+            set(0, matmul(a, b));  // b a matrix: a's rows as one; b a stack: matrices pairwise, stacks broadcast
         } else {
-            unsupported(fmt::format("A {} . B {}; expected matrices, or a stack of rows times a matrix",
+            unsupported(fmt::format("A {} . B {}; expected matrices or stacks of them (a vector operand is not run)",
                                     format_shape(a.shape()), format_shape(b.shape())));
         }
     }

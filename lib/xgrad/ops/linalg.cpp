@@ -2,6 +2,9 @@
 //   y = a . b      (m,k) . (k,n) -> (m,n)
 //   da = dy . b^T  (m,n) . (n,k) -> (m,k)
 //   db = a^T . dy  (k,m) . (m,n) -> (k,n)
+// for a matrix, for a stack of rows times a matrix (the rows as one matrix), and for each pair of
+// matrices of two stacks.
+#include <algorithm>
 #include <functional>
 #include <numeric>
 
@@ -64,6 +67,142 @@ void matmul_tensor_backward(TensorGradientContext& ctx) {
     }
 }
 
+// The product of two stacks of matrices (all axes but the last two), the stacks broadcast as
+// numpy's matmul does: each product is (m, k) . (k, n), and its pair of matrices is found by
+// stepping through the product's stack, as a counter does, with a stride per axis for each
+// operand (0 where its extent is 1 or the axis is missing). Worked out from the shapes alone, so
+// that the backward works it out again rather than keep it.
+struct StackedProduct {
+    Shape stack;  // the product's
+    std::vector<std::size_t> a_stride, b_stride;  // per axis of `stack`, in matrices of a and b
+    std::size_t m = 0, k = 0, n = 0;
+    // b one matrix (its stack all 1s) and a's stack the product's: a's rows are one matrix times b,
+    // one sgemm (as a weight shared by a stack of rows is). Not rewritten as a reshape of b: the
+    // 1s may be a batch axis traced at batch 1.
+    bool b_shared = false;
+
+    StackedProduct(const Shape& a, const Shape& b) : m(a[a.size() - 2]), k(a.back()), n(b.back()) {
+        if (b[b.size() - 2] != k) {
+            throw ShapeError(fmt::format("matmul: cannot multiply {} by {}; expected the left's columns to equal the "
+                                         "right's rows",
+                                         format_shape(a), format_shape(b)));
+        }
+        const Shape a_stack(a.begin(), a.end() - 2), b_stack(b.begin(), b.end() - 2);
+        const std::size_t rank = std::max(a_stack.size(), b_stack.size());
+        stack.assign(rank, 1);
+        a_stride.assign(rank, 0);
+        b_stride.assign(rank, 0);
+        std::size_t a_matrices = 1, b_matrices = 1;
+        for (std::size_t axis = rank; axis-- > 0;) {
+            const std::size_t from_end = rank - axis;
+            const std::size_t ea = from_end <= a_stack.size() ? a_stack[a_stack.size() - from_end] : 1;
+            const std::size_t eb = from_end <= b_stack.size() ? b_stack[b_stack.size() - from_end] : 1;
+            if (ea != eb && ea != 1 && eb != 1) {
+                throw ShapeError(fmt::format("matmul: the stacks of matrices of {} and {} ({} and {}) do not broadcast; "
+                                             "expected equal extents, or 1",
+                                             format_shape(a), format_shape(b), format_shape(a_stack),
+                                             format_shape(b_stack)));
+            }
+            stack[axis] = std::max(ea, eb);
+            if (ea == 0 || eb == 0) stack[axis] = 0;
+            if (ea != 1) a_stride[axis] = a_matrices;
+            if (eb != 1) b_stride[axis] = b_matrices;
+            a_matrices *= ea;
+            b_matrices *= eb;
+        }
+        b_shared = b_matrices == 1 && a_stack.size() >= b_stack.size();
+    }
+
+    // The rows of a stacked, when b is shared.
+    std::size_t a_rows() const { return element_count(stack) * m; }
+    bool empty() const { return m == 0 || n == 0 || k == 0; }
+
+    Shape output_shape() const {
+        Shape y = stack;
+        y.insert(y.end(), {m, n});
+        return y;
+    }
+
+    // f(t, i, j) for the t-th product, of a's matrix i and b's matrix j. An empty product (m, n or
+    // k 0, whose values are 0 or none) has no matrices to multiply, however long its stack.
+    template <class F>
+    void for_each(F f) const {
+        if (empty()) return;
+        const std::size_t count = element_count(stack);
+        std::vector<std::size_t> position(stack.size(), 0);
+        std::size_t i = 0, j = 0;
+        for (std::size_t t = 0; t < count; ++t) {
+            f(t, i, j);
+            for (std::size_t axis = stack.size(); axis-- > 0;) {  // the next position, last axis fastest
+                i += a_stride[axis];
+                j += b_stride[axis];
+                if (++position[axis] < stack[axis]) break;
+                i -= a_stride[axis] * stack[axis];
+                j -= b_stride[axis] * stack[axis];
+                position[axis] = 0;
+            }
+        }
+    }
+};
+
+// Swaps the last two axes: each matrix of a stack transposed.
+Tensor transpose_matrices(const Tensor& x) {
+    std::vector<std::size_t> perm(x.rank());
+    std::iota(perm.begin(), perm.end(), std::size_t{0});
+    std::swap(perm[perm.size() - 2], perm.back());
+    return transpose(x, perm);
+}
+
+// matmul when b is a stack of matrices: one sgemm per product. A matrix of a or b that several
+// products share (broadcast) gets the sum of their gradients, added in place.
+Tensor stacked_matmul(const Tensor& a, const Tensor& b) {
+    const StackedProduct product(a.shape(), b.shape());
+    const std::size_t m = product.m, k = product.k, n = product.n;
+    Array y = uninitialized(product.output_shape());
+    if (k == 0) std::fill(y.begin(), y.end(), 0.0f);  // sums of nothing: no product writes them
+    const float *a_data = a.value().data(), *b_data = b.value().data();
+    if (product.b_shared) {
+        if (!product.empty()) gemm(a_data, b_data, y.data(), product.a_rows(), n, k, false, false);
+    } else {
+        product.for_each([&](std::size_t t, std::size_t i, std::size_t j) {
+            gemm(a_data + i * m * k, b_data + j * k * n, y.data() + t * m * n, m, n, k, false, false);
+        });
+    }
+    return record_op("matmul", {a, b}, std::move(y), [](GradientContext& ctx) {
+        const Array &a = ctx.input(0), &b = ctx.input(1), &dy = ctx.grad();
+        const StackedProduct product(a.shape(), b.shape());
+        const std::size_t m = product.m, k = product.k, n = product.n;
+        if (ctx.wants(0)) {
+            Array da = xt::zeros<float>(a.shape());
+            if (product.b_shared) {
+                if (!product.empty()) gemm(dy.data(), b.data(), da.data(), product.a_rows(), k, n, false, true);
+            } else {
+                product.for_each([&](std::size_t t, std::size_t i, std::size_t j) {
+                    gemm(dy.data() + t * m * n, b.data() + j * k * n, da.data() + i * m * k, m, k, n, false, true, 1.0f,
+                         1.0f);
+                });
+            }
+            ctx.accumulate(0, std::move(da));
+        }
+        if (ctx.wants(1)) {
+            Array db = xt::zeros<float>(b.shape());
+            if (product.b_shared) {
+                if (!product.empty()) gemm(a.data(), dy.data(), db.data(), k, n, product.a_rows(), true, false);
+            } else {
+                product.for_each([&](std::size_t t, std::size_t i, std::size_t j) {
+                    gemm(a.data() + i * m * k, dy.data() + t * m * n, db.data() + j * k * n, k, n, m, true, false, 1.0f,
+                         1.0f);
+                });
+            }
+            ctx.accumulate(1, std::move(db));
+        }
+    }, [](TensorGradientContext& ctx) {
+        // In the product's stack; accumulate sums a broadcast operand's share back to its shape.
+        if (ctx.wants(0)) ctx.accumulate(0, matmul(ctx.grad(), transpose_matrices(ctx.input(1))));
+        if (ctx.wants(1)) ctx.accumulate(1, matmul(transpose_matrices(ctx.input(0)), ctx.grad()));
+    });
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -72,7 +211,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                                      "(at least 2 axes)",
                                      format_shape(a.shape())));
     }
-    check_matrix(b, "matmul", "right operand");
+    if (b.rank() < 2) {
+        throw ShapeError(fmt::format("matmul: right operand has shape {}; expected a matrix, or a stack of matrices "
+                                     "(at least 2 axes)",
+                                     format_shape(b.shape())));
+    }
+    if (b.rank() > 2) return stacked_matmul(a, b);
     const std::size_t m = leading_rows(a.shape()), k = a.shape().back(), n = b.shape()[1];
     if (b.shape()[0] != k) {
         throw ShapeError(fmt::format("matmul: cannot multiply {} by {}; expected the left's columns to equal the right's rows",

@@ -132,7 +132,9 @@ Tensor hard_swish(const Tensor& x);
 
 // ---- linalg.cpp ----------------------------------------------------------------------
 /// (m, k) . (k, n) -> (m, n), through BLAS sgemm; (..., k) . (k, n) -> (..., n), every leading
-/// position a row (numpy's and ONNX MatMul's product of a stack of rows with a matrix).
+/// position a row (numpy's and ONNX MatMul's product of a stack of rows with a matrix); and
+/// (..., m, k) . (..., k, n) -> (..., m, n), stacks of matrices multiplied pairwise, their stack
+/// axes broadcast (torch.matmul, bmm; attention's scores and weighted values).
 Tensor matmul(const Tensor& a, const Tensor& b);
 /// x . w + b for x (n, k), w (k, m), b (m,): a dense layer's affine map in one op.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
