@@ -439,14 +439,23 @@ private:
         return {static_cast<long>(g.pad_top), static_cast<long>(g.pad_left), bottom, right};
     }
 
+    // The elementwise ops that are one ONNX node of the same input.
+    static const std::unordered_map<std::string, std::string>& one_node_elementwise() {
+        static const std::unordered_map<std::string, std::string> ops{
+            {"neg", "Neg"},   {"exp", "Exp"},   {"log", "Log"},   {"sqrt", "Sqrt"},         {"abs", "Abs"},
+            {"relu", "Relu"}, {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"erf", "Erf"}, {"softplus", "Softplus"},
+            {"sin", "Sin"},   {"cos", "Cos"},   {"tan", "Tan"},   {"asin", "Asin"},         {"acos", "Acos"},
+            {"atan", "Atan"}, {"sinh", "Sinh"}, {"cosh", "Cosh"}, {"asinh", "Asinh"},       {"acosh", "Acosh"},
+            {"atanh", "Atanh"}, {"floor", "Floor"}, {"ceil", "Ceil"}, {"round", "Round"}, {"sign", "Sign"}};
+        return ops;
+    }
+
     // The ops of one input that act on each element alone, and so commute with a Transpose.
     static bool is_elementwise(const std::string& op) {
-        static const std::unordered_set<std::string> ops{
-            "neg",  "exp",  "log",  "sqrt",      "abs",  "relu", "tanh",       "sigmoid",      "square",
-            "pow",  "clip", "erf",  "elu",       "selu", "softplus", "swish",  "gelu",         "gelu_tanh",
-            "mish", "leaky_relu", "thresholded_relu", "relu6", "hard_sigmoid", "hard_swish", "sin", "cos",
-            "tan",  "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "floor", "ceil", "round", "sign"};
-        return ops.contains(op);
+        static const std::unordered_set<std::string> several_nodes{
+            "square", "pow",  "clip", "elu",  "selu", "swish", "gelu", "gelu_tanh", "mish", "leaky_relu",
+            "thresholded_relu", "relu6", "hard_sigmoid", "hard_swish"};
+        return one_node_elementwise().contains(op) || several_nodes.contains(op);
     }
 
     std::string scalar_constant(const std::string& base, const char* what, float value) {
@@ -459,14 +468,8 @@ private:
     // Mish or HardSwish: those are made of the nodes their formulas name.
     void write_elementwise(const std::string& op, const OpAttributes& attrs, const std::string& x,
                            const std::string& y, const std::string& base) {
-        static const std::unordered_map<std::string, std::string> one_node{
-            {"neg", "Neg"},   {"exp", "Exp"},   {"log", "Log"},   {"sqrt", "Sqrt"},         {"abs", "Abs"},
-            {"relu", "Relu"}, {"tanh", "Tanh"}, {"sigmoid", "Sigmoid"}, {"erf", "Erf"}, {"softplus", "Softplus"},
-            {"sin", "Sin"},   {"cos", "Cos"},   {"tan", "Tan"},   {"asin", "Asin"},         {"acos", "Acos"},
-            {"atan", "Atan"}, {"sinh", "Sinh"}, {"cosh", "Cosh"}, {"asinh", "Asinh"},       {"acosh", "Acosh"},
-            {"atanh", "Atanh"}, {"floor", "Floor"}, {"ceil", "Ceil"}, {"round", "Round"}, {"sign", "Sign"}};
         auto part = [&](const char* what) { return fresh(base + "/" + what); };
-        if (auto it = one_node.find(op); it != one_node.end()) {
+        if (auto it = one_node_elementwise().find(op); it != one_node_elementwise().end()) {
             node(it->second, {x}, y);
         } else if (op == "square") {
             node("Mul", {x, x}, y);

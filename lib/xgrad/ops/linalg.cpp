@@ -73,13 +73,10 @@ void matmul_tensor_backward(TensorGradientContext& ctx) {
 // operand (0 where its extent is 1 or the axis is missing). Worked out from the shapes alone, so
 // that the backward works it out again rather than keep it.
 struct StackedProduct {
-    Shape stack;  // the product's
+    Shape output;  // the product's shape: its stack, then each matrix's (m, n)
+    Shape stack;   // the stack stepped through
     std::vector<std::size_t> a_stride, b_stride;  // per axis of `stack`, in matrices of a and b
-    std::size_t m = 0, k = 0, n = 0;
-    // b one matrix (its stack all 1s) and a's stack the product's: a's rows are one matrix times b,
-    // one sgemm (as a weight shared by a stack of rows is). Not rewritten as a reshape of b: the
-    // 1s may be a batch axis traced at batch 1.
-    bool b_shared = false;
+    std::size_t m = 0, k = 0, n = 0;              // each sgemm is (m, k) . (k, n)
 
     StackedProduct(const Shape& a, const Shape& b) : m(a[a.size() - 2]), k(a.back()), n(b.back()) {
         if (b[b.size() - 2] != k) {
@@ -110,18 +107,20 @@ struct StackedProduct {
             a_matrices *= ea;
             b_matrices *= eb;
         }
-        b_shared = b_matrices == 1 && a_stack.size() >= b_stack.size();
+        output = stack;
+        output.insert(output.end(), {m, n});
+        // b one matrix (its stack all 1s) under a's whole stack: a's rows are one matrix times b,
+        // one sgemm (as a weight shared by a stack of rows is), so the stack steps once. Not
+        // rewritten as a reshape of b: the 1s may be a batch axis traced at batch 1.
+        if (b_matrices == 1 && a_stack.size() >= b_stack.size()) {
+            m *= element_count(stack);
+            stack.clear();
+            a_stride.clear();
+            b_stride.clear();
+        }
     }
 
-    // The rows of a stacked, when b is shared.
-    std::size_t a_rows() const { return element_count(stack) * m; }
     bool empty() const { return m == 0 || n == 0 || k == 0; }
-
-    Shape output_shape() const {
-        Shape y = stack;
-        y.insert(y.end(), {m, n});
-        return y;
-    }
 
     // f(t, i, j) for the t-th product, of a's matrix i and b's matrix j. An empty product (m, n or
     // k 0, whose values are 0 or none) has no matrices to multiply, however long its stack.
@@ -158,42 +157,28 @@ Tensor transpose_matrices(const Tensor& x) {
 Tensor stacked_matmul(const Tensor& a, const Tensor& b) {
     const StackedProduct product(a.shape(), b.shape());
     const std::size_t m = product.m, k = product.k, n = product.n;
-    Array y = uninitialized(product.output_shape());
+    Array y = uninitialized(product.output);
     if (k == 0) std::fill(y.begin(), y.end(), 0.0f);  // sums of nothing: no product writes them
     const float *a_data = a.value().data(), *b_data = b.value().data();
-    if (product.b_shared) {
-        if (!product.empty()) gemm(a_data, b_data, y.data(), product.a_rows(), n, k, false, false);
-    } else {
-        product.for_each([&](std::size_t t, std::size_t i, std::size_t j) {
-            gemm(a_data + i * m * k, b_data + j * k * n, y.data() + t * m * n, m, n, k, false, false);
-        });
-    }
+    product.for_each([&](std::size_t t, std::size_t i, std::size_t j) {
+        gemm(a_data + i * m * k, b_data + j * k * n, y.data() + t * m * n, m, n, k, false, false);
+    });
     return record_op("matmul", {a, b}, std::move(y), [](GradientContext& ctx) {
         const Array &a = ctx.input(0), &b = ctx.input(1), &dy = ctx.grad();
         const StackedProduct product(a.shape(), b.shape());
         const std::size_t m = product.m, k = product.k, n = product.n;
         if (ctx.wants(0)) {
             Array da = xt::zeros<float>(a.shape());
-            if (product.b_shared) {
-                if (!product.empty()) gemm(dy.data(), b.data(), da.data(), product.a_rows(), k, n, false, true);
-            } else {
-                product.for_each([&](std::size_t t, std::size_t i, std::size_t j) {
-                    gemm(dy.data() + t * m * n, b.data() + j * k * n, da.data() + i * m * k, m, k, n, false, true, 1.0f,
-                         1.0f);
-                });
-            }
+            product.for_each([&](std::size_t t, std::size_t i, std::size_t j) {
+                gemm(dy.data() + t * m * n, b.data() + j * k * n, da.data() + i * m * k, m, k, n, false, true, 1.0f, 1.0f);
+            });
             ctx.accumulate(0, std::move(da));
         }
         if (ctx.wants(1)) {
             Array db = xt::zeros<float>(b.shape());
-            if (product.b_shared) {
-                if (!product.empty()) gemm(a.data(), dy.data(), db.data(), k, n, product.a_rows(), true, false);
-            } else {
-                product.for_each([&](std::size_t t, std::size_t i, std::size_t j) {
-                    gemm(a.data() + i * m * k, dy.data() + t * m * n, db.data() + j * k * n, k, n, m, true, false, 1.0f,
-                         1.0f);
-                });
-            }
+            product.for_each([&](std::size_t t, std::size_t i, std::size_t j) {
+                gemm(a.data() + i * m * k, dy.data() + t * m * n, db.data() + j * k * n, k, n, m, true, false, 1.0f, 1.0f);
+            });
             ctx.accumulate(1, std::move(db));
         }
     }, [](TensorGradientContext& ctx) {
