@@ -7,6 +7,12 @@
 
 #include "xgrad/core/error.hpp"
 
+TEST_CASE("format_batch_shape prints a sample's shape behind Keras's batch axis") {
+    CHECK(xg::format_batch_shape({}) == "(None,)");
+    CHECK(xg::format_batch_shape({784}) == "(None, 784)");
+    CHECK(xg::format_batch_shape({26, 26, 32}) == "(None, 26, 26, 32)");
+}
+
 TEST_CASE("format_shape prints shapes the way error messages use them") {
     CHECK(xg::format_shape({}) == "()");
     CHECK(xg::format_shape({3}) == "(3,)");
@@ -140,6 +146,15 @@ TEST_CASE("normalize_axis accepts negative axes and names the op when out of ran
     CHECK_THROWS_WITH_AS(xg::normalize_axis(0, 0, "max"),
                          doctest::Contains("max: axis 0 is out of range for a tensor of rank 0; expected a tensor with "
                                            "at least one axis"),
+                         xg::ShapeError);
+}
+
+TEST_CASE("check_axis_not_empty refuses only an axis of extent 0, wherever the other axes are empty") {
+    CHECK_NOTHROW(xg::check_axis_not_empty(xg::Shape{0, 3}, 1, "softmax"));
+    CHECK_NOTHROW(xg::check_axis_not_empty(xg::Shape{1}, 0, "mean"));
+    CHECK_THROWS_WITH_AS(xg::check_axis_not_empty(xg::Shape{2, 0, 4}, 1, "log_softmax"),
+                         doctest::Contains("log_softmax: axis 1 of tensor (2, 0, 4) is empty; expected at least one "
+                                           "element"),
                          xg::ShapeError);
 }
 

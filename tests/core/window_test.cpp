@@ -70,3 +70,15 @@ TEST_CASE("bad windows are errors naming the op and the argument") {
     CHECK(xg::parse_padding("same", "op") == xg::Padding::same);
     CHECK(xg::padding_name(xg::Padding::valid) == "valid");
 }
+
+TEST_CASE("check_window_output_gradient takes only the shape of the windows' output") {
+    // x (2, 7, 8, 3) under a 3x2 window with strides (2, 3): 3 by 3 outputs per image.
+    const xg::Window2d g = xg::window_geometry({2, 7, 8, 3}, {3, 2}, {2, 3}, xg::Padding::valid, "op", "window");
+    CHECK_NOTHROW(xg::check_window_output_gradient({2, 3, 3, 5}, g, 5, {2, 7, 8, 3}, {3, 2, 3, 5}, "conv"));
+    CHECK_THROWS_WITH_AS(xg::check_window_output_gradient({2, 3, 4, 5}, g, 5, {2, 7, 8, 3}, {3, 2, 3, 5}, "conv"),
+                         "conv: dy has shape (2, 3, 4, 5); expected (2, 3, 3, 5), the output of x (2, 7, 8, 3) "
+                         "convolved by kernel (3, 2, 3, 5)",
+                         xg::ShapeError);
+    CHECK_THROWS_AS(xg::check_window_output_gradient({2, 3, 3, 5}, g, 6, {2, 7, 8, 3}, {3, 2, 3, 2}, "depthwise"),
+                    xg::ShapeError);
+}

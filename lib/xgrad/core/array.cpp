@@ -15,6 +15,11 @@ std::string format_shape(const Shape& shape) {
     return fmt::format("({})", fmt::join(shape, ", "));
 }
 
+std::string format_batch_shape(const Shape& sample_shape) {
+    if (sample_shape.empty()) return "(None,)";
+    return fmt::format("(None, {})", fmt::join(sample_shape, ", "));
+}
+
 std::size_t element_count(const Shape& shape) {
     std::size_t n = 1;
     for (auto extent : shape) n *= extent;
@@ -188,6 +193,13 @@ std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
                                      op, axis, rank, -r, r));
     }
     return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
+}
+
+void check_axis_not_empty(const Shape& shape, std::size_t axis, const char* op) {
+    if (shape[axis] == 0) {
+        throw ShapeError(fmt::format("{}: axis {} of tensor {} is empty; expected at least one element", op, axis,
+                                     format_shape(shape)));
+    }
 }
 
 void check_float_indices(const Shape& shape, std::size_t axis, const char* op) {

@@ -18,6 +18,9 @@ using Shape = Array::shape_type;
 
 /// "(128, 784)" for {128, 784}, "()" for a scalar.
 std::string format_shape(const Shape& shape);
+/// A sample's shape behind Keras's batch axis, as its summaries print it: (784,) -> "(None, 784)",
+/// () -> "(None,)".
+std::string format_batch_shape(const Shape& sample_shape);
 
 /// Number of elements a shape holds (1 for a scalar).
 std::size_t element_count(const Shape& shape);
@@ -41,6 +44,10 @@ Array sum_to(const Array& grad, const Shape& shape);
 
 /// Normalises a possibly negative axis for an array of `rank`; throws ShapeError naming `op`.
 std::size_t normalize_axis(long axis, std::size_t rank, const char* op);
+
+/// Throws ShapeError naming `op` if `axis` of `shape` has extent 0: a softmax, a mean or a max along
+/// it has no element to take (numpy and PyTorch make NaN of a mean, and refuse a max).
+void check_axis_not_empty(const Shape& shape, std::size_t axis, const char* op);
 
 /// Throws ShapeError naming `op` if `axis` of `shape` holds more than 2^24 elements: past that, some
 /// positions along it have no float of their own, and xgrad's indices are floats.

@@ -92,6 +92,15 @@ Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Paddin
 // Floats of windows read (patches copied, pooling windows scanned) worth a thread's wake-up.
 constexpr std::size_t kWindowGrain = std::size_t{1} << 15;
 
+void check_window_output_gradient(const Shape& dy, const Window2d& g, std::size_t channels, const Shape& x,
+                                  const Shape& kernel, const char* op) {
+    const Shape expected{g.n, g.oh, g.ow, channels};
+    if (dy != expected) {
+        throw ShapeError(fmt::format("{}: dy has shape {}; expected {}, the output of x {} convolved by kernel {}", op,
+                                     format_shape(dy), format_shape(expected), format_shape(x), format_shape(kernel)));
+    }
+}
+
 std::size_t window_rows_per_split(const Window2d& g, std::size_t uses) {
     // An output row reads ow windows of kh * kw * c floats each, `uses` times.
     return rows_per_split(g.ow * g.kh * g.kw * g.c * std::max<std::size_t>(uses, 1), kWindowGrain);

@@ -71,6 +71,11 @@ void check_window_span(Size2 size, Size2 dilation, const char* op, const char* w
 Window2d window_geometry(const Shape& x_shape, Size2 size, Size2 strides, Padding padding, const char* op,
                          const char* window, Size2 dilation = {1, 1}, const char* dilation_name = "dilation");
 
+/// Throws ShapeError naming `op` unless dy, the gradient of a convolution's output, has the shape
+/// g gives that output: (N, OH, OW, `channels`). x and kernel are named in the message.
+void check_window_output_gradient(const Shape& dy, const Window2d& g, std::size_t channels, const Shape& x,
+                                  const Shape& kernel, const char* op);
+
 /// Output rows (image n's rows being n * OH to n * OH + OH - 1) of a loop over g's windows worth
 /// handing to another thread: about 32K floats of windows read, at least one row. A loop that
 /// uses each window `uses` times (a depthwise convolution's depth multiplier) splits finer.

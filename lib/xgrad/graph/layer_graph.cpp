@@ -8,14 +8,6 @@
 namespace xg {
 namespace {
 
-// (784,) -> "(None, 784)", as Keras prints batch shapes.
-std::string batch_shape(const Shape& s) {
-    std::string out = "(None";
-    if (s.empty()) return out + ",)";
-    for (auto e : s) out += fmt::format(", {}", e);
-    return out + ")";
-}
-
 // Any layer whose settings name an activation shows it, whatever its type.
 std::string activation_of(const Module& m) {
     const std::optional<LayerConfig> config = m.config();
@@ -32,8 +24,8 @@ std::string layer_box(const std::string& id, const std::string& name, const std:
     if (!activation.empty()) {
         rows += fmt::format("<TR><TD ALIGN=\"LEFT\">activation:</TD><TD>{}</TD></TR>", dot_html(activation));
     }
-    rows += fmt::format("<TR><TD ALIGN=\"LEFT\">input:</TD><TD>{}</TD></TR>", batch_shape(in));
-    rows += fmt::format("<TR><TD ALIGN=\"LEFT\">output:</TD><TD>{}</TD></TR>", batch_shape(out));
+    rows += fmt::format("<TR><TD ALIGN=\"LEFT\">input:</TD><TD>{}</TD></TR>", format_batch_shape(in));
+    rows += fmt::format("<TR><TD ALIGN=\"LEFT\">output:</TD><TD>{}</TD></TR>", format_batch_shape(out));
     return fmt::format("{} [label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\">{}</TABLE>>];",
                        id, rows);
 }
@@ -66,7 +58,7 @@ public:
         } catch (const ShapeError& e) {
             throw ShapeError(fmt::format("layers_to_dot: layer '{}' ({}) cannot take inputs {} from the layer before "
                                          "it ({}); expected layers that apply one after another",
-                                         layer.name(), layer.kind(), batch_shape(in), e.what()));
+                                         layer.name(), layer.kind(), format_batch_shape(in), e.what()));
         }
         const std::string id = fmt::format("layer{}", layers_++);
         const std::string activation = options_.show_activations ? activation_of(layer) : std::string();

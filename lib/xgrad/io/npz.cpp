@@ -145,9 +145,9 @@ void write_directory(AtomicFile& out, const std::vector<WrittenMember>& members,
 }
 
 // Reads byte ranges of a file, each checked against the file's size before anything is allocated.
-class FileReader {
+class ArchiveReader {
 public:
-    FileReader(const std::string& path, const std::string& where) : where_(where) {
+    ArchiveReader(const std::string& path, const std::string& where) : where_(where) {
         fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd_ < 0) throw IoError(fmt::format("{}: cannot open ({})", where_, std::strerror(errno)));
         struct stat st {};
@@ -157,9 +157,9 @@ public:
         }
         size_ = static_cast<std::uint64_t>(st.st_size);
     }
-    ~FileReader() { ::close(fd_); }
-    FileReader(const FileReader&) = delete;
-    FileReader& operator=(const FileReader&) = delete;
+    ~ArchiveReader() { ::close(fd_); }
+    ArchiveReader(const ArchiveReader&) = delete;
+    ArchiveReader& operator=(const ArchiveReader&) = delete;
 
     std::uint64_t size() const { return size_; }
 
@@ -201,7 +201,7 @@ struct Directory {
     std::uint64_t end = 0;  // where the records after the directory start
 };
 
-Directory find_directory(const FileReader& file, const std::string& where) {
+Directory find_directory(const ArchiveReader& file, const std::string& where) {
     if (file.size() < end_size) {
         throw IoError(fmt::format("{}: too short to be a ZIP archive ({} bytes); expected an .npz archive", where, file.size()));
     }
@@ -296,7 +296,7 @@ void read_zip64_extra(std::string_view extra, std::uint64_t& size, std::uint64_t
     }
 }
 
-std::vector<Member> read_directory(const FileReader& file, const Directory& dir, const std::string& where) {
+std::vector<Member> read_directory(const ArchiveReader& file, const Directory& dir, const std::string& where) {
     const std::string d = file.read(dir.offset, dir.size, "ZIP central directory");
     std::vector<Member> members;
     std::set<std::string> names;
@@ -346,7 +346,7 @@ std::vector<Member> read_directory(const FileReader& file, const Directory& dir,
 // Finds where each member's data starts from its local header and checks that all data lies
 // before the directory without overlapping: each byte of the file then backs at most one member,
 // so reading every member allocates no more than the file's size.
-void locate_data(const FileReader& file, const Directory& dir, std::vector<Member>& members, const std::string& where) {
+void locate_data(const ArchiveReader& file, const Directory& dir, std::vector<Member>& members, const std::string& where) {
     for (auto& m : members) {
         if (m.header_offset > dir.offset || dir.offset - m.header_offset < local_size) {
             throw IoError(fmt::format("{}: member '{}' has its local header at offset {}, outside the data area "
@@ -423,7 +423,7 @@ void write_npz(const std::string& path, const std::vector<NpzArray>& arrays, con
 
 NpzContents read_npz_contents(const std::string& path, NpzMembers which, const std::string& context) {
     const std::string where = fmt::format("{}: {}", context, path);
-    FileReader file(path, where);
+    ArchiveReader file(path, where);
     const Directory dir = find_directory(file, where);
     std::vector<Member> members = read_directory(file, dir, where);
     locate_data(file, dir, members, where);

@@ -17,7 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* format_name = "xgrad.weights";
+constexpr const char* weights_format = "xgrad.weights";
 constexpr int max_manifest_depth = 64;
 
 // "'a', 'b', 'c'", shortened after a few names so a message stays one readable line.
@@ -58,7 +58,7 @@ std::map<std::string, ManifestEntry> check_manifest(const json& m, const std::st
         throw IoError(fmt::format("{}: manifest {}; expected the manifest save_weights writes", where, what));
     };
     if (!m.is_object()) fail(fmt::format("is a JSON {}, not an object", m.type_name()));
-    if (!m.contains("format") || m["format"] != format_name) fail(fmt::format("has no \"format\": \"{}\"", format_name));
+    if (!m.contains("format") || m["format"] != weights_format) fail(fmt::format("has no \"format\": \"{}\"", weights_format));
     if (!m.contains("version") || !m["version"].is_number_unsigned()) fail("has no integer \"version\"");
     const auto version = m["version"].get<std::uint64_t>();
     if (version < 1 || version > static_cast<std::uint64_t>(weights_format_version)) {
@@ -159,7 +159,7 @@ void detail::save_weights_json(const NamedTensors& tensors, const std::string& p
                                      metadata.type_name()));
     }
     json manifest = {
-        {"format", format_name},
+        {"format", weights_format},
         {"version", weights_format_version},
         {"parameters", json::array()},
         {"metadata", metadata.is_null() ? json::object() : metadata},

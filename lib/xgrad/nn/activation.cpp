@@ -44,7 +44,7 @@ struct ActivationTable {
     };
 };
 
-ActivationTable& table() {
+ActivationTable& activation_table() {
     static ActivationTable t;
     return t;
 }
@@ -69,7 +69,7 @@ void register_activation(const std::string& name, ActivationFn fn) {
         throw ValueError(fmt::format("register_activation: name '{}' and a {} function; expected a name and a function",
                                      name, fn ? "non-empty" : "empty"));
     }
-    ActivationTable& t = table();
+    ActivationTable& t = activation_table();
     std::lock_guard lock(t.mutex);
     for (auto& [existing, f] : t.entries) {
         if (existing == name) {
@@ -82,7 +82,7 @@ void register_activation(const std::string& name, ActivationFn fn) {
 
 ActivationFn activation_by_name(const std::string& name) {
     const std::string key = name.empty() ? "linear" : name;
-    ActivationTable& t = table();
+    ActivationTable& t = activation_table();
     std::lock_guard lock(t.mutex);
     for (auto& [existing, f] : t.entries) {
         if (existing == key) return f;
@@ -93,7 +93,7 @@ ActivationFn activation_by_name(const std::string& name) {
 }
 
 std::vector<std::string> activation_names() {
-    ActivationTable& t = table();
+    ActivationTable& t = activation_table();
     std::lock_guard lock(t.mutex);
     std::vector<std::string> out;
     for (auto& [name, f] : t.entries) out.push_back(name);

@@ -416,7 +416,7 @@ struct LayerTable {
     };
 };
 
-LayerTable& table() {
+LayerTable& layer_table() {
     static LayerTable t;
     return t;
 }
@@ -425,7 +425,7 @@ LayerTable& table() {
 
 void register_layer(const std::string& kind, LayerFactory factory) {
     if (kind.empty() || !factory) throw ValueError("register_layer: empty kind or factory; expected both");
-    LayerTable& t = table();
+    LayerTable& t = layer_table();
     std::lock_guard lock(t.mutex);
     for (auto& [existing, f] : t.entries) {
         if (existing == kind) {
@@ -439,7 +439,7 @@ void register_layer(const std::string& kind, LayerFactory factory) {
 std::shared_ptr<Module> make_layer(const std::string& kind, const LayerConfig& config, const std::string& name) {
     LayerFactory factory;
     {
-        LayerTable& t = table();
+        LayerTable& t = layer_table();
         std::lock_guard lock(t.mutex);
         for (auto& [existing, f] : t.entries) {
             if (existing == kind) factory = f;
@@ -454,7 +454,7 @@ std::shared_ptr<Module> make_layer(const std::string& kind, const LayerConfig& c
 }
 
 std::vector<std::string> layer_kinds() {
-    LayerTable& t = table();
+    LayerTable& t = layer_table();
     std::lock_guard lock(t.mutex);
     std::vector<std::string> out;
     for (auto& [kind, f] : t.entries) out.push_back(kind);

@@ -32,12 +32,6 @@ std::string with_commas(std::size_t n) {
     return out;
 }
 
-std::string batch_shape(const Shape& s) {
-    std::string out = "(None";
-    for (auto e : s) out += fmt::format(", {}", e);
-    return out + ")";
-}
-
 // What summary() learns from one forward pass: the output shape of each direct child of the
 // root, in the order of their first call. Only the thread running summary() traces.
 struct CallTrace {
@@ -348,7 +342,7 @@ std::string Module::summary(const Shape& input_shape) {
     }
     for (std::size_t i = 0; i < trace.calls.size(); ++i) {
         const auto& [module, shape] = trace.calls[i];
-        count_row(fmt::format("{} ({})", module->name(), module->kind()), i < called ? batch_shape(shape) : "(not called)",
+        count_row(fmt::format("{} ({})", module->name(), module->kind()), i < called ? format_batch_shape(shape) : "(not called)",
                   module->parameters(), module->buffers());
     }
     for (std::size_t i = 0; i < rows.size(); ++i) out += rows[i] + (i + 1 < rows.size() ? rule : double_rule) + "\n";

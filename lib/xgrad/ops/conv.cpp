@@ -47,15 +47,6 @@ Window2d conv_geometry(const Shape& x, const Shape& kernel, Size2 strides, Paddi
     return g;
 }
 
-void check_output_gradient(const Shape& dy, const Window2d& g, std::size_t c_out, const Shape& x, const Shape& kernel,
-                           const char* op) {
-    const Shape expected{g.n, g.oh, g.ow, c_out};
-    if (dy != expected) {
-        throw ShapeError(fmt::format("{}: dy has shape {}; expected {}, the output of x {} convolved by kernel {}", op,
-                                     format_shape(dy), format_shape(expected), format_shape(x), format_shape(kernel)));
-    }
-}
-
 // Sums dy (N, OH, OW, C_out) over all axes but the last: the bias gradient, in fixed blocks so
 // that it does not depend on the thread count.
 Array channel_sums(const Array& dy) {
@@ -122,7 +113,7 @@ Tensor conv2d_backward_input(const Tensor& dy, const Tensor& kernel, const Shape
     const Window2d g = conv_geometry(x_shape, kernel.shape(), strides, padding, dilation, op);
     checked_element_count(x_shape, op);  // an asked-for shape, not one of an array that exists
     const std::size_t c_out = kernel.shape()[3];
-    check_output_gradient(dy.shape(), g, c_out, x_shape, kernel.shape(), op);
+    check_window_output_gradient(dy.shape(), g, c_out, x_shape, kernel.shape(), op);
     Array dx = conv2d_input_grad(dy.value().data(), kernel.value().data(), g, c_out);
     return record_op(op, {dy, kernel}, std::move(dx), [g, c_out](GradientContext& ctx) {
         const Array& grad = ctx.grad();  // (N, H, W, C_in)
@@ -145,7 +136,7 @@ Tensor conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const Shape& ke
     const Window2d g = conv_geometry(x.shape(), kernel_shape, strides, padding, dilation, op);
     checked_element_count(kernel_shape, op);
     const std::size_t c_out = kernel_shape[3];
-    check_output_gradient(dy.shape(), g, c_out, x.shape(), kernel_shape, op);
+    check_window_output_gradient(dy.shape(), g, c_out, x.shape(), kernel_shape, op);
     Array dw = conv2d_kernel_grad(x.value().data(), dy.value().data(), g, c_out);
     return record_op(op, {x, dy}, std::move(dw), [g, c_out](GradientContext& ctx) {
         const Array& grad = ctx.grad();  // (KH, KW, C_in, C_out)

@@ -39,15 +39,6 @@ Window2d depthwise_geometry(const Shape& x, const Shape& kernel, Size2 strides, 
     return g;
 }
 
-void check_output_gradient(const Shape& dy, const Window2d& g, std::size_t m, const Shape& x, const Shape& kernel,
-                           const char* op) {
-    const Shape expected{g.n, g.oh, g.ow, g.c * m};
-    if (dy != expected) {
-        throw ShapeError(fmt::format("{}: dy has shape {}; expected {}, the output of x {} convolved by kernel {}", op,
-                                     format_shape(dy), format_shape(expected), format_shape(x), format_shape(kernel)));
-    }
-}
-
 // The rule shared by depthwise_conv2d with and without bias: inputs x, kernel (, bias).
 BackwardFn depthwise_rule(const Window2d& g, std::size_t m) {
     return [g, m](GradientContext& ctx) {
@@ -113,7 +104,7 @@ Tensor depthwise_conv2d_backward_input(const Tensor& dy, const Tensor& kernel, c
     const Window2d g = depthwise_geometry(x_shape, kernel.shape(), strides, padding, dilation, op);
     checked_element_count(x_shape, op);  // an asked-for shape, not one of an array that exists
     const std::size_t m = kernel.shape()[3];
-    check_output_gradient(dy.shape(), g, m, x_shape, kernel.shape(), op);
+    check_window_output_gradient(dy.shape(), g, g.c * m, x_shape, kernel.shape(), op);
     Array dx = depthwise_input_grad(dy.value().data(), kernel.value().data(), g, m);
     return record_op(op, {dy, kernel}, std::move(dx), [g, m](GradientContext& ctx) {
         const Array& grad = ctx.grad();  // (N, H, W, C)
@@ -138,7 +129,7 @@ Tensor depthwise_conv2d_backward_kernel(const Tensor& x, const Tensor& dy, const
     const Window2d g = depthwise_geometry(x.shape(), kernel_shape, strides, padding, dilation, op);
     checked_element_count(kernel_shape, op);
     const std::size_t m = kernel_shape[3];
-    check_output_gradient(dy.shape(), g, m, x.shape(), kernel_shape, op);
+    check_window_output_gradient(dy.shape(), g, g.c * m, x.shape(), kernel_shape, op);
     Array dw = depthwise_kernel_grad(x.value().data(), dy.value().data(), g, m);
     return record_op(op, {x, dy}, std::move(dw), [g, m](GradientContext& ctx) {
         const Array& grad = ctx.grad();  // (KH, KW, C, M)

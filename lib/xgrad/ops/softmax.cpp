@@ -34,13 +34,6 @@ Array log_softmax_values(const Array& x, const AxisView& view) {
     return out;
 }
 
-void check_axis_not_empty(const Tensor& x, std::size_t axis, const char* op) {
-    if (x.shape()[axis] == 0) {
-        throw ShapeError(fmt::format("{}: axis {} of {} is empty; expected at least one element", op, axis,
-                                     format_shape(x.shape())));
-    }
-}
-
 void check_logits(const Tensor& logits, const char* op) {
     if (logits.rank() != 2 || logits.shape()[0] == 0 || logits.shape()[1] == 0) {
         throw ShapeError(fmt::format("{}: logits have shape {}; expected (batch, classes) with both > 0", op,
@@ -59,7 +52,7 @@ std::size_t checked_label(float label, std::size_t classes, const char* op) {
 
 Tensor softmax(const Tensor& x, long axis) {
     const std::size_t ax = normalize_axis(axis, x.rank(), "softmax");
-    check_axis_not_empty(x, ax, "softmax");
+    check_axis_not_empty(x.shape(), ax, "softmax");
     const AxisView view(x.shape(), ax);
     Array y = log_softmax_values(x.value(), view);
     for (float& v : y) v = std::exp(v);
@@ -86,7 +79,7 @@ Tensor softmax(const Tensor& x, long axis) {
 
 Tensor log_softmax(const Tensor& x, long axis) {
     const std::size_t ax = normalize_axis(axis, x.rank(), "log_softmax");
-    check_axis_not_empty(x, ax, "log_softmax");
+    check_axis_not_empty(x.shape(), ax, "log_softmax");
     const AxisView view(x.shape(), ax);
     return record_op("log_softmax", {x}, log_softmax_values(x.value(), view), [view](GradientContext& ctx) {
         // dx = dy - softmax * sum(dy) along the axis, with softmax = exp(y)

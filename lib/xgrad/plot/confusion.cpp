@@ -16,7 +16,7 @@ namespace xg {
 namespace {
 
 // Index of the largest of `width` values at `row`.
-std::size_t argmax_row(const float* row, std::size_t width) {
+std::size_t row_argmax(const float* row, std::size_t width) {
     return static_cast<std::size_t>(std::max_element(row, row + width) - row);
 }
 
@@ -57,9 +57,9 @@ Classification classify(Model& model, const Dataset& data, std::size_t batch_siz
         for (std::size_t i = 0; i < count; ++i) {
             const float* o = out.data() + i * width;
             const float* t = y.data() + i * y_width;
-            result.predicted_labels.push_back(width == 1 ? (o[0] > 0.5f ? 1 : 0) : argmax_row(o, width));
+            result.predicted_labels.push_back(width == 1 ? (o[0] > 0.5f ? 1 : 0) : row_argmax(o, width));
             if (y_width > 1) {
-                result.true_labels.push_back(argmax_row(t, y_width));
+                result.true_labels.push_back(row_argmax(t, y_width));
             } else {
                 const float label = width == 1 ? (t[0] > 0.5f ? 1.0f : 0.0f) : t[0];
                 if (!(label >= 0.0f && label < static_cast<float>(result.classes)) || label != std::floor(label)) {

@@ -17,7 +17,7 @@
 namespace xg {
 namespace {
 
-constexpr const char* call = "plot_history";
+constexpr const char* plot_history_call = "plot_history";
 // U+2022, the dot of Keras's 'bo' points; PLplot draws it with the page's font.
 constexpr const char* point_symbol = "\xe2\x80\xa2";
 
@@ -29,11 +29,11 @@ struct Panel {
 
 void check_series(const std::string& key, const std::vector<double>& values, std::size_t epochs) {
     if (values.size() != epochs) {
-        throw ValueError(fmt::format("{}: series '{}' has {} values; expected one per epoch ({})", call, key, values.size(), epochs));
+        throw ValueError(fmt::format("{}: series '{}' has {} values; expected one per epoch ({})", plot_history_call, key, values.size(), epochs));
     }
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (!std::isfinite(values[i])) {
-            throw ValueError(fmt::format("{}: series '{}' is not finite at epoch {} ({}); expected finite values", call, key, i,
+            throw ValueError(fmt::format("{}: series '{}' is not finite at epoch {} ({}); expected finite values", plot_history_call, key, i,
                                          values[i]));
         }
     }
@@ -165,12 +165,12 @@ void draw_panel(Figure& figure, const Panel& panel, const HistoryPlotOptions& op
 }  // namespace
 
 void plot_history(const History& history, const std::string& path, const HistoryPlotOptions& options) {
-    check_figure_path(path, call);
+    check_figure_path(path, plot_history_call);
     const auto loss = history.values.find("loss");
     const std::size_t epochs = loss == history.values.end() ? 0 : loss->second.size();
     if (epochs == 0) {
         throw ValueError(fmt::format("{}: history has no 'loss' values ({} epochs); expected a History of at least one epoch",
-                                     call, history.epochs()));
+                                     plot_history_call, history.epochs()));
     }
     std::vector<Panel> panels;
     for (const std::string& key : {std::string("loss"), options.metric}) {
@@ -185,7 +185,7 @@ void plot_history(const History& history, const std::string& path, const History
         panels.push_back({key, &training, validation});
     }
 
-    Figure figure(path, options.width, options.height, call);
+    Figure figure(path, options.width, options.height, plot_history_call);
     plstream& pls = figure.pls();
     pls.ssub(static_cast<PLINT>(panels.size()), 1);
     for (const Panel& panel : panels) draw_panel(figure, panel, options);

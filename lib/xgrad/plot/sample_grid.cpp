@@ -13,7 +13,7 @@
 namespace xg {
 namespace {
 
-constexpr const char* call = "plot_samples";
+constexpr const char* plot_samples_call = "plot_samples";
 constexpr double caption_share = 0.2;  // of a cell's width, above its image
 constexpr int title_height = 36;
 
@@ -32,13 +32,13 @@ std::pair<std::size_t, std::size_t> image_size(const Array& images) {
         if (side * side == s[1] && side > 0) return {side, side};
     }
     throw ShapeError(fmt::format("{}: images have shape {}; expected (n, h, w), (n, h, w, 1), (n, 1, h, w) or (n, h*w) "
-                                 "with h = w", call, format_shape(s)));
+                                 "with h = w", plot_samples_call, format_shape(s)));
 }
 
 std::string label_text(const std::vector<std::string>& names, std::size_t label) {
     if (names.empty()) return std::to_string(label);
     if (label >= names.size()) {
-        throw ValueError(fmt::format("{}: label {} has no name ({} class names); expected a label below {}", call, label,
+        throw ValueError(fmt::format("{}: label {} has no name ({} class names); expected a label below {}", plot_samples_call, label,
                                      names.size(), names.size()));
     }
     return names[label];
@@ -59,17 +59,17 @@ std::pair<int, int> sample_grid_size(std::size_t count, const SampleGridOptions&
 
 void plot_samples(const Array& images, const std::vector<std::size_t>& true_labels,
                   const std::vector<std::size_t>& predicted_labels, const std::string& path, const SampleGridOptions& options) {
-    check_figure_path(path, call);
+    check_figure_path(path, plot_samples_call);
     if (images.dimension() == 0 || images.shape()[0] == 0) {
-        throw ValueError(fmt::format("{}: no images ({}); expected at least one", call, format_shape(images.shape())));
+        throw ValueError(fmt::format("{}: no images ({}); expected at least one", plot_samples_call, format_shape(images.shape())));
     }
     const auto [h, w] = image_size(images);
     const std::size_t n = images.shape()[0];
     if (true_labels.size() != n || (!predicted_labels.empty() && predicted_labels.size() != n)) {
         throw ValueError(fmt::format("{}: {} images, {} true and {} predicted labels; expected one label of each per image "
-                                     "(or no predicted labels)", call, n, true_labels.size(), predicted_labels.size()));
+                                     "(or no predicted labels)", plot_samples_call, n, true_labels.size(), predicted_labels.size()));
     }
-    if (options.cell_size < 16) throw ValueError(fmt::format("{}: cell_size {}; expected at least 16", call, options.cell_size));
+    if (options.cell_size < 16) throw ValueError(fmt::format("{}: cell_size {}; expected at least 16", plot_samples_call, options.cell_size));
     float lo = 0.0f, hi = 1.0f;
     if (options.value_range) {
         std::tie(lo, hi) = *options.value_range;
@@ -78,7 +78,7 @@ void plot_samples(const Array& images, const std::vector<std::size_t>& true_labe
         hi = std::max(hi, *std::max_element(images.begin(), images.end()));
     }
     if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) {
-        throw ValueError(fmt::format("{}: value range [{}, {}]; expected finite values with low < high", call, lo, hi));
+        throw ValueError(fmt::format("{}: value range [{}, {}]; expected finite values with low < high", plot_samples_call, lo, hi));
     }
     std::vector<std::string> captions(n);
     std::vector<bool> wrong(n, false);
@@ -95,7 +95,7 @@ void plot_samples(const Array& images, const std::vector<std::size_t>& true_labe
     const std::size_t columns = grid_columns(n, options);
     const std::size_t rows = (n + columns - 1) / columns;
     const auto [width, height] = sample_grid_size(n, options);
-    Figure figure(path, width, height, call);
+    Figure figure(path, width, height, plot_samples_call);
     plstream& pls = figure.pls();
     // White for low values, black for high: ink on paper, as matplotlib's "binary" map.
     const PLFLT at[2] = {0.0, 1.0}, grey[2] = {1.0, 0.0};

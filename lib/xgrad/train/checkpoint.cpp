@@ -24,7 +24,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* format_name = "xgrad.checkpoint";
+constexpr const char* checkpoint_format = "xgrad.checkpoint";
 constexpr std::string_view model_prefix = "model/";
 constexpr std::string_view optimizer_prefix = "optimizer/";
 
@@ -73,10 +73,10 @@ Metadata parse_metadata(const json& m, const std::string& where) {
     auto fail = [&](const std::string& what) -> void {
         throw IoError(fmt::format("{}: checkpoint metadata {}; expected what save_checkpoint writes", where, what));
     };
-    if (!m.is_object() || !m.contains("format") || m["format"] != format_name) {
+    if (!m.is_object() || !m.contains("format") || m["format"] != checkpoint_format) {
         throw IoError(fmt::format("{}: not a checkpoint (no \"format\": \"{}\" in the manifest's metadata); expected a "
                                   "file written by save_checkpoint",
-                                  where, format_name));
+                                  where, checkpoint_format));
     }
     if (!m.contains("version") || !m["version"].is_number_unsigned()) fail("has no integer \"version\"");
     const auto version = m["version"].get<std::uint64_t>();
@@ -161,7 +161,7 @@ void save_checkpoint(const std::string& dir, Model& model, std::size_t epochs_do
     const std::string path = checkpoint_path(dir);
     Optimizer& optimizer = model.optimizer();
     const json metadata = {
-        {"format", format_name},
+        {"format", checkpoint_format},
         {"version", checkpoint_format_version},
         {"epochs_done", epochs_done},
         {"optimizer",
