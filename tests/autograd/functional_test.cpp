@@ -7,6 +7,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "xgrad/autograd/functional.hpp"
+#include "check_close.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
@@ -21,12 +22,7 @@ xg::Tensor rosenbrock(const xg::Tensor& p) {
     return xg::sum(xg::square(1.0f - x) + 100.0f * xg::square(y - xg::square(x)));
 }
 
-void check_close(const xg::Array& actual, const xg::Array& expected, double epsilon = 1e-5) {
-    REQUIRE(actual.shape() == expected.shape());
-    for (std::size_t i = 0; i < actual.size(); ++i) {
-        CHECK(actual.data()[i] == doctest::Approx(expected.data()[i]).epsilon(epsilon));
-    }
-}
+using xg::test::check_close;
 
 }  // namespace
 

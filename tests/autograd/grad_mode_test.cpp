@@ -1,6 +1,7 @@
 #include "xgrad/autograd/grad_mode.hpp"
 
 #include <cmath>
+#include <stdexcept>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -11,14 +12,10 @@
 
 namespace {
 
-// Turns anomaly detection on for one test and always back off.
-class AnomalyMode {
-public:
-    AnomalyMode() { xg::set_anomaly_detection(true); }
-    ~AnomalyMode() {
-        xg::set_anomaly_detection(false);
-        xg::Tape::current().clear();
-    }
+// Anomaly detection on for a test case, and the tape it leaves cleared.
+struct AnomalyCase {
+    xg::AnomalyDetectionGuard anomaly;
+    ~AnomalyCase() { xg::Tape::current().clear(); }
 };
 
 }  // namespace
@@ -90,7 +87,7 @@ TEST_CASE("anomaly detection is off by default and leaves NaN and Inf alone") {
 }
 
 TEST_CASE("anomaly detection names the op whose output is not finite") {
-    AnomalyMode anomaly;
+    const AnomalyCase anomaly;
     CHECK(xg::anomaly_detection_enabled());
     const xg::Tensor x = xg::parameter(xg::Array{0.0f, 1.0f}, "x");
     CHECK_THROWS_WITH_AS(xg::log(x), doctest::Contains("op 'log' produced NaN or Inf in its output (2,)"),
@@ -100,7 +97,7 @@ TEST_CASE("anomaly detection names the op whose output is not finite") {
 }
 
 TEST_CASE("anomaly detection names the op whose gradient is not finite, and its scope") {
-    AnomalyMode anomaly;
+    const AnomalyCase anomaly;
     // sqrt(0) = 0 is fine forward, but d sqrt(x)/dx = 1 / (2 sqrt(x)) is infinite there.
     const xg::Tensor x = xg::parameter(xg::Array{0.0f, 4.0f}, "x");
     xg::Tensor y;
@@ -112,8 +109,28 @@ TEST_CASE("anomaly detection names the op whose gradient is not finite, and its 
                          xg::NumericError);
 }
 
+TEST_CASE("AnomalyDetectionGuard turns detection on or off for its scope and restores what was before") {
+    REQUIRE_FALSE(xg::anomaly_detection_enabled());
+    {
+        const xg::AnomalyDetectionGuard outer;
+        CHECK(xg::anomaly_detection_enabled());
+        {
+            const xg::AnomalyDetectionGuard inner(false);
+            CHECK_FALSE(xg::anomaly_detection_enabled());
+        }
+        CHECK(xg::anomaly_detection_enabled());
+        try {
+            const xg::AnomalyDetectionGuard inner(false);
+            throw std::runtime_error("leaving the scope by an exception");
+        } catch (const std::runtime_error&) {
+        }
+        CHECK(xg::anomaly_detection_enabled());
+    }
+    CHECK_FALSE(xg::anomaly_detection_enabled());
+}
+
 TEST_CASE("anomaly detection is per thread") {
-    AnomalyMode anomaly;
+    const AnomalyCase anomaly;
     bool other_thread_checks = true;
     std::thread worker([&] { other_thread_checks = xg::anomaly_detection_enabled(); });
     worker.join();

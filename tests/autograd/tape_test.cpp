@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xmath.hpp>
 
+#include "check_close.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/core/error.hpp"
@@ -38,12 +39,6 @@ xg::Tensor mul_add(const xg::Tensor& a, const xg::Tensor& b) {
 // A scalar op with a rule that produces NaN.
 void nan_rule(const float*, float, float, float* dx) { dx[0] = std::numeric_limits<float>::quiet_NaN(); }
 
-// Turns anomaly detection on for a scope, off again however the scope is left.
-struct AnomalyMode {
-    AnomalyMode() { xg::set_anomaly_detection(true); }
-    ~AnomalyMode() { xg::set_anomaly_detection(false); }
-};
-
 // The tape's size each time `counting_rule` ran, newest first.
 std::vector<std::size_t> tape_sizes_seen;
 void counting_rule(const float*, float, float g, float* dx) {
@@ -51,12 +46,7 @@ void counting_rule(const float*, float, float g, float* dx) {
     dx[0] = g;
 }
 
-void check_close(const xg::Array& actual, const xg::Array& expected, double epsilon = 1e-5) {
-    REQUIRE(actual.shape() == expected.shape());
-    for (std::size_t i = 0; i < actual.size(); ++i) {
-        CHECK(actual.data()[i] == doctest::Approx(expected.data()[i]).epsilon(epsilon));
-    }
-}
+using xg::test::check_close;
 
 }  // namespace
 
@@ -590,7 +580,7 @@ TEST_CASE("anomaly mode catches NaN in a scalar op's output and in a scalar rule
     const float nan = std::numeric_limits<float>::quiet_NaN();
     const xg::Tensor a = xg::Tensor::scalar(-1.0f, true);
     SUBCASE("output") {
-        const AnomalyMode anomaly;
+        const xg::AnomalyDetectionGuard anomaly;
         CHECK_THROWS_WITH_AS(xg::record_scalar_op("nan_out", {a}, nan, &nan_rule),
                              doctest::Contains("anomaly: op 'nan_out' produced NaN or Inf in its output ()"),
                              xg::NumericError);
@@ -603,7 +593,7 @@ TEST_CASE("anomaly mode catches NaN in a scalar op's output and in a scalar rule
     SUBCASE("gradient") {
         const xg::Tensor h = a * 2.0f;
         const xg::Tensor y = xg::record_scalar_op("nan_grad", {h}, 1.0f, &nan_rule) * 3.0f;
-        const AnomalyMode anomaly;
+        const xg::AnomalyDetectionGuard anomaly;
         CHECK_THROWS_WITH_AS(y.backward(),
                              doctest::Contains("anomaly: backward of op 'nan_grad' produced NaN or Inf in the gradient "
                                                "of input 0 ()"),

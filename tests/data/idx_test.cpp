@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "io_error.hpp"
 #include "xgrad/core/error.hpp"
 
 namespace fs = std::filesystem;
@@ -22,14 +23,14 @@ using Bytes = std::vector<std::uint8_t>;
 namespace {
 
 // A fresh folder under the system temp directory, removed with everything in it at scope exit.
-struct TempDir {
+struct IdxTempDir {
     fs::path path;
-    TempDir() {
+    IdxTempDir() {
         std::random_device rd;
         path = fs::temp_directory_path() / ("xgrad_idx_test_" + std::to_string(rd()) + std::to_string(rd()));
         fs::create_directories(path);
     }
-    ~TempDir() {
+    ~IdxTempDir() {
         std::error_code ignored;
         fs::remove_all(path, ignored);
     }
@@ -75,20 +76,7 @@ Bytes counting(std::size_t n) {
     return b;
 }
 
-// The message of the IoError `f` throws; fails the test if it throws anything else or nothing.
-template <class F>
-std::string io_error(F&& f) {
-    try {
-        f();
-    } catch (const xg::IoError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        FAIL_CHECK("expected xg::IoError, got another exception: " << e.what());
-        return {};
-    }
-    FAIL_CHECK("expected xg::IoError, nothing was thrown");
-    return {};
-}
+using xg::test::io_error;
 
 // Limits this process's address space to what it uses now plus `headroom` for one scope, so that
 // allocating what a lying header promises fails loudly instead of succeeding lazily.
@@ -113,12 +101,10 @@ struct AddressSpaceCap {
     AddressSpaceCap& operator=(const AddressSpaceCap&) = delete;
 };
 
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using xg::test::contains;
 
 // Writes `bytes` to `name` and checks read_idx fails with a message naming the file and containing `what`.
-void check_bad_file(const TempDir& dir, const std::string& name, const Bytes& bytes, const std::string& what) {
+void check_bad_file(const IdxTempDir& dir, const std::string& name, const Bytes& bytes, const std::string& what) {
     const std::string path = dir.file(name);
     write_bytes(path, bytes);
     const std::string message = io_error([&] { (void)xg::read_idx(path); });
@@ -130,7 +116,7 @@ void check_bad_file(const TempDir& dir, const std::string& name, const Bytes& by
 }  // namespace
 
 TEST_CASE("read_idx reads raw and gzip labels of rank 1") {
-    TempDir dir;
+    IdxTempDir dir;
     const Bytes labels{3, 1, 4, 1, 5, 9, 2, 6};
     write_bytes(dir.file("labels-idx1-ubyte"), idx_bytes({8}, labels));
     write_bytes(dir.file("labels-idx1-ubyte.gz"), gzip(idx_bytes({8}, labels)));
@@ -143,7 +129,7 @@ TEST_CASE("read_idx reads raw and gzip labels of rank 1") {
 }
 
 TEST_CASE("read_idx reads raw and gzip images of rank 3, whatever the file is called") {
-    TempDir dir;
+    IdxTempDir dir;
     const Bytes pixels = counting(5 * 4 * 3);
     const Bytes raw = idx_bytes({5, 4, 3}, pixels);
     write_bytes(dir.file("images.idx"), raw);
@@ -161,7 +147,7 @@ TEST_CASE("read_idx reads raw and gzip images of rank 3, whatever the file is ca
 }
 
 TEST_CASE("read_idx accepts ranks 2 and 4 and concatenated gzip members") {
-    TempDir dir;
+    IdxTempDir dir;
     const Bytes four = idx_bytes({2, 3, 2, 2}, counting(24));
     write_bytes(dir.file("four"), four);
     CHECK(xg::read_idx(dir.file("four")).shape() == xg::ByteArray::shape_type{2, 3, 2, 2});
@@ -178,7 +164,7 @@ TEST_CASE("read_idx accepts ranks 2 and 4 and concatenated gzip members") {
 }
 
 TEST_CASE("write_idx round-trips raw and gzip, and rejects shapes IDX cannot hold") {
-    TempDir dir;
+    IdxTempDir dir;
     xg::ByteArray images = xg::ByteArray::from_shape({6, 7, 5});
     for (std::size_t i = 0; i < images.size(); ++i) images.data()[i] = static_cast<std::uint8_t>(i % 251);
     xg::ByteArray labels = xg::ByteArray::from_shape({6});
@@ -225,7 +211,7 @@ TEST_CASE("parse_idx parses raw and gzip buffers and names the source in errors"
 }
 
 TEST_CASE("read_idx rejects bad headers") {
-    TempDir dir;
+    IdxTempDir dir;
     check_bad_file(dir, "magic", Bytes{0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 7}, "bad magic number (0x12340801)");
     check_bad_file(dir, "text", Bytes{'h', 'e', 'l', 'l', 'o', '\n'}, "bad magic number");
     check_bad_file(dir, "float", idx_bytes({1}, {0, 0, 0, 0}, 0x0D), "unsupported element type 0x0D (float32)");
@@ -240,7 +226,7 @@ TEST_CASE("read_idx rejects bad headers") {
 }
 
 TEST_CASE("read_idx rejects files holding more or less data than their header promises") {
-    TempDir dir;
+    IdxTempDir dir;
     const Bytes good = idx_bytes({4, 3, 3}, counting(36));
     const Bytes truncated(good.begin(), good.end() - 5);
     Bytes trailing = good;
@@ -255,7 +241,7 @@ TEST_CASE("read_idx rejects files holding more or less data than their header pr
 }
 
 TEST_CASE("read_idx rejects huge headers quickly, without allocating what they promise") {
-    TempDir dir;
+    IdxTempDir dir;
     const auto start = std::chrono::steady_clock::now();
     const AddressSpaceCap cap(std::size_t{256} << 20);
     if (!cap.active) MESSAGE("could not cap the address space: allocation sizes are not checked here");
@@ -272,7 +258,7 @@ TEST_CASE("read_idx rejects huge headers quickly, without allocating what they p
 }
 
 TEST_CASE("read_idx rejects corrupt and truncated gzip streams") {
-    TempDir dir;
+    IdxTempDir dir;
     const Bytes good = gzip(idx_bytes({50, 20}, counting(1000)));
 
     // Byte 10 starts the deflate data; bits 1-2 set to 11 name the reserved block type.
@@ -300,7 +286,7 @@ TEST_CASE("read_idx rejects corrupt and truncated gzip streams") {
 }
 
 TEST_CASE("read_idx names a missing file and a directory") {
-    TempDir dir;
+    IdxTempDir dir;
     const std::string missing = dir.file("train-images-idx3-ubyte.gz");
     const std::string message = io_error([&] { (void)xg::read_idx(missing); });
     CHECK(contains(message, "read_idx: " + missing + ": cannot open"));

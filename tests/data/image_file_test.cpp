@@ -13,13 +13,13 @@
 
 namespace {
 
-struct TempDir {
+struct PngTempDir {
     std::filesystem::path path;
-    TempDir() {
+    PngTempDir() {
         path = std::filesystem::temp_directory_path() / ("xgrad-image-file-" + std::to_string(::getpid()));
         std::filesystem::create_directories(path);
     }
-    ~TempDir() {
+    ~PngTempDir() {
         std::error_code ignored;
         std::filesystem::remove_all(path, ignored);
     }
@@ -38,7 +38,7 @@ void write_png(const std::string& path, unsigned width, unsigned height, png_uin
 }  // namespace
 
 TEST_CASE("a gray PNG reads as (height, width) bytes, row by row") {
-    TempDir dir;
+    PngTempDir dir;
     const std::string path = (dir.path / "gray.png").string();
     write_png(path, 3, 2, PNG_FORMAT_GRAY, {0, 10, 20, 30, 40, 255});
     const xg::ByteArray a = xg::read_gray_image(path);
@@ -49,7 +49,7 @@ TEST_CASE("a gray PNG reads as (height, width) bytes, row by row") {
 }
 
 TEST_CASE("a color PNG reads as luminance") {
-    TempDir dir;
+    PngTempDir dir;
     const std::string path = (dir.path / "rgb.png").string();
     // White, black: gray values at the ends whatever the luminance weights.
     write_png(path, 2, 1, PNG_FORMAT_RGB, {255, 255, 255, 0, 0, 0});
@@ -60,7 +60,7 @@ TEST_CASE("a color PNG reads as luminance") {
 }
 
 TEST_CASE("files that are not PNG images are IoErrors naming the file") {
-    TempDir dir;
+    PngTempDir dir;
     const std::string text = (dir.path / "digit.png").string();
     std::ofstream(text) << "not a png at all";
     CHECK_THROWS_WITH_AS(xg::read_gray_image(text), doctest::Contains("digit.png: cannot read it as a PNG image"), xg::IoError);
@@ -83,7 +83,7 @@ void write_bytes(const std::string& path, const std::string& bytes) { std::ofstr
 }  // namespace
 
 TEST_CASE("a binary PGM reads as (height, width) bytes, with comments and 16-bit samples") {
-    TempDir dir;
+    PngTempDir dir;
     const std::string pgm = (dir.path / "digit.pgm").string();
     write_bytes(pgm, std::string("P5\n# a comment\n3 2\n255\n") + std::string("\x00\x10\x20\x30\x40\xff", 6));
     const xg::ByteArray a = xg::read_gray_image(pgm);
@@ -101,7 +101,7 @@ TEST_CASE("a binary PGM reads as (height, width) bytes, with comments and 16-bit
 }
 
 TEST_CASE("a plain (P2) PGM reads too, its samples scaled from maxval to 255") {
-    TempDir dir;
+    PngTempDir dir;
     const std::string plain = (dir.path / "plain.pgm").string();
     write_bytes(plain, "P2\n# plain text\n3 1\n15\n0 15 5\n");
     const xg::ByteArray a = xg::read_gray_image(plain);
@@ -112,7 +112,7 @@ TEST_CASE("a plain (P2) PGM reads too, its samples scaled from maxval to 255") {
 }
 
 TEST_CASE("damaged or unsupported PGM files are IoErrors naming the file") {
-    TempDir dir;
+    PngTempDir dir;
     const std::string cut = (dir.path / "cut.pgm").string();
     write_bytes(cut, "P5\n28 28\n255\n" + std::string(100, '\x07'));  // 100 of 784 pixels
     CHECK_THROWS_WITH_AS(xg::read_gray_image(cut), doctest::Contains("cut.pgm: cannot read it as a PGM image"), xg::IoError);

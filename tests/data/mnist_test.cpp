@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include "io_error.hpp"
 #include "xgrad/core/error.hpp"
 
 #ifndef XGRAD_MNIST_DIR
@@ -26,14 +27,14 @@ const xg::MnistData& mnist() {
     return data;
 }
 
-struct TempDir {
+struct MnistTempDir {
     fs::path path;
-    TempDir() {
+    MnistTempDir() {
         std::random_device rd;
         path = fs::temp_directory_path() / ("xgrad_mnist_test_" + std::to_string(rd()) + std::to_string(rd()));
         fs::create_directories(path);
     }
-    ~TempDir() {
+    ~MnistTempDir() {
         std::error_code ignored;
         fs::remove_all(path, ignored);
     }
@@ -74,23 +75,9 @@ void write_fake_mnist(const fs::path& dir, std::size_t train, std::size_t test, 
     xg::write_idx((dir / ("t10k-labels-idx1-ubyte" + ext)).string(), filled({test}, 10), gzip);
 }
 
-template <class F>
-std::string io_error(F&& f) {
-    try {
-        f();
-    } catch (const xg::IoError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        FAIL_CHECK("expected xg::IoError, got another exception: " << e.what());
-        return {};
-    }
-    FAIL_CHECK("expected xg::IoError, nothing was thrown");
-    return {};
-}
+using xg::test::io_error;
 
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using xg::test::contains;
 
 std::array<std::size_t, 10> histogram(const xg::ByteArray& labels) {
     std::array<std::size_t, 10> counts{};
@@ -158,7 +145,7 @@ TEST_CASE("to_categorical and labels_to_float") {
 }
 
 TEST_CASE("load_mnist checks the files agree, prefers .gz, and names the file at fault") {
-    TempDir tmp;
+    MnistTempDir tmp;
     const fs::path dir = tmp.path / "small";
     write_fake_mnist(dir, 3, 2, true);
     write_fake_mnist(dir, 5, 4, false);  // raw copies of another size: the .gz files win
@@ -198,7 +185,7 @@ TEST_CASE("load_mnist checks the files agree, prefers .gz, and names the file at
 }
 
 TEST_CASE("find_dataset looks at the flag, then XGRAD_DATA, then ./data/mnist") {
-    TempDir tmp;
+    MnistTempDir tmp;
     const fs::path from_flag = tmp.path / "flag", from_env = tmp.path / "env";
     write_fake_mnist(from_flag, 1, 1);
     write_fake_mnist(from_env, 1, 1);
@@ -240,7 +227,7 @@ TEST_CASE("find_dataset looks at the flag, then XGRAD_DATA, then ./data/mnist") 
 }
 
 TEST_CASE("find_dataset lists every place it looked and how to get the data") {
-    TempDir tmp;
+    MnistTempDir tmp;
     {
         Environment env(std::nullopt, tmp.path);
         const std::string message = io_error([] { (void)xg::find_dataset(xg::DatasetKind::mnist); });
@@ -274,7 +261,7 @@ TEST_CASE("Fashion-MNIST: the Debian folder is the default, and auto mode falls 
     CHECK(names[9] == "Ankle boot");
     CHECK(xg::class_names(xg::DatasetKind::mnist)[7] == "7");
 
-    TempDir tmp;
+    MnistTempDir tmp;
     write_fake_mnist(tmp.path / "data" / "mnist", 1, 1);
     {
         Environment env(std::nullopt, tmp.path);
@@ -313,7 +300,7 @@ TEST_CASE("Fashion-MNIST: the Debian folder is the default, and auto mode falls 
 TEST_CASE("auto mode tells Fashion-MNIST from MNIST in a folder given by flag or XGRAD_DATA") {
     // Both have the same file names and format; only Fashion-MNIST's published labels are Fashion-MNIST.
     CHECK(xg::find_dataset_auto(XGRAD_MNIST_DIR).kind == xg::DatasetKind::mnist);
-    TempDir tmp;
+    MnistTempDir tmp;
     write_fake_mnist(tmp.path / "other", 3, 2);
     CHECK(xg::find_dataset_auto((tmp.path / "other").string()).kind == xg::DatasetKind::mnist);
     const std::string fashion_dir = xg::default_dataset_dir(xg::DatasetKind::fashion);

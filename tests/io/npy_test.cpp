@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include "same_bits.hpp"
 #include "xgrad/core/error.hpp"
 
 using namespace xg;
@@ -14,12 +15,10 @@ using namespace std::string_literals;
 
 namespace {
 
-// The bytes of a and b are identical (NaN payloads and signed zeros included).
-bool same_bits(const Array& a, const Array& b) {
-    return a.shape() == b.shape() && (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-}
+using xg::test::same_bits;
 
-Array counting(const Shape& shape) {
+// i / 2 - 3 at flat position i: negative, zero and fractional values.
+Array ramp(const Shape& shape) {
     Array a = uninitialized(shape);
     for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = static_cast<float>(i) * 0.5f - 3.0f;
     return a;
@@ -74,7 +73,7 @@ TEST_CASE("npy_header matches numpy for 0-d, 1-d and long shapes") {
 }
 
 TEST_CASE("encode_npy is the header followed by the raw little-endian floats") {
-    const Array a = counting({2, 3});
+    const Array a = ramp({2, 3});
     const std::string bytes = encode_npy(a);
     REQUIRE(bytes.size() == 128 + 6 * 4);
     CHECK(bytes.substr(0, 128) == npy_header({2, 3}));
@@ -83,8 +82,8 @@ TEST_CASE("encode_npy is the header followed by the raw little-endian floats") {
 }
 
 TEST_CASE("encode_npy and decode_npy round trip 0-d, 1-d, 2-d, 4-d and empty arrays bit for bit") {
-    std::vector<Array> arrays = {scalar_array(2.5f), counting({7}), counting({3, 4}), counting({2, 1, 3, 2}),
-                                 counting({0, 3}), counting({0})};
+    std::vector<Array> arrays = {scalar_array(2.5f), ramp({7}), ramp({3, 4}), ramp({2, 1, 3, 2}),
+                                 ramp({0, 3}), ramp({0})};
     Array specials = uninitialized({6});
     specials(0) = std::numeric_limits<float>::quiet_NaN();
     specials(1) = std::numeric_limits<float>::infinity();
@@ -184,7 +183,7 @@ TEST_CASE("decode_npy caps the rank") {
 }
 
 TEST_CASE("decode_npy throws IoError for every truncation of a valid file") {
-    const std::string bytes = encode_npy(counting({3, 2}));
+    const std::string bytes = encode_npy(ramp({3, 2}));
     for (std::size_t n = 0; n < bytes.size(); ++n) {
         CAPTURE(n);
         CHECK_THROWS_AS(decode_npy(std::string_view(bytes).substr(0, n)), IoError);
@@ -201,7 +200,7 @@ TEST_CASE("decode_npy survives random garbage and random corruption") {
         if (trial % 2 == 0 && junk.size() >= 8) junk.replace(0, 8, "\x93NUMPY\x01\x00"s);
         CHECK_THROWS_AS(decode_npy(junk), IoError);
     }
-    const std::string valid = encode_npy(counting({4, 5}));
+    const std::string valid = encode_npy(ramp({4, 5}));
     int decoded = 0;
     for (int trial = 0; trial < 5000; ++trial) {
         std::string bad = valid;
@@ -222,7 +221,7 @@ TEST_CASE("crc32_of is zlib's CRC32 and npy_data_crc32 covers the data after the
     CHECK(crc32_of("123456789") == 0xcbf43926u);
     CHECK(crc32_of("6789", crc32_of("12345")) == 0xcbf43926u);
     CHECK(crc32_of("") == 0u);
-    const Array a = counting({3, 4});
+    const Array a = ramp({3, 4});
     CHECK(npy_data_crc32(a) == crc32_of(encode_npy(a).substr(128)));
     CHECK(npy_data_crc32(scalar_array(1.0f)) == crc32_of(floats({1.0f})));
 }

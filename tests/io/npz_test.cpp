@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include "same_bits.hpp"
 #include "scratch_dir.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/io/npy.hpp"
@@ -53,9 +54,7 @@ Array counting(const Shape& shape, float start = 0.0f) {
     return a;
 }
 
-bool same_bits(const Array& a, const Array& b) {
-    return a.shape() == b.shape() && (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-}
+using xg::test::same_bits;
 
 std::uint64_t get(const std::string& s, std::size_t at, int n) {
     std::uint64_t v = 0;

@@ -18,6 +18,7 @@
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xview.hpp>
 
+#include "module_outputs.hpp"
 #include "scratch_dir.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/core/error.hpp"
@@ -140,18 +141,8 @@ for name, model, shape in (("mlp", mlp, (7, 20)), ("convnet", conv, (7, 3, 12, 1
             f.write(numpy_helper.from_array(t.numpy()).SerializeToString())
 )";
 
-float max_abs_diff(const xg::Array& a, const xg::Array& b) {
-    REQUIRE(a.shape() == b.shape());
-    float d = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a.data()[i] - b.data()[i]));
-    return d;
-}
-
-xg::Array predict(xg::Module& m, const xg::Array& x) {
-    xg::NoGradGuard no_grad;
-    m.eval();
-    return m(xg::Tensor(x)).value();
-}
+using xg::test::max_abs_diff;
+using xg::test::predict;
 
 std::string write_model(const ScratchDir& dir, const onnx::ModelProto& m) {
     const std::string path = dir / "m.onnx";

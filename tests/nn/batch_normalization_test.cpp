@@ -20,7 +20,7 @@ namespace {
 using xg::test::random_array;
 
 // Per-feature mean and biased variance of x viewed as (rows, features).
-std::pair<std::vector<double>, std::vector<double>> moments(const xg::Array& x) {
+std::pair<std::vector<double>, std::vector<double>> channel_moments(const xg::Array& x) {
     const std::size_t c = x.shape().back(), rows = x.size() / c;
     std::vector<double> mean(c, 0.0), var(c, 0.0);
     for (std::size_t r = 0; r < rows; ++r)
@@ -61,10 +61,10 @@ TEST_CASE("BatchNormalization has Keras's defaults: trainable gamma and beta, mo
 TEST_CASE("training mode normalizes with the batch's statistics and moves the moving ones toward them") {
     xg::BatchNormalization bn(3);
     const xg::Array x = random_array({6, 2, 2, 3}, 1, 2.0f, 5.0f);
-    const auto [mean, var] = moments(x);
+    const auto [mean, var] = channel_moments(x);
     const xg::Tensor y = bn(xg::input(x));
     xg::Tape::current().clear();
-    const auto [y_mean, y_var] = moments(y.value());
+    const auto [y_mean, y_var] = channel_moments(y.value());
     for (std::size_t k = 0; k < 3; ++k) {
         CAPTURE(k);
         CHECK(y_mean[k] == doctest::Approx(0.0).epsilon(1e-4).scale(1.0));
@@ -125,7 +125,7 @@ TEST_CASE("without center or scale, beta and gamma are fixed and not parameters"
     CHECK_FALSE(bn.beta().defined());
     CHECK(bn.buffers().size() == 2);
     const xg::Array x = random_array({8, 3}, 2, -1.0f, 1.0f);
-    const auto [y_mean, y_var] = moments(bn(xg::input(x)).value());
+    const auto [y_mean, y_var] = channel_moments(bn(xg::input(x)).value());
     xg::Tape::current().clear();
     CHECK(y_mean[1] == doctest::Approx(0.0).scale(1.0));
 }

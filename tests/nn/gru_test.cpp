@@ -14,7 +14,7 @@
 
 namespace {
 
-double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+using xg::test::sigmoid;
 
 }  // namespace
 

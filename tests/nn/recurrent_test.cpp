@@ -31,7 +31,7 @@ namespace {
 using xg::test::random_array;
 
 // A layer of each kind with the settings a test asks for.
-struct Kind {
+struct RecurrentKind {
     std::string name;
     std::function<std::shared_ptr<xg::Recurrent>(std::size_t, std::size_t, const xg::RecurrentSettings&)> make;
 };
@@ -50,7 +50,7 @@ std::shared_ptr<xg::Recurrent> make_layer(std::size_t input_dim, std::size_t uni
     return std::make_shared<Layer>(input_dim, units, std::move(options));
 }
 
-const Kind kinds[] = {{"SimpleRNN", make_layer<xg::SimpleRNN, xg::SimpleRNNOptions>},
+const RecurrentKind kinds[] = {{"SimpleRNN", make_layer<xg::SimpleRNN, xg::SimpleRNNOptions>},
                       {"LSTM", make_layer<xg::LSTM, xg::LSTMOptions>},
                       {"GRU", make_layer<xg::GRU, xg::GRUOptions>}};
 
@@ -83,7 +83,7 @@ void check_parameter_gradients(xg::Recurrent& layer, const xg::Array& x) {
 }  // namespace
 
 TEST_CASE("a recurrent layer reads its sequence in order: the last output is return_sequences' last step") {
-    for (const Kind& kind : kinds) {
+    for (const RecurrentKind& kind : kinds) {
         CAPTURE(kind.name);
         xg::manual_seed(1);
         const auto all = kind.make(3, 4, {.return_sequences = true});
@@ -106,7 +106,7 @@ TEST_CASE("a recurrent layer reads its sequence in order: the last output is ret
 }
 
 TEST_CASE("go_backwards reads the sequence from its end: the reversed sequence read forwards, outputs in reading order") {
-    for (const Kind& kind : kinds) {
+    for (const RecurrentKind& kind : kinds) {
         CAPTURE(kind.name);
         xg::manual_seed(3);
         const auto backwards = kind.make(3, 4, {.return_sequences = true, .go_backwards = true});
@@ -119,7 +119,7 @@ TEST_CASE("go_backwards reads the sequence from its end: the reversed sequence r
 }
 
 TEST_CASE("gradients flow through time: gradcheck and gradgradcheck on the input, every parameter's gradient") {
-    for (const Kind& kind : kinds) {
+    for (const RecurrentKind& kind : kinds) {
         CAPTURE(kind.name);
         xg::manual_seed(5);
         const auto layer = kind.make(2, 3, {.return_sequences = true});
@@ -219,7 +219,7 @@ TEST_CASE("with recurrent_dropout each gate has masks of its own, as Keras's gat
 }
 
 TEST_CASE("call_with_state returns the state a call ends in, and a run continued from it is the whole run") {
-    for (const Kind& kind : kinds) {
+    for (const RecurrentKind& kind : kinds) {
         CAPTURE(kind.name);
         xg::manual_seed(41);
         const auto layer = kind.make(3, 4, {.return_sequences = true});
@@ -254,7 +254,7 @@ TEST_CASE("call_with_state returns the state a call ends in, and a run continued
 }
 
 TEST_CASE("gradients flow into the initial state and out of the last one: gradcheck and gradgradcheck") {
-    for (const Kind& kind : kinds) {
+    for (const RecurrentKind& kind : kinds) {
         CAPTURE(kind.name);
         xg::manual_seed(44);
         const auto layer = kind.make(2, 3, {.return_sequences = true, .go_backwards = kind.name == "GRU"});
@@ -312,7 +312,7 @@ TEST_CASE("a mask skips steps: a masked step keeps the state and repeats the las
     // Steps 2 and 4 masked in the first sequence, step 0 in the second.
     const xg::Array mask = {{1.0f, 1.0f, 0.0f, 1.0f, 0.0f}, {0.0f, 1.0f, 1.0f, 1.0f, 1.0f}};
     const std::vector<std::vector<std::size_t>> kept = {{0, 1, 3}, {1, 2, 3, 4}};
-    for (const Kind& kind : kinds) {
+    for (const RecurrentKind& kind : kinds) {
         for (const bool backwards : {false, true}) {
             CAPTURE(kind.name);
             CAPTURE(backwards);
@@ -357,7 +357,7 @@ TEST_CASE("a mask skips steps: a masked step keeps the state and repeats the las
 }
 
 TEST_CASE("from a given state, masked steps before the first kept one output zeros, as Keras's, and keep the state") {
-    for (const Kind& kind : kinds) {
+    for (const RecurrentKind& kind : kinds) {
         CAPTURE(kind.name);
         xg::manual_seed(54);
         const auto layer = kind.make(3, 2, {.return_sequences = true});
@@ -407,7 +407,7 @@ TEST_CASE("a recurrent layer of a user's own that overrides forward is called th
 
 TEST_CASE("gradients through a masked sequence: gradcheck and gradgradcheck, nothing for the masked steps' inputs") {
     const xg::Array mask = {{1.0f, 0.0f, 1.0f, 1.0f}, {0.0f, 0.0f, 1.0f, 0.0f}};
-    for (const Kind& kind : kinds) {
+    for (const RecurrentKind& kind : kinds) {
         CAPTURE(kind.name);
         xg::manual_seed(52);
         const auto layer = kind.make(2, 3, {.return_sequences = true});
@@ -503,7 +503,7 @@ TEST_CASE("each recurrent layer learns what needs a memory: the sign of a sequen
         labels(i, 0) = static_cast<float>(i % 2);
         x(i, 0, 0) = i % 2 ? 1.0f : -1.0f;
     }
-    for (const Kind& kind : kinds) {
+    for (const RecurrentKind& kind : kinds) {
         CAPTURE(kind.name);
         xg::manual_seed(10);
         auto net = std::make_shared<xg::Sequential>();

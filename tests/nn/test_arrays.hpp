@@ -1,6 +1,7 @@
 #pragma once
-// What the layer tests share: reproducible random inputs, and an elementwise comparison that
-// names the shape first.
+// What the layer tests share: reproducible random inputs, an elementwise comparison that names
+// the shape first, and the logistic function for the recurrent layers' references.
+#include <cmath>
 #include <random>
 
 #include <doctest/doctest.h>
@@ -23,5 +24,8 @@ inline void check_close(const Array& a, const Array& b) {
     REQUIRE(a.shape() == b.shape());
     for (std::size_t i = 0; i < a.size(); ++i) CHECK(a.data()[i] == doctest::Approx(b.data()[i]).epsilon(1e-5));
 }
+
+/// The logistic function, in double.
+inline double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
 }  // namespace xg::test

@@ -13,6 +13,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "gradient_checks.hpp"
 #include "scalar_path.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/functional.hpp"
@@ -23,26 +24,17 @@
 
 namespace {
 
-using Unary = std::function<xg::Tensor(const xg::Tensor&)>;
+using xg::test::check_close;
+using xg::test::check_unary;
+using xg::test::Unary;
 
 // Values of either sign with |x| in [0.2, 2], away from relu's kink at 0.
-xg::Array away_from_zero(const xg::Shape& shape) {
+xg::Array away_from_kink(const xg::Shape& shape) {
     const xg::Array magnitude = xt::random::rand<float>(shape, 0.2f, 2.0f);
     const xg::Array coin = xt::random::rand<float>(shape, 0.0f, 1.0f);
     return magnitude * xt::where(coin < 0.5f, -1.0f, 1.0f);
 }
 
-void check_unary(const Unary& op, const xg::Array& x) {
-    const auto result = xg::gradcheck([&op](const std::vector<xg::Tensor>& in) { return op(in[0]); }, {x});
-    CHECK_MESSAGE(result.passed, result.report());
-}
-
-void check_close(const xg::Array& actual, const xg::Array& expected) {
-    REQUIRE(actual.shape() == expected.shape());
-    for (std::size_t i = 0; i < actual.size(); ++i) {
-        CHECK(actual.data()[i] == doctest::Approx(expected.data()[i]).epsilon(1e-6));
-    }
-}
 
 }  // namespace
 
@@ -82,7 +74,7 @@ TEST_CASE("relu, sigmoid and tanh pass gradcheck") {
     xt::random::seed(31);
     for (const xg::Shape& shape : {xg::Shape{3, 4}, xg::Shape{2, 3, 4}, xg::Shape{}}) {
         CAPTURE(xg::format_shape(shape));
-        const xg::Array x = away_from_zero(shape);
+        const xg::Array x = away_from_kink(shape);
         check_unary([](const xg::Tensor& t) { return xg::relu(t); }, x);
         check_unary([](const xg::Tensor& t) { return xg::sigmoid(t); }, x);
         check_unary([](const xg::Tensor& t) { return xg::tanh(t); }, x);
@@ -133,7 +125,7 @@ TEST_CASE("the scalar path gives the activations' textbook values and gradients"
 TEST_CASE("relu, sigmoid and tanh pass gradgradcheck (relu away from its kink), on arrays and 0-d scalars") {
     xt::random::seed(32);
     for (const xg::Shape& shape : {xg::Shape{3, 4}, xg::Shape{2, 3, 4}, xg::Shape{}}) {
-        const xg::Array x = away_from_zero(shape);
+        const xg::Array x = away_from_kink(shape);
         xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::relu(in[0]); }, {x});
         xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::sigmoid(in[0]); }, {x});
         xg::test::check_second_order([](const std::vector<xg::Tensor>& in) { return xg::tanh(in[0]); }, {x});
@@ -191,7 +183,7 @@ const std::vector<float> sample_points{-7.0f, -2.9f, -1.3f, -0.4f, 0.3f, 1.1f, 2
 
 // Random values of either sign away from the kinks: |x| in [0.2, 2], [3.5, 5.5] and [6.5, 8.5].
 xg::Array away_from_kinks(const xg::Shape& shape) {
-    const xg::Array near = away_from_zero(shape);
+    const xg::Array near = away_from_kink(shape);
     const xg::Array far_magnitude = xt::random::rand<float>(shape, 3.5f, 5.5f) +
                                     xt::where(xt::random::rand<float>(shape, 0.0f, 1.0f) < 0.5f, 0.0f, 3.0f);
     const xg::Array far = far_magnitude * xt::where(near < 0.0f, -1.0f, 1.0f);

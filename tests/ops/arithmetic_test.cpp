@@ -7,6 +7,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "random_inputs.hpp"
 #include "scalar_path.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/functional.hpp"
@@ -18,9 +19,7 @@ namespace {
 
 using Binary = xg::Tensor (*)(const xg::Tensor&, const xg::Tensor&);
 
-xg::Array uniform(const xg::Shape& shape, float low, float high) {
-    return xt::random::rand<float>(shape, low, high);
-}
+using xg::test::uniform;
 
 // Every shape pair the binary ops must handle, gradients included.
 const std::vector<std::pair<xg::Shape, xg::Shape>> shape_pairs = {

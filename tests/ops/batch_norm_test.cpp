@@ -4,16 +4,15 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "random_inputs.hpp"
+#include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
-#include "second_order.hpp"
 
 namespace {
 
-xg::Array uniform(const xg::Shape& shape, float lo = -1.0f, float hi = 1.0f) {
-    return xt::random::rand<float>(shape, lo, hi);
-}
+using xg::test::uniform;
 
 // Mean and biased variance per channel of x viewed as (rows, C), and the normalized x.
 struct Moments {

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "random_inputs.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -10,7 +11,7 @@
 
 namespace {
 
-xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+using xg::test::uniform;
 
 }  // namespace
 

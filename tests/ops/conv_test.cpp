@@ -13,6 +13,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "convolution_cases.hpp"
+#include "random_inputs.hpp"
 #include "second_order.hpp"
 
 namespace {
@@ -52,7 +53,7 @@ xg::Array reference_conv(const xg::Array& x, const xg::Array& k, Size2 strides, 
 
 
 // Odd sizes, strides 1 and 2 (and mixed), both paddings, even and odd kernels, 1x1.
-std::vector<ConvolutionCase> cases() {
+std::vector<ConvolutionCase> conv_cases() {
     std::vector<ConvolutionCase> out;
     for (Padding p : {Padding::valid, Padding::same}) {
         out.push_back({{2, 5, 7, 3}, {3, 3, 3, 2}, {1, 1}, p});
@@ -75,7 +76,7 @@ std::vector<ConvolutionCase> cases() {
 
 TEST_CASE("conv2d matches a direct loop for every padding and stride") {
     xt::random::seed(3);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : conv_cases()) {
         CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel);
         const xg::Tensor y = xg::conv2d(xg::input(x), xg::input(k), c.strides, c.padding, c.dilation);
@@ -103,7 +104,7 @@ TEST_CASE("conv2d same padding puts the extra row and column at the bottom and r
 
 TEST_CASE("conv2d with bias adds the bias to every output pixel") {
     xt::random::seed(5);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : conv_cases()) {
         CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel), b = uniform({c.kernel[3]});
         const xg::Tensor y = xg::conv2d_with_bias(xg::input(x), xg::input(k), xg::input(b), c.strides, c.padding, c.dilation);
@@ -114,7 +115,7 @@ TEST_CASE("conv2d with bias adds the bias to every output pixel") {
 
 TEST_CASE("conv2d passes gradcheck for x, kernel and bias") {
     xt::random::seed(7);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : conv_cases()) {
         CAPTURE(c.describe());
         const auto plain = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) { return xg::conv2d(in[0], in[1], c.strides, c.padding, c.dilation); },
@@ -131,7 +132,7 @@ TEST_CASE("conv2d passes gradcheck for x, kernel and bias") {
 
 TEST_CASE("the gradient ops compute conv2d's gradients") {
     xt::random::seed(9);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : conv_cases()) {
         CAPTURE(c.describe());
         const xg::Tensor x = xg::parameter(uniform(c.x), "x");
         const xg::Tensor k = xg::parameter(uniform(c.kernel), "k");
@@ -147,7 +148,7 @@ TEST_CASE("the gradient ops compute conv2d's gradients") {
 
 TEST_CASE("conv2d_backward_input and conv2d_backward_kernel pass gradcheck (second derivatives of conv2d)") {
     xt::random::seed(11);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : conv_cases()) {
         CAPTURE(c.describe());
         const xg::Shape y_shape = xg::conv2d(xg::input(xt::zeros<float>(c.x)), xg::input(xt::zeros<float>(c.kernel)),
                                              c.strides, c.padding, c.dilation).shape();
@@ -168,7 +169,7 @@ TEST_CASE("conv2d_backward_input and conv2d_backward_kernel pass gradcheck (seco
 
 TEST_CASE("conv2d, conv2d_with_bias and both gradient ops pass gradgradcheck") {
     xt::random::seed(17);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : conv_cases()) {
         CAPTURE(c.describe());
         const xg::Shape y_shape = xg::conv2d(xg::input(xt::zeros<float>(c.x)), xg::input(xt::zeros<float>(c.kernel)),
                                              c.strides, c.padding, c.dilation).shape();

@@ -1,19 +1,15 @@
 #pragma once
-// What the tests of the two convolution families (conv2d, depthwise_conv2d) share: uniform
-// random arrays, Keras's padding written out independently of the library, and a case of
-// image, kernel, strides, padding and dilation that names itself.
+// What the tests of the two convolution families (conv2d, depthwise_conv2d) share: Keras's
+// padding written out independently of the library, and a case of image, kernel, strides,
+// padding and dilation that names itself.
 #include <algorithm>
 #include <string>
-
-#include <xtensor/xrandom.hpp>
 
 #include "xgrad/core/array.hpp"
 #include "xgrad/core/window.hpp"
 #include "xgrad/ops/window_attributes.hpp"
 
 namespace xg::test {
-
-inline Array uniform(const Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
 
 /// Keras's padding before the first row for one axis of a window spanning `span` pixels (k
 /// taps d apart span (k - 1) * d + 1); `out` gets the output extent.

@@ -11,6 +11,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "convolution_cases.hpp"
+#include "random_inputs.hpp"
 #include "second_order.hpp"
 
 namespace {
@@ -51,7 +52,7 @@ xg::Array reference_depthwise(const xg::Array& x, const xg::Array& k, Size2 stri
 
 
 // Odd sizes, strides 1 and 2 (and mixed), both paddings, even and odd kernels, 1x1, multipliers 1 to 3.
-std::vector<ConvolutionCase> cases() {
+std::vector<ConvolutionCase> depthwise_cases() {
     std::vector<ConvolutionCase> out;
     for (Padding p : {Padding::valid, Padding::same}) {
         out.push_back({{2, 5, 7, 3}, {3, 3, 3, 1}, {1, 1}, p});
@@ -80,7 +81,7 @@ xg::Shape output_shape(const ConvolutionCase& c) {
 
 TEST_CASE("depthwise_conv2d matches a direct loop for every padding, stride and depth multiplier") {
     xt::random::seed(3);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : depthwise_cases()) {
         CAPTURE(c.describe());
         const xg::Array x = uniform(c.x), k = uniform(c.kernel), b = uniform({c.x[3] * c.kernel[3]});
         const xg::Array expected = reference_depthwise(x, k, c.strides, c.padding, c.dilation);
@@ -111,7 +112,7 @@ TEST_CASE("depthwise_conv2d is conv2d with a kernel that joins each output chann
 
 TEST_CASE("depthwise_conv2d passes gradcheck for x, kernel and bias") {
     xt::random::seed(7);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : depthwise_cases()) {
         CAPTURE(c.describe());
         const auto plain = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) {
@@ -147,7 +148,7 @@ TEST_CASE("with many channels, split into blocks and a partial last block, value
 
 TEST_CASE("the gradient ops compute depthwise_conv2d's gradients") {
     xt::random::seed(9);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : depthwise_cases()) {
         CAPTURE(c.describe());
         const xg::Tensor x = xg::parameter(uniform(c.x), "x");
         const xg::Tensor k = xg::parameter(uniform(c.kernel), "k");
@@ -164,7 +165,7 @@ TEST_CASE("the gradient ops compute depthwise_conv2d's gradients") {
 
 TEST_CASE("depthwise_conv2d_backward_input and _backward_kernel pass gradcheck") {
     xt::random::seed(11);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : depthwise_cases()) {
         CAPTURE(c.describe());
         const xg::Shape y_shape = output_shape(c);
         const auto input_grad = xg::gradcheck(
@@ -184,7 +185,7 @@ TEST_CASE("depthwise_conv2d_backward_input and _backward_kernel pass gradcheck")
 
 TEST_CASE("depthwise_conv2d, its bias form and both gradient ops pass gradgradcheck") {
     xt::random::seed(17);
-    for (const ConvolutionCase& c : cases()) {
+    for (const ConvolutionCase& c : depthwise_cases()) {
         CAPTURE(c.describe());
         const xg::Shape y_shape = output_shape(c);
         xg::test::check_second_order(

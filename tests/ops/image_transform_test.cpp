@@ -10,12 +10,13 @@
 #include <fmt/format.h>
 #include <xtensor/xrandom.hpp>
 
+#include "empty_tensor.hpp"
+#include "random_inputs.hpp"
+#include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
-#include "empty_tensor.hpp"
-#include "second_order.hpp"
 
 namespace {
 
@@ -24,7 +25,7 @@ using xg::ImageSampling;
 using xg::Interpolation;
 using xg::Size2;
 
-xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+using xg::test::uniform;
 
 // One transform per image: a turn, a zoom with a shift, a projective one reaching outside.
 xg::Array transforms(std::size_t n) {
@@ -37,14 +38,14 @@ xg::Array transforms(std::size_t n) {
     return t;
 }
 
-struct Case {
+struct TransformCase {
     xg::Shape x;
     Size2 output_size;
     ImageSampling sampling;
 };
 
-std::vector<Case> cases() {
-    std::vector<Case> out;
+std::vector<TransformCase> transform_cases() {
+    std::vector<TransformCase> out;
     for (FillMode mode : {FillMode::reflect, FillMode::wrap, FillMode::constant, FillMode::nearest}) {
         for (Interpolation interpolation : {Interpolation::bilinear, Interpolation::nearest}) {
             out.push_back({{3, 5, 6, 2}, {0, 0}, {.interpolation = interpolation, .fill_mode = mode, .fill_value = 0.5f}});
@@ -54,7 +55,7 @@ std::vector<Case> cases() {
     return out;
 }
 
-std::string describe(const Case& c) {
+std::string describe_transform(const TransformCase& c) {
     return fmt::format("x {} output {}x{} {} {}", xg::format_shape(c.x), c.output_size[0], c.output_size[1],
                        xg::fill_mode_name(c.sampling.fill_mode), xg::interpolation_name(c.sampling.interpolation));
 }
@@ -63,8 +64,8 @@ std::string describe(const Case& c) {
 
 TEST_CASE("transform_images passes gradcheck, and transform_images_backward is its gradient") {
     xt::random::seed(3);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const TransformCase& c : transform_cases()) {
+        CAPTURE(describe_transform(c));
         const xg::Array t = transforms(c.x[0]);
         const auto check = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) { return xg::transform_images(in[0], t, c.sampling, c.output_size); },
@@ -89,8 +90,8 @@ TEST_CASE("transform_images passes gradcheck, and transform_images_backward is i
 
 TEST_CASE("transform_images and transform_images_backward pass gradgradcheck") {
     xt::random::seed(5);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const TransformCase& c : transform_cases()) {
+        CAPTURE(describe_transform(c));
         const xg::Array t = transforms(c.x[0]);
         const xg::Shape y_shape = xg::transform_images(xg::input(xt::zeros<float>(c.x)), t, c.sampling, c.output_size).shape();
         xg::test::check_second_order(

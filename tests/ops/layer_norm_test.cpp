@@ -6,6 +6,7 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "random_inputs.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -14,7 +15,7 @@
 
 namespace {
 
-xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+using xg::test::uniform;
 
 // x viewed as (rows, features), each row normalized in double, times gamma plus beta (features,).
 xg::Array reference(const xg::Array& x, const xg::Array& gamma, const xg::Array& beta, double epsilon) {

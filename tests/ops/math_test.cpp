@@ -9,6 +9,8 @@
 #include <xtensor/xview.hpp>
 
 #include "empty_tensor.hpp"
+#include "gradient_checks.hpp"
+#include "random_inputs.hpp"
 #include "scalar_path.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/functional.hpp"
@@ -19,28 +21,16 @@
 
 namespace {
 
-using Unary = std::function<xg::Tensor(const xg::Tensor&)>;
-
-xg::Array uniform(const xg::Shape& shape, float low, float high) {
-    return xt::random::rand<float>(shape, low, high);
-}
+using xg::test::check_close;
+using xg::test::check_unary;
+using xg::test::Unary;
+using xg::test::uniform;
 
 // Values of either sign with |x| in [0.2, 1.2], away from a kink at 0.
 xg::Array away_from_zero(const xg::Shape& shape) {
     return uniform(shape, 0.2f, 1.2f) * xt::where(uniform(shape, 0.0f, 1.0f) < 0.5f, -1.0f, 1.0f);
 }
 
-void check_unary(const Unary& op, const xg::Array& x) {
-    const auto result = xg::gradcheck([&op](const std::vector<xg::Tensor>& in) { return op(in[0]); }, {x});
-    CHECK_MESSAGE(result.passed, result.report());
-}
-
-void check_close(const xg::Array& actual, const xg::Array& expected) {
-    REQUIRE(actual.shape() == expected.shape());
-    for (std::size_t i = 0; i < actual.size(); ++i) {
-        CHECK(actual.data()[i] == doctest::Approx(expected.data()[i]).epsilon(1e-6));
-    }
-}
 
 }  // namespace
 

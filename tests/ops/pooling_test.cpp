@@ -9,30 +9,22 @@
 #include <doctest/doctest.h>
 #include <xtensor/xrandom.hpp>
 
+#include "random_inputs.hpp"
+#include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 #include "xgrad/ops/window_attributes.hpp"
-#include "second_order.hpp"
 
 namespace {
 
 using xg::Padding;
 using xg::Size2;
 
-// Distinct values at least 0.1 apart, shuffled: no window has ties, even after gradcheck's
-// perturbation of 0.01, so max pooling is differentiable at every point checked.
-xg::Array distinct(const xg::Shape& shape, unsigned seed) {
-    xg::Array a = xt::zeros<float>(shape);
-    std::vector<float> v(a.size());
-    for (std::size_t i = 0; i < v.size(); ++i) v[i] = -1.0f + 0.1f * static_cast<float>(i);
-    std::shuffle(v.begin(), v.end(), std::mt19937(seed));
-    std::copy(v.begin(), v.end(), a.begin());
-    return a;
-}
+using xg::test::distinct;
 
-xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+using xg::test::uniform;
 
 // Pooling as a direct loop: Keras's padding computed here on its own, padding never counted.
 xg::Array reference_pool(const xg::Array& x, Size2 k, Size2 s, Padding padding, bool take_max) {
@@ -68,15 +60,15 @@ xg::Array reference_pool(const xg::Array& x, Size2 k, Size2 s, Padding padding, 
     return y;
 }
 
-struct Case {
+struct PoolCase {
     xg::Shape x;
     Size2 pool;
     Size2 strides;
     Padding padding;
 };
 
-std::vector<Case> cases() {
-    std::vector<Case> out;
+std::vector<PoolCase> pool_cases() {
+    std::vector<PoolCase> out;
     for (Padding p : {Padding::valid, Padding::same}) {
         out.push_back({{2, 5, 7, 3}, {2, 2}, {2, 2}, p});
         out.push_back({{1, 7, 5, 2}, {3, 3}, {1, 1}, p});
@@ -87,7 +79,7 @@ std::vector<Case> cases() {
     return out;
 }
 
-std::string describe(const Case& c) {
+std::string describe_pool(const PoolCase& c) {
     return xg::format_shape(c.x) + " pool (" + std::to_string(c.pool[0]) + ", " + std::to_string(c.pool[1]) + ") " +
            xg::window_attributes(c.strides, c.padding).to_string();
 }
@@ -96,8 +88,8 @@ std::string describe(const Case& c) {
 
 TEST_CASE("max_pool2d and avg_pool2d match a direct loop") {
     unsigned seed = 1;
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const PoolCase& c : pool_cases()) {
+        CAPTURE(describe_pool(c));
         const xg::Array x = distinct(c.x, seed++);
         const xg::Tensor mx = xg::max_pool2d(xg::input(x), c.pool, c.strides, c.padding);
         const xg::Tensor av = xg::avg_pool2d(xg::input(x), c.pool, c.strides, c.padding);
@@ -129,8 +121,8 @@ TEST_CASE("pooling strides default to the pool size, and same padding counts onl
 
 TEST_CASE("max_pool2d and avg_pool2d pass gradcheck") {
     unsigned seed = 20;
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const PoolCase& c : pool_cases()) {
+        CAPTURE(describe_pool(c));
         const auto mx = xg::gradcheck(
             [&](const std::vector<xg::Tensor>& in) { return xg::max_pool2d(in[0], c.pool, c.strides, c.padding); },
             {distinct(c.x, seed++)});
@@ -145,8 +137,8 @@ TEST_CASE("max_pool2d and avg_pool2d pass gradcheck") {
 TEST_CASE("the pooling gradient ops compute the pooling gradients and pass gradcheck") {
     unsigned seed = 40;
     xt::random::seed(4);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const PoolCase& c : pool_cases()) {
+        CAPTURE(describe_pool(c));
         const xg::Array xv = distinct(c.x, seed++);
         const xg::Tensor x = xg::parameter(xv, "x");
         const xg::Tensor y = xg::max_pool2d(x, c.pool, c.strides, c.padding);
@@ -190,8 +182,8 @@ TEST_CASE("max_pool2d, avg_pool2d and their gradient ops pass gradgradcheck") {
     // differences find (distinct values keep every window's maximum in place under the step).
     unsigned seed = 60;
     xt::random::seed(6);
-    for (const Case& c : cases()) {
-        CAPTURE(describe(c));
+    for (const PoolCase& c : pool_cases()) {
+        CAPTURE(describe_pool(c));
         const xg::Shape y_shape = xg::max_pool2d(xg::input(xt::zeros<float>(c.x)), c.pool, c.strides, c.padding).shape();
         const auto mx = [&](const std::vector<xg::Tensor>& in) { return xg::max_pool2d(in[0], c.pool, c.strides, c.padding); };
         const auto scatter = [&](const std::vector<xg::Tensor>& in) {

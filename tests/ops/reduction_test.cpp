@@ -9,6 +9,7 @@
 #include <xtensor/xsort.hpp>
 
 #include "empty_tensor.hpp"
+#include "random_inputs.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/functional.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
@@ -18,17 +19,9 @@
 
 namespace {
 
-xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+using xg::test::uniform;
 
-// Distinct values at least 0.1 apart, shuffled: max and min have no ties, even after gradcheck's
-// +-0.01 perturbations.
-xg::Array distinct(const xg::Shape& shape, unsigned seed) {
-    xg::Array a = 0.1f * xt::arange<float>(static_cast<float>(xg::element_count(shape))) - 1.0f;
-    std::mt19937 engine(seed);
-    std::shuffle(a.data(), a.data() + a.size(), engine);
-    a.reshape(shape);
-    return a;
-}
+using xg::test::distinct;
 
 template <class F>
 void check_gradients(F f, const xg::Array& x) {

@@ -19,12 +19,12 @@ namespace {
 
 using Unary = std::function<xg::Tensor(const xg::Tensor&)>;
 
-struct Function {
+struct RoundingFunction {
     const char* name;
     Unary op;
 };
 
-std::vector<Function> rounding_functions() {
+std::vector<RoundingFunction> rounding_functions() {
     return {{"floor", [](const xg::Tensor& t) { return xg::floor(t); }},
             {"ceil", [](const xg::Tensor& t) { return xg::ceil(t); }},
             {"round", [](const xg::Tensor& t) { return xg::round(t); }},
@@ -61,7 +61,7 @@ TEST_CASE("floor, ceil, round and sign: values, halves rounded to even, NaN and 
                {4.0f, 4.0f, -4.0f, -4.0f, 4194304.0f, 8388608.0f, -8388608.0f, 0.0f, -0.0f, 2.0f});
     // Negative zero stays negative through floor, ceil and round; its sign is 0.
     const xg::Tensor negative_zero = xg::input(xg::Array{-0.0f});
-    for (const Function& f : rounding_functions()) {
+    for (const RoundingFunction& f : rounding_functions()) {
         CAPTURE(f.name);
         const float y = f.op(negative_zero).value()(0);
         CHECK(y == 0.0f);
@@ -69,9 +69,33 @@ TEST_CASE("floor, ceil, round and sign: values, halves rounded to even, NaN and 
     }
 }
 
+TEST_CASE("floor, ceil and round keep the sign of a zero result, in short arrays and long ones") {
+    // 37 elements: whole vector registers and a remainder, whatever the target's width.
+    for (const std::size_t n : {std::size_t{2}, std::size_t{37}}) {
+        CAPTURE(n);
+        xg::Array x = xg::uninitialized({n});
+        for (std::size_t i = 0; i < n; ++i) x(i) = i % 2 ? -0.0f : -0.125f * static_cast<float>(1 << (i % 3));  // up to -0.5
+        const xg::Tensor t = xg::input(x);
+        for (const RoundingFunction& f : rounding_functions()) {
+            if (std::string(f.name) == "floor" || std::string(f.name) == "sign") continue;  // floor(-0.25) is -1; sign(-0) is 0
+            CAPTURE(f.name);
+            const xg::Array y = f.op(t).value();
+            for (std::size_t i = 0; i < n; ++i) {
+                CAPTURE(i);
+                CHECK(y(i) == 0.0f);
+                CHECK(std::signbit(y(i)));
+            }
+        }
+        xg::Array negative_zeros = x;
+        negative_zeros.fill(-0.0f);
+        const xg::Array down = xg::floor(xg::input(negative_zeros)).value();
+        for (std::size_t i = 0; i < n; ++i) CHECK((down(i) == 0.0f && std::signbit(down(i))));
+    }
+}
+
 TEST_CASE("floor, ceil, round and sign have gradient 0, to every order, and leave the other paths' gradients") {
     const std::vector<float> points{-2.25f, -1.75f, -0.75f, -0.25f, 0.25f, 0.75f, 1.25f, 2.75f};
-    for (const Function& f : rounding_functions()) {
+    for (const RoundingFunction& f : rounding_functions()) {
         CAPTURE(f.name);
         xg::Tape::current().clear();
         const xg::Tensor x = xg::parameter(xg::Array(xt::adapt(points, {points.size()})), "x");
@@ -96,7 +120,7 @@ TEST_CASE("floor, ceil, round and sign have gradient 0, to every order, and leav
 }
 
 TEST_CASE("empty tensors go through floor, ceil, round and sign") {
-    for (const Function& f : rounding_functions()) {
+    for (const RoundingFunction& f : rounding_functions()) {
         CAPTURE(f.name);
         xg::test::check_empty(f.op, {2, 0}, {2, 0});
     }

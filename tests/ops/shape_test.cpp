@@ -3,6 +3,8 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "gradient_checks.hpp"
+#include "random_inputs.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -11,7 +13,7 @@
 
 namespace {
 
-xg::Array uniform(const xg::Shape& shape) { return xt::random::rand<float>(shape, -1.0f, 1.0f); }
+using xg::test::uniform;
 
 xg::Array counting(const xg::Shape& shape) {
     xg::Array a = xt::arange<float>(static_cast<float>(xg::element_count(shape)));
@@ -19,11 +21,7 @@ xg::Array counting(const xg::Shape& shape) {
     return a;
 }
 
-template <class F>
-void check_gradients(F f, const std::vector<xg::Array>& inputs) {
-    const auto result = xg::gradcheck(f, inputs);
-    CHECK_MESSAGE(result.passed, result.report());
-}
+using xg::test::check_gradients;
 
 }  // namespace
 

@@ -18,7 +18,7 @@
 
 namespace {
 
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kNaNScore = std::numeric_limits<float>::quiet_NaN();
 
 }  // namespace
 
@@ -37,7 +37,7 @@ TEST_CASE("top_k picks the k largest or smallest along the last axis, ties to th
 }
 
 TEST_CASE("top_k counts NaN as larger than any number, as PyTorch") {
-    const xg::Tensor x = xg::input(xg::Array{2.0f, kNaN, 7.0f, kNaN, -1.0f});
+    const xg::Tensor x = xg::input(xg::Array{2.0f, kNaNScore, 7.0f, kNaNScore, -1.0f});
     const xg::TopK largest = xg::top_k(x, 3);
     CHECK(largest.indices.value() == xg::Array{1.0f, 3.0f, 2.0f});
     CHECK(std::isnan(largest.values.value()(0)));

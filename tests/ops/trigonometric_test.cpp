@@ -7,6 +7,8 @@
 #include <xtensor/xrandom.hpp>
 
 #include "empty_tensor.hpp"
+#include "gradient_checks.hpp"
+#include "random_inputs.hpp"
 #include "scalar_path.hpp"
 #include "second_order.hpp"
 #include "xgrad/autograd/functional.hpp"
@@ -16,16 +18,9 @@
 
 namespace {
 
-using Unary = std::function<xg::Tensor(const xg::Tensor&)>;
-
-xg::Array uniform(const xg::Shape& shape, float low, float high) {
-    return xt::random::rand<float>(shape, low, high);
-}
-
-void check_unary(const Unary& op, const xg::Array& x) {
-    const auto result = xg::gradcheck([&op](const std::vector<xg::Tensor>& in) { return op(in[0]); }, {x});
-    CHECK_MESSAGE(result.passed, result.report());
-}
+using xg::test::check_unary;
+using xg::test::Unary;
+using xg::test::uniform;
 
 // One function: its name on the tape, the C library's value and the textbook derivative in double,
 // and an interval inside its domain where finite differences of float values are well-conditioned.

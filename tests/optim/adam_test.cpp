@@ -8,39 +8,22 @@
 
 #include <doctest/doctest.h>
 
+#include "optimizer_steps.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
 
-const std::vector<double> w0 = {0.5, -1.0, 2.0, 0.25};
-// The last element's gradient is tiny, so that eps = 1e-7 matters next to sqrt(v).
-const std::vector<std::vector<double>> grads = {
-    {0.1, -0.2, 0.3, 1e-6}, {0.4, 0.1, -0.5, -2e-6}, {-0.3, 0.2, 0.05, 1.5e-6}};
-
-xg::Array to_array(const std::vector<double>& v) {
-    xg::Array a = xg::uninitialized({v.size()});
-    for (std::size_t i = 0; i < v.size(); ++i) a(i) = static_cast<float>(v[i]);
-    return a;
-}
-
-void step_with(xg::Optimizer& opt, xg::Tensor& w, const std::vector<double>& g) {
-    opt.zero_grad();
-    xg::sum(w * xg::constant(to_array(g))).backward();
-    opt.step();
-}
-
-void check_close(const xg::Tensor& w, const std::vector<double>& expected) {
-    for (std::size_t i = 0; i < expected.size(); ++i) {
-        CAPTURE(i);
-        CHECK(w.value()(i) == doctest::Approx(expected[i]).epsilon(1e-6));
-    }
-}
+using xg::test::check_close;
+using xg::test::grads;
+using xg::test::step_with;
+using xg::test::to_array;
+using xg::test::w0;
 
 // Keras's Adam, step t (from 1):
 //   lr_t = lr sqrt(1 - b2^t) / (1 - b1^t); m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2
 //   w -= lr_t m / (sqrt(v) + eps)
-struct Reference {
+struct AdamReference {
     double lr = 0.001, b1 = 0.9, b2 = 0.999, eps = 1e-7;
     int t = 0;
     std::vector<double> w = w0, m = std::vector<double>(4, 0.0), v = std::vector<double>(4, 0.0);
@@ -63,7 +46,7 @@ TEST_CASE("Adam with Keras's defaults matches the formula for three steps") {
     xg::Adam opt({w});
     CHECK(opt.learning_rate() == 0.001f);
     CHECK(opt.kind() == "Adam");
-    Reference ref;
+    AdamReference ref;
     for (auto& g : grads) {
         step_with(opt, w, g);
         ref.step(g);
@@ -82,7 +65,7 @@ TEST_CASE("Adam with Keras's defaults matches the formula for three steps") {
 TEST_CASE("Adam with other betas and a learning rate changed between steps") {
     xg::Tensor w = xg::parameter(to_array(w0), "w");
     xg::Adam opt({w}, {.learning_rate = 0.01f, .beta1 = 0.5f, .beta2 = 0.75f, .epsilon = 1e-4f});
-    Reference ref{.lr = 0.01, .b1 = 0.5, .b2 = 0.75, .eps = 1e-4};
+    AdamReference ref{.lr = 0.01, .b1 = 0.5, .b2 = 0.75, .eps = 1e-4};
     const double rates[] = {0.01, 0.1, 0.003};
     for (std::size_t t = 0; t < 3; ++t) {
         opt.set_learning_rate(static_cast<float>(rates[t]));
@@ -100,7 +83,7 @@ TEST_CASE("Adam's bias correction counts from the optimizer's iterations (resumi
     step_with(opt, w, grads[0]);
     CHECK(opt.iterations() == 10);
     // Step t = 10 from zero moments.
-    Reference ref{.lr = 0.01};
+    AdamReference ref{.lr = 0.01};
     ref.t = 9;
     ref.step(grads[0]);
     check_close(w, ref.w);

@@ -9,38 +9,20 @@
 
 #include <doctest/doctest.h>
 
+#include "optimizer_steps.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/ops/ops.hpp"
 
 namespace {
 
-const std::vector<double> w0 = {0.5, -1.0, 2.0, 0.25};
-// A different gradient at each step. The last element's is tiny, so that eps = 1e-7 is
-// comparable to sqrt(ms): adding it inside the square root instead would be far off.
-const std::vector<std::vector<double>> grads = {
-    {0.1, -0.2, 0.3, 1e-6}, {0.4, 0.1, -0.5, -2e-6}, {-0.3, 0.2, 0.05, 1.5e-6}};
-
-xg::Array to_array(const std::vector<double>& v) {
-    xg::Array a = xg::uninitialized({v.size()});
-    for (std::size_t i = 0; i < v.size(); ++i) a(i) = static_cast<float>(v[i]);
-    return a;
-}
-
-void step_with(xg::Optimizer& opt, xg::Tensor& w, const std::vector<double>& g) {
-    opt.zero_grad();
-    xg::sum(w * xg::constant(to_array(g))).backward();
-    opt.step();
-}
-
-void check_close(const xg::Tensor& w, const std::vector<double>& expected) {
-    for (std::size_t i = 0; i < expected.size(); ++i) {
-        CAPTURE(i);
-        CHECK(w.value()(i) == doctest::Approx(expected[i]).epsilon(1e-6));
-    }
-}
+using xg::test::check_close;
+using xg::test::grads;
+using xg::test::step_with;
+using xg::test::to_array;
+using xg::test::w0;
 
 // The reference: the update rules of rmsprop.hpp, in double, for `steps` steps.
-struct Reference {
+struct RmspropReference {
     double lr, rho, eps, momentum;
     bool centered;
     std::vector<double> w = w0, ms = std::vector<double>(4, 0.0), mg = std::vector<double>(4, 0.0),
@@ -81,7 +63,7 @@ TEST_CASE("RMSprop's defaults are Keras 2.3's") {
 TEST_CASE("RMSprop: ms = rho ms + (1 - rho) g^2; w -= lr g / (sqrt(ms) + eps)") {
     xg::Tensor w = xg::parameter(to_array(w0), "w");
     xg::RMSprop opt({w});
-    Reference ref{0.001, 0.9, 1e-7, 0.0, false};
+    RmspropReference ref{0.001, 0.9, 1e-7, 0.0, false};
     for (auto& g : grads) {
         step_with(opt, w, g);
         ref.step(g);
@@ -99,7 +81,7 @@ TEST_CASE("RMSprop: ms = rho ms + (1 - rho) g^2; w -= lr g / (sqrt(ms) + eps)") 
 TEST_CASE("RMSprop with other settings and a learning rate changed between steps") {
     xg::Tensor w = xg::parameter(to_array(w0), "w");
     xg::RMSprop opt({w}, {.learning_rate = 0.01f, .rho = 0.5f, .epsilon = 1e-3f});
-    Reference ref{0.01, 0.5, 1e-3, 0.0, false};
+    RmspropReference ref{0.01, 0.5, 1e-3, 0.0, false};
     const double rates[] = {0.01, 0.05, 0.002};
     for (std::size_t t = 0; t < 3; ++t) {
         opt.set_learning_rate(static_cast<float>(rates[t]));
@@ -113,7 +95,7 @@ TEST_CASE("RMSprop with other settings and a learning rate changed between steps
 TEST_CASE("centered RMSprop divides by sqrt(ms - mg^2) + eps") {
     xg::Tensor w = xg::parameter(to_array(w0), "w");
     xg::RMSprop opt({w}, {.learning_rate = 0.01f, .centered = true});
-    Reference ref{0.01, 0.9, 1e-7, 0.0, true};
+    RmspropReference ref{0.01, 0.9, 1e-7, 0.0, true};
     for (auto& g : grads) {
         step_with(opt, w, g);
         ref.step(g);
@@ -129,7 +111,7 @@ TEST_CASE("centered RMSprop divides by sqrt(ms - mg^2) + eps") {
 TEST_CASE("RMSprop with momentum accumulates the step: mom = m mom + lr g / (sqrt(ms) + eps); w -= mom") {
     xg::Tensor w = xg::parameter(to_array(w0), "w");
     xg::RMSprop opt({w}, {.learning_rate = 0.01f, .momentum = 0.8f});
-    Reference ref{0.01, 0.9, 1e-7, 0.8, false};
+    RmspropReference ref{0.01, 0.9, 1e-7, 0.8, false};
     for (auto& g : grads) {
         step_with(opt, w, g);
         ref.step(g);
@@ -144,7 +126,7 @@ TEST_CASE("RMSprop with momentum accumulates the step: mom = m mom + lr g / (sqr
 TEST_CASE("centered RMSprop with momentum") {
     xg::Tensor w = xg::parameter(to_array(w0), "w");
     xg::RMSprop opt({w}, {.learning_rate = 0.01f, .rho = 0.8f, .momentum = 0.5f, .centered = true});
-    Reference ref{0.01, 0.8, 1e-7, 0.5, true};
+    RmspropReference ref{0.01, 0.8, 1e-7, 0.5, true};
     for (auto& g : grads) {
         step_with(opt, w, g);
         ref.step(g);

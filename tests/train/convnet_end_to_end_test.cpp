@@ -28,28 +28,28 @@
 
 namespace {
 
-const xg::test::MnistSlices& mnist() {
+const xg::test::MnistSlices& convnet_data() {
     static const xg::test::MnistSlices slices(xg::Shape{28, 28, 1});
     return slices;
 }
 
-struct Outcome {
+struct ConvnetRun {
     xg::History history;
     xg::Logs scores;
 };
 
 // Trains `network` on the training slice as the book does (RMSprop, categorical cross-entropy,
 // batches of 64), leaving no record on the tape, then evaluates it on the test slice.
-Outcome fit_and_evaluate(const std::shared_ptr<xg::Sequential>& network, std::size_t epochs) {
+ConvnetRun fit_and_evaluate(const std::shared_ptr<xg::Sequential>& network, std::size_t epochs) {
     xg::Model model(network);
     model.compile(std::make_shared<xg::RMSprop>(network->parameters()), "categorical_crossentropy", {"accuracy"});
     xg::FitOptions options;
     options.epochs = epochs;
     options.batch_size = 64;
     options.verbose = 0;
-    Outcome outcome{model.fit(mnist().train, options), {}};
+    ConvnetRun outcome{model.fit(convnet_data().train, options), {}};
     CHECK(xg::Tape::current().size() == 0);
-    outcome.scores = model.evaluate(mnist().test, 64);
+    outcome.scores = model.evaluate(convnet_data().test, 64);
     return outcome;
 }
 

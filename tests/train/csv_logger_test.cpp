@@ -20,12 +20,12 @@ using xg::test::ScratchDir;
 
 namespace {
 
-struct Setup {
+struct CsvSetup {
     xg::Array x = xg::uninitialized({40, 2});
     xg::Array y = xg::uninitialized({40, 1});
     std::shared_ptr<xg::Sequential> net = std::make_shared<xg::Sequential>();
     std::unique_ptr<xg::Model> model;
-    Setup() {
+    CsvSetup() {
         xg::manual_seed(3);
         for (std::size_t i = 0; i < 40; ++i) {
             x(i, 0) = static_cast<float>(i) / 20.0f - 1.0f;
@@ -66,7 +66,7 @@ std::vector<std::string> fields(const std::string& line) {
 
 TEST_CASE("CsvLogger writes a header of sorted keys and one row per epoch with the history's values") {
     ScratchDir dir;
-    Setup s;
+    CsvSetup s;
     auto logger = std::make_shared<xg::CsvLogger>(dir / "log.csv");
     const xg::History history = s.fit(logger, 3);
     const auto rows = lines(xg::test::read_bytes(dir / "log.csv"));
@@ -89,7 +89,7 @@ TEST_CASE("CsvLogger writes a header of sorted keys and one row per epoch with t
 TEST_CASE("CsvLogger starts a new file unless appending, and a resumed run continues it without duplicates") {
     ScratchDir dir;
     xg::test::write_bytes(dir / "log.csv", "old content\n");
-    Setup s;
+    CsvSetup s;
     s.fit(std::make_shared<xg::CsvLogger>(dir / "log.csv"), 3);
     const auto first = lines(xg::test::read_bytes(dir / "log.csv"));
     REQUIRE(first.size() == 4);
@@ -106,14 +106,14 @@ TEST_CASE("CsvLogger starts a new file unless appending, and a resumed run conti
     CHECK(after[3] != first[3]);  // epoch 2 trained again from other weights
 
     // Appending to a file that does not exist yet starts it.
-    Setup t;
+    CsvSetup t;
     t.fit(std::make_shared<xg::CsvLogger>(dir / "new.csv", xg::CsvLoggerOptions{.append = true}), 2);
     CHECK(lines(xg::test::read_bytes(dir / "new.csv")).size() == 3);
 }
 
 TEST_CASE("CsvLogger uses the separator it is given") {
     ScratchDir dir;
-    Setup s;
+    CsvSetup s;
     s.fit(std::make_shared<xg::CsvLogger>(dir / "log.tsv", xg::CsvLoggerOptions{.separator = '\t'}), 1);
     const auto rows = lines(xg::test::read_bytes(dir / "log.tsv"));
     CHECK(rows[0] == "epoch\taccuracy\tloss\tval_accuracy\tval_loss");
@@ -122,7 +122,7 @@ TEST_CASE("CsvLogger uses the separator it is given") {
 
 TEST_CASE("CsvLogger refuses a bad path or a file it did not write before the first epoch") {
     ScratchDir dir;
-    Setup s;
+    CsvSetup s;
     const xg::Array before = s.net->parameters()[0].value();
     CHECK_THROWS_WITH_AS(s.fit(std::make_shared<xg::CsvLogger>(dir / "missing/log.csv"), 2), doctest::Contains("CsvLogger"),
                          xg::IoError);

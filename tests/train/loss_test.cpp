@@ -16,6 +16,7 @@
 
 #include "../ops/second_order.hpp"
 
+#include "column.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -24,12 +25,7 @@
 
 namespace {
 
-// An (n, 1) column: brace lists of one-element rows are ambiguous to xtensor.
-xg::Array column(std::initializer_list<float> values) {
-    xg::Array a = xg::uninitialized({values.size(), 1});
-    std::copy(values.begin(), values.end(), a.begin());
-    return a;
-}
+using xg::test::column;
 
 const xg::Array logits = {{2.0f, -1.0f, 0.5f, 0.0f}, {-0.5f, 1.5f, 1.0f, -2.0f}, {0.3f, 0.2f, -0.1f, 1.2f}};
 const xg::Array one_hot = {{1.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 1.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 1.0f}};

@@ -11,16 +11,12 @@
 #include <doctest/doctest.h>
 #include <xtensor/xview.hpp>
 
+#include "column.hpp"
 #include "xgrad/core/error.hpp"
 
 namespace {
 
-// An (n, 1) column: brace lists of one-element rows are ambiguous to xtensor.
-xg::Array column(std::initializer_list<float> values) {
-    xg::Array a = xg::uninitialized({values.size(), 1});
-    std::copy(values.begin(), values.end(), a.begin());
-    return a;
-}
+using xg::test::column;
 
 }  // namespace
 

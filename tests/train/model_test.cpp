@@ -432,12 +432,6 @@ TEST_CASE("misuse is reported with typed errors") {
 
 namespace {
 
-// Anomaly detection on for one scope and always back off.
-struct AnomalyMode {
-    explicit AnomalyMode(bool on) { xg::set_anomaly_detection(on); }
-    ~AnomalyMode() { xg::set_anomaly_detection(false); }
-};
-
 // Fits y = 2x + 1 on [0, 8) by SGD at a rate that makes it explode within a few steps; returns the
 // NumericError's message, or "" when there was none.
 std::string fit_diverging(bool detect_anomaly) {
@@ -452,7 +446,7 @@ std::string fit_diverging(bool detect_anomaly) {
     net->emplace<xg::Dense>(4, 1, xg::DenseOptions{.name = "out"});
     xg::Model model(net);
     model.compile(std::make_shared<xg::SGD>(net->parameters(), xg::SGDOptions{.learning_rate = 1e6f}), "mse");
-    const AnomalyMode anomaly(detect_anomaly);
+    const xg::AnomalyDetectionGuard anomaly(detect_anomaly);
     try {
         model.fit(x, y, quiet_fit(50, 8));
     } catch (const xg::NumericError& e) {

@@ -21,7 +21,7 @@
 
 namespace {
 
-const xg::test::MnistSlices& mnist() {
+const xg::test::MnistSlices& sequence_data() {
     static const xg::test::MnistSlices slices(xg::Shape{28, 28});
     return slices;
 }
@@ -35,10 +35,10 @@ double test_accuracy(const std::shared_ptr<xg::Sequential>& network) {
     options.epochs = 5;
     options.batch_size = 64;
     options.verbose = 0;
-    const xg::History history = model.fit(mnist().train, options);
+    const xg::History history = model.fit(sequence_data().train, options);
     CHECK(history["loss"].back() < history["loss"].front());
     CHECK(xg::Tape::current().size() == 0);
-    return xg::log_value(model.evaluate(mnist().test, 64), "accuracy");
+    return xg::log_value(model.evaluate(sequence_data().test, 64), "accuracy");
 }
 
 }  // namespace

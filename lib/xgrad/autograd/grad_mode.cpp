@@ -17,4 +17,7 @@ GradModeGuard::~GradModeGuard() { grad_mode_on = previous_; }
 bool anomaly_detection_enabled() { return anomaly_on; }
 void set_anomaly_detection(bool on) { anomaly_on = on; }
 
+AnomalyDetectionGuard::AnomalyDetectionGuard(bool on) : previous_(anomaly_on) { anomaly_on = on; }
+AnomalyDetectionGuard::~AnomalyDetectionGuard() { anomaly_on = previous_; }
+
 }  // namespace xg

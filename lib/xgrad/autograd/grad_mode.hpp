@@ -37,4 +37,17 @@ bool anomaly_detection_enabled();
 /// holds NaN or Inf throws NumericError naming the op and its scope.
 void set_anomaly_detection(bool on);
 
+/// While alive, anomaly detection on this thread is on (or off, when `on` is false); the previous
+/// setting comes back however the scope is left (PyTorch's detect_anomaly()).
+class AnomalyDetectionGuard {
+public:
+    explicit AnomalyDetectionGuard(bool on = true);
+    ~AnomalyDetectionGuard();
+    AnomalyDetectionGuard(const AnomalyDetectionGuard&) = delete;
+    AnomalyDetectionGuard& operator=(const AnomalyDetectionGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
 }  // namespace xg

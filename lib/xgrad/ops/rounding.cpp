@@ -1,8 +1,6 @@
 // Functions that round (floor, ceil, round) or keep only the sign: piecewise constant, so their
 // gradient is 0 everywhere, as in PyTorch (where they jump it does not exist; 0 keeps a model that
 // uses them trainable through its other paths). NaN stays NaN.
-#include <xtensor/xmath.hpp>
-
 #include <cmath>
 
 #include "xgrad/ops/elementwise_op.hpp"
@@ -23,14 +21,16 @@ struct ZeroTensorRule {
 
 }  // namespace
 
+// floor and ceil map std::floor and std::ceil over the elements, which the compiler turns into
+// vector rounding instructions where the target has them. xtensor's own xt::floor and xt::ceil
+// fall back, on a target without them (x86-64 before SSE4.1), to a truncation through integers
+// that loses the sign of a zero result: ceil(-0.5) came out +0 instead of -0.
 Tensor floor(const Tensor& x) {
-    return detail::unary_elementwise("floor", x, [](float v) { return std::floor(v); }, ZeroRule{}, ZeroTensorRule{},
-                                     [](const Array& a) { return Array(xt::floor(a)); });
+    return detail::unary_elementwise("floor", x, [](float v) { return std::floor(v); }, ZeroRule{}, ZeroTensorRule{});
 }
 
 Tensor ceil(const Tensor& x) {
-    return detail::unary_elementwise("ceil", x, [](float v) { return std::ceil(v); }, ZeroRule{}, ZeroTensorRule{},
-                                     [](const Array& a) { return Array(xt::ceil(a)); });
+    return detail::unary_elementwise("ceil", x, [](float v) { return std::ceil(v); }, ZeroRule{}, ZeroTensorRule{});
 }
 
 Tensor round(const Tensor& x) {
