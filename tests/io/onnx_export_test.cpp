@@ -811,7 +811,6 @@ TEST_CASE("export_onnx refuses a dynamic axis the graph depends on, names it and
     xg::manual_seed(31);
     ScratchDir dir;
     const std::string path = dir / "m.onnx";
-    const std::size_t records_before = xg::Tape::current().size();
     SUBCASE("a recurrent layer unrolled over the steps") {
         xg::LSTM lstm(3, 4, xg::LSTMOptions{.activation = "elu"});
         CHECK_THROWS_WITH_AS(xg::export_onnx(lstm, random_input({1, 5, 3}), path, {.dynamic_axes = {1}}),
@@ -846,7 +845,7 @@ TEST_CASE("export_onnx refuses a dynamic axis the graph depends on, names it and
                              xg::ValueError);
     }
     CHECK_FALSE(std::filesystem::exists(path));
-    CHECK(xg::Tape::current().size() == records_before);  // the traces' records dropped
+    CHECK(xg::Tape::current().size() == 0);  // the traces' records dropped
 }
 
 TEST_CASE("export_onnx leaves the augmentation layers out and writes Rescaling as arithmetic") {
